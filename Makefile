@@ -1,0 +1,52 @@
+# Tasks of issuer. `make run` and `make test` work on a fresh machine (Debian, Python 3.11+).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum < setup.cfg | cut -d' ' -f1)
+HOST ?= 127.0.0.1
+PORT ?= 5000
+CJK_FONT := /usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc
+
+.PHONY: run test lint typecheck bench vectors schemas fonts dev-keys install clean
+
+$(STAMP): setup.cfg
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP)
+
+fonts:
+	@if [ ! -f $(CJK_FONT) ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    (apt-get install -y -q fonts-noto-cjk >/dev/null 2>&1 || \
+	     (apt-get update -q >/dev/null && apt-get install -y -q fonts-noto-cjk >/dev/null)) && \
+	    echo "installed fonts-noto-cjk"; \
+	  else echo "warning: fonts-noto-cjk missing; run: sudo apt-get install fonts-noto-cjk"; fi; \
+	fi
+
+dev-keys: $(STAMP)
+	$(BIN)/issuer keys init-dev
+
+run: $(STAMP) fonts dev-keys
+	$(BIN)/issuer run --host $(HOST) --port $(PORT)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check issuer tests bench
+	$(BIN)/mypy --strict issuer/core
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+vectors: $(STAMP)
+	$(BIN)/python -m tests.vectors.generate
+
+schemas: $(STAMP)
+	$(BIN)/python -m issuer.schemas_gen
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,227 @@
+"""Reference data: provinces (GB/T 2260 prefixes), the five levels, and the 2022
+occupational classification with the levels and work types known per occupation.
+
+Data files ship in ``issuer/core/data`` (see ``ATTRIBUTION.md`` there). Levels per
+occupation are configuration: the shipped table is incomplete, so an occupation absent
+from it admits all five levels unless a ``Catalogue`` is built with other rules.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+
+from .errors import CatalogueError
+
+EDITION_2022 = 2022
+
+
+@dataclass(frozen=True)
+class Province:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Level:
+    code: int
+    grade_zh: str
+    title_zh: str
+    title_en: str
+
+    @property
+    def label_zh(self) -> str:
+        """As printed on a certificate, e.g. ``三级/高级工``."""
+        return f"{self.grade_zh}/{self.title_zh}"
+
+    @property
+    def label_en(self) -> str:
+        return f"Level {self.code} / {self.title_en}"
+
+
+LEVELS: Mapping[int, Level] = {
+    5: Level(5, "五级", "初级工", "Junior Worker"),
+    4: Level(4, "四级", "中级工", "Intermediate Worker"),
+    3: Level(3, "三级", "高级工", "Senior Worker"),
+    2: Level(2, "二级", "技师", "Technician"),
+    1: Level(1, "一级", "高级技师", "Senior Technician"),
+}
+
+ALL_LEVELS = frozenset(LEVELS)
+
+
+def level(code: int) -> Level:
+    try:
+        return LEVELS[code]
+    except (KeyError, TypeError):
+        raise CatalogueError(
+            "unknown_level",
+            f"level must be 1 to 5, got {code!r}",
+            f"等级应为1至5，实为{code!r}",
+        ) from None
+
+
+def parse_level(text: str | int) -> Level:
+    """Accept ``3``, ``三级``, ``高级工`` or ``三级/高级工``."""
+    if isinstance(text, int):
+        return level(text)
+    value = text.strip()
+    for lv in LEVELS.values():
+        if value in (str(lv.code), lv.grade_zh, lv.title_zh, lv.label_zh):
+            return lv
+    raise CatalogueError(
+        "unknown_level",
+        f"unknown level {value!r}: expected 1-5, 五级…一级 or 初级工…高级技师",
+        f"无法识别的等级“{value}”：应为1至5、五级至一级或初级工至高级技师",
+    )
+
+
+_OCCUPATION_CODE = re.compile(r"^([1-8])-(\d{2})-(\d{2})-(\d{2})$")
+
+
+def pack_occupation_code(code: str) -> int:
+    """``6-31-01-03`` → ``6310103``: the compact form carried in a credential."""
+    m = _OCCUPATION_CODE.match(code)
+    if not m:
+        raise CatalogueError(
+            "invalid_occupation_code",
+            f"occupation code {code!r} is not of the form 6-31-01-03",
+            f"职业编码“{code}”格式应为 6-31-01-03",
+        )
+    return int("".join(m.groups()))
+
+
+def unpack_occupation_code(value: int) -> str:
+    if not isinstance(value, int) or not 1000000 <= value <= 8999999:
+        raise CatalogueError(
+            "invalid_occupation_code",
+            f"packed occupation code {value!r} is out of range",
+            f"压缩职业编码{value!r}超出范围",
+        )
+    s = str(value)
+    return f"{s[0]}-{s[1:3]}-{s[3:5]}-{s[5:7]}"
+
+
+@dataclass(frozen=True)
+class WorkType:
+    name: str
+    levels: frozenset[int]
+
+
+@dataclass(frozen=True)
+class Occupation:
+    code: str
+    name: str
+    marks: str = ""
+    edition: int = EDITION_2022
+    levels: frozenset[int] = ALL_LEVELS
+    work_types: tuple[WorkType, ...] = ()
+    levels_confirmed: bool = False
+
+    def work_type(self, name: str) -> WorkType | None:
+        return next((w for w in self.work_types if w.name == name), None)
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    provinces: Mapping[str, Province]
+    occupations: Mapping[str, Occupation]
+    edition: int = EDITION_2022
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    def province(self, code: str) -> Province:
+        try:
+            return self.provinces[code]
+        except KeyError:
+            raise CatalogueError(
+                "unknown_province",
+                f"unknown province code {code!r} (GB/T 2260)",
+                f"未知的省份代码“{code}”（GB/T 2260）",
+            ) from None
+
+    def occupation(self, code: str) -> Occupation:
+        try:
+            return self.occupations[code]
+        except KeyError:
+            raise CatalogueError(
+                "unknown_occupation",
+                f"occupation {code!r} is not in the {self.edition} classification",
+                f"职业编码“{code}”不在{self.edition}年版职业分类大典中",
+            ) from None
+
+    def find_occupation_by_name(self, name: str) -> Occupation:
+        for occ in self.occupations.values():
+            if occ.name == name.strip():
+                return occ
+        raise CatalogueError(
+            "unknown_occupation",
+            f"no occupation named {name!r} in the {self.edition} classification",
+            f"{self.edition}年版职业分类大典中没有名为“{name}”的职业",
+        )
+
+    def with_levels(self, code: str, levels: Iterable[int]) -> Catalogue:
+        """A copy in which ``code`` admits exactly ``levels`` (authority configuration)."""
+        occ = self.occupation(code)
+        chosen = frozenset(level(lv).code for lv in levels)
+        occupations = dict(self.occupations)
+        occupations[code] = Occupation(
+            occ.code, occ.name, occ.marks, occ.edition, chosen, occ.work_types, True
+        )
+        return Catalogue(self.provinces, occupations, self.edition, self.extra)
+
+
+def _read_csv(name: str) -> list[dict[str, str]]:
+    text = resources.files("issuer.core").joinpath("data", name).read_text(encoding="utf-8")
+    return list(csv.DictReader(text.splitlines()))
+
+
+_WORK_TYPE = re.compile(r"^([^()/]+?)(?:\((\d)-(\d)\))?$")
+
+
+def _parse_work_types(text: str, default: frozenset[int]) -> tuple[WorkType, ...]:
+    found = []
+    for part in filter(None, (p.strip() for p in text.split(";"))):
+        m = _WORK_TYPE.match(part)
+        if not m:
+            continue  # a note such as "二级/技师不分工种", not a work type
+        name, lo, hi = m.groups()
+        levels = default
+        if lo and hi:
+            a, b = sorted((int(lo), int(hi)))
+            levels = frozenset(range(a, b + 1)) & default
+        found.append(WorkType(name, levels))
+    return tuple(found)
+
+
+def _load_occupations() -> dict[str, Occupation]:
+    occupations: dict[str, Occupation] = {}
+    for row in _read_csv("occupations-2022.csv"):
+        occupations.setdefault(row["code"], Occupation(row["code"], row["name"], row["mark"]))
+    for row in _read_csv("occupation-levels.csv"):
+        base = occupations.get(row["code"])
+        if base is None:
+            continue
+        levels = frozenset(int(x) for x in row["levels"].split())
+        confirmed = row["evidence"].startswith("standard")
+        occupations[row["code"]] = Occupation(
+            base.code,
+            base.name,
+            base.marks,
+            base.edition,
+            levels if confirmed else ALL_LEVELS,
+            _parse_work_types(row["work_types"], levels),
+            confirmed,
+        )
+    return occupations
+
+
+@cache
+def default_catalogue() -> Catalogue:
+    """The shipped catalogue. Occupations whose levels are only observed (a lower bound)
+    admit all five levels, because the standard may have more."""
+    provinces = {r["code"]: Province(r["code"], r["name"]) for r in _read_csv("provinces.csv")}
+    return Catalogue(provinces, _load_occupations())

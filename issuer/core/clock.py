@@ -1,0 +1,34 @@
+"""China Standard Time. Certificate dates and years are those of Asia/Shanghai; China
+has no daylight saving time, so a fixed UTC+8 offset is exact and needs no tz database."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta, timezone
+
+CST = timezone(timedelta(hours=8), "CST")
+
+
+def china_date(moment: datetime) -> date:
+    """The calendar date in China of an aware ``moment``."""
+    if moment.tzinfo is None:
+        raise ValueError("moment must be timezone-aware")
+    return moment.astimezone(CST).date()
+
+
+def start_of_china_day(day: date) -> datetime:
+    return datetime.combine(day, time(0), CST).astimezone(UTC)
+
+
+def parse_instant(text: str) -> datetime:
+    """ISO 8601 with an offset or ``Z``; a bare date means 00:00 in China."""
+    value = text.strip()
+    if len(value) == 10:
+        return start_of_china_day(date.fromisoformat(value))
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        raise ValueError("a time needs an offset, e.g. 2026-11-29T08:00:00+08:00")
+    return moment.astimezone(UTC)
+
+
+def format_instant(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

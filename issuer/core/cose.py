@@ -1,0 +1,88 @@
+"""COSE_Sign1 (RFC 9052) with EdDSA over Ed25519, the one way anything is signed here.
+
+``to_be_signed`` is the only function that builds signed bytes; signing and verifying
+both call it. The protected header is the deterministic CBOR map ``{1: -8, 4: kid}``;
+the unprotected header is always the empty map; the message is tagged 18.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import cbor2
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from . import cbor
+from .errors import CredentialFormatError
+
+COSE_SIGN1_TAG = 18
+HEADER_ALG = 1
+HEADER_KID = 4
+ALG_EDDSA = -8
+KID_BYTES = 8
+SIGNATURE_BYTES = 64
+
+
+def kid_for(certificate_der: bytes) -> bytes:
+    """First 8 bytes of SHA-256 over the signer's certificate (DER), as the EU DCC does."""
+    return hashlib.sha256(certificate_der).digest()[:KID_BYTES]
+
+
+def to_be_signed(protected: bytes, payload: bytes) -> bytes:
+    """The Sig_structure of RFC 9052 §4.4 for COSE_Sign1 with empty external AAD."""
+    return cbor.encode(["Signature1", protected, b"", payload])
+
+
+def sign(payload: bytes, key: Ed25519PrivateKey, kid: bytes) -> bytes:
+    protected = cbor.encode({HEADER_ALG: ALG_EDDSA, HEADER_KID: kid})
+    signature = key.sign(to_be_signed(protected, payload))
+    return cbor.encode(cbor2.CBORTag(COSE_SIGN1_TAG, [protected, {}, payload, signature]))
+
+
+@dataclass(frozen=True)
+class Sign1:
+    protected: bytes
+    kid: bytes
+    payload: bytes
+    signature: bytes
+
+    def verify(self, public_key: Ed25519PublicKey) -> bool:
+        try:
+            public_key.verify(self.signature, to_be_signed(self.protected, self.payload))
+        except InvalidSignature:
+            return False
+        return True
+
+
+def _malformed(what_en: str, what_zh: str) -> CredentialFormatError:
+    return CredentialFormatError(f"not a COSE_Sign1 message: {what_en}", f"不是COSE_Sign1签名消息：{what_zh}")
+
+
+def parse(data: bytes) -> Sign1:
+    """Parse the structure only (nothing is trusted yet). Raises ``CredentialFormatError``."""
+    msg = cbor.decode_strict(data)
+    if not isinstance(msg, cbor2.CBORTag) or msg.tag != COSE_SIGN1_TAG:
+        raise _malformed("missing tag 18", "缺少标签18")
+    parts = msg.value
+    # cbor2 decodes the contents of a tag as immutable containers (tuple, frozendict).
+    if not isinstance(parts, list | tuple) or len(parts) != 4:
+        raise _malformed("not an array of four", "不是四元素数组")
+    protected, unprotected, payload, signature = parts
+    if not isinstance(protected, bytes) or not isinstance(payload, bytes):
+        raise _malformed("protected header or payload is not a byte string", "受保护头或载荷不是字节串")
+    if not isinstance(unprotected, Mapping) or len(unprotected) != 0:
+        raise _malformed("unprotected header must be empty", "非保护头必须为空")
+    if not isinstance(signature, bytes) or len(signature) != SIGNATURE_BYTES:
+        raise _malformed("signature is not 64 bytes", "签名不是64字节")
+    header = cbor.decode_strict(protected)
+    if not isinstance(header, dict) or set(header) != {HEADER_ALG, HEADER_KID}:
+        raise _malformed("protected header must hold alg and kid only", "受保护头只能含算法和密钥标识")
+    if header[HEADER_ALG] != ALG_EDDSA:
+        raise _malformed("algorithm is not EdDSA (-8)", "算法不是EdDSA（-8）")
+    kid = header[HEADER_KID]
+    if not isinstance(kid, bytes) or len(kid) != KID_BYTES:
+        raise _malformed("kid is not 8 bytes", "密钥标识不是8字节")
+    return Sign1(protected, kid, payload, signature)

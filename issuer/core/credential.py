@@ -1,0 +1,194 @@
+"""The credential: the claims a certificate's QR code carries, and their CBOR form.
+
+Claims are a deterministic CBOR map with small negative integer keys (one byte each; the
+positive keys are left alone because the CWT registry gives them other meanings):
+
+=====  ====================  =====================================================
+key    claim                 value
+=====  ====================  =====================================================
+-1     format version        1
+-2     certificate number    9-byte big-endian unsigned: 2·D + t, D = the 21 digits
+                             after the letter, t = 0 for Y, 1 for S
+-3     holder name           text, Unicode NFC
+-4     document type         unsigned, the configured type code (1 = 居民身份证)
+-5     document commitment   24 bytes: salt(8) ‖ scrypt digest(16), see identity.py
+-6     occupation            unsigned, code digits: 6-31-01-03 → 6310103
+-7     catalogue edition     unsigned year; omitted for 2022
+-8     工种/职业方向          text; omitted when none
+-9     level                 unsigned 1–5
+-10    issue date            unsigned, days since 1970-01-01 (China Standard Time date)
+-11    status-list index     unsigned; omitted when not assigned
+=====  ====================  =====================================================
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from . import cbor
+from .catalogue import EDITION_2022, pack_occupation_code, unpack_occupation_code
+from .errors import CatalogueError, CredentialFormatError, InvalidInput, NumberError
+from .identity import COMMITMENT_BYTES
+from .numbering import CertificateNumber
+
+FORMAT_VERSION = 1
+NUMBER_BYTES = 9
+MAX_NAME_CHARS = 64
+MAX_WORK_TYPE_CHARS = 64
+MAX_STATUS_INDEX = 2**32 - 1
+EPOCH = date(1970, 1, 1)
+
+K_VERSION, K_NUMBER, K_NAME, K_DOC_TYPE, K_COMMITMENT = -1, -2, -3, -4, -5
+K_OCCUPATION, K_EDITION, K_WORK_TYPE, K_LEVEL, K_ISSUE_DATE, K_STATUS_INDEX = (
+    -6, -7, -8, -9, -10, -11,
+)
+_REQUIRED = {K_VERSION, K_NUMBER, K_NAME, K_DOC_TYPE, K_COMMITMENT, K_OCCUPATION, K_LEVEL, K_ISSUE_DATE}
+_OPTIONAL = {K_EDITION, K_WORK_TYPE, K_STATUS_INDEX}
+
+
+def pack_number(number: CertificateNumber) -> bytes:
+    text = str(number)
+    value = int(text[1:]) * 2 + (1 if text[0] == "S" else 0)
+    return value.to_bytes(NUMBER_BYTES, "big")
+
+
+def unpack_number(data: bytes) -> CertificateNumber:
+    if len(data) != NUMBER_BYTES:
+        raise NumberError("packed number is not 9 bytes", "压缩编号不是9字节")
+    value = int.from_bytes(data, "big")
+    digits, kind = divmod(value, 2)
+    if digits >= 10**21:
+        raise NumberError("packed number is out of range", "压缩编号超出范围")
+    return CertificateNumber.parse(("S" if kind else "Y") + f"{digits:021d}")
+
+
+def _clean_text(value: str, what_en: str, what_zh: str, limit: int) -> str:
+    text = unicodedata.normalize("NFC", value.strip())
+    if not text or len(text) > limit or any(unicodedata.category(c).startswith("C") for c in text):
+        raise InvalidInput(
+            f"invalid_{what_en.replace(' ', '_')}",
+            f"{what_en} must be 1 to {limit} printable characters",
+            f"{what_zh}应为1至{limit}个可打印字符",
+        )
+    return text
+
+
+@dataclass(frozen=True)
+class Credential:
+    number: CertificateNumber
+    holder_name: str
+    document_type: int
+    document_commitment: bytes
+    occupation: str
+    level: int
+    issue_date: date
+    work_type: str | None = None
+    occupation_edition: int = EDITION_2022
+    status_index: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self, "holder_name", _clean_text(self.holder_name, "holder name", "持证人姓名", MAX_NAME_CHARS)
+        )
+        if self.work_type is not None:
+            wt = self.work_type.strip()
+            object.__setattr__(
+                self,
+                "work_type",
+                _clean_text(wt, "work type", "工种/职业方向", MAX_WORK_TYPE_CHARS) if wt and wt != "--" else None,
+            )
+        pack_occupation_code(self.occupation)
+        if len(self.document_commitment) != COMMITMENT_BYTES:
+            raise InvalidInput("invalid_commitment", "commitment must be 24 bytes", "证件号码承诺值应为24字节")
+        if not 1 <= self.document_type < 24:
+            raise InvalidInput("invalid_document_type", "document type code must be 1-23", "证件类型代码应为1至23")
+        if self.status_index is not None and not 0 <= self.status_index <= MAX_STATUS_INDEX:
+            raise InvalidInput("invalid_status_index", "status index out of range", "状态列表索引超出范围")
+        if self.issue_date < EPOCH:
+            raise InvalidInput("invalid_issue_date", "issue date before 1970", "发证日期早于1970年")
+
+    def claims(self) -> dict[int, Any]:
+        claims: dict[int, Any] = {
+            K_VERSION: FORMAT_VERSION,
+            K_NUMBER: pack_number(self.number),
+            K_NAME: self.holder_name,
+            K_DOC_TYPE: self.document_type,
+            K_COMMITMENT: self.document_commitment,
+            K_OCCUPATION: pack_occupation_code(self.occupation),
+            K_LEVEL: self.level,
+            K_ISSUE_DATE: (self.issue_date - EPOCH).days,
+        }
+        if self.occupation_edition != EDITION_2022:
+            claims[K_EDITION] = self.occupation_edition
+        if self.work_type is not None:
+            claims[K_WORK_TYPE] = self.work_type
+        if self.status_index is not None:
+            claims[K_STATUS_INDEX] = self.status_index
+        return claims
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON view (``schemas/credential.schema.json``)."""
+        return {
+            "version": FORMAT_VERSION,
+            "number": str(self.number),
+            "holder_name": self.holder_name,
+            "document_type": self.document_type,
+            "document_commitment": self.document_commitment.hex(),
+            "occupation": self.occupation,
+            "occupation_edition": self.occupation_edition,
+            "work_type": self.work_type,
+            "level": self.level,
+            "issue_date": self.issue_date.isoformat(),
+            "status_index": self.status_index,
+        }
+
+
+def encode_payload(credential: Credential) -> bytes:
+    return cbor.encode(credential.claims())
+
+
+def _bad(reason_en: str, reason_zh: str) -> CredentialFormatError:
+    return CredentialFormatError(f"claims: {reason_en}", f"声明内容：{reason_zh}")
+
+
+def _typed(claims: dict[int, Any], key: int, kind: type) -> Any:
+    value = claims[key]
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise _bad(f"claim {key} has the wrong type", f"声明{key}类型错误")
+    return value
+
+
+def decode_payload(data: bytes) -> Credential:
+    """Decode signed claims. Call only after the signature has been checked. Raises
+    ``CredentialFormatError`` for anything that is not a version-1 claims map."""
+    claims = cbor.decode_strict(data)
+    if not isinstance(claims, dict) or not all(isinstance(k, int) for k in claims):
+        raise _bad("not a map with integer keys", "不是整数键的映射")
+    keys = set(claims)
+    if not _REQUIRED <= keys or not keys <= _REQUIRED | _OPTIONAL:
+        raise _bad("missing or unknown claims", "缺少或多出声明")
+    if _typed(claims, K_VERSION, int) != FORMAT_VERSION:
+        raise _bad("unsupported format version", "不支持的格式版本")
+    try:
+        days = _typed(claims, K_ISSUE_DATE, int)
+        if not 0 <= days <= 100_000:
+            raise _bad("issue date out of range", "发证日期超出范围")
+        return Credential(
+            number=unpack_number(_typed(claims, K_NUMBER, bytes)),
+            holder_name=_typed(claims, K_NAME, str),
+            document_type=_typed(claims, K_DOC_TYPE, int),
+            document_commitment=_typed(claims, K_COMMITMENT, bytes),
+            occupation=unpack_occupation_code(_typed(claims, K_OCCUPATION, int)),
+            level=_typed(claims, K_LEVEL, int),
+            issue_date=EPOCH + timedelta(days=days),
+            work_type=_typed(claims, K_WORK_TYPE, str) if K_WORK_TYPE in claims else None,
+            occupation_edition=_typed(claims, K_EDITION, int) if K_EDITION in claims else EDITION_2022,
+            status_index=_typed(claims, K_STATUS_INDEX, int) if K_STATUS_INDEX in claims else None,
+        )
+    except (NumberError, CatalogueError, InvalidInput) as exc:
+        if isinstance(exc, CredentialFormatError):
+            raise
+        raise _bad(exc.message, exc.message_zh) from None

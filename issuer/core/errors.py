@@ -1,0 +1,94 @@
+"""Error types of the core. Every error carries a machine-readable code and a message in
+English and in Chinese; the HTTP layer and the CLI map these kinds once, in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+class IssuerError(Exception):
+    """Base of every expected failure. ``code`` is stable and machine-readable."""
+
+    kind = "error"
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        message_zh: str,
+        *,
+        errors: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.message_zh = message_zh
+        self.errors: dict[str, Any] = dict(errors or {})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "message": self.message,
+            "message_zh": self.message_zh,
+            "errors": self.errors,
+        }
+
+    def line(self) -> str:
+        """One line for a terminal: Chinese first, then English."""
+        return f"{self.code}: {self.message_zh} / {self.message}"
+
+
+class InvalidInput(IssuerError):
+    """Input that can never be accepted as given."""
+
+    kind = "invalid_input"
+
+
+class NotFound(IssuerError):
+    kind = "not_found"
+
+
+class Forbidden(IssuerError):
+    kind = "forbidden"
+
+
+class Conflict(IssuerError):
+    kind = "conflict"
+
+
+class NumberError(InvalidInput):
+    """A certificate or organization number that does not follow the numbering rule."""
+
+    def __init__(self, message: str, message_zh: str, *, position: int | None = None) -> None:
+        errors = {"position": position} if position is not None else {}
+        super().__init__("invalid_number", message, message_zh, errors=errors)
+        self.position = position
+
+
+class IdentityError(InvalidInput):
+    """A document type or document number that is not valid."""
+
+
+class AssessmentError(InvalidInput):
+    """Assessment results that are malformed or do not pass."""
+
+
+class CatalogueError(InvalidInput):
+    """An occupation, level or province that the catalogue does not know."""
+
+
+class CredentialFormatError(InvalidInput):
+    """Bytes or text that are not a well-formed credential of our format."""
+
+    def __init__(self, message: str, message_zh: str) -> None:
+        super().__init__("malformed_credential", message, message_zh)
+
+
+class TrustError(IssuerError):
+    """A trust list or bundle that cannot be used: malformed, or not signed by the root."""
+
+    kind = "trust"
+
+    def __init__(self, message: str, message_zh: str) -> None:
+        super().__init__("untrusted_bundle", message, message_zh)

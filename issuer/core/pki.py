@@ -1,0 +1,153 @@
+"""X.509 certificates for the trust model: the authority's self-signed root, and one
+signing certificate per organization key that binds the key to the 13-character
+organization code (subject attribute organizationIdentifier, OID 2.5.4.97)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.x509.oid import NameOID
+
+from .errors import TrustError
+from .numbering import OrganizationCode
+
+
+def _serial(public_key: Ed25519PublicKey, not_before: datetime) -> int:
+    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    digest = hashlib.sha256(raw + not_before.isoformat().encode()).digest()
+    return int.from_bytes(digest[:16], "big") >> 1
+
+
+def create_root(
+    key: Ed25519PrivateKey, name: str, *, not_before: datetime, years: int = 20
+) -> x509.Certificate:
+    """A self-signed authority root. Serial numbers derive from key and time, so the same
+    inputs give the same certificate (Ed25519 signatures are deterministic)."""
+    subject = x509.Name([
+        x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, name),
+        x509.NameAttribute(NameOID.COMMON_NAME, "职业技能等级证书根证书"),
+    ])
+    public = key.public_key()
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(public)
+        .serial_number(_serial(public, not_before))
+        .not_valid_before(not_before)
+        .not_valid_after(not_before + timedelta(days=365 * years))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
+        .sign(key, None)
+    )
+
+
+def create_organization_certificate(
+    *,
+    root_key: Ed25519PrivateKey,
+    root: x509.Certificate,
+    public_key: Ed25519PublicKey,
+    org_code: OrganizationCode,
+    org_name: str,
+    not_before: datetime,
+    not_after: datetime,
+) -> x509.Certificate:
+    subject = x509.Name([
+        x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, org_name),
+        x509.NameAttribute(NameOID.ORGANIZATION_IDENTIFIER, str(org_code)),
+        x509.NameAttribute(NameOID.COMMON_NAME, f"{org_code} 证书签名"),
+    ])
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(root.subject)
+        .public_key(public_key)
+        .serial_number(_serial(public_key, not_before))
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True
+        )
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(root.public_key()),  # type: ignore[arg-type]
+            critical=False,
+        )
+        .sign(root_key, None)
+    )
+
+
+@dataclass(frozen=True)
+class OrganizationCertificate:
+    """A parsed organization signing certificate."""
+
+    certificate: x509.Certificate
+    der: bytes
+    org_code: str
+    public_key: Ed25519PublicKey
+
+    @property
+    def not_before(self) -> datetime:
+        return self.certificate.not_valid_before_utc
+
+    @property
+    def not_after(self) -> datetime:
+        return self.certificate.not_valid_after_utc
+
+    def issued_by(self, root: x509.Certificate) -> bool:
+        try:
+            self.certificate.verify_directly_issued_by(root)
+        except (ValueError, TypeError, InvalidSignature):
+            return False
+        return True
+
+
+def load_certificate(der: bytes) -> x509.Certificate:
+    try:
+        return x509.load_der_x509_certificate(der)
+    except ValueError:
+        raise TrustError("a certificate is not valid DER", "证书不是有效的DER编码") from None
+
+
+def parse_organization_certificate(der: bytes) -> OrganizationCertificate:
+    cert = load_certificate(der)
+    public = cert.public_key()
+    if not isinstance(public, Ed25519PublicKey):
+        raise TrustError("organization key is not Ed25519", "机构密钥不是Ed25519")
+    codes = cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_IDENTIFIER)
+    if len(codes) != 1:
+        raise TrustError(
+            "organization certificate carries no organization code", "机构证书缺少机构代码"
+        )
+    return OrganizationCertificate(cert, der, str(codes[0].value), public)
+
+
+def root_public_key(root: x509.Certificate) -> Ed25519PublicKey:
+    public = root.public_key()
+    if not isinstance(public, Ed25519PublicKey):
+        raise TrustError("root key is not Ed25519", "根证书密钥不是Ed25519")
+    return public
+
+
+def fingerprint(cert: x509.Certificate) -> str:
+    """SHA-256 of the DER, hex, as a person compares it."""
+    return hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
+
+
+def der(cert: x509.Certificate) -> bytes:
+    return cert.public_bytes(serialization.Encoding.DER)
+
+
+def utc(dt: datetime) -> datetime:
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)

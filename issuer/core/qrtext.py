@@ -1,0 +1,62 @@
+"""The text a certificate's QR code holds: ``HTTPS://<HOST>/V/<BASE32>``.
+
+Upper case throughout, and RFC 4648 base32 without padding, so that the whole string is
+in the QR alphanumeric mode (5.5 bits a character) and a phone opens it as a URL.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+
+from .errors import CredentialFormatError, InvalidInput
+
+PATH = "/V/"
+MAX_TEXT = 4296
+"""The most alphanumeric characters any QR code holds (version 40-L)."""
+
+_HOST = re.compile(r"^[A-Z0-9]([A-Z0-9-]*[A-Z0-9])?(\.[A-Z0-9]([A-Z0-9-]*[A-Z0-9])?)*(:\d{1,5})?$")
+_BASE32 = re.compile(r"^[A-Z2-7]+$")
+
+
+def check_host(host: str) -> str:
+    value = host.strip().upper()
+    if not _HOST.match(value):
+        raise InvalidInput(
+            "invalid_host",
+            f"{host!r} is not a host name (letters, digits, dots, hyphens, optional port)",
+            f"“{host}”不是有效的主机名",
+        )
+    return value
+
+
+def b32encode(data: bytes) -> str:
+    return base64.b32encode(data).decode("ascii").rstrip("=")
+
+
+def b32decode(text: str) -> bytes:
+    if not _BASE32.match(text) or len(text) % 8 in (1, 3, 6):
+        raise CredentialFormatError("payload is not base32", "载荷不是base32编码")
+    try:
+        return base64.b32decode(text + "=" * (-len(text) % 8))
+    except binascii.Error:
+        raise CredentialFormatError("payload is not base32", "载荷不是base32编码") from None
+
+
+def encode(message: bytes, host: str) -> str:
+    return f"HTTPS://{check_host(host)}{PATH}{b32encode(message)}"
+
+
+def decode(text: str) -> bytes:
+    """Return the signed message in a QR text. Accepts any case, surrounding whitespace,
+    ``http`` or ``https`` and any host (the host is not trusted; the signature is), or the
+    bare base32 payload. Raises ``CredentialFormatError``."""
+    if not isinstance(text, str) or len(text) > MAX_TEXT + 16:
+        raise CredentialFormatError("text is too long for a QR code", "文本超出二维码容量")
+    value = text.strip().upper()
+    m = re.match(r"^HTTPS?://[^/\s]+/V/([^/?#\s]*)$", value)
+    payload = m.group(1) if m else value
+    if not payload:
+        raise CredentialFormatError("no payload", "缺少载荷")
+    return b32decode(payload)

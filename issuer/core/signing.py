@@ -1,0 +1,58 @@
+"""Signing credentials with an organization key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from . import cose, qrtext
+from .credential import Credential, encode_payload
+from .errors import IssuerError
+from .pki import OrganizationCertificate, parse_organization_certificate
+
+
+class SignerMismatch(IssuerError):
+    """The key, its certificate or the credential's number belong to different parties."""
+
+    kind = "conflict"
+
+
+@dataclass(frozen=True)
+class Signer:
+    key: Ed25519PrivateKey
+    certificate: OrganizationCertificate
+
+    @classmethod
+    def from_der(cls, key: Ed25519PrivateKey, certificate_der: bytes) -> Signer:
+        cert = parse_organization_certificate(certificate_der)
+        raw = Encoding.Raw, PublicFormat.Raw
+        if key.public_key().public_bytes(*raw) != cert.public_key.public_bytes(*raw):
+            raise SignerMismatch(
+                "key_certificate_mismatch",
+                "the private key does not match the certificate",
+                "私钥与机构证书不匹配",
+            )
+        return cls(key, cert)
+
+    @property
+    def kid(self) -> bytes:
+        return cose.kid_for(self.certificate.der)
+
+    @property
+    def org_code(self) -> str:
+        return self.certificate.org_code
+
+    def sign(self, credential: Credential) -> bytes:
+        """The COSE_Sign1 bytes of ``credential``. Refuses a number of another organization."""
+        if str(credential.number.org) != self.org_code:
+            raise SignerMismatch(
+                "number_not_of_signer",
+                f"number {credential.number} does not belong to {self.org_code}",
+                f"证书编号{credential.number}不属于机构{self.org_code}",
+            )
+        return cose.sign(encode_payload(credential), self.key, self.kid)
+
+    def qr_text(self, credential: Credential, host: str) -> str:
+        return qrtext.encode(self.sign(credential), host)

@@ -1,0 +1,234 @@
+"""The offline verifier: a QR text and a trust store in, a verdict out.
+
+Verification is a fixed sequence of named checks evaluated at an explicit time ``at``.
+The first failing check decides the verdict and the rest are reported as not run.
+Nothing in the payload is read before the signature over it has been checked; only the
+``kid`` of the protected header is used to find the key.
+
+Dates: every date-based fact is judged on the issue date (a China calendar date). A key
+revoked as compromised at time T invalidates credentials dated on or after the China
+date of T: a forger holding the key chooses the date, so the day of compromise itself is
+not trusted either.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+from . import cose, qrtext
+from .clock import china_date
+from .credential import Credential, decode_payload
+from .errors import CredentialFormatError
+from .trust import SigningKey, TrustStore
+
+
+class Status(str, Enum):
+    VALID = "valid"
+    NOT_VALID = "not_valid"
+    UNKNOWN = "unknown"
+
+
+class Outcome(str, Enum):
+    PASSED = "passed"
+    FAILED = "failed"
+    NOT_RUN = "not_run"
+
+
+CHECKS: tuple[tuple[str, str, str], ...] = (
+    ("decodable", "the QR text holds a well-formed signed credential", "二维码内容是格式正确的签名凭证"),
+    ("known_key", "the signing key is in the trust list", "签名密钥在信任列表中"),
+    ("signature", "the signature is valid", "签名有效"),
+    ("claims", "the signed claims are well-formed", "签名内容格式正确"),
+    ("certificate_chain", "the organization certificate chains to the root and was valid on the issue date", "机构证书由根证书签发且在发证日期有效"),
+    ("key_status", "the key was not compromised by the issue date", "发证日期时签名密钥未被注销"),
+    ("registration", "the organization was registered and active on the issue date", "发证日期时机构已备案且状态正常"),
+    ("scope", "the occupation and level were in the organization's scope on the issue date", "发证日期时职业与等级在机构备案范围内"),
+    ("number", "the certificate number matches the signer, the issue year and the level", "证书编号与签发机构、发证年份和等级一致"),
+    ("issue_date", "the issue date is not in the future", "发证日期不晚于验证时间"),
+)
+CHECK_NAMES = tuple(c[0] for c in CHECKS)
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    outcome: Outcome
+    detail: str = ""
+    detail_zh: str = ""
+
+    def to_json(self) -> dict[str, str]:
+        return {"name": self.name, "outcome": self.outcome.value, "detail": self.detail, "detail_zh": self.detail_zh}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: Status
+    checks: tuple[Check, ...]
+    at: datetime
+    credential: Credential | None = None
+    signer: SigningKey | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def valid(self) -> bool:
+        return self.status is Status.VALID
+
+    @property
+    def failed_check(self) -> str | None:
+        return next((c.name for c in self.checks if c.outcome is Outcome.FAILED), None)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "status": self.status.value,
+            "failed_check": self.failed_check,
+            "at": self.at.isoformat(),
+            "checks": [c.to_json() for c in self.checks],
+            "credential": self.credential.to_json() if self.credential else None,
+            "organization": None,
+        }
+        if self.signer is not None:
+            org = self.signer.organization
+            out["organization"] = {"code": org.code, "name": org.name, "kid": self.signer.entry.kid.hex()}
+        return out
+
+
+class _Failed(Exception):
+    def __init__(self, detail: str, detail_zh: str) -> None:
+        self.detail, self.detail_zh = detail, detail_zh
+
+
+def _check_chain(key: SigningKey, trust: TrustStore, cred: Credential) -> None:
+    cert = key.certificate
+    if not cert.issued_by(trust.root):
+        raise _Failed("the organization certificate is not signed by the root", "机构证书不是由根证书签发的")
+    if not china_date(cert.not_before) <= cred.issue_date <= china_date(cert.not_after):
+        raise _Failed(
+            f"issue date {cred.issue_date} is outside the certificate's validity",
+            f"发证日期{cred.issue_date}不在机构证书有效期内",
+        )
+    if cert.org_code != key.organization.code:
+        raise _Failed("the certificate names another organization", "机构证书所属机构不一致")
+
+
+def _check_key_status(key: SigningKey, cred: Credential) -> None:
+    compromised = key.entry.compromised_at
+    if key.entry.status == "compromised" and (
+        compromised is None or cred.issue_date >= china_date(compromised)
+    ):
+        when = china_date(compromised).isoformat() if compromised else "an unknown date"
+        raise _Failed(f"the key was revoked as compromised from {when}", f"签名密钥已于{when}起注销（泄露）")
+
+
+def _check_registration(key: SigningKey, cred: Credential) -> None:
+    org = key.organization
+    if not org.registered_on(cred.issue_date):
+        raise _Failed(
+            f"the organization was not registered on {cred.issue_date}", f"{cred.issue_date}机构不在备案有效期内"
+        )
+    status = org.status_on(cred.issue_date)
+    if status != "active":
+        raise _Failed(
+            f"the organization was {status or 'not registered'} on {cred.issue_date}",
+            f"{cred.issue_date}机构状态为{ {'suspended': '暂停', 'cancelled': '撤销'}.get(status or '', '未备案')}",
+        )
+
+
+def _check_scope(key: SigningKey, cred: Credential) -> None:
+    if not key.organization.in_scope(
+        cred.occupation, cred.occupation_edition, cred.level, cred.work_type, cred.issue_date
+    ):
+        raise _Failed(
+            f"occupation {cred.occupation} level {cred.level} was not in the organization's scope",
+            f"职业{cred.occupation}的{cred.level}级不在机构备案范围内",
+        )
+
+
+def _check_number(key: SigningKey, cred: Credential) -> None:
+    number = cred.number
+    if str(number.org) != key.certificate.org_code:
+        raise _Failed(
+            f"number {number} does not belong to organization {key.certificate.org_code}",
+            f"证书编号{number}不属于机构{key.certificate.org_code}",
+        )
+    if number.full_year != cred.issue_date.year:
+        raise _Failed(
+            f"the number's year {number.full_year} differs from the issue date {cred.issue_date}",
+            f"编号年份{number.full_year}与发证日期{cred.issue_date}不一致",
+        )
+    if number.level != cred.level:
+        raise _Failed(
+            f"the number's level {number.level} differs from level {cred.level}",
+            f"编号等级{number.level}与证书等级{cred.level}不一致",
+        )
+
+
+def _check_issue_date(cred: Credential, at: datetime) -> None:
+    if cred.issue_date > china_date(at):
+        raise _Failed(f"issue date {cred.issue_date} is after {china_date(at)}", f"发证日期{cred.issue_date}晚于验证日期")
+
+
+def verify(qr_text: str, trust: TrustStore, *, at: datetime) -> Verdict:
+    """Verify a QR text (or bare base32 payload) against ``trust`` at the aware time
+    ``at``. Never raises on any input text; the verdict names the check that failed."""
+    if at.tzinfo is None:
+        raise ValueError("at must be timezone-aware")
+    done: list[Check] = []
+    credential: Credential | None = None
+    signer: SigningKey | None = None
+
+    def finish(status: Status) -> Verdict:
+        ran = {c.name for c in done}
+        rest = tuple(Check(n, Outcome.NOT_RUN) for n in CHECK_NAMES if n not in ran)
+        return Verdict(status, (*done, *rest), at, credential, signer)
+
+    def passed(name: str) -> None:
+        done.append(Check(name, Outcome.PASSED))
+
+    def failed(name: str, detail: str, detail_zh: str) -> Verdict:
+        done.append(Check(name, Outcome.FAILED, detail, detail_zh))
+        return finish(Status.NOT_VALID)
+
+    try:
+        message = cose.parse(qrtext.decode(qr_text))
+    except CredentialFormatError as exc:
+        return failed("decodable", exc.message, exc.message_zh)
+    passed("decodable")
+
+    signer = trust.key(message.kid)
+    if signer is None:
+        return failed(
+            "known_key",
+            f"no key {message.kid.hex()} in the trust list (update the trust bundle?)",
+            f"信任列表中没有密钥{message.kid.hex()}（请更新信任包）",
+        )
+    passed("known_key")
+
+    if not message.verify(signer.certificate.public_key):
+        signer = None
+        return failed("signature", "the signature does not match", "签名不匹配")
+    passed("signature")
+
+    try:
+        credential = decode_payload(message.payload)
+    except CredentialFormatError as exc:
+        return failed("claims", exc.message, exc.message_zh)
+    passed("claims")
+
+    steps = (
+        ("certificate_chain", lambda: _check_chain(signer, trust, credential)),
+        ("key_status", lambda: _check_key_status(signer, credential)),
+        ("registration", lambda: _check_registration(signer, credential)),
+        ("scope", lambda: _check_scope(signer, credential)),
+        ("number", lambda: _check_number(signer, credential)),
+        ("issue_date", lambda: _check_issue_date(credential, at)),
+    )
+    for name, step in steps:
+        try:
+            step()
+        except _Failed as exc:
+            return failed(name, exc.detail, exc.detail_zh)
+        passed(name)
+    return finish(Status.VALID)
