@@ -1,0 +1,155 @@
+"""Deterministic builders for tests and test vectors: fixed seeds give fixed keys,
+certificates, trust lists and (Ed25519 being deterministic) fixed signatures."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from issuer.core import identity, pki, trust
+from issuer.core.catalogue import default_catalogue
+from issuer.core.credential import Credential
+from issuer.core.numbering import CertificateNumber, OrganizationCode
+from issuer.core.signing import Signer
+
+AUTHORITY = "人力资源和社会保障部职业技能鉴定中心（测试）"
+ORG_CODE = "Y000123000001"
+ORG_NAME = "黑龙江某某电力股份有限公司"
+HOST = "cert.hrss.example.cn"
+T0 = datetime(2025, 1, 1, tzinfo=UTC)
+T_END = datetime(2030, 12, 31, tzinfo=UTC)
+NOW = datetime(2026, 11, 29, 4, 0, tzinfo=UTC)
+ID_NUMBER = "11010519491231002X"
+
+
+def seeded_key(label: str) -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.from_private_bytes(hashlib.sha256(label.encode()).digest())
+
+
+@dataclass(frozen=True)
+class Authority:
+    key: Ed25519PrivateKey
+    root: x509.Certificate
+
+    @property
+    def root_der(self) -> bytes:
+        return pki.der(self.root)
+
+
+def authority(seed: str = "authority") -> Authority:
+    key = seeded_key(seed)
+    return Authority(key, pki.create_root(key, AUTHORITY, not_before=T0))
+
+
+def org_signer(
+    auth: Authority,
+    *,
+    code: str = ORG_CODE,
+    name: str = ORG_NAME,
+    seed: str = "org",
+    not_before: datetime = T0,
+    not_after: datetime = T_END,
+) -> Signer:
+    key = seeded_key(seed)
+    cert = pki.create_organization_certificate(
+        root_key=auth.key,
+        root=auth.root,
+        public_key=key.public_key(),
+        org_code=OrganizationCode.parse(code),
+        org_name=name,
+        not_before=not_before,
+        not_after=not_after,
+    )
+    return Signer.from_der(key, pki.der(cert))
+
+
+def organization(
+    signers: Iterable[Signer],
+    *,
+    code: str = ORG_CODE,
+    name: str = ORG_NAME,
+    scope: Iterable[trust.ScopeEntry] = (
+        trust.ScopeEntry("6-31-01-03", frozenset({5, 4, 3, 2, 1})),
+        trust.ScopeEntry("6-18-02-04", frozenset({5, 4, 3}), ("电焊工", "气焊工")),
+    ),
+    status: Iterable[trust.StatusChange] = (trust.StatusChange("active", date(2025, 1, 1)),),
+    keys: Iterable[trust.KeyEntry] | None = None,
+) -> trust.OrganizationEntry:
+    key_entries = tuple(keys) if keys is not None else tuple(
+        trust.KeyEntry(s.certificate.der) for s in signers
+    )
+    return trust.OrganizationEntry(
+        code, name, date(2025, 1, 1), date(2030, 12, 31), tuple(status), tuple(scope), key_entries
+    )
+
+
+def trust_list(orgs: Iterable[trust.OrganizationEntry], *, sequence: int = 1) -> trust.TrustList:
+    return trust.TrustList(
+        AUTHORITY,
+        datetime(2026, 11, 1, tzinfo=UTC),
+        sequence,
+        tuple(orgs),
+        trust.catalogue_names(default_catalogue()),
+    )
+
+
+def bundle_json(auth: Authority, tl: trust.TrustList) -> str:
+    return json.dumps(trust.make_bundle(auth.root_der, tl.sign(auth.key, auth.root)), indent=1)
+
+
+def store(auth: Authority, tl: trust.TrustList) -> trust.TrustStore:
+    return trust.load_bundle(bundle_json(auth, tl))
+
+
+def credential(
+    *,
+    number: str = "Y000123000001263000001",
+    name: str = "张三丰",
+    occupation: str = "6-31-01-03",
+    level: int = 3,
+    issue_date: date = date(2026, 11, 29),
+    work_type: str | None = "维修电工",
+    id_number: str = ID_NUMBER,
+    salt: bytes = bytes(range(8)),
+    status_index: int | None = 104729,
+) -> Credential:
+    return Credential(
+        number=CertificateNumber.parse(number),
+        holder_name=name,
+        document_type=1,
+        document_commitment=identity.commit(id_number, salt=salt),
+        occupation=occupation,
+        level=level,
+        issue_date=issue_date,
+        work_type=work_type,
+        status_index=status_index,
+    )
+
+
+@dataclass(frozen=True)
+class World:
+    """One authority, one organization with one key, its trust store."""
+
+    authority: Authority
+    signer: Signer
+    organization: trust.OrganizationEntry
+    store: trust.TrustStore
+
+    def qr(self, cred: Credential | None = None) -> str:
+        return self.signer.qr_text(cred or credential(), HOST)
+
+
+def world() -> World:
+    auth = authority()
+    signer = org_signer(auth)
+    org = organization([signer])
+    return World(auth, signer, org, store(auth, trust_list([org])))
+
+
+__all__ = ["replace"]
