@@ -4,11 +4,10 @@ of 100; a candidate passes only when every required component reaches 60."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from enum import Enum
+from enum import StrEnum
 
 from .catalogue import level as _level
 from .errors import AssessmentError
@@ -17,7 +16,7 @@ PASS_MARK = 60
 MAX_SCORE = 100
 
 
-class Component(str, Enum):
+class Component(StrEnum):
     THEORY = "theory"
     PRACTICAL = "practical"
     REVIEW = "review"
@@ -51,11 +50,12 @@ def _check_score(component: Component, score: object) -> Decimal:
             f"{component.value} score must be a number, got {score!r}",
             f"{component.name_zh}成绩应为数字，实为{score!r}",
         )
-    if isinstance(score, float) and not math.isfinite(score):
+    value = Decimal(str(score))
+    # Also Decimal("NaN"), which would raise InvalidOperation when compared below.
+    if not value.is_finite():
         raise AssessmentError(
             "invalid_score", f"{component.value} score is not finite", f"{component.name_zh}成绩无效"
         )
-    value = Decimal(str(score))
     if not 0 <= value <= MAX_SCORE:
         raise AssessmentError(
             "invalid_score",
@@ -65,16 +65,29 @@ def _check_score(component: Component, score: object) -> Decimal:
     return value
 
 
+def _component(key: object) -> Component:
+    """``Component.THEORY`` or its value ``"theory"`` (as results arrive from JSON)."""
+    try:
+        return Component(key)
+    except ValueError:
+        raise AssessmentError(
+            "unknown_component",
+            f"unknown assessment component {key!r}: expected theory, practical or review",
+            f"无法识别的考核科目{key!r}：应为theory、practical或review",
+        ) from None
+
+
 def assess(level: int, scores: Mapping[Component, Score]) -> Outcome:
     """Judge scores for ``level``. Raises ``AssessmentError`` for a score that is not a
     number in 0–100 or a component that the level does not have."""
     required = required_components(level)
+    scores = {_component(key): score for key, score in scores.items()}
     for component in scores:
         if component not in required:
             raise AssessmentError(
                 "unexpected_component",
                 f"level {level} has no {component.value} component",
-                f"{_level(level).label_zh}没有{Component(component).name_zh}",
+                f"{_level(level).label_zh}没有{component.name_zh}",
             )
     checked = {c: _check_score(c, s) for c, s in scores.items() if s is not None}
     missing = tuple(c for c in required if c not in checked)

@@ -55,20 +55,25 @@ ALL_LEVELS = frozenset(LEVELS)
 
 
 def level(code: int) -> Level:
-    try:
-        return LEVELS[code]
-    except (KeyError, TypeError):
+    # ``True`` and ``3.0`` hash like 1 and 3; only a real int is a level code.
+    found = LEVELS.get(code) if isinstance(code, int) and not isinstance(code, bool) else None
+    if found is None:
         raise CatalogueError(
             "unknown_level",
             f"level must be 1 to 5, got {code!r}",
             f"等级应为1至5，实为{code!r}",
-        ) from None
+        )
+    return found
 
 
 def parse_level(text: str | int) -> Level:
     """Accept ``3``, ``三级``, ``高级工`` or ``三级/高级工``."""
     if isinstance(text, int):
         return level(text)
+    if not isinstance(text, str):
+        raise CatalogueError(
+            "unknown_level", f"unknown level {text!r}", f"无法识别的等级“{text!r}”"
+        )
     value = text.strip()
     for lv in LEVELS.values():
         if value in (str(lv.code), lv.grade_zh, lv.title_zh, lv.label_zh):
@@ -80,12 +85,13 @@ def parse_level(text: str | int) -> Level:
     )
 
 
-_OCCUPATION_CODE = re.compile(r"^([1-8])-(\d{2})-(\d{2})-(\d{2})$")
+# [0-9], not \d: other scripts' digits (``٣``) would otherwise be packed as digits.
+_OCCUPATION_CODE = re.compile(r"([1-8])-([0-9]{2})-([0-9]{2})-([0-9]{2})")
 
 
 def pack_occupation_code(code: str) -> int:
     """``6-31-01-03`` → ``6310103``: the compact form carried in a credential."""
-    m = _OCCUPATION_CODE.match(code)
+    m = _OCCUPATION_CODE.fullmatch(code) if isinstance(code, str) else None
     if not m:
         raise CatalogueError(
             "invalid_occupation_code",
@@ -213,7 +219,8 @@ def _load_occupations() -> dict[str, Occupation]:
             base.marks,
             base.edition,
             levels if confirmed else ALL_LEVELS,
-            _parse_work_types(row["work_types"], levels),
+            # Work types without a range admit what the occupation admits.
+            _parse_work_types(row["work_types"], levels if confirmed else ALL_LEVELS),
             confirmed,
         )
     return occupations

@@ -29,7 +29,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from . import cbor
-from .catalogue import EDITION_2022, pack_occupation_code, unpack_occupation_code
+from .catalogue import EDITION_2022, level, pack_occupation_code, unpack_occupation_code
 from .errors import CatalogueError, CredentialFormatError, InvalidInput, NumberError
 from .identity import COMMITMENT_BYTES
 from .numbering import CertificateNumber
@@ -43,7 +43,12 @@ EPOCH = date(1970, 1, 1)
 
 K_VERSION, K_NUMBER, K_NAME, K_DOC_TYPE, K_COMMITMENT = -1, -2, -3, -4, -5
 K_OCCUPATION, K_EDITION, K_WORK_TYPE, K_LEVEL, K_ISSUE_DATE, K_STATUS_INDEX = (
-    -6, -7, -8, -9, -10, -11,
+    -6,
+    -7,
+    -8,
+    -9,
+    -10,
+    -11,
 )
 _REQUIRED = {K_VERSION, K_NUMBER, K_NAME, K_DOC_TYPE, K_COMMITMENT, K_OCCUPATION, K_LEVEL, K_ISSUE_DATE}
 _OPTIONAL = {K_EDITION, K_WORK_TYPE, K_STATUS_INDEX}
@@ -101,6 +106,7 @@ class Credential:
                 _clean_text(wt, "work type", "工种/职业方向", MAX_WORK_TYPE_CHARS) if wt and wt != "--" else None,
             )
         pack_occupation_code(self.occupation)
+        level(self.level)
         if len(self.document_commitment) != COMMITMENT_BYTES:
             raise InvalidInput("invalid_commitment", "commitment must be 24 bytes", "证件号码承诺值应为24字节")
         if not 1 <= self.document_type < 24:
@@ -168,7 +174,7 @@ def decode_payload(data: bytes) -> Credential:
     if not isinstance(claims, dict) or not all(isinstance(k, int) for k in claims):
         raise _bad("not a map with integer keys", "不是整数键的映射")
     keys = set(claims)
-    if not _REQUIRED <= keys or not keys <= _REQUIRED | _OPTIONAL:
+    if not keys >= _REQUIRED or not keys <= _REQUIRED | _OPTIONAL:
         raise _bad("missing or unknown claims", "缺少或多出声明")
     if _typed(claims, K_VERSION, int) != FORMAT_VERSION:
         raise _bad("unsupported format version", "不支持的格式版本")

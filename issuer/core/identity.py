@@ -9,14 +9,14 @@ import hmac
 import json
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from importlib import resources
 from pathlib import Path
 
 from .errors import IdentityError
-from .typed import fold_full_width
+from .typed import fold_full_width, upper_ascii
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
@@ -80,9 +80,9 @@ def default_document_types() -> DocumentTypes:
 
 
 def normalize_document_number(text: str) -> str:
-    """Fold full-width forms, drop spaces and hyphens people type, upper-case
-    (a lower-case ``x`` check character is common)."""
-    return re.sub(r"[\s\u3000-]", "", fold_full_width(text)).upper()
+    """Fold full-width forms, drop spaces and hyphens people type, upper-case ASCII
+    letters (a lower-case ``x`` check character is common)."""
+    return upper_ascii(re.sub(r"[\s\u3000-]", "", fold_full_width(text)))
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,7 @@ def parse_resident_id(text: str, *, today: date) -> ResidentId:
     """Validate an 18-character 居民身份证 number: shape, real birth date not after
     ``today``, and the GB 11643 check character. Raises ``IdentityError``."""
     number = normalize_document_number(text)
-    if not re.fullmatch(r"\d{17}[\dX]", number):
+    if not re.fullmatch(r"[0-9]{17}[0-9X]", number):
         raise IdentityError(
             "invalid_id_format",
             "a resident ID number has 17 digits and a final digit or X",
@@ -144,7 +144,8 @@ def validate_document(doc_type: DocumentType, text: str, *, today: date) -> str:
         raise IdentityError("missing_document_number", "document number is empty", "证件号码为空")
     if doc_type.rule == "gb11643":
         return parse_resident_id(number, today=today).number
-    if doc_type.pattern and not re.fullmatch(doc_type.pattern, number):
+    # re.ASCII: a configured ``\d`` must not admit other scripts' digits (e.g. ``١`` or ``𝟏``).
+    if doc_type.pattern and not re.fullmatch(doc_type.pattern, number, flags=re.ASCII):
         raise IdentityError(
             "invalid_document_number",
             f"not a valid {doc_type.name_en} number",
@@ -155,10 +156,11 @@ def validate_document(doc_type: DocumentType, text: str, *, today: date) -> str:
 
 def mask(number: str) -> str:
     """``11010519491231002X`` → ``1101**********002X``: show at most the first four and
-    last four characters, and never more than a third of a short number."""
+    last four characters, and never more than a third of a short number (under 12
+    characters); a number under 6 characters is masked entirely."""
     n = len(number)
-    keep = 4 if n >= 12 else max(1, n // 3 // 2)
-    if n <= 2 * keep:
+    keep = 4 if n >= 12 else n // 6
+    if keep == 0 or n <= 2 * keep:
         return "*" * n
     return number[:keep] + "*" * (n - 2 * keep) + number[-keep:]
 
@@ -174,7 +176,7 @@ COMMITMENT_BYTES = SALT_BYTES + DIGEST_BYTES
 
 def _digest(number: str, salt: bytes) -> bytes:
     return hashlib.scrypt(
-        number.encode("ascii", "replace"),
+        number.encode("utf-8"),
         salt=b"issuer/id/v1" + salt,
         n=SCRYPT_N,
         r=SCRYPT_R,

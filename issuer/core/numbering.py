@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .catalogue import Catalogue, default_catalogue, level
+from .catalogue import LEVELS, Catalogue, default_catalogue, level
 from .errors import NumberError
 from .typed import normalize_code
 
@@ -41,11 +41,27 @@ def _fail(position: int, expected_en: str, expected_zh: str, got: str) -> Number
 
 def _digits(text: str, start: int, length: int, what_en: str, what_zh: str) -> str:
     """``start`` is the 1-based position of the first character."""
-    part = text[start - 1 : start - 1 + length]
+    return _digit_part(text[start - 1 : start - 1 + length], start, what_en, what_zh)
+
+
+def _digit_part(part: str, start: int, what_en: str, what_zh: str) -> str:
     for i, ch in enumerate(part):
         if not ("0" <= ch <= "9"):
             raise _fail(start + i, f"a digit ({what_en})", f"数字（{what_zh}）", ch)
     return part
+
+
+_KIND_EN = "Y (employer) or S (social organization)"
+_KIND_ZH = "Y（用人单位）或S（社会培训评价组织）"
+_ORG_PARTS = (
+    ("authority", 2, 4, "organization code", "机构代码"),
+    ("province", 6, 2, "province code", "省份代码"),
+    ("site", 8, 6, "site sequence code", "站点序列码"),
+)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _check_charset(text: str) -> None:
@@ -62,6 +78,17 @@ class OrganizationCode:
     authority: str
     province: str
     site: str
+
+    def __post_init__(self) -> None:
+        # Shape only; whether the province is known depends on the catalogue (see parse).
+        if self.kind not in ORG_KINDS:
+            raise _fail(1, _KIND_EN, _KIND_ZH, str(self.kind))
+        for name, start, length, what_en, what_zh in _ORG_PARTS:
+            part = getattr(self, name)
+            if not isinstance(part, str) or len(part) != length:
+                expected_en, expected_zh = f"{length} digits ({what_en})", f"{length}位数字（{what_zh}）"
+                raise _fail(start, expected_en, expected_zh, str(part))
+            _digit_part(part, start, what_en, what_zh)
 
     def __str__(self) -> str:
         return f"{self.kind}{self.authority}{self.province}{self.site}"
@@ -80,7 +107,7 @@ class OrganizationCode:
     @classmethod
     def _from_prefix(cls, value: str, catalogue: Catalogue) -> OrganizationCode:
         if value[0] not in ORG_KINDS:
-            raise _fail(1, "Y (employer) or S (social organization)", "Y（用人单位）或S（社会培训评价组织）", value[0])
+            raise _fail(1, _KIND_EN, _KIND_ZH, value[0])
         authority = _digits(value, 2, 4, "organization code", "机构代码")
         province = _digits(value, 6, 2, "province code", "省份代码")
         if province not in catalogue.provinces:
@@ -113,11 +140,16 @@ class CertificateNumber:
     serial: int
 
     def __post_init__(self) -> None:
-        if not FIRST_YEAR % 100 <= self.year <= 99:
-            raise _fail(14, f"a year from {FIRST_YEAR} on", f"{FIRST_YEAR}年及以后的年份", f"{self.year:02d}")
-        level(self.level)
-        if not 1 <= self.serial <= MAX_SERIAL:
-            raise _fail(17, "a serial from 000001 to 999999", "000001至999999的流水号", f"{self.serial:06d}")
+        if not isinstance(self.org, OrganizationCode):
+            raise TypeError(f"org must be an OrganizationCode, got {self.org!r}")
+        if not (_is_int(self.year) and FIRST_YEAR % 100 <= self.year <= 99):
+            got = f"{self.year:02d}" if _is_int(self.year) else repr(self.year)
+            raise _fail(14, f"a year from {FIRST_YEAR} on", f"{FIRST_YEAR}年及以后的年份", got)
+        if not (_is_int(self.level) and self.level in LEVELS):
+            raise _fail(16, "a level code from 1 to 5", "1至5的等级代码", repr(self.level))
+        if not (_is_int(self.serial) and 1 <= self.serial <= MAX_SERIAL):
+            got = f"{self.serial:06d}" if _is_int(self.serial) else repr(self.serial)
+            raise _fail(17, "a serial from 000001 to 999999", "000001至999999的流水号", got)
 
     def __str__(self) -> str:
         return f"{self.org}{self.year:02d}{self.level}{self.serial:06d}"
@@ -228,7 +260,13 @@ def explain_number(text: str, catalogue: Catalogue | None = None) -> dict[str, A
     if len(value) == NUMBER_LENGTH:
         return CertificateNumber.parse(value, catalogue).describe(catalogue)
     if value.isdigit() and len(value) == 16:
-        return _explain_qualification_16(value)
+        try:
+            return _explain_qualification_16(value)
+        except NumberError:
+            # The national lookup pads 13-digit Shanghai numbers with "000" in front.
+            if value.startswith("000"):
+                return _explain_shanghai_13(value[3:])
+            raise
     if value.isdigit() and len(value) == 13:
         return _explain_shanghai_13(value)
     raise NumberError(

@@ -24,16 +24,16 @@ def _serial(public_key: Ed25519PublicKey, not_before: datetime) -> int:
     return int.from_bytes(digest[:16], "big") >> 1
 
 
-def create_root(
-    key: Ed25519PrivateKey, name: str, *, not_before: datetime, years: int = 20
-) -> x509.Certificate:
+def create_root(key: Ed25519PrivateKey, name: str, *, not_before: datetime, years: int = 20) -> x509.Certificate:
     """A self-signed authority root. Serial numbers derive from key and time, so the same
     inputs give the same certificate (Ed25519 signatures are deterministic)."""
-    subject = x509.Name([
-        x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, name),
-        x509.NameAttribute(NameOID.COMMON_NAME, "职业技能等级证书根证书"),
-    ])
+    subject = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, name),
+            x509.NameAttribute(NameOID.COMMON_NAME, "职业技能等级证书根证书"),
+        ]
+    )
     public = key.public_key()
     return (
         x509.CertificateBuilder()
@@ -44,9 +44,7 @@ def create_root(
         .not_valid_before(not_before)
         .not_valid_after(not_before + timedelta(days=365 * years))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
-        )
+        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
         .sign(key, None)
     )
@@ -62,12 +60,14 @@ def create_organization_certificate(
     not_before: datetime,
     not_after: datetime,
 ) -> x509.Certificate:
-    subject = x509.Name([
-        x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, org_name),
-        x509.NameAttribute(NameOID.ORGANIZATION_IDENTIFIER, str(org_code)),
-        x509.NameAttribute(NameOID.COMMON_NAME, f"{org_code} 证书签名"),
-    ])
+    subject = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, org_name),
+            x509.NameAttribute(NameOID.ORGANIZATION_IDENTIFIER, str(org_code)),
+            x509.NameAttribute(NameOID.COMMON_NAME, f"{org_code} 证书签名"),
+        ]
+    )
     return (
         x509.CertificateBuilder()
         .subject_name(subject)
@@ -77,9 +77,7 @@ def create_organization_certificate(
         .not_valid_before(not_before)
         .not_valid_after(not_after)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True
-        )
+        .add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True)
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(root.public_key()),  # type: ignore[arg-type]
             critical=False,
@@ -127,9 +125,7 @@ def parse_organization_certificate(der: bytes) -> OrganizationCertificate:
         raise TrustError("organization key is not Ed25519", "机构密钥不是Ed25519")
     codes = cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_IDENTIFIER)
     if len(codes) != 1:
-        raise TrustError(
-            "organization certificate carries no organization code", "机构证书缺少机构代码"
-        )
+        raise TrustError("organization certificate carries no organization code", "机构证书缺少机构代码")
     return OrganizationCertificate(cert, der, str(codes[0].value), public)
 
 
@@ -151,3 +147,8 @@ def der(cert: x509.Certificate) -> bytes:
 
 def utc(dt: datetime) -> datetime:
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def organization_name(cert: x509.Certificate) -> str:
+    names = cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
+    return str(names[0].value) if names else ""

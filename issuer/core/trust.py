@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from . import cbor, cose
 from .catalogue import EDITION_2022, LEVELS, Catalogue
-from .clock import china_date, format_instant, parse_instant
+from .clock import format_instant, parse_instant
 from .errors import CredentialFormatError, TrustError
 from .pki import (
     OrganizationCertificate,
@@ -102,9 +102,7 @@ class OrganizationEntry:
         return current
 
     def registered_on(self, day: date) -> bool:
-        return self.registered_from <= day and (
-            self.registered_until is None or day <= self.registered_until
-        )
+        return self.registered_from <= day and (self.registered_until is None or day <= self.registered_until)
 
     def in_scope(self, occupation: str, edition: int, level: int, work_type: str | None, on: date) -> bool:
         return any(s.covers(occupation, edition, level, work_type, on) for s in self.scope)
@@ -305,6 +303,7 @@ class TrustStore:
         self.trust_list = trust_list
         self.signed = signed
         self._keys: dict[bytes, SigningKey] = {}
+        self._chains: dict[bytes, bool] = {}
         for org in trust_list.organizations:
             for entry in org.keys:
                 cert = parse_organization_certificate(entry.certificate)
@@ -312,6 +311,14 @@ class TrustStore:
 
     def key(self, kid: bytes) -> SigningKey | None:
         return self._keys.get(kid)
+
+    def chains_to_root(self, key: SigningKey) -> bool:
+        """Whether the root signed ``key``'s certificate; computed once per key, since
+        neither changes while the store lives."""
+        kid = key.entry.kid
+        if kid not in self._chains:
+            self._chains[kid] = key.certificate.issued_by(self.root)
+        return self._chains[kid]
 
     def organization(self, code: str) -> OrganizationEntry | None:
         return next((o for o in self.trust_list.organizations if o.code == code), None)
@@ -327,9 +334,7 @@ class TrustStore:
         except CredentialFormatError:
             raise TrustError("the trust list is not a signed message", "信任列表不是签名消息") from None
         if msg.kid != cose.kid_for(der(root)) or not msg.verify(root_public_key(root)):
-            raise TrustError(
-                "the trust list is not signed by the root certificate", "信任列表不是由根证书签发的"
-            )
+            raise TrustError("the trust list is not signed by the root certificate", "信任列表不是由根证书签发的")
         try:
             payload = cbor.decode_strict(msg.payload)
         except CredentialFormatError:
@@ -371,9 +376,5 @@ def load_bundle(data: bytes | str, *, pinned_root: x509.Certificate | None = Non
         raise TrustError("not an issuer trust bundle (version 1)", "不是第1版信任包")
     root_der = _b64(obj, "root_certificate")
     if pinned_root is not None and der(pinned_root) != root_der:
-        raise TrustError(
-            "the bundle's root is not the pinned root certificate", "信任包的根证书与指定的根证书不一致"
-        )
+        raise TrustError("the bundle's root is not the pinned root certificate", "信任包的根证书与指定的根证书不一致")
     return TrustStore.from_signed(_b64(obj, "trust_list"), load_certificate(root_der))
-
-

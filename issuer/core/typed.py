@@ -7,8 +7,11 @@ U+FF41–FF5A); NFKC is not used because it would also turn look-alikes such as 
 
 from __future__ import annotations
 
+import string
+
 _FULL_WIDTH_OFFSET = 0xFEE0
 _SPACES = " \t\r\n\u3000\u00a0"
+_ASCII_UPPER = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
 
 
 def fold_full_width(text: str) -> str:
@@ -22,8 +25,14 @@ def fold_full_width(text: str) -> str:
     return "".join(out)
 
 
+def upper_ascii(text: str) -> str:
+    """Upper-case ``a``–``z`` only. ``str.upper`` would also turn ``ſ`` into ``S`` and
+    ``ß`` into ``SS`` (changing the length), accepting look-alikes."""
+    return text.translate(_ASCII_UPPER)
+
+
 def normalize_code(text: str) -> str:
     """Strip surrounding spaces (ASCII, ideographic, no-break), fold full-width letters
-    and digits, and upper-case. Inner characters are kept so that callers can reject
-    them with a position."""
-    return fold_full_width(text.strip(_SPACES)).upper()
+    and digits, and upper-case ASCII letters. Inner characters are kept so that callers
+    can reject them with a position."""
+    return upper_ascii(fold_full_width(text.strip(_SPACES)))

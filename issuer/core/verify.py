@@ -15,23 +15,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from . import cose, qrtext
 from .clock import china_date
 from .credential import Credential, decode_payload
+from .display import level_zh
 from .errors import CredentialFormatError
 from .trust import SigningKey, TrustStore
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     VALID = "valid"
     NOT_VALID = "not_valid"
     UNKNOWN = "unknown"
 
 
-class Outcome(str, Enum):
+class Outcome(StrEnum):
     PASSED = "passed"
     FAILED = "failed"
     NOT_RUN = "not_run"
@@ -42,11 +43,23 @@ CHECKS: tuple[tuple[str, str, str], ...] = (
     ("known_key", "the signing key is in the trust list", "签名密钥在信任列表中"),
     ("signature", "the signature is valid", "签名有效"),
     ("claims", "the signed claims are well-formed", "签名内容格式正确"),
-    ("certificate_chain", "the organization certificate chains to the root and was valid on the issue date", "机构证书由根证书签发且在发证日期有效"),
+    (
+        "certificate_chain",
+        "the organization certificate chains to the root and was valid on the issue date",
+        "机构证书由根证书签发且在发证日期有效",
+    ),
     ("key_status", "the key was not compromised by the issue date", "发证日期时签名密钥未被注销"),
     ("registration", "the organization was registered and active on the issue date", "发证日期时机构已备案且状态正常"),
-    ("scope", "the occupation and level were in the organization's scope on the issue date", "发证日期时职业与等级在机构备案范围内"),
-    ("number", "the certificate number matches the signer, the issue year and the level", "证书编号与签发机构、发证年份和等级一致"),
+    (
+        "scope",
+        "the occupation and level were in the organization's scope on the issue date",
+        "发证日期时职业与等级在机构备案范围内",
+    ),
+    (
+        "number",
+        "the certificate number matches the signer, the issue year and the level",
+        "证书编号与签发机构、发证年份和等级一致",
+    ),
     ("issue_date", "the issue date is not in the future", "发证日期不晚于验证时间"),
 )
 CHECK_NAMES = tuple(c[0] for c in CHECKS)
@@ -102,7 +115,7 @@ class _Failed(Exception):
 
 def _check_chain(key: SigningKey, trust: TrustStore, cred: Credential) -> None:
     cert = key.certificate
-    if not cert.issued_by(trust.root):
+    if not trust.chains_to_root(key):
         raise _Failed("the organization certificate is not signed by the root", "机构证书不是由根证书签发的")
     if not china_date(cert.not_before) <= cred.issue_date <= china_date(cert.not_after):
         raise _Failed(
@@ -115,9 +128,7 @@ def _check_chain(key: SigningKey, trust: TrustStore, cred: Credential) -> None:
 
 def _check_key_status(key: SigningKey, cred: Credential) -> None:
     compromised = key.entry.compromised_at
-    if key.entry.status == "compromised" and (
-        compromised is None or cred.issue_date >= china_date(compromised)
-    ):
+    if key.entry.status == "compromised" and (compromised is None or cred.issue_date >= china_date(compromised)):
         when = china_date(compromised).isoformat() if compromised else "an unknown date"
         raise _Failed(f"the key was revoked as compromised from {when}", f"签名密钥已于{when}起注销（泄露）")
 
@@ -132,7 +143,7 @@ def _check_registration(key: SigningKey, cred: Credential) -> None:
     if status != "active":
         raise _Failed(
             f"the organization was {status or 'not registered'} on {cred.issue_date}",
-            f"{cred.issue_date}机构状态为{ {'suspended': '暂停', 'cancelled': '撤销'}.get(status or '', '未备案')}",
+            f"{cred.issue_date}机构状态为{ {'suspended': '暂停', 'cancelled': '撤销'}.get(status or '', '未备案') }",
         )
 
 
@@ -140,9 +151,11 @@ def _check_scope(key: SigningKey, cred: Credential) -> None:
     if not key.organization.in_scope(
         cred.occupation, cred.occupation_edition, cred.level, cred.work_type, cred.issue_date
     ):
+        work_en = f" ({cred.work_type})" if cred.work_type else ""
+        work_zh = f"（{cred.work_type}）" if cred.work_type else ""
         raise _Failed(
-            f"occupation {cred.occupation} level {cred.level} was not in the organization's scope",
-            f"职业{cred.occupation}的{cred.level}级不在机构备案范围内",
+            f"occupation {cred.occupation}{work_en} level {cred.level} was not in the organization's scope",
+            f"职业{cred.occupation}{work_zh}{level_zh(cred.level)}不在机构备案范围内",
         )
 
 
@@ -167,7 +180,9 @@ def _check_number(key: SigningKey, cred: Credential) -> None:
 
 def _check_issue_date(cred: Credential, at: datetime) -> None:
     if cred.issue_date > china_date(at):
-        raise _Failed(f"issue date {cred.issue_date} is after {china_date(at)}", f"发证日期{cred.issue_date}晚于验证日期")
+        raise _Failed(
+            f"issue date {cred.issue_date} is after {china_date(at)}", f"发证日期{cred.issue_date}晚于验证日期"
+        )
 
 
 def verify(qr_text: str, trust: TrustStore, *, at: datetime) -> Verdict:

@@ -1,0 +1,186 @@
+"""issuer.core: signing and verifying credentials against bare Ed25519, the identity
+commitment, and the size of the QR code for a typical and a worst-case credential."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+import segno
+
+from issuer.core import cose, identity, qrtext
+from issuer.core.credential import MAX_STATUS_INDEX, Credential
+from issuer.core.verify import verify
+from tests import factories
+
+from . import report
+from .timing import Rate, Settings, measure, measure_pair
+
+TITLE = "signing, verification, identity commitment, QR size"
+
+QR_ERROR = "m"
+WORST_NAME = "阿卜杜热依木江·买买提吐尔逊·艾合买提江"
+WORST_WORK_TYPE = "城市轨道交通电动列车司机及车辆检修调试员"
+WORST_EDITION = 2015
+"""A non-2022 catalogue edition adds claim -7 to the payload."""
+
+
+def run(settings: Settings) -> dict[str, Any]:
+    world = factories.world()
+    return {
+        "signing": _signing(world, settings),
+        "verification": _verification(world, settings),
+        "commitment": _commitment(settings),
+        "qr": _qr_sizes(world),
+    }
+
+
+# Signing and verification ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Signed:
+    """A typical credential's COSE message, its Sig_structure and its QR text."""
+
+    message: bytes
+    to_be_signed: bytes
+    signature: bytes
+    text: str
+
+
+def _signed(world: factories.World) -> Signed:
+    message = world.signer.sign(factories.credential())
+    sign1 = cose.parse(message)
+    tbs = cose.to_be_signed(sign1.protected, sign1.payload)
+    return Signed(message, tbs, sign1.signature, qrtext.encode(message, factories.HOST))
+
+
+def _compare(full: Rate, bare: Rate, full_label: str, bare_label: str) -> dict[str, Any]:
+    ratio = full.median / bare.median
+    beyond_us = 1000 * (full.ms_per_call - bare.ms_per_call)
+    report.row(full_label, report.count(full.median) + " /s", report.spread(full.spread))
+    report.row(bare_label, report.count(bare.median) + " /s", report.spread(bare.spread))
+    report.row("ratio", f"{ratio:.2f}", "credentials/s ÷ bare Ed25519/s")
+    report.row("time beyond Ed25519", f"{beyond_us:.0f} µs", "per credential")
+    return {
+        "credential": full.to_json(),
+        "bare_ed25519": bare.to_json(),
+        "ratio": round(ratio, 3),
+        "beyond_ed25519_us": round(beyond_us, 1),
+    }
+
+
+def _signing(world: factories.World, settings: Settings) -> dict[str, Any]:
+    signer, cred = world.signer, factories.credential()
+    signed = _signed(world)
+    tbs_bytes = len(signed.to_be_signed)
+    report.heading(f"signing (Signer.sign: CBOR + COSE_Sign1 + Ed25519 over {tbs_bytes} B)")
+    full, bare = measure_pair(
+        lambda: signer.sign(cred), lambda: signer.key.sign(signed.to_be_signed), settings
+    )
+    figures = _compare(full, bare, "credentials signed", "bare Ed25519 signatures")
+    return {**figures, "sig_structure_bytes": tbs_bytes}
+
+
+def _verification(world: factories.World, settings: Settings) -> dict[str, Any]:
+    signed, trust, at = _signed(world), world.store, factories.NOW
+    verdict = verify(signed.text, trust, at=at)
+    if not verdict.valid:
+        raise RuntimeError(f"the benchmark credential does not verify: {verdict.failed_check}")
+    public_key = world.signer.certificate.public_key
+    checks = len(verdict.checks)
+    report.heading(f"verification (verify() on the QR text: full verdict, {checks} checks)")
+    full, bare = measure_pair(
+        lambda: verify(signed.text, trust, at=at),
+        lambda: public_key.verify(signed.signature, signed.to_be_signed),
+        settings,
+    )
+    return _compare(full, bare, "credentials verified", "bare Ed25519 verifications")
+
+
+# Identity commitment ---------------------------------------------------------------------
+
+
+def _commitment(settings: Settings) -> dict[str, Any]:
+    n, r, p = identity.SCRYPT_N, identity.SCRYPT_R, identity.SCRYPT_P
+    memory = 128 * n * r
+    report.heading(f"identity commitment (identity.commit: scrypt N={n}, r={r}, p={p})")
+    rate = measure(lambda: identity.commit(factories.ID_NUMBER), settings)
+    report.row("time per commitment", f"{rate.ms_per_call:.2f} ms", report.spread(rate.spread))
+    report.row("commitments per second", report.count(rate.median) + " /s")
+    report.row("memory (128·N·r)", f"{memory:,} B", f"{memory / 2**20:g} MiB")
+    return {**rate.to_json(), "scrypt": {"n": n, "r": r, "p": p}, "memory_bytes": memory}
+
+
+# QR size ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QrCase:
+    name: str
+    description: str
+    credential: Credential
+
+
+def _qr_cases() -> tuple[QrCase, ...]:
+    typical = factories.credential()
+    worst = factories.credential(
+        number="Y000123000001261999999",
+        name=WORST_NAME,
+        level=1,
+        work_type=WORST_WORK_TYPE,
+        status_index=MAX_STATUS_INDEX,
+    )
+    worst = replace(worst, occupation_edition=WORST_EDITION)
+    return (
+        QrCase("typical", _describe(typical), typical),
+        QrCase("worst", _describe(worst) + f", edition {WORST_EDITION}", worst),
+    )
+
+
+def _describe(cred: Credential) -> str:
+    work_type = f"{len(cred.work_type)}-char work type" if cred.work_type else "no work type"
+    return f"{len(cred.holder_name)}-char name, {work_type}, {len(factories.HOST)}-char host"
+
+
+def _alphanumeric_capacity(version: int) -> int:
+    """The most alphanumeric characters a QR code of ``version`` holds at level M."""
+    low, high = 1, qrtext.MAX_TEXT
+    while low < high:
+        mid = (low + high + 1) // 2
+        try:
+            segno.make("A" * mid, error=QR_ERROR, version=version, boost_error=False)
+        except segno.DataOverflowError:
+            high = mid - 1
+        else:
+            low = mid
+    return low
+
+
+def _qr_case(world: factories.World, case: QrCase) -> dict[str, Any]:
+    message = world.signer.sign(case.credential)
+    text = qrtext.encode(message, factories.HOST)
+    qr = segno.make(text, error=QR_ERROR, boost_error=False)
+    version = int(qr.version)
+    modules = version * 4 + 17
+    capacity = _alphanumeric_capacity(version)
+    report.heading(f"QR, {case.name} credential ({case.description})")
+    report.row("QR text", f"{len(text)} chars", f"mode {qr.mode}")
+    report.row("COSE_Sign1 message", f"{len(message)} B")
+    report.row(f"QR version at {QR_ERROR.upper()}", str(version), f"{modules}×{modules} modules")
+    report.row("spare characters at this version", str(capacity - len(text)), f"of {capacity}")
+    return {
+        "description": case.description,
+        "text_chars": len(text),
+        "cose_bytes": len(message),
+        "error_correction": QR_ERROR.upper(),
+        "mode": qr.mode,
+        "version": version,
+        "modules": modules,
+        "capacity_chars": capacity,
+        "spare_chars": capacity - len(text),
+    }
+
+
+def _qr_sizes(world: factories.World) -> dict[str, Any]:
+    return {case.name: _qr_case(world, case) for case in _qr_cases()}

@@ -1,0 +1,77 @@
+"""Throughput on one core: call a function for a fixed time, take the median of runs."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable
+from dataclasses import dataclass
+from time import perf_counter
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Settings:
+    seconds: float = 2.5
+    """Length of one timed run."""
+    runs: int = 3
+    """Timed runs per figure; the median is reported."""
+
+
+@dataclass(frozen=True)
+class Rate:
+    """Calls per second: the median of ``runs`` and every run."""
+
+    runs: tuple[float, ...]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.runs)
+
+    @property
+    def spread(self) -> float:
+        """(max - min) / median over the runs, as a fraction."""
+        return (max(self.runs) - min(self.runs)) / self.median
+
+    @property
+    def ms_per_call(self) -> float:
+        return 1000.0 / self.median
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "per_second": round(self.median, 1),
+            "ms_per_call": round(self.ms_per_call, 4),
+            "runs_per_second": [round(r, 1) for r in self.runs],
+        }
+
+
+def calls_per_second(fn: Callable[[], object], seconds: float) -> float:
+    """Call ``fn`` in this thread for about ``seconds``. Batches double while they are
+    short, so reading the clock costs nothing measurable; garbage collection stays on,
+    as it is in the service."""
+    fn()  # warm up caches outside the timed run
+    calls, batch = 0, 1
+    start = now = perf_counter()
+    while now - start < seconds:
+        for _ in range(batch):
+            fn()
+        calls += batch
+        now = perf_counter()
+        if now - start < seconds / 50:
+            batch *= 2
+    return calls / (now - start)
+
+
+def measure(fn: Callable[[], object], settings: Settings) -> Rate:
+    return Rate(tuple(calls_per_second(fn, settings.seconds) for _ in range(settings.runs)))
+
+
+def measure_pair(
+    fn: Callable[[], object], base: Callable[[], object], settings: Settings
+) -> tuple[Rate, Rate]:
+    """Time ``fn`` and ``base`` alternately, so both see the same machine conditions."""
+    a: list[float] = []
+    b: list[float] = []
+    for _ in range(settings.runs):
+        a.append(calls_per_second(fn, settings.seconds))
+        b.append(calls_per_second(base, settings.seconds))
+    return Rate(tuple(a)), Rate(tuple(b))

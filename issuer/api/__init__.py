@@ -1,0 +1,1 @@
+"""HTTP entry points: parse, call a service, serialize. Nothing imports this package."""

@@ -1,0 +1,302 @@
+"""The ``issuer`` command. Errors become one line on stderr and an exit code, here only."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from issuer.core.errors import IssuerError, TrustError
+
+EXIT_VALID, EXIT_NOT_VALID, EXIT_UNKNOWN = 0, 1, 2
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    click.echo(message, err=True)
+    sys.exit(code)
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except IssuerError as exc:
+            _fail(exc.line(), EXIT_UNKNOWN if isinstance(exc, TrustError) else 1)
+
+
+@click.group(cls=_Group)
+@click.version_option(package_name="issuer")
+def main() -> None:
+    """职业技能等级证书签发与验证 / Issue and verify vocational skill level certificates."""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _keystore() -> Any:
+    from issuer import config as settings
+    from issuer.store.keystore import KeyStore
+
+    cfg = settings.from_environment()
+    settings.check(cfg)
+    return KeyStore(settings.keys_dir(cfg), cfg["KEY_PASSPHRASE"])
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def run(host: str, port: int) -> None:
+    """Run the service (development server)."""
+    from issuer.app import create_app
+
+    create_app().run(host=host, port=port)
+
+
+# --- numbers -------------------------------------------------------------------------
+
+
+@main.group()
+def number() -> None:
+    """Certificate numbers / 证书编号."""
+
+
+_EXPLAIN_LABELS = (
+    ("kind_zh", "类型"),
+    ("org_code", "机构代码"),
+    ("org_kind_zh", "机构类别"),
+    ("authority_code", "备案机构代码"),
+    ("province_display", "省份"),
+    ("site_code", "站点序列码"),
+    ("year", "年份"),
+    ("level_label_zh", "等级"),
+    ("serial", "流水号"),
+    ("institution_type_zh", "机构类型"),
+    ("national_lookup_number", "全国查询编号"),
+    ("note_zh", "说明"),
+)
+
+
+@number.command("explain")
+@click.argument("text")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def number_explain(text: str, as_json: bool) -> None:
+    """Explain the parts of a certificate number."""
+    from issuer.core.numbering import explain_number
+
+    parts = explain_number(text)
+    if as_json:
+        click.echo(json.dumps(parts, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"编号 {parts['number']}")
+    shown = dict(parts)
+    if "province" in parts:
+        shown["province_display"] = f"{parts['province_name']}（{parts['province']}）"
+    for key, label in _EXPLAIN_LABELS:
+        if key in shown:
+            click.echo(f"  {label}: {shown[key]}")
+
+
+# --- verification ----------------------------------------------------------------------
+
+
+def _read_input(value: str) -> str:
+    """A QR text, or the path of an image whose QR code holds one."""
+    path = Path(value)
+    looks_like_file = path.suffix.lower() in {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif"}
+    if not looks_like_file:
+        return value
+    import zxingcpp
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            image.load()
+            found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+    except (OSError, UnidentifiedImageError) as exc:
+        _fail(f"unreadable: cannot read image {value}: {exc.__class__.__name__} / 无法读取图片", EXIT_UNKNOWN)
+    if not found:
+        _fail(f"unreadable: no QR code found in {value} / 图片中未找到二维码", EXIT_UNKNOWN)
+    return str(found[0].text)
+
+
+def _parse_at(value: str | None) -> datetime:
+    if value is None:
+        return _now()
+    from issuer.core.clock import parse_instant
+
+    try:
+        return parse_instant(value)
+    except ValueError:
+        raise click.BadParameter("use 2026-11-29 or 2026-11-29T08:00:00+08:00", param_hint="--at") from None
+
+
+_VERDICT_WORDS = {
+    "valid": ("有效", "VALID"),
+    "not_valid": ("无效", "NOT VALID"),
+    "unknown": ("无法判断", "CANNOT TELL"),
+}
+_MARKS = {"passed": "✓", "failed": "✗", "not_run": "·"}
+
+
+def _print_verdict(verdict: Any, trust: Any, pinned: bool) -> None:
+    from issuer.core.display import date_zh, level_zh
+    from issuer.core.identity import default_document_types
+
+    zh, en = _VERDICT_WORDS[verdict.status.value]
+    click.echo(f"结果 / Result: {zh} {en}")
+    cred = verdict.credential
+    if cred is not None:
+        occupation = trust.occupation_name(cred.occupation) or ""
+        doc_type = next((t.name_zh for t in default_document_types() if t.code == cred.document_type), "")
+        rows: list[tuple[str, str]] = [
+            ("证书编号", str(cred.number)),
+            ("姓名", cred.holder_name),
+            ("证件类型", doc_type or str(cred.document_type)),
+            ("职业", f"{occupation}（{cred.occupation}）"),
+            ("工种/职业方向", cred.work_type or "--"),
+            ("等级", level_zh(cred.level)),
+            ("发证日期", date_zh(cred.issue_date)),
+        ]
+        if verdict.signer is not None:
+            org = verdict.signer.organization
+            rows.append(("发证机构", f"{org.name}（{org.code}）"))
+        for label, value in rows:
+            click.echo(f"  {label}: {value}")
+    click.echo("检查 / Checks:")
+    for check in verdict.checks:
+        line = f"  {_MARKS[check.outcome.value]} {check.name}"
+        if check.detail:
+            line += f": {check.detail_zh} / {check.detail}"
+        click.echo(line)
+    if not pinned:
+        click.echo(
+            "注意：根证书取自信任包本身，未经 --root 固定 / note: root taken from the bundle (pin it with --root)"
+        )
+
+
+@main.command()
+@click.argument("input_")
+@click.option("--trust", "bundle", required=True, type=click.Path(dir_okay=False), help="Trust bundle (JSON).")
+@click.option("--root", "root_path", type=click.Path(dir_okay=False), help="Pin this root certificate (PEM or DER).")
+@click.option("--at", "at_text", help="Verify as of this date or time (default: now).")
+@click.option("--json", "as_json", is_flag=True, help="Print the verdict as JSON.")
+def verify(input_: str, bundle: str, root_path: str | None, at_text: str | None, as_json: bool) -> None:
+    """Verify a QR text or an image of a QR code offline.
+
+    Exit 0 valid, 1 not valid, 2 cannot tell (unreadable input or unusable trust bundle)."""
+    from issuer.core import verify as verifier
+    from issuer.core.trust import load_bundle
+
+    at = _parse_at(at_text)
+    try:
+        bundle_bytes = Path(bundle).read_bytes()
+    except OSError as exc:
+        _fail(f"unreadable: cannot read trust bundle {bundle}: {exc.strerror} / 无法读取信任包", EXIT_UNKNOWN)
+    pinned = _load_root(root_path) if root_path else None
+    trust = load_bundle(bundle_bytes, pinned_root=pinned)
+    verdict = verifier.verify(_read_input(input_), trust, at=at)
+    if as_json:
+        click.echo(json.dumps(verdict.to_json(), ensure_ascii=False, indent=2))
+    else:
+        _print_verdict(verdict, trust, pinned is not None)
+    codes = {"valid": EXIT_VALID, "not_valid": EXIT_NOT_VALID, "unknown": EXIT_UNKNOWN}
+    sys.exit(codes[verdict.status.value])
+
+
+def _load_root(path: str) -> Any:
+    from cryptography import x509
+
+    data = Path(path).read_bytes()
+    try:
+        if b"-----BEGIN" in data:
+            return x509.load_pem_x509_certificate(data)
+        return x509.load_der_x509_certificate(data)
+    except ValueError:
+        _fail(f"unreadable: {path} is not a certificate / 不是证书文件", EXIT_UNKNOWN)
+
+
+# --- keys and trust ---------------------------------------------------------------------
+
+
+@main.group()
+def keys() -> None:
+    """Authority and organization keys under keys/ / 密钥管理."""
+
+
+def _echo_all(lines: list[str]) -> None:
+    for line in lines:
+        click.echo(line)
+
+
+@keys.command("init-dev")
+def keys_init_dev() -> None:
+    """Create a development authority and organization where missing, and the trust bundle."""
+    from issuer.service import local_authority
+
+    done = local_authority.init_dev(_keystore(), now=_now())
+    _echo_all(done or ["development keys already present"])
+
+
+@keys.command("init-authority")
+@click.option("--name", required=True, help="Authority name, e.g. 黑龙江省人力资源和社会保障厅.")
+def keys_init_authority(name: str) -> None:
+    """Create the authority root key and certificate."""
+    from issuer.service import local_authority
+
+    store = _keystore()
+    if not local_authority.init_authority(store, name, now=_now()):
+        _fail(f"exists: {store.authority_key_path} / 根密钥已存在")
+    click.echo(f"created {store.authority_cert_path}")
+
+
+def _date_option(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date like 2026-11-29") from None
+
+
+@keys.command("add-organization")
+@click.argument("code")
+@click.argument("name")
+@click.option(
+    "--scope", "scopes", multiple=True, required=True, help="OCCUPATION:LEVELS[:WORK_TYPES], e.g. 6-31-01-03:5-1"
+)
+@click.option("--from", "valid_from", required=True, help="Registration start date.")
+@click.option("--until", "valid_until", required=True, help="Registration end date.")
+def keys_add_organization(code: str, name: str, scopes: tuple[str, ...], valid_from: str, valid_until: str) -> None:
+    """Register an organization: new key, certificate signed by the root, then rebuild the trust bundle."""
+    from issuer.service import local_authority
+
+    store = _keystore()
+    kid = local_authority.register_organization(
+        store,
+        code,
+        name,
+        [local_authority.Scope.parse(s) for s in scopes],
+        valid_from=_date_option(valid_from),
+        valid_until=_date_option(valid_until),
+        now=_now(),
+    )
+    local_authority.build_bundle(store, now=_now())
+    click.echo(f"registered {code.upper()} with key {kid.hex()}; wrote {store.bundle_path}")
+
+
+@main.group()
+def trust() -> None:
+    """Trust bundles / 信任包."""
+
+
+@trust.command("build")
+def trust_build() -> None:
+    """Sign a new trust list from the key store and write keys/trust-bundle.json."""
+    from issuer.service import local_authority
+
+    store = _keystore()
+    local_authority.build_bundle(store, now=_now())
+    click.echo(f"wrote {store.bundle_path}")

@@ -1,0 +1,49 @@
+"""Configuration: defaults in one place, overridden by ``ISSUER_*`` environment variables,
+then by the mapping given to ``create_app``. Nothing is read at import time."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+DEV_PASSPHRASE = "development-only-passphrase"
+DEV_SECRET_KEY = "development-only-secret-key"
+
+DEFAULTS: dict[str, Any] = {
+    "ENV": "development",
+    "SECRET_KEY": DEV_SECRET_KEY,
+    "KEY_PASSPHRASE": DEV_PASSPHRASE,
+    "KEYS_DIR": "keys",
+    "QR_HOST": "127.0.0.1:5000",
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+}
+
+
+class ConfigError(Exception):
+    """Configuration that must not be run with."""
+
+
+def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    env = os.environ if environ is None else environ
+    config = dict(DEFAULTS)
+    for key, default in DEFAULTS.items():
+        value = env.get(f"ISSUER_{key}")
+        if value is not None:
+            config[key] = int(value) if isinstance(default, int) else value
+    return config
+
+
+def check(config: Mapping[str, Any]) -> None:
+    """Refuse development secrets outside development."""
+    if config["ENV"] == "development":
+        return
+    if config["KEY_PASSPHRASE"] == DEV_PASSPHRASE:
+        raise ConfigError("ISSUER_KEY_PASSPHRASE is the development passphrase; set a real one")
+    if config["SECRET_KEY"] == DEV_SECRET_KEY:
+        raise ConfigError("ISSUER_SECRET_KEY is the development secret; set a real one")
+
+
+def keys_dir(config: Mapping[str, Any]) -> Path:
+    return Path(config["KEYS_DIR"]).resolve()

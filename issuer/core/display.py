@@ -1,0 +1,17 @@
+"""How people in China expect to read dates and levels."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from .catalogue import level
+
+
+def date_zh(day: date) -> str:
+    """``2026年11月29日`` (no leading zeros, as printed on certificates)."""
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def level_zh(code: int) -> str:
+    """``三级/高级工``."""
+    return level(code).label_zh

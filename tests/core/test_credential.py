@@ -1,0 +1,143 @@
+"""The credential's claims and their deterministic CBOR form."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+import cbor2
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from issuer.core import cbor
+from issuer.core.catalogue import default_catalogue
+from issuer.core.credential import Credential, decode_payload, encode_payload, pack_number, unpack_number
+from issuer.core.errors import CredentialFormatError, InvalidInput
+from issuer.core.numbering import CertificateNumber, OrganizationCode
+from tests import factories as f
+
+PROVINCES = sorted(default_catalogue().provinces)
+OCCUPATIONS = sorted(default_catalogue().occupations)
+
+numbers = st.builds(
+    lambda kind, auth, prov, site, year, level, serial: CertificateNumber(
+        OrganizationCode(kind, f"{auth:04d}", prov, f"{site:06d}"), year, level, serial
+    ),
+    st.sampled_from("YS"),
+    st.integers(0, 9999),
+    st.sampled_from(PROVINCES),
+    st.integers(0, 999999),
+    st.integers(19, 99),
+    st.integers(1, 5),
+    st.integers(1, 999999),
+)
+names = st.text(
+    st.characters(codec="utf-8", categories=("L", "M", "N", "P", "S", "Zs")), min_size=1, max_size=20
+).filter(lambda s: s.strip())
+
+credentials = st.builds(
+    Credential,
+    number=numbers,
+    holder_name=names,
+    document_type=st.integers(1, 23),
+    document_commitment=st.binary(min_size=24, max_size=24),
+    occupation=st.sampled_from(OCCUPATIONS),
+    level=st.integers(1, 5),
+    issue_date=st.dates(date(1970, 1, 1), date(2200, 12, 31)),
+    work_type=st.none() | names,
+    occupation_edition=st.sampled_from([2015, 2022]),
+    status_index=st.none() | st.integers(0, 2**32 - 1),
+)
+
+
+@settings(max_examples=300)
+@given(credentials)
+def test_claims_round_trip_through_cbor(cred: Credential) -> None:
+    assert decode_payload(encode_payload(cred)) == cred
+
+
+@settings(max_examples=200)
+@given(numbers)
+def test_the_number_packs_into_nine_bytes_and_back(number: CertificateNumber) -> None:
+    packed = pack_number(number)
+    assert len(packed) == 9
+    assert unpack_number(packed) == number
+
+
+def test_number_packing_follows_the_published_rule() -> None:
+    number = CertificateNumber.parse("S000011000001251000123")
+    assert int.from_bytes(pack_number(number), "big") == 2 * 0o0 + 2 * 11000001251000123 + 1
+
+
+def test_the_encoding_is_deterministic_and_keys_are_in_bytewise_order() -> None:
+    payload = encode_payload(f.credential())
+    claims = cbor2.loads(payload)
+    encoded_keys = [cbor2.dumps(k) for k in claims]
+    assert encoded_keys == sorted(encoded_keys)
+    assert cbor2.dumps(claims, canonical=True) == payload
+
+
+def test_optional_claims_are_omitted_when_absent() -> None:
+    claims = cbor2.loads(encode_payload(f.credential(work_type=None, status_index=None)))
+    assert set(claims) == {-1, -2, -3, -4, -5, -6, -9, -10}
+
+
+def test_a_typical_payload_is_compact() -> None:
+    assert len(encode_payload(f.credential())) <= 90
+
+
+def test_names_are_stored_in_nfc() -> None:
+    decomposed = "e\u0301mile"
+    assert f.credential(name=decomposed).holder_name == "\u00e9mile"
+
+
+def test_work_type_dashes_mean_none() -> None:
+    assert f.credential(work_type="--").work_type is None
+    assert f.credential(work_type="  ").work_type is None
+
+
+@pytest.mark.parametrize("name", ["", "   ", "张\x00三", "a" * 65])
+def test_unprintable_or_empty_names_are_refused(name: str) -> None:
+    with pytest.raises(InvalidInput):
+        f.credential(name=name)
+
+
+def _with_claims(change: dict[int, object], drop: tuple[int, ...] = ()) -> bytes:
+    claims = cbor2.loads(encode_payload(f.credential()))
+    claims.update(change)
+    for key in drop:
+        del claims[key]
+    return cbor.encode(claims)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        _with_claims({-1: 2}),
+        _with_claims({-12: 1}),
+        _with_claims({}, drop=(-3,)),
+        _with_claims({-3: 7}),
+        _with_claims({-2: b"\x00" * 8}),
+        _with_claims({-2: b"\xff" * 9}),
+        _with_claims({-6: 9999999}),
+        _with_claims({-9: 6}),
+        _with_claims({-10: -1}),
+        _with_claims({-5: b"short"}),
+        cbor.encode([1, 2]),
+        b"\xa0",
+    ],
+)
+def test_malformed_claims_are_a_format_error(payload: bytes) -> None:
+    with pytest.raises(CredentialFormatError):
+        decode_payload(payload)
+
+
+def test_the_issue_date_is_days_since_the_epoch() -> None:
+    claims = cbor2.loads(encode_payload(f.credential(issue_date=date(2026, 11, 29))))
+    assert claims[-10] == (date(2026, 11, 29) - date(1970, 1, 1)).days
+
+
+def test_replace_keeps_validation() -> None:
+    with pytest.raises(InvalidInput):
+        replace(f.credential(), document_commitment=b"x")

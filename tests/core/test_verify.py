@@ -1,0 +1,164 @@
+"""The offline verifier: named checks, explicit time, never an unexpected exception."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from issuer.core import qrtext, trust
+from issuer.core.verify import CHECK_NAMES, Outcome, Status, verify
+from tests import factories as f
+
+AT = f.NOW
+
+
+@pytest.fixture(scope="module")
+def world() -> f.World:
+    return f.world()
+
+
+def test_a_typical_credential_is_valid_and_every_check_passed(world: f.World) -> None:
+    verdict = verify(world.qr(), world.store, at=AT)
+    assert verdict.status is Status.VALID
+    assert [c.name for c in verdict.checks] == list(CHECK_NAMES)
+    assert all(c.outcome is Outcome.PASSED for c in verdict.checks)
+    assert verdict.credential == f.credential()
+    assert verdict.signer is not None and verdict.signer.organization.code == f.ORG_CODE
+
+
+def test_the_first_failing_check_decides_and_the_rest_are_not_run(world: f.World) -> None:
+    cred = f.credential(occupation="4-04-05-05", work_type=None)
+    verdict = verify(world.qr(cred), world.store, at=AT)
+    assert verdict.status is Status.NOT_VALID
+    assert verdict.failed_check == "scope"
+    outcomes = {c.name: c.outcome for c in verdict.checks}
+    assert outcomes["registration"] is Outcome.PASSED
+    assert outcomes["number"] is Outcome.NOT_RUN
+    failed = next(c for c in verdict.checks if c.outcome is Outcome.FAILED)
+    assert failed.detail and failed.detail_zh
+
+
+def test_a_credential_dated_after_the_verification_time_is_not_valid(world: f.World) -> None:
+    verdict = verify(world.qr(), world.store, at=datetime(2026, 11, 28, 12, tzinfo=UTC))
+    assert verdict.failed_check == "issue_date"
+
+
+def test_the_issue_date_is_compared_in_china_time(world: f.World) -> None:
+    # 2026-11-28T16:00Z is already 2026-11-29 00:00 in Beijing.
+    assert verify(world.qr(), world.store, at=datetime(2026, 11, 28, 16, tzinfo=UTC)).valid
+    assert not verify(world.qr(), world.store, at=datetime(2026, 11, 28, 15, 59, tzinfo=UTC)).valid
+
+
+def test_a_naive_verification_time_is_a_programming_error(world: f.World) -> None:
+    with pytest.raises(ValueError):
+        verify(world.qr(), world.store, at=datetime(2026, 11, 30))
+
+
+def test_level_claim_must_match_the_number(world: f.World) -> None:
+    from issuer.core import cose
+    from issuer.core.credential import encode_payload
+
+    forged = replace(f.credential(), level=4)
+    text = qrtext.encode(cose.sign(encode_payload(forged), world.signer.key, world.signer.kid), f.HOST)
+    assert verify(text, world.store, at=AT).failed_check == "number"
+
+
+def test_registration_period_is_checked_on_the_issue_date() -> None:
+    auth = f.authority()
+    signer = f.org_signer(auth)
+    org = replace(f.organization([signer]), registered_until=date(2026, 6, 30))
+    store = f.store(auth, f.trust_list([org]))
+    assert verify(signer.qr_text(f.credential(), f.HOST), store, at=AT).failed_check == "registration"
+
+
+def test_scope_entries_have_validity_dates() -> None:
+    auth = f.authority()
+    signer = f.org_signer(auth)
+    scope = [trust.ScopeEntry("6-31-01-03", frozenset({3}), valid_until=date(2026, 11, 28))]
+    store = f.store(auth, f.trust_list([f.organization([signer], scope=scope)]))
+    assert verify(signer.qr_text(f.credential(), f.HOST), store, at=AT).failed_check == "scope"
+
+
+def test_a_resumed_organization_issues_validly_again() -> None:
+    auth = f.authority()
+    signer = f.org_signer(auth)
+    history = [
+        trust.StatusChange("active", date(2025, 1, 1)),
+        trust.StatusChange("suspended", date(2026, 3, 1)),
+        trust.StatusChange("active", date(2026, 11, 29)),
+    ]
+    store = f.store(auth, f.trust_list([f.organization([signer], status=history)]))
+    assert verify(signer.qr_text(f.credential(), f.HOST), store, at=AT).valid
+    dated_in_suspension = f.credential(issue_date=date(2026, 11, 28))
+    assert verify(signer.qr_text(dated_in_suspension, f.HOST), store, at=AT).failed_check == "registration"
+
+
+def test_a_compromised_key_fails_from_the_china_date_of_compromise() -> None:
+    auth = f.authority()
+    signer = f.org_signer(auth)
+    # 2026-11-28T17:00Z is 2026-11-29 01:00 in Beijing: the 29th is already tainted.
+    keys = [trust.KeyEntry(signer.certificate.der, "compromised", datetime(2026, 11, 28, 17, tzinfo=UTC))]
+    store = f.store(auth, f.trust_list([f.organization([signer], keys=keys)]))
+    assert verify(signer.qr_text(f.credential(), f.HOST), store, at=AT).failed_check == "key_status"
+    earlier = f.credential(issue_date=date(2026, 11, 28))
+    assert verify(signer.qr_text(earlier, f.HOST), store, at=AT).valid
+
+
+def test_a_certificate_not_issued_by_the_root_fails_the_chain_check() -> None:
+    auth = f.authority()
+    other = f.authority("another authority")
+    signer = f.org_signer(other)
+    store = f.store(auth, f.trust_list([f.organization([signer])]))
+    assert verify(signer.qr_text(f.credential(), f.HOST), store, at=AT).failed_check == "certificate_chain"
+
+
+def test_a_credential_dated_outside_the_certificate_validity_fails_the_chain_check() -> None:
+    auth = f.authority()
+    signer = f.org_signer(auth, not_after=datetime(2026, 6, 30, tzinfo=UTC))
+    store = f.store(auth, f.trust_list([f.organization([signer])]))
+    assert verify(signer.qr_text(f.credential(), f.HOST), store, at=AT).failed_check == "certificate_chain"
+
+
+def test_flipping_any_byte_of_a_credential_makes_it_not_valid(world: f.World) -> None:
+    message = qrtext.decode(world.qr())
+    for i in range(len(message)):
+        for mask in range(1, 256):
+            tampered = bytearray(message)
+            tampered[i] ^= mask
+            verdict = verify(qrtext.encode(bytes(tampered), f.HOST), world.store, at=AT)
+            assert verdict.status is Status.NOT_VALID, (i, mask)
+
+
+def test_truncating_a_credential_at_any_length_makes_it_not_valid(world: f.World) -> None:
+    message = qrtext.decode(world.qr())
+    for n in range(len(message)):
+        verdict = verify(qrtext.encode(message[:n], f.HOST) if n else "", world.store, at=AT)
+        assert verdict.status is Status.NOT_VALID
+        assert verdict.failed_check == "decodable"
+
+
+def test_appending_bytes_makes_it_not_valid(world: f.World) -> None:
+    message = qrtext.decode(world.qr())
+    verdict = verify(qrtext.encode(message + b"\x00", f.HOST), world.store, at=AT)
+    assert verdict.failed_check == "decodable"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=400) | st.binary(max_size=300).map(lambda b: qrtext.encode(b, f.HOST)))
+def test_hostile_text_gives_a_verdict_never_an_exception(text: str) -> None:
+    verdict = verify(text, _WORLD.store, at=AT)
+    assert verdict.status is Status.NOT_VALID
+
+
+_WORLD = f.world()
+
+
+def test_verdict_json_names_the_failed_check(world: f.World) -> None:
+    verdict = verify(world.qr()[:-10], world.store, at=AT).to_json()
+    assert verdict["status"] == "not_valid"
+    assert verdict["failed_check"] == "decodable"
+    assert verdict["credential"] is None

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import pytest
+from flask.testing import FlaskClient
+
+from issuer.app import create_app
+from issuer.config import ConfigError
+
+
+def test_healthz_answers_ok(client: FlaskClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json()["status"] == "ok"
+
+
+def test_unknown_paths_get_the_json_error_shape(client: FlaskClient) -> None:
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    assert set(response.get_json()) == {"code", "message", "message_zh", "errors"}
+
+
+def test_production_refuses_the_development_passphrase() -> None:
+    with pytest.raises(ConfigError):
+        create_app({"ENV": "production", "SECRET_KEY": "a real secret"})
+
+
+def test_production_refuses_the_development_secret_key() -> None:
+    with pytest.raises(ConfigError):
+        create_app({"ENV": "production", "KEY_PASSPHRASE": "a real passphrase"})
+
+
+def test_production_starts_with_real_secrets() -> None:
+    app = create_app({"ENV": "production", "SECRET_KEY": "s3cret", "KEY_PASSPHRASE": "p4ss"})
+    assert app.test_client().get("/healthz").status_code == 200
+
+
+def test_environment_variables_override_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ISSUER_QR_HOST", "cert.example.cn")
+    assert create_app().config["QR_HOST"] == "cert.example.cn"
