@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 CJK_FONT := /usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc
 
-.PHONY: run test lint typecheck bench vectors schemas fonts dev-keys install clean
+.PHONY: run test lint bench vectors fonts dev-keys install clean
 
 $(STAMP): setup.cfg
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,9 +44,6 @@ bench: $(STAMP)
 
 vectors: $(STAMP)
 	$(BIN)/python -m tests.vectors.generate
-
-schemas: $(STAMP)
-	$(BIN)/python -m issuer.schemas_gen
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .mypy_cache

@@ -30,15 +30,9 @@ OUT = Path(__file__).resolve().parent / "out"
 
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "sections", nargs="*", metavar="SECTION", help=f"one of {', '.join(SECTIONS)} (default all)"
-    )
-    parser.add_argument(
-        "--seconds", type=float, default=Settings.seconds, help="length of one timed run"
-    )
-    parser.add_argument(
-        "--runs", type=int, default=Settings.runs, help="timed runs per figure (the median is kept)"
-    )
+    parser.add_argument("sections", nargs="*", metavar="SECTION", help=f"one of {', '.join(SECTIONS)} (default all)")
+    parser.add_argument("--seconds", type=float, default=Settings.seconds, help="length of one timed run")
+    parser.add_argument("--runs", type=int, default=Settings.runs, help="timed runs per figure (the median is kept)")
     args = parser.parse_args(argv)
     unknown = [s for s in args.sections if s not in SECTIONS]
     if unknown:
@@ -60,8 +54,7 @@ def _run_section(name: str, settings: Settings) -> None:
     report.title(
         name,
         module.TITLE,
-        f"single process, single thread; each rate is the median of {settings.runs} runs "
-        f"of {settings.seconds:g} s",
+        f"single process, single thread; each rate is the median of {settings.runs} runs of {settings.seconds:g} s",
     )
     started = time.perf_counter()
     figures = module.run(settings)

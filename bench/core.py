@@ -75,9 +75,7 @@ def _signing(world: factories.World, settings: Settings) -> dict[str, Any]:
     signed = _signed(world)
     tbs_bytes = len(signed.to_be_signed)
     report.heading(f"signing (Signer.sign: CBOR + COSE_Sign1 + Ed25519 over {tbs_bytes} B)")
-    full, bare = measure_pair(
-        lambda: signer.sign(cred), lambda: signer.key.sign(signed.to_be_signed), settings
-    )
+    full, bare = measure_pair(lambda: signer.sign(cred), lambda: signer.key.sign(signed.to_be_signed), settings)
     figures = _compare(full, bare, "credentials signed", "bare Ed25519 signatures")
     return {**figures, "sig_structure_bytes": tbs_bytes}
 

@@ -65,9 +65,7 @@ def measure(fn: Callable[[], object], settings: Settings) -> Rate:
     return Rate(tuple(calls_per_second(fn, settings.seconds) for _ in range(settings.runs)))
 
 
-def measure_pair(
-    fn: Callable[[], object], base: Callable[[], object], settings: Settings
-) -> tuple[Rate, Rate]:
+def measure_pair(fn: Callable[[], object], base: Callable[[], object], settings: Settings) -> tuple[Rate, Rate]:
     """Time ``fn`` and ``base`` alternately, so both see the same machine conditions."""
     a: list[float] = []
     b: list[float] = []

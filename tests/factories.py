@@ -81,9 +81,7 @@ def organization(
     status: Iterable[trust.StatusChange] = (trust.StatusChange("active", date(2025, 1, 1)),),
     keys: Iterable[trust.KeyEntry] | None = None,
 ) -> trust.OrganizationEntry:
-    key_entries = tuple(keys) if keys is not None else tuple(
-        trust.KeyEntry(s.certificate.der) for s in signers
-    )
+    key_entries = tuple(keys) if keys is not None else tuple(trust.KeyEntry(s.certificate.der) for s in signers)
     return trust.OrganizationEntry(
         code, name, date(2025, 1, 1), date(2030, 12, 31), tuple(status), tuple(scope), key_entries
     )

@@ -139,8 +139,18 @@ def test_keys_add_organization_rebuilds_the_bundle(
     runner.invoke(main, ["keys", "init-dev"])
     result = runner.invoke(
         main,
-        ["keys", "add-organization", "Y000023000009", "某某公司", "--scope", "6-18-02-04:5-3:电焊工",
-         "--from", "2026-01-01", "--until", "2028-12-31"],
+        [
+            "keys",
+            "add-organization",
+            "Y000023000009",
+            "某某公司",
+            "--scope",
+            "6-18-02-04:5-3:电焊工",
+            "--from",
+            "2026-01-01",
+            "--until",
+            "2028-12-31",
+        ],
     )
     assert result.exit_code == 0, result.output
     from issuer.core import trust
@@ -157,8 +167,19 @@ def test_keys_add_organization_with_a_bad_code_exits_1(
     monkeypatch.setenv("ISSUER_KEYS_DIR", str(tmp_path))
     runner.invoke(main, ["keys", "init-dev"])
     result = runner.invoke(
-        main, ["keys", "add-organization", "X000023000009", "某某公司", "--scope", "6-18-02-04:5-3",
-               "--from", "2026-01-01", "--until", "2028-12-31"],
+        main,
+        [
+            "keys",
+            "add-organization",
+            "X000023000009",
+            "某某公司",
+            "--scope",
+            "6-18-02-04:5-3",
+            "--from",
+            "2026-01-01",
+            "--until",
+            "2028-12-31",
+        ],
     )
     assert result.exit_code == 1
     assert "第1位" in result.output
@@ -173,5 +194,3 @@ def test_a_wrong_passphrase_is_one_clear_line(
     result = runner.invoke(main, ["trust", "build"])
     assert result.exit_code == 1
     assert "key_unreadable" in result.output
-
-

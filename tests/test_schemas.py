@@ -14,6 +14,7 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
 from issuer.core import trust
+from issuer.core.clock import parse_instant
 from issuer.core.verify import verify
 from tests import factories as f
 
@@ -209,6 +210,20 @@ def test_trust_bundle_is_valid() -> None:
     assert_valid("trust-bundle", w.store.bundle())
     auth = f.authority()
     assert_valid("trust-bundle", json.loads(f.bundle_json(auth, _rich_trust_list())))
+
+
+VECTORS = Path(__file__).resolve().parent / "vectors"
+
+
+def test_published_vectors_are_valid() -> None:
+    """The committed test vectors: their bundle, its trust list, and every verdict."""
+    text = (VECTORS / "bundle.json").read_text(encoding="utf-8")
+    assert_valid("trust-bundle", json.loads(text))
+    store = trust.load_bundle(text)
+    assert_valid("trust-list", store.trust_list.to_json())
+    manifest = json.loads((VECTORS / "manifest.json").read_text(encoding="utf-8"))
+    for vector in manifest["vectors"]:
+        assert_valid("verdict", verify(vector["qr_text"], store, at=parse_instant(vector["at"])).to_json())
 
 
 BUNDLE = f.world().store.bundle()

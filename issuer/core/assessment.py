@@ -53,9 +53,7 @@ def _check_score(component: Component, score: object) -> Decimal:
     value = Decimal(str(score))
     # Also Decimal("NaN"), which would raise InvalidOperation when compared below.
     if not value.is_finite():
-        raise AssessmentError(
-            "invalid_score", f"{component.value} score is not finite", f"{component.name_zh}成绩无效"
-        )
+        raise AssessmentError("invalid_score", f"{component.value} score is not finite", f"{component.name_zh}成绩无效")
     if not 0 <= value <= MAX_SCORE:
         raise AssessmentError(
             "invalid_score",
@@ -65,7 +63,7 @@ def _check_score(component: Component, score: object) -> Decimal:
     return value
 
 
-def _component(key: object) -> Component:
+def _component(key: str) -> Component:
     """``Component.THEORY`` or its value ``"theory"`` (as results arrive from JSON)."""
     try:
         return Component(key)

@@ -71,9 +71,7 @@ def parse_level(text: str | int) -> Level:
     if isinstance(text, int):
         return level(text)
     if not isinstance(text, str):
-        raise CatalogueError(
-            "unknown_level", f"unknown level {text!r}", f"无法识别的等级“{text!r}”"
-        )
+        raise CatalogueError("unknown_level", f"unknown level {text!r}", f"无法识别的等级“{text!r}”")
     value = text.strip()
     for lv in LEVELS.values():
         if value in (str(lv.code), lv.grade_zh, lv.title_zh, lv.label_zh):
@@ -174,9 +172,7 @@ class Catalogue:
         occ = self.occupation(code)
         chosen = frozenset(level(lv).code for lv in levels)
         occupations = dict(self.occupations)
-        occupations[code] = Occupation(
-            occ.code, occ.name, occ.marks, occ.edition, chosen, occ.work_types, True
-        )
+        occupations[code] = Occupation(occ.code, occ.name, occ.marks, occ.edition, chosen, occ.work_types, True)
         return Catalogue(self.provinces, occupations, self.edition, self.extra)
 
 

@@ -52,7 +52,5 @@ def decode_strict(data: bytes) -> Any:
         canonical = False
         value = None
     if not canonical:
-        raise CredentialFormatError(
-            "not deterministic CBOR of the expected shape", "不是规定格式的确定性CBOR编码"
-        )
+        raise CredentialFormatError("not deterministic CBOR of the expected shape", "不是规定格式的确定性CBOR编码")
     return value

@@ -113,6 +113,8 @@ class Credential:
             raise InvalidInput("invalid_document_type", "document type code must be 1-23", "证件类型代码应为1至23")
         if self.status_index is not None and not 0 <= self.status_index <= MAX_STATUS_INDEX:
             raise InvalidInput("invalid_status_index", "status index out of range", "状态列表索引超出范围")
+        if not 1999 <= self.occupation_edition <= 2999:
+            raise InvalidInput("invalid_edition", "catalogue edition must be a year", "职业分类大典版本应为年份")
         if self.issue_date < EPOCH:
             raise InvalidInput("invalid_issue_date", "issue date before 1970", "发证日期早于1970年")
 
@@ -182,7 +184,7 @@ def decode_payload(data: bytes) -> Credential:
         days = _typed(claims, K_ISSUE_DATE, int)
         if not 0 <= days <= 100_000:
             raise _bad("issue date out of range", "发证日期超出范围")
-        return Credential(
+        credential = Credential(
             number=unpack_number(_typed(claims, K_NUMBER, bytes)),
             holder_name=_typed(claims, K_NAME, str),
             document_type=_typed(claims, K_DOC_TYPE, int),
@@ -198,3 +200,8 @@ def decode_payload(data: bytes) -> Credential:
         if isinstance(exc, CredentialFormatError):
             raise
         raise _bad(exc.message, exc.message_zh) from None
+    # One credential, one encoding: claims that our encoder would write differently (an
+    # NFD name, a "--" work type, an explicit default edition) are refused, not repaired.
+    if encode_payload(credential) != data:
+        raise _bad("claims are not in their canonical form", "声明内容不是规范形式")
+    return credential

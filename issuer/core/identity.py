@@ -49,9 +49,7 @@ class DocumentTypes:
     def from_json(cls, text: str) -> DocumentTypes:
         data = json.loads(text)
         return cls(
-            DocumentType(
-                int(t["code"]), t["key"], t["name_zh"], t["name_en"], t.get("rule"), t.get("pattern")
-            )
+            DocumentType(int(t["code"]), t["key"], t["name_zh"], t["name_en"], t.get("rule"), t.get("pattern"))
             for t in data["types"]
         )
 
@@ -201,4 +199,3 @@ def matches(commitment: bytes, number: str) -> bool:
         return False
     salt, digest = commitment[:SALT_BYTES], commitment[SALT_BYTES:]
     return hmac.compare_digest(_digest(normalize_document_number(number), salt), digest)
-

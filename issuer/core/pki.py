@@ -103,6 +103,15 @@ class OrganizationCertificate:
     def not_after(self) -> datetime:
         return self.certificate.not_valid_after_utc
 
+    def is_signing_certificate(self) -> bool:
+        """An end-entity certificate whose key may sign (digitalSignature, not a CA)."""
+        try:
+            constraints = self.certificate.extensions.get_extension_for_class(x509.BasicConstraints).value
+            usage = self.certificate.extensions.get_extension_for_class(x509.KeyUsage).value
+        except x509.ExtensionNotFound:
+            return False
+        return not constraints.ca and usage.digital_signature
+
     def issued_by(self, root: x509.Certificate) -> bool:
         try:
             self.certificate.verify_directly_issued_by(root)

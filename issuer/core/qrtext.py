@@ -11,6 +11,7 @@ import binascii
 import re
 
 from .errors import CredentialFormatError, InvalidInput
+from .typed import upper_ascii
 
 PATH = "/V/"
 MAX_TEXT = 4296
@@ -21,7 +22,7 @@ _BASE32 = re.compile(r"^[A-Z2-7]+$")
 
 
 def check_host(host: str) -> str:
-    value = host.strip().upper()
+    value = upper_ascii(host.strip())
     if not _HOST.match(value):
         raise InvalidInput(
             "invalid_host",
@@ -39,9 +40,12 @@ def b32decode(text: str) -> bytes:
     if not _BASE32.match(text) or len(text) % 8 in (1, 3, 6):
         raise CredentialFormatError("payload is not base32", "载荷不是base32编码")
     try:
-        return base64.b32decode(text + "=" * (-len(text) % 8))
+        data = base64.b32decode(text + "=" * (-len(text) % 8))
     except binascii.Error:
         raise CredentialFormatError("payload is not base32", "载荷不是base32编码") from None
+    if b32encode(data) != text:
+        raise CredentialFormatError("payload has non-zero padding bits", "载荷末位填充位不为零")
+    return data
 
 
 def encode(message: bytes, host: str) -> str:
@@ -54,7 +58,7 @@ def decode(text: str) -> bytes:
     bare base32 payload. Raises ``CredentialFormatError``."""
     if not isinstance(text, str) or len(text) > MAX_TEXT + 16:
         raise CredentialFormatError("text is too long for a QR code", "文本超出二维码容量")
-    value = text.strip().upper()
+    value = upper_ascii(text.strip())
     m = re.match(r"^HTTPS?://[^/\s]+/V/([^/?#\s]*)$", value)
     payload = m.group(1) if m else value
     if not payload:

@@ -73,6 +73,9 @@ class KeyEntry:
     certificate: bytes
     status: str = "active"
     compromised_at: datetime | None = None
+    """Credentials dated on or after the China date of this time are not valid."""
+    retired_at: datetime | None = None
+    """Credentials dated after the China date of this time are not valid."""
 
     @property
     def kid(self) -> bytes:
@@ -129,7 +132,8 @@ class TrustList:
 
     def to_json(self) -> dict[str, Any]:
         """The JSON view (``schemas/trust-list.schema.json``): certificates in base64."""
-        return _jsonable(self.to_payload())
+        view: dict[str, Any] = _jsonable(self.to_payload())
+        return view
 
     def sign(self, root_key: Ed25519PrivateKey, root: x509.Certificate) -> bytes:
         return cose.sign(cbor.encode(self.to_payload()), root_key, cose.kid_for(der(root)))
@@ -166,6 +170,7 @@ def _org_to_payload(org: OrganizationEntry) -> dict[str, Any]:
                 "certificate": k.certificate,
                 "status": k.status,
                 "compromised_at": format_instant(k.compromised_at) if k.compromised_at else None,
+                "retired_at": format_instant(k.retired_at) if k.retired_at else None,
             }
             for k in org.keys
         ],
@@ -250,6 +255,7 @@ def _org_from_payload(obj: Any) -> OrganizationEntry:
             r.get(k, "certificate", bytes),
             _choice(r.get(k, "status", str), KEY_STATUSES, "key status"),
             r.instant(k, "compromised_at", optional=True),
+            r.instant(k, "retired_at", optional=True),
         )
         for k in r.get(obj, "keys", list)
     )

@@ -13,6 +13,7 @@ not trusted either.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -113,10 +114,20 @@ class _Failed(Exception):
         self.detail, self.detail_zh = detail, detail_zh
 
 
-def _check_chain(key: SigningKey, trust: TrustStore, cred: Credential) -> None:
+def _check_chain(key: SigningKey, cred: Credential, trust: TrustStore, at: datetime) -> None:
     cert = key.certificate
     if not trust.chains_to_root(key):
         raise _Failed("the organization certificate is not signed by the root", "机构证书不是由根证书签发的")
+    if not cert.is_signing_certificate():
+        raise _Failed(
+            "the organization certificate is not an end-entity signing certificate", "机构证书不是用于签名的终端证书"
+        )
+    root = trust.root
+    if not china_date(root.not_valid_before_utc) <= cred.issue_date <= china_date(root.not_valid_after_utc):
+        raise _Failed(
+            f"issue date {cred.issue_date} is outside the root certificate's validity",
+            f"发证日期{cred.issue_date}不在根证书有效期内",
+        )
     if not china_date(cert.not_before) <= cred.issue_date <= china_date(cert.not_after):
         raise _Failed(
             f"issue date {cred.issue_date} is outside the certificate's validity",
@@ -126,14 +137,22 @@ def _check_chain(key: SigningKey, trust: TrustStore, cred: Credential) -> None:
         raise _Failed("the certificate names another organization", "机构证书所属机构不一致")
 
 
-def _check_key_status(key: SigningKey, cred: Credential) -> None:
-    compromised = key.entry.compromised_at
-    if key.entry.status == "compromised" and (compromised is None or cred.issue_date >= china_date(compromised)):
-        when = china_date(compromised).isoformat() if compromised else "an unknown date"
-        raise _Failed(f"the key was revoked as compromised from {when}", f"签名密钥已于{when}起注销（泄露）")
+def _check_key_status(key: SigningKey, cred: Credential, trust: TrustStore, at: datetime) -> None:
+    entry = key.entry
+    if entry.status == "compromised":
+        when = china_date(entry.compromised_at) if entry.compromised_at else None
+        if when is None or cred.issue_date >= when:
+            shown = when.isoformat() if when else "an unknown date"
+            raise _Failed(f"the key was revoked as compromised from {shown}", f"签名密钥已于{shown}起注销（泄露）")
+    if entry.retired_at is not None and cred.issue_date > china_date(entry.retired_at):
+        retired = china_date(entry.retired_at).isoformat()
+        raise _Failed(
+            f"the key was retired on {retired}; it signs nothing dated later",
+            f"签名密钥已于{retired}停用，此后日期的证书无效",
+        )
 
 
-def _check_registration(key: SigningKey, cred: Credential) -> None:
+def _check_registration(key: SigningKey, cred: Credential, trust: TrustStore, at: datetime) -> None:
     org = key.organization
     if not org.registered_on(cred.issue_date):
         raise _Failed(
@@ -147,7 +166,7 @@ def _check_registration(key: SigningKey, cred: Credential) -> None:
         )
 
 
-def _check_scope(key: SigningKey, cred: Credential) -> None:
+def _check_scope(key: SigningKey, cred: Credential, trust: TrustStore, at: datetime) -> None:
     if not key.organization.in_scope(
         cred.occupation, cred.occupation_edition, cred.level, cred.work_type, cred.issue_date
     ):
@@ -159,7 +178,7 @@ def _check_scope(key: SigningKey, cred: Credential) -> None:
         )
 
 
-def _check_number(key: SigningKey, cred: Credential) -> None:
+def _check_number(key: SigningKey, cred: Credential, trust: TrustStore, at: datetime) -> None:
     number = cred.number
     if str(number.org) != key.certificate.org_code:
         raise _Failed(
@@ -178,11 +197,22 @@ def _check_number(key: SigningKey, cred: Credential) -> None:
         )
 
 
-def _check_issue_date(cred: Credential, at: datetime) -> None:
+def _check_issue_date(key: SigningKey, cred: Credential, trust: TrustStore, at: datetime) -> None:
     if cred.issue_date > china_date(at):
         raise _Failed(
             f"issue date {cred.issue_date} is after {china_date(at)}", f"发证日期{cred.issue_date}晚于验证日期"
         )
+
+
+_DatedCheck = Callable[[SigningKey, Credential, TrustStore, datetime], None]
+_DATED_CHECKS: tuple[tuple[str, _DatedCheck], ...] = (
+    ("certificate_chain", _check_chain),
+    ("key_status", _check_key_status),
+    ("registration", _check_registration),
+    ("scope", _check_scope),
+    ("number", _check_number),
+    ("issue_date", _check_issue_date),
+)
 
 
 def verify(qr_text: str, trust: TrustStore, *, at: datetime) -> Verdict:
@@ -232,17 +262,9 @@ def verify(qr_text: str, trust: TrustStore, *, at: datetime) -> Verdict:
         return failed("claims", exc.message, exc.message_zh)
     passed("claims")
 
-    steps = (
-        ("certificate_chain", lambda: _check_chain(signer, trust, credential)),
-        ("key_status", lambda: _check_key_status(signer, credential)),
-        ("registration", lambda: _check_registration(signer, credential)),
-        ("scope", lambda: _check_scope(signer, credential)),
-        ("number", lambda: _check_number(signer, credential)),
-        ("issue_date", lambda: _check_issue_date(credential, at)),
-    )
-    for name, step in steps:
+    for name, step in _DATED_CHECKS:
         try:
-            step()
+            step(signer, credential, trust, at)
         except _Failed as exc:
             return failed(name, exc.detail, exc.detail_zh)
         passed(name)

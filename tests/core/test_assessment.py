@@ -84,9 +84,7 @@ class TestPassing:
         required = required_components(level)
         outcome = assess(level, dict(zip(required, scores, strict=False)))
         assert outcome.passed == all(s >= 60 for s in scores[: len(required)])
-        assert outcome.failed == tuple(
-            c for c, s in zip(required, scores, strict=False) if s < 60
-        )
+        assert outcome.failed == tuple(c for c, s in zip(required, scores, strict=False) if s < 60)
 
 
 class TestMissingResults:

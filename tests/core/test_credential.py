@@ -141,3 +141,13 @@ def test_the_issue_date_is_days_since_the_epoch() -> None:
 def test_replace_keeps_validation() -> None:
     with pytest.raises(InvalidInput):
         replace(f.credential(), document_commitment=b"x")
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{-3: "e\u0301mile"}, {-3: "张三丰 "}, {-8: "--"}, {-7: 2022}],
+    ids=["nfd-name", "trailing-space", "dash-work-type", "explicit-default-edition"],
+)
+def test_claims_our_encoder_would_write_differently_are_refused(change: dict[int, object]) -> None:
+    with pytest.raises(CredentialFormatError):
+        decode_payload(_with_claims(change))

@@ -101,9 +101,7 @@ class TestParseResidentId:
         assert "校验码应为X，实为1" in error.message_zh
 
     @pytest.mark.parametrize("text", [VALID[:17], VALID + "1", "X" + VALID[1:], "1101051949123100XX", ""])
-    def test_a_number_not_shaped_as_17_digits_and_a_check_character_is_rejected(
-        self, text: str
-    ) -> None:
+    def test_a_number_not_shaped_as_17_digits_and_a_check_character_is_rejected(self, text: str) -> None:
         assert id_error(text).code == "invalid_id_format"
 
     @pytest.mark.parametrize("look_alike", ["٠", "𝟎", "０\u0301", "⓪"])
@@ -162,18 +160,14 @@ class TestResidentIdProperties:
         assert parse_resident_id(number, today=TODAY).number == number
 
     @given(valid_ids, st.integers(0, 16), st.sampled_from(string.digits))
-    def test_changing_any_one_of_the_17_digits_makes_the_number_fail(
-        self, number: str, index: int, digit: str
-    ) -> None:
+    def test_changing_any_one_of_the_17_digits_makes_the_number_fail(self, number: str, index: int, digit: str) -> None:
         changed = number[:index] + digit + number[index + 1 :]
         if changed != number:
             with pytest.raises(IdentityError):
                 parse_resident_id(changed, today=TODAY)
 
     @given(valid_ids, st.sampled_from(string.digits + "X"))
-    def test_changing_the_check_character_makes_the_number_fail(
-        self, number: str, check: str
-    ) -> None:
+    def test_changing_the_check_character_makes_the_number_fail(self, number: str, check: str) -> None:
         if check != number[-1]:
             assert id_error(number[:17] + check).code == "invalid_id_checksum"
 
@@ -193,9 +187,7 @@ class TestMask:
         assert mask(number) == "*" * len(number)
 
     @given(st.text(alphabet=string.digits + "X", min_size=18, max_size=18))
-    def test_never_reveals_more_than_eight_characters_of_an_18_character_number(
-        self, number: str
-    ) -> None:
+    def test_never_reveals_more_than_eight_characters_of_an_18_character_number(self, number: str) -> None:
         masked = mask(number)
         assert masked[:4] == number[:4] and masked[-4:] == number[-4:]
         assert masked[4:-4] == "*" * 10
@@ -304,9 +296,7 @@ class TestDocumentTypes:
         assert types.get("residence_permit").rule == "gb11643"
 
     def test_types_load_from_json_with_optional_rule_and_pattern(self) -> None:
-        text = json.dumps(
-            {"types": [{"code": "7", "key": "seaman", "name_zh": "海员证", "name_en": "Seaman's Book"}]}
-        )
+        text = json.dumps({"types": [{"code": "7", "key": "seaman", "name_zh": "海员证", "name_en": "Seaman's Book"}]})
         (seaman,) = DocumentTypes.from_json(text)
         assert seaman == DocumentType(7, "seaman", "海员证", "Seaman's Book", None, None)
 

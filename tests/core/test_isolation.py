@@ -34,6 +34,4 @@ def test_core_modules_import_only_the_standard_library_cryptography_and_cbor2() 
                 continue
             assert set(roots) <= allowed, (path.name, roots)
             if "issuer" in roots:
-                assert all(
-                    a.startswith("issuer.core") for a in [getattr(node, "module", "") or ""] if a
-                ), path.name
+                assert all(a.startswith("issuer.core") for a in [getattr(node, "module", "") or ""] if a), path.name

@@ -195,9 +195,7 @@ class TestEveryPositionIsCheckedAndNamed:
 
 class TestLength:
     @pytest.mark.parametrize("text", [VALID[:-1], VALID + "1", ORG, ""])
-    def test_a_number_that_is_not_22_characters_long_is_rejected_with_its_length(
-        self, text: str
-    ) -> None:
+    def test_a_number_that_is_not_22_characters_long_is_rejected_with_its_length(self, text: str) -> None:
         error = parse_error(text)
         assert error.position is None
         assert f"22 characters, got {len(text)}" in error.message
@@ -357,6 +355,11 @@ class TestExplainNumber:
         assert explained["kind"] == "special-grade"
         assert explained["legacy"] is False
 
+    def test_a_letter_that_upper_cases_to_two_letters_does_not_make_up_the_length(self) -> None:
+        # "ß".upper() is "SS": 21 typed characters must not become a 22-character number.
+        with pytest.raises(NumberError):
+            explain_number("ß" + "0" * 20)
+
     @pytest.mark.parametrize("text", ["", "12345", "123456789012", "12345678901234", "12345678901234567"])
     def test_other_lengths_are_not_certificate_numbers(self, text: str) -> None:
         with pytest.raises(NumberError) as info:
@@ -426,9 +429,7 @@ class TestProperties:
     @given(
         parts,
         st.integers(2, 22),
-        st.characters().filter(
-            lambda c: not c.isspace() and not ("0" <= normalize_code(c) <= "9")
-        ),
+        st.characters().filter(lambda c: not c.isspace() and not ("0" <= normalize_code(c) <= "9")),
     )
     def test_a_non_digit_in_a_digit_position_is_reported_at_that_position(
         self, p: dict[str, object], position: int, char: str
@@ -444,9 +445,7 @@ class TestProperties:
         assert [str(n) for n in sorted(numbers)] == sorted(str(n) for n in numbers)
 
 
-near_number_text = st.text(
-    alphabet="YSys0123456789０１２３Ｙｙ②²٣ſß -\u3000\u00a0\t", min_size=0, max_size=26
-)
+near_number_text = st.text(alphabet="YSys0123456789０１２３Ｙｙ②²٣ſß -\u3000\u00a0\t", min_size=0, max_size=26)
 
 
 class TestRobustnessAgainstArbitraryText:
@@ -469,9 +468,7 @@ class TestRobustnessAgainstArbitraryText:
         assert explained["number"] in normalize_code(text)
 
     @given(st.one_of(st.text(), near_number_text))
-    def test_organization_code_parse_either_succeeds_or_raises_number_error(
-        self, text: str
-    ) -> None:
+    def test_organization_code_parse_either_succeeds_or_raises_number_error(self, text: str) -> None:
         try:
             org = OrganizationCode.parse(text)
         except NumberError:

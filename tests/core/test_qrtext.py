@@ -82,3 +82,19 @@ def test_hosts_are_upper_cased(host: str) -> None:
 def test_hosts_outside_the_alphanumeric_set_are_refused(host: str) -> None:
     with pytest.raises(InvalidInput):
         qrtext.check_host(host)
+
+
+def test_a_payload_with_non_zero_padding_bits_is_refused() -> None:
+    text = f.world().qr()
+    last = text[-1]
+    # 171 bytes leave 2 unused bits in the last character; setting one changes the text,
+    # not the bytes, so it must be refused to keep one text per credential.
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+    sibling = alphabet[alphabet.index(last) ^ 1]
+    with pytest.raises(CredentialFormatError):
+        qrtext.decode(text[:-1] + sibling)
+
+
+def test_only_ascii_letters_are_upper_cased() -> None:
+    with pytest.raises(CredentialFormatError):
+        qrtext.decode(f.world().qr().replace("S", "ſ"))

@@ -56,8 +56,14 @@ def test_a_pinned_root_must_be_the_bundle_root() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["", "[]", "{}", '{"format": "issuer-trust-bundle", "version": 2}', "\xff", '{"format": "issuer-trust-bundle", '
-     '"version": 1, "root_certificate": "!!", "trust_list": ""}'],
+    [
+        "",
+        "[]",
+        "{}",
+        '{"format": "issuer-trust-bundle", "version": 2}',
+        "\xff",
+        '{"format": "issuer-trust-bundle", "version": 1, "root_certificate": "!!", "trust_list": ""}',
+    ],
 )
 def test_malformed_bundles_are_a_trust_error(text: str) -> None:
     with pytest.raises(TrustError):

@@ -36,9 +36,7 @@ class TestFoldFullWidth:
             assert fold_full_width(look_alike) == look_alike
 
     @given(st.text(alphabet=ASCII_ALNUM))
-    def test_any_ascii_alphanumeric_text_is_recovered_from_its_full_width_form(
-        self, text: str
-    ) -> None:
+    def test_any_ascii_alphanumeric_text_is_recovered_from_its_full_width_form(self, text: str) -> None:
         assert fold_full_width(full_width(text)) == text
 
     @given(st.text())
@@ -89,7 +87,5 @@ class TestNormalizeCode:
         assert len(normalize_code(text)) <= len(text)
 
     @given(st.text(alphabet=ASCII_ALNUM, min_size=1), st.sampled_from([" ", "\u3000", "\t"]))
-    def test_full_width_lower_case_padded_input_equals_the_plain_upper_case_code(
-        self, text: str, space: str
-    ) -> None:
+    def test_full_width_lower_case_padded_input_equals_the_plain_upper_case_code(self, text: str, space: str) -> None:
         assert normalize_code(space + full_width(text.lower()) + space) == text.upper()

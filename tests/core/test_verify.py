@@ -6,10 +6,13 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
+from cryptography import x509
+from cryptography.x509.oid import NameOID
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from issuer.core import qrtext, trust
+from issuer.core import pki, qrtext, trust
+from issuer.core.signing import Signer
 from issuer.core.verify import CHECK_NAMES, Outcome, Status, verify
 from tests import factories as f
 
@@ -162,3 +165,36 @@ def test_verdict_json_names_the_failed_check(world: f.World) -> None:
     assert verdict["status"] == "not_valid"
     assert verdict["failed_check"] == "decodable"
     assert verdict["credential"] is None
+
+
+def test_a_retired_key_signs_nothing_dated_after_its_retirement() -> None:
+    auth = f.authority()
+    signer = f.org_signer(auth)
+    keys = [trust.KeyEntry(signer.certificate.der, "retired", retired_at=datetime(2026, 11, 28, 3, tzinfo=UTC))]
+    store = f.store(auth, f.trust_list([f.organization([signer], keys=keys)]))
+    assert verify(signer.qr_text(f.credential(), f.HOST), store, at=AT).failed_check == "key_status"
+    on_the_day = f.credential(issue_date=date(2026, 11, 28))
+    assert verify(signer.qr_text(on_the_day, f.HOST), store, at=AT).valid
+
+
+def test_a_ca_certificate_cannot_sign_credentials() -> None:
+    """A certificate with the organization code but CA rights and no digitalSignature use."""
+
+    auth = f.authority()
+    key = f.seeded_key("sub-ca")
+
+    subject = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_IDENTIFIER, f.ORG_CODE)])
+    bad = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(auth.root.subject)
+        .public_key(key.public_key())
+        .serial_number(7)
+        .not_valid_before(f.T0)
+        .not_valid_after(f.T_END)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(auth.key, None)
+    )
+    signer = Signer.from_der(key, pki.der(bad))
+    store = f.store(auth, f.trust_list([f.organization([signer])]))
+    assert verify(signer.qr_text(f.credential(), f.HOST), store, at=AT).failed_check == "certificate_chain"

@@ -48,7 +48,10 @@ def build() -> tuple[str, list[dict[str, Any]]]:
 
     org_a = f.organization(
         [],
-        keys=[trust.KeyEntry(a_old.certificate.der, "retired"), trust.KeyEntry(a_new.certificate.der)],
+        keys=[
+            trust.KeyEntry(a_old.certificate.der, "retired", retired_at=datetime(2026, 6, 1, tzinfo=UTC)),
+            trust.KeyEntry(a_new.certificate.der),
+        ],
     )
     org_b = f.organization(
         [b],
@@ -100,6 +103,13 @@ def build() -> tuple[str, list[dict[str, Any]]]:
             "valid",
             None,
             "signed in 2025 by a key that has since been rotated out (retired)",
+        ),
+        (
+            "retired-key-used-later",
+            a_old.qr_text(f.credential(number="Y000123000001264000009", level=4, issue_date=date(2026, 6, 20)), f.HOST),
+            "not_valid",
+            "key_status",
+            "signed by the key retired on 2026-06-01, dated 2026-06-20 (within its certificate's validity)",
         ),
         (
             "valid-before-compromise",
