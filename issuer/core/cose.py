@@ -32,8 +32,9 @@ def kid_for(certificate_der: bytes) -> bytes:
 
 
 def to_be_signed(protected: bytes, payload: bytes) -> bytes:
-    """The Sig_structure of RFC 9052 §4.4 for COSE_Sign1 with empty external AAD."""
-    return cbor.encode(["Signature1", protected, b"", payload])
+    """The Sig_structure of RFC 9052 §4.4 for COSE_Sign1 with empty external AAD. It holds
+    no map, so plain cbor2 encoding is already deterministic."""
+    return cbor2.dumps(["Signature1", protected, b"", payload])
 
 
 def sign(payload: bytes, key: Ed25519PrivateKey, kid: bytes) -> bytes:

@@ -98,3 +98,11 @@ def test_a_payload_with_non_zero_padding_bits_is_refused() -> None:
 def test_only_ascii_letters_are_upper_cased() -> None:
     with pytest.raises(CredentialFormatError):
         qrtext.decode(f.world().qr().replace("S", "ſ"))
+
+
+@given(st.binary(min_size=1, max_size=400))
+def test_base32_decoding_agrees_with_the_standard_library(message: bytes) -> None:
+    import base64
+
+    text = base64.b32encode(message).decode().rstrip("=")
+    assert qrtext.b32decode(text) == message
