@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 CJK_FONT := /usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc
 
-.PHONY: run test lint bench vectors fonts dev-keys install clean
+.PHONY: run test lint bench vectors fonts dev-init install clean
 
 $(STAMP): setup.cfg
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,10 +26,10 @@ fonts:
 	  else echo "warning: fonts-noto-cjk missing; run: sudo apt-get install fonts-noto-cjk"; fi; \
 	fi
 
-dev-keys: $(STAMP)
-	$(BIN)/issuer keys init-dev
+dev-init: $(STAMP)
+	$(BIN)/issuer dev init
 
-run: $(STAMP) fonts dev-keys
+run: $(STAMP) fonts dev-init
 	$(BIN)/issuer run --host $(HOST) --port $(PORT)
 
 test: $(STAMP)

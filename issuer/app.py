@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import os
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 from flask import Flask
@@ -11,18 +13,37 @@ from issuer import __version__
 from issuer import config as settings
 
 
-def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+def create_app(config: Mapping[str, Any] | None = None, *, clock: Callable[[], datetime] | None = None) -> Flask:
     """Build the app: defaults, then ``ISSUER_*`` environment, then ``config``.
-    Refuses development secrets outside development (``ConfigError``)."""
-    app = Flask(__name__, instance_relative_config=True)
+    Refuses development secrets outside development (``ConfigError``). Opens no
+    connection: the database is reached on the first request."""
+    instance = os.environ.get("ISSUER_INSTANCE_PATH") or None
+    app = Flask(__name__, instance_path=os.path.abspath(instance) if instance else None, instance_relative_config=True)
     app.config.from_mapping(settings.from_environment())
     if config:
         app.config.from_mapping(config)
     settings.check(app.config)
+    app.config.update(
+        API_TITLE="issuer 职业技能等级证书",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api",
+        OPENAPI_JSON_PATH="openapi.json",
+    )
 
-    from issuer.api import errors, health
+    from issuer.api import docs, errors, health, v1
+    from issuer.api.openapi import IssuerApi
+    from issuer.api.ratelimit import make_limiter
+    from issuer.service.context import build_services
+    from issuer.service.verification import TrustCache
 
+    app.extensions["issuer.version"] = __version__
+    app.extensions["issuer.services"] = build_services(app.config, app.instance_path, clock=clock)
+    app.extensions["issuer.trust_cache"] = TrustCache()
+    app.extensions["issuer.lookup_limiter"] = make_limiter(app.config)
+    api = IssuerApi(app)
+    api.register_blueprint(v1.bp)
     errors.init_app(app)
     app.register_blueprint(health.bp)
-    app.extensions["issuer.version"] = __version__
+    app.register_blueprint(docs.bp)
     return app

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -36,15 +36,6 @@ def main() -> None:
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _keystore() -> Any:
-    from issuer import config as settings
-    from issuer.store.keystore import KeyStore
-
-    cfg = settings.from_environment()
-    settings.check(cfg)
-    return KeyStore(settings.keys_dir(cfg), cfg["KEY_PASSPHRASE"])
 
 
 @main.command()
@@ -220,12 +211,44 @@ def _load_root(path: str) -> Any:
         _fail(f"unreadable: {path} is not a certificate / 不是证书文件", EXIT_UNKNOWN)
 
 
-# --- keys and trust ---------------------------------------------------------------------
+# --- service administration ----------------------------------------------------------------
+
+
+def _app_services() -> Any:
+    from issuer.app import create_app
+
+    app = create_app()
+    return app, app.extensions["issuer.services"]
 
 
 @main.group()
-def keys() -> None:
-    """Authority and organization keys under keys/ / 密钥管理."""
+def db() -> None:
+    """The database / 数据库."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the schema to the latest revision (Alembic)."""
+    from issuer.store import migrate
+
+    _, svc = _app_services()
+    migrate.upgrade(svc.db.url)
+    click.echo(f"database at revision {migrate.current_revision(svc.db.url)}")
+
+
+@main.group()
+def dev() -> None:
+    """Development set-up / 开发环境."""
+
+
+@dev.command("init")
+def dev_init() -> None:
+    """Migrate the database; create a development authority, organization and API keys where missing."""
+    from issuer.service import bootstrap
+
+    app, svc = _app_services()
+    done = bootstrap.init_dev(svc, app.instance_path)
+    _echo_all(done or ["development set-up already present"])
 
 
 def _echo_all(lines: list[str]) -> None:
@@ -233,58 +256,65 @@ def _echo_all(lines: list[str]) -> None:
         click.echo(line)
 
 
-@keys.command("init-dev")
-def keys_init_dev() -> None:
-    """Create a development authority and organization where missing, and the trust bundle."""
-    from issuer.service import local_authority
-
-    done = local_authority.init_dev(_keystore(), now=_now())
-    _echo_all(done or ["development keys already present"])
+@main.group()
+def keys() -> None:
+    """Authority keys under keys/ / 密钥管理."""
 
 
 @keys.command("init-authority")
 @click.option("--name", required=True, help="Authority name, e.g. 黑龙江省人力资源和社会保障厅.")
 def keys_init_authority(name: str) -> None:
     """Create the authority root key and certificate."""
-    from issuer.service import local_authority
+    from issuer.service import bootstrap
 
-    store = _keystore()
-    if not local_authority.init_authority(store, name, now=_now()):
-        _fail(f"exists: {store.authority_key_path} / 根密钥已存在")
-    click.echo(f"created {store.authority_cert_path}")
-
-
-def _date_option(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date like 2026-11-29") from None
+    _, svc = _app_services()
+    if not bootstrap.init_authority(svc.keystore, name, now=_now()):
+        _fail(f"exists: {svc.keystore.authority_key_path} / 根密钥已存在")
+    click.echo(f"created {svc.keystore.authority_cert_path}")
 
 
-@keys.command("add-organization")
-@click.argument("code")
-@click.argument("name")
-@click.option(
-    "--scope", "scopes", multiple=True, required=True, help="OCCUPATION:LEVELS[:WORK_TYPES], e.g. 6-31-01-03:5-1"
-)
-@click.option("--from", "valid_from", required=True, help="Registration start date.")
-@click.option("--until", "valid_until", required=True, help="Registration end date.")
-def keys_add_organization(code: str, name: str, scopes: tuple[str, ...], valid_from: str, valid_until: str) -> None:
-    """Register an organization: new key, certificate signed by the root, then rebuild the trust bundle."""
-    from issuer.service import local_authority
+@main.group()
+def apikey() -> None:
+    """API keys / API密钥."""
 
-    store = _keystore()
-    kid = local_authority.register_organization(
-        store,
-        code,
-        name,
-        [local_authority.Scope.parse(s) for s in scopes],
-        valid_from=_date_option(valid_from),
-        valid_until=_date_option(valid_until),
-        now=_now(),
-    )
-    local_authority.build_bundle(store, now=_now())
-    click.echo(f"registered {code.upper()} with key {kid.hex()}; wrote {store.bundle_path}")
+
+@apikey.command("create")
+@click.option("--role", required=True, type=click.Choice(["authority_admin", "org_issuer", "auditor"]))
+@click.option("--name", required=True, help="Who or what uses the key.")
+@click.option("--org", "organization", help="Organization code (org_issuer keys only).")
+def apikey_create(role: str, name: str, organization: str | None) -> None:
+    """Create an API key and print it once."""
+    from issuer.service import apikeys
+    from issuer.service.principal import OPERATOR
+
+    _, svc = _app_services()
+    new = apikeys.create(svc, OPERATOR, role=role, name=name, organization=organization)
+    click.echo(new.secret)
+    click.echo(f"key {new.info.id} ({role}); store it now, it is not shown again / 请立即保存，之后不再显示", err=True)
+
+
+@apikey.command("list")
+def apikey_list() -> None:
+    """List API keys (never their secrets)."""
+    from issuer.service import apikeys
+    from issuer.service.principal import OPERATOR
+
+    _, svc = _app_services()
+    for k in apikeys.list_keys(svc, OPERATOR):
+        state = f"revoked {k.revoked_at:%Y-%m-%d}" if k.revoked_at else "active"
+        click.echo(f"{k.id}  {k.role:<16} {k.organization or '-':<14} {state:<18} {k.name}")
+
+
+@apikey.command("revoke")
+@click.argument("key_id")
+def apikey_revoke(key_id: str) -> None:
+    """Revoke an API key by its id."""
+    from issuer.service import apikeys
+    from issuer.service.principal import OPERATOR
+
+    _, svc = _app_services()
+    apikeys.revoke(svc, OPERATOR, key_id)
+    click.echo(f"revoked {key_id}")
 
 
 @main.group()
@@ -292,11 +322,17 @@ def trust() -> None:
     """Trust bundles / 信任包."""
 
 
-@trust.command("build")
-def trust_build() -> None:
-    """Sign a new trust list from the key store and write keys/trust-bundle.json."""
-    from issuer.service import local_authority
+@trust.command("export")
+@click.argument("path", type=click.Path(dir_okay=False))
+def trust_export(path: str) -> None:
+    """Write the latest signed trust bundle to PATH (what GET /api/v1/trust-bundle serves)."""
+    from issuer.service import registry
 
-    store = _keystore()
-    local_authority.build_bundle(store, now=_now())
-    click.echo(f"wrote {store.bundle_path}")
+    _, svc = _app_services()
+    sequence, bundle = registry.trust_bundle(svc)
+    Path(path).write_text(json.dumps(bundle, indent=1), encoding="utf-8")
+    click.echo(f"wrote trust list {sequence} to {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -10,12 +10,18 @@ from typing import Any
 
 DEV_PASSPHRASE = "development-only-passphrase"
 DEV_SECRET_KEY = "development-only-secret-key"
+DEV_DATA_KEY = "ZGV2ZWxvcG1lbnQtb25seS1kYXRhLWtleS0zMmJ5dGU="
 
 DEFAULTS: dict[str, Any] = {
     "ENV": "development",
     "SECRET_KEY": DEV_SECRET_KEY,
     "KEY_PASSPHRASE": DEV_PASSPHRASE,
+    "DATA_KEY": DEV_DATA_KEY,
+    "DATABASE_URL": "",
     "KEYS_DIR": "keys",
+    "LOOKUP_RATE_LIMIT": 10,
+    "LOOKUP_RATE_WINDOW": 60,
+    "REDIS_URL": "",
     "QR_HOST": "127.0.0.1:5000",
     "MAX_CONTENT_LENGTH": 1024 * 1024,
 }
@@ -30,6 +36,8 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
     config = dict(DEFAULTS)
     for key, default in DEFAULTS.items():
         value = env.get(f"ISSUER_{key}")
+        if key == "DATABASE_URL":
+            value = env.get("DATABASE_URL", value)
         if value is not None:
             config[key] = int(value) if isinstance(default, int) else value
     return config
@@ -43,6 +51,8 @@ def check(config: Mapping[str, Any]) -> None:
         raise ConfigError("ISSUER_KEY_PASSPHRASE is the development passphrase; set a real one")
     if config["SECRET_KEY"] == DEV_SECRET_KEY:
         raise ConfigError("ISSUER_SECRET_KEY is the development secret; set a real one")
+    if config["DATA_KEY"] == DEV_DATA_KEY:
+        raise ConfigError("ISSUER_DATA_KEY is the development data key; set base64 of 32 random bytes")
 
 
 def keys_dir(config: Mapping[str, Any]) -> Path:

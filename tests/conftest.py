@@ -1,19 +1,165 @@
+"""Fixtures: a real database (SQLite by default; PostgreSQL when TEST_DATABASE_URL is set,
+as CI does), real keys, a controllable clock."""
+
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
 
 from issuer.app import create_app
+from issuer.service import apikeys, bootstrap, registry
+from issuer.service.context import Services
+from issuer.service.principal import OPERATOR, Principal, Role
+from issuer.store import migrate
+from issuer.store.models import Base
+
+PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+
+
+@dataclass
+class Clock:
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> None:
+        self.now += timedelta(**kwargs)
+
+
+@pytest.fixture(scope="session")
+def keys_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("keys")
+    from issuer.store.keystore import KeyStore
+
+    store = KeyStore(path, "test-passphrase")
+    bootstrap.init_authority(store, "人力资源和社会保障部（测试）", now=datetime(2024, 1, 1, tzinfo=UTC))
+    return path
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    if PG_URL:
+        engine = create_engine(PG_URL)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+        url = PG_URL
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    migrate.upgrade(url)
+    return url
+
+
+def _empty_tables(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        names = [t.name for t in reversed(Base.metadata.sorted_tables)]
+        if engine.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
+        else:
+            for name in names:
+                conn.execute(text(f"DELETE FROM {name}"))
+    engine.dispose()
 
 
 @pytest.fixture()
-def app(tmp_path: Path) -> Flask:
-    return create_app({"TESTING": True, "KEYS_DIR": str(tmp_path / "keys")})
+def clock() -> Clock:
+    return Clock(datetime(2026, 11, 29, 2, 0, tzinfo=UTC))
+
+
+@pytest.fixture()
+def app(database_url: str, keys_dir: Path, clock: Clock, tmp_path: Path) -> Iterator[Flask]:
+    _empty_tables(database_url)
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "KEYS_DIR": str(keys_dir),
+            "KEY_PASSPHRASE": "test-passphrase",
+            "QR_HOST": "cert.hrss.example.cn",
+        },
+        clock=clock,
+    )
+    yield app
+    app.extensions["issuer.services"].db.dispose()
 
 
 @pytest.fixture()
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+@pytest.fixture()
+def svc(app: Flask) -> Services:
+    services: Services = app.extensions["issuer.services"]
+    return services
+
+
+ORG_CODE = "Y000123000001"
+OTHER_CODE = "S000044000002"
+ELECTRICIAN = "6-31-01-03"
+WELDER = "6-18-02-04"
+
+
+def register(svc: Services, code: str = ORG_CODE, name: str = "黑龙江某某电力股份有限公司") -> None:
+    registry.register(
+        svc,
+        OPERATOR,
+        registry.Registration(
+            kind=code[0],
+            authority_code=code[1:5],
+            province=code[5:7],
+            site_code=code[7:13],
+            name=name,
+            scope=(
+                registry.ScopeItem(ELECTRICIAN, (5, 4, 3, 2, 1)),
+                registry.ScopeItem(WELDER, (5, 4, 3), ("电焊工", "气焊工")),
+            ),
+            registered_from=datetime(2025, 1, 1).date(),
+            registered_until=datetime(2030, 12, 31).date(),
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Keys:
+    admin: str
+    issuer: str
+    other_issuer: str
+    auditor: str
+
+
+@pytest.fixture()
+def keys(svc: Services) -> Keys:
+    """Two registered organizations and a key for every role."""
+    register(svc)
+    register(svc, OTHER_CODE, "广东某某职业技能培训中心")
+
+    def make(role: Role, org: str | None = None) -> str:
+        return apikeys.create(svc, OPERATOR, role=role.value, name=f"test {role.value}", organization=org).secret
+
+    return Keys(
+        admin=make(Role.AUTHORITY_ADMIN),
+        issuer=make(Role.ORG_ISSUER, ORG_CODE),
+        other_issuer=make(Role.ORG_ISSUER, OTHER_CODE),
+        auditor=make(Role.AUDITOR),
+    )
+
+
+def auth(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def issuer_principal(svc: Services, code: str = ORG_CODE) -> Principal:
+    org = registry.read_organization(svc, OPERATOR, code)
+    return Principal(Role.ORG_ISSUER, "test", org.id, org.code)

@@ -29,11 +29,24 @@ def test_production_refuses_the_development_secret_key() -> None:
         create_app({"ENV": "production", "KEY_PASSPHRASE": "a real passphrase"})
 
 
-def test_production_starts_with_real_secrets() -> None:
-    app = create_app({"ENV": "production", "SECRET_KEY": "s3cret", "KEY_PASSPHRASE": "p4ss"})
+def test_production_refuses_the_development_data_key() -> None:
+    with pytest.raises(ConfigError):
+        create_app({"ENV": "production", "SECRET_KEY": "s3cret", "KEY_PASSPHRASE": "p4ss"})
+
+
+def test_production_starts_with_real_secrets(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    real = {
+        "SECRET_KEY": "s3cret",
+        "KEY_PASSPHRASE": "p4ss",
+        "DATA_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+    }
+    app = create_app({"ENV": "production", "DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}", **real})
     assert app.test_client().get("/healthz").status_code == 200
 
 
 def test_environment_variables_override_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ISSUER_QR_HOST", "cert.example.cn")
-    assert create_app().config["QR_HOST"] == "cert.example.cn"
+    monkeypatch.setenv("ISSUER_LOOKUP_RATE_LIMIT", "3")
+    app = create_app({"DATABASE_URL": "sqlite://"})
+    assert app.config["QR_HOST"] == "cert.example.cn"
+    assert app.config["LOOKUP_RATE_LIMIT"] == 3

@@ -114,83 +114,74 @@ def test_a_bad_at_date_is_a_usage_error(runner: CliRunner) -> None:
     assert "--at" in result.output
 
 
-def test_keys_init_dev_creates_encrypted_keys_and_a_bundle_that_verifies(
-    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("ISSUER_KEYS_DIR", str(tmp_path))
-    first = runner.invoke(main, ["keys", "init-dev"])
+@pytest.fixture()
+def deployment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty deployment: its own database, key store and instance folder."""
+    monkeypatch.setenv("ISSUER_KEYS_DIR", str(tmp_path / "keys"))
+    monkeypatch.setenv("ISSUER_INSTANCE_PATH", str(tmp_path / "instance"))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'issuer.sqlite3'}")
+    return tmp_path
+
+
+def test_dev_init_creates_keys_an_organization_and_api_keys_once(runner: CliRunner, deployment: Path) -> None:
+    first = runner.invoke(main, ["dev", "init"])
     assert first.exit_code == 0, first.output
-    key_file = tmp_path / "authority" / "root.key.pem"
+    key_file = deployment / "keys" / "authority" / "root.key.pem"
     assert b"ENCRYPTED PRIVATE KEY" in key_file.read_bytes()
     assert key_file.stat().st_mode & 0o077 == 0
-    again = runner.invoke(main, ["keys", "init-dev"])
+    secrets_file = deployment / "instance" / "dev-api-keys.txt"
+    assert secrets_file.stat().st_mode & 0o077 == 0
+    assert [line.split()[0] for line in secrets_file.read_text().splitlines()] == [
+        "authority_admin",
+        "org_issuer",
+        "auditor",
+    ]
+    again = runner.invoke(main, ["dev", "init"])
     assert "already present" in again.output
 
+
+def test_trust_export_writes_a_bundle_the_verifier_reads(runner: CliRunner, deployment: Path) -> None:
+    runner.invoke(main, ["dev", "init"])
+    out = deployment / "bundle.json"
+    assert runner.invoke(main, ["trust", "export", str(out)]).exit_code == 0
     from issuer.core import trust
 
-    store = trust.load_bundle((tmp_path / "trust-bundle.json").read_bytes())
+    store = trust.load_bundle(out.read_bytes())
     assert [o.code for o in store.trust_list.organizations] == ["S000011000001"]
 
 
-def test_keys_add_organization_rebuilds_the_bundle(
-    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("ISSUER_KEYS_DIR", str(tmp_path))
-    runner.invoke(main, ["keys", "init-dev"])
-    result = runner.invoke(
-        main,
-        [
-            "keys",
-            "add-organization",
-            "Y000023000009",
-            "某某公司",
-            "--scope",
-            "6-18-02-04:5-3:电焊工",
-            "--from",
-            "2026-01-01",
-            "--until",
-            "2028-12-31",
-        ],
-    )
-    assert result.exit_code == 0, result.output
-    from issuer.core import trust
-
-    store = trust.load_bundle((tmp_path / "trust-bundle.json").read_bytes())
-    org = store.organization("Y000023000009")
-    assert org is not None and org.scope[0].work_types == ("电焊工",)
-    assert store.trust_list.sequence == 2
+def test_api_keys_are_created_listed_and_revoked(runner: CliRunner, deployment: Path) -> None:
+    runner.invoke(main, ["db", "upgrade"])
+    created = runner.invoke(main, ["apikey", "create", "--role", "auditor", "--name", "审计组"])
+    assert created.exit_code == 0, created.output
+    secret = created.output.splitlines()[0]
+    key_id = secret.split("_")[1]
+    listing = runner.invoke(main, ["apikey", "list"]).output
+    assert key_id in listing and secret.split("_", 2)[2] not in listing
+    assert runner.invoke(main, ["apikey", "revoke", key_id]).exit_code == 0
+    assert "revoked" in runner.invoke(main, ["apikey", "list"]).output
+    assert runner.invoke(main, ["apikey", "revoke", key_id]).exit_code == 1
 
 
-def test_keys_add_organization_with_a_bad_code_exits_1(
-    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("ISSUER_KEYS_DIR", str(tmp_path))
-    runner.invoke(main, ["keys", "init-dev"])
-    result = runner.invoke(
-        main,
-        [
-            "keys",
-            "add-organization",
-            "X000023000009",
-            "某某公司",
-            "--scope",
-            "6-18-02-04:5-3",
-            "--from",
-            "2026-01-01",
-            "--until",
-            "2028-12-31",
-        ],
-    )
+def test_an_issuer_key_needs_an_existing_organization(runner: CliRunner, deployment: Path) -> None:
+    runner.invoke(main, ["db", "upgrade"])
+    result = runner.invoke(main, ["apikey", "create", "--role", "org_issuer", "--name", "x", "--org", "Y000123000009"])
     assert result.exit_code == 1
-    assert "第1位" in result.output
+    assert "organization_not_found" in result.output
 
 
-def test_a_wrong_passphrase_is_one_clear_line(
-    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_a_wrong_passphrase_is_one_clear_line_and_writes_nothing(
+    runner: CliRunner, deployment: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("ISSUER_KEYS_DIR", str(tmp_path))
-    runner.invoke(main, ["keys", "init-dev"])
+    assert runner.invoke(main, ["keys", "init-authority", "--name", "某省人社厅"]).exit_code == 0
     monkeypatch.setenv("ISSUER_KEY_PASSPHRASE", "wrong")
-    result = runner.invoke(main, ["trust", "build"])
+    result = runner.invoke(main, ["dev", "init"])
     assert result.exit_code == 1
-    assert "key_unreadable" in result.output
+    assert result.output.count("\n") == 1 and "key_unreadable" in result.output
+    monkeypatch.delenv("ISSUER_KEY_PASSPHRASE")
+    from issuer.app import create_app
+    from issuer.service.principal import OPERATOR
+    from issuer.service.registry import list_organizations
+
+    svc = create_app().extensions["issuer.services"]
+    assert list_organizations(svc, OPERATOR) == []

@@ -1,7 +1,11 @@
-"""One JSON error shape for every failure: ``{code, message, message_zh, errors}``."""
+"""One JSON error shape for every failure: ``{code, message, message_zh, errors}``.
+Core and service errors map to HTTP statuses here, once; nothing else builds errors."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import marshmallow as ma
 from flask import Flask
 from werkzeug.exceptions import HTTPException
 
@@ -13,37 +17,74 @@ STATUS_BY_KIND = {
     "forbidden": 403,
     "conflict": 409,
     "trust": 422,
+    "unauthorized": 401,
+    "rate_limited": 429,
 }
 
-_HTTP_ZH = {
-    400: "请求格式错误",
-    401: "未认证",
-    403: "无权访问",
-    404: "未找到",
-    405: "不支持该请求方法",
-    409: "冲突",
-    413: "请求体过大",
-    415: "不支持的内容类型",
-    422: "输入无效",
-    429: "请求过于频繁",
+_HTTP = {
+    400: ("bad_request", "请求格式错误"),
+    401: ("unauthorized", "未认证：请提供有效的API密钥"),
+    403: ("forbidden", "无权访问"),
+    404: ("not_found", "未找到"),
+    405: ("method_not_allowed", "不支持该请求方法"),
+    409: ("conflict", "冲突"),
+    413: ("payload_too_large", "请求体过大"),
+    415: ("unsupported_media_type", "不支持的内容类型，请使用application/json"),
+    422: ("invalid_input", "输入无效"),
+    428: ("precondition_required", "缺少必需的请求头"),
+    429: ("too_many_requests", "请求过于频繁，请稍后再试"),
+    500: ("internal_error", "服务器内部错误"),
 }
 
 
-def _issuer_error(exc: IssuerError) -> tuple[dict[str, object], int]:
-    return exc.to_dict(), STATUS_BY_KIND.get(exc.kind, 400)
+class ErrorSchema(ma.Schema):
+    code = ma.fields.String(required=True, metadata={"description": "machine-readable error code"})
+    message = ma.fields.String(required=True, metadata={"description": "English message"})
+    message_zh = ma.fields.String(required=True, metadata={"description": "中文说明"})
+    errors = ma.fields.Dict(metadata={"description": "details, e.g. per-field validation messages"})
 
 
-def _http_error(exc: HTTPException) -> tuple[dict[str, object], int]:
-    status = exc.code or 500
-    body = {
-        "code": (exc.name or "error").lower().replace(" ", "_"),
-        "message": exc.description or exc.name,
-        "message_zh": _HTTP_ZH.get(status, "请求失败"),
-        "errors": {},
-    }
-    return body, status
+def http_error_body(error: HTTPException) -> tuple[dict[str, Any], int, dict[str, str]]:
+    status = error.code or 500
+    code, zh = _HTTP.get(status, ("error", "请求失败"))
+    body: dict[str, Any] = {"code": code, "message": error.description or error.name, "message_zh": zh, "errors": {}}
+    headers: dict[str, str] = {}
+    data = getattr(error, "data", None) or {}
+    if "messages" in data:
+        # webargs: {"json": {...}} or {"query": {...}}; a body that is not JSON arrives here too.
+        body["errors"] = data["messages"]
+        if status == 400:
+            body.update(
+                code="malformed_json", message="the request body is not valid JSON", message_zh="请求体不是有效的JSON"
+            )
+        else:
+            body.update(message="the request has invalid fields", message_zh="请求中有字段无效")
+    for key in ("code", "message", "message_zh", "errors"):
+        if key in data and key != "messages":
+            body[key] = data[key]
+    headers.update(data.get("headers") or {})
+    return body, status, headers
+
+
+def _issuer_error(exc: IssuerError) -> tuple[dict[str, Any], int, dict[str, str]]:
+    headers = {}
+    if "retry_after" in exc.errors:
+        headers["Retry-After"] = str(exc.errors["retry_after"])
+    if exc.kind == "unauthorized":
+        headers["WWW-Authenticate"] = 'Bearer realm="issuer"'
+    return exc.to_dict(), STATUS_BY_KIND.get(exc.kind, 400), headers
+
+
+def _unexpected(exc: Exception) -> tuple[dict[str, Any], int]:
+    """Last resort: a 500 in the same shape, without internals."""
+    import logging
+
+    logging.getLogger("issuer").exception("unhandled error", exc_info=exc)
+    code, zh = _HTTP[500]
+    return {"code": code, "message": "internal error", "message_zh": zh, "errors": {}}, 500
 
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(IssuerError, _issuer_error)
-    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(HTTPException, http_error_body)
+    app.register_error_handler(Exception, _unexpected)

@@ -1,0 +1,115 @@
+"""Records into response dictionaries, formatted as a Chinese reader expects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from issuer.core import qrtext
+from issuer.core.display import date_zh, level_zh
+from issuer.service import queries
+from issuer.service.context import Services
+from issuer.service.issuance import REVOCATION_REASONS
+from issuer.service.principal import Principal, Role
+from issuer.store import models as m
+
+STATUS_ZH = {"valid": "有效", "revoked": "已撤销", "not_valid": "无效", "unknown": "无法判断"}
+
+
+def _occupation_name(svc: Services, code: str) -> str:
+    occ = svc.catalogue.occupations.get(code)
+    return occ.name if occ else ""
+
+
+def _document_type_name(svc: Services, code: int) -> str:
+    return next((t.name_zh for t in svc.document_types if t.code == code), str(code))
+
+
+def organization(svc: Services, org: m.Organization) -> dict[str, Any]:
+    return {
+        "code": org.code,
+        "name": org.name,
+        "status": org.status,
+        "registered_from": org.registered_from,
+        "registered_until": org.registered_until,
+        "status_history": [{"status": c.status, "since": c.since, "note": c.note} for c in org.status_history],
+        "scope": [
+            {
+                "occupation": s.occupation,
+                "occupation_name": _occupation_name(svc, s.occupation),
+                "edition": s.edition,
+                "levels": s.levels,
+                "work_types": s.work_types,
+                "valid_from": s.valid_from,
+                "valid_until": s.valid_until,
+            }
+            for s in org.scope
+        ],
+        "keys": [
+            {
+                "kid": k.kid,
+                "status": k.status,
+                "certificate_pem": x509.load_der_x509_certificate(k.certificate).public_bytes(Encoding.PEM).decode(),
+                "created_at": k.created_at,
+                "retired_at": k.retired_at,
+                "compromised_at": k.compromised_at,
+            }
+            for k in org.keys
+        ],
+    }
+
+
+def certificate(svc: Services, record: m.Certificate, viewer: Principal) -> dict[str, Any]:
+    owner = viewer.role is Role.ORG_ISSUER and viewer.organization_id == record.organization_id
+    return {
+        "number": record.number,
+        "status": "revoked" if record.revoked_at else "valid",
+        "holder_name": record.holder_name,
+        "document_type": record.document_type,
+        "document_type_name": _document_type_name(svc, record.document_type),
+        "document_number": queries.document_number(svc, record) if owner else record.document_number_masked,
+        "occupation": record.occupation,
+        "occupation_name": _occupation_name(svc, record.occupation),
+        "work_type": record.work_type or "--",
+        "level": record.level,
+        "level_label": level_zh(record.level),
+        "issue_date": record.issue_date,
+        "issue_date_zh": date_zh(record.issue_date),
+        "organization": {"code": record.organization.code, "name": record.organization.name},
+        "scores": {
+            "theory": record.score_theory,
+            "practical": record.score_practical,
+            "review": record.score_review,
+        },
+        "qr_text": qrtext.encode(record.credential, svc.qr_host),
+        "status_index": record.status_index,
+        "created_at": record.created_at,
+        "revoked_at": record.revoked_at,
+        "revocation_reason": record.revocation_reason,
+        "revocation_note": record.revocation_note,
+        "has_photo": record.photo is not None,
+    }
+
+
+def lookup(svc: Services, record: m.Certificate) -> dict[str, Any]:
+    return {
+        "status": "revoked" if record.revoked_at else "valid",
+        "number": record.number,
+        "holder_name": record.holder_name,
+        "document_type_name": _document_type_name(svc, record.document_type),
+        "document_number": record.document_number_masked,
+        "occupation": record.occupation,
+        "occupation_name": _occupation_name(svc, record.occupation),
+        "work_type": record.work_type or "--",
+        "level_label": level_zh(record.level),
+        "issue_date": record.issue_date,
+        "issue_date_zh": date_zh(record.issue_date),
+        "organization": {"code": record.organization.code, "name": record.organization.name},
+        "revoked_at": record.revoked_at,
+    }
+
+
+def revocation_reason_zh(reason: str | None) -> str | None:
+    return REVOCATION_REASONS[reason][1] if reason in REVOCATION_REASONS else None

@@ -1,0 +1,278 @@
+"""Marshmallow schemas of every request and response body (unknown fields are refused)."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from issuer.service.issuance import REVOCATION_REASONS
+from issuer.service.principal import Role
+
+_CODE = validate.Regexp(r"^[1-8]-\d{2}-\d{2}-\d{2}$", error="occupation code like 6-31-01-03")
+_LEVEL = validate.Range(min=1, max=5)
+_SCORE = validate.Range(min=0, max=100)
+
+
+class Strict(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+
+# --- organizations ----------------------------------------------------------------------
+
+
+class ScopeItemIn(Strict):
+    occupation = fields.String(required=True, validate=_CODE)
+    levels = fields.List(fields.Integer(validate=_LEVEL), required=True, validate=validate.Length(min=1, max=5))
+    work_types = fields.List(fields.String(validate=validate.Length(min=1, max=64)), load_default=list)
+
+
+class RegistrationIn(Strict):
+    type = fields.String(required=True, validate=validate.OneOf(["Y", "S"]))
+    authority_code = fields.String(required=True, validate=validate.Regexp(r"^\d{4}$"))
+    province = fields.String(required=True, validate=validate.Regexp(r"^\d{2}$"))
+    site_code = fields.String(required=True, validate=validate.Regexp(r"^\d{6}$"))
+    name = fields.String(required=True, validate=validate.Length(min=2, max=200))
+    scope = fields.List(fields.Nested(ScopeItemIn), required=True, validate=validate.Length(min=1, max=500))
+    registered_from = fields.Date(required=True)
+    registered_until = fields.Date(load_default=None, allow_none=True)
+
+
+class StatusChangeIn(Strict):
+    since = fields.Date(load_default=None, allow_none=True)
+    note = fields.String(load_default="", validate=validate.Length(max=500))
+
+
+class ScopeUpdateIn(Strict):
+    scope = fields.List(fields.Nested(ScopeItemIn), required=True, validate=validate.Length(min=1, max=500))
+    effective = fields.Date(load_default=None, allow_none=True)
+
+
+class CompromiseIn(Strict):
+    compromised_at = fields.AwareDateTime(load_default=None, allow_none=True)
+
+
+class StatusChangeOut(ma.Schema):
+    status = fields.String()
+    since = fields.Date()
+    note = fields.String()
+
+
+class ScopeItemOut(ma.Schema):
+    occupation = fields.String()
+    occupation_name = fields.String()
+    edition = fields.Integer()
+    levels = fields.List(fields.Integer())
+    work_types = fields.List(fields.String())
+    valid_from = fields.Date(allow_none=True)
+    valid_until = fields.Date(allow_none=True)
+
+
+class KeyOut(ma.Schema):
+    kid = fields.String()
+    status = fields.String()
+    certificate_pem = fields.String()
+    created_at = fields.DateTime()
+    retired_at = fields.DateTime(allow_none=True)
+    compromised_at = fields.DateTime(allow_none=True)
+
+
+class OrganizationOut(ma.Schema):
+    code = fields.String()
+    name = fields.String()
+    status = fields.String()
+    registered_from = fields.Date()
+    registered_until = fields.Date(allow_none=True)
+    status_history = fields.List(fields.Nested(StatusChangeOut))
+    scope = fields.List(fields.Nested(ScopeItemOut))
+    keys = fields.List(fields.Nested(KeyOut))
+
+
+# --- certificates -----------------------------------------------------------------------
+
+
+class ScoresIn(Strict):
+    theory = fields.Decimal(validate=_SCORE, places=2, allow_nan=False)
+    practical = fields.Decimal(validate=_SCORE, places=2, allow_nan=False)
+    review = fields.Decimal(validate=_SCORE, places=2, allow_nan=False)
+
+
+class IssueIn(Strict):
+    holder_name = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    document_type = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    document_number = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    occupation = fields.String(required=True, validate=_CODE)
+    work_type = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+    level = fields.Integer(required=True, strict=True, validate=_LEVEL)
+    scores = fields.Nested(ScoresIn, required=True)
+    issue_date = fields.Date(load_default=None, allow_none=True)
+    photo = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=700_000),
+        metadata={"description": "base64 of a JPEG or PNG photo (1-inch, white background), at most 500 KB"},
+    )
+
+
+class ScoresOut(ma.Schema):
+    theory = fields.Decimal(as_string=True, allow_none=True)
+    practical = fields.Decimal(as_string=True, allow_none=True)
+    review = fields.Decimal(as_string=True, allow_none=True)
+
+
+class OrganizationRef(ma.Schema):
+    code = fields.String()
+    name = fields.String()
+
+
+class CertificateOut(ma.Schema):
+    number = fields.String()
+    status = fields.String(metadata={"description": "valid or revoked"})
+    holder_name = fields.String()
+    document_type = fields.Integer()
+    document_type_name = fields.String()
+    document_number = fields.String(metadata={"description": "full for the issuing organization, masked otherwise"})
+    occupation = fields.String()
+    occupation_name = fields.String()
+    work_type = fields.String(metadata={"description": "工种/职业方向, -- when none"})
+    level = fields.Integer()
+    level_label = fields.String(metadata={"description": "e.g. 三级/高级工"})
+    issue_date = fields.Date()
+    issue_date_zh = fields.String(metadata={"description": "e.g. 2026年11月29日"})
+    organization = fields.Nested(OrganizationRef)
+    scores = fields.Nested(ScoresOut)
+    qr_text = fields.String()
+    status_index = fields.Integer()
+    created_at = fields.DateTime()
+    revoked_at = fields.DateTime(allow_none=True)
+    revocation_reason = fields.String(allow_none=True)
+    revocation_note = fields.String(allow_none=True)
+    has_photo = fields.Boolean()
+
+
+class CertificatePage(ma.Schema):
+    items = fields.List(fields.Nested(CertificateOut))
+    total = fields.Integer()
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
+class SearchArgs(Strict):
+    number = fields.String(validate=validate.Length(max=22))
+    name = fields.String(validate=validate.Length(max=64))
+    document_number = fields.String(validate=validate.Length(max=40))
+    occupation = fields.String(validate=_CODE)
+    level = fields.Integer(validate=_LEVEL)
+    issued_from = fields.Date()
+    issued_until = fields.Date()
+    revoked = fields.Boolean()
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class RevokeIn(Strict):
+    reason = fields.String(required=True, validate=validate.OneOf(list(REVOCATION_REASONS)))
+    note = fields.String(load_default="", validate=validate.Length(max=1000))
+
+
+# --- public -----------------------------------------------------------------------------
+
+
+class VerifyIn(Strict):
+    qr_text = fields.String(required=True, validate=validate.Length(min=1, max=5000))
+
+
+class CheckOut(ma.Schema):
+    name = fields.String()
+    outcome = fields.String()
+    detail = fields.String()
+    detail_zh = fields.String()
+
+
+class VerifyOut(ma.Schema):
+    status = fields.String(metadata={"description": "valid, revoked, not_valid or unknown"})
+    status_zh = fields.String()
+    failed_check = fields.String(allow_none=True)
+    checks = fields.List(fields.Nested(CheckOut))
+    checked_at = fields.DateTime()
+    recorded = fields.Boolean(metadata={"description": "the service holds this very credential"})
+    revoked_at = fields.DateTime(allow_none=True)
+    revocation_reason = fields.String(allow_none=True)
+    certificate = fields.Dict(allow_none=True, metadata={"description": "signed fields; no document number"})
+    organization = fields.Nested(OrganizationRef, allow_none=True)
+
+
+class LookupArgs(Strict):
+    number = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    document_number = fields.String(required=True, validate=validate.Length(min=1, max=40))
+
+
+class LookupOut(ma.Schema):
+    status = fields.String()
+    number = fields.String()
+    holder_name = fields.String()
+    document_type_name = fields.String()
+    document_number = fields.String(metadata={"description": "masked"})
+    occupation = fields.String()
+    occupation_name = fields.String()
+    work_type = fields.String()
+    level_label = fields.String()
+    issue_date = fields.Date()
+    issue_date_zh = fields.String()
+    organization = fields.Nested(OrganizationRef)
+    revoked_at = fields.DateTime(allow_none=True)
+
+
+class BundleOut(ma.Schema):
+    format = fields.String()
+    version = fields.Integer()
+    root_certificate = fields.String()
+    trust_list = fields.String()
+
+
+# --- administration ---------------------------------------------------------------------
+
+
+class ApiKeyIn(Strict):
+    role = fields.String(required=True, validate=validate.OneOf([r.value for r in Role]))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    organization = fields.String(load_default=None, allow_none=True, validate=validate.Length(equal=13))
+
+
+class ApiKeyOut(ma.Schema):
+    id = fields.String()
+    role = fields.String()
+    name = fields.String()
+    organization = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    revoked_at = fields.DateTime(allow_none=True)
+    key = fields.String(metadata={"description": "the secret key; returned once, on creation"})
+
+
+class AuditArgs(Strict):
+    after_id = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
+
+
+class AuditEventOut(ma.Schema):
+    id = fields.Integer()
+    at = fields.DateTime()
+    actor = fields.String()
+    action = fields.String()
+    target = fields.String()
+    details = fields.Dict()
+    prev_hash = fields.String()
+    hash = fields.String()
+
+
+class AuditPage(ma.Schema):
+    events = fields.List(fields.Nested(AuditEventOut))
+    chain_intact = fields.Boolean(metadata={"description": "the returned events link to each other"})
+
+
+class StatisticsRow(ma.Schema):
+    organization = fields.String()
+    level = fields.Integer()
+    issued = fields.Integer()
+    revoked = fields.Integer()

@@ -1,0 +1,349 @@
+"""REST API ``/api/v1``: parse with marshmallow, call a service, serialize. No SQL,
+signing or numbering here."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import asdict
+from typing import Any
+
+from flask import current_app, jsonify, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from issuer.api import present
+from issuer.api import schemas as s
+from issuer.api.auth import current_principal, services
+from issuer.api.errors import ErrorSchema
+from issuer.core.errors import InvalidInput
+from issuer.service import apikeys, audit_log, issuance, queries, registry, verification
+from issuer.service.issuance import IssueRequest
+from issuer.service.principal import Principal
+from issuer.service.registry import Registration, ScopeItem
+
+bp = Blueprint("v1", __name__, url_prefix="/api/v1", description="职业技能等级证书 API")
+
+MAX_PHOTO_BYTES = 500 * 1024
+
+
+def _errors(*statuses: int) -> Any:
+    def wrap(f: Any) -> Any:
+        for status in statuses:
+            f = bp.alt_response(status, schema=ErrorSchema, description="error")(f)
+        return f
+
+    return wrap
+
+
+def _scope(items: list[dict[str, Any]]) -> list[ScopeItem]:
+    return [ScopeItem(i["occupation"], tuple(i["levels"]), tuple(i["work_types"])) for i in items]
+
+
+def _principal() -> Principal | None:
+    return current_principal()
+
+
+# --- organizations (authority) -------------------------------------------------------------
+
+
+@bp.route("/organizations")
+class Organizations(MethodView):
+    @bp.response(200, s.OrganizationOut(many=True))
+    @_errors(401, 403)
+    def get(self) -> list[dict[str, Any]]:
+        """List registered organizations (authority admin, auditor)."""
+        svc = services()
+        return [present.organization(svc, o) for o in registry.list_organizations(svc, _principal())]
+
+    @bp.arguments(s.RegistrationIn)
+    @bp.response(201, s.OrganizationOut)
+    @_errors(401, 403, 409, 422)
+    def post(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Register (备案) an organization: generates its key and certificate (authority admin)."""
+        svc = services()
+        reg = Registration(
+            body["type"],
+            body["authority_code"],
+            body["province"],
+            body["site_code"],
+            body["name"],
+            tuple(_scope(body["scope"])),
+            body["registered_from"],
+            body["registered_until"],
+        )
+        org = registry.register(svc, _principal(), reg)
+        return present.organization(svc, registry.read_organization(svc, _principal(), org.code))
+
+
+@bp.route("/organizations/<string:code>")
+class OrganizationView(MethodView):
+    @bp.response(200, s.OrganizationOut)
+    @_errors(401, 403, 404)
+    def get(self, code: str) -> dict[str, Any]:
+        """One organization (authority admin, auditor, or the organization itself)."""
+        svc = services()
+        return present.organization(svc, registry.read_organization(svc, _principal(), code))
+
+
+def _status_route(status: str, doc: str) -> None:
+    def view(body: dict[str, Any], code: str) -> dict[str, Any]:
+        svc = services()
+        registry.change_status(svc, _principal(), code, status, since=body["since"], note=body["note"])
+        return present.organization(svc, registry.read_organization(svc, _principal(), code))
+
+    view.__doc__ = doc
+    view.__name__ = f"organization_{status}"
+    endpoint = {"suspended": "suspend", "active": "resume", "cancelled": "cancel"}[status]
+    bp.route(f"/organizations/<string:code>/{endpoint}", methods=["POST"])(
+        bp.arguments(s.StatusChangeIn)(bp.response(200, s.OrganizationOut)(_errors(401, 403, 404, 409, 422)(view)))
+    )
+
+
+_status_route("suspended", "Suspend an organization from a date (authority admin).")
+_status_route("active", "Resume a suspended organization (authority admin).")
+_status_route("cancelled", "Cancel a registration for good (authority admin).")
+
+
+@bp.route("/organizations/<string:code>/scope", methods=["PUT"])
+@bp.arguments(s.ScopeUpdateIn)
+@bp.response(200, s.OrganizationOut)
+@_errors(401, 403, 404, 422)
+def set_scope(body: dict[str, Any], code: str) -> dict[str, Any]:
+    """Replace the scope from a date; removed entries are closed, not deleted (authority admin)."""
+    svc = services()
+    registry.set_scope(svc, _principal(), code, _scope(body["scope"]), effective=body["effective"])
+    return present.organization(svc, registry.read_organization(svc, _principal(), code))
+
+
+@bp.route("/organizations/<string:code>/keys/rotate", methods=["POST"])
+@bp.response(200, s.OrganizationOut)
+@_errors(401, 403, 404)
+def rotate_key(code: str) -> dict[str, Any]:
+    """Certify a new key; the old one is retired and keeps verifying (authority admin)."""
+    svc = services()
+    registry.rotate_key(svc, _principal(), code)
+    return present.organization(svc, registry.read_organization(svc, _principal(), code))
+
+
+@bp.route("/organizations/<string:code>/keys/<string:kid>/compromise", methods=["POST"])
+@bp.arguments(s.CompromiseIn)
+@bp.response(200, s.OrganizationOut)
+@_errors(401, 403, 404, 409, 422)
+def compromise_key(body: dict[str, Any], code: str, kid: str) -> dict[str, Any]:
+    """Revoke a compromised key from a time (authority admin)."""
+    svc = services()
+    registry.compromise_key(svc, _principal(), code, kid, compromised_at=body["compromised_at"])
+    return present.organization(svc, registry.read_organization(svc, _principal(), code))
+
+
+# --- certificates (organization) ------------------------------------------------------------
+
+
+def _issue_request(body: dict[str, Any]) -> IssueRequest:
+    photo = None
+    if body["photo"]:
+        try:
+            photo = base64.b64decode(body["photo"], validate=True)
+        except (binascii.Error, ValueError):
+            raise InvalidInput("invalid_photo", "photo is not base64", "照片不是base64编码") from None
+        if len(photo) > MAX_PHOTO_BYTES or not (photo.startswith(b"\xff\xd8") or photo.startswith(b"\x89PNG")):
+            raise InvalidInput(
+                "invalid_photo", "photo must be a JPEG or PNG of at most 500 KB", "照片应为不超过500KB的JPEG或PNG"
+            )
+    return IssueRequest(
+        holder_name=body["holder_name"],
+        document_type=body["document_type"],
+        document_number=body["document_number"],
+        occupation=body["occupation"],
+        level=body["level"],
+        scores=dict(body["scores"]),
+        work_type=body["work_type"],
+        issue_date=body["issue_date"],
+        photo=photo,
+    )
+
+
+@bp.route("/certificates")
+class Certificates(MethodView):
+    @bp.arguments(s.SearchArgs, location="query")
+    @bp.response(200, s.CertificatePage)
+    @_errors(401, 403, 422)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Search the organization's own certificates (organization issuer)."""
+        svc = services()
+        principal = _principal()
+        page = queries.search(svc, principal, queries.Search(**args))
+        assert principal is not None
+        return {
+            "items": [present.certificate(svc, r, principal) for r in page.items],
+            "total": page.total,
+            "page": page.page,
+            "per_page": page.per_page,
+        }
+
+    @bp.arguments(s.IssueIn)
+    @bp.response(201, s.CertificateOut)
+    @_errors(401, 403, 409, 422)
+    def post(self, body: dict[str, Any]) -> Any:
+        """Issue a certificate (organization issuer). Send an ``Idempotency-Key`` header:
+        a retry with the same key returns the first answer and consumes no number."""
+        svc = services()
+        principal = _principal()
+        result, replayed = issuance.issue(
+            svc,
+            principal,
+            _issue_request(body),
+            idempotency_key=request.headers.get("Idempotency-Key"),
+            render=lambda issued: s.CertificateOut().dump(present.certificate(svc, issued.record, principal)),  # type: ignore[arg-type]
+        )
+        # Already serialized (and stored for replays), so it bypasses a second dump.
+        response = jsonify(result)
+        response.status_code = 201
+        response.headers["Idempotency-Replayed"] = "true" if replayed else "false"
+        return response
+
+
+@bp.route("/certificates/<string:number>")
+class CertificateView(MethodView):
+    @bp.response(200, s.CertificateOut)
+    @_errors(401, 403, 404)
+    def get(self, number: str) -> dict[str, Any]:
+        """One certificate in full (its organization) or masked (authority admin)."""
+        svc = services()
+        principal = _principal()
+        record = queries.get(svc, principal, number)
+        assert principal is not None
+        return present.certificate(svc, record, principal)
+
+
+@bp.route("/certificates/<string:number>/revoke", methods=["POST"])
+@bp.arguments(s.RevokeIn)
+@bp.response(200, s.CertificateOut)
+@_errors(401, 403, 404, 409, 422)
+def revoke(body: dict[str, Any], number: str) -> dict[str, Any]:
+    """Revoke a certificate with a reason (its organization, or the authority admin)."""
+    svc = services()
+    principal = _principal()
+    issuance.revoke(svc, principal, number, reason=body["reason"], note=body["note"])
+    assert principal is not None
+    return present.certificate(svc, queries.get(svc, principal, number), principal)
+
+
+# --- public -----------------------------------------------------------------------------------
+
+
+@bp.route("/verify", methods=["POST"])
+@bp.arguments(s.VerifyIn)
+@bp.response(200, s.VerifyOut)
+@_errors(422)
+def verify(body: dict[str, Any]) -> dict[str, Any]:
+    """Verify a scanned QR text: the offline verdict plus live revocation status (public)."""
+    svc = services()
+    live = verification.verify_text(svc, current_app.extensions["issuer.trust_cache"], body["qr_text"])
+    verdict = live.verdict.to_json()
+    record = live.record
+    return {
+        "status": live.status,
+        "status_zh": present.STATUS_ZH[live.status],
+        "failed_check": verdict["failed_check"],
+        "checks": verdict["checks"],
+        "checked_at": live.checked_at,
+        "recorded": live.recorded,
+        "revoked_at": record.revoked_at if record else None,
+        "revocation_reason": record.revocation_reason if record else None,
+        "certificate": verdict["credential"],
+        "organization": verdict["organization"]
+        and {
+            "code": verdict["organization"]["code"],
+            "name": verdict["organization"]["name"],
+        },
+    }
+
+
+def _lookup(args: dict[str, Any]) -> dict[str, Any]:
+    svc = services()
+    current_app.extensions["issuer.lookup_limiter"].hit(request.remote_addr or "unknown")
+    record = queries.lookup(svc, args["number"], args["name"], args["document_number"])
+    return present.lookup(svc, record)
+
+
+@bp.route("/lookup")
+class Lookup(MethodView):
+    @bp.arguments(s.LookupArgs, location="query")
+    @bp.response(200, s.LookupOut)
+    @_errors(404, 422, 429)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Find a certificate by number + name + document number, as the national lookup does
+        (public, rate-limited, masked). Prefer POST: query strings end up in access logs."""
+        return _lookup(args)
+
+    @bp.arguments(s.LookupArgs)
+    @bp.response(200, s.LookupOut)
+    @_errors(404, 422, 429)
+    def post(self, args: dict[str, Any]) -> dict[str, Any]:
+        """The same lookup with the three fields in a JSON body."""
+        return _lookup(args)
+
+
+@bp.route("/trust-bundle")
+@bp.response(200, s.BundleOut)
+def trust_bundle() -> Any:
+    """What an offline verifier needs: the root certificate and the signed trust list (public)."""
+    sequence, bundle = registry.trust_bundle(services())
+    return bundle, 200, {"ETag": f'"trust-list-{sequence}"', "Cache-Control": "public, max-age=300"}
+
+
+# --- administration ---------------------------------------------------------------------------
+
+
+def _key_out(info: apikeys.KeyInfo, secret: str | None = None) -> dict[str, Any]:
+    out = asdict(info)
+    if secret:
+        out["key"] = secret
+    return out
+
+
+@bp.route("/api-keys")
+class ApiKeys(MethodView):
+    @bp.response(200, s.ApiKeyOut(many=True))
+    @_errors(401, 403)
+    def get(self) -> list[dict[str, Any]]:
+        """List API keys, never their secrets (authority admin)."""
+        return [_key_out(k) for k in apikeys.list_keys(services(), _principal())]
+
+    @bp.arguments(s.ApiKeyIn)
+    @bp.response(201, s.ApiKeyOut)
+    @_errors(401, 403, 404, 422)
+    def post(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Create an API key; the secret is in this response only (authority admin)."""
+        new = apikeys.create(
+            services(), _principal(), role=body["role"], name=body["name"], organization=body["organization"]
+        )
+        return _key_out(new.info, new.secret)
+
+
+@bp.route("/api-keys/<string:key_id>", methods=["DELETE"])
+@bp.response(200, s.ApiKeyOut)
+@_errors(401, 403, 404)
+def revoke_api_key(key_id: str) -> dict[str, Any]:
+    """Revoke an API key (authority admin)."""
+    return _key_out(apikeys.revoke(services(), _principal(), key_id))
+
+
+@bp.route("/audit")
+@bp.arguments(s.AuditArgs, location="query")
+@bp.response(200, s.AuditPage)
+@_errors(401, 403)
+def audit_events(args: dict[str, Any]) -> dict[str, Any]:
+    """The hash-chained audit trail of administrative actions (authority admin, auditor)."""
+    events, intact = audit_log.read(services(), _principal(), after_id=args["after_id"], limit=args["limit"])
+    return {"events": events, "chain_intact": intact}
+
+
+@bp.route("/statistics")
+@bp.response(200, s.StatisticsRow(many=True))
+@_errors(401, 403)
+def statistics() -> list[dict[str, object]]:
+    """Certificates issued and revoked per organization and level; no personal data (auditor, authority admin)."""
+    return queries.statistics(services(), _principal())

@@ -1,0 +1,81 @@
+"""First steps of a deployment: the authority root key, the schema, and for development a
+registered organization with API keys, so that ``make run`` gives a working service."""
+
+from __future__ import annotations
+
+import os
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import select
+
+from issuer.core import pki
+from issuer.service import apikeys, registry
+from issuer.service.context import Services
+from issuer.service.principal import OPERATOR, Role
+from issuer.store import migrate
+from issuer.store import models as m
+from issuer.store.keystore import KeyStore
+
+DEV_AUTHORITY = "人力资源和社会保障部职业技能鉴定中心（开发环境）"
+DEV_ORG = registry.Registration(
+    kind="S",
+    authority_code="0000",
+    province="11",
+    site_code="000001",
+    name="北京市某某职业技能培训学校（开发环境）",
+    scope=(
+        registry.ScopeItem("6-31-01-03", (5, 4, 3, 2, 1)),
+        registry.ScopeItem("6-18-02-04", (5, 4, 3), ("电焊工", "气焊工")),
+        registry.ScopeItem("4-04-05-05", (5, 4, 3, 2, 1)),
+        registry.ScopeItem("4-03-02-01", (5, 4, 3, 2, 1)),
+    ),
+    registered_from=date(2025, 1, 1),
+    registered_until=date(2030, 12, 31),
+)
+
+
+def init_authority(store: KeyStore, name: str, *, now: datetime) -> bool:
+    """Create the root key and certificate unless they exist. Returns whether it created."""
+    if store.has_authority():
+        return False
+    key = Ed25519PrivateKey.generate()
+    store.save_authority(key, pki.create_root(key, name, not_before=now - timedelta(minutes=5)))
+    return True
+
+
+def _write_secret(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+
+
+def init_dev(svc: Services, instance_path: str) -> list[str]:
+    """Everything ``make run`` needs, created only where missing. Returns what it did."""
+    done = []
+    migrate.upgrade(svc.db.url)
+    now = svc.clock()
+    if init_authority(svc.keystore, DEV_AUTHORITY, now=now):
+        done.append("created the development authority root key")
+    with svc.db.reading() as session:
+        has_org = session.scalar(select(m.Organization.id).where(m.Organization.code == DEV_ORG.code_text))
+        has_keys = session.scalar(select(m.ApiKey.id).limit(1))
+    if not has_org:
+        registry.register(svc, OPERATOR, DEV_ORG)
+        done.append(f"registered development organization {DEV_ORG.code_text}")
+    if not has_keys:
+        admin = apikeys.create(svc, OPERATOR, role=Role.AUTHORITY_ADMIN.value, name="development admin")
+        issuer_key = apikeys.create(
+            svc, OPERATOR, role=Role.ORG_ISSUER.value, name="development issuer", organization=DEV_ORG.code_text
+        )
+        auditor = apikeys.create(svc, OPERATOR, role=Role.AUDITOR.value, name="development auditor")
+        path = Path(instance_path) / "dev-api-keys.txt"
+        _write_secret(
+            path,
+            f"authority_admin {admin.secret}\norg_issuer {issuer_key.secret}\nauditor {auditor.secret}\n",
+        )
+        done.append(f"created development API keys in {path}")
+    registry.trust_bundle(svc)
+    return done

@@ -1,0 +1,78 @@
+"""Everything a use case needs, built once per process from configuration."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from issuer import config as settings
+from issuer.core.catalogue import Catalogue, default_catalogue
+from issuer.core.identity import DocumentTypes, default_document_types
+from issuer.core.signing import Signer
+from issuer.service.pii import DocumentCipher
+from issuer.store.db import Database
+from issuer.store.keystore import KeyStore
+
+T = TypeVar("T")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Services:
+    db: Database
+    keystore: KeyStore
+    cipher: DocumentCipher
+    qr_host: str
+    clock: Callable[[], datetime] = utc_now
+    catalogue: Catalogue = field(default_factory=default_catalogue)
+    document_types: DocumentTypes = field(default_factory=default_document_types)
+    _signers: dict[str, Signer] = field(default_factory=dict)
+    _signers_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def signer(self, org_code: str, kid: str) -> Signer:
+        """The decrypted signing key, cached: PKCS#8 decryption is deliberately slow."""
+        with self._signers_lock:
+            if kid not in self._signers:
+                self._signers[kid] = self.keystore.signer(org_code, bytes.fromhex(kid))
+            return self._signers[kid]
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        with self.db.transaction() as session:
+            yield session
+
+    def retrying(self, work: Callable[[Session], T], *, attempts: int = 5) -> T:
+        """Run ``work`` in a transaction, again when it lost a race on a unique key
+        (audit chain head, trust-list sequence) or a serialization failure."""
+        for attempt in range(attempts):
+            try:
+                with self.transaction() as session:
+                    return work(session)
+            except (IntegrityError, OperationalError):
+                if attempt == attempts - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+
+def build_services(
+    config: Mapping[str, Any], instance_path: str, *, clock: Callable[[], datetime] | None = None
+) -> Services:
+    from issuer.store.db import database_url
+
+    return Services(
+        db=Database(database_url(config, instance_path)),
+        keystore=KeyStore(settings.keys_dir(config), config["KEY_PASSPHRASE"]),
+        cipher=DocumentCipher(config["DATA_KEY"]),
+        qr_host=config["QR_HOST"],
+        clock=clock or utc_now,
+    )

@@ -1,0 +1,342 @@
+"""Issuing and revoking certificates: validation, numbering, signing and storage in one
+transaction per request; retries with the same Idempotency-Key replay the first answer."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from issuer.core import identity, qrtext
+from issuer.core.assessment import Component, require_pass
+from issuer.core.catalogue import EDITION_2022
+from issuer.core.clock import china_date
+from issuer.core.credential import Credential
+from issuer.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from issuer.core.numbering import CertificateNumber, OrganizationCode
+from issuer.service.context import Services
+from issuer.service.numbering import allocate
+from issuer.service.principal import Principal, Role, require_role
+from issuer.store import models as m
+
+STATUS_LIST_SIZE = 1 << 20
+"""Status-list indexes are drawn at random from this range per organization, so that an
+index reveals nothing about issue order."""
+
+REVOCATION_REASONS = {
+    "issued_in_error": ("issued in error", "错误签发"),
+    "fraud": ("obtained by fraud or cheating", "弄虚作假取得"),
+    "data_error": ("data on the certificate is wrong", "证书信息有误"),
+    "duplicate": ("issued twice", "重复发证"),
+    "organization_revoked": ("the organization's evaluation was revoked", "评价结果被撤销"),
+    "other": ("other", "其他"),
+}
+
+
+@dataclass(frozen=True)
+class IssueRequest:
+    holder_name: str
+    document_type: str | int
+    document_number: str
+    occupation: str
+    level: int
+    scores: dict[str, Decimal] = field(default_factory=dict)
+    work_type: str | None = None
+    issue_date: date | None = None
+    photo: bytes | None = None
+
+    def fingerprint(self) -> str:
+        """What makes two requests the same, for Idempotency-Key checks."""
+        body = {
+            "holder_name": self.holder_name,
+            "document_type": str(self.document_type),
+            "document_number": identity.normalize_document_number(self.document_number),
+            "occupation": self.occupation,
+            "level": self.level,
+            "scores": {k: str(v) for k, v in sorted(self.scores.items())},
+            "work_type": self.work_type,
+            "issue_date": self.issue_date.isoformat() if self.issue_date else None,
+            "photo": hashlib.sha256(self.photo).hexdigest() if self.photo else None,
+        }
+        return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def _organization(session: Session, principal: Principal) -> m.Organization:
+    org = session.get(m.Organization, principal.organization_id)
+    if org is None:
+        raise Forbidden("organization_unknown", "the API key's organization no longer exists", "密钥所属机构不存在")
+    return org
+
+
+def _check_registered(org: m.Organization, on: date) -> None:
+    if org.registered_from > on or (org.registered_until is not None and on > org.registered_until):
+        raise Forbidden(
+            "outside_registration",
+            f"the organization's registration does not cover {on}",
+            f"{on}不在机构备案有效期内",
+        )
+    status = None
+    for change in sorted(org.status_history, key=lambda c: c.since):
+        if change.since <= on:
+            status = change.status
+    if status != "active":
+        raise Forbidden(
+            "organization_not_active",
+            f"the organization is {status or 'not registered'} on {on}",
+            f"机构在{on}的状态为{ {'suspended': '暂停', 'cancelled': '撤销'}.get(status or '', '未备案') }，不能发证",
+        )
+
+
+def _check_scope(org: m.Organization, occupation: str, level: int, work_type: str | None, on: date) -> None:
+    for s in org.scope:
+        if (
+            s.occupation == occupation
+            and s.edition == EDITION_2022
+            and level in s.levels
+            and (not s.work_types or work_type in s.work_types)
+            and (s.valid_from is None or s.valid_from <= on)
+            and (s.valid_until is None or on <= s.valid_until)
+        ):
+            return
+    wt = f"（{work_type}）" if work_type else ""
+    raise Forbidden(
+        "out_of_scope",
+        f"occupation {occupation}{f' ({work_type})' if work_type else ''} level {level} is not in the registered scope",
+        f"职业{occupation}{wt}{level}级不在机构备案范围内（不得超范围评价）",
+    )
+
+
+Prepared = tuple[str, dict[str, Any], dict[Component, Decimal]]
+"""The normalized document number, the credential's fields, the scores."""
+
+
+def prepare(svc: Services, request: IssueRequest, today: date) -> Prepared:
+    """Validate the holder, occupation, level and results (no database needed)."""
+    doc_type = svc.document_types.get(request.document_type)
+    number = identity.validate_document(doc_type, request.document_number, today=today)
+    occupation = svc.catalogue.occupation(request.occupation)
+    if request.level not in occupation.levels:
+        raise InvalidInput(
+            "level_not_in_standard",
+            f"{occupation.name} has no level {request.level}",
+            f"{occupation.name}没有{request.level}级",
+        )
+    work_type = (request.work_type or "").strip() or None
+    if work_type == "--":
+        work_type = None
+    if occupation.work_types and work_type is not None:
+        known = occupation.work_type(work_type)
+        if known is None:
+            raise InvalidInput(
+                "unknown_work_type",
+                f"{occupation.name} has no work type {work_type!r}",
+                f"{occupation.name}没有工种/职业方向“{work_type}”",
+            )
+        if request.level not in known.levels:
+            raise InvalidInput(
+                "level_not_in_work_type",
+                f"{work_type} has no level {request.level}",
+                f"{work_type}没有{request.level}级",
+            )
+    issue_date = request.issue_date or today
+    if issue_date > today:
+        raise InvalidInput("future_issue_date", "the issue date is in the future", "发证日期不能晚于今天")
+    try:
+        scores = {Component(k): v for k, v in request.scores.items()}
+    except ValueError:
+        raise InvalidInput(
+            "unknown_component", "scores are theory, practical and review", "成绩科目应为理论、技能操作和综合评审"
+        ) from None
+    require_pass(request.level, scores)
+    fields = {
+        "holder_name": request.holder_name,
+        "document_type": doc_type.code,
+        "document_commitment": identity.commit(number),
+        "occupation": occupation.code,
+        "level": request.level,
+        "issue_date": issue_date,
+        "work_type": work_type,
+    }
+    return number, fields, scores
+
+
+def _status_index(session: Session, org_id: int) -> int:
+    while True:
+        candidate = secrets.randbelow(STATUS_LIST_SIZE)
+        taken = session.scalar(
+            select(m.Certificate.id).where(
+                m.Certificate.organization_id == org_id, m.Certificate.status_index == candidate
+            )
+        )
+        if taken is None:
+            return candidate
+
+
+@dataclass(frozen=True)
+class Issued:
+    record: m.Certificate
+    qr_text: str
+    replayed: bool = False
+
+
+def _issue_in(
+    svc: Services, session: Session, principal: Principal, request: IssueRequest, prepared: Prepared
+) -> Issued:
+    number_text, fields, scores = prepared
+    now = svc.clock()
+    org = _organization(session, principal)
+    issue_date: date = fields["issue_date"]
+    _check_registered(org, issue_date)
+    _check_scope(org, fields["occupation"], fields["level"], fields["work_type"], issue_date)
+    key = next((k for k in org.keys if k.status == "active"), None)
+    if key is None:
+        raise Conflict("no_active_key", "the organization has no active signing key", "机构没有可用的签名密钥")
+    signer = svc.signer(org.code, key.kid)
+    year = issue_date.year % 100
+    serial = allocate(session, org.code, year, fields["level"], 1)
+    number = CertificateNumber(OrganizationCode.parse(org.code, svc.catalogue), year, fields["level"], serial)
+    status_index = _status_index(session, org.id)
+    credential = Credential(number=number, status_index=status_index, **fields)
+    signed = signer.sign(credential)
+    record = m.Certificate(
+        number=str(number),
+        organization_id=org.id,
+        signing_key_id=key.id,
+        holder_name=credential.holder_name,
+        document_type=credential.document_type,
+        document_number_encrypted=svc.cipher.encrypt(number_text, context=str(number).encode()),
+        document_number_hmac=svc.cipher.lookup_hash(number_text),
+        document_number_masked=identity.mask(number_text),
+        occupation=credential.occupation,
+        occupation_edition=credential.occupation_edition,
+        work_type=credential.work_type,
+        level=credential.level,
+        issue_date=issue_date,
+        score_theory=scores.get(Component.THEORY),
+        score_practical=scores.get(Component.PRACTICAL),
+        score_review=scores.get(Component.REVIEW),
+        photo=request.photo,
+        status_index=status_index,
+        credential=signed,
+        created_at=now,
+        created_by=principal.actor,
+    )
+    session.add(record)
+    session.flush()
+    return Issued(record, qrtext.encode(signed, svc.qr_host))
+
+
+def issue(
+    svc: Services,
+    principal: Principal | None,
+    request: IssueRequest,
+    *,
+    idempotency_key: str | None = None,
+    render: Callable[[Issued], dict[str, Any]],
+) -> tuple[dict[str, Any], bool]:
+    """Issue one certificate. Returns the response body (made by ``render`` inside the
+    transaction, so that a retry can replay it) and whether it was replayed."""
+    p = require_role(principal, Role.ORG_ISSUER)
+    if idempotency_key is not None and not 1 <= len(idempotency_key) <= 200:
+        raise InvalidInput(
+            "invalid_idempotency_key", "Idempotency-Key must be 1-200 characters", "Idempotency-Key应为1至200个字符"
+        )
+    fingerprint = request.fingerprint()
+    if idempotency_key:
+        replay = _replay(svc, p, idempotency_key, fingerprint)
+        if replay is not None:
+            return replay, True
+    prepared = prepare(svc, request, china_date(svc.clock()))
+    try:
+        with svc.transaction() as session:
+            issued = _issue_in(svc, session, p, request, prepared)
+            body = render(issued)
+            if idempotency_key:
+                session.add(
+                    m.IdempotencyRecord(
+                        principal=p.actor,
+                        key=idempotency_key,
+                        request_hash=fingerprint,
+                        status_code=201,
+                        response=body,
+                        created_at=svc.clock(),
+                    )
+                )
+                session.flush()
+            return body, False
+    except IntegrityError:
+        if idempotency_key:
+            replay = _replay(svc, p, idempotency_key, fingerprint)
+            if replay is not None:
+                return replay, True
+        raise
+
+
+def _replay(svc: Services, principal: Principal, key: str, fingerprint: str) -> dict[str, Any] | None:
+    with svc.db.reading() as session:
+        record = session.scalars(
+            select(m.IdempotencyRecord).where(
+                m.IdempotencyRecord.principal == principal.actor, m.IdempotencyRecord.key == key
+            )
+        ).first()
+    if record is None:
+        return None
+    if record.request_hash != fingerprint:
+        raise Conflict(
+            "idempotency_key_reused",
+            "this Idempotency-Key was used for a different request",
+            "该Idempotency-Key已用于另一个不同的请求",
+        )
+    return dict(record.response)
+
+
+def revoke(svc: Services, principal: Principal | None, number: str, *, reason: str, note: str = "") -> m.Certificate:
+    p = require_role(principal, Role.ORG_ISSUER, Role.AUTHORITY_ADMIN)
+    if reason not in REVOCATION_REASONS:
+        raise InvalidInput(
+            "invalid_reason",
+            f"reason must be one of {', '.join(REVOCATION_REASONS)}",
+            "撤销原因应为：" + "、".join(zh for _, zh in REVOCATION_REASONS.values()),
+        )
+    if len(note) > 1000:
+        raise InvalidInput("note_too_long", "the note is limited to 1000 characters", "备注不能超过1000个字符")
+    from issuer.service import audit
+
+    def work(session: Session) -> m.Certificate:
+        now = svc.clock()
+        record = find_certificate(session, p, number)
+        if record.revoked_at is not None:
+            raise Conflict("already_revoked", f"{record.number} is already revoked", f"证书{record.number}已撤销")
+        record.revoked_at, record.revocation_reason = now, reason
+        record.revocation_note, record.revoked_by = note, p.actor
+        audit.append(
+            session,
+            at=now,
+            actor=p.actor,
+            action="certificate.revoke",
+            target=record.number,
+            details={"reason": reason, "note": note},
+        )
+        return record
+
+    return svc.retrying(work)
+
+
+def find_certificate(session: Session, principal: Principal, number: str) -> m.Certificate:
+    """A certificate the principal may see: its own organization's, or any for the authority.
+    Another organization's certificate is reported as not found, revealing nothing."""
+    text = number.strip().upper()
+    record = session.scalars(select(m.Certificate).where(m.Certificate.number == text)).first()
+    if record is None or (principal.role is Role.ORG_ISSUER and record.organization_id != principal.organization_id):
+        raise NotFound("certificate_not_found", f"no certificate {text}", f"没有证书{text}")
+    _ = record.organization
+    return record

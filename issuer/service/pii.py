@@ -1,0 +1,54 @@
+"""Personal data at rest: document numbers encrypted with AES-256-GCM, plus a keyed hash
+(HMAC-SHA-256) for exact-match lookups. Both keys derive from one configured data key
+with HKDF, so one secret is configured and the two uses never share a key."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from issuer.core.identity import normalize_document_number
+
+NONCE_BYTES = 12
+
+
+class DataKeyError(Exception):
+    """The configured data key is unusable, or a stored value does not decrypt."""
+
+
+def _derive(master: bytes, purpose: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"issuer/" + purpose).derive(master)
+
+
+class DocumentCipher:
+    def __init__(self, data_key: str) -> None:
+        try:
+            master = base64.b64decode(data_key, validate=True)
+        except ValueError:
+            raise DataKeyError("ISSUER_DATA_KEY must be base64 of 32 random bytes") from None
+        if len(master) != 32:
+            raise DataKeyError("ISSUER_DATA_KEY must be base64 of 32 random bytes")
+        self._aead = AESGCM(_derive(master, b"document-number/aes-gcm"))
+        self._mac_key = _derive(master, b"document-number/hmac")
+
+    def encrypt(self, number: str, *, context: bytes) -> bytes:
+        """``nonce ‖ ciphertext``; ``context`` (the certificate number) is bound as AAD so a
+        ciphertext cannot be moved to another row."""
+        nonce = os.urandom(NONCE_BYTES)
+        return nonce + self._aead.encrypt(nonce, normalize_document_number(number).encode(), context)
+
+    def decrypt(self, blob: bytes, *, context: bytes) -> str:
+        try:
+            return self._aead.decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], context).decode()
+        except InvalidTag:
+            raise DataKeyError("a stored document number does not decrypt with the data key") from None
+
+    def lookup_hash(self, number: str) -> str:
+        return hmac.new(self._mac_key, normalize_document_number(number).encode(), hashlib.sha256).hexdigest()

@@ -1,0 +1,222 @@
+"""Tables. Document numbers are stored encrypted (AES-GCM) with an HMAC for lookups;
+private keys are not here at all (they live encrypted in the key store under keys/)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite would hand back naive ones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def _ts() -> Mapped[datetime]:
+    return mapped_column(UTCDateTime())
+
+
+def _ts_or_none() -> Mapped[datetime | None]:
+    return mapped_column(UTCDateTime(), nullable=True)
+
+
+class Organization(Base):
+    __tablename__ = "organizations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(13), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    registered_from: Mapped[date] = mapped_column(Date)
+    registered_until: Mapped[date | None] = mapped_column(Date, nullable=True)
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = _ts()
+
+    status_history: Mapped[list[StatusChange]] = relationship(
+        back_populates="organization", order_by="StatusChange.id", cascade="all, delete-orphan"
+    )
+    scope: Mapped[list[ScopeEntry]] = relationship(
+        back_populates="organization", order_by="ScopeEntry.id", cascade="all, delete-orphan"
+    )
+    keys: Mapped[list[SigningKey]] = relationship(
+        back_populates="organization", order_by="SigningKey.id", cascade="all, delete-orphan"
+    )
+
+
+class StatusChange(Base):
+    __tablename__ = "organization_status_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    since: Mapped[date] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = _ts()
+
+    organization: Mapped[Organization] = relationship(back_populates="status_history")
+
+
+class ScopeEntry(Base):
+    __tablename__ = "organization_scope"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    occupation: Mapped[str] = mapped_column(String(10))
+    edition: Mapped[int] = mapped_column(Integer)
+    levels: Mapped[list[int]] = mapped_column(JSON)
+    work_types: Mapped[list[str]] = mapped_column(JSON)
+    valid_from: Mapped[date | None] = mapped_column(Date, nullable=True)
+    valid_until: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+    organization: Mapped[Organization] = relationship(back_populates="scope")
+
+
+class SigningKey(Base):
+    __tablename__ = "signing_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    kid: Mapped[str] = mapped_column(String(16), unique=True)
+    certificate: Mapped[bytes] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = _ts()
+    retired_at: Mapped[datetime | None] = _ts_or_none()
+    compromised_at: Mapped[datetime | None] = _ts_or_none()
+
+    organization: Mapped[Organization] = relationship(back_populates="keys")
+
+
+class SerialCounter(Base):
+    """The last serial used per (organization code, two-digit year, level)."""
+
+    __tablename__ = "serial_counters"
+
+    org_code: Mapped[str] = mapped_column(String(13), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    level: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_serial: Mapped[int] = mapped_column(Integer)
+
+
+class Certificate(Base):
+    __tablename__ = "certificates"
+    __table_args__ = (
+        UniqueConstraint("organization_id", "status_index", name="uq_certificates_status_index"),
+        Index("ix_certificates_org_issue_date", "organization_id", "issue_date"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(22), unique=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    signing_key_id: Mapped[int] = mapped_column(ForeignKey("signing_keys.id"))
+    holder_name: Mapped[str] = mapped_column(String(64), index=True)
+    document_type: Mapped[int] = mapped_column(Integer)
+    document_number_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
+    document_number_hmac: Mapped[str] = mapped_column(String(64), index=True)
+    document_number_masked: Mapped[str] = mapped_column(String(40))
+    occupation: Mapped[str] = mapped_column(String(10), index=True)
+    occupation_edition: Mapped[int] = mapped_column(Integer)
+    work_type: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    level: Mapped[int] = mapped_column(Integer, index=True)
+    issue_date: Mapped[date] = mapped_column(Date)
+    score_theory: Mapped[Decimal | None] = mapped_column(Numeric(5, 2), nullable=True)
+    score_practical: Mapped[Decimal | None] = mapped_column(Numeric(5, 2), nullable=True)
+    score_review: Mapped[Decimal | None] = mapped_column(Numeric(5, 2), nullable=True)
+    photo: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    status_index: Mapped[int] = mapped_column(Integer)
+    credential: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = _ts()
+    created_by: Mapped[str] = mapped_column(String(64))
+    revoked_at: Mapped[datetime | None] = _ts_or_none()
+    revocation_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    revocation_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    revoked_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+    organization: Mapped[Organization] = relationship()
+
+
+class IdempotencyRecord(Base):
+    __tablename__ = "idempotency_records"
+    __table_args__ = (UniqueConstraint("principal", "key", name="uq_idempotency_principal_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    principal: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    response: Mapped[dict[str, object]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = _ts()
+
+
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(32))
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), nullable=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = _ts()
+    revoked_at: Mapped[datetime | None] = _ts_or_none()
+
+    organization: Mapped[Organization | None] = relationship()
+
+
+class TrustListRecord(Base):
+    """Every trust list the authority signed, in order."""
+
+    __tablename__ = "trust_lists"
+
+    sequence: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    issued_at: Mapped[datetime] = _ts()
+    signed: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class AuditEvent(Base):
+    """Append-only, hash-chained: ``hash = SHA-256(prev_hash ‖ canonical JSON of the event)``."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[datetime] = _ts()
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(64))
+    details: Mapped[dict[str, object]] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash: Mapped[str] = mapped_column(String(64), unique=True)

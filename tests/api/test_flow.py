@@ -1,0 +1,117 @@
+"""The service end to end over HTTP: register, issue, read, verify offline, revoke."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from flask.testing import FlaskClient
+
+from tests.conftest import ORG_CODE, Keys, auth
+
+ID_NUMBER = "11010519491231002X"
+
+
+def issue_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "holder_name": "张三丰",
+        "document_type": "居民身份证",
+        "document_number": ID_NUMBER,
+        "occupation": "6-31-01-03",
+        "work_type": "维修电工",
+        "level": 3,
+        "scores": {"theory": 82, "practical": 75.5},
+    }
+    body.update(overrides)
+    return body
+
+
+def test_an_organization_issues_reads_and_the_holder_is_verified_offline(
+    client: FlaskClient, keys: Keys, tmp_path: Path
+) -> None:
+    response = client.post("/api/v1/certificates", json=issue_body(), headers=auth(keys.issuer))
+    assert response.status_code == 201, response.get_json()
+    cert = response.get_json()
+    assert cert["number"] == f"{ORG_CODE}263000001"
+    assert cert["level_label"] == "三级/高级工"
+    assert cert["issue_date_zh"] == "2026年11月29日"
+    assert cert["document_number"] == ID_NUMBER  # the issuing organization sees it in full
+    assert cert["qr_text"].startswith("HTTPS://CERT.HRSS.EXAMPLE.CN/V/")
+
+    own = client.get(f"/api/v1/certificates/{cert['number']}", headers=auth(keys.issuer)).get_json()
+    assert own["holder_name"] == "张三丰"
+
+    bundle = client.get("/api/v1/trust-bundle")
+    assert bundle.status_code == 200
+    path = tmp_path / "bundle.json"
+    path.write_text(json.dumps(bundle.get_json()))
+    run = subprocess.run(
+        [sys.executable, "-m", "issuer.cli", "verify", cert["qr_text"], "--trust", str(path), "--at", "2026-11-30"],
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "张三丰" in run.stdout
+
+
+def test_after_revocation_the_api_says_revoked(client: FlaskClient, keys: Keys) -> None:
+    cert = client.post("/api/v1/certificates", json=issue_body(), headers=auth(keys.issuer)).get_json()
+    before = client.post("/api/v1/verify", json={"qr_text": cert["qr_text"]}).get_json()
+    assert before["status"] == "valid" and before["recorded"] is True
+
+    revoked = client.post(
+        f"/api/v1/certificates/{cert['number']}/revoke",
+        json={"reason": "fraud", "note": "理论考试替考"},
+        headers=auth(keys.issuer),
+    )
+    assert revoked.status_code == 200
+    assert revoked.get_json()["status"] == "revoked"
+
+    after = client.post("/api/v1/verify", json={"qr_text": cert["qr_text"]}).get_json()
+    assert after["status"] == "revoked" and after["status_zh"] == "已撤销"
+    assert after["revocation_reason"] == "fraud"
+    again = client.post(
+        f"/api/v1/certificates/{cert['number']}/revoke", json={"reason": "fraud"}, headers=auth(keys.issuer)
+    )
+    assert again.status_code == 409 and again.get_json()["code"] == "already_revoked"
+
+
+def test_the_public_lookup_needs_all_three_and_masks_the_document(client: FlaskClient, keys: Keys) -> None:
+    cert = client.post("/api/v1/certificates", json=issue_body(), headers=auth(keys.issuer)).get_json()
+    query = {"number": cert["number"], "name": "张三丰", "document_number": ID_NUMBER.lower()}
+    found = client.get("/api/v1/lookup", query_string=query)
+    assert found.status_code == 200
+    assert found.get_json()["document_number"] == "1101**********002X"
+    assert client.post("/api/v1/lookup", json=query).status_code == 200
+    wrong = client.get("/api/v1/lookup", query_string={**query, "name": "张三"})
+    assert wrong.status_code == 404 and wrong.get_json()["code"] == "no_matching_certificate"
+    missing = client.get("/api/v1/lookup", query_string={"number": cert["number"], "name": "张三丰"})
+    assert missing.status_code == 422
+
+
+def test_the_lookup_is_rate_limited_per_client(client: FlaskClient, keys: Keys) -> None:
+    query = {"number": f"{ORG_CODE}263000001", "name": "某", "document_number": ID_NUMBER}
+    statuses = [client.get("/api/v1/lookup", query_string=query).status_code for _ in range(11)]
+    assert statuses[:10] == [404] * 10
+    assert statuses[10] == 429
+    limited = client.get("/api/v1/lookup", query_string=query)
+    assert int(limited.headers["Retry-After"]) >= 1
+    assert limited.get_json()["code"] == "rate_limited"
+
+
+def test_search_filters_the_organizations_own_certificates(client: FlaskClient, keys: Keys) -> None:
+    for name, level in [("张三丰", 3), ("李四", 4), ("王五", 3)]:
+        body = issue_body(holder_name=name, level=level)
+        assert client.post("/api/v1/certificates", json=body, headers=auth(keys.issuer)).status_code == 201
+    client.post("/api/v1/certificates", json=issue_body(), headers=auth(keys.other_issuer))
+    everything = client.get("/api/v1/certificates", headers=auth(keys.issuer)).get_json()
+    assert everything["total"] == 3
+    level3 = client.get("/api/v1/certificates", query_string={"level": 3}, headers=auth(keys.issuer)).get_json()
+    assert {c["holder_name"] for c in level3["items"]} == {"张三丰", "王五"}
+    by_id = client.get("/api/v1/certificates", query_string={"document_number": ID_NUMBER}, headers=auth(keys.issuer))
+    assert by_id.get_json()["total"] == 3
+    page = client.get("/api/v1/certificates", query_string={"per_page": 2, "page": 2}, headers=auth(keys.issuer))
+    assert len(page.get_json()["items"]) == 1
