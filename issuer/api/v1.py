@@ -11,6 +11,9 @@ from typing import Any
 from flask import current_app, jsonify, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from webargs import core as webargs_core
+from webargs.flaskparser import FlaskParser, abort, is_json_request
+from werkzeug.exceptions import UnsupportedMediaType
 
 from issuer.api import present
 from issuer.api import schemas as s
@@ -22,7 +25,28 @@ from issuer.service.issuance import IssueRequest
 from issuer.service.principal import Principal
 from issuer.service.registry import Registration, ScopeItem
 
-bp = Blueprint("v1", __name__, url_prefix="/api/v1", description="职业技能等级证书 API")
+
+class _JsonBodyParser(FlaskParser):
+    """webargs, stricter about bodies. A body that is not JSON is a 415 (webargs would read
+    it as no body and report every field missing), and JSON nested too deeply for the
+    decoder is malformed JSON (its RecursionError would be a 500)."""
+
+    def _raw_load_json(self, req: Any) -> Any:
+        if not is_json_request(req):
+            if req.get_data(cache=True):
+                raise UnsupportedMediaType("the request body must be JSON (Content-Type: application/json)")
+            return webargs_core.missing
+        try:
+            return super()._raw_load_json(req)
+        except RecursionError:
+            abort(400, messages={"json": ["JSON nested too deeply."]})
+
+
+class _Blueprint(Blueprint):  # type: ignore[misc]
+    ARGUMENTS_PARSER = _JsonBodyParser()
+
+
+bp = _Blueprint("v1", __name__, url_prefix="/api/v1", description="职业技能等级证书 API")
 
 MAX_PHOTO_BYTES = 500 * 1024
 

@@ -256,29 +256,34 @@ def issue(
         if replay is not None:
             return replay, True
     prepared = prepare(svc, request, china_date(svc.clock()))
-    try:
-        with svc.transaction() as session:
-            issued = _issue_in(svc, session, p, request, prepared)
-            body = render(issued)
-            if idempotency_key:
-                session.add(
-                    m.IdempotencyRecord(
-                        principal=p.actor,
-                        key=idempotency_key,
-                        request_hash=fingerprint,
-                        status_code=201,
-                        response=body,
-                        created_at=svc.clock(),
+    for attempt in range(3):
+        try:
+            with svc.transaction() as session:
+                issued = _issue_in(svc, session, p, request, prepared)
+                body = render(issued)
+                if idempotency_key:
+                    session.add(
+                        m.IdempotencyRecord(
+                            principal=p.actor,
+                            key=idempotency_key,
+                            request_hash=fingerprint,
+                            status_code=201,
+                            response=body,
+                            created_at=svc.clock(),
+                        )
                     )
-                )
-                session.flush()
-            return body, False
-    except IntegrityError:
-        if idempotency_key:
-            replay = _replay(svc, p, idempotency_key, fingerprint)
-            if replay is not None:
-                return replay, True
-        raise
+                    session.flush()
+                return body, False
+        except IntegrityError:
+            # Either a concurrent retry with the same Idempotency-Key won (replay its
+            # answer), or two issuances drew the same random status index (try again).
+            if idempotency_key:
+                replay = _replay(svc, p, idempotency_key, fingerprint)
+                if replay is not None:
+                    return replay, True
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _replay(svc: Services, principal: Principal, key: str, fingerprint: str) -> dict[str, Any] | None:

@@ -1,0 +1,204 @@
+"""Issuance: atomic, gapless numbering under concurrency; nothing consumed on failure."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import select, update
+
+from issuer.core.errors import AssessmentError, Conflict, Forbidden, IdentityError
+from issuer.service import issuance, registry
+from issuer.service.context import Services
+from issuer.service.issuance import IssueRequest
+from issuer.service.principal import OPERATOR
+from issuer.store import models as m
+from tests.conftest import ORG_CODE, Clock, Keys, auth, issuer_principal
+from tests.api.test_flow import issue_body
+
+ID_NUMBER = "11010519491231002X"
+
+
+def request(**overrides: Any) -> IssueRequest:
+    fields: dict[str, Any] = {
+        "holder_name": "张三丰",
+        "document_type": "居民身份证",
+        "document_number": ID_NUMBER,
+        "occupation": "6-31-01-03",
+        "level": 3,
+        "scores": {"theory": Decimal(80), "practical": Decimal(70)},
+    }
+    fields.update(overrides)
+    return IssueRequest(**fields)
+
+
+def _render(issued: issuance.Issued) -> dict[str, Any]:
+    return {"number": issued.record.number}
+
+
+def _serials(svc: Services) -> list[int]:
+    with svc.db.reading() as session:
+        numbers = session.scalars(select(m.Certificate.number)).all()
+    return sorted(int(n[-6:]) for n in numbers)
+
+
+def test_eight_concurrent_clients_get_distinct_gapless_serials(app: Flask, keys: Keys, svc: Services) -> None:
+    """8 clients × 200 requests through HTTP; every 25th request is invalid and must
+    consume no number."""
+    per_client, clients = 200, 8
+    statuses: list[int] = []
+    lock = threading.Lock()
+    start = threading.Barrier(clients)
+
+    def client_run(index: int) -> None:
+        client = app.test_client()
+        start.wait()
+        for i in range(per_client):
+            bad = (index * per_client + i) % 25 == 0
+            body = issue_body(document_number="110105194912310021" if bad else ID_NUMBER, holder_name=f"学员{index}")
+            response = client.post("/api/v1/certificates", json=body, headers=auth(keys.issuer))
+            with lock:
+                statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=client_run, args=(n,)) for n in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    issued = statuses.count(201)
+    assert issued + statuses.count(422) == per_client * clients
+    assert statuses.count(422) == per_client * clients // 25
+    assert _serials(svc) == list(range(1, issued + 1))
+
+
+def test_a_rolled_back_issuance_consumes_no_number(app: Flask, keys: Keys, svc: Services) -> None:
+    principal = issuer_principal(svc)
+
+    def failing_render(issued: issuance.Issued) -> dict[str, Any]:
+        assert issued.record.number.endswith("000001")
+        raise RuntimeError("the connection dropped after numbering")
+
+    with pytest.raises(RuntimeError):
+        issuance.issue(svc, principal, request(), render=failing_render)
+    body, _ = issuance.issue(svc, principal, request(), render=_render)
+    assert body["number"] == f"{ORG_CODE}263000001"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "error"),
+    [
+        ({"document_number": "110105194912310021"}, IdentityError),
+        ({"scores": {"theory": Decimal(59), "practical": Decimal(90)}}, AssessmentError),
+        ({"level": 2, "scores": {"theory": Decimal(80), "practical": Decimal(80)}}, AssessmentError),
+        ({"occupation": "4-04-05-05"}, Forbidden),
+        (
+            {
+                "occupation": "6-18-02-04",
+                "work_type": "电焊工",
+                "level": 2,
+                "scores": {"theory": Decimal(80), "practical": Decimal(80), "review": Decimal(80)},
+            },
+            Forbidden,
+        ),
+        ({"occupation": "6-18-02-04", "work_type": "钎焊工"}, Forbidden),
+    ],
+    ids=["id-checksum", "failed-theory", "missing-review", "out-of-scope", "level-out-of-scope", "work-type"],
+)
+def test_invalid_requests_consume_nothing(
+    app: Flask, keys: Keys, svc: Services, overrides: dict[str, Any], error: type[Exception]
+) -> None:
+    principal = issuer_principal(svc)
+    with pytest.raises(error):
+        issuance.issue(svc, principal, request(**overrides), render=_render)
+    body, _ = issuance.issue(svc, principal, request(), render=_render)
+    assert body["number"].endswith("000001")
+
+
+@pytest.mark.parametrize(
+    ("moment", "year", "issue_date"),
+    [
+        (datetime(2026, 12, 31, 15, 59, tzinfo=UTC), "26", date(2026, 12, 31)),
+        (datetime(2026, 12, 31, 16, 30, tzinfo=UTC), "27", date(2027, 1, 1)),
+    ],
+)
+def test_the_year_is_that_of_the_issue_date_in_china(
+    app: Flask, keys: Keys, svc: Services, clock: Clock, moment: datetime, year: str, issue_date: date
+) -> None:
+    clock.now = moment
+    body, _ = issuance.issue(svc, issuer_principal(svc), request(), render=_render)
+    assert body["number"][13:15] == year
+    with svc.db.reading() as session:
+        assert session.scalars(select(m.Certificate.issue_date)).one() == issue_date
+
+
+def test_serials_count_per_year_and_level(app: Flask, keys: Keys, svc: Services) -> None:
+    principal = issuer_principal(svc)
+    n3 = [issuance.issue(svc, principal, request(), render=_render)[0]["number"] for _ in range(2)]
+    n4 = issuance.issue(svc, principal, request(level=4), render=_render)[0]["number"]
+    assert [n[-7:] for n in n3] == ["3000001", "3000002"]
+    assert n4[-7:] == "4000001"
+
+
+def test_an_exhausted_serial_range_is_a_clear_error_and_stores_nothing(app: Flask, keys: Keys, svc: Services) -> None:
+    principal = issuer_principal(svc)
+    issuance.issue(svc, principal, request(), render=_render)
+    with svc.transaction() as session:
+        session.execute(update(m.SerialCounter).values(last_serial=999_999))
+    with pytest.raises(Conflict) as failure:
+        issuance.issue(svc, principal, request(), render=_render)
+    assert failure.value.code == "serials_exhausted"
+    assert _serials(svc) == [1]
+    with svc.db.reading() as session:
+        assert session.scalars(select(m.SerialCounter.last_serial)).one() == 999_999
+
+
+def test_a_retry_with_the_same_idempotency_key_returns_the_first_answer(app: Flask, keys: Keys, svc: Services) -> None:
+    principal = issuer_principal(svc)
+    first, replayed_first = issuance.issue(
+        svc, principal, request(), idempotency_key="exam-2026-11-0001", render=_render
+    )
+    again, replayed = issuance.issue(svc, principal, request(), idempotency_key="exam-2026-11-0001", render=_render)
+    assert first == again and replayed_first is False
+    assert replayed is True
+    assert _serials(svc) == [1]
+    with pytest.raises(Conflict):
+        issuance.issue(svc, principal, request(holder_name="李四"), idempotency_key="exam-2026-11-0001", render=_render)
+
+
+def test_concurrent_retries_with_one_idempotency_key_issue_once(app: Flask, keys: Keys, svc: Services) -> None:
+    principal = issuer_principal(svc)
+    results: list[dict[str, Any]] = []
+    start = threading.Barrier(6)
+
+    def retry() -> None:
+        start.wait()
+        results.append(issuance.issue(svc, principal, request(), idempotency_key="same", render=_render)[0])
+
+    threads = [threading.Thread(target=retry) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 6 and len({r["number"] for r in results}) == 1
+    assert _serials(svc) == [1]
+
+
+def test_a_suspended_organization_cannot_issue(app: Flask, keys: Keys, svc: Services) -> None:
+    registry.change_status(svc, OPERATOR, ORG_CODE, "suspended", since=None, note="年检未通过")
+    with pytest.raises(Forbidden) as failure:
+        issuance.issue(svc, issuer_principal(svc), request(), render=_render)
+    assert failure.value.code == "organization_not_active"
+
+
+def test_document_numbers_are_encrypted_at_rest(app: Flask, keys: Keys, svc: Services) -> None:
+    issuance.issue(svc, issuer_principal(svc), request(), render=_render)
+    with svc.db.reading() as session:
+        record = session.scalars(select(m.Certificate)).one()
+    assert ID_NUMBER.encode() not in record.document_number_encrypted
+    assert ID_NUMBER not in record.document_number_hmac
+    assert record.document_number_masked == "1101**********002X"
+    assert svc.cipher.decrypt(record.document_number_encrypted, context=record.number.encode()) == ID_NUMBER
