@@ -17,8 +17,8 @@ from issuer.service.context import Services
 from issuer.service.issuance import IssueRequest
 from issuer.service.principal import OPERATOR
 from issuer.store import models as m
-from tests.conftest import ORG_CODE, Clock, Keys, auth, issuer_principal
 from tests.api.test_flow import issue_body
+from tests.conftest import ORG_CODE, Clock, Keys, auth, issuer_principal
 
 ID_NUMBER = "11010519491231002X"
 

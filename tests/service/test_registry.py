@@ -1,0 +1,150 @@
+"""The authority's registry: every change is audited, published in a new signed trust
+list, and never invalidates certificates issued before it."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from issuer.core import trust
+from issuer.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from issuer.core.verify import verify
+from issuer.service import audit, issuance, registry
+from issuer.service.context import Services
+from issuer.service.principal import OPERATOR, Principal, Role
+from issuer.store import models as m
+from tests.conftest import ELECTRICIAN, ORG_CODE, Clock, Keys, issuer_principal
+from tests.service.test_issuance import request
+
+
+def _issue(svc: Services, **overrides: Any) -> str:
+    """Issue one certificate; its QR text."""
+    body, _ = issuance.issue(svc, issuer_principal(svc), request(**overrides), render=lambda i: {"qr": i.qr_text})
+    return str(body["qr"])
+
+
+def _store(svc: Services) -> trust.TrustStore:
+    _, bundle = registry.trust_bundle(svc)
+    return trust.load_bundle(json.dumps(bundle))
+
+
+def test_registration_publishes_a_trust_list_naming_the_organization(app: Flask, keys: Keys, svc: Services) -> None:
+    store = _store(svc)
+    org = store.organization(ORG_CODE)
+    assert org is not None and org.status_on(date(2026, 11, 29)) == "active"
+    assert store.trust_list.sequence == 2  # two organizations registered by the fixture
+
+
+def test_registering_the_same_code_twice_is_a_conflict(app: Flask, keys: Keys, svc: Services) -> None:
+    from tests.conftest import register
+
+    with pytest.raises(Conflict):
+        register(svc)
+
+
+def test_only_the_authority_changes_organizations(app: Flask, keys: Keys, svc: Services) -> None:
+    with pytest.raises(Forbidden):
+        registry.change_status(svc, issuer_principal(svc), ORG_CODE, "suspended", since=None, note="")
+    with pytest.raises(Forbidden):
+        registry.rotate_key(svc, Principal(Role.AUDITOR, "a"), ORG_CODE)
+
+
+def test_a_level_beyond_the_national_standard_cannot_be_registered(app: Flask, keys: Keys, svc: Services) -> None:
+    with pytest.raises(InvalidInput) as failure:
+        registry.set_scope(svc, OPERATOR, ORG_CODE, [registry.ScopeItem("4-10-01-06", (1,))], effective=None)
+    assert failure.value.code == "level_not_in_standard"
+
+
+def test_certificates_issued_before_a_scope_change_keep_verifying(
+    app: Flask, keys: Keys, svc: Services, clock: Clock
+) -> None:
+    qr = _issue(svc)
+    clock.advance(days=1)
+    registry.set_scope(svc, OPERATOR, ORG_CODE, [registry.ScopeItem("6-18-02-04", (5, 4, 3))], effective=None)
+    store = _store(svc)
+    assert verify(qr, store, at=clock.now).valid
+    with pytest.raises(Forbidden):
+        _issue(svc)
+    org = store.organization(ORG_CODE)
+    assert org is not None
+    electrician = next(s for s in org.scope if s.occupation == ELECTRICIAN)
+    assert electrician.valid_until == date(2026, 11, 29)
+
+
+def test_after_a_key_rotation_old_and_new_certificates_verify(
+    app: Flask, keys: Keys, svc: Services, clock: Clock
+) -> None:
+    old_qr = _issue(svc)
+    clock.advance(days=2)
+    new_key = registry.rotate_key(svc, OPERATOR, ORG_CODE)
+    new_qr = _issue(svc)
+    store = _store(svc)
+    assert verify(old_qr, store, at=clock.now).valid
+    new_verdict = verify(new_qr, store, at=clock.now)
+    assert new_verdict.valid and new_verdict.signer is not None
+    assert new_verdict.signer.entry.kid.hex() == new_key.kid
+
+
+def test_a_compromised_key_invalidates_what_is_dated_from_the_compromise(
+    app: Flask, keys: Keys, svc: Services, clock: Clock
+) -> None:
+    before = _issue(svc)
+    clock.advance(days=3)
+    after = _issue(svc)
+    org = registry.read_organization(svc, OPERATOR, ORG_CODE)
+    kid = org.keys[0].kid
+    registry.compromise_key(svc, OPERATOR, ORG_CODE, kid, compromised_at=clock.now - timedelta(hours=1))
+    store = _store(svc)
+    assert verify(before, store, at=clock.now).valid
+    assert verify(after, store, at=clock.now).failed_check == "key_status"
+    replacement = _issue(svc)
+    assert verify(replacement, store := _store(svc), at=clock.now).valid
+    assert store.trust_list.sequence > 2
+
+
+def test_a_compromise_time_in_the_future_is_refused(app: Flask, keys: Keys, svc: Services, clock: Clock) -> None:
+    kid = registry.read_organization(svc, OPERATOR, ORG_CODE).keys[0].kid
+    with pytest.raises(InvalidInput):
+        registry.compromise_key(svc, OPERATOR, ORG_CODE, kid, compromised_at=clock.now + timedelta(days=1))
+    with pytest.raises(NotFound):
+        registry.compromise_key(svc, OPERATOR, ORG_CODE, "00" * 8, compromised_at=None)
+
+
+def test_suspension_and_resumption_are_published(app: Flask, keys: Keys, svc: Services, clock: Clock) -> None:
+    registry.change_status(svc, OPERATOR, ORG_CODE, "suspended", since=date(2026, 11, 29), note="暂停")
+    with pytest.raises(Conflict):
+        registry.change_status(svc, OPERATOR, ORG_CODE, "suspended", since=None, note="")
+    clock.advance(days=10)
+    registry.change_status(svc, OPERATOR, ORG_CODE, "active", since=None, note="恢复")
+    org = _store(svc).organization(ORG_CODE)
+    assert org is not None
+    assert org.status_on(date(2026, 12, 1)) == "suspended"
+    assert org.status_on(date(2026, 12, 9)) == "active"
+
+
+def test_every_administrative_action_is_in_an_intact_hash_chain(app: Flask, keys: Keys, svc: Services) -> None:
+    qr = _issue(svc)
+    assert qr
+    registry.rotate_key(svc, OPERATOR, ORG_CODE)
+    issuance.revoke(svc, issuer_principal(svc), f"{ORG_CODE}263000001", reason="data_error")
+    with svc.db.reading() as session:
+        events = list(session.scalars(select(m.AuditEvent).order_by(m.AuditEvent.id)))
+    actions = [e.action for e in events]
+    assert actions.count("organization.register") == 2
+    assert "key.rotate" in actions and "certificate.revoke" in actions and "apikey.create" in actions
+    assert audit.chain_intact(events)
+    events[1].details = {**events[1].details, "name": "篡改"}
+    assert not audit.chain_intact(events)
+
+
+def test_trust_list_times_are_aware_and_in_order(app: Flask, keys: Keys, svc: Services, clock: Clock) -> None:
+    with svc.db.reading() as session:
+        records = list(session.scalars(select(m.TrustListRecord).order_by(m.TrustListRecord.sequence)))
+    assert [r.sequence for r in records] == [1, 2]
+    assert all(r.issued_at.tzinfo is not None for r in records)
+    assert records[0].issued_at == clock.now
