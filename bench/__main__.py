@@ -1,8 +1,9 @@
 """``python -m bench [SECTION ...] [--seconds S] [--runs N]``: run the named sections
 (all by default), print each as a titled block and write ``bench/out/<section>.json``.
 
-To add a section, write a module with ``TITLE`` and ``run(settings) -> dict`` and name it
-in ``SECTIONS``; it is imported only when it runs.
+To add a section, write a module with ``TITLE`` and ``run(settings) -> dict`` (and, if the
+default note on how it measures does not fit, ``NOTE``) and name it in ``SECTIONS``; it is
+imported only when it runs.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from .timing import Settings
 
 SECTIONS: dict[str, str] = {
     "core": "bench.core",
+    "service": "bench.service",
 }
 OUT = Path(__file__).resolve().parent / "out"
 
@@ -51,11 +53,9 @@ def _machine() -> dict[str, Any]:
 
 def _run_section(name: str, settings: Settings) -> None:
     module = importlib.import_module(SECTIONS[name])
-    report.title(
-        name,
-        module.TITLE,
-        f"single process, single thread; each rate is the median of {settings.runs} runs of {settings.seconds:g} s",
-    )
+    note = getattr(module, "NOTE", None)
+    single = f"single process, single thread; each rate is the median of {settings.runs} runs of {settings.seconds:g} s"
+    report.title(name, module.TITLE, note or single)
     started = time.perf_counter()
     figures = module.run(settings)
     took = time.perf_counter() - started

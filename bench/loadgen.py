@@ -120,8 +120,7 @@ def run_load(plan: Plan) -> dict[str, Any]:
     tally, window = Tally(), [0.0]
     start = threading.Barrier(plan.clients, action=lambda: window.__setitem__(0, perf_counter()))
     threads = [
-        threading.Thread(target=_client, args=(plan, n, start, window, tally), daemon=True)
-        for n in range(plan.clients)
+        threading.Thread(target=_client, args=(plan, n, start, window, tally), daemon=True) for n in range(plan.clients)
     ]
     for thread in threads:
         thread.start()

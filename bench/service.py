@@ -1,0 +1,433 @@
+"""issuer.service and the HTTP API: certificates issued per second through the service layer
+(SQLite and PostgreSQL, one and eight threads, with the gap-free serials checked) and
+through HTTP, and the latency of POST /api/v1/verify under load from a second process."""
+
+from __future__ import annotations
+
+import json
+import select
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from time import perf_counter
+from typing import Any
+from unittest.mock import patch
+
+from sqlalchemy.orm import Session
+
+from issuer.core import identity
+from issuer.service import issuance
+from issuer.service.context import Services
+
+from . import report
+from .deployment import (
+    Deployment,
+    deploy,
+    issue_fields,
+    issue_request,
+    issuer_api_key,
+    postgres_problem,
+    reset_postgres,
+    serials,
+    sqlite_url,
+)
+from .loadgen import Client
+from .timing import Settings
+
+TITLE = "issuance throughput (service layer, HTTP) and /verify latency under load"
+NOTE = (
+    "issuance: a fixed count per figure, one run each; /verify: one timed window per figure "
+    "(4 × --seconds); fresh databases in a temporary folder"
+)
+
+ISSUES = 500
+"""Certificates per service-layer figure."""
+HTTP_ISSUES = 400
+THREADS = 8
+VERIFY_CLIENTS = (1, 8)
+VERIFY_WINDOW_PER_SECOND = 4.0
+"""A /verify window lasts this many times ``--seconds`` (10 s at the default 2.5 s)."""
+LEVEL = 3
+"""Timed certificates are all of this level, so that their serials must be exactly 1..N."""
+WARMUP_LEVEL = 4
+"""Warm-up certificates (signer cache, connection pool) use their own serial counter."""
+WARMUP_PER_THREAD = 2
+REPO = Path(__file__).resolve().parent.parent
+SERVER_START_SECONDS = 60.0
+
+
+def run(settings: Settings) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="issuer-bench-") as tmp:
+        root = Path(tmp)
+        return {
+            "service_layer": _service_layer(root),
+            "http": _http(root, VERIFY_WINDOW_PER_SECOND * settings.seconds),
+        }
+
+
+# Running jobs on threads -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Batch:
+    seconds: float
+    results: list[Any]
+    errors: list[str]
+
+    @property
+    def per_second(self) -> float:
+        return len(self.results) / self.seconds
+
+
+def run_batch(job: Callable[[int], Any], indices: Sequence[int], threads: int) -> Batch:
+    """Call ``job`` once per index on ``threads`` threads; the wall time, results and errors."""
+    lock, pending = threading.Lock(), iter(indices)
+    results: list[Any] = []
+    errors: list[str] = []
+
+    def worker() -> None:
+        while True:
+            with lock:
+                index = next(pending, None)
+            if index is None:
+                return
+            try:
+                result = job(index)
+            except Exception as exc:
+                with lock:
+                    errors.append(f"{type(exc).__name__}: {exc}"[:300])
+                continue
+            with lock:
+                results.append(result)
+
+    workers = [threading.Thread(target=worker, daemon=True) for _ in range(threads)]
+    started = perf_counter()
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join()
+    return Batch(perf_counter() - started, results, errors)
+
+
+# Where an issuance's time goes -----------------------------------------------------------
+
+
+@dataclass
+class Phases:
+    """Seconds per phase, summed over every timed issuance (and thread)."""
+
+    seconds: dict[str, float] = field(default_factory=lambda: {"call": 0.0, "commitment": 0.0, "transaction": 0.0})
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @contextmanager
+    def timing(self, phase: str) -> Iterator[None]:
+        started = perf_counter()
+        try:
+            yield
+        finally:
+            took = perf_counter() - started
+            with self.lock:
+                self.seconds[phase] += took
+
+    def rest(self) -> float:
+        """Seconds outside the commitment and the transaction (validation, fingerprint)."""
+        return self.seconds["call"] - self.seconds["commitment"] - self.seconds["transaction"]
+
+
+@contextmanager
+def instrumented(svc: Services, phases: Phases) -> Iterator[None]:
+    """Time identity.commit (scrypt, computed before the transaction) and the transaction,
+    BEGIN to COMMIT, by wrapping them for the duration."""
+    commit, transaction = identity.commit, svc.transaction
+
+    def timed_commit(number: str, *, salt: bytes | None = None) -> bytes:
+        with phases.timing("commitment"):
+            return commit(number, salt=salt)
+
+    @contextmanager
+    def timed_transaction() -> Iterator[Session]:
+        with phases.timing("transaction"), transaction() as session:
+            yield session
+
+    with patch.object(identity, "commit", timed_commit), patch.object(svc, "transaction", timed_transaction):
+        yield
+
+
+# Service layer ---------------------------------------------------------------------------
+
+
+def _render(issued: issuance.Issued) -> dict[str, Any]:
+    return {"number": issued.record.number, "qr_text": issued.qr_text}
+
+
+def _issue_job(deployment: Deployment, level: int, phases: Phases | None = None) -> Callable[[int], str]:
+    svc, principal = deployment.svc, deployment.principal
+
+    def job(i: int) -> str:
+        started = perf_counter()
+        body, _ = issuance.issue(svc, principal, issue_request(i, level), render=_render)
+        if phases is not None:
+            with phases.lock:
+                phases.seconds["call"] += perf_counter() - started
+        return str(body["qr_text"])
+
+    return job
+
+
+def _check_serials(svc: Services, expected: int) -> dict[str, Any]:
+    got = serials(svc, LEVEL)
+    contiguous = got == list(range(1, expected + 1))
+    detail = "yes" if contiguous else f"NO ({len(got)} serials, {len(set(got))} distinct, max {max(got, default=0)})"
+    print(f"    serials 1..{expected} contiguous: {detail}")
+    return {"expected": expected, "contiguous": contiguous, "count": len(got), "max": max(got, default=0)}
+
+
+def _report_errors(batch: Batch) -> None:
+    if batch.errors:
+        report.row("errors", str(len(batch.errors)), batch.errors[0])
+
+
+PHASE_LABELS = {
+    "commitment": "  identity commitment (scrypt)",
+    "transaction": "  transaction (BEGIN to COMMIT)",
+    "rest": "  rest (validation, fingerprint)",
+}
+
+
+def _phase_rows(phases: Phases, calls: int) -> dict[str, Any]:
+    figures: dict[str, Any] = {}
+    for phase, label in PHASE_LABELS.items():
+        seconds = phases.rest() if phase == "rest" else phases.seconds[phase]
+        share, ms = seconds / phases.seconds["call"], 1000 * seconds / calls
+        report.row(label, f"{100 * share:.1f}%", f"{ms:.2f} ms per certificate")
+        figures[phase] = {"share": round(share, 4), "ms": round(ms, 3)}
+    return figures
+
+
+def _service_run(deployment: Deployment, threads: int, single: float | None) -> dict[str, Any]:
+    warmup = range(ISSUES, ISSUES + WARMUP_PER_THREAD * threads)
+    run_batch(_issue_job(deployment, WARMUP_LEVEL), warmup, threads)
+    phases = Phases()
+    with instrumented(deployment.svc, phases):
+        batch = run_batch(_issue_job(deployment, LEVEL, phases), range(ISSUES), threads)
+    ms_each = 1000 * phases.seconds["call"] / max(len(batch.results), 1)
+    label = "1 thread" if threads == 1 else f"{threads} threads"
+    note = f"{ms_each:.2f} ms per certificate"
+    if single:
+        note += f" (latency), {batch.per_second / single:.2f}× one thread"
+    report.row(label, report.count(batch.per_second) + " /s", note)
+    figures = {
+        "threads": threads,
+        "issued": len(batch.results),
+        "errors": len(batch.errors),
+        "seconds": round(batch.seconds, 3),
+        "per_second": round(batch.per_second, 1),
+        "ms_per_certificate": round(ms_each, 3),
+        "phases": _phase_rows(phases, max(len(batch.results), 1)),
+    }
+    _report_errors(batch)
+    figures["serials"] = _check_serials(deployment.svc, len(batch.results))
+    return figures
+
+
+def _backend(name: str, label: str, url_for: Callable[[Path], str], root: Path) -> dict[str, Any]:
+    report.heading(f"service layer on {label}: issuance.issue × {ISSUES}, a fresh IssueRequest each, no rendering")
+    figures: dict[str, Any] = {}
+    single: float | None = None
+    for threads in (1, THREADS):
+        folder = root / f"{name}-{threads}"
+        folder.mkdir()
+        deployment = deploy(url_for(folder), folder)
+        try:
+            figures[f"threads_{threads}"] = run_figures = _service_run(deployment, threads, single)
+        finally:
+            deployment.close()
+        single = single or run_figures["per_second"]
+    return figures
+
+
+def _service_layer(root: Path) -> dict[str, Any]:
+    figures: dict[str, Any] = {
+        "count": ISSUES,
+        "sqlite": _backend("sqlite", "SQLite (temporary file, WAL)", sqlite_url, root),
+    }
+    problem = postgres_problem()
+    if problem is not None:
+        report.heading(f"service layer on PostgreSQL: skipped, {problem}")
+        figures["postgresql"] = {"skipped": problem}
+    else:
+        figures["postgresql"] = _backend("postgresql", "PostgreSQL (127.0.0.1, database bench)", _pg_url, root)
+    return figures
+
+
+def _pg_url(_folder: Path) -> str:
+    return reset_postgres()
+
+
+# HTTP ------------------------------------------------------------------------------------
+
+
+def _read_port(process: subprocess.Popen[bytes], log: Path) -> int:
+    assert process.stdout is not None
+    ready, _, _ = select.select([process.stdout], [], [], SERVER_START_SECONDS)
+    line = process.stdout.readline() if ready else b""
+    if not line.strip().isdigit():
+        tail = log.read_text(encoding="utf-8", errors="replace")[-2000:]
+        raise RuntimeError(f"the benchmark server did not start:\n{tail}")
+    return int(line)
+
+
+def _wait_healthy(port: int) -> None:
+    deadline = perf_counter() + SERVER_START_SECONDS
+    while perf_counter() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"the benchmark server on port {port} is not healthy after {SERVER_START_SECONDS:g} s")
+
+
+@contextmanager
+def serving(deployment: Deployment) -> Iterator[int]:
+    """The app over HTTP in another process on 127.0.0.1; yields its port."""
+    config, log = deployment.folder / "app.json", deployment.folder / "server.log"
+    config.write_text(json.dumps(deployment.config), encoding="utf-8")
+    with log.open("wb") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bench.server", str(config)], cwd=REPO, stdout=subprocess.PIPE, stderr=stderr
+        )
+        try:
+            port = _read_port(process, log)
+            _wait_healthy(port)
+            yield port
+        finally:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            if process.stdout is not None:
+                process.stdout.close()
+
+
+class ThreadClients:
+    """One keep-alive connection per thread, all closed together."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self._local = threading.local()
+        self._all: list[Client] = []
+        self._lock = threading.Lock()
+
+    def get(self) -> Client:
+        client: Client | None = getattr(self._local, "client", None)
+        if client is None:
+            client = self._local.client = Client(self.port)
+            with self._lock:
+                self._all.append(client)
+        return client
+
+    def close(self) -> None:
+        for client in self._all:
+            client.close()
+
+
+def _post_job(clients: ThreadClients, api_key: str, level: int) -> Callable[[int], str]:
+    headers = {"Authorization": f"Bearer {api_key}"}
+
+    def job(i: int) -> str:
+        status, body = clients.get().post_json("/api/v1/certificates", issue_fields(i, level), headers)
+        if status != 201:
+            raise RuntimeError(f"HTTP {status}: {body}")
+        return str(body["qr_text"])
+
+    return job
+
+
+def _http_issue(port: int, deployment: Deployment, api_key: str) -> tuple[dict[str, Any], list[str]]:
+    report.heading(
+        f"HTTP: POST /api/v1/certificates × {HTTP_ISSUES} from {THREADS} client threads "
+        "(werkzeug threaded server in another process, SQLite)"
+    )
+    clients = ThreadClients(port)
+    try:
+        run_batch(_post_job(clients, api_key, WARMUP_LEVEL), range(HTTP_ISSUES, HTTP_ISSUES + THREADS), THREADS)
+        batch = run_batch(_post_job(clients, api_key, LEVEL), range(HTTP_ISSUES), THREADS)
+    finally:
+        clients.close()
+    ms_each = 1000 * batch.seconds / max(len(batch.results), 1)
+    report.row("certificates issued", report.count(batch.per_second) + " /s", f"{ms_each:.2f} ms each, wall time")
+    _report_errors(batch)
+    figures = {
+        "clients": THREADS,
+        "issued": len(batch.results),
+        "errors": len(batch.errors),
+        "seconds": round(batch.seconds, 3),
+        "per_second": round(batch.per_second, 1),
+        "serials": _check_serials(deployment.svc, len(batch.results)),
+    }
+    return figures, batch.results
+
+
+def _first_verdict(port: int, text: str) -> dict[str, Any]:
+    client = Client(port)
+    try:
+        status, body = client.post_json("/api/v1/verify", {"qr_text": text})
+    finally:
+        client.close()
+    if status != 200 or body.get("status") != "valid" or not body.get("recorded"):
+        raise RuntimeError(f"a freshly issued certificate does not verify as valid: HTTP {status} {body}")
+    return {"status": body["status"], "recorded": body["recorded"]}
+
+
+def _load(port: int, texts: Path, clients: int, seconds: float) -> dict[str, Any]:
+    command = [sys.executable, "-m", "bench.loadgen", str(port), str(texts)]
+    command += ["--clients", str(clients), "--seconds", f"{seconds:g}"]
+    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=seconds + 120, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"the load generator failed:\n{done.stderr[-2000:]}")
+    figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures
+
+
+def _http_verify(port: int, qr_texts: list[str], folder: Path, seconds: float) -> dict[str, Any]:
+    report.heading(f"HTTP: POST /api/v1/verify for {seconds:g} s from a load-generator process, valid QR texts")
+    figures: dict[str, Any] = {"first_verdict": _first_verdict(port, qr_texts[0])}
+    texts = folder / "qr-texts.json"
+    texts.write_text(json.dumps(qr_texts), encoding="utf-8")
+    for clients in VERIFY_CLIENTS:
+        load = _load(port, texts, clients, seconds)
+        label = f"{clients} client{'s' if clients > 1 else ''}, verifications"
+        latency = f"p50 {load['p50_ms']:.1f} ms, p90 {load['p90_ms']:.1f} ms, p99 {load['p99_ms']:.1f} ms"
+        report.row(label, report.count(load["per_second"]) + " /s", latency)
+        if load["failures"]:
+            report.row("failures", str(load["failures"]), str(load["first_failure"]))
+        figures[f"clients_{clients}"] = load
+    return figures
+
+
+def _http(root: Path, verify_seconds: float) -> dict[str, Any]:
+    folder = root / "http"
+    folder.mkdir()
+    deployment = deploy(sqlite_url(folder), folder)
+    try:
+        api_key = issuer_api_key(deployment)
+        with serving(deployment) as port:
+            issue_figures, qr_texts = _http_issue(port, deployment, api_key)
+            if not qr_texts:
+                raise RuntimeError("no certificate was issued over HTTP")
+            verify_figures = _http_verify(port, qr_texts, folder, verify_seconds)
+    finally:
+        deployment.close()
+    return {"issue": issue_figures, "verify": verify_figures}
