@@ -48,7 +48,8 @@ def http_error_body(error: HTTPException) -> tuple[dict[str, Any], int, dict[str
     status = error.code or 500
     code, zh = _HTTP.get(status, ("error", "请求失败"))
     body: dict[str, Any] = {"code": code, "message": error.description or error.name, "message_zh": zh, "errors": {}}
-    headers: dict[str, str] = {}
+    # Keep werkzeug's own headers (a 405 must say Allow), but not its text/html Content-Type.
+    headers: dict[str, str] = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
     data = getattr(error, "data", None) or {}
     if "messages" in data:
         # webargs: {"json": {...}} or {"query": {...}}; a body that is not JSON arrives here too.

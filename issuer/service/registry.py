@@ -350,5 +350,5 @@ def trust_bundle(svc: Services) -> tuple[int, dict[str, Any]]:
         record = session.scalars(select(m.TrustListRecord).order_by(m.TrustListRecord.sequence.desc()).limit(1)).first()
     if record is None:
         record = svc.retrying(lambda s: publish_trust_list(svc, s, svc.clock()))
-    _, root = svc.keystore.load_authority()
+    root = svc.keystore.authority_certificate()
     return record.sequence, trust.make_bundle(pki.der(root), record.signed)

@@ -84,8 +84,18 @@ class KeyStore:
 
     def load_authority(self) -> tuple[Ed25519PrivateKey, x509.Certificate]:
         key = self._decrypt(self.authority_key_path)
-        root = x509.load_pem_x509_certificate(self.authority_cert_path.read_bytes())
-        return key, root
+        return key, self.authority_certificate()
+
+    def authority_certificate(self) -> x509.Certificate:
+        """The root certificate alone: reading it needs no passphrase."""
+        try:
+            return x509.load_pem_x509_certificate(self.authority_cert_path.read_bytes())
+        except FileNotFoundError:
+            raise KeyStoreError(
+                "authority_missing",
+                f"no authority root certificate at {self.authority_cert_path} (run issuer keys init-authority)",
+                f"缺少根证书{self.authority_cert_path}（请先运行 issuer keys init-authority）",
+            ) from None
 
     def save_organization_key(self, key: Ed25519PrivateKey, cert: x509.Certificate) -> bytes:
         """Store an organization key and certificate; returns the kid."""

@@ -1,0 +1,640 @@
+"""Least privilege, as a table: for every endpoint and every kind of caller, the answer.
+
+The roles (DESIGN.md, Roles):
+
+* authority admin: registers, suspends, resumes, cancels and re-scopes organizations,
+  rotates and revokes their keys, manages API keys, reads the audit log and statistics,
+  reads and revokes any certificate (document number masked);
+* organization issuer: issues, reads, searches and revokes its own organization's
+  certificates only, and reads its own organization record; another organization's
+  certificate or record looks as if it did not exist (404);
+* auditor: reads organizations, the audit log and statistics; no personal data, so no
+  certificate endpoint at all;
+* public (no key): verify, lookup, trust bundle, OpenAPI document, health, API docs.
+  Public endpoints neither need nor check a key.
+
+Every cell sends a valid request, so a 2xx means the action really happened (checked by
+a side effect per endpoint), and a refusal means nothing changed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from issuer.service import apikeys, audit_log, queries, registry
+from issuer.service.context import Services
+from issuer.service.principal import OPERATOR
+from tests.api.test_flow import ID_NUMBER, issue_body
+from tests.conftest import ELECTRICIAN, ORG_CODE, OTHER_CODE, WELDER, Keys, auth
+
+MASKED_ID = "1101**********002X"
+NEW_ORG = "Y000111000003"
+COOK = "4-03-02-01"  # 中式烹调师: in the catalogue, in neither organization's scope
+
+CALLERS = ("anonymous", "admin", "issuer", "other_issuer", "auditor", "forged_key", "revoked_key")
+"""``issuer`` belongs to ORG_CODE, whose organization and certificates the requests target;
+``other_issuer`` belongs to OTHER_CODE. A forged key names a live key's id with a wrong
+secret; a revoked key was an authority admin's."""
+
+# Expected status per caller. 401: no key or a bad key. 403: role_not_allowed.
+# 404: another organization's record or certificate, which must look absent.
+# The last column is for both bad keys (forged and revoked).
+# fmt: off
+MATRIX: dict[str, tuple[int, int, int, int, int, int]] = {
+    # endpoint                                                 anonymous admin issuer other auditor bad key
+    "GET    /api/v1/organizations":                              (401,   200,  403,   403,  200,    401),
+    "POST   /api/v1/organizations":                              (401,   201,  403,   403,  403,    401),
+    "GET    /api/v1/organizations/{code}":                       (401,   200,  200,   404,  200,    401),
+    "POST   /api/v1/organizations/{code}/suspend":               (401,   200,  403,   403,  403,    401),
+    "POST   /api/v1/organizations/{code}/resume":                (401,   200,  403,   403,  403,    401),
+    "POST   /api/v1/organizations/{code}/cancel":                (401,   200,  403,   403,  403,    401),
+    "PUT    /api/v1/organizations/{code}/scope":                 (401,   200,  403,   403,  403,    401),
+    "POST   /api/v1/organizations/{code}/keys/rotate":           (401,   200,  403,   403,  403,    401),
+    "POST   /api/v1/organizations/{code}/keys/{kid}/compromise": (401,   200,  403,   403,  403,    401),
+    "GET    /api/v1/certificates":                               (401,   403,  200,   200,  403,    401),
+    "POST   /api/v1/certificates":                               (401,   403,  201,   201,  403,    401),
+    "GET    /api/v1/certificates/{number}":                      (401,   200,  200,   404,  403,    401),
+    "POST   /api/v1/certificates/{number}/revoke":               (401,   200,  200,   404,  403,    401),
+    "GET    /api/v1/api-keys":                                   (401,   200,  403,   403,  403,    401),
+    "POST   /api/v1/api-keys":                                   (401,   201,  403,   403,  403,    401),
+    "DELETE /api/v1/api-keys/{key_id}":                          (401,   200,  403,   403,  403,    401),
+    "GET    /api/v1/audit":                                      (401,   200,  403,   403,  200,    401),
+    "GET    /api/v1/statistics":                                 (401,   200,  403,   403,  200,    401),
+    "POST   /api/v1/verify":                                     (200,   200,  200,   200,  200,    200),
+    "GET    /api/v1/lookup":                                     (200,   200,  200,   200,  200,    200),
+    "POST   /api/v1/lookup":                                     (200,   200,  200,   200,  200,    200),
+    "GET    /api/v1/trust-bundle":                               (200,   200,  200,   200,  200,    200),
+    "GET    /api/openapi.json":                                  (200,   200,  200,   200,  200,    200),
+    "GET    /healthz":                                           (200,   200,  200,   200,  200,    200),
+    "GET    /api/docs":                                          (200,   200,  200,   200,  200,    200),
+}
+# fmt: on
+
+
+def _split(endpoint: str) -> tuple[str, str]:
+    method, path = endpoint.split()
+    return method, path
+
+
+def expected_row(endpoint: str) -> dict[str, int]:
+    anonymous, admin, issuer, other, auditor, bad = MATRIX[endpoint]
+    return {
+        "anonymous": anonymous,
+        "admin": admin,
+        "issuer": issuer,
+        "other_issuer": other,
+        "auditor": auditor,
+        "forged_key": bad,
+        "revoked_key": bad,
+    }
+
+
+# --- the world every cell runs in ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Call:
+    """One concrete request for an endpoint, and what its check needs to know."""
+
+    path: str
+    json: Any = None
+    query: dict[str, Any] | None = None
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class World:
+    client: FlaskClient
+    svc: Services
+    keys: Keys
+    forged_key: str
+    revoked_key: str
+    _certificate: dict[str, Any] | None = None
+
+    def key(self, caller: str) -> str | None:
+        return {
+            "anonymous": None,
+            "admin": self.keys.admin,
+            "issuer": self.keys.issuer,
+            "other_issuer": self.keys.other_issuer,
+            "auditor": self.keys.auditor,
+            "forged_key": self.forged_key,
+            "revoked_key": self.revoked_key,
+        }[caller]
+
+    def headers(self, caller: str) -> dict[str, str]:
+        key = self.key(caller)
+        return auth(key) if key else {}
+
+    def issue(self, key: str | None = None, **overrides: Any) -> dict[str, Any]:
+        response = self.client.post("/api/v1/certificates", json=issue_body(**overrides), headers=auth(key or self.keys.issuer))
+        assert response.status_code == 201, response.get_json()
+        body: dict[str, Any] = response.get_json()
+        return body
+
+    def certificate(self) -> dict[str, Any]:
+        """A valid certificate of ORG_CODE (the same one until it is revoked)."""
+        if self._certificate is None or self.read_certificate(self._certificate["number"])["status"] != "valid":
+            self._certificate = self.issue()
+        return self._certificate
+
+    def read_certificate(self, number: str) -> dict[str, Any]:
+        body: dict[str, Any] = self.client.get(f"/api/v1/certificates/{number}", headers=auth(self.keys.issuer)).get_json()
+        return body
+
+    def organization(self, code: str) -> dict[str, Any]:
+        response = self.client.get(f"/api/v1/organizations/{code}", headers=auth(self.keys.admin))
+        assert response.status_code == 200, response.get_json()
+        body: dict[str, Any] = response.get_json()
+        return body
+
+    def active_kid(self, code: str) -> str:
+        return next(k["kid"] for k in self.organization(code)["keys"] if k["status"] == "active")
+
+    def snapshot(self) -> tuple[Any, ...]:
+        """Everything a refused request must leave as it was."""
+        orgs = [
+            (
+                o.code,
+                o.status,
+                [(s.occupation, s.valid_until) for s in o.scope],
+                [(k.kid, k.status) for k in o.keys],
+            )
+            for o in registry.list_organizations(self.svc, OPERATOR)
+        ]
+        events, _ = audit_log.read(self.svc, OPERATOR, after_id=0, limit=1000)
+        keys = [(k.id, k.revoked_at) for k in apikeys.list_keys(self.svc, OPERATOR)]
+        return orgs, len(events), queries.statistics(self.svc, OPERATOR), keys
+
+
+@pytest.fixture()
+def world(client: FlaskClient, svc: Services, keys: Keys) -> World:
+    gone = apikeys.create(svc, OPERATOR, role="authority_admin", name="已离职的管理员")
+    apikeys.revoke(svc, OPERATOR, gone.info.id)
+    admin_id = keys.admin.split("_")[1]
+    return World(client, svc, keys, forged_key=f"isk_{admin_id}_{'A' * 43}", revoked_key=gone.secret)
+
+
+# --- a valid request per endpoint, and what a 2xx must have done -------------------------------
+
+Request = Callable[[World], Call]
+Check = Callable[[World, str, Call, TestResponse], None]
+REQUESTS: dict[str, Request] = {}
+CHECKS: dict[str, Check] = {}
+
+
+def request_for(endpoint: str) -> Callable[[Request], Request]:
+    def register(f: Request) -> Request:
+        REQUESTS[" ".join(endpoint.split())] = f
+        return f
+
+    return register
+
+
+def check_for(endpoint: str) -> Callable[[Check], Check]:
+    def register(f: Check) -> Check:
+        CHECKS[" ".join(endpoint.split())] = f
+        return f
+
+    return register
+
+
+def _status_of(w: World, code: str) -> str:
+    status: str = w.organization(code)["status"]
+    return status
+
+
+def _try_issue(w: World, **overrides: Any) -> TestResponse:
+    return w.client.post("/api/v1/certificates", json=issue_body(**overrides), headers=auth(w.keys.issuer))
+
+
+@request_for("GET /api/v1/organizations")
+def _list_organizations(w: World) -> Call:
+    return Call("/api/v1/organizations")
+
+
+@check_for("GET /api/v1/organizations")
+def _lists_both(w: World, caller: str, call: Call, response: TestResponse) -> None:
+    assert {o["code"] for o in response.get_json()} == {ORG_CODE, OTHER_CODE}
+
+
+@request_for("POST /api/v1/organizations")
+def _register(w: World) -> Call:
+    body = {
+        "type": "Y",
+        "authority_code": NEW_ORG[1:5],
+        "province": NEW_ORG[5:7],
+        "site_code": NEW_ORG[7:],
+        "name": "北京某某职业技能等级认定中心",
+        "scope": [{"occupation": ELECTRICIAN, "levels": [5, 4, 3]}],
+        "registered_from": "2026-01-01",
+        "registered_until": "2030-12-31",
+    }
+    return Call("/api/v1/organizations", json=body)
+
+
+@check_for("POST /api/v1/organizations")
+def _registered(w: World, caller: str, call: Call, response: TestResponse) -> None:
+    assert response.get_json()["code"] == NEW_ORG
+    org = w.organization(NEW_ORG)
+    assert org["status"] == "active"
+    assert [k["status"] for k in org["keys"]] == ["active"]
+
+
+@request_for("GET /api/v1/organizations/{code}")
+def _read_organization(w: World) -> Call:
+    return Call(f"/api/v1/organizations/{ORG_CODE}")
+
+
+@check_for("GET /api/v1/organizations/{code}")
+def _the_organization(w: World, caller: str, call: Call, response: TestResponse) -> None:
+    assert response.get_json()["code"] == ORG_CODE
+
+
+@request_for("POST /api/v1/organizations/{code}/suspend")
+def _suspend(w: World) -> Call:
+    return Call(f"/api/v1/organizations/{ORG_CODE}/suspend", json={"note": "责令整改"})
+
+
+@check_for("POST /api/v1/organizations/{code}/suspend")
+def _suspended(w: World, caller: str, call: Call, response: TestResponse) -> None:
+    assert _status_of(w, ORG_CODE) == "suspended"
+    refused = _try_issue(w)
+    assert refused.status_code == 403 and refused.get_json()["code"] == "organization_not_active"
+
+
+@request_for("POST /api/v1/organizations/{code}/resume")
+def _resume(w: World) -> Call:
+    if _status_of(w, ORG_CODE) != "suspended":
+        registry.change_status(w.svc, OPERATOR, ORG_CODE, "suspended", since=None, note="责令整改")
+    return Call(f"/api/v1/organizations/{ORG_CODE}/resume", json={"note": "整改完成"})
+
+
+@check_for("POST /api/v1/organizations/{code}/resume")
+def _resumed(w: World, caller: str, call: Call, response: TestResponse) -> None:
+    assert _status_of(w, ORG_CODE) == "active"
+    assert _try_issue(w).status_code == 201
+
+
+@request_for("POST /api/v1/organizations/{code}/cancel")
+def _cancel(w: World) -> Call:
+    return Call(f"/api/v1/organizations/{ORG_CODE}/cancel", json={"note": "注销备案"})
+
+
+@check_for("POST /api/v1/organizations/{code}/cancel")
+def _cancelled(w: World, caller: str, call: Call, response: TestResponse) -> None:
+    assert _status_of(w, ORG_CODE) == "cancelled"
+    assert _try_issue(w).status_code == 403
+
+
+@request_for("PUT /api/v1/organizations/{code}/scope")
+def _rescope(w: World) -> Call:
+    scope = [
+        {"occupation": ELECTRICIAN, "levels": [5, 4, 3, 2, 1]},
+        {"occupation": WELDER, "levels": [5, 4, 3], "work_types": ["电焊工", "气焊工"]},
+        {"occupation": COOK, "levels": [5, 4, 3]},
+    ]
+    return Call(f"/api/v1/organizations/{ORG_CODE}/scope", json={"scope": scope})
+
+
+@check_for("PUT /api/v1/organizations/{code}/scope")
+def _rescoped(w: World, caller: str, call: Call, response: TestResponse) -> None:
+    assert COOK in {s["occupation"] for s in w.organization(ORG_CODE)["scope"]}
+    assert _try_issue(w, occupation=COOK, work_type=None).status_code == 201
+
+
+@request_for("POST /api/v1/organizations/{code}/keys/rotate")
+def _rotate(w: World) -> Call:
+    return Call(f"/api/v1/organizations/{ORG_CODE}/keys/rotate", facts={"old": w.active_kid(ORG_CODE)})
+
+
+@check_for("POST /api/v1/organizations/{code}/keys/rotate")
+def _rotated(w: World, caller: str, call: Call, response: TestResponse) -> None:
+    statuses = {k["kid"]: k["status"] for k in w.organization(ORG_CODE)["keys"]}
+    assert statuses[call.facts["old"]] == "retired"
+    assert w.active_kid(ORG_CODE) != call.facts["old"]
+
+
+@request_for("POST /api/v1/organizations/{code}/keys/{kid}/compromise")
+def _compromise(w: World) -> Call:
+    kid = w.active_kid(ORG_CODE)
+    return Call(f"/api/v1/organizations/{ORG_CODE}/keys/{kid}/compromise", json={}, facts={"kid": kid})
+
+
+@check_for("POST /api/v1/organizations/{code}/keys/{kid}/compromise")
+def _compromised(w: World, caller: str, call: Call, response: TestResponse) -> None:
+    statuses = {k["kid"]: k["status"] for k in w.organization(ORG_CODE)["keys"]}
+    assert statuses[call.facts["kid"]] == "compromised"
+    assert "active" in statuses.values()  # a replacement, so that the organization goes on issuing
+
+
+@request_for("GET /api/v1/certificates")
+def _search(w: World) -> Call:
+    return Call("/api/v1/certificates", query={"level": 3}, facts={"number": w.certificate()["number"]})
+
+
+@check_for("GET /api/v1/certificates")
+def _searched_own_only(w: World, caller: str, call: Call, response: TestResponse) -> None:
+    numbers = [c["number"] for c in response.get_json()["items"]]
+    if caller == "issuer":
+        assert call.facts["number"] in numbers
+    else:  # another organization searches only its own, and has none
+        assert numbers == []
+
+
+@request_for("POST /api/v1/certificates")
+def _issue(w: World) -> Call:
+    return Call("/api/v1/certificates", json=issue_body())
+
+
+@check_for("POST /api/v1/certificates")
+def _issued_for_own_organization(w: World, caller: str, call: Call, response: TestResponse) -> None:
+    number = response.get_json()["number"]
+    own = {"issuer": ORG_CODE, "other_issuer": OTHER_CODE}[caller]
+    assert number.startswith(own)
+    read = w.client.get(f"/api/v1/certificates/{number}", headers=w.headers(caller))
+    assert read.status_code == 200 and read.get_json()["document_number"] == ID_NUMBER
+
+
+@request_for("GET /api/v1/certificates/{number}")
+def _read_certificate(w: World) -> Call:
+    return Call(f"/api/v1/certificates/{w.certificate()['number']}")
+
+
+@check_for("GET /api/v1/certificates/{number}")
+def _read(w: World, caller: str, call: Call, response: TestResponse) -> None:
+    cert = response.get_json()
+    assert call.path.endswith(cert["number"])
+    assert cert["document_number"] == {"issuer": ID_NUMBER, "admin": MASKED_ID}[caller]
+
+
+@request_for("POST /api/v1/certificates/{number}/revoke")
+def _revoke(w: World) -> Call:
+    cert = w.certificate()
+    return Call(f"/api/v1/certificates/{cert['number']}/revoke", json={"reason": "data_error"}, facts=cert)
+
+
+@check_for("POST /api/v1/certificates/{number}/revoke")
+def _revoked(w: World, caller: str, call: Call, response: TestResponse) -> None:
+    assert w.read_certificate(call.facts["number"])["status"] == "revoked"
+    verdict = w.client.post("/api/v1/verify", json={"qr_text": call.facts["qr_text"]}).get_json()
+    assert verdict["status"] == "revoked" and verdict["revocation_reason"] == "data_error"
+
+
+@request_for("POST /api/v1/verify")
+def _verify(w: World) -> Call:
+    return Call("/api/v1/verify", json={"qr_text": w.certificate()["qr_text"]})
+
+
+@check_for("POST /api/v1/verify")
+def _verified(w: World, caller: str, call: Call, response: TestResponse) -> None:
+    assert response.get_json()["status"] == "valid"
+
+
+def _lookup_fields(w: World) -> dict[str, str]:
+    return {"number": w.certificate()["number"], "name": "张三丰", "document_number": ID_NUMBER}
+
+
+@request_for("GET /api/v1/lookup")
+def _lookup_get(w: World) -> Call:
+    return Call("/api/v1/lookup", query=_lookup_fields(w))
+
+
+@request_for("POST /api/v1/lookup")
+def _lookup_post(w: World) -> Call:
+    return Call("/api/v1/lookup", json=_lookup_fields(w))
+
+
+@check_for("GET /api/v1/lookup")
+@check_for("POST /api/v1/lookup")
+def _found(w: World, caller: str, call: Call, response: TestResponse) -> None:
+    found = response.get_json()
+    assert found["status"] == "valid" and found["document_number"] == MASKED_ID
+
+
+@request_for("GET /api/v1/trust-bundle")
+def _trust_bundle(w: World) -> Call:
+    return Call("/api/v1/trust-bundle")
+
+
+@check_for("GET /api/v1/trust-bundle")
+def _bundle(w: World, caller: str, call: Call, response: TestResponse) -> None:
+    bundle = response.get_json()
+    assert bundle["root_certificate"] and bundle["trust_list"]
+
+
+@request_for("GET /api/v1/api-keys")
+def _list_keys(w: World) -> Call:
+    return Call("/api/v1/api-keys")
+
+
+@check_for("GET /api/v1/api-keys")
+def _keys_without_secrets(w: World, caller: str, call: Call, response: TestResponse) -> None:
+    listed = response.get_json()
+    assert w.keys.admin.split("_")[1] in {k["id"] for k in listed}
+    assert all("key" not in k for k in listed)
+    assert w.keys.admin.split("_")[2] not in response.get_data(as_text=True)
+
+
+@request_for("POST /api/v1/api-keys")
+def _create_key(w: World) -> Call:
+    return Call("/api/v1/api-keys", json={"role": "auditor", "name": "省审计组"})
+
+
+@check_for("POST /api/v1/api-keys")
+def _created_key_works(w: World, caller: str, call: Call, response: TestResponse) -> None:
+    secret = response.get_json()["key"]
+    assert w.client.get("/api/v1/audit", headers=auth(secret)).status_code == 200
+
+
+@request_for("DELETE /api/v1/api-keys/{key_id}")
+def _revoke_key(w: World) -> Call:
+    new = apikeys.create(w.svc, OPERATOR, role="auditor", name="临时审计")
+    return Call(f"/api/v1/api-keys/{new.info.id}", facts={"secret": new.secret})
+
+
+@check_for("DELETE /api/v1/api-keys/{key_id}")
+def _revoked_key_fails(w: World, caller: str, call: Call, response: TestResponse) -> None:
+    assert response.get_json()["revoked_at"] is not None
+    after = w.client.get("/api/v1/audit", headers=auth(call.facts["secret"]))
+    assert after.status_code == 401 and after.get_json()["code"] == "invalid_api_key"
+
+
+@request_for("GET /api/v1/audit")
+def _audit(w: World) -> Call:
+    return Call("/api/v1/audit")
+
+
+@check_for("GET /api/v1/audit")
+def _audit_trail(w: World, caller: str, call: Call, response: TestResponse) -> None:
+    page = response.get_json()
+    assert page["chain_intact"] is True
+    assert "apikey.create" in {e["action"] for e in page["events"]}
+
+
+@request_for("GET /api/v1/statistics")
+def _statistics(w: World) -> Call:
+    w.certificate()
+    return Call("/api/v1/statistics")
+
+
+@check_for("GET /api/v1/statistics")
+def _counted(w: World, caller: str, call: Call, response: TestResponse) -> None:
+    assert {"organization": ORG_CODE, "level": 3, "issued": 1, "revoked": 0} in response.get_json()
+
+
+@request_for("GET /api/openapi.json")
+def _openapi(w: World) -> Call:
+    return Call("/api/openapi.json")
+
+
+@check_for("GET /api/openapi.json")
+def _document(w: World, caller: str, call: Call, response: TestResponse) -> None:
+    assert "/api/v1/certificates" in response.get_json()["paths"]
+
+
+@request_for("GET /healthz")
+def _healthz(w: World) -> Call:
+    return Call("/healthz")
+
+
+@check_for("GET /healthz")
+def _healthy(w: World, caller: str, call: Call, response: TestResponse) -> None:
+    assert response.get_json()["status"] == "ok"
+
+
+@request_for("GET /api/docs")
+def _docs(w: World) -> Call:
+    return Call("/api/docs")
+
+
+@check_for("GET /api/docs")
+def _page(w: World, caller: str, call: Call, response: TestResponse) -> None:
+    assert response.mimetype == "text/html" and "/api/v1/certificates" in response.get_data(as_text=True)
+
+
+# --- the tests --------------------------------------------------------------------------------
+
+# Callers that must be refused run first, the admin last: its actions (suspend, cancel,
+# rotate ...) must not decide the answer anyone else gets.
+ORDER = ("anonymous", "forged_key", "revoked_key", "auditor", "other_issuer", "issuer", "admin")
+
+PERSONAL = re.compile(re.escape(ID_NUMBER[:6]) + r"[0-9*]{8}" + re.escape(ID_NUMBER[14:]), re.IGNORECASE)
+
+
+def _send(w: World, endpoint: str, caller: str, call: Call) -> TestResponse:
+    method, _ = _split(endpoint)
+    return w.client.open(call.path, method=method, json=call.json, query_string=call.query, headers=w.headers(caller))
+
+
+def _refusal_is_explained(caller: str, response: TestResponse) -> None:
+    body = response.get_json()
+    if response.status_code == 401:
+        assert body["code"] == ("authentication_required" if caller == "anonymous" else "invalid_api_key")
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    elif response.status_code == 403:
+        assert body["code"] == "role_not_allowed"
+    elif response.status_code == 404:
+        assert body["code"] in {"organization_not_found", "certificate_not_found"}
+
+
+@pytest.mark.parametrize("endpoint", list(MATRIX), ids=lambda e: " ".join(e.split()))
+def test_each_caller_gets_exactly_what_its_role_allows(world: World, endpoint: str) -> None:
+    key = " ".join(endpoint.split())
+    observed: dict[str, int] = {}
+    problems: list[str] = []
+    for caller in ORDER:
+        call = REQUESTS[key](world)
+        before = world.snapshot()
+        response = _send(world, endpoint, caller, call)
+        observed[caller] = response.status_code
+        if response.status_code != expected_row(endpoint)[caller]:
+            problems.append(f"{caller}: {response.status_code} {response.get_data(as_text=True)[:200]}")
+            continue
+        if caller == "auditor":
+            assert not PERSONAL.search(response.get_data(as_text=True)), "an auditor saw a document number"
+        if response.status_code < 300:
+            CHECKS[key](world, caller, call, response)
+        else:
+            _refusal_is_explained(caller, response)
+            assert world.snapshot() == before, f"a refused {caller} changed something"
+    assert observed == expected_row(endpoint), "\n".join(problems)
+
+
+def _route_endpoints(app: Flask) -> set[str]:
+    found = set()
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule)
+        for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}:
+            found.add(f"{method} {path}")
+    return found
+
+
+def test_the_matrix_covers_every_operation_of_the_openapi_document(client: FlaskClient) -> None:
+    spec = client.get("/api/openapi.json").get_json()
+    documented = {
+        f"{method.upper()} {path}"
+        for path, item in spec["paths"].items()
+        for method in item
+        if method in {"get", "post", "put", "patch", "delete"}
+    }
+    covered = {" ".join(e.split()) for e in MATRIX}
+    assert documented - covered == set(), "an endpoint without a row in MATRIX"
+    assert {e for e in covered if e.split()[1].startswith("/api/v1/")} == documented
+
+
+def test_the_matrix_covers_every_route_of_the_app(app: Flask) -> None:
+    assert _route_endpoints(app) == {" ".join(e.split()) for e in MATRIX}
+
+
+def test_every_endpoint_has_a_valid_request_and_a_check_of_its_effect() -> None:
+    endpoints = {" ".join(e.split()) for e in MATRIX}
+    assert set(REQUESTS) == endpoints
+    assert set(CHECKS) == endpoints
+
+
+# --- personal data ----------------------------------------------------------------------------
+
+
+def test_the_admin_sees_the_document_number_masked_and_the_issuing_organization_in_full(world: World) -> None:
+    number = world.certificate()["number"]
+    as_admin = world.client.get(f"/api/v1/certificates/{number}", headers=auth(world.keys.admin)).get_json()
+    as_owner = world.client.get(f"/api/v1/certificates/{number}", headers=auth(world.keys.issuer)).get_json()
+    assert as_admin["document_number"] == MASKED_ID
+    assert as_owner["document_number"] == ID_NUMBER
+    search = world.client.get("/api/v1/certificates", headers=auth(world.keys.issuer)).get_json()
+    assert search["items"][0]["document_number"] == ID_NUMBER
+    revoked = world.client.post(
+        f"/api/v1/certificates/{number}/revoke", json={"reason": "issued_in_error"}, headers=auth(world.keys.admin)
+    )
+    assert revoked.status_code == 200
+    assert revoked.get_json()["document_number"] == MASKED_ID
+    assert ID_NUMBER not in revoked.get_data(as_text=True)
+
+
+def test_an_auditor_never_receives_personal_data(world: World) -> None:
+    world.issue()
+    world.issue(key=world.keys.other_issuer, holder_name="李四")
+    number = world.certificate()["number"]
+    world.client.post(f"/api/v1/certificates/{number}/revoke", json={"reason": "fraud"}, headers=auth(world.keys.admin))
+    seen = []
+    for endpoint in MATRIX:
+        method, path = _split(endpoint)
+        path = path.format(code=ORG_CODE, kid=world.active_kid(ORG_CODE), number=number, key_id="x")
+        response = world.client.open(path, method=method, headers=auth(world.keys.auditor))
+        seen.append((endpoint, response.status_code))
+        text = response.get_data(as_text=True)
+        assert not PERSONAL.search(text), endpoint
+        assert "张三丰" not in text and "李四" not in text, endpoint
+    # It did read what it may read, so the absence above means something.
+    assert ("GET    /api/v1/audit", 200) in seen and ("GET    /api/v1/statistics", 200) in seen
