@@ -23,6 +23,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Callable[[], d
     if config:
         app.config.from_mapping(config)
     settings.check(app.config)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Chinese stays readable in responses
     app.config.update(
         API_TITLE="issuer 职业技能等级证书",
         API_VERSION="v1",
