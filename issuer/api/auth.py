@@ -22,7 +22,9 @@ def current_principal() -> Principal | None:
     presented = header[7:].strip() if header.lower().startswith("bearer ") else request.headers.get("X-API-Key", "")
     principal = None
     if presented:
-        principal = apikeys.authenticate(services(), presented)
+        # A key is printable ASCII; anything else (NUL would fail in PostgreSQL) is no key.
+        well_formed = presented.isascii() and presented.isprintable()
+        principal = apikeys.authenticate(services(), presented) if well_formed else None
         if principal is None:
             raise Unauthenticated("invalid_api_key", "the API key is unknown or revoked", "API密钥无效或已吊销")
     g.principal = principal

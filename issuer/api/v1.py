@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+import io
 from dataclasses import asdict
-from typing import Any
+from typing import Any, ClassVar
 
 from flask import current_app, jsonify, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from webargs import core as webargs_core
 from webargs.flaskparser import FlaskParser, abort, is_json_request
+from werkzeug.exceptions import NotFound as HTTPNotFound
 from werkzeug.exceptions import UnsupportedMediaType
 
 from issuer.api import present
@@ -22,14 +24,41 @@ from issuer.api.errors import ErrorSchema
 from issuer.core.errors import InvalidInput
 from issuer.service import apikeys, audit_log, issuance, queries, registry, verification
 from issuer.service.issuance import IssueRequest
-from issuer.service.principal import Principal
+from issuer.service.principal import Principal, Unauthenticated
 from issuer.service.registry import Registration, ScopeItem
 
+NUL = "text must not contain NUL (U+0000) characters"
 
-class _JsonBodyParser(FlaskParser):
+
+def _has_nul(value: Any) -> bool:
+    """Whether any text in a parsed JSON value holds U+0000, which no field accepts and
+    PostgreSQL can neither store nor compare (a 500). Iterative: the value may be deep."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+class _JsonBodyParser(FlaskParser):  # type: ignore[misc]
     """webargs, stricter about bodies. A body that is not JSON is a 415 (webargs would read
-    it as no body and report every field missing), and JSON nested too deeply for the
-    decoder is malformed JSON (its RecursionError would be a 500)."""
+    it as no body and report every field missing); JSON nested too deeply for the decoder
+    is malformed JSON (its RecursionError would be a 500); text with NUL is refused."""
+
+    # Query strings follow the schema's own rule (RAISE) instead of webargs' EXCLUDE, so a
+    # misspelt filter (?levle=3) is an error rather than silently returning everything.
+    DEFAULT_UNKNOWN_BY_LOCATION: ClassVar[dict[str, str | None]] = {
+        **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,
+        "query": None,
+        "querystring": None,
+    }
 
     def _raw_load_json(self, req: Any) -> Any:
         if not is_json_request(req):
@@ -37,9 +66,12 @@ class _JsonBodyParser(FlaskParser):
                 raise UnsupportedMediaType("the request body must be JSON (Content-Type: application/json)")
             return webargs_core.missing
         try:
-            return super()._raw_load_json(req)
+            data = super()._raw_load_json(req)
         except RecursionError:
             abort(400, messages={"json": ["JSON nested too deeply."]})
+        if _has_nul(data):
+            abort(422, messages={"json": {"_schema": [NUL]}})
+        return data
 
 
 class _Blueprint(Blueprint):  # type: ignore[misc]
@@ -47,6 +79,34 @@ class _Blueprint(Blueprint):  # type: ignore[misc]
 
 
 bp = _Blueprint("v1", __name__, url_prefix="/api/v1", description="职业技能等级证书 API")
+
+
+@bp.before_request
+def _refuse_nul() -> None:
+    """NUL in a path, query or Idempotency-Key names nothing that exists (see _has_nul)."""
+    if _has_nul(list((request.view_args or {}).values())):
+        raise HTTPNotFound()
+    bad = sorted({k for k, v in request.args.items(multi=True) if "\x00" in k or "\x00" in v})
+    if bad:
+        abort(422, messages={"query": {k: [NUL] for k in bad}})
+    if "\x00" in request.headers.get("Idempotency-Key", ""):
+        raise InvalidInput("invalid_idempotency_key", f"Idempotency-Key: {NUL}", "Idempotency-Key不能包含NUL字符")
+
+
+PUBLIC_ENDPOINTS = {"v1.verify", "v1.Lookup", "v1.trust_bundle"}
+
+
+@bp.before_request
+def _authenticate_first() -> None:
+    """A protected endpoint answers 401 to a caller without a valid key before it reads the
+    body: an anonymous caller learns nothing from validation messages."""
+    if request.endpoint not in PUBLIC_ENDPOINTS and current_principal() is None:
+        raise Unauthenticated(
+            "authentication_required",
+            "an API key is required (Authorization: Bearer <key>)",
+            "需要API密钥（Authorization: Bearer <密钥>）",
+        )
+
 
 MAX_PHOTO_BYTES = 500 * 1024
 
@@ -164,6 +224,26 @@ def compromise_key(body: dict[str, Any], code: str, kid: str) -> dict[str, Any]:
 # --- certificates (organization) ------------------------------------------------------------
 
 
+def _check_photo(photo: bytes) -> None:
+    """A JPEG or PNG that decodes, at most 500 KB and 2000×2000 pixels."""
+    from PIL import Image, UnidentifiedImageError
+
+    bad = InvalidInput(
+        "invalid_photo",
+        "photo must be a JPEG or PNG image of at most 500 KB and 2000×2000 pixels",
+        "照片应为不超过500KB、2000×2000像素的JPEG或PNG图片",
+    )
+    if len(photo) > MAX_PHOTO_BYTES:
+        raise bad
+    try:
+        with Image.open(io.BytesIO(photo)) as image:
+            if image.format not in ("JPEG", "PNG") or max(image.size) > 2000:
+                raise bad
+            image.load()
+    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError):
+        raise bad from None
+
+
 def _issue_request(body: dict[str, Any]) -> IssueRequest:
     photo = None
     if body["photo"]:
@@ -171,10 +251,7 @@ def _issue_request(body: dict[str, Any]) -> IssueRequest:
             photo = base64.b64decode(body["photo"], validate=True)
         except (binascii.Error, ValueError):
             raise InvalidInput("invalid_photo", "photo is not base64", "照片不是base64编码") from None
-        if len(photo) > MAX_PHOTO_BYTES or not (photo.startswith(b"\xff\xd8") or photo.startswith(b"\x89PNG")):
-            raise InvalidInput(
-                "invalid_photo", "photo must be a JPEG or PNG of at most 500 KB", "照片应为不超过500KB的JPEG或PNG"
-            )
+        _check_photo(photo)
     return IssueRequest(
         holder_name=body["holder_name"],
         document_type=body["document_type"],

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -98,7 +99,7 @@ def create(
 def authenticate(svc: Services, presented: str) -> Principal | None:
     """The principal of a presented key, or None for anything that is not a live key."""
     parts = presented.strip().split("_", 2)
-    if len(parts) != 3 or parts[0] != PREFIX:
+    if len(parts) != 3 or parts[0] != PREFIX or not re.fullmatch(r"[0-9a-f]{12}", parts[1]):
         return None
     with svc.db.reading() as session:
         record = session.scalars(select(m.ApiKey).where(m.ApiKey.prefix == parts[1])).first()

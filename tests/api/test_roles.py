@@ -40,10 +40,12 @@ MASKED_ID = "1101**********002X"
 NEW_ORG = "Y000111000003"
 COOK = "4-03-02-01"  # 中式烹调师: in the catalogue, in neither organization's scope
 
-CALLERS = ("anonymous", "admin", "issuer", "other_issuer", "auditor", "forged_key", "revoked_key")
-"""``issuer`` belongs to ORG_CODE, whose organization and certificates the requests target;
-``other_issuer`` belongs to OTHER_CODE. A forged key names a live key's id with a wrong
-secret; a revoked key was an authority admin's."""
+CALLERS = ("anonymous", "forged_key", "revoked_key", "auditor", "other_issuer", "issuer", "admin")
+"""In the order they call. ``issuer`` belongs to ORG_CODE, whose organization and
+certificates the requests target; ``other_issuer`` belongs to OTHER_CODE. A forged key
+names a live key's id with a wrong secret; a revoked key was an authority admin's. Those
+who must be refused call first and the admin last, so that its actions (suspend, cancel,
+rotate ...) cannot decide the answer anyone else gets."""
 
 # Expected status per caller. 401: no key or a bad key. 403: role_not_allowed.
 # 404: another organization's record or certificate, which must look absent.
@@ -83,6 +85,11 @@ MATRIX: dict[str, tuple[int, int, int, int, int, int]] = {
 def _split(endpoint: str) -> tuple[str, str]:
     method, path = endpoint.split()
     return method, path
+
+
+def name(endpoint: str) -> str:
+    """``GET /path``, without the table's padding."""
+    return " ".join(endpoint.split())
 
 
 def is_public(endpoint: str) -> bool:
@@ -204,7 +211,7 @@ CHECKS: dict[str, Check] = {}
 
 def request_for(endpoint: str) -> Callable[[Request], Request]:
     def register(f: Request) -> Request:
-        REQUESTS[" ".join(endpoint.split())] = f
+        REQUESTS[name(endpoint)] = f
         return f
 
     return register
@@ -212,7 +219,7 @@ def request_for(endpoint: str) -> Callable[[Request], Request]:
 
 def check_for(endpoint: str) -> Callable[[Check], Check]:
     def register(f: Check) -> Check:
-        CHECKS[" ".join(endpoint.split())] = f
+        CHECKS[name(endpoint)] = f
         return f
 
     return register
@@ -534,10 +541,6 @@ def _page(w: World, caller: str, call: Call, response: TestResponse) -> None:
 
 # --- the tests --------------------------------------------------------------------------------
 
-# Callers that must be refused run first, the admin last: its actions (suspend, cancel,
-# rotate ...) must not decide the answer anyone else gets.
-ORDER = ("anonymous", "forged_key", "revoked_key", "auditor", "other_issuer", "issuer", "admin")
-
 PERSONAL = re.compile(re.escape(ID_NUMBER[:4]) + r"[0-9*]{10}" + re.escape(ID_NUMBER[14:]), re.IGNORECASE)
 """The holder's document number, in full or masked."""
 
@@ -558,12 +561,12 @@ def _refusal_is_explained(caller: str, response: TestResponse) -> None:
         assert body["code"] in {"organization_not_found", "certificate_not_found"}
 
 
-@pytest.mark.parametrize("endpoint", list(MATRIX), ids=lambda e: " ".join(e.split()))
+@pytest.mark.parametrize("endpoint", list(MATRIX), ids=name)
 def test_each_caller_gets_exactly_what_its_role_allows(world: World, endpoint: str) -> None:
-    key = " ".join(endpoint.split())
+    key = name(endpoint)
     observed: dict[str, int] = {}
     problems: list[str] = []
-    for caller in ORDER:
+    for caller in CALLERS:
         call = REQUESTS[key](world)
         before = world.snapshot()
         response = _send(world, endpoint, caller, call)
@@ -600,17 +603,17 @@ def test_the_matrix_covers_every_operation_of_the_openapi_document(client: Flask
         for method in item
         if method in {"get", "post", "put", "patch", "delete"}
     }
-    covered = {" ".join(e.split()) for e in MATRIX}
+    covered = {name(e) for e in MATRIX}
     assert documented - covered == set(), "an endpoint without a row in MATRIX"
     assert {e for e in covered if e.split()[1].startswith("/api/v1/")} == documented
 
 
 def test_the_matrix_covers_every_route_of_the_app(app: Flask) -> None:
-    assert _route_endpoints(app) == {" ".join(e.split()) for e in MATRIX}
+    assert _route_endpoints(app) == {name(e) for e in MATRIX}
 
 
 def test_every_endpoint_has_a_valid_request_and_a_check_of_its_effect() -> None:
-    endpoints = {" ".join(e.split()) for e in MATRIX}
+    endpoints = {name(e) for e in MATRIX}
     assert set(REQUESTS) == endpoints
     assert set(CHECKS) == endpoints
 
@@ -651,12 +654,34 @@ def test_an_auditor_never_receives_personal_data(world: World) -> None:
     assert revoked.status_code == 200
     answered = {}
     for endpoint in filter(lambda e: not is_public(e), MATRIX):
-        call = REQUESTS[" ".join(endpoint.split())](world)
+        call = REQUESTS[name(endpoint)](world)
         response = _send(world, endpoint, "auditor", call)
-        answered[" ".join(endpoint.split())] = response.status_code
+        answered[name(endpoint)] = response.status_code
         text = _as_text(response)
         assert not PERSONAL.search(text), endpoint
         assert not {"张三丰", "李四", "王五"} & set(re.findall(r"张三丰|李四|王五", text)), endpoint
     # It did read what it may, with certificates issued and revoked, so the absence means something.
     assert answered["GET /api/v1/audit"] == answered["GET /api/v1/statistics"] == 200
     assert answered["GET /api/v1/organizations"] == 200
+
+
+def test_another_organizations_certificate_looks_exactly_like_a_missing_one(world: World) -> None:
+    theirs = world.certificate()["number"]
+    missing = theirs[:-6] + "999999"
+    other = auth(world.keys.other_issuer)
+
+    def answer(path: str, number: str, **kwargs: Any) -> tuple[int, str]:
+        response = world.client.open(path.format(number), headers=other, **kwargs)
+        return response.status_code, response.get_data(as_text=True).replace(number, "<number>")
+
+    for path, kwargs in [
+        ("/api/v1/certificates/{}", {}),
+        ("/api/v1/certificates/{}/revoke", {"method": "POST", "json": {"reason": "fraud"}}),
+    ]:
+        assert answer(path, theirs, **kwargs) == answer(path, missing, **kwargs)
+    assert world.read_certificate(theirs)["status"] == "valid"
+
+    record = world.client.get(f"/api/v1/organizations/{ORG_CODE}", headers=other)
+    absent = world.client.get("/api/v1/organizations/Y000123000009", headers=other)
+    assert record.status_code == absent.status_code == 404
+    assert record.get_json()["code"] == absent.get_json()["code"] == "organization_not_found"
