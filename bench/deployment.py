@@ -10,7 +10,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import psycopg
 from sqlalchemy import create_engine, select, text
 
 from issuer import config as defaults
@@ -41,6 +40,10 @@ HOLDER_NAMES = ("张三丰", "李四", "王小明", "赵敏", "阿卜杜热依�
 
 def postgres_problem() -> str | None:
     """Why PostgreSQL cannot be used (None when it can); creates the database if missing."""
+    try:
+        import psycopg
+    except ImportError:
+        return "psycopg is not installed (pip install -e '.[postgres]')"
     try:
         with psycopg.connect(
             host=PG_HOST, port=PG_PORT, user=PG_USER, dbname="postgres", connect_timeout=3, autocommit=True

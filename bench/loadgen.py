@@ -1,9 +1,11 @@
 """HTTP load against the benchmark server on 127.0.0.1 (and nowhere else).
 
-``python -m bench.loadgen PORT TEXTS.json --clients N --seconds S``: N threads, each on
-its own keep-alive connection, POST /api/v1/verify with the QR texts in turn until S
-seconds or ``--max-requests`` have passed; prints one JSON line with the latency
-percentiles and requests per second."""
+``python -m bench.loadgen PORT TEXTS.json --clients N --seconds S``: N threads POST
+/api/v1/verify with the QR texts in turn until S seconds or ``--max-requests`` have
+passed; prints one JSON line with the latency percentiles and requests per second.
+
+Werkzeug's server answers every request with ``Connection: close``, so each request opens
+a new TCP connection (and the server a new thread): that is part of the latency."""
 
 from __future__ import annotations
 
@@ -21,11 +23,12 @@ from typing import Any
 HOST = "127.0.0.1"
 VERIFY_PATH = "/api/v1/verify"
 WARMUP_REQUESTS = 3
-"""Per client, before the timed window: the connection is open and the server warm."""
+"""Per client, before the timed window, so that the server is warm."""
 
 
 class Client:
-    """One HTTP/1.1 keep-alive connection to the benchmark server; reconnects after an error."""
+    """HTTP/1.1 to the benchmark server: keeps the connection open when the server does,
+    reconnects when it closed it or after an error."""
 
     def __init__(self, port: int, *, timeout: float = 60.0) -> None:
         self._conn = http.client.HTTPConnection(HOST, port, timeout=timeout)

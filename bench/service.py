@@ -5,6 +5,7 @@ through HTTP, and the latency of POST /api/v1/verify under load from a second pr
 from __future__ import annotations
 
 import json
+import os
 import select
 import subprocess
 import sys
@@ -64,12 +65,20 @@ SERVER_START_SECONDS = 60.0
 
 
 def run(settings: Settings) -> dict[str, Any]:
+    load_before = _load_average()
+    report.heading(f"load average before the run: {load_before:.2f} on {os.cpu_count()} CPUs (other work skews these)")
     with tempfile.TemporaryDirectory(prefix="issuer-bench-") as tmp:
         root = Path(tmp)
-        return {
+        figures = {
             "service_layer": _service_layer(root),
             "http": _http(root, VERIFY_WINDOW_PER_SECOND * settings.seconds),
         }
+    return {"load_average_before": round(load_before, 2), **figures, "load_average_after": round(_load_average(), 2)}
+
+
+def _load_average() -> float:
+    """The 1-minute load average: anything else running on the machine shows here."""
+    return os.getloadavg()[0]
 
 
 # Running jobs on threads -----------------------------------------------------------------
@@ -167,15 +176,12 @@ def _render(issued: issuance.Issued) -> dict[str, Any]:
     return {"number": issued.record.number, "qr_text": issued.qr_text}
 
 
-def _issue_job(deployment: Deployment, level: int, phases: Phases | None = None) -> Callable[[int], str]:
+def _issue_job(deployment: Deployment, level: int, phases: Phases) -> Callable[[int], str]:
     svc, principal = deployment.svc, deployment.principal
 
     def job(i: int) -> str:
-        started = perf_counter()
-        body, _ = issuance.issue(svc, principal, issue_request(i, level), render=_render)
-        if phases is not None:
-            with phases.lock:
-                phases.seconds["call"] += perf_counter() - started
+        with phases.timing("call"):
+            body, _ = issuance.issue(svc, principal, issue_request(i, level), render=_render)
         return str(body["qr_text"])
 
     return job
@@ -195,25 +201,25 @@ def _report_errors(batch: Batch) -> None:
 
 
 PHASE_LABELS = {
-    "commitment": "  identity commitment (scrypt)",
-    "transaction": "  transaction (BEGIN to COMMIT)",
-    "rest": "  rest (validation, fingerprint)",
+    "commitment": ("  identity commitment (scrypt)", "before the transaction"),
+    "transaction": ("  transaction (BEGIN to COMMIT)", "waits for the write or row lock included"),
+    "rest": ("  rest (validation, fingerprint)", ""),
 }
 
 
 def _phase_rows(phases: Phases, calls: int) -> dict[str, Any]:
     figures: dict[str, Any] = {}
-    for phase, label in PHASE_LABELS.items():
+    for phase, (label, note) in PHASE_LABELS.items():
         seconds = phases.rest() if phase == "rest" else phases.seconds[phase]
         share, ms = seconds / phases.seconds["call"], 1000 * seconds / calls
-        report.row(label, f"{100 * share:.1f}%", f"{ms:.2f} ms per certificate")
+        report.row(label, f"{100 * share:.1f}%", f"{ms:.2f} ms per certificate" + (f", {note}" if note else ""))
         figures[phase] = {"share": round(share, 4), "ms": round(ms, 3)}
     return figures
 
 
 def _service_run(deployment: Deployment, threads: int, single: float | None) -> dict[str, Any]:
     warmup = range(ISSUES, ISSUES + WARMUP_PER_THREAD * threads)
-    run_batch(_issue_job(deployment, WARMUP_LEVEL), warmup, threads)
+    run_batch(_issue_job(deployment, WARMUP_LEVEL, Phases()), warmup, threads)
     phases = Phases()
     with instrumented(deployment.svc, phases):
         batch = run_batch(_issue_job(deployment, LEVEL, phases), range(ISSUES), threads)
@@ -322,7 +328,7 @@ def serving(deployment: Deployment) -> Iterator[int]:
 
 
 class ThreadClients:
-    """One keep-alive connection per thread, all closed together."""
+    """One client per thread, all closed together."""
 
     def __init__(self, port: int) -> None:
         self.port = port
