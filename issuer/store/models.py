@@ -66,6 +66,10 @@ class Organization(Base):
     registered_until: Mapped[date | None] = mapped_column(Date, nullable=True)
     status: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = _ts()
+    layout: Mapped[str] = mapped_column(String(40), default="portrait", server_default="portrait")
+    background: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    logo: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    seal: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
 
     status_history: Mapped[list[StatusChange]] = relationship(
         back_populates="organization", order_by="StatusChange.id", cascade="all, delete-orphan"
