@@ -32,7 +32,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Callable[[], d
         OPENAPI_JSON_PATH="openapi.json",
     )
 
-    from issuer.api import docs, errors, health, v1
+    from issuer.api import docs, errors, health, logging, v1
     from issuer.api.openapi import IssuerApi
     from issuer.api.ratelimit import make_limiter
     from issuer.service.context import build_services
@@ -42,6 +42,14 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Callable[[], d
     app.extensions["issuer.services"] = build_services(app.config, app.instance_path, clock=clock)
     app.extensions["issuer.trust_cache"] = TrustCache()
     app.extensions["issuer.lookup_limiter"] = make_limiter(app.config)
+    logging.install()
+    if app.config["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Behind a load balancer the client address (used by the lookup rate limit) is in
+        # X-Forwarded-For; trust exactly as many hops as there are proxies.
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     api = IssuerApi(app)
     api.register_blueprint(v1.bp)
     errors.init_app(app)

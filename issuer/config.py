@@ -22,6 +22,7 @@ DEFAULTS: dict[str, Any] = {
     "LOOKUP_RATE_LIMIT": 10,
     "LOOKUP_RATE_WINDOW": 60,
     "REDIS_URL": "",
+    "TRUSTED_PROXIES": 0,
     "QR_HOST": "127.0.0.1:5000",
     "MAX_CONTENT_LENGTH": 1024 * 1024,
 }

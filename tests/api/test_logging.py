@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import logging
+
+import pytest
+from flask.testing import FlaskClient
+
+from issuer.api.logging import RedactPersonalData
+
+
+def test_access_log_lines_never_carry_a_document_number() -> None:
+    record = logging.LogRecord(
+        "werkzeug",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - - "%s" %s',
+        ("127.0.0.1", "GET /api/v1/lookup?number=Y1&name=张三&document_number=11010519491231002X HTTP/1.1", "200"),
+        None,
+    )
+    RedactPersonalData().filter(record)
+    line = record.getMessage()
+    assert "11010519491231002X" not in line and "张三" not in line
+    assert "number=Y1" in line and "document_number=[redacted]" in line
+
+
+def test_the_filter_is_on_the_access_logger(client: FlaskClient) -> None:
+    assert any(isinstance(f, RedactPersonalData) for f in logging.getLogger("werkzeug").filters)
+
+
+def test_behind_a_proxy_the_rate_limit_counts_the_forwarded_client(
+    monkeypatch: pytest.MonkeyPatch, database_url: str, keys_dir: object
+) -> None:
+    from issuer.app import create_app
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "KEYS_DIR": str(keys_dir),
+            "KEY_PASSPHRASE": "test-passphrase",
+            "TRUSTED_PROXIES": 1,
+            "LOOKUP_RATE_LIMIT": 1,
+        }
+    )
+    client = app.test_client()
+    query = {"number": "Y000123000001263000001", "name": "某", "document_number": "11010519491231002X"}
+    first = client.get("/api/v1/lookup", query_string=query, headers={"X-Forwarded-For": "203.0.113.7"})
+    other = client.get("/api/v1/lookup", query_string=query, headers={"X-Forwarded-For": "203.0.113.8"})
+    again = client.get("/api/v1/lookup", query_string=query, headers={"X-Forwarded-For": "203.0.113.7"})
+    assert (first.status_code, other.status_code, again.status_code) == (404, 404, 429)
