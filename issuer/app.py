@@ -36,11 +36,13 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Callable[[], d
     from issuer.api.openapi import IssuerApi
     from issuer.api.ratelimit import make_limiter
     from issuer.service.context import build_services
+    from issuer.service.images import ImageCache
     from issuer.service.verification import TrustCache
 
     app.extensions["issuer.version"] = __version__
     app.extensions["issuer.services"] = build_services(app.config, app.instance_path, clock=clock)
     app.extensions["issuer.trust_cache"] = TrustCache()
+    app.extensions["issuer.image_cache"] = ImageCache()
     app.extensions["issuer.lookup_limiter"] = make_limiter(app.config)
     logging.install()
     if app.config["TRUSTED_PROXIES"]:

@@ -19,6 +19,7 @@ STATUS_BY_KIND = {
     "trust": 422,
     "unauthorized": 401,
     "rate_limited": 429,
+    "render_config": 500,
 }
 
 _HTTP = {

@@ -81,6 +81,10 @@ class OrganizationOut(ma.Schema):
     code = fields.String()
     name = fields.String()
     status = fields.String()
+    layout = fields.String()
+    has_background = fields.Boolean()
+    has_logo = fields.Boolean()
+    has_seal = fields.Boolean()
     registered_from = fields.Date()
     registered_until = fields.Date(allow_none=True)
     status_history = fields.List(fields.Nested(StatusChangeOut))
@@ -173,6 +177,23 @@ class SearchArgs(Strict):
 class RevokeIn(Strict):
     reason = fields.String(required=True, validate=validate.OneOf(list(REVOCATION_REASONS)))
     note = fields.String(load_default="", validate=validate.Length(max=1000))
+
+
+class ImageArgs(Strict):
+    format = fields.String(load_default="png", validate=validate.OneOf(["png", "pdf"]))
+    dpi = fields.Integer(load_default=300, validate=validate.Range(min=100, max=600))
+
+
+_IMAGE = {"description": "base64 of a PNG or JPEG (at most 2 MB); null removes it"}
+
+
+class AppearanceIn(Strict):
+    layout = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    background = fields.String(load_default=None, allow_none=True, metadata=_IMAGE)
+    logo = fields.String(load_default=None, allow_none=True, metadata=_IMAGE)
+    seal = fields.String(
+        load_default=None, allow_none=True, metadata={**_IMAGE, "description": "PNG with transparency"}
+    )
 
 
 # --- public -----------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from issuer.api import schemas as s
 from issuer.api.auth import current_principal, services
 from issuer.api.errors import ErrorSchema
 from issuer.core.errors import InvalidInput
-from issuer.service import apikeys, audit_log, issuance, queries, registry, verification
+from issuer.service import apikeys, audit_log, images, issuance, queries, registry, verification
 from issuer.service.issuance import IssueRequest
 from issuer.service.principal import Principal, Unauthenticated
 from issuer.service.registry import Registration, ScopeItem
@@ -221,6 +221,34 @@ def compromise_key(body: dict[str, Any], code: str, kid: str) -> dict[str, Any]:
     return present.organization(svc, registry.read_organization(svc, _principal(), code))
 
 
+def _base64_image(value: str | None, what: str) -> bytes | None:
+    if value is None:
+        return None
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidInput("invalid_image", f"{what} is not base64", f"{what}不是base64编码") from None
+
+
+@bp.route("/organizations/<string:code>/appearance", methods=["PUT"])
+@bp.arguments(s.AppearanceIn)
+@bp.response(200, s.OrganizationOut)
+@_errors(401, 403, 404, 422)
+def set_appearance(body: dict[str, Any], code: str) -> dict[str, Any]:
+    """Choose the certificate layout and the background, logo and seal images (the organization or the authority)."""
+    svc = services()
+    images.set_appearance(
+        svc,
+        _principal(),
+        code,
+        layout=body["layout"],
+        background=_base64_image(body["background"], "background"),
+        logo=_base64_image(body["logo"], "logo"),
+        seal=_base64_image(body["seal"], "seal"),
+    )
+    return present.organization(svc, registry.read_organization(svc, _principal(), code))
+
+
 # --- certificates (organization) ------------------------------------------------------------
 
 
@@ -316,6 +344,31 @@ class CertificateView(MethodView):
         record = queries.get(svc, principal, number)
         assert principal is not None
         return present.certificate(svc, record, principal)
+
+
+@bp.route("/certificates/<string:number>/image")
+@bp.arguments(s.ImageArgs, location="query")
+@bp.response(200, description="PNG or PDF of the printable certificate (A4)")
+@_errors(401, 403, 404, 409, 422)
+def certificate_image(args: dict[str, Any], number: str) -> Any:
+    """The printable certificate as PNG (default 300 dpi) or one-page A4 PDF (its organization).
+    The same certificate renders the same bytes: responses carry an ETag and are cached."""
+    rendered = images.render(
+        services(),
+        _principal(),
+        number,
+        fmt=args["format"],
+        dpi=args["dpi"],
+        cache=current_app.extensions["issuer.image_cache"],
+    )
+    etag = f'"{rendered.etag}"'
+    if etag in request.headers.get("If-None-Match", ""):
+        return current_app.response_class(status=304, headers={"ETag": etag})
+    response = current_app.response_class(rendered.data, mimetype=rendered.mimetype)
+    response.headers["ETag"] = etag
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    response.headers["Content-Disposition"] = f'inline; filename="{number.upper()}.{args["format"]}"'
+    return response
 
 
 @bp.route("/certificates/<string:number>/revoke", methods=["POST"])

@@ -62,10 +62,12 @@ MATRIX: dict[str, tuple[int, int, int, int, int, int]] = {
     "PUT    /api/v1/organizations/{code}/scope":                 (401,   200,  403,   403,  403,    401),
     "POST   /api/v1/organizations/{code}/keys/rotate":           (401,   200,  403,   403,  403,    401),
     "POST   /api/v1/organizations/{code}/keys/{kid}/compromise": (401,   200,  403,   403,  403,    401),
+    "PUT    /api/v1/organizations/{code}/appearance":            (401,   200,  200,   404,  403,    401),
     "GET    /api/v1/certificates":                               (401,   403,  200,   200,  403,    401),
     "POST   /api/v1/certificates":                               (401,   403,  201,   201,  403,    401),
     "GET    /api/v1/certificates/{number}":                      (401,   200,  200,   404,  403,    401),
     "POST   /api/v1/certificates/{number}/revoke":               (401,   200,  200,   404,  403,    401),
+    "GET    /api/v1/certificates/{number}/image":                (401,   403,  200,   404,  403,    401),
     "GET    /api/v1/api-keys":                                   (401,   200,  403,   403,  403,    401),
     "POST   /api/v1/api-keys":                                   (401,   201,  403,   403,  403,    401),
     "DELETE /api/v1/api-keys/{key_id}":                          (401,   200,  403,   403,  403,    401),
@@ -352,6 +354,26 @@ def _compromised(w: World, caller: str, call: Call, response: TestResponse) -> N
     statuses = {k["kid"]: k["status"] for k in w.organization(ORG_CODE)["keys"]}
     assert statuses[call.facts["kid"]] == "compromised"
     assert "active" in statuses.values()  # a replacement, so that the organization goes on issuing
+
+
+@request_for("PUT /api/v1/organizations/{code}/appearance")
+def _appearance(w: World) -> Call:
+    return Call(f"/api/v1/organizations/{ORG_CODE}/appearance", json={"layout": "landscape"})
+
+
+@check_for("PUT /api/v1/organizations/{code}/appearance")
+def _landscape(w: World, caller: str, call: Call, response: TestResponse) -> None:
+    assert w.organization(ORG_CODE)["layout"] == "landscape"
+
+
+@request_for("GET /api/v1/certificates/{number}/image")
+def _image(w: World) -> Call:
+    return Call(f"/api/v1/certificates/{w.certificate()['number']}/image", query={"dpi": 100})
+
+
+@check_for("GET /api/v1/certificates/{number}/image")
+def _printable(w: World, caller: str, call: Call, response: TestResponse) -> None:
+    assert response.mimetype == "image/png" and response.data.startswith(b"\x89PNG")
 
 
 @request_for("GET /api/v1/certificates")

@@ -1,0 +1,169 @@
+"""Certificate images for the issuing organization: its layout and images, the full
+document number (the printed certificate goes to the holder), cached because the same
+certificate always renders the same bytes."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from issuer.core import cose, qrtext
+from issuer.core.credential import decode_payload
+from issuer.core.errors import Conflict, InvalidInput, NotFound
+from issuer.render import Assets, default_renderer, layout_names, load_layout, view_for
+from issuer.service import audit, queries
+from issuer.service.context import Services
+from issuer.service.issuance import find_certificate
+from issuer.service.principal import Principal, Role, require_role
+from issuer.service.registry import get_organization
+from issuer.store import models as m
+
+FORMATS = {"png": "image/png", "pdf": "application/pdf"}
+MIN_DPI, MAX_DPI = 100, 600
+MAX_ASSET_BYTES = 2 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Rendered:
+    data: bytes
+    mimetype: str
+    etag: str
+
+
+class ImageCache:
+    """A small in-process LRU of rendered bytes, keyed by everything that shapes them."""
+
+    def __init__(self, entries: int = 64) -> None:
+        self._entries = entries
+        self._items: OrderedDict[str, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> bytes | None:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        return None
+
+    def put(self, key: str, data: bytes) -> None:
+        with self._lock:
+            self._items[key] = data
+            self._items.move_to_end(key)
+            while len(self._items) > self._entries:
+                self._items.popitem(last=False)
+
+
+def _assets(org: m.Organization) -> Assets:
+    return Assets(background=org.background, logo=org.logo, seal=org.seal)
+
+
+def render(
+    svc: Services, principal: Principal | None, number: str, *, fmt: str, dpi: int, cache: ImageCache
+) -> Rendered:
+    p = require_role(principal, Role.ORG_ISSUER)
+    if fmt not in FORMATS:
+        raise InvalidInput("invalid_format", "format must be png or pdf", "格式应为png或pdf")
+    if not MIN_DPI <= dpi <= MAX_DPI:
+        raise InvalidInput("invalid_dpi", f"dpi must be {MIN_DPI}-{MAX_DPI}", f"分辨率应为{MIN_DPI}至{MAX_DPI} dpi")
+    with svc.db.reading() as session:
+        record = find_certificate(session, p, number)
+        org = record.organization
+        layout, assets = org.layout, _assets(org)
+    if record.revoked_at is not None:
+        raise Conflict("certificate_revoked", "a revoked certificate is not printed", "已撤销的证书不能打印")
+    key = hashlib.sha256(
+        b"|".join([record.credential, layout.encode(), assets.digest.encode(), fmt.encode(), str(dpi).encode()])
+        + (hashlib.sha256(record.photo).digest() if record.photo else b"")
+    ).hexdigest()
+    data = cache.get(key)
+    if data is None:
+        credential = decode_payload(cose.parse(record.credential).payload)
+        view = view_for(
+            credential,
+            qr_text=qrtext.encode(record.credential, svc.qr_host),
+            organization_name=org.name,
+            document_number=queries.document_number(svc, record),
+            photo=record.photo,
+            english=load_layout(layout).english,
+            catalogue=svc.catalogue,
+            document_types=svc.document_types,
+        )
+        renderer = default_renderer()
+        draw = renderer.png if fmt == "png" else renderer.pdf
+        data = draw(view, layout=layout, assets=assets, dpi=dpi)
+        cache.put(key, data)
+    return Rendered(data, FORMATS[fmt], key[:32])
+
+
+def _image(data: bytes | None, what: str, what_zh: str) -> bytes | None:
+    if data is None:
+        return None
+    from PIL import Image, UnidentifiedImageError
+
+    bad = InvalidInput(
+        "invalid_image",
+        f"{what} must be a PNG or JPEG of at most 2 MB and 5000×5000 pixels",
+        f"{what_zh}应为不超过2MB、5000×5000像素的PNG或JPEG图片",
+    )
+    if len(data) > MAX_ASSET_BYTES:
+        raise bad
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.format not in ("PNG", "JPEG") or max(image.size) > 5000:
+                raise bad
+            image.load()
+    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError):
+        raise bad from None
+    return data
+
+
+def set_appearance(
+    svc: Services,
+    principal: Principal | None,
+    code: str,
+    *,
+    layout: str,
+    background: bytes | None,
+    logo: bytes | None,
+    seal: bytes | None,
+) -> m.Organization:
+    """Choose the layout and images the organization's certificates print with (the
+    organization itself, or the authority)."""
+    p = require_role(principal, Role.ORG_ISSUER, Role.AUTHORITY_ADMIN)
+    if p.role is Role.ORG_ISSUER and p.organization_code != code.strip().upper():
+        raise NotFound("organization_not_found", f"no organization {code}", f"没有机构{code}")
+    if layout not in layout_names():
+        raise InvalidInput(
+            "unknown_layout",
+            f"layout must be one of {', '.join(layout_names())}",
+            f"版式应为：{'、'.join(layout_names())}",
+        )
+    images = (_image(background, "background", "背景图"), _image(logo, "logo", "标志"), _image(seal, "seal", "印章"))
+
+    def work(session: Session) -> m.Organization:
+        now = svc.clock()
+        org = get_organization(session, code)
+        org.layout = layout
+        org.background, org.logo, org.seal = images
+        audit.append(
+            session,
+            at=now,
+            actor=p.actor,
+            action="organization.appearance",
+            target=org.code,
+            details={
+                "layout": layout,
+                "images": {
+                    name: hashlib.sha256(data).hexdigest() if data else None
+                    for name, data in zip(("background", "logo", "seal"), images, strict=True)
+                },
+            },
+        )
+        return org
+
+    return svc.retrying(work)
