@@ -32,12 +32,12 @@ dev-init: $(STAMP)
 run: $(STAMP) fonts dev-init
 	$(BIN)/issuer run --host $(HOST) --port $(PORT)
 
-test: $(STAMP)
+test: $(STAMP) fonts
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check issuer tests bench
-	$(BIN)/mypy --strict issuer/core
+	$(BIN)/mypy --strict issuer/core issuer/render
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -26,6 +26,7 @@ from .timing import Settings
 SECTIONS: dict[str, str] = {
     "core": "bench.core",
     "service": "bench.service",
+    "render": "bench.render",
 }
 OUT = Path(__file__).resolve().parent / "out"
 

@@ -169,6 +169,31 @@ def prepare(svc: Services, request: IssueRequest, today: date) -> Prepared:
     return number, fields, scores
 
 
+def check_printable(svc: Services, principal: Principal, prepared: Prepared, photo: bytes | None) -> None:
+    """Refuse, before a number is taken, what the organization's certificate layout cannot
+    print: a character no font has (a box would be printed) or a value too long for its box."""
+    from issuer.render import default_renderer, load_layout, view_for
+
+    number_text, fields, _ = prepared
+    with svc.db.reading() as session:
+        org = _organization(session, principal)
+        code, name, layout = org.code, org.name, org.layout
+    issue_date: date = fields["issue_date"]
+    org_code = OrganizationCode.parse(code, svc.catalogue)
+    sample = Credential(number=CertificateNumber(org_code, issue_date.year % 100, fields["level"], 1), **fields)
+    view = view_for(
+        sample,
+        qr_text="",
+        organization_name=name,
+        document_number=number_text,
+        photo=photo,
+        english=load_layout(layout).english,
+        catalogue=svc.catalogue,
+        document_types=svc.document_types,
+    )
+    default_renderer().check(view, layout=layout)
+
+
 def _status_index(session: Session, org_id: int) -> int:
     while True:
         candidate = secrets.randbelow(STATUS_LIST_SIZE)
@@ -256,6 +281,7 @@ def issue(
         if replay is not None:
             return replay, True
     prepared = prepare(svc, request, china_date(svc.clock()))
+    check_printable(svc, p, prepared, request.photo)
     for attempt in range(3):
         try:
             with svc.transaction() as session:

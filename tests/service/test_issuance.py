@@ -202,3 +202,16 @@ def test_document_numbers_are_encrypted_at_rest(app: Flask, keys: Keys, svc: Ser
     assert ID_NUMBER not in record.document_number_hmac
     assert record.document_number_masked == "1101**********002X"
     assert svc.cipher.decrypt(record.document_number_encrypted, context=record.number.encode()) == ID_NUMBER
+
+
+def test_a_name_the_certificate_cannot_print_is_refused_before_numbering(
+    app: Flask, keys: Keys, svc: Services
+) -> None:
+    from issuer.render import MissingGlyph
+
+    principal = issuer_principal(svc)
+    with pytest.raises(MissingGlyph) as failure:
+        issuance.issue(svc, principal, request(holder_name="张\U0002a6d6"), render=_render)
+    assert failure.value.errors["code_point"] == "U+2A6D6"
+    body, _ = issuance.issue(svc, principal, request(), render=_render)
+    assert body["number"].endswith("000001")

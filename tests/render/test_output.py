@@ -1,0 +1,101 @@
+"""Output: PNG at 300 dpi A4 (or any resolution), a one-page A4 PDF; the same inputs give
+the same bytes, from a warm cache or a fresh renderer."""
+
+from __future__ import annotations
+
+import re
+import struct
+import zlib
+
+import pytest
+
+from issuer.render import Page, Renderer
+from issuer.render.png import band_count
+from issuer.render.samples import long_view, sample_assets
+
+from .helpers import LAYOUTS, decode, photo, typical
+
+A4_PT = (595.2756, 841.8898)
+
+
+def _idat(png: bytes) -> bytes:
+    pos, out = 8, []
+    while pos < len(png):
+        (length,) = struct.unpack(">I", png[pos : pos + 4])
+        if png[pos + 4 : pos + 8] == b"IDAT":
+            out.append(png[pos + 8 : pos + 8 + length])
+        pos += 12 + length
+    return b"".join(out)
+
+
+@pytest.mark.parametrize(("name", "size"), [("portrait", (2480, 3508)), ("landscape", (3508, 2480))])
+def test_the_png_is_a4_at_300_dpi(renderer: Renderer, name: str, size: tuple[int, int]) -> None:
+    image = decode(renderer.png(typical(english=name == "landscape"), layout=name))
+    assert image.format == "PNG" and image.mode == "RGB" and image.size == size
+    assert image.info["dpi"] == pytest.approx((300, 300), abs=0.01)
+
+
+def test_any_resolution_gives_the_same_page_size(renderer: Renderer) -> None:
+    image = decode(renderer.png(typical(), dpi=100))
+    assert image.size == (827, 1169)
+    assert image.info["dpi"] == pytest.approx((100, 100), abs=0.01)
+
+
+@pytest.mark.parametrize("name", LAYOUTS)
+def test_the_same_inputs_give_identical_bytes(renderer: Renderer, name: str) -> None:
+    view = typical(english=name == "landscape", photo=photo())
+    assets = sample_assets()
+    fresh = Renderer()
+    first_png = renderer.png(view, layout=name, assets=assets)
+    assert renderer.png(view, layout=name, assets=assets) == first_png  # static layer from the cache
+    assert fresh.png(view, layout=name, assets=assets) == first_png  # built anew
+    first_pdf = renderer.pdf(view, layout=name, assets=assets)
+    assert renderer.pdf(view, layout=name, assets=assets) == first_pdf
+    assert fresh.pdf(view, layout=name, assets=assets) == first_pdf
+
+
+def test_the_pdf_is_one_a4_page_carrying_the_png_losslessly_and_no_date(renderer: Renderer) -> None:
+    view = typical(photo=photo())
+    png, pdf = renderer.png(view), renderer.pdf(view)
+    assert pdf.startswith(b"%PDF-1.4\n") and pdf.rstrip().endswith(b"%%EOF")
+    assert pdf.count(b"/Type /Page ") == 1 and b"/Count 1" in pdf
+    box = re.search(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", pdf)
+    assert box is not None and (float(box[1]), float(box[2])) == pytest.approx(A4_PT, abs=0.01)
+    assert b"CreationDate" not in pdf and b"ModDate" not in pdf and b"(D:" not in pdf
+    # The image stream is the PNG's own compressed rows (FlateDecode, PNG predictors) ...
+    stream = re.search(rb"/Length (\d+) >>\nstream\n", pdf)
+    assert stream is not None
+    start = stream.end()
+    data = pdf[start : start + int(stream[1])]
+    assert data == _idat(png)
+    # ... and they decode to the page's pixels: every row has filter byte 0 ("None").
+    rows = zlib.decompress(data)
+    stride = 2480 * 3 + 1
+    assert len(rows) == stride * 3508 and rows[::stride] == bytes(3508)
+    pixels = b"".join(rows[i + 1 : i + stride] for i in range(0, len(rows), stride))
+    assert pixels == decode(png).tobytes()
+
+
+def test_the_pdf_cross_reference_table_points_at_its_objects(renderer: Renderer) -> None:
+    pdf = renderer.pdf(typical())
+    start = int(re.findall(rb"startxref\n(\d+)\n", pdf)[-1])
+    assert pdf[start:].startswith(b"xref\n0 7\n")
+    offsets = [int(line[:10]) for line in pdf[start:].split(b"\n")[3:9]]
+    for number, offset in enumerate(offsets, start=1):
+        assert pdf[offset:].startswith(f"{number} 0 obj\n".encode())
+    assert "职业技能等级证书 Y000123000001263000001".encode("utf-16-be").hex().upper().encode() in pdf
+
+
+@pytest.mark.parametrize("name", ["portrait", "landscape", "portrait-long", "landscape-long"])
+def test_the_png_holds_exactly_the_drawn_page(pages: dict[str, Page], name: str) -> None:
+    """Rows no value touched come compressed from the static layer's cache: the file must
+    still decode to every pixel that was drawn."""
+    page = pages[name]
+    assert 0 < len(page.dirty) < band_count(page.image.height)  # some bands reused, some not
+    assert decode(page.png()).tobytes() == page.image.tobytes()
+
+
+def test_the_png_with_an_organizations_images_holds_exactly_the_drawn_page(renderer: Renderer) -> None:
+    page = renderer.page(long_view(), assets=sample_assets())
+    assert decode(page.png()).tobytes() == page.image.tobytes()
+    assert decode(page.png(compress_level=6)).tobytes() == page.image.tobytes()
