@@ -45,6 +45,10 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Callable[[], d
     app.extensions["issuer.image_cache"] = ImageCache()
     app.extensions["issuer.lookup_limiter"] = make_limiter(app.config)
     logging.install()
+    if app.config["FONTS"]:
+        from issuer.render import FontSet, use_fonts
+
+        use_fonts(FontSet.from_config(settings.font_settings(app.config["FONTS"])))
     if app.config["TRUSTED_PROXIES"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

@@ -23,6 +23,7 @@ DEFAULTS: dict[str, Any] = {
     "LOOKUP_RATE_WINDOW": 60,
     "REDIS_URL": "",
     "TRUSTED_PROXIES": 0,
+    "FONTS": "",
     "QR_HOST": "127.0.0.1:5000",
     "MAX_CONTENT_LENGTH": 1024 * 1024,
 }
@@ -54,6 +55,14 @@ def check(config: Mapping[str, Any]) -> None:
         raise ConfigError("ISSUER_SECRET_KEY is the development secret; set a real one")
     if config["DATA_KEY"] == DEV_DATA_KEY:
         raise ConfigError("ISSUER_DATA_KEY is the development data key; set base64 of 32 random bytes")
+
+
+def font_settings(value: str) -> dict[str, str]:
+    """``serif=/srv/fonts/FangSong.ttf;sans=/srv/fonts/x.ttc#2`` → ``{"serif": …, "sans": …}``."""
+    pairs = [part.split("=", 1) for part in value.split(";") if part.strip()]
+    if any(len(p) != 2 for p in pairs):
+        raise ConfigError("ISSUER_FONTS is role=path pairs separated by ';'")
+    return {role.strip(): path.strip() for role, path in pairs}
 
 
 def keys_dir(config: Mapping[str, Any]) -> Path:

@@ -50,3 +50,19 @@ def test_environment_variables_override_defaults(monkeypatch: pytest.MonkeyPatch
     app = create_app({"DATABASE_URL": "sqlite://"})
     assert app.config["QR_HOST"] == "cert.example.cn"
     assert app.config["LOOKUP_RATE_LIMIT"] == 3
+
+
+def test_fonts_can_be_configured_by_path(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from issuer.render import default_renderer
+    from issuer.render.errors import FontNotFound
+
+    with pytest.raises(FontNotFound):
+        create_app({"DATABASE_URL": "sqlite://", "FONTS": f"serif={tmp_path / 'missing.ttf'}"})
+    serif = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
+    create_app({"DATABASE_URL": "sqlite://", "FONTS": f"serif={serif}"})
+    try:
+        assert default_renderer().fonts.face("serif").path == serif
+    finally:
+        from issuer.render import FontSet, use_fonts
+
+        use_fonts(FontSet.system())

@@ -21,7 +21,7 @@ from .errors import (
 )
 from .fonts import FontFace, FontSet
 from .layout import REQUIRED, Layout, layout_names, load_layout
-from .renderer import DEFAULT_DPI, Page, Placement, Renderer, default_renderer, render_pdf, render_png
+from .renderer import DEFAULT_DPI, Page, Placement, Renderer, default_renderer, render_pdf, render_png, use_fonts
 from .view import (
     CERTIFICATE_LOOKUP,
     NO_WORK_TYPE,
@@ -66,5 +66,6 @@ __all__ = [
     "load_layout",
     "render_pdf",
     "render_png",
+    "use_fonts",
     "view_for",
 ]

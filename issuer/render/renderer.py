@@ -424,6 +424,13 @@ def default_renderer() -> Renderer:
         return _default
 
 
+def use_fonts(fonts: FontSet) -> None:
+    """Make the process's renderer draw with ``fonts`` (e.g. a licensed FangSong)."""
+    global _default
+    with _default_lock:
+        _default = Renderer(fonts)
+
+
 def render_png(
     view: CertificateView, *, layout: str | Layout = "portrait", assets: Assets | None = None, dpi: int = DEFAULT_DPI
 ) -> bytes:

@@ -44,9 +44,13 @@ def test_a_pdf_is_one_a4_page(client: FlaskClient, keys: Keys) -> None:
         f"/api/v1/certificates/{cert['number']}/image", query_string={"format": "pdf"}, headers=auth(keys.issuer)
     )
     assert response.status_code == 200 and response.mimetype == "application/pdf"
-    assert response.data.startswith(b"%PDF") and response.data.count(b"/Type /Page\n") + response.data.count(
-        b"/Type /Page\r"
-    ) + response.data.count(b"/Type /Page ") <= 1
+    assert (
+        response.data.startswith(b"%PDF")
+        and response.data.count(b"/Type /Page\n")
+        + response.data.count(b"/Type /Page\r")
+        + response.data.count(b"/Type /Page ")
+        <= 1
+    )
 
 
 def test_only_the_issuing_organization_gets_the_image(client: FlaskClient, keys: Keys) -> None:

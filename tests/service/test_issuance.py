@@ -204,9 +204,7 @@ def test_document_numbers_are_encrypted_at_rest(app: Flask, keys: Keys, svc: Ser
     assert svc.cipher.decrypt(record.document_number_encrypted, context=record.number.encode()) == ID_NUMBER
 
 
-def test_a_name_the_certificate_cannot_print_is_refused_before_numbering(
-    app: Flask, keys: Keys, svc: Services
-) -> None:
+def test_a_name_the_certificate_cannot_print_is_refused_before_numbering(app: Flask, keys: Keys, svc: Services) -> None:
     from issuer.render import MissingGlyph
 
     principal = issuer_principal(svc)
