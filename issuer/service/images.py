@@ -5,7 +5,6 @@ certificate always renders the same bytes."""
 from __future__ import annotations
 
 import hashlib
-import io
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from issuer.render import Assets, default_renderer, layout_names, load_layout, v
 from issuer.service import audit, queries
 from issuer.service.context import Services
 from issuer.service.issuance import find_certificate
+from issuer.service.pictures import check_image
 from issuer.service.principal import Principal, Role, require_role
 from issuer.service.registry import get_organization
 from issuer.store import models as m
@@ -103,23 +103,7 @@ def render(
 def _image(data: bytes | None, what: str, what_zh: str) -> bytes | None:
     if data is None:
         return None
-    from PIL import Image, UnidentifiedImageError
-
-    bad = InvalidInput(
-        "invalid_image",
-        f"{what} must be a PNG or JPEG of at most 2 MB and 5000×5000 pixels",
-        f"{what_zh}应为不超过2MB、5000×5000像素的PNG或JPEG图片",
-    )
-    if len(data) > MAX_ASSET_BYTES:
-        raise bad
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            if image.format not in ("PNG", "JPEG") or max(image.size) > 5000:
-                raise bad
-            image.load()
-    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError):
-        raise bad from None
-    return data
+    return check_image(data, what=what, what_zh=what_zh, max_bytes=MAX_ASSET_BYTES, max_pixels=5000)
 
 
 def set_appearance(

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from issuer.core import identity, qrtext
+from issuer.core import identity, qrtext, trust
 from issuer.core.assessment import Component, require_pass
 from issuer.core.catalogue import EDITION_2022
 from issuer.core.clock import china_date
@@ -25,9 +25,12 @@ from issuer.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from issuer.core.numbering import CertificateNumber, OrganizationCode
 from issuer.service.context import Services
 from issuer.service.numbering import allocate
+from issuer.service.pictures import check_image
 from issuer.service.principal import Principal, Role, require_role
+from issuer.service.registry import trust_entry
 from issuer.store import models as m
 
+MAX_PHOTO_BYTES = 500 * 1024
 STATUS_LIST_SIZE = 1 << 20
 """Status-list indexes are drawn at random from this range per organization, so that an
 index reveals nothing about issue order."""
@@ -77,17 +80,14 @@ def _organization(session: Session, principal: Principal) -> m.Organization:
     return org
 
 
-def _check_registered(org: m.Organization, on: date) -> None:
-    if org.registered_from > on or (org.registered_until is not None and on > org.registered_until):
+def _check_registered(org: trust.OrganizationEntry, on: date) -> None:
+    if not org.registered_on(on):
         raise Forbidden(
             "outside_registration",
             f"the organization's registration does not cover {on}",
             f"{on}不在机构备案有效期内",
         )
-    status = None
-    for change in sorted(org.status_history, key=lambda c: c.since):
-        if change.since <= on:
-            status = change.status
+    status = org.status_on(on)
     if status != "active":
         raise Forbidden(
             "organization_not_active",
@@ -96,17 +96,11 @@ def _check_registered(org: m.Organization, on: date) -> None:
         )
 
 
-def _check_scope(org: m.Organization, occupation: str, level: int, work_type: str | None, on: date) -> None:
-    for s in org.scope:
-        if (
-            s.occupation == occupation
-            and s.edition == EDITION_2022
-            and level in s.levels
-            and (not s.work_types or work_type in s.work_types)
-            and (s.valid_from is None or s.valid_from <= on)
-            and (s.valid_until is None or on <= s.valid_until)
-        ):
-            return
+def _check_scope(org: trust.OrganizationEntry, occupation: str, level: int, work_type: str | None, on: date) -> None:
+    """The verifier's own rule (``OrganizationEntry.in_scope``), so that nothing is issued
+    that an offline verifier would call out of scope."""
+    if org.in_scope(occupation, EDITION_2022, level, work_type, on):
+        return
     wt = f"（{work_type}）" if work_type else ""
     raise Forbidden(
         "out_of_scope",
@@ -157,6 +151,8 @@ def prepare(svc: Services, request: IssueRequest, today: date) -> Prepared:
             "unknown_component", "scores are theory, practical and review", "成绩科目应为理论、技能操作和综合评审"
         ) from None
     require_pass(request.level, scores)
+    if request.photo is not None:
+        check_image(request.photo, what="photo", what_zh="照片", max_bytes=MAX_PHOTO_BYTES, max_pixels=2000)
     fields = {
         "holder_name": request.holder_name,
         "document_type": doc_type.code,
@@ -220,8 +216,9 @@ def _issue_in(
     now = svc.clock()
     org = _organization(session, principal)
     issue_date: date = fields["issue_date"]
-    _check_registered(org, issue_date)
-    _check_scope(org, fields["occupation"], fields["level"], fields["work_type"], issue_date)
+    entry = trust_entry(org)
+    _check_registered(entry, issue_date)
+    _check_scope(entry, fields["occupation"], fields["level"], fields["work_type"], issue_date)
     key = next((k for k in org.keys if k.status == "active"), None)
     if key is None:
         raise Conflict("no_active_key", "the organization has no active signing key", "机构没有可用的签名密钥")

@@ -304,7 +304,8 @@ def read_organization(svc: Services, principal: Principal | None, code: str) -> 
 # --- the trust list -----------------------------------------------------------------------
 
 
-def _entry(org: m.Organization) -> trust.OrganizationEntry:
+def trust_entry(org: m.Organization) -> trust.OrganizationEntry:
+    """The organization as the trust list states it (and as issuance checks it)."""
     return trust.OrganizationEntry(
         code=org.code,
         name=org.name,
@@ -330,7 +331,7 @@ def publish_trust_list(svc: Services, session: Session, now: datetime) -> m.Trus
         authority=pki.organization_name(root),
         issued_at=now.replace(microsecond=0),
         sequence=last + 1,
-        organizations=tuple(_entry(o) for o in orgs),
+        organizations=tuple(trust_entry(o) for o in orgs),
         occupations=trust.catalogue_names(svc.catalogue),
     )
     record = m.TrustListRecord(sequence=last + 1, issued_at=now, signed=tl.sign(root_key, root))

@@ -107,6 +107,6 @@ def test_appearance_is_refused_for_unknown_layouts_bad_images_and_other_organiza
     assert client.put(url, json={"layout": "fancy"}, headers=auth(keys.issuer)).status_code == 422
     bad = base64.b64encode(b"\x89PNG not an image").decode()
     response = client.put(url, json={"layout": "portrait", "logo": bad}, headers=auth(keys.issuer))
-    assert response.status_code == 422 and response.get_json()["code"] == "invalid_image"
+    assert response.status_code == 422 and response.get_json()["code"] == "invalid_logo"
     assert client.put(url, json={"layout": "portrait"}, headers=auth(keys.other_issuer)).status_code == 404
     assert client.put(url, json={"layout": "portrait"}, headers=auth(keys.auditor)).status_code == 403
