@@ -45,7 +45,10 @@ def test_behind_a_proxy_the_rate_limit_counts_the_forwarded_client(
     )
     client = app.test_client()
     query = {"number": "Y000123000001263000001", "name": "某", "document_number": "11010519491231002X"}
-    first = client.get("/api/v1/lookup", query_string=query, headers={"X-Forwarded-For": "203.0.113.7"})
-    other = client.get("/api/v1/lookup", query_string=query, headers={"X-Forwarded-For": "203.0.113.8"})
-    again = client.get("/api/v1/lookup", query_string=query, headers={"X-Forwarded-For": "203.0.113.7"})
+    try:
+        first = client.get("/api/v1/lookup", query_string=query, headers={"X-Forwarded-For": "203.0.113.7"})
+        other = client.get("/api/v1/lookup", query_string=query, headers={"X-Forwarded-For": "203.0.113.8"})
+        again = client.get("/api/v1/lookup", query_string=query, headers={"X-Forwarded-For": "203.0.113.7"})
+    finally:
+        app.extensions["issuer.services"].db.dispose()
     assert (first.status_code, other.status_code, again.status_code) == (404, 404, 429)
