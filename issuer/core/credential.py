@@ -70,7 +70,7 @@ def unpack_number(data: bytes) -> CertificateNumber:
     return CertificateNumber.parse(("S" if kind else "Y") + f"{digits:021d}")
 
 
-def _clean_text(value: str, what_en: str, what_zh: str, limit: int) -> str:
+def clean_text(value: str, what_en: str, what_zh: str, limit: int) -> str:
     text = unicodedata.normalize("NFC", value.strip())
     if not text or len(text) > limit or any(unicodedata.category(c).startswith("C") for c in text):
         raise InvalidInput(
@@ -96,14 +96,14 @@ class Credential:
 
     def __post_init__(self) -> None:
         object.__setattr__(
-            self, "holder_name", _clean_text(self.holder_name, "holder name", "持证人姓名", MAX_NAME_CHARS)
+            self, "holder_name", clean_text(self.holder_name, "holder name", "持证人姓名", MAX_NAME_CHARS)
         )
         if self.work_type is not None:
             wt = self.work_type.strip()
             object.__setattr__(
                 self,
                 "work_type",
-                _clean_text(wt, "work type", "工种/职业方向", MAX_WORK_TYPE_CHARS) if wt and wt != "--" else None,
+                clean_text(wt, "work type", "工种/职业方向", MAX_WORK_TYPE_CHARS) if wt and wt != "--" else None,
             )
         pack_occupation_code(self.occupation)
         level(self.level)

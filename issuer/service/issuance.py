@@ -73,14 +73,14 @@ class IssueRequest:
         return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-def _organization(session: Session, principal: Principal) -> m.Organization:
+def organization_of(session: Session, principal: Principal) -> m.Organization:
     org = session.get(m.Organization, principal.organization_id)
     if org is None:
         raise Forbidden("organization_unknown", "the API key's organization no longer exists", "密钥所属机构不存在")
     return org
 
 
-def _check_registered(org: trust.OrganizationEntry, on: date) -> None:
+def check_registered(org: trust.OrganizationEntry, on: date) -> None:
     if not org.registered_on(on):
         raise Forbidden(
             "outside_registration",
@@ -96,7 +96,7 @@ def _check_registered(org: trust.OrganizationEntry, on: date) -> None:
         )
 
 
-def _check_scope(org: trust.OrganizationEntry, occupation: str, level: int, work_type: str | None, on: date) -> None:
+def check_scope(org: trust.OrganizationEntry, occupation: str, level: int, work_type: str | None, on: date) -> None:
     """The verifier's own rule (``OrganizationEntry.in_scope``), so that nothing is issued
     that an offline verifier would call out of scope."""
     if org.in_scope(occupation, EDITION_2022, level, work_type, on):
@@ -172,7 +172,7 @@ def check_printable(svc: Services, principal: Principal, prepared: Prepared, pho
 
     number_text, fields, _ = prepared
     with svc.db.reading() as session:
-        org = _organization(session, principal)
+        org = organization_of(session, principal)
         code, name, layout = org.code, org.name, org.layout
     issue_date: date = fields["issue_date"]
     org_code = OrganizationCode.parse(code, svc.catalogue)
@@ -214,11 +214,11 @@ def _issue_in(
 ) -> Issued:
     number_text, fields, scores = prepared
     now = svc.clock()
-    org = _organization(session, principal)
+    org = organization_of(session, principal)
     issue_date: date = fields["issue_date"]
     entry = trust_entry(org)
-    _check_registered(entry, issue_date)
-    _check_scope(entry, fields["occupation"], fields["level"], fields["work_type"], issue_date)
+    check_registered(entry, issue_date)
+    check_scope(entry, fields["occupation"], fields["level"], fields["work_type"], issue_date)
     key = next((k for k in org.keys if k.status == "active"), None)
     if key is None:
         raise Conflict("no_active_key", "the organization has no active signing key", "机构没有可用的签名密钥")

@@ -583,10 +583,10 @@ def validate_roster(
 def _context(svc: Services, principal: Principal, photos: Mapping[str, bytes] | None) -> _Context:
     today = china_date(svc.clock())
     with svc.db.reading() as session:
-        org = issuance._organization(session, principal)
+        org = issuance.organization_of(session, principal)
         entry = trust_entry(org)
         org_id = org.id
-    issuance._check_registered(entry, today)
+    issuance.check_registered(entry, today)
     return _Context(svc, principal, today, org_id, entry, _PhotoIndex(photos))
 
 
@@ -608,7 +608,7 @@ def _check_cells(ctx: _Context, source: RosterRow) -> _Row:
     _check_scores(row)
     _check_photo(ctx, row)
     if row.occupation is not None and row.level is not None:
-        _check_scope(ctx, row, row.occupation, row.level)
+        _check_roster_scope(ctx, row, row.occupation, row.level)
     if row.doc is not None and row.occupation is not None and row.level is not None:
         row.holder = (ctx.svc.cipher.lookup_hash(row.doc[1]), row.doc[0].code, row.occupation.code, row.level)
         _check_repeated(ctx, row, row.holder)
@@ -621,7 +621,7 @@ def _check_name(row: _Row) -> None:
         _missing(row, "name")
         return
     try:  # the credential's own rule: 1-64 printable characters
-        credential._clean_text(name, "holder name", "持证人姓名", credential.MAX_NAME_CHARS)
+        credential.clean_text(name, "holder name", "持证人姓名", credential.MAX_NAME_CHARS)
     except InvalidInput as e:
         row.add_error("name", e)
 
@@ -695,7 +695,7 @@ def _check_work_type(row: _Row) -> None:
     if work_type is None:
         return
     try:  # the credential's own rule, as for the name
-        credential._clean_text(work_type, "work type", "工种/职业方向", credential.MAX_WORK_TYPE_CHARS)
+        credential.clean_text(work_type, "work type", "工种/职业方向", credential.MAX_WORK_TYPE_CHARS)
     except InvalidInput as e:
         row.add_error("work_type", e)
 
@@ -760,9 +760,9 @@ def _check_photo(ctx: _Context, row: _Row) -> None:
         row.add("photo", "photo_missing", f"photo {name} is not in the photos ZIP", f"照片压缩包中没有“{name}”")
 
 
-def _check_scope(ctx: _Context, row: _Row, occupation: Occupation, level: int) -> None:
+def _check_roster_scope(ctx: _Context, row: _Row, occupation: Occupation, level: int) -> None:
     try:
-        issuance._check_scope(ctx.entry, occupation.code, level, row.work_type(), ctx.today)
+        issuance.check_scope(ctx.entry, occupation.code, level, row.work_type(), ctx.today)
     except Forbidden as e:
         row.add_error(_scope_column(ctx, row, occupation), e)
 
