@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -190,16 +190,20 @@ def check_printable(svc: Services, principal: Principal, prepared: Prepared, pho
     default_renderer().check(view, layout=layout)
 
 
-def _status_index(session: Session, org_id: int) -> int:
-    while True:
-        candidate = secrets.randbelow(STATUS_LIST_SIZE)
-        taken = session.scalar(
-            select(m.Certificate.id).where(
-                m.Certificate.organization_id == org_id, m.Certificate.status_index == candidate
+def _status_indexes(session: Session, org_id: int, count: int) -> list[int]:
+    """``count`` distinct random indexes that the organization does not use yet."""
+    chosen: set[int] = set()
+    while len(chosen) < count:
+        candidates = {secrets.randbelow(STATUS_LIST_SIZE) for _ in range(count - len(chosen))} - chosen
+        taken = set(
+            session.scalars(
+                select(m.Certificate.status_index).where(
+                    m.Certificate.organization_id == org_id, m.Certificate.status_index.in_(candidates)
+                )
             )
         )
-        if taken is None:
-            return candidate
+        chosen |= candidates - taken
+    return list(chosen)
 
 
 @dataclass(frozen=True)
@@ -209,52 +213,63 @@ class Issued:
     replayed: bool = False
 
 
-def _issue_in(
-    svc: Services, session: Session, principal: Principal, request: IssueRequest, prepared: Prepared
-) -> Issued:
-    number_text, fields, scores = prepared
+def issue_in(
+    svc: Services, session: Session, principal: Principal, items: Sequence[tuple[IssueRequest, Prepared]]
+) -> list[Issued]:
+    """Issue every item inside ``session``'s transaction, in order. Serials come as one
+    contiguous block per (year, level), so a roster's certificates are numbered together."""
     now = svc.clock()
     org = organization_of(session, principal)
-    issue_date: date = fields["issue_date"]
     entry = trust_entry(org)
-    check_registered(entry, issue_date)
-    check_scope(entry, fields["occupation"], fields["level"], fields["work_type"], issue_date)
+    for _, (_, fields, _) in items:
+        check_registered(entry, fields["issue_date"])
+        check_scope(entry, fields["occupation"], fields["level"], fields["work_type"], fields["issue_date"])
     key = next((k for k in org.keys if k.status == "active"), None)
     if key is None:
         raise Conflict("no_active_key", "the organization has no active signing key", "机构没有可用的签名密钥")
     signer = svc.signer(org.code, key.kid)
-    year = issue_date.year % 100
-    serial = allocate(session, org.code, year, fields["level"], 1)
-    number = CertificateNumber(OrganizationCode.parse(org.code, svc.catalogue), year, fields["level"], serial)
-    status_index = _status_index(session, org.id)
-    credential = Credential(number=number, status_index=status_index, **fields)
-    signed = signer.sign(credential)
-    record = m.Certificate(
-        number=str(number),
-        organization_id=org.id,
-        signing_key_id=key.id,
-        holder_name=credential.holder_name,
-        document_type=credential.document_type,
-        document_number_encrypted=svc.cipher.encrypt(number_text, context=str(number).encode()),
-        document_number_hmac=svc.cipher.lookup_hash(number_text),
-        document_number_masked=identity.mask(number_text),
-        occupation=credential.occupation,
-        occupation_edition=credential.occupation_edition,
-        work_type=credential.work_type,
-        level=credential.level,
-        issue_date=issue_date,
-        score_theory=scores.get(Component.THEORY),
-        score_practical=scores.get(Component.PRACTICAL),
-        score_review=scores.get(Component.REVIEW),
-        photo=request.photo,
-        status_index=status_index,
-        credential=signed,
-        created_at=now,
-        created_by=principal.actor,
-    )
-    session.add(record)
+    org_code = OrganizationCode.parse(org.code, svc.catalogue)
+    groups: dict[tuple[int, int], list[int]] = {}
+    for position, (_, (_, fields, _)) in enumerate(items):
+        groups.setdefault((fields["issue_date"].year % 100, fields["level"]), []).append(position)
+    numbers: dict[int, CertificateNumber] = {}
+    for (year, level), positions in groups.items():
+        first = allocate(session, org.code, year, level, len(positions))
+        for offset, position in enumerate(positions):
+            numbers[position] = CertificateNumber(org_code, year, level, first + offset)
+    indexes = _status_indexes(session, org.id, len(items))
+    issued = []
+    for position, (request, (number_text, fields, scores)) in enumerate(items):
+        number = numbers[position]
+        credential = Credential(number=number, status_index=indexes[position], **fields)
+        signed = signer.sign(credential)
+        record = m.Certificate(
+            number=str(number),
+            organization_id=org.id,
+            signing_key_id=key.id,
+            holder_name=credential.holder_name,
+            document_type=credential.document_type,
+            document_number_encrypted=svc.cipher.encrypt(number_text, context=str(number).encode()),
+            document_number_hmac=svc.cipher.lookup_hash(number_text),
+            document_number_masked=identity.mask(number_text),
+            occupation=credential.occupation,
+            occupation_edition=credential.occupation_edition,
+            work_type=credential.work_type,
+            level=credential.level,
+            issue_date=credential.issue_date,
+            score_theory=scores.get(Component.THEORY),
+            score_practical=scores.get(Component.PRACTICAL),
+            score_review=scores.get(Component.REVIEW),
+            photo=request.photo,
+            status_index=credential.status_index,
+            credential=signed,
+            created_at=now,
+            created_by=principal.actor,
+        )
+        session.add(record)
+        issued.append(Issued(record, qrtext.encode(signed, svc.qr_host)))
     session.flush()
-    return Issued(record, qrtext.encode(signed, svc.qr_host))
+    return issued
 
 
 def issue(
@@ -282,7 +297,7 @@ def issue(
     for attempt in range(3):
         try:
             with svc.transaction() as session:
-                issued = _issue_in(svc, session, p, request, prepared)
+                [issued] = issue_in(svc, session, p, [(request, prepared)])
                 body = render(issued)
                 if idempotency_key:
                     session.add(
