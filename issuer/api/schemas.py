@@ -196,6 +196,52 @@ class AppearanceIn(Strict):
     )
 
 
+class BatchFilesIn(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+    roster = fields.Raw(
+        required=True,
+        metadata={"type": "string", "format": "binary", "description": "CSV (UTF-8 or GBK) or XLSX roster"},
+    )
+    photos = fields.Raw(
+        load_default=None, metadata={"type": "string", "format": "binary", "description": "ZIP of photos"}
+    )
+
+
+class BatchFormIn(Strict):
+    dry_run = fields.Boolean(load_default=False, metadata={"description": "validate only, issue nothing"})
+    valid_rows_only = fields.Boolean(load_default=False, metadata={"description": "issue the valid rows only"})
+
+
+class RosterProblemOut(ma.Schema):
+    row = fields.Integer()
+    column = fields.String(allow_none=True)
+    field = fields.String(allow_none=True)
+    value = fields.String()
+    code = fields.String()
+    message = fields.String()
+    message_zh = fields.String()
+
+
+class RosterReportOut(ma.Schema):
+    rows = fields.Integer()
+    valid_rows = fields.Integer()
+    invalid_rows = fields.Integer()
+    issue_date = fields.String(allow_none=True)
+    problems = fields.List(fields.Nested(RosterProblemOut))
+
+
+class IssuedRowOut(ma.Schema):
+    row = fields.Integer()
+    number = fields.String()
+
+
+class BatchOut(ma.Schema):
+    report = fields.Nested(RosterReportOut)
+    issued = fields.List(fields.Nested(IssuedRowOut))
+
+
 # --- public -----------------------------------------------------------------------------
 
 

@@ -21,9 +21,9 @@ from issuer.api import schemas as s
 from issuer.api.auth import current_principal, services
 from issuer.api.errors import ErrorSchema
 from issuer.core.errors import InvalidInput
-from issuer.service import apikeys, audit_log, images, issuance, queries, registry, verification
+from issuer.service import apikeys, audit_log, batches, images, issuance, queries, registry, roster, verification
 from issuer.service.issuance import IssueRequest
-from issuer.service.principal import Principal, Unauthenticated
+from issuer.service.principal import Principal, Role, Unauthenticated, require_role
 from issuer.service.registry import Registration, ScopeItem
 
 NUL = "text must not contain NUL (U+0000) characters"
@@ -319,6 +319,67 @@ class CertificateView(MethodView):
         record = queries.get(svc, principal, number)
         assert principal is not None
         return present.certificate(svc, record, principal)
+
+
+MAX_BATCH_UPLOAD = 200 * 1024 * 1024
+
+
+@bp.before_request
+def _allow_large_rosters() -> None:
+    """A roster with its photos may be far larger than the 1 MiB other requests may be."""
+    if request.endpoint == "v1.Batches":
+        request.max_content_length = MAX_BATCH_UPLOAD
+
+
+def _read_upload(storage: Any, what: str, what_zh: str) -> bytes:
+    if not hasattr(storage, "read"):
+        raise InvalidInput(f"invalid_{what}", f"{what} must be an uploaded file", f"{what_zh}应为上传的文件")
+    data: bytes = storage.read()
+    return data
+
+
+@bp.route("/batches")
+class Batches(MethodView):
+    @bp.arguments(s.BatchFilesIn, location="files")
+    @bp.arguments(s.BatchFormIn, location="form")
+    @bp.response(201, s.BatchOut)
+    @bp.alt_response(200, schema=s.BatchOut, description="dry run: the report only")
+    @_errors(401, 403, 409, 413, 422)
+    def post(self, files: dict[str, Any], form: dict[str, Any]) -> Any:
+        """Issue one exam session's roster (multipart: ``roster`` CSV/XLSX, optional ``photos``
+        ZIP). Every row is validated first; by default any invalid row issues nothing (422 with
+        every problem); ``valid_rows_only`` issues the valid ones; ``dry_run`` only reports.
+        Serials come in one contiguous block per level. Send an ``Idempotency-Key``."""
+        svc = services()
+        upload = batches.Upload(
+            roster=_read_upload(files["roster"], "roster", "名单"),
+            filename=getattr(files["roster"], "filename", None) or "roster",
+            photos=_read_upload(files["photos"], "photos", "照片包") if files["photos"] is not None else None,
+            valid_rows_only=form["valid_rows_only"],
+        )
+        if form["dry_run"]:
+            return {"report": batches.check(svc, _principal(), upload).to_dict(), "issued": []}, 200
+        body, replayed = batches.submit(
+            svc, _principal(), upload, idempotency_key=request.headers.get("Idempotency-Key")
+        )
+        response = jsonify(body)
+        response.status_code = 201
+        response.headers["Idempotency-Replayed"] = "true" if replayed else "false"
+        return response
+
+
+@bp.route("/batches/template")
+@bp.response(200, description="XLSX roster template")
+@_errors(401, 403)
+def batch_template() -> Any:
+    """A roster template (XLSX) with the Chinese headers and one example row (organization issuer)."""
+    require_role(_principal(), Role.ORG_ISSUER)
+    response = current_app.response_class(
+        roster.roster_template_xlsx(),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response.headers["Content-Disposition"] = "attachment; filename*=UTF-8''roster-template.xlsx"
+    return response
 
 
 @bp.route("/certificates/<string:number>/image")

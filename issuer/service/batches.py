@@ -3,14 +3,19 @@ contiguous block per (year, level). Rendering and background work build on this.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
 
 from issuer.core.clock import china_date
 from issuer.core.errors import Conflict, InvalidInput
 from issuer.service.context import Services
-from issuer.service.issuance import issue_in
+from issuer.service.issuance import issue_in, replay
 from issuer.service.principal import Principal, Role, require_role
-from issuer.service.roster import RosterReport
+from issuer.service.roster import PhotoArchive, RosterReport, read_roster, validate_roster
+from issuer.store import models as m
 
 
 @dataclass(frozen=True)
@@ -27,6 +32,11 @@ def issue_roster(
     the valid rows and leaves the rest to be corrected. Raises ``InvalidInput`` with the
     problems when refusing."""
     p = require_role(principal, Role.ORG_ISSUER)
+    with svc.transaction() as session:
+        return _issue_report(svc, session, p, report, valid_rows_only)
+
+
+def _refuse_unless_issuable(svc: Services, report: RosterReport, valid_rows_only: bool) -> None:
     if report.problems and not valid_rows_only:
         raise InvalidInput(
             "roster_has_errors",
@@ -42,6 +52,71 @@ def issue_roster(
             "the roster was validated on another day; validate it again",
             "名单不是今天校验的，请重新校验",
         )
-    with svc.transaction() as session:
-        issued = issue_in(svc, session, p, [(v.request, v.prepared) for v in report.valid])
-        return [IssuedRow(v.row, i.record.number, i.qr_text) for v, i in zip(report.valid, issued, strict=True)]
+
+
+@dataclass(frozen=True)
+class Upload:
+    roster: bytes
+    filename: str
+    photos: bytes | None = None
+    valid_rows_only: bool = False
+
+    def fingerprint(self) -> str:
+        h = hashlib.sha256()
+        for part in (self.roster, self.filename.encode(), self.photos or b"", b"1" if self.valid_rows_only else b"0"):
+            h.update(hashlib.sha256(part).digest())
+        return h.hexdigest()
+
+
+def check(svc: Services, principal: Principal | None, upload: Upload) -> RosterReport:
+    """Read and validate without issuing (dry run)."""
+    photos = PhotoArchive(upload.photos) if upload.photos else None
+    return validate_roster(svc, principal, read_roster(upload.roster, upload.filename), photos=photos)
+
+
+def submit(
+    svc: Services, principal: Principal | None, upload: Upload, *, idempotency_key: str | None = None
+) -> tuple[dict[str, Any], bool]:
+    """Validate and issue a roster. A retry with the same Idempotency-Key returns the first
+    answer and issues nothing twice; the answer is stored with the certificates."""
+    p = require_role(principal, Role.ORG_ISSUER)
+    fingerprint = upload.fingerprint()
+    if idempotency_key:
+        first = replay(svc, p, idempotency_key, fingerprint)
+        if first is not None:
+            return first, True
+    report = check(svc, p, upload)
+    try:
+        with svc.transaction() as session:
+            issued = _issue_report(svc, session, p, report, upload.valid_rows_only)
+            body = {
+                "report": report.to_dict(),
+                "issued": [{"row": r.row, "number": r.number} for r in issued],
+            }
+            if idempotency_key:
+                session.add(
+                    m.IdempotencyRecord(
+                        principal=p.actor,
+                        key=idempotency_key,
+                        request_hash=fingerprint,
+                        status_code=201,
+                        response=body,
+                        created_at=svc.clock(),
+                    )
+                )
+                session.flush()
+            return body, False
+    except IntegrityError:
+        if idempotency_key:
+            first = replay(svc, p, idempotency_key, fingerprint)
+            if first is not None:
+                return first, True
+        raise
+
+
+def _issue_report(
+    svc: Services, session: Any, principal: Principal, report: RosterReport, valid_rows_only: bool
+) -> list[IssuedRow]:
+    _refuse_unless_issuable(svc, report, valid_rows_only)
+    issued = issue_in(svc, session, principal, [(v.request, v.prepared) for v in report.valid])
+    return [IssuedRow(v.row, i.record.number, i.qr_text) for v, i in zip(report.valid, issued, strict=True)]

@@ -289,9 +289,9 @@ def issue(
         )
     fingerprint = request.fingerprint()
     if idempotency_key:
-        replay = _replay(svc, p, idempotency_key, fingerprint)
-        if replay is not None:
-            return replay, True
+        first = replay(svc, p, idempotency_key, fingerprint)
+        if first is not None:
+            return first, True
     prepared = prepare(svc, request, china_date(svc.clock()))
     check_printable(svc, p, prepared, request.photo)
     for attempt in range(3):
@@ -316,15 +316,15 @@ def issue(
             # Either a concurrent retry with the same Idempotency-Key won (replay its
             # answer), or two issuances drew the same random status index (try again).
             if idempotency_key:
-                replay = _replay(svc, p, idempotency_key, fingerprint)
-                if replay is not None:
-                    return replay, True
+                first = replay(svc, p, idempotency_key, fingerprint)
+                if first is not None:
+                    return first, True
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
 
 
-def _replay(svc: Services, principal: Principal, key: str, fingerprint: str) -> dict[str, Any] | None:
+def replay(svc: Services, principal: Principal, key: str, fingerprint: str) -> dict[str, Any] | None:
     with svc.db.reading() as session:
         record = session.scalars(
             select(m.IdempotencyRecord).where(

@@ -19,6 +19,7 @@ a side effect per endpoint), and a refusal means nothing changed.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from collections.abc import Callable
@@ -68,6 +69,8 @@ MATRIX: dict[str, tuple[int, int, int, int, int, int]] = {
     "GET    /api/v1/certificates/{number}":                      (401,   200,  200,   404,  403,    401),
     "POST   /api/v1/certificates/{number}/revoke":               (401,   200,  200,   404,  403,    401),
     "GET    /api/v1/certificates/{number}/image":                (401,   403,  200,   404,  403,    401),
+    "POST   /api/v1/batches":                                    (401,   403,  201,   201,  403,    401),
+    "GET    /api/v1/batches/template":                           (401,   403,  200,   200,  403,    401),
     "GET    /api/v1/api-keys":                                   (401,   200,  403,   403,  403,    401),
     "POST   /api/v1/api-keys":                                   (401,   201,  403,   403,  403,    401),
     "DELETE /api/v1/api-keys/{key_id}":                          (401,   200,  403,   403,  403,    401),
@@ -123,6 +126,8 @@ class Call:
     path: str
     json: Any = None
     query: dict[str, Any] | None = None
+    files: dict[str, bytes] | None = None
+    """Multipart uploads: field name → content (sent as ``名单.csv``)."""
     facts: dict[str, Any] = field(default_factory=dict)
 
 
@@ -376,6 +381,30 @@ def _printable(w: World, caller: str, call: Call, response: TestResponse) -> Non
     assert response.mimetype == "image/png" and response.data.startswith(b"\x89PNG")
 
 
+@request_for("POST /api/v1/batches")
+def _batch(w: World) -> Call:
+    from tests.service.test_batches import _csv, _ids
+
+    return Call("/api/v1/batches", files={"roster": _csv([("批次学员", _ids(1, start=500)[0], 3)])})
+
+
+@check_for("POST /api/v1/batches")
+def _batch_issued_for_own_organization(w: World, caller: str, call: Call, response: TestResponse) -> None:
+    [row] = response.get_json()["issued"]
+    own = {"issuer": ORG_CODE, "other_issuer": OTHER_CODE}[caller]
+    assert row["number"].startswith(own)
+
+
+@request_for("GET /api/v1/batches/template")
+def _template(w: World) -> Call:
+    return Call("/api/v1/batches/template")
+
+
+@check_for("GET /api/v1/batches/template")
+def _xlsx(w: World, caller: str, call: Call, response: TestResponse) -> None:
+    assert response.data.startswith(b"PK")
+
+
 @request_for("GET /api/v1/certificates")
 def _search(w: World) -> Call:
     return Call("/api/v1/certificates", query={"level": 3}, facts={"number": w.certificate()["number"]})
@@ -569,6 +598,11 @@ PERSONAL = re.compile(re.escape(ID_NUMBER[:4]) + r"[0-9*]{10}" + re.escape(ID_NU
 
 def _send(w: World, endpoint: str, caller: str, call: Call) -> TestResponse:
     method, _ = _split(endpoint)
+    if call.files is not None:
+        data = {name: (io.BytesIO(content), "名单.csv") for name, content in call.files.items()}
+        return w.client.open(
+            call.path, method=method, data=data, content_type="multipart/form-data", headers=w.headers(caller)
+        )
     return w.client.open(call.path, method=method, json=call.json, query_string=call.query, headers=w.headers(caller))
 
 

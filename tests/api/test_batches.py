@@ -1,0 +1,72 @@
+"""Batch issuance over HTTP: a roster file in, a report and numbers out."""
+
+from __future__ import annotations
+
+import io
+
+from flask.testing import FlaskClient
+from openpyxl import load_workbook
+
+from tests.conftest import ORG_CODE, Keys, auth
+from tests.service.test_batches import _csv, _ids
+
+
+def _post(client: FlaskClient, key: str, data: bytes, **form: str) -> object:
+    return client.post(
+        "/api/v1/batches",
+        data={"roster": (io.BytesIO(data), "名单.csv"), **form},
+        headers=auth(key),
+        content_type="multipart/form-data",
+    )
+
+
+def test_a_roster_is_issued_over_http(client: FlaskClient, keys: Keys) -> None:
+    data = _csv([(f"学员{i}", id17, 3) for i, id17 in enumerate(_ids(5))])
+    response = _post(client, keys.issuer, data)
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert body["report"]["valid_rows"] == 5
+    assert [r["number"] for r in body["issued"]] == [f"{ORG_CODE}263{n:06d}" for n in range(1, 6)]
+
+
+def test_a_dry_run_issues_nothing(client: FlaskClient, keys: Keys) -> None:
+    data = _csv([("甲", _ids(1)[0], 3)])
+    dry = _post(client, keys.issuer, data, dry_run="true")
+    assert dry.status_code == 200 and dry.get_json()["issued"] == []
+    real = _post(client, keys.issuer, data)
+    assert real.get_json()["issued"][0]["number"].endswith("000001")
+
+
+def test_a_roster_with_errors_is_refused_with_every_problem(client: FlaskClient, keys: Keys) -> None:
+    data = _csv([("甲", _ids(1)[0], 3)]) + "\n乙,居民身份证,110105199001019990,6-31-01-03,3,80,75".encode("gbk")
+    response = _post(client, keys.issuer, data)
+    assert response.status_code == 422
+    body = response.get_json()
+    assert body["code"] == "roster_has_errors"
+    assert [(p["row"], p["code"]) for p in body["errors"]["problems"]] == [(3, "invalid_id_checksum")]
+    partial = _post(client, keys.issuer, data, valid_rows_only="true")
+    assert partial.status_code == 201 and [r["row"] for r in partial.get_json()["issued"]] == [2]
+
+
+def test_a_retried_upload_issues_nothing_twice(client: FlaskClient, keys: Keys) -> None:
+    data = _csv([("甲", _ids(2)[0], 3), ("乙", _ids(2)[1], 3)])
+    headers = {**auth(keys.issuer), "Idempotency-Key": "session-2026-11-29"}
+    form = {"roster": (io.BytesIO(data), "名单.csv")}
+    first = client.post("/api/v1/batches", data=form, headers=headers, content_type="multipart/form-data")
+    form = {"roster": (io.BytesIO(data), "名单.csv")}
+    again = client.post("/api/v1/batches", data=form, headers=headers, content_type="multipart/form-data")
+    assert first.get_json() == again.get_json()
+    assert again.headers["Idempotency-Replayed"] == "true"
+
+
+def test_an_unreadable_roster_is_a_clear_422(client: FlaskClient, keys: Keys) -> None:
+    response = _post(client, keys.issuer, b"\x00\x01 not a roster")
+    assert response.status_code == 422
+    assert response.get_json()["code"].startswith("roster_")
+
+
+def test_the_template_downloads_as_xlsx(client: FlaskClient, keys: Keys) -> None:
+    response = client.get("/api/v1/batches/template", headers=auth(keys.issuer))
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    assert sheet is not None and sheet["A1"].value == "姓名"
