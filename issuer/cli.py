@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
@@ -332,6 +337,90 @@ def trust_export(path: str) -> None:
     sequence, bundle = registry.trust_bundle(svc)
     Path(path).write_text(json.dumps(bundle, indent=1), encoding="utf-8")
     click.echo(f"wrote trust list {sequence} to {path}")
+
+
+# --- batches (a client of a running service) -----------------------------------------------
+
+
+def _multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes]]) -> tuple[bytes, str]:
+    boundary = f"issuer-{uuid.uuid4().hex}"
+    parts: list[bytes] = []
+    for name, value in fields.items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
+    for name, (filename, content) in files.items():
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+            f"filename*=UTF-8''{urllib.parse.quote(filename)}\r\n"
+            "Content-Type: application/octet-stream\r\n\r\n"
+        )
+        parts.append(head.encode() + content + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+def _echo_problem(p: dict[str, Any]) -> None:
+    click.echo(f"第{p['row']}行 {p.get('column') or ''} {p['value']}: {p['message_zh']} / {p['message']}")
+
+
+@main.group()
+def batch() -> None:
+    """Batch issuance against a running service / 批量发证."""
+
+
+@batch.command("submit")
+@click.argument("roster", type=click.Path(exists=True, dir_okay=False))
+@click.option("--photos", type=click.Path(exists=True, dir_okay=False), help="ZIP of the photos the roster names.")
+@click.option("--dry-run", is_flag=True, help="Validate only; issue nothing.")
+@click.option("--valid-rows-only", is_flag=True, help="Issue the valid rows even if others have problems.")
+@click.option("--url", default="http://127.0.0.1:5000", show_default=True, envvar="ISSUER_URL")
+@click.option("--key", required=True, envvar="ISSUER_API_KEY", help="An org_issuer API key (or ISSUER_API_KEY).")
+@click.option("--idempotency-key", help="Send the same value again to retry safely.")
+@click.option("--out", type=click.Path(dir_okay=False), help="Write row → certificate number as CSV.")
+def batch_submit(
+    roster: str,
+    photos: str | None,
+    dry_run: bool,
+    valid_rows_only: bool,
+    url: str,
+    key: str,
+    idempotency_key: str | None,
+    out: str | None,
+) -> None:
+    """Upload a roster (CSV or XLSX). Exit 0 when issued (or valid in a dry run), 1 when the
+    roster has problems (each printed), 2 when the service cannot be reached."""
+    files = {"roster": (Path(roster).name, Path(roster).read_bytes())}
+    if photos:
+        files["photos"] = (Path(photos).name, Path(photos).read_bytes())
+    fields = {"dry_run": str(dry_run).lower(), "valid_rows_only": str(valid_rows_only).lower()}
+    body, content_type = _multipart(fields, files)
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": content_type}
+    if idempotency_key:
+        headers["Idempotency-Key"] = idempotency_key
+    req = urllib.request.Request(f"{url.rstrip('/')}/api/v1/batches", data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=600) as response:
+            answer = json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        answer = json.loads(exc.read() or b"{}")
+        for problem in answer.get("errors", {}).get("problems", []):
+            _echo_problem(problem)
+        _fail(f"{answer.get('code', exc.code)}: {answer.get('message_zh', '')} / {answer.get('message', '')}")
+    except (urllib.error.URLError, OSError) as exc:
+        _fail(f"unreachable: {url}: {exc} / 无法连接服务", EXIT_UNKNOWN)
+    report = answer["report"]
+    rows, valid = report["rows"], report["valid_rows"]
+    click.echo(f"共{rows}行，有效{valid}行 / rows {rows}, valid {valid}, invalid {report['invalid_rows']}")
+    for problem in report["problems"]:
+        _echo_problem(problem)
+    issued = answer["issued"]
+    if issued:
+        click.echo(f"issued {len(issued)}: {issued[0]['number']} … {issued[-1]['number']} / 已发证{len(issued)}张")
+    if out:
+        with open(out, "w", encoding="utf-8-sig", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["行号", "证书编号"])
+            writer.writerows([r["row"], r["number"]] for r in issued)
+    sys.exit(1 if dry_run and report["invalid_rows"] else 0)
 
 
 if __name__ == "__main__":
