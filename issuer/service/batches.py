@@ -7,15 +7,15 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from issuer.core.clock import china_date
 from issuer.core.errors import Conflict, InvalidInput
 from issuer.service.context import Services
-from issuer.service.issuance import issue_in, replay
+from issuer.service.idempotency import run_once
+from issuer.service.issuance import issue_in
 from issuer.service.principal import Principal, Role, require_role
 from issuer.service.roster import PhotoArchive, RosterReport, read_roster, validate_roster
-from issuer.store import models as m
 
 
 @dataclass(frozen=True)
@@ -80,42 +80,16 @@ def submit(
     """Validate and issue a roster. A retry with the same Idempotency-Key returns the first
     answer and issues nothing twice; the answer is stored with the certificates."""
     p = require_role(principal, Role.ORG_ISSUER)
-    fingerprint = upload.fingerprint()
-    if idempotency_key:
-        first = replay(svc, p, idempotency_key, fingerprint)
-        if first is not None:
-            return first, True
-    report = check(svc, p, upload)
-    try:
-        with svc.transaction() as session:
-            issued = _issue_report(svc, session, p, report, upload.valid_rows_only)
-            body = {
-                "report": report.to_dict(),
-                "issued": [{"row": r.row, "number": r.number} for r in issued],
-            }
-            if idempotency_key:
-                session.add(
-                    m.IdempotencyRecord(
-                        principal=p.actor,
-                        key=idempotency_key,
-                        request_hash=fingerprint,
-                        status_code=201,
-                        response=body,
-                        created_at=svc.clock(),
-                    )
-                )
-                session.flush()
-            return body, False
-    except IntegrityError:
-        if idempotency_key:
-            first = replay(svc, p, idempotency_key, fingerprint)
-            if first is not None:
-                return first, True
-        raise
+
+    def work(session: Session, report: RosterReport) -> dict[str, Any]:
+        issued = _issue_report(svc, session, p, report, upload.valid_rows_only)
+        return {"report": report.to_dict(), "issued": [{"row": r.row, "number": r.number} for r in issued]}
+
+    return run_once(svc, p, idempotency_key, upload.fingerprint(), prepare=lambda: check(svc, p, upload), work=work)
 
 
 def _issue_report(
-    svc: Services, session: Any, principal: Principal, report: RosterReport, valid_rows_only: bool
+    svc: Services, session: Session, principal: Principal, report: RosterReport, valid_rows_only: bool
 ) -> list[IssuedRow]:
     _refuse_unless_issuable(svc, report, valid_rows_only)
     issued = issue_in(svc, session, principal, [(v.request, v.prepared) for v in report.valid])

@@ -13,7 +13,6 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from issuer.core import identity, qrtext, trust
@@ -24,6 +23,7 @@ from issuer.core.credential import Credential
 from issuer.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from issuer.core.numbering import CertificateNumber, OrganizationCode
 from issuer.service.context import Services
+from issuer.service.idempotency import run_once
 from issuer.service.numbering import allocate
 from issuer.service.pictures import check_image
 from issuer.service.principal import Principal, Role, require_role
@@ -283,63 +283,17 @@ def issue(
     """Issue one certificate. Returns the response body (made by ``render`` inside the
     transaction, so that a retry can replay it) and whether it was replayed."""
     p = require_role(principal, Role.ORG_ISSUER)
-    if idempotency_key is not None and not 1 <= len(idempotency_key) <= 200:
-        raise InvalidInput(
-            "invalid_idempotency_key", "Idempotency-Key must be 1-200 characters", "Idempotency-Key应为1至200个字符"
-        )
-    fingerprint = request.fingerprint()
-    if idempotency_key:
-        first = replay(svc, p, idempotency_key, fingerprint)
-        if first is not None:
-            return first, True
-    prepared = prepare(svc, request, china_date(svc.clock()))
-    check_printable(svc, p, prepared, request.photo)
-    for attempt in range(3):
-        try:
-            with svc.transaction() as session:
-                [issued] = issue_in(svc, session, p, [(request, prepared)])
-                body = render(issued)
-                if idempotency_key:
-                    session.add(
-                        m.IdempotencyRecord(
-                            principal=p.actor,
-                            key=idempotency_key,
-                            request_hash=fingerprint,
-                            status_code=201,
-                            response=body,
-                            created_at=svc.clock(),
-                        )
-                    )
-                    session.flush()
-                return body, False
-        except IntegrityError:
-            # Either a concurrent retry with the same Idempotency-Key won (replay its
-            # answer), or two issuances drew the same random status index (try again).
-            if idempotency_key:
-                first = replay(svc, p, idempotency_key, fingerprint)
-                if first is not None:
-                    return first, True
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
 
+    def prepared() -> Prepared:
+        ready = prepare(svc, request, china_date(svc.clock()))
+        check_printable(svc, p, ready, request.photo)
+        return ready
 
-def replay(svc: Services, principal: Principal, key: str, fingerprint: str) -> dict[str, Any] | None:
-    with svc.db.reading() as session:
-        record = session.scalars(
-            select(m.IdempotencyRecord).where(
-                m.IdempotencyRecord.principal == principal.actor, m.IdempotencyRecord.key == key
-            )
-        ).first()
-    if record is None:
-        return None
-    if record.request_hash != fingerprint:
-        raise Conflict(
-            "idempotency_key_reused",
-            "this Idempotency-Key was used for a different request",
-            "该Idempotency-Key已用于另一个不同的请求",
-        )
-    return dict(record.response)
+    def work(session: Session, ready: Prepared) -> dict[str, Any]:
+        [issued] = issue_in(svc, session, p, [(request, ready)])
+        return render(issued)
+
+    return run_once(svc, p, idempotency_key, request.fingerprint(), prepare=prepared, work=work)
 
 
 def revoke(svc: Services, principal: Principal | None, number: str, *, reason: str, note: str = "") -> m.Certificate:
