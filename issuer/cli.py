@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 import urllib.error
 import urllib.parse
@@ -15,6 +16,7 @@ from typing import Any, NoReturn
 
 import click
 
+from issuer.config import ConfigError
 from issuer.core.errors import IssuerError, TrustError
 
 EXIT_VALID, EXIT_NOT_VALID, EXIT_UNKNOWN = 0, 1, 2
@@ -31,6 +33,8 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except IssuerError as exc:
             _fail(exc.line(), EXIT_UNKNOWN if isinstance(exc, TrustError) else 1)
+        except ConfigError as exc:
+            _fail(f"configuration: {exc} / 配置错误")
 
 
 @click.group(cls=_Group)
@@ -47,10 +51,46 @@ def _now() -> datetime:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 def run(host: str, port: int) -> None:
-    """Run the service (development server)."""
+    """Run the service (development server). With the in-process queue, batches whose
+    images were being drawn when the service stopped are picked up again."""
     from issuer.app import create_app
+    from issuer.service import jobs
 
-    create_app().run(host=host, port=port)
+    app = create_app()
+    svc = app.extensions["issuer.services"]
+    if isinstance(svc.jobs, jobs.InProcessQueue):
+        try:
+            resumed = jobs.resume(svc)
+        except Exception as exc:  # noqa: BLE001 - e.g. a database not migrated yet; serve anyway
+            click.echo(f"batches not resumed: {exc}", err=True)
+        else:
+            if resumed:
+                click.echo(f"resumed {len(resumed)} unfinished batch(es) / 继续生成{len(resumed)}个批次的证书图片")
+    app.run(host=host, port=port)
+
+
+@main.command()
+def worker() -> None:
+    """Draw batches' certificates from the Redis queue (ISSUER_QUEUE=redis, ISSUER_REDIS_URL)
+    until SIGTERM or Ctrl-C; the job under way is finished first. Run one per core."""
+    import logging
+    import signal
+    import threading
+
+    from issuer.app import create_app
+    from issuer.service.context import build_services
+    from issuer.service.jobs import RedisQueue
+
+    app = create_app()
+    svc = build_services(app.config, app.instance_path, worker=True)
+    if not isinstance(svc.jobs, RedisQueue):
+        _fail("ISSUER_QUEUE is not redis: the service draws batches itself / 未启用Redis队列")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s")
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    click.echo(f"worker {os.getpid()} waiting for batches / 等待批量任务", err=True)
+    svc.jobs.work(stop)
 
 
 # --- numbers -------------------------------------------------------------------------

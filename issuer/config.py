@@ -26,6 +26,11 @@ DEFAULTS: dict[str, Any] = {
     "FONTS": "",
     "QR_HOST": "127.0.0.1:5000",
     "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "QUEUE": "inprocess",
+    "QUEUE_HEARTBEAT_MS": 60_000,
+    "QUEUE_MAINTENANCE": 100_000,
+    "BATCH_DIR": "",
+    "BATCH_CHUNK": 25,
 }
 
 
@@ -67,3 +72,9 @@ def font_settings(value: str) -> dict[str, str]:
 
 def keys_dir(config: Mapping[str, Any]) -> Path:
     return Path(config["KEYS_DIR"]).resolve()
+
+
+def batch_dir(config: Mapping[str, Any], instance_path: str) -> Path:
+    """Where batches' images and archives are written (shared by the service and its
+    workers): ``ISSUER_BATCH_DIR``, else ``batches`` in the instance folder."""
+    return Path(config["BATCH_DIR"] or Path(instance_path) / "batches").resolve()

@@ -17,6 +17,7 @@ from sqlalchemy import create_engine, text
 from issuer.app import create_app
 from issuer.service import apikeys, bootstrap, registry
 from issuer.service.context import Services
+from issuer.service.jobs import InProcessQueue
 from issuer.service.principal import OPERATOR, Principal, Role
 from issuer.store import migrate
 from issuer.store.models import Base
@@ -87,11 +88,16 @@ def app(database_url: str, keys_dir: Path, clock: Clock, tmp_path: Path) -> Iter
             "KEYS_DIR": str(keys_dir),
             "KEY_PASSPHRASE": "test-passphrase",
             "QR_HOST": "cert.hrss.example.cn",
+            "BATCH_DIR": str(tmp_path / "batches"),
+            "BATCH_CHUNK": 5,
         },
         clock=clock,
     )
     yield app
-    app.extensions["issuer.services"].db.dispose()
+    services: Services = app.extensions["issuer.services"]
+    if isinstance(services.jobs, InProcessQueue):
+        services.jobs.close()
+    services.db.dispose()
 
 
 @pytest.fixture()

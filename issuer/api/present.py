@@ -8,8 +8,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from issuer.core import qrtext
+from issuer.core.clock import format_instant
 from issuer.core.display import date_zh, level_zh
 from issuer.service import queries
+from issuer.service.batches import BatchStatus
 from issuer.service.context import Services
 from issuer.service.issuance import REVOCATION_REASONS
 from issuer.service.principal import Principal, Role
@@ -117,3 +119,32 @@ def lookup(svc: Services, record: m.Certificate) -> dict[str, Any]:
 
 def revocation_reason_zh(reason: str | None) -> str | None:
     return REVOCATION_REASONS[reason][1] if reason in REVOCATION_REASONS else None
+
+
+BATCH_STATUS_ZH = {"rendering": "正在生成证书图片", "done": "已完成", "failed": "生成失败"}
+
+
+def batch(status: BatchStatus, archive_url: str) -> dict[str, Any]:
+    return {
+        "id": status.id,
+        "status": status.status,
+        "status_zh": BATCH_STATUS_ZH[status.status],
+        "roster_name": status.roster_name,
+        "rows": status.rows,
+        "issued": status.issued,
+        "rendered": status.rendered,
+        "progress": round(status.rendered / status.issued, 4) if status.issued else 1.0,
+        "formats": list(status.formats),
+        "dpi": status.dpi,
+        "created_at": format_instant(status.created_at),
+        "created_by": status.created_by,
+        "queued": status.dispatched_at is not None,
+        "finished_at": format_instant(status.finished_at) if status.finished_at else None,
+        "error": status.error,
+        "archive": (
+            {"url": archive_url, "bytes": status.archive_bytes, "sha256": status.archive_sha256}
+            if status.status == "done"
+            else None
+        ),
+        "report": status.report,
+    }

@@ -212,6 +212,14 @@ class BatchFilesIn(ma.Schema):
 class BatchFormIn(Strict):
     dry_run = fields.Boolean(load_default=False, metadata={"description": "validate only, issue nothing"})
     valid_rows_only = fields.Boolean(load_default=False, metadata={"description": "issue the valid rows only"})
+    formats = fields.String(
+        load_default="png,pdf",
+        validate=validate.OneOf(["png,pdf", "pdf,png", "png", "pdf"]),
+        metadata={"description": "files in the archive: png, pdf or both (png,pdf)"},
+    )
+    dpi = fields.Integer(
+        load_default=300, validate=validate.OneOf([150, 200, 300, 600]), metadata={"description": "image resolution"}
+    )
 
 
 class RosterProblemOut(ma.Schema):
@@ -237,9 +245,44 @@ class IssuedRowOut(ma.Schema):
     number = fields.String()
 
 
+class BatchRefOut(ma.Schema):
+    id = fields.String()
+
+
 class BatchOut(ma.Schema):
+    batch = fields.Nested(BatchRefOut, allow_none=True, metadata={"description": "absent for a dry run"})
     report = fields.Nested(RosterReportOut)
     issued = fields.List(fields.Nested(IssuedRowOut))
+
+
+class BatchArchiveOut(ma.Schema):
+    url = fields.String()
+    bytes = fields.Integer()
+    sha256 = fields.String()
+
+
+class BatchStatusOut(ma.Schema):
+    id = fields.String()
+    status = fields.String(metadata={"description": "rendering, done or failed"})
+    status_zh = fields.String()
+    roster_name = fields.String()
+    rows = fields.Integer()
+    issued = fields.Integer()
+    rendered = fields.Integer()
+    progress = fields.Float(metadata={"description": "rendered / issued, 0 to 1"})
+    formats = fields.List(fields.String())
+    dpi = fields.Integer()
+    created_at = fields.String()
+    created_by = fields.String()
+    queued = fields.Boolean(metadata={"description": "false if queueing the images failed: retry the upload"})
+    finished_at = fields.String(allow_none=True)
+    error = fields.String(allow_none=True)
+    archive = fields.Nested(BatchArchiveOut, allow_none=True)
+    report = fields.Nested(RosterReportOut)
+
+
+class BatchListOut(ma.Schema):
+    items = fields.List(fields.Nested(BatchStatusOut))
 
 
 # --- public -----------------------------------------------------------------------------

@@ -332,14 +332,26 @@ def _allow_large_rosters() -> None:
 
 
 def _read_upload(storage: Any, what: str, what_zh: str) -> bytes:
-    if not hasattr(storage, "read"):
+    return _upload_stream(storage, what, what_zh).read()
+
+
+def _upload_stream(storage: Any, what: str, what_zh: str) -> Any:
+    """The uploaded file as a seekable stream (werkzeug spools large uploads to disk)."""
+    stream = getattr(storage, "stream", None)
+    if stream is None or not hasattr(storage, "filename"):
         raise InvalidInput(f"invalid_{what}", f"{what} must be an uploaded file", f"{what_zh}应为上传的文件")
-    data: bytes = storage.read()
-    return data
+    return stream
 
 
 @bp.route("/batches")
 class Batches(MethodView):
+    @bp.response(200, s.BatchListOut)
+    @_errors(401, 403)
+    def get(self) -> dict[str, Any]:
+        """The organization's latest 50 batches, newest first (organization issuer)."""
+        found = batches.recent(services(), _principal())
+        return {"items": [present.batch(b, _archive_url(b.id)) for b in found]}
+
     @bp.arguments(s.BatchFilesIn, location="files")
     @bp.arguments(s.BatchFormIn, location="form")
     @bp.response(201, s.BatchOut)
@@ -349,23 +361,64 @@ class Batches(MethodView):
         """Issue one exam session's roster (multipart: ``roster`` CSV/XLSX, optional ``photos``
         ZIP). Every row is validated first; by default any invalid row issues nothing (422 with
         every problem); ``valid_rows_only`` issues the valid ones; ``dry_run`` only reports.
-        Serials come in one contiguous block per level. Send an ``Idempotency-Key``."""
+        Serials come in one contiguous block per level. The images (``formats``, ``dpi``) are
+        drawn in the background: follow ``GET /batches/{id}`` and download the archive. Send
+        an ``Idempotency-Key``."""
         svc = services()
         upload = batches.Upload(
             roster=_read_upload(files["roster"], "roster", "名单"),
             filename=getattr(files["roster"], "filename", None) or "roster",
-            photos=_read_upload(files["photos"], "photos", "照片包") if files["photos"] is not None else None,
+            photos=_upload_stream(files["photos"], "photos", "照片包") if files["photos"] is not None else None,
             valid_rows_only=form["valid_rows_only"],
+            formats=tuple(sorted(form["formats"].split(","), key=batches.DEFAULT_FORMATS.index)),
+            dpi=form["dpi"],
         )
         if form["dry_run"]:
-            return {"report": batches.check(svc, _principal(), upload).to_dict(), "issued": []}, 200
+            return {"batch": None, "report": batches.check(svc, _principal(), upload).to_dict(), "issued": []}, 200
         body, replayed = batches.submit(
             svc, _principal(), upload, idempotency_key=request.headers.get("Idempotency-Key")
         )
         response = jsonify(body)
         response.status_code = 201
+        response.headers["Location"] = f"/api/v1/batches/{body['batch']['id']}"
         response.headers["Idempotency-Replayed"] = "true" if replayed else "false"
         return response
+
+
+def _archive_url(batch_id: str) -> str:
+    return f"/api/v1/batches/{batch_id}/archive"
+
+
+@bp.route("/batches/<string:batch_id>")
+@bp.response(200, s.BatchStatusOut)
+@_errors(401, 403, 404)
+def batch_status(batch_id: str) -> dict[str, Any]:
+    """A batch's status and progress: ``rendering`` (``rendered`` of ``issued`` drawn),
+    ``done`` (the archive's address, size and SHA-256) or ``failed`` (organization issuer)."""
+    return present.batch(batches.status(services(), _principal(), batch_id), _archive_url(batch_id))
+
+
+@bp.route("/batches/<string:batch_id>/archive")
+@bp.response(200, description="ZIP: png/<number>.png, pdf/<number>.pdf and result.xlsx (row → number)")
+@_errors(401, 403, 404, 409)
+def batch_archive(batch_id: str) -> Any:
+    """The finished batch as one ZIP archive: every certificate's image and PDF once, and
+    the result spreadsheet mapping each roster row to its number or its problems. Supports
+    ``Range`` for resuming a download. 409 while the images are being drawn."""
+    from flask import send_file
+
+    path, current = batches.archive(services(), _principal(), batch_id)
+    response = send_file(
+        path,
+        mimetype="application/zip",
+        as_attachment=True,
+        download_name=f"batch-{current.id}.zip",
+        conditional=True,
+        etag=current.archive_sha256 or True,
+        max_age=0,
+    )
+    response.headers["X-Content-SHA256"] = current.archive_sha256 or ""
+    return response
 
 
 @bp.route("/batches/template")

@@ -104,9 +104,11 @@ class Page:
             reuse = self.static.bands(compress_level, clean)
         return png.encode(self.image, self.dpi, compress_level, reuse)
 
-    def pdf(self, compress_level: int = PNG_COMPRESS_LEVEL) -> bytes:
-        """One A4 page (the layout's size) carrying the PNG image losslessly."""
-        return png_to_pdf(self.png(compress_level), self.layout.width, self.layout.height, f"{TITLE} {self.number}")
+    def pdf(self, compress_level: int = PNG_COMPRESS_LEVEL, *, encoded: bytes | None = None) -> bytes:
+        """One A4 page (the layout's size) carrying the PNG image losslessly; pass ``encoded``
+        when the page was encoded as PNG already (the expensive part)."""
+        data = self.png(compress_level) if encoded is None else encoded
+        return png_to_pdf(data, self.layout.width, self.layout.height, f"{TITLE} {self.number}")
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
@@ -19,6 +20,9 @@ from issuer.core.signing import Signer
 from issuer.service.pii import DocumentCipher
 from issuer.store.db import Database
 from issuer.store.keystore import KeyStore
+
+if TYPE_CHECKING:
+    from issuer.service.jobs import JobQueue
 
 T = TypeVar("T")
 
@@ -36,6 +40,10 @@ class Services:
     clock: Callable[[], datetime] = utc_now
     catalogue: Catalogue = field(default_factory=default_catalogue)
     document_types: DocumentTypes = field(default_factory=default_document_types)
+    batch_dir: Path = Path("instance/batches")
+    batch_chunk: int = 25
+    """Certificates per background job."""
+    jobs: JobQueue | None = None
     _signers: dict[str, Signer] = field(default_factory=dict)
     _signers_lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -65,14 +73,25 @@ class Services:
 
 
 def build_services(
-    config: Mapping[str, Any], instance_path: str, *, clock: Callable[[], datetime] | None = None
+    config: Mapping[str, Any],
+    instance_path: str,
+    *,
+    clock: Callable[[], datetime] | None = None,
+    worker: bool = False,
 ) -> Services:
+    """``worker``: this process runs background jobs (``issuer worker``) rather than only
+    sending them."""
+    from issuer.service.jobs import make_queue
     from issuer.store.db import database_url
 
-    return Services(
+    svc = Services(
         db=Database(database_url(config, instance_path)),
         keystore=KeyStore(settings.keys_dir(config), config["KEY_PASSPHRASE"]),
         cipher=DocumentCipher(config["DATA_KEY"]),
         qr_host=config["QR_HOST"],
         clock=clock or utc_now,
+        batch_dir=settings.batch_dir(config, instance_path),
+        batch_chunk=int(config["BATCH_CHUNK"]),
     )
+    svc.jobs = make_queue(config, svc, worker=worker)
+    return svc

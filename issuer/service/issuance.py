@@ -165,29 +165,39 @@ def prepare(svc: Services, request: IssueRequest, today: date) -> Prepared:
     return number, fields, scores
 
 
-def check_printable(svc: Services, principal: Principal, prepared: Prepared, photo: bytes | None) -> None:
+@dataclass(frozen=True)
+class Imprint:
+    """What an organization prints on its certificates besides the holder's data."""
+
+    organization_code: str
+    organization_name: str
+    layout: str
+
+    @classmethod
+    def of(cls, org: m.Organization) -> Imprint:
+        return cls(org.code, org.name, org.layout)
+
+
+def check_printable(svc: Services, imprint: Imprint, prepared: Prepared, photo: bytes | None) -> None:
     """Refuse, before a number is taken, what the organization's certificate layout cannot
     print: a character no font has (a box would be printed) or a value too long for its box."""
     from issuer.render import default_renderer, load_layout, view_for
 
     number_text, fields, _ = prepared
-    with svc.db.reading() as session:
-        org = organization_of(session, principal)
-        code, name, layout = org.code, org.name, org.layout
     issue_date: date = fields["issue_date"]
-    org_code = OrganizationCode.parse(code, svc.catalogue)
+    org_code = OrganizationCode.parse(imprint.organization_code, svc.catalogue)
     sample = Credential(number=CertificateNumber(org_code, issue_date.year % 100, fields["level"], 1), **fields)
     view = view_for(
         sample,
         qr_text="",
-        organization_name=name,
+        organization_name=imprint.organization_name,
         document_number=number_text,
         photo=photo,
-        english=load_layout(layout).english,
+        english=load_layout(imprint.layout).english,
         catalogue=svc.catalogue,
         document_types=svc.document_types,
     )
-    default_renderer().check(view, layout=layout)
+    default_renderer().check(view, layout=imprint.layout)
 
 
 def _status_indexes(session: Session, org_id: int, count: int) -> list[int]:
@@ -286,7 +296,9 @@ def issue(
 
     def prepared() -> Prepared:
         ready = prepare(svc, request, china_date(svc.clock()))
-        check_printable(svc, p, ready, request.photo)
+        with svc.db.reading() as session:
+            imprint = Imprint.of(organization_of(session, p))
+        check_printable(svc, imprint, ready, request.photo)
         return ready
 
     def work(session: Session, ready: Prepared) -> dict[str, Any]:

@@ -14,16 +14,20 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import pickle
 import re
+import tempfile
+import weakref
 import unicodedata
 import zipfile
 import zlib
 from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from itertools import islice
-from typing import Any
+from typing import IO, Any
 
 from sqlalchemy import select
 
@@ -45,6 +49,7 @@ from issuer.store import models as m
 MAX_ROWS = 50_000
 """Rows a roster may have (the header not counted)."""
 CHUNK_ROWS = 200
+PREPARE_THREADS = 2
 """Rows checked together: one database query per chunk for holders of the certificate."""
 _SPACES = " \t\r\n\u3000\u00a0"
 _EXCEL_DIGITS = 15
@@ -403,9 +408,9 @@ class PhotoArchive(Mapping[str, bytes]):
     """The photos ZIP uploaded beside a roster, read member by member (never all at once),
     by file name without folders. Names that Windows stored in GBK are decoded."""
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes | IO[bytes]) -> None:
         try:
-            self._zip = zipfile.ZipFile(io.BytesIO(data))
+            self._zip = zipfile.ZipFile(io.BytesIO(data) if isinstance(data, bytes) else data)
             infos = self._zip.infolist()
         except (zipfile.BadZipFile, ValueError):
             raise RosterError(
@@ -466,12 +471,12 @@ class _PhotoIndex:
             stems.setdefault(key.rsplit(".", 1)[0], []).append(name)
         self.stems = {stem: names[0] for stem, names in stems.items() if len(names) == 1}
 
-    def find(self, name: str) -> bytes | None:
+    def member(self, name: str) -> str | None:
+        """The archive's name for the photo the roster names."""
         if self.photos is None:
             return None
         key = _photo_key(name)
-        found = self.names.get(key) or self.stems.get(key)
-        return None if found is None else self.photos[found]
+        return self.names.get(key) or self.stems.get(key)
 
 
 # --- validating ---------------------------------------------------------------------------
@@ -481,16 +486,43 @@ class _PhotoIndex:
 class ValidRow:
     row: int
     request: IssueRequest
+    """Without the photo: a roster's photos are read again from the archive when issued."""
     prepared: Prepared
     """``issuance.prepare``'s result (with the scrypt commitment), for the issuing step."""
     photo_name: str | None = None
+    """The name in the roster."""
+    photo_member: str | None = None
+    """The photo's name in the photos archive."""
+
+
+class ValidRows:
+    """The valid rows of a roster, in order, kept in a temporary file rather than in
+    memory: a roster of tens of thousands of rows is validated whole before any is issued."""
+
+    def __init__(self) -> None:
+        self._file = tempfile.TemporaryFile()
+        self._count = 0
+        weakref.finalize(self, self._file.close)
+
+    def append(self, row: ValidRow) -> None:
+        self._file.seek(0, io.SEEK_END)
+        pickle.dump(row, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+        self._count += 1
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[ValidRow]:
+        self._file.seek(0)
+        for _ in range(self._count):
+            yield pickle.load(self._file)  # noqa: S301 - our own temporary file
 
 
 @dataclass
 class RosterReport:
     rows: int = 0
     problems: list[RosterProblem] = field(default_factory=list)
-    valid: list[ValidRow] = field(default_factory=list)
+    valid: ValidRows = field(default_factory=ValidRows)
     issue_date: date | None = None
 
     @property
@@ -523,6 +555,7 @@ class _Context:
     today: date
     organization_id: int
     entry: OrganizationEntry
+    imprint: issuance.Imprint
     photos: _PhotoIndex
     seen: dict[tuple[str, int, str, int], int] = field(default_factory=dict)
     """``_Row.holder`` → the first row with it (HMACs, not numbers, kept for the whole roster)."""
@@ -539,6 +572,7 @@ class _Row:
     level: int | None = None
     scores: dict[str, Decimal] | None = None
     photo: bytes | None = None
+    photo_member: str | None = None
     holder: tuple[str, int, str, int] | None = None
     """(HMAC of the number, document type, occupation, level): to find who already holds it."""
 
@@ -572,11 +606,14 @@ def validate_roster(
     row. Raises ``Forbidden`` when the organization cannot issue today at all."""
     ctx = _context(svc, require_role(principal, Role.ORG_ISSUER), photos)
     report = RosterReport(issue_date=ctx.today)
-    for chunk in _chunks(rows, CHUNK_ROWS):
-        checked = [_check_cells(ctx, row) for row in chunk]
-        _check_holders(ctx, checked)
-        for row in checked:
-            _finish(ctx, report, row)
+    # scrypt releases the GIL: commitments of a chunk's rows are computed on every core.
+    with ThreadPoolExecutor(max_workers=PREPARE_THREADS) as pool:
+        for chunk in _chunks(rows, CHUNK_ROWS):
+            checked = [_check_cells(ctx, row) for row in chunk]
+            _check_holders(ctx, checked)
+            prepared = pool.map(lambda row: _prepare(ctx, row) if not row.problems else None, checked)
+            for row, ready in zip(checked, list(prepared), strict=True):
+                _finish(ctx, report, row, ready)
     return report
 
 
@@ -586,8 +623,9 @@ def _context(svc: Services, principal: Principal, photos: Mapping[str, bytes] | 
         org = issuance.organization_of(session, principal)
         entry = trust_entry(org)
         org_id = org.id
+        imprint = issuance.Imprint.of(org)
     issuance.check_registered(entry, today)
-    return _Context(svc, principal, today, org_id, entry, _PhotoIndex(photos))
+    return _Context(svc, principal, today, org_id, entry, imprint, _PhotoIndex(photos))
 
 
 def _chunks(rows: Iterable[RosterRow], size: int) -> Iterator[list[RosterRow]]:
@@ -746,9 +784,9 @@ def _check_photo(ctx: _Context, row: _Row) -> None:
     name = row.text("photo")
     if not name:
         return
-    photo = ctx.photos.find(name)
-    if photo is not None:
-        row.photo = photo
+    member = ctx.photos.member(name)
+    if member is not None and ctx.photos.photos is not None:
+        row.photo, row.photo_member = ctx.photos.photos[member], member
     elif ctx.photos.photos is None:
         row.add(
             "photo",
@@ -823,18 +861,18 @@ def _check_holders(ctx: _Context, rows: list[_Row]) -> None:
             )
 
 
-def _finish(ctx: _Context, report: RosterReport, row: _Row) -> None:
+def _finish(ctx: _Context, report: RosterReport, row: _Row, ready: tuple[IssueRequest, Prepared] | None) -> None:
     report.rows += 1
-    if not row.problems:
-        valid = _prepare(ctx, row)
+    if ready is not None:
+        valid = _check_printable(ctx, row, *ready)
         if valid is not None:
             report.valid.append(valid)
     report.problems.extend(sorted(row.problems, key=lambda p: _ORDER.get(p.field or "", len(_ORDER))))
 
 
-def _prepare(ctx: _Context, row: _Row) -> ValidRow | None:
-    """The full issuance checks on a row whose cells passed: ``issuance.prepare`` (which
-    also computes the scrypt commitment, once) and the printability check."""
+def _prepare(ctx: _Context, row: _Row) -> tuple[IssueRequest, Prepared] | None:
+    """``issuance.prepare`` on a row whose cells passed (it computes the scrypt commitment,
+    once); thread-safe: it records problems on its own row only."""
     assert row.doc is not None and row.occupation is not None and row.level is not None
     request = IssueRequest(
         holder_name=row.text("name"),
@@ -847,14 +885,27 @@ def _prepare(ctx: _Context, row: _Row) -> ValidRow | None:
         photo=row.photo,
     )
     try:
-        prepared = issuance.prepare(ctx.svc, request, ctx.today)
-        issuance.check_printable(ctx.svc, ctx.principal, prepared, request.photo)
+        return request, issuance.prepare(ctx.svc, request, ctx.today)
     except IssuerError as e:
-        if e.kind != "invalid_input":
-            raise  # the deployment's fault (a layout, a font), not the row's
-        row.add_error(_error_column(row, e), e)
+        _row_error(row, e)
         return None
-    return ValidRow(row.source.row, request, prepared, row.text("photo") or None)
+
+
+def _check_printable(ctx: _Context, row: _Row, request: IssueRequest, prepared: Prepared) -> ValidRow | None:
+    try:
+        issuance.check_printable(ctx.svc, ctx.imprint, prepared, request.photo)
+    except IssuerError as e:
+        _row_error(row, e)
+        return None
+    return ValidRow(
+        row.source.row, replace(request, photo=None), prepared, row.text("photo") or None, row.photo_member
+    )
+
+
+def _row_error(row: _Row, error: IssuerError) -> None:
+    if error.kind != "invalid_input":
+        raise error  # the deployment's fault (a layout, a font), not the row's
+    row.add_error(_error_column(row, error), error)
 
 
 _CODE_COLUMNS = {

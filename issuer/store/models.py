@@ -173,6 +173,44 @@ class Certificate(Base):
     organization: Mapped[Organization] = relationship()
 
 
+class Batch(Base):
+    """A roster issued in one transaction; its certificates' images are made afterwards,
+    in the background, and packed into one archive."""
+
+    __tablename__ = "batches"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    created_at: Mapped[datetime] = _ts()
+    created_by: Mapped[str] = mapped_column(String(64))
+    roster_name: Mapped[str] = mapped_column(String(255))
+    rows: Mapped[int] = mapped_column(Integer)
+    issued: Mapped[int] = mapped_column(Integer)
+    formats: Mapped[str] = mapped_column(String(16))
+    dpi: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    report: Mapped[dict[str, object]] = mapped_column(JSON)
+    dispatched_at: Mapped[datetime | None] = _ts_or_none()
+    finished_at: Mapped[datetime | None] = _ts_or_none()
+    archive_bytes: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    archive_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class BatchItem(Base):
+    """One issued row of a batch, in issue order; ``rendered_at`` once its files are on disk."""
+
+    __tablename__ = "batch_items"
+
+    batch_id: Mapped[str] = mapped_column(ForeignKey("batches.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    row: Mapped[int] = mapped_column(Integer)
+    certificate_id: Mapped[int] = mapped_column(ForeignKey("certificates.id"), unique=True)
+    rendered_at: Mapped[datetime | None] = _ts_or_none()
+
+    certificate: Mapped[Certificate] = relationship()
+
+
 class IdempotencyRecord(Base):
     __tablename__ = "idempotency_records"
     __table_args__ = (UniqueConstraint("principal", "key", name="uq_idempotency_principal_key"),)

@@ -71,6 +71,9 @@ MATRIX: dict[str, tuple[int, int, int, int, int, int]] = {
     "GET    /api/v1/certificates/{number}/image":                (401,   403,  200,   404,  403,    401),
     "POST   /api/v1/batches":                                    (401,   403,  201,   201,  403,    401),
     "GET    /api/v1/batches/template":                           (401,   403,  200,   200,  403,    401),
+    "GET    /api/v1/batches":                                    (401,   403,  200,   200,  403,    401),
+    "GET    /api/v1/batches/{batch_id}":                         (401,   403,  200,   404,  403,    401),
+    "GET    /api/v1/batches/{batch_id}/archive":                 (401,   403,  200,   404,  403,    401),
     "GET    /api/v1/api-keys":                                   (401,   200,  403,   403,  403,    401),
     "POST   /api/v1/api-keys":                                   (401,   201,  403,   403,  403,    401),
     "DELETE /api/v1/api-keys/{key_id}":                          (401,   200,  403,   403,  403,    401),
@@ -139,6 +142,7 @@ class World:
     forged_key: str
     revoked_key: str
     _certificate: dict[str, Any] | None = None
+    _batch: str | None = None
 
     def key(self, caller: str) -> str | None:
         return {
@@ -168,6 +172,20 @@ class World:
         if self._certificate is None or self.read_certificate(self._certificate["number"])["status"] != "valid":
             self._certificate = self.issue()
         return self._certificate
+
+    def batch(self) -> str:
+        """A finished batch of ORG_CODE (one certificate), its images drawn."""
+        if self._batch is None:
+            from tests.service.test_batches import _csv, _ids
+
+            roster = _csv([("批次甲", _ids(1, start=700)[0], 3)])
+            response = self.client.post(
+                "/api/v1/batches", data={"roster": (io.BytesIO(roster), "名单.csv")}, headers=auth(self.keys.issuer)
+            )
+            assert response.status_code == 201, response.get_json()
+            self._batch = response.get_json()["batch"]["id"]
+            self.svc.jobs.join()  # type: ignore[union-attr]
+        return self._batch
 
     def read_certificate(self, number: str) -> dict[str, Any]:
         body: dict[str, Any] = self.client.get(
@@ -405,6 +423,43 @@ def _xlsx(w: World, caller: str, call: Call, response: TestResponse) -> None:
     assert response.data.startswith(b"PK")
 
 
+@request_for("GET /api/v1/batches")
+def _batches(w: World) -> Call:
+    return Call("/api/v1/batches", facts={"id": w.batch()})
+
+
+@check_for("GET /api/v1/batches")
+def _own_batches_only(w: World, caller: str, call: Call, response: TestResponse) -> None:
+    ids = [b["id"] for b in response.get_json()["items"]]
+    assert (call.facts["id"] in ids) == (caller == "issuer")
+
+
+@request_for("GET /api/v1/batches/{batch_id}")
+def _batch_status(w: World) -> Call:
+    return Call(f"/api/v1/batches/{w.batch()}")
+
+
+@check_for("GET /api/v1/batches/{batch_id}")
+def _batch_done(w: World, caller: str, call: Call, response: TestResponse) -> None:
+    body = response.get_json()
+    assert (body["status"], body["rendered"], body["issued"]) == ("done", 1, 1)
+
+
+@request_for("GET /api/v1/batches/{batch_id}/archive")
+def _batch_archive(w: World) -> Call:
+    return Call(f"/api/v1/batches/{w.batch()}/archive")
+
+
+@check_for("GET /api/v1/batches/{batch_id}/archive")
+def _zip(w: World, caller: str, call: Call, response: TestResponse) -> None:
+    import zipfile
+
+    data = response.data
+    response.close()  # the archive is streamed from its file
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert sorted(n.split("/")[0] for n in archive.namelist()) == ["pdf", "png", "result.xlsx"]
+
+
 @request_for("GET /api/v1/certificates")
 def _search(w: World) -> Call:
     return Call("/api/v1/certificates", query={"level": 3}, facts={"number": w.certificate()["number"]})
@@ -614,7 +669,7 @@ def _refusal_is_explained(caller: str, response: TestResponse) -> None:
     elif response.status_code == 403:
         assert body["code"] == "role_not_allowed"
     elif response.status_code == 404:
-        assert body["code"] in {"organization_not_found", "certificate_not_found"}
+        assert body["code"] in {"organization_not_found", "certificate_not_found", "batch_not_found"}
 
 
 @pytest.mark.parametrize("endpoint", list(MATRIX), ids=name)
@@ -702,6 +757,7 @@ def _as_text(response: TestResponse) -> str:
 
 def test_an_auditor_never_receives_personal_data(world: World) -> None:
     world.certificate()
+    world.batch()
     world.issue(key=world.keys.other_issuer, holder_name="李四")
     spare = world.issue(holder_name="王五")["number"]
     revoked = world.client.post(

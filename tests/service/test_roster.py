@@ -259,7 +259,7 @@ def test_the_same_500_rows_in_gbk_csv_and_in_xlsx_validate_to_the_same_requests(
     assert from_csv.problems == [] and from_xlsx.problems == []
     assert (from_csv.rows, from_csv.valid_rows, from_csv.invalid_rows) == (500, 500, 0)
     assert [(v.row, v.request) for v in from_csv.valid] == [(v.row, v.request) for v in from_xlsx.valid]
-    first = from_csv.valid[0]
+    first = next(iter(from_csv.valid))
     assert first.row == 2
     assert first.request == IssueRequest(
         holder_name="学员0",
@@ -380,11 +380,12 @@ def test_photos_come_from_the_zip_and_a_missing_one_is_reported(app: Flask, keys
     ]
     report = validate(svc, to_csv(rows), "r.csv", photos=PhotoArchive(archive.getvalue()))
     assert problems(report) == {(4, "照片", "photo_missing"), (5, "照片", "invalid_photo")}
-    assert [(v.row, v.request.photo == photo, v.photo_name) for v in report.valid] == [
-        (2, True, "张三.jpg"),
-        (3, True, "张三"),
-        (6, False, None),
+    assert [(v.row, v.photo_name, v.photo_member) for v in report.valid] == [
+        (2, "张三.jpg", "张三.JPG"),
+        (3, "张三", "张三.JPG"),
+        (6, None, None),
     ]
+    assert all(v.request.photo is None for v in report.valid), "photos are read again when issued, not kept"
     without = validate(svc, to_csv(rows[:1]), "r.csv")
     assert problems(without) == {(2, "照片", "photo_missing")}
     assert "未上传照片压缩包" in without.problems[0].message_zh
