@@ -61,7 +61,7 @@ def run(host: str, port: int) -> None:
     if isinstance(svc.jobs, jobs.InProcessQueue):
         try:
             resumed = jobs.resume(svc)
-        except Exception as exc:  # noqa: BLE001 - e.g. a database not migrated yet; serve anyway
+        except Exception as exc:
             click.echo(f"batches not resumed: {exc}", err=True)
         else:
             if resumed:

@@ -160,11 +160,14 @@ def _render_item(svc: Services, batch_id: str, position: int, job: _Job, parts: 
 
 def remaining(svc: Services, batch_id: str) -> int:
     with svc.db.reading() as session:
-        return session.scalar(
-            select(func.count())
-            .select_from(m.BatchItem)
-            .where(m.BatchItem.batch_id == batch_id, m.BatchItem.rendered_at.is_(None))
-        ) or 0
+        return (
+            session.scalar(
+                select(func.count())
+                .select_from(m.BatchItem)
+                .where(m.BatchItem.batch_id == batch_id, m.BatchItem.rendered_at.is_(None))
+            )
+            or 0
+        )
 
 
 def pack(svc: Services, batch_id: str) -> None:
@@ -236,9 +239,9 @@ def _write_archive(
                 shutil.copyfileobj(src, dst, 1 << 20)
             for number in _drawn_numbers(svc, batch_id):
                 for fmt in formats:
-                    with open(parts / f"{number}.{fmt}", "rb") as src:
-                        with archive.open(_zip_info(member_name(number, fmt), stamp), "w") as dst:
-                            shutil.copyfileobj(src, dst, 1 << 20)
+                    info = _zip_info(member_name(number, fmt), stamp)
+                    with open(parts / f"{number}.{fmt}", "rb") as src, archive.open(info, "w") as dst:
+                        shutil.copyfileobj(src, dst, 1 << 20)
         with open(target, "rb+") as f:
             os.fsync(f.fileno())
     finally:

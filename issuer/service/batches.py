@@ -116,8 +116,8 @@ def _dispatch(svc: Services, batch_id: str) -> None:
     if pending:
         try:
             jobs.dispatch(svc, batch_id)
-        except Exception:  # noqa: BLE001 - the certificates are issued; the images can be queued later
-            log.exception("batch %s: queueing its images failed; retry the upload or run `issuer batch resume`", batch_id)
+        except Exception:
+            log.exception("batch %s: queueing its images failed; retry the upload or `issuer batch resume`", batch_id)
 
 
 def _refuse_unless_issuable(svc: Services, report: RosterReport, valid_rows_only: bool) -> None:

@@ -150,7 +150,7 @@ class InProcessQueue:
             try:
                 self._run(chunk)
                 return
-            except Exception as e:  # noqa: BLE001 - a background thread must outlive any job
+            except Exception as e:
                 log.exception("batch %s chunk %s: attempt %s failed", chunk.batch_id, chunk.first, attempt)
                 if attempt == ATTEMPTS:
                     if self.on_failure is not None:

@@ -17,8 +17,8 @@ import io
 import pickle
 import re
 import tempfile
-import weakref
 import unicodedata
+import weakref
 import zipfile
 import zlib
 from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
@@ -500,7 +500,7 @@ class ValidRows:
     memory: a roster of tens of thousands of rows is validated whole before any is issued."""
 
     def __init__(self) -> None:
-        self._file = tempfile.TemporaryFile()
+        self._file = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the report
         self._count = 0
         weakref.finalize(self, self._file.close)
 
@@ -515,7 +515,7 @@ class ValidRows:
     def __iter__(self) -> Iterator[ValidRow]:
         self._file.seek(0)
         for _ in range(self._count):
-            yield pickle.load(self._file)  # noqa: S301 - our own temporary file
+            yield pickle.load(self._file)
 
 
 @dataclass
@@ -897,9 +897,7 @@ def _check_printable(ctx: _Context, row: _Row, request: IssueRequest, prepared: 
     except IssuerError as e:
         _row_error(row, e)
         return None
-    return ValidRow(
-        row.source.row, replace(request, photo=None), prepared, row.text("photo") or None, row.photo_member
-    )
+    return ValidRow(row.source.row, replace(request, photo=None), prepared, row.text("photo") or None, row.photo_member)
 
 
 def _row_error(row: _Row, error: IssuerError) -> None:

@@ -177,7 +177,8 @@ def _photo_roster(n: int) -> tuple[bytes, io.BytesIO]:
 
 
 def _qr(png: bytes) -> str:
-    found = [b for b in zxingcpp.read_barcodes(Image.open(io.BytesIO(png))) if b.format == zxingcpp.BarcodeFormat.QRCode]
+    image = Image.open(io.BytesIO(png))
+    found = [b for b in zxingcpp.read_barcodes(image) if b.format == zxingcpp.BarcodeFormat.QRCode]
     assert len(found) == 1
     return found[0].text
 
@@ -207,7 +208,8 @@ def test_images_are_drawn_in_the_background_and_packed_once_each_with_the_result
     _, bundle = registry.trust_bundle(svc)
     assert verify(_qr(first_png), trust.load_bundle(json.dumps(bundle)), at=svc.clock()).valid
     assert table[0][:3] == ["名单行号", "结果", "证书编号"]
-    assert [(r[0], r[1], r[2]) for r in table[1:13]] == [(row, "已发证", n) for row, n in zip(range(2, 14), numbers)]
+    expected = [(row, "已发证", n) for row, n in zip(range(2, 14), numbers, strict=True)]
+    assert [(r[0], r[1], r[2]) for r in table[1:13]] == expected
     assert table[13][:2] == [14, "未发证"] and "校验码" in table[13][-1]
     assert resident_id(0)[6:14] not in json.dumps(table, ensure_ascii=False, default=str)  # masked
     assert not batch_output.batch_dir(svc, done.id).exists(), "the loose files are removed once packed"
