@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
+import zipfile
 
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
 
+from issuer.service import jobs
+from issuer.service.context import Services
+from issuer.service.jobs import InProcessQueue
 from tests.conftest import ORG_CODE, Keys, auth
 from tests.service.test_batches import _csv, _ids
 
@@ -70,3 +75,60 @@ def test_the_template_downloads_as_xlsx(client: FlaskClient, keys: Keys) -> None
     assert response.status_code == 200
     sheet = load_workbook(io.BytesIO(response.data)).active
     assert sheet is not None and sheet["A1"].value == "姓名"
+
+
+def test_a_batch_is_followed_to_its_archive(client: FlaskClient, keys: Keys, svc: Services) -> None:
+    assert isinstance(svc.jobs, InProcessQueue)
+    svc.jobs.close()  # nothing is drawn until the service "restarts" below
+    data = _csv([(f"学员{i}", id17, 3) for i, id17 in enumerate(_ids(3))])
+    response = _post(client, keys.issuer, data, formats="pdf", dpi="150")
+    assert response.status_code == 201
+    batch_id = response.get_json()["batch"]["id"]
+    assert response.headers["Location"] == f"/api/v1/batches/{batch_id}"
+    pending = client.get(f"/api/v1/batches/{batch_id}", headers=auth(keys.issuer)).get_json()
+    assert (pending["status"], pending["status_zh"], pending["rendered"], pending["issued"]) == (
+        "rendering",
+        "正在生成证书图片",
+        0,
+        3,
+    )
+    assert pending["archive"] is None and pending["formats"] == ["pdf"] and pending["dpi"] == 150
+    early = client.get(f"/api/v1/batches/{batch_id}/archive", headers=auth(keys.issuer))
+    assert early.status_code == 409 and early.get_json()["code"] == "batch_not_ready"
+    assert "已生成0/3张" in early.get_json()["message_zh"]
+
+    svc.jobs = InProcessQueue(lambda chunk: jobs.run_chunk(svc, chunk))
+    assert jobs.resume(svc) == [batch_id]
+    svc.jobs.join()
+    done = client.get(f"/api/v1/batches/{batch_id}", headers=auth(keys.issuer)).get_json()
+    assert (done["status"], done["rendered"], done["progress"]) == ("done", 3, 1.0)
+    listed = client.get("/api/v1/batches", headers=auth(keys.issuer)).get_json()["items"]
+    assert [b["id"] for b in listed] == [batch_id]
+
+    whole = client.get(done["archive"]["url"], headers=auth(keys.issuer))
+    data = whole.data
+    whole.close()
+    assert whole.status_code == 200 and whole.mimetype == "application/zip"
+    assert len(data) == done["archive"]["bytes"] and hashlib.sha256(data).hexdigest() == done["archive"]["sha256"]
+    assert whole.headers["X-Content-SHA256"] == done["archive"]["sha256"]
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert sorted(archive.namelist())[0].startswith("pdf/") and "result.xlsx" in archive.namelist()
+    rest = client.get(done["archive"]["url"], headers={**auth(keys.issuer), "Range": "bytes=100-"})
+    tail = rest.data
+    rest.close()
+    assert rest.status_code == 206 and tail == data[100:]
+    svc.jobs.close()
+
+
+def test_another_organization_cannot_follow_or_download_a_batch(client: FlaskClient, keys: Keys) -> None:
+    batch_id = _post(client, keys.issuer, _csv([("甲", _ids(1)[0], 3)])).get_json()["batch"]["id"]
+    for path in (f"/api/v1/batches/{batch_id}", f"/api/v1/batches/{batch_id}/archive", "/api/v1/batches/nonexistent"):
+        response = client.get(path, headers=auth(keys.other_issuer))
+        assert response.status_code == 404 and response.get_json()["code"] == "batch_not_found"
+
+
+def test_bad_output_settings_are_clear_422s(client: FlaskClient, keys: Keys) -> None:
+    data = _csv([("甲", _ids(1)[0], 3)])
+    for form in ({"formats": "gif"}, {"dpi": "72"}):
+        response = _post(client, keys.issuer, data, **form)
+        assert response.status_code == 422, form

@@ -1,0 +1,147 @@
+"""Batches drawn by real worker processes (``issuer worker``) fed through the Redis on
+127.0.0.1: killing a worker in the middle of a batch loses nothing and duplicates nothing."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from PIL import Image
+
+from issuer.service import batch_output, batches
+from issuer.service.context import Services, build_services
+from tests.conftest import Keys, issuer_principal
+from tests.service.test_batches import _csv, _ids
+
+REDIS_URL = os.environ.get("TEST_QUEUE_REDIS_URL", "redis://127.0.0.1:6379/12")
+HEARTBEAT_MS = 2000
+
+
+def _redis() -> object:
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.ConnectionError:
+        pytest.skip(f"no Redis at {REDIS_URL}")
+    return client
+
+
+@pytest.fixture()
+def queue_config(app: Flask) -> dict[str, object]:
+    client = _redis()
+    client.flushdb()  # type: ignore[attr-defined]
+    return {
+        **app.config,
+        "QUEUE": "redis",
+        "REDIS_URL": REDIS_URL,
+        "QUEUE_HEARTBEAT_MS": HEARTBEAT_MS,
+        "QUEUE_MAINTENANCE": 1_000_000,  # every broker call looks for dead workers
+    }
+
+
+@pytest.fixture()
+def sender(app: Flask, svc: Services, queue_config: dict[str, object]) -> Iterator[Services]:
+    """The service, sending its batches to Redis instead of drawing them itself."""
+    services = build_services(queue_config, app.instance_path, clock=svc.clock)
+    yield services
+    services.db.dispose()
+
+
+@pytest.fixture()
+def start_worker(
+    app: Flask, queue_config: dict[str, object], tmp_path: Path
+) -> Iterator[Callable[[], subprocess.Popen[bytes]]]:
+    started: list[subprocess.Popen[bytes]] = []
+    env = {
+        **os.environ,
+        "DATABASE_URL": str(queue_config["DATABASE_URL"]),
+        "ISSUER_KEYS_DIR": str(queue_config["KEYS_DIR"]),
+        "ISSUER_KEY_PASSPHRASE": str(queue_config["KEY_PASSPHRASE"]),
+        "ISSUER_QR_HOST": str(queue_config["QR_HOST"]),
+        "ISSUER_BATCH_DIR": str(queue_config["BATCH_DIR"]),
+        "ISSUER_INSTANCE_PATH": str(tmp_path / "worker-instance"),
+        "ISSUER_QUEUE": "redis",
+        "ISSUER_REDIS_URL": REDIS_URL,
+        "ISSUER_QUEUE_HEARTBEAT_MS": str(HEARTBEAT_MS),
+        "ISSUER_QUEUE_MAINTENANCE": "1000000",
+    }
+
+    def start() -> subprocess.Popen[bytes]:
+        log = open(tmp_path / f"worker-{len(started)}.log", "wb")  # noqa: SIM115 - closed with the process
+        process = subprocess.Popen([sys.executable, "-m", "issuer.cli", "worker"], env=env, stdout=log, stderr=log)
+        log.close()
+        started.append(process)
+        return process
+
+    yield start
+    for process in started:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait(predicate: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def test_killing_a_worker_mid_batch_and_starting_another_completes_it_with_every_image_once(
+    app: Flask,
+    keys: Keys,
+    svc: Services,
+    sender: Services,
+    start_worker: Callable[[], subprocess.Popen[bytes]],
+) -> None:
+    rows = 40
+    upload = batches.Upload(roster=_csv([(f"学员{i}", n, 3) for i, n in enumerate(_ids(rows))]), filename="名单.csv")
+    body, _ = batches.submit(sender, issuer_principal(sender), upload)
+    batch_id = body["batch"]["id"]
+    numbers = [r["number"] for r in body["issued"]]
+
+    def current() -> batches.BatchStatus:
+        return batches.status(svc, issuer_principal(svc), batch_id)
+
+    first = start_worker()
+    _wait(lambda: current().rendered >= 3, 120, "the first worker to draw some certificates")
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    killed_at = current()
+    assert killed_at.status == "rendering" and killed_at.rendered < rows, "the worker was killed mid-batch"
+
+    start_worker()
+    _wait(lambda: current().status != "rendering", 180, "the second worker to finish the batch")
+    done = current()
+    assert (done.status, done.rendered, done.issued) == ("done", rows, rows)
+
+    archive = batch_output.archive_path(svc, batch_id)
+    with zipfile.ZipFile(archive) as z:
+        names = z.namelist()
+        assert z.testzip() is None
+        images = {n: z.read(n) for n in names if n.endswith(".png")}
+        pdfs = [z.read(n) for n in names if n.endswith(".pdf")]
+    expected = ["result.xlsx"] + [f"png/{n}.png" for n in numbers] + [f"pdf/{n}.pdf" for n in numbers]
+    assert Counter(names) == Counter(expected), "every image present exactly once"
+    for data in images.values():
+        Image.open(io.BytesIO(data)).verify()  # none half-written
+    assert all(p.startswith(b"%PDF-") and p.rstrip().endswith(b"%%EOF") for p in pdfs)
+    leftovers = [p.name for p in archive.parent.iterdir() if p != archive]
+    assert leftovers == [], "no temporary or loose files left beside the archive"
