@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import csv
+import hashlib
+import http.client
 import json
 import os
 import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -173,10 +179,11 @@ def _parse_at(value: str | None) -> datetime:
 
 _VERDICT_WORDS = {
     "valid": ("有效", "VALID"),
+    "revoked": ("已撤销", "REVOKED"),
     "not_valid": ("无效", "NOT VALID"),
     "unknown": ("无法判断", "CANNOT TELL"),
 }
-_MARKS = {"passed": "✓", "failed": "✗", "not_run": "·"}
+_MARKS = {"passed": "✓", "failed": "✗", "unknown": "?", "not_run": "·"}
 
 
 def _print_verdict(verdict: Any, trust: Any, pinned: bool) -> None:
@@ -222,9 +229,11 @@ def _print_verdict(verdict: Any, trust: Any, pinned: bool) -> None:
 @click.option("--at", "at_text", help="Verify as of this date or time (default: now).")
 @click.option("--json", "as_json", is_flag=True, help="Print the verdict as JSON.")
 def verify(input_: str, bundle: str, root_path: str | None, at_text: str | None, as_json: bool) -> None:
-    """Verify a QR text or an image of a QR code offline.
+    """Verify a QR text or an image of a QR code offline, revocation included (the bundle's
+    status lists).
 
-    Exit 0 valid, 1 not valid, 2 cannot tell (unreadable input or unusable trust bundle)."""
+    Exit 0 valid, 1 not valid or revoked, 2 cannot tell (unreadable input, unusable trust
+    bundle, or a signature valid but no current status list: "status unknown since …")."""
     from issuer.core import verify as verifier
     from issuer.core.trust import load_bundle
 
@@ -240,7 +249,7 @@ def verify(input_: str, bundle: str, root_path: str | None, at_text: str | None,
         click.echo(json.dumps(verdict.to_json(), ensure_ascii=False, indent=2))
     else:
         _print_verdict(verdict, trust, pinned is not None)
-    codes = {"valid": EXIT_VALID, "not_valid": EXIT_NOT_VALID, "unknown": EXIT_UNKNOWN}
+    codes = {"valid": EXIT_VALID, "revoked": EXIT_NOT_VALID, "not_valid": EXIT_NOT_VALID, "unknown": EXIT_UNKNOWN}
     sys.exit(codes[verdict.status.value])
 
 
@@ -381,72 +390,183 @@ def trust_export(path: str) -> None:
 
 # --- batches (a client of a running service) -----------------------------------------------
 
+EXIT_UNREACHABLE, EXIT_PENDING = 2, 3
+"""Batch commands: 0 done, 1 refused or failed, 2 the service cannot be reached, 3 still being drawn."""
+BLOCK = 1 << 20
+"""Bytes read, sent or written at a time when uploading or downloading."""
+_BATCHES = "/api/v1/batches"
+_Command = TypeVar("_Command", bound=Callable[..., Any])
 
-def _multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes]]) -> tuple[bytes, str]:
+
+@dataclass(frozen=True)
+class _Service:
+    """The running service. Every request carries the API key; every failure ends the command
+    with one line: the service's refusal (exit 1) or the connection's failure (exit 2)."""
+
+    url: str
+    key: str
+
+    def open(
+        self,
+        path: str,
+        *,
+        method: str = "GET",
+        body: Iterable[bytes] | None = None,
+        headers: dict[str, str] | None = None,
+        timeout: float = 60,
+    ) -> http.client.HTTPResponse:
+        request = urllib.request.Request(self.url.rstrip("/") + path, data=body, method=method, headers=headers or {})
+        request.add_unredirected_header("Authorization", f"Bearer {self.key}")  # not sent on to a redirect
+        with self.reaching():
+            try:
+                response: http.client.HTTPResponse = urllib.request.urlopen(request, timeout=timeout)
+                return response
+            except urllib.error.HTTPError as exc:
+                _fail_with_answer(exc.code, exc.read())
+
+    def json(self, path: str, **kwargs: Any) -> dict[str, Any]:
+        with self.open(path, **kwargs) as response:
+            return _json_object(response.status, self.read(response))
+
+    def read(self, response: http.client.HTTPResponse, size: int = -1) -> bytes:
+        with self.reaching():
+            return response.read(size)
+
+    @contextmanager
+    def reaching(self) -> Iterator[None]:
+        """A connection that fails, before or during a transfer, ends the command (exit 2)."""
+        try:
+            yield
+        except (OSError, http.client.HTTPException) as exc:
+            reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+            _fail(f"unreachable: {self.url}: {reason or type(exc).__name__} / 无法连接服务", EXIT_UNREACHABLE)
+
+
+def _json_object(status: int, body: bytes) -> dict[str, Any]:
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        answer = None
+    if not isinstance(answer, dict):
+        _fail(f"HTTP {status}: the answer is not a JSON object (is --url the issuer service?) / 服务返回内容无法识别")
+    return answer
+
+
+def _fail_with_answer(status: int, body: bytes) -> NoReturn:
+    """The service's error (``code``, ``message_zh``, ``message``) as one line; a roster's
+    problems are printed first, one line each."""
+    answer = _json_object(status, body)
+    errors = answer.get("errors")
+    for problem in errors.get("problems", []) if isinstance(errors, dict) else []:
+        _echo_problem(problem)
+    _fail(f"{answer.get('code', f'HTTP {status}')}: {answer.get('message_zh', '')} / {answer.get('message', '')}")
+
+
+def _batch_path(batch_id: str, *rest: str) -> str:
+    return "/".join([_BATCHES, urllib.parse.quote(batch_id.strip(), safe=""), *rest])
+
+
+def _batch_id(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    if not value.strip():
+        raise click.BadParameter("a batch id is required / 请提供批次编号")
+    return value.strip()
+
+
+def _service_url(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    if urllib.parse.urlsplit(value).scheme not in ("http", "https"):
+        raise click.BadParameter(f"{value!r} is not an http(s) URL / 应为http(s)地址")
+    return value
+
+
+def _service_options(command: _Command) -> _Command:
+    """``--url`` and ``--key``, the same on every batch command."""
+    command = click.option(
+        "--key", required=True, envvar="ISSUER_API_KEY", help="An org_issuer API key (or ISSUER_API_KEY)."
+    )(command)
+    return click.option(
+        "--url",
+        default="http://127.0.0.1:5000",
+        show_default=True,
+        envvar="ISSUER_URL",
+        callback=_service_url,
+        help="The service (or ISSUER_URL).",
+    )(command)
+
+
+def _wait_options(command: _Command) -> _Command:
+    """``--poll`` and ``--timeout``, for commands that wait for the drawing to finish."""
+    command = click.option(
+        "--timeout",
+        type=click.FloatRange(min=0),
+        help="Give up waiting after this many seconds (exit 3). Default: wait as long as it takes.",
+    )(command)
+    return click.option(
+        "--poll",
+        type=click.FloatRange(min=0.05),
+        default=2.0,
+        show_default=True,
+        help="Seconds between two looks at the batch's progress.",
+    )(command)
+
+
+@contextmanager
+def _progress(length: int, label: str) -> Iterator[Callable[[int], None]]:
+    """A progress bar on stderr (only its label when stderr is not a terminal); yields the
+    function that advances it."""
+    with click.progressbar(length=max(length, 1), label=label, file=sys.stderr) as bar:
+        yield bar.update
+
+
+def _multipart(fields: dict[str, str], files: dict[str, Path]) -> tuple[list[bytes | Path], str]:
+    """A multipart/form-data body as its pieces: bytes, and the files to stream in between."""
     boundary = f"issuer-{uuid.uuid4().hex}"
-    parts: list[bytes] = []
+    pieces: list[bytes | Path] = []
     for name, value in fields.items():
-        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
-    for name, (filename, content) in files.items():
+        pieces.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
+    for name, path in files.items():
         head = (
             f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
-            f"filename*=UTF-8''{urllib.parse.quote(filename)}\r\n"
+            f"filename*=UTF-8''{urllib.parse.quote(path.name)}\r\n"
             "Content-Type: application/octet-stream\r\n\r\n"
         )
-        parts.append(head.encode() + content + b"\r\n")
-    parts.append(f"--{boundary}--\r\n".encode())
-    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+        pieces += [head.encode(), path, b"\r\n"]
+    pieces.append(f"--{boundary}--\r\n".encode())
+    return pieces, f"multipart/form-data; boundary={boundary}"
+
+
+def _size(piece: bytes | Path) -> int:
+    return piece.stat().st_size if isinstance(piece, Path) else len(piece)
+
+
+def _stream(pieces: list[bytes | Path], advance: Callable[[int], None]) -> Iterator[bytes]:
+    """The body, a block at a time: a file is read as it is sent, never whole."""
+    for piece in pieces:
+        if isinstance(piece, bytes):
+            yield piece
+            advance(len(piece))
+            continue
+        with piece.open("rb") as fh:
+            while block := fh.read(BLOCK):
+                yield block
+                advance(len(block))
+
+
+def _upload(
+    service: _Service, fields: dict[str, str], files: dict[str, Path], headers: dict[str, str]
+) -> dict[str, Any]:
+    pieces, content_type = _multipart(fields, files)
+    length = sum(_size(p) for p in pieces)
+    headers = {**headers, "Content-Type": content_type, "Content-Length": str(length)}
+    with _progress(length, "上传 / uploading") as advance:
+        body = _stream(pieces, advance)
+        return service.json(_BATCHES, method="POST", body=body, headers=headers, timeout=600)
 
 
 def _echo_problem(p: dict[str, Any]) -> None:
     click.echo(f"第{p['row']}行 {p.get('column') or ''} {p['value']}: {p['message_zh']} / {p['message']}")
 
 
-@main.group()
-def batch() -> None:
-    """Batch issuance against a running service / 批量发证."""
-
-
-@batch.command("submit")
-@click.argument("roster", type=click.Path(exists=True, dir_okay=False))
-@click.option("--photos", type=click.Path(exists=True, dir_okay=False), help="ZIP of the photos the roster names.")
-@click.option("--dry-run", is_flag=True, help="Validate only; issue nothing.")
-@click.option("--valid-rows-only", is_flag=True, help="Issue the valid rows even if others have problems.")
-@click.option("--url", default="http://127.0.0.1:5000", show_default=True, envvar="ISSUER_URL")
-@click.option("--key", required=True, envvar="ISSUER_API_KEY", help="An org_issuer API key (or ISSUER_API_KEY).")
-@click.option("--idempotency-key", help="Send the same value again to retry safely.")
-@click.option("--out", type=click.Path(dir_okay=False), help="Write row → certificate number as CSV.")
-def batch_submit(
-    roster: str,
-    photos: str | None,
-    dry_run: bool,
-    valid_rows_only: bool,
-    url: str,
-    key: str,
-    idempotency_key: str | None,
-    out: str | None,
-) -> None:
-    """Upload a roster (CSV or XLSX). Exit 0 when issued (or valid in a dry run), 1 when the
-    roster has problems (each printed), 2 when the service cannot be reached."""
-    files = {"roster": (Path(roster).name, Path(roster).read_bytes())}
-    if photos:
-        files["photos"] = (Path(photos).name, Path(photos).read_bytes())
-    fields = {"dry_run": str(dry_run).lower(), "valid_rows_only": str(valid_rows_only).lower()}
-    body, content_type = _multipart(fields, files)
-    headers = {"Authorization": f"Bearer {key}", "Content-Type": content_type}
-    if idempotency_key:
-        headers["Idempotency-Key"] = idempotency_key
-    req = urllib.request.Request(f"{url.rstrip('/')}/api/v1/batches", data=body, headers=headers, method="POST")
-    try:
-        with urllib.request.urlopen(req, timeout=600) as response:
-            answer = json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        answer = json.loads(exc.read() or b"{}")
-        for problem in answer.get("errors", {}).get("problems", []):
-            _echo_problem(problem)
-        _fail(f"{answer.get('code', exc.code)}: {answer.get('message_zh', '')} / {answer.get('message', '')}")
-    except (urllib.error.URLError, OSError) as exc:
-        _fail(f"unreachable: {url}: {exc} / 无法连接服务", EXIT_UNKNOWN)
+def _echo_answer(answer: dict[str, Any]) -> None:
     report = answer["report"]
     rows, valid = report["rows"], report["valid_rows"]
     click.echo(f"共{rows}行，有效{valid}行 / rows {rows}, valid {valid}, invalid {report['invalid_rows']}")
@@ -455,12 +575,217 @@ def batch_submit(
     issued = answer["issued"]
     if issued:
         click.echo(f"issued {len(issued)}: {issued[0]['number']} … {issued[-1]['number']} / 已发证{len(issued)}张")
+    if answer.get("batch"):
+        click.echo(f"批次 / batch: {answer['batch']['id']}")
+
+
+@contextmanager
+def _writing(path: Path) -> Iterator[None]:
+    """A local file that cannot be written ends the command with one line (exit 1)."""
+    try:
+        yield
+    except OSError as exc:
+        _fail(f"cannot_write: 无法写入{path} / cannot write {path}: {exc.strerror or exc}")
+
+
+def _write_numbers(path: Path, issued: list[dict[str, Any]]) -> None:
+    with _writing(path), path.open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["行号", "证书编号"])
+        writer.writerows([r["row"], r["number"]] for r in issued)
+
+
+def _status_lines(s: dict[str, Any]) -> list[str]:
+    drawn, issued = s["rendered"], s["issued"]
+    lines = [
+        f"批次{s['id']}：{s['status_zh']} / batch {s['id']}: {s['status']}",
+        f"名单{s['rows']}行，发证{issued}张，已生成{drawn}张（{round(s['progress'] * 100)}%，"
+        f"{'+'.join(s['formats'])} {s['dpi']} dpi） / rows {s['rows']}, issued {issued}, drawn {drawn}",
+    ]
+    if s["status"] == "rendering" and not s["queued"]:
+        lines.append("尚未排入队列（服务未能连接任务队列） / not queued yet: the service could not reach its job queue")
+    if s["archive"]:
+        archive = s["archive"]
+        lines.append(f"压缩包 / archive: {archive['bytes']} bytes, sha256 {archive['sha256']}")
+    if s["error"]:
+        lines.append(f"错误 / error: {s['error']}")
+    return lines
+
+
+def _failed_line(s: dict[str, Any]) -> str:
+    return f"batch_failed: 批次{s['id']}生成失败 / batch {s['id']} failed: {s['error']}"
+
+
+def _wait(service: _Service, batch_id: str, poll: float, timeout: float | None) -> dict[str, Any]:
+    """The batch's status once it is done; a failed batch ends the command (exit 1), and so
+    does the end of ``timeout`` seconds (exit 3)."""
+    status = service.json(_batch_path(batch_id))
+    if status["status"] == "rendering":
+        status = _follow(service, status, poll, timeout)
+    if status["status"] != "done":
+        _fail(_failed_line(status))
+    return status
+
+
+def _follow(service: _Service, status: dict[str, Any], poll: float, timeout: float | None) -> dict[str, Any]:
+    deadline = None if timeout is None else time.monotonic() + timeout
+    shown = 0
+    with _progress(status["issued"], "生成证书 / drawing") as advance:
+        while True:
+            advance(status["rendered"] - shown)
+            shown = status["rendered"]
+            if status["status"] != "rendering":
+                return status
+            if deadline is not None and time.monotonic() >= deadline:
+                _fail(
+                    f"batch_not_ready: 等待超时，已生成{shown}/{status['issued']}张 / "
+                    f"timed out: {shown} of {status['issued']} drawn",
+                    EXIT_PENDING,
+                )
+            time.sleep(poll if deadline is None else max(0.0, min(poll, deadline - time.monotonic())))
+            status = service.json(_batch_path(status["id"]))
+
+
+def _download(service: _Service, status: dict[str, Any], target: Path) -> None:
+    """The archive into ``target``: received into ``target.part`` (continuing a part left by
+    an interrupted download), checked against its SHA-256, then renamed."""
+    archive = status["archive"]
+    part = target.with_name(f"{target.name}.part")
+    with _writing(part):
+        have = part.stat().st_size if part.exists() else 0
+        if have > archive["bytes"]:
+            part.unlink()
+            have = 0
+        if have < archive["bytes"]:
+            _receive(service, _batch_path(status["id"], "archive"), archive, part, have)
+        if _file_sha256(part) != archive["sha256"]:
+            part.unlink()
+            _fail(
+                f"checksum_mismatch: 下载的压缩包SHA-256不一致，已删除{part.name} / "
+                f"the archive's SHA-256 is not {archive['sha256']}: {part.name} deleted, run again"
+            )
+        os.replace(part, target)
+    click.echo(f"已保存{target}（{archive['bytes']}字节，SHA-256一致） / saved {target}, SHA-256 verified")
+
+
+def _receive(service: _Service, path: str, archive: dict[str, Any], part: Path, have: int) -> None:
+    """Append to ``part`` from byte ``have`` (a Range request, the whole file if the service
+    answers 200 instead of 206)."""
+    headers = {"Range": f"bytes={have}-", "If-Range": f'"{archive["sha256"]}"'} if have else {}
+    with part.open("ab") as fh, service.open(path, headers=headers) as response:  # writable before asking
+        if response.status != 206:
+            fh.truncate(0)
+            have = 0
+        elif not response.headers.get("Content-Range", "").startswith(f"bytes {have}-"):
+            _fail(f"bad_range: unexpected Content-Range {response.headers.get('Content-Range')} / 服务返回的范围有误")
+        with _progress(archive["bytes"], "下载 / downloading") as advance:
+            advance(have)
+            while block := service.read(response, BLOCK):
+                fh.write(block)
+                advance(len(block))
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while block := fh.read(BLOCK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@main.group()
+def batch() -> None:
+    """Batch issuance against a running service / 批量发证.
+
+    Exit codes: 0 done, 1 refused (roster problems, unknown batch, bad key) or failed,
+    2 the service cannot be reached, 3 still being drawn (status, or --timeout ran out)."""
+
+
+@batch.command("submit")
+@click.argument("roster", type=click.Path(exists=True, dir_okay=False))
+@click.option("--photos", type=click.Path(exists=True, dir_okay=False), help="ZIP of the photos the roster names.")
+@click.option("--dry-run", is_flag=True, help="Validate only; issue nothing.")
+@click.option("--valid-rows-only", is_flag=True, help="Issue the valid rows even if others have problems.")
+@click.option(
+    "--formats",
+    type=click.Choice(["png,pdf", "png", "pdf"]),
+    help="Files in the archive. Default: the service's (png,pdf).",
+)
+@click.option(
+    "--dpi", type=click.Choice(["150", "200", "300", "600"]), help="Image resolution. Default: the service's (300)."
+)
+@_service_options
+@click.option("--idempotency-key", help="Send the same value again to retry safely.")
+@click.option("--out", type=click.Path(dir_okay=False), help="Write row → certificate number as CSV.")
+@click.option("--wait", is_flag=True, help="Wait until the certificates are drawn.")
+@click.option(
+    "--archive", type=click.Path(dir_okay=False), help="Then download the archive to this file (implies --wait)."
+)
+@_wait_options
+def batch_submit(
+    roster: str,
+    photos: str | None,
+    dry_run: bool,
+    valid_rows_only: bool,
+    formats: str | None,
+    dpi: str | None,
+    url: str,
+    key: str,
+    idempotency_key: str | None,
+    out: str | None,
+    wait: bool,
+    archive: str | None,
+    poll: float,
+    timeout: float | None,
+) -> None:
+    """Upload a roster (CSV or XLSX) and print the batch id. Exit 0 when issued (or valid in
+    a dry run), 1 when the roster has problems (each printed), 2 when the service cannot be
+    reached. With --wait or --archive: 1 also when the drawing failed, 3 on --timeout."""
+    service = _Service(url, key)
+    fields = {"dry_run": str(dry_run).lower(), "valid_rows_only": str(valid_rows_only).lower()}
+    fields |= {name: value for name, value in (("formats", formats), ("dpi", dpi)) if value}
+    files = {"roster": Path(roster), **({"photos": Path(photos)} if photos else {})}
+    answer = _upload(service, fields, files, {"Idempotency-Key": idempotency_key} if idempotency_key else {})
+    _echo_answer(answer)
     if out:
-        with open(out, "w", encoding="utf-8-sig", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(["行号", "证书编号"])
-            writer.writerows([r["row"], r["number"]] for r in issued)
-    sys.exit(1 if dry_run and report["invalid_rows"] else 0)
+        _write_numbers(Path(out), answer["issued"])
+    if dry_run:
+        sys.exit(1 if answer["report"]["invalid_rows"] else 0)
+    if wait or archive:
+        status = _wait(service, answer["batch"]["id"], poll, timeout)
+        if archive:
+            _download(service, status, Path(archive))
+        else:
+            _echo_all(_status_lines(status))
+
+
+@batch.command("status")
+@click.argument("batch_id", callback=_batch_id)
+@_service_options
+def batch_status(batch_id: str, url: str, key: str) -> None:
+    """Show a batch's progress (Chinese, then English). Exit 0 done, 1 failed (or unknown
+    batch), 2 the service cannot be reached, 3 still being drawn."""
+    status = _Service(url, key).json(_batch_path(batch_id))
+    _echo_all(_status_lines(status))
+    sys.exit({"done": 0, "rendering": EXIT_PENDING}.get(status["status"], 1))
+
+
+@batch.command("fetch")
+@click.argument("batch_id", callback=_batch_id)
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False), help="Where to save the ZIP. Default: batch-<id>.zip here."
+)
+@_service_options
+@_wait_options
+def batch_fetch(batch_id: str, output: str | None, url: str, key: str, poll: float, timeout: float | None) -> None:
+    """Wait until the batch is drawn, then download its ZIP (png/<number>.png,
+    pdf/<number>.pdf, result.xlsx) and check its SHA-256. The download goes to FILE.part
+    first; run again after an interruption to continue where it stopped. Exit 0 saved,
+    1 failed (or unknown batch, or checksum mismatch), 2 the service cannot be reached,
+    3 --timeout ran out."""
+    service = _Service(url, key)
+    status = _wait(service, batch_id, poll, timeout)
+    _download(service, status, Path(output or f"batch-{status['id']}.zip"))
 
 
 if __name__ == "__main__":
