@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from issuer.core import identity, pki, trust
+from issuer.core import identity, pki, statuslist, trust
 from issuer.core.catalogue import default_catalogue
 from issuer.core.credential import Credential
 from issuer.core.numbering import CertificateNumber, OrganizationCode
@@ -97,12 +97,22 @@ def trust_list(orgs: Iterable[trust.OrganizationEntry], *, sequence: int = 1) ->
     )
 
 
-def bundle_json(auth: Authority, tl: trust.TrustList) -> str:
-    return json.dumps(trust.make_bundle(auth.root_der, tl.sign(auth.key, auth.root)), indent=1)
+STATUS_AT = datetime(2026, 11, 29, 0, 0, tzinfo=UTC)
+"""When the test status lists are signed: NOW is within their maximum age."""
 
 
-def store(auth: Authority, tl: trust.TrustList) -> trust.TrustStore:
-    return trust.load_bundle(bundle_json(auth, tl))
+def status_list(signer: Signer, revoked: Iterable[int] = (), *, issued_at: datetime = STATUS_AT) -> bytes:
+    return statuslist.StatusList.of(signer.org_code, set(revoked), issued_at).sign(signer.key, signer.kid)
+
+
+def bundle_json(auth: Authority, tl: trust.TrustList, status_lists: Iterable[bytes] = ()) -> str:
+    return json.dumps(trust.make_bundle(auth.root_der, tl.sign(auth.key, auth.root), status_lists), indent=1)
+
+
+def store(auth: Authority, tl: trust.TrustList, status_lists: Iterable[bytes] = ()) -> trust.TrustStore:
+    """The trust store a verifier loads; pass the organizations' status lists for verdicts
+    that can be valid (without them the status is unknown)."""
+    return trust.load_bundle(bundle_json(auth, tl, status_lists))
 
 
 def credential(
@@ -147,7 +157,7 @@ def world() -> World:
     auth = authority()
     signer = org_signer(auth)
     org = organization([signer])
-    return World(auth, signer, org, store(auth, trust_list([org])))
+    return World(auth, signer, org, store(auth, trust_list([org]), [status_list(signer)]))
 
 
 __all__ = ["replace"]

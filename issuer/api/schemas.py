@@ -337,8 +337,14 @@ class LookupOut(ma.Schema):
 class BundleOut(ma.Schema):
     format = fields.String()
     version = fields.Integer()
-    root_certificate = fields.String()
-    trust_list = fields.String()
+    root_certificate = fields.String(metadata={"description": "DER, base64"})
+    trust_list = fields.String(metadata={"description": "COSE_Sign1 by the root key, base64"})
+    status_lists = fields.List(
+        fields.String(), metadata={"description": "every organization's signed status list (COSE_Sign1, base64)"}
+    )
+    tree_head = fields.String(
+        allow_none=True, metadata={"description": "the latest signed tree head of the log (COSE_Sign1, base64)"}
+    )
 
 
 # --- administration ---------------------------------------------------------------------

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import json
 from dataclasses import asdict
 from typing import Any, ClassVar
 
@@ -532,9 +534,12 @@ class Lookup(MethodView):
 @bp.route("/trust-bundle")
 @bp.response(200, s.BundleOut)
 def trust_bundle() -> Any:
-    """What an offline verifier needs: the root certificate and the signed trust list (public)."""
-    sequence, bundle = registry.trust_bundle(services())
-    return bundle, 200, {"ETag": f'"trust-list-{sequence}"', "Cache-Control": "public, max-age=300"}
+    """Everything an offline verifier or auditor needs in one file (public): the root
+    certificate, the signed trust list, every organization's signed status list and the
+    latest signed tree head of the transparency log. Save it with `issuer trust pull`."""
+    _, bundle = registry.trust_bundle(services())
+    etag = hashlib.sha256(json.dumps(bundle, sort_keys=True).encode()).hexdigest()[:32]
+    return bundle, 200, {"ETag": f'"{etag}"', "Cache-Control": "public, max-age=300"}
 
 
 # --- administration ---------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -19,9 +20,9 @@ from datetime import date, datetime
 from typing import Any
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from . import cbor, cose
+from . import cbor, cose, statuslist
 from .catalogue import EDITION_2022, LEVELS, Catalogue
 from .clock import format_instant, parse_instant
 from .errors import CredentialFormatError, TrustError
@@ -32,10 +33,11 @@ from .pki import (
     parse_organization_certificate,
     root_public_key,
 )
+from .statuslist import StatusList
 
 TRUST_LIST_VERSION = 1
 BUNDLE_FORMAT = "issuer-trust-bundle"
-BUNDLE_VERSION = 1
+BUNDLE_VERSION = 2
 ORG_STATUSES = ("active", "suspended", "cancelled")
 KEY_STATUSES = ("active", "retired", "compromised")
 
@@ -83,6 +85,21 @@ class KeyEntry:
 
 
 @dataclass(frozen=True)
+class LogKey:
+    """A transparency log's public key (raw Ed25519, 32 bytes) as the trust list names it."""
+
+    name: str
+    public_key_raw: bytes
+
+    @property
+    def kid(self) -> bytes:
+        return hashlib.sha256(self.public_key_raw).digest()[: cose.KID_BYTES]
+
+    def public_key(self) -> Ed25519PublicKey:
+        return Ed25519PublicKey.from_public_bytes(self.public_key_raw)
+
+
+@dataclass(frozen=True)
 class OrganizationEntry:
     code: str
     name: str
@@ -119,9 +136,10 @@ class TrustList:
     organizations: tuple[OrganizationEntry, ...]
     occupations: Mapping[str, str] = field(default_factory=dict)
     edition: int = EDITION_2022
+    logs: tuple[LogKey, ...] = ()
 
     def to_payload(self) -> dict[str, Any]:
-        return {
+        payload = {
             "version": TRUST_LIST_VERSION,
             "authority": self.authority,
             "issued_at": format_instant(self.issued_at),
@@ -129,6 +147,9 @@ class TrustList:
             "catalogue": {"edition": self.edition, "occupations": dict(sorted(self.occupations.items()))},
             "organizations": [_org_to_payload(o) for o in sorted(self.organizations, key=lambda o: o.code)],
         }
+        if self.logs:
+            payload["logs"] = [{"name": log.name, "public_key": log.public_key_raw} for log in self.logs]
+        return payload
 
     def to_json(self) -> dict[str, Any]:
         """The JSON view (``schemas/trust-list.schema.json``): certificates in base64."""
@@ -282,6 +303,10 @@ def trust_list_from_payload(obj: Any) -> TrustList:
     occupations = r.get(catalogue, "occupations", dict)
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in occupations.items()):
         raise TrustError("trust list: catalogue must map codes to names", "信任列表：职业目录格式错误")
+    logs = tuple(
+        LogKey(r.get(log, "name", str), _raw_public_key(r.get(log, "public_key", bytes)))
+        for log in (r.get(obj, "logs", list) if "logs" in obj else [])
+    )
     return TrustList(
         authority=r.get(obj, "authority", str),
         issued_at=r.instant(obj, "issued_at"),  # type: ignore[arg-type]
@@ -289,7 +314,14 @@ def trust_list_from_payload(obj: Any) -> TrustList:
         organizations=tuple(_org_from_payload(o) for o in r.get(obj, "organizations", list)),
         occupations=occupations,
         edition=r.get(catalogue, "edition", int),
+        logs=logs,
     )
+
+
+def _raw_public_key(raw: bytes) -> bytes:
+    if len(raw) != 32:
+        raise TrustError("trust list: a log key is not 32 bytes", "信任列表：日志公钥不是32字节")
+    return raw
 
 
 @dataclass(frozen=True)
@@ -302,21 +334,29 @@ class SigningKey:
 
 
 class TrustStore:
-    """A trust list whose signature has been checked against a root certificate."""
+    """A trust list whose signature has been checked against a root certificate, with the
+    status lists and the latest log tree head that came with it (each checked on load)."""
 
     def __init__(self, root: x509.Certificate, trust_list: TrustList, signed: bytes) -> None:
         self.root = root
         self.trust_list = trust_list
         self.signed = signed
+        self.status_lists: dict[str, StatusList] = {}
+        self.signed_status_lists: dict[str, bytes] = {}
+        self.tree_head_signed: bytes | None = None
         self._keys: dict[bytes, SigningKey] = {}
         self._chains: dict[bytes, bool] = {}
         for org in trust_list.organizations:
             for entry in org.keys:
                 cert = parse_organization_certificate(entry.certificate)
                 self._keys[entry.kid] = SigningKey(org, entry, cert)
+        self._logs = {log.kid: log for log in trust_list.logs}
 
     def key(self, kid: bytes) -> SigningKey | None:
         return self._keys.get(kid)
+
+    def log_key(self, kid: bytes) -> LogKey | None:
+        return self._logs.get(kid)
 
     def chains_to_root(self, key: SigningKey) -> bool:
         """Whether the root signed ``key``'s certificate; computed once per key, since
@@ -331,6 +371,37 @@ class TrustStore:
 
     def occupation_name(self, code: str) -> str | None:
         return self.trust_list.occupations.get(code)
+
+    def add_status_list(self, signed: bytes) -> StatusList:
+        """Check a signed status list: signed by a key of the organization it names, that
+        chains to the root and was neither compromised nor retired when the list was
+        signed. Raises ``StatusListError``."""
+        kid = statuslist.kid_of(signed)
+        key = self.key(kid)
+        if key is None:
+            raise statuslist.StatusListError(
+                f"status list signed by unknown key {kid.hex()}", f"状态列表的签名密钥{kid.hex()}不在信任列表中"
+            )
+        found = statuslist.open_signed(signed, key.certificate.public_key)
+        entry = key.entry
+        if (
+            found.organization != key.organization.code
+            or not self.chains_to_root(key)
+            or (entry.compromised_at is not None and entry.compromised_at <= found.issued_at)
+            or (entry.retired_at is not None and entry.retired_at < found.issued_at)
+        ):
+            raise statuslist.StatusListError(
+                f"the status list of {found.organization} is not signed by a key valid for it",
+                f"机构{found.organization}的状态列表不是由其有效密钥签发的",
+            )
+        current = self.status_lists.get(found.organization)
+        if current is None or current.issued_at < found.issued_at:
+            self.status_lists[found.organization] = found
+            self.signed_status_lists[found.organization] = signed
+        return found
+
+    def status_list(self, organization: str) -> StatusList | None:
+        return self.status_lists.get(organization)
 
     @classmethod
     def from_signed(cls, signed: bytes, root: x509.Certificate) -> TrustStore:
@@ -348,20 +419,33 @@ class TrustStore:
         return cls(root, trust_list_from_payload(payload), signed)
 
     def bundle(self) -> dict[str, Any]:
-        return make_bundle(der(self.root), self.signed)
+        return make_bundle(der(self.root), self.signed, tuple(self.signed_status_lists.values()), self.tree_head_signed)
 
 
-def make_bundle(root_der: bytes, signed_trust_list: bytes) -> dict[str, Any]:
+def make_bundle(
+    root_der: bytes,
+    signed_trust_list: bytes,
+    status_lists: Iterable[bytes] = (),
+    tree_head: bytes | None = None,
+) -> dict[str, Any]:
+    """Everything an offline verifier or auditor needs, in one JSON file (version 2): the
+    root certificate, the signed trust list, every organization's signed status list and
+    the latest signed tree head of the log."""
     return {
         "format": BUNDLE_FORMAT,
         "version": BUNDLE_VERSION,
         "root_certificate": base64.b64encode(root_der).decode("ascii"),
         "trust_list": base64.b64encode(signed_trust_list).decode("ascii"),
+        "status_lists": [base64.b64encode(s).decode("ascii") for s in status_lists],
+        "tree_head": base64.b64encode(tree_head).decode("ascii") if tree_head else None,
     }
 
 
 def _b64(obj: dict[str, Any], key: str) -> bytes:
-    value = obj.get(key)
+    return _b64_value(obj.get(key), key)
+
+
+def _b64_value(value: Any, key: str) -> bytes:
     if not isinstance(value, str):
         raise TrustError(f"trust bundle: missing {key}", f"信任包：缺少{key}")
     try:
@@ -371,16 +455,28 @@ def _b64(obj: dict[str, Any], key: str) -> bytes:
 
 
 def load_bundle(data: bytes | str, *, pinned_root: x509.Certificate | None = None) -> TrustStore:
-    """Load a trust bundle (JSON). With ``pinned_root``, the bundle's root must be that
-    certificate; without it, the bundle's own root is trusted (say so to the user).
-    Raises ``TrustError``."""
+    """Load a trust bundle (JSON, version 1 or 2). With ``pinned_root``, the bundle's root
+    must be that certificate; without it, the bundle's own root is trusted (say so to the
+    user). Every status list and the tree head are checked. Raises ``TrustError``."""
     try:
         obj = json.loads(data)
     except (ValueError, UnicodeDecodeError):
         raise TrustError("the trust bundle is not JSON", "信任包不是JSON格式") from None
-    if not isinstance(obj, dict) or obj.get("format") != BUNDLE_FORMAT or obj.get("version") != BUNDLE_VERSION:
-        raise TrustError("not an issuer trust bundle (version 1)", "不是第1版信任包")
+    if not isinstance(obj, dict) or obj.get("format") != BUNDLE_FORMAT or obj.get("version") not in (1, 2):
+        raise TrustError("not an issuer trust bundle (version 1 or 2)", "不是第1或第2版信任包")
     root_der = _b64(obj, "root_certificate")
     if pinned_root is not None and der(pinned_root) != root_der:
         raise TrustError("the bundle's root is not the pinned root certificate", "信任包的根证书与指定的根证书不一致")
-    return TrustStore.from_signed(_b64(obj, "trust_list"), load_certificate(root_der))
+    store = TrustStore.from_signed(_b64(obj, "trust_list"), load_certificate(root_der))
+    if obj["version"] == 2:
+        lists = obj.get("status_lists")
+        if not isinstance(lists, list):
+            raise TrustError("trust bundle: status_lists is not a list", "信任包：status_lists不是列表")
+        for value in lists:
+            store.add_status_list(_b64_value(value, "status_lists"))
+        if obj.get("tree_head") is not None:
+            from .transparency import open_tree_head
+
+            store.tree_head_signed = _b64(obj, "tree_head")
+            open_tree_head(store.tree_head_signed, store)
+    return store

@@ -20,15 +20,17 @@ from enum import StrEnum
 from typing import Any
 
 from . import cose, qrtext
-from .clock import china_date
+from .clock import china_date, format_instant
 from .credential import Credential, decode_payload
-from .display import level_zh
+from .display import date_zh, level_zh
 from .errors import CredentialFormatError
+from .statuslist import describe_staleness
 from .trust import SigningKey, TrustStore
 
 
 class Status(StrEnum):
     VALID = "valid"
+    REVOKED = "revoked"
     NOT_VALID = "not_valid"
     UNKNOWN = "unknown"
 
@@ -36,6 +38,7 @@ class Status(StrEnum):
 class Outcome(StrEnum):
     PASSED = "passed"
     FAILED = "failed"
+    UNKNOWN = "unknown"
     NOT_RUN = "not_run"
 
 
@@ -62,6 +65,7 @@ CHECKS: tuple[tuple[str, str, str], ...] = (
         "证书编号与签发机构、发证年份和等级一致",
     ),
     ("issue_date", "the issue date is not in the future", "发证日期不晚于验证时间"),
+    ("status", "not revoked, by a current status list of the organization", "未被撤销（依据机构有效期内的状态列表）"),
 )
 CHECK_NAMES = tuple(c[0] for c in CHECKS)
 
@@ -215,9 +219,14 @@ _DATED_CHECKS: tuple[tuple[str, _DatedCheck], ...] = (
 )
 
 
-def verify(qr_text: str, trust: TrustStore, *, at: datetime) -> Verdict:
+def verify(qr_text: str, trust: TrustStore, *, at: datetime, check_status: bool = True) -> Verdict:
     """Verify a QR text (or bare base32 payload) against ``trust`` at the aware time
-    ``at``. Never raises on any input text; the verdict names the check that failed."""
+    ``at``. Never raises on any input text; the verdict names the check that failed.
+
+    The last check reads the organization's status list from ``trust``: revoked is
+    ``REVOKED``; no list, or one older than its maximum age, is ``UNKNOWN`` ("signature
+    valid, status unknown since …"), never valid. ``check_status=False`` leaves it not run,
+    for callers that know the status otherwise (the service's own database, the auditor)."""
     if at.tzinfo is None:
         raise ValueError("at must be timezone-aware")
     done: list[Check] = []
@@ -268,4 +277,31 @@ def verify(qr_text: str, trust: TrustStore, *, at: datetime) -> Verdict:
         except _Failed as exc:
             return failed(name, exc.detail, exc.detail_zh)
         passed(name)
-    return finish(Status.VALID)
+    if not check_status:
+        return finish(Status.VALID)
+    status, check = _status(trust, signer, credential, at)
+    done.append(check)
+    return finish(status)
+
+
+def _status(trust: TrustStore, signer: SigningKey, credential: Credential, at: datetime) -> tuple[Status, Check]:
+    current = trust.status_list(signer.organization.code)
+    if current is None or not current.fresh_at(at):
+        detail, detail_zh = describe_staleness(current)
+        return Status.UNKNOWN, Check("status", Outcome.UNKNOWN, detail, detail_zh)
+    index = credential.status_index
+    if index is None or index >= current.size:
+        return Status.UNKNOWN, Check(
+            "status",
+            Outcome.UNKNOWN,
+            "the credential has no index in its organization's status list",
+            "该证书在机构状态列表中没有索引，无法判断撤销状态",
+        )
+    if current.revoked(index):
+        return Status.REVOKED, Check(
+            "status",
+            Outcome.FAILED,
+            f"revoked (status list of {format_instant(current.issued_at)})",
+            f"已撤销（依据{date_zh(china_date(current.issued_at))}的状态列表）",
+        )
+    return Status.VALID, Check("status", Outcome.PASSED)

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -46,6 +47,7 @@ class Services:
     jobs: JobQueue | None = None
     _signers: dict[str, Signer] = field(default_factory=dict)
     _signers_lock: threading.Lock = field(default_factory=threading.Lock)
+    _log_key: Ed25519PrivateKey | None = None
 
     def signer(self, org_code: str, kid: str) -> Signer:
         """The decrypted signing key, cached: PKCS#8 decryption is deliberately slow."""
@@ -53,6 +55,13 @@ class Services:
             if kid not in self._signers:
                 self._signers[kid] = self.keystore.signer(org_code, bytes.fromhex(kid))
             return self._signers[kid]
+
+    def log_key(self) -> Ed25519PrivateKey:
+        """The transparency log's key, decrypted once."""
+        with self._signers_lock:
+            if self._log_key is None:
+                self._log_key = self.keystore.log_key()
+            return self._log_key
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

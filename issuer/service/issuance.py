@@ -8,7 +8,7 @@ import json
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -16,12 +16,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from issuer.core import identity, qrtext, trust
+from issuer.core import transparency as log_format
 from issuer.core.assessment import Component, require_pass
 from issuer.core.catalogue import EDITION_2022
 from issuer.core.clock import china_date
 from issuer.core.credential import Credential
 from issuer.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from issuer.core.numbering import CertificateNumber, OrganizationCode
+from issuer.service import status_lists, transparency
 from issuer.service.context import Services
 from issuer.service.idempotency import run_once
 from issuer.service.numbering import allocate
@@ -279,6 +281,10 @@ def issue_in(
         session.add(record)
         issued.append(Issued(record, qrtext.encode(signed, svc.qr_host)))
     session.flush()
+    indexes = transparency.append(svc, session, [log_format.issue_entry(i.record.credential, now) for i in issued])
+    for done, index in zip(issued, indexes, strict=True):
+        done.record.log_index = index
+    session.flush()
     return issued
 
 
@@ -327,6 +333,8 @@ def revoke(svc: Services, principal: Principal | None, number: str, *, reason: s
             raise Conflict("already_revoked", f"{record.number} is already revoked", f"证书{record.number}已撤销")
         record.revoked_at, record.revocation_reason = now, reason
         record.revocation_note, record.revoked_by = note, p.actor
+        _log_revocation(svc, session, record, now)
+        status_lists.publish(svc, session, record.organization)
         audit.append(
             session,
             at=now,
@@ -338,6 +346,18 @@ def revoke(svc: Services, principal: Principal | None, number: str, *, reason: s
         return record
 
     return svc.retrying(work)
+
+
+def _log_revocation(svc: Services, session: Session, record: m.Certificate, now: datetime) -> None:
+    """The revocation in the transparency log, stated by a key of the issuing organization
+    (the active one; the one that signed the certificate if none is active)."""
+    keys = record.organization.keys
+    key = next((k for k in keys if k.status == "active"), None) or next(
+        k for k in keys if k.id == record.signing_key_id
+    )
+    signer = svc.signer(record.organization.code, key.kid)
+    statement = log_format.revoke_statement(record.number, record.status_index, record.revocation_reason or "", now)
+    transparency.append(svc, session, [log_format.signed_entry("revoke", statement, signer.key, signer.kid, now)])
 
 
 def find_certificate(session: Session, principal: Principal, number: str) -> m.Certificate:

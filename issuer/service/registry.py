@@ -13,12 +13,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from issuer.core import pki, trust
+from issuer.core import transparency as log_format
 from issuer.core.catalogue import EDITION_2022, level
 from issuer.core.clock import CST, china_date
 from issuer.core.cose import kid_for
 from issuer.core.errors import Conflict, InvalidInput, NotFound
 from issuer.core.numbering import OrganizationCode
-from issuer.service import audit
+from issuer.service import audit, status_lists, transparency
 from issuer.service.context import Services
 from issuer.service.principal import Principal, Role, require_role
 from issuer.store import models as m
@@ -98,7 +99,19 @@ def _new_key(svc: Services, session: Session, org: m.Organization, now: datetime
     record = m.SigningKey(kid=kid_for(pki.der(cert)).hex(), certificate=pki.der(cert), status="active", created_at=now)
     org.keys.append(record)
     session.flush()
+    _log_key_event(svc, session, org, record, "added", now)
+    status_lists.publish(svc, session, org)
     return record
+
+
+def _log_key_event(
+    svc: Services, session: Session, org: m.Organization, key: m.SigningKey, event: str, at: datetime
+) -> None:
+    """A key event in the transparency log, stated by the authority root key."""
+    root_key, root = svc.keystore.load_authority()
+    statement = log_format.key_statement(org.code, bytes.fromhex(key.kid), event, at)
+    entry = log_format.signed_entry("key", statement, root_key, kid_for(pki.der(root)), svc.clock())
+    transparency.append(svc, session, [entry])
 
 
 def register(svc: Services, principal: Principal | None, reg: Registration) -> m.Organization:
@@ -244,6 +257,7 @@ def rotate_key(svc: Services, principal: Principal | None, code: str) -> m.Signi
         for key in org.keys:
             if key.status == "active":
                 key.status, key.retired_at = "retired", now
+                _log_key_event(svc, session, org, key, "retired", now)
         new = _new_key(svc, session, org, now)
         audit.append(session, at=now, actor=actor.actor, action="key.rotate", target=org.code, details={"kid": new.kid})
         publish_trust_list(svc, session, now)
@@ -272,6 +286,7 @@ def compromise_key(
             raise InvalidInput("invalid_time", "a compromise time cannot be in the future", "泄露时间不能晚于当前时间")
         was_active = key.status == "active"
         key.status, key.compromised_at = "compromised", when
+        _log_key_event(svc, session, org, key, "compromised", when)
         details: dict[str, Any] = {"kid": key.kid, "compromised_at": when.isoformat()}
         if was_active:
             details["replacement_kid"] = _new_key(svc, session, org, now).kid
@@ -333,6 +348,7 @@ def publish_trust_list(svc: Services, session: Session, now: datetime) -> m.Trus
         sequence=last + 1,
         organizations=tuple(trust_entry(o) for o in orgs),
         occupations=trust.catalogue_names(svc.catalogue),
+        logs=(transparency.log_public_key(svc),),
     )
     record = m.TrustListRecord(sequence=last + 1, issued_at=now, signed=tl.sign(root_key, root))
     session.add(record)
@@ -352,4 +368,6 @@ def trust_bundle(svc: Services) -> tuple[int, dict[str, Any]]:
     if record is None:
         record = svc.retrying(lambda s: publish_trust_list(svc, s, svc.clock()))
     root = svc.keystore.authority_certificate()
-    return record.sequence, trust.make_bundle(pki.der(root), record.signed)
+    head = transparency.latest_head(svc)
+    bundle = trust.make_bundle(pki.der(root), record.signed, status_lists.current(svc), head.signed if head else None)
+    return record.sequence, bundle

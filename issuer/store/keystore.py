@@ -3,6 +3,7 @@ with the configured passphrase and written with mode 0600; they are never logged
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from dataclasses import dataclass
@@ -41,6 +42,18 @@ class KeyStore:
     @property
     def authority_cert_path(self) -> Path:
         return self.root / "authority" / "root.crt.pem"
+
+    @property
+    def log_key_path(self) -> Path:
+        return self.root / "log" / "log.key.pem"
+
+    def log_key(self) -> Ed25519PrivateKey:
+        """The transparency log's signing key, made on first use (written with O_EXCL, so
+        that two processes starting together end up with the one that was written first)."""
+        if not self.log_key_path.exists():
+            with contextlib.suppress(FileExistsError):
+                _write_private(self.log_key_path, self._encrypt(Ed25519PrivateKey.generate()))
+        return self._decrypt(self.log_key_path)
 
     @property
     def bundle_path(self) -> Path:

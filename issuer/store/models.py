@@ -169,6 +169,8 @@ class Certificate(Base):
     revocation_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
     revocation_note: Mapped[str | None] = mapped_column(Text, nullable=True)
     revoked_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    log_index: Mapped[int | None] = mapped_column(BigInteger, nullable=True, unique=True)
+    """The transparency-log leaf recording its issuance."""
 
     organization: Mapped[Organization] = relationship()
 
@@ -262,3 +264,52 @@ class AuditEvent(Base):
     details: Mapped[dict[str, object]] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class LogState(Base):
+    """The transparency log's size: one row, locked by every append so that leaves are
+    numbered one after another."""
+
+    __tablename__ = "log_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    size: Mapped[int] = mapped_column(BigInteger)
+
+
+class LogEntry(Base):
+    __tablename__ = "log_entries"
+
+    index: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    type: Mapped[str] = mapped_column(String(16))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    logged_at: Mapped[datetime] = _ts()
+
+
+class LogNode(Base):
+    """The hash of an aligned perfect subtree of the log: leaves
+    [position·2^level, (position+1)·2^level). Level 0 holds the leaf hashes."""
+
+    __tablename__ = "log_nodes"
+
+    level: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    position: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class TreeHeadRecord(Base):
+    __tablename__ = "tree_heads"
+
+    tree_size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    root_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    timestamp: Mapped[datetime] = _ts()
+    signed: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class StatusListRecord(Base):
+    """An organization's latest signed status list."""
+
+    __tablename__ = "status_lists"
+
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), primary_key=True)
+    issued_at: Mapped[datetime] = _ts()
+    signed: Mapped[bytes] = mapped_column(LargeBinary)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from cryptography import x509
@@ -11,7 +11,7 @@ from cryptography.x509.oid import NameOID
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from issuer.core import pki, qrtext, trust
+from issuer.core import pki, qrtext, statuslist, trust
 from issuer.core.signing import Signer
 from issuer.core.verify import CHECK_NAMES, Outcome, Status, verify
 from tests import factories as f
@@ -95,7 +95,7 @@ def test_a_resumed_organization_issues_validly_again() -> None:
         trust.StatusChange("active", date(2026, 11, 29)),
     ]
     store = f.store(auth, f.trust_list([f.organization([signer], status=history)]))
-    assert verify(signer.qr_text(f.credential(), f.HOST), store, at=AT).valid
+    assert verify(signer.qr_text(f.credential(), f.HOST), store, at=AT, check_status=False).valid
     dated_in_suspension = f.credential(issue_date=date(2026, 11, 28))
     assert verify(signer.qr_text(dated_in_suspension, f.HOST), store, at=AT).failed_check == "registration"
 
@@ -108,7 +108,7 @@ def test_a_compromised_key_fails_from_the_china_date_of_compromise() -> None:
     store = f.store(auth, f.trust_list([f.organization([signer], keys=keys)]))
     assert verify(signer.qr_text(f.credential(), f.HOST), store, at=AT).failed_check == "key_status"
     earlier = f.credential(issue_date=date(2026, 11, 28))
-    assert verify(signer.qr_text(earlier, f.HOST), store, at=AT).valid
+    assert verify(signer.qr_text(earlier, f.HOST), store, at=AT, check_status=False).valid
 
 
 def test_a_certificate_not_issued_by_the_root_fails_the_chain_check() -> None:
@@ -174,7 +174,7 @@ def test_a_retired_key_signs_nothing_dated_after_its_retirement() -> None:
     store = f.store(auth, f.trust_list([f.organization([signer], keys=keys)]))
     assert verify(signer.qr_text(f.credential(), f.HOST), store, at=AT).failed_check == "key_status"
     on_the_day = f.credential(issue_date=date(2026, 11, 28))
-    assert verify(signer.qr_text(on_the_day, f.HOST), store, at=AT).valid
+    assert verify(signer.qr_text(on_the_day, f.HOST), store, at=AT, check_status=False).valid
 
 
 def test_a_ca_certificate_cannot_sign_credentials() -> None:
@@ -198,3 +198,68 @@ def test_a_ca_certificate_cannot_sign_credentials() -> None:
     signer = Signer.from_der(key, pki.der(bad))
     store = f.store(auth, f.trust_list([f.organization([signer])]))
     assert verify(signer.qr_text(f.credential(), f.HOST), store, at=AT).failed_check == "certificate_chain"
+
+
+# --- revocation status from the organization's status list --------------------------------
+
+
+def _store_with(world: f.World, status_list: bytes | None) -> trust.TrustStore:
+    lists = [status_list] if status_list is not None else []
+    return f.store(world.authority, f.trust_list([world.organization]), lists)
+
+
+def test_a_revoked_credential_fails_offline_with_a_current_status_list(world: f.World) -> None:
+    cred = f.credential()
+    assert cred.status_index is not None
+    store = _store_with(world, f.status_list(world.signer, [cred.status_index]))
+    verdict = verify(world.qr(cred), store, at=AT)
+    assert verdict.status is Status.REVOKED and verdict.failed_check == "status"
+    assert "已撤销" in verdict.checks[-1].detail_zh
+    neighbour = f.credential(status_index=cred.status_index + 1)
+    assert verify(world.qr(neighbour), store, at=AT).status is Status.VALID
+
+
+def test_a_stale_status_list_gives_unknown_never_valid(world: f.World) -> None:
+    cred = f.credential()
+    assert cred.status_index is not None
+    old = f.STATUS_AT - statuslist.DEFAULT_MAX_AGE - timedelta(seconds=1)
+    for revoked in ([], [cred.status_index]):
+        store = _store_with(world, f.status_list(world.signer, revoked, issued_at=old))
+        verdict = verify(world.qr(cred), store, at=f.STATUS_AT)
+        assert verdict.status is Status.UNKNOWN, revoked
+        check = verdict.checks[-1]
+        assert check.outcome is Outcome.UNKNOWN and "status unknown since" in check.detail
+        assert "2026年11月26日" in check.detail_zh  # the China date the list was signed
+    fresh_enough = f.STATUS_AT - statuslist.DEFAULT_MAX_AGE
+    store = _store_with(world, f.status_list(world.signer, issued_at=fresh_enough))
+    assert verify(world.qr(cred), store, at=f.STATUS_AT).status is Status.VALID
+
+
+def test_without_a_status_list_the_status_is_unknown(world: f.World) -> None:
+    verdict = verify(world.qr(), _store_with(world, None), at=AT)
+    assert verdict.status is Status.UNKNOWN and "没有该机构的状态列表" in verdict.checks[-1].detail_zh
+    assert verify(world.qr(), _store_with(world, None), at=AT, check_status=False).status is Status.VALID
+
+
+def test_a_status_list_signed_by_another_organizations_key_is_refused(world: f.World) -> None:
+    other = f.org_signer(world.authority, code="S000044000002", name="广东某某职业技能培训中心", seed="other")
+    forged = statuslist.StatusList.of(f.ORG_CODE, set(), f.STATUS_AT).sign(other.key, other.kid)
+    orgs = [world.organization, f.organization([other], code="S000044000002", name="广东某某职业技能培训中心")]
+    with pytest.raises(trust.TrustError):
+        f.store(world.authority, f.trust_list(orgs), [forged])
+
+
+def test_a_status_list_signed_after_its_key_was_compromised_is_refused(world: f.World) -> None:
+    keys = [trust.KeyEntry(world.signer.certificate.der, "compromised", compromised_at=f.STATUS_AT - timedelta(hours=1))]
+    orgs = [f.organization([world.signer], keys=keys)]
+    with pytest.raises(trust.TrustError):
+        f.store(world.authority, f.trust_list(orgs), [f.status_list(world.signer)])
+    earlier = f.status_list(world.signer, issued_at=f.STATUS_AT - timedelta(hours=2))
+    assert f.store(world.authority, f.trust_list(orgs), [earlier]).status_list(f.ORG_CODE) is not None
+
+
+def test_a_tampered_status_list_is_refused(world: f.World) -> None:
+    signed = bytearray(f.status_list(world.signer))
+    signed[-70] ^= 1
+    with pytest.raises(trust.TrustError):
+        _store_with(world, bytes(signed))

@@ -21,6 +21,9 @@ from tests import factories as f
 
 HERE = Path(__file__).parent
 AT = "2026-11-30T00:00:00Z"
+AFTER_MAX_AGE = "2026-12-02T00:00:01Z"
+"""The status lists are signed at 2026-11-29T00:00:00Z with a maximum age of 72 hours."""
+REVOKED_INDEX = 777
 
 ORG_B = "S000044000002"
 ORG_C = "Y000031000003"
@@ -71,7 +74,9 @@ def build() -> tuple[str, list[dict[str, Any]]]:
         ],
     )
     tl = f.trust_list([org_a, org_b, org_c])
-    bundle = f.bundle_json(auth, tl)
+    revoked = f.credential(number="Y000123000001263000031", status_index=REVOKED_INDEX, name="王五")
+    lists = [f.status_list(a_new, [REVOKED_INDEX]), f.status_list(b), f.status_list(c_new)]
+    bundle = f.bundle_json(auth, tl, lists)
 
     typical = f.credential()
     c_cred = f.credential(number=f"{ORG_C}264000007", occupation="4-12-01-01", level=4, work_type=None, name="李四")
@@ -203,11 +208,28 @@ def build() -> tuple[str, list[dict[str, Any]]]:
             "dated after the verification time",
         ),
         ("truncated", a_new.qr_text(typical, f.HOST)[:-20], "not_valid", "decodable", "the last 20 characters cut off"),
+        (
+            "revoked",
+            a_new.qr_text(revoked, f.HOST),
+            "revoked",
+            "status",
+            f"bit {REVOKED_INDEX} of the organization's status list is set",
+        ),
     ]
     manifest = [
         {"name": name, "qr_text": text, "at": AT, "status": status, "failed_check": failed, "description": why}
         for name, text, status, failed, why in vectors
     ]
+    manifest.append(
+        {
+            "name": "status-list-too-old",
+            "qr_text": a_new.qr_text(typical, f.HOST),
+            "at": AFTER_MAX_AGE,
+            "status": "unknown",
+            "failed_check": None,
+            "description": "a valid signature, checked after the status list's maximum age: status unknown",
+        }
+    )
     return bundle, manifest
 
 
