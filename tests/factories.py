@@ -87,14 +87,24 @@ def organization(
     )
 
 
-def trust_list(orgs: Iterable[trust.OrganizationEntry], *, sequence: int = 1) -> trust.TrustList:
+def trust_list(
+    orgs: Iterable[trust.OrganizationEntry], *, sequence: int = 1, logs: Iterable[trust.LogKey] = ()
+) -> trust.TrustList:
     return trust.TrustList(
         AUTHORITY,
         datetime(2026, 11, 1, tzinfo=UTC),
         sequence,
         tuple(orgs),
         trust.catalogue_names(default_catalogue()),
+        logs=tuple(logs),
     )
+
+
+def log_key(seed: str = "log") -> tuple[Ed25519PrivateKey, trust.LogKey]:
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    key = seeded_key(seed)
+    return key, trust.LogKey("测试日志", key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw))
 
 
 STATUS_AT = datetime(2026, 11, 29, 0, 0, tzinfo=UTC)

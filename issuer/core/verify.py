@@ -227,6 +227,18 @@ def verify(qr_text: str, trust: TrustStore, *, at: datetime, check_status: bool 
     ``REVOKED``; no list, or one older than its maximum age, is ``UNKNOWN`` ("signature
     valid, status unknown since …"), never valid. ``check_status=False`` leaves it not run,
     for callers that know the status otherwise (the service's own database, the auditor)."""
+    try:
+        data: bytes | CredentialFormatError = qrtext.decode(qr_text)
+    except CredentialFormatError as exc:
+        data = exc
+    return verify_signed(data, trust, at=at, check_status=check_status)
+
+
+def verify_signed(
+    data: bytes | CredentialFormatError, trust: TrustStore, *, at: datetime, check_status: bool = True
+) -> Verdict:
+    """``verify`` on the signed credential's bytes (a log entry holds them, not a QR text);
+    a ``CredentialFormatError`` stands for bytes that could not be extracted."""
     if at.tzinfo is None:
         raise ValueError("at must be timezone-aware")
     done: list[Check] = []
@@ -246,7 +258,9 @@ def verify(qr_text: str, trust: TrustStore, *, at: datetime, check_status: bool 
         return finish(Status.NOT_VALID)
 
     try:
-        message = cose.parse(qrtext.decode(qr_text))
+        if isinstance(data, CredentialFormatError):
+            raise data
+        message = cose.parse(data)
     except CredentialFormatError as exc:
         return failed("decodable", exc.message, exc.message_zh)
     passed("decodable")

@@ -1,0 +1,342 @@
+"""The auditor: a log checked against a trust bundle, with nothing but the core.
+
+Given the trust store (root, trust list, status lists), the log's signed tree head, its
+entries from 0 and, optionally, a tree head seen before, ``audit`` reports every finding:
+
+- the tree head is signed by a log key of the trust list and the entries hash to its root;
+  a tree head seen before is a prefix of this one (the log was only appended to);
+- every entry reads and its signature is valid: a credential by its organization's key,
+  checked with the verifier's own rules at the time it was logged (key valid then,
+  organization registered and active, occupation × level in scope, number consistent);
+  a revocation by a key of the certificate's organization; a key event by the root;
+- certificate numbers are unique, and serials run 1, 2, 3 … without a gap per
+  organization × year × level;
+- every revocation names a logged certificate and its status-list index, and is set in
+  the organization's status list; every set bit has a logged revocation;
+- every key event agrees with the trust list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from . import cose, merkle
+from .credential import decode_payload
+from .errors import CredentialFormatError, TrustError
+from .numbering import CertificateNumber
+from .pki import der, root_public_key
+from .transparency import (
+    Entry,
+    LogFormatError,
+    TreeHead,
+    decode_entry,
+    open_tree_head,
+    read_key_event,
+    read_revoke,
+)
+from .trust import KeyEntry, TrustStore
+from .verify import verify_signed
+
+FINDINGS = {
+    "log_root_mismatch": ("the entries do not hash to the tree head's root", "日志条目与树头根哈希不符"),
+    "log_not_append_only": ("the tree head seen before is not a prefix of this log", "此前的树头不是本日志的前缀"),
+    "entry_unreadable": ("an entry cannot be read", "日志条目无法读取"),
+    "bad_signature": ("a signature is not valid", "签名无效"),
+    "invalid_certificate": ("a certificate breaks a rule of the trust list", "证书不符合信任列表的规定"),
+    "duplicate_number": ("a certificate number is used twice", "证书编号重复"),
+    "serial_gap": ("a serial number is missing", "流水号不连续"),
+    "revocation_unknown_certificate": ("a revocation names no logged certificate", "撤销记录对应的证书不在日志中"),
+    "revocation_not_in_status_list": ("a revocation is not in the status list", "撤销记录未体现在状态列表中"),
+    "unlogged_revocation": (
+        "the status list marks a certificate revoked without a log entry",
+        "状态列表中的撤销没有日志记录",
+    ),
+    "key_event_mismatch": ("a key event disagrees with the trust list", "密钥事件与信任列表不一致"),
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    detail: str
+    detail_zh: str
+    index: int | None = None
+    """The log entry it is about."""
+    number: str | None = None
+
+    @property
+    def line(self) -> str:
+        where = f"#{self.index} " if self.index is not None else ""
+        title, title_zh = FINDINGS[self.code]
+        return f"{where}{self.code}: {title_zh}：{self.detail_zh} / {title}: {self.detail}"
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "code": self.code,
+            "index": self.index,
+            "number": self.number,
+            "detail": self.detail,
+            "detail_zh": self.detail_zh,
+        }
+
+
+@dataclass
+class AuditReport:
+    tree_head: TreeHead
+    entries: int = 0
+    issued: int = 0
+    revoked: int = 0
+    key_events: int = 0
+    organizations: set[str] = field(default_factory=set)
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not self.findings
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "tree_size": self.tree_head.tree_size,
+            "root_hash": self.tree_head.root_hash.hex(),
+            "entries": self.entries,
+            "issued": self.issued,
+            "revoked": self.revoked,
+            "key_events": self.key_events,
+            "organizations": len(self.organizations),
+            "findings": [f.to_json() for f in self.findings],
+        }
+
+
+@dataclass(frozen=True)
+class _Issued:
+    index: int
+    organization: str
+    status_index: int | None
+
+
+@dataclass
+class _State:
+    trust: TrustStore
+    report: AuditReport
+    tree: merkle.MemoryTree = field(default_factory=merkle.MemoryTree)
+    issued: dict[str, _Issued] = field(default_factory=dict)
+    serials: dict[tuple[str, int, int], set[int]] = field(default_factory=dict)
+    revoked: dict[str, set[int]] = field(default_factory=dict)
+    """Status-list indexes revoked in the log, per organization."""
+
+    def find(self, code: str, detail: str, detail_zh: str, index: int | None = None, number: str | None = None) -> None:
+        self.report.findings.append(Finding(code, detail, detail_zh, index, number))
+
+
+def audit(
+    trust: TrustStore,
+    tree_head: bytes,
+    entries: Iterable[tuple[int, bytes]],
+    *,
+    since: bytes | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> AuditReport:
+    """Audit the log whose signed ``tree_head`` covers ``entries`` (``(index, bytes)`` from
+    0, in order). Raises ``TrustError`` only when a tree head itself cannot be trusted;
+    everything about the log's content is a finding."""
+    head = open_tree_head(tree_head, trust)
+    before = open_tree_head(since, trust) if since is not None else None
+    state = _State(trust, AuditReport(head))
+    for position, (index, data) in enumerate(entries):
+        if index != position:
+            raise TrustError(f"entry {index} came where {position} was expected", f"日志条目序号{index}应为{position}")
+        if position >= head.tree_size:
+            break
+        state.tree.append(merkle.leaf_hash(data))
+        _entry(state, index, data)
+        state.report.entries += 1
+        if progress is not None:
+            progress(1)
+    _check_tree(state, head, before)
+    _check_serials(state)
+    _check_status_lists(state)
+    return state.report
+
+
+def _check_tree(state: _State, head: TreeHead, before: TreeHead | None) -> None:
+    tree = state.tree
+    if tree.size != head.tree_size or tree.root() != head.root_hash:
+        state.find(
+            "log_root_mismatch",
+            f"{tree.size} entries hash to {tree.root().hex()[:16]}…, the tree head says {head.tree_size} entries "
+            f"with root {head.root_hash.hex()[:16]}…",
+            f"{tree.size}条日志的根哈希为{tree.root().hex()[:16]}…，树头为{head.tree_size}条、根哈希{head.root_hash.hex()[:16]}…",
+        )
+    if before is not None and (before.tree_size > tree.size or tree.root(before.tree_size) != before.root_hash):
+        state.find(
+            "log_not_append_only",
+            f"the tree head of size {before.tree_size} seen before does not match the first entries of this log",
+            f"此前见到的大小为{before.tree_size}的树头与本日志的前{before.tree_size}条不符",
+        )
+
+
+def _entry(state: _State, index: int, data: bytes) -> None:
+    try:
+        entry = decode_entry(data)
+    except LogFormatError as exc:
+        state.find("entry_unreadable", exc.message, exc.message_zh, index)
+        return
+    if entry.type == "issue":
+        _issue(state, index, entry)
+    elif entry.type == "revoke":
+        _revoke(state, index, entry)
+    else:
+        _key_event(state, index, entry)
+
+
+def _issue(state: _State, index: int, entry: Entry) -> None:
+    state.report.issued += 1
+    verdict = verify_signed(entry.signed, state.trust, at=entry.logged_at, check_status=False)
+    credential = verdict.credential
+    number = credential.number if credential else _claimed_number(entry.signed)
+    failed = verdict.failed_check
+    if failed is not None:
+        check = next(c for c in verdict.checks if c.name == failed)
+        code = "bad_signature" if failed in ("decodable", "known_key", "signature", "claims") else "invalid_certificate"
+        state.find(code, f"{failed}: {check.detail}", f"{failed}：{check.detail_zh}", index, str(number or "") or None)
+    if number is None:
+        return
+    text, org = str(number), str(number.org)
+    state.report.organizations.add(org)
+    # A forged entry still takes its number's place in the sequence: its finding is the signature.
+    state.serials.setdefault((org, number.year, number.level), set()).add(number.serial)
+    if credential is None:
+        return
+    if text in state.issued:
+        first = state.issued[text].index
+        state.find(
+            "duplicate_number",
+            f"{text} was already logged as entry {first}",
+            f"证书编号{text}已在第{first}条日志中出现",
+            index,
+            text,
+        )
+        return
+    state.issued[text] = _Issued(index, org, credential.status_index)
+
+
+def _claimed_number(signed: bytes) -> CertificateNumber | None:
+    """The number a credential whose signature failed claims to have (for the report only)."""
+    try:
+        return decode_payload(cose.parse(signed).payload).number
+    except CredentialFormatError:
+        return None
+
+
+def _signed(state: _State, index: int, entry: Entry) -> cose.Sign1 | None:
+    try:
+        return cose.parse(entry.signed)
+    except CredentialFormatError as exc:
+        state.find("entry_unreadable", exc.message, exc.message_zh, index)
+        return None
+
+
+def _revoke(state: _State, index: int, entry: Entry) -> None:
+    state.report.revoked += 1
+    message = _signed(state, index, entry)
+    if message is None:
+        return
+    try:
+        statement = read_revoke(message.payload)
+    except LogFormatError as exc:
+        state.find("entry_unreadable", exc.message, exc.message_zh, index)
+        return
+    number, org = statement.number, statement.number[:13]
+    key = state.trust.key(message.kid)
+    if key is None or key.organization.code != org or not message.verify(key.certificate.public_key):
+        state.find(
+            "bad_signature",
+            f"the revocation of {number} is not signed by a key of {org}",
+            f"证书{number}的撤销记录不是由机构{org}的密钥签名的",
+            index,
+            number,
+        )
+        return
+    issued = state.issued.get(number)
+    if issued is None or issued.status_index != statement.status_index:
+        state.find(
+            "revocation_unknown_certificate",
+            f"{number} with status index {statement.status_index} was not logged before its revocation",
+            f"撤销前日志中没有状态索引为{statement.status_index}的证书{number}",
+            index,
+            number,
+        )
+        return
+    state.revoked.setdefault(org, set()).add(statement.status_index)
+    listed = state.trust.status_list(org)
+    if listed is None or statement.revoked_at > listed.issued_at:
+        return  # revoked after the list in the bundle was signed: a newer bundle will show it
+    if statement.status_index >= listed.size or not listed.revoked(statement.status_index):
+        state.find(
+            "revocation_not_in_status_list",
+            f"{number} (index {statement.status_index}) is revoked in the log but not in {org}'s status list",
+            f"证书{number}（索引{statement.status_index}）在日志中已撤销，但机构{org}的状态列表中未撤销",
+            index,
+            number,
+        )
+
+
+def _key_event(state: _State, index: int, entry: Entry) -> None:
+    state.report.key_events += 1
+    message = _signed(state, index, entry)
+    if message is None:
+        return
+    root = state.trust.root
+    if message.kid != cose.kid_for(der(root)) or not message.verify(root_public_key(root)):
+        state.find("bad_signature", "a key event is not signed by the root", "密钥事件不是由根密钥签名的", index)
+        return
+    try:
+        event = read_key_event(message.payload)
+    except LogFormatError as exc:
+        state.find("entry_unreadable", exc.message, exc.message_zh, index)
+        return
+    key = state.trust.key(event.kid)
+    if key is None or key.organization.code != event.organization or not _agrees(event.event, event.at, key.entry):
+        state.find(
+            "key_event_mismatch",
+            f"{event.organization} key {event.kid.hex()} {event.event} at {event.at.isoformat()} is not what the "
+            "trust list says",
+            f"机构{event.organization}密钥{event.kid.hex()}的事件（{event.event}）与信任列表不符",
+            index,
+        )
+
+
+def _agrees(event: str, at: datetime, entry: KeyEntry) -> bool:
+    if event == "compromised":
+        return entry.status == "compromised" and entry.compromised_at == at
+    if event == "retired":
+        return entry.status in ("retired", "compromised") and (entry.retired_at == at or entry.status == "compromised")
+    return True  # "added": the key is in the trust list
+
+
+def _check_serials(state: _State) -> None:
+    for (org, year, level), serials in sorted(state.serials.items()):
+        missing = sorted(set(range(1, max(serials) + 1)) - serials)
+        if missing:
+            shown = "、".join(str(CertificateNumber.parse(f"{org}{year:02d}{level}{s:06d}")) for s in missing[:10])
+            more = f" (+{len(missing) - 10})" if len(missing) > 10 else ""
+            state.find(
+                "serial_gap",
+                f"{org} {2000 + year} level {level}: {len(missing)} serial(s) missing: {shown}{more}",
+                f"机构{org} {2000 + year}年{level}级缺少{len(missing)}个流水号：{shown}{more}",
+                number=str(CertificateNumber.parse(f"{org}{year:02d}{level}{missing[0]:06d}")),
+            )
+
+
+def _check_status_lists(state: _State) -> None:
+    for org, listed in sorted(state.trust.status_lists.items()):
+        unexplained = set(listed.revoked_indexes()) - state.revoked.get(org, set())
+        if unexplained:
+            state.find(
+                "unlogged_revocation",
+                f"{org}'s status list marks {len(unexplained)} index(es) revoked with no revocation in the log: "
+                f"{sorted(unexplained)[:10]}",
+                f"机构{org}的状态列表中有{len(unexplained)}个撤销没有日志记录：{sorted(unexplained)[:10]}",
+            )
