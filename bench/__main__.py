@@ -27,6 +27,8 @@ SECTIONS: dict[str, str] = {
     "core": "bench.core",
     "service": "bench.service",
     "render": "bench.render",
+    "batch": "bench.batch",
+    "transparency": "bench.transparency",
 }
 OUT = Path(__file__).resolve().parent / "out"
 

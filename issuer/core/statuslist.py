@@ -32,6 +32,9 @@ STATUS_LIST_VERSION = 1
 STATUS_LIST_BITS = 1 << 20
 """Entries per organization: indexes are drawn at random from this range."""
 DEFAULT_MAX_AGE = timedelta(hours=72)
+LONGEST_MAX_AGE = timedelta(days=7)
+"""A verifier trusts no list for longer than this, whatever it claims: a list stays a
+signer's statement about the past, and a stolen key must not vouch for years ahead."""
 _FIELDS = {"version", "organization", "issued_at", "max_age", "bits", "list"}
 
 
@@ -86,7 +89,7 @@ class StatusList:
 
     @property
     def expires_at(self) -> datetime:
-        return self.issued_at + self.max_age
+        return self.issued_at + min(self.max_age, LONGEST_MAX_AGE)
 
     def fresh_at(self, at: datetime) -> bool:
         """Whether the list still speaks for revocations at ``at`` (a list signed after

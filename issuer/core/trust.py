@@ -383,11 +383,16 @@ class TrustStore:
                 f"status list signed by unknown key {kid.hex()}", f"状态列表的签名密钥{kid.hex()}不在信任列表中"
             )
         found = statuslist.open_signed(signed, key.certificate.public_key)
-        entry = key.entry
+        entry, cert = key.entry, key.certificate
         if (
             found.organization != key.organization.code
             or not self.chains_to_root(key)
-            or (entry.compromised_at is not None and entry.compromised_at <= found.issued_at)
+            or not cert.is_signing_certificate()
+            or not cert.not_before <= found.issued_at <= cert.not_after
+            or (
+                entry.status == "compromised"
+                and (entry.compromised_at is None or entry.compromised_at <= found.issued_at)
+            )
             or (entry.retired_at is not None and entry.retired_at < found.issued_at)
         ):
             raise statuslist.StatusListError(

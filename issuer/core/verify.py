@@ -299,23 +299,25 @@ def verify_signed(
 
 
 def _status(trust: TrustStore, signer: SigningKey, credential: Credential, at: datetime) -> tuple[Status, Check]:
+    """Revocation is final: a list showing the credential revoked says so even when it is
+    too old to vouch that a credential is not revoked."""
     current = trust.status_list(signer.organization.code)
+    index = credential.status_index
+    if current is not None and index is not None and index < current.size and current.revoked(index):
+        return Status.REVOKED, Check(
+            "status",
+            Outcome.FAILED,
+            f"revoked (status list of {format_instant(current.issued_at)})",
+            f"已撤销（依据{date_zh(china_date(current.issued_at))}的状态列表）",
+        )
     if current is None or not current.fresh_at(at):
         detail, detail_zh = describe_staleness(current)
         return Status.UNKNOWN, Check("status", Outcome.UNKNOWN, detail, detail_zh)
-    index = credential.status_index
     if index is None or index >= current.size:
         return Status.UNKNOWN, Check(
             "status",
             Outcome.UNKNOWN,
             "the credential has no index in its organization's status list",
             "该证书在机构状态列表中没有索引，无法判断撤销状态",
-        )
-    if current.revoked(index):
-        return Status.REVOKED, Check(
-            "status",
-            Outcome.FAILED,
-            f"revoked (status list of {format_instant(current.issued_at)})",
-            f"已撤销（依据{date_zh(china_date(current.issued_at))}的状态列表）",
         )
     return Status.VALID, Check("status", Outcome.PASSED)

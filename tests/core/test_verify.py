@@ -219,20 +219,37 @@ def test_a_revoked_credential_fails_offline_with_a_current_status_list(world: f.
     assert verify(world.qr(neighbour), store, at=AT).status is Status.VALID
 
 
-def test_a_stale_status_list_gives_unknown_never_valid(world: f.World) -> None:
+def test_a_stale_status_list_gives_unknown_never_valid_but_revoked_stays_revoked(world: f.World) -> None:
     cred = f.credential()
     assert cred.status_index is not None
     old = f.STATUS_AT - statuslist.DEFAULT_MAX_AGE - timedelta(seconds=1)
-    for revoked in ([], [cred.status_index]):
-        store = _store_with(world, f.status_list(world.signer, revoked, issued_at=old))
-        verdict = verify(world.qr(cred), store, at=f.STATUS_AT)
-        assert verdict.status is Status.UNKNOWN, revoked
-        check = verdict.checks[-1]
-        assert check.outcome is Outcome.UNKNOWN and "status unknown since" in check.detail
-        assert "2026年11月26日" in check.detail_zh  # the China date the list was signed
+    store = _store_with(world, f.status_list(world.signer, issued_at=old))
+    verdict = verify(world.qr(cred), store, at=f.STATUS_AT)
+    assert verdict.status is Status.UNKNOWN
+    check = verdict.checks[-1]
+    assert check.outcome is Outcome.UNKNOWN and "status unknown since" in check.detail
+    assert "2026年11月26日" in check.detail_zh  # the China date the list was signed
+    revoked = _store_with(world, f.status_list(world.signer, [cred.status_index], issued_at=old))
+    assert verify(world.qr(cred), revoked, at=f.STATUS_AT).status is Status.REVOKED  # revocation is final
     fresh_enough = f.STATUS_AT - statuslist.DEFAULT_MAX_AGE
     store = _store_with(world, f.status_list(world.signer, issued_at=fresh_enough))
     assert verify(world.qr(cred), store, at=f.STATUS_AT).status is Status.VALID
+
+
+def test_no_list_is_trusted_longer_than_a_week_whatever_it_claims(world: f.World) -> None:
+    long_lived = statuslist.StatusList.of(f.ORG_CODE, set(), f.STATUS_AT, max_age=timedelta(days=3650))
+    store = _store_with(world, long_lived.sign(world.signer.key, world.signer.kid))
+    week = statuslist.LONGEST_MAX_AGE
+    assert verify(world.qr(), store, at=f.STATUS_AT + week).status is Status.VALID
+    assert verify(world.qr(), store, at=f.STATUS_AT + week + timedelta(seconds=1)).status is Status.UNKNOWN
+
+
+def test_a_status_list_signed_by_a_key_compromised_at_an_unknown_time_is_refused(world: f.World) -> None:
+    keys = [trust.KeyEntry(world.signer.certificate.der, "compromised")]
+    with pytest.raises(trust.TrustError):
+        f.store(
+            world.authority, f.trust_list([f.organization([world.signer], keys=keys)]), [f.status_list(world.signer)]
+        )
 
 
 def test_without_a_status_list_the_status_is_unknown(world: f.World) -> None:
@@ -250,7 +267,9 @@ def test_a_status_list_signed_by_another_organizations_key_is_refused(world: f.W
 
 
 def test_a_status_list_signed_after_its_key_was_compromised_is_refused(world: f.World) -> None:
-    keys = [trust.KeyEntry(world.signer.certificate.der, "compromised", compromised_at=f.STATUS_AT - timedelta(hours=1))]
+    keys = [
+        trust.KeyEntry(world.signer.certificate.der, "compromised", compromised_at=f.STATUS_AT - timedelta(hours=1))
+    ]
     orgs = [f.organization([world.signer], keys=keys)]
     with pytest.raises(trust.TrustError):
         f.store(world.authority, f.trust_list(orgs), [f.status_list(world.signer)])
