@@ -90,5 +90,7 @@ class TrustError(IssuerError):
 
     kind = "trust"
 
+    code_default = "untrusted_bundle"
+
     def __init__(self, message: str, message_zh: str) -> None:
-        super().__init__("untrusted_bundle", message, message_zh)
+        super().__init__(self.code_default, message, message_zh)

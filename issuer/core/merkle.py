@@ -35,9 +35,7 @@ SubtreeLookup = Callable[[int, int], bytes]
 class ProofError(TrustError):
     """A Merkle proof that does not verify, or arguments that cannot make or check one."""
 
-    def __init__(self, message: str, message_zh: str) -> None:
-        super().__init__(message, message_zh)
-        self.code = "invalid_proof"
+    code_default = "invalid_proof"
 
 
 def leaf_hash(entry: bytes) -> bytes:

@@ -41,6 +41,8 @@ _FIELDS = {"version", "organization", "issued_at", "max_age", "bits", "list"}
 class StatusListError(TrustError):
     """A status list that cannot be trusted or read."""
 
+    code_default = "invalid_status_list"
+
 
 @dataclass(frozen=True)
 class StatusList:

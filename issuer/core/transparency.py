@@ -36,6 +36,8 @@ KEY_EVENTS = ("added", "retired", "compromised")
 class LogFormatError(TrustError):
     """A log entry or tree head that cannot be read or trusted."""
 
+    code_default = "invalid_log_record"
+
 
 def _bad(what: str, message: str, message_zh: str) -> LogFormatError:
     return LogFormatError(f"{what}: {message}", f"{'日志条目' if what == 'log entry' else '树头'}：{message_zh}")
