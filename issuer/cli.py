@@ -18,12 +18,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
 from issuer.config import ConfigError
 from issuer.core.errors import IssuerError, TrustError
+from issuer.logsource import EXPORT_FORMAT
+
+if TYPE_CHECKING:
+    from issuer.core.transparency import TreeHead
 
 EXIT_VALID, EXIT_NOT_VALID, EXIT_UNKNOWN = 0, 1, 2
 
@@ -256,7 +260,10 @@ def verify(input_: str, bundle: str, root_path: str | None, at_text: str | None,
 def _load_root(path: str) -> Any:
     from cryptography import x509
 
-    data = Path(path).read_bytes()
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        _fail(f"unreadable: cannot read {path}: {exc.strerror} / 无法读取根证书文件", EXIT_UNKNOWN)
     try:
         if b"-----BEGIN" in data:
             return x509.load_pem_x509_certificate(data)
@@ -759,6 +766,20 @@ def batch_submit(
             _echo_all(_status_lines(status))
 
 
+@batch.command("resume")
+def batch_resume() -> None:
+    """On the service's machine: queue again the drawing of every unfinished batch (after
+    Redis lost its queue, or queueing failed when the roster was issued). With the
+    in-process queue, `issuer run` does this itself when it starts."""
+    from issuer.service import jobs
+
+    _, svc = _app_services()
+    if isinstance(svc.jobs, jobs.InProcessQueue):
+        _fail("ISSUER_QUEUE=inprocess: `issuer run` resumes unfinished batches when it starts / 服务启动时自动继续")
+    resumed = jobs.resume(svc)
+    click.echo(f"queued {len(resumed)} unfinished batch(es) again / 已重新排队{len(resumed)}个批次")
+
+
 @batch.command("status")
 @click.argument("batch_id", callback=_batch_id)
 @_service_options
@@ -786,6 +807,212 @@ def batch_fetch(batch_id: str, output: str | None, url: str, key: str, poll: flo
     service = _Service(url, key)
     status = _wait(service, batch_id, poll, timeout)
     _download(service, status, Path(output or f"batch-{status['id']}.zip"))
+
+
+# --- trust pull, log export ----------------------------------------------------------------
+
+MAX_BUNDLE = 64 << 20
+"""The largest trust bundle ``trust pull`` accepts."""
+
+
+def _write_atomically(path: Path, data: Iterable[bytes]) -> None:
+    """``data`` into ``path``: written to a temporary file beside it, then renamed over it,
+    so that a reader sees the old file or the new one, never half of one."""
+    import tempfile
+
+    with _writing(path):
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                for block in data:
+                    fh.write(block)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+
+@trust.command("pull")
+@click.argument("url", callback=_service_url)
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option(
+    "--root", "root_path", type=click.Path(exists=True, dir_okay=False), help="Pin this root certificate (PEM or DER)."
+)
+def trust_pull(url: str, path: str, root_path: str | None) -> None:
+    """Download the trust bundle of the service at URL (GET URL/api/v1/trust-bundle), check
+    it (root signature of the trust list, every status list, the tree head) and save it to
+    PATH, replacing it at once. Exit 0 saved, 1 the answer is not a usable bundle (nothing
+    written), 2 the service cannot be reached."""
+    from issuer.core.transparency import open_tree_head
+    from issuer.core.trust import load_bundle
+
+    pinned = _load_root(root_path) if root_path else None
+    address = url.rstrip("/") + "/api/v1/trust-bundle"
+    request = urllib.request.Request(address, headers={"Accept": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            data = response.read(MAX_BUNDLE + 1)
+    except urllib.error.HTTPError as exc:
+        try:
+            with exc:
+                answer = exc.read(1 << 16)
+        except (OSError, http.client.HTTPException):
+            answer = b""
+        if exc.code >= 500:
+            _fail(f"unreachable: {address}: HTTP {exc.code} / 服务暂不可用", EXIT_UNREACHABLE)
+        _fail_with_answer(exc.code, answer)
+    except (OSError, http.client.HTTPException) as exc:
+        reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+        _fail(f"unreachable: {address}: {reason or type(exc).__name__} / 无法连接服务", EXIT_UNREACHABLE)
+    if len(data) > MAX_BUNDLE:
+        _fail(f"untrusted_bundle: 信任包过大 / the answer is larger than {MAX_BUNDLE} bytes")
+    try:
+        store = load_bundle(data, pinned_root=pinned)
+        head = open_tree_head(store.tree_head_signed, store) if store.tree_head_signed else None
+    except TrustError as exc:
+        _fail(exc.line())
+    _write_atomically(Path(path), [data])
+    listed = store.trust_list
+    size = f"tree size {head.tree_size}" if head else "no tree head"
+    click.echo(
+        f"saved {path}: trust list {listed.sequence}, {len(listed.organizations)} organizations, "
+        f"{len(store.status_lists)} status lists, {size}{'' if pinned else ' (root not pinned: use --root)'}"
+        f" / 已保存信任包"
+    )
+
+
+@main.group("log")
+def log_group() -> None:
+    """The transparency log / 透明日志."""
+
+
+@log_group.command("export")
+@click.argument("path", type=click.Path(dir_okay=False))
+def log_export(path: str) -> None:
+    """Write the whole log as of its latest signed tree head to PATH, from this service's
+    database: JSON Lines, first {"format": "issuer-log", "version": 1, "tree_head": <signed
+    head, base64>, "tree_size": n}, then {"index": i, "entry": <base64>} for i = 0 … n-1.
+    Anyone can check it with the trust bundle: the leaf hashes rebuild the head's root."""
+    from issuer.service import transparency
+
+    _, svc = _app_services()
+    head = transparency.latest_head(svc)
+    if head is None:
+        _fail("log_empty: 日志为空 / the log is empty")
+    _write_atomically(Path(path), _log_lines(svc, head))
+    click.echo(
+        f"wrote {head.tree_size} log entries to {path} (root {head.root_hash.hex()}) / 已导出{head.tree_size}条日志"
+    )
+
+
+def _log_lines(svc: Any, head: TreeHead) -> Iterator[bytes]:
+    """The lines of ``log export``: the signed head, then every entry it covers, in order."""
+    from base64 import b64encode
+
+    from issuer.service import transparency
+
+    first = {
+        "format": EXPORT_FORMAT,
+        "version": 1,
+        "tree_head": b64encode(head.signed).decode(),
+        "tree_size": head.tree_size,
+    }
+    yield json.dumps(first).encode() + b"\n"
+    for start in range(0, head.tree_size, transparency.MAX_ENTRIES_PER_PAGE):
+        end = min(start + transparency.MAX_ENTRIES_PER_PAGE, head.tree_size)
+        page = transparency.entries(svc, start, end)
+        if [index for index, _ in page] != list(range(start, end)):
+            _fail(f"log_incomplete: 日志条目{start}至{end - 1}不完整 / log entries {start} to {end - 1} are missing")
+        for index, data in page:
+            yield json.dumps({"index": index, "entry": b64encode(data).decode()}).encode() + b"\n"
+
+
+# --- the auditor (offline, with the core only) ------------------------------------------------
+
+
+@main.command("audit")
+@click.argument("bundle", type=click.Path(dir_okay=False))
+@click.option("--log", "log_where", required=True, help="The service's address (https://…) or a `log export` file.")
+@click.option("--since", "since_path", type=click.Path(dir_okay=False), help="A tree head seen before (JSON file).")
+@click.option("--save-head", type=click.Path(dir_okay=False), help="After a clean audit, save the audited tree head.")
+@click.option("--root", "root_path", type=click.Path(dir_okay=False), help="Pin this root certificate (PEM or DER).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def audit_command(
+    bundle: str, log_where: str, since_path: str | None, save_head: str | None, root_path: str | None, as_json: bool
+) -> None:
+    """Audit the transparency log against the trust BUNDLE, offline but for reading the log:
+    the tree head is signed by the trust list's log key and the entries hash to it; the
+    bundle's tree head and --since are prefixes of it (append-only); every entry's signature
+    and, for certificates, the verifier's rules at the time they were logged (key, registration,
+    scope, number); numbers unique and serials continuous per organization, year and level;
+    revocations set in the status lists and the other way round; key events as in the trust list.
+
+    Exit 0 no finding, 1 findings (each printed), 2 cannot audit (unreadable bundle or log)."""
+    from issuer.core.auditor import audit
+    from issuer.core.transparency import open_tree_head
+    from issuer.core.trust import load_bundle
+    from issuer.logsource import open_log
+
+    pinned = _load_root(root_path) if root_path else None
+    try:
+        store = load_bundle(Path(bundle).read_bytes(), pinned_root=pinned)
+    except OSError as exc:
+        _fail(f"unreadable: cannot read trust bundle {bundle}: {exc.strerror} / 无法读取信任包", EXIT_UNKNOWN)
+    source = open_log(log_where)
+    seen = [_read_head(since_path)] if since_path else []
+    if store.tree_head_signed is not None:
+        if open_tree_head(store.tree_head_signed, store).tree_size <= source.tree_size:
+            seen.append(store.tree_head_signed)
+        else:
+            click.echo("注意：信任包的树头比日志新 / note: the bundle's tree head is newer than the log", err=True)
+    with _progress(source.tree_size, "审计 / auditing") as advance:
+        report = audit(store, source.tree_head, source.entries, since=seen, progress=advance)
+    if as_json:
+        click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+    else:
+        _print_audit(report, pinned is not None)
+    if report.clean and save_head:
+        _write_atomically(Path(save_head), [json.dumps(report.tree_head.to_json(), indent=1).encode()])
+    sys.exit(EXIT_VALID if report.clean else EXIT_NOT_VALID)
+
+
+def _read_head(path: str) -> bytes:
+    """A tree head saved by ``--save-head`` or answered by ``GET /api/v1/log/tree-head``."""
+    import base64
+    import binascii
+
+    try:
+        saved = json.loads(Path(path).read_text(encoding="utf-8"))
+        return base64.b64decode(saved["signed"], validate=True)
+    except OSError as exc:
+        _fail(f"unreadable: cannot read {path}: {exc.strerror} / 无法读取树头文件", EXIT_UNKNOWN)
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        _fail(f"unreadable: {path} is not a saved tree head / 不是树头文件", EXIT_UNKNOWN)
+
+
+def _print_audit(report: Any, pinned: bool) -> None:
+    head = report.tree_head
+    click.echo(
+        f"日志 / log: {head.tree_size}条 entries, root {head.root_hash.hex()}, signed {head.timestamp.isoformat()}"
+    )
+    click.echo(
+        f"  证书 {report.issued}, 撤销 {report.revoked}, 密钥事件 {report.key_events}, 机构 {len(report.organizations)}"
+        f" / certificates {report.issued}, revocations {report.revoked}, key events {report.key_events}"
+    )
+    for finding in report.findings:
+        click.echo(f"  ✗ {finding.line}")
+    verdict = (
+        "无问题 / no finding"
+        if report.clean
+        else f"发现{len(report.findings)}个问题 / {len(report.findings)} finding(s)"
+    )
+    click.echo(f"结果 / Result: {verdict}")
+    if not pinned:
+        click.echo(
+            "注意：根证书取自信任包本身，未经 --root 固定 / note: root taken from the bundle (pin it with --root)"
+        )
 
 
 if __name__ == "__main__":

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from issuer.core import qrtext
+from issuer.core import cose, qrtext, statuslist
 from issuer.core.clock import format_instant
 from issuer.core.display import date_zh, level_zh
+from issuer.core.transparency import decode_entry
 from issuer.service import queries
 from issuer.service.batches import BatchStatus
 from issuer.service.context import Services
@@ -96,6 +98,7 @@ def certificate(svc: Services, record: m.Certificate, viewer: Principal) -> dict
         "revocation_reason": record.revocation_reason,
         "revocation_note": record.revocation_note,
         "has_photo": record.photo is not None,
+        "log_index": record.log_index,
     }
 
 
@@ -148,3 +151,24 @@ def batch(status: BatchStatus, archive_url: str) -> dict[str, Any]:
         ),
         "report": status.report,
     }
+
+
+# --- status lists and the transparency log ---------------------------------------------------
+
+
+def status_list(signed: bytes) -> dict[str, Any]:
+    """A signed status list (as this service signed it) and what it says."""
+    found = statuslist.parse_payload(cose.parse(signed).payload)
+    return {
+        "organization": found.organization,
+        "issued_at": format_instant(found.issued_at),
+        "max_age": int(found.max_age.total_seconds()),
+        "expires_at": format_instant(found.expires_at),
+        "bits": found.size,
+        "revoked_count": sum(byte.bit_count() for byte in found.bits),
+        "signed": base64.b64encode(signed).decode("ascii"),
+    }
+
+
+def log_entry(index: int, data: bytes) -> dict[str, Any]:
+    return {"index": index, "type": decode_entry(data).type, "entry": base64.b64encode(data).decode("ascii")}

@@ -152,6 +152,9 @@ class CertificateOut(ma.Schema):
     revocation_reason = fields.String(allow_none=True)
     revocation_note = fields.String(allow_none=True)
     has_photo = fields.Boolean()
+    log_index = fields.Integer(
+        allow_none=True, metadata={"description": "leaf index of its issuance in the transparency log"}
+    )
 
 
 class CertificatePage(ma.Schema):
@@ -345,6 +348,79 @@ class BundleOut(ma.Schema):
     tree_head = fields.String(
         allow_none=True, metadata={"description": "the latest signed tree head of the log (COSE_Sign1, base64)"}
     )
+
+
+# --- status lists and the transparency log (public) -------------------------------------
+
+_INDEX = validate.Range(min=0, max=2**62)
+_SIZE = validate.Range(min=1, max=2**62)
+
+
+class StatusListArgs(Strict):
+    format = fields.String(
+        load_default="json",
+        validate=validate.OneOf(["json", "cose"]),
+        metadata={"description": "json (default) or cose: the signed list itself as application/cose"},
+    )
+
+
+class StatusListOut(ma.Schema):
+    organization = fields.String()
+    issued_at = fields.String()
+    max_age = fields.Integer(metadata={"description": "seconds after issued_at that the list speaks for"})
+    expires_at = fields.String()
+    bits = fields.Integer(metadata={"description": "entries in the list"})
+    revoked_count = fields.Integer()
+    signed = fields.String(metadata={"description": "COSE_Sign1 by the organization key, base64"})
+
+
+class TreeHeadOut(ma.Schema):
+    tree_size = fields.Integer()
+    root_hash = fields.String(metadata={"description": "hex"})
+    timestamp = fields.String()
+    log_kid = fields.String(metadata={"description": "hex"})
+    signed = fields.String(metadata={"description": "COSE_Sign1 by the log key, base64"})
+
+
+class InclusionArgs(Strict):
+    leaf_index = fields.Integer(validate=_INDEX)
+    number = fields.String(validate=validate.Length(min=1, max=40), metadata={"description": "a certificate number"})
+    tree_size = fields.Integer(validate=_SIZE, metadata={"description": "a signed tree head's size; default latest"})
+
+
+class InclusionOut(ma.Schema):
+    leaf_index = fields.Integer()
+    tree_size = fields.Integer()
+    leaf_hash = fields.String(metadata={"description": "hex"})
+    proof = fields.List(fields.String(), metadata={"description": "hex, RFC 9162 §2.1.3"})
+    tree_head = fields.Nested(TreeHeadOut, metadata={"description": "the signed tree head of tree_size"})
+
+
+class ConsistencyArgs(Strict):
+    first = fields.Integer(required=True, validate=_SIZE)
+    second = fields.Integer(required=True, validate=_SIZE)
+
+
+class ConsistencyOut(ma.Schema):
+    first = fields.Integer()
+    second = fields.Integer()
+    proof = fields.List(fields.String(), metadata={"description": "hex, RFC 9162 §2.1.4"})
+
+
+class EntriesArgs(Strict):
+    start = fields.Integer(required=True, validate=_INDEX)
+    end = fields.Integer(required=True, validate=_SIZE, metadata={"description": "exclusive; at most start + 1000"})
+
+
+class EntryOut(ma.Schema):
+    index = fields.Integer()
+    type = fields.String(metadata={"description": "issue, revoke or key"})
+    entry = fields.String(metadata={"description": "the entry (deterministic CBOR), base64"})
+
+
+class EntriesOut(ma.Schema):
+    entries = fields.List(fields.Nested(EntryOut))
+    tree_size = fields.Integer(metadata={"description": "the latest signed tree head's size"})
 
 
 # --- administration ---------------------------------------------------------------------

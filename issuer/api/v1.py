@@ -22,8 +22,21 @@ from issuer.api import present
 from issuer.api import schemas as s
 from issuer.api.auth import current_principal, services
 from issuer.api.errors import ErrorSchema
-from issuer.core.errors import InvalidInput
-from issuer.service import apikeys, audit_log, batches, images, issuance, queries, registry, roster, verification
+from issuer.core.errors import InvalidInput, NotFound
+from issuer.core.transparency import TreeHead
+from issuer.service import (
+    apikeys,
+    audit_log,
+    batches,
+    images,
+    issuance,
+    queries,
+    registry,
+    roster,
+    status_lists,
+    transparency,
+    verification,
+)
 from issuer.service.issuance import IssueRequest
 from issuer.service.principal import Principal, Role, Unauthenticated, require_role
 from issuer.service.registry import Registration, ScopeItem
@@ -94,7 +107,16 @@ def _refuse_nul() -> None:
         raise InvalidInput("invalid_idempotency_key", f"Idempotency-Key: {NUL}", "Idempotency-Key不能包含NUL字符")
 
 
-PUBLIC_ENDPOINTS = {"v1.verify", "v1.Lookup", "v1.trust_bundle"}
+PUBLIC_ENDPOINTS = {
+    "v1.verify",
+    "v1.Lookup",
+    "v1.trust_bundle",
+    "v1.status_list",
+    "v1.tree_head",
+    "v1.inclusion_proof",
+    "v1.consistency_proof",
+    "v1.log_entries",
+}
 
 
 @bp.before_request
@@ -540,6 +562,96 @@ def trust_bundle() -> Any:
     _, bundle = registry.trust_bundle(services())
     etag = hashlib.sha256(json.dumps(bundle, sort_keys=True).encode()).hexdigest()[:32]
     return bundle, 200, {"ETag": f'"{etag}"', "Cache-Control": "public, max-age=300"}
+
+
+SHORT_CACHE = "public, max-age=60"
+"""What the next issuance or revocation changes: the latest head, a proof against it."""
+LONG_CACHE = "public, max-age=86400"
+"""What never changes: a proof between signed sizes, a full page of entries."""
+
+
+@bp.route("/status-lists/<string:code>")
+@bp.arguments(s.StatusListArgs, location="query")
+@bp.response(200, s.StatusListOut, description="JSON; with ?format=cose the signed list itself (application/cose)")
+@_errors(404, 422)
+def status_list(args: dict[str, Any], code: str) -> Any:
+    """An organization's revocation status list, signed by its key (public): bit ``i`` set
+    means the certificate with status index ``i`` is revoked. ``?format=cose`` gives the
+    COSE_Sign1 bytes as they are in the trust bundle."""
+    signed = status_lists.for_organization(services(), code)
+    headers = {"Cache-Control": "public, max-age=300"}
+    if args["format"] == "cose":
+        return current_app.response_class(signed, mimetype="application/cose", headers=headers)
+    return present.status_list(signed), 200, headers
+
+
+def _latest_head() -> TreeHead:
+    head = transparency.latest_head(services())
+    if head is None:
+        raise NotFound("log_empty", "the log is empty", "日志为空")
+    return head
+
+
+@bp.route("/log/tree-head")
+@bp.response(200, s.TreeHeadOut)
+@_errors(404)
+def tree_head() -> Any:
+    """The latest signed tree head of the transparency log (public); 404 ``log_empty``."""
+    return _latest_head().to_json(), 200, {"Cache-Control": SHORT_CACHE}
+
+
+@bp.route("/log/proof/inclusion")
+@bp.arguments(s.InclusionArgs, location="query")
+@bp.response(200, s.InclusionOut)
+@_errors(404, 422)
+def inclusion_proof(args: dict[str, Any]) -> Any:
+    """The proof that a leaf is in the tree of ``tree_size`` (default: the latest signed
+    head), with that signed head (public). Name the leaf by ``leaf_index`` or by a
+    certificate ``number`` (its issuance), exactly one of them."""
+    if ("leaf_index" in args) == ("number" in args):
+        raise InvalidInput(
+            "leaf_index_or_number",
+            "give exactly one of leaf_index and number",
+            "请提供leaf_index或number中的一个（且仅一个）",
+        )
+    found = transparency.inclusion(
+        services(), leaf_index=args.get("leaf_index"), number=args.get("number"), tree_size=args.get("tree_size")
+    )
+    body = {
+        "leaf_index": found.leaf_index,
+        "tree_size": found.tree_size,
+        "leaf_hash": found.leaf_hash.hex(),
+        "proof": [p.hex() for p in found.proof],
+        "tree_head": transparency.head(services(), found.tree_size).to_json(),
+    }
+    return body, 200, {"Cache-Control": LONG_CACHE if "tree_size" in args else SHORT_CACHE}
+
+
+@bp.route("/log/proof/consistency")
+@bp.arguments(s.ConsistencyArgs, location="query")
+@bp.response(200, s.ConsistencyOut)
+@_errors(404, 422)
+def consistency_proof(args: dict[str, Any]) -> Any:
+    """The proof that the tree of size ``second`` extends the tree of size ``first`` (both
+    sizes of signed tree heads) (public)."""
+    proof = transparency.consistency(services(), args["first"], args["second"])
+    body = {"first": args["first"], "second": args["second"], "proof": [p.hex() for p in proof]}
+    return body, 200, {"Cache-Control": LONG_CACHE}
+
+
+@bp.route("/log/entries")
+@bp.arguments(s.EntriesArgs, location="query")
+@bp.response(200, s.EntriesOut)
+@_errors(422)
+def log_entries(args: dict[str, Any]) -> Any:
+    """Log entries ``start`` to ``end - 1`` (at most 1000 a time; fewer past the end of the
+    log), each the deterministic CBOR that was hashed into the tree (public)."""
+    start, end = args["start"], args["end"]
+    svc = services()
+    found = transparency.entries(svc, start, end)
+    head = transparency.latest_head(svc)
+    body = {"entries": [present.log_entry(i, data) for i, data in found], "tree_size": head.tree_size if head else 0}
+    return body, 200, {"Cache-Control": LONG_CACHE if len(found) == end - start else SHORT_CACHE}
 
 
 # --- administration ---------------------------------------------------------------------------

@@ -135,14 +135,15 @@ def audit(
     tree_head: bytes,
     entries: Iterable[tuple[int, bytes]],
     *,
-    since: bytes | None = None,
+    since: Iterable[bytes] = (),
     progress: Callable[[int], None] | None = None,
 ) -> AuditReport:
     """Audit the log whose signed ``tree_head`` covers ``entries`` (``(index, bytes)`` from
-    0, in order). Raises ``TrustError`` only when a tree head itself cannot be trusted;
-    everything about the log's content is a finding."""
+    0, in order); ``since`` are tree heads seen before (the trust bundle's, the last audit's),
+    each of which must be a prefix of this log. Raises ``TrustError`` only when a tree head
+    itself cannot be trusted; everything about the log's content is a finding."""
     head = open_tree_head(tree_head, trust)
-    before = open_tree_head(since, trust) if since is not None else None
+    before = [open_tree_head(signed, trust) for signed in since]
     state = _State(trust, AuditReport(head))
     for position, (index, data) in enumerate(entries):
         if index != position:
@@ -160,7 +161,7 @@ def audit(
     return state.report
 
 
-def _check_tree(state: _State, head: TreeHead, before: TreeHead | None) -> None:
+def _check_tree(state: _State, head: TreeHead, before: list[TreeHead]) -> None:
     tree = state.tree
     if tree.size != head.tree_size or tree.root() != head.root_hash:
         state.find(
@@ -169,12 +170,13 @@ def _check_tree(state: _State, head: TreeHead, before: TreeHead | None) -> None:
             f"with root {head.root_hash.hex()[:16]}…",
             f"{tree.size}条日志的根哈希为{tree.root().hex()[:16]}…，树头为{head.tree_size}条、根哈希{head.root_hash.hex()[:16]}…",
         )
-    if before is not None and (before.tree_size > tree.size or tree.root(before.tree_size) != before.root_hash):
-        state.find(
-            "log_not_append_only",
-            f"the tree head of size {before.tree_size} seen before does not match the first entries of this log",
-            f"此前见到的大小为{before.tree_size}的树头与本日志的前{before.tree_size}条不符",
-        )
+    for earlier in before:
+        if earlier.tree_size > tree.size or tree.root(earlier.tree_size) != earlier.root_hash:
+            state.find(
+                "log_not_append_only",
+                f"the tree head of size {earlier.tree_size} seen before does not match the first entries of this log",
+                f"此前见到的大小为{earlier.tree_size}的树头与本日志的前{earlier.tree_size}条不符",
+            )
 
 
 def _entry(state: _State, index: int, data: bytes) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from issuer.core import merkle
+from issuer.core import cose, merkle
 from issuer.core.errors import InvalidInput, NotFound
 from issuer.core.transparency import Entry, TreeHead
 from issuer.core.trust import LogKey
@@ -107,12 +107,21 @@ def append(svc: Services, session: Session, entries: Sequence[Entry]) -> list[in
 # --- reading ------------------------------------------------------------------------------
 
 
+def _head(record: m.TreeHeadRecord) -> TreeHead:
+    return TreeHead(record.tree_size, record.root_hash, record.timestamp, record.signed, cose.parse(record.signed).kid)
+
+
 def latest_head(svc: Services) -> TreeHead | None:
     with svc.db.reading() as session:
         record = session.scalars(select(m.TreeHeadRecord).order_by(m.TreeHeadRecord.tree_size.desc()).limit(1)).first()
-    if record is None:
-        return None
-    return TreeHead(record.tree_size, record.root_hash, record.timestamp, record.signed, log_public_key(svc).kid)
+    return None if record is None else _head(record)
+
+
+def head(svc: Services, size: int) -> TreeHead:
+    """The signed tree head of ``size``; ``NotFound`` if no head has that size (a batch
+    appends many leaves under one head)."""
+    with svc.db.reading() as session:
+        return _head(_head_of_size(session, size))
 
 
 def _head_of_size(session: Session, size: int) -> m.TreeHeadRecord:

@@ -19,6 +19,7 @@ a side effect per endpoint), and a refusal means nothing changed.
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import re
@@ -83,6 +84,11 @@ MATRIX: dict[str, tuple[int, int, int, int, int, int]] = {
     "GET    /api/v1/lookup":                                     (200,   200,  200,   200,  200,    200),
     "POST   /api/v1/lookup":                                     (200,   200,  200,   200,  200,    200),
     "GET    /api/v1/trust-bundle":                               (200,   200,  200,   200,  200,    200),
+    "GET    /api/v1/status-lists/{code}":                        (200,   200,  200,   200,  200,    200),
+    "GET    /api/v1/log/tree-head":                              (200,   200,  200,   200,  200,    200),
+    "GET    /api/v1/log/proof/inclusion":                        (200,   200,  200,   200,  200,    200),
+    "GET    /api/v1/log/proof/consistency":                      (200,   200,  200,   200,  200,    200),
+    "GET    /api/v1/log/entries":                                (200,   200,  200,   200,  200,    200),
     "GET    /api/openapi.json":                                  (200,   200,  200,   200,  200,    200),
     "GET    /healthz":                                           (200,   200,  200,   200,  200,    200),
     "GET    /api/docs":                                          (200,   200,  200,   200,  200,    200),
@@ -553,6 +559,119 @@ def _trust_bundle(w: World) -> Call:
 def _bundle(w: World, caller: str, call: Call, response: TestResponse) -> None:
     bundle = response.get_json()
     assert bundle["root_certificate"] and bundle["trust_list"]
+
+
+def _trust_store(w: World) -> Any:
+    from issuer.core.trust import load_bundle
+
+    return load_bundle(json.dumps(w.client.get("/api/v1/trust-bundle").get_json()))
+
+
+def _signed_head(w: World, head: dict[str, Any]) -> Any:
+    """``head`` (JSON of a signed tree head) opened with the trust bundle's log key."""
+    from issuer.core.transparency import open_tree_head
+
+    opened = open_tree_head(base64.b64decode(head["signed"]), _trust_store(w))
+    assert (opened.tree_size, opened.root_hash.hex()) == (head["tree_size"], head["root_hash"])
+    return opened
+
+
+def _latest_head(w: World) -> dict[str, Any]:
+    body: dict[str, Any] = w.client.get("/api/v1/log/tree-head").get_json()
+    return body
+
+
+@request_for("GET /api/v1/status-lists/{code}")
+def _status_list(w: World) -> Call:
+    revoked = w.client.get(
+        "/api/v1/certificates", query_string={"revoked": "true"}, headers=auth(w.keys.issuer)
+    ).get_json()["items"]
+    if not revoked:
+        number = w.issue()["number"]
+        response = w.client.post(
+            f"/api/v1/certificates/{number}/revoke", json={"reason": "fraud"}, headers=auth(w.keys.admin)
+        )
+        assert response.status_code == 200
+        revoked = [response.get_json()]
+    return Call(f"/api/v1/status-lists/{ORG_CODE}", facts={"revoked": sorted(c["status_index"] for c in revoked)})
+
+
+@check_for("GET /api/v1/status-lists/{code}")
+def _signed_status_list(w: World, caller: str, call: Call, response: TestResponse) -> None:
+    body = response.get_json()
+    found = _trust_store(w).add_status_list(base64.b64decode(body["signed"]))  # the organization's key signed it
+    assert found.organization == body["organization"] == ORG_CODE
+    assert found.revoked_indexes() == call.facts["revoked"] and body["revoked_count"] == len(call.facts["revoked"])
+    assert response.headers["Cache-Control"].startswith("public")
+
+
+@request_for("GET /api/v1/log/tree-head")
+def _tree_head(w: World) -> Call:
+    w.certificate()
+    return Call("/api/v1/log/tree-head")
+
+
+@check_for("GET /api/v1/log/tree-head")
+def _signed_by_the_log(w: World, caller: str, call: Call, response: TestResponse) -> None:
+    assert _signed_head(w, response.get_json()).tree_size >= 1
+
+
+@request_for("GET /api/v1/log/proof/inclusion")
+def _inclusion(w: World) -> Call:
+    cert = w.certificate()
+    return Call("/api/v1/log/proof/inclusion", query={"number": cert["number"]}, facts=cert)
+
+
+@check_for("GET /api/v1/log/proof/inclusion")
+def _included(w: World, caller: str, call: Call, response: TestResponse) -> None:
+    from issuer.core import merkle
+
+    body = response.get_json()
+    head = _signed_head(w, body["tree_head"])
+    assert body["leaf_index"] == call.facts["log_index"] and body["tree_size"] == head.tree_size
+    proof = [bytes.fromhex(p) for p in body["proof"]]
+    merkle.verify_inclusion(bytes.fromhex(body["leaf_hash"]), body["leaf_index"], head.tree_size, proof, head.root_hash)
+
+
+@request_for("GET /api/v1/log/proof/consistency")
+def _consistency(w: World) -> Call:
+    w.certificate()
+    first = _latest_head(w)
+    w.issue()
+    second = _latest_head(w)
+    query = {"first": first["tree_size"], "second": second["tree_size"]}
+    return Call("/api/v1/log/proof/consistency", query=query, facts={"first": first, "second": second})
+
+
+@check_for("GET /api/v1/log/proof/consistency")
+def _consistent(w: World, caller: str, call: Call, response: TestResponse) -> None:
+    from issuer.core import merkle
+
+    first, second = (_signed_head(w, call.facts[k]) for k in ("first", "second"))
+    proof = [bytes.fromhex(p) for p in response.get_json()["proof"]]
+    assert first.tree_size < second.tree_size
+    merkle.verify_consistency(first.tree_size, second.tree_size, first.root_hash, second.root_hash, proof)
+
+
+@request_for("GET /api/v1/log/entries")
+def _entries(w: World) -> Call:
+    w.certificate()
+    head = _latest_head(w)
+    return Call("/api/v1/log/entries", query={"start": 0, "end": head["tree_size"]}, facts=head)
+
+
+@check_for("GET /api/v1/log/entries")
+def _entries_make_the_root(w: World, caller: str, call: Call, response: TestResponse) -> None:
+    from issuer.core import merkle
+    from issuer.core.transparency import decode_entry
+
+    head = _signed_head(w, call.facts)
+    body = response.get_json()
+    data = [base64.b64decode(e["entry"]) for e in body["entries"]]
+    assert [e["index"] for e in body["entries"]] == list(range(head.tree_size))
+    assert [decode_entry(d).type for d in data] == [e["type"] for e in body["entries"]]
+    assert "issue" in {e["type"] for e in body["entries"]}
+    assert merkle.MemoryTree(merkle.leaf_hash(d) for d in data).root() == head.root_hash
 
 
 @request_for("GET /api/v1/api-keys")

@@ -132,9 +132,9 @@ def test_an_entry_changed_under_a_signed_head_breaks_the_root(log: Log) -> None:
 
 def test_a_head_seen_before_must_be_a_prefix(log: Log) -> None:
     earlier = log.head(log.entries[:5])
-    assert codes(run(log, since=earlier)) == []
+    assert codes(run(log, since=[earlier])) == []
     rewritten = [*log.entries[:2], issue(log.signer, credential(2, work_type=None)), *log.entries[3:]]
-    report = run(log, rewritten, since=earlier)
+    report = run(log, rewritten, since=[earlier])
     assert codes(report) == [("log_not_append_only", None)]
 
 

@@ -146,6 +146,6 @@ def test_the_audit_of_a_busy_log_is_clean(app: Flask, keys: Keys, svc: Services,
     issuance.revoke(svc, issuer_principal(svc), issued[7]["number"], reason="fraud")  # type: ignore[index]
     store = _bundle(svc)
     assert store.tree_head_signed is not None and first_head is not None
-    report = audit(store, store.tree_head_signed, _entries(svc), since=first_head.signed)
+    report = audit(store, store.tree_head_signed, _entries(svc), since=[first_head.signed])
     assert report.findings == []
     assert (report.issued, report.revoked) == (9, 2) and report.key_events == 4  # 2 added, retired, added

@@ -145,3 +145,34 @@ def test_killing_a_worker_mid_batch_and_starting_another_completes_it_with_every
     assert all(p.startswith(b"%PDF-") and p.rstrip().endswith(b"%%EOF") for p in pdfs)
     leftovers = [p.name for p in archive.parent.iterdir() if p != archive]
     assert leftovers == [], "no temporary or loose files left beside the archive"
+
+
+def test_batch_resume_queues_unfinished_batches_again_for_the_workers(
+    app: Flask,
+    keys: Keys,
+    svc: Services,
+    sender: Services,
+    queue_config: dict[str, object],
+    start_worker: Callable[[], subprocess.Popen[bytes]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import redis
+    from click.testing import CliRunner
+
+    from issuer.cli import main
+
+    upload = batches.Upload(roster=_csv([("甲", _ids(1)[0], 3)]), filename="名单.csv")
+    body, _ = batches.submit(sender, issuer_principal(sender), upload)
+    redis.Redis.from_url(REDIS_URL).flushdb()  # Redis lost the queued jobs
+    for name, value in {
+        "DATABASE_URL": queue_config["DATABASE_URL"],
+        "ISSUER_KEYS_DIR": queue_config["KEYS_DIR"],
+        "ISSUER_KEY_PASSPHRASE": queue_config["KEY_PASSPHRASE"],
+        "ISSUER_QUEUE": "redis",
+        "ISSUER_REDIS_URL": REDIS_URL,
+    }.items():
+        monkeypatch.setenv(name, str(value))
+    result = CliRunner().invoke(main, ["batch", "resume"])
+    assert result.exit_code == 0 and "queued 1 unfinished batch" in result.output, result.output
+    start_worker()
+    _wait(lambda: batches.status(svc, issuer_principal(svc), body["batch"]["id"]).status == "done", 60, "the batch")

@@ -1,0 +1,93 @@
+"""``issuer audit``: the service's log, read from an export or over HTTP, checked against the
+downloaded trust bundle; a tampered log is a finding, an unreadable one exit 2."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from flask import Flask
+
+from issuer.cli import main
+from issuer.core import transparency
+from issuer.service import issuance, registry
+from issuer.service.context import Services
+from issuer.service.principal import OPERATOR
+from tests.conftest import ORG_CODE, Keys, issuer_principal
+from tests.service.test_issuance import request
+from tests.service.test_roster import resident_id
+from tests.test_cli_trust import serving
+
+
+def _run(*args: str) -> Result:
+    return CliRunner().invoke(main, list(args))
+
+
+@pytest.fixture()
+def world(app: Flask, keys: Keys, svc: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
+    numbers = []
+    for i in range(5):
+        body, _ = issuance.issue(
+            svc,
+            issuer_principal(svc),
+            request(holder_name=f"学员{i}", document_number=resident_id(i)),
+            render=lambda issued: {"number": issued.record.number},
+        )
+        numbers.append(body["number"])
+    issuance.revoke(svc, issuer_principal(svc), numbers[1], reason="fraud")
+    registry.rotate_key(svc, OPERATOR, ORG_CODE)
+    _, bundle = registry.trust_bundle(svc)
+    (tmp_path / "bundle.json").write_text(json.dumps(bundle), encoding="utf-8")
+    for name, value in {
+        "DATABASE_URL": app.config["DATABASE_URL"],
+        "ISSUER_KEYS_DIR": app.config["KEYS_DIR"],
+        "ISSUER_KEY_PASSPHRASE": app.config["KEY_PASSPHRASE"],
+    }.items():
+        monkeypatch.setenv(name, value)
+    exported = _run("log", "export", str(tmp_path / "log.jsonl"))
+    assert exported.exit_code == 0, exported.output
+    return {"bundle": tmp_path / "bundle.json", "log": tmp_path / "log.jsonl", "dir": tmp_path}
+
+
+def test_a_sound_log_audits_clean_from_an_export_and_over_http(world: dict[str, Path], app: Flask) -> None:
+    result = _run("audit", str(world["bundle"]), "--log", str(world["log"]))
+    assert result.exit_code == 0, result.output
+    assert "证书 5, 撤销 1, 密钥事件 4" in result.output and "无问题 / no finding" in result.output
+    with serving(app) as url:
+        over_http = _run("audit", str(world["bundle"]), "--log", url, "--json")
+    assert over_http.exit_code == 0, over_http.output
+    report = json.loads(over_http.stdout)
+    assert (report["issued"], report["revoked"], report["findings"]) == (5, 1, [])
+
+
+def test_a_tampered_entry_is_reported_and_exits_1(world: dict[str, Path]) -> None:
+    lines = world["log"].read_text(encoding="utf-8").splitlines()
+    row = json.loads(lines[4])  # an issuance (after the header and two key events)
+    entry = transparency.decode_entry(base64.b64decode(row["entry"]))
+    assert entry.type == "issue"
+    forged = bytearray(entry.signed)
+    forged[-1] ^= 1
+    row["entry"] = base64.b64encode(transparency.Entry("issue", bytes(forged), entry.logged_at).encode()).decode()
+    lines[4] = json.dumps(row)
+    world["log"].write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = _run("audit", str(world["bundle"]), "--log", str(world["log"]))
+    assert result.exit_code == 1
+    assert "#3 bad_signature" in result.output and "log_root_mismatch" in result.output
+
+
+def test_a_saved_head_is_the_next_audits_since(world: dict[str, Path]) -> None:
+    head = world["dir"] / "head.json"
+    first = _run("audit", str(world["bundle"]), "--log", str(world["log"]), "--save-head", str(head))
+    assert first.exit_code == 0 and json.loads(head.read_text())["tree_size"] == 10
+    again = _run("audit", str(world["bundle"]), "--log", str(world["log"]), "--since", str(head))
+    assert again.exit_code == 0, again.output
+
+
+def test_a_log_that_cannot_be_read_exits_2_with_one_line(world: dict[str, Path]) -> None:
+    for where in (str(world["dir"] / "missing.jsonl"), str(world["bundle"]), "http://127.0.0.1:9"):
+        result = _run("audit", str(world["bundle"]), "--log", where)
+        assert result.exit_code == 2, (where, result.output)
+        assert result.output.strip().count("\n") == 0 and "log_unreadable" in result.output
