@@ -32,6 +32,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Callable[[], d
         OPENAPI_JSON_PATH="openapi.json",
     )
 
+    from issuer import web
     from issuer.api import docs, errors, health, logging, v1
     from issuer.api.openapi import IssuerApi
     from issuer.api.ratelimit import make_limiter
@@ -61,4 +62,5 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Callable[[], d
     errors.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(docs.bp)
+    web.init_app(app)
     return app

@@ -354,6 +354,35 @@ def apikey_create(role: str, name: str, organization: str | None) -> None:
     click.echo(f"key {new.info.id} ({role}); store it now, it is not shown again / 请立即保存，之后不再显示", err=True)
 
 
+@main.group()
+def account() -> None:
+    """Web console accounts / 工作台账号."""
+
+
+@account.command("create")
+@click.argument("username")
+@click.option("--name", "display_name", required=True, help="The person's name, as shown in the console.")
+@click.option("--role", required=True, type=click.Choice(["org_issuer", "authority_admin"]))
+@click.option("--org", "organization", help="Organization code (org_issuer accounts only).")
+@click.password_option(help="At least 10 characters (asked for when not given).")
+def account_create(username: str, display_name: str, role: str, organization: str | None, password: str) -> None:
+    """Create a console account for one person (its password is stored as a scrypt hash)."""
+    from issuer.service import accounts
+    from issuer.service.principal import OPERATOR
+
+    _, svc = _app_services()
+    created = accounts.create(
+        svc,
+        OPERATOR,
+        username=username,
+        display_name=display_name,
+        role=role,
+        password=password,
+        organization=organization,
+    )
+    click.echo(f"account {created.username} ({role}) created / 账号已创建")
+
+
 @apikey.command("list")
 def apikey_list() -> None:
     """List API keys (never their secrets)."""

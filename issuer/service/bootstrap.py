@@ -4,6 +4,7 @@ registered organization with API keys, so that ``make run`` gives a working serv
 from __future__ import annotations
 
 import os
+import secrets
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 
 from issuer.core import pki
-from issuer.service import apikeys, registry
+from issuer.service import accounts, apikeys, registry
 from issuer.service.context import Services
 from issuer.service.principal import OPERATOR, Role
 from issuer.store import migrate
@@ -77,5 +78,27 @@ def init_dev(svc: Services, instance_path: str) -> list[str]:
             f"authority_admin {admin.secret}\norg_issuer {issuer_key.secret}\nauditor {auditor.secret}\n",
         )
         done.append(f"created development API keys in {path}")
+    with svc.db.reading() as session:
+        has_accounts = session.scalar(select(m.Account.id).limit(1))
+    if not has_accounts:
+        lines = []
+        for username, name, role, org in (
+            ("issuer", "开发发证员", Role.ORG_ISSUER, DEV_ORG.code_text),
+            ("admin", "开发管理员", Role.AUTHORITY_ADMIN, None),
+        ):
+            password = secrets.token_urlsafe(12)
+            accounts.create(
+                svc,
+                OPERATOR,
+                username=username,
+                display_name=name,
+                role=role.value,
+                password=password,
+                organization=org,
+            )
+            lines.append(f"{username} {password}\n")
+        path = Path(instance_path) / "dev-accounts.txt"
+        _write_secret(path, "".join(lines))
+        done.append(f"created development console accounts in {path} (sign in at /console/)")
     registry.trust_bundle(svc)
     return done

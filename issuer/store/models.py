@@ -313,3 +313,25 @@ class StatusListRecord(Base):
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), primary_key=True)
     issued_at: Mapped[datetime] = _ts()
     signed: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Account(Base):
+    """A person who signs in to the web console: an organization's issuer, or an authority
+    administrator. The password is stored as a salted scrypt hash only."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(32))
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), nullable=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
+    """Raised on sign-out and password change: older session cookies stop working."""
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = _ts_or_none()
+    created_at: Mapped[datetime] = _ts()
+    disabled_at: Mapped[datetime | None] = _ts_or_none()
+
+    organization: Mapped[Organization | None] = relationship()

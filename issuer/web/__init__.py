@@ -1,0 +1,43 @@
+"""HTML pages: the scan page and the public lookup (``public``), the organization console
+(``console``). Server-rendered Jinja templates in ``issuer/templates/web``; every page
+works without JavaScript."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Flask, request
+
+from issuer.web import console, public
+from issuer.web.i18n import COOKIE, language, t
+from issuer.web.security import check_post, csrf_token, current_account, secure_headers
+
+WEB_BLUEPRINTS = ("public", "console")
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config.setdefault("SESSION_COOKIE_SECURE", app.config["ENV"] != "development")
+    app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=8))
+    app.register_blueprint(public.bp)
+    app.register_blueprint(console.bp)
+    app.jinja_env.globals.update(t=t, csrf_token=csrf_token)
+
+    @app.context_processor
+    def _page() -> dict[str, object]:
+        if request.blueprint not in WEB_BLUEPRINTS:
+            return {}
+        return {"lang": language(), "account": current_account()}
+
+    @app.before_request
+    def _guard() -> None:
+        if request.blueprint in WEB_BLUEPRINTS:
+            check_post()
+
+    @app.after_request
+    def _headers(response):  # type: ignore[no-untyped-def]
+        if request.blueprint in WEB_BLUEPRINTS:
+            secure_headers(response)
+            if request.args.get("lang") in ("zh", "en"):
+                response.set_cookie(COOKIE, request.args["lang"], max_age=365 * 86400, samesite="Lax")
+        return response

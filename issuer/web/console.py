@@ -1,0 +1,405 @@
+"""The organization console: per-person sign-in, issuing one certificate through a form
+with its problems shown beside the fields, rosters uploaded and followed to their archive,
+certificates listed, searched, opened, downloaded and revoked; authority administrators
+see the organizations and their scopes. Each page calls the same service functions as the
+API, as the signed-in person (``AccountInfo.principal``)."""
+
+from __future__ import annotations
+
+import secrets
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+
+from issuer.core.display import date_zh, level_zh
+from issuer.core.errors import IssuerError
+from issuer.service import accounts, batches, images, issuance, queries, registry
+from issuer.service.context import Services
+from issuer.service.issuance import REVOCATION_REASONS, IssueRequest
+from issuer.service.principal import Principal, Role
+from issuer.web.i18n import language, t
+from issuer.web.security import current_account, sign_in_session, signed_in
+
+bp = Blueprint("console", __name__, url_prefix="/console")
+
+ISSUE_FIELDS = ("holder_name", "document_type", "document_number", "occupation", "work_type", "level")
+SCORES = ("theory", "practical", "review")
+FIELD_OF_ERROR = {
+    "invalid_holder_name": "holder_name",
+    "unknown_document_type": "document_type",
+    "unknown_occupation": "occupation",
+    "invalid_occupation_code": "occupation",
+    "level_not_in_standard": "level",
+    "level_not_in_work_type": "level",
+    "unknown_work_type": "work_type",
+    "invalid_work_type": "work_type",
+    "out_of_scope": "occupation",
+}
+
+
+def _svc() -> Services:
+    services: Services = current_app.extensions["issuer.services"]
+    return services
+
+
+def _principal() -> Principal:
+    account = current_account()
+    assert account is not None
+    return account.principal()
+
+
+def _message(error: IssuerError) -> str:
+    return error.message_zh if language() == "zh" else error.message
+
+
+def _words(zh: str, en: str) -> str:
+    return zh if language() == "zh" else en
+
+
+def _issuer_only() -> None:
+    if _principal().role is not Role.ORG_ISSUER:
+        abort(403)
+
+
+def _admin_only() -> None:
+    if _principal().role is not Role.AUTHORITY_ADMIN:
+        abort(403)
+
+
+# --- signing in -------------------------------------------------------------------------------
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+def sign_in() -> ResponseReturnValue:
+    problem = None
+    if request.method == "POST":
+        try:
+            account = accounts.sign_in(_svc(), request.form.get("username", ""), request.form.get("password", ""))
+        except IssuerError as exc:
+            problem = _message(exc)
+        else:
+            sign_in_session(account)
+            target = request.args.get("next", "")
+            if not target.startswith("/console/") or target.startswith("//"):
+                target = url_for("console.home")
+            return redirect(target)
+    return render_template("web/console/sign_in.html", problem=problem), 200 if problem is None else 401
+
+
+@bp.post("/sign-out")
+@signed_in
+def sign_out() -> ResponseReturnValue:
+    account = current_account()
+    assert account is not None
+    accounts.sign_out(_svc(), account.id)
+    session.clear()
+    return redirect(url_for("console.sign_in"))
+
+
+@bp.get("/")
+@signed_in
+def home() -> ResponseReturnValue:
+    if _principal().role is Role.AUTHORITY_ADMIN:
+        return redirect(url_for("console.organizations"))
+    return redirect(url_for("console.certificates"))
+
+
+# --- certificates ---------------------------------------------------------------------------
+
+
+@bp.get("/certificates")
+@signed_in
+def certificates() -> ResponseReturnValue:
+    _issuer_only()
+    q = request.args.get("q", "").strip()[:64]
+    query = queries.Search(page=max(1, request.args.get("page", 1, type=int) or 1), per_page=20)
+    if q:
+        field = "number" if q[:1].upper() in ("Y", "S") and any(c.isdigit() for c in q) else "name"
+        if len(q) >= 15 and q[:6].isdigit():
+            field = "document_number"
+        query = queries.Search(**{field: q}, page=query.page, per_page=20)
+    found = queries.search(_svc(), _principal(), query)
+    rows = [
+        {
+            "number": r.number,
+            "name": r.holder_name,
+            "occupation": _svc().catalogue.occupation(r.occupation).name,
+            "level": level_zh(r.level),
+            "issue_date": date_zh(r.issue_date),
+            "revoked": r.revoked_at is not None,
+        }
+        for r in found.items
+    ]
+    return render_template("web/console/certificates.html", rows=rows, q=q, page=found)
+
+
+@bp.get("/certificates/<string:number>")
+@signed_in
+def certificate(number: str) -> ResponseReturnValue:
+    _issuer_only()
+    svc = _svc()
+    try:
+        record = queries.get(svc, _principal(), number)
+    except IssuerError:
+        abort(404)
+    details = [
+        ("number", record.number),
+        ("name", record.holder_name),
+        ("document_number", queries.document_number(svc, record)),
+        ("occupation", f"{svc.catalogue.occupation(record.occupation).name}（{record.occupation}）"),
+        ("work_type", record.work_type or "--"),
+        ("level", level_zh(record.level)),
+        ("issue_date", date_zh(record.issue_date)),
+    ]
+    return render_template(
+        "web/console/certificate.html",
+        record=record,
+        details=details,
+        reasons=REVOCATION_REASONS,
+        notice=request.args.get("notice"),
+    )
+
+
+@bp.get("/certificates/<string:number>/image.<string:fmt>")
+@signed_in
+def certificate_image(number: str, fmt: str) -> ResponseReturnValue:
+    _issuer_only()
+    try:
+        rendered = images.render(
+            _svc(), _principal(), number, fmt=fmt, dpi=300, cache=current_app.extensions["issuer.image_cache"]
+        )
+    except IssuerError as exc:
+        abort(404 if exc.kind == "not_found" else 409 if exc.kind == "conflict" else 400)
+    response = current_app.response_class(rendered.data, mimetype=rendered.mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{number.upper()}.{fmt}"'
+    return response
+
+
+@bp.post("/certificates/<string:number>/revoke")
+@signed_in
+def revoke(number: str) -> ResponseReturnValue:
+    _issuer_only()
+    try:
+        issuance.revoke(
+            _svc(),
+            _principal(),
+            number,
+            reason=request.form.get("reason", ""),
+            note=request.form.get("note", "")[:1000],
+        )
+    except IssuerError as exc:
+        return redirect(url_for("console.certificate", number=number, notice=_message(exc)))
+    return redirect(url_for("console.certificate", number=number, notice=t("revoked_ok")))
+
+
+# --- issuing one certificate ------------------------------------------------------------------
+
+
+def _request_from(form: Any) -> tuple[IssueRequest | None, dict[str, str]]:
+    """The request, or the problems of fields that are not even well-formed."""
+    problems: dict[str, str] = {}
+    scores: dict[str, Decimal] = {}
+    for key in SCORES:
+        text = form.get(key, "").strip()
+        if text:
+            try:
+                scores[key] = Decimal(text)
+            except InvalidOperation:
+                problems[key] = _words("请填写数字", "a number")
+    try:
+        level = int(form.get("level", ""))
+    except ValueError:
+        problems["level"] = _words("请选择等级", "choose a level")
+        level = 0
+    for key in ("holder_name", "document_number", "occupation"):
+        if not form.get(key, "").strip():
+            problems[key] = _words("必填", "required")
+    if problems:
+        return None, problems
+    return (
+        IssueRequest(
+            holder_name=form["holder_name"].strip(),
+            document_type=form.get("document_type", "1"),
+            document_number=form["document_number"],
+            occupation=form["occupation"].strip(),
+            level=level,
+            scores=scores,
+            work_type=form.get("work_type", "").strip() or None,
+        ),
+        {},
+    )
+
+
+@bp.route("/issue", methods=["GET", "POST"])
+@signed_in
+def issue() -> ResponseReturnValue:
+    _issuer_only()
+    svc = _svc()
+    form = {k: request.form.get(k, "")[:64] for k in (*ISSUE_FIELDS, *SCORES)}
+    problems: dict[str, str] = {}
+    general = None
+    if request.method == "POST":
+        built, problems = _request_from(form)
+        if built is not None:
+            try:
+                body, _ = issuance.issue(
+                    svc,
+                    _principal(),
+                    built,
+                    idempotency_key=request.form.get("once") or None,
+                    render=lambda issued: {"number": issued.record.number},
+                )
+            except IssuerError as exc:
+                field = FIELD_OF_ERROR.get(exc.code) or _failed_field(exc)
+                if field:
+                    problems[field] = _message(exc)
+                else:
+                    general = _message(exc)
+            else:
+                return redirect(url_for("console.certificate", number=body["number"], notice=t("issued_ok")))
+    status = 200 if request.method == "GET" else 422
+    return render_template(
+        "web/console/issue.html",
+        form=form,
+        problems=problems,
+        general=general,
+        document_types=list(svc.document_types),
+        scope=_scope_choices(svc),
+        once=_once(),
+    ), status
+
+
+def _failed_field(error: IssuerError) -> str | None:
+    failed = error.errors.get("failed") or error.errors.get("missing")
+    if failed:
+        return str(failed[0])
+    if error.code.startswith(("invalid_id", "invalid_document", "missing_document")):
+        return "document_number"
+    return None
+
+
+def _once() -> str:
+    """An idempotency key per form shown: a double-clicked submit issues once."""
+    return secrets.token_urlsafe(16)
+
+
+def _scope_choices(svc: Services) -> list[tuple[str, str]]:
+    """The occupations the organization may evaluate today, for the form's list."""
+    principal = _principal()
+    org = registry.read_organization(svc, principal, principal.organization_code or "")
+    codes = sorted({s.occupation for s in org.scope if s.valid_until is None})
+    return [(code, svc.catalogue.occupation(code).name) for code in codes]
+
+
+# --- batches ---------------------------------------------------------------------------------
+
+
+@bp.route("/batches", methods=["GET", "POST"])
+@signed_in
+def batch_list() -> ResponseReturnValue:
+    _issuer_only()
+    svc = _svc()
+    report, general, status = None, None, 200
+    if request.method == "POST":
+        roster = request.files.get("roster")
+        photos = request.files.get("photos")
+        if roster is None or not roster.filename:
+            general, status = t("roster"), 422
+        else:
+            upload = batches.Upload(
+                roster=roster.read(),
+                filename=roster.filename,
+                photos=photos.stream if photos is not None and photos.filename else None,
+                valid_rows_only=bool(request.form.get("valid_rows_only")),
+            )
+            try:
+                if request.form.get("dry_run"):
+                    report = batches.check(svc, _principal(), upload).to_dict()
+                else:
+                    body, _ = batches.submit(svc, _principal(), upload, idempotency_key=request.form.get("once"))
+                    return redirect(url_for("console.batch", batch_id=body["batch"]["id"]))
+            except IssuerError as exc:
+                general, status = _message(exc), 422
+                report = {"problems": exc.errors.get("problems", [])}
+    recent = batches.recent(svc, _principal(), limit=20)
+    return render_template(
+        "web/console/batches.html", recent=recent, report=report, general=general, once=_once()
+    ), status
+
+
+@bp.get("/batches/<string:batch_id>")
+@signed_in
+def batch(batch_id: str) -> ResponseReturnValue:
+    _issuer_only()
+    try:
+        current = batches.status(_svc(), _principal(), batch_id)
+    except IssuerError:
+        abort(404)
+    return render_template("web/console/batch.html", batch=current)
+
+
+@bp.get("/batches/<string:batch_id>/archive")
+@signed_in
+def batch_archive(batch_id: str) -> ResponseReturnValue:
+    _issuer_only()
+    try:
+        path, current = batches.archive(_svc(), _principal(), batch_id)
+    except IssuerError:
+        abort(404)
+    return send_file(path, mimetype="application/zip", as_attachment=True, download_name=f"batch-{current.id}.zip")
+
+
+# --- the authority's pages ----------------------------------------------------------------
+
+
+@bp.get("/organizations")
+@signed_in
+def organizations() -> ResponseReturnValue:
+    _admin_only()
+    return render_template("web/console/organizations.html", orgs=registry.list_organizations(_svc(), _principal()))
+
+
+@bp.get("/organizations/<string:code>")
+@signed_in
+def organization(code: str) -> ResponseReturnValue:
+    _admin_only()
+    try:
+        org = registry.read_organization(_svc(), _principal(), code)
+    except IssuerError:
+        abort(404)
+    scope = [
+        {
+            "occupation": f"{_svc().catalogue.occupation(s.occupation).name}（{s.occupation}）",
+            "levels": "、".join(level_zh(lv) for lv in sorted(s.levels, reverse=True)),
+            "work_types": "、".join(s.work_types) or "—",
+            "until": date_zh(s.valid_until) if s.valid_until else "—",
+        }
+        for s in org.scope
+    ]
+    return render_template("web/console/organization.html", org=org, scope=scope, notice=request.args.get("notice"))
+
+
+@bp.post("/organizations/<string:code>/status")
+@signed_in
+def organization_status(code: str) -> ResponseReturnValue:
+    _admin_only()
+    wanted = request.form.get("status", "")
+    if wanted not in ("active", "suspended"):
+        abort(400)
+    try:
+        registry.change_status(_svc(), _principal(), code, wanted, since=None, note=request.form.get("note", "")[:200])
+    except IssuerError as exc:
+        return redirect(url_for("console.organization", code=code, notice=_message(exc)))
+    return redirect(url_for("console.organization", code=code, notice=t(wanted)))

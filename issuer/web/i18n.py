@@ -1,0 +1,112 @@
+"""Words on the pages: Chinese first, English on request (``?lang=en``, remembered in a
+cookie). Every string a page shows comes from ``TEXT``, so the two stay side by side."""
+
+from __future__ import annotations
+
+from flask import g, request
+
+LANGUAGES = ("zh", "en")
+COOKIE = "lang"
+
+TEXT: dict[str, tuple[str, str]] = {
+    "site": ("职业技能等级证书查验", "Vocational Skill Certificate Check"),
+    "switch": ("English", "中文"),
+    "valid": ("证书有效", "Certificate valid"),
+    "valid_plain": ("签名有效，由备案机构颁发，未被撤销。", "Signed by a registered organization and not revoked."),
+    "revoked": ("证书已撤销", "Certificate revoked"),
+    "revoked_plain": ("该证书已被发证机构撤销，不能作为有效凭证。", "The issuing organization has revoked it."),
+    "not_valid": ("证书无效", "Certificate not valid"),
+    "not_valid_plain": ("二维码内容未通过验证，可能被篡改或伪造。", "The code failed verification: altered or forged."),
+    "unknown": ("无法判断", "Cannot tell"),
+    "unknown_plain": ("签名有效，但无法确认当前是否被撤销。", "The signature is valid, but its status is unknown."),
+    "failed_check": ("未通过的检查", "Failed check"),
+    "certificate": ("证书信息", "Certificate"),
+    "number": ("证书编号", "Certificate number"),
+    "name": ("姓名", "Name"),
+    "document_type": ("证件类型", "Document type"),
+    "occupation": ("职业", "Occupation"),
+    "work_type": ("工种/职业方向", "Work type"),
+    "level": ("职业技能等级", "Skill level"),
+    "issue_date": ("发证日期", "Issue date"),
+    "organization": ("发证机构", "Issuing organization"),
+    "registration": ("备案情况", "Registration"),
+    "registered": ("备案有效期", "Registered"),
+    "org_status": ("机构状态", "Status"),
+    "checked_at": ("核验时间", "Checked at"),
+    "checked_by_server": ("由查验服务在线核验（含实时撤销状态）", "Checked online by the service (live status)"),
+    "revoked_on": ("撤销时间", "Revoked on"),
+    "revocation_reason": ("撤销原因", "Reason"),
+    "no_document_number": (
+        "二维码不含证件号码。请核对持证人身份证件：",
+        "The code holds no document number. Check the holder's ID document:",
+    ),
+    "document_number": ("证件号码", "Document number"),
+    "check_match": ("核对", "Check"),
+    "match": ("一致：证件号码与证书相符", "Match: the document number is the certificate's"),
+    "no_match": ("不一致：证件号码与证书不符", "No match: not the certificate's document number"),
+    "offline": ("本机离线验证", "Verify offline on this device"),
+    "offline_button": ("用本机缓存的信任包验证签名", "Verify the signature with the cached trust bundle"),
+    "offline_note": (
+        "在浏览器中用 WebCrypto 验证签名，不经服务器判断。",
+        "Checks the signature in this browser (WebCrypto), without asking the server.",
+    ),
+    "lookup": ("证书查询", "Certificate lookup"),
+    "lookup_intro": (
+        "请输入证书编号、姓名和证件号码，三项均一致方可查到。",
+        "Enter the number, the name and the document number; all three must match.",
+    ),
+    "lookup_button": ("查询", "Look up"),
+    "lookup_none": ("未查到相符的证书。", "No matching certificate."),
+    "too_many": ("查询过于频繁，请稍后再试。", "Too many requests; try again later."),
+    "bad_request": ("请求无效", "Invalid request"),
+    "level_label": ("等级", "Level"),
+    "active": ("正常", "active"),
+    "suspended": ("暂停", "suspended"),
+    "cancelled": ("撤销", "cancelled"),
+    "unregistered": ("未备案", "not registered"),
+    "console": ("机构工作台", "Organization console"),
+    "sign_in": ("登录", "Sign in"),
+    "sign_out": ("退出", "Sign out"),
+    "username": ("用户名", "Username"),
+    "password": ("密码", "Password"),
+    "certificates": ("证书", "Certificates"),
+    "issue": ("发证", "Issue"),
+    "batches": ("批量发证", "Batches"),
+    "organizations": ("机构", "Organizations"),
+    "search": ("搜索", "Search"),
+    "revoke": ("撤销证书", "Revoke"),
+    "reason": ("原因", "Reason"),
+    "note": ("备注", "Note"),
+    "download_png": ("下载图片（PNG）", "Download PNG"),
+    "download_pdf": ("下载PDF", "Download PDF"),
+    "status": ("状态", "Status"),
+    "theory": ("理论知识成绩", "Theory score"),
+    "practical": ("技能操作成绩", "Practical score"),
+    "review": ("综合评审成绩", "Review score"),
+    "roster": ("花名册（CSV/XLSX）", "Roster (CSV/XLSX)"),
+    "photos": ("照片压缩包（ZIP，可选）", "Photos ZIP (optional)"),
+    "upload": ("上传并发证", "Upload and issue"),
+    "valid_rows_only": ("仅发放有效行", "Issue the valid rows only"),
+    "dry_run": ("仅校验，不发证", "Validate only"),
+    "progress": ("进度", "Progress"),
+    "download_archive": ("下载压缩包", "Download the archive"),
+    "scope": ("业务范围", "Scope"),
+    "save": ("保存", "Save"),
+    "issued_ok": ("已发证", "Issued"),
+    "revoked_ok": ("已撤销", "Revoked"),
+    "none": ("无", "none"),
+}
+
+
+def language() -> str:
+    if "lang" not in g:
+        asked = request.args.get("lang")
+        g.lang = asked if asked in LANGUAGES else request.cookies.get(COOKIE, "zh")
+        if g.lang not in LANGUAGES:
+            g.lang = "zh"
+    return str(g.lang)
+
+
+def t(key: str) -> str:
+    zh, en = TEXT[key]
+    return en if language() == "en" else zh

@@ -1,0 +1,164 @@
+"""The pages anyone can open: the page a phone shows after scanning a certificate's QR code
+(``/V/<payload>``), and the public lookup by number + name + document number."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, current_app, render_template, request
+from flask.typing import ResponseReturnValue
+
+from issuer.core import identity
+from issuer.core.clock import CST, china_date
+from issuer.core.display import date_zh, level_zh
+from issuer.core.errors import IssuerError
+from issuer.service import queries, verification
+from issuer.service.context import Services
+from issuer.service.issuance import REVOCATION_REASONS
+from issuer.service.verification import LiveVerdict
+from issuer.store import models as m
+from issuer.web.i18n import language
+
+bp = Blueprint("public", __name__)
+
+MAX_FIELD = 64
+
+
+def _svc() -> Services:
+    services: Services = current_app.extensions["issuer.services"]
+    return services
+
+
+@dataclass
+class CertificateCard:
+    """What a person sees of a certificate, formatted as a Chinese reader expects."""
+
+    status: str
+    """``valid``, ``revoked``, ``not_valid`` or ``unknown``: the colour and the words."""
+    detail: str = ""
+    rows: list[tuple[str, str]] = field(default_factory=list)
+    """(label key, value)"""
+    organization: list[tuple[str, str]] = field(default_factory=list)
+    checked_at: str = ""
+    revoked: list[tuple[str, str]] = field(default_factory=list)
+    has_commitment: bool = False
+
+
+def _when(moment: datetime) -> str:
+    local = moment.astimezone(CST)
+    return f"{date_zh(local.date())} {local:%H:%M}（北京时间）" if language() == "zh" else f"{local:%Y-%m-%d %H:%M} CST"
+
+
+def _day(day: Any) -> str:
+    return date_zh(day) if language() == "zh" else day.isoformat()
+
+
+def _card(svc: Services, live: LiveVerdict) -> CertificateCard:
+    verdict = live.verdict
+    card = CertificateCard(live.status, checked_at=_when(live.checked_at))
+    failed = next((c for c in verdict.checks if c.outcome.value in ("failed", "unknown")), None)
+    if failed is not None and live.status != "revoked":
+        card.detail = failed.detail_zh if language() == "zh" else failed.detail
+    cred = verdict.credential
+    if cred is None or (live.status == "not_valid" and verdict.failed_check in ("decodable", "known_key", "signature")):
+        return card  # nothing signed to show
+    occupation = live.trust.occupation_name(cred.occupation) or ""
+    doc_type = next((t for t in svc.document_types if t.code == cred.document_type), None)
+    card.rows = [
+        ("number", str(cred.number)),
+        ("name", cred.holder_name),
+        ("document_type", (doc_type.name_zh if doc_type else str(cred.document_type))),
+        ("occupation", f"{occupation}（{cred.occupation}）"),
+        ("work_type", cred.work_type or "--"),
+        ("level", level_zh(cred.level)),
+        ("issue_date", _day(cred.issue_date)),
+    ]
+    card.has_commitment = True
+    if verdict.signer is not None:
+        org = verdict.signer.organization
+        today = china_date(live.checked_at)
+        until = _day(org.registered_until) if org.registered_until else "—"
+        card.organization = [
+            ("organization", f"{org.name}（{org.code}）"),
+            ("registered", f"{_day(org.registered_from)} — {until}"),
+            ("org_status", org.status_on(today) or "unregistered"),
+        ]
+    record = live.record
+    if record is not None and record.revoked_at is not None:
+        reason = REVOCATION_REASONS.get(record.revocation_reason or "", ("", ""))
+        card.revoked = [
+            ("revoked_on", _when(record.revoked_at)),
+            ("revocation_reason", reason[1] if language() == "zh" else reason[0]),
+        ]
+    return card
+
+
+def _scan(payload: str, match: bool | None = None, status: int = 200) -> ResponseReturnValue:
+    svc = _svc()
+    live = verification.verify_text(svc, current_app.extensions["issuer.trust_cache"], payload)
+    card = _card(svc, live)
+    return render_template("web/scan.html", card=card, payload=payload, match=match), status
+
+
+@bp.get("/V/<path:payload>")
+@bp.get("/v/<path:payload>")
+def scan(payload: str) -> ResponseReturnValue:
+    """What a phone opens after scanning: the verdict first, then the certificate."""
+    return _scan(payload)
+
+
+@bp.post("/V/<path:payload>")
+@bp.post("/v/<path:payload>")
+def scan_match(payload: str) -> ResponseReturnValue:
+    """The employer types the holder's document number: does it match the commitment?"""
+    typed = request.form.get("document_number", "")[:MAX_FIELD]
+    try:
+        current_app.extensions["issuer.lookup_limiter"].hit(f"match:{request.remote_addr or 'unknown'}")
+    except IssuerError:
+        return _scan(payload, None, 429)
+    live = verification.verify_text(_svc(), current_app.extensions["issuer.trust_cache"], payload)
+    cred = live.verdict.credential
+    found = cred is not None and bool(typed.strip()) and identity.matches(cred.document_commitment, typed)
+    return _scan(payload, found)
+
+
+@bp.route("/lookup", methods=["GET", "POST"])
+def lookup() -> ResponseReturnValue:
+    """The public lookup, as the national site does: all three must match."""
+    form = {k: request.form.get(k, "")[:MAX_FIELD] for k in ("number", "name", "document_number")}
+    if request.method == "GET":
+        return render_template("web/lookup.html", form=form, result=None, problem=None)
+    svc = _svc()
+    try:
+        current_app.extensions["issuer.lookup_limiter"].hit(request.remote_addr or "unknown")
+        record = queries.lookup(svc, form["number"], form["name"], form["document_number"])
+    except IssuerError as exc:
+        problem = "too_many" if exc.code == "rate_limited" else "lookup_none"
+        status = 429 if exc.code == "rate_limited" else 200
+        return render_template("web/lookup.html", form=form, result=None, problem=problem), status
+    return render_template("web/lookup.html", form=form, result=_lookup_card(svc, record), problem=None)
+
+
+def _lookup_card(svc: Services, record: m.Certificate) -> CertificateCard:
+    doc_type = next((t for t in svc.document_types if t.code == record.document_type), None)
+    card = CertificateCard("revoked" if record.revoked_at else "valid", checked_at=_when(svc.clock()))
+    card.rows = [
+        ("number", record.number),
+        ("name", record.holder_name),
+        ("document_type", doc_type.name_zh if doc_type else str(record.document_type)),
+        ("document_number", record.document_number_masked),
+        ("occupation", f"{svc.catalogue.occupation(record.occupation).name}（{record.occupation}）"),
+        ("work_type", record.work_type or "--"),
+        ("level", level_zh(record.level)),
+        ("issue_date", _day(record.issue_date)),
+    ]
+    card.organization = [("organization", f"{record.organization.name}（{record.organization.code}）")]
+    if record.revoked_at is not None:
+        reason = REVOCATION_REASONS.get(record.revocation_reason or "", ("", ""))
+        card.revoked = [
+            ("revoked_on", _when(record.revoked_at)),
+            ("revocation_reason", reason[1] if language() == "zh" else reason[0]),
+        ]
+    return card
