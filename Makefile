@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 CJK_FONT := /usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc
 
-.PHONY: run test lint bench vectors fonts dev-init install clean
+.PHONY: run test lint bench vectors fonts browser screenshots dev-init install clean
 
 $(STAMP): setup.cfg
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,13 +26,26 @@ fonts:
 	  else echo "warning: fonts-noto-cjk missing; run: sudo apt-get install fonts-noto-cjk"; fi; \
 	fi
 
+# Debian's Chromium for the browser tests (tests/browser), driven by Playwright.
+browser:
+	@if ! command -v chromium >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    (apt-get install -y -q chromium >/dev/null 2>&1 || \
+	     (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null)) && \
+	    echo "installed chromium"; \
+	  else echo "warning: chromium missing (browser tests skipped); run: sudo apt-get install chromium"; fi; \
+	fi
+
+screenshots: $(STAMP) fonts browser
+	ISSUER_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest -q tests/browser
+
 dev-init: $(STAMP)
 	$(BIN)/issuer dev init
 
 run: $(STAMP) fonts dev-init
 	$(BIN)/issuer run --host $(HOST) --port $(PORT)
 
-test: $(STAMP) fonts
+test: $(STAMP) fonts browser
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 lint: $(STAMP)

@@ -199,13 +199,15 @@ def sign_in(svc: Services, username: str, password: str) -> AccountInfo:
 
 
 def _refused(*, locked: bool = False) -> SignInRefused:
-    if locked:
-        return SignInRefused(
-            "account_locked",
-            f"too many failed sign-ins: try again in {int(LOCKOUT.total_seconds() // 60)} minutes",
-            f"登录失败次数过多，请{int(LOCKOUT.total_seconds() // 60)}分钟后再试",
-        )
-    return SignInRefused("sign_in_failed", "wrong username or password", "用户名或密码错误")
+    """One answer for a wrong name, a wrong password and a locked account, naming the
+    lockout so that a person who mistyped knows to wait; ``locked`` only sets the code
+    for the audit and the logs."""
+    minutes = int(LOCKOUT.total_seconds() // 60)
+    return SignInRefused(
+        "account_locked" if locked else "sign_in_failed",
+        f"wrong username or password (after {MAX_FAILURES} failures an account is locked for {minutes} minutes)",
+        f"用户名或密码错误（连续失败{MAX_FAILURES}次将锁定{minutes}分钟）",
+    )
 
 
 def current(svc: Services, account_id: int, epoch: int) -> AccountInfo | None:

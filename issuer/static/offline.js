@@ -114,13 +114,22 @@
   }
 
   // --- the trust bundle, cached --------------------------------------------------------------
+  const REFRESH_MS = 24 * 3600 * 1000;
   async function bundle() {
     const cached = localStorage.getItem(CACHE_KEY);
-    if (cached) return { bundle: JSON.parse(cached), cached: true };
-    const response = await fetch("/api/v1/trust-bundle", { credentials: "omit" });
-    const text = await response.text();
-    localStorage.setItem(CACHE_KEY, text);
-    return { bundle: JSON.parse(text), cached: false };
+    const fetchedAt = Number(localStorage.getItem(CACHE_KEY + "-at") || 0);
+    if (cached && Date.now() - fetchedAt < REFRESH_MS) return { bundle: JSON.parse(cached), cached: true };
+    try {
+      const response = await fetch("/api/v1/trust-bundle", { credentials: "omit" });
+      if (!response.ok) throw new Error(String(response.status));
+      const text = await response.text();
+      localStorage.setItem(CACHE_KEY, text);
+      localStorage.setItem(CACHE_KEY + "-at", String(Date.now()));
+      return { bundle: JSON.parse(text), cached: false };
+    } catch (error) {
+      if (cached) return { bundle: JSON.parse(cached), cached: true };  // offline: the older bundle still speaks
+      throw error;
+    }
   }
 
   async function check(payload) {

@@ -32,6 +32,8 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def _guard() -> None:
         if request.blueprint in WEB_BLUEPRINTS:
+            if request.endpoint == "console.batch_list":
+                request.max_content_length = console.MAX_UPLOAD  # before check_post reads the form
             check_post()
 
     @app.after_request

@@ -14,6 +14,7 @@ from flask import (
     Blueprint,
     abort,
     current_app,
+    flash,
     redirect,
     render_template,
     request,
@@ -22,17 +23,24 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
 
+from issuer.api.v1 import MAX_BATCH_UPLOAD
 from issuer.core.display import date_zh, level_zh
 from issuer.core.errors import IssuerError
 from issuer.service import accounts, batches, images, issuance, queries, registry
 from issuer.service.context import Services
 from issuer.service.issuance import REVOCATION_REASONS, IssueRequest
 from issuer.service.principal import Principal, Role
+from issuer.web.errors import error_page
 from issuer.web.i18n import language, t
 from issuer.web.security import current_account, sign_in_session, signed_in
 
 bp = Blueprint("console", __name__, url_prefix="/console")
+bp.register_error_handler(HTTPException, error_page)
+
+MAX_UPLOAD = MAX_BATCH_UPLOAD
+"""A roster with its photos, as through the API (other requests are limited to 1 MiB)."""
 
 ISSUE_FIELDS = ("holder_name", "document_type", "document_number", "occupation", "work_type", "level")
 SCORES = ("theory", "practical", "review")
@@ -92,8 +100,8 @@ def sign_in() -> ResponseReturnValue:
         else:
             sign_in_session(account)
             target = request.args.get("next", "")
-            if not target.startswith("/console/") or target.startswith("//"):
-                target = url_for("console.home")
+            if not target.startswith("/console/") or not target.isprintable() or "\\" in target:
+                target = url_for("console.home")  # never off the console, nor a header break (a 500)
             return redirect(target)
     return render_template("web/console/sign_in.html", problem=problem), 200 if problem is None else 401
 
@@ -168,7 +176,6 @@ def certificate(number: str) -> ResponseReturnValue:
         record=record,
         details=details,
         reasons=REVOCATION_REASONS,
-        notice=request.args.get("notice"),
     )
 
 
@@ -200,8 +207,10 @@ def revoke(number: str) -> ResponseReturnValue:
             note=request.form.get("note", "")[:1000],
         )
     except IssuerError as exc:
-        return redirect(url_for("console.certificate", number=number, notice=_message(exc)))
-    return redirect(url_for("console.certificate", number=number, notice=t("revoked_ok")))
+        flash(_message(exc))
+    else:
+        flash(t("revoked_ok"))
+    return redirect(url_for("console.certificate", number=number))
 
 
 # --- issuing one certificate ------------------------------------------------------------------
@@ -268,7 +277,8 @@ def issue() -> ResponseReturnValue:
                 else:
                     general = _message(exc)
             else:
-                return redirect(url_for("console.certificate", number=body["number"], notice=t("issued_ok")))
+                flash(t("issued_ok"))
+                return redirect(url_for("console.certificate", number=body["number"]))
     status = 200 if request.method == "GET" else 422
     return render_template(
         "web/console/issue.html",
@@ -388,7 +398,7 @@ def organization(code: str) -> ResponseReturnValue:
         }
         for s in org.scope
     ]
-    return render_template("web/console/organization.html", org=org, scope=scope, notice=request.args.get("notice"))
+    return render_template("web/console/organization.html", org=org, scope=scope)
 
 
 @bp.post("/organizations/<string:code>/status")
@@ -401,5 +411,7 @@ def organization_status(code: str) -> ResponseReturnValue:
     try:
         registry.change_status(_svc(), _principal(), code, wanted, since=None, note=request.form.get("note", "")[:200])
     except IssuerError as exc:
-        return redirect(url_for("console.organization", code=code, notice=_message(exc)))
-    return redirect(url_for("console.organization", code=code, notice=t(wanted)))
+        flash(_message(exc))
+    else:
+        flash(t(wanted))
+    return redirect(url_for("console.organization", code=code))

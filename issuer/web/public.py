@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, render_template, request
 from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
 
 from issuer.core import identity
 from issuer.core.clock import CST, china_date
@@ -19,9 +20,11 @@ from issuer.service.context import Services
 from issuer.service.issuance import REVOCATION_REASONS
 from issuer.service.verification import LiveVerdict
 from issuer.store import models as m
+from issuer.web.errors import error_page
 from issuer.web.i18n import language
 
 bp = Blueprint("public", __name__)
+bp.register_error_handler(HTTPException, error_page)
 
 MAX_FIELD = 64
 
@@ -95,11 +98,13 @@ def _card(svc: Services, live: LiveVerdict) -> CertificateCard:
     return card
 
 
-def _scan(payload: str, match: bool | None = None, status: int = 200) -> ResponseReturnValue:
+def _scan(
+    payload: str, match: bool | None = None, status: int = 200, problem: str | None = None
+) -> ResponseReturnValue:
     svc = _svc()
     live = verification.verify_text(svc, current_app.extensions["issuer.trust_cache"], payload)
     card = _card(svc, live)
-    return render_template("web/scan.html", card=card, payload=payload, match=match), status
+    return render_template("web/scan.html", card=card, payload=payload, match=match, problem=problem), status
 
 
 @bp.get("/V/<path:payload>")
@@ -117,7 +122,7 @@ def scan_match(payload: str) -> ResponseReturnValue:
     try:
         current_app.extensions["issuer.lookup_limiter"].hit(f"match:{request.remote_addr or 'unknown'}")
     except IssuerError:
-        return _scan(payload, None, 429)
+        return _scan(payload, None, 429, problem="too_many")
     live = verification.verify_text(_svc(), current_app.extensions["issuer.trust_cache"], payload)
     cred = live.verdict.credential
     found = cred is not None and bool(typed.strip()) and identity.matches(cred.document_commitment, typed)

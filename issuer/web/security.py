@@ -49,7 +49,8 @@ def check_post() -> None:
         abort(403)
     if request.blueprint == "console" and request.endpoint != "console.sign_in":
         sent = request.form.get("csrf", "")
-        if not hmac.compare_digest(sent, session.get("csrf", "")) or not sent:
+        # As bytes: compare_digest refuses str with non-ASCII characters (a TypeError, a 500).
+        if not sent or not hmac.compare_digest(sent.encode(), str(session.get("csrf", "")).encode()):
             abort(403)
 
 

@@ -1,0 +1,196 @@
+"""The pages in a real browser: headless Chromium (Debian's ``chromium``) driven by
+Playwright, against the test app served over HTTP on 127.0.0.1.
+
+Screenshots go to ``ISSUER_SCREENSHOTS`` when set (``make screenshots`` sets it to
+``docs/screenshots``), else to the test's temporary folder."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from issuer.service import accounts, issuance
+from issuer.service.context import Services
+from issuer.service.principal import OPERATOR
+from tests.conftest import ORG_CODE, Keys, issuer_principal
+from tests.service.test_batches import _csv, _ids
+from tests.service.test_issuance import ID_NUMBER, request
+from tests.test_cli_trust import serving
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+playwright = pytest.importorskip("playwright.sync_api")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (make browser)")
+
+PHONE = {"width": 390, "height": 844}
+PASSWORD = "console-password-1"
+
+
+@pytest.fixture()
+def shots(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("ISSUER_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture()
+def server(app: Flask, keys: Keys) -> Iterator[str]:
+    with serving(app) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with playwright.sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+@pytest.fixture()
+def phone(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, locale="zh-CN")
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture()
+def desktop(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1100, "height": 900}, locale="zh-CN")
+    yield context.new_page()
+    context.close()
+
+
+def _issued(svc: Services, **changes: Any) -> dict[str, str]:
+    body, _ = issuance.issue(
+        svc,
+        issuer_principal(svc),
+        request(**changes),
+        render=lambda issued: {"number": issued.record.number, "qr_text": issued.qr_text},
+    )
+    return body
+
+
+def _path(qr_text: str) -> str:
+    return "/V/" + qr_text.split("/V/", 1)[1]
+
+
+def test_scanning_a_valid_code_shows_the_verdict_first_and_the_document_number_matches(
+    server: str, svc: Services, phone: Any, shots: Path
+) -> None:
+    cert = _issued(svc)
+    phone.goto(server + _path(cert["qr_text"]))
+    verdict = phone.locator("section.verdict")
+    assert verdict.get_attribute("class") == "verdict valid"
+    assert "证书有效" in verdict.inner_text()
+    assert phone.evaluate("document.querySelector('section.verdict').getBoundingClientRect().top") < 120
+    assert cert["number"] in phone.content() and ID_NUMBER not in phone.content()
+    phone.screenshot(path=str(shots / "scan-valid.png"), full_page=True)
+
+    phone.fill("input[name=document_number]", ID_NUMBER.lower())
+    phone.click("form button[type=submit]")
+    assert "一致" in phone.locator("#match-result").inner_text()
+    phone.fill("input[name=document_number]", "110105194912310021")
+    phone.click("form button[type=submit]")
+    assert "不一致" in phone.locator("#match-result").inner_text()
+
+
+def test_the_signature_is_verified_in_the_browser_with_the_cached_bundle(
+    server: str, svc: Services, phone: Any
+) -> None:
+    cert = _issued(svc)
+    phone.goto(server + _path(cert["qr_text"]))
+    phone.click("#offline-button")
+    result = phone.locator("#offline-result")
+    result.wait_for()
+    phone.wait_for_function("!document.querySelector('#offline-result').textContent.startsWith('正在')")
+    text = result.inner_text()
+    assert "签名有效" in text and "黑龙江某某电力股份有限公司" in text and "未撤销" in text, text
+    assert phone.evaluate("localStorage.getItem('issuer-trust-bundle') !== null")
+    tampered = cert["qr_text"][:-12] + ("A" if cert["qr_text"][-12] != "A" else "B") + cert["qr_text"][-11:]
+    phone.goto(server + _path(tampered))
+    assert "证书无效" in phone.locator("section.verdict").inner_text()
+
+
+def test_scanning_a_revoked_code_says_so_in_red(server: str, svc: Services, phone: Any, shots: Path) -> None:
+    cert = _issued(svc, holder_name="王五")
+    issuance.revoke(svc, issuer_principal(svc), cert["number"], reason="fraud")
+    phone.goto(server + _path(cert["qr_text"]))
+    verdict = phone.locator("section.verdict")
+    assert verdict.get_attribute("class") == "verdict revoked"
+    assert "证书已撤销" in verdict.inner_text() and "弄虚作假取得" in phone.content()
+    color = phone.evaluate("getComputedStyle(document.querySelector('section.verdict')).backgroundColor")
+    assert color == "rgb(179, 38, 30)"
+    phone.screenshot(path=str(shots / "scan-revoked.png"), full_page=True)
+
+
+def test_scanning_a_tampered_code_shows_not_valid_and_no_fields(server: str, svc: Services, phone: Any) -> None:
+    text = _issued(svc)["qr_text"]
+    middle = len(text) // 2
+    tampered = text[:middle] + ("A" if text[middle] != "A" else "B") + text[middle + 1 :]
+    phone.goto(server + _path(tampered))
+    assert phone.locator("section.verdict").get_attribute("class") == "verdict not_valid"
+    assert phone.locator("dl.fields").count() == 0
+
+
+def _sign_in(page: Any, server: str, username: str) -> None:
+    page.goto(server + "/console/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+
+
+def test_an_issuer_signs_in_issues_one_certificate_and_revokes_it(
+    server: str, svc: Services, desktop: Any, shots: Path
+) -> None:
+    accounts.create(
+        svc, OPERATOR, username="zhang", display_name="张发证", role="org_issuer", password=PASSWORD, organization=ORG_CODE
+    )
+    _sign_in(desktop, server, "zhang")
+    desktop.click("text=发证")
+    desktop.fill("input[name=holder_name]", "赵六")
+    desktop.fill("input[name=document_number]", ID_NUMBER)
+    desktop.select_option("select[name=level]", "3")
+    desktop.fill("input[name=theory]", "81")
+    desktop.fill("input[name=practical]", "59")
+    desktop.click("#issue-button")
+    assert "60" in desktop.locator("#error-practical").inner_text()  # failed component, beside its field
+    desktop.fill("input[name=practical]", "77.5")
+    desktop.click("#issue-button")
+    assert "已发证" in desktop.locator("#notice").inner_text()
+    number = re.search(r"/console/certificates/([A-Z0-9]{22})", desktop.url).group(1)  # type: ignore[union-attr]
+    desktop.screenshot(path=str(shots / "console-certificate.png"), full_page=True)
+    desktop.select_option("select[name=reason]", "data_error")
+    desktop.click("#revoke-button")
+    assert desktop.locator("#certificate-status").inner_text() == "已撤销"
+    with svc.db.reading() as session:
+        from sqlalchemy import select
+
+        from issuer.store import models as m
+
+        assert session.scalar(select(m.Certificate.revocation_reason).where(m.Certificate.number == number)) == (
+            "data_error"
+        )
+
+
+def test_an_upload_with_a_bad_row_shows_its_error(server: str, svc: Services, desktop: Any, shots: Path) -> None:
+    accounts.create(
+        svc, OPERATOR, username="li", display_name="李发证", role="org_issuer", password=PASSWORD, organization=ORG_CODE
+    )
+    _sign_in(desktop, server, "li")
+    desktop.click("text=批量发证")
+    roster = _csv([("甲", _ids(1)[0], 3)]) + "\n乙,居民身份证,110105199001019990,6-31-01-03,3,80,75".encode("gbk")
+    desktop.set_input_files(
+        "input[name=roster]", files=[{"name": "名单.csv", "mimeType": "text/csv", "buffer": io.BytesIO(roster).read()}]
+    )
+    desktop.click("#upload-button")
+    table = desktop.locator("#roster-problems")
+    assert "3" in table.inner_text() and "证件号码" in table.inner_text() and "校验码" in table.inner_text()
+    desktop.screenshot(path=str(shots / "console-roster-error.png"), full_page=True)

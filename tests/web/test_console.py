@@ -1,0 +1,400 @@
+"""The organization console: signing in (lockout, sessions, no open redirect), form posts
+guarded against cross-site requests, issuing and revoking through forms, rosters, and each
+role seeing only its own pages."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from werkzeug.datastructures import FileStorage
+from werkzeug.test import encode_multipart
+
+from issuer.service import accounts, issuance, queries
+from issuer.service.context import Services
+from issuer.service.jobs import InProcessQueue
+from issuer.service.principal import OPERATOR
+from issuer.store import models as m
+from tests.conftest import ORG_CODE, OTHER_CODE, Clock, Keys, auth, issuer_principal
+from tests.service.test_batches import _csv, _ids
+from tests.service.test_issuance import ID_NUMBER, request
+
+SAME_SITE = {"Origin": "http://localhost"}
+PASSWORD = "correct-horse-42"
+
+
+def html(response: Any) -> str:
+    return str(response.get_data(as_text=True))
+
+
+def csrf_of(page: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found, "the page has no csrf field"
+    return found.group(1)
+
+
+def account(svc: Services, username: str, role: str = "org_issuer", organization: str | None = ORG_CODE) -> None:
+    accounts.create(
+        svc,
+        OPERATOR,
+        username=username,
+        display_name="李四",
+        role=role,
+        password=PASSWORD,
+        organization=organization if role == "org_issuer" else None,
+    )
+
+
+def sign_in(client: FlaskClient, username: str, password: str = PASSWORD, next_: str | None = None) -> Any:
+    url = "/console/sign-in" + (f"?next={next_}" if next_ else "")
+    return client.post(url, data={"username": username, "password": password}, headers=SAME_SITE)
+
+
+def problem_of(response: Any) -> str:
+    found = re.search(r'id="sign-in-problem">([^<]*)<', html(response))
+    assert found, "no sign-in problem shown"
+    return found.group(1)
+
+
+@pytest.fixture()
+def issuer(app: Flask, keys: Keys, svc: Services, client: FlaskClient) -> FlaskClient:
+    """A client signed in as an issuer of ORG_CODE."""
+    account(svc, "issuer1")
+    assert sign_in(client, "issuer1").status_code == 302
+    return client
+
+
+def issued_number(svc: Services) -> str:
+    body, _ = issuance.issue(svc, issuer_principal(svc), request(), render=lambda i: {"number": i.record.number})
+    return str(body["number"])
+
+
+def certificates(svc: Services) -> int:
+    with svc.db.reading() as session:
+        return int(session.scalar(select(func.count()).select_from(m.Certificate)) or 0)
+
+
+def post_form(client: FlaskClient, source: str, path: str, data: dict[str, Any], **kwargs: Any) -> Any:
+    """Post a form of the page ``source`` as a browser would: with its csrf token, from this site."""
+    token = csrf_of(html(client.get(source)))
+    return client.post(path, data={"csrf": token, **data}, headers=SAME_SITE, **kwargs)
+
+
+# --- signing in ---------------------------------------------------------------------------------
+
+
+def test_the_console_requires_signing_in_and_returns_to_the_page(
+    keys: Keys, svc: Services, client: FlaskClient
+) -> None:
+    account(svc, "issuer1")
+    response = client.get("/console/certificates")
+    assert response.status_code == 302
+    assert response.location == "/console/sign-in?next=/console/certificates"
+    assert sign_in(client, "issuer1", next_="/console/certificates").location == "/console/certificates"
+    assert client.get("/console/certificates").status_code == 200
+
+
+def test_a_wrong_password_and_an_unknown_user_get_the_same_answer(
+    keys: Keys, svc: Services, client: FlaskClient
+) -> None:
+    account(svc, "issuer1")
+    wrong = sign_in(client, "issuer1", "wrong-horse-42")
+    unknown = sign_in(client, "nobody", PASSWORD)
+    assert wrong.status_code == unknown.status_code == 401
+    assert problem_of(wrong) == problem_of(unknown) == "用户名或密码错误（连续失败5次将锁定15分钟）"
+    assert client.get("/console/certificates").status_code == 302
+
+
+def test_five_failures_lock_the_account_for_15_minutes(
+    keys: Keys, svc: Services, client: FlaskClient, clock: Clock
+) -> None:
+    account(svc, "issuer1")
+    for _ in range(5):
+        assert sign_in(client, "issuer1", "wrong-horse-42").status_code == 401
+    locked = sign_in(client, "issuer1", PASSWORD)
+    assert locked.status_code == 401 and "15分钟" in problem_of(locked)
+    clock.advance(minutes=14)
+    assert sign_in(client, "issuer1", PASSWORD).status_code == 401
+    clock.advance(minutes=2)
+    assert sign_in(client, "issuer1", PASSWORD).status_code == 302
+
+
+def test_passwords_are_stored_as_scrypt_hashes(keys: Keys, svc: Services) -> None:
+    account(svc, "issuer1")
+    with svc.db.reading() as session:
+        stored = session.scalar(select(m.Account.password_hash).where(m.Account.username == "issuer1"))
+    assert stored is not None and stored.startswith("scrypt$")
+    assert PASSWORD not in stored and PASSWORD.encode().hex() not in stored
+
+
+def test_signing_out_ends_the_session_even_for_a_copied_cookie(app: Flask, issuer: FlaskClient) -> None:
+    copied = issuer.get_cookie("session")
+    assert copied is not None
+    assert post_form(issuer, "/console/certificates", "/console/sign-out", {}).location == "/console/sign-in"
+    assert issuer.get("/console/certificates").status_code == 302
+    replay = app.test_client()
+    replay.set_cookie("session", copied.value)
+    response = replay.get("/console/certificates")
+    assert response.status_code == 302 and response.location.startswith("/console/sign-in")
+
+
+@pytest.mark.parametrize(
+    "target", ["//evil.example", "https://evil.example", "/\\evil.example", "/console/\r\nSet-Cookie: evil=1"]
+)
+def test_signing_in_never_redirects_off_the_console(
+    keys: Keys, svc: Services, client: FlaskClient, target: str
+) -> None:
+    account(svc, "issuer1")
+    response = client.post(
+        "/console/sign-in",
+        query_string={"next": target},
+        data={"username": "issuer1", "password": PASSWORD},
+        headers=SAME_SITE,
+    )
+    assert response.status_code == 302
+    assert "evil" not in response.location and response.location.startswith("/console/")
+
+
+# --- cross-site posts -----------------------------------------------------------------------------
+
+
+def test_a_console_post_needs_this_sessions_token_from_this_site(
+    app: Flask, keys: Keys, svc: Services, issuer: FlaskClient
+) -> None:
+    number = issued_number(svc)
+    path = f"/console/certificates/{number}/revoke"
+    token = csrf_of(html(issuer.get(f"/console/certificates/{number}")))
+    other = app.test_client()
+    account(svc, "issuer2")
+    sign_in(other, "issuer2")
+    other_token = csrf_of(html(other.get("/console/certificates")))
+    assert other_token != token
+    form = {"reason": "fraud"}
+    refused = [
+        issuer.post(path, data=form, headers=SAME_SITE),
+        issuer.post(path, data={**form, "csrf": ""}, headers=SAME_SITE),
+        issuer.post(path, data={**form, "csrf": other_token}, headers=SAME_SITE),
+        issuer.post(path, data={**form, "csrf": "令牌" * 20}, headers=SAME_SITE),
+        issuer.post(path, data={**form, "csrf": token}, headers={"Origin": "https://evil.example"}),
+        issuer.post(path, data={**form, "csrf": token}),
+    ]
+    assert [r.status_code for r in refused] == [403] * len(refused)
+    record = queries.by_number(svc, number)
+    assert record is not None and record.revoked_at is None
+
+
+# --- issuing one certificate --------------------------------------------------------------------------
+
+GOOD = {
+    "holder_name": "王五",
+    "document_type": "1",
+    "document_number": ID_NUMBER,
+    "occupation": "6-31-01-03",
+    "work_type": "",
+    "level": "3",
+    "theory": "80",
+    "practical": "75",
+    "review": "",
+}
+
+
+def issue_page(client: FlaskClient) -> tuple[str, str]:
+    """The issue form's csrf token and its one-time key."""
+    page = html(client.get("/console/issue"))
+    once = re.search(r'name="once" value="([^"]+)"', page)
+    assert once
+    return csrf_of(page), once.group(1)
+
+
+def submit(client: FlaskClient, **changes: str) -> Any:
+    token, once = issue_page(client)
+    return client.post("/console/issue", data={**GOOD, **changes, "csrf": token, "once": once}, headers=SAME_SITE)
+
+
+def test_issuing_through_the_form(svc: Services, issuer: FlaskClient) -> None:
+    response = submit(issuer)
+    assert response.status_code == 302
+    number = response.location.split("/console/certificates/")[1].split("?")[0]
+    page = html(issuer.get(response.location))
+    assert 'id="certificate-status">已发证' in page and "王五" in page and number in page
+    assert certificates(svc) == 1
+
+
+def test_a_failing_score_is_shown_beside_its_field(svc: Services, issuer: FlaskClient) -> None:
+    response = submit(issuer, practical="50")
+    assert response.status_code == 422
+    beside = re.search(
+        r'技能操作成绩<input name="practical"[^>]*><span class="field-error" id="error-practical">([^<]+)<',
+        html(response),
+    )
+    assert beside and "60分" in beside.group(1)
+    assert 'value="王五"' in html(response)  # what was typed is kept
+    assert certificates(svc) == 0
+
+
+def test_a_bad_id_checksum_is_shown_beside_the_document_number(svc: Services, issuer: FlaskClient) -> None:
+    response = submit(issuer, document_number=ID_NUMBER[:-1] + "1")
+    assert response.status_code == 422
+    beside = re.search(
+        r'证件号码<input name="document_number"[^>]*><span class="field-error" id="error-document_number">([^<]+)<',
+        html(response),
+    )
+    assert beside and "校验码" in beside.group(1)
+    assert certificates(svc) == 0
+
+
+def test_a_double_submit_issues_once(svc: Services, issuer: FlaskClient) -> None:
+    token, once = issue_page(issuer)
+    form = {**GOOD, "csrf": token, "once": once}
+    first = issuer.post("/console/issue", data=form, headers=SAME_SITE)
+    second = issuer.post("/console/issue", data=form, headers=SAME_SITE)
+    assert first.status_code == second.status_code == 302
+    assert first.location == second.location
+    assert certificates(svc) == 1
+
+
+# --- revoking and downloading ----------------------------------------------------------------------------
+
+
+def test_revoking_through_the_form(keys: Keys, svc: Services, client: FlaskClient, issuer: FlaskClient) -> None:
+    number = issued_number(svc)
+    response = post_form(
+        issuer,
+        f"/console/certificates/{number}",
+        f"/console/certificates/{number}/revoke",
+        {"reason": "data_error", "note": "姓名有误"},
+    )
+    assert response.status_code == 302
+    page = html(issuer.get(response.location))
+    assert 'id="certificate-status">已撤销' in page and 'id="revoke-button"' not in page
+    api = client.get(f"/api/v1/certificates/{number}", headers=auth(keys.issuer)).get_json()
+    assert api["revoked_at"] is not None and api["revocation_reason"] == "data_error"
+
+
+def test_downloading_the_certificate_image(svc: Services, issuer: FlaskClient) -> None:
+    number = issued_number(svc)
+    png = issuer.get(f"/console/certificates/{number}/image.png")
+    assert png.status_code == 200 and png.data.startswith(b"\x89PNG\r\n\x1a\n")
+    assert f'filename="{number}.png"' in png.headers["Content-Disposition"]
+    pdf = issuer.get(f"/console/certificates/{number}/image.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF-")
+
+
+# --- rosters ---------------------------------------------------------------------------------------------
+
+
+def upload(client: FlaskClient, roster: bytes, photos: bytes | None = None, **flags: str) -> Any:
+    files: dict[str, Any] = {"roster": (io.BytesIO(roster), "名单.csv"), **flags}
+    if photos is not None:
+        files["photos"] = (io.BytesIO(photos), "照片.zip")
+    return post_form(client, "/console/batches", "/console/batches", files, content_type="multipart/form-data")
+
+
+def test_a_roster_with_a_bad_row_is_refused_with_its_problems(svc: Services, issuer: FlaskClient) -> None:
+    first, second = _ids(2)
+    response = upload(issuer, _csv([("学员甲", first, 3), ("学员乙", second, 9)]))
+    assert response.status_code == 422
+    table = re.search(r'<table id="roster-problems">.*?</table>', html(response), re.S)
+    assert table
+    row = re.search(r"<tr><td>3</td><td>[^<]*</td><td>[^<]*</td><td>([^<]+)</td></tr>", table.group(0))
+    assert row and re.search(r"[\u4e00-\u9fff]", row.group(1))
+    assert certificates(svc) == 0
+
+
+def test_a_dry_run_issues_nothing(svc: Services, issuer: FlaskClient) -> None:
+    response = upload(issuer, _csv([(f"学员{i}", id17, 3) for i, id17 in enumerate(_ids(2))]), dry_run="1")
+    assert response.status_code == 200
+    assert 'id="roster-ok">2 / 2<' in html(response)
+    assert certificates(svc) == 0
+
+
+def test_a_roster_larger_than_other_requests_may_be_is_accepted(svc: Services, issuer: FlaskClient) -> None:
+    """Photos make a roster upload far larger than the 1 MiB any other request may be."""
+    photos = io.BytesIO()
+    with zipfile.ZipFile(photos, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr("说明.bin", bytes(range(256)) * 6 * 1024)  # 1.5 MiB
+    form = {
+        "csrf": csrf_of(html(issuer.get("/console/batches"))),
+        "dry_run": "1",
+        "roster": FileStorage(io.BytesIO(_csv([("学员甲", _ids(1)[0], 3)])), "名单.csv"),
+        "photos": FileStorage(io.BytesIO(photos.getvalue()), "照片.zip"),
+    }
+    # Encoded in memory: the test client would spool a body this large to a file it never closes.
+    boundary, body = encode_multipart(form)
+    assert len(body) > 1024 * 1024
+    response = issuer.post(
+        "/console/batches", data=body, content_type=f"multipart/form-data; boundary={boundary}", headers=SAME_SITE
+    )
+    assert response.status_code == 200 and 'id="roster-' in html(response)
+
+
+def test_a_roster_is_issued_and_followed_to_its_archive(svc: Services, issuer: FlaskClient) -> None:
+    response = upload(issuer, _csv([(f"学员{i}", id17, 3) for i, id17 in enumerate(_ids(3))]))
+    assert response.status_code == 302 and response.location.startswith("/console/batches/")
+    assert certificates(svc) == 3
+    page = html(issuer.get(response.location))
+    assert 'id="batch-status"' in page and "<progress" in page and "/ 3" in page
+    assert isinstance(svc.jobs, InProcessQueue)
+    svc.jobs.join()
+    page = html(issuer.get(response.location))
+    assert "已完成" in page and "3 / 3" in page
+    link = re.search(r'id="archive-link" href="([^"]+)"', page)
+    assert link
+    with issuer.get(link.group(1)) as archive:
+        assert archive.status_code == 200 and archive.mimetype == "application/zip"
+        assert zipfile.ZipFile(io.BytesIO(archive.data)).namelist()
+
+
+# --- who sees what ----------------------------------------------------------------------------------------
+
+
+def test_an_issuer_cannot_open_the_authority_pages(issuer: FlaskClient) -> None:
+    assert issuer.get("/console/organizations").status_code == 403
+    assert issuer.get(f"/console/organizations/{ORG_CODE}").status_code == 403
+
+
+def test_an_administrator_manages_organizations_but_not_certificates(
+    keys: Keys, svc: Services, client: FlaskClient
+) -> None:
+    number = issued_number(svc)
+    account(svc, "admin1", role="authority_admin")
+    assert client.get(sign_in(client, "admin1").location).location == "/console/organizations"
+    assert client.get("/console/certificates").status_code == 403
+    assert client.get(f"/console/certificates/{number}").status_code == 403
+    assert client.get("/console/issue").status_code == 403
+    listing = html(client.get("/console/organizations"))
+    assert ORG_CODE in listing and OTHER_CODE in listing
+    assert 'id="org-status">正常' in html(client.get(f"/console/organizations/{ORG_CODE}"))
+    changed = post_form(
+        client,
+        f"/console/organizations/{ORG_CODE}",
+        f"/console/organizations/{ORG_CODE}/status",
+        {"status": "suspended"},
+    )
+    assert changed.status_code == 302
+    assert 'id="org-status">暂停' in html(client.get(changed.location))
+
+
+def test_an_issuer_sees_only_its_own_organizations_certificates(keys: Keys, svc: Services, client: FlaskClient) -> None:
+    number = issued_number(svc)
+    account(svc, "other1", organization=OTHER_CODE)
+    sign_in(client, "other1")
+    assert client.get(f"/console/certificates/{number}").status_code == 404
+    assert client.get(f"/console/certificates/{number}/image.png").status_code == 404
+    assert number not in html(client.get("/console/certificates"))
+
+
+# --- languages ----------------------------------------------------------------------------------------------
+
+
+def test_the_console_speaks_english_on_request(issuer: FlaskClient) -> None:
+    page = html(issuer.get("/console/issue?lang=en"))
+    assert "Practical score" in page and "技能操作成绩" not in page
+    assert "Sign out" in html(issuer.get("/console/certificates"))  # remembered
+    assert "Sign in" in html(issuer.get("/console/sign-in"))

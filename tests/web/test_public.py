@@ -1,0 +1,212 @@
+"""The public pages: what a phone shows after scanning a certificate's QR code, the
+document-number match beside it, and the lookup by number + name + document number."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from issuer.api.ratelimit import MemoryLimiter
+from issuer.service import issuance
+from issuer.service.context import Services
+from tests.conftest import Keys, issuer_principal
+from tests.service.test_issuance import ID_NUMBER, request
+
+SAME_SITE = {"Origin": "http://localhost"}
+NAME = "张三丰"
+
+
+def issue(svc: Services) -> tuple[str, str]:
+    """A certificate issued through the service: its number and the base32 of its QR code."""
+    body, _ = issuance.issue(
+        svc, issuer_principal(svc), request(), render=lambda i: {"number": i.record.number, "qr": i.qr_text}
+    )
+    return body["number"], body["qr"].split("/V/")[1]
+
+
+def freeze(app: Flask) -> int:
+    """Keep the lookup limiter in one window for the whole test; return its limit."""
+    limiter = app.extensions["issuer.lookup_limiter"]
+    assert isinstance(limiter, MemoryLimiter)
+    limiter.clock = lambda: 1000.0
+    return limiter.limit
+
+
+def html(response: TestResponse) -> str:
+    return response.get_data(as_text=True)
+
+
+# --- the scan page ------------------------------------------------------------------------------
+
+
+def test_the_scan_page_shows_the_verdict_first_then_the_certificate(
+    keys: Keys, svc: Services, client: FlaskClient
+) -> None:
+    number, payload = issue(svc)
+    for path in (f"/V/{payload}", f"/v/{payload.lower()}"):
+        response = client.get(path)
+        page = html(response)
+        assert response.status_code == 200
+        assert page.index('class="verdict valid"') < page.index("<h2>证书信息</h2>") < page.index(number)
+        assert "<h1>证书有效</h1>" in page  # in the HTML itself: no script needed for the verdict
+        for shown in (
+            number,
+            NAME,
+            "三级/高级工",
+            "2026年11月29日",
+            "黑龙江某某电力股份有限公司",
+            "备案有效期",
+            "核验时间",
+        ):
+            assert shown in page
+        for secret in (ID_NUMBER, ID_NUMBER[:6], ID_NUMBER[6:14], ID_NUMBER[-4:], "1101**"):
+            assert secret not in page
+
+
+def test_the_scan_page_weighs_under_100_kb(keys: Keys, svc: Services, client: FlaskClient) -> None:
+    _, payload = issue(svc)
+    page = client.get(f"/V/{payload}").data
+    assets = re.findall(r'(?:href|src)="(/static/[^"]+)"', page.decode())
+    assert sorted(assets) == ["/static/offline.js", "/static/web.css"]
+    total = len(page)
+    for path in assets:
+        with client.get(path) as response:
+            assert response.status_code == 200
+            total += len(response.data)
+    assert total < 100 * 1024
+
+
+def test_a_revoked_certificate_says_so_with_the_reason(keys: Keys, svc: Services, client: FlaskClient) -> None:
+    number, payload = issue(svc)
+    issuance.revoke(svc, issuer_principal(svc), number, reason="fraud")
+    page = html(client.get(f"/V/{payload}"))
+    assert "<h1>证书已撤销</h1>" in page
+    assert "撤销原因" in page and "弄虚作假取得" in page
+    assert "证书有效" not in page
+
+
+def test_a_tampered_code_is_not_valid_and_shows_no_holder(keys: Keys, svc: Services, client: FlaskClient) -> None:
+    _, payload = issue(svc)
+    middle = len(payload) // 2
+    tampered = payload[:middle] + ("B" if payload[middle] == "A" else "A") + payload[middle + 1 :]
+    response = client.get(f"/V/{tampered}")
+    page = html(response)
+    assert response.status_code == 200
+    assert "<h1>证书无效</h1>" in page
+    assert NAME not in page and "证书信息" not in page and 'name="document_number"' not in page
+
+
+def test_english_on_request_and_remembered(keys: Keys, svc: Services, client: FlaskClient) -> None:
+    _, payload = issue(svc)
+    response = client.get(f"/V/{payload}?lang=en")
+    assert "Certificate valid" in html(response) and "证书有效" not in html(response)
+    assert client.get_cookie("lang").value == "en"
+    assert "Certificate valid" in html(client.get(f"/V/{payload}"))
+
+
+# --- the document-number match --------------------------------------------------------------------
+
+
+def match(client: FlaskClient, payload: str, typed: str, headers: dict[str, str] = SAME_SITE) -> TestResponse:
+    return client.post(f"/V/{payload}", data={"document_number": typed}, headers=headers)
+
+
+def test_the_right_document_number_matches_however_typed(keys: Keys, svc: Services, client: FlaskClient) -> None:
+    _, payload = issue(svc)
+    for typed in (ID_NUMBER, ID_NUMBER.lower(), " 110105 19491231 002x "):
+        response = match(client, payload, typed)
+        assert response.status_code == 200
+        assert 'class="match-result yes"' in html(response)
+        assert "一致：证件号码与证书相符" in html(response)
+    assert ID_NUMBER not in html(response)  # what was typed is not echoed back
+
+
+def test_a_wrong_document_number_does_not_match(keys: Keys, svc: Services, client: FlaskClient) -> None:
+    _, payload = issue(svc)
+    response = match(client, payload, "110105194912310037")
+    assert 'class="match-result no"' in html(response) and "不一致" in html(response)
+
+
+def test_a_cross_site_match_is_refused(keys: Keys, svc: Services, client: FlaskClient) -> None:
+    _, payload = issue(svc)
+    assert match(client, payload, ID_NUMBER, {"Origin": "https://evil.example"}).status_code == 403
+    assert match(client, payload, ID_NUMBER, {"Referer": "https://evil.example/page"}).status_code == 403
+    assert match(client, payload, ID_NUMBER, {}).status_code == 403
+    assert match(client, payload, ID_NUMBER, {"Referer": f"http://localhost/V/{payload}"}).status_code == 200
+
+
+def test_the_match_is_rate_limited(app: Flask, keys: Keys, svc: Services, client: FlaskClient) -> None:
+    _, payload = issue(svc)
+    limit = freeze(app)
+    assert limit == app.config["LOOKUP_RATE_LIMIT"] == 10
+    for _ in range(limit):
+        assert match(client, payload, ID_NUMBER).status_code == 200
+    response = match(client, payload, ID_NUMBER)
+    assert response.status_code == 429
+    assert "查询过于频繁" in html(response) and "match-result" not in html(response)
+    assert "<h1>证书有效</h1>" in html(response)  # the verdict is still shown
+
+
+# --- the lookup --------------------------------------------------------------------------------------
+
+
+def lookup(client: FlaskClient, number: str, name: str, document_number: str) -> TestResponse:
+    form = {"number": number, "name": name, "document_number": document_number}
+    return client.post("/lookup", data=form, headers=SAME_SITE)
+
+
+def test_the_lookup_finds_a_certificate_by_all_three(keys: Keys, svc: Services, client: FlaskClient) -> None:
+    number, _ = issue(svc)
+    assert client.get("/lookup").status_code == 200
+    response = lookup(client, number, NAME, ID_NUMBER)
+    page = html(response)
+    assert response.status_code == 200
+    assert "证书有效" in page and number in page and "三级/高级工" in page
+    assert "1101**********002X" in page and ID_NUMBER not in page
+
+
+def test_any_wrong_part_finds_nothing(keys: Keys, svc: Services, client: FlaskClient) -> None:
+    number, _ = issue(svc)
+    wrong_number = number[:-1] + ("2" if number[-1] != "2" else "3")
+    for triple in ((wrong_number, NAME, ID_NUMBER), (number, "张三", ID_NUMBER), (number, NAME, "110105194912310037")):
+        page = html(lookup(client, *triple))
+        assert "未查到相符的证书" in page
+        assert "证书有效" not in page and "1101**" not in page
+
+
+def test_the_lookup_is_rate_limited(app: Flask, keys: Keys, svc: Services, client: FlaskClient) -> None:
+    number, _ = issue(svc)
+    limit = freeze(app)
+    for _ in range(limit):
+        assert lookup(client, number, NAME, ID_NUMBER).status_code == 200
+    response = lookup(client, number, NAME, ID_NUMBER)
+    assert response.status_code == 429
+    assert "查询过于频繁" in html(response) and 'class="verdict' not in html(response)
+
+
+def test_the_lookup_escapes_what_was_typed(keys: Keys, client: FlaskClient) -> None:
+    page = html(lookup(client, '"><b>x</b>', "<script>alert(1)</script>", "1"))
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<script>alert" not in page and "<b>x</b>" not in page
+
+
+def test_a_cross_site_lookup_is_refused(keys: Keys, svc: Services, client: FlaskClient) -> None:
+    number, _ = issue(svc)
+    form = {"number": number, "name": NAME, "document_number": ID_NUMBER}
+    assert client.post("/lookup", data=form, headers={"Origin": "https://evil.example"}).status_code == 403
+
+
+# --- headers -----------------------------------------------------------------------------------------
+
+
+def test_pages_send_strict_security_headers(keys: Keys, svc: Services, client: FlaskClient) -> None:
+    _, payload = issue(svc)
+    for path in (f"/V/{payload}", "/lookup", "/console/sign-in"):
+        headers = client.get(path).headers
+        policy = headers["Content-Security-Policy"]
+        assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+        assert "unsafe-inline" not in policy
+        assert headers["X-Content-Type-Options"] == "nosniff"
