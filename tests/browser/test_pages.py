@@ -151,7 +151,13 @@ def test_an_issuer_signs_in_issues_one_certificate_and_revokes_it(
     server: str, svc: Services, desktop: Any, shots: Path
 ) -> None:
     accounts.create(
-        svc, OPERATOR, username="zhang", display_name="张发证", role="org_issuer", password=PASSWORD, organization=ORG_CODE
+        svc,
+        OPERATOR,
+        username="zhang",
+        display_name="张发证",
+        role="org_issuer",
+        password=PASSWORD,
+        organization=ORG_CODE,
     )
     _sign_in(desktop, server, "zhang")
     desktop.click("text=发证")
