@@ -188,7 +188,13 @@ def test_an_issuer_signs_in_issues_one_certificate_and_revokes_it(
 
 def test_an_upload_with_a_bad_row_shows_its_error(server: str, svc: Services, desktop: Any, shots: Path) -> None:
     accounts.create(
-        svc, OPERATOR, username="lisi", display_name="李发证", role="org_issuer", password=PASSWORD, organization=ORG_CODE
+        svc,
+        OPERATOR,
+        username="lisi",
+        display_name="李发证",
+        role="org_issuer",
+        password=PASSWORD,
+        organization=ORG_CODE,
     )
     _sign_in(desktop, server, "lisi")
     desktop.click("text=批量发证")
