@@ -27,7 +27,7 @@ from werkzeug.exceptions import HTTPException
 
 from issuer.api.v1 import MAX_BATCH_UPLOAD
 from issuer.core.display import date_zh, level_zh
-from issuer.core.errors import IssuerError
+from issuer.core.errors import InvalidInput, IssuerError
 from issuer.service import accounts, batches, images, issuance, queries, registry
 from issuer.service.context import Services
 from issuer.service.issuance import REVOCATION_REASONS, IssueRequest
@@ -389,6 +389,13 @@ def organization(code: str) -> ResponseReturnValue:
         org = registry.read_organization(_svc(), _principal(), code)
     except IssuerError:
         abort(404)
+    current = [s for s in org.scope if s.valid_until is None]
+    lines = "\n".join(
+        " ".join(
+            filter(None, [s.occupation, ",".join(map(str, sorted(s.levels, reverse=True))), ",".join(s.work_types)])
+        )
+        for s in current
+    )
     scope = [
         {
             "occupation": f"{_svc().catalogue.occupation(s.occupation).name}（{s.occupation}）",
@@ -398,7 +405,40 @@ def organization(code: str) -> ResponseReturnValue:
         }
         for s in org.scope
     ]
-    return render_template("web/console/organization.html", org=org, scope=scope)
+    return render_template("web/console/organization.html", org=org, scope=scope, lines=lines)
+
+
+def _scope_items(text: str) -> list[registry.ScopeItem]:
+    """One line per occupation: ``6-18-02-04 5,4,3 电焊工,气焊工`` (the work types optional)."""
+    items = []
+    for number, line in enumerate(text.splitlines()[:500], start=1):
+        parts = line.replace("，", ",").split()
+        if not parts:
+            continue
+        try:
+            levels = tuple(int(x) for x in parts[1].split(",") if x) if len(parts) > 1 else ()
+        except ValueError:
+            raise InvalidInput(
+                "invalid_scope",
+                f"line {number}: levels are digits separated by commas",
+                f"第{number}行：等级应为以逗号分隔的数字",
+            ) from None
+        work_types = tuple(parts[2].split(",")) if len(parts) > 2 else ()
+        items.append(registry.ScopeItem(parts[0], levels, work_types))
+    return items
+
+
+@bp.post("/organizations/<string:code>/scope")
+@signed_in
+def organization_scope(code: str) -> ResponseReturnValue:
+    _admin_only()
+    try:
+        registry.set_scope(_svc(), _principal(), code, _scope_items(request.form.get("scope", "")), effective=None)
+    except IssuerError as exc:
+        flash(_message(exc))
+    else:
+        flash(t("saved"))
+    return redirect(url_for("console.organization", code=code))
 
 
 @bp.post("/organizations/<string:code>/status")

@@ -92,6 +92,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "download_archive": ("下载压缩包", "Download the archive"),
     "scope": ("业务范围", "Scope"),
     "save": ("保存", "Save"),
+    "saved": ("已保存", "Saved"),
+    "scope_edit": (
+        "备案范围（每行一个职业：职业编码 等级 工种，如 6-18-02-04 5,4,3 电焊工,气焊工）",
+        "Scope (one occupation a line: code levels work types, e.g. 6-18-02-04 5,4,3 电焊工,气焊工)",
+    ),
     "issued_ok": ("已发证", "Issued"),
     "revoked_ok": ("已撤销", "Revoked"),
     "none": ("无", "none"),

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from issuer.service import accounts, issuance, queries
+from issuer.service import accounts, issuance, queries, registry
 from issuer.service.context import Services
 from issuer.service.jobs import InProcessQueue
 from issuer.service.principal import OPERATOR
@@ -379,6 +379,26 @@ def test_an_administrator_manages_organizations_but_not_certificates(
     )
     assert changed.status_code == 302
     assert 'id="org-status">暂停' in html(client.get(changed.location))
+
+
+def test_an_administrator_changes_an_organizations_scope(keys: Keys, svc: Services, client: FlaskClient) -> None:
+    account(svc, "admin2", role="authority_admin")
+    sign_in(client, "admin2")
+    page = html(client.get(f"/console/organizations/{ORG_CODE}"))
+    assert "6-18-02-04 5,4,3 电焊工,气焊工" in page and "6-31-01-03 5,4,3,2,1" in page
+    url, action = f"/console/organizations/{ORG_CODE}", f"/console/organizations/{ORG_CODE}/scope"
+    saved = post_form(client, url, action, {"scope": "6-31-01-03 5,4,3\n"})
+    assert "已保存" in html(client.get(saved.location))
+    org = registry.read_organization(svc, OPERATOR, ORG_CODE)
+    today = [(s.occupation, sorted(s.levels)) for s in org.scope if s.valid_until is None]
+    assert today == [("6-31-01-03", [3, 4, 5])]
+    refused = post_form(client, url, action, {"scope": "6-31-01-03 三级\n"})
+    assert "等级应为以逗号分隔的数字" in html(client.get(refused.location))
+    assert [
+        (s.occupation, sorted(s.levels))
+        for s in registry.read_organization(svc, OPERATOR, ORG_CODE).scope
+        if s.valid_until is None
+    ] == today
 
 
 def test_an_issuer_sees_only_its_own_organizations_certificates(keys: Keys, svc: Services, client: FlaskClient) -> None:
