@@ -17,9 +17,9 @@ from issuer.service import issuance, registry
 from issuer.service.context import Services
 from issuer.service.principal import OPERATOR
 from tests.conftest import ORG_CODE, Keys, issuer_principal
+from tests.servers import serving
 from tests.service.test_issuance import request
 from tests.service.test_roster import resident_id
-from tests.test_cli_trust import serving
 
 
 def _run(*args: str) -> Result:

@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 from flask import Flask
-from werkzeug.serving import make_server
 
 from issuer.cli import main
 from issuer.service import batch_output, jobs
 from issuer.service.context import Services
 from tests.conftest import ORG_CODE, Keys
+from tests.servers import serving
 from tests.service.test_batches import _csv, _ids
 
 
@@ -55,14 +55,8 @@ def recorder() -> Recorder:
 
 @pytest.fixture()
 def server(app: Flask, keys: Keys, recorder: Recorder) -> Iterator[str]:
-    httpd = make_server("127.0.0.1", 0, recorder.wrap(app), threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_port}"
-    finally:
-        httpd.shutdown()
-        thread.join(timeout=5)
+    with serving(recorder.wrap(app)) as url:
+        yield url
 
 
 def _cli(server: str, keys: Keys, *args: str) -> Result:

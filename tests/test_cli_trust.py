@@ -6,16 +6,13 @@ from __future__ import annotations
 import base64
 import json
 import socket
-import threading
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
 from flask.testing import FlaskClient
-from werkzeug.serving import make_server
 
 from issuer.cli import main
 from issuer.core import merkle
@@ -24,20 +21,7 @@ from issuer.core.trust import load_bundle
 from issuer.service.context import Services
 from tests.api.test_flow import issue_body
 from tests.conftest import ORG_CODE, Keys, auth
-
-WSGI = Callable[[dict[str, Any], Any], Iterable[bytes]]
-
-
-@contextmanager
-def serving(app: WSGI) -> Iterator[str]:
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_port}"
-    finally:
-        httpd.shutdown()
-        thread.join(timeout=5)
+from tests.servers import WSGI, serving
 
 
 def _answering(status: str, body: bytes) -> WSGI:

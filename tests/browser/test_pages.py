@@ -21,9 +21,9 @@ from issuer.service import accounts, issuance
 from issuer.service.context import Services
 from issuer.service.principal import OPERATOR
 from tests.conftest import ORG_CODE, Keys, issuer_principal
+from tests.servers import serving
 from tests.service.test_batches import _csv, _ids
 from tests.service.test_issuance import ID_NUMBER, request
-from tests.test_cli_trust import serving
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 playwright = pytest.importorskip("playwright.sync_api")
