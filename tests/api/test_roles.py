@@ -815,9 +815,13 @@ def test_each_caller_gets_exactly_what_its_role_allows(world: World, endpoint: s
 
 
 def _route_endpoints(app: Flask) -> set[str]:
+    """Every route but the static files and the HTML pages (``issuer.web``: sessions, not
+    API keys; ``tests/web/test_console.py`` checks that every console page needs one)."""
+    from issuer.web import WEB_BLUEPRINTS
+
     found = set()
     for rule in app.url_map.iter_rules():
-        if rule.endpoint == "static":
+        if rule.endpoint == "static" or rule.endpoint.split(".")[0] in WEB_BLUEPRINTS:
             continue
         path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule)
         for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}:

@@ -418,3 +418,21 @@ def test_the_console_speaks_english_on_request(issuer: FlaskClient) -> None:
     assert "Practical score" in page and "技能操作成绩" not in page
     assert "Sign out" in html(issuer.get("/console/certificates"))  # remembered
     assert "Sign in" in html(issuer.get("/console/sign-in"))
+
+
+def test_every_console_page_needs_a_session(app: Flask, client: FlaskClient) -> None:
+    """Anonymous: a page redirects to sign-in, a form post is refused; only sign-in is open."""
+    rules = [r for r in app.url_map.iter_rules() if r.endpoint.startswith("console.")]
+    assert len(rules) >= 15
+    for rule in rules:
+        path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", "x", rule.rule)
+        for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}:
+            response = client.open(path, method=method, headers=SAME_SITE)
+            if rule.endpoint == "console.sign_in":
+                assert response.status_code in (200, 401), (method, path)
+            elif method == "GET":
+                assert response.status_code == 302 and "/console/sign-in" in response.location, (method, path)
+            else:
+                assert response.status_code in (302, 403), (method, path)
+                if response.status_code == 302:
+                    assert "/console/sign-in" in response.location, (method, path)
