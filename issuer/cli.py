@@ -276,10 +276,16 @@ def _load_root(path: str) -> Any:
 
 
 def _app_services() -> Any:
+    """The app and its services for one command; the database connections are closed when
+    the command ends (an in-process caller, such as a test, may run many commands)."""
     from issuer.app import create_app
 
     app = create_app()
-    return app, app.extensions["issuer.services"]
+    svc = app.extensions["issuer.services"]
+    context = click.get_current_context(silent=True)
+    if context is not None:
+        context.call_on_close(svc.db.dispose)
+    return app, svc
 
 
 @main.group()

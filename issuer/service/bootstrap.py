@@ -86,7 +86,7 @@ def init_dev(svc: Services, instance_path: str) -> list[str]:
             ("issuer", "开发发证员", Role.ORG_ISSUER, DEV_ORG.code_text),
             ("admin", "开发管理员", Role.AUTHORITY_ADMIN, None),
         ):
-            password = secrets.token_urlsafe(12)
+            password = f"{secrets.token_urlsafe(12)}-{secrets.randbelow(90) + 10}"  # never letters only
             accounts.create(
                 svc,
                 OPERATOR,
