@@ -815,6 +815,20 @@ def batch_resume() -> None:
     click.echo(f"queued {len(resumed)} unfinished batch(es) again / 已重新排队{len(resumed)}个批次")
 
 
+@batch.command("purge")
+@click.option("--older-than", "days", type=click.IntRange(min=1), required=True, help="Days since the batch was done.")
+def batch_purge(days: int) -> None:
+    """On the service's machine: remove the archives of batches done more than DAYS days ago
+    (the certificates stay; each can still be downloaded). Run it from cron."""
+    from datetime import timedelta
+
+    from issuer.service import batches
+
+    _, svc = _app_services()
+    purged = batches.purge(svc, timedelta(days=days))
+    click.echo(f"removed {len(purged)} archive(s) older than {days} days / 已删除{len(purged)}个过期压缩包")
+
+
 @batch.command("status")
 @click.argument("batch_id", callback=_batch_id)
 @_service_options
@@ -875,11 +889,14 @@ def _write_atomically(path: Path, data: Iterable[bytes]) -> None:
 @click.option(
     "--root", "root_path", type=click.Path(exists=True, dir_okay=False), help="Pin this root certificate (PEM or DER)."
 )
-def trust_pull(url: str, path: str, root_path: str | None) -> None:
+@click.option("--force", is_flag=True, help="Replace PATH even with an older trust list or another log.")
+def trust_pull(url: str, path: str, root_path: str | None, force: bool) -> None:
     """Download the trust bundle of the service at URL (GET URL/api/v1/trust-bundle), check
     it (root signature of the trust list, every status list, the tree head) and save it to
-    PATH, replacing it at once. Exit 0 saved, 1 the answer is not a usable bundle (nothing
-    written), 2 the service cannot be reached."""
+    PATH, replacing it at once. A bundle already in PATH must not go backwards: the new
+    trust list is not older, and the service proves (consistency proof) that its log extends
+    the saved tree head. Exit 0 saved, 1 the answer is not a usable bundle or goes backwards
+    (nothing written), 2 the service cannot be reached."""
     from issuer.core.transparency import open_tree_head
     from issuer.core.trust import load_bundle
 
@@ -908,6 +925,8 @@ def trust_pull(url: str, path: str, root_path: str | None) -> None:
         head = open_tree_head(store.tree_head_signed, store) if store.tree_head_signed else None
     except TrustError as exc:
         _fail(exc.line())
+    if not force:
+        _refuse_going_back(Path(path), store, head, url)
     _write_atomically(Path(path), [data])
     listed = store.trust_list
     size = f"tree size {head.tree_size}" if head else "no tree head"
@@ -916,6 +935,47 @@ def trust_pull(url: str, path: str, root_path: str | None) -> None:
         f"{len(store.status_lists)} status lists, {size}{'' if pinned else ' (root not pinned: use --root)'}"
         f" / 已保存信任包"
     )
+
+
+def _refuse_going_back(path: Path, store: Any, head: Any, url: str) -> None:
+    """What was saved before is the floor: an older trust list, a smaller tree, or a tree
+    the service cannot prove extends the saved one is refused (a rollback, or a forked log)."""
+    from issuer.core import merkle
+    from issuer.core.transparency import open_tree_head
+    from issuer.core.trust import load_bundle
+
+    try:
+        saved = load_bundle(path.read_bytes())
+        before = open_tree_head(saved.tree_head_signed, saved) if saved.tree_head_signed else None
+    except (OSError, TrustError):
+        return  # nothing usable was saved
+    if saved.trust_list.sequence > store.trust_list.sequence:
+        _fail(
+            f"rollback: the service's trust list {store.trust_list.sequence} is older than the saved "
+            f"{saved.trust_list.sequence} (--force to replace) / 服务的信任列表比已保存的旧"
+        )
+    if before is None or head is None or before.tree_size == 0:
+        return
+    if head.tree_size < before.tree_size or (head.tree_size == before.tree_size and head.root_hash != before.root_hash):
+        _fail(f"rollback: the log is not the one saved (size {before.tree_size}) / 日志与已保存的不一致")
+    if head.tree_size == before.tree_size:
+        return
+    address = f"{url.rstrip('/')}/api/v1/log/proof/consistency?first={before.tree_size}&second={head.tree_size}"
+    try:
+        with urllib.request.urlopen(address, timeout=60) as response:
+            proof = [bytes.fromhex(h) for h in json.loads(response.read())["proof"]]
+        merkle.verify_consistency(before.tree_size, head.tree_size, before.root_hash, head.root_hash, proof)
+    except urllib.error.HTTPError as exc:
+        exc.close()  # its connection, or the socket is left open
+        _fail(
+            f"rollback: the service does not prove that its log extends the saved tree head of size "
+            f"{before.tree_size} (HTTP {exc.code}) / 服务无法证明其日志是已保存日志的延续"
+        )
+    except (OSError, ValueError, KeyError, TypeError, http.client.HTTPException, TrustError):
+        _fail(
+            f"rollback: the service does not prove that its log extends the saved tree head of size "
+            f"{before.tree_size} / 服务无法证明其日志是已保存日志的延续"
+        )
 
 
 @main.group("log")

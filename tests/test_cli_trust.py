@@ -210,3 +210,47 @@ def test_an_empty_log_is_not_exported(app: Any, deployment: None, tmp_path: Path
     result = CliRunner().invoke(main, ["log", "export", str(tmp_path / "log.jsonl")])
     assert result.exit_code == 1 and result.output.startswith("log_empty: ")
     assert not (tmp_path / "log.jsonl").exists()
+
+
+def test_a_later_pull_must_not_go_back(server: str, client: FlaskClient, keys: Keys, tmp_path: Path) -> None:
+    target = tmp_path / "bundle.json"
+    assert _pull(server, str(target)).exit_code == 0
+    first = target.read_bytes()
+    issued = client.post("/api/v1/certificates", json=issue_body(holder_name="王二"), headers=auth(keys.issuer))
+    assert issued.status_code == 201
+    later = _pull(server, str(target))
+    assert later.exit_code == 0, later.output  # the service proved its log extends the saved one
+    newer = target.read_bytes()
+    assert newer != first
+    with serving(_answering("200 OK", first)) as url:
+        back = _pull(url, str(target))
+    assert back.exit_code == 1 and back.output.startswith("rollback: ")
+    assert target.read_bytes() == newer
+    with serving(_answering("200 OK", first)) as url:
+        assert _pull(url, str(target), "--force").exit_code == 0
+    assert target.read_bytes() == first
+
+
+def test_a_log_the_service_cannot_prove_to_extend_the_saved_one_is_refused(
+    app: Any, server: str, client: FlaskClient, svc: Services, tmp_path: Path
+) -> None:
+    from issuer.core.transparency import TreeHead
+    from issuer.service.transparency import log_public_key
+
+    target = tmp_path / "bundle.json"
+    assert _pull(server, str(target)).exit_code == 0
+    saved = target.read_bytes()
+    forked = client.get("/api/v1/trust-bundle").get_json()
+    head = TreeHead(1000, bytes(32), svc.clock().replace(microsecond=0)).sign(svc.log_key(), log_public_key(svc).kid)
+    forked["tree_head"] = base64.b64encode(head.signed).decode()
+    body = json.dumps(forked).encode()
+
+    def routed(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        if environ["PATH_INFO"] == "/api/v1/trust-bundle":
+            return _answering("200 OK", body)(environ, start_response)
+        return app(environ, start_response)  # type: ignore[no-any-return]
+
+    with serving(routed) as url:
+        result = _pull(url, str(target))
+    assert result.exit_code == 1 and "does not prove" in result.output
+    assert target.read_bytes() == saved

@@ -124,7 +124,12 @@ def revocation_reason_zh(reason: str | None) -> str | None:
     return REVOCATION_REASONS[reason][1] if reason in REVOCATION_REASONS else None
 
 
-BATCH_STATUS_ZH = {"rendering": "正在生成证书图片", "done": "已完成", "failed": "生成失败"}
+BATCH_STATUS_ZH = {
+    "rendering": "正在生成证书图片",
+    "done": "已完成",
+    "failed": "生成失败",
+    "expired": "压缩包已过期删除",
+}
 
 
 def batch(status: BatchStatus, archive_url: str) -> dict[str, Any]:

@@ -266,7 +266,7 @@ class BatchArchiveOut(ma.Schema):
 
 class BatchStatusOut(ma.Schema):
     id = fields.String()
-    status = fields.String(metadata={"description": "rendering, done or failed"})
+    status = fields.String(metadata={"description": "rendering, done, failed or expired (archive removed)"})
     status_zh = fields.String()
     roster_name = fields.String()
     rows = fields.Integer()

@@ -10,12 +10,12 @@ import logging
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from itertools import islice
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from issuer.core.clock import china_date
@@ -266,9 +266,33 @@ def recent(svc: Services, principal: Principal | None, *, limit: int = 50) -> li
         return [_status_of(session, b) for b in found]
 
 
+def purge(svc: Services, older_than: timedelta) -> list[str]:
+    """Remove the archives of batches finished more than ``older_than`` ago (status
+    ``expired``); the certificates, their numbers and the result are kept, and any
+    certificate can still be drawn again one at a time. Returns the batches purged."""
+    cutoff = svc.clock() - older_than
+    with svc.db.reading() as session:
+        ids = list(session.scalars(select(m.Batch.id).where(m.Batch.status == "done", m.Batch.finished_at < cutoff)))
+    for batch_id in ids:
+        with svc.transaction() as session:
+            session.execute(
+                update(m.Batch)
+                .where(m.Batch.id == batch_id, m.Batch.status == "done")
+                .values(status="expired", archive_bytes=None, archive_sha256=None)
+            )
+        batch_output.archive_path(svc, batch_id).unlink(missing_ok=True)
+    return ids
+
+
 def archive(svc: Services, principal: Principal | None, batch_id: str) -> tuple[Path, BatchStatus]:
     """The finished archive on disk; ``Conflict`` while it is still being made."""
     current = status(svc, principal, batch_id)
+    if current.status == "expired":
+        raise Conflict(
+            "batch_expired",
+            "the archive was removed after its retention period; each certificate can still be downloaded",
+            "压缩包已超过保存期限并删除；证书仍可逐张下载",
+        )
     if current.status == "failed":
         raise Conflict(
             "batch_failed",

@@ -9,7 +9,7 @@ from datetime import timedelta
 from flask import Flask, request
 
 from issuer.web import console, public
-from issuer.web.i18n import COOKIE, language, t
+from issuer.web.i18n import COOKIE, language, switch_url, t
 from issuer.web.security import check_post, csrf_token, current_account, secure_headers
 
 WEB_BLUEPRINTS = ("public", "console")
@@ -21,7 +21,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=8))
     app.register_blueprint(public.bp)
     app.register_blueprint(console.bp)
-    app.jinja_env.globals.update(t=t, csrf_token=csrf_token)
+    app.jinja_env.globals.update(t=t, csrf_token=csrf_token, switch_url=switch_url)
 
     @app.context_processor
     def _page() -> dict[str, object]:

@@ -3,6 +3,8 @@ cookie). Every string a page shows comes from ``TEXT``, so the two stay side by 
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import g, request
 
 LANGUAGES = ("zh", "en")
@@ -110,6 +112,13 @@ def language() -> str:
         if g.lang not in LANGUAGES:
             g.lang = "zh"
     return str(g.lang)
+
+
+def switch_url() -> str:
+    """This page in the other language, its other query parameters kept (``next``, ``q``)."""
+    args = request.args.to_dict()
+    args["lang"] = "zh" if language() == "en" else "en"
+    return f"{request.path}?{urlencode(args)}"
 
 
 def t(key: str) -> str:

@@ -7,6 +7,7 @@ import io
 import json
 import zipfile
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from issuer.service import batch_output, batches, issuance, jobs, queries, regis
 from issuer.service.context import Services, build_services
 from issuer.service.principal import Principal
 from issuer.store import models as m
-from tests.conftest import OTHER_CODE, Keys, issuer_principal
+from tests.conftest import OTHER_CODE, Clock, Keys, issuer_principal
 from tests.service.test_issuance import _render, _serials, request
 from tests.service.test_roster import jpeg, resident_id, roster_rows, to_csv, to_xlsx
 
@@ -316,3 +317,20 @@ def test_another_organizations_batch_is_not_found(app: Flask, keys: Keys, svc: S
         batches.status(svc, issuer_principal(svc, OTHER_CODE), body["batch"]["id"])
     with pytest.raises(NotFound):
         batches.archive(svc, issuer_principal(svc, OTHER_CODE), body["batch"]["id"])
+
+
+def test_old_archives_are_purged_and_their_certificates_kept(
+    app: Flask, keys: Keys, svc: Services, clock: Clock
+) -> None:
+    body = submit(svc, _csv([("甲", _ids(1)[0], 3)]), formats=("pdf",), dpi=150)
+    done = finished(svc, body["batch"]["id"])
+    path = batch_output.archive_path(svc, done.id)
+    assert path.exists()
+    assert batches.purge(svc, timedelta(days=30)) == []
+    clock.advance(days=31)
+    assert batches.purge(svc, timedelta(days=30)) == [done.id]
+    assert not path.exists() and batches.status(svc, issuer_principal(svc), done.id).status == "expired"
+    with pytest.raises(Conflict) as refused:
+        batches.archive(svc, issuer_principal(svc), done.id)
+    assert refused.value.code == "batch_expired"
+    assert _serials(svc) == [1]

@@ -436,3 +436,10 @@ def test_every_console_page_needs_a_session(app: Flask, client: FlaskClient) -> 
                 assert response.status_code in (302, 403), (method, path)
                 if response.status_code == 302:
                     assert "/console/sign-in" in response.location, (method, path)
+
+
+def test_the_language_switch_keeps_the_pages_other_parameters(issuer: FlaskClient) -> None:
+    page = html(issuer.get("/console/certificates?q=%E5%BC%A0%E4%B8%89"))
+    link = re.search(r'class="lang" href="([^"]+)"', page)
+    assert link is not None
+    assert link.group(1).replace("&amp;", "&") == "/console/certificates?q=%E5%BC%A0%E4%B8%89&lang=en"
