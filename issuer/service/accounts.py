@@ -228,3 +228,32 @@ def sign_out(svc: Services, account_id: int) -> None:
             record.session_epoch += 1
 
     svc.retrying(work)
+
+
+def change_password(svc: Services, account_id: int, current_password: str, new_password: str) -> None:
+    """A person changes their own password: the current one is asked again, and every
+    session of the account ends (sign in again with the new one)."""
+    with svc.db.reading() as session:
+        record = session.get(m.Account, account_id)
+        stored = record.password_hash if record else _DUMMY_HASH
+    if record is None or not password_matches(current_password, stored):
+        raise SignInRefused("wrong_password", "the current password is wrong", "当前密码不正确")
+    if new_password == current_password:
+        raise InvalidInput("same_password", "choose a new password", "新密码不能与当前密码相同")
+    _check_password(new_password)
+    hashed = hash_password(new_password)
+
+    def work(session: Session) -> None:
+        account = session.get(m.Account, account_id)
+        if account is not None:
+            account.password_hash, account.session_epoch = hashed, account.session_epoch + 1
+            audit.append(
+                session,
+                at=svc.clock(),
+                actor=f"web-{account.username}",
+                action="account.password",
+                target=account.username,
+                details={},
+            )
+
+    svc.retrying(work)

@@ -116,6 +116,29 @@ def sign_out() -> ResponseReturnValue:
     return redirect(url_for("console.sign_in"))
 
 
+@bp.route("/password", methods=["GET", "POST"])
+@signed_in
+def password() -> ResponseReturnValue:
+    """Change one's own password; every session ends, this one too."""
+    problem = None
+    if request.method == "POST":
+        account = current_account()
+        assert account is not None
+        new = request.form.get("new_password", "")
+        if new != request.form.get("repeat_password", ""):
+            problem = _words("两次输入的新密码不一致", "the two new passwords differ")
+        else:
+            try:
+                accounts.change_password(_svc(), account.id, request.form.get("current_password", ""), new)
+            except IssuerError as exc:
+                problem = _message(exc)
+            else:
+                session.clear()
+                flash(t("password_changed"))
+                return redirect(url_for("console.sign_in"))
+    return render_template("web/console/password.html", problem=problem), 200 if problem is None else 422
+
+
 @bp.get("/")
 @signed_in
 def home() -> ResponseReturnValue:

@@ -102,6 +102,14 @@ TEXT: dict[str, tuple[str, str]] = {
     "issued_ok": ("已发证", "Issued"),
     "revoked_ok": ("已撤销", "Revoked"),
     "none": ("无", "none"),
+    "change_password": ("修改密码", "Change password"),
+    "current_password": ("当前密码", "Current password"),
+    "new_password": (
+        "新密码（至少10位，不能只含字母或数字）",
+        "New password (10+ characters, not only letters or digits)",
+    ),
+    "repeat_password": ("再次输入新密码", "New password again"),
+    "password_changed": ("密码已修改，请用新密码重新登录", "Password changed: sign in with the new one"),
 }
 
 

@@ -443,3 +443,22 @@ def test_the_language_switch_keeps_the_pages_other_parameters(issuer: FlaskClien
     link = re.search(r'class="lang" href="([^"]+)"', page)
     assert link is not None
     assert link.group(1).replace("&amp;", "&") == "/console/certificates?q=%E5%BC%A0%E4%B8%89&lang=en"
+
+
+def test_a_person_changes_their_password_and_every_session_ends(issuer: FlaskClient, app: Flask, svc: Services) -> None:
+    other_device = app.test_client()
+    assert sign_in(other_device, "issuer1").status_code == 302
+
+    def change(current: str, new: str, repeat: str | None = None) -> Any:
+        fields = {"current_password": current, "new_password": new, "repeat_password": repeat or new}
+        return post_form(issuer, "/console/password", "/console/password", fields)
+
+    assert "当前密码不正确" in html(change("not-the-password-1", "another-password-2"))
+    assert "两次输入的新密码不一致" in html(change(PASSWORD, "another-password-2", "another-password-3"))
+    assert "密码至少10位" in html(change(PASSWORD, "short1"))
+    done = change(PASSWORD, "another-password-2")
+    assert done.status_code == 302 and done.location == "/console/sign-in"
+    assert "密码已修改" in html(issuer.get(done.location))
+    assert other_device.get("/console/certificates").status_code == 302  # the other session ended too
+    assert sign_in(issuer, "issuer1").status_code == 401
+    assert sign_in(issuer, "issuer1", "another-password-2").status_code == 302
