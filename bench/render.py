@@ -82,16 +82,16 @@ def _throughput(settings: Settings) -> dict[str, Any]:
     typical, bilingual = views(), views(english=True)
     warm, uncached = Renderer(), Renderer(static_cache_bytes=0)
     cases: dict[str, tuple[str, Callable[[], object]]] = {
-        "png_300dpi": ("PNG 300 dpi, portrait", _cycle(lambda v: warm.png(v), typical)),
-        "pdf_300dpi": ("PDF (300 dpi image), portrait", _cycle(lambda v: warm.pdf(v), typical)),
+        "png_300dpi": ("PNG 300 dpi, portrait", _cycle(lambda v: warm.encode(v), typical)),
+        "pdf_300dpi": ("PDF (300 dpi image), portrait", _cycle(lambda v: warm.encode(v, "pdf"), typical)),
         "png_300dpi_landscape": (
             "PNG 300 dpi, landscape bilingual",
-            _cycle(lambda v: warm.png(v, layout="landscape"), bilingual),
+            _cycle(lambda v: warm.encode(v, layout="landscape"), bilingual),
         ),
-        "png_150dpi": ("PNG 150 dpi preview", _cycle(lambda v: warm.png(v, dpi=150), typical)),
+        "png_150dpi": ("PNG 150 dpi preview", _cycle(lambda v: warm.encode(v, dpi=150), typical)),
         "png_300dpi_no_static_cache": (
             "PNG 300 dpi, static layer not cached",
-            _cycle(lambda v: uncached.png(v), typical),
+            _cycle(lambda v: uncached.encode(v), typical),
         ),
     }
     report.heading("certificates rendered per second (one process, one thread)")
@@ -115,7 +115,7 @@ def profile_renders(count: int, static_cache: bool = True) -> dict[str, float]:
     total: dict[str, float] = {}
     for view in views(count):
         profile: dict[str, float] = {}
-        renderer.png(view, profile=profile)
+        renderer.encode(view, profile=profile)
         for stage, seconds in profile.items():
             total[stage] = total.get(stage, 0.0) + seconds
     return {stage: 1000 * seconds / count for stage, seconds in total.items()}
@@ -226,13 +226,13 @@ def _memory_probe() -> dict[str, float]:
     batch = views(MEMORY_RENDERS + 1)
     base = _max_rss_mib()
     renderer = Renderer()
-    renderer.png(batch[0])
+    renderer.encode(batch[0])
     first = _max_rss_mib()
     for view in batch[1:]:
-        renderer.png(view)
+        renderer.encode(view)
     many = _max_rss_mib()
     tracemalloc.start()
-    renderer.png(batch[0])
+    renderer.encode(batch[0])
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     return {"after_import": base, "after_first": first, "after_many": many, "traced_peak": peak / 2**20}
@@ -258,13 +258,13 @@ def _worker_init() -> None:
     from issuer.render import Renderer
 
     renderer, batch = Renderer(), views()
-    renderer.png(batch[0])
+    renderer.encode(batch[0])
     _worker_state.update(renderer=renderer, views=batch)
 
 
 def _worker_render(i: int) -> int:
     batch = _worker_state["views"]
-    return len(_worker_state["renderer"].png(batch[i % len(batch)]))
+    return len(_worker_state["renderer"].encode(batch[i % len(batch)]))
 
 
 def _pool_rate(processes: int) -> float:

@@ -4,7 +4,7 @@ PNG or PDF bytes out. Pure drawing: no Flask, no database.
     from issuer.render import default_renderer, view_for
     view = view_for(credential, qr_text=text, organization_name=name, document_number=number)
     default_renderer().check(view, layout="portrait")   # before issuing: raises RenderError
-    png = default_renderer().png(view, layout="portrait", assets=assets, dpi=300)
+    png = default_renderer().encode(view, "png", layout="portrait", assets=assets, dpi=300)
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from .errors import (
 )
 from .fonts import FontFace, FontSet
 from .layout import REQUIRED, Layout, layout_names, load_layout
-from .renderer import DEFAULT_DPI, Page, Placement, Renderer, default_renderer, render_pdf, render_png, use_fonts
+from .renderer import DEFAULT_DPI, Page, Placement, Renderer, default_renderer, use_fonts
 from .view import (
     CERTIFICATE_LOOKUP,
     NO_WORK_TYPE,
@@ -64,8 +64,6 @@ __all__ = [
     "default_renderer",
     "layout_names",
     "load_layout",
-    "render_pdf",
-    "render_png",
     "use_fonts",
     "view_for",
 ]

@@ -219,33 +219,23 @@ class Renderer:
         ordered = tuple(placements[key] for key in shown)
         return Page(image, spec, dpi, ordered, view.number, static, _bands_touched(touched, image.height))
 
-    def png(
+    def encode(
         self,
         view: CertificateView,
+        fmt: str = "png",
         *,
         layout: str | Layout = "portrait",
         assets: Assets | None = None,
         dpi: int = DEFAULT_DPI,
         profile: dict[str, float] | None = None,
     ) -> bytes:
-        """The certificate as a PNG (``dpi`` recorded in it)."""
+        """The certificate as a PNG (``dpi`` recorded in it) or as a one-page PDF of the
+        layout's size carrying that image losslessly."""
+        if fmt not in ("png", "pdf"):
+            raise ValueError(f"format must be png or pdf, not {fmt!r}")
         page = self.page(view, layout=layout, assets=assets, dpi=dpi, profile=profile)
-        with _stage(profile, "png"):
-            return page.png(self.png_compress_level)
-
-    def pdf(
-        self,
-        view: CertificateView,
-        *,
-        layout: str | Layout = "portrait",
-        assets: Assets | None = None,
-        dpi: int = DEFAULT_DPI,
-        profile: dict[str, float] | None = None,
-    ) -> bytes:
-        """The certificate as a one-page PDF of the layout's size, the page image at ``dpi``."""
-        page = self.page(view, layout=layout, assets=assets, dpi=dpi, profile=profile)
-        with _stage(profile, "pdf"):
-            return page.pdf(self.png_compress_level)
+        with _stage(profile, fmt):
+            return page.png(self.png_compress_level) if fmt == "png" else page.pdf(self.png_compress_level)
 
     def check(
         self,
@@ -431,18 +421,6 @@ def use_fonts(fonts: FontSet) -> None:
     global _default
     with _default_lock:
         _default = Renderer(fonts)
-
-
-def render_png(
-    view: CertificateView, *, layout: str | Layout = "portrait", assets: Assets | None = None, dpi: int = DEFAULT_DPI
-) -> bytes:
-    return default_renderer().png(view, layout=layout, assets=assets, dpi=dpi)
-
-
-def render_pdf(
-    view: CertificateView, *, layout: str | Layout = "portrait", assets: Assets | None = None, dpi: int = DEFAULT_DPI
-) -> bytes:
-    return default_renderer().pdf(view, layout=layout, assets=assets, dpi=dpi)
 
 
 # Helpers ---------------------------------------------------------------------------------

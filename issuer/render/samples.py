@@ -172,7 +172,7 @@ def write_samples(folder: Path, dpi: int = PREVIEW_DPI) -> list[Path]:
         }
         for file_name, (view, assets) in jobs.items():
             path = folder / file_name
-            path.write_bytes(renderer.png(view, layout=name, assets=assets, dpi=dpi))
+            path.write_bytes(renderer.encode(view, layout=name, assets=assets, dpi=dpi))
             written.append(path)
     return written
 

@@ -23,12 +23,10 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from issuer.core import cose, qrtext
 from issuer.core.clock import CST
-from issuer.core.credential import decode_payload
 from issuer.core.display import date_zh, level_zh
-from issuer.render import Assets, default_renderer, load_layout, view_for
-from issuer.service import queries
+from issuer.render import Assets, default_renderer
+from issuer.service import images
 from issuer.service.context import Services
 from issuer.store import models as m
 
@@ -94,7 +92,7 @@ def _job(session: Session, batch: m.Batch) -> _Job:
         tuple(f for f in batch.formats.split(",") if f),
         batch.dpi,
         org.layout,
-        Assets(background=org.background, logo=org.logo, seal=org.seal),
+        images.assets_of(org),
         org.name,
     )
 
@@ -130,19 +128,10 @@ def _render_item(svc: Services, batch_id: str, position: int, job: _Job, parts: 
         item = session.get(m.BatchItem, (batch_id, position))
         assert item is not None
         record = item.certificate
-        number, signed, photo, revoked = record.number, record.credential, record.photo, record.revoked_at is not None
-        document_number = queries.document_number(svc, record)
-    if not revoked:  # a certificate revoked before it was drawn is not printed
-        view = view_for(
-            decode_payload(cose.parse(signed).payload),
-            qr_text=qrtext.encode(signed, svc.qr_host),
-            organization_name=job.organization_name,
-            document_number=document_number,
-            photo=photo,
-            english=load_layout(job.layout).english,
-            catalogue=svc.catalogue,
-            document_types=svc.document_types,
-        )
+        number = record.number
+        # A certificate revoked before it was drawn is not printed.
+        view = None if record.revoked_at else images.certificate_view(svc, record, job.organization_name, job.layout)
+    if view is not None:
         renderer = default_renderer()
         page = renderer.page(view, layout=job.layout, assets=job.assets, dpi=job.dpi)
         png = page.png(renderer.png_compress_level)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from issuer.core import cose, qrtext
 from issuer.core.credential import decode_payload
 from issuer.core.errors import Conflict, InvalidInput, NotFound
-from issuer.render import Assets, default_renderer, layout_names, load_layout, view_for
+from issuer.render import Assets, CertificateView, default_renderer, layout_names, load_layout, view_for
 from issuer.service import audit, queries
 from issuer.service.context import Services
 from issuer.service.issuance import find_certificate
@@ -58,8 +58,24 @@ class ImageCache:
                 self._items.popitem(last=False)
 
 
-def _assets(org: m.Organization) -> Assets:
+def assets_of(org: m.Organization) -> Assets:
     return Assets(background=org.background, logo=org.logo, seal=org.seal)
+
+
+def certificate_view(svc: Services, record: m.Certificate, organization_name: str, layout: str) -> CertificateView:
+    """What a certificate prints: its signed credential and QR text, the full document
+    number (the printed certificate goes to the holder) and the photo. Call it while
+    ``record`` is still attached to its session."""
+    return view_for(
+        decode_payload(cose.parse(record.credential).payload),
+        qr_text=qrtext.encode(record.credential, svc.qr_host),
+        organization_name=organization_name,
+        document_number=queries.document_number(svc, record),
+        photo=record.photo,
+        english=load_layout(layout).english,
+        catalogue=svc.catalogue,
+        document_types=svc.document_types,
+    )
 
 
 def render(
@@ -73,7 +89,7 @@ def render(
     with svc.db.reading() as session:
         record = find_certificate(session, p, number)
         org = record.organization
-        layout, assets = org.layout, _assets(org)
+        layout, assets = org.layout, assets_of(org)
     if record.revoked_at is not None:
         raise Conflict("certificate_revoked", "a revoked certificate is not printed", "已撤销的证书不能打印")
     key = hashlib.sha256(
@@ -82,20 +98,8 @@ def render(
     ).hexdigest()
     data = cache.get(key)
     if data is None:
-        credential = decode_payload(cose.parse(record.credential).payload)
-        view = view_for(
-            credential,
-            qr_text=qrtext.encode(record.credential, svc.qr_host),
-            organization_name=org.name,
-            document_number=queries.document_number(svc, record),
-            photo=record.photo,
-            english=load_layout(layout).english,
-            catalogue=svc.catalogue,
-            document_types=svc.document_types,
-        )
-        renderer = default_renderer()
-        draw = renderer.png if fmt == "png" else renderer.pdf
-        data = draw(view, layout=layout, assets=assets, dpi=dpi)
+        view = certificate_view(svc, record, org.name, layout)
+        data = default_renderer().encode(view, fmt, layout=layout, assets=assets, dpi=dpi)
         cache.put(key, data)
     return Rendered(data, FORMATS[fmt], key[:32])
 

@@ -112,9 +112,9 @@ def test_a_photo_that_does_not_decode_is_refused(renderer: Renderer) -> None:
 def test_the_static_layer_cache_tells_organizations_apart(renderer: Renderer) -> None:
     seal_a = Assets(seal=placeholder_seal("甲机构"))
     seal_b = Assets(seal=placeholder_seal("乙机构"))
-    first = renderer.png(typical(), assets=seal_a, dpi=DPI)
-    assert renderer.png(typical(), assets=seal_b, dpi=DPI) != first
-    assert renderer.png(typical(), assets=seal_a, dpi=DPI) == first
+    first = renderer.encode(typical(), assets=seal_a, dpi=DPI)
+    assert renderer.encode(typical(), assets=seal_b, dpi=DPI) != first
+    assert renderer.encode(typical(), assets=seal_a, dpi=DPI) == first
 
 
 def test_check_refuses_an_image_that_does_not_decode_before_anything_is_drawn(renderer: Renderer) -> None:

@@ -63,10 +63,10 @@ def test_a_character_without_a_glyph_is_refused_naming_it(
 def test_fonts_can_be_given_by_path_and_a_collection_face_by_index(tmp_path: Path) -> None:
     explicit = FontSet.from_paths(SERIF, sans=SANS)
     assert explicit.face("serif").name == "Noto Serif CJK SC"  # the SC face picked by its name
-    assert Renderer(explicit).png(typical(), dpi=100) == Renderer().png(typical(), dpi=100)
+    assert Renderer(explicit).encode(typical(), dpi=100) == Renderer().encode(typical(), dpi=100)
     japanese = FontSet.from_config({"serif": f"{SERIF}#0"})
     assert japanese.face("serif").name == "Noto Serif CJK JP"
-    assert Renderer(japanese).png(typical(), dpi=100) != Renderer().png(typical(), dpi=100)
+    assert Renderer(japanese).encode(typical(), dpi=100) != Renderer().encode(typical(), dpi=100)
     with pytest.raises(FontNotFound):
         FontSet.from_paths(tmp_path / "missing.ttf")
     with pytest.raises(FontNotFound):

@@ -30,13 +30,13 @@ def _idat(png: bytes) -> bytes:
 
 @pytest.mark.parametrize(("name", "size"), [("portrait", (2480, 3508)), ("landscape", (3508, 2480))])
 def test_the_png_is_a4_at_300_dpi(renderer: Renderer, name: str, size: tuple[int, int]) -> None:
-    image = decode(renderer.png(typical(english=name == "landscape"), layout=name))
+    image = decode(renderer.encode(typical(english=name == "landscape"), layout=name))
     assert image.format == "PNG" and image.mode == "RGB" and image.size == size
     assert image.info["dpi"] == pytest.approx((300, 300), abs=0.01)
 
 
 def test_any_resolution_gives_the_same_page_size(renderer: Renderer) -> None:
-    image = decode(renderer.png(typical(), dpi=100))
+    image = decode(renderer.encode(typical(), dpi=100))
     assert image.size == (827, 1169)
     assert image.info["dpi"] == pytest.approx((100, 100), abs=0.01)
 
@@ -46,17 +46,17 @@ def test_the_same_inputs_give_identical_bytes(renderer: Renderer, name: str) -> 
     view = typical(english=name == "landscape", photo=photo())
     assets = sample_assets()
     fresh = Renderer()
-    first_png = renderer.png(view, layout=name, assets=assets)
-    assert renderer.png(view, layout=name, assets=assets) == first_png  # static layer from the cache
-    assert fresh.png(view, layout=name, assets=assets) == first_png  # built anew
-    first_pdf = renderer.pdf(view, layout=name, assets=assets)
-    assert renderer.pdf(view, layout=name, assets=assets) == first_pdf
-    assert fresh.pdf(view, layout=name, assets=assets) == first_pdf
+    first_png = renderer.encode(view, layout=name, assets=assets)
+    assert renderer.encode(view, layout=name, assets=assets) == first_png  # static layer from the cache
+    assert fresh.encode(view, layout=name, assets=assets) == first_png  # built anew
+    first_pdf = renderer.encode(view, layout=name, assets=assets, fmt="pdf")
+    assert renderer.encode(view, layout=name, assets=assets, fmt="pdf") == first_pdf
+    assert fresh.encode(view, layout=name, assets=assets, fmt="pdf") == first_pdf
 
 
 def test_the_pdf_is_one_a4_page_carrying_the_png_losslessly_and_no_date(renderer: Renderer) -> None:
     view = typical(photo=photo())
-    png, pdf = renderer.png(view), renderer.pdf(view)
+    png, pdf = renderer.encode(view), renderer.encode(view, fmt="pdf")
     assert pdf.startswith(b"%PDF-1.4\n") and pdf.rstrip().endswith(b"%%EOF")
     assert pdf.count(b"/Type /Page ") == 1 and b"/Count 1" in pdf
     box = re.search(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", pdf)
@@ -77,7 +77,7 @@ def test_the_pdf_is_one_a4_page_carrying_the_png_losslessly_and_no_date(renderer
 
 
 def test_the_pdf_cross_reference_table_points_at_its_objects(renderer: Renderer) -> None:
-    pdf = renderer.pdf(typical())
+    pdf = renderer.encode(typical(), fmt="pdf")
     start = int(re.findall(rb"startxref\n(\d+)\n", pdf)[-1])
     assert pdf[start:].startswith(b"xref\n0 7\n")
     offsets = [int(line[:10]) for line in pdf[start:].split(b"\n")[3:9]]
