@@ -5,6 +5,7 @@ failures so that passwords cannot be guessed online."""
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import re
@@ -61,8 +62,11 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-_DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
-"""Checked against when the account does not exist, so both cases take the same time."""
+@functools.cache
+def _dummy_hash() -> str:
+    """Checked against when the account does not exist, so both cases take the same time
+    (made on first use: a scrypt hash costs every process that imports this ~50 ms)."""
+    return hash_password(secrets.token_urlsafe(16))
 
 
 @dataclass(frozen=True)
@@ -171,7 +175,7 @@ def sign_in(svc: Services, username: str, password: str) -> AccountInfo:
     name = username.strip().lower()[:64]
     with svc.db.reading() as session:
         record = session.scalars(select(m.Account).where(m.Account.username == name)).first()
-        stored = record.password_hash if record else _DUMMY_HASH
+        stored = record.password_hash if record else _dummy_hash()
         locked = record is not None and record.locked_until is not None and record.locked_until > svc.clock()
     good = password_matches(password, stored) and record is not None and record.disabled_at is None
     if record is None:
@@ -235,7 +239,7 @@ def change_password(svc: Services, account_id: int, current_password: str, new_p
     session of the account ends (sign in again with the new one)."""
     with svc.db.reading() as session:
         record = session.get(m.Account, account_id)
-        stored = record.password_hash if record else _DUMMY_HASH
+        stored = record.password_hash if record else _dummy_hash()
     if record is None or not password_matches(current_password, stored):
         raise SignInRefused("wrong_password", "the current password is wrong", "当前密码不正确")
     if new_password == current_password:

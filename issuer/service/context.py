@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
@@ -48,6 +49,7 @@ class Services:
     _signers: dict[str, Signer] = field(default_factory=dict)
     _signers_lock: threading.Lock = field(default_factory=threading.Lock)
     _log_key: Ed25519PrivateKey | None = None
+    _authority: tuple[Ed25519PrivateKey, x509.Certificate] | None = None
 
     def signer(self, org_code: str, kid: str) -> Signer:
         """The decrypted signing key, cached: PKCS#8 decryption is deliberately slow."""
@@ -55,6 +57,14 @@ class Services:
             if kid not in self._signers:
                 self._signers[kid] = self.keystore.signer(org_code, bytes.fromhex(kid))
             return self._signers[kid]
+
+    def authority(self) -> tuple[Ed25519PrivateKey, x509.Certificate]:
+        """The root key and certificate, decrypted once: a registry transaction signs an
+        organization certificate, a key event and the trust list with it."""
+        with self._signers_lock:
+            if self._authority is None:
+                self._authority = self.keystore.load_authority()
+            return self._authority
 
     def log_key(self) -> Ed25519PrivateKey:
         """The transparency log's key, decrypted once."""

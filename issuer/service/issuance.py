@@ -278,12 +278,11 @@ def issue_in(
             created_at=now,
             created_by=principal.actor,
         )
-        session.add(record)
         issued.append(Issued(record, qrtext.encode(signed, svc.qr_host)))
-    session.flush()
     indexes = transparency.append(svc, session, [log_format.issue_entry(i.record.credential, now) for i in issued])
     for done, index in zip(issued, indexes, strict=True):
-        done.record.log_index = index
+        done.record.log_index = index  # before the INSERT: one statement per certificate
+        session.add(done.record)
     session.flush()
     return issued
 

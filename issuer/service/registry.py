@@ -83,7 +83,7 @@ def get_organization(session: Session, code: str) -> m.Organization:
 
 
 def _new_key(svc: Services, session: Session, org: m.Organization, now: datetime) -> m.SigningKey:
-    root_key, root = svc.keystore.load_authority()
+    root_key, root = svc.authority()
     key = Ed25519PrivateKey.generate()
     until = org.registered_until or (china_date(now) + timedelta(days=365 * 5))
     cert = pki.create_organization_certificate(
@@ -108,7 +108,7 @@ def _log_key_event(
     svc: Services, session: Session, org: m.Organization, key: m.SigningKey, event: str, at: datetime
 ) -> None:
     """A key event in the transparency log, stated by the authority root key."""
-    root_key, root = svc.keystore.load_authority()
+    root_key, root = svc.authority()
     statement = log_format.key_statement(org.code, bytes.fromhex(key.kid), event, at)
     entry = log_format.signed_entry("key", statement, root_key, kid_for(pki.der(root)), svc.clock())
     transparency.append(svc, session, [entry])
@@ -339,7 +339,7 @@ def trust_entry(org: m.Organization) -> trust.OrganizationEntry:
 
 def publish_trust_list(svc: Services, session: Session, now: datetime) -> m.TrustListRecord:
     """Sign the registry as it stands in this transaction, as the next sequence number."""
-    root_key, root = svc.keystore.load_authority()
+    root_key, root = svc.authority()
     last = session.scalar(select(func.max(m.TrustListRecord.sequence))) or 0
     orgs = session.scalars(select(m.Organization).order_by(m.Organization.code)).all()
     tl = trust.TrustList(

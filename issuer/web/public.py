@@ -68,11 +68,10 @@ def _card(svc: Services, live: LiveVerdict) -> CertificateCard:
     if cred is None or (live.status == "not_valid" and verdict.failed_check in ("decodable", "known_key", "signature")):
         return card  # nothing signed to show
     occupation = live.trust.occupation_name(cred.occupation) or ""
-    doc_type = next((t for t in svc.document_types if t.code == cred.document_type), None)
     card.rows = [
         ("number", str(cred.number)),
         ("name", cred.holder_name),
-        ("document_type", (doc_type.name_zh if doc_type else str(cred.document_type))),
+        ("document_type", _document_type_name(svc, cred.document_type)),
         ("occupation", f"{occupation}（{cred.occupation}）"),
         ("work_type", cred.work_type or "--"),
         ("level", level_zh(cred.level)),
@@ -89,12 +88,8 @@ def _card(svc: Services, live: LiveVerdict) -> CertificateCard:
             ("org_status", org.status_on(today) or "unregistered"),
         ]
     record = live.record
-    if record is not None and record.revoked_at is not None:
-        reason = REVOCATION_REASONS.get(record.revocation_reason or "", ("", ""))
-        card.revoked = [
-            ("revoked_on", _when(record.revoked_at)),
-            ("revocation_reason", reason[1] if language() == "zh" else reason[0]),
-        ]
+    if record is not None:
+        card.revoked = _revoked_rows(record)
     return card
 
 
@@ -147,12 +142,11 @@ def lookup() -> ResponseReturnValue:
 
 
 def _lookup_card(svc: Services, record: m.Certificate) -> CertificateCard:
-    doc_type = next((t for t in svc.document_types if t.code == record.document_type), None)
     card = CertificateCard("revoked" if record.revoked_at else "valid", checked_at=_when(svc.clock()))
     card.rows = [
         ("number", record.number),
         ("name", record.holder_name),
-        ("document_type", doc_type.name_zh if doc_type else str(record.document_type)),
+        ("document_type", _document_type_name(svc, record.document_type)),
         ("document_number", record.document_number_masked),
         ("occupation", f"{svc.catalogue.occupation(record.occupation).name}（{record.occupation}）"),
         ("work_type", record.work_type or "--"),
@@ -160,10 +154,17 @@ def _lookup_card(svc: Services, record: m.Certificate) -> CertificateCard:
         ("issue_date", _day(record.issue_date)),
     ]
     card.organization = [("organization", f"{record.organization.name}（{record.organization.code}）")]
-    if record.revoked_at is not None:
-        reason = REVOCATION_REASONS.get(record.revocation_reason or "", ("", ""))
-        card.revoked = [
-            ("revoked_on", _when(record.revoked_at)),
-            ("revocation_reason", reason[1] if language() == "zh" else reason[0]),
-        ]
+    card.revoked = _revoked_rows(record)
     return card
+
+
+def _revoked_rows(record: m.Certificate) -> list[tuple[str, str]]:
+    if record.revoked_at is None:
+        return []
+    en, zh = REVOCATION_REASONS.get(record.revocation_reason or "", ("", ""))
+    return [("revoked_on", _when(record.revoked_at)), ("revocation_reason", zh if language() == "zh" else en)]
+
+
+def _document_type_name(svc: Services, code: int) -> str:
+    found = next((t for t in svc.document_types if t.code == code), None)
+    return found.name_zh if found else str(code)
