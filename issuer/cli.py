@@ -895,9 +895,10 @@ def trust_pull(url: str, path: str, root_path: str | None, force: bool) -> None:
     it (root signature of the trust list, every status list, the tree head) and save it to
     PATH, replacing it at once. A bundle already in PATH must not go backwards: the new
     trust list is not older, and the service proves (consistency proof) that its log extends
-    the saved tree head. Exit 0 saved, 1 the answer is not a usable bundle or goes backwards
-    (nothing written), 2 the service cannot be reached."""
-    from issuer.core.transparency import open_tree_head
+    the saved tree head. A status list or organization entry that does not check out is
+    saved with a warning (it makes only that organization's verdicts unknown); a tree head
+    that does not check out is refused. Exit 0 saved, 1 the answer is not a usable bundle or
+    goes backwards (nothing written), 2 the service cannot be reached."""
     from issuer.core.trust import load_bundle
 
     pinned = _load_root(root_path) if root_path else None
@@ -922,9 +923,14 @@ def trust_pull(url: str, path: str, root_path: str | None, force: bool) -> None:
         _fail(f"untrusted_bundle: 信任包过大 / the answer is larger than {MAX_BUNDLE} bytes")
     try:
         store = load_bundle(data, pinned_root=pinned)
-        head = open_tree_head(store.tree_head_signed, store) if store.tree_head_signed else None
     except TrustError as exc:
         _fail(exc.line())
+    bad_head = next((p for p in store.problems if p.part == "tree_head"), None)
+    if bad_head is not None:
+        _fail(f"invalid_log_record: {bad_head.message_zh} / {bad_head.message}")
+    head = store.tree_head
+    for problem in store.problems:
+        click.echo(f"warning: {problem.message_zh} / {problem.message}", err=True)
     if not force:
         _refuse_going_back(Path(path), store, head, url)
     _write_atomically(Path(path), [data])
@@ -941,14 +947,13 @@ def _refuse_going_back(path: Path, store: Any, head: Any, url: str) -> None:
     """What was saved before is the floor: an older trust list, a smaller tree, or a tree
     the service cannot prove extends the saved one is refused (a rollback, or a forked log)."""
     from issuer.core import merkle
-    from issuer.core.transparency import open_tree_head
     from issuer.core.trust import load_bundle
 
     try:
         saved = load_bundle(path.read_bytes())
-        before = open_tree_head(saved.tree_head_signed, saved) if saved.tree_head_signed else None
     except (OSError, TrustError):
         return  # nothing usable was saved
+    before = saved.tree_head
     if saved.trust_list.sequence > store.trust_list.sequence:
         _fail(
             f"rollback: the service's trust list {store.trust_list.sequence} is older than the saved "
@@ -1046,7 +1051,6 @@ def audit_command(
 
     Exit 0 no finding, 1 findings (each printed), 2 cannot audit (unreadable bundle or log)."""
     from issuer.core.auditor import audit
-    from issuer.core.transparency import open_tree_head
     from issuer.core.trust import load_bundle
     from issuer.logsource import open_log
 
@@ -1057,8 +1061,10 @@ def audit_command(
         _fail(f"unreadable: cannot read trust bundle {bundle}: {exc.strerror} / 无法读取信任包", EXIT_UNKNOWN)
     source = open_log(log_where)
     seen = [_read_head(since_path)] if since_path else []
-    if store.tree_head_signed is not None:
-        if open_tree_head(store.tree_head_signed, store).tree_size <= source.tree_size:
+    for problem in store.problems:
+        click.echo(f"warning: {problem.message_zh} / {problem.message}", err=True)
+    if store.tree_head is not None and store.tree_head_signed is not None:
+        if store.tree_head.tree_size <= source.tree_size:
             seen.append(store.tree_head_signed)
         else:
             click.echo("注意：信任包的树头比日志新 / note: the bundle's tree head is newer than the log", err=True)

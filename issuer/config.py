@@ -31,6 +31,8 @@ DEFAULTS: dict[str, Any] = {
     "QUEUE_MAINTENANCE": 100_000,
     "BATCH_DIR": "",
     "BATCH_CHUNK": 25,
+    "MAX_BACKDATE_DAYS": 30,
+    "CLOCK": "",
 }
 
 
@@ -54,6 +56,8 @@ def check(config: Mapping[str, Any]) -> None:
     """Refuse development secrets outside development."""
     if config["ENV"] == "development":
         return
+    if config["CLOCK"]:
+        raise ConfigError("ISSUER_CLOCK moves the service's clock: development only")
     if config["KEY_PASSPHRASE"] == DEV_PASSPHRASE:
         raise ConfigError("ISSUER_KEY_PASSPHRASE is the development passphrase; set a real one")
     if config["SECRET_KEY"] == DEV_SECRET_KEY:

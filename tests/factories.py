@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from issuer.core import identity, pki, statuslist, trust
 from issuer.core.catalogue import default_catalogue
+from issuer.core.clock import china_date, start_of_china_day
 from issuer.core.credential import Credential
 from issuer.core.numbering import CertificateNumber, OrganizationCode
 from issuer.core.signing import Signer
@@ -25,7 +26,40 @@ HOST = "cert.hrss.example.cn"
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 T_END = datetime(2030, 12, 31, tzinfo=UTC)
 NOW = datetime(2026, 11, 29, 4, 0, tzinfo=UTC)
+ISSUED_AT = datetime(2026, 11, 29, 1, 36, tzinfo=UTC)
+"""09:36 in China: what ``credential()`` is issued at unless told otherwise."""
+REGISTERED = start_of_china_day(date(2025, 1, 1))
 ID_NUMBER = "11010519491231002X"
+
+
+def china(text: str) -> datetime:
+    """An instant written as China time: ``china("2026-11-29 09:37")``."""
+    return datetime.fromisoformat(text + "+08:00").astimezone(UTC)
+
+
+def id_number(serial: int, *, area: str = "110105") -> str:
+    """A valid 居民身份证 number, a different one for every ``serial`` (0 … 3,650,000)."""
+    from datetime import timedelta
+
+    born = date(1970, 1, 1) + timedelta(days=serial // 1000)
+    first17 = f"{area}{born:%Y%m%d}{serial % 1000:03d}"
+    return first17 + identity.check_character(first17)
+
+
+def issue_body(person: int | None = None, **overrides: object) -> dict[str, object]:
+    """A request to issue a certificate (``POST /api/v1/certificates``) to 张三丰, or to the
+    ``person``-th other person (one live certificate per person and qualification)."""
+    body: dict[str, object] = {
+        "holder_name": "张三丰",
+        "document_type": "居民身份证",
+        "document_number": ID_NUMBER if person is None else id_number(person),
+        "occupation": "6-31-01-03",
+        "work_type": "维修电工",
+        "level": 3,
+        "scores": {"theory": 82, "practical": 75.5},
+    }
+    body.update(overrides)
+    return body
 
 
 def seeded_key(label: str) -> Ed25519PrivateKey:
@@ -78,7 +112,7 @@ def organization(
         trust.ScopeEntry("6-31-01-03", frozenset({5, 4, 3, 2, 1})),
         trust.ScopeEntry("6-18-02-04", frozenset({5, 4, 3}), ("电焊工", "气焊工")),
     ),
-    status: Iterable[trust.StatusChange] = (trust.StatusChange("active", date(2025, 1, 1)),),
+    status: Iterable[trust.StatusChange] = (trust.StatusChange("active", REGISTERED),),
     keys: Iterable[trust.KeyEntry] | None = None,
 ) -> trust.OrganizationEntry:
     key_entries = tuple(keys) if keys is not None else tuple(trust.KeyEntry(s.certificate.der) for s in signers)
@@ -115,8 +149,25 @@ def status_list(signer: Signer, revoked: Iterable[int] = (), *, issued_at: datet
     return statuslist.StatusList.of(signer.org_code, set(revoked), issued_at).sign(signer.key, signer.kid)
 
 
+def root_status_list(
+    auth: Authority, code: str = ORG_CODE, revoked: Iterable[int] = (), *, issued_at: datetime = STATUS_AT
+) -> bytes:
+    """A status list the authority signs for an organization that cannot sign its own."""
+    from issuer.core import cose
+
+    return statuslist.StatusList.of(code, set(revoked), issued_at).sign(auth.key, cose.kid_for(auth.root_der))
+
+
 def bundle_json(auth: Authority, tl: trust.TrustList, status_lists: Iterable[bytes] = ()) -> str:
     return json.dumps(trust.make_bundle(auth.root_der, tl.sign(auth.key, auth.root), status_lists), indent=1)
+
+
+def signed_trust_list_bundle(auth: Authority, payload: dict[str, object], status_lists: Iterable[bytes] = ()) -> str:
+    """A bundle whose trust list is ``payload`` as given (however malformed), signed by the root."""
+    from issuer.core import cbor, cose
+
+    signed = cose.sign(cbor.encode(payload), auth.key, cose.kid_for(auth.root_der))
+    return json.dumps(trust.make_bundle(auth.root_der, signed, status_lists))
 
 
 def store(auth: Authority, tl: trust.TrustList, status_lists: Iterable[bytes] = ()) -> trust.TrustStore:
@@ -131,12 +182,15 @@ def credential(
     name: str = "张三丰",
     occupation: str = "6-31-01-03",
     level: int = 3,
-    issue_date: date = date(2026, 11, 29),
+    when: date | datetime = ISSUED_AT,
     work_type: str | None = "维修电工",
     id_number: str = ID_NUMBER,
     salt: bytes = bytes(range(8)),
     status_index: int | None = 104729,
 ) -> Credential:
+    """A version-2 credential issued at the instant ``when``, or a version-1 credential
+    dated ``when`` when it is a date."""
+    instant = when if isinstance(when, datetime) else None
     return Credential(
         number=CertificateNumber.parse(number),
         holder_name=name,
@@ -144,9 +198,10 @@ def credential(
         document_commitment=identity.commit(id_number, salt=salt),
         occupation=occupation,
         level=level,
-        issue_date=issue_date,
+        issue_date=china_date(instant) if instant else when,
         work_type=work_type,
         status_index=status_index,
+        issued_at=instant,
     )
 
 
@@ -170,4 +225,4 @@ def world() -> World:
     return World(auth, signer, org, store(auth, trust_list([org]), [status_list(signer)]))
 
 
-__all__ = ["replace"]
+__all__ = ["Credential", "Signer", "replace"]

@@ -19,8 +19,8 @@ from issuer.core import merkle
 from issuer.core.transparency import decode_entry, open_tree_head
 from issuer.core.trust import load_bundle
 from issuer.service.context import Services
-from tests.api.test_flow import issue_body
 from tests.conftest import ORG_CODE, Keys, auth
+from tests.factories import issue_body
 from tests.servers import WSGI, serving
 
 
@@ -35,7 +35,10 @@ def _answering(status: str, body: bytes) -> WSGI:
 @pytest.fixture()
 def issued(client: FlaskClient, keys: Keys) -> list[dict[str, Any]]:
     """Two certificates, the first revoked: a status list with a bit set, a log of six."""
-    certs = [client.post("/api/v1/certificates", json=issue_body(), headers=auth(keys.issuer)).get_json() for _ in "ab"]
+    certs = [
+        client.post("/api/v1/certificates", json=issue_body(person=n), headers=auth(keys.issuer)).get_json()
+        for n in range(2)
+    ]
     revoked = client.post(
         f"/api/v1/certificates/{certs[0]['number']}/revoke", json={"reason": "fraud"}, headers=auth(keys.issuer)
     )
@@ -106,7 +109,7 @@ def _tampered(bundle: dict[str, Any], how: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize(
     ("how", "code"),
-    [("tree head", "invalid_log_record"), ("status list", "invalid_status_list"), ("trust list", "untrusted_bundle")],
+    [("tree head", "invalid_log_record"), ("trust list", "untrusted_bundle")],
 )
 def test_a_tampered_bundle_is_one_line_exit_1_and_the_old_file_stays(
     client: FlaskClient, issued: list[dict[str, Any]], tmp_path: Path, how: str, code: str
@@ -120,6 +123,20 @@ def test_a_tampered_bundle_is_one_line_exit_1_and_the_old_file_stays(
     assert result.output.count("\n") == 1 and result.output.startswith(f"{code}: ")
     assert " / " in result.output  # Chinese, then English
     assert target.read_text() == "old" and _only(tmp_path) == ["bundle.json"]
+
+
+def test_a_bad_status_list_is_saved_with_a_warning_and_touches_only_its_organization(
+    client: FlaskClient, issued: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    """One organization's broken list must not stop everyone's bundle from being refreshed."""
+    body = json.dumps(_tampered(client.get("/api/v1/trust-bundle").get_json(), "status list")).encode()
+    target = tmp_path / "bundle.json"
+    with serving(_answering("200 OK", body)) as url:
+        result = CliRunner().invoke(main, ["trust", "pull", url, str(target)])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.startswith("warning: ") and "状态列表" in result.stderr
+    store = load_bundle(target.read_bytes())
+    assert [p.part for p in store.problems] == ["status_list"] and len(store.status_lists) == 1
 
 
 @pytest.mark.parametrize(

@@ -129,6 +129,13 @@ class Occupation:
     def work_type(self, name: str) -> WorkType | None:
         return next((w for w in self.work_types if w.name == name), None)
 
+    @property
+    def untyped_levels(self) -> frozenset[int]:
+        """Levels that no 工种 covers (e.g. 家政服务员 二级 "不分工种"): assessed without one."""
+        if not self.work_types:
+            return frozenset()
+        return self.levels - frozenset().union(*(w.levels for w in self.work_types))
+
 
 @dataclass(frozen=True)
 class Catalogue:
@@ -136,6 +143,8 @@ class Catalogue:
     occupations: Mapping[str, Occupation]
     edition: int = EDITION_2022
     extra: Mapping[str, str] = field(default_factory=dict)
+    licensed: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    """Licensing (准入类) occupations this system must not issue: code → why (zh, en)."""
 
     def province(self, code: str) -> Province:
         try:
@@ -157,6 +166,19 @@ class Catalogue:
                 f"职业编码“{code}”不在{self.edition}年版职业分类大典中",
             ) from None
 
+    def issuable(self, code: str) -> Occupation:
+        """The occupation, if a skill level certificate may be issued for it here; a
+        licensing (准入类) qualification is refused with the reason."""
+        occupation = self.occupation(code)
+        if code in self.licensed:
+            zh, en = self.licensed[code]
+            raise CatalogueError(
+                "licensed_occupation",
+                f"{occupation.name} ({code}) is {en}; this system issues skill level certificates only",
+                f"{occupation.name}（{code}）{zh}，不属于职业技能等级认定，本系统不能颁发",
+            )
+        return occupation
+
     def find_occupation_by_name(self, name: str) -> Occupation:
         for occ in self.occupations.values():
             if occ.name == name.strip():
@@ -173,7 +195,7 @@ class Catalogue:
         chosen = frozenset(level(lv).code for lv in levels)
         occupations = dict(self.occupations)
         occupations[code] = Occupation(occ.code, occ.name, occ.marks, occ.edition, chosen, occ.work_types, True)
-        return Catalogue(self.provinces, occupations, self.edition, self.extra)
+        return Catalogue(self.provinces, occupations, self.edition, self.extra, self.licensed)
 
 
 def _read_csv(name: str) -> list[dict[str, str]]:
@@ -227,4 +249,5 @@ def default_catalogue() -> Catalogue:
     """The shipped catalogue. Occupations whose levels are only observed (a lower bound)
     admit all five levels, because the standard may have more."""
     provinces = {r["code"]: Province(r["code"], r["name"]) for r in _read_csv("provinces.csv")}
-    return Catalogue(provinces, _load_occupations())
+    licensed = {r["code"]: (r["note_zh"], r["note_en"]) for r in _read_csv("licensed-occupations.csv")}
+    return Catalogue(provinces, _load_occupations(), licensed=licensed)

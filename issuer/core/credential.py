@@ -6,7 +6,7 @@ positive keys are left alone because the CWT registry gives them other meanings)
 =====  ====================  =====================================================
 key    claim                 value
 =====  ====================  =====================================================
--1     format version        1
+-1     format version        1 or 2
 -2     certificate number    9-byte big-endian unsigned: 2·D + t, D = the 21 digits
                              after the letter, t = 0 for Y, 1 for S
 -3     holder name           text, Unicode NFC
@@ -16,30 +16,41 @@ key    claim                 value
 -7     catalogue edition     unsigned year; omitted for 2022
 -8     工种/职业方向          text; omitted when none
 -9     level                 unsigned 1–5
--10    issue date            unsigned, days since 1970-01-01 (China Standard Time date)
+-10    issue date / instant  version 1: unsigned, days since 1970-01-01 (the China date);
+                             version 2: unsigned, seconds since 1970-01-01T00:00:00Z
 -11    status-list index     unsigned; omitted when not assigned
 =====  ====================  =====================================================
+
+Version 2 differs from version 1 only in claim -10: the instant of issue, so that a
+credential can be ordered against lifecycle events of the same day (a suspension at 09:37
+does not touch a certificate issued at 09:36). Its issue date is the China date of that
+instant. Version-1 credentials keep their meaning: they are judged on their date.
 """
 
 from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from . import cbor
 from .catalogue import EDITION_2022, level, pack_occupation_code, unpack_occupation_code
+from .clock import china_date, format_instant
 from .errors import CatalogueError, CredentialFormatError, InvalidInput, NumberError
 from .identity import COMMITMENT_BYTES
 from .numbering import CertificateNumber
 
-FORMAT_VERSION = 1
+VERSIONS = (1, 2)
+"""Version 2 (claim -10 an instant) is what issuers write; version 1 (a date) is still read."""
 NUMBER_BYTES = 9
 MAX_NAME_CHARS = 64
 MAX_WORK_TYPE_CHARS = 64
 MAX_STATUS_INDEX = 2**32 - 1
+MAX_ISSUE_DAYS = 100_000
+MAX_ISSUE_SECONDS = 2**32 - 1
 EPOCH = date(1970, 1, 1)
+EPOCH_INSTANT = datetime(1970, 1, 1, tzinfo=UTC)
 
 K_VERSION, K_NUMBER, K_NAME, K_DOC_TYPE, K_COMMITMENT = -1, -2, -3, -4, -5
 K_OCCUPATION, K_EDITION, K_WORK_TYPE, K_LEVEL, K_ISSUE_DATE, K_STATUS_INDEX = (
@@ -93,6 +104,9 @@ class Credential:
     work_type: str | None = None
     occupation_edition: int = EDITION_2022
     status_index: int | None = None
+    issued_at: datetime | None = None
+    """The instant of issue (whole seconds; version 2). ``None``: a version-1 credential,
+    dated by ``issue_date`` alone. When set, ``issue_date`` is its China date."""
 
     def __post_init__(self) -> None:
         object.__setattr__(
@@ -117,17 +131,40 @@ class Credential:
             raise InvalidInput("invalid_edition", "catalogue edition must be a year", "职业分类大典版本应为年份")
         if self.issue_date < EPOCH:
             raise InvalidInput("invalid_issue_date", "issue date before 1970", "发证日期早于1970年")
+        if self.issued_at is not None:
+            if self.issued_at.tzinfo is None:
+                raise ValueError("issued_at must be timezone-aware")
+            moment = self.issued_at.astimezone(UTC).replace(microsecond=0)
+            object.__setattr__(self, "issued_at", moment)
+            if china_date(moment) != self.issue_date:
+                raise InvalidInput(
+                    "invalid_issue_date",
+                    f"issue date {self.issue_date} is not the China date of {moment.isoformat()}",
+                    f"发证日期{self.issue_date}与发证时间不符",
+                )
+            if not 0 <= self.seconds <= MAX_ISSUE_SECONDS:
+                raise InvalidInput("invalid_issue_date", "issue time out of range", "发证时间超出范围")
+
+    @property
+    def version(self) -> int:
+        return 1 if self.issued_at is None else 2
+
+    @property
+    def seconds(self) -> int:
+        """``issued_at`` as seconds since 1970-01-01T00:00:00Z (version 2 only)."""
+        assert self.issued_at is not None
+        return int((self.issued_at - EPOCH_INSTANT).total_seconds())
 
     def claims(self) -> dict[int, Any]:
         claims: dict[int, Any] = {
-            K_VERSION: FORMAT_VERSION,
+            K_VERSION: self.version,
             K_NUMBER: pack_number(self.number),
             K_NAME: self.holder_name,
             K_DOC_TYPE: self.document_type,
             K_COMMITMENT: self.document_commitment,
             K_OCCUPATION: pack_occupation_code(self.occupation),
             K_LEVEL: self.level,
-            K_ISSUE_DATE: (self.issue_date - EPOCH).days,
+            K_ISSUE_DATE: (self.issue_date - EPOCH).days if self.issued_at is None else self.seconds,
         }
         if self.occupation_edition != EDITION_2022:
             claims[K_EDITION] = self.occupation_edition
@@ -140,7 +177,7 @@ class Credential:
     def to_json(self) -> dict[str, Any]:
         """The JSON view (``schemas/credential.schema.json``)."""
         return {
-            "version": FORMAT_VERSION,
+            "version": self.version,
             "number": str(self.number),
             "holder_name": self.holder_name,
             "document_type": self.document_type,
@@ -150,6 +187,7 @@ class Credential:
             "work_type": self.work_type,
             "level": self.level,
             "issue_date": self.issue_date.isoformat(),
+            "issued_at": format_instant(self.issued_at) if self.issued_at else None,
             "status_index": self.status_index,
         }
 
@@ -169,6 +207,18 @@ def _typed(claims: dict[int, Any], key: int, kind: type) -> Any:
     return value
 
 
+def _issued(value: int, version: int) -> tuple[date, datetime | None]:
+    """Claim -10: days (version 1) or seconds (version 2) since 1970-01-01."""
+    if version == 1:
+        if not 0 <= value <= MAX_ISSUE_DAYS:
+            raise _bad("issue date out of range", "发证日期超出范围")
+        return EPOCH + timedelta(days=value), None
+    if not 0 <= value <= MAX_ISSUE_SECONDS:
+        raise _bad("issue time out of range", "发证时间超出范围")
+    moment = EPOCH_INSTANT + timedelta(seconds=value)
+    return china_date(moment), moment
+
+
 def decode_payload(data: bytes) -> Credential:
     """Decode signed claims. Call only after the signature has been checked. Raises
     ``CredentialFormatError`` for anything that is not a version-1 claims map."""
@@ -178,12 +228,11 @@ def decode_payload(data: bytes) -> Credential:
     keys = set(claims)
     if not keys >= _REQUIRED or not keys <= _REQUIRED | _OPTIONAL:
         raise _bad("missing or unknown claims", "缺少或多出声明")
-    if _typed(claims, K_VERSION, int) != FORMAT_VERSION:
+    version = _typed(claims, K_VERSION, int)
+    if version not in VERSIONS:
         raise _bad("unsupported format version", "不支持的格式版本")
     try:
-        days = _typed(claims, K_ISSUE_DATE, int)
-        if not 0 <= days <= 100_000:
-            raise _bad("issue date out of range", "发证日期超出范围")
+        issue_date, issued_at = _issued(_typed(claims, K_ISSUE_DATE, int), version)
         credential = Credential(
             number=unpack_number(_typed(claims, K_NUMBER, bytes)),
             holder_name=_typed(claims, K_NAME, str),
@@ -191,7 +240,8 @@ def decode_payload(data: bytes) -> Credential:
             document_commitment=_typed(claims, K_COMMITMENT, bytes),
             occupation=unpack_occupation_code(_typed(claims, K_OCCUPATION, int)),
             level=_typed(claims, K_LEVEL, int),
-            issue_date=EPOCH + timedelta(days=days),
+            issue_date=issue_date,
+            issued_at=issued_at,
             work_type=_typed(claims, K_WORK_TYPE, str) if K_WORK_TYPE in claims else None,
             occupation_edition=_typed(claims, K_EDITION, int) if K_EDITION in claims else EDITION_2022,
             status_index=_typed(claims, K_STATUS_INDEX, int) if K_STATUS_INDEX in claims else None,

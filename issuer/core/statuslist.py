@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from . import cbor, cose
-from .clock import china_date, format_instant, parse_instant
+from .clock import china_date, format_instant, parse_utc_instant
 from .display import date_zh
 from .errors import CredentialFormatError, TrustError
 
@@ -132,7 +132,7 @@ def parse_payload(payload: bytes) -> StatusList:
     if not isinstance(obj["issued_at"], str):
         raise _bad("issued_at is not a time", "签发时间格式错误")
     try:
-        issued_at = parse_instant(obj["issued_at"])
+        issued_at = parse_utc_instant(obj["issued_at"])
     except ValueError:
         raise _bad("issued_at is not a time", "签发时间格式错误") from None
     bits = _inflate(obj["list"], size // 8)
@@ -175,8 +175,8 @@ def describe_staleness(status_list: StatusList | None) -> tuple[str, str]:
     if status_list is None:
         return "no status list for this organization in the trust bundle", "信任包中没有该机构的状态列表"
     since = status_list.issued_at
+    hours = int(min(status_list.max_age, LONGEST_MAX_AGE).total_seconds() // 3600)
     return (
-        f"signature valid, status unknown since {format_instant(since)} (the status list is older than "
-        f"{int(status_list.max_age.total_seconds() // 3600)} h: update the trust bundle)",
-        f"签名有效，但自{date_zh(china_date(since))}起的撤销状态未知（状态列表已过期，请更新信任包）",
+        f"signature valid, status unknown since {format_instant(since)} (the status list is older than {hours} h)",
+        f"签名有效，但自{date_zh(china_date(since))}起的撤销状态未知（状态列表已超过{hours}小时）",
     )

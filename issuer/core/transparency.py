@@ -18,14 +18,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from . import cbor, cose
-from .clock import format_instant, parse_instant
+from .clock import format_instant, parse_utc_instant
 from .errors import CredentialFormatError, TrustError
-from .trust import TrustStore
+
+
+class LogKeys(Protocol):
+    """Where tree-head signers are found: the trust store (``TrustStore.log_key``)."""
+
+    def log_key(self, kid: bytes) -> Any: ...
 
 ENTRY_VERSION = 1
 TREE_HEAD_VERSION = 1
@@ -100,7 +105,7 @@ def _instant(value: Any, what: str) -> datetime:
     if not isinstance(value, str):
         raise _bad(what, "a time is not text", "时间格式错误")
     try:
-        return parse_instant(value)
+        return parse_utc_instant(value)
     except ValueError:
         raise _bad(what, f"{value!r} is not a time", "时间格式错误") from None
 
@@ -181,7 +186,7 @@ class TreeHead:
         }
 
 
-def open_tree_head(signed: bytes, trust: TrustStore) -> TreeHead:
+def open_tree_head(signed: bytes, trust: LogKeys) -> TreeHead:
     """A tree head signed by a log key of ``trust``'s trust list. Raises ``LogFormatError``."""
     try:
         message = cose.parse(signed)

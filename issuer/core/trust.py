@@ -4,8 +4,18 @@ The authority signs a trust list (COSE_Sign1, same construction as credentials, 
 from the root certificate) whose payload is a deterministic CBOR map with text keys:
 every registered organization with its status history, scope and signing certificates,
 and the occupation catalogue whose names credentials refer to by code. A trust bundle
-is a JSON file carrying the root certificate and the signed trust list; loading it
-checks the signature before reading a single field.
+is a JSON file carrying the root certificate, the signed trust list, every organization's
+signed status list and the latest tree head of the log; loading it checks the trust list's
+signature before reading a single field.
+
+Isolation: only a trust list that the root did not sign, or a bundle or trust list whose
+envelope cannot be read, makes the whole bundle unusable. An organization entry, a key
+certificate, a status list, a log key or a tree head that does not check out is set aside
+as a ``Problem``: it affects that organization (or that part) alone.
+
+Time: lifecycle events (status changes, scope entries, key retirement and compromise) are
+instants. Version 1 of the trust list wrote dates for status changes and scope bounds; they
+are read as the instants that begin (or, for an inclusive ``until``, end) that China day.
 """
 
 from __future__ import annotations
@@ -16,7 +26,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from cryptography import x509
@@ -24,7 +34,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from . import cbor, cose, statuslist
 from .catalogue import EDITION_2022, LEVELS, Catalogue
-from .clock import format_instant, parse_instant
+from .clock import china_date, end_of_china_day, format_instant, parse_date, parse_utc_instant, start_of_china_day
 from .errors import CredentialFormatError, TrustError
 from .pki import (
     OrganizationCertificate,
@@ -34,19 +44,23 @@ from .pki import (
     root_public_key,
 )
 from .statuslist import StatusList
+from .transparency import TreeHead, open_tree_head
 
-TRUST_LIST_VERSION = 1
+TRUST_LIST_VERSION = 2
+"""What the authority signs; version 1 (dates for status changes and scope bounds) is still read."""
+TRUST_LIST_VERSIONS = (1, 2)
 BUNDLE_FORMAT = "issuer-trust-bundle"
 BUNDLE_VERSION = 2
 ORG_STATUSES = ("active", "suspended", "cancelled")
 KEY_STATUSES = ("active", "retired", "compromised")
+_SECOND = timedelta(seconds=1)
 
 
 @dataclass(frozen=True)
 class StatusChange:
     status: str
-    since: date
-    """Effective from this date (China), inclusive."""
+    since: datetime
+    """Effective from this instant, inclusive."""
 
 
 @dataclass(frozen=True)
@@ -56,17 +70,29 @@ class ScopeEntry:
     work_types: tuple[str, ...] = ()
     """When not empty, only these 工种 (and none) are in scope."""
     edition: int = EDITION_2022
-    valid_from: date | None = None
-    valid_until: date | None = None
+    valid_from: datetime | None = None
+    """In force from this instant (inclusive); ``None``: always."""
+    valid_until: datetime | None = None
+    """In force until this instant (exclusive); ``None``: open."""
 
-    def covers(self, occupation: str, edition: int, level: int, work_type: str | None, on: date) -> bool:
+    def covers(self, occupation: str, edition: int, level: int, work_type: str | None) -> bool:
+        """Whether the entry names this occupation, level and 工种, whatever the time."""
         return (
             self.occupation == occupation
             and self.edition == edition
             and level in self.levels
             and (not self.work_types or work_type in self.work_types)
-            and (self.valid_from is None or self.valid_from <= on)
-            and (self.valid_until is None or on <= self.valid_until)
+        )
+
+    def in_force_at(self, moment: datetime) -> bool:
+        return (self.valid_from is None or self.valid_from <= moment) and (
+            self.valid_until is None or moment < self.valid_until
+        )
+
+    def in_force_on(self, day: date) -> bool:
+        """The rule for version-1 credentials, which carry a date: in force on some part of it."""
+        return (self.valid_from is None or china_date(self.valid_from) <= day) and (
+            self.valid_until is None or day <= china_date(self.valid_until - _SECOND)
         )
 
 
@@ -75,9 +101,9 @@ class KeyEntry:
     certificate: bytes
     status: str = "active"
     compromised_at: datetime | None = None
-    """Credentials dated on or after the China date of this time are not valid."""
+    """Credentials issued at or after this instant are not valid."""
     retired_at: datetime | None = None
-    """Credentials dated after the China date of this time are not valid."""
+    """Credentials issued at or after this instant are not valid."""
 
     @property
     def kid(self) -> bytes:
@@ -113,19 +139,47 @@ class OrganizationEntry:
     def kind(self) -> str:
         return self.code[0]
 
-    def status_on(self, day: date) -> str | None:
-        """The status effective on ``day``; ``None`` before the first entry."""
+    def _ordered(self) -> list[StatusChange]:
+        # Stable: of two changes at the same instant, the later in the list counts.
+        return sorted(self.status_history, key=lambda c: c.since)
+
+    def status_at(self, moment: datetime) -> str | None:
+        """The status in force at ``moment``; ``None`` before the first change."""
         current = None
-        for change in sorted(self.status_history, key=lambda c: c.since):
-            if change.since <= day:
+        for change in self._ordered():
+            if change.since <= moment:
+                current = change.status
+        return current
+
+    def status_on(self, day: date) -> str | None:
+        """The rule for version-1 credentials: the last change made on or before ``day``."""
+        current = None
+        for change in self._ordered():
+            if china_date(change.since) <= day:
                 current = change.status
         return current
 
     def registered_on(self, day: date) -> bool:
         return self.registered_from <= day and (self.registered_until is None or day <= self.registered_until)
 
-    def in_scope(self, occupation: str, edition: int, level: int, work_type: str | None, on: date) -> bool:
-        return any(s.covers(occupation, edition, level, work_type, on) for s in self.scope)
+    def in_scope_at(self, occupation: str, edition: int, level: int, work_type: str | None, moment: datetime) -> bool:
+        return any(s.covers(occupation, edition, level, work_type) and s.in_force_at(moment) for s in self.scope)
+
+    def in_scope_on(self, occupation: str, edition: int, level: int, work_type: str | None, day: date) -> bool:
+        return any(s.covers(occupation, edition, level, work_type) and s.in_force_on(day) for s in self.scope)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A part of a bundle that does not check out, set aside: it affects only what it names."""
+
+    part: str
+    """``organization``, ``key``, ``status_list``, ``log`` or ``tree_head``."""
+    message: str
+    message_zh: str
+    organization: str | None = None
+    kids: tuple[bytes, ...] = ()
+    """The keys whose credentials it concerns (for an unreadable organization or key)."""
 
 
 @dataclass(frozen=True)
@@ -164,8 +218,8 @@ def catalogue_names(catalogue: Catalogue) -> dict[str, str]:
     return {code: occ.name for code, occ in catalogue.occupations.items()}
 
 
-def _opt_date(value: date | None) -> str | None:
-    return value.isoformat() if value else None
+def _opt_instant(value: datetime | None) -> str | None:
+    return format_instant(value) if value else None
 
 
 def _org_to_payload(org: OrganizationEntry) -> dict[str, Any]:
@@ -173,16 +227,16 @@ def _org_to_payload(org: OrganizationEntry) -> dict[str, Any]:
         "code": org.code,
         "name": org.name,
         "registered_from": org.registered_from.isoformat(),
-        "registered_until": _opt_date(org.registered_until),
-        "status": [{"status": c.status, "since": c.since.isoformat()} for c in org.status_history],
+        "registered_until": org.registered_until.isoformat() if org.registered_until else None,
+        "status": [{"status": c.status, "since": format_instant(c.since)} for c in org.status_history],
         "scope": [
             {
                 "occupation": s.occupation,
                 "edition": s.edition,
                 "levels": sorted(s.levels, reverse=True),
                 "work_types": list(s.work_types),
-                "from": _opt_date(s.valid_from),
-                "until": _opt_date(s.valid_until),
+                "from": _opt_instant(s.valid_from),
+                "until": _opt_instant(s.valid_until),
             }
             for s in org.scope
         ],
@@ -190,8 +244,8 @@ def _org_to_payload(org: OrganizationEntry) -> dict[str, Any]:
             {
                 "certificate": k.certificate,
                 "status": k.status,
-                "compromised_at": format_instant(k.compromised_at) if k.compromised_at else None,
-                "retired_at": format_instant(k.retired_at) if k.retired_at else None,
+                "compromised_at": _opt_instant(k.compromised_at),
+                "retired_at": _opt_instant(k.retired_at),
             }
             for k in org.keys
         ],
@@ -209,7 +263,11 @@ def _jsonable(value: Any) -> Any:
 
 
 class _Reader:
-    """Typed access to a decoded payload; every mismatch is a ``TrustError``."""
+    """Typed access to a decoded payload; every mismatch is a ``TrustError``. ``version``
+    says how status changes and scope bounds are written (dates in 1, instants in 2)."""
+
+    def __init__(self, version: int) -> None:
+        self.version = version
 
     @staticmethod
     def get(obj: Any, key: str, kind: type | tuple[type, ...], *, optional: bool = False) -> Any:
@@ -224,25 +282,33 @@ class _Reader:
             raise TrustError(f"trust list: {key} has the wrong type", f"信任列表：{key}类型错误")
         return value
 
-    @classmethod
-    def day(cls, obj: Any, key: str, *, optional: bool = False) -> date | None:
-        text = cls.get(obj, key, str, optional=optional)
+    def day(self, obj: Any, key: str, *, optional: bool = False) -> date | None:
+        text = self.get(obj, key, str, optional=optional)
         if text is None:
             return None
         try:
-            return date.fromisoformat(text)
+            return parse_date(text)
         except ValueError:
             raise TrustError(f"trust list: {key} is not a date", f"信任列表：{key}不是日期") from None
 
-    @classmethod
-    def instant(cls, obj: Any, key: str, *, optional: bool = False) -> datetime | None:
-        text = cls.get(obj, key, str, optional=optional)
+    def instant(self, obj: Any, key: str, *, optional: bool = False) -> datetime | None:
+        text = self.get(obj, key, str, optional=optional)
         if text is None:
             return None
         try:
-            return parse_instant(text)
+            return parse_utc_instant(text)
         except ValueError:
             raise TrustError(f"trust list: {key} is not a time", f"信任列表：{key}不是时间") from None
+
+    def moment(self, obj: Any, key: str, *, optional: bool = False, inclusive_end: bool = False) -> datetime | None:
+        """An instant (version 2), or a date read as the instant that starts it — or, for an
+        inclusive end date, the instant that follows it (version 1)."""
+        if self.version >= 2:
+            return self.instant(obj, key, optional=optional)
+        day = self.day(obj, key, optional=optional)
+        if day is None:
+            return None
+        return end_of_china_day(day) if inclusive_end else start_of_china_day(day)
 
 
 def _choice(value: str, allowed: Iterable[str], what: str) -> str:
@@ -251,12 +317,11 @@ def _choice(value: str, allowed: Iterable[str], what: str) -> str:
     return value
 
 
-def _org_from_payload(obj: Any) -> OrganizationEntry:
-    r = _Reader
+def _org_from_payload(obj: Any, r: _Reader) -> OrganizationEntry:
     scope = []
     for s in r.get(obj, "scope", list):
-        levels = frozenset(r.get(s, "levels", list))
-        if not levels <= set(LEVELS):
+        levels = r.get(s, "levels", list)
+        if not all(isinstance(lv, int) and not isinstance(lv, bool) and lv in LEVELS for lv in levels):
             raise TrustError("trust list: scope level out of range", "信任列表：业务范围等级超出范围")
         work_types = r.get(s, "work_types", list)
         if not all(isinstance(w, str) for w in work_types):
@@ -264,11 +329,11 @@ def _org_from_payload(obj: Any) -> OrganizationEntry:
         scope.append(
             ScopeEntry(
                 r.get(s, "occupation", str),
-                levels,
+                frozenset(levels),
                 tuple(work_types),
                 r.get(s, "edition", int),
-                r.day(s, "from", optional=True),
-                r.day(s, "until", optional=True),
+                r.moment(s, "from", optional=True),
+                r.moment(s, "until", optional=True, inclusive_end=True),
             )
         )
     keys = tuple(
@@ -281,7 +346,7 @@ def _org_from_payload(obj: Any) -> OrganizationEntry:
         for k in r.get(obj, "keys", list)
     )
     history = tuple(
-        StatusChange(_choice(r.get(c, "status", str), ORG_STATUSES, "status"), r.day(c, "since"))  # type: ignore[arg-type]
+        StatusChange(_choice(r.get(c, "status", str), ORG_STATUSES, "status"), r.moment(c, "since"))  # type: ignore[arg-type]
         for c in r.get(obj, "status", list)
     )
     return OrganizationEntry(
@@ -295,27 +360,63 @@ def _org_from_payload(obj: Any) -> OrganizationEntry:
     )
 
 
-def trust_list_from_payload(obj: Any) -> TrustList:
-    r = _Reader
-    if r.get(obj, "version", int) != TRUST_LIST_VERSION:
+def _kids_in(obj: Any) -> tuple[bytes, ...]:
+    """The kids of whatever key certificates an unreadable organization entry still holds."""
+    keys = obj.get("keys") if isinstance(obj, dict) else None
+    if not isinstance(keys, list):
+        return ()
+    return tuple(
+        cose.kid_for(k["certificate"]) for k in keys if isinstance(k, dict) and isinstance(k.get("certificate"), bytes)
+    )
+
+
+def _unreadable_organization(obj: Any, exc: TrustError) -> Problem:
+    code = obj.get("code") if isinstance(obj, dict) and isinstance(obj.get("code"), str) else None
+    name = f" {code}" if code else ""
+    return Problem(
+        "organization",
+        f"the trust list's entry for organization{name} cannot be read ({exc.message})",
+        f"信任列表中机构{code or ''}的条目无法读取（{exc.message_zh}）",
+        code,
+        _kids_in(obj),
+    )
+
+
+def read_trust_list(obj: Any) -> tuple[TrustList, list[Problem]]:
+    """The trust list in a checked payload, and the parts of it set aside: an organization
+    entry or a log key that cannot be read. Raises ``TrustError`` when the list as a whole
+    cannot be read (version, authority, catalogue, the organization array)."""
+    version = _Reader.get(obj, "version", int)
+    if version not in TRUST_LIST_VERSIONS:
         raise TrustError("unsupported trust list version", "不支持的信任列表版本")
+    r = _Reader(version)
     catalogue = r.get(obj, "catalogue", dict)
     occupations = r.get(catalogue, "occupations", dict)
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in occupations.items()):
         raise TrustError("trust list: catalogue must map codes to names", "信任列表：职业目录格式错误")
-    logs = tuple(
-        LogKey(r.get(log, "name", str), _raw_public_key(r.get(log, "public_key", bytes)))
-        for log in (r.get(obj, "logs", list) if "logs" in obj else [])
-    )
-    return TrustList(
+    problems: list[Problem] = []
+    organizations = []
+    for entry in r.get(obj, "organizations", list):
+        try:
+            organizations.append(_org_from_payload(entry, r))
+        except TrustError as exc:
+            problems.append(_unreadable_organization(entry, exc))
+    logs = []
+    for log in r.get(obj, "logs", list) if "logs" in obj else []:
+        try:
+            logs.append(LogKey(r.get(log, "name", str), _raw_public_key(r.get(log, "public_key", bytes))))
+        except TrustError as exc:
+            problems.append(Problem("log", exc.message, exc.message_zh))
+    trust_list = TrustList(
         authority=r.get(obj, "authority", str),
         issued_at=r.instant(obj, "issued_at"),  # type: ignore[arg-type]
         sequence=r.get(obj, "sequence", int),
-        organizations=tuple(_org_from_payload(o) for o in r.get(obj, "organizations", list)),
+        organizations=tuple(organizations),
         occupations=occupations,
         edition=r.get(catalogue, "edition", int),
-        logs=logs,
+        logs=tuple(logs),
     )
+    return trust_list, problems
 
 
 def _raw_public_key(raw: bytes) -> bytes:
@@ -335,25 +436,53 @@ class SigningKey:
 
 class TrustStore:
     """A trust list whose signature has been checked against a root certificate, with the
-    status lists and the latest log tree head that came with it (each checked on load)."""
+    status lists and the latest log tree head that came with it (each checked on load).
+    What did not check out is in ``problems``."""
 
-    def __init__(self, root: x509.Certificate, trust_list: TrustList, signed: bytes) -> None:
+    def __init__(
+        self, root: x509.Certificate, trust_list: TrustList, signed: bytes, problems: Iterable[Problem] = ()
+    ) -> None:
         self.root = root
+        self.root_kid = cose.kid_for(der(root))
         self.trust_list = trust_list
         self.signed = signed
+        self.problems: list[Problem] = list(problems)
         self.status_lists: dict[str, StatusList] = {}
         self.signed_status_lists: dict[str, bytes] = {}
+        self.tree_head: TreeHead | None = None
         self.tree_head_signed: bytes | None = None
         self._keys: dict[bytes, SigningKey] = {}
         self._chains: dict[bytes, bool] = {}
+        self._organizations = {o.code: o for o in trust_list.organizations}
         for org in trust_list.organizations:
             for entry in org.keys:
-                cert = parse_organization_certificate(entry.certificate)
+                try:
+                    cert = parse_organization_certificate(entry.certificate)
+                except TrustError as exc:
+                    self.problems.append(
+                        Problem(
+                            "key",
+                            f"a key certificate of organization {org.code} cannot be read ({exc.message})",
+                            f"机构{org.code}的签名证书无法读取（{exc.message_zh}）",
+                            org.code,
+                            (entry.kid,),
+                        )
+                    )
+                    continue
                 self._keys[entry.kid] = SigningKey(org, entry, cert)
         self._logs = {log.kid: log for log in trust_list.logs}
 
     def key(self, kid: bytes) -> SigningKey | None:
         return self._keys.get(kid)
+
+    def unreadable(self, kid: bytes) -> Problem | None:
+        """Why a key that is not usable is not: its organization entry or its certificate
+        could not be read. With an unreadable entry whose keys are unknown, any kid may be
+        one of its keys."""
+        named = next((p for p in self.problems if kid in p.kids), None)
+        if named is not None:
+            return named
+        return next((p for p in self.problems if p.part == "organization" and not p.kids), None)
 
     def log_key(self, kid: bytes) -> LogKey | None:
         return self._logs.get(kid)
@@ -367,46 +496,78 @@ class TrustStore:
         return self._chains[kid]
 
     def organization(self, code: str) -> OrganizationEntry | None:
-        return next((o for o in self.trust_list.organizations if o.code == code), None)
+        return self._organizations.get(code)
 
     def occupation_name(self, code: str) -> str | None:
         return self.trust_list.occupations.get(code)
 
     def add_status_list(self, signed: bytes) -> StatusList:
-        """Check a signed status list: signed by a key of the organization it names, that
-        chains to the root and was neither compromised nor retired when the list was
-        signed. Raises ``StatusListError``."""
+        """Check a signed status list and keep it if it is the newest of its organization.
+        It may be signed by a key of the organization it covers that was valid when the list
+        was signed, or by the root (for an organization that can no longer sign: expired,
+        cancelled, its key compromised). Raises ``StatusListError``."""
         kid = statuslist.kid_of(signed)
-        key = self.key(kid)
-        if key is None:
-            raise statuslist.StatusListError(
-                f"status list signed by unknown key {kid.hex()}", f"状态列表的签名密钥{kid.hex()}不在信任列表中"
-            )
-        found = statuslist.open_signed(signed, key.certificate.public_key)
-        entry, cert = key.entry, key.certificate
-        if (
-            found.organization != key.organization.code
-            or not self.chains_to_root(key)
-            or not cert.is_signing_certificate()
-            or not cert.not_before <= found.issued_at <= cert.not_after
-            or (
-                entry.status == "compromised"
-                and (entry.compromised_at is None or entry.compromised_at <= found.issued_at)
-            )
-            or (entry.retired_at is not None and entry.retired_at < found.issued_at)
-        ):
-            raise statuslist.StatusListError(
-                f"the status list of {found.organization} is not signed by a key valid for it",
-                f"机构{found.organization}的状态列表不是由其有效密钥签发的",
-            )
+        signed_by_root = kid == self.root_kid
+        found = self._root_signed_list(signed) if signed_by_root else self._organization_signed_list(signed, kid)
         current = self.status_lists.get(found.organization)
         if current is None or current.issued_at < found.issued_at:
             self.status_lists[found.organization] = found
             self.signed_status_lists[found.organization] = signed
         return found
 
+    def _root_signed_list(self, signed: bytes) -> StatusList:
+        found = statuslist.open_signed(signed, root_public_key(self.root))
+        known = found.organization in self._organizations or any(
+            p.organization == found.organization for p in self.problems if p.part == "organization"
+        )
+        if not known or not self.root.not_valid_before_utc <= found.issued_at <= self.root.not_valid_after_utc:
+            raise statuslist.StatusListError(
+                f"the root signed a status list for {found.organization}, which the trust list does not hold",
+                f"根证书签发的状态列表所属机构{found.organization}不在信任列表中",
+            )
+        return found
+
+    def _organization_signed_list(self, signed: bytes, kid: bytes) -> StatusList:
+        key = self.key(kid)
+        if key is None:
+            raise statuslist.StatusListError(
+                f"status list signed by unknown key {kid.hex()}", f"状态列表的签名密钥{kid.hex()}不在信任列表中"
+            )
+        found = statuslist.open_signed(signed, key.certificate.public_key)
+        if found.organization != key.organization.code or not self._key_signs_lists_at(key, found.issued_at):
+            raise statuslist.StatusListError(
+                f"the status list of {found.organization} is not signed by a key valid for it when it was signed",
+                f"机构{found.organization}的状态列表不是由其签发时有效的密钥签发的",
+            )
+        return found
+
+    def _key_signs_lists_at(self, key: SigningKey, moment: datetime) -> bool:
+        """A key signs status lists while its certificate is valid, before it is retired,
+        and before it is compromised (never, when compromised at an unknown time)."""
+        entry, cert = key.entry, key.certificate
+        return (
+            self.chains_to_root(key)
+            and cert.is_signing_certificate()
+            and cert.not_before <= moment <= cert.not_after
+            and (entry.status != "compromised" or (entry.compromised_at is not None and moment < entry.compromised_at))
+            and (entry.retired_at is None or moment < entry.retired_at)
+        )
+
     def status_list(self, organization: str) -> StatusList | None:
         return self.status_lists.get(organization)
+
+    def status_list_problem(self, organization: str) -> Problem | None:
+        """Why the organization has no usable status list, when one was offered and refused."""
+        return next(
+            (p for p in self.problems if p.part == "status_list" and p.organization == organization),
+            None,
+        )
+
+    def set_tree_head(self, signed: bytes) -> TreeHead:
+        """Check a tree head against the trust list's log keys. Raises ``LogFormatError``."""
+        head = open_tree_head(signed, self)
+        self.tree_head, self.tree_head_signed = head, signed
+        return head
 
     @classmethod
     def from_signed(cls, signed: bytes, root: x509.Certificate) -> TrustStore:
@@ -421,7 +582,8 @@ class TrustStore:
             payload = cbor.decode_strict(msg.payload)
         except CredentialFormatError:
             raise TrustError("the trust list payload is malformed", "信任列表内容格式错误") from None
-        return cls(root, trust_list_from_payload(payload), signed)
+        trust_list, problems = read_trust_list(payload)
+        return cls(root, trust_list, signed, problems)
 
     def bundle(self) -> dict[str, Any]:
         return make_bundle(der(self.root), self.signed, tuple(self.signed_status_lists.values()), self.tree_head_signed)
@@ -459,13 +621,33 @@ def _b64_value(value: Any, key: str) -> bytes:
         raise TrustError(f"trust bundle: {key} is not base64", f"信任包：{key}不是base64编码") from None
 
 
+def _add_status_list(store: TrustStore, value: Any) -> None:
+    """One status list of a bundle: kept, or set aside as a problem of its organization."""
+    try:
+        store.add_status_list(_b64_value(value, "status_lists"))
+    except TrustError as exc:
+        store.problems.append(Problem("status_list", exc.message, exc.message_zh, _claimed_organization(store, value)))
+
+
+def _claimed_organization(store: TrustStore, value: Any) -> str | None:
+    """The organization a refused status list concerns, as far as its signer tells (never
+    the unchecked payload): the organization of a known key, or none."""
+    try:
+        key = store.key(statuslist.kid_of(_b64_value(value, "status_lists")))
+    except TrustError:
+        return None
+    return key.organization.code if key is not None else None
+
+
 def load_bundle(data: bytes | str, *, pinned_root: x509.Certificate | None = None) -> TrustStore:
     """Load a trust bundle (JSON, version 1 or 2). With ``pinned_root``, the bundle's root
     must be that certificate; without it, the bundle's own root is trusted (say so to the
-    user). Every status list and the tree head are checked. Raises ``TrustError``."""
+    user). Raises ``TrustError`` when the envelope cannot be read or the trust list is not
+    signed by the root; a status list or tree head that does not check out is set aside
+    in ``TrustStore.problems`` and affects only its organization (or the log)."""
     try:
         obj = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise TrustError("the trust bundle is not JSON", "信任包不是JSON格式") from None
     if not isinstance(obj, dict) or obj.get("format") != BUNDLE_FORMAT or obj.get("version") not in (1, 2):
         raise TrustError("not an issuer trust bundle (version 1 or 2)", "不是第1或第2版信任包")
@@ -478,10 +660,10 @@ def load_bundle(data: bytes | str, *, pinned_root: x509.Certificate | None = Non
         if not isinstance(lists, list):
             raise TrustError("trust bundle: status_lists is not a list", "信任包：status_lists不是列表")
         for value in lists:
-            store.add_status_list(_b64_value(value, "status_lists"))
+            _add_status_list(store, value)
         if obj.get("tree_head") is not None:
-            from .transparency import open_tree_head
-
-            store.tree_head_signed = _b64(obj, "tree_head")
-            open_tree_head(store.tree_head_signed, store)
+            try:
+                store.set_tree_head(_b64(obj, "tree_head"))
+            except TrustError as exc:
+                store.problems.append(Problem("tree_head", exc.message, exc.message_zh))
     return store

@@ -19,11 +19,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from . import cose, qrtext
+from . import cose, policy, qrtext
 from .clock import china_date, format_instant
 from .credential import Credential, decode_payload
-from .display import date_zh, level_zh
+from .display import date_zh
 from .errors import CredentialFormatError
+from .policy import IssueTime, RuleBroken
 from .statuslist import describe_staleness
 from .trust import SigningKey, TrustStore
 
@@ -52,12 +53,12 @@ CHECKS: tuple[tuple[str, str, str], ...] = (
         "the organization certificate chains to the root and was valid on the issue date",
         "机构证书由根证书签发且在发证日期有效",
     ),
-    ("key_status", "the key was not compromised by the issue date", "发证日期时签名密钥未被注销"),
-    ("registration", "the organization was registered and active on the issue date", "发证日期时机构已备案且状态正常"),
+    ("key_status", "the key was neither compromised nor retired when issued", "发证时签名密钥未被注销或停用"),
+    ("registration", "the organization was registered and active when issued", "发证时机构已备案且状态正常"),
     (
         "scope",
-        "the occupation and level were in the organization's scope on the issue date",
-        "发证日期时职业与等级在机构备案范围内",
+        "the occupation and level were in the organization's scope when issued",
+        "发证时职业与等级在机构备案范围内",
     ),
     (
         "number",
@@ -76,9 +77,17 @@ class Check:
     outcome: Outcome
     detail: str = ""
     detail_zh: str = ""
+    reason: str = ""
+    """Why it failed or could not tell, as a stable code (empty when passed or not run)."""
 
     def to_json(self) -> dict[str, str]:
-        return {"name": self.name, "outcome": self.outcome.value, "detail": self.detail, "detail_zh": self.detail_zh}
+        return {
+            "name": self.name,
+            "outcome": self.outcome.value,
+            "reason": self.reason,
+            "detail": self.detail,
+            "detail_zh": self.detail_zh,
+        }
 
 
 @dataclass(frozen=True)
@@ -98,10 +107,21 @@ class Verdict:
     def failed_check(self) -> str | None:
         return next((c.name for c in self.checks if c.outcome is Outcome.FAILED), None)
 
+    @property
+    def deciding(self) -> Check | None:
+        """The check that failed or could not tell; ``None`` for a valid credential."""
+        return next((c for c in self.checks if c.outcome in (Outcome.FAILED, Outcome.UNKNOWN)), None)
+
+    @property
+    def reason(self) -> str | None:
+        check = self.deciding
+        return check.reason if check is not None else None
+
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "status": self.status.value,
             "failed_check": self.failed_check,
+            "reason": self.reason,
             "at": self.at.isoformat(),
             "checks": [c.to_json() for c in self.checks],
             "credential": self.credential.to_json() if self.credential else None,
@@ -113,109 +133,35 @@ class Verdict:
         return out
 
 
-class _Failed(Exception):
-    def __init__(self, detail: str, detail_zh: str) -> None:
-        self.detail, self.detail_zh = detail, detail_zh
+def _check_chain(key: SigningKey, cred: Credential, trust: TrustStore, when: IssueTime) -> None:
+    policy.check_certificate(
+        key.certificate, trust.root, chains=trust.chains_to_root(key), org_code=key.organization.code, when=when
+    )
 
 
-def _check_chain(key: SigningKey, cred: Credential, trust: TrustStore, at: datetime) -> None:
-    cert = key.certificate
-    if not trust.chains_to_root(key):
-        raise _Failed("the organization certificate is not signed by the root", "机构证书不是由根证书签发的")
-    if not cert.is_signing_certificate():
-        raise _Failed(
-            "the organization certificate is not an end-entity signing certificate", "机构证书不是用于签名的终端证书"
-        )
-    root = trust.root
-    if not china_date(root.not_valid_before_utc) <= cred.issue_date <= china_date(root.not_valid_after_utc):
-        raise _Failed(
-            f"issue date {cred.issue_date} is outside the root certificate's validity",
-            f"发证日期{cred.issue_date}不在根证书有效期内",
-        )
-    if not china_date(cert.not_before) <= cred.issue_date <= china_date(cert.not_after):
-        raise _Failed(
-            f"issue date {cred.issue_date} is outside the certificate's validity",
-            f"发证日期{cred.issue_date}不在机构证书有效期内",
-        )
-    if cert.org_code != key.organization.code:
-        raise _Failed("the certificate names another organization", "机构证书所属机构不一致")
+def _check_key_status(key: SigningKey, cred: Credential, trust: TrustStore, when: IssueTime) -> None:
+    policy.check_key(key.entry, when)
 
 
-def _check_key_status(key: SigningKey, cred: Credential, trust: TrustStore, at: datetime) -> None:
-    entry = key.entry
-    if entry.status == "compromised":
-        when = china_date(entry.compromised_at) if entry.compromised_at else None
-        if when is None or cred.issue_date >= when:
-            shown = when.isoformat() if when else "an unknown date"
-            raise _Failed(f"the key was revoked as compromised from {shown}", f"签名密钥已于{shown}起注销（泄露）")
-    if entry.retired_at is not None and cred.issue_date > china_date(entry.retired_at):
-        retired = china_date(entry.retired_at).isoformat()
-        raise _Failed(
-            f"the key was retired on {retired}; it signs nothing dated later",
-            f"签名密钥已于{retired}停用，此后日期的证书无效",
-        )
+def _check_registration(key: SigningKey, cred: Credential, trust: TrustStore, when: IssueTime) -> None:
+    policy.check_registration(key.organization, when)
 
 
-def _check_registration(key: SigningKey, cred: Credential, trust: TrustStore, at: datetime) -> None:
-    org = key.organization
-    if not org.registered_on(cred.issue_date):
-        raise _Failed(
-            f"the organization was not registered on {cred.issue_date}", f"{cred.issue_date}机构不在备案有效期内"
-        )
-    status = org.status_on(cred.issue_date)
-    if status != "active":
-        raise _Failed(
-            f"the organization was {status or 'not registered'} on {cred.issue_date}",
-            f"{cred.issue_date}机构状态为{ {'suspended': '暂停', 'cancelled': '撤销'}.get(status or '', '未备案') }",
-        )
+def _check_scope(key: SigningKey, cred: Credential, trust: TrustStore, when: IssueTime) -> None:
+    policy.check_scope(key.organization, cred.occupation, cred.occupation_edition, cred.level, cred.work_type, when)
 
 
-def _check_scope(key: SigningKey, cred: Credential, trust: TrustStore, at: datetime) -> None:
-    if not key.organization.in_scope(
-        cred.occupation, cred.occupation_edition, cred.level, cred.work_type, cred.issue_date
-    ):
-        work_en = f" ({cred.work_type})" if cred.work_type else ""
-        work_zh = f"（{cred.work_type}）" if cred.work_type else ""
-        raise _Failed(
-            f"occupation {cred.occupation}{work_en} level {cred.level} was not in the organization's scope",
-            f"职业{cred.occupation}{work_zh}{level_zh(cred.level)}不在机构备案范围内",
-        )
+def _check_number(key: SigningKey, cred: Credential, trust: TrustStore, when: IssueTime) -> None:
+    policy.check_number(cred.number, key.certificate.org_code, cred.issue_date, cred.level)
 
 
-def _check_number(key: SigningKey, cred: Credential, trust: TrustStore, at: datetime) -> None:
-    number = cred.number
-    if str(number.org) != key.certificate.org_code:
-        raise _Failed(
-            f"number {number} does not belong to organization {key.certificate.org_code}",
-            f"证书编号{number}不属于机构{key.certificate.org_code}",
-        )
-    if number.full_year != cred.issue_date.year:
-        raise _Failed(
-            f"the number's year {number.full_year} differs from the issue date {cred.issue_date}",
-            f"编号年份{number.full_year}与发证日期{cred.issue_date}不一致",
-        )
-    if number.level != cred.level:
-        raise _Failed(
-            f"the number's level {number.level} differs from level {cred.level}",
-            f"编号等级{number.level}与证书等级{cred.level}不一致",
-        )
-
-
-def _check_issue_date(key: SigningKey, cred: Credential, trust: TrustStore, at: datetime) -> None:
-    if cred.issue_date > china_date(at):
-        raise _Failed(
-            f"issue date {cred.issue_date} is after {china_date(at)}", f"发证日期{cred.issue_date}晚于验证日期"
-        )
-
-
-_DatedCheck = Callable[[SigningKey, Credential, TrustStore, datetime], None]
+_DatedCheck = Callable[[SigningKey, Credential, TrustStore, IssueTime], None]
 _DATED_CHECKS: tuple[tuple[str, _DatedCheck], ...] = (
     ("certificate_chain", _check_chain),
     ("key_status", _check_key_status),
     ("registration", _check_registration),
     ("scope", _check_scope),
     ("number", _check_number),
-    ("issue_date", _check_issue_date),
 )
 
 
@@ -253,8 +199,8 @@ def verify_signed(
     def passed(name: str) -> None:
         done.append(Check(name, Outcome.PASSED))
 
-    def failed(name: str, detail: str, detail_zh: str) -> Verdict:
-        done.append(Check(name, Outcome.FAILED, detail, detail_zh))
+    def failed(name: str, reason: str, detail: str, detail_zh: str) -> Verdict:
+        done.append(Check(name, Outcome.FAILED, detail, detail_zh, reason))
         return finish(Status.NOT_VALID)
 
     try:
@@ -262,35 +208,50 @@ def verify_signed(
             raise data
         message = cose.parse(data)
     except CredentialFormatError as exc:
-        return failed("decodable", exc.message, exc.message_zh)
+        return failed("decodable", "malformed", exc.message, exc.message_zh)
     passed("decodable")
 
     signer = trust.key(message.kid)
     if signer is None:
+        unreadable = trust.unreadable(message.kid)
+        if unreadable is not None:
+            done.append(
+                Check(
+                    "known_key", Outcome.UNKNOWN, unreadable.message, unreadable.message_zh, "organization_unreadable"
+                )
+            )
+            return finish(Status.UNKNOWN)
         return failed(
             "known_key",
-            f"no key {message.kid.hex()} in the trust list (update the trust bundle?)",
-            f"信任列表中没有密钥{message.kid.hex()}（请更新信任包）",
+            "unknown_key",
+            f"no key {message.kid.hex()} in the trust list",
+            f"信任列表中没有密钥{message.kid.hex()}",
         )
     passed("known_key")
 
     if not message.verify(signer.certificate.public_key):
         signer = None
-        return failed("signature", "the signature does not match", "签名不匹配")
+        return failed("signature", "bad_signature", "the signature does not match", "签名不匹配")
     passed("signature")
 
     try:
         credential = decode_payload(message.payload)
     except CredentialFormatError as exc:
-        return failed("claims", exc.message, exc.message_zh)
+        return failed("claims", "malformed_claims", exc.message, exc.message_zh)
     passed("claims")
 
+    when = IssueTime.of(credential)
     for name, step in _DATED_CHECKS:
         try:
-            step(signer, credential, trust, at)
-        except _Failed as exc:
-            return failed(name, exc.detail, exc.detail_zh)
+            step(signer, credential, trust, when)
+        except RuleBroken as exc:
+            return failed(name, exc.code, exc.message, exc.message_zh)
         passed(name)
+    try:
+        policy.check_issue_date(credential.issue_date, at)
+    except RuleBroken as exc:
+        return failed("issue_date", exc.code, exc.message, exc.message_zh)
+    passed("issue_date")
     if not check_status:
         return finish(Status.VALID)
     status, check = _status(trust, signer, credential, at)
@@ -301,7 +262,8 @@ def verify_signed(
 def _status(trust: TrustStore, signer: SigningKey, credential: Credential, at: datetime) -> tuple[Status, Check]:
     """Revocation is final: a list showing the credential revoked says so even when it is
     too old to vouch that a credential is not revoked."""
-    current = trust.status_list(signer.organization.code)
+    code = signer.organization.code
+    current = trust.status_list(code)
     index = credential.status_index
     if current is not None and index is not None and index < current.size and current.revoked(index):
         return Status.REVOKED, Check(
@@ -309,15 +271,25 @@ def _status(trust: TrustStore, signer: SigningKey, credential: Credential, at: d
             Outcome.FAILED,
             f"revoked (status list of {format_instant(current.issued_at)})",
             f"已撤销（依据{date_zh(china_date(current.issued_at))}的状态列表）",
+            "revoked",
+        )
+    if current is None and (problem := trust.status_list_problem(code)) is not None:
+        return Status.UNKNOWN, Check(
+            "status",
+            Outcome.UNKNOWN,
+            f"the organization's status list cannot be used: {problem.message}",
+            f"机构的状态列表无法使用：{problem.message_zh}",
+            "status_list_unusable",
         )
     if current is None or not current.fresh_at(at):
         detail, detail_zh = describe_staleness(current)
-        return Status.UNKNOWN, Check("status", Outcome.UNKNOWN, detail, detail_zh)
+        return Status.UNKNOWN, Check("status", Outcome.UNKNOWN, detail, detail_zh, "status_unknown")
     if index is None or index >= current.size:
         return Status.UNKNOWN, Check(
             "status",
             Outcome.UNKNOWN,
             "the credential has no index in its organization's status list",
             "该证书在机构状态列表中没有索引，无法判断撤销状态",
+            "status_unknown",
         )
     return Status.VALID, Check("status", Outcome.PASSED)

@@ -45,6 +45,8 @@ class Services:
     batch_dir: Path = Path("instance/batches")
     batch_chunk: int = 25
     """Certificates per background job."""
+    max_backdate_days: int = 30
+    """How many days before today a certificate's stated issue date may lie."""
     jobs: JobQueue | None = None
     _signers: dict[str, Signer] = field(default_factory=dict)
     _signers_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -111,6 +113,7 @@ def build_services(
         clock=clock or utc_now,
         batch_dir=settings.batch_dir(config, instance_path),
         batch_chunk=int(config["BATCH_CHUNK"]),
+        max_backdate_days=int(config["MAX_BACKDATE_DAYS"]),
     )
     svc.jobs = make_queue(config, svc, worker=worker)
     return svc

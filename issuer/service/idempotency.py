@@ -50,7 +50,8 @@ def run_once(
     """Replay the answer stored for ``key``, or run ``prepare`` (outside any transaction)
     then ``work`` in a transaction that also stores its answer. A unique-key conflict is
     either a concurrent retry that won (replay its answer) or a lost race on a random
-    value such as a status index (try again). Returns the answer and whether it replayed."""
+    value such as a status index (try again); a conflict (a duplicate certificate) may be
+    the effect of a concurrent retry too. Returns the answer and whether it replayed."""
     if key is not None and not 1 <= len(key) <= 200:
         raise InvalidInput(
             "invalid_idempotency_key", "Idempotency-Key must be 1-200 characters", "Idempotency-Key应为1至200个字符"
@@ -77,11 +78,13 @@ def run_once(
                     )
                     session.flush()
                 return body, False
-        except IntegrityError:
+        except (IntegrityError, Conflict) as exc:
+            # A concurrent retry with the same key may have won meanwhile (its certificate
+            # then makes ours a duplicate): its answer is the answer.
             if key:
                 first = replay(svc, principal, key, fingerprint)
                 if first is not None:
                     return first, True
-            if attempt == ATTEMPTS - 1:
+            if isinstance(exc, Conflict) or attempt == ATTEMPTS - 1:
                 raise
     raise AssertionError("unreachable")

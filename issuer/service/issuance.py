@@ -1,11 +1,19 @@
-"""Issuing and revoking certificates: validation, numbering, signing and storage in one
-transaction per request; retries with the same Idempotency-Key replay the first answer."""
+"""Issuing, re-issuing and revoking certificates: validation, numbering, signing and storage
+in one transaction per request; retries with the same Idempotency-Key replay the first answer.
+
+Issuing is judged at the moment it happens, with the verifier's own rules (``core.policy``):
+the organization must be registered, active and in scope now and at the instant the
+credential states, with a key valid at both. One person holds at most one live certificate
+per organization, occupation, 工种 and level: a second is refused (``already_certified``); the
+way to correct one is to re-issue it (``replaces``), which revokes the old certificate as
+``reissued`` and issues the new one in one transaction."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import secrets
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -15,15 +23,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from issuer.core import identity, qrtext, trust
+from issuer.core import identity, pki, policy, qrtext, trust
 from issuer.core import transparency as log_format
 from issuer.core.assessment import Component, require_pass
 from issuer.core.catalogue import EDITION_2022
-from issuer.core.clock import china_date
 from issuer.core.credential import Credential
 from issuer.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from issuer.core.numbering import CertificateNumber, OrganizationCode
-from issuer.service import status_lists, transparency
+from issuer.core.policy import IssueTime
+from issuer.service import lifecycle, status_lists, transparency
 from issuer.service.context import Services
 from issuer.service.idempotency import run_once
 from issuer.service.numbering import allocate
@@ -45,6 +53,16 @@ REVOCATION_REASONS = {
     "organization_revoked": ("the organization's evaluation was revoked", "评价结果被撤销"),
     "other": ("other", "其他"),
 }
+REISSUED = "reissued"
+"""The reason a re-issue records on the certificate it replaces (not one a clerk picks)."""
+REISSUED_WORDS = ("replaced by a new certificate", "已换发新证")
+
+
+def reason_words(reason: str | None) -> tuple[str, str]:
+    """(English, Chinese) for a stored revocation reason."""
+    if reason == REISSUED:
+        return REISSUED_WORDS
+    return REVOCATION_REASONS.get(reason or "", ("", ""))
 
 
 @dataclass(frozen=True)
@@ -58,6 +76,8 @@ class IssueRequest:
     work_type: str | None = None
     issue_date: date | None = None
     photo: bytes | None = None
+    replaces: str | None = None
+    """The number of a certificate of the same organization that this one replaces (换发)."""
 
     def fingerprint(self) -> str:
         """What makes two requests the same, for Idempotency-Key checks."""
@@ -71,6 +91,7 @@ class IssueRequest:
             "work_type": self.work_type,
             "issue_date": self.issue_date.isoformat() if self.issue_date else None,
             "photo": hashlib.sha256(self.photo).hexdigest() if self.photo else None,
+            "replaces": self.replaces,
         }
         return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
@@ -82,43 +103,27 @@ def organization_of(session: Session, principal: Principal) -> m.Organization:
     return org
 
 
-def check_registered(org: trust.OrganizationEntry, on: date) -> None:
-    if not org.registered_on(on):
-        raise Forbidden(
-            "outside_registration",
-            f"the organization's registration does not cover {on}",
-            f"{on}不在机构备案有效期内",
-        )
-    status = org.status_on(on)
-    if status != "active":
-        raise Forbidden(
-            "organization_not_active",
-            f"the organization is {status or 'not registered'} on {on}",
-            f"机构在{on}的状态为{ {'suspended': '暂停', 'cancelled': '撤销'}.get(status or '', '未备案') }，不能发证",
-        )
-
-
-def check_scope(org: trust.OrganizationEntry, occupation: str, level: int, work_type: str | None, on: date) -> None:
-    """The verifier's own rule (``OrganizationEntry.in_scope``), so that nothing is issued
-    that an offline verifier would call out of scope."""
-    if org.in_scope(occupation, EDITION_2022, level, work_type, on):
-        return
-    wt = f"（{work_type}）" if work_type else ""
-    raise Forbidden(
-        "out_of_scope",
-        f"occupation {occupation}{f' ({work_type})' if work_type else ''} level {level} is not in the registered scope",
-        f"职业{occupation}{wt}{level}级不在机构备案范围内（不得超范围评价）",
-    )
+def check_may_issue(
+    org: trust.OrganizationEntry, occupation: str, level: int, work_type: str | None, *times: IssueTime
+) -> None:
+    """The verifier's rules for registration, status and scope, at each of ``times`` (now,
+    and the instant the credential states), so that nothing is issued that a verifier
+    would refuse. Raises ``policy.RuleBroken``."""
+    for when in times:
+        policy.check_registration(org, when)
+        policy.check_scope(org, occupation, EDITION_2022, level, work_type, when)
 
 
 Prepared = tuple[str, dict[str, Any], dict[Component, Decimal]]
 """The normalized document number, the credential's fields, the scores."""
 
 
-def prepare(svc: Services, request: IssueRequest, today: date) -> Prepared:
-    """Validate the holder, occupation, level and results (no database needed)."""
+def prepare(svc: Services, request: IssueRequest, now: datetime) -> Prepared:
+    """Validate the holder, occupation, level, results and stated issue date (no database
+    needed)."""
+    when = lifecycle.issue_time(request.issue_date, now, max_backdate_days=svc.max_backdate_days)
     doc_type = svc.document_types.get(request.document_type)
-    number = identity.validate_document(doc_type, request.document_number, today=today)
+    number = identity.validate_document(doc_type, request.document_number, today=when.day)
     occupation = svc.catalogue.occupation(request.occupation)
     if request.level not in occupation.levels:
         raise InvalidInput(
@@ -143,9 +148,6 @@ def prepare(svc: Services, request: IssueRequest, today: date) -> Prepared:
                 f"{work_type} has no level {request.level}",
                 f"{work_type}没有{request.level}级",
             )
-    issue_date = request.issue_date or today
-    if issue_date > today:
-        raise InvalidInput("future_issue_date", "the issue date is in the future", "发证日期不能晚于今天")
     try:
         scores = {Component(k): v for k, v in request.scores.items()}
     except ValueError:
@@ -161,7 +163,8 @@ def prepare(svc: Services, request: IssueRequest, today: date) -> Prepared:
         "document_commitment": identity.commit(number),
         "occupation": occupation.code,
         "level": request.level,
-        "issue_date": issue_date,
+        "issue_date": when.day,
+        "issued_at": when.instant,
         "work_type": work_type,
     }
     return number, fields, scores
@@ -222,7 +225,56 @@ def _status_indexes(session: Session, org_id: int, count: int) -> list[int]:
 class Issued:
     record: m.Certificate
     qr_text: str
-    replayed: bool = False
+    replaced: m.Certificate | None = None
+
+
+def qualification(svc: Services, document_number: str, fields: dict[str, Any]) -> str:
+    """What one person may hold once per organization: their document (by its HMAC), the
+    occupation, edition, 工种 and level."""
+    parts = (
+        svc.cipher.lookup_hash(document_number),
+        fields["document_type"],
+        fields["occupation"],
+        fields.get("occupation_edition", EDITION_2022),
+        unicodedata.normalize("NFC", fields["work_type"] or ""),
+        fields["level"],
+    )
+    return hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()
+
+
+def held_certificates(session: Session, org_id: int, wanted: set[str]) -> dict[str, str]:
+    """Qualification → number of the live certificates of the organization among ``wanted``."""
+    c = m.Certificate
+    rows = session.execute(
+        select(c.qualification, c.number).where(
+            c.organization_id == org_id, c.qualification.in_(wanted), c.revoked_at.is_(None)
+        )
+    )
+    return {qualification: number for qualification, number in rows}
+
+
+def already_certified(number: str) -> Conflict:
+    return Conflict(
+        "already_certified",
+        f"this person already holds certificate {number} for this occupation, work type and level "
+        "(to correct it, re-issue it: replaces)",
+        f"此人已持有本机构颁发的该职业（工种）等级证书{number}；如需更正，请换发",
+        errors={"number": number},
+    )
+
+
+def _signing_key(svc: Services, org: m.Organization, entry: trust.OrganizationEntry, *times: IssueTime) -> m.SigningKey:
+    """The organization's active key, valid (its certificate and status) at each of ``times``."""
+    key = next((k for k in org.keys if k.status == "active"), None)
+    if key is None:
+        raise Conflict("no_active_key", "the organization has no active signing key", "机构没有可用的签名密钥")
+    certificate = pki.parse_organization_certificate(key.certificate)
+    root = svc.keystore.authority_certificate()
+    key_entry = next(k for k in entry.keys if k.certificate == key.certificate)
+    for when in times:
+        policy.check_key(key_entry, when)
+        policy.check_certificate(certificate, root, chains=True, org_code=org.code, when=when)
+    return key
 
 
 def issue_in(
@@ -231,14 +283,25 @@ def issue_in(
     """Issue every item inside ``session``'s transaction, in order. Serials come as one
     contiguous block per (year, level), so a roster's certificates are numbered together."""
     now = svc.clock()
+    at_now = IssueTime.at(lifecycle.to_second(now))
     org = organization_of(session, principal)
     entry = trust_entry(org)
-    for _, (_, fields, _) in items:
-        check_registered(entry, fields["issue_date"])
-        check_scope(entry, fields["occupation"], fields["level"], fields["work_type"], fields["issue_date"])
-    key = next((k for k in org.keys if k.status == "active"), None)
-    if key is None:
-        raise Conflict("no_active_key", "the organization has no active signing key", "机构没有可用的签名密钥")
+    times = {}
+    for position, (_, (_, fields, _)) in enumerate(items):
+        when = IssueTime(fields["issue_date"], fields["issued_at"])
+        check_may_issue(entry, fields["occupation"], fields["level"], fields["work_type"], at_now, when)
+        times[position] = when
+    key = _signing_key(svc, org, entry, at_now, *set(times.values()))
+    replaced = {p: _replaced(session, principal, request.replaces) for p, (request, _) in enumerate(items)}
+    wanted = {
+        position: qualification(svc, number_text, fields)
+        for position, (_, (number_text, fields, _)) in enumerate(items)
+    }
+    held = held_certificates(session, org.id, set(wanted.values()))
+    for position, want in wanted.items():
+        old = replaced[position]
+        if want in held and (old is None or held[want] != old.number):
+            raise already_certified(held[want])
     signer = svc.signer(org.code, key.kid)
     org_code = OrganizationCode.parse(org.code, svc.catalogue)
     groups: dict[tuple[int, int], list[int]] = {}
@@ -255,6 +318,7 @@ def issue_in(
         number = numbers[position]
         credential = Credential(number=number, status_index=indexes[position], **fields)
         signed = signer.sign(credential)
+        old = replaced[position]
         record = m.Certificate(
             number=str(number),
             organization_id=org.id,
@@ -269,6 +333,8 @@ def issue_in(
             work_type=credential.work_type,
             level=credential.level,
             issue_date=credential.issue_date,
+            issued_at=credential.issued_at,
+            qualification=wanted[position],
             score_theory=scores.get(Component.THEORY),
             score_practical=scores.get(Component.PRACTICAL),
             score_review=scores.get(Component.REVIEW),
@@ -277,14 +343,42 @@ def issue_in(
             credential=signed,
             created_at=now,
             created_by=principal.actor,
+            replaces=old.number if old is not None else None,
         )
-        issued.append(Issued(record, qrtext.encode(signed, svc.qr_host)))
+        issued.append(Issued(record, qrtext.encode(signed, svc.qr_host), old))
+    for done in issued:
+        if done.replaced is not None:
+            _revoke(
+                svc, session, done.replaced, now, principal, reason=REISSUED, note="", replaced_by=done.record.number
+            )
+    if any(done.replaced is not None for done in issued):
+        session.flush()  # the old certificates leave the one-live-certificate index first
+        status_lists.publish(svc, session, org)
     indexes = transparency.append(svc, session, [log_format.issue_entry(i.record.credential, now) for i in issued])
     for done, index in zip(issued, indexes, strict=True):
         done.record.log_index = index  # before the INSERT: one statement per certificate
         session.add(done.record)
     session.flush()
     return issued
+
+
+def _replaced(session: Session, principal: Principal, number: str | None) -> m.Certificate | None:
+    """The certificate a request replaces: the principal's own, not yet revoked."""
+    if number is None:
+        return None
+    old = find_certificate(session, principal, number)
+    if old.replaced_by is not None:
+        raise Conflict(
+            "already_reissued",
+            f"{old.number} was already replaced by {old.replaced_by}",
+            f"证书{old.number}已换发为{old.replaced_by}",
+            errors={"number": old.replaced_by},
+        )
+    if old.revoked_at is not None:
+        raise Conflict(
+            "already_revoked", f"{old.number} is revoked: it cannot be re-issued", f"证书{old.number}已撤销，不能换发"
+        )
+    return old
 
 
 def issue(
@@ -300,7 +394,7 @@ def issue(
     p = require_role(principal, Role.ORG_ISSUER)
 
     def prepared() -> Prepared:
-        ready = prepare(svc, request, china_date(svc.clock()))
+        ready = prepare(svc, request, svc.clock())
         with svc.db.reading() as session:
             imprint = Imprint.of(organization_of(session, p))
         check_printable(svc, imprint, ready, request.photo)
@@ -323,28 +417,44 @@ def revoke(svc: Services, principal: Principal | None, number: str, *, reason: s
         )
     if len(note) > 1000:
         raise InvalidInput("note_too_long", "the note is limited to 1000 characters", "备注不能超过1000个字符")
-    from issuer.service import audit
 
     def work(session: Session) -> m.Certificate:
-        now = svc.clock()
         record = find_certificate(session, p, number)
         if record.revoked_at is not None:
             raise Conflict("already_revoked", f"{record.number} is already revoked", f"证书{record.number}已撤销")
-        record.revoked_at, record.revocation_reason = now, reason
-        record.revocation_note, record.revoked_by = note, p.actor
-        _log_revocation(svc, session, record, now)
+        _revoke(svc, session, record, svc.clock(), p, reason=reason, note=note)
         status_lists.publish(svc, session, record.organization)
-        audit.append(
-            session,
-            at=now,
-            actor=p.actor,
-            action="certificate.revoke",
-            target=record.number,
-            details={"reason": reason, "note": note},
-        )
         return record
 
     return svc.retrying(work)
+
+
+def _revoke(
+    svc: Services,
+    session: Session,
+    record: m.Certificate,
+    now: datetime,
+    principal: Principal,
+    *,
+    reason: str,
+    note: str,
+    replaced_by: str | None = None,
+) -> None:
+    """Mark ``record`` revoked, log it and audit it (the caller republishes the status list)."""
+    from issuer.service import audit
+
+    record.revoked_at, record.revocation_reason = now, reason
+    record.revocation_note, record.revoked_by, record.replaced_by = note, principal.actor, replaced_by
+    _log_revocation(svc, session, record, now)
+    details = {"reason": reason, "note": note} | ({"replaced_by": replaced_by} if replaced_by else {})
+    audit.append(
+        session,
+        at=now,
+        actor=principal.actor,
+        action="certificate.reissue" if replaced_by else "certificate.revoke",
+        target=record.number,
+        details=details,
+    )
 
 
 def _log_revocation(svc: Services, session: Session, record: m.Certificate, now: datetime) -> None:

@@ -1,5 +1,9 @@
 """The authority's use cases: register organizations, change their status and scope,
-certify and rotate their keys, and publish the signed trust list after every change."""
+certify and rotate their keys, and publish the signed trust list after every change.
+
+Every change takes effect at an instant (``lifecycle.effective``): now (the next whole
+second) or a later date or time, never an earlier one, so that certificates issued before
+a change keep verifying and those after it do not."""
 
 from __future__ import annotations
 
@@ -14,12 +18,13 @@ from sqlalchemy.orm import Session
 
 from issuer.core import pki, trust
 from issuer.core import transparency as log_format
-from issuer.core.catalogue import EDITION_2022, level
-from issuer.core.clock import CST, china_date
+from issuer.core.catalogue import EDITION_2022, Occupation, level
+from issuer.core.clock import end_of_china_day, start_of_china_day
 from issuer.core.cose import kid_for
+from issuer.core.display import level_zh
 from issuer.core.errors import Conflict, InvalidInput, NotFound
 from issuer.core.numbering import OrganizationCode
-from issuer.service import audit, status_lists, transparency
+from issuer.service import audit, lifecycle, status_lists, transparency
 from issuer.service.context import Services
 from issuer.service.principal import Principal, Role, require_role
 from issuer.store import models as m
@@ -53,9 +58,13 @@ class Registration:
 
 
 def _check_scope(svc: Services, items: Iterable[ScopeItem]) -> list[ScopeItem]:
-    checked = []
+    """Only what can be issued: occupations of the catalogue that are not licensing
+    qualifications, levels of their national standard, 工种 of the catalogue at levels they
+    have. Levels that no 工种 covers (家政服务员 二级 不分工种) go into an entry of their own
+    without 工种, so that they can be issued without one."""
+    checked: list[ScopeItem] = []
     for item in items:
-        occupation = svc.catalogue.occupation(item.occupation)
+        occupation = svc.catalogue.issuable(item.occupation)
         levels = tuple(sorted({level(lv).code for lv in item.levels}, reverse=True))
         if not levels:
             raise InvalidInput(
@@ -66,13 +75,46 @@ def _check_scope(svc: Services, items: Iterable[ScopeItem]) -> list[ScopeItem]:
             raise InvalidInput(
                 "level_not_in_standard",
                 f"{occupation.name} has no level {sorted(beyond)} in its national standard",
-                f"{occupation.name}的国家职业技能标准中没有{sorted(beyond)}级",
+                f"{occupation.name}的国家职业技能标准中没有{'、'.join(level_zh(lv) for lv in sorted(beyond))}",
             )
-        work_types = tuple(w.strip() for w in item.work_types if w.strip())
-        checked.append(ScopeItem(occupation.code, levels, work_types, item.edition))
+        work_types = tuple(dict.fromkeys(w.strip() for w in item.work_types if w.strip()))
+        if not work_types:
+            checked.append(ScopeItem(occupation.code, levels, (), item.edition))
+            continue
+        untyped = tuple(lv for lv in levels if lv in occupation.untyped_levels)
+        typed = tuple(lv for lv in levels if lv not in occupation.untyped_levels)
+        _check_work_types(occupation, work_types, typed)
+        if typed:
+            checked.append(ScopeItem(occupation.code, typed, work_types, item.edition))
+        if untyped:
+            checked.append(ScopeItem(occupation.code, untyped, (), item.edition))
     if not checked:
         raise InvalidInput("invalid_scope", "the scope is empty", "备案范围为空")
     return checked
+
+
+def _check_work_types(occupation: Occupation, work_types: tuple[str, ...], levels: tuple[int, ...]) -> None:
+    if not occupation.work_types:
+        return  # the catalogue lists none for this occupation: it cannot tell
+    for name in work_types:
+        known = occupation.work_type(name)
+        if known is None:
+            listed = "、".join(w.name for w in occupation.work_types)
+            raise InvalidInput(
+                "unknown_work_type",
+                f"{occupation.name} has no work type {name!r} (it has: {listed})",
+                f"{occupation.name}没有工种/职业方向“{name}”（可选：{listed}）",
+            )
+        missing = [lv for lv in levels if lv not in known.levels]
+        if missing:
+            has = "、".join(level_zh(lv) for lv in sorted(known.levels, reverse=True))
+            raise InvalidInput(
+                "level_not_in_work_type",
+                f"{name} has no level {missing} (its levels: {sorted(known.levels, reverse=True)}); "
+                "register it in an entry of its own with the levels it has",
+                f"{name}没有{'、'.join(level_zh(lv) for lv in missing)}（其等级为：{has}），"
+                "请为其单列一项并只填这些等级",
+            )
 
 
 def get_organization(session: Session, code: str) -> m.Organization:
@@ -82,18 +124,39 @@ def get_organization(session: Session, code: str) -> m.Organization:
     return org
 
 
+def _certificate_period(
+    org: m.Organization, root_not_before: datetime, root_not_after: datetime, now: datetime, *, first: bool
+) -> tuple[datetime, datetime]:
+    """The validity of a new organization certificate: from the start of the registration
+    (its first key, so that certificates dated since then verify) or from now (a later key),
+    never before the root; to the end of the registration's last day, or five years on,
+    never after the root."""
+    start = start_of_china_day(org.registered_from) if first else lifecycle.to_second(now)
+    until = org.registered_until
+    end = end_of_china_day(until) if until is not None else lifecycle.to_second(now) + timedelta(days=365 * 5)
+    return max(start, root_not_before), min(end, root_not_after)
+
+
 def _new_key(svc: Services, session: Session, org: m.Organization, now: datetime) -> m.SigningKey:
     root_key, root = svc.authority()
     key = Ed25519PrivateKey.generate()
-    until = org.registered_until or (china_date(now) + timedelta(days=365 * 5))
+    not_before, not_after = _certificate_period(
+        org, root.not_valid_before_utc, root.not_valid_after_utc, now, first=not org.keys
+    )
+    if not_after <= not_before:
+        raise InvalidInput(
+            "registration_outside_root",
+            "the registration period lies outside the authority root certificate's validity",
+            "备案有效期不在根证书有效期内",
+        )
     cert = pki.create_organization_certificate(
         root_key=root_key,
         root=root,
         public_key=key.public_key(),
         org_code=OrganizationCode.parse(org.code),
         org_name=org.name,
-        not_before=min(now, datetime.combine(org.registered_from, datetime.min.time(), CST)),
-        not_after=datetime.combine(until + timedelta(days=1), datetime.min.time(), CST),
+        not_before=not_before,
+        not_after=not_after,
     )
     svc.keystore.save_organization_key(key, cert)
     record = m.SigningKey(kid=kid_for(pki.der(cert)).hex(), certificate=pki.der(cert), status="active", created_at=now)
@@ -137,7 +200,7 @@ def register(svc: Services, principal: Principal | None, reg: Registration) -> m
             created_at=now,
         )
         org.status_history.append(
-            m.StatusChange(status="active", since=reg.registered_from, note="备案", created_at=now)
+            m.StatusChange(status="active", since=start_of_china_day(reg.registered_from), note="备案", created_at=now)
         )
         for item in scope:
             org.scope.append(
@@ -166,8 +229,10 @@ def register(svc: Services, principal: Principal | None, reg: Registration) -> m
 
 
 def change_status(
-    svc: Services, principal: Principal | None, code: str, status: str, *, since: date | None, note: str
+    svc: Services, principal: Principal | None, code: str, status: str, *, since: date | datetime | None, note: str
 ) -> m.Organization:
+    """Suspend, resume or cancel from ``since``: now when absent (or today's date), or a
+    later date or instant; never earlier, nor before the last change."""
     actor = require_role(principal, Role.AUTHORITY_ADMIN)
     if status not in trust.ORG_STATUSES:
         raise InvalidInput("invalid_status", f"unknown status {status!r}", f"未知的状态“{status}”")
@@ -181,10 +246,10 @@ def change_status(
             )
         if org.status == status:
             raise Conflict("status_unchanged", f"the organization is already {status}", "机构已处于该状态")
-        effective = since or china_date(now)
+        effective = lifecycle.effective(since, now, what="a status change", what_zh="状态变更")
         if org.status_history and effective < max(c.since for c in org.status_history):
             raise InvalidInput(
-                "invalid_since", "a status change cannot predate the last one", "状态变更日期不能早于上一次变更"
+                "invalid_since", "a status change cannot predate the last one", "状态变更时间不能早于上一次变更"
             )
         org.status = status
         org.status_history.append(m.StatusChange(status=status, since=effective, note=note, created_at=now))
@@ -203,25 +268,30 @@ def change_status(
 
 
 def set_scope(
-    svc: Services, principal: Principal | None, code: str, items: Iterable[ScopeItem], *, effective: date | None
+    svc: Services,
+    principal: Principal | None,
+    code: str,
+    items: Iterable[ScopeItem],
+    *,
+    effective: date | datetime | None,
 ) -> m.Organization:
-    """Replace the scope from ``effective`` on. Removed entries are closed the day before,
-    not deleted, so certificates issued under them keep verifying."""
+    """Replace the scope from ``effective`` (now when absent). Removed entries end at that
+    instant, not deleted, so certificates issued under them keep verifying."""
     actor = require_role(principal, Role.AUTHORITY_ADMIN)
     wanted = {s.key(): s for s in _check_scope(svc, items)}
 
     def work(session: Session) -> m.Organization:
         now = svc.clock()
         org = get_organization(session, code)
-        start = effective or china_date(now)
+        start = lifecycle.effective(effective, now, what="a scope change", what_zh="备案范围变更")
         current = {}
         for entry in org.scope:
-            if entry.valid_until is None or entry.valid_until >= start:
+            if entry.valid_until is None or entry.valid_until > start:
                 item = ScopeItem(entry.occupation, tuple(entry.levels), tuple(entry.work_types), entry.edition)
                 current[item.key()] = entry
         for key_, entry in current.items():
             if key_ not in wanted:
-                entry.valid_until = start - timedelta(days=1)
+                entry.valid_until = start
         for key_, item in wanted.items():
             if key_ not in current:
                 org.scope.append(
@@ -254,10 +324,11 @@ def rotate_key(svc: Services, principal: Principal | None, code: str) -> m.Signi
     def work(session: Session) -> m.SigningKey:
         now = svc.clock()
         org = get_organization(session, code)
+        retired_at = lifecycle.effective(None, now, what="", what_zh="")
         for key in org.keys:
             if key.status == "active":
-                key.status, key.retired_at = "retired", now
-                _log_key_event(svc, session, org, key, "retired", now)
+                key.status, key.retired_at = "retired", retired_at
+                _log_key_event(svc, session, org, key, "retired", retired_at)
         new = _new_key(svc, session, org, now)
         audit.append(session, at=now, actor=actor.actor, action="key.rotate", target=org.code, details={"kid": new.kid})
         publish_trust_list(svc, session, now)
@@ -281,7 +352,7 @@ def compromise_key(
             raise NotFound("key_not_found", f"{code} has no key {kid}", f"机构{code}没有密钥{kid}")
         if key.status == "compromised":
             raise Conflict("key_already_compromised", "the key is already revoked", "该密钥已注销")
-        when = compromised_at or now
+        when = lifecycle.to_second(compromised_at or now)
         if when > now:
             raise InvalidInput("invalid_time", "a compromise time cannot be in the future", "泄露时间不能晚于当前时间")
         was_active = key.status == "active"

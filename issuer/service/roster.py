@@ -29,22 +29,20 @@ from decimal import Decimal, InvalidOperation
 from itertools import islice
 from typing import IO, Any
 
-from sqlalchemy import select
-
-from issuer.core import credential, identity
+from issuer.core import credential, identity, policy
 from issuer.core.assessment import Component, assess, require_pass
 from issuer.core.catalogue import EDITION_2022, LEVELS, Occupation, parse_level
 from issuer.core.clock import china_date
 from issuer.core.errors import Forbidden, InvalidInput, IssuerError
 from issuer.core.identity import DocumentType, default_document_types
+from issuer.core.policy import IssueTime
 from issuer.core.trust import OrganizationEntry, ScopeEntry
 from issuer.core.typed import fold_full_width
-from issuer.service import issuance
+from issuer.service import issuance, lifecycle
 from issuer.service.context import Services
 from issuer.service.issuance import IssueRequest, Prepared
 from issuer.service.principal import Principal, Role, require_role
 from issuer.service.registry import trust_entry
-from issuer.store import models as m
 
 MAX_ROWS = 50_000
 """Rows a roster may have (the header not counted)."""
@@ -552,13 +550,18 @@ class RosterReport:
 class _Context:
     svc: Services
     principal: Principal
-    today: date
+    now: datetime
+    """When the roster is checked (to the second): its certificates are issued now."""
     organization_id: int
     entry: OrganizationEntry
     imprint: issuance.Imprint
     photos: _PhotoIndex
-    seen: dict[tuple[str, int, str, int], int] = field(default_factory=dict)
-    """``_Row.holder`` → the first row with it (HMACs, not numbers, kept for the whole roster)."""
+    seen: dict[str, int] = field(default_factory=dict)
+    """``_Row.holder`` → the first row with it (hashes, not numbers, kept for the whole roster)."""
+
+    @property
+    def today(self) -> date:
+        return china_date(self.now)
 
 
 @dataclass
@@ -573,8 +576,8 @@ class _Row:
     scores: dict[str, Decimal] | None = None
     photo: bytes | None = None
     photo_member: str | None = None
-    holder: tuple[str, int, str, int] | None = None
-    """(HMAC of the number, document type, occupation, level): to find who already holds it."""
+    holder: str | None = None
+    """The qualification (``issuance.qualification``): to find who already holds it."""
 
     @property
     def failed(self) -> set[str | None]:
@@ -618,14 +621,14 @@ def validate_roster(
 
 
 def _context(svc: Services, principal: Principal, photos: Mapping[str, bytes] | None) -> _Context:
-    today = china_date(svc.clock())
+    now = lifecycle.to_second(svc.clock())
     with svc.db.reading() as session:
         org = issuance.organization_of(session, principal)
         entry = trust_entry(org)
         org_id = org.id
         imprint = issuance.Imprint.of(org)
-    issuance.check_registered(entry, today)
-    return _Context(svc, principal, today, org_id, entry, imprint, _PhotoIndex(photos))
+    policy.check_registration(entry, IssueTime.at(now))
+    return _Context(svc, principal, now, org_id, entry, imprint, _PhotoIndex(photos))
 
 
 def _chunks(rows: Iterable[RosterRow], size: int) -> Iterator[list[RosterRow]]:
@@ -648,7 +651,8 @@ def _check_cells(ctx: _Context, source: RosterRow) -> _Row:
     if row.occupation is not None and row.level is not None:
         _check_roster_scope(ctx, row, row.occupation, row.level)
     if row.doc is not None and row.occupation is not None and row.level is not None:
-        row.holder = (ctx.svc.cipher.lookup_hash(row.doc[1]), row.doc[0].code, row.occupation.code, row.level)
+        held = {"document_type": row.doc[0].code, "occupation": row.occupation.code, "level": row.level}
+        row.holder = issuance.qualification(ctx.svc, row.doc[1], {**held, "work_type": row.work_type()})
         _check_repeated(ctx, row, row.holder)
     return row
 
@@ -800,7 +804,7 @@ def _check_photo(ctx: _Context, row: _Row) -> None:
 
 def _check_roster_scope(ctx: _Context, row: _Row, occupation: Occupation, level: int) -> None:
     try:
-        issuance.check_scope(ctx.entry, occupation.code, level, row.work_type(), ctx.today)
+        issuance.check_may_issue(ctx.entry, occupation.code, level, row.work_type(), IssueTime.at(ctx.now))
     except Forbidden as e:
         row.add_error(_scope_column(ctx, row, occupation), e)
 
@@ -808,12 +812,15 @@ def _check_roster_scope(ctx: _Context, row: _Row, occupation: Occupation, level:
 def _scope_column(ctx: _Context, row: _Row, occupation: Occupation) -> str:
     """Which cell puts the row out of scope: the occupation (not in today's scope at any
     level or work type), else the level (another level would do), else the work type."""
-    code, today = occupation.code, ctx.today
+    code, now = occupation.code, ctx.now
     if not any(
-        s.covers(code, EDITION_2022, lv, wt, today) for s in ctx.entry.scope for lv in s.levels for wt in _some(s)
+        s.covers(code, EDITION_2022, lv, wt) and s.in_force_at(now)
+        for s in ctx.entry.scope
+        for lv in s.levels
+        for wt in _some(s)
     ):
         return "occupation_code" if row.text("occupation_code") else "occupation_name"
-    if any(ctx.entry.in_scope(code, EDITION_2022, lv, row.work_type(), today) for lv in LEVELS):
+    if any(ctx.entry.in_scope_at(code, EDITION_2022, lv, row.work_type(), now) for lv in LEVELS):
         return "level"
     return "work_type"
 
@@ -823,42 +830,32 @@ def _some(entry: ScopeEntry) -> tuple[str | None, ...]:
     return entry.work_types[:1] or (None,)
 
 
-def _check_repeated(ctx: _Context, row: _Row, holder: tuple[str, int, str, int]) -> None:
-    """The same person (document type and normalized number) for the same occupation and
-    level earlier in the roster."""
+def _check_repeated(ctx: _Context, row: _Row, holder: str) -> None:
+    """The same person (document type and normalized number) for the same occupation, 工种
+    and level earlier in the roster."""
     first = ctx.seen.setdefault(holder, row.source.row)
     if first != row.source.row:
         row.add(
             "document_number",
             "duplicate_in_roster",
-            f"the same person is on row {first} for the same occupation and level",
-            f"与第{first}行为同一人、同一职业和等级，重复",
+            f"the same person is on row {first} for the same occupation, work type and level",
+            f"与第{first}行为同一人、同一职业（工种）和等级，重复",
         )
 
 
 def _check_holders(ctx: _Context, rows: list[_Row]) -> None:
-    """A person who already holds this occupation × level from this organization (not
-    revoked): one query per chunk, by the HMAC of the number."""
+    """A person who already holds this occupation × 工种 × level from this organization (not
+    revoked): one query per chunk."""
     wanted = {r.holder for r in rows if r.holder is not None}
     if not wanted:
         return
-    c = m.Certificate
-    query = select(c.document_number_hmac, c.document_type, c.occupation, c.level, c.number).where(
-        c.organization_id == ctx.organization_id,
-        c.document_number_hmac.in_({h[0] for h in wanted}),
-        c.revoked_at.is_(None),
-    )
     with ctx.svc.db.reading() as session:
-        held: dict[tuple[str, int, str, int], str] = {(h, t, o, lv): n for h, t, o, lv, n in session.execute(query)}
+        held = issuance.held_certificates(session, ctx.organization_id, wanted)
     for r in rows:
         number = held.get(r.holder) if r.holder is not None else None
         if number is not None:
-            r.add(
-                "document_number",
-                "already_certified",
-                f"this person already holds certificate {number} for this occupation and level",
-                f"此人已持有本机构颁发的该职业、等级证书{number}",
-            )
+            error = issuance.already_certified(number)
+            r.add("document_number", error.code, error.message, error.message_zh)
 
 
 def _finish(ctx: _Context, report: RosterReport, row: _Row, ready: tuple[IssueRequest, Prepared] | None) -> None:
@@ -885,7 +882,7 @@ def _prepare(ctx: _Context, row: _Row) -> tuple[IssueRequest, Prepared] | None:
         photo=row.photo,
     )
     try:
-        return request, issuance.prepare(ctx.svc, request, ctx.today)
+        return request, issuance.prepare(ctx.svc, request, ctx.now)
     except IssuerError as e:
         _row_error(row, e)
         return None

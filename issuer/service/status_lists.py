@@ -3,16 +3,24 @@
 A list is signed again, in the same transaction, whenever one of the organization's
 certificates is revoked or its key changes, and whenever it is read and more than
 ``REFRESH`` old, so that a list fetched any time stays current for most of its maximum age
-(``statuslist.DEFAULT_MAX_AGE``)."""
+(``statuslist.DEFAULT_MAX_AGE``).
+
+Who signs: the organization's active key while its certificate is valid; otherwise (its
+registration ended, its key was compromised, no key is active) the authority root, so that
+the certificates of an organization that can no longer sign keep a current status."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from issuer.core.cose import kid_for
 from issuer.core.errors import NotFound
+from issuer.core.pki import der
 from issuer.core.statuslist import StatusList
 from issuer.service.context import Services
 from issuer.store import models as m
@@ -20,13 +28,19 @@ from issuer.store import models as m
 REFRESH = timedelta(hours=24)
 
 
-def publish(svc: Services, session: Session, org: m.Organization) -> m.StatusListRecord | None:
-    """Sign ``org``'s list as it stands in this transaction with its active key; without an
-    active key (cancelled, or its key compromised) the last list stays and goes stale, so
-    that verifiers report the status as unknown rather than trust a key that may be lost."""
+def _signer(svc: Services, org: m.Organization, now: datetime) -> tuple[Ed25519PrivateKey, bytes]:
     key = next((k for k in org.keys if k.status == "active"), None)
-    if key is None:
-        return None
+    if key is not None:
+        cert = x509.load_der_x509_certificate(key.certificate)
+        if cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:
+            signer = svc.signer(org.code, key.kid)
+            return signer.key, signer.kid
+    root_key, root = svc.authority()
+    return root_key, kid_for(der(root))
+
+
+def publish(svc: Services, session: Session, org: m.Organization) -> m.StatusListRecord:
+    """Sign ``org``'s list as it stands in this transaction."""
     revoked = set(
         session.scalars(
             select(m.Certificate.status_index).where(
@@ -35,8 +49,7 @@ def publish(svc: Services, session: Session, org: m.Organization) -> m.StatusLis
         )
     )
     now = svc.clock().replace(microsecond=0)
-    signer = svc.signer(org.code, key.kid)
-    signed = StatusList.of(org.code, revoked, now).sign(signer.key, signer.kid)
+    signed = StatusList.of(org.code, revoked, now).sign(*_signer(svc, org, now))
     record = session.get(m.StatusListRecord, org.id)
     if record is None:
         record = m.StatusListRecord(organization_id=org.id, issued_at=now, signed=signed)
@@ -70,7 +83,7 @@ def current(svc: Services, code: str | None = None) -> list[bytes]:
         orgs = session.scalars(query).all()
         ids = [o.id for o in orgs]
         records = {r.organization_id: r for r in session.scalars(select(m.StatusListRecord))}
-        stale = [o.id for o in orgs if _stale(svc, records.get(o.id)) and any(k.status == "active" for k in o.keys)]
+        stale = [o.id for o in orgs if _stale(svc, records.get(o.id))]
     if stale:
         _refresh(svc, stale)
     with svc.db.reading() as session:

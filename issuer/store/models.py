@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -88,7 +89,8 @@ class StatusChange(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
     status: Mapped[str] = mapped_column(String(16))
-    since: Mapped[date] = mapped_column(Date)
+    since: Mapped[datetime] = _ts()
+    """Effective from this instant (inclusive)."""
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = _ts()
 
@@ -104,8 +106,10 @@ class ScopeEntry(Base):
     edition: Mapped[int] = mapped_column(Integer)
     levels: Mapped[list[int]] = mapped_column(JSON)
     work_types: Mapped[list[str]] = mapped_column(JSON)
-    valid_from: Mapped[date | None] = mapped_column(Date, nullable=True)
-    valid_until: Mapped[date | None] = mapped_column(Date, nullable=True)
+    valid_from: Mapped[datetime | None] = _ts_or_none()
+    """In force from this instant (inclusive); none: always."""
+    valid_until: Mapped[datetime | None] = _ts_or_none()
+    """In force until this instant (exclusive); none: open."""
 
     organization: Mapped[Organization] = relationship(back_populates="scope")
 
@@ -141,6 +145,14 @@ class Certificate(Base):
     __table_args__ = (
         UniqueConstraint("organization_id", "status_index", name="uq_certificates_status_index"),
         Index("ix_certificates_org_issue_date", "organization_id", "issue_date"),
+        Index(
+            "uq_certificates_live_qualification",
+            "organization_id",
+            "qualification",
+            unique=True,
+            sqlite_where=text("revoked_at IS NULL"),
+            postgresql_where=text("revoked_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -157,6 +169,11 @@ class Certificate(Base):
     work_type: Mapped[str | None] = mapped_column(String(64), nullable=True)
     level: Mapped[int] = mapped_column(Integer, index=True)
     issue_date: Mapped[date] = mapped_column(Date)
+    issued_at: Mapped[datetime | None] = _ts_or_none()
+    """The instant in the credential (version 2); none for a version-1 credential."""
+    qualification: Mapped[str] = mapped_column(String(64))
+    """Who holds what: a hash of the holder's document (its HMAC and type), the occupation,
+    edition, 工种 and level. One live certificate per organization and qualification."""
     score_theory: Mapped[Decimal | None] = mapped_column(Numeric(5, 2), nullable=True)
     score_practical: Mapped[Decimal | None] = mapped_column(Numeric(5, 2), nullable=True)
     score_review: Mapped[Decimal | None] = mapped_column(Numeric(5, 2), nullable=True)
@@ -171,6 +188,10 @@ class Certificate(Base):
     revoked_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     log_index: Mapped[int | None] = mapped_column(BigInteger, nullable=True, unique=True)
     """The transparency-log leaf recording its issuance."""
+    replaces: Mapped[str | None] = mapped_column(String(22), nullable=True)
+    """The number of the certificate this one was issued to replace (换发)."""
+    replaced_by: Mapped[str | None] = mapped_column(String(22), nullable=True)
+    """The number of the certificate that replaced this one (it is then revoked, ``reissued``)."""
 
     organization: Mapped[Organization] = relationship()
 

@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from werkzeug.test import TestResponse
 
-from tests.api.test_flow import ID_NUMBER, issue_body
 from tests.conftest import ORG_CODE, WELDER, Keys, auth
+from tests.factories import ID_NUMBER, issue_body
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 COOK = "4-03-02-01"  # 中式烹调师: in the catalogue, not in the organization's scope
@@ -42,12 +42,12 @@ def assert_error(response: TestResponse, status: int, code: str | None = None) -
     return body
 
 
-def passing_body(level: int = 3) -> dict[str, Any]:
+def passing_body(level: int = 3, person: int | None = None) -> dict[str, Any]:
     """An electrician's certificate that the organization may issue at ``level``."""
     scores: dict[str, Any] = {"theory": 82, "practical": 75.5}
     if level <= 2:
         scores["review"] = 90  # 技师 and 高级技师 also need the comprehensive review
-    return issue_body(level=level, scores=scores)
+    return issue_body(person, level=level, scores=scores)
 
 
 def first_number(level: int = 3) -> str:
@@ -214,7 +214,7 @@ def test_a_retry_with_the_same_key_and_body_replays_the_first_answer(client: Fla
     assert_error(other, 409, "idempotency_key_reused")
 
     # The replay and the refusal consumed nothing: the next certificate is the second one.
-    following = client.post("/api/v1/certificates", json=passing_body(), headers=auth(keys.issuer))
+    following = client.post("/api/v1/certificates", json=passing_body(person=1), headers=auth(keys.issuer))
     assert following.get_json()["number"] == f"{ORG_CODE}263000002"
 
 

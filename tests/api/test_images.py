@@ -9,8 +9,8 @@ import zxingcpp
 from flask.testing import FlaskClient
 from PIL import Image
 
-from tests.api.test_flow import issue_body
 from tests.conftest import ORG_CODE, Keys, auth
+from tests.factories import issue_body
 
 
 def _issue(client: FlaskClient, keys: Keys) -> dict[str, str]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import io
+import itertools
 import json
 import re
 from collections.abc import Callable
@@ -35,8 +36,8 @@ from werkzeug.test import TestResponse
 from issuer.service import apikeys, audit_log, queries, registry
 from issuer.service.context import Services
 from issuer.service.principal import OPERATOR
-from tests.api.test_flow import ID_NUMBER, issue_body
-from tests.conftest import ELECTRICIAN, ORG_CODE, OTHER_CODE, WELDER, Keys, auth
+from tests.conftest import ELECTRICIAN, ORG_CODE, OTHER_CODE, WELDER, Clock, Keys, auth
+from tests.factories import ID_NUMBER, issue_body
 
 MASKED_ID = "1101**********002X"
 NEW_ORG = "Y000111000003"
@@ -145,6 +146,7 @@ class World:
     client: FlaskClient
     svc: Services
     keys: Keys
+    clock: Clock
     forged_key: str
     revoked_key: str
     _certificate: dict[str, Any] | None = None
@@ -165,9 +167,10 @@ class World:
         key = self.key(caller)
         return auth(key) if key else {}
 
-    def issue(self, key: str | None = None, **overrides: Any) -> dict[str, Any]:
+    def issue(self, key: str | None = None, person: int | None = None, **overrides: Any) -> dict[str, Any]:
+        """Issue to 张三丰 (``ID_NUMBER``), or to the ``person``-th other person."""
         response = self.client.post(
-            "/api/v1/certificates", json=issue_body(**overrides), headers=auth(key or self.keys.issuer)
+            "/api/v1/certificates", json=issue_body(person, **overrides), headers=auth(key or self.keys.issuer)
         )
         assert response.status_code == 201, response.get_json()
         body: dict[str, Any] = response.get_json()
@@ -225,11 +228,11 @@ class World:
 
 
 @pytest.fixture()
-def world(client: FlaskClient, svc: Services, keys: Keys) -> World:
+def world(client: FlaskClient, svc: Services, keys: Keys, clock: Clock) -> World:
     gone = apikeys.create(svc, OPERATOR, role="authority_admin", name="已离职的管理员")
     apikeys.revoke(svc, OPERATOR, gone.info.id)
     admin_id = keys.admin.split("_")[1]
-    return World(client, svc, keys, forged_key=f"isk_{admin_id}_{'A' * 43}", revoked_key=gone.secret)
+    return World(client, svc, keys, clock, forged_key=f"isk_{admin_id}_{'A' * 43}", revoked_key=gone.secret)
 
 
 # --- a valid request per endpoint, and what a 2xx must have done -------------------------------
@@ -261,8 +264,15 @@ def _status_of(w: World, code: str) -> str:
     return status
 
 
+PEOPLE = itertools.count()
+
+
 def _try_issue(w: World, **overrides: Any) -> TestResponse:
-    return w.client.post("/api/v1/certificates", json=issue_body(**overrides), headers=auth(w.keys.issuer))
+    """Issue to someone new, a second after what came before (a change takes effect at the next whole second)."""
+    w.clock.advance(seconds=1)
+    return w.client.post(
+        "/api/v1/certificates", json=issue_body(next(PEOPLE), **overrides), headers=auth(w.keys.issuer)
+    )
 
 
 @request_for("GET /api/v1/organizations")
@@ -317,7 +327,7 @@ def _suspend(w: World) -> Call:
 def _suspended(w: World, caller: str, call: Call, response: TestResponse) -> None:
     assert _status_of(w, ORG_CODE) == "suspended"
     refused = _try_issue(w)
-    assert refused.status_code == 403 and refused.get_json()["code"] == "organization_not_active"
+    assert refused.status_code == 403 and refused.get_json()["code"] == "organization_suspended"
 
 
 @request_for("POST /api/v1/organizations/{code}/resume")
@@ -587,7 +597,7 @@ def _status_list(w: World) -> Call:
         "/api/v1/certificates", query_string={"revoked": "true"}, headers=auth(w.keys.issuer)
     ).get_json()["items"]
     if not revoked:
-        number = w.issue()["number"]
+        number = w.issue(person=next(PEOPLE))["number"]
         response = w.client.post(
             f"/api/v1/certificates/{number}/revoke", json={"reason": "fraud"}, headers=auth(w.keys.admin)
         )
@@ -637,7 +647,7 @@ def _included(w: World, caller: str, call: Call, response: TestResponse) -> None
 def _consistency(w: World) -> Call:
     w.certificate()
     first = _latest_head(w)
-    w.issue()
+    w.issue(person=next(PEOPLE))
     second = _latest_head(w)
     query = {"first": first["tree_size"], "second": second["tree_size"]}
     return Call("/api/v1/log/proof/consistency", query=query, facts={"first": first, "second": second})
@@ -882,7 +892,7 @@ def test_an_auditor_never_receives_personal_data(world: World) -> None:
     world.certificate()
     world.batch()
     world.issue(key=world.keys.other_issuer, holder_name="李四")
-    spare = world.issue(holder_name="王五")["number"]
+    spare = world.issue(person=next(PEOPLE), holder_name="王五")["number"]
     revoked = world.client.post(
         f"/api/v1/certificates/{spare}/revoke", json={"reason": "fraud"}, headers=auth(world.keys.admin)
     )

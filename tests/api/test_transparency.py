@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import io
+import itertools
 import json
 from typing import Any
 
@@ -14,8 +15,8 @@ from flask.testing import FlaskClient
 from issuer.core import cose, merkle, qrtext
 from issuer.core.transparency import TreeHead, decode_entry, open_tree_head, read_revoke
 from issuer.core.trust import TrustStore, load_bundle
-from tests.api.test_flow import issue_body
 from tests.conftest import ORG_CODE, OTHER_CODE, Keys, auth
+from tests.factories import issue_body
 
 ISSUED = 3
 
@@ -42,9 +43,15 @@ def _head(client: FlaskClient, body: dict[str, Any] | None = None) -> TreeHead:
     return head
 
 
+_PEOPLE = itertools.count()
+
+
 def _issue(client: FlaskClient, keys: Keys, count: int) -> list[dict[str, Any]]:
     return [
-        _json(client.post("/api/v1/certificates", json=issue_body(), headers=auth(keys.issuer)), 201)
+        _json(
+            client.post("/api/v1/certificates", json=issue_body(person=next(_PEOPLE)), headers=auth(keys.issuer)),
+            201,
+        )
         for _ in range(count)
     ]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -182,7 +182,7 @@ def test_credentials_signed_after_the_key_was_compromised_are_invalid(log: Log) 
         log.signer.certificate.der, "compromised", compromised_at=datetime(2026, 11, 29, tzinfo=UTC)
     )
     organization = replace(log.organization, keys=(compromised,))
-    earlier = issue(log.signer, credential(1, issue_date=date(2026, 11, 27)))
+    earlier = issue(log.signer, credential(1, when=f.china("2026-11-27 10:00")))
     later = issue(log.signer, credential(2))
     report = run(log, [earlier, later], store=log.store(organization=organization, status_list=False))
     assert codes(report) == [("invalid_certificate", 1)]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 
 import cbor2
 import pytest
@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from issuer.core import cbor
 from issuer.core.catalogue import default_catalogue
+from issuer.core.clock import china_date
 from issuer.core.credential import Credential, decode_payload, encode_payload, pack_number, unpack_number
 from issuer.core.errors import CredentialFormatError, InvalidInput
 from issuer.core.numbering import CertificateNumber, OrganizationCode
@@ -36,15 +37,24 @@ names = st.text(
     st.characters(codec="utf-8", categories=("L", "M", "N", "P", "S", "Zs")), min_size=1, max_size=20
 ).filter(lambda s: s.strip())
 
+issue_times = st.dates(date(1970, 1, 1), date(2200, 12, 31)) | st.datetimes(
+    datetime(1970, 1, 1, 8), datetime(2106, 1, 1), timezones=st.just(UTC)
+)
+"""A date (a version-1 credential) or an instant (version 2)."""
+
 credentials = st.builds(
-    Credential,
+    lambda when, **fields: Credential(
+        issue_date=china_date(when) if isinstance(when, datetime) else when,
+        issued_at=when if isinstance(when, datetime) else None,
+        **fields,
+    ),
+    when=issue_times,
     number=numbers,
     holder_name=names,
     document_type=st.integers(1, 23),
     document_commitment=st.binary(min_size=24, max_size=24),
     occupation=st.sampled_from(OCCUPATIONS),
     level=st.integers(1, 5),
-    issue_date=st.dates(date(1970, 1, 1), date(2200, 12, 31)),
     work_type=st.none() | names,
     occupation_edition=st.sampled_from([2015, 2022]),
     status_index=st.none() | st.integers(0, 2**32 - 1),
@@ -114,7 +124,9 @@ def _with_claims(change: dict[int, object], drop: tuple[int, ...] = ()) -> bytes
 @pytest.mark.parametrize(
     "payload",
     [
-        _with_claims({-1: 2}),
+        _with_claims({-1: 3}),
+        _with_claims({-1: 1}),  # version 1 reads claim -10 as days: 1.8 billion is out of range
+        _with_claims({-10: 2**32}),
         _with_claims({-12: 1}),
         _with_claims({}, drop=(-3,)),
         _with_claims({-3: 7}),
@@ -133,9 +145,37 @@ def test_malformed_claims_are_a_format_error(payload: bytes) -> None:
         decode_payload(payload)
 
 
-def test_the_issue_date_is_days_since_the_epoch() -> None:
-    claims = cbor2.loads(encode_payload(f.credential(issue_date=date(2026, 11, 29))))
-    assert claims[-10] == (date(2026, 11, 29) - date(1970, 1, 1)).days
+def test_version_2_carries_the_instant_of_issue_in_seconds() -> None:
+    cred = f.credential(when=f.china("2026-11-29 09:36:07"))
+    claims = cbor2.loads(encode_payload(cred))
+    assert claims[-1] == 2 and cred.version == 2
+    assert claims[-10] == int(datetime(2026, 11, 29, 1, 36, 7, tzinfo=UTC).timestamp())
+    assert cred.issue_date == date(2026, 11, 29)
+
+
+def test_the_issue_date_is_the_china_date_of_the_instant() -> None:
+    late_evening_utc = f.credential(when=datetime(2026, 11, 28, 16, 0, tzinfo=UTC))
+    assert late_evening_utc.issue_date == date(2026, 11, 29)
+    with pytest.raises(InvalidInput):
+        replace(late_evening_utc, issue_date=date(2026, 11, 28))
+
+
+def test_an_instant_is_kept_to_the_second() -> None:
+    cred = f.credential(when=datetime(2026, 11, 29, 1, 36, 7, 999_999, tzinfo=UTC))
+    assert cred.issued_at == datetime(2026, 11, 29, 1, 36, 7, tzinfo=UTC)
+
+
+def test_version_1_carries_the_issue_date_in_days_and_is_still_read() -> None:
+    cred = f.credential(when=date(2026, 11, 29))
+    claims = cbor2.loads(encode_payload(cred))
+    assert claims[-1] == 1 and claims[-10] == (date(2026, 11, 29) - date(1970, 1, 1)).days
+    assert decode_payload(encode_payload(cred)) == cred and cred.issued_at is None
+
+
+def test_the_instant_costs_two_bytes_over_a_date() -> None:
+    v1 = encode_payload(f.credential(when=date(2026, 11, 29)))
+    v2 = encode_payload(f.credential())
+    assert len(v2) - len(v1) == 2
 
 
 def test_replace_keeps_validation() -> None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
+from typing import Any
 
 import pytest
 
 from issuer.core import pki, trust
 from issuer.core.errors import TrustError
+from issuer.core.verify import Outcome, Status, verify
 from tests import factories as f
 
 
@@ -78,17 +80,198 @@ def test_the_json_view_carries_certificates_in_base64() -> None:
     assert base64.b64decode(cert) == signer.certificate.der
 
 
-def test_status_on_a_date_follows_the_history() -> None:
+def test_the_status_at_an_instant_and_on_a_date_follow_the_history() -> None:
+    suspended = f.china("2026-06-01 09:37")
     org = replace(
         f.organization([]),
-        status_history=(
-            trust.StatusChange("active", date(2025, 1, 1)),
-            trust.StatusChange("suspended", date(2026, 6, 1)),
-        ),
+        status_history=(trust.StatusChange("active", f.REGISTERED), trust.StatusChange("suspended", suspended)),
     )
-    assert org.status_on(date(2024, 12, 31)) is None
+    assert org.status_at(f.china("2024-12-31 23:59:59")) is None
+    assert org.status_at(suspended - timedelta(seconds=1)) == "active"
+    assert org.status_at(suspended) == "suspended"
     assert org.status_on(date(2026, 5, 31)) == "active"
-    assert org.status_on(date(2026, 6, 1)) == "suspended"
+    assert org.status_on(date(2026, 6, 1)) == "suspended"  # a date holds every change made on it
+
+
+def test_of_two_changes_at_one_instant_the_later_in_the_list_counts() -> None:
+    at = f.china("2026-06-01 09:37")
+    org = replace(
+        f.organization([]),
+        status_history=(trust.StatusChange("suspended", at), trust.StatusChange("active", at)),
+    )
+    assert org.status_at(at) == "active"
+
+
+def test_a_version_1_trust_list_reads_dates_as_the_instants_that_bound_the_day() -> None:
+    auth = f.authority()
+    signer = f.org_signer(auth)
+    payload = f.trust_list([f.organization([signer])]).to_payload()
+    payload["version"] = 1
+    org = payload["organizations"][0]
+    org["status"] = [{"status": "active", "since": "2025-01-01"}, {"status": "suspended", "since": "2026-06-01"}]
+    org["scope"] = [
+        {
+            "occupation": "6-31-01-03",
+            "edition": 2022,
+            "levels": [3],
+            "work_types": [],
+            "from": "2025-01-01",
+            "until": "2026-05-31",
+        }
+    ]
+    store = trust.load_bundle(f.signed_trust_list_bundle(auth, payload))
+    entry = store.organization(f.ORG_CODE)
+    assert entry is not None and not store.problems
+    assert entry.status_history[1].since == f.china("2026-06-01 00:00")
+    assert entry.scope[0].valid_from == f.china("2025-01-01 00:00")
+    assert entry.scope[0].valid_until == f.china("2026-06-01 00:00")  # the end of the inclusive last day
+
+
+def test_a_version_2_trust_list_refuses_a_date_where_an_instant_belongs() -> None:
+    auth = f.authority()
+    signer = f.org_signer(auth)
+    payload = f.trust_list([f.organization([signer])]).to_payload()
+    payload["organizations"][0]["status"][0]["since"] = "2025-01-01"
+    store = trust.load_bundle(f.signed_trust_list_bundle(auth, payload))
+    assert [p.part for p in store.problems] == ["organization"]
+
+
+# --- one organization's trouble never breaks the others' -------------------------------------
+
+OTHER = "S000044000002"
+
+
+def _two(auth: f.Authority) -> tuple[f.Signer, f.Signer, trust.TrustList]:
+    a = f.org_signer(auth)
+    b = f.org_signer(auth, code=OTHER, name="广东某某职业技能培训中心", seed="org-b")
+    tl = f.trust_list([f.organization([a]), f.organization([b], code=OTHER, name="广东某某职业技能培训中心")])
+    return a, b, tl
+
+
+def _entry_of_b(payload: dict[str, Any]) -> dict[str, Any]:
+    entry: dict[str, Any] = next(o for o in payload["organizations"] if o["code"] == OTHER)
+    return entry
+
+
+def _credential_of_b() -> f.Credential:
+    return f.credential(number=f"{OTHER}263000001")
+
+
+def test_a_broken_status_list_makes_only_its_organization_unknown() -> None:
+    auth = f.authority()
+    a, b, tl = _two(auth)
+    broken = bytearray(f.status_list(b))
+    broken[-3] ^= 1
+    store = f.store(auth, tl, [f.status_list(a), bytes(broken)])
+    assert verify(a.qr_text(f.credential(), f.HOST), store, at=f.NOW).status is Status.VALID
+    verdict = verify(b.qr_text(_credential_of_b(), f.HOST), store, at=f.NOW)
+    assert (verdict.status, verdict.reason) == (Status.UNKNOWN, "status_list_unusable")
+    assert [(p.part, p.organization) for p in store.problems] == [("status_list", OTHER)]
+
+
+def test_a_list_signed_after_the_signing_certificate_expired_is_set_aside_but_an_older_one_serves() -> None:
+    auth = f.authority()
+    a = f.org_signer(auth)
+    expired = f.org_signer(
+        auth, code=OTHER, seed="org-b", not_after=f.china("2026-11-01 00:00"), name="广东某某职业技能培训中心"
+    )
+    org_b = replace(
+        f.organization([expired], code=OTHER, name="广东某某职业技能培训中心"), registered_until=date(2026, 10, 31)
+    )
+    tl = f.trust_list([f.organization([a]), org_b])
+    late = f.status_list(expired)  # signed 2026-11-29, after the certificate ended
+    store = f.store(auth, tl, [f.status_list(a), late])
+    assert verify(a.qr_text(f.credential(), f.HOST), store, at=f.NOW).status is Status.VALID
+    assert store.status_list(OTHER) is None
+    old_cred = f.credential(number=f"{OTHER}263000001", when=f.china("2026-10-20 10:00"))
+    older = f.status_list(expired, issued_at=f.china("2026-10-31 12:00"))
+    store = f.store(auth, tl, [f.status_list(a), older])
+    at = f.china("2026-11-02 10:00")  # within the old list's maximum age
+    assert verify(expired.qr_text(old_cred, f.HOST), store, at=at).status is Status.VALID
+
+
+def test_the_root_signs_the_status_list_of_an_organization_that_can_no_longer_sign() -> None:
+    auth = f.authority()
+    a, b, tl = _two(auth)
+    store = f.store(auth, tl, [f.status_list(a), f.root_status_list(auth, OTHER, [104729])])
+    verdict = verify(b.qr_text(_credential_of_b(), f.HOST), store, at=f.NOW)
+    assert verdict.status is Status.REVOKED
+    assert verify(b.qr_text(replace(_credential_of_b(), status_index=1), f.HOST), store, at=f.NOW).valid
+
+
+def test_a_root_signed_list_for_an_organization_not_in_the_trust_list_is_set_aside() -> None:
+    auth = f.authority()
+    a, _, tl = _two(auth)
+    store = f.store(auth, tl, [f.status_list(a), f.root_status_list(auth, "Y000999000009")])
+    assert store.status_list("Y000999000009") is None
+    assert [(p.part, p.organization) for p in store.problems] == [("status_list", None)]
+
+
+def test_a_bad_tree_head_is_set_aside_and_verification_goes_on() -> None:
+    auth = f.authority()
+    a, _, tl = _two(auth)
+    bundle = json.loads(f.bundle_json(auth, tl, [f.status_list(a)]))
+    bundle["tree_head"] = base64.b64encode(b"\xd2\x84not a tree head").decode()
+    store = trust.load_bundle(json.dumps(bundle))
+    assert store.tree_head is None and [p.part for p in store.problems] == ["tree_head"]
+    assert verify(a.qr_text(f.credential(), f.HOST), store, at=f.NOW).valid
+
+
+def test_an_unreadable_organization_entry_makes_only_its_credentials_unknown() -> None:
+    auth = f.authority()
+    a, b, tl = _two(auth)
+    payload = tl.to_payload()
+    _entry_of_b(payload)["status"] = [{"status": "dormant", "since": "2025-01-01T00:00:00Z"}]
+    store = trust.load_bundle(f.signed_trust_list_bundle(auth, payload, [f.status_list(a)]))
+    assert verify(a.qr_text(f.credential(), f.HOST), store, at=f.NOW).valid
+    verdict = verify(b.qr_text(_credential_of_b(), f.HOST), store, at=f.NOW)
+    assert (verdict.status, verdict.reason, verdict.checks[1].outcome) == (
+        Status.UNKNOWN,
+        "organization_unreadable",
+        Outcome.UNKNOWN,
+    )
+    assert OTHER in verdict.checks[1].detail and "dormant" in verdict.checks[1].detail
+    stranger = f.org_signer(auth, seed="stranger")
+    assert verify(stranger.qr_text(f.credential(), f.HOST), store, at=f.NOW).failed_check == "known_key"
+
+
+def test_an_unreadable_key_certificate_makes_only_its_credentials_unknown() -> None:
+    auth = f.authority()
+    a, _, tl = _two(auth)
+    payload = tl.to_payload()
+    _entry_of_b(payload)["keys"][0]["certificate"] = b"not DER"
+    store = trust.load_bundle(f.signed_trust_list_bundle(auth, payload, [f.status_list(a)]))
+    assert verify(a.qr_text(f.credential(), f.HOST), store, at=f.NOW).valid
+    assert [p.part for p in store.problems] == ["key"]
+    assert store.unreadable(trust.KeyEntry(b"not DER").kid) is not None
+
+
+def test_an_organization_entry_without_readable_keys_leaves_unknown_kids_undecided() -> None:
+    auth = f.authority()
+    a, b, tl = _two(auth)
+    payload = tl.to_payload()
+    _entry_of_b(payload)["keys"] = "none"
+    store = trust.load_bundle(f.signed_trust_list_bundle(auth, payload, [f.status_list(a)]))
+    verdict = verify(b.qr_text(_credential_of_b(), f.HOST), store, at=f.NOW)
+    assert verdict.status is Status.UNKNOWN and verdict.reason == "organization_unreadable"
+
+
+def test_a_malformed_log_key_is_set_aside() -> None:
+    auth = f.authority()
+    a, _, tl = _two(auth)
+    payload = tl.to_payload()
+    payload["logs"] = [{"name": "日志", "public_key": b"short"}]
+    store = trust.load_bundle(f.signed_trust_list_bundle(auth, payload, [f.status_list(a)]))
+    assert store.trust_list.logs == () and [p.part for p in store.problems] == ["log"]
+
+
+def test_a_trust_list_whose_envelope_cannot_be_read_makes_the_bundle_unusable() -> None:
+    auth = f.authority()
+    _, _, tl = _two(auth)
+    payload = tl.to_payload()
+    payload["organizations"] = "everyone"
+    with pytest.raises(TrustError):
+        trust.load_bundle(f.signed_trust_list_bundle(auth, payload))
 
 
 def test_organization_certificates_carry_the_organization_code() -> None:

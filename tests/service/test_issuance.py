@@ -17,8 +17,9 @@ from issuer.service.context import Services
 from issuer.service.issuance import IssueRequest
 from issuer.service.principal import OPERATOR
 from issuer.store import models as m
-from tests.api.test_flow import issue_body
+from tests import factories as f
 from tests.conftest import ORG_CODE, Clock, Keys, auth, issuer_principal
+from tests.factories import issue_body
 
 ID_NUMBER = "11010519491231002X"
 
@@ -58,8 +59,10 @@ def test_eight_concurrent_clients_get_distinct_gapless_serials(app: Flask, keys:
         client = app.test_client()
         start.wait()
         for i in range(per_client):
-            bad = (index * per_client + i) % 25 == 0
-            body = issue_body(document_number="110105194912310021" if bad else ID_NUMBER, holder_name=f"学员{index}")
+            serial = index * per_client + i
+            bad = serial % 25 == 0
+            person = "110105194912310021" if bad else f.id_number(serial)
+            body = issue_body(document_number=person, holder_name=f"学员{index}")
             response = client.post("/api/v1/certificates", json=body, headers=auth(keys.issuer))
             with lock:
                 statuses.append(response.status_code)
@@ -137,7 +140,10 @@ def test_the_year_is_that_of_the_issue_date_in_china(
 
 def test_serials_count_per_year_and_level(app: Flask, keys: Keys, svc: Services) -> None:
     principal = issuer_principal(svc)
-    n3 = [issuance.issue(svc, principal, request(), render=_render)[0]["number"] for _ in range(2)]
+    n3 = [
+        issuance.issue(svc, principal, request(document_number=f.id_number(n)), render=_render)[0]["number"]
+        for n in range(2)
+    ]
     n4 = issuance.issue(svc, principal, request(level=4), render=_render)[0]["number"]
     assert [n[-7:] for n in n3] == ["3000001", "3000002"]
     assert n4[-7:] == "4000001"
@@ -149,7 +155,7 @@ def test_an_exhausted_serial_range_is_a_clear_error_and_stores_nothing(app: Flas
     with svc.transaction() as session:
         session.execute(update(m.SerialCounter).values(last_serial=999_999))
     with pytest.raises(Conflict) as failure:
-        issuance.issue(svc, principal, request(), render=_render)
+        issuance.issue(svc, principal, request(document_number=f.id_number(2)), render=_render)
     assert failure.value.code == "serials_exhausted"
     assert _serials(svc) == [1]
     with svc.db.reading() as session:
@@ -187,11 +193,12 @@ def test_concurrent_retries_with_one_idempotency_key_issue_once(app: Flask, keys
     assert _serials(svc) == [1]
 
 
-def test_a_suspended_organization_cannot_issue(app: Flask, keys: Keys, svc: Services) -> None:
+def test_a_suspended_organization_cannot_issue(app: Flask, keys: Keys, svc: Services, clock: Clock) -> None:
     registry.change_status(svc, OPERATOR, ORG_CODE, "suspended", since=None, note="年检未通过")
+    clock.advance(seconds=1)  # a change made now takes effect at the next whole second
     with pytest.raises(Forbidden) as failure:
         issuance.issue(svc, issuer_principal(svc), request(), render=_render)
-    assert failure.value.code == "organization_not_active"
+    assert failure.value.code == "organization_suspended"
 
 
 def test_document_numbers_are_encrypted_at_rest(app: Flask, keys: Keys, svc: Services) -> None:

@@ -3,6 +3,7 @@ list, and never invalidates certificates issued before it."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import date, timedelta
 from typing import Any
@@ -18,13 +19,17 @@ from issuer.service import audit, issuance, registry
 from issuer.service.context import Services
 from issuer.service.principal import OPERATOR, Principal, Role
 from issuer.store import models as m
+from tests import factories as f
 from tests.conftest import ELECTRICIAN, ORG_CODE, Clock, Keys, issuer_principal
 from tests.service.test_issuance import request
 
+_PEOPLE = itertools.count()
+
 
 def _issue(svc: Services, **overrides: Any) -> str:
-    """Issue one certificate; its QR text."""
-    body, _ = issuance.issue(svc, issuer_principal(svc), request(**overrides), render=lambda i: {"qr": i.qr_text})
+    """Issue one certificate to someone new; its QR text."""
+    person = {"document_number": f.id_number(next(_PEOPLE))} | overrides
+    body, _ = issuance.issue(svc, issuer_principal(svc), request(**person), render=lambda i: {"qr": i.qr_text})
     return str(body["qr"])
 
 
@@ -68,12 +73,15 @@ def test_certificates_issued_before_a_scope_change_keep_verifying(
     registry.set_scope(svc, OPERATOR, ORG_CODE, [registry.ScopeItem("6-18-02-04", (5, 4, 3))], effective=None)
     store = _store(svc)
     assert verify(qr, store, at=clock.now).valid
+    same_second = _issue(svc)  # the change takes effect at the next whole second
+    clock.advance(seconds=1)
     with pytest.raises(Forbidden):
         _issue(svc)
+    assert verify(same_second, store, at=clock.now).valid
     org = store.organization(ORG_CODE)
     assert org is not None
     electrician = next(s for s in org.scope if s.occupation == ELECTRICIAN)
-    assert electrician.valid_until == date(2026, 11, 29)
+    assert electrician.valid_until == f.china("2026-11-30 10:00:01")
 
 
 def test_after_a_key_rotation_old_and_new_certificates_verify(

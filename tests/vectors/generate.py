@@ -2,6 +2,13 @@
 verdicts. Everything derives from fixed seeds and Ed25519 is deterministic, so running
 this again must reproduce the committed files byte for byte (a test checks that).
 
+These are the vectors of version-2 credentials (issued at an instant) and version-2 trust
+lists (lifecycle events at instants). Five organizations live a normal life: a key rotated,
+a suspension, a compromised key, a registration that ended (its status list now signed by
+the root), and one whose status list in the bundle is broken — which makes only that
+organization's credentials ``unknown``. The version-1 vectors of the first format are kept,
+unchanged, in ``v1/``.
+
 Run: ``make vectors`` (``python -m tests.vectors.generate``).
 """
 
@@ -14,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from issuer.core import cose, qrtext, trust
-from issuer.core.credential import encode_payload
+from issuer.core.credential import Credential, encode_payload
 from issuer.core.numbering import CertificateNumber
 from issuer.core.signing import Signer
 from tests import factories as f
@@ -25,11 +32,20 @@ AFTER_MAX_AGE = "2026-12-02T00:00:01Z"
 """The status lists are signed at 2026-11-29T00:00:00Z with a maximum age of 72 hours."""
 REVOKED_INDEX = 777
 
-ORG_B = "S000044000002"
-ORG_C = "Y000031000003"
+ORG_A, NAME_A = f.ORG_CODE, f.ORG_NAME
+ORG_B, NAME_B = "S000044000002", "广东某某职业技能培训中心"
+ORG_C, NAME_C = "Y000031000003", "上海某某汽车维修有限公司"
+ORG_D, NAME_D = "S000037000004", "山东某某技工学校"
+ORG_E, NAME_E = "Y000011000005", "北京某某信息技术有限公司"
+
+ROTATED = f.china("2026-11-20 10:00")
+SUSPENDED = f.china("2026-11-20 09:37")
+COMPROMISED = f.china("2026-10-01 10:00")
+AI_TRAINER_FROM = f.china("2026-11-25 14:00")
+D_UNTIL = date(2026, 10, 31)
 
 
-def _forge(signer: Signer, cred: Any) -> str:
+def _forge(signer: Signer, cred: Credential) -> str:
     """Sign without the signer's own consistency check, to make invalid vectors."""
     return qrtext.encode(cose.sign(encode_payload(cred), signer.key, signer.kid), f.HOST)
 
@@ -40,50 +56,88 @@ def _flip_signature(text: str) -> str:
     return qrtext.encode(bytes(raw), f.HOST)
 
 
-def build() -> tuple[str, list[dict[str, Any]]]:
-    auth = f.authority()
-    a_old = f.org_signer(auth, seed="org-a-2025", not_after=datetime(2026, 6, 30, tzinfo=UTC))
-    a_new = f.org_signer(auth, seed="org-a-2026", not_before=datetime(2026, 6, 1, tzinfo=UTC))
-    b = f.org_signer(auth, code=ORG_B, name="广东某某职业技能培训中心", seed="org-b")
-    c_old = f.org_signer(auth, code=ORG_C, name="上海某某汽车维修有限公司", seed="org-c-compromised")
-    c_new = f.org_signer(auth, code=ORG_C, name="上海某某汽车维修有限公司", seed="org-c-2026")
-    stranger = f.org_signer(auth, seed="not-in-trust-list")
+def _broken(signed: bytes) -> bytes:
+    """A status list whose signature no longer matches (one bit of it flipped)."""
+    raw = bytearray(signed)
+    raw[-1] ^= 0x01
+    return bytes(raw)
 
+
+def _organizations(
+    auth: f.Authority,
+) -> tuple[dict[str, Signer], list[trust.OrganizationEntry]]:
+    s = {
+        "a_old": f.org_signer(auth, seed="org-a-2025", not_after=datetime(2030, 12, 31, tzinfo=UTC)),
+        "a_new": f.org_signer(auth, seed="org-a-2026", not_before=ROTATED),
+        "b": f.org_signer(auth, code=ORG_B, name=NAME_B, seed="org-b"),
+        "c_old": f.org_signer(auth, code=ORG_C, name=NAME_C, seed="org-c-compromised"),
+        "c_new": f.org_signer(auth, code=ORG_C, name=NAME_C, seed="org-c-2026", not_before=COMPROMISED),
+        "d": f.org_signer(auth, code=ORG_D, name=NAME_D, seed="org-d", not_after=f.china("2026-11-01 00:00")),
+        "e": f.org_signer(auth, code=ORG_E, name=NAME_E, seed="org-e"),
+    }
     org_a = f.organization(
         [],
+        scope=(
+            trust.ScopeEntry("6-31-01-03", frozenset({5, 4, 3, 2, 1})),
+            trust.ScopeEntry("6-18-02-04", frozenset({5, 4, 3}), ("电焊工", "气焊工")),
+            trust.ScopeEntry("4-04-05-05", frozenset({4, 3}), valid_from=AI_TRAINER_FROM),
+        ),
         keys=[
-            trust.KeyEntry(a_old.certificate.der, "retired", retired_at=datetime(2026, 6, 1, tzinfo=UTC)),
-            trust.KeyEntry(a_new.certificate.der),
+            trust.KeyEntry(s["a_old"].certificate.der, "retired", retired_at=ROTATED),
+            trust.KeyEntry(s["a_new"].certificate.der),
         ],
     )
     org_b = f.organization(
-        [b],
+        [s["b"]],
         code=ORG_B,
-        name="广东某某职业技能培训中心",
+        name=NAME_B,
         scope=[trust.ScopeEntry("4-03-02-01", frozenset({5, 4, 3}))],
-        status=[trust.StatusChange("active", date(2025, 1, 1)), trust.StatusChange("suspended", date(2026, 6, 1))],
+        status=[trust.StatusChange("active", f.REGISTERED), trust.StatusChange("suspended", SUSPENDED)],
     )
     org_c = f.organization(
         [],
         code=ORG_C,
-        name="上海某某汽车维修有限公司",
+        name=NAME_C,
         scope=[trust.ScopeEntry("4-12-01-01", frozenset({4, 3}))],
         keys=[
-            trust.KeyEntry(c_old.certificate.der, "compromised", datetime(2026, 10, 1, 2, 0, tzinfo=UTC)),
-            trust.KeyEntry(c_new.certificate.der),
+            trust.KeyEntry(s["c_old"].certificate.der, "compromised", COMPROMISED),
+            trust.KeyEntry(s["c_new"].certificate.der),
         ],
     )
-    tl = f.trust_list([org_a, org_b, org_c])
-    revoked = f.credential(number="Y000123000001263000031", status_index=REVOKED_INDEX, name="王五")
-    lists = [f.status_list(a_new, [REVOKED_INDEX]), f.status_list(b), f.status_list(c_new)]
+    org_d = replace(
+        f.organization([s["d"]], code=ORG_D, name=NAME_D, scope=[trust.ScopeEntry("6-31-01-03", frozenset({5, 4}))]),
+        registered_until=D_UNTIL,
+    )
+    org_e = f.organization([s["e"]], code=ORG_E, name=NAME_E)
+    return s, [org_a, org_b, org_c, org_d, org_e]
+
+
+def build() -> tuple[str, list[dict[str, Any]]]:
+    auth = f.authority()
+    s, orgs = _organizations(auth)
+    stranger = f.org_signer(auth, seed="not-in-trust-list")
+    tl = f.trust_list(orgs)
+    lists = [
+        f.status_list(s["a_new"], [REVOKED_INDEX]),
+        f.status_list(s["b"]),
+        f.status_list(s["c_new"]),
+        f.root_status_list(auth, ORG_D),  # D's registration ended: the authority signs its list
+        _broken(f.status_list(s["e"])),
+    ]
     bundle = f.bundle_json(auth, tl, lists)
 
     typical = f.credential()
-    c_cred = f.credential(number=f"{ORG_C}264000007", occupation="4-12-01-01", level=4, work_type=None, name="李四")
+    a_new, a_old = s["a_new"], s["a_old"]
 
     def n(number: str) -> CertificateNumber:
         return CertificateNumber.parse(number)
 
+    def cred(number: str, when: str, **changes: Any) -> Credential:
+        return f.credential(number=number, when=f.china(when), **changes)
+
+    b_cred = {"occupation": "4-03-02-01", "level": 5, "work_type": None}
+    c_cred = {"occupation": "4-12-01-01", "level": 4, "work_type": None, "name": "李四"}
+    d_cred = {"occupation": "6-31-01-03", "level": 4, "work_type": None, "name": "赵六"}
     vectors: list[tuple[str, str, str, str | None, str]] = [
         ("valid-typical", a_new.qr_text(typical, f.HOST), "valid", None, "3-character name, 工种 present"),
         (
@@ -96,32 +150,93 @@ def build() -> tuple[str, list[dict[str, Any]]]:
         (
             "valid-no-work-type-level-1",
             a_new.qr_text(
-                f.credential(number="Y000123000001261000042", level=1, work_type=None, name="欧阳娜娜"), f.HOST
+                cred("Y000123000001261000042", "2026-11-29 10:12", level=1, work_type=None, name="欧阳娜娜"), f.HOST
             ),
             "valid",
             None,
             "no 工种, level 1 (一级/高级技师)",
         ),
         (
-            "valid-retired-key",
-            a_old.qr_text(f.credential(number="Y000123000001254000005", level=4, issue_date=date(2025, 3, 1)), f.HOST),
+            "valid-retired-key-before-rotation",
+            a_old.qr_text(cred("Y000123000001264000005", "2026-11-20 09:59:59", level=4), f.HOST),
             "valid",
             None,
-            "signed in 2025 by a key that has since been rotated out (retired)",
+            "signed by the old key one second before it was retired at 2026-11-20 10:00 (China), the same day",
         ),
         (
-            "retired-key-used-later",
-            a_old.qr_text(f.credential(number="Y000123000001264000009", level=4, issue_date=date(2026, 6, 20)), f.HOST),
+            "retired-key-at-rotation",
+            a_old.qr_text(cred("Y000123000001264000009", "2026-11-20 10:00", level=4), f.HOST),
             "not_valid",
             "key_status",
-            "signed by the key retired on 2026-06-01, dated 2026-06-20 (within its certificate's validity)",
+            "signed by the old key at the instant it was retired",
+        ),
+        (
+            "valid-before-suspension",
+            s["b"].qr_text(cred(f"{ORG_B}265000011", "2026-11-20 09:36", **b_cred), f.HOST),
+            "valid",
+            None,
+            "issued at 09:36, the organization suspended at 09:37 the same day",
+        ),
+        (
+            "suspended-before-issue",
+            s["b"].qr_text(cred(f"{ORG_B}265000012", "2026-11-20 09:38", **b_cred), f.HOST),
+            "not_valid",
+            "registration",
+            "issued at 09:38, after the suspension at 09:37 the same day",
         ),
         (
             "valid-before-compromise",
-            c_old.qr_text(replace(c_cred, issue_date=date(2026, 9, 30)), f.HOST),
+            s["c_old"].qr_text(cred(f"{ORG_C}264000007", "2026-10-01 09:59", **c_cred), f.HOST),
             "valid",
             None,
-            "signed by a key revoked as compromised from 2026-10-01, dated before that",
+            "signed by a key revoked as compromised from 2026-10-01 10:00 (China), a minute before",
+        ),
+        (
+            "compromised-key",
+            s["c_old"].qr_text(cred(f"{ORG_C}264000008", "2026-10-01 10:00", **c_cred), f.HOST),
+            "not_valid",
+            "key_status",
+            "signed at the instant the key was revoked as compromised",
+        ),
+        (
+            "out-of-scope-before-scope-change",
+            a_new.qr_text(
+                cred("Y000123000001263000051", "2026-11-25 13:59", occupation="4-04-05-05", work_type=None), f.HOST
+            ),
+            "not_valid",
+            "scope",
+            "人工智能训练师 enters the scope at 2026-11-25 14:00 (China); issued a minute before",
+        ),
+        (
+            "valid-after-scope-change",
+            a_new.qr_text(
+                cred("Y000123000001263000052", "2026-11-25 14:01", occupation="4-04-05-05", work_type=None), f.HOST
+            ),
+            "valid",
+            None,
+            "人工智能训练师, issued a minute after it entered the scope",
+        ),
+        (
+            "valid-expired-organization-old-certificate",
+            s["d"].qr_text(cred(f"{ORG_D}264000003", "2026-10-31 23:59", **d_cred), f.HOST),
+            "valid",
+            None,
+            "issued in the last minute of a registration that ended on 2026-10-31; "
+            "its status list is now signed by the root",
+        ),
+        (
+            "expired-organization-after-its-registration",
+            s["d"].qr_text(cred(f"{ORG_D}264000004", "2026-11-01 00:00:01", **d_cred), f.HOST),
+            "not_valid",
+            "certificate_chain",
+            "issued after the registration (and the signing certificate) ended",
+        ),
+        (
+            "broken-status-list",
+            s["e"].qr_text(f.credential(number=f"{ORG_E}263000001"), f.HOST),
+            "unknown",
+            None,
+            "this organization's status list in the bundle has a bad signature: its credentials alone are unknown",
         ),
         (
             "wrong-signature",
@@ -139,10 +254,10 @@ def build() -> tuple[str, list[dict[str, Any]]]:
         ),
         (
             "out-of-scope-occupation",
-            a_new.qr_text(f.credential(occupation="4-04-05-05", work_type=None), f.HOST),
+            a_new.qr_text(f.credential(occupation="4-14-02-02", work_type=None), f.HOST),
             "not_valid",
             "scope",
-            "人工智能训练师 is not in the organization's scope",
+            "健康管理师 is not in the organization's scope",
         ),
         (
             "valid-work-type-in-scope",
@@ -185,24 +300,8 @@ def build() -> tuple[str, list[dict[str, Any]]]:
             "number says 2025, issue date is 2026",
         ),
         (
-            "suspended-before-issue",
-            b.qr_text(
-                f.credential(number=f"{ORG_B}265000011", occupation="4-03-02-01", level=5, work_type=None), f.HOST
-            ),
-            "not_valid",
-            "registration",
-            "organization suspended from 2026-06-01, credential dated 2026-11-29",
-        ),
-        (
-            "compromised-key",
-            c_old.qr_text(c_cred, f.HOST),
-            "not_valid",
-            "key_status",
-            "key revoked as compromised from 2026-10-01, credential dated 2026-11-29",
-        ),
-        (
             "future-issue-date",
-            a_new.qr_text(f.credential(number="Y000123000001273000001", issue_date=date(2027, 1, 5)), f.HOST),
+            a_new.qr_text(cred("Y000123000001273000001", "2027-01-05 09:00"), f.HOST),
             "not_valid",
             "issue_date",
             "dated after the verification time",
@@ -210,7 +309,9 @@ def build() -> tuple[str, list[dict[str, Any]]]:
         ("truncated", a_new.qr_text(typical, f.HOST)[:-20], "not_valid", "decodable", "the last 20 characters cut off"),
         (
             "revoked",
-            a_new.qr_text(revoked, f.HOST),
+            a_new.qr_text(
+                f.credential(number="Y000123000001263000031", status_index=REVOKED_INDEX, name="王五"), f.HOST
+            ),
             "revoked",
             "status",
             f"bit {REVOKED_INDEX} of the organization's status list is set",

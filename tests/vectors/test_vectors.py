@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,6 +15,8 @@ from tests.vectors import generate
 
 HERE = Path(__file__).parent
 MANIFEST = json.loads((HERE / "manifest.json").read_text(encoding="utf-8"))
+V1 = HERE / "v1"
+MANIFEST_V1 = json.loads((V1 / "manifest.json").read_text(encoding="utf-8"))
 
 
 def test_regenerating_the_vectors_reproduces_the_committed_files() -> None:
@@ -23,13 +26,37 @@ def test_regenerating_the_vectors_reproduces_the_committed_files() -> None:
 
 def test_the_manifest_covers_the_required_cases() -> None:
     failed = {v["failed_check"] for v in MANIFEST["vectors"]}
-    assert {"signature", "known_key", "scope", "number", "registration", "decodable"} <= failed
-    assert any(v["status"] == "valid" for v in MANIFEST["vectors"])
+    assert {"signature", "known_key", "scope", "number", "registration", "key_status", "decodable"} <= failed
+    statuses = {v["status"] for v in MANIFEST["vectors"]}
+    assert statuses == {"valid", "not_valid", "revoked", "unknown"}
+
+
+def _check(directory: Path, manifest: dict[str, Any], vector: dict[str, str]) -> None:
+    store = trust.load_bundle((directory / manifest["bundle"]).read_bytes())
+    verdict = verify(vector["qr_text"], store, at=parse_instant(vector["at"]))
+    assert verdict.status.value == vector["status"]
+    assert verdict.failed_check == vector["failed_check"]
 
 
 @pytest.mark.parametrize("vector", MANIFEST["vectors"], ids=lambda v: v["name"])
 def test_each_vector_gives_its_expected_verdict(vector: dict[str, str]) -> None:
+    _check(HERE, MANIFEST, vector)
+
+
+@pytest.mark.parametrize("vector", MANIFEST_V1["vectors"], ids=lambda v: v["name"])
+def test_the_version_1_vectors_keep_their_documented_verdicts(vector: dict[str, str]) -> None:
+    _check(V1, MANIFEST_V1, vector)
+
+
+def test_one_broken_status_list_leaves_every_other_organization_verifiable() -> None:
     store = trust.load_bundle((HERE / MANIFEST["bundle"]).read_bytes())
-    verdict = verify(vector["qr_text"], store, at=parse_instant(vector["at"]))
-    assert verdict.status.value == vector["status"]
-    assert verdict.failed_check == vector["failed_check"]
+    assert [(p.part, p.organization) for p in store.problems] == [("status_list", generate.ORG_E)]
+    others = [v for v in MANIFEST["vectors"] if v["status"] == "valid"]
+    assert {v["qr_text"][:40] for v in others} and all(v["name"] != "broken-status-list" for v in others)
+    assert len({verify(v["qr_text"], store, at=parse_instant(v["at"])).signer.organization.code for v in others}) == 4  # type: ignore[union-attr]
+
+
+def test_the_version_1_vectors_are_version_1_credentials() -> None:
+    store = trust.load_bundle((V1 / MANIFEST_V1["bundle"]).read_bytes())
+    first = verify(MANIFEST_V1["vectors"][0]["qr_text"], store, at=parse_instant(MANIFEST_V1["at"]))
+    assert first.credential is not None and first.credential.version == 1
