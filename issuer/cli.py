@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import http.client
+import io
+import itertools
 import json
 import os
 import sys
@@ -18,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO, TypeVar
 
 import click
 
@@ -28,6 +30,9 @@ from issuer.logsource import EXPORT_FORMAT
 
 if TYPE_CHECKING:
     from issuer.core.transparency import TreeHead
+    from issuer.core.trust import TrustStore
+    from issuer.core.verify import Verdict
+    from issuer.qrinput import Input, Unreadable
 
 EXIT_VALID, EXIT_NOT_VALID, EXIT_UNKNOWN = 0, 1, 2
 
@@ -150,26 +155,6 @@ def number_explain(text: str, as_json: bool) -> None:
 # --- verification ----------------------------------------------------------------------
 
 
-def _read_input(value: str) -> str:
-    """A QR text, or the path of an image whose QR code holds one."""
-    path = Path(value)
-    looks_like_file = path.suffix.lower() in {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif"}
-    if not looks_like_file:
-        return value
-    import zxingcpp
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as image:
-            image.load()
-            found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
-    except (OSError, UnidentifiedImageError) as exc:
-        _fail(f"unreadable: cannot read image {value}: {exc.__class__.__name__} / 无法读取图片", EXIT_UNKNOWN)
-    if not found:
-        _fail(f"unreadable: no QR code found in {value} / 图片中未找到二维码", EXIT_UNKNOWN)
-    return str(found[0].text)
-
-
 def _parse_at(value: str | None) -> datetime:
     if value is None:
         return _now()
@@ -183,10 +168,13 @@ def _parse_at(value: str | None) -> datetime:
 
 _VERDICT_WORDS = {
     "valid": ("有效", "VALID"),
-    "revoked": ("已撤销", "REVOKED"),
     "not_valid": ("无效", "NOT VALID"),
+    "revoked": ("已撤销", "REVOKED"),
     "unknown": ("无法判断", "CANNOT TELL"),
+    "unreadable": ("无法读取", "UNREADABLE"),
 }
+_VERDICT_EXIT = {"valid": EXIT_VALID, "revoked": EXIT_NOT_VALID, "not_valid": EXIT_NOT_VALID, "unknown": EXIT_UNKNOWN}
+_UNPINNED_NOTE = "注意：根证书取自信任包本身，未经 --root 固定 / note: root taken from the bundle (pin it with --root)"
 _MARKS = {"passed": "✓", "failed": "✗", "unknown": "?", "not_run": "·"}
 
 
@@ -221,24 +209,34 @@ def _print_verdict(verdict: Any, trust: Any, pinned: bool) -> None:
             line += f": {check.detail_zh} / {check.detail}"
         click.echo(line)
     if not pinned:
-        click.echo(
-            "注意：根证书取自信任包本身，未经 --root 固定 / note: root taken from the bundle (pin it with --root)"
-        )
+        click.echo(_UNPINNED_NOTE)
 
 
 @main.command()
-@click.argument("input_")
+@click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
 @click.option("--trust", "bundle", required=True, type=click.Path(dir_okay=False), help="Trust bundle (JSON).")
 @click.option("--root", "root_path", type=click.Path(dir_okay=False), help="Pin this root certificate (PEM or DER).")
 @click.option("--at", "at_text", help="Verify as of this date or time (default: now).")
-@click.option("--json", "as_json", is_flag=True, help="Print the verdict as JSON.")
-def verify(input_: str, bundle: str, root_path: str | None, at_text: str | None, as_json: bool) -> None:
-    """Verify a QR text or an image of a QR code offline, revocation included (the bundle's
-    status lists).
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (one object per line).")
+def verify(inputs: tuple[str, ...], bundle: str, root_path: str | None, at_text: str | None, as_json: bool) -> None:
+    """Verify certificates offline, revocation included (the bundle's status lists).
 
-    Exit 0 valid, 1 not valid or revoked, 2 cannot tell (unreadable input, unusable trust
-    bundle, or a signature valid but no current status list: "status unknown since …")."""
-    from issuer.core import verify as verifier
+    \b
+    INPUT is any of:
+      a QR text (HTTPS://…/V/… or bare base32);
+      an image (PNG, JPEG, WebP, BMP, GIF) or a PDF: every QR code in it, every page;
+      a folder: each file directly in it, by name (hidden files skipped);
+      -: one QR text per line on standard input.
+
+    One QR text or one file holding one QR code: the verdict in detail (--json: the
+    verdict object on one line). Otherwise one line per code (input, verdict, number and
+    holder, the failed check) and a count per outcome; with --json, one {"input",
+    "status", "verdict"|"error"} object per line and no count.
+
+    Exit 0 all valid; 1 any not valid or revoked; else 2 any that cannot be told (no
+    current status list: "status unknown since …") or read (missing or damaged file, no
+    QR code), or an unusable trust bundle."""
+    from issuer import qrinput
     from issuer.core.trust import load_bundle
 
     at = _parse_at(at_text)
@@ -248,13 +246,98 @@ def verify(input_: str, bundle: str, root_path: str | None, at_text: str | None,
         _fail(f"unreadable: cannot read trust bundle {bundle}: {exc.strerror} / 无法读取信任包", EXIT_UNKNOWN)
     pinned = _load_root(root_path) if root_path else None
     trust = load_bundle(bundle_bytes, pinned_root=pinned)
-    verdict = verifier.verify(_read_input(input_), trust, at=at)
+    items = qrinput.read_inputs(inputs, _stdin())
+    first = list(itertools.islice(items, 2))
+    if len(first) == 1 and qrinput.is_single(inputs):
+        sys.exit(_verify_one(first[0], trust, at, as_json, pinned is not None))
+    sys.exit(_verify_many(itertools.chain(first, items), trust, at, as_json, pinned is not None))
+
+
+def _stdin() -> TextIO:
+    """Standard input, with bytes that are not UTF-8 read as U+FFFD: such a line is then a
+    QR text that is not valid, not an error. A closed standard input reads as empty."""
+    if sys.stdin is None:
+        return io.StringIO()
+    if isinstance(sys.stdin, io.TextIOWrapper):
+        sys.stdin.reconfigure(errors="replace")
+    return sys.stdin
+
+
+@dataclass(frozen=True)
+class _Result:
+    """One line of ``issuer verify``: a verdict, or why the input could not be read."""
+
+    label: str
+    status: str
+    verdict: Verdict | None = None
+    error: Unreadable | None = None
+
+
+def _check(item: Input, trust: TrustStore, at: datetime) -> _Result:
+    from issuer import qrinput
+    from issuer.core import verify as verifier
+
+    if isinstance(item, qrinput.Unreadable):
+        return _Result(item.label, "unreadable", error=item)
+    verdict = verifier.verify(item.text, trust, at=at)
+    return _Result(item.label, verdict.status.value, verdict=verdict)
+
+
+def _verify_one(item: Input, trust: TrustStore, at: datetime, as_json: bool, pinned: bool) -> int:
+    result = _check(item, trust, at)
+    if result.verdict is None:
+        _fail(_result_line(result), EXIT_UNKNOWN)
     if as_json:
-        click.echo(json.dumps(verdict.to_json(), ensure_ascii=False, indent=2))
+        click.echo(json.dumps(result.verdict.to_json(), ensure_ascii=False))
     else:
-        _print_verdict(verdict, trust, pinned is not None)
-    codes = {"valid": EXIT_VALID, "revoked": EXIT_NOT_VALID, "not_valid": EXIT_NOT_VALID, "unknown": EXIT_UNKNOWN}
-    sys.exit(codes[verdict.status.value])
+        _print_verdict(result.verdict, trust, pinned)
+    return _VERDICT_EXIT[result.status]
+
+
+def _verify_many(items: Iterable[Input], trust: TrustStore, at: datetime, as_json: bool, pinned: bool) -> int:
+    counts = dict.fromkeys(_VERDICT_WORDS, 0)
+    for item in items:
+        result = _check(item, trust, at)
+        counts[result.status] += 1
+        click.echo(_result_json(result) if as_json else _result_line(result))
+    if not as_json:
+        total = sum(counts.values())
+        per_status = ", ".join(f"{zh} {en} {counts[status]}" for status, (zh, en) in _VERDICT_WORDS.items())
+        click.echo(f"合计 / Total {total}: {per_status}")
+        if not pinned:
+            click.echo(_UNPINNED_NOTE)
+    if counts["not_valid"] or counts["revoked"]:
+        return EXIT_NOT_VALID
+    return EXIT_UNKNOWN if counts["unknown"] or counts["unreadable"] else EXIT_VALID
+
+
+def _result_line(result: _Result) -> str:
+    """``label: 无效 NOT VALID · number holder · check: 中文 / English``, on one line."""
+    from issuer.qrinput import printable
+
+    zh, en = _VERDICT_WORDS[result.status]
+    return printable(" · ".join([f"{result.label}: {zh} {en}", *_result_details(result)]))
+
+
+def _result_details(result: _Result) -> Iterator[str]:
+    if result.error is not None:
+        yield f"{result.error.message_zh} / {result.error.message}"
+    if result.verdict is not None:
+        cred = result.verdict.credential
+        if cred is not None:
+            yield f"{cred.number} {cred.holder_name}"
+        check = next((c for c in result.verdict.checks if c.outcome.value in ("failed", "unknown")), None)
+        if check is not None:
+            yield f"{check.name}: {check.detail_zh} / {check.detail}"
+
+
+def _result_json(result: _Result) -> str:
+    out: dict[str, Any] = {"input": result.label, "status": result.status}
+    if result.verdict is not None:
+        out["verdict"] = result.verdict.to_json()
+    elif (error := result.error) is not None:
+        out["error"] = {"code": error.code, "message": error.message, "message_zh": error.message_zh}
+    return json.dumps(out, ensure_ascii=False)
 
 
 def _load_root(path: str) -> Any:
@@ -1111,9 +1194,7 @@ def _print_audit(report: Any, pinned: bool) -> None:
     )
     click.echo(f"结果 / Result: {verdict}")
     if not pinned:
-        click.echo(
-            "注意：根证书取自信任包本身，未经 --root 固定 / note: root taken from the bundle (pin it with --root)"
-        )
+        click.echo(_UNPINNED_NOTE)
 
 
 if __name__ == "__main__":

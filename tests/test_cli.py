@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 import segno
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 from PIL import Image
 
 from issuer.cli import main
+from tests.qrfiles import certificate, images_pdf, png_header, qr_png
 from tests.vectors.test_vectors import HERE as VECTORS
 from tests.vectors.test_vectors import MANIFEST
 
@@ -69,6 +70,7 @@ def test_verify_a_valid_text_exits_0(runner: CliRunner) -> None:
 def test_verify_a_tampered_text_exits_1_and_names_the_check(runner: CliRunner) -> None:
     result = runner.invoke(main, ["verify", _vector("wrong-signature"), "--trust", BUNDLE, "--at", AT, "--json"])
     assert result.exit_code == 1
+    assert result.output.count("\n") == 1  # the verdict object, on one line
     verdict = json.loads(result.output)
     assert verdict["status"] == "not_valid" and verdict["failed_check"] == "signature"
 
@@ -96,6 +98,122 @@ def test_a_file_that_is_not_an_image_exits_2(runner: CliRunner, tmp_path: Path) 
     fake = tmp_path / "fake.png"
     fake.write_bytes(b"not an image")
     assert runner.invoke(main, ["verify", str(fake), "--trust", BUNDLE]).exit_code == 2
+
+
+@pytest.fixture(scope="module")
+def certificates(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The renderer's certificate carrying the ``valid-typical`` vector, as PNG and PDF."""
+    folder = tmp_path_factory.mktemp("certificates")
+    for fmt in ("png", "pdf"):
+        (folder / f"cert.{fmt}").write_bytes(certificate(_vector("valid-typical"), fmt))
+    return folder
+
+
+def _no_traceback(result: Result) -> None:
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("name", ["cert.pdf", "cert.png"])
+def test_verify_reads_a_certificate_the_service_draws(runner: CliRunner, certificates: Path, name: str) -> None:
+    result = runner.invoke(main, ["verify", str(certificates / name), "--trust", BUNDLE, "--at", AT])
+    assert result.exit_code == 0, result.output
+    assert "结果 / Result: 有效 VALID" in result.output and "张三丰" in result.output
+
+
+def test_verify_a_folder_gives_one_line_per_file_and_a_count(runner: CliRunner, tmp_path: Path) -> None:
+    qr_png(tmp_path / "valid.png", _vector("valid-typical"))
+    qr_png(tmp_path / "tampered.png", _vector("wrong-signature"))
+    (tmp_path / "notes.txt").write_text("第一批证书", encoding="utf-8")
+    images_pdf(tmp_path / "empty.pdf", [Image.new("L", (595, 842), "white")])
+    qr_png(tmp_path / ".hidden.png", _vector("revoked"))
+    result = runner.invoke(main, ["verify", str(tmp_path), "--trust", BUNDLE, "--at", AT])
+    assert result.exit_code == 1, result.output
+    lines = result.output.splitlines()
+    assert lines[:4] == [
+        f"{tmp_path / 'empty.pdf'}: 无法读取 UNREADABLE · 未找到二维码 / no QR code found",
+        f"{tmp_path / 'notes.txt'}: 无法读取 UNREADABLE · 不是图片或PDF文件 / not an image or a PDF",
+        f"{tmp_path / 'tampered.png'}: 无效 NOT VALID · signature: 签名不匹配 / the signature does not match",
+        f"{tmp_path / 'valid.png'}: 有效 VALID · Y000123000001263000001 张三丰",
+    ]
+    assert lines[4] == (
+        "合计 / Total 4: 有效 VALID 1, 无效 NOT VALID 1, 已撤销 REVOKED 0, "
+        "无法判断 CANNOT TELL 0, 无法读取 UNREADABLE 2"
+    )
+
+
+def test_verify_reads_qr_texts_from_standard_input(runner: CliRunner) -> None:
+    lines = [_vector("valid-typical"), "", _vector("revoked"), "NOT-A-CODE"]
+    result = runner.invoke(main, ["verify", "-", "--trust", BUNDLE, "--at", AT], input="\n".join(lines) + "\n")
+    assert result.exit_code == 1, result.output
+    out = result.output.splitlines()
+    assert out[0] == "stdin:1: 有效 VALID · Y000123000001263000001 张三丰"
+    assert out[1].startswith("stdin:3: 已撤销 REVOKED · ") and "status: 已撤销" in out[1]
+    assert out[2].startswith("stdin:4: 无效 NOT VALID · decodable: ")
+    assert out[3].startswith("合计 / Total 3: 有效 VALID 1, 无效 NOT VALID 1, 已撤销 REVOKED 1,")
+
+
+def test_a_missing_file_cannot_be_read_while_other_text_is_still_a_qr_text(runner: CliRunner) -> None:
+    for missing in ("nosuch.pdf", "scans/cert"):
+        result = runner.invoke(main, ["verify", missing, "--trust", BUNDLE])
+        assert result.exit_code == 2, result.output
+        assert result.output == f"{missing}: 无法读取 UNREADABLE · 文件不存在 / no such file\n"
+    not_a_path = runner.invoke(main, ["verify", "NOSUCH", "--trust", BUNDLE, "--at", AT])
+    assert not_a_path.exit_code == 1 and "无效 NOT VALID" in not_a_path.output
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("corrupt.pdf", b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pages 9 0 R\n" + bytes(range(256))),
+        ("truncated.png", None),
+        ("bomb.png", png_header(30_000, 30_000)),
+        ("large.png", png_header(10_000, 10_000)),  # over Pillow's limit, under twice it: a warning there
+    ],
+)
+def test_damaged_or_oversized_files_exit_2_without_a_traceback(
+    runner: CliRunner, tmp_path: Path, name: str, data: bytes | None
+) -> None:
+    path = tmp_path / name
+    if data is None:
+        whole = qr_png(tmp_path / "whole.png", _vector("valid-typical")).read_bytes()
+        data = whole[: len(whole) // 2]
+    path.write_bytes(data)
+    result = runner.invoke(main, ["verify", str(path), "--trust", BUNDLE, "--at", AT])
+    assert result.exit_code == 2, result.output
+    _no_traceback(result)
+    assert result.output.startswith(f"{path}: 无法读取 UNREADABLE · ") and result.output.count("\n") == 1
+
+
+def test_verify_json_with_several_inputs_is_one_object_per_line(runner: CliRunner, tmp_path: Path) -> None:
+    png = qr_png(tmp_path / "valid.png", _vector("valid-typical"))
+    args = [_vector("revoked"), str(png), str(tmp_path / "gone.png"), _vector("status-list-too-old")]
+    result = runner.invoke(main, ["verify", *args, "--trust", BUNDLE, "--at", AT, "--json"])
+    assert result.exit_code == 1, result.output
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    assert [(r["input"], r["status"]) for r in rows] == [
+        ("arg:1", "revoked"),
+        (str(png), "valid"),
+        (str(tmp_path / "gone.png"), "unreadable"),
+        ("arg:4", "valid"),  # at the manifest's default time its status list is still current
+    ]
+    assert rows[0]["verdict"]["failed_check"] == "status"
+    assert rows[1]["verdict"]["credential"]["holder_name"] == "张三丰"
+    assert rows[2]["error"] == {"code": "no_such_file", "message": "no such file", "message_zh": "文件不存在"}
+
+
+def test_several_inputs_exit_2_when_none_is_invalid_but_one_cannot_be_told(runner: CliRunner, tmp_path: Path) -> None:
+    valid = _vector("valid-typical")
+    assert runner.invoke(main, ["verify", valid, valid, "--trust", BUNDLE, "--at", AT]).exit_code == 0
+    stale_at = next(v["at"] for v in MANIFEST["vectors"] if v["name"] == "status-list-too-old")
+    unknown = runner.invoke(
+        main, ["verify", valid, _vector("status-list-too-old"), "--trust", BUNDLE, "--at", stale_at]
+    )
+    assert unknown.exit_code == 2, unknown.output
+    assert "arg:2: 无法判断 CANNOT TELL · " in unknown.output
+    unreadable = runner.invoke(main, ["verify", valid, str(tmp_path), "--trust", BUNDLE, "--at", AT])
+    assert unreadable.exit_code == 2
+    assert f"{tmp_path}: 无法读取 UNREADABLE · 文件夹中没有文件 / no files in the folder" in unreadable.output
 
 
 def test_a_missing_or_broken_bundle_exits_2(runner: CliRunner, tmp_path: Path) -> None:
