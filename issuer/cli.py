@@ -178,12 +178,25 @@ _UNPINNED_NOTE = "注意：根证书取自信任包本身，未经 --root 固定
 _MARKS = {"passed": "✓", "failed": "✗", "unknown": "?", "not_run": "·"}
 
 
+_REFRESH_HINT = (
+    "如信任包较旧，可用 issuer trust pull 更新后再验证 / if the bundle is old, update it with issuer trust pull"
+)
+
+
 def _print_verdict(verdict: Any, trust: Any, pinned: bool) -> None:
+    from issuer.core.clock import CST
     from issuer.core.display import date_zh, level_zh
+    from issuer.core.explain import explain
     from issuer.core.identity import default_document_types
 
     zh, en = _VERDICT_WORDS[verdict.status.value]
     click.echo(f"结果 / Result: {zh} {en}")
+    plain = explain(verdict)
+    click.echo(f"  {plain.headline_zh} / {plain.headline_en}")
+    click.echo(f"  {plain.detail_zh} / {plain.detail_en}")
+    click.echo(f"  {plain.advice_zh} / {plain.advice_en}")
+    if verdict.reason in ("unknown_key", "status_unknown", "status_list_unusable", "organization_unreadable"):
+        click.echo(f"  {_REFRESH_HINT}")
     cred = verdict.credential
     if cred is not None:
         occupation = trust.occupation_name(cred.occupation) or ""
@@ -197,6 +210,8 @@ def _print_verdict(verdict: Any, trust: Any, pinned: bool) -> None:
             ("等级", level_zh(cred.level)),
             ("发证日期", date_zh(cred.issue_date)),
         ]
+        if cred.issued_at is not None:
+            rows.append(("发证时间", f"{cred.issued_at.astimezone(CST):%Y-%m-%d %H:%M:%S}（北京时间）"))
         if verdict.signer is not None:
             org = verdict.signer.organization
             rows.append(("发证机构", f"{org.name}（{org.code}）"))
@@ -246,11 +261,18 @@ def verify(inputs: tuple[str, ...], bundle: str, root_path: str | None, at_text:
         _fail(f"unreadable: cannot read trust bundle {bundle}: {exc.strerror} / 无法读取信任包", EXIT_UNKNOWN)
     pinned = _load_root(root_path) if root_path else None
     trust = load_bundle(bundle_bytes, pinned_root=pinned)
+    _warn_about(trust)
     items = qrinput.read_inputs(inputs, _stdin())
     first = list(itertools.islice(items, 2))
     if len(first) == 1 and qrinput.is_single(inputs):
         sys.exit(_verify_one(first[0], trust, at, as_json, pinned is not None))
     sys.exit(_verify_many(itertools.chain(first, items), trust, at, as_json, pinned is not None))
+
+
+def _warn_about(trust: TrustStore) -> None:
+    """Parts of the bundle set aside: they make only their organization's verdicts unknown."""
+    for problem in trust.problems:
+        click.echo(f"warning: {problem.message_zh} / {problem.message}", err=True)
 
 
 def _stdin() -> TextIO:
@@ -326,8 +348,12 @@ def _result_details(result: _Result) -> Iterator[str]:
         cred = result.verdict.credential
         if cred is not None:
             yield f"{cred.number} {cred.holder_name}"
-        check = next((c for c in result.verdict.checks if c.outcome.value in ("failed", "unknown")), None)
+        check = result.verdict.deciding
         if check is not None:
+            from issuer.core.explain import explain
+
+            plain = explain(result.verdict)
+            yield f"{plain.headline_zh} / {plain.headline_en}"
             yield f"{check.name}: {check.detail_zh} / {check.detail}"
 
 
@@ -1012,8 +1038,7 @@ def trust_pull(url: str, path: str, root_path: str | None, force: bool) -> None:
     if bad_head is not None:
         _fail(f"invalid_log_record: {bad_head.message_zh} / {bad_head.message}")
     head = store.tree_head
-    for problem in store.problems:
-        click.echo(f"warning: {problem.message_zh} / {problem.message}", err=True)
+    _warn_about(store)
     if not force:
         _refuse_going_back(Path(path), store, head, url)
     _write_atomically(Path(path), [data])
@@ -1144,8 +1169,7 @@ def audit_command(
         _fail(f"unreadable: cannot read trust bundle {bundle}: {exc.strerror} / 无法读取信任包", EXIT_UNKNOWN)
     source = open_log(log_where)
     seen = [_read_head(since_path)] if since_path else []
-    for problem in store.problems:
-        click.echo(f"warning: {problem.message_zh} / {problem.message}", err=True)
+    _warn_about(store)
     if store.tree_head is not None and store.tree_head_signed is not None:
         if store.tree_head.tree_size <= source.tree_size:
             seen.append(store.tree_head_signed)
