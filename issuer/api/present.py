@@ -15,7 +15,6 @@ from issuer.core.transparency import decode_entry
 from issuer.service import queries
 from issuer.service.batches import BatchStatus
 from issuer.service.context import Services
-from issuer.service.issuance import REVOCATION_REASONS
 from issuer.service.principal import Principal, Role
 from issuer.store import models as m
 
@@ -85,6 +84,7 @@ def certificate(svc: Services, record: m.Certificate, viewer: Principal) -> dict
         "level_label": level_zh(record.level),
         "issue_date": record.issue_date,
         "issue_date_zh": date_zh(record.issue_date),
+        "issued_at": record.issued_at,
         "organization": {"code": record.organization.code, "name": record.organization.name},
         "scores": {
             "theory": record.score_theory,
@@ -97,6 +97,8 @@ def certificate(svc: Services, record: m.Certificate, viewer: Principal) -> dict
         "revoked_at": record.revoked_at,
         "revocation_reason": record.revocation_reason,
         "revocation_note": record.revocation_note,
+        "replaces": record.replaces,
+        "replaced_by": record.replaced_by,
         "has_photo": record.photo is not None,
         "log_index": record.log_index,
     }
@@ -117,11 +119,9 @@ def lookup(svc: Services, record: m.Certificate) -> dict[str, Any]:
         "issue_date_zh": date_zh(record.issue_date),
         "organization": {"code": record.organization.code, "name": record.organization.name},
         "revoked_at": record.revoked_at,
+        "revocation_reason": record.revocation_reason,
+        "replaced_by": record.replaced_by,
     }
-
-
-def revocation_reason_zh(reason: str | None) -> str | None:
-    return REVOCATION_REASONS[reason][1] if reason in REVOCATION_REASONS else None
 
 
 BATCH_STATUS_ZH = {

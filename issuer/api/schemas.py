@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from typing import Any
+
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from issuer.core.clock import parse_date
 from issuer.service.issuance import REVOCATION_REASONS
 from issuer.service.principal import Role
 
@@ -16,6 +20,34 @@ _SCORE = validate.Range(min=0, max=100)
 class Strict(ma.Schema):
     class Meta:
         unknown = ma.RAISE
+
+
+class DateOrInstant(fields.Field):  # type: ignore[type-arg]
+    """``2026-12-01`` (a China date) or ``2026-12-01T09:37:00+08:00`` (an instant with an offset)."""
+
+    default_error_messages = {  # noqa: RUF012 - marshmallow's own convention
+        "invalid": "a date YYYY-MM-DD or a time with an offset, e.g. 2026-12-01T09:37:00+08:00"
+    }
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> date | datetime:
+        if not isinstance(value, str):
+            raise self.make_error("invalid")
+        try:
+            if len(value) == 10:
+                return parse_date(value)
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise self.make_error("invalid") from None
+        if moment.tzinfo is None:
+            raise self.make_error("invalid")
+        return moment
+
+
+_WHEN = {
+    "description": "when it takes effect: absent or today = now (the next whole second); a later date "
+    "(00:00 China time) or a later time with an offset; never earlier",
+    "oneOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}],
+}
 
 
 # --- organizations ----------------------------------------------------------------------
@@ -39,13 +71,13 @@ class RegistrationIn(Strict):
 
 
 class StatusChangeIn(Strict):
-    since = fields.Date(load_default=None, allow_none=True)
+    since = DateOrInstant(load_default=None, allow_none=True, metadata=_WHEN)
     note = fields.String(load_default="", validate=validate.Length(max=500))
 
 
 class ScopeUpdateIn(Strict):
     scope = fields.List(fields.Nested(ScopeItemIn), required=True, validate=validate.Length(min=1, max=500))
-    effective = fields.Date(load_default=None, allow_none=True)
+    effective = DateOrInstant(load_default=None, allow_none=True, metadata=_WHEN)
 
 
 class CompromiseIn(Strict):
@@ -54,7 +86,7 @@ class CompromiseIn(Strict):
 
 class StatusChangeOut(ma.Schema):
     status = fields.String()
-    since = fields.Date()
+    since = fields.DateTime(metadata={"description": "in force from this instant"})
     note = fields.String()
 
 
@@ -64,8 +96,8 @@ class ScopeItemOut(ma.Schema):
     edition = fields.Integer()
     levels = fields.List(fields.Integer())
     work_types = fields.List(fields.String())
-    valid_from = fields.Date(allow_none=True)
-    valid_until = fields.Date(allow_none=True)
+    valid_from = fields.DateTime(allow_none=True, metadata={"description": "in force from (inclusive)"})
+    valid_until = fields.DateTime(allow_none=True, metadata={"description": "in force until (exclusive)"})
 
 
 class KeyOut(ma.Schema):
@@ -80,7 +112,9 @@ class KeyOut(ma.Schema):
 class OrganizationOut(ma.Schema):
     code = fields.String()
     name = fields.String()
-    status = fields.String()
+    status = fields.String(
+        metadata={"description": "the latest status decided; in force from its since (see status_history)"}
+    )
     layout = fields.String()
     has_background = fields.Boolean()
     has_logo = fields.Boolean()
@@ -109,7 +143,17 @@ class IssueIn(Strict):
     work_type = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
     level = fields.Integer(required=True, strict=True, validate=_LEVEL)
     scores = fields.Nested(ScoresIn, required=True)
-    issue_date = fields.Date(load_default=None, allow_none=True)
+    issue_date = fields.Date(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "default today; at most MAX_BACKDATE_DAYS (30) days back, never in the future"},
+    )
+    replaces = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(min=1, max=40),
+        metadata={"description": "re-issue (换发): the number of the organization's certificate this one replaces"},
+    )
     photo = fields.String(
         load_default=None,
         allow_none=True,
@@ -143,6 +187,7 @@ class CertificateOut(ma.Schema):
     level_label = fields.String(metadata={"description": "e.g. 三级/高级工"})
     issue_date = fields.Date()
     issue_date_zh = fields.String(metadata={"description": "e.g. 2026年11月29日"})
+    issued_at = fields.DateTime(allow_none=True, metadata={"description": "the instant in the credential"})
     organization = fields.Nested(OrganizationRef)
     scores = fields.Nested(ScoresOut)
     qr_text = fields.String()
@@ -151,6 +196,8 @@ class CertificateOut(ma.Schema):
     revoked_at = fields.DateTime(allow_none=True)
     revocation_reason = fields.String(allow_none=True)
     revocation_note = fields.String(allow_none=True)
+    replaces = fields.String(allow_none=True, metadata={"description": "the certificate this one replaced"})
+    replaced_by = fields.String(allow_none=True, metadata={"description": "the certificate that replaced this one"})
     has_photo = fields.Boolean()
     log_index = fields.Integer(
         allow_none=True, metadata={"description": "leaf index of its issuance in the transparency log"}
@@ -302,15 +349,29 @@ class CheckOut(ma.Schema):
     detail_zh = fields.String()
 
 
+class ExplanationOut(ma.Schema):
+    kind = fields.String(metadata={"description": "valid, revoked, reissued, not_valid or unknown"})
+    reason = fields.String(allow_none=True)
+    headline = fields.String()
+    headline_zh = fields.String()
+    explanation = fields.String()
+    explanation_zh = fields.String()
+    advice = fields.String(metadata={"description": "what to do next"})
+    advice_zh = fields.String()
+
+
 class VerifyOut(ma.Schema):
     status = fields.String(metadata={"description": "valid, revoked, not_valid or unknown"})
     status_zh = fields.String()
+    reason = fields.String(allow_none=True, metadata={"description": "why it is not valid or cannot be told"})
+    explanation = fields.Nested(ExplanationOut, metadata={"description": "what it means, in plain words"})
     failed_check = fields.String(allow_none=True)
     checks = fields.List(fields.Nested(CheckOut))
     checked_at = fields.DateTime()
     recorded = fields.Boolean(metadata={"description": "the service holds this very credential"})
     revoked_at = fields.DateTime(allow_none=True)
     revocation_reason = fields.String(allow_none=True)
+    replaced_by = fields.String(allow_none=True, metadata={"description": "re-issued as this certificate"})
     certificate = fields.Dict(allow_none=True, metadata={"description": "signed fields; no document number"})
     organization = fields.Nested(OrganizationRef, allow_none=True)
 
@@ -335,6 +396,8 @@ class LookupOut(ma.Schema):
     issue_date_zh = fields.String()
     organization = fields.Nested(OrganizationRef)
     revoked_at = fields.DateTime(allow_none=True)
+    revocation_reason = fields.String(allow_none=True)
+    replaced_by = fields.String(allow_none=True, metadata={"description": "re-issued as this certificate"})
 
 
 class BundleOut(ma.Schema):

@@ -289,6 +289,7 @@ def _issue_request(body: dict[str, Any]) -> IssueRequest:
         work_type=body["work_type"],
         issue_date=body["issue_date"],
         photo=photo,
+        replaces=body["replaces"],
     )
 
 
@@ -513,12 +514,15 @@ def verify(body: dict[str, Any]) -> dict[str, Any]:
     return {
         "status": live.status,
         "status_zh": present.STATUS_ZH[live.status],
+        "reason": live.explanation.reason,
+        "explanation": live.explanation.to_json(),
         "failed_check": verdict["failed_check"],
         "checks": verdict["checks"],
         "checked_at": live.checked_at,
         "recorded": live.recorded,
         "revoked_at": record.revoked_at if record else None,
         "revocation_reason": record.revocation_reason if record else None,
+        "replaced_by": record.replaced_by if record else None,
         "certificate": verdict["credential"],
         "organization": verdict["organization"]
         and {

@@ -9,9 +9,11 @@ from datetime import datetime
 
 from issuer.core import trust, verify
 from issuer.core.errors import CredentialFormatError
+from issuer.core.explain import Explanation, Revocation, explain
 from issuer.core.qrtext import decode
 from issuer.service import queries, registry
 from issuer.service.context import Services
+from issuer.service.issuance import reason_words
 from issuer.store import models as m
 
 
@@ -31,9 +33,22 @@ class LiveVerdict:
     @property
     def status(self) -> str:
         """``valid``, ``revoked``, ``not_valid`` or ``unknown``."""
-        if self.verdict.valid and self.record is not None and self.record.revoked_at is not None:
+        if self.verdict.valid and self.revocation is not None:
             return "revoked"
         return self.verdict.status.value
+
+    @property
+    def revocation(self) -> Revocation | None:
+        """The revocation as the service knows it (reason, time, the replacing certificate)."""
+        record = self.record
+        if record is None or record.revoked_at is None:
+            return None
+        en, zh = reason_words(record.revocation_reason)
+        return Revocation(zh, en, record.revoked_at, record.replaced_by)
+
+    @property
+    def explanation(self) -> Explanation:
+        return explain(self.verdict, self.revocation)
 
 
 class TrustCache:

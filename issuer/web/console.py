@@ -26,11 +26,12 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from issuer.api.v1 import MAX_BATCH_UPLOAD
+from issuer.core.clock import CST
 from issuer.core.display import date_zh, level_zh
 from issuer.core.errors import InvalidInput, IssuerError
 from issuer.service import accounts, batches, images, issuance, queries, registry
 from issuer.service.context import Services
-from issuer.service.issuance import REVOCATION_REASONS, IssueRequest
+from issuer.service.issuance import REVOCATION_REASONS, IssueRequest, reason_words
 from issuer.service.principal import Principal, Role
 from issuer.web.errors import error_page
 from issuer.web.i18n import language, t
@@ -42,7 +43,7 @@ bp.register_error_handler(HTTPException, error_page)
 MAX_UPLOAD = MAX_BATCH_UPLOAD
 """A roster with its photos, as through the API (other requests are limited to 1 MiB)."""
 
-ISSUE_FIELDS = ("holder_name", "document_type", "document_number", "occupation", "work_type", "level")
+ISSUE_FIELDS = ("holder_name", "document_type", "document_number", "occupation", "work_type", "level", "replaces")
 SCORES = ("theory", "practical", "review")
 FIELD_OF_ERROR = {
     "invalid_holder_name": "holder_name",
@@ -194,10 +195,20 @@ def certificate(number: str) -> ResponseReturnValue:
         ("level", level_zh(record.level)),
         ("issue_date", date_zh(record.issue_date)),
     ]
+    revocation = []
+    if record.revoked_at is not None:
+        en, zh = reason_words(record.revocation_reason)
+        revocation = [
+            ("revoked_on", f"{record.revoked_at.astimezone(CST):%Y-%m-%d %H:%M}"),
+            ("revocation_reason", zh if language() == "zh" else en),
+            ("note", record.revocation_note or "—"),
+            ("revoked_by", record.revoked_by or "—"),
+        ]
     return render_template(
         "web/console/certificate.html",
         record=record,
         details=details,
+        revocation=revocation,
         reasons=REVOCATION_REASONS,
     )
 
@@ -269,9 +280,29 @@ def _request_from(form: Any) -> tuple[IssueRequest | None, dict[str, str]]:
             level=level,
             scores=scores,
             work_type=form.get("work_type", "").strip() or None,
+            replaces=form.get("replaces", "").strip() or None,
         ),
         {},
     )
+
+
+def _reissue_form(svc: Services, number: str) -> dict[str, str]:
+    """The form filled in from the certificate being re-issued (换发): the clerk corrects it."""
+    try:
+        old = queries.get(svc, _principal(), number)
+    except IssuerError:
+        abort(404)
+    scores = {"theory": old.score_theory, "practical": old.score_practical, "review": old.score_review}
+    return {
+        "holder_name": old.holder_name,
+        "document_type": str(old.document_type),
+        "document_number": queries.document_number(svc, old),
+        "occupation": old.occupation,
+        "work_type": old.work_type or "",
+        "level": str(old.level),
+        "replaces": old.number,
+        **{k: str(v) if v is not None else "" for k, v in scores.items()},
+    }
 
 
 @bp.route("/issue", methods=["GET", "POST"])
@@ -280,8 +311,11 @@ def issue() -> ResponseReturnValue:
     _issuer_only()
     svc = _svc()
     form = {k: request.form.get(k, "")[:64] for k in (*ISSUE_FIELDS, *SCORES)}
+    if request.method == "GET" and request.args.get("replaces"):
+        form = _reissue_form(svc, request.args["replaces"][:40])
     problems: dict[str, str] = {}
     general = None
+    existing = None
     if request.method == "POST":
         built, problems = _request_from(form)
         if built is not None:
@@ -299,8 +333,10 @@ def issue() -> ResponseReturnValue:
                     problems[field] = _message(exc)
                 else:
                     general = _message(exc)
+                if exc.code in ("already_certified", "already_reissued"):
+                    existing = exc.errors.get("number")
             else:
-                flash(t("issued_ok"))
+                flash(t("reissued_ok") if built.replaces else t("issued_ok"))
                 return redirect(url_for("console.certificate", number=body["number"]))
     status = 200 if request.method == "GET" else 422
     return render_template(
@@ -308,6 +344,7 @@ def issue() -> ResponseReturnValue:
         form=form,
         problems=problems,
         general=general,
+        existing=existing,
         document_types=list(svc.document_types),
         scope=_scope_choices(svc),
         once=_once(),

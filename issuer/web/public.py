@@ -12,16 +12,16 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from issuer.core import identity
-from issuer.core.clock import CST, china_date
+from issuer.core.clock import CST
 from issuer.core.display import date_zh, level_zh
 from issuer.core.errors import IssuerError
 from issuer.service import queries, verification
 from issuer.service.context import Services
-from issuer.service.issuance import REVOCATION_REASONS
+from issuer.service.issuance import reason_words
 from issuer.service.verification import LiveVerdict
 from issuer.store import models as m
 from issuer.web.errors import error_page
-from issuer.web.i18n import language
+from issuer.web.i18n import language, t
 
 bp = Blueprint("public", __name__)
 bp.register_error_handler(HTTPException, error_page)
@@ -39,14 +39,19 @@ class CertificateCard:
     """What a person sees of a certificate, formatted as a Chinese reader expects."""
 
     status: str
-    """``valid``, ``revoked``, ``not_valid`` or ``unknown``: the colour and the words."""
-    detail: str = ""
+    """``valid``, ``revoked``, ``reissued``, ``not_valid`` or ``unknown``: the colour."""
+    headline: str = ""
+    explanation: str = ""
+    advice: str = ""
     rows: list[tuple[str, str]] = field(default_factory=list)
     """(label key, value)"""
     organization: list[tuple[str, str]] = field(default_factory=list)
     checked_at: str = ""
     revoked: list[tuple[str, str]] = field(default_factory=list)
+    replaced_by: str | None = None
     has_commitment: bool = False
+    technical: list[tuple[str, str]] = field(default_factory=list)
+    """(label key, value) for the 技术详情 fold: the check, its reason code, the key id."""
 
 
 def _when(moment: datetime) -> str:
@@ -59,13 +64,18 @@ def _day(day: Any) -> str:
 
 
 def _card(svc: Services, live: LiveVerdict) -> CertificateCard:
-    verdict = live.verdict
-    card = CertificateCard(live.status, checked_at=_when(live.checked_at))
-    failed = next((c for c in verdict.checks if c.outcome.value in ("failed", "unknown")), None)
-    if failed is not None and live.status != "revoked":
-        card.detail = failed.detail_zh if language() == "zh" else failed.detail
+    verdict, plain = live.verdict, live.explanation
+    zh = language() == "zh"
+    card = CertificateCard(
+        plain.kind,
+        plain.headline_zh if zh else plain.headline_en,
+        plain.detail_zh if zh else plain.detail_en,
+        plain.advice_zh if zh else plain.advice_en,
+        checked_at=_when(live.checked_at),
+    )
+    card.technical = _technical(live)
     cred = verdict.credential
-    if cred is None or (live.status == "not_valid" and verdict.failed_check in ("decodable", "known_key", "signature")):
+    if cred is None or (verdict.status.value == "not_valid" and verdict.failed_check in ("decodable", "signature")):
         return card  # nothing signed to show
     occupation = live.trust.occupation_name(cred.occupation) or ""
     card.rows = [
@@ -77,20 +87,33 @@ def _card(svc: Services, live: LiveVerdict) -> CertificateCard:
         ("level", level_zh(cred.level)),
         ("issue_date", _day(cred.issue_date)),
     ]
+    if cred.issued_at is not None:
+        card.rows.append(("issued_at", _when(cred.issued_at)))
     card.has_commitment = True
     if verdict.signer is not None:
         org = verdict.signer.organization
-        today = china_date(live.checked_at)
         until = _day(org.registered_until) if org.registered_until else "—"
         card.organization = [
             ("organization", f"{org.name}（{org.code}）"),
             ("registered", f"{_day(org.registered_from)} — {until}"),
-            ("org_status", org.status_on(today) or "unregistered"),
+            ("org_status", org.status_at(live.checked_at) or "unregistered"),
         ]
     record = live.record
     if record is not None:
         card.revoked = _revoked_rows(record)
+        card.replaced_by = record.replaced_by
     return card
+
+
+def _technical(live: LiveVerdict) -> list[tuple[str, str]]:
+    check = live.verdict.deciding
+    rows = []
+    if check is not None:
+        rows += [("failed_check", check.name), ("reason_code", check.reason)]
+        rows.append(("detail", check.detail_zh if language() == "zh" else check.detail))
+    if live.verdict.signer is not None:
+        rows.append(("key_id", live.verdict.signer.entry.kid.hex()))
+    return rows
 
 
 def _scan(
@@ -129,6 +152,7 @@ def lookup() -> ResponseReturnValue:
     """The public lookup, as the national site does: all three must match."""
     form = {k: request.form.get(k, "")[:MAX_FIELD] for k in ("number", "name", "document_number")}
     if request.method == "GET":
+        form["number"] = request.args.get("number", "")[:MAX_FIELD]  # a link from a replaced certificate
         return render_template("web/lookup.html", form=form, result=None, problem=None)
     svc = _svc()
     try:
@@ -142,7 +166,8 @@ def lookup() -> ResponseReturnValue:
 
 
 def _lookup_card(svc: Services, record: m.Certificate) -> CertificateCard:
-    card = CertificateCard("revoked" if record.revoked_at else "valid", checked_at=_when(svc.clock()))
+    status = ("reissued" if record.replaced_by else "revoked") if record.revoked_at else "valid"
+    card = CertificateCard(status, t(status), checked_at=_when(svc.clock()))
     card.rows = [
         ("number", record.number),
         ("name", record.holder_name),
@@ -155,13 +180,14 @@ def _lookup_card(svc: Services, record: m.Certificate) -> CertificateCard:
     ]
     card.organization = [("organization", f"{record.organization.name}（{record.organization.code}）")]
     card.revoked = _revoked_rows(record)
+    card.replaced_by = record.replaced_by
     return card
 
 
 def _revoked_rows(record: m.Certificate) -> list[tuple[str, str]]:
     if record.revoked_at is None:
         return []
-    en, zh = REVOCATION_REASONS.get(record.revocation_reason or "", ("", ""))
+    en, zh = reason_words(record.revocation_reason)
     return [("revoked_on", _when(record.revoked_at)), ("revocation_reason", zh if language() == "zh" else en)]
 
 

@@ -95,7 +95,8 @@ def test_a_tampered_code_is_not_valid_and_shows_no_holder(keys: Keys, svc: Servi
     response = client.get(f"/V/{tampered}")
     page = html(response)
     assert response.status_code == 200
-    assert "<h1>证书无效</h1>" in page
+    assert "<h1>证书无效：二维码内容未通过验证</h1>" in page
+    assert "请勿采信" in page and "技术详情" in page and "bad_signature" in page
     assert NAME not in page and "证书信息" not in page and 'name="document_number"' not in page
 
 
