@@ -40,6 +40,10 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Callable[[], d
     from issuer.service.images import ImageCache
     from issuer.service.verification import TrustCache
 
+    if clock is None and app.config["CLOCK"]:
+        from issuer.service.devclock import from_setting
+
+        clock = from_setting(app.config["CLOCK"])
     app.extensions["issuer.version"] = __version__
     app.extensions["issuer.services"] = build_services(app.config, app.instance_path, clock=clock)
     app.extensions["issuer.trust_cache"] = TrustCache()

@@ -526,6 +526,14 @@ class AuditPage(ma.Schema):
     chain_intact = fields.Boolean(metadata={"description": "the returned events link to each other"})
 
 
+class ClockIn(Strict):
+    now = fields.AwareDateTime(required=True, metadata={"description": "the new time, with an offset"})
+
+
+class ClockOut(ma.Schema):
+    now = fields.DateTime()
+
+
 class StatisticsRow(ma.Schema):
     organization = fields.String()
     level = fields.Integer()

@@ -705,6 +705,39 @@ def audit_events(args: dict[str, Any]) -> dict[str, Any]:
     return {"events": events, "chain_intact": intact}
 
 
+def _dev_clock() -> Any:
+    from issuer.service.devclock import SettableClock
+
+    require_role(_principal(), Role.AUTHORITY_ADMIN)
+    clock = services().clock
+    if not isinstance(clock, SettableClock):
+        raise NotFound(
+            "no_dev_clock", "the clock is settable only with ISSUER_CLOCK", "仅在设置ISSUER_CLOCK时可调整时钟"
+        )
+    return clock
+
+
+@bp.route("/dev/clock")
+class DevClock(MethodView):
+    """Development only (``ISSUER_CLOCK`` set): the service's clock, to try how verdicts
+    follow lifecycle events without touching the database (authority admin)."""
+
+    @bp.response(200, s.ClockOut)
+    @_errors(401, 403, 404)
+    def get(self) -> dict[str, Any]:
+        """The service's time (development only)."""
+        return {"now": _dev_clock()()}
+
+    @bp.arguments(s.ClockIn)
+    @bp.response(200, s.ClockOut)
+    @_errors(401, 403, 404, 422)
+    def put(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Set the service's time; it runs on from there (development only)."""
+        clock = _dev_clock()
+        clock.set(body["now"])
+        return {"now": clock()}
+
+
 @bp.route("/statistics")
 @bp.response(200, s.StatisticsRow(many=True))
 @_errors(401, 403)

@@ -81,6 +81,8 @@ MATRIX: dict[str, tuple[int, int, int, int, int, int]] = {
     "DELETE /api/v1/api-keys/{key_id}":                          (401,   200,  403,   403,  403,    401),
     "GET    /api/v1/audit":                                      (401,   200,  403,   403,  200,    401),
     "GET    /api/v1/statistics":                                 (401,   200,  403,   403,  200,    401),
+    "GET    /api/v1/dev/clock":                                  (401,   404,  403,   403,  403,    401),
+    "PUT    /api/v1/dev/clock":                                  (401,   404,  403,   403,  403,    401),
     "POST   /api/v1/verify":                                     (200,   200,  200,   200,  200,    200),
     "GET    /api/v1/lookup":                                     (200,   200,  200,   200,  200,    200),
     "POST   /api/v1/lookup":                                     (200,   200,  200,   200,  200,    200),
@@ -733,6 +735,22 @@ def _audit_trail(w: World, caller: str, call: Call, response: TestResponse) -> N
     assert "apikey.create" in {e["action"] for e in page["events"]}
 
 
+@request_for("GET /api/v1/dev/clock")
+def _read_clock(w: World) -> Call:
+    return Call("/api/v1/dev/clock")
+
+
+@request_for("PUT /api/v1/dev/clock")
+def _set_clock(w: World) -> Call:
+    return Call("/api/v1/dev/clock", json={"now": "2026-12-01T09:37:00+08:00"})
+
+
+@check_for("GET /api/v1/dev/clock")
+@check_for("PUT /api/v1/dev/clock")
+def _clock_shown(w: World, caller: str, call: Call, response: TestResponse) -> None:
+    assert response.get_json()["now"].startswith("2026-")
+
+
 @request_for("GET /api/v1/statistics")
 def _statistics(w: World) -> Call:
     w.certificate()
@@ -798,7 +816,7 @@ def _refusal_is_explained(caller: str, response: TestResponse) -> None:
     elif response.status_code == 403:
         assert body["code"] == "role_not_allowed"
     elif response.status_code == 404:
-        assert body["code"] in {"organization_not_found", "certificate_not_found", "batch_not_found"}
+        assert body["code"] in {"organization_not_found", "certificate_not_found", "batch_not_found", "no_dev_clock"}
 
 
 @pytest.mark.parametrize("endpoint", list(MATRIX), ids=name)
