@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -117,7 +117,9 @@ ELECTRICIAN = "6-31-01-03"
 WELDER = "6-18-02-04"
 
 
-def register(svc: Services, code: str = ORG_CODE, name: str = "黑龙江某某电力股份有限公司") -> None:
+def register(
+    svc: Services, code: str = ORG_CODE, name: str = "黑龙江某某电力股份有限公司", *, until: date = date(2030, 12, 31)
+) -> None:
     registry.register(
         svc,
         OPERATOR,
@@ -131,8 +133,8 @@ def register(svc: Services, code: str = ORG_CODE, name: str = "黑龙江某某�
                 registry.ScopeItem(ELECTRICIAN, (5, 4, 3, 2, 1)),
                 registry.ScopeItem(WELDER, (5, 4, 3), ("电焊工", "气焊工")),
             ),
-            registered_from=datetime(2025, 1, 1).date(),
-            registered_until=datetime(2030, 12, 31).date(),
+            registered_from=date(2025, 1, 1),
+            registered_until=until,
         ),
     )
 

@@ -177,6 +177,8 @@ def explain(verdict: Verdict, revocation: Revocation | None = None) -> Explanati
     check = verdict.deciding
     reason = check.reason if check is not None else None
     key = "forged" if reason in _FORGED else reason or "forged"
+    if key == "certificate_not_valid_then" and _outside_registration(verdict):
+        key = "not_registered"  # the certificate ended with the registration: say the cause
     head_zh, head_en, plain_zh, plain_en = _PLAIN.get(key, _PLAIN["forged"])
     detail_zh = plain_zh or (check.detail_zh if check else "")
     detail_en = plain_en or (check.detail if check else "")
@@ -184,6 +186,11 @@ def explain(verdict: Verdict, revocation: Revocation | None = None) -> Explanati
         return Explanation("unknown", reason, head_zh, head_en, detail_zh, detail_en, *_TRY_LATER)
     advice = _NOT_TRUSTED if key in ("forged", "unknown_key") else _ASK_ORGANIZATION
     return Explanation("not_valid", reason, head_zh, head_en, detail_zh, detail_en, *advice)
+
+
+def _outside_registration(verdict: Verdict) -> bool:
+    signer, cred = verdict.signer, verdict.credential
+    return signer is not None and cred is not None and not signer.organization.registered_on(cred.issue_date)
 
 
 def _revoked(revocation: Revocation) -> Explanation:

@@ -124,7 +124,7 @@ def prepare(svc: Services, request: IssueRequest, now: datetime) -> Prepared:
     when = lifecycle.issue_time(request.issue_date, now, max_backdate_days=svc.max_backdate_days)
     doc_type = svc.document_types.get(request.document_type)
     number = identity.validate_document(doc_type, request.document_number, today=when.day)
-    occupation = svc.catalogue.occupation(request.occupation)
+    occupation = svc.catalogue.issuable(request.occupation)
     if request.level not in occupation.levels:
         raise InvalidInput(
             "level_not_in_standard",

@@ -936,7 +936,7 @@ def _error_column(row: _Row, error: IssuerError) -> str | None:
     key = _CODE_COLUMNS.get(error.code) or _RENDER_FIELDS.get(
         str(error.errors.get("field") or error.errors.get("image") or "")
     )
-    if error.code in ("unknown_occupation", "invalid_occupation_code") or key == "occupation":
+    if error.code in ("unknown_occupation", "invalid_occupation_code", "licensed_occupation") or key == "occupation":
         return "occupation_code" if row.text("occupation_code") else "occupation_name"
     if key is None and error.code.startswith(("invalid_id", "invalid_document", "missing_document")):
         return "document_number"

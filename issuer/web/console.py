@@ -49,6 +49,7 @@ FIELD_OF_ERROR = {
     "invalid_holder_name": "holder_name",
     "unknown_document_type": "document_type",
     "unknown_occupation": "occupation",
+    "licensed_occupation": "occupation",
     "invalid_occupation_code": "occupation",
     "level_not_in_standard": "level",
     "level_not_in_work_type": "level",

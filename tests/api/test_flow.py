@@ -101,3 +101,40 @@ def test_search_filters_the_organizations_own_certificates(client: FlaskClient, 
     assert [c["holder_name"] for c in by_id.get_json()["items"]] == ["张三丰"]
     page = client.get("/api/v1/certificates", query_string={"per_page": 2, "page": 2}, headers=auth(keys.issuer))
     assert len(page.get_json()["items"]) == 1
+
+
+def test_the_same_person_twice_is_a_409_with_the_existing_number_and_re_issue_is_the_way(
+    client: FlaskClient, keys: Keys
+) -> None:
+    first = client.post("/api/v1/certificates", json=issue_body(holder_name="张三风"), headers=auth(keys.issuer))
+    number = first.get_json()["number"]
+    again = client.post("/api/v1/certificates", json=issue_body(), headers=auth(keys.issuer))
+    assert again.status_code == 409
+    assert again.get_json()["code"] == "already_certified" and again.get_json()["errors"] == {"number": number}
+    reissued = client.post("/api/v1/certificates", json=issue_body(replaces=number), headers=auth(keys.issuer))
+    assert reissued.status_code == 201, reissued.get_json()
+    new = reissued.get_json()
+    assert new["replaces"] == number and new["holder_name"] == "张三丰"
+    old = client.get(f"/api/v1/certificates/{number}", headers=auth(keys.issuer)).get_json()
+    assert (old["status"], old["revocation_reason"], old["replaced_by"]) == ("revoked", "reissued", new["number"])
+    verdict = client.post("/api/v1/verify", json={"qr_text": old["qr_text"]}).get_json()
+    assert (verdict["status"], verdict["replaced_by"]) == ("revoked", new["number"])
+    assert verdict["explanation"]["kind"] == "reissued" and new["number"] in verdict["explanation"]["headline_zh"]
+    valid = client.post("/api/v1/verify", json={"qr_text": new["qr_text"]}).get_json()
+    assert valid["status"] == "valid" and valid["explanation"]["headline_zh"] == "证书有效"
+    assert valid["certificate"]["issued_at"] == "2026-11-29T02:00:00Z" and valid["certificate"]["version"] == 2
+
+
+def test_registration_refuses_a_scope_that_can_never_be_issued(client: FlaskClient, keys: Keys) -> None:
+    body = {
+        "type": "S",
+        "authority_code": "0000",
+        "province": "37",
+        "site_code": "000008",
+        "name": "山东某某消防培训学校",
+        "scope": [{"occupation": "4-07-05-03", "levels": [5, 4]}],
+        "registered_from": "2026-01-01",
+    }
+    refused = client.post("/api/v1/organizations", json=body, headers=auth(keys.admin))
+    assert refused.status_code == 422 and refused.get_json()["code"] == "licensed_occupation"
+    assert "准入类" in refused.get_json()["message_zh"]

@@ -11,14 +11,14 @@ import pytest
 from flask import Flask
 from sqlalchemy import select, update
 
-from issuer.core.errors import AssessmentError, Conflict, Forbidden, IdentityError
+from issuer.core.errors import AssessmentError, Conflict, Forbidden, IdentityError, InvalidInput, NotFound
 from issuer.service import issuance, registry
 from issuer.service.context import Services
 from issuer.service.issuance import IssueRequest
 from issuer.service.principal import OPERATOR
 from issuer.store import models as m
 from tests import factories as f
-from tests.conftest import ORG_CODE, Clock, Keys, auth, issuer_principal
+from tests.conftest import ELECTRICIAN, ORG_CODE, OTHER_CODE, Clock, Keys, auth, issuer_principal
 from tests.factories import issue_body
 
 ID_NUMBER = "11010519491231002X"
@@ -220,3 +220,193 @@ def test_a_name_the_certificate_cannot_print_is_refused_before_numbering(app: Fl
     assert failure.value.errors["code_point"] == "U+2A6D6"
     body, _ = issuance.issue(svc, principal, request(), render=_render)
     assert body["number"].endswith("000001")
+
+
+# --- issuing is judged now, and on the date the certificate states -------------------------------
+
+
+def _try(svc: Services, clock: Clock, stated: str | None, person: int = 1, **overrides: Any) -> str:
+    """Issue with ``issue_date`` ``stated``: the number, or the refusal's code."""
+    day = date.fromisoformat(stated) if stated else None
+    try:
+        body, _ = issuance.issue(
+            svc,
+            issuer_principal(svc),
+            request(document_number=f.id_number(person), issue_date=day, **overrides),
+            render=_render,
+        )
+    except (Forbidden, InvalidInput, Conflict) as refused:
+        return refused.code
+    return str(body["number"])
+
+
+def test_a_stated_date_may_lie_up_to_30_days_back_never_ahead(
+    app: Flask, keys: Keys, svc: Services, clock: Clock
+) -> None:
+    clock.now = f.china("2026-11-29 10:00")
+    assert _try(svc, clock, "2026-10-30", person=1).startswith(ORG_CODE)
+    assert _try(svc, clock, "2026-10-29", person=2) == "issue_date_too_old"
+    assert _try(svc, clock, "2026-11-30", person=3) == "future_issue_date"
+
+
+def test_a_back_dated_certificate_carries_the_last_second_of_its_day(
+    app: Flask, keys: Keys, svc: Services, clock: Clock
+) -> None:
+    clock.now = f.china("2026-11-29 10:00")
+    number = _try(svc, clock, "2026-11-20")
+    with svc.db.reading() as session:
+        record = session.scalars(select(m.Certificate).where(m.Certificate.number == number)).one()
+    assert record.issue_date == date(2026, 11, 20) and record.issued_at == f.china("2026-11-20 23:59:59")
+
+
+def test_a_suspended_organization_cannot_back_date_to_when_it_was_active(
+    app: Flask, keys: Keys, svc: Services, clock: Clock
+) -> None:
+    clock.now = f.china("2026-11-29 10:00")
+    registry.change_status(svc, OPERATOR, ORG_CODE, "suspended", since=None, note="")
+    clock.advance(seconds=1)
+    assert _try(svc, clock, "2026-11-25") == "organization_suspended"
+
+
+def test_a_resumed_organization_cannot_back_date_into_its_suspension(
+    app: Flask, keys: Keys, svc: Services, clock: Clock
+) -> None:
+    clock.now = f.china("2026-11-20 10:00")
+    registry.change_status(svc, OPERATOR, ORG_CODE, "suspended", since=None, note="")
+    clock.now = f.china("2026-11-27 10:00")
+    registry.change_status(svc, OPERATOR, ORG_CODE, "active", since=None, note="")
+    clock.now = f.china("2026-11-29 10:00")
+    assert _try(svc, clock, "2026-11-25", person=1) == "organization_suspended"
+    assert _try(svc, clock, "2026-11-28", person=2).startswith(ORG_CODE)
+    assert _try(svc, clock, "2026-11-19", person=3).startswith(ORG_CODE)
+
+
+def test_an_expired_registration_cannot_back_date_to_when_it_ran(
+    app: Flask, keys: Keys, svc: Services, clock: Clock
+) -> None:
+    from tests.conftest import register
+
+    clock.now = f.china("2026-11-20 10:00")
+    register(svc, "S000037000004", "山东某某技工学校", until=date(2026, 11, 25))
+    principal = issuer_principal(svc, "S000037000004")
+    clock.now = f.china("2026-11-29 10:00")
+    with pytest.raises(Forbidden) as refused:
+        issuance.issue(svc, principal, request(issue_date=date(2026, 11, 24)), render=_render)
+    assert refused.value.code == "not_registered"
+
+
+def test_an_occupation_taken_out_of_scope_cannot_be_back_dated_to_before_the_change(
+    app: Flask, keys: Keys, svc: Services, clock: Clock
+) -> None:
+    clock.now = f.china("2026-11-27 10:00")
+    registry.set_scope(svc, OPERATOR, ORG_CODE, [registry.ScopeItem("6-18-02-04", (5, 4, 3))], effective=None)
+    clock.now = f.china("2026-11-29 10:00")
+    assert _try(svc, clock, "2026-11-20") == "out_of_scope"
+
+
+def test_nothing_is_dated_before_the_registration_or_the_signing_certificate(
+    app: Flask, keys: Keys, svc: Services, clock: Clock
+) -> None:
+    clock.now = f.china("2026-11-29 10:00")
+    registry.rotate_key(svc, OPERATOR, ORG_CODE)
+    clock.advance(seconds=1)
+    assert _try(svc, clock, "2026-11-28", person=1) == "certificate_not_valid_then"  # the new key starts today
+    assert _try(svc, clock, None, person=2).startswith(ORG_CODE)
+    clock.now = f.china("2026-11-29 10:00")
+    registry.register(
+        svc,
+        OPERATOR,
+        registry.Registration(
+            "S",
+            "0000",
+            "37",
+            "000006",
+            "山东某某培训学校",
+            (registry.ScopeItem(ELECTRICIAN, (5, 4, 3)),),
+            date(2026, 11, 27),
+            None,
+        ),
+    )
+    newcomer = issuer_principal(svc, "S000037000006")
+    with pytest.raises(Forbidden) as refused:
+        issuance.issue(svc, newcomer, request(issue_date=date(2026, 11, 26)), render=_render)
+    assert refused.value.code == "not_registered"
+
+
+# --- one person, one certificate per occupation × 工种 × level; re-issue ------------------------
+
+
+def test_the_same_person_twice_is_refused_with_the_existing_number(app: Flask, keys: Keys, svc: Services) -> None:
+    principal = issuer_principal(svc)
+    first, _ = issuance.issue(svc, principal, request(), render=_render)
+    with pytest.raises(Conflict) as refused:
+        issuance.issue(svc, principal, request(holder_name="张三"), render=_render)
+    assert refused.value.code == "already_certified" and refused.value.errors == {"number": first["number"]}
+    other_level, _ = issuance.issue(svc, principal, request(level=4), render=_render)
+    welder = {"occupation": "6-18-02-04", "level": 3}
+    issuance.issue(svc, principal, request(work_type="电焊工", **welder), render=_render)
+    issuance.issue(svc, principal, request(work_type="气焊工", **welder), render=_render)  # another 工种
+    assert other_level["number"] != first["number"]
+
+
+def test_a_revoked_certificate_does_not_count(app: Flask, keys: Keys, svc: Services) -> None:
+    principal = issuer_principal(svc)
+    first, _ = issuance.issue(svc, principal, request(), render=_render)
+    issuance.revoke(svc, principal, first["number"], reason="issued_in_error")
+    again, _ = issuance.issue(svc, principal, request(), render=_render)
+    assert again["number"] != first["number"]
+
+
+def test_concurrent_requests_for_one_person_issue_once(app: Flask, keys: Keys, svc: Services) -> None:
+    principal = issuer_principal(svc)
+    outcomes: list[str] = []
+    start = threading.Barrier(4)
+
+    def attempt() -> None:
+        start.wait()
+        try:
+            outcomes.append(issuance.issue(svc, principal, request(), render=_render)[0]["number"])
+        except Conflict as refused:
+            outcomes.append(refused.code)
+
+    threads = [threading.Thread(target=attempt) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == [f"{ORG_CODE}263000001"] + ["already_certified"] * 3
+
+
+def test_re_issue_revokes_the_old_certificate_and_links_both_in_one_transaction(
+    app: Flask, keys: Keys, svc: Services, clock: Clock
+) -> None:
+    principal = issuer_principal(svc)
+    old, _ = issuance.issue(svc, principal, request(holder_name="张三风"), render=_render)  # a typo
+    clock.advance(minutes=5)
+    new, _ = issuance.issue(svc, principal, request(replaces=old["number"]), render=_render)
+    with svc.db.reading() as session:
+        rows = {c.number: c for c in session.scalars(select(m.Certificate))}
+    assert rows[old["number"]].revocation_reason == "reissued" and rows[old["number"]].revoked_at is not None
+    assert rows[old["number"]].replaced_by == new["number"] and rows[new["number"]].replaces == old["number"]
+    assert rows[new["number"]].holder_name == "张三丰"
+    with pytest.raises(Conflict) as again:  # a retry without an Idempotency-Key
+        issuance.issue(svc, principal, request(replaces=old["number"]), render=_render)
+    assert again.value.code == "already_reissued" and again.value.errors == {"number": new["number"]}
+
+
+def test_a_failed_re_issue_leaves_the_old_certificate_as_it_was(app: Flask, keys: Keys, svc: Services) -> None:
+    principal = issuer_principal(svc)
+    old, _ = issuance.issue(svc, principal, request(), render=_render)
+    with pytest.raises(AssessmentError):
+        issuance.issue(svc, principal, request(replaces=old["number"], scores={"theory": Decimal(50)}), render=_render)
+    with pytest.raises(Forbidden):
+        issuance.issue(svc, principal, request(replaces=old["number"], occupation="4-04-05-05"), render=_render)
+    with svc.db.reading() as session:
+        record = session.scalars(select(m.Certificate)).one()
+    assert record.revoked_at is None and record.replaced_by is None
+
+
+def test_only_the_organizations_own_certificates_can_be_re_issued(app: Flask, keys: Keys, svc: Services) -> None:
+    theirs, _ = issuance.issue(svc, issuer_principal(svc, OTHER_CODE), request(), render=_render)
+    with pytest.raises(NotFound):
+        issuance.issue(svc, issuer_principal(svc), request(replaces=theirs["number"]), render=_render)

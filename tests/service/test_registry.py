@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -156,3 +157,85 @@ def test_trust_list_times_are_aware_and_in_order(app: Flask, keys: Keys, svc: Se
     assert [r.sequence for r in records] == [1, 2]
     assert all(r.issued_at.tzinfo is not None for r in records)
     assert records[0].issued_at == clock.now
+
+
+# --- registration refuses what can never be issued ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("item", "code", "words"),
+    [
+        (
+            registry.ScopeItem("6-18-02-04", (5, 4), ("钎焊工", "铆工")),
+            "unknown_work_type",
+            "焊工没有工种/职业方向“铆工”",
+        ),
+        (
+            registry.ScopeItem("6-18-02-04", (5, 4, 3, 2), ("电焊工", "气焊工")),
+            "level_not_in_work_type",
+            "气焊工没有二级/技师",
+        ),
+        (registry.ScopeItem("4-10-01-06", (1,)), "level_not_in_standard", "没有一级/高级技师"),
+        (registry.ScopeItem("4-07-05-03", (5, 4, 3)), "licensed_occupation", "准入类"),
+    ],
+    ids=["unknown-work-type", "work-type-level-cap", "level-not-in-standard", "licensing-occupation"],
+)
+def test_a_scope_that_can_never_be_issued_is_refused(
+    app: Flask, keys: Keys, svc: Services, item: registry.ScopeItem, code: str, words: str
+) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        registry.set_scope(svc, OPERATOR, ORG_CODE, [item], effective=None)
+    assert refused.value.code == code and words in refused.value.message_zh
+    assert refused.value.message  # and in English
+
+
+def test_levels_no_work_type_covers_are_registered_without_one(
+    app: Flask, keys: Keys, svc: Services, clock: Clock
+) -> None:
+    """家政服务员: 家务服务员, 母婴护理员 and 家庭照护员 run to 三级; 二级/技师 不分工种."""
+    registry.set_scope(
+        svc, OPERATOR, ORG_CODE, [registry.ScopeItem("4-10-01-06", (5, 4, 3, 2), ("母婴护理员",))], effective=None
+    )
+    clock.advance(seconds=1)
+    entries = [
+        (s.levels, s.work_types)
+        for s in registry.read_organization(svc, OPERATOR, ORG_CODE).scope
+        if s.occupation == "4-10-01-06"
+    ]
+    assert entries == [([5, 4, 3], ["母婴护理员"]), ([2], [])]
+    scores = {"theory": Decimal(80), "practical": Decimal(80), "review": Decimal(80)}
+    technician = _issue(svc, occupation="4-10-01-06", level=2, work_type=None, scores=scores)
+    assert verify(technician, _store(svc), at=clock.now).valid
+    with pytest.raises(InvalidInput):
+        _issue(svc, occupation="4-10-01-06", level=2, work_type="母婴护理员", scores=scores)
+    assert verify(
+        _issue(svc, occupation="4-10-01-06", level=4, work_type="母婴护理员"), _store(svc), at=clock.now
+    ).valid
+
+
+def test_a_licensing_occupation_cannot_be_issued_even_if_configured_in_scope(
+    app: Flask, keys: Keys, svc: Services
+) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        _issue(svc, occupation="4-07-05-03", work_type=None)
+    assert refused.value.code == "licensed_occupation" and "消防设施操作员" in refused.value.message_zh
+
+
+def test_a_status_change_cannot_take_effect_in_the_past(app: Flask, keys: Keys, svc: Services, clock: Clock) -> None:
+    for since in (date(2026, 11, 28), clock.now - timedelta(minutes=1)):
+        with pytest.raises(InvalidInput) as refused:
+            registry.change_status(svc, OPERATOR, ORG_CODE, "suspended", since=since, note="")
+        assert refused.value.code == "effective_in_the_past"
+    with pytest.raises(InvalidInput):
+        registry.set_scope(svc, OPERATOR, ORG_CODE, [registry.ScopeItem(ELECTRICIAN, (3,))], effective=date(2026, 1, 1))
+
+
+def test_a_change_scheduled_for_a_later_day_starts_at_midnight_in_china(
+    app: Flask, keys: Keys, svc: Services, clock: Clock
+) -> None:
+    registry.change_status(svc, OPERATOR, ORG_CODE, "suspended", since=date(2026, 12, 1), note="年检")
+    org = _store(svc).organization(ORG_CODE)
+    assert org is not None
+    assert org.status_at(f.china("2026-11-30 23:59:59")) == "active"
+    assert org.status_at(f.china("2026-12-01 00:00")) == "suspended"
+    assert verify(_issue(svc), _store(svc), at=clock.now).valid  # still active today

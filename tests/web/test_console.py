@@ -462,3 +462,37 @@ def test_a_person_changes_their_password_and_every_session_ends(issuer: FlaskCli
     assert other_device.get("/console/certificates").status_code == 302  # the other session ended too
     assert sign_in(issuer, "issuer1").status_code == 401
     assert sign_in(issuer, "issuer1", "another-password-2").status_code == 302
+
+
+def test_the_same_person_twice_through_the_form_is_refused_with_a_link_to_the_first(
+    svc: Services, issuer: FlaskClient
+) -> None:
+    first = submit(issuer).location.split("/console/certificates/")[1]
+    again = submit(issuer)
+    assert again.status_code == 422
+    problem = html(again)
+    assert "此人已持有本机构颁发的该职业（工种）等级证书" in problem
+    assert f'href="/console/certificates/{first}"' in problem
+    assert certificates(svc) == 1
+
+
+def test_re_issue_from_the_certificate_page_with_the_fields_filled_in(svc: Services, issuer: FlaskClient) -> None:
+    old = submit(issuer, holder_name="王吴").location.split("/console/certificates/")[1]  # a typo
+    page = html(issuer.get(f"/console/certificates/{old}"))
+    assert f'href="/console/issue?replaces={old}"' in page
+    form = html(issuer.get(f"/console/issue?replaces={old}"))
+    assert 'value="王吴"' in form and f'name="replaces" value="{old}"' in form and 'value="80.00"' in form
+    token, once = issue_page(issuer)
+    fixed = issuer.post(
+        "/console/issue",
+        data={**GOOD, "holder_name": "王五", "replaces": old, "csrf": token, "once": once},
+        headers=SAME_SITE,
+    )
+    assert fixed.status_code == 302
+    new = fixed.location.split("/console/certificates/")[1].split("?")[0]
+    new_page = html(issuer.get(fixed.location))
+    assert f'id="replaces">换发自 ← <a href="/console/certificates/{old}"' in new_page and "王五" in new_page
+    old_page = html(issuer.get(f"/console/certificates/{old}"))
+    assert f'href="/console/certificates/{new}">{new}</a>' in old_page
+    assert 'id="certificate-status">已换发新证' in old_page and "撤销原因" in old_page
+    assert "reissue-link" not in old_page and "revoke-button" not in old_page

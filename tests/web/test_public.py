@@ -211,3 +211,20 @@ def test_pages_send_strict_security_headers(keys: Keys, svc: Services, client: F
         assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
         assert "unsafe-inline" not in policy
         assert headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_re_issued_certificate_points_to_its_successor(keys: Keys, svc: Services, client: FlaskClient) -> None:
+    number, payload = issue(svc)
+    new, _ = issuance.issue(
+        svc, issuer_principal(svc), request(replaces=number), render=lambda i: {"number": i.record.number}
+    )
+    page = html(client.get(f"/V/{payload}"))
+    assert f"<h1>已换发新证 → {new['number']}</h1>" in page
+    assert f'href="/lookup?number={new["number"]}"' in page and "证书有效" not in page
+    english = html(client.get(f"/V/{payload}?lang=en"))
+    assert f"Replaced by a new certificate → {new['number']}" in english
+    form = {"number": number, "name": NAME, "document_number": ID_NUMBER}
+    looked_up = html(client.post("/lookup?lang=zh", data=form, headers=SAME_SITE))
+    assert "已换发新证" in looked_up and new["number"] in looked_up
+    prefilled = html(client.get(f"/lookup?number={new['number']}"))
+    assert f'name="number" value="{new["number"]}"' in prefilled
