@@ -32,6 +32,7 @@ class LogKeys(Protocol):
 
     def log_key(self, kid: bytes) -> Any: ...
 
+
 ENTRY_VERSION = 1
 TREE_HEAD_VERSION = 1
 ENTRY_TYPES = ("issue", "revoke", "key")
