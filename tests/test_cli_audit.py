@@ -38,6 +38,12 @@ def world(app: Flask, keys: Keys, svc: Services, tmp_path: Path, monkeypatch: py
         )
         numbers.append(body["number"])
     issuance.revoke(svc, issuer_principal(svc), numbers[1], reason="fraud")
+    issuance.issue(  # a re-issue: one more certificate, one more revocation (reissued)
+        svc,
+        issuer_principal(svc),
+        request(holder_name="学员二", document_number=resident_id(2), replaces=numbers[2]),
+        render=lambda issued: {"number": issued.record.number},
+    )
     registry.rotate_key(svc, OPERATOR, ORG_CODE)
     _, bundle = registry.trust_bundle(svc)
     (tmp_path / "bundle.json").write_text(json.dumps(bundle), encoding="utf-8")
@@ -55,12 +61,12 @@ def world(app: Flask, keys: Keys, svc: Services, tmp_path: Path, monkeypatch: py
 def test_a_sound_log_audits_clean_from_an_export_and_over_http(world: dict[str, Path], app: Flask) -> None:
     result = _run("audit", str(world["bundle"]), "--log", str(world["log"]))
     assert result.exit_code == 0, result.output
-    assert "证书 5, 撤销 1, 密钥事件 4" in result.output and "无问题 / no finding" in result.output
+    assert "证书 6, 撤销 2, 密钥事件 4" in result.output and "无问题 / no finding" in result.output
     with serving(app) as url:
         over_http = _run("audit", str(world["bundle"]), "--log", url, "--json")
     assert over_http.exit_code == 0, over_http.output
     report = json.loads(over_http.stdout)
-    assert (report["issued"], report["revoked"], report["findings"]) == (5, 1, [])
+    assert (report["issued"], report["revoked"], report["findings"]) == (6, 2, [])
 
 
 def test_a_tampered_entry_is_reported_and_exits_1(world: dict[str, Path]) -> None:
@@ -81,7 +87,7 @@ def test_a_tampered_entry_is_reported_and_exits_1(world: dict[str, Path]) -> Non
 def test_a_saved_head_is_the_next_audits_since(world: dict[str, Path]) -> None:
     head = world["dir"] / "head.json"
     first = _run("audit", str(world["bundle"]), "--log", str(world["log"]), "--save-head", str(head))
-    assert first.exit_code == 0 and json.loads(head.read_text())["tree_size"] == 10
+    assert first.exit_code == 0 and json.loads(head.read_text())["tree_size"] == 12
     again = _run("audit", str(world["bundle"]), "--log", str(world["log"]), "--since", str(head))
     assert again.exit_code == 0, again.output
 

@@ -296,22 +296,35 @@ def test_trust_bundle_is_valid() -> None:
 VECTORS = Path(__file__).resolve().parent / "vectors"
 
 
-def test_published_vectors_are_valid() -> None:
+@pytest.mark.parametrize("folder", [VECTORS, VECTORS / "v1"], ids=["current", "v1"])
+def test_published_vectors_are_valid(folder: Path) -> None:
     """The committed test vectors: their bundle, its trust list and status lists, and every verdict."""
-    text = (VECTORS / "bundle.json").read_text(encoding="utf-8")
+    text = (folder / "bundle.json").read_text(encoding="utf-8")
     assert_valid("trust-bundle", json.loads(text))
     store = trust.load_bundle(text)
-    assert_valid("trust-list", store.trust_list.to_json())
+    assert_valid("trust-list", signed_payload(store.signed))
     assert store.signed_status_lists
     for signed in store.signed_status_lists.values():
         assert_valid("status-list", signed_payload(signed))
-    manifest = json.loads((VECTORS / "manifest.json").read_text(encoding="utf-8"))
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     statuses = set()
     for vector in manifest["vectors"]:
         verdict = verify(vector["qr_text"], store, at=parse_instant(vector["at"])).to_json()
         assert_valid("verdict", verdict)
         statuses.add(verdict["status"])
     assert statuses == {s.value for s in Status}
+
+
+def test_a_verdict_undecided_at_known_key_is_valid() -> None:
+    """An organization entry set aside (§6): its credentials are unknown at check 2."""
+    auth = f.authority()
+    signer = f.org_signer(auth)
+    payload = f.trust_list([f.organization([signer])]).to_payload()
+    payload["organizations"][0]["status"] = [{"status": "dormant", "since": "2025-01-01T00:00:00Z"}]
+    store = trust.load_bundle(f.signed_trust_list_bundle(auth, payload))
+    verdict = verify(signer.qr_text(f.credential(), f.HOST), store, at=f.NOW).to_json()
+    assert (verdict["status"], verdict["reason"]) == ("unknown", "organization_unreadable")
+    assert_valid("verdict", verdict)
 
 
 BUNDLE = f.world().store.bundle()
