@@ -1,195 +1,966 @@
 // Verify a scanned certificate in this browser, with the trust bundle it has cached and
-// WebCrypto Ed25519: the trust list against the root, the credential against its
-// organization's key, and the revocation bit in the organization's status list.
-// The page works without this script; this only adds a second, independent check.
+// WebCrypto Ed25519, by the same checks in the same order as the reference verifier
+// (issuer/core/verify.py, policy.py, trust.py): decodable, known_key, signature, claims,
+// certificate_chain, key_status, registration, scope, number, issue_date, status.
+// The first check that fails decides; a part of the bundle that does not check out (an
+// organization entry, a key certificate, a status list) is set aside and makes only its
+// own organization's certificates "unknown". The page works without this script.
+//
+// Test hook: window.issuerOfflineVerify(payload, bundleObject, atMillis) resolves to
+// {status, failed_check, reason, headline, detail, ...} for a QR text (or bare base32
+// payload), a parsed trust bundle (JSON) and the verification time in milliseconds since
+// the epoch; it never rejects. The browser tests run the published vectors through it.
 "use strict";
 
 (function () {
-  const section = document.getElementById("offline");
-  if (!section || !window.crypto || !crypto.subtle || !window.DecompressionStream) return;
-  const zh = document.documentElement.lang !== "en";
-  const say = (cn, en) => (zh ? cn : en);
-  const out = document.getElementById("offline-result");
-  const CACHE_KEY = "issuer-trust-bundle";
+  const DAY = 86400000, CST = 8 * 3600000, SECOND = 1000;
+  const LIST_MAX_AGE = 7 * 86400;
+  const PROVINCES = "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 65 66".split(" ");
+  const zh = () => document.documentElement.lang !== "en";
 
-  // --- bytes -----------------------------------------------------------------------------
-  const b64 = (text) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
-  function base32(text) {
-    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let bits = 0, value = 0;
-    const bytes = [];
-    for (const c of text.toUpperCase().replace(/=+$/, "")) {
-      const v = alphabet.indexOf(c);
-      if (v < 0) throw new Error("base32");
-      value = (value << 5) | v;
-      bits += 5;
-      if (bits >= 8) { bits -= 8; bytes.push((value >> bits) & 0xff); }
-    }
-    return new Uint8Array(bytes);
+  class Bad extends Error {
+    constructor(en, cn) { super(en); this.zh = cn; }
   }
-  const equal = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
+  class Rule extends Error {
+    constructor(check, code, en, cn) { super(en); this.check = check; this.code = code; this.zh = cn; }
+  }
+  const bad = (en, cn) => new Bad(en, cn);
 
-  // --- CBOR (RFC 8949): the subset our formats use ----------------------------------------
-  function decode(bytes) {
-    let at = 0;
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    function length(info) {
-      if (info < 24) return info;
-      if (info === 24) return bytes[at++];
-      if (info === 25) { const v = view.getUint16(at); at += 2; return v; }
-      if (info === 26) { const v = view.getUint32(at); at += 4; return v; }
-      if (info === 27) { const v = Number(view.getBigUint64(at)); at += 8; return v; }
-      throw new Error("cbor length");
+  // --- bytes, text and time ------------------------------------------------------------------
+  const hex = (b) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+  const equal = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
+  const isMap = (v) => v instanceof Map;
+  const isBytes = (v) => v instanceof Uint8Array;
+  const isInt = (v) => (typeof v === "number" && Number.isInteger(v)) || typeof v === "bigint";
+  function b64(value, key) {
+    if (typeof value !== "string") throw bad(`trust bundle: missing ${key}`, `信任包：缺少${key}`);
+    if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(value)) {
+      throw bad(`trust bundle: ${key} is not base64`, `信任包：${key}不是base64编码`);
+    }
+    return Uint8Array.from(atob(value), (c) => c.charCodeAt(0));
+  }
+  const chinaDay = (ms) => Math.floor((ms + CST) / DAY);
+  const startOfChinaDay = (day) => day * DAY - CST;
+  const isoDay = (day) => new Date(day * DAY).toISOString().slice(0, 10);
+  const yearOf = (day) => new Date(day * DAY).getUTCFullYear();
+  const instantText = (ms) => new Date(ms).toISOString().slice(0, 19) + "Z";
+  const chinaClock = (ms) => new Date(ms + CST).toISOString().slice(11, 19);
+  function dateZh(day) {
+    const d = new Date(day * DAY);
+    return `${d.getUTCFullYear()}年${d.getUTCMonth() + 1}月${d.getUTCDate()}日`;
+  }
+  function utc(y, mo, d, h = 0, mi = 0, s = 0) {  // null unless a real date and time
+    const t = new Date(0);
+    t.setUTCFullYear(y, mo - 1, d);
+    t.setUTCHours(h, mi, s);
+    if (y < 1 || t.getUTCFullYear() !== y || t.getUTCMonth() !== mo - 1 || t.getUTCDate() !== d ||
+      t.getUTCHours() !== h || t.getUTCMinutes() !== mi || t.getUTCSeconds() !== s) return null;
+    return t.getTime();
+  }
+  function parseInstant(text) {  // exactly YYYY-MM-DDTHH:MM:SSZ
+    const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z$/.exec(text);
+    return m ? utc(...m.slice(1).map(Number)) : null;
+  }
+  function parseDay(text) {  // exactly YYYY-MM-DD, as a day number
+    const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+    const ms = m ? utc(...m.slice(1).map(Number)) : null;
+    return ms === null ? null : ms / DAY;
+  }
+
+  // --- the QR text (qrtext.decode) -----------------------------------------------------------
+  function qrBytes(text) {
+    if (typeof text !== "string" || text.length > 4312) throw bad("text is too long for a QR code", "文本超出二维码容量");
+    const value = text.trim().replace(/[a-z]/g, (c) => c.toUpperCase());
+    const m = /^HTTPS?:\/\/[^/\s]+\/V\/([^/?#\s]*)$/.exec(value);
+    const payload = m ? m[1] : value;
+    if (!payload) throw bad("no payload", "缺少载荷");
+    if (!/^[A-Z2-7]+$/.test(payload) || [1, 3, 6].includes(payload.length % 8)) {
+      throw bad("payload is not base32", "载荷不是base32编码");
+    }
+    const out = new Uint8Array(Math.floor(payload.length * 5 / 8));
+    let bits = 0, value32 = 0, n = 0;
+    for (const c of payload) {
+      value32 = ((value32 << 5) | "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567".indexOf(c)) & 0xffff;
+      bits += 5;
+      if (bits >= 8) { bits -= 8; out[n++] = (value32 >> bits) & 0xff; }
+    }
+    if (value32 & ((1 << bits) - 1)) throw bad("payload has non-zero padding bits", "载荷末位填充位不为零");
+    return out;
+  }
+
+  // --- deterministic CBOR (core/cbor.decode_strict) -------------------------------------------
+  // Shortest heads, definite lengths, map keys in canonical order (no duplicates), strict
+  // UTF-8, no trailing bytes: one value has one encoding. Floats and tags are kept as opaque
+  // values that no field accepts.
+  const FLOAT = Object.freeze({ float: true });
+  class Tag { constructor(tag, value) { this.tag = tag; this.value = value; } }
+  const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+  const toNumber = (big) => (big <= BigInt(Number.MAX_SAFE_INTEGER) && big >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big);
+  function cbor(bytes) {
+    const malformed = () => bad("not deterministic CBOR of the expected shape", "不是规定格式的确定性CBOR编码");
+    let at = 0, depth = 0;
+    const need = (n) => { if (n > bytes.length - at) throw malformed(); };
+    function argument(info) {
+      if (info < 24) return BigInt(info);
+      if (info > 27) throw malformed();
+      const n = 1 << (info - 24);
+      need(n);
+      let v = 0n;
+      for (let i = 0; i < n; i++) v = (v << 8n) | BigInt(bytes[at++]);
+      if (v < (n === 1 ? 24n : 1n << BigInt(4 * n))) throw malformed();  // not the shortest head
+      return v;
     }
     function item() {
+      if (++depth > 16) throw malformed();
+      need(1);
       const head = bytes[at++], major = head >> 5, info = head & 31;
+      let value;
       if (major === 7) {
-        if (info === 20) return false;
-        if (info === 21) return true;
-        if (info === 22) return null;
-        throw new Error("cbor simple");
+        if (info === 20 || info === 21) value = info === 21;
+        else if (info === 22) value = null;
+        else if (info >= 25 && info <= 27) { need(1 << (info - 24)); at += 1 << (info - 24); value = FLOAT; }
+        else throw malformed();
+      } else {
+        const n = argument(info);
+        if (major === 0) value = toNumber(n);
+        else if (major === 1) value = toNumber(-1n - n);
+        else if (major === 6) value = new Tag(toNumber(n), item());
+        else {
+          if (n > BigInt(bytes.length - at)) throw malformed();
+          const size = Number(n);
+          if (major === 2) { value = bytes.slice(at, at + size); at += size; }
+          else if (major === 3) {
+            try { value = utf8.decode(bytes.subarray(at, at + size)); } catch (e) { throw malformed(); }
+            at += size;
+          } else if (major === 4) { value = []; for (let i = 0; i < size; i++) value.push(item()); }
+          else {
+            value = new Map();
+            let last = null;
+            for (let i = 0; i < size; i++) {
+              const start = at, key = item(), encoded = bytes.subarray(start, at);
+              if (last && !(encoded.length > last.length || (encoded.length === last.length && later(encoded, last)))) {
+                throw malformed();
+              }
+              last = encoded;
+              value.set(key, item());
+            }
+          }
+        }
       }
-      const n = length(info);
-      switch (major) {
-        case 0: return n;
-        case 1: return -1 - n;
-        case 2: { const v = bytes.slice(at, at + n); at += n; return v; }
-        case 3: { const v = new TextDecoder().decode(bytes.slice(at, at + n)); at += n; return v; }
-        case 4: { const a = []; for (let i = 0; i < n; i++) a.push(item()); return a; }
-        case 5: { const m = new Map(); for (let i = 0; i < n; i++) { const k = item(); m.set(k, item()); } return m; }
-        case 6: return { tag: n, value: item() };
-      }
-      throw new Error("cbor type");
+      depth--;
+      return value;
     }
+    const later = (a, b) => { for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i] > b[i]; return false; };
     const value = item();
-    if (at !== bytes.length) throw new Error("cbor trailing bytes");
+    if (at !== bytes.length) throw malformed();
     return value;
   }
-  function head(major, n) {
-    if (n < 24) return [(major << 5) | n];
-    if (n < 256) return [(major << 5) | 24, n];
-    if (n < 65536) return [(major << 5) | 25, n >> 8, n & 0xff];
-    return [(major << 5) | 26, (n >>> 24) & 0xff, (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff];
+
+  // --- COSE_Sign1 (core/cose) -----------------------------------------------------------------
+  function sign1(bytes) {
+    const no = (en, cn) => bad(`not a COSE_Sign1 message: ${en}`, `不是COSE_Sign1签名消息：${cn}`);
+    const message = cbor(bytes);
+    if (!(message instanceof Tag) || message.tag !== 18) throw no("missing tag 18", "缺少标签18");
+    const parts = message.value;
+    if (!Array.isArray(parts) || parts.length !== 4) throw no("not an array of four", "不是四元素数组");
+    const [protectedHeader, unprotected, payload, signature] = parts;
+    if (!isBytes(protectedHeader) || !isBytes(payload)) {
+      throw no("protected header or payload is not a byte string", "受保护头或载荷不是字节串");
+    }
+    if (!isMap(unprotected) || unprotected.size) throw no("unprotected header must be empty", "非保护头必须为空");
+    if (!isBytes(signature) || signature.length !== 64) throw no("signature is not 64 bytes", "签名不是64字节");
+    const header = cbor(protectedHeader);
+    if (!isMap(header) || header.size !== 2 || !header.has(1) || !header.has(4)) {
+      throw no("protected header must hold alg and kid only", "受保护头只能含算法和密钥标识");
+    }
+    if (header.get(1) !== -8) throw no("algorithm is not EdDSA (-8)", "算法不是EdDSA（-8）");
+    const kid = header.get(4);
+    if (!isBytes(kid) || kid.length !== 8) throw no("kid is not 8 bytes", "密钥标识不是8字节");
+    return { protectedHeader, kid, payload, signature };
   }
-  function sigStructure(protectedHeader, payload) {
+  function cborHead(major, n) {
+    const out = [major << 5];
+    if (n < 24) { out[0] |= n; return out; }
+    const size = n < 256 ? 1 : n < 65536 ? 2 : 4;
+    out[0] |= 23 + Math.log2(size) + 1;
+    for (let i = size - 1; i >= 0; i--) out.push((n / 2 ** (8 * i)) & 0xff);
+    return out;
+  }
+  function toBeSigned(protectedHeader, payload) {  // ["Signature1", protected, h'', payload]
     const text = new TextEncoder().encode("Signature1");
-    const parts = [head(4, 4), head(3, text.length), text, head(2, protectedHeader.length), protectedHeader,
-      head(2, 0), head(2, payload.length), payload];
-    const size = parts.reduce((s, p) => s + p.length, 0);
-    const out = new Uint8Array(size);
+    const parts = [[0x84], cborHead(3, text.length), text, cborHead(2, protectedHeader.length), protectedHeader,
+      [0x40], cborHead(2, payload.length), payload];
+    const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
     let at = 0;
     for (const p of parts) { out.set(p, at); at += p.length; }
     return out;
   }
-
-  // --- COSE_Sign1 and keys -----------------------------------------------------------------
-  function sign1(bytes) {
-    const message = decode(bytes);
-    if (!message || message.tag !== 18 || !Array.isArray(message.value) || message.value.length !== 4) {
-      throw new Error("not COSE_Sign1");
-    }
-    const [protectedHeader, , payload, signature] = message.value;
-    const header = decode(protectedHeader);
-    if (header.get(1) !== -8) throw new Error("not EdDSA");
-    return { protectedHeader, kid: header.get(4), payload, signature };
+  const importKey = (raw) => crypto.subtle.importKey("raw", raw, { name: "Ed25519" }, false, ["verify"]);
+  async function ed25519(key, signature, data) {
+    try { return await crypto.subtle.verify({ name: "Ed25519" }, key, signature, data); } catch (e) { return false; }
   }
-  function ed25519Key(certificateDer) {
-    // SubjectPublicKeyInfo of Ed25519: SEQUENCE { SEQUENCE { OID 1.3.101.112 } BIT STRING }
-    const prefix = [0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00];
-    for (let i = 0; i + prefix.length + 32 <= certificateDer.length; i++) {
-      if (prefix.every((b, j) => certificateDer[i + j] === b)) {
-        return crypto.subtle.importKey("raw", certificateDer.slice(i + 12, i + 44), { name: "Ed25519" }, false, ["verify"]);
-      }
-    }
-    throw new Error("no Ed25519 key");
-  }
-  async function verified(message, key) {
-    return crypto.subtle.verify({ name: "Ed25519" }, key, message.signature, sigStructure(message.protectedHeader, message.payload));
-  }
+  const verified = (message, key) => ed25519(key, message.signature, toBeSigned(message.protectedHeader, message.payload));
   const kidOf = async (der) => new Uint8Array(await crypto.subtle.digest("SHA-256", der)).slice(0, 8);
 
-  async function gunzip(bytes) {
-    const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
-    return new Uint8Array(await new Response(stream).arrayBuffer());
+  // --- X.509, minimally (core/pki) ------------------------------------------------------------
+  const OID_ED25519 = [0x2b, 0x65, 0x70], OID_ORG_ID = [0x55, 0x04, 0x61];
+  const OID_BASIC = [0x55, 0x1d, 0x13], OID_USAGE = [0x55, 0x1d, 0x0f];
+  function certificate(bytes) {  // any shape we cannot read is "not valid DER"
+    try { return parseCertificate(bytes); } catch (error) {
+      throw error instanceof Bad ? error : bad("a certificate is not valid DER", "证书不是有效的DER编码");
+    }
+  }
+  function parseCertificate(bytes) {
+    const invalid = () => bad("a certificate is not valid DER", "证书不是有效的DER编码");
+    function tlv(at, end) {
+      if (at + 2 > end || (bytes[at] & 0x1f) === 0x1f) throw invalid();
+      let length = bytes[at + 1], body = at + 2;
+      if (length & 0x80) {
+        const n = length & 0x7f;
+        if (n < 1 || n > 3 || body + n > end || bytes[body] === 0) throw invalid();
+        length = 0;
+        for (let i = 0; i < n; i++) length = length * 256 + bytes[body++];
+        if (length < 128) throw invalid();
+      }
+      if (body + length > end) throw invalid();
+      return { tag: bytes[at], start: at, body, end: body + length };
+    }
+    function inside(node, tag) {
+      if (tag !== undefined && node.tag !== tag) throw invalid();
+      const out = [];
+      for (let at = node.body; at < node.end;) { const child = tlv(at, node.end); out.push(child); at = child.end; }
+      return out;
+    }
+    const content = (node) => bytes.subarray(node.body, node.end);
+    const isOid = (node, oid) => node.tag === 0x06 && equal(content(node), oid);
+    function time(node) {
+      const text = String.fromCharCode(...content(node));
+      const m = node.tag === 0x17 ? /^(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)Z$/.exec(text)
+        : node.tag === 0x18 ? /^(\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)Z$/.exec(text) : null;
+      if (!m) throw invalid();
+      const f = m.slice(1).map(Number);
+      if (node.tag === 0x17) f[0] += f[0] < 50 ? 2000 : 1900;
+      const ms = utc(...f);
+      if (ms === null) throw invalid();
+      return ms;
+    }
+    const top = tlv(0, bytes.length);
+    if (top.end !== bytes.length) throw invalid();
+    const [tbs, algorithm, signature, ...extra] = inside(top, 0x30);
+    if (!signature || extra.length || signature.tag !== 0x03 || signature.end - signature.body !== 65 || bytes[signature.body]) {
+      throw invalid();
+    }
+    const fields = inside(tbs, 0x30);
+    let i = fields[0] && fields[0].tag === 0xa0 ? 1 : 0;
+    const [serial, , issuer, validity, subject, spki] = fields.slice(i, i + 6);
+    if (!spki || serial.tag !== 0x02 || issuer.tag !== 0x30 || subject.tag !== 0x30) throw invalid();
+    const [notBefore, notAfter] = inside(validity, 0x30);
+    const cert = {
+      tbs: bytes.slice(tbs.start, tbs.end),
+      issuer: bytes.slice(issuer.start, issuer.end),
+      subject: bytes.slice(subject.start, subject.end),
+      notBefore: time(notBefore),
+      notAfter: time(notAfter),
+      signedWithEd25519: isOid(inside(algorithm, 0x30)[0], OID_ED25519),
+      signature: bytes.slice(signature.body + 1, signature.end),
+      key: null,
+      orgCodes: [],
+      ca: null,
+      digitalSignature: null,
+    };
+    const [keyAlgorithm, keyBits] = inside(spki, 0x30);
+    if (isOid(inside(keyAlgorithm, 0x30)[0], OID_ED25519) && keyBits.tag === 0x03 &&
+      keyBits.end - keyBits.body === 33 && bytes[keyBits.body] === 0) {
+      cert.key = bytes.slice(keyBits.body + 1, keyBits.end);
+    }
+    for (const rdn of inside(subject, 0x30)) {  // its UTF8String and PrintableString values must be such
+      for (const attribute of inside(rdn, 0x31)) {
+        const [type, value] = inside(attribute, 0x30);
+        let text = String.fromCharCode(...content(value));
+        if (value.tag === 0x0c) {
+          try { text = utf8.decode(content(value)); } catch (e) { cert.subjectUnreadable = true; }
+        } else if (value.tag === 0x13 && !/^[A-Za-z0-9 '()+,./:=?-]*$/.test(text)) cert.subjectUnreadable = true;
+        if (isOid(type, OID_ORG_ID)) cert.orgCodes.push(text);
+      }
+    }
+    for (const field of fields.slice(i + 6)) {
+      if (field.tag !== 0xa3) continue;
+      for (const extension of inside(inside(field)[0], 0x30)) {
+        const parts = inside(extension, 0x30), value = parts[parts.length - 1];
+        if (value.tag !== 0x04) throw invalid();
+        const inner = tlv(value.body, value.end);
+        if (isOid(parts[0], OID_BASIC)) {
+          const first = inside(inner, 0x30)[0];
+          cert.ca = !!first && first.tag === 0x01 && bytes[first.body] !== 0;
+        } else if (isOid(parts[0], OID_USAGE)) {
+          if (inner.tag !== 0x03) throw invalid();
+          cert.digitalSignature = inner.end - inner.body > 1 && (bytes[inner.body + 1] & 0x80) !== 0;
+        }
+      }
+    }
+    return cert;
+  }
+  const isSigningCertificate = (cert) => cert.ca === false && cert.digitalSignature === true;
+
+  // --- the trust list (core/trust) ------------------------------------------------------------
+  function get(obj, key, kind, optional) {
+    if (!isMap(obj)) throw bad("trust list: expected a map", "信任列表：应为映射");
+    if (!obj.has(key)) throw bad(`trust list: missing ${key}`, `信任列表：缺少${key}`);
+    const value = obj.get(key);
+    if (value === null && optional) return null;
+    const ok = {
+      str: typeof value === "string", int: isInt(value), bytes: isBytes(value), list: Array.isArray(value), map: isMap(value),
+    }[kind];
+    if (!ok) throw bad(`trust list: ${key} has the wrong type`, `信任列表：${key}类型错误`);
+    return value;
+  }
+  function day(obj, key, optional) {
+    const text = get(obj, key, "str", optional);
+    if (text === null) return null;
+    const value = parseDay(text);
+    if (value === null) throw bad(`trust list: ${key} is not a date`, `信任列表：${key}不是日期`);
+    return value;
+  }
+  function instant(obj, key, optional) {
+    const text = get(obj, key, "str", optional);
+    if (text === null) return null;
+    const value = parseInstant(text);
+    if (value === null) throw bad(`trust list: ${key} is not a time`, `信任列表：${key}不是时间`);
+    return value;
+  }
+  // Version 2 writes instants; version 1 wrote dates: the instant that starts the day, or for
+  // an inclusive end date the instant that follows it.
+  function moment(version, obj, key, optional, inclusiveEnd) {
+    if (version >= 2) return instant(obj, key, optional);
+    const value = day(obj, key, optional);
+    return value === null ? null : startOfChinaDay(value + (inclusiveEnd ? 1 : 0));
+  }
+  function choice(value, allowed, what, whatZh) {
+    if (!allowed.includes(value)) throw bad(`trust list: unknown ${what} '${value}'`, `信任列表：未知的${whatZh}“${value}”`);
+    return value;
+  }
+  function organizationEntry(obj, version) {
+    const scope = get(obj, "scope", "list").map((s) => {
+      const levels = get(s, "levels", "list");
+      if (!levels.every((lv) => [1, 2, 3, 4, 5].includes(lv))) throw bad("trust list: scope level out of range", "信任列表：业务范围等级超出范围");
+      const workTypes = get(s, "work_types", "list");
+      if (!workTypes.every((w) => typeof w === "string")) throw bad("trust list: work types must be text", "信任列表：工种应为文本");
+      return {
+        occupation: get(s, "occupation", "str"), levels, workTypes, edition: get(s, "edition", "int"),
+        from: moment(version, s, "from", true), until: moment(version, s, "until", true, true),
+      };
+    });
+    const keys = get(obj, "keys", "list").map((k) => ({
+      certificate: get(k, "certificate", "bytes"),
+      status: choice(get(k, "status", "str"), ["active", "retired", "compromised"], "key status", "key status"),
+      compromisedAt: instant(k, "compromised_at", true),
+      retiredAt: instant(k, "retired_at", true),
+    }));
+    const history = get(obj, "status", "list").map((c) => ({
+      status: choice(get(c, "status", "str"), ["active", "suspended", "cancelled"], "status", "status"),
+      since: moment(version, c, "since"),
+    }));
+    history.sort((a, b) => a.since - b.since);  // stable: of two at the same instant, the later counts
+    return {
+      code: get(obj, "code", "str"), name: get(obj, "name", "str"),
+      registeredFrom: day(obj, "registered_from"), registeredUntil: day(obj, "registered_until", true),
+      history, scope, keys,
+    };
+  }
+  function readTrustList(obj) {
+    const version = get(obj, "version", "int");
+    if (version !== 1 && version !== 2) throw bad("unsupported trust list version", "不支持的信任列表版本");
+    const catalogue = get(obj, "catalogue", "map");
+    const occupations = get(catalogue, "occupations", "map");
+    for (const [k, v] of occupations) {
+      if (typeof k !== "string" || typeof v !== "string") throw bad("trust list: catalogue must map codes to names", "信任列表：职业目录格式错误");
+    }
+    const organizations = [], problems = [];
+    for (const entry of get(obj, "organizations", "list")) {
+      try {
+        organizations.push(organizationEntry(entry, version));
+      } catch (error) {
+        if (!(error instanceof Bad)) throw error;
+        const code = isMap(entry) && typeof entry.get("code") === "string" ? entry.get("code") : null;
+        const keys = isMap(entry) && Array.isArray(entry.get("keys")) ? entry.get("keys") : [];
+        problems.push({
+          part: "organization", organization: code,
+          certificates: keys.filter((k) => isMap(k) && isBytes(k.get("certificate"))).map((k) => k.get("certificate")),
+          en: `the trust list's entry for organization${code ? " " + code : ""} cannot be read (${error.message})`,
+          zh: `信任列表中机构${code || ""}的条目无法读取（${error.zh}）`,
+        });
+      }
+    }
+    if (obj.has("logs")) get(obj, "logs", "list");
+    get(obj, "authority", "str");
+    const issuedAt = instant(obj, "issued_at"), sequence = get(obj, "sequence", "int");
+    get(catalogue, "edition", "int");
+    return { version, issuedAt, sequence, organizations, problems };
   }
 
-  // --- the trust bundle, cached --------------------------------------------------------------
-  const REFRESH_MS = 24 * 3600 * 1000;
-  async function bundle() {
-    const cached = localStorage.getItem(CACHE_KEY);
-    const fetchedAt = Number(localStorage.getItem(CACHE_KEY + "-at") || 0);
-    if (cached && Date.now() - fetchedAt < REFRESH_MS) return { bundle: JSON.parse(cached), cached: true };
+  // --- status lists (core/statuslist) ---------------------------------------------------------
+  async function inflate(data, expected) {
+    const reader = new Blob([data]).stream().pipeThrough(new DecompressionStream("gzip")).getReader();
+    const out = new Uint8Array(expected);
+    let size = 0;
+    const wrongLength = bad("status list: the list does not have the stated length", "状态列表：列表长度与位数不符");
     try {
-      const response = await fetch("/api/v1/trust-bundle", { credentials: "omit" });
-      if (!response.ok) throw new Error(String(response.status));
-      const text = await response.text();
-      localStorage.setItem(CACHE_KEY, text);
-      localStorage.setItem(CACHE_KEY + "-at", String(Date.now()));
-      return { bundle: JSON.parse(text), cached: false };
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        if (size + value.length > expected) { reader.cancel().catch(() => {}); throw wrongLength; }
+        out.set(value, size);
+        size += value.length;
+      }
     } catch (error) {
-      if (cached) return { bundle: JSON.parse(cached), cached: true };  // offline: the older bundle still speaks
+      if (error === wrongLength) throw error;
+      throw bad("status list: the list is not gzip data", "状态列表：列表不是gzip压缩数据");
+    }
+    if (size !== expected) throw wrongLength;
+    return out;
+  }
+  async function openStatusList(message, key) {
+    const no = (en, cn) => bad(`status list: ${en}`, `状态列表：${cn}`);
+    if (!(await verified(message, key))) throw no("the signature does not match", "签名不匹配");
+    let obj;
+    try { obj = cbor(message.payload); } catch (e) { throw no("the payload is not deterministic CBOR", "内容不是确定性CBOR编码"); }
+    const fields = ["version", "organization", "issued_at", "max_age", "bits", "list"];
+    if (!isMap(obj) || obj.size !== 6 || !fields.every((f) => obj.has(f)) || obj.get("version") !== 1) {
+      throw no("unknown fields or version", "字段或版本不符");
+    }
+    const size = obj.get("bits"), maxAge = obj.get("max_age"), organization = obj.get("organization");
+    if (!isInt(size) || size <= 0 || size > 1 << 24 || size % 8) throw no("bits must be a positive multiple of 8", "位数应为8的正整数倍");
+    if (!isInt(maxAge) || maxAge <= 0 || typeof organization !== "string" || !isBytes(obj.get("list"))) {
+      throw no("malformed fields", "字段格式错误");
+    }
+    const issuedAt = typeof obj.get("issued_at") === "string" ? parseInstant(obj.get("issued_at")) : null;
+    if (issuedAt === null) throw no("issued_at is not a time", "签发时间格式错误");
+    const bits = await inflate(obj.get("list"), size / 8);
+    return { organization, issuedAt, maxAge: Number(maxAge < LIST_MAX_AGE ? maxAge : LIST_MAX_AGE), bits, size };
+  }
+  const expiresAt = (list) => list.issuedAt + list.maxAge * SECOND;
+  const isRevoked = (list, index) => (list.bits[index >> 3] & (0x80 >> (index & 7))) !== 0;
+
+  // --- the trust store (TrustStore, load_bundle) -----------------------------------------------
+  async function chainsToRoot(store, signer) {  // verify_directly_issued_by, once per key
+    if (signer.chains === undefined) {
+      const cert = signer.cert;
+      signer.chains = equal(cert.issuer, store.root.subject) && cert.signedWithEd25519 &&
+        (await ed25519(store.rootKey, cert.signature, cert.tbs));
+    }
+    return signer.chains;
+  }
+  async function keySignsListsAt(store, signer, at) {
+    const { entry, cert } = signer;
+    return (await chainsToRoot(store, signer)) && isSigningCertificate(cert) && cert.notBefore <= at && at <= cert.notAfter &&
+      (entry.status !== "compromised" || (entry.compromisedAt !== null && at < entry.compromisedAt)) &&
+      (entry.retiredAt === null || at < entry.retiredAt);
+  }
+  async function addStatusList(store, signed) {
+    let message;
+    try { message = sign1(signed); } catch (e) { throw bad("status list: not a signed message", "状态列表：不是签名消息"); }
+    let found;
+    if (equal(message.kid, store.rootKid)) {
+      found = await openStatusList(message, store.rootKey);
+      const known = store.organizations.has(found.organization) ||
+        store.problems.some((p) => p.part === "organization" && p.organization === found.organization);
+      if (!known || found.issuedAt < store.root.notBefore || found.issuedAt > store.root.notAfter) {
+        throw bad(`the root signed a status list for ${found.organization}, which the trust list does not hold`,
+          `根证书签发的状态列表所属机构${found.organization}不在信任列表中`);
+      }
+    } else {
+      const signer = store.keys.get(hex(message.kid));
+      if (!signer) throw bad(`status list signed by unknown key ${hex(message.kid)}`, `状态列表的签名密钥${hex(message.kid)}不在信任列表中`);
+      found = await openStatusList(message, signer.key);
+      if (found.organization !== signer.org.code || !(await keySignsListsAt(store, signer, found.issuedAt))) {
+        throw bad(`the status list of ${found.organization} is not signed by a key valid for it when it was signed`,
+          `机构${found.organization}的状态列表不是由其签发时有效的密钥签发的`);
+      }
+    }
+    const current = store.lists.get(found.organization);
+    if (!current || current.issuedAt < found.issuedAt) store.lists.set(found.organization, found);
+  }
+  async function load(bundle) {
+    if (!bundle || typeof bundle !== "object" || bundle.format !== "issuer-trust-bundle" || ![1, 2].includes(bundle.version)) {
+      throw bad("not an issuer trust bundle (version 1 or 2)", "不是第1或第2版信任包");
+    }
+    const rootDer = b64(bundle.root_certificate, "root_certificate");
+    const root = certificate(rootDer);
+    if (!root.key) throw bad("root key is not Ed25519", "根证书密钥不是Ed25519");
+    let rootKey;
+    try { rootKey = await importKey(root.key); } catch (e) { throw bad("root key is not Ed25519", "根证书密钥不是Ed25519"); }
+    const store = {
+      root, rootKey, rootKid: await kidOf(rootDer),
+      organizations: new Map(), keys: new Map(), problems: [], lists: new Map(),
+    };
+    let message, payload;
+    try { message = sign1(b64(bundle.trust_list, "trust_list")); } catch (e) {
+      throw e.message.startsWith("trust bundle") ? e : bad("the trust list is not a signed message", "信任列表不是签名消息");
+    }
+    if (!equal(message.kid, store.rootKid) || !(await verified(message, store.rootKey))) {
+      throw bad("the trust list is not signed by the root certificate", "信任列表不是由根证书签发的");
+    }
+    try { payload = cbor(message.payload); } catch (e) { throw bad("the trust list payload is malformed", "信任列表内容格式错误"); }
+    const list = readTrustList(payload);
+    for (const p of list.problems) {
+      p.kids = await Promise.all(p.certificates.map(async (c) => hex(await kidOf(c))));
+      store.problems.push(p);
+    }
+    for (const org of list.organizations) {
+      store.organizations.set(org.code, org);
+      for (const entry of org.keys) {
+        const kid = hex(await kidOf(entry.certificate));
+        try {
+          const cert = certificate(entry.certificate);
+          if (!cert.key) throw bad("organization key is not Ed25519", "机构密钥不是Ed25519");
+          if (cert.subjectUnreadable) throw bad("a certificate is not valid DER", "证书不是有效的DER编码");
+          if (cert.orgCodes.length !== 1) throw bad("organization certificate carries no organization code", "机构证书缺少机构代码");
+          let key;
+          try { key = await importKey(cert.key); } catch (e) { throw bad("organization key is not Ed25519", "机构密钥不是Ed25519"); }
+          cert.orgCode = cert.orgCodes[0];
+          store.keys.set(kid, { org, entry, cert, key });
+        } catch (error) {
+          if (!(error instanceof Bad)) throw error;
+          store.problems.push({
+            part: "key", organization: org.code, kids: [kid],
+            en: `a key certificate of organization ${org.code} cannot be read (${error.message})`,
+            zh: `机构${org.code}的签名证书无法读取（${error.zh}）`,
+          });
+        }
+      }
+    }
+    if (bundle.version === 2) {
+      if (!Array.isArray(bundle.status_lists)) throw bad("trust bundle: status_lists is not a list", "信任包：status_lists不是列表");
+      for (const value of bundle.status_lists) {
+        try {
+          await addStatusList(store, b64(value, "status_lists"));
+        } catch (error) {
+          if (!(error instanceof Bad)) throw error;
+          let organization = null;  // as far as its signer tells, never the unchecked payload
+          try { organization = store.keys.get(hex(sign1(b64(value, "status_lists")).kid)).org.code; } catch (e) { /* none */ }
+          store.problems.push({ part: "status_list", organization, en: error.message, zh: error.zh });
+        }
+      }
+    }
+    return store;
+  }
+  function unreadable(store, kid) {
+    return store.problems.find((p) => p.kids && p.kids.includes(kid)) ||
+      store.problems.find((p) => p.part === "organization" && !p.kids.length);
+  }
+
+  // --- the claims (core/credential.decode_payload) ----------------------------------------------
+  // Checked in the order the reference checks them, so that the first problem found has the
+  // same words; a claim our encoder would write otherwise (an NFD name, a "--" 工种, an explicit
+  // default edition) is refused, not repaired.
+  function claims(payload) {
+    const no = (en, cn) => bad(`claims: ${en}`, `声明内容：${cn}`);
+    const map = cbor(payload);
+    if (!isMap(map) || ![...map.keys()].every(isInt)) throw no("not a map with integer keys", "不是整数键的映射");
+    const required = [-1, -2, -3, -4, -5, -6, -9, -10], optional = [-7, -8, -11];
+    if (!required.every((k) => map.has(k)) || ![...map.keys()].every((k) => required.includes(k) || optional.includes(k))) {
+      throw no("missing or unknown claims", "缺少或多出声明");
+    }
+    const typed = (key, kind, fallback) => {
+      if (!map.has(key)) return fallback;
+      const value = map.get(key);
+      if (!(kind === "int" ? isInt(value) : kind === "str" ? typeof value === "string" : isBytes(value))) {
+        throw no(`claim ${key} has the wrong type`, `声明${key}类型错误`);
+      }
+      return value;
+    };
+    const version = typed(-1, "int");
+    if (version !== 1 && version !== 2) throw no("unsupported format version", "不支持的格式版本");
+    const issued = typed(-10, "int"), cred = { version, issuedAt: null };
+    if (version === 1) {
+      if (!(issued >= 0 && issued <= 100000)) throw no("issue date out of range", "发证日期超出范围");
+      cred.issueDay = Number(issued);
+    } else {
+      if (!(issued >= 0 && issued <= 2 ** 32 - 1)) throw no("issue time out of range", "发证时间超出范围");
+      cred.issuedAt = Number(issued) * SECOND;
+      cred.issueDay = chinaDay(cred.issuedAt);
+    }
+    // the number: 9 bytes, 2·D + t (t = 1 for S), D the 21 digits after the letter
+    const packed = typed(-2, "bytes");
+    if (packed.length !== 9) throw no("packed number is not 9 bytes", "压缩编号不是9字节");
+    const value = packed.reduce((v, b) => (v << 8n) | BigInt(b), 0n), digits = value >> 1n;
+    if (digits >= 10n ** 21n) throw no("packed number is out of range", "压缩编号超出范围");
+    const number = (cred.number = (value & 1n ? "S" : "Y") + digits.toString().padStart(21, "0"));
+    const position = (at, en, cn, got) => no(`position ${at}: expected ${en}, got '${got}'`, `第${at}位：应为${cn}，实为“${got}”`);
+    if (!PROVINCES.includes(number.slice(5, 7))) throw position(6, "a GB/T 2260 province code", "GB/T 2260 省份代码", number.slice(5, 7));
+    if (!"12345".includes(number[15])) throw position(16, "a level code from 1 to 5", "1至5的等级代码", number[15]);
+    if (number.slice(13, 15) < "19") throw position(14, "a year from 2019 on", "2019年及以后的年份", number.slice(13, 15));
+    if (number.slice(16) === "000000") throw position(17, "a serial from 000001 to 999999", "000001至999999的流水号", "000000");
+    cred.year = 2000 + Number(number.slice(13, 15));
+    cred.numberLevel = Number(number[15]);
+    const name = typed(-3, "str"), documentType = typed(-4, "int"), commitment = typed(-5, "bytes");
+    const occupation = typed(-6, "int");
+    if (!(occupation >= 1000000 && occupation <= 8999999)) {
+      throw no(`packed occupation code ${occupation} is out of range`, `压缩职业编码${occupation}超出范围`);
+    }
+    const o = String(occupation);
+    cred.occupation = `${o[0]}-${o.slice(1, 3)}-${o.slice(3, 5)}-${o.slice(5, 7)}`;
+    cred.level = typed(-9, "int");
+    cred.workType = typed(-8, "str", null);
+    cred.edition = typed(-7, "int", 2022);
+    cred.statusIndex = typed(-11, "int", null);
+    const clean = (text, en, cn) => {
+      const out = text.trim().normalize("NFC");
+      if (!out || [...out].length > 64 || /\p{C}/u.test(out)) throw no(`${en} must be 1 to 64 printable characters`, `${cn}应为1至64个可打印字符`);
+      return out;
+    };
+    let canonical = clean(name, "holder name", "持证人姓名") === name;
+    if (cred.workType !== null) {  // an empty or "--" 工种 is written as none
+      const trimmed = cred.workType.trim();
+      if (!trimmed || trimmed === "--" || clean(trimmed, "work type", "工种/职业方向") !== cred.workType) canonical = false;
+    }
+    if (![1, 2, 3, 4, 5].includes(cred.level)) throw no(`level must be 1 to 5, got ${cred.level}`, `等级应为1至5，实为${cred.level}`);
+    if (commitment.length !== 24) throw no("commitment must be 24 bytes", "证件号码承诺值应为24字节");
+    if (!(documentType >= 1 && documentType < 24)) throw no("document type code must be 1-23", "证件类型代码应为1至23");
+    if (cred.statusIndex !== null && !(cred.statusIndex >= 0 && cred.statusIndex <= 2 ** 32 - 1)) {
+      throw no("status index out of range", "状态列表索引超出范围");
+    }
+    if (!(cred.edition >= 1999 && cred.edition <= 2999)) throw no("catalogue edition must be a year", "职业分类大典版本应为年份");
+    if (!canonical || (map.has(-7) && cred.edition === 2022)) throw no("claims are not in their canonical form", "声明内容不是规范形式");
+    if (cred.statusIndex !== null) cred.statusIndex = Number(cred.statusIndex);
+    return cred;
+  }
+
+  // --- the rules (core/policy), judged at the issue instant, or on the issue date (version 1) ---
+  const STATUS_ZH = { active: "正常", suspended: "暂停", cancelled: "撤销备案" };
+  const LEVEL_ZH = ["", "一级/高级技师", "二级/技师", "三级/高级工", "四级/中级工", "五级/初级工"];
+  function issueTime(cred) {
+    const t = { day: cred.issueDay, instant: cred.issuedAt };
+    t.en = t.instant === null ? `on ${isoDay(t.day)}` : `at ${isoDay(t.day)} ${chinaClock(t.instant)} (China time)`;
+    t.zh = t.instant === null ? dateZh(t.day) : `${dateZh(t.day)}${chinaClock(t.instant)}（北京时间）`;
+    return t;
+  }
+  const within = (when, start, end) =>
+    when.instant === null ? chinaDay(start) <= when.day && when.day <= chinaDay(end) : start <= when.instant && when.instant <= end;
+  const before = (when, event, dayCounts) =>
+    when.instant !== null ? when.instant < event : dayCounts ? when.day <= chinaDay(event) : when.day < chinaDay(event);
+  const shown = (ms) => (ms === null ? ["an unknown time", "未知时间"] :
+    [`${isoDay(chinaDay(ms))} ${chinaClock(ms)} (China time)`, `${dateZh(chinaDay(ms))}${chinaClock(ms)}`]);
+
+  async function checkCertificate(store, signer, when) {
+    const broken = (code, en, cn) => new Rule("certificate_chain", code, en, cn);
+    const cert = signer.cert;
+    if (!(await chainsToRoot(store, signer))) {
+      throw broken("not_certified", "the organization certificate is not signed by the root", "机构证书不是由根证书签发的");
+    }
+    if (!isSigningCertificate(cert)) {
+      throw broken("not_certified", "the organization certificate is not an end-entity signing certificate", "机构证书不是用于签名的终端证书");
+    }
+    if (!within(when, store.root.notBefore, store.root.notAfter)) {
+      throw broken("certificate_not_valid_then", `issued ${when.en}, outside the root certificate's validity`, `发证时间${when.zh}不在根证书有效期内`);
+    }
+    if (!within(when, cert.notBefore, cert.notAfter)) {
+      throw broken("certificate_not_valid_then", `issued ${when.en}, outside the signing certificate's validity`,
+        `发证时间${when.zh}不在机构签名证书有效期内`);
+    }
+    if (cert.orgCode !== signer.org.code) throw broken("not_certified", "the certificate names another organization", "机构证书所属机构不一致");
+  }
+  function checkKey(entry, when) {
+    if (entry.status === "compromised" && (entry.compromisedAt === null || !before(when, entry.compromisedAt, false))) {
+      const [en, cn] = shown(entry.compromisedAt);
+      throw new Rule("key_status", "key_compromised", `the signing key was revoked as compromised from ${en}`, `签名密钥已于${cn}起注销（泄露）`);
+    }
+    if (entry.retiredAt !== null && !before(when, entry.retiredAt, true)) {
+      const [en, cn] = shown(entry.retiredAt);
+      throw new Rule("key_status", "key_retired", `the signing key was retired at ${en}; it signs nothing issued later`,
+        `签名密钥已于${cn}停用，此后签发的证书无效`);
+    }
+  }
+  function checkRegistration(org, when) {
+    if (!(org.registeredFrom <= when.day && (org.registeredUntil === null || when.day <= org.registeredUntil))) {
+      throw new Rule("registration", "not_registered", `the organization's registration did not cover ${isoDay(when.day)}`,
+        `${dateZh(when.day)}不在机构备案有效期内`);
+    }
+    let status = null;  // status_at the instant, or status_on the China date (version 1)
+    for (const change of org.history) {
+      if (when.instant !== null ? change.since <= when.instant : chinaDay(change.since) <= when.day) status = change.status;
+    }
+    if (status !== "active") {
+      const code = { suspended: "organization_suspended", cancelled: "organization_cancelled" }[status] || "not_registered";
+      throw new Rule("registration", code, `the organization was ${status || "not registered"} ${when.en}`,
+        `${when.zh}机构状态为${STATUS_ZH[status] || "未备案"}`);
+    }
+  }
+  function checkScope(org, cred, when) {
+    const covered = org.scope.some((s) =>
+      s.occupation === cred.occupation && s.edition === cred.edition && s.levels.includes(cred.level) &&
+      (!s.workTypes.length || s.workTypes.includes(cred.workType)) &&
+      (when.instant !== null
+        ? (s.from === null || s.from <= when.instant) && (s.until === null || when.instant < s.until)
+        : (s.from === null || chinaDay(s.from) <= when.day) && (s.until === null || when.day <= chinaDay(s.until - SECOND))));
+    if (!covered) {
+      const work = cred.workType ? [` (${cred.workType})`, `（${cred.workType}）`] : ["", ""];
+      throw new Rule("scope", "out_of_scope",
+        `occupation ${cred.occupation}${work[0]} level ${cred.level} was not in the organization's scope ${when.en}`,
+        `${when.zh}职业${cred.occupation}${work[1]}${LEVEL_ZH[cred.level]}不在机构备案范围内（不得超范围评价）`);
+    }
+  }
+  function checkNumber(cred, signerCode) {
+    const n = cred.number, issueYear = yearOf(cred.issueDay);
+    if (n.slice(0, 13) !== signerCode) {
+      throw new Rule("number", "number_not_of_signer", `number ${n} does not belong to organization ${signerCode}`,
+        `证书编号${n}不属于机构${signerCode}`);
+    }
+    if (cred.year !== issueYear) {
+      throw new Rule("number", "number_year_mismatch",
+        `the number's year ${cred.year} differs from the issue date ${isoDay(cred.issueDay)}`,
+        `编号年份${cred.year}与发证日期${dateZh(cred.issueDay)}不一致`);
+    }
+    if (cred.numberLevel !== cred.level) {
+      throw new Rule("number", "number_level_mismatch", `the number's level ${cred.numberLevel} differs from level ${cred.level}`,
+        `编号等级${cred.numberLevel}与证书等级${cred.level}不一致`);
+    }
+  }
+
+  // --- the verifier (core/verify) -------------------------------------------------------------
+  const CHECKS = ["decodable", "known_key", "signature", "claims", "certificate_chain", "key_status", "registration",
+    "scope", "number", "issue_date", "status"];
+
+  async function verify(text, store, at) {
+    const checks = [];
+    let signer = null;
+    const finish = (status) => {
+      for (const name of CHECKS.slice(checks.length)) checks.push({ name, outcome: "not_run" });
+      const failed = checks.find((c) => c.outcome === "failed");
+      const deciding = checks.find((c) => c.outcome === "failed" || c.outcome === "unknown");
+      return {
+        status, failed_check: failed ? failed.name : null, reason: deciding ? deciding.reason : null,
+        deciding, checks, organization: signer ? signer.org.name : null,
+      };
+    };
+    const end = (name, outcome, reason, en, cn, status) => {
+      checks.push({ name, outcome, reason, detail: en, detail_zh: cn });
+      return finish(status);
+    };
+    const passed = (name) => checks.push({ name, outcome: "passed" });
+
+    let message;
+    try { message = sign1(qrBytes(text)); } catch (error) {
+      if (!(error instanceof Bad)) throw error;
+      return end("decodable", "failed", "malformed", error.message, error.zh, "not_valid");
+    }
+    passed("decodable");
+    const kid = hex(message.kid);
+    signer = store.keys.get(kid) || null;
+    if (!signer) {
+      const problem = unreadable(store, kid);
+      if (problem) return end("known_key", "unknown", "organization_unreadable", problem.en, problem.zh, "unknown");
+      return end("known_key", "failed", "unknown_key", `no key ${kid} in the trust list`, `信任列表中没有密钥${kid}`, "not_valid");
+    }
+    passed("known_key");
+    if (!(await verified(message, signer.key))) {
+      signer = null;
+      return end("signature", "failed", "bad_signature", "the signature does not match", "签名不匹配", "not_valid");
+    }
+    passed("signature");
+    let cred;
+    try { cred = claims(message.payload); } catch (error) {
+      if (!(error instanceof Bad)) throw error;
+      return end("claims", "failed", "malformed_claims", error.message, error.zh, "not_valid");
+    }
+    passed("claims");
+    const when = issueTime(cred);
+    const dated = [
+      () => checkCertificate(store, signer, when),
+      () => checkKey(signer.entry, when),
+      () => checkRegistration(signer.org, when),
+      () => checkScope(signer.org, cred, when),
+      () => checkNumber(cred, signer.cert.orgCode),
+      () => {
+        if (cred.issueDay > chinaDay(at)) {
+          throw new Rule("issue_date", "issued_in_future", `issue date ${isoDay(cred.issueDay)} is after ${isoDay(chinaDay(at))}`,
+            `发证日期${dateZh(cred.issueDay)}晚于验证日期`);
+        }
+      },
+    ];
+    for (let i = 0; i < dated.length; i++) {
+      try { await dated[i](); } catch (error) {
+        if (!(error instanceof Rule)) throw error;
+        return end(error.check, "failed", error.code, error.message, error.zh, "not_valid");
+      }
+      passed(CHECKS[4 + i]);
+    }
+    // status: revocation is final, even on a list too old to vouch for anything else
+    const code = signer.org.code, list = store.lists.get(code), index = cred.statusIndex;
+    if (list && index !== null && index < list.size && isRevoked(list, index)) {
+      return end("status", "failed", "revoked", `revoked (status list of ${instantText(list.issuedAt)})`,
+        `已撤销（依据${dateZh(chinaDay(list.issuedAt))}的状态列表）`, "revoked");
+    }
+    const problem = store.problems.find((p) => p.part === "status_list" && p.organization === code);
+    if (!list && problem) {
+      return end("status", "unknown", "status_list_unusable", `the organization's status list cannot be used: ${problem.en}`,
+        `机构的状态列表无法使用：${problem.zh}`, "unknown");
+    }
+    if (!list) {
+      return end("status", "unknown", "status_unknown", "no status list for this organization in the trust bundle",
+        "信任包中没有该机构的状态列表", "unknown");
+    }
+    if (at > expiresAt(list)) {
+      const hours = Math.floor(list.maxAge / 3600);
+      return end("status", "unknown", "status_unknown",
+        `signature valid, status unknown since ${instantText(list.issuedAt)} (the status list is older than ${hours} h)`,
+        `签名有效，但自${dateZh(chinaDay(list.issuedAt))}起的撤销状态未知（状态列表已超过${hours}小时）`, "unknown");
+    }
+    if (index === null || index >= list.size) {
+      return end("status", "unknown", "status_unknown", "the credential has no index in its organization's status list",
+        "该证书在机构状态列表中没有索引，无法判断撤销状态", "unknown");
+    }
+    passed("status");
+    return finish("valid");
+  }
+
+  // --- what it means (core/explain) -------------------------------------------------------------
+  const FORGED = ["malformed", "bad_signature", "malformed_claims", "not_certified", "number_not_of_signer",
+    "number_year_mismatch", "number_level_mismatch", "issued_in_future"];
+  const PLAIN = {
+    forged: ["证书无效：二维码内容未通过验证", "Not valid: the code failed verification",
+      "二维码内容被改动、已损坏，或并非备案评价机构签发。", "The code was altered, is damaged, or was not signed by a registered organization."],
+    unknown_key: ["证书无效：签发者不在备案机构名单中", "Not valid: not signed by a registered organization",
+      "签名所用的密钥不属于任何备案的评价机构。", "The key that signed it belongs to no registered evaluation organization."],
+    certificate_not_valid_then: ["证书无效：发证时机构签名证书不在有效期内",
+      "Not valid: the organization's signing certificate was not valid when it was issued"],
+    not_registered: ["证书无效：发证机构在发证日期未获备案", "Not valid: the organization was not registered when it was issued"],
+    organization_suspended: ["证书无效：发证时机构已被暂停评价", "Not valid: issued while the organization was suspended"],
+    organization_cancelled: ["证书无效：发证时机构已被撤销备案", "Not valid: issued after the organization's registration was cancelled"],
+    out_of_scope: ["证书无效：发证机构无权评价该职业（工种）等级", "Not valid: the organization was not registered for this occupation and level"],
+    key_compromised: ["证书无效：发证机构的签名密钥已注销", "Not valid: the organization's signing key was reported compromised"],
+    key_retired: ["证书无效：签名密钥在发证时已停用", "Not valid: signed with a key already retired"],
+    organization_unreadable: ["无法判断：发证机构的备案信息暂时无法核验", "Cannot tell: the organization's registration cannot be checked right now",
+      "签名无法核对，因为发证机构的备案信息暂时无法读取。", "The signature cannot be checked because the organization's registration data cannot be read."],
+    status_list_unusable: ["无法判断：暂时无法确认证书是否被撤销", "Cannot tell: whether it was revoked cannot be checked right now",
+      "签名有效，但发证机构的撤销名单暂时无法核验。", "The signature is valid, but the organization's revocation list cannot be checked right now."],
+    status_unknown: ["无法判断：暂时无法确认证书是否被撤销", "Cannot tell: whether it was revoked is not known"],
+    // not from explain.py: the device itself cannot check
+    bundle_unusable: ["无法判断：本机缓存的信任数据无法使用", "Cannot tell: the trust data on this device cannot be used"],
+    offline_error: ["无法判断：本机无法完成验证", "Cannot tell: this device could not complete the check"],
+  };
+  function explain(v) {
+    if (v.status === "valid") {
+      return ["证书有效", "Certificate valid", `由备案评价机构${v.organization}签发，签名有效，未被撤销。`,
+        `Signed by the registered organization ${v.organization}; not revoked.`];
+    }
+    if (v.status === "revoked") return ["证书已撤销", "Certificate revoked", "发证机构撤销了该证书。", "The issuing organization revoked it."];
+    const key = FORGED.includes(v.reason) ? "forged" : v.reason || "forged";
+    const [headZh, headEn, plainZh, plainEn] = PLAIN[key] || PLAIN.forged;
+    return [headZh, headEn, plainZh || (v.deciding ? v.deciding.detail_zh : ""), plainEn || (v.deciding ? v.deciding.detail : "")];
+  }
+
+  // Never rejects: a bundle that cannot be read, or anything unexpected, is "unknown".
+  async function run(payload, bundle, at) {
+    let verdict;
+    try {
+      verdict = await verify(payload, await load(bundle), at);
+    } catch (error) {
+      const reason = error instanceof Bad ? "bundle_unusable" : "offline_error";
+      const message = String(error && error.message);
+      const detail = { detail: message, detail_zh: error instanceof Bad ? error.zh : message };
+      verdict = { status: "unknown", failed_check: null, reason, deciding: detail, checks: [], organization: null };
+    }
+    const [headZh, headEn, textZh, textEn] = explain(verdict);
+    const d = verdict.deciding || {};
+    return {
+      status: verdict.status, failed_check: verdict.failed_check, reason: verdict.reason,
+      headline: headEn, headline_zh: headZh, explanation: textEn, explanation_zh: textZh,
+      detail: d.detail || "", detail_zh: d.detail_zh || "", organization: verdict.organization,
+      checks: verdict.checks.map((c) => ({ name: c.name, outcome: c.outcome, reason: c.reason || "" })),
+    };
+  }
+  window.issuerOfflineVerify = run;  // the test hook (see the top of this file)
+
+  // --- the page -------------------------------------------------------------------------------
+  const section = document.getElementById("offline");
+  if (!section || !window.crypto || !crypto.subtle || !window.DecompressionStream) return;
+  const say = (cn, en) => (zh() ? cn : en);
+  const out = document.getElementById("offline-result");
+  const button = document.getElementById("offline-button");
+  const CACHE_KEY = "issuer-trust-bundle";
+  const REFRESH_MS = 24 * 3600 * 1000;
+
+  async function download() {
+    const response = await fetch("/api/v1/trust-bundle", { credentials: "omit", cache: "no-cache" });
+    if (!response.ok) throw new Error(String(response.status));
+    const text = await response.text();
+    const bundle = JSON.parse(text);
+    const fetchedAt = Date.now();
+    try {
+      localStorage.setItem(CACHE_KEY, text);
+      localStorage.setItem(CACHE_KEY + "-at", String(fetchedAt));
+    } catch (e) { /* private mode or full: the check still runs */ }
+    return { bundle, fetchedAt, cached: false };
+  }
+  function cached() {
+    try {
+      const text = localStorage.getItem(CACHE_KEY);
+      return text ? { bundle: JSON.parse(text), fetchedAt: Number(localStorage.getItem(CACHE_KEY + "-at") || 0), cached: true } : null;
+    } catch (e) { return null; }
+  }
+  async function trustBundle() {  // the cached bundle; one older than 24 h is fetched again
+    const kept = cached();
+    if (kept && Date.now() - kept.fetchedAt < REFRESH_MS) return kept;
+    try { return await download(); } catch (error) {
+      if (kept) return kept;  // offline: the older bundle still speaks
       throw error;
     }
   }
-
-  async function check(payload) {
-    const { bundle: b, cached } = await bundle();
-    const rootDer = b64(b.root_certificate);
-    const trustList = sign1(b64(b.trust_list));
-    if (!(await verified(trustList, await ed25519Key(rootDer)))) {
-      return say("信任包无效：信任列表不是根证书签发的", "Unusable bundle: the trust list is not signed by the root");
-    }
-    const list = decode(trustList.payload);
-    const credential = sign1(base32(payload.split("/").pop()));
-    for (const org of list.get("organizations")) {
-      for (const k of org.get("keys")) {
-        const der = k.get("certificate");
-        if (!equal(await kidOf(der), credential.kid)) continue;
-        if (!(await verified(credential, await ed25519Key(der)))) {
-          return say("签名无效：内容被篡改", "Signature NOT valid: the content was altered");
-        }
-        const claims = decode(credential.payload);
-        const status = await revocation(b, org, claims.get(-11));
-        const when = list.get("issued_at").slice(0, 10);
-        return say(
-          `签名有效：由${org.get("name")}签发（信任列表第${list.get("sequence")}版，${when}）。${status[0]}${cached ? "（使用缓存的信任包）" : ""}`,
-          `Signature valid: signed by ${org.get("name")} (trust list ${list.get("sequence")}, ${when}). ${status[1]}${cached ? " (cached bundle)" : ""}`,
-        );
-      }
-    }
-    return say("签名密钥不在信任列表中（可更新信任包后重试）", "The signing key is not in the trust list (update the bundle)");
+  function when(ms) {
+    const day = chinaDay(ms), time = chinaClock(ms).slice(0, 5);
+    return say(`${dateZh(day)} ${time}（北京时间）`, `${isoDay(day)} ${time} (China time)`);
   }
-
-  async function revocation(b, org, index) {
-    for (const text of b.status_lists || []) {
-      const message = sign1(b64(text));
-      const payload = decode(message.payload);
-      if (payload.get("organization") !== org.get("code")) continue;
-      for (const k of org.get("keys")) {
-        const der = k.get("certificate");
-        if (!equal(await kidOf(der), message.kid) || !(await verified(message, await ed25519Key(der)))) continue;
-        const issued = new Date(payload.get("issued_at"));
-        const maxAge = Math.min(payload.get("max_age"), 7 * 86400) * 1000;
-        const bits = await gunzip(payload.get("list"));
-        if (index !== undefined && index < bits.length * 8 && bits[index >> 3] & (0x80 >> (index & 7))) {
-          return ["撤销状态：已撤销。", "Status: REVOKED."];
-        }
-        if (Date.now() > issued.getTime() + maxAge) {
-          return [`撤销状态未知（状态列表签发于${payload.get("issued_at").slice(0, 10)}，已过期）。`, "Status unknown: the status list is too old."];
-        }
-        return ["撤销状态：未撤销。", "Status: not revoked."];
-      }
-    }
-    return ["撤销状态未知（信任包中没有该机构的状态列表）。", "Status unknown: no status list for this organization."];
+  function show(result, source) {
+    const block = document.createElement("div");
+    block.className = "verdict " + result.status;
+    block.id = "offline-verdict";
+    block.dataset.status = result.status;
+    block.dataset.failedCheck = result.failed_check || "";
+    block.dataset.reason = result.reason || "";
+    const mark = document.createElement("div");
+    mark.className = "mark";
+    mark.setAttribute("aria-hidden", "true");
+    mark.textContent = { valid: "✓", revoked: "✕", not_valid: "✕", unknown: "?" }[result.status];
+    const body = document.createElement("div");
+    const line = (tag, text, className) => {
+      if (!text) return;
+      const node = document.createElement(tag);
+      node.textContent = text;
+      if (className) node.className = className;
+      body.appendChild(node);
+    };
+    const explanation = say(result.explanation_zh, result.explanation), detail = say(result.detail_zh, result.detail);
+    line("h3", say(result.headline_zh, result.headline));
+    line("p", explanation);
+    if (detail && detail !== explanation) line("p", detail, "detail");
+    line("p", source ? say(
+      `本结果由本设备用本机缓存的信任包验证，未询问服务器；信任包获取于${when(source.fetchedAt)}。`,
+      `Checked on this device with its cached trust bundle, without asking the server; the bundle was fetched ${when(source.fetchedAt)}.`,
+    ) : say("本机没有可用的信任包，且无法连接服务器下载。", "This device holds no trust bundle and could not download one."), "detail device");
+    block.append(mark, body);
+    out.replaceChildren(block);
   }
 
   section.hidden = false;
-  document.getElementById("offline-button").addEventListener("click", async () => {
+  button.addEventListener("click", async () => {
+    button.disabled = true;
     out.textContent = say("正在验证…", "Checking…");
+    const payload = section.dataset.payload;
     try {
-      out.textContent = await check(section.dataset.payload);
+      let source = await trustBundle();
+      let result = await run(payload, source.bundle, Date.now());
+      // A damaged cache, or a key newer than the cached trust list: fetch once more if online.
+      if ((result.reason === "bundle_unusable" || result.reason === "unknown_key") && source.cached) {
+        source = await download().catch(() => source);
+        if (!source.cached) result = await run(payload, source.bundle, Date.now());
+      }
+      show(result, source);
     } catch (error) {
-      out.textContent = say("无法在本机验证：", "Cannot verify here: ") + error.message;
+      const [headZh, headEn] = PLAIN.offline_error;
+      show({ status: "unknown", headline: headEn, headline_zh: headZh, detail: "", detail_zh: "" }, null);
+    } finally {
+      button.disabled = false;
     }
   });
 })();

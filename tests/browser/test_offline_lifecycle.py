@@ -1,0 +1,215 @@
+"""The scan page's offline check through the real service: lifecycle events of one morning,
+then the employer's phone scans each certificate and taps "用本机缓存的信任包验证签名". The
+browser's clock is the service's clock (Playwright's ``page.clock``), so the device judges at
+the same instant the server does, with the bundle it downloads from ``/api/v1/trust-bundle``.
+
+Screenshots go to ``ISSUER_SCREENSHOTS`` when set, as in ``test_pages``."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from issuer.core.errors import IssuerError
+from issuer.service import issuance, registry
+from issuer.service.context import Services
+from issuer.service.principal import OPERATOR
+from tests.browser.test_pages import CHROMIUM, PHONE, playwright
+from tests.conftest import ELECTRICIAN, ORG_CODE, OTHER_CODE, WELDER, Clock, Keys, issuer_principal
+from tests.factories import china, id_number
+from tests.servers import serving
+from tests.service.test_issuance import request
+
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (make browser)")
+
+KEY_COMPROMISED = "证书无效：发证机构的签名密钥已注销"
+AI_TRAINER = "4-04-05-05"
+
+
+@pytest.fixture()
+def clock() -> Clock:
+    """The morning of 2026-11-29 in China (overrides ``tests/conftest.py``)."""
+    return Clock(china("2026-11-29 09:30"))
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with playwright.sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+@pytest.fixture()
+def server(app: Flask, keys: Keys) -> Iterator[str]:
+    with serving(app) as url:
+        yield url
+
+
+@pytest.fixture()
+def shots(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("ISSUER_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture()
+def phone(browser: Any, clock: Clock) -> Iterator[Any]:
+    """An employer's phone whose clock reads the service's clock."""
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, locale="zh-CN")
+    page = context.new_page()
+    page.clock.set_fixed_time(clock.now)
+    yield page
+    context.close()
+
+
+def _issue(svc: Services, code: str, person: int, **changes: Any) -> str:
+    """Issue to the ``person``-th holder (one live certificate per person and qualification)."""
+    return _issued(svc, code, person, **changes)["qr_text"]
+
+
+def _issued(svc: Services, code: str, person: int, **changes: Any) -> dict[str, str]:
+    body, _ = issuance.issue(
+        svc,
+        issuer_principal(svc, code),
+        request(document_number=id_number(person), **changes),
+        render=lambda issued: {"number": issued.record.number, "qr_text": issued.qr_text},
+    )
+    return body
+
+
+def _scan_offline(page: Any, server: str, qr_text: str, *, lang: str = "") -> tuple[str, Any]:
+    """The server's verdict class, and the offline verdict block once the check has run."""
+    page.goto(server + "/V/" + qr_text.split("/V/", 1)[1] + (f"?lang={lang}" if lang else ""))
+    on_server = page.locator("section.verdict").get_attribute("class")
+    page.click("#offline-button")
+    block = page.locator("#offline-verdict")
+    playwright.expect(block).to_be_visible(timeout=20_000)
+    return on_server, block
+
+
+def test_events_later_the_same_morning_leave_earlier_certificates_valid_on_the_device(
+    server: str, svc: Services, clock: Clock, phone: Any, shots: Path
+) -> None:
+    clock.now = china("2026-11-29 09:36")
+    before_suspension = _issue(svc, ORG_CODE, 1)
+    other = _issue(svc, OTHER_CODE, 2)
+    welder = _issue(svc, OTHER_CODE, 3, occupation=WELDER, work_type="电焊工", level=4)
+
+    clock.now = china("2026-11-29 09:37")
+    registry.change_status(svc, OPERATOR, ORG_CODE, "suspended", since=None, note="暂停评价")
+    clock.advance(seconds=1)
+    with pytest.raises(IssuerError) as refused:  # nothing is issued after the suspension: it cannot be shown "after"
+        _issue(svc, ORG_CODE, 4)
+    assert refused.value.code == "organization_suspended"
+
+    with pytest.raises(IssuerError) as refused:  # not yet in the other organization's scope
+        _issue(svc, OTHER_CODE, 5, occupation=AI_TRAINER, level=4)
+    assert refused.value.code == "out_of_scope"
+    clock.now = china("2026-11-29 09:38")  # the welder leaves the other organization's scope, the AI trainer enters
+    scope = [registry.ScopeItem(ELECTRICIAN, (5, 4, 3, 2, 1)), registry.ScopeItem(AI_TRAINER, (4, 3))]
+    registry.set_scope(svc, OPERATOR, OTHER_CODE, scope, effective=None)
+    clock.advance(seconds=1)
+    with pytest.raises(IssuerError) as refused:
+        _issue(svc, OTHER_CODE, 6, occupation=WELDER, work_type="电焊工", level=4)
+    assert refused.value.code == "out_of_scope"
+    after_scope_change = _issue(svc, OTHER_CODE, 5, occupation=AI_TRAINER, level=4)
+
+    clock.now = china("2026-11-29 09:45")
+    phone.clock.set_fixed_time(clock.now)
+    for qr_text in (before_suspension, other, welder, after_scope_change):
+        on_server, block = _scan_offline(phone, server, qr_text)
+        assert on_server == "verdict valid"
+        assert block.get_attribute("class") == "verdict valid"
+        assert block.locator("h3").inner_text() == "证书有效"
+        assert "本设备" in block.inner_text() and "信任包获取于2026年11月29日 09:45" in block.inner_text()
+        if qr_text == before_suspension:
+            assert "黑龙江某某电力股份有限公司" in block.inner_text()
+            block.screenshot(path=str(shots / "scan-offline-valid-block.png"))
+            phone.screenshot(path=str(shots / "scan-offline-valid.png"), full_page=True)
+    color = phone.evaluate("getComputedStyle(document.getElementById('offline-verdict')).backgroundColor")
+    assert color == "rgb(23, 114, 69)"
+
+
+def test_a_key_compromised_before_a_certificate_makes_it_red_on_the_device_and_not_the_earlier_one(
+    server: str, svc: Services, clock: Clock, phone: Any, shots: Path
+) -> None:
+    clock.now = china("2026-11-29 09:36")
+    early = _issue(svc, OTHER_CODE, 1)
+    untouched = _issue(svc, ORG_CODE, 2)
+    clock.now = china("2026-11-29 09:40")
+    late = _issue(svc, OTHER_CODE, 3)
+    clock.now = china("2026-11-29 09:41")
+    kid = next(k.kid for k in registry.read_organization(svc, OPERATOR, OTHER_CODE).keys if k.status == "active")
+    registry.compromise_key(svc, OPERATOR, OTHER_CODE, kid, compromised_at=china("2026-11-29 09:39"))
+    clock.advance(seconds=1)
+    after = _issue(svc, OTHER_CODE, 4)  # with the replacement key
+
+    clock.now = china("2026-11-29 09:50")
+    phone.clock.set_fixed_time(clock.now)
+    for qr_text in (early, untouched, after):
+        on_server, block = _scan_offline(phone, server, qr_text)
+        assert (on_server, block.get_attribute("class")) == ("verdict valid", "verdict valid")
+
+    on_server, block = _scan_offline(phone, server, late)
+    assert on_server == "verdict not_valid"
+    assert block.get_attribute("class") == "verdict not_valid"
+    assert (block.get_attribute("data-failed-check"), block.get_attribute("data-reason")) == (
+        "key_status",
+        "key_compromised",
+    )
+    assert block.locator("h3").inner_text() == KEY_COMPROMISED
+    assert "2026年11月29日09:39:00起注销" in block.inner_text()
+    assert "更新" not in block.inner_text()
+    color = phone.evaluate("getComputedStyle(document.getElementById('offline-verdict')).backgroundColor")
+    assert color == "rgb(92, 15, 10)"
+    phone.screenshot(path=str(shots / "scan-offline-key-compromised.png"), full_page=True)
+
+    on_server, block = _scan_offline(phone, server, late, lang="en")
+    assert block.locator("h3").inner_text() == "Not valid: the organization's signing key was reported compromised"
+    assert "Checked on this device" in block.inner_text()
+
+
+def test_a_revoked_certificate_is_red_on_the_device_and_the_cached_bundle_is_reused(
+    server: str, svc: Services, clock: Clock, phone: Any
+) -> None:
+    clock.now = china("2026-11-29 09:36")
+    kept = _issue(svc, ORG_CODE, 1)
+    cert = _issued(svc, ORG_CODE, 2)
+    revoked = cert["qr_text"]
+    issuance.revoke(svc, issuer_principal(svc), cert["number"], reason="fraud")
+    clock.now = china("2026-11-29 09:40")
+    phone.clock.set_fixed_time(clock.now)
+    downloads: list[str] = []
+    phone.on("request", lambda r: downloads.append(r.url) if r.url.endswith("/api/v1/trust-bundle") else None)
+
+    _, block = _scan_offline(phone, server, revoked)
+    assert block.get_attribute("class") == "verdict revoked"
+    assert block.locator("h3").inner_text() == "证书已撤销"
+    _, block = _scan_offline(phone, server, kept)
+    assert block.get_attribute("class") == "verdict valid"
+    assert len(downloads) == 1  # the second check used the cached bundle
+
+    clock.advance(hours=25)  # a day later the device fetches the bundle again
+    phone.clock.set_fixed_time(clock.now)
+    _, block = _scan_offline(phone, server, kept)
+    assert block.get_attribute("class") == "verdict valid"
+    assert len(downloads) == 2
+
+
+def test_without_javascript_the_page_gives_the_servers_verdict_and_hides_the_offline_check(
+    server: str, svc: Services, clock: Clock, browser: Any
+) -> None:
+    clock.now = china("2026-11-29 09:36")
+    qr_text = _issue(svc, ORG_CODE, 1)
+    context = browser.new_context(viewport=PHONE, java_script_enabled=False, locale="zh-CN")
+    page = context.new_page()
+    page.goto(server + "/V/" + qr_text.split("/V/", 1)[1])
+    assert page.locator("section.verdict").get_attribute("class") == "verdict valid"
+    assert page.locator("#offline").is_hidden()
+    context.close()
