@@ -128,11 +128,18 @@ def load_certificate(der: bytes) -> x509.Certificate:
 
 
 def parse_organization_certificate(der: bytes) -> OrganizationCertificate:
+    """Parse what a verifier reads of an organization certificate, all of it now: the
+    library parses names and extensions lazily, and a malformed one must be refused here
+    (``TrustError``), never raise later in the middle of a verification."""
     cert = load_certificate(der)
-    public = cert.public_key()
+    try:
+        public = cert.public_key()
+        codes = cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_IDENTIFIER)
+        _ = cert.issuer, cert.extensions, cert.not_valid_before_utc, cert.not_valid_after_utc
+    except (ValueError, TypeError):
+        raise TrustError("organization certificate is malformed", "机构证书格式错误") from None
     if not isinstance(public, Ed25519PublicKey):
         raise TrustError("organization key is not Ed25519", "机构密钥不是Ed25519")
-    codes = cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_IDENTIFIER)
     if len(codes) != 1:
         raise TrustError("organization certificate carries no organization code", "机构证书缺少机构代码")
     return OrganizationCertificate(cert, der, str(codes[0].value), public)

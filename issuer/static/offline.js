@@ -723,14 +723,17 @@
 
   async function verify(text, store, at) {
     const checks = [];
-    let signer = null;
+    let signer = null, cred = null;
     const finish = (status) => {
       for (const name of CHECKS.slice(checks.length)) checks.push({ name, outcome: "not_run" });
       const failed = checks.find((c) => c.outcome === "failed");
       const deciding = checks.find((c) => c.outcome === "failed" || c.outcome === "unknown");
+      // explain.py: a certificate that ended with the registration is said as "not registered"
+      const unregistered = Boolean(signer && cred && !(signer.org.registeredFrom <= cred.issueDay &&
+        (signer.org.registeredUntil === null || cred.issueDay <= signer.org.registeredUntil)));
       return {
         status, failed_check: failed ? failed.name : null, reason: deciding ? deciding.reason : null,
-        deciding, checks, organization: signer ? signer.org.name : null,
+        deciding, checks, organization: signer ? signer.org.name : null, unregistered,
       };
     };
     const end = (name, outcome, reason, en, cn, status) => {
@@ -758,7 +761,6 @@
       return end("signature", "failed", "bad_signature", "the signature does not match", "签名不匹配", "not_valid");
     }
     passed("signature");
-    let cred;
     try { cred = claims(message.payload); } catch (error) {
       if (!(error instanceof Bad)) throw error;
       return end("claims", "failed", "malformed_claims", error.message, error.zh, "not_valid");
@@ -845,7 +847,8 @@
         `Signed by the registered organization ${v.organization}; not revoked.`];
     }
     if (v.status === "revoked") return ["证书已撤销", "Certificate revoked", "发证机构撤销了该证书。", "The issuing organization revoked it."];
-    const key = FORGED.includes(v.reason) ? "forged" : v.reason || "forged";
+    let key = FORGED.includes(v.reason) ? "forged" : v.reason || "forged";
+    if (key === "certificate_not_valid_then" && v.unregistered) key = "not_registered";
     const [headZh, headEn, plainZh, plainEn] = PLAIN[key] || PLAIN.forged;
     return [headZh, headEn, plainZh || (v.deciding ? v.deciding.detail_zh : ""), plainEn || (v.deciding ? v.deciding.detail : "")];
   }

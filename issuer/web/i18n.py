@@ -50,10 +50,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "match": ("一致：证件号码与证书相符", "Match: the document number is the certificate's"),
     "no_match": ("不一致：证件号码与证书不符", "No match: not the certificate's document number"),
     "offline": ("本机离线验证", "Verify offline on this device"),
-    "offline_button": ("用本机缓存的信任包验证签名", "Verify the signature with the cached trust bundle"),
+    "offline_button": ("在本机验证", "Verify on this device"),
     "offline_note": (
-        "在浏览器中用 WebCrypto 验证签名，不经服务器判断。",
-        "Checks the signature in this browser (WebCrypto), without asking the server.",
+        "在浏览器中用本机缓存的信任包完整验证（签名、机构备案、业务范围、密钥与撤销状态），不经服务器判断。",
+        "Runs the whole verification in this browser (signature, registration, scope, keys and revocation) "
+        "with a cached trust bundle, without asking the server.",
     ),
     "lookup": ("证书查询", "Certificate lookup"),
     "lookup_intro": (

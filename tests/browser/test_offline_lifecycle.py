@@ -1,5 +1,5 @@
 """The scan page's offline check through the real service: lifecycle events of one morning,
-then the employer's phone scans each certificate and taps "用本机缓存的信任包验证签名". The
+then the employer's phone scans each certificate and taps "在本机验证". The
 browser's clock is the service's clock (Playwright's ``page.clock``), so the device judges at
 the same instant the server does, with the bundle it downloads from ``/api/v1/trust-bundle``.
 

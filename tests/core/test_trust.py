@@ -281,3 +281,18 @@ def test_organization_certificates_carry_the_organization_code() -> None:
     assert parsed.org_code == "S000044000002"
     assert parsed.issued_by(auth.root)
     assert not parsed.issued_by(f.authority("impostor").root)
+
+
+def test_a_key_certificate_with_a_malformed_name_is_set_aside_not_an_error() -> None:
+    """The certificate library reads names lazily: a broken one must be caught on load."""
+    auth = f.authority()
+    a, b, tl = _two(auth)
+    der = bytearray(b.certificate.der)
+    name = "广东某某职业技能培训中心".encode()
+    start = der.index(name)
+    der[start] = 0xFF  # no longer UTF-8
+    payload = tl.to_payload()
+    _entry_of_b(payload)["keys"][0]["certificate"] = bytes(der)
+    store = trust.load_bundle(f.signed_trust_list_bundle(auth, payload, [f.status_list(a)]))
+    assert [p.part for p in store.problems] == ["key"]
+    assert verify(a.qr_text(f.credential(), f.HOST), store, at=f.NOW).valid
