@@ -1036,7 +1036,10 @@ def trust_pull(url: str, path: str, root_path: str | None, force: bool) -> None:
         _fail(exc.line())
     bad_head = next((p for p in store.problems if p.part == "tree_head"), None)
     if bad_head is not None:
-        _fail(f"invalid_log_record: {bad_head.message_zh} / {bad_head.message}")
+        _fail(f"{bad_head.code or 'invalid_log_record'}: {bad_head.message_zh} / {bad_head.message}")
+    unbound = next((p for p in store.problems if p.code == "invalid_manifest"), None)
+    if unbound is not None:
+        _fail(f"rollback: {unbound.message_zh} / {unbound.message}")
     head = store.tree_head
     _warn_about(store)
     if not force:
@@ -1052,8 +1055,10 @@ def trust_pull(url: str, path: str, root_path: str | None, force: bool) -> None:
 
 
 def _refuse_going_back(path: Path, store: Any, head: Any, url: str) -> None:
-    """What was saved before is the floor: an older trust list, a smaller tree, or a tree
-    the service cannot prove extends the saved one is refused (a rollback, or a forked log)."""
+    """What was saved before is the floor: an older trust list, a bundle without the tree
+    head or manifest the saved one had, an older manifest, an organization's status list older
+    than the saved one, a smaller tree, or a tree the service cannot prove extends the saved
+    one is refused (a rollback, or a forked log)."""
     from issuer.core import merkle
     from issuer.core.trust import load_bundle
 
@@ -1067,6 +1072,22 @@ def _refuse_going_back(path: Path, store: Any, head: Any, url: str) -> None:
             f"rollback: the service's trust list {store.trust_list.sequence} is older than the saved "
             f"{saved.trust_list.sequence} (--force to replace) / 服务的信任列表比已保存的旧"
         )
+    if before is not None and head is None:
+        _fail(
+            "rollback: the saved bundle has a tree head, the service's has none (--force to replace) / 信任包缺少树头"
+        )
+    if saved.manifest is not None and (store.manifest is None or store.manifest.issued_at < saved.manifest.issued_at):
+        _fail(
+            "rollback: the service's bundle manifest is missing or older than the saved one (--force to replace) "
+            "/ 服务的信任包清单缺失或比已保存的旧"
+        )
+    for code, listed in saved.status_lists.items():
+        new = store.status_lists.get(code)
+        if new is not None and new.issued_at < listed.issued_at:
+            _fail(
+                f"rollback: the status list of {code} is older than the saved one (--force to replace) "
+                f"/ 机构{code}的状态列表比已保存的旧"
+            )
     if before is None or head is None or before.tree_size == 0:
         return
     if head.tree_size < before.tree_size or (head.tree_size == before.tree_size and head.root_hash != before.root_hash):

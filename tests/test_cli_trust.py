@@ -248,6 +248,74 @@ def test_a_later_pull_must_not_go_back(server: str, client: FlaskClient, keys: K
     assert target.read_bytes() == first
 
 
+def _manifest_signed_again(bundle: dict[str, Any], svc: Services) -> dict[str, Any]:
+    """``bundle`` with a manifest naming its parts as they now are, signed by the log key:
+    what only the service itself (or whoever holds its log key) can produce."""
+    from issuer.core import cose
+    from issuer.core.manifest import Manifest
+    from issuer.core.statuslist import parse_payload
+    from issuer.service.transparency import log_public_key
+
+    lists = [base64.b64decode(s) for s in bundle["status_lists"]]
+    manifest = Manifest.of(
+        svc.clock().replace(microsecond=0),
+        base64.b64decode(bundle["trust_list"]),
+        base64.b64decode(bundle["tree_head"]) if bundle["tree_head"] else None,
+        {parse_payload(cose.parse(signed).payload).organization: signed for signed in lists},
+    )
+    signed = manifest.sign(svc.log_key(), log_public_key(svc).kid)
+    return {**bundle, "manifest": base64.b64encode(signed).decode()}
+
+
+def test_an_older_status_list_with_the_current_trust_list_is_refused(
+    server: str, client: FlaskClient, keys: Keys, svc: Services, clock: Any, tmp_path: Path
+) -> None:
+    """Swapping one organization's list for an older one (from before a revocation) while
+    keeping everything else current: the manifest does not name it, and it is older than the
+    one saved."""
+    target = tmp_path / "bundle.json"
+    old = client.get("/api/v1/trust-bundle").get_json()
+    clock.advance(minutes=5)
+    number = client.post("/api/v1/certificates", json=issue_body(person=8), headers=auth(keys.issuer)).get_json()
+    assert (
+        client.post(
+            f"/api/v1/certificates/{number['number']}/revoke", json={"reason": "fraud"}, headers=auth(keys.issuer)
+        ).status_code
+        == 200
+    )
+    assert _pull(server, str(target)).exit_code == 0
+    current = client.get("/api/v1/trust-bundle").get_json()
+    store = load_bundle(json.dumps(current))
+    old_store = load_bundle(json.dumps(old))
+    older = old_store.signed_status_lists[ORG_CODE]
+    assert older != store.signed_status_lists[ORG_CODE]
+    swapped = {
+        **current,
+        "status_lists": [base64.b64encode(older).decode()]
+        + [base64.b64encode(s).decode() for code, s in store.signed_status_lists.items() if code != ORG_CODE],
+    }
+    saved = target.read_bytes()
+    for body in (swapped, {k: v for k, v in swapped.items() if k != "manifest"}, _manifest_signed_again(swapped, svc)):
+        with serving(_answering("200 OK", json.dumps(body).encode())) as url:
+            refused = _pull(url, str(target))
+        assert refused.exit_code == 1 and refused.output.startswith("rollback: "), refused.output
+        assert target.read_bytes() == saved
+    verdict = load_bundle(json.dumps(swapped))
+    assert verdict.status_list(ORG_CODE) is None  # set aside: the manifest names another list
+
+
+def test_a_bundle_without_the_tree_head_the_saved_one_had_is_refused(
+    server: str, client: FlaskClient, tmp_path: Path
+) -> None:
+    target = tmp_path / "bundle.json"
+    assert _pull(server, str(target)).exit_code == 0
+    headless = {**client.get("/api/v1/trust-bundle").get_json(), "tree_head": None}
+    headless.pop("manifest")
+    with serving(_answering("200 OK", json.dumps(headless).encode())) as url:
+        refused = _pull(url, str(target))
+    assert refused.exit_code == 1 and refused.output.startswith("rollback: ")
+
+
 def test_a_log_the_service_cannot_prove_to_extend_the_saved_one_is_refused(
     app: Any, server: str, client: FlaskClient, svc: Services, tmp_path: Path
 ) -> None:
@@ -260,7 +328,7 @@ def test_a_log_the_service_cannot_prove_to_extend_the_saved_one_is_refused(
     forked = client.get("/api/v1/trust-bundle").get_json()
     head = TreeHead(1000, bytes(32), svc.clock().replace(microsecond=0)).sign(svc.log_key(), log_public_key(svc).kid)
     forked["tree_head"] = base64.b64encode(head.signed).decode()
-    body = json.dumps(forked).encode()
+    body = json.dumps(_manifest_signed_again(forked, svc)).encode()  # a service forking its own log
 
     def routed(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         if environ["PATH_INFO"] == "/api/v1/trust-bundle":

@@ -411,6 +411,12 @@ class BundleOut(ma.Schema):
     tree_head = fields.String(
         allow_none=True, metadata={"description": "the latest signed tree head of the log (COSE_Sign1, base64)"}
     )
+    manifest = fields.String(
+        metadata={
+            "description": "the manifest binding this bundle's parts: SHA-256 of the trust list, the tree head and "
+            "each status list, signed by the log key (COSE_Sign1, base64)"
+        }
+    )
 
 
 # --- status lists and the transparency log (public) -------------------------------------

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from . import cbor
+from . import cbor, unicode
 from .catalogue import EDITION_2022, level, pack_occupation_code, unpack_occupation_code
 from .clock import china_date, format_instant
 from .errors import CatalogueError, CredentialFormatError, InvalidInput, NumberError
@@ -82,8 +82,10 @@ def unpack_number(data: bytes) -> CertificateNumber:
 
 
 def clean_text(value: str, what_en: str, what_zh: str, limit: int) -> str:
-    text = unicodedata.normalize("NFC", value.strip())
-    if not text or len(text) > limit or any(unicodedata.category(c).startswith("C") for c in text):
+    """NFC, trimmed of White_Space, 1 to ``limit`` code points, none of category C of
+    Unicode 14.0.0 (``unicode``): the one rule for issuers and verifiers."""
+    text = unicodedata.normalize("NFC", unicode.strip(value))
+    if not text or len(text) > limit or any(unicode.is_category_c(c) for c in text):
         raise InvalidInput(
             f"invalid_{what_en.replace(' ', '_')}",
             f"{what_en} must be 1 to {limit} printable characters",
@@ -113,7 +115,7 @@ class Credential:
             self, "holder_name", clean_text(self.holder_name, "holder name", "持证人姓名", MAX_NAME_CHARS)
         )
         if self.work_type is not None:
-            wt = self.work_type.strip()
+            wt = unicode.strip(self.work_type)
             object.__setattr__(
                 self,
                 "work_type",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import re
 
+from . import unicode
 from .errors import CredentialFormatError, InvalidInput
 from .typed import upper_ascii
 
@@ -56,12 +57,12 @@ def encode(message: bytes, host: str) -> str:
 
 
 def decode(text: str) -> bytes:
-    """Return the signed message in a QR text. Accepts any case, surrounding whitespace,
+    """Return the signed message in a QR text. Accepts any case, surrounding White_Space,
     ``http`` or ``https`` and any host (the host is not trusted; the signature is), or the
     bare base32 payload. Raises ``CredentialFormatError``."""
     if not isinstance(text, str) or len(text) > MAX_TEXT + 16:
         raise CredentialFormatError("text is too long for a QR code", "文本超出二维码容量")
-    value = upper_ascii(text.strip())
+    value = upper_ascii(unicode.strip(text))
     m = re.match(r"^HTTPS?://[^/\s]+/V/([^/?#\s]*)$", value)
     payload = m.group(1) if m else value
     if not payload:

@@ -36,6 +36,7 @@ from . import cbor, cose, statuslist
 from .catalogue import EDITION_2022, LEVELS, Catalogue
 from .clock import china_date, end_of_china_day, format_instant, parse_date, parse_utc_instant, start_of_china_day
 from .errors import CredentialFormatError, TrustError
+from .manifest import Manifest, ManifestError, digest, open_manifest
 from .pki import (
     OrganizationCertificate,
     der,
@@ -174,12 +175,14 @@ class Problem:
     """A part of a bundle that does not check out, set aside: it affects only what it names."""
 
     part: str
-    """``organization``, ``key``, ``status_list``, ``log`` or ``tree_head``."""
+    """``organization``, ``key``, ``status_list``, ``log``, ``tree_head`` or ``manifest``."""
     message: str
     message_zh: str
     organization: str | None = None
     kids: tuple[bytes, ...] = ()
     """The keys whose credentials it concerns (for an unreadable organization or key)."""
+    code: str = ""
+    """The error's code, e.g. ``invalid_manifest`` for a part the bundle's manifest does not name."""
 
 
 @dataclass(frozen=True)
@@ -451,11 +454,15 @@ class TrustStore:
         self.signed_status_lists: dict[str, bytes] = {}
         self.tree_head: TreeHead | None = None
         self.tree_head_signed: bytes | None = None
+        self.manifest: Manifest | None = None
+        self.manifest_signed: bytes | None = None
         self._keys: dict[bytes, SigningKey] = {}
         self._chains: dict[bytes, bool] = {}
         self._organizations = {o.code: o for o in trust_list.organizations}
+        owners: dict[bytes, list[str]] = {}
         for org in trust_list.organizations:
             for entry in org.keys:
+                owners.setdefault(entry.kid, []).append(org.code)
                 try:
                     cert = parse_organization_certificate(entry.certificate)
                 except TrustError as exc:
@@ -470,6 +477,18 @@ class TrustStore:
                     )
                     continue
                 self._keys[entry.kid] = SigningKey(org, entry, cert)
+        for kid, codes in owners.items():
+            if len(codes) > 1:  # which of them signed is not decidable: neither is used
+                self._keys.pop(kid, None)
+                self.problems.append(
+                    Problem(
+                        "key",
+                        f"{len(codes)} keys of the trust list ({', '.join(codes)}) have the same key id {kid.hex()}",
+                        f"信任列表中{len(codes)}个密钥（{'、'.join(codes)}）的密钥标识{kid.hex()}相同",
+                        codes[0],
+                        (kid,),
+                    )
+                )
         self._logs = {log.kid: log for log in trust_list.logs}
 
     def key(self, kid: bytes) -> SigningKey | None:
@@ -509,6 +528,12 @@ class TrustStore:
         kid = statuslist.kid_of(signed)
         signed_by_root = kid == self.root_kid
         found = self._root_signed_list(signed) if signed_by_root else self._organization_signed_list(signed, kid)
+        if self.manifest is not None and self.manifest.status_lists.get(found.organization) != digest(signed):
+            raise ManifestError(
+                f"the status list of {found.organization} is not the one this bundle's manifest names "
+                "(an older or substituted list)",
+                f"机构{found.organization}的状态列表不是本信任包清单所列的那一份（旧的或被替换的列表）",
+            )
         current = self.status_lists.get(found.organization)
         if current is None or current.issued_at < found.issued_at:
             self.status_lists[found.organization] = found
@@ -564,10 +589,25 @@ class TrustStore:
         )
 
     def set_tree_head(self, signed: bytes) -> TreeHead:
-        """Check a tree head against the trust list's log keys. Raises ``LogFormatError``."""
+        """Check a tree head against the trust list's log keys (and the manifest, if any).
+        Raises ``LogFormatError`` or ``ManifestError``."""
         head = open_tree_head(signed, self)
+        if self.manifest is not None and self.manifest.tree_head != digest(signed):
+            raise ManifestError(
+                "the tree head is not the one this bundle's manifest names", "树头不是本信任包清单所列的那一个"
+            )
         self.tree_head, self.tree_head_signed = head, signed
         return head
+
+    def set_manifest(self, signed: bytes) -> Manifest:
+        """Check the bundle's manifest: signed by a log key, naming this very trust list.
+        From then on only the status lists and tree head it names are kept. Raises
+        ``ManifestError``."""
+        found = open_manifest(signed, self)
+        if found.trust_list != digest(self.signed):
+            raise ManifestError("the manifest names another trust list", "信任包清单所列的信任列表与本信任包的不一致")
+        self.manifest, self.manifest_signed = found, signed
+        return found
 
     @classmethod
     def from_signed(cls, signed: bytes, root: x509.Certificate) -> TrustStore:
@@ -586,7 +626,13 @@ class TrustStore:
         return cls(root, trust_list, signed, problems)
 
     def bundle(self) -> dict[str, Any]:
-        return make_bundle(der(self.root), self.signed, tuple(self.signed_status_lists.values()), self.tree_head_signed)
+        return make_bundle(
+            der(self.root),
+            self.signed,
+            tuple(self.signed_status_lists.values()),
+            self.tree_head_signed,
+            self.manifest_signed,
+        )
 
 
 def make_bundle(
@@ -594,11 +640,12 @@ def make_bundle(
     signed_trust_list: bytes,
     status_lists: Iterable[bytes] = (),
     tree_head: bytes | None = None,
+    manifest: bytes | None = None,
 ) -> dict[str, Any]:
     """Everything an offline verifier or auditor needs, in one JSON file (version 2): the
-    root certificate, the signed trust list, every organization's signed status list and
-    the latest signed tree head of the log."""
-    return {
+    root certificate, the signed trust list, every organization's signed status list, the
+    latest signed tree head of the log, and the manifest that binds them together."""
+    bundle = {
         "format": BUNDLE_FORMAT,
         "version": BUNDLE_VERSION,
         "root_certificate": base64.b64encode(root_der).decode("ascii"),
@@ -606,6 +653,9 @@ def make_bundle(
         "status_lists": [base64.b64encode(s).decode("ascii") for s in status_lists],
         "tree_head": base64.b64encode(tree_head).decode("ascii") if tree_head else None,
     }
+    if manifest is not None:
+        bundle["manifest"] = base64.b64encode(manifest).decode("ascii")
+    return bundle
 
 
 def _b64(obj: dict[str, Any], key: str) -> bytes:
@@ -626,7 +676,8 @@ def _add_status_list(store: TrustStore, value: Any) -> None:
     try:
         store.add_status_list(_b64_value(value, "status_lists"))
     except TrustError as exc:
-        store.problems.append(Problem("status_list", exc.message, exc.message_zh, _claimed_organization(store, value)))
+        organization = _claimed_organization(store, value)
+        store.problems.append(Problem("status_list", exc.message, exc.message_zh, organization, code=exc.code))
 
 
 def _claimed_organization(store: TrustStore, value: Any) -> str | None:
@@ -643,8 +694,9 @@ def load_bundle(data: bytes | str, *, pinned_root: x509.Certificate | None = Non
     """Load a trust bundle (JSON, version 1 or 2). With ``pinned_root``, the bundle's root
     must be that certificate; without it, the bundle's own root is trusted (say so to the
     user). Raises ``TrustError`` when the envelope cannot be read or the trust list is not
-    signed by the root; a status list or tree head that does not check out is set aside
-    in ``TrustStore.problems`` and affects only its organization (or the log)."""
+    signed by the root; a manifest, status list or tree head that does not check out is set
+    aside in ``TrustStore.problems`` and affects only its organization (or the log). With a
+    manifest, a status list or tree head it does not name is set aside too."""
     try:
         obj = json.loads(data)
     except (ValueError, UnicodeDecodeError, RecursionError):
@@ -655,6 +707,11 @@ def load_bundle(data: bytes | str, *, pinned_root: x509.Certificate | None = Non
     if pinned_root is not None and der(pinned_root) != root_der:
         raise TrustError("the bundle's root is not the pinned root certificate", "信任包的根证书与指定的根证书不一致")
     store = TrustStore.from_signed(_b64(obj, "trust_list"), load_certificate(root_der))
+    if obj["version"] == 2 and obj.get("manifest") is not None:
+        try:
+            store.set_manifest(_b64(obj, "manifest"))
+        except TrustError as exc:
+            store.problems.append(Problem("manifest", exc.message, exc.message_zh, code=exc.code))
     if obj["version"] == 2:
         lists = obj.get("status_lists")
         if not isinstance(lists, list):
@@ -665,5 +722,5 @@ def load_bundle(data: bytes | str, *, pinned_root: x509.Certificate | None = Non
             try:
                 store.set_tree_head(_b64(obj, "tree_head"))
             except TrustError as exc:
-                store.problems.append(Problem("tree_head", exc.message, exc.message_zh))
+                store.problems.append(Problem("tree_head", exc.message, exc.message_zh, code=exc.code))
     return store

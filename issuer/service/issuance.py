@@ -20,6 +20,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from cryptography import x509
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -31,6 +32,7 @@ from issuer.core.credential import Credential
 from issuer.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from issuer.core.numbering import CertificateNumber, OrganizationCode
 from issuer.core.policy import IssueTime
+from issuer.core.verify import verify_signed
 from issuer.service import lifecycle, status_lists, transparency
 from issuer.service.context import Services
 from issuer.service.idempotency import run_once
@@ -263,13 +265,14 @@ def already_certified(number: str) -> Conflict:
     )
 
 
-def _signing_key(svc: Services, org: m.Organization, entry: trust.OrganizationEntry, *times: IssueTime) -> m.SigningKey:
+def _signing_key(
+    org: m.Organization, entry: trust.OrganizationEntry, root: x509.Certificate, *times: IssueTime
+) -> m.SigningKey:
     """The organization's active key, valid (its certificate and status) at each of ``times``."""
     key = next((k for k in org.keys if k.status == "active"), None)
     if key is None:
         raise Conflict("no_active_key", "the organization has no active signing key", "机构没有可用的签名密钥")
     certificate = pki.parse_organization_certificate(key.certificate)
-    root = svc.keystore.authority_certificate()
     key_entry = next(k for k in entry.keys if k.certificate == key.certificate)
     for when in times:
         policy.check_key(key_entry, when)
@@ -291,7 +294,9 @@ def issue_in(
         when = IssueTime(fields["issue_date"], fields["issued_at"])
         check_may_issue(entry, fields["occupation"], fields["level"], fields["work_type"], at_now, when)
         times[position] = when
-    key = _signing_key(svc, org, entry, at_now, *set(times.values()))
+    root = svc.keystore.authority_certificate()
+    key = _signing_key(org, entry, root, at_now, *set(times.values()))
+    verifier = trust.TrustStore(root, trust.TrustList("", at_now.instant or now, 0, (entry,)), b"")
     replaced = {p: _replaced(session, principal, request.replaces) for p, (request, _) in enumerate(items)}
     wanted = {
         position: qualification(svc, number_text, fields)
@@ -318,6 +323,7 @@ def issue_in(
         number = numbers[position]
         credential = Credential(number=number, status_index=indexes[position], **fields)
         signed = signer.sign(credential)
+        refuse_unless_it_verifies(verifier, signed, now)
         old = replaced[position]
         record = m.Certificate(
             number=str(number),
@@ -360,6 +366,21 @@ def issue_in(
         session.add(done.record)
     session.flush()
     return issued
+
+
+def refuse_unless_it_verifies(store: trust.TrustStore, signed: bytes, at: datetime) -> None:
+    """Check a signed credential with the offline verifier's own rules before it is stored:
+    nothing is handed out that a verifier holding the published trust list would refuse.
+    (Revocation status aside: a new credential is not revoked.)"""
+    verdict = verify_signed(signed, store, at=at, check_status=False)
+    check = verdict.deciding
+    if check is None:
+        return
+    raise Forbidden(
+        check.reason or "not_verifiable",
+        f"the credential would not verify ({check.name}: {check.detail})",
+        f"签发的证书无法通过验证（{check.name}：{check.detail_zh}），未发证",
+    )
 
 
 def _replaced(session: Session, principal: Principal, number: str | None) -> m.Certificate | None:

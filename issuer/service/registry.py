@@ -16,14 +16,17 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from issuer.core import pki, trust
+from issuer.core import cose, pki, trust
 from issuer.core import transparency as log_format
 from issuer.core.catalogue import EDITION_2022, Occupation, level
 from issuer.core.clock import end_of_china_day, start_of_china_day
 from issuer.core.cose import kid_for
 from issuer.core.display import level_zh
 from issuer.core.errors import Conflict, InvalidInput, NotFound
+from issuer.core.manifest import Manifest
 from issuer.core.numbering import OrganizationCode
+from issuer.core.statuslist import parse_payload
+from issuer.core.transparency import TreeHead
 from issuer.service import audit, lifecycle, status_lists, transparency
 from issuer.service.context import Services
 from issuer.service.principal import Principal, Role, require_role
@@ -433,12 +436,27 @@ def latest_sequence(svc: Services) -> int:
 
 
 def trust_bundle(svc: Services) -> tuple[int, dict[str, Any]]:
-    """The latest trust list as a bundle, publishing a first one if there is none yet."""
+    """The latest trust list as a bundle, publishing a first one if there is none yet, with
+    the manifest that binds its parts (signed by the log key)."""
     with svc.db.reading() as session:
         record = session.scalars(select(m.TrustListRecord).order_by(m.TrustListRecord.sequence.desc()).limit(1)).first()
     if record is None:
         record = svc.retrying(lambda s: publish_trust_list(svc, s, svc.clock()))
     root = svc.keystore.authority_certificate()
     head = transparency.latest_head(svc)
-    bundle = trust.make_bundle(pki.der(root), record.signed, status_lists.current(svc), head.signed if head else None)
+    lists = status_lists.current(svc)
+    signed_head = head.signed if head else None
+    manifest = Manifest.of(_published_at(record, head, lists), record.signed, signed_head, lists)
+    log_key = transparency.log_public_key(svc)
+    signed_manifest = manifest.sign(svc.log_key(), log_key.kid)
+    bundle = trust.make_bundle(pki.der(root), record.signed, lists.values(), signed_head, signed_manifest)
     return record.sequence, bundle
+
+
+def _published_at(record: m.TrustListRecord, head: TreeHead | None, lists: dict[str, bytes]) -> datetime:
+    """The latest time any part was signed: the same parts give the same manifest (and ETag),
+    and a newer bundle never has an older manifest."""
+    times = [record.issued_at.replace(microsecond=0)]
+    times += [head.timestamp] if head else []
+    times += [parse_payload(cose.parse(signed).payload).issued_at for signed in lists.values()]
+    return max(times)

@@ -73,9 +73,9 @@ def _refresh(svc: Services, org_ids: list[int]) -> None:
     svc.retrying(work)
 
 
-def current(svc: Services, code: str | None = None) -> list[bytes]:
-    """The signed lists of every organization (or of the one ``code`` names), those older
-    than ``REFRESH`` signed again first."""
+def current(svc: Services, code: str | None = None) -> dict[str, bytes]:
+    """Organization code → its signed list, for every organization (or the one ``code``
+    names), those older than ``REFRESH`` signed again first."""
     query = select(m.Organization)
     if code is not None:
         query = query.where(m.Organization.code == code.strip().upper())
@@ -87,16 +87,17 @@ def current(svc: Services, code: str | None = None) -> list[bytes]:
     if stale:
         _refresh(svc, stale)
     with svc.db.reading() as session:
-        found = session.scalars(
-            select(m.StatusListRecord)
-            .where(m.StatusListRecord.organization_id.in_(ids))
-            .order_by(m.StatusListRecord.organization_id)
+        found = session.execute(
+            select(m.Organization.code, m.StatusListRecord.signed)
+            .join(m.StatusListRecord, m.StatusListRecord.organization_id == m.Organization.id)
+            .where(m.Organization.id.in_(ids))
+            .order_by(m.Organization.code)
         )
-        return [r.signed for r in found]
+        return {org_code: signed for org_code, signed in found}
 
 
 def for_organization(svc: Services, code: str) -> bytes:
     found = current(svc, code)
     if not found:
         raise NotFound("status_list_not_found", f"no status list for {code}", f"机构{code}没有状态列表")
-    return found[0]
+    return next(iter(found.values()))

@@ -296,3 +296,16 @@ def test_a_key_certificate_with_a_malformed_name_is_set_aside_not_an_error() -> 
     store = trust.load_bundle(f.signed_trust_list_bundle(auth, payload, [f.status_list(a)]))
     assert [p.part for p in store.problems] == ["key"]
     assert verify(a.qr_text(f.credential(), f.HOST), store, at=f.NOW).valid
+
+
+def test_two_keys_with_one_kid_are_both_set_aside() -> None:
+    """The same certificate under two organizations: which one signed cannot be told."""
+    auth = f.authority()
+    a, b, _ = _two(auth)
+    shared = trust.KeyEntry(a.certificate.der)
+    orgs = [f.organization([a]), f.organization([b], code=OTHER, keys=[trust.KeyEntry(b.certificate.der), shared])]
+    store = f.store(auth, f.trust_list(orgs), [f.status_list(a), f.status_list(b)])
+    verdict = verify(a.qr_text(f.credential(), f.HOST), store, at=f.NOW)
+    assert (verdict.status, verdict.reason) == (Status.UNKNOWN, "organization_unreadable")
+    assert "相同" in verdict.checks[1].detail_zh
+    assert verify(b.qr_text(_credential_of_b(), f.HOST), store, at=f.NOW).valid

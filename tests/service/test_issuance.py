@@ -410,3 +410,13 @@ def test_only_the_organizations_own_certificates_can_be_re_issued(app: Flask, ke
     theirs, _ = issuance.issue(svc, issuer_principal(svc, OTHER_CODE), request(), render=_render)
     with pytest.raises(NotFound):
         issuance.issue(svc, issuer_principal(svc), request(replaces=theirs["number"]), render=_render)
+
+
+def test_nothing_is_stored_that_the_offline_verifier_would_refuse() -> None:
+    """The last check before a credential is stored: the verifier's own, on the signed bytes."""
+    world = f.world()
+    issuance.refuse_unless_it_verifies(world.store, world.signer.sign(f.credential()), f.NOW)
+    stranger = f.org_signer(world.authority, seed="not-in-the-trust-list")
+    with pytest.raises(Forbidden) as refused:
+        issuance.refuse_unless_it_verifies(world.store, stranger.sign(f.credential()), f.NOW)
+    assert refused.value.code == "unknown_key" and "无法通过验证" in refused.value.message_zh

@@ -1,0 +1,46 @@
+"""The characters text claims may hold, fixed to one Unicode version.
+
+A holder name or 工种 is NFC, has no White_Space at either end, and holds no code point of
+general category C (control, format, surrogate, private use, unassigned) as the Unicode
+Character Database **14.0.0** defines it. The categories come from a published table
+(``data/unicode-14.0-category-c.txt``), not from the running Python's ``unicodedata``, so
+every verifier, whatever its Unicode version, gives the same verdict; NFC of text that
+holds only code points assigned in 14.0.0 is the same in every later version (Unicode's
+normalization stability), so the canonical-form check agrees too."""
+
+from __future__ import annotations
+
+import bisect
+from functools import cache
+from importlib import resources
+
+UNICODE_VERSION = "14.0.0"
+WHITE_SPACE = (
+    "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u2028\u2029\u202f\u205f\u3000"
+)
+"""The 25 code points of the Unicode White_Space property (PropList.txt)."""
+
+
+@cache
+def _category_c() -> tuple[tuple[int, ...], tuple[int, ...]]:
+    firsts, lasts = [], []
+    text = resources.files("issuer.core").joinpath("data", "unicode-14.0-category-c.txt").read_text("utf-8")
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            first, last = line.split("..")
+            firsts.append(int(first, 16))
+            lasts.append(int(last, 16))
+    return tuple(firsts), tuple(lasts)
+
+
+def is_category_c(char: str) -> bool:
+    """Whether ``char`` is of general category C in Unicode 14.0.0."""
+    firsts, lasts = _category_c()
+    at = bisect.bisect_right(firsts, ord(char)) - 1
+    return at >= 0 and ord(char) <= lasts[at]
+
+
+def strip(text: str) -> str:
+    """``text`` without White_Space at either end (``str.strip`` also strips U+001C–001F)."""
+    return text.strip(WHITE_SPACE)

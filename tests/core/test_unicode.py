@@ -1,0 +1,35 @@
+"""Text claims follow Unicode 14.0.0, from a published table, whatever the Python."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+
+from issuer.core import qrtext, unicode
+from issuer.core.errors import CredentialFormatError, InvalidInput
+from tests import factories as f
+
+
+@pytest.mark.skipif(unicodedata.unidata_version != unicode.UNICODE_VERSION, reason="needs UCD 14.0.0 to compare")
+def test_the_published_table_is_category_c_of_unicode_14() -> None:
+    for cp in range(0x110000):
+        assert unicode.is_category_c(chr(cp)) == unicodedata.category(chr(cp)).startswith("C"), hex(cp)
+
+
+def test_a_character_assigned_after_unicode_14_is_refused() -> None:
+    assert unicode.is_category_c("\U00031350")  # CJK Extension H, assigned in Unicode 15.0
+    assert not unicode.is_category_c("\U00030000")  # CJK Extension G, Unicode 13.0
+    with pytest.raises(InvalidInput):
+        f.credential(name="张\U00031350")
+    assert f.credential(name="张\U00030000").holder_name == "张\U00030000"
+
+
+def test_white_space_is_the_unicode_property_not_pythons_isspace() -> None:
+    assert len(unicode.WHITE_SPACE) == 25
+    assert unicode.strip("\u3000\u00a0张三丰\u2029 ") == "张三丰"
+    assert unicode.strip("\x1c张三丰") == "\x1c张三丰"  # str.strip would remove U+001C
+    text = f.world().qr()
+    assert qrtext.decode("\u3000" + text + "\r\n") == qrtext.decode(text)
+    with pytest.raises(CredentialFormatError):
+        qrtext.decode("\x1c" + text)
