@@ -16,6 +16,7 @@ from issuer.core import identity, pki, statuslist, trust
 from issuer.core.catalogue import default_catalogue
 from issuer.core.clock import china_date, start_of_china_day
 from issuer.core.credential import Credential
+from issuer.core.errors import CredentialFormatError, TrustError
 from issuer.core.numbering import CertificateNumber, OrganizationCode
 from issuer.core.signing import Signer
 
@@ -158,8 +159,32 @@ def root_status_list(
     return statuslist.StatusList.of(code, set(revoked), issued_at).sign(auth.key, cose.kid_for(auth.root_der))
 
 
-def bundle_json(auth: Authority, tl: trust.TrustList, status_lists: Iterable[bytes] = ()) -> str:
-    return json.dumps(trust.make_bundle(auth.root_der, tl.sign(auth.key, auth.root), status_lists), indent=1)
+def bundle_json(
+    auth: Authority,
+    tl: trust.TrustList,
+    status_lists: Iterable[bytes] = (),
+    *,
+    manifest_key: Ed25519PrivateKey | None = None,
+    manifest_lists: Iterable[bytes] | None = None,
+) -> str:
+    """A bundle; with ``manifest_key`` (a log key of ``tl``) a manifest naming
+    ``manifest_lists`` (default: the lists the bundle holds, the valid ones)."""
+    from issuer.core import cose
+    from issuer.core.manifest import Manifest
+
+    signed = tl.sign(auth.key, auth.root)
+    held = list(status_lists)
+    manifest = None
+    if manifest_key is not None:
+        named = {}
+        for listed in held if manifest_lists is None else manifest_lists:
+            try:
+                named[statuslist.parse_payload(cose.parse(listed).payload).organization] = listed
+            except (TrustError, CredentialFormatError):  # a broken list on purpose: none named for it
+                continue
+        log_kid = trust.LogKey("", manifest_key.public_key().public_bytes_raw()).kid
+        manifest = Manifest.of(STATUS_AT, signed, None, named).sign(manifest_key, log_kid)
+    return json.dumps(trust.make_bundle(auth.root_der, signed, held, None, manifest), indent=1)
 
 
 def signed_trust_list_bundle(auth: Authority, payload: dict[str, object], status_lists: Iterable[bytes] = ()) -> str:

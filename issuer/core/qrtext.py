@@ -19,6 +19,9 @@ MAX_TEXT = 4296
 
 _HOST = re.compile(r"^[A-Z0-9]([A-Z0-9-]*[A-Z0-9])?(\.[A-Z0-9]([A-Z0-9-]*[A-Z0-9])?)*(:\d{1,5})?$")
 _BASE32 = re.compile(r"^[A-Z2-7]+$")
+_WHITE_SPACE = "".join(f"\\u{ord(c):04x}" for c in unicode.WHITE_SPACE)
+_URL = re.compile(f"^HTTPS?://[^/{_WHITE_SPACE}]+/V/([^/?#{_WHITE_SPACE}]*)$")
+"""White_Space exactly: ``\\s`` would also take U+001C–001F, which are not (docs/FORMAT.md §1)."""
 
 
 def check_host(host: str) -> str:
@@ -63,7 +66,7 @@ def decode(text: str) -> bytes:
     if not isinstance(text, str) or len(text) > MAX_TEXT + 16:
         raise CredentialFormatError("text is too long for a QR code", "文本超出二维码容量")
     value = upper_ascii(unicode.strip(text))
-    m = re.match(r"^HTTPS?://[^/\s]+/V/([^/?#\s]*)$", value)
+    m = _URL.match(value)
     payload = m.group(1) if m else value
     if not payload:
         raise CredentialFormatError("no payload", "缺少载荷")

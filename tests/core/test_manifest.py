@@ -20,12 +20,12 @@ REVOKED = f.credential().status_index
 assert REVOKED is not None
 
 
-def _bundle(*, lists: list[bytes], named: list[bytes], head: bytes | None = None, sign_with: object = LOG_KEY) -> str:
-    """A bundle holding ``lists`` whose manifest names ``named`` (and ``head``)."""
+def _bundle(*, lists: list[bytes], named: bytes, head: bytes | None = None, sign_with: object = LOG_KEY) -> str:
+    """A bundle holding ``lists`` whose manifest names the organization's list ``named`` (and ``head``)."""
     auth = f.authority()
     tl = f.trust_list([f.world().organization], logs=[LOG])
     signed_tl = tl.sign(auth.key, auth.root)
-    manifest = Manifest.of(f.STATUS_AT, signed_tl, head, {f.ORG_CODE: s for s in named})
+    manifest = Manifest.of(f.STATUS_AT, signed_tl, head, {f.ORG_CODE: named})
     signed_manifest = manifest.sign(sign_with, LOG.kid)  # type: ignore[arg-type]
     return json.dumps(trust.make_bundle(auth.root_der, signed_tl, lists, head, signed_manifest))
 
@@ -39,14 +39,14 @@ def _lists() -> tuple[bytes, bytes]:
 
 def test_the_list_the_manifest_names_is_kept() -> None:
     _, after = _lists()
-    store = trust.load_bundle(_bundle(lists=[after], named=[after]))
+    store = trust.load_bundle(_bundle(lists=[after], named=after))
     assert store.manifest is not None and not store.problems
     assert verify(f.world().qr(), store, at=f.NOW).status is Status.REVOKED
 
 
 def test_an_older_list_in_place_of_the_named_one_is_set_aside() -> None:
     before, after = _lists()
-    store = trust.load_bundle(_bundle(lists=[before], named=[after]))
+    store = trust.load_bundle(_bundle(lists=[before], named=after))
     verdict = verify(f.world().qr(), store, at=f.NOW)
     assert verdict.status is Status.UNKNOWN  # never valid: the revocation cannot be hidden
     assert [(p.part, p.code) for p in store.problems] == [("status_list", "invalid_manifest")]
@@ -63,7 +63,7 @@ def test_a_tree_head_the_manifest_does_not_name_is_set_aside() -> None:
     _, after = _lists()
     head = TreeHead(3, bytes(32), f.STATUS_AT).sign(LOG_KEY, LOG.kid).signed
     other = TreeHead(2, bytes(32), f.STATUS_AT).sign(LOG_KEY, LOG.kid).signed
-    bundle = json.loads(_bundle(lists=[after], named=[after], head=head))
+    bundle = json.loads(_bundle(lists=[after], named=after, head=head))
     assert trust.load_bundle(json.dumps(bundle)).tree_head is not None
     bundle["tree_head"] = base64.b64encode(other).decode()
     store = trust.load_bundle(json.dumps(bundle))
@@ -72,13 +72,12 @@ def test_a_tree_head_the_manifest_does_not_name_is_set_aside() -> None:
 
 def test_a_manifest_not_signed_by_a_log_key_is_set_aside_and_binds_nothing() -> None:
     before, after = _lists()
-    store = trust.load_bundle(_bundle(lists=[before, after], named=[after], sign_with=f.seeded_key("not the log")))
+    store = trust.load_bundle(_bundle(lists=[before, after], named=after, sign_with=f.seeded_key("not the log")))
     assert store.manifest is None and [p.part for p in store.problems] == ["manifest"]
     assert store.status_list(f.ORG_CODE) is not None
 
 
 def test_a_manifest_of_another_trust_list_is_refused() -> None:
-    _, after = _lists()
     auth = f.authority()
     tl = f.trust_list([f.world().organization], logs=[LOG])
     signed = tl.sign(auth.key, auth.root)

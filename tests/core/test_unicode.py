@@ -33,3 +33,10 @@ def test_white_space_is_the_unicode_property_not_pythons_isspace() -> None:
     assert qrtext.decode("\u3000" + text + "\r\n") == qrtext.decode(text)
     with pytest.raises(CredentialFormatError):
         qrtext.decode("\x1c" + text)
+
+
+def test_inner_white_space_is_the_property_too() -> None:
+    payload = f.world().qr().split("/V/")[1]
+    assert qrtext.decode(f"HTTPS://HO\x1cST/V/{payload}") == qrtext.decode(payload)  # the host is not checked
+    with pytest.raises(CredentialFormatError):
+        qrtext.decode(f"HTTPS://HO\u3000ST/V/{payload}")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from issuer.core import cose, qrtext, trust
 from issuer.core.credential import Credential, encode_payload
 from issuer.core.numbering import CertificateNumber
 from issuer.core.signing import Signer
+from issuer.core.statuslist import StatusList
 from tests import factories as f
 
 HERE = Path(__file__).parent
@@ -37,6 +38,11 @@ ORG_B, NAME_B = "S000044000002", "广东某某职业技能培训中心"
 ORG_C, NAME_C = "Y000031000003", "上海某某汽车维修有限公司"
 ORG_D, NAME_D = "S000037000004", "山东某某技工学校"
 ORG_E, NAME_E = "Y000011000005", "北京某某信息技术有限公司"
+ORG_F, NAME_F = "S000012000006", "天津某某职业培训学校"
+ORG_G, NAME_G = "S000013000007", "河北某某技工学校"
+ORG_H, NAME_H = "Y000014000008", "山西某某煤业有限公司"
+ORG_J, NAME_J = "Y000015000009", "内蒙古某某能源有限公司"
+ORG_K, NAME_K = "Y000021000010", "辽宁某某机械有限公司"
 
 ROTATED = f.china("2026-11-20 10:00")
 SUSPENDED = f.china("2026-11-20 09:37")
@@ -63,6 +69,30 @@ def _broken(signed: bytes) -> bytes:
     return bytes(raw)
 
 
+def _gzip_with_a_name(signer: Signer) -> bytes:
+    """A status list whose gzip member names a file and a time (FNAME, MTIME): verifiers take
+    any single gzip member, since they inflate and never recompress (§9)."""
+    import gzip
+    import io
+
+    from issuer.core import cbor
+    from issuer.core.statuslist import StatusList
+
+    listed = StatusList.of(signer.org_code, set(), f.STATUS_AT)
+    out = io.BytesIO()
+    with gzip.GzipFile("status.bin", "wb", 9, out, mtime=1_795_000_000) as compressed:
+        compressed.write(listed.bits)
+    payload = {**listed.to_payload(), "list": out.getvalue()}
+    return cose.sign(cbor.encode(payload), signer.key, signer.kid)
+
+
+def _claims_with(cred: Credential, claims: dict[int, Any]) -> bytes:
+    """The claims of ``cred`` with some replaced, encoded as they are (bypassing the checks)."""
+    from issuer.core import cbor
+
+    return cbor.encode({**cred.claims(), **claims})
+
+
 def _organizations(
     auth: f.Authority,
 ) -> tuple[dict[str, Signer], list[trust.OrganizationEntry]]:
@@ -74,6 +104,11 @@ def _organizations(
         "c_new": f.org_signer(auth, code=ORG_C, name=NAME_C, seed="org-c-2026", not_before=COMPROMISED),
         "d": f.org_signer(auth, code=ORG_D, name=NAME_D, seed="org-d", not_after=f.china("2026-11-01 00:00")),
         "e": f.org_signer(auth, code=ORG_E, name=NAME_E, seed="org-e"),
+        "f_old": f.org_signer(auth, code=ORG_F, name=NAME_F, seed="org-f-compromised"),
+        "f_new": f.org_signer(auth, code=ORG_F, name=NAME_F, seed="org-f-2026"),
+        "g": f.org_signer(auth, code=ORG_G, name=NAME_G, seed="org-g", not_after=f.china("2026-11-01 00:00")),
+        "h": f.org_signer(auth, code=ORG_H, name=NAME_H, seed="org-h"),
+        "j": f.org_signer(auth, code=ORG_J, name=NAME_J, seed="org-j"),
     }
     org_a = f.organization(
         [],
@@ -109,22 +144,45 @@ def _organizations(
         registered_until=D_UNTIL,
     )
     org_e = f.organization([s["e"]], code=ORG_E, name=NAME_E)
-    return s, [org_a, org_b, org_c, org_d, org_e]
+    org_f = f.organization(
+        [],
+        code=ORG_F,
+        name=NAME_F,
+        keys=[trust.KeyEntry(s["f_old"].certificate.der, "compromised"), trust.KeyEntry(s["f_new"].certificate.der)],
+    )
+    org_g = replace(f.organization([s["g"]], code=ORG_G, name=NAME_G), registered_until=D_UNTIL)
+    org_h = f.organization([s["h"]], code=ORG_H, name=NAME_H)
+    org_j = f.organization([s["j"]], code=ORG_J, name=NAME_J)
+    org_k = f.organization([s["j"]], code=ORG_K, name=NAME_K)  # J's certificate again: one kid, two keys
+    return s, [org_a, org_b, org_c, org_d, org_e, org_f, org_g, org_h, org_j, org_k]
 
 
-def build() -> tuple[str, list[dict[str, Any]]]:
+def build() -> tuple[str, str, list[dict[str, Any]]]:
     auth = f.authority()
     s, orgs = _organizations(auth)
     stranger = f.org_signer(auth, seed="not-in-trust-list")
-    tl = f.trust_list(orgs)
+    log_key, log = f.log_key()
+    tl = f.trust_list(orgs, logs=[log])
+    week_long = StatusList.of(ORG_C, set(), f.STATUS_AT, max_age=timedelta(days=30))
+    current_a = f.status_list(s["a_new"], [REVOKED_INDEX])
     lists = [
-        f.status_list(s["a_new"], [REVOKED_INDEX]),
+        current_a,
         f.status_list(s["b"]),
-        f.status_list(s["c_new"]),
+        week_long.sign(s["c_new"].key, s["c_new"].kid),  # claims 30 days; trusted for 7 at most
         f.root_status_list(auth, ORG_D),  # D's registration ended: the authority signs its list
         _broken(f.status_list(s["e"])),
+        f.status_list(s["f_old"]),  # signed by a key compromised at an unknown time: set aside
+        f.status_list(s["g"]),  # signed on 2026-11-29 by a certificate that ended on 2026-11-01: set aside
+        _gzip_with_a_name(s["h"]),
     ]
-    bundle = f.bundle_json(auth, tl, lists)
+    bundle = f.bundle_json(auth, tl, lists, manifest_key=log_key)
+    rolled_back = f.bundle_json(
+        auth,
+        tl,
+        [f.status_list(s["a_new"], issued_at=f.STATUS_AT - timedelta(hours=1)), *lists[1:]],
+        manifest_key=log_key,
+        manifest_lists=lists,
+    )
 
     typical = f.credential()
     a_new, a_old = s["a_new"], s["a_old"]
@@ -317,10 +375,111 @@ def build() -> tuple[str, list[dict[str, Any]]]:
             f"bit {REVOKED_INDEX} of the organization's status list is set",
         ),
     ]
+    with_instant = {"occupation": "6-31-01-03", "work_type": None}
+    typical_text = a_new.qr_text(typical, f.HOST)
+    vectors += [
+        (
+            "valid-with-surrounding-white-space",
+            "\u3000" + typical_text + "\r\n",
+            "valid",
+            None,
+            "an ideographic space before and CR LF after: White_Space around a QR text is removed (§1)",
+        ),
+        (
+            "not-white-space-before",
+            "\x1c" + typical_text,
+            "not_valid",
+            "decodable",
+            "U+001C (FILE SEPARATOR) is not White_Space, though some languages strip it",
+        ),
+        (
+            "name-assigned-after-unicode-14",
+            qrtext.encode(cose.sign(_claims_with(typical, {-3: "张\U00031350"}), a_new.key, a_new.kid), f.HOST),
+            "not_valid",
+            "claims",
+            "the holder name holds U+31350 (CJK Extension H, Unicode 15.0): unassigned in Unicode 14.0.0, refused",
+        ),
+        (
+            "name-assigned-in-unicode-13",
+            a_new.qr_text(f.credential(number="Y000123000001263000061", name="张\U00030000"), f.HOST),
+            "valid",
+            None,
+            "the holder name holds U+30000 (CJK Extension G, Unicode 13.0): allowed",
+        ),
+        (
+            "stale-list-still-says-revoked",
+            a_new.qr_text(
+                f.credential(number="Y000123000001263000031", status_index=REVOKED_INDEX, name="王五"), f.HOST
+            ),
+            "revoked",
+            "status",
+            "checked after the list's maximum age: a set bit still means revoked (revocation is final)",
+        ),
+        (
+            "list-trusted-for-a-week-at-most",
+            s["c_new"].qr_text(cred(f"{ORG_C}264000010", "2026-11-20 09:00", **c_cred), f.HOST),
+            "unknown",
+            None,
+            "the list claims 30 days; eight days after it was signed it no longer vouches (7-day cap)",
+        ),
+        (
+            "list-of-a-key-compromised-at-an-unknown-time",
+            s["f_new"].qr_text(f.credential(number=f"{ORG_F}263000001", **with_instant), f.HOST),
+            "unknown",
+            None,
+            "the organization's only list is signed by a key compromised at an unknown time: set aside",
+        ),
+        (
+            "list-signed-after-its-certificate-ended",
+            s["g"].qr_text(cred(f"{ORG_G}263000001", "2026-10-20 10:00", **with_instant), f.HOST),
+            "unknown",
+            None,
+            "the list was signed on 2026-11-29 by a certificate that ended on 2026-11-01: set aside",
+        ),
+        (
+            "list-with-other-gzip-header-fields",
+            s["h"].qr_text(f.credential(number=f"{ORG_H}263000001", **with_instant), f.HOST),
+            "valid",
+            None,
+            "the status list's gzip member carries a file name and a time: any single gzip member is read",
+        ),
+        (
+            "two-keys-with-one-kid",
+            s["j"].qr_text(f.credential(number=f"{ORG_J}263000001", **with_instant), f.HOST),
+            "unknown",
+            None,
+            "two organizations list the same certificate: which one signed cannot be told",
+        ),
+    ]
+    stale_at = {
+        "stale-list-still-says-revoked": AFTER_MAX_AGE,
+        "list-trusted-for-a-week-at-most": "2026-12-07T00:00:01Z",
+    }
     manifest = [
-        {"name": name, "qr_text": text, "at": AT, "status": status, "failed_check": failed, "description": why}
+        {
+            "name": name,
+            "qr_text": text,
+            "at": stale_at.get(name, AT),
+            "status": status,
+            "failed_check": failed,
+            "description": why,
+        }
         for name, text, status, failed, why in vectors
     ]
+    manifest.append(
+        {
+            "name": "older-status-list-slipped-in",
+            "bundle": "bundle-rolled-back.json",
+            "qr_text": a_new.qr_text(
+                f.credential(number="Y000123000001263000031", status_index=REVOKED_INDEX, name="王五"), f.HOST
+            ),
+            "at": AT,
+            "status": "unknown",
+            "failed_check": None,
+            "description": "the current bundle but the organization's list from before the revocation: the manifest "
+            "names the newer list, so the older one is set aside and the revoked credential is never valid",
+        }
+    )
     manifest.append(
         {
             "name": "status-list-too-old",
@@ -331,13 +490,14 @@ def build() -> tuple[str, list[dict[str, Any]]]:
             "description": "a valid signature, checked after the status list's maximum age: status unknown",
         }
     )
-    return bundle, manifest
+    return bundle, rolled_back, manifest
 
 
 def render() -> dict[str, str]:
-    bundle, manifest = build()
+    bundle, rolled_back, manifest = build()
     return {
         "bundle.json": bundle + "\n",
+        "bundle-rolled-back.json": rolled_back + "\n",
         "manifest.json": json.dumps(
             {"at": AT, "bundle": "bundle.json", "vectors": manifest}, ensure_ascii=False, indent=1
         )
