@@ -231,7 +231,11 @@ class RevokeIn(Strict):
 
 class ImageArgs(Strict):
     format = fields.String(load_default="png", validate=validate.OneOf(["png", "pdf"]))
-    dpi = fields.Integer(load_default=300, validate=validate.Range(min=100, max=600))
+    dpi = fields.Integer(
+        load_default=300,
+        validate=validate.OneOf([150, 200, 300, 600]),
+        metadata={"description": "image resolution: 150, 200, 300 or 600 (QR modules of at least 0.6 mm at each)"},
+    )
 
 
 _IMAGE = {"description": "base64 of a PNG or JPEG (at most 2 MB); null removes it"}

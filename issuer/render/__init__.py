@@ -4,7 +4,11 @@ PNG or PDF bytes out. Pure drawing: no Flask, no database.
     from issuer.render import default_renderer, view_for
     view = view_for(credential, qr_text=text, organization_name=name, document_number=number)
     default_renderer().check(view, layout="portrait")   # before issuing: raises RenderError
+    check_qr_text(longest_qr_text)                      # before issuing: raises QrTooLarge
     png = default_renderer().encode(view, "png", layout="portrait", assets=assets, dpi=300)
+
+Images are drawn at 150, 200, 300 or 600 dpi (``DPIS``); at each, every layout prints QR
+codes up to ``max_qr_version(layout)`` with modules of at least its ``min_module`` (0.6 mm).
 """
 
 from __future__ import annotations
@@ -15,13 +19,15 @@ from .errors import (
     LayoutError,
     MissingGlyph,
     QrDoesNotFit,
+    QrTooLarge,
     RenderConfigError,
     RenderError,
     TextDoesNotFit,
 )
 from .fonts import FontFace, FontSet
 from .layout import REQUIRED, Layout, layout_names, load_layout
-from .renderer import DEFAULT_DPI, Page, Placement, Renderer, default_renderer, use_fonts
+from .qr import DEFAULT_DPI, DPIS, alphanumeric_capacity, check_qr_text, max_qr_version, qr_version
+from .renderer import Page, Placement, Renderer, default_renderer, use_fonts
 from .view import (
     CERTIFICATE_LOOKUP,
     NO_WORK_TYPE,
@@ -38,6 +44,7 @@ from .view import (
 __all__ = [
     "CERTIFICATE_LOOKUP",
     "DEFAULT_DPI",
+    "DPIS",
     "NO_WORK_TYPE",
     "ORGANIZATION_LOOKUP",
     "REQUIRED",
@@ -55,15 +62,20 @@ __all__ = [
     "Page",
     "Placement",
     "QrDoesNotFit",
+    "QrTooLarge",
     "RenderConfigError",
     "RenderError",
     "Renderer",
     "TextDoesNotFit",
+    "alphanumeric_capacity",
     "body_text_zh",
+    "check_qr_text",
     "date_en",
     "default_renderer",
     "layout_names",
     "load_layout",
+    "max_qr_version",
+    "qr_version",
     "use_fonts",
     "view_for",
 ]

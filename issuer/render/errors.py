@@ -80,3 +80,42 @@ class QrDoesNotFit(RenderConfigError):
             f"小于{min_module_mm:g}毫米",
             errors={"modules": modules, "module_mm": round(module_mm, 4), "box_mm": box_mm, "dpi": dpi},
         )
+
+
+class QrTooLarge(RenderError):
+    """A QR text longer than the layout prints with modules of at least its ``min_module``:
+    the credential's data (holder name, 工种) is too long for a readable code."""
+
+    def __init__(
+        self,
+        *,
+        chars: int,
+        version: int,
+        max_version: int,
+        max_chars: int,
+        layout: str,
+        min_module: float,
+        shorten_by: int,
+    ) -> None:
+        super().__init__(
+            "qr_too_large",
+            f"the certificate's QR text ({chars} characters) needs QR version {version} (error correction M); "
+            f"layout {layout} prints at most version {max_version} ({max_chars} characters) with modules of "
+            f"at least {min_module:g} mm: shorten the holder name or the work type by about {shorten_by} "
+            f"Chinese characters",
+            f"证书二维码内容（{chars}个字符）需要版本{version}（纠错等级M）的二维码，版式{layout}在每模块不小于"
+            f"{min_module:g}毫米时最多容纳版本{max_version}（{max_chars}个字符）：请将姓名或工种/职业方向缩短约"
+            f"{shorten_by}个汉字",
+            errors={
+                "chars": chars,
+                "version": version,
+                "max_version": max_version,
+                "max_chars": max_chars,
+                "layout": layout,
+                "min_module_mm": min_module,
+                "shorten_by_chars": shorten_by,
+            },
+        )
+        self.version = version
+        self.max_version = max_version
+        self.shorten_by = shorten_by

@@ -110,7 +110,7 @@ class Layout:
     photo_frame_color: str = "#9a9a9a"
     logo: Box | None = None
     seal: Seal | None = None
-    min_module: float = 0.5
+    min_module: float = 0.6
     quiet_zone: int = 4
     digest: str = ""
     """SHA-256 of the file: a cache key that changes when the file does."""
@@ -192,8 +192,8 @@ class _Reader:
             photo_frame_color=str(self.doc.get("photo", {}).get("frame_color", Layout.photo_frame_color)),
             logo=self._box(self.doc["logo"].get("box"), "logo") if "logo" in self.doc else None,
             seal=Seal(self._box(seal.get("box"), "seal"), float(seal.get("opacity", 0.9))) if seal else None,
-            min_module=float(qr.get("min_module", 0.5)),
-            quiet_zone=int(qr.get("quiet_zone", 4)),
+            min_module=float(qr.get("min_module", Layout.min_module)),
+            quiet_zone=int(qr.get("quiet_zone", Layout.quiet_zone)),
             digest=self.digest,
         )
         self._check(layout)

@@ -27,9 +27,9 @@ from .fit import Fitted, PxBox, fit
 from .fonts import FontSet
 from .layout import OPTIONAL, REQUIRED, Box, Field, Layout, Style, load_layout
 from .pdf import png_to_pdf
+from .qr import DEFAULT_DPI, QR_ERROR, check_dpi, check_qr_text, module_px
 from .view import FIELD_NAMES, NO_ASSETS, TITLE, Assets, CertificateView
 
-DEFAULT_DPI = 300
 PNG_COMPRESS_LEVEL = 3
 """zlib level of the PNG (and so of the PDF's image): as fast as 1 on a page, 15% smaller;
 6 is 25% smaller again but takes twice as long (``python -m bench render``)."""
@@ -44,7 +44,6 @@ STATIC_KEYS = (
 """Fields whose text is the same on every certificate of an organization: drawn once into
 the static layer, which is cached per (layout, assets, dpi, these texts). A body text that
 named the holder would still be drawn right, but would rebuild the layer every time."""
-QR_ERROR = "m"
 STATIC_CACHE_BYTES = 160 * 2**20
 """Memory for cached static layers: six A4 pages at 300 dpi (26 MB each)."""
 PILLOW_BLOCKS = 4
@@ -196,9 +195,13 @@ class Renderer:
         dpi: int = DEFAULT_DPI,
         profile: dict[str, float] | None = None,
     ) -> Page:
-        """Draw ``view``. ``profile``, if given, collects seconds per stage."""
+        """Draw ``view`` at ``dpi`` (one of ``DPIS``). ``profile``, if given, collects
+        seconds per stage. A QR text longer than the layout prints at its ``min_module``
+        raises ``QrTooLarge`` before anything is drawn."""
+        check_dpi(dpi)
         spec = self._layout(layout)
         _check_view(view, spec)
+        check_qr_text(view.qr_text, spec)
         with _stage(profile, "fonts"):
             self._load_fonts(spec)
         with _stage(profile, "static"):
@@ -248,16 +251,18 @@ class Renderer:
         """Raise the ``RenderError`` that drawing ``view`` would raise, without drawing the
         page: call it before issuing, so that a name the certificate cannot print, or a
         photo that does not decode, consumes no certificate number. Before signing there
-        is no QR text yet: leave ``qr_text`` empty and the QR code is not checked."""
+        is no QR text yet: leave ``qr_text`` empty and the QR code is not checked, or give
+        the longest QR text the credential can have (``check_qr_text`` alone does that
+        part). A QR text is checked at every resolution in ``DPIS``, whatever ``dpi``."""
+        check_dpi(dpi)
         spec = self._layout(layout)
         _check_view(view, spec, need_qr=False)
+        if view.qr_text:
+            check_qr_text(view.qr_text, spec)
         for data, what, what_zh in _images(view, assets or NO_ASSETS):
             _open_image(data, what, what_zh)
         for f in spec.fields:
-            if f.key == "qr":
-                if view.qr_text:
-                    _qr_image(view.qr_text, _px_box(f.box, dpi), f.box, dpi, spec)
-            elif f.key != "photo":
+            if f.key not in ("qr", "photo"):
                 static = f.key in STATIC_KEYS
                 value_key = (spec.digest, dpi, f.key, view.text(f.key), view.text_en(f.key)) if static else None
                 if value_key not in self._fits:
@@ -394,12 +399,12 @@ class Renderer:
         f = spec.field("qr")
         assert f is not None
         box = _px_box(f.box, dpi)
-        code, modules, module_px = _qr_image(text, box, f.box, dpi, spec)
+        code, modules, px = _qr_image(text, box, f.box, dpi, spec)
         x = int(box[0] + (box[2] - code.width) / 2)
         y = int(box[1] + (box[3] - code.height) / 2)
         image.paste(code, (x, y))
         ink = (x, y, x + code.width, y + code.height)
-        module_mm = module_px * 25.4 / dpi
+        module_mm = px * 25.4 / dpi
         return Placement("qr", f.box, _int_box(box), text=text, ink=ink, modules=modules, module_mm=module_mm)
 
 
@@ -588,14 +593,15 @@ _DARK = bytes.maketrans(b"\x00\x01", b"\xff\x00")
 def _qr_image(text: str, box: PxBox, box_mm: Box, dpi: int, spec: Layout) -> tuple[Image.Image, int, int]:
     """The QR code (error correction M, quiet zone included) at the largest whole number
     of pixels per module that fits ``box``. Raises ``QrDoesNotFit`` below the layout's
-    minimum module size."""
+    minimum module size: after ``check_qr_text`` (``page`` calls it first) only if this
+    and ``max_qr_version`` disagree."""
     qr = segno.make(text, error=QR_ERROR, boost_error=False, micro=False)
     modules = int(qr.symbol_size(border=spec.quiet_zone)[0])
-    module_px = int(min(box[2], box[3]) // modules)
-    module_mm = module_px * 25.4 / dpi
-    if module_px < 1 or module_mm + 1e-9 < spec.min_module:
+    px = module_px(min(box[2], box[3]), modules)
+    module_mm = px * 25.4 / dpi
+    if px < 1 or module_mm + 1e-9 < spec.min_module:
         raise QrDoesNotFit(modules, module_mm, min(box_mm[2], box_mm[3]), spec.min_module, dpi)
     inner = modules - 2 * spec.quiet_zone
     raw = b"".join(bytes(row) for row in qr.matrix).translate(_DARK)
     code = ImageOps.expand(Image.frombytes("L", (inner, inner), raw), border=spec.quiet_zone, fill=255)
-    return code.resize((modules * module_px,) * 2, Image.Resampling.NEAREST), modules, module_px
+    return code.resize((modules * px,) * 2, Image.Resampling.NEAREST), modules, px

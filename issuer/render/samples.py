@@ -1,6 +1,7 @@
 """``python -m issuer.render.samples docs/samples``: render each layout for the test
 factories' typical certificate (and one with the longest values and an organization's
-images) at preview resolution, to look at and to keep in the documentation.
+images, and the largest QR code the layout accepts) at preview resolution, to look at and
+to keep in the documentation.
 
 The placeholder photo, logo, seal and background drawn here are obviously fake (the seal
 reads 样本, "sample"); the tests use them as an organization's assets.
@@ -15,6 +16,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PIL import Image, ImageDraw
 
@@ -23,11 +25,18 @@ from .layout import layout_names
 from .renderer import Renderer
 from .view import Assets, CertificateView, body_text_zh, view_for
 
+if TYPE_CHECKING:
+    from issuer.core.credential import Credential
+
 PREVIEW_DPI = 150
 SEAL_RED = (200, 22, 29)
 LONG_NAME = "阿卜杜热合曼·买买提艾力·阿不都热依木江"
 LONG_WORK_TYPE = "城市轨道交通电动列车司机及车辆检修调试员"
 LONG_ORGANIZATION = "新疆维吾尔自治区乌鲁木齐市某某区职业技能培训与评价服务中心有限责任公司第一分公司"
+MAX_NAME_POOL = LONG_NAME + "·艾合买提·吐尔逊·热合曼·阿不力孜·买合木提·阿布拉·库尔班·艾则孜"
+MAX_WORK_TYPE_POOL = "高速动车组城际铁路车辆电气系统方向及网络控制与牵引供电系统方向"
+"""Where ``max_qr_view`` takes its holder name (a prefix) and work type from (``LONG_WORK_TYPE``
+and a prefix of this in brackets)."""
 SEAL_TEXT = "某某职业技能评价机构"
 
 
@@ -160,6 +169,59 @@ def long_view(*, english: bool = False) -> CertificateView:
     return replace(view, occupation_name=occupation.name, body_text=body_text_zh(LONG_ORGANIZATION))
 
 
+def max_qr_view(layout: str = "portrait", *, english: bool | None = None) -> CertificateView:
+    """The worst certificate ``layout`` accepts: ``long_view``'s values, but a holder name
+    and a work type (prefixes of ``MAX_NAME_POOL`` and ``MAX_WORK_TYPE_POOL``) so long
+    that the signed QR text is as long as ``max_qr_version(layout)`` holds at error
+    correction M, within a character or two (a Chinese character is 4.8 base32 characters)."""
+    from issuer.core.catalogue import default_catalogue
+    from tests import factories
+
+    from .layout import load_layout
+    from .qr import alphanumeric_capacity, max_qr_version
+
+    spec = load_layout(layout)
+    capacity = alphanumeric_capacity(max_qr_version(spec))
+    world = factories.world()
+
+    base = factories.credential(name=LONG_NAME, work_type=LONG_WORK_TYPE, level=1, number="Y000123000001261999999")
+
+    def credential(name: str, work_type: str) -> Credential:
+        return replace(base, holder_name=name, work_type=work_type)
+
+    def work_type(b: int) -> str:
+        return f"{LONG_WORK_TYPE}（{MAX_WORK_TYPE_POOL[:b]}）" if b else LONG_WORK_TYPE
+
+    best: tuple[int, int, str, str] | None = None
+    b = len(MAX_WORK_TYPE_POOL)  # the longest work type that fits with the name so far: only shrinks
+    for a in range(len(LONG_NAME), len(MAX_NAME_POOL) + 1):
+        name = MAX_NAME_POOL[:a]
+        while b >= 0 and len(world.qr(credential(name, work_type(b)))) > capacity:
+            b -= 1
+        if b < 0:
+            break
+        if name.endswith("·"):
+            continue
+        rank = (len(world.qr(credential(name, work_type(b)))), -abs(a - b - len(LONG_WORK_TYPE)))
+        if best is None or rank > best[:2]:
+            best = (*rank, name, work_type(b))
+    if best is None:
+        raise ValueError(f"layout {layout} holds less than long_view's QR text")
+    cred = credential(best[2], best[3])
+    occupation = max(default_catalogue().occupations.values(), key=lambda o: (len(o.name), o.code))
+    view = view_for(
+        cred,
+        qr_text=world.qr(cred),
+        organization_name=LONG_ORGANIZATION,
+        document_number=factories.ID_NUMBER,
+        photo=placeholder_photo(),
+        english=spec.english if english is None else english,
+        provincial_lookup="http://hrss.xinjiang.gov.cn/zscx",
+        print_serial="XJ2026-0012345",
+    )
+    return replace(view, occupation_name=occupation.name, body_text=body_text_zh(LONG_ORGANIZATION))
+
+
 def write_samples(folder: Path, dpi: int = PREVIEW_DPI) -> list[Path]:
     renderer = Renderer()
     folder.mkdir(parents=True, exist_ok=True)
@@ -169,6 +231,7 @@ def write_samples(folder: Path, dpi: int = PREVIEW_DPI) -> list[Path]:
         jobs = {
             f"{name}.png": (typical_view(english=english), None),
             f"{name}-long-with-assets.png": (long_view(english=english), sample_assets()),
+            f"{name}-max-qr.png": (max_qr_view(name), None),
         }
         for file_name, (view, assets) in jobs.items():
             path = folder / file_name

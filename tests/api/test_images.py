@@ -30,7 +30,7 @@ def test_the_png_carries_the_credential_in_a_readable_qr_code(client: FlaskClien
 
 def test_the_same_certificate_renders_the_same_bytes_and_answers_304(client: FlaskClient, keys: Keys) -> None:
     cert = _issue(client, keys)
-    url = f"/api/v1/certificates/{cert['number']}/image?dpi=100"
+    url = f"/api/v1/certificates/{cert['number']}/image?dpi=150"
     first = client.get(url, headers=auth(keys.issuer))
     second = client.get(url, headers=auth(keys.issuer))
     assert first.data == second.data and first.headers["ETag"] == second.headers["ETag"]
@@ -64,7 +64,7 @@ def test_only_the_issuing_organization_gets_the_image(client: FlaskClient, keys:
 
 def test_bad_format_or_dpi_is_a_422(client: FlaskClient, keys: Keys) -> None:
     cert = _issue(client, keys)
-    for query in ({"format": "gif"}, {"dpi": 5000}, {"dpi": "x"}):
+    for query in ({"format": "gif"}, {"dpi": 5000}, {"dpi": 100}, {"dpi": 250}, {"dpi": "x"}):
         response = client.get(
             f"/api/v1/certificates/{cert['number']}/image", query_string=query, headers=auth(keys.issuer)
         )
@@ -86,7 +86,7 @@ def _png(color: str, size: tuple[int, int] = (400, 400), mode: str = "RGBA") -> 
 
 def test_an_organization_chooses_its_layout_and_seal(client: FlaskClient, keys: Keys) -> None:
     cert = _issue(client, keys)
-    url = f"/api/v1/certificates/{cert['number']}/image?dpi=100"
+    url = f"/api/v1/certificates/{cert['number']}/image?dpi=150"
     plain = client.get(url, headers=auth(keys.issuer)).data
     response = client.put(
         f"/api/v1/organizations/{ORG_CODE}/appearance",

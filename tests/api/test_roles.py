@@ -409,7 +409,7 @@ def _landscape(w: World, caller: str, call: Call, response: TestResponse) -> Non
 
 @request_for("GET /api/v1/certificates/{number}/image")
 def _image(w: World) -> Call:
-    return Call(f"/api/v1/certificates/{w.certificate()['number']}/image", query={"dpi": 100})
+    return Call(f"/api/v1/certificates/{w.certificate()['number']}/image", query={"dpi": 150})
 
 
 @check_for("GET /api/v1/certificates/{number}/image")

@@ -12,7 +12,7 @@ from issuer.render.samples import placeholder_background, placeholder_logo, plac
 
 from .helpers import inside, photo, typical
 
-DPI = 100
+DPI = 150
 
 
 def _page(renderer: Renderer, assets: Assets | None = None, **kwargs: object) -> Page:

@@ -86,17 +86,17 @@ def test_the_bilingual_layout_adds_english_labels_and_values(pages: dict[str, Pa
 @pytest.mark.parametrize("work_type", [None, "", "  "])
 def test_no_work_type_prints_two_dashes_never_blank(renderer: Renderer, work_type: str | None) -> None:
     view = replace(typical(work_type=None), work_type=work_type)
-    page = renderer.page(view, dpi=100)
+    page = renderer.page(view, dpi=150)
     assert page.placement("work_type").text == "--"
     assert page.placement("work_type").ink is not None
 
 
 def test_optional_lookup_site_and_print_serial_appear_only_when_given(renderer: Renderer) -> None:
-    plain = renderer.page(typical(), dpi=100)
+    plain = renderer.page(typical(), dpi=150)
     assert {"provincial_lookup", "print_serial"}.isdisjoint(p.key for p in plain.placements)
     view = replace(typical(), provincial_lookup="http://hrss.example.gov.cn", print_serial="A0012345")
     for name in LAYOUTS:
-        page = renderer.page(view, layout=name, dpi=100)
+        page = renderer.page(view, layout=name, dpi=150)
         serial, lookup = page.placement("print_serial"), page.placement("provincial_lookup")
         assert serial.text is not None and serial.text.startswith("印制流水码") and serial.text.endswith("A0012345")
         assert lookup.text is not None and lookup.text.endswith("：http://hrss.example.gov.cn")
@@ -104,7 +104,7 @@ def test_optional_lookup_site_and_print_serial_appear_only_when_given(renderer: 
 
 def test_the_title_is_always_the_prescribed_one(renderer: Renderer) -> None:
     with pytest.raises(RenderError) as caught:
-        renderer.page(replace(typical(), title="技能证书"), dpi=100)
+        renderer.page(replace(typical(), title="技能证书"), dpi=150)
     assert caught.value.code == "invalid_title"
 
 
@@ -112,9 +112,9 @@ def test_an_optional_field_the_layout_has_no_place_for_is_refused(renderer: Rend
     text = (layouts_dir() / "portrait.toml").read_text(encoding="utf-8")
     path = tmp_path / "no-serial.toml"
     path.write_text(text[: text.index('[[field]]\nkey = "print_serial"')], encoding="utf-8")
-    renderer.page(typical(), layout=load_layout(path), dpi=100)
+    renderer.page(typical(), layout=load_layout(path), dpi=150)
     with pytest.raises(LayoutError):
-        renderer.page(replace(typical(), print_serial="A0012345"), layout=load_layout(path), dpi=100)
+        renderer.page(replace(typical(), print_serial="A0012345"), layout=load_layout(path), dpi=150)
 
 
 @pytest.mark.parametrize("key", ["holder_name", "document_number", "body_text", "number"])
@@ -129,5 +129,5 @@ def test_before_signing_the_view_can_be_checked_without_a_qr_text_but_not_drawn(
     unsigned = replace(typical(), qr_text="")
     renderer.check(unsigned)
     with pytest.raises(RenderError) as caught:
-        renderer.page(unsigned, dpi=100)
+        renderer.page(unsigned, dpi=150)
     assert caught.value.code == "missing_field"

@@ -91,13 +91,13 @@ def test_the_pixels_a_long_value_changes_lie_inside_its_box(renderer: Renderer, 
 
 
 def test_a_value_slightly_too_long_shrinks_on_one_line_before_it_wraps(renderer: Renderer) -> None:
-    page = renderer.page(replace(typical(), occupation_name="一" * 28), dpi=100)
+    page = renderer.page(replace(typical(), occupation_name="一" * 28), dpi=150)
     occupation = page.placement("occupation_name")
     assert len(occupation.lines) == 1 and occupation.size is not None and 9 <= occupation.size < 12
 
 
 def test_a_value_too_long_for_one_line_at_the_minimum_wraps_at_the_largest_size_that_fits(renderer: Renderer) -> None:
-    page = renderer.page(replace(typical(), occupation_name="一" * 40), dpi=100)
+    page = renderer.page(replace(typical(), occupation_name="一" * 40), dpi=150)
     occupation = page.placement("occupation_name")
     assert len(occupation.lines) == 2 and occupation.size is not None
     assert abs(len(occupation.lines[0]) - len(occupation.lines[1])) <= 1  # balanced, no orphan
@@ -111,7 +111,7 @@ def test_a_paragraph_wraps_before_it_shrinks(pages: dict[str, Page]) -> None:
 def test_text_that_cannot_fit_is_refused_with_a_message_in_both_languages(renderer: Renderer) -> None:
     view = replace(typical(), organization_name="某" * 120)
     with pytest.raises(TextDoesNotFit) as caught:
-        renderer.page(view, dpi=100)
+        renderer.page(view, dpi=150)
     assert caught.value.code == "text_does_not_fit" and caught.value.kind == "invalid_input"
     assert "organization" in caught.value.message and "发证机构" in caught.value.message_zh
     with pytest.raises(TextDoesNotFit):

@@ -50,7 +50,7 @@ def test_a_character_without_a_glyph_is_refused_naming_it(
     if field == "organization_name":
         view = replace(view, body_text=f"本证书由{value}颁发。")
     code_point = f"U+{ord(char):04X}"
-    for attempt in (lambda: renderer.page(view, dpi=100), lambda: renderer.check(view)):
+    for attempt in (lambda: renderer.page(view, dpi=150), lambda: renderer.check(view)):
         with pytest.raises(MissingGlyph) as caught:
             attempt()
         error = caught.value
@@ -63,10 +63,10 @@ def test_a_character_without_a_glyph_is_refused_naming_it(
 def test_fonts_can_be_given_by_path_and_a_collection_face_by_index(tmp_path: Path) -> None:
     explicit = FontSet.from_paths(SERIF, sans=SANS)
     assert explicit.face("serif").name == "Noto Serif CJK SC"  # the SC face picked by its name
-    assert Renderer(explicit).encode(typical(), dpi=100) == Renderer().encode(typical(), dpi=100)
+    assert Renderer(explicit).encode(typical(), dpi=150) == Renderer().encode(typical(), dpi=150)
     japanese = FontSet.from_config({"serif": f"{SERIF}#0"})
     assert japanese.face("serif").name == "Noto Serif CJK JP"
-    assert Renderer(japanese).encode(typical(), dpi=100) != Renderer().encode(typical(), dpi=100)
+    assert Renderer(japanese).encode(typical(), dpi=150) != Renderer().encode(typical(), dpi=150)
     with pytest.raises(FontNotFound):
         FontSet.from_paths(tmp_path / "missing.ttf")
     with pytest.raises(FontNotFound):

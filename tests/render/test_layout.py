@@ -38,7 +38,7 @@ def test_a_layout_name_is_a_plain_shipped_name(name: str) -> None:
     [
         ('key = "issue_date"', 'key = "print_serial_2"', "unknown field"),
         ('key = "number"', 'key = "print_serial"', "a required field missing"),
-        ("box = [30, 189, 45, 45]", "box = [180, 189, 45, 45]", "box off the page"),
+        ("box = [25, 186, 58, 58]", "box = [180, 186, 58, 58]", "box off the page"),
         ("box = [66, 124, 80, 11]", "box = [66, 124, 80, 3]", "box too low for its smallest text"),
         ("english = false", 'english = false\ncolour = "red"', "unknown key"),
         ("size = [210, 297]", 'size = "A4"', "size not in millimetres"),

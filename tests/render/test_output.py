@@ -1,4 +1,4 @@
-"""Output: PNG at 300 dpi A4 (or any resolution), a one-page A4 PDF; the same inputs give
+"""Output: PNG at 300 dpi A4 (or 150, 200, 600 dpi; no other), a one-page A4 PDF; the same inputs give
 the same bytes, from a warm cache or a fresh renderer."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import zlib
 
 import pytest
 
-from issuer.render import Page, Renderer
+from issuer.render import Page, Renderer, RenderError
 from issuer.render.png import band_count
 from issuer.render.samples import long_view, sample_assets
 
@@ -35,10 +35,20 @@ def test_the_png_is_a4_at_300_dpi(renderer: Renderer, name: str, size: tuple[int
     assert image.info["dpi"] == pytest.approx((300, 300), abs=0.01)
 
 
-def test_any_resolution_gives_the_same_page_size(renderer: Renderer) -> None:
-    image = decode(renderer.encode(typical(), dpi=100))
-    assert image.size == (827, 1169)
-    assert image.info["dpi"] == pytest.approx((100, 100), abs=0.01)
+@pytest.mark.parametrize(("dpi", "size"), [(150, (1240, 1754)), (200, (1654, 2339))])
+def test_every_supported_resolution_gives_an_a4_page(renderer: Renderer, dpi: int, size: tuple[int, int]) -> None:
+    image = decode(renderer.encode(typical(), dpi=dpi))
+    assert image.size == size
+    assert image.info["dpi"] == pytest.approx((dpi, dpi), abs=0.02)  # pHYs: whole pixels a metre
+
+
+@pytest.mark.parametrize("dpi", [72, 100, 250, 1200])
+def test_other_resolutions_are_refused_before_drawing(renderer: Renderer, dpi: int) -> None:
+    for attempt in (lambda: renderer.encode(typical(), dpi=dpi), lambda: renderer.check(typical(), dpi=dpi)):
+        with pytest.raises(RenderError) as caught:
+            attempt()
+        assert caught.value.code == "invalid_dpi" and caught.value.kind == "invalid_input"
+        assert "150, 200, 300, 600" in caught.value.message and "分辨率" in caught.value.message_zh
 
 
 @pytest.mark.parametrize("name", LAYOUTS)
