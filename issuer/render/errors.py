@@ -102,7 +102,7 @@ class QrTooLarge(RenderError):
             f"the certificate's QR text ({chars} characters) needs QR version {version} (error correction M); "
             f"layout {layout} prints at most version {max_version} ({max_chars} characters) with modules of "
             f"at least {min_module:g} mm: shorten the holder name or the work type by about {shorten_by} "
-            f"Chinese characters",
+            f"Chinese character{'s' if shorten_by != 1 else ''}",
             f"证书二维码内容（{chars}个字符）需要版本{version}（纠错等级M）的二维码，版式{layout}在每模块不小于"
             f"{min_module:g}毫米时最多容纳版本{max_version}（{max_chars}个字符）：请将姓名或工种/职业方向缩短约"
             f"{shorten_by}个汉字",

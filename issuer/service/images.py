@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from issuer.core import cose, qrtext
 from issuer.core.credential import decode_payload
 from issuer.core.errors import Conflict, InvalidInput, NotFound
-from issuer.render import Assets, CertificateView, default_renderer, layout_names, load_layout, view_for
+from issuer.render import DPIS, Assets, CertificateView, default_renderer, layout_names, load_layout, view_for
 from issuer.service import audit, queries
 from issuer.service.context import Services
 from issuer.service.issuance import find_certificate
@@ -24,7 +24,6 @@ from issuer.service.registry import get_organization
 from issuer.store import models as m
 
 FORMATS = {"png": "image/png", "pdf": "application/pdf"}
-MIN_DPI, MAX_DPI = 100, 600
 MAX_ASSET_BYTES = 2 * 1024 * 1024
 
 
@@ -84,8 +83,9 @@ def render(
     p = require_role(principal, Role.ORG_ISSUER)
     if fmt not in FORMATS:
         raise InvalidInput("invalid_format", "format must be png or pdf", "格式应为png或pdf")
-    if not MIN_DPI <= dpi <= MAX_DPI:
-        raise InvalidInput("invalid_dpi", f"dpi must be {MIN_DPI}-{MAX_DPI}", f"分辨率应为{MIN_DPI}至{MAX_DPI} dpi")
+    if dpi not in DPIS:
+        shown = ", ".join(map(str, DPIS))
+        raise InvalidInput("invalid_dpi", f"dpi must be one of {shown}", f"分辨率应为{shown} dpi之一")
     with svc.db.reading() as session:
         record = find_certificate(session, p, number)
         org = record.organization

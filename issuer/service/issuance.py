@@ -18,17 +18,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from issuer.core import identity, pki, policy, qrtext, trust
+from issuer.core import cose, identity, pki, policy, qrtext, trust
 from issuer.core import transparency as log_format
 from issuer.core.assessment import Component, require_pass
 from issuer.core.catalogue import EDITION_2022
-from issuer.core.credential import Credential
+from issuer.core.credential import Credential, encode_payload
 from issuer.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from issuer.core.numbering import CertificateNumber, OrganizationCode
 from issuer.core.policy import IssueTime
@@ -186,14 +188,17 @@ class Imprint:
 
 
 def check_printable(svc: Services, imprint: Imprint, prepared: Prepared, photo: bytes | None) -> None:
-    """Refuse, before a number is taken, what the organization's certificate layout cannot
-    print: a character no font has (a box would be printed) or a value too long for its box."""
-    from issuer.render import default_renderer, load_layout, view_for
+    """Refuse, before a number is taken, what the certificate cannot print: a character no
+    font has (a box would be printed), a value too long for its box, or data too long for a
+    QR code that phones read (modules of at least 0.6 mm on every layout, ``render.qr``)."""
+    from issuer.render import check_qr_text, default_renderer, load_layout, view_for
 
     number_text, fields, _ = prepared
     issue_date: date = fields["issue_date"]
     org_code = OrganizationCode.parse(imprint.organization_code, svc.catalogue)
-    sample = Credential(number=CertificateNumber(org_code, issue_date.year % 100, fields["level"], 1), **fields)
+    number = CertificateNumber(org_code, issue_date.year % 100, fields["level"], 1)
+    sample = Credential(number=number, status_index=STATUS_LIST_SIZE - 1, **fields)
+    check_qr_text(qrtext.encode(cose.sign(encode_payload(sample), _stand_in_key(), bytes(8)), svc.qr_host))
     view = view_for(
         sample,
         qr_text="",
@@ -205,6 +210,13 @@ def check_printable(svc: Services, imprint: Imprint, prepared: Prepared, photo: 
         document_types=svc.document_types,
     )
     default_renderer().check(view, layout=imprint.layout)
+
+
+@cache
+def _stand_in_key() -> Ed25519PrivateKey:
+    """Signs the longest credential a request can give, to measure its QR text: a signature
+    is 64 bytes whoever makes it, and the largest status index takes the most bytes."""
+    return Ed25519PrivateKey.generate()
 
 
 def _status_indexes(session: Session, org_id: int, count: int) -> list[int]:

@@ -420,3 +420,21 @@ def test_nothing_is_stored_that_the_offline_verifier_would_refuse() -> None:
     with pytest.raises(Forbidden) as refused:
         issuance.refuse_unless_it_verifies(world.store, stranger.sign(f.credential()), f.NOW)
     assert refused.value.code == "unknown_key" and "无法通过验证" in refused.value.message_zh
+
+
+def test_data_too_long_for_a_readable_qr_code_is_refused_before_numbering(
+    app: Flask, keys: Keys, svc: Services
+) -> None:
+    """Every accepted credential prints on every layout with modules of at least 0.6 mm."""
+    from issuer.render import QrTooLarge
+    from issuer.render.samples import LONG_NAME, LONG_WORK_TYPE
+
+    principal = issuer_principal(svc)
+    with pytest.raises(QrTooLarge) as refused:
+        issuance.issue(svc, principal, request(holder_name=LONG_NAME, work_type="长" * 64), render=_render)
+    assert refused.value.code == "qr_too_large" and "汉字" in refused.value.message_zh
+    assert _serials(svc) == []
+    longest, _ = issuance.issue(
+        svc, principal, request(holder_name=LONG_NAME, work_type=LONG_WORK_TYPE), render=_render
+    )
+    assert longest["number"].endswith("000001")
