@@ -3,13 +3,17 @@
 // (issuer/core/verify.py, policy.py, trust.py): decodable, known_key, signature, claims,
 // certificate_chain, key_status, registration, scope, number, issue_date, status.
 // The first check that fails decides; a part of the bundle that does not check out (an
-// organization entry, a key certificate, a status list) is set aside and makes only its
-// own organization's certificates "unknown". The page works without this script.
+// organization entry, a key certificate, two keys with one kid, a status list, or one the
+// bundle's manifest does not name) is set aside and makes only its own organization's
+// certificates "unknown". A fetched bundle replaces the cached one only if it does not go back
+// (docs/FORMAT.md §7). The page works without this script.
 //
 // Test hook: window.issuerOfflineVerify(payload, bundleObject, atMillis) resolves to
 // {status, failed_check, reason, headline, detail, ...} for a QR text (or bare base32
 // payload), a parsed trust bundle (JSON) and the verification time in milliseconds since
-// the epoch; it never rejects. The browser tests run the published vectors through it.
+// the epoch; it never rejects. The browser tests run the published vectors through it, and
+// through its .setAside(bundle) (what a bundle sets aside), .goesBack(cached, fetched) (why a
+// fetched bundle is refused, or null) and .categoryC() (the Unicode 14.0.0 ranges it holds).
 "use strict";
 
 (function () {
@@ -67,11 +71,50 @@
     return ms === null ? null : ms / DAY;
   }
 
+  // --- text (core/unicode) ---------------------------------------------------------------------
+  // White_Space exactly, the 25 code points of the Unicode property (FORMAT §1): not trim(),
+  // which also takes U+FEFF and leaves U+0085, and not \s, which is trim()'s set.
+  const WHITE_SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a" +
+    "\u2028\u2029\u202f\u205f\u3000";
+  function strip(text) {
+    let start = 0, end = text.length;
+    while (start < end && WHITE_SPACE.includes(text[start])) start++;
+    while (end > start && WHITE_SPACE.includes(text[end - 1])) end--;
+    return text.slice(start, end);
+  }
+  // General category C (Cc, Cf, Cs, Co, Cn) of Unicode 14.0.0, whatever Unicode this browser
+  // knows (FORMAT §3): the 701 ranges of issuer/core/data/unicode-14.0-category-c.txt. Each
+  // range is two numbers, its distance from the end of the one before and its length - 1, in
+  // base 32, most significant digit first: "W" to "_" are digits 0-31 with more to follow,
+  // "0" to "V" the last digit.
+  const CATEGORY_C = { firsts: [], lasts: [] };
+  {
+    const DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_";
+    let value = 0, next = 0, first = null;
+    for (const c of "0VYVX0D0sA1637010K0iD0X61XI130XN7R36GM0c00XG1XR1Z5DXR1XH1F0S110B4V8YA0b108121M0701241912147132051P1306321M07020202110532132164016H9309030M0702051A030311E41C670308121M0702051912136332051I9206230422010222232C3523041151DL4D030N0G190304620311141A6M030N0A051903046252041A02CD030XJ03063G1Q030I2O090117213601085A13BXQ3TX4201050O010N1501061A14VY80X43X70X40F0DX4c601411hP041701041X9041X1041701041F0XP041Y31X02Q5YM161qT2YP6M8O8KBD0302BYU1A5A5E0B5YP6XB4Y69V0C3C312XA15AXC3Q5B2XU1Y10T1B5A5E1VXGYD2XF0ZK7XS2F2XS6XB1B7XB4mM161X616180101010V1XL0F0E160J13090B4Q4XHF21R0D2X1EX1EaC3qNOBKXuK1X00gT4XD01411XO62DO87070707070707070ZUX1Q0YPBcMPC3Y00YM1Z74XB0YU0YKBXF0ypD2XN8gSJbO7cB420105NXR2A5XO7Y67C5ZKAU2YE0B3X10XN8E1A1Z7NS96161687070XS3ZU1A5gz4BN3XHee3hE1ZAX57B54Q050102020ZTFjT1XM61VXA5XJ0J04350a73bU261616132707C21C0Q0J020F1EX1ZR433XD2YO0D21XEXEa1T2XHES3X48U4XB4U0X53EX9aU1A5X43X43X87XKAC0F07020B0F0702Y2fN8M98N60XA09Y46110XC02211N0Y879XFJ024X12R41XVXO3K1XI0248030T133A696Y0VX73C8XM2T1R4Q64B7YFY9XMXJCXJ6XE7Af5V0XA0312YDX87XALQX5SJN8YE3X48XU05CP6A5XL0I7X78Z00KAI0XCY0701040F0B5XR4A5408121M0702050A12131151471725aAYS05TY87Ab5XM1X6X1Y5AA5DIXQ5AXLR1F3NbOXSZ3YJB81118020U021C8AY581XE1BQY87YJCY9e690XD0E9T2X01M0EY87020XC2102097A56020X502066AfLPbM1EXICyRZ5ZF05Ac4YoBZ3CXXFZ-Go7ejOnP6V0A3YH0A5U169Y69A070L4JrFYRZ4YB3XP6HXV5A2Db_O7XcMX99et6407020f3XC3G47iCYe3ZB4D296A14aoVXE1N8ZKXRdM9X71YA7ZGKY6aPKBYN8Pa6YL0Y7021112140C01070Y10418070S040501270gK1f41rUE50FXYFVd070H170205cKXD2E1A32fVVGXQ41XcV704020F0c51GX8YC3A32uGY4YBXTc140R0201110A040101513101010302011101010101020114070404010A0H43050HXJ2eDXC3Z4BF1F0F0X59bEXNTCXC3962D6aP-O4G2D2ZKBYP6C31EC3XO7A5X87U12YDgKBE1525278T2B469A58778aJ0XNX4AXW5Xft0VaXP6cU1bq2DdfHZWUmUXl1awBrxjKdGb_mF") {
+      const d = DIGITS.indexOf(c);
+      value = value * 32 + (d & 31);
+      if (d >= 32) continue;
+      if (first === null) first = next + value;
+      else { CATEGORY_C.firsts.push(first); CATEGORY_C.lasts.push(first + value); next = first + value + 1; first = null; }
+      value = 0;
+    }
+  }
+  function isCategoryC(codePoint) {
+    const { firsts, lasts } = CATEGORY_C;
+    let low = 0, high = firsts.length;  // the first range that starts after codePoint
+    while (low < high) { const mid = (low + high) >> 1; if (firsts[mid] <= codePoint) low = mid + 1; else high = mid; }
+    return low > 0 && codePoint <= lasts[low - 1];
+  }
+
   // --- the QR text (qrtext.decode) -----------------------------------------------------------
-  function qrBytes(text) {
-    if (typeof text !== "string" || text.length > 4312) throw bad("text is too long for a QR code", "文本超出二维码容量");
-    const value = text.trim().replace(/[a-z]/g, (c) => c.toUpperCase());
-    const m = /^HTTPS?:\/\/[^/\s]+\/V\/([^/?#\s]*)$/.exec(value);
+  const QR_URL = new RegExp(`^HTTPS?://[^/${WHITE_SPACE}]+/V/([^/?#${WHITE_SPACE}]*)$`);
+  function qrBytes(text) {  // at most 4312 code points (len() in Python)
+    if (typeof text !== "string" || (text.length > 4312 && (text.length > 8624 || [...text].length > 4312))) {
+      throw bad("text is too long for a QR code", "文本超出二维码容量");
+    }
+    const value = strip(text).replace(/[a-z]/g, (c) => c.toUpperCase());
+    const m = QR_URL.exec(value);
     const payload = m ? m[1] : value;
     if (!payload) throw bad("no payload", "缺少载荷");
     if (!/^[A-Z2-7]+$/.test(payload) || [1, 3, 6].includes(payload.length % 8)) {
@@ -200,7 +243,8 @@
     try { return await crypto.subtle.verify({ name: "Ed25519" }, key, signature, data); } catch (e) { return false; }
   }
   const verified = (message, key) => ed25519(key, message.signature, toBeSigned(message.protectedHeader, message.payload));
-  const kidOf = async (der) => new Uint8Array(await crypto.subtle.digest("SHA-256", der)).slice(0, 8);
+  const sha256 = async (bytes) => new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  const kidOf = async (der) => (await sha256(der)).slice(0, 8);
 
   // --- X.509, minimally (core/pki) ------------------------------------------------------------
   const OID_ED25519 = [0x2b, 0x65, 0x70], OID_ORG_ID = [0x55, 0x04, 0x61];
@@ -391,33 +435,63 @@
         });
       }
     }
-    if (obj.has("logs")) get(obj, "logs", "list");
+    const logs = [];  // raw public keys; an entry that cannot be read is set aside
+    for (const log of obj.has("logs") ? get(obj, "logs", "list") : []) {
+      try {
+        get(log, "name", "str");
+        const key = get(log, "public_key", "bytes");
+        if (key.length !== 32) throw bad("trust list: a log key is not 32 bytes", "信任列表：日志公钥不是32字节");
+        logs.push(key);
+      } catch (error) {
+        if (!(error instanceof Bad)) throw error;
+        problems.push({ part: "log", kids: [], en: error.message, zh: error.zh });
+      }
+    }
     get(obj, "authority", "str");
     const issuedAt = instant(obj, "issued_at"), sequence = get(obj, "sequence", "int");
     get(catalogue, "edition", "int");
-    return { version, issuedAt, sequence, organizations, problems };
+    return { version, issuedAt, sequence, organizations, problems, logs };
   }
 
   // --- status lists (core/statuslist) ---------------------------------------------------------
-  async function inflate(data, expected) {
-    const reader = new Blob([data]).stream().pipeThrough(new DecompressionStream("gzip")).getReader();
-    const out = new Uint8Array(expected);
+  // One gzip member (any header: FNAME, FEXTRA, MTIME, ...) inflated to at most `limit` bytes
+  // into `out`: "ok", "over" (more came out), "truncated" (the member does not end: only the
+  // stream's close fails) or "error" (its write fails: data zlib cannot read, or more data after
+  // the member).
+  async function attempt(data, limit, out) {
+    const stream = new DecompressionStream("gzip"), writer = stream.writable.getWriter();
+    const reader = stream.readable.getReader(), wrote = writer.write(data).then(() => true, () => false);
+    writer.close().catch(() => {});
     let size = 0;
-    const wrongLength = bad("status list: the list does not have the stated length", "状态列表：列表长度与位数不符");
     try {
       for (;;) {
         const { done, value } = await reader.read();
-        if (done) break;
-        if (size + value.length > expected) { reader.cancel().catch(() => {}); throw wrongLength; }
-        out.set(value, size);
+        if (done) return { outcome: "ok", size };
+        if (size + value.length > limit) { reader.cancel().catch(() => {}); return { outcome: "over", size }; }
+        if (out) out.set(value, size);
         size += value.length;
       }
-    } catch (error) {
-      if (error === wrongLength) throw error;
-      throw bad("status list: the list is not gzip data", "状态列表：列表不是gzip压缩数据");
+    } catch (e) {
+      return { outcome: (await wrote) ? "truncated" : "error", size };
     }
-    if (size !== expected) throw wrongLength;
-    return out;
+  }
+  // As zlib does for the reference (statuslist._inflate): "not gzip data" only for data it cannot
+  // read before the member ends or N/8 + 1 bytes came out; a member cut short, or followed by
+  // more data, does "not have the stated length". DecompressionStream refuses data after the
+  // member as it refuses damaged data; so the longest readable prefix is looked for: data after
+  // a whole member (or after more than N/8 bytes) are of the wrong length.
+  async function inflate(data, expected) {
+    const wrongLength = bad("status list: the list does not have the stated length", "状态列表：列表长度与位数不符");
+    const out = new Uint8Array(expected), whole = await attempt(data, expected, out);
+    if (whole.outcome === "ok" && whole.size === expected) return out;
+    if (whole.outcome !== "error") throw wrongLength;
+    let low = 0, high = data.length, lowOutcome = "truncated";  // data[:low] can be read, data[:high] cannot
+    while (high - low > 1) {
+      const mid = Math.floor((low + high) / 2), probe = (await attempt(data.subarray(0, mid), expected)).outcome;
+      if (probe === "error") high = mid; else [low, lowOutcome] = [mid, probe];
+    }
+    if (lowOutcome !== "truncated") throw wrongLength;
+    throw bad("status list: the list is not gzip data", "状态列表：列表不是gzip压缩数据");
   }
   async function openStatusList(message, key) {
     const no = (en, cn) => bad(`status list: ${en}`, `状态列表：${cn}`);
@@ -477,8 +551,63 @@
           `机构${found.organization}的状态列表不是由其签发时有效的密钥签发的`);
       }
     }
+    if (store.manifest && !named(store.manifest.lists.get(found.organization), await sha256(signed))) {
+      throw unbound(`the status list of ${found.organization} is not the one this bundle's manifest names ` +
+        "(an older or substituted list)", `机构${found.organization}的状态列表不是本信任包清单所列的那一份（旧的或被替换的列表）`);
+    }
     const current = store.lists.get(found.organization);
     if (!current || current.issuedAt < found.issuedAt) store.lists.set(found.organization, found);
+  }
+
+  // --- the manifest and the tree head (core/manifest, core/transparency) ----------------------------
+  // The manifest, signed by a log key of the trust list, names the SHA-256 of each part published
+  // with it: a status list or tree head it does not name is set aside ("unbound": a part slipped in,
+  // which a verifier that keeps state refuses). No check of a credential depends on the tree head.
+  const named = (digest, actual) => isBytes(digest) && equal(digest, actual);
+  const unbound = (en, cn) => Object.assign(bad(en, cn), { unbound: true });
+  const isDigest = (v) => isBytes(v) && v.length === 32;
+  async function openManifest(store, signed) {
+    const no = (en, cn) => unbound(`manifest: ${en}`, `信任包清单：${cn}`);
+    let message;
+    try { message = sign1(signed); } catch (e) { throw no("not a signed message", "不是签名消息"); }
+    const key = store.logs.get(hex(message.kid));
+    if (!key || !(await verified(message, key))) throw no("not signed by a log key of the trust list", "不是由信任列表中的日志密钥签发的");
+    let obj;
+    try { obj = cbor(message.payload); } catch (e) { throw no("not deterministic CBOR", "不是确定性CBOR编码"); }
+    const fields = ["version", "issued_at", "trust_list", "tree_head", "status_lists"];
+    if (!isMap(obj) || obj.size !== 5 || !fields.every((f) => obj.has(f)) || obj.get("version") !== 1) {
+      throw no("unknown fields or version", "字段或版本不符");
+    }
+    const lists = obj.get("status_lists"), head = obj.get("tree_head"), issued = obj.get("issued_at");
+    if (!isDigest(obj.get("trust_list")) || !(head === null || isDigest(head)) || !isMap(lists) ||
+      ![...lists].every(([code, digest]) => typeof code === "string" && isDigest(digest)) || typeof issued !== "string") {
+      throw no("malformed fields", "字段格式错误");
+    }
+    const issuedAt = parseInstant(issued);
+    if (issuedAt === null) throw no("issued_at is not a time", "签发时间格式错误");
+    return { issuedAt, trustList: obj.get("trust_list"), treeHead: head, lists };
+  }
+  async function openTreeHead(store, signed) {
+    const no = (en, cn) => bad(`tree head: ${en}`, `树头：${cn}`);
+    let message;
+    try { message = sign1(signed); } catch (e) { throw no("not a signed message", "不是签名消息"); }
+    const key = store.logs.get(hex(message.kid));
+    if (key === undefined) throw no(`log key ${hex(message.kid)} is not in the trust list`, "日志密钥不在信任列表中");
+    if (!key || !(await verified(message, key))) throw no("the signature does not match", "签名不匹配");
+    let obj;
+    try { obj = cbor(message.payload); } catch (e) { throw no("not deterministic CBOR", "不是确定性CBOR编码"); }
+    if (!isMap(obj) || obj.size !== 4 || !["version", "tree_size", "root_hash", "timestamp"].every((f) => obj.has(f))) {
+      throw no("unexpected fields", "字段不符");
+    }
+    const size = obj.get("tree_size"), root = obj.get("root_hash"), timestamp = obj.get("timestamp");
+    if (obj.get("version") !== 1 || !isInt(size) || size < 0) throw no("bad version or size", "版本或大小错误");
+    if (!isDigest(root)) throw no("the root hash is not 32 bytes", "根哈希不是32字节");
+    if (typeof timestamp !== "string") throw no("a time is not text", "时间格式错误");
+    if (parseInstant(timestamp) === null) throw no(`'${timestamp}' is not a time`, "时间格式错误");
+    if (store.manifest && !named(store.manifest.treeHead, await sha256(signed))) {
+      throw unbound("the tree head is not the one this bundle's manifest names", "树头不是本信任包清单所列的那一个");
+    }
+    return { size: BigInt(size), root };
   }
   async function load(bundle) {
     if (!bundle || typeof bundle !== "object" || bundle.format !== "issuer-trust-bundle" || ![1, 2].includes(bundle.version)) {
@@ -491,10 +620,11 @@
     try { rootKey = await importKey(root.key); } catch (e) { throw bad("root key is not Ed25519", "根证书密钥不是Ed25519"); }
     const store = {
       root, rootKey, rootKid: await kidOf(rootDer),
-      organizations: new Map(), keys: new Map(), problems: [], lists: new Map(),
+      organizations: new Map(), keys: new Map(), logs: new Map(), problems: [], lists: new Map(),
+      sequence: 0, manifest: null, treeHead: null,
     };
-    let message, payload;
-    try { message = sign1(b64(bundle.trust_list, "trust_list")); } catch (e) {
+    let message, payload, signedList;
+    try { message = sign1(signedList = b64(bundle.trust_list, "trust_list")); } catch (e) {
       throw e.message.startsWith("trust bundle") ? e : bad("the trust list is not a signed message", "信任列表不是签名消息");
     }
     if (!equal(message.kid, store.rootKid) || !(await verified(message, store.rootKey))) {
@@ -502,14 +632,17 @@
     }
     try { payload = cbor(message.payload); } catch (e) { throw bad("the trust list payload is malformed", "信任列表内容格式错误"); }
     const list = readTrustList(payload);
+    store.sequence = list.sequence;
     for (const p of list.problems) {
-      p.kids = await Promise.all(p.certificates.map(async (c) => hex(await kidOf(c))));
+      if (p.certificates) p.kids = await Promise.all(p.certificates.map(async (c) => hex(await kidOf(c))));
       store.problems.push(p);
     }
+    const owners = new Map();  // kid -> the organizations that list a key with it
     for (const org of list.organizations) {
       store.organizations.set(org.code, org);
       for (const entry of org.keys) {
         const kid = hex(await kidOf(entry.certificate));
+        owners.set(kid, [...(owners.get(kid) || []), org.code]);
         try {
           const cert = certificate(entry.certificate);
           if (!cert.key) throw bad("organization key is not Ed25519", "机构密钥不是Ed25519");
@@ -529,21 +662,89 @@
         }
       }
     }
-    if (bundle.version === 2) {
-      if (!Array.isArray(bundle.status_lists)) throw bad("trust bundle: status_lists is not a list", "信任包：status_lists不是列表");
-      for (const value of bundle.status_lists) {
-        try {
-          await addStatusList(store, b64(value, "status_lists"));
-        } catch (error) {
-          if (!(error instanceof Bad)) throw error;
-          let organization = null;  // as far as its signer tells, never the unchecked payload
-          try { organization = store.keys.get(hex(sign1(b64(value, "status_lists")).kid)).org.code; } catch (e) { /* none */ }
-          store.problems.push({ part: "status_list", organization, en: error.message, zh: error.zh });
+    for (const [kid, codes] of owners) {  // two keys with one kid: which of them signed cannot be told
+      if (codes.length < 2) continue;
+      store.keys.delete(kid);
+      store.problems.push({
+        part: "key", organization: codes[0], kids: [kid],
+        en: `${codes.length} keys of the trust list (${codes.join(", ")}) have the same key id ${kid}`,
+        zh: `信任列表中${codes.length}个密钥（${codes.join("、")}）的密钥标识${kid}相同`,
+      });
+    }
+    for (const raw of list.logs) {  // a key WebCrypto refuses verifies nothing
+      store.logs.set(hex(await kidOf(raw)), await importKey(raw).catch(() => null));
+    }
+    if (bundle.version !== 2) return store;
+    const setAside = (part, error, more) => {
+      if (!(error instanceof Bad)) throw error;
+      store.problems.push({ part, kids: [], en: error.message, zh: error.zh, unbound: error.unbound === true, ...more });
+    };
+    if (bundle.manifest !== undefined && bundle.manifest !== null) {
+      try {
+        const found = await openManifest(store, b64(bundle.manifest, "manifest"));
+        if (!equal(found.trustList, await sha256(signedList))) {
+          throw unbound("the manifest names another trust list", "信任包清单所列的信任列表与本信任包的不一致");
         }
+        store.manifest = found;
+      } catch (error) { setAside("manifest", error); }
+    }
+    if (!Array.isArray(bundle.status_lists)) throw bad("trust bundle: status_lists is not a list", "信任包：status_lists不是列表");
+    for (const value of bundle.status_lists) {
+      try {
+        await addStatusList(store, b64(value, "status_lists"));
+      } catch (error) {
+        let organization = null;  // as far as its signer tells, never the unchecked payload
+        try { organization = store.keys.get(hex(sign1(b64(value, "status_lists")).kid)).org.code; } catch (e) { /* none */ }
+        setAside("status_list", error, { organization });
       }
+    }
+    if (bundle.tree_head !== undefined && bundle.tree_head !== null) {
+      try { store.treeHead = await openTreeHead(store, b64(bundle.tree_head, "tree_head")); } catch (error) { setAside("tree_head", error); }
     }
     return store;
   }
+  // --- never going back (FORMAT §7, end of "Loading"; cli._refuse_going_back) -------------------------
+  // A fetched bundle replaces the cached one only if it does not go back: it can be used, every
+  // part it holds is one its manifest names (and its tree head checks out), its trust list's
+  // sequence is not lower, it has a manifest not older than the cached one's (if that had one),
+  // the tree head if the cached one had one, and no organization's status list older than the
+  // cached one's. Not done here: the consistency proof (RFC 9162) that the log extends the cached
+  // tree head, which `issuer trust pull` asks the service for; only a smaller tree, or another
+  // root for the same size, is refused. Resolves to null, or why the fetched bundle goes back.
+  const BACK = {
+    unusable: ["无法使用", "cannot be used"],
+    unbound: ["含有其清单未列出的部分", "holds a part its manifest does not name"],
+    tree_head: ["所带的日志树头未通过核验", "carries a log tree head that does not check out"],
+    trust_list: ["的信任列表比本机的旧", "holds an older trust list than this device"],
+    manifest: ["的清单缺失或比本机的旧", "has no manifest, or an older one than this device's"],
+    no_tree_head: ["缺少本机已有的日志树头", "lacks the log tree head this device holds"],
+    log: ["的日志比本机的短或与之不一致", "has a shorter log than this device, or another one"],
+  };
+  async function goesBack(keptBundle, fetchedBundle) {
+    const back = (code, organization) => {
+      const [cn, en] = organization ? [`所含机构${organization}的状态列表比本机的旧`,
+        `holds an older status list of organization ${organization} than this device`] : BACK[code];
+      return { code: organization ? "status_list" : code, organization, zh: cn, en };
+    };
+    let kept, fetched;
+    try { kept = await load(keptBundle); } catch (e) { return null; }  // nothing usable is cached
+    try { fetched = await load(fetchedBundle); } catch (e) { return back("unusable"); }
+    if (fetched.problems.some((p) => p.unbound)) return back("unbound");
+    if (fetched.problems.some((p) => p.part === "tree_head")) return back("tree_head");
+    if (fetched.sequence < kept.sequence) return back("trust_list");
+    if (kept.treeHead && !fetched.treeHead) return back("no_tree_head");
+    if (kept.manifest && (!fetched.manifest || fetched.manifest.issuedAt < kept.manifest.issuedAt)) return back("manifest");
+    for (const [code, list] of kept.lists) {
+      const now = fetched.lists.get(code);
+      if (now && now.issuedAt < list.issuedAt) return back(null, code);
+    }
+    const [before, head] = [kept.treeHead, fetched.treeHead];
+    if (before && head && (head.size < before.size || (head.size === before.size && !equal(head.root, before.root)))) {
+      return back("log");
+    }
+    return null;
+  }
+
   function unreadable(store, kid) {
     return store.problems.find((p) => p.kids && p.kids.includes(kid)) ||
       store.problems.find((p) => p.part === "organization" && !p.kids.length);
@@ -604,14 +805,18 @@
     cred.workType = typed(-8, "str", null);
     cred.edition = typed(-7, "int", 2022);
     cred.statusIndex = typed(-11, "int", null);
+    // Category C is looked for before NFC: NFC leaves such code points as they are, and text
+    // without them normalizes alike in Unicode 14.0.0 and every later version (stability).
     const clean = (text, en, cn) => {
-      const out = text.trim().normalize("NFC");
-      if (!out || [...out].length > 64 || /\p{C}/u.test(out)) throw no(`${en} must be 1 to 64 printable characters`, `${cn}应为1至64个可打印字符`);
+      const stripped = strip(text), out = stripped.normalize("NFC");
+      if (!out || [...out].length > 64 || [...stripped].some((c) => isCategoryC(c.codePointAt(0)))) {
+        throw no(`${en} must be 1 to 64 printable characters`, `${cn}应为1至64个可打印字符`);
+      }
       return out;
     };
     let canonical = clean(name, "holder name", "持证人姓名") === name;
     if (cred.workType !== null) {  // an empty or "--" 工种 is written as none
-      const trimmed = cred.workType.trim();
+      const trimmed = strip(cred.workType);
       if (!trimmed || trimmed === "--" || clean(trimmed, "work type", "工种/职业方向") !== cred.workType) canonical = false;
     }
     if (![1, 2, 3, 4, 5].includes(cred.level)) throw no(`level must be 1 to 5, got ${cred.level}`, `等级应为1至5，实为${cred.level}`);
@@ -873,7 +1078,10 @@
       checks: verdict.checks.map((c) => ({ name: c.name, outcome: c.outcome, reason: c.reason || "" })),
     };
   }
-  window.issuerOfflineVerify = run;  // the test hook (see the top of this file)
+  window.issuerOfflineVerify = run;  // the test hook (see the top of this file), and for the tests:
+  run.goesBack = async (kept, fetched) => { const why = await goesBack(kept, fetched); return why && [why.code, why.organization]; };
+  run.setAside = async (bundle) => (await load(bundle)).problems.map((p) => [p.part, p.organization || null, !!p.unbound, p.en, p.zh]);
+  run.categoryC = () => CATEGORY_C.firsts.map((first, i) => [first, CATEGORY_C.lasts[i]]);
 
   // --- the page -------------------------------------------------------------------------------
   const section = document.getElementById("offline");
@@ -888,13 +1096,19 @@
     const response = await fetch("/api/v1/trust-bundle", { credentials: "omit", cache: "no-cache" });
     if (!response.ok) throw new Error(String(response.status));
     const text = await response.text();
-    const bundle = JSON.parse(text);
-    const fetchedAt = Date.now();
+    return { bundle: JSON.parse(text), text, fetchedAt: Date.now(), cached: false };
+  }
+  // The fetched bundle, now cached, unless it goes back from the cached one: then the cached
+  // one speaks on, and the verdict says so.
+  async function refresh(kept) {
+    const fetched = await download();
+    const back = kept ? await goesBack(kept.bundle, fetched.bundle) : null;
+    if (back) return { ...kept, refused: back };
     try {
-      localStorage.setItem(CACHE_KEY, text);
-      localStorage.setItem(CACHE_KEY + "-at", String(fetchedAt));
+      localStorage.setItem(CACHE_KEY, fetched.text);
+      localStorage.setItem(CACHE_KEY + "-at", String(fetched.fetchedAt));
     } catch (e) { /* private mode or full: the check still runs */ }
-    return { bundle, fetchedAt, cached: false };
+    return fetched;
   }
   function cached() {
     try {
@@ -905,7 +1119,7 @@
   async function trustBundle() {  // the cached bundle; one older than 24 h is fetched again
     const kept = cached();
     if (kept && Date.now() - kept.fetchedAt < REFRESH_MS) return kept;
-    try { return await download(); } catch (error) {
+    try { return await refresh(kept); } catch (error) {
       if (kept) return kept;  // offline: the older bundle still speaks
       throw error;
     }
@@ -941,6 +1155,11 @@
       `本结果由本设备用本机缓存的信任包验证，未询问服务器；信任包获取于${when(source.fetchedAt)}。`,
       `Checked on this device with its cached trust bundle, without asking the server; the bundle was fetched ${when(source.fetchedAt)}.`,
     ) : say("本机没有可用的信任包，且无法连接服务器下载。", "This device holds no trust bundle and could not download one."), "detail device");
+    if (source && source.refused) {
+      line("p", say(`本设备继续使用先前获取的信任数据，未采用刚下载的信任包：它${source.refused.zh}。`,
+        `This device kept its earlier trust data and did not take the bundle it just downloaded: that bundle ${source.refused.en}.`),
+      "detail device kept");
+    }
     block.append(mark, body);
     out.replaceChildren(block);
   }
@@ -954,8 +1173,8 @@
       let source = await trustBundle();
       let result = await run(payload, source.bundle, Date.now());
       // A damaged cache, or a key newer than the cached trust list: fetch once more if online.
-      if ((result.reason === "bundle_unusable" || result.reason === "unknown_key") && source.cached) {
-        source = await download().catch(() => source);
+      if ((result.reason === "bundle_unusable" || result.reason === "unknown_key") && source.cached && !source.refused) {
+        source = await refresh(source).catch(() => source);
         if (!source.cached) result = await run(payload, source.bundle, Date.now());
       }
       show(result, source);

@@ -202,6 +202,62 @@ def test_a_revoked_certificate_is_red_on_the_device_and_the_cached_bundle_is_reu
     assert len(downloads) == 2
 
 
+def test_a_bundle_that_goes_back_does_not_replace_the_cached_one(
+    server: str, svc: Services, clock: Clock, phone: Any
+) -> None:
+    """Whoever answers /api/v1/trust-bundle with an older bundle (here: the one from before a
+    revocation, replayed by a route) does not take the device back: it keeps its bundle, says
+    so in plain words, and the revoked certificate stays revoked."""
+    clock.now = china("2026-11-29 09:36")
+    kept = _issue(svc, ORG_CODE, 1)
+    cert = _issued(svc, ORG_CODE, 2)
+    clock.now = china("2026-11-29 09:38")
+    phone.clock.set_fixed_time(clock.now)
+    _, block = _scan_offline(phone, server, cert["qr_text"])
+    assert block.get_attribute("class") == "verdict valid"
+    stored = "() => [localStorage.getItem('issuer-trust-bundle'), localStorage.getItem('issuer-trust-bundle-at')]"
+    before_revocation = phone.evaluate(stored)[0]
+
+    issuance.revoke(svc, issuer_principal(svc), cert["number"], reason="fraud")
+    clock.advance(hours=25)
+    phone.clock.set_fixed_time(clock.now)
+    _, block = _scan_offline(phone, server, cert["qr_text"])
+    assert block.get_attribute("class") == "verdict revoked"
+    assert "先前获取" not in block.inner_text()
+    cached = phone.evaluate(stored)
+
+    clock.advance(hours=25)  # the cached bundle is fetched again, and the older one comes back
+    phone.clock.set_fixed_time(clock.now)
+    served: list[str] = []
+
+    def replay(route: Any) -> None:
+        served.append(route.request.url)
+        route.fulfill(status=200, content_type="application/json", body=before_revocation)
+
+    phone.route("**/api/v1/trust-bundle", replay)
+    _, block = _scan_offline(phone, server, cert["qr_text"])
+    assert served
+    assert block.get_attribute("class") == "verdict revoked"
+    text = block.inner_text()
+    assert "本设备继续使用先前获取的信任数据，未采用刚下载的信任包：它的清单缺失或比本机的旧。" in text, text
+    assert "信任包获取于2026年11月30日 10:38" in text  # the bundle it kept
+    assert "更新" not in text
+    assert phone.evaluate(stored) == cached
+    _, block = _scan_offline(phone, server, kept)
+    assert block.get_attribute("class") == "verdict valid"
+    _, block = _scan_offline(phone, server, cert["qr_text"], lang="en")
+    text = block.inner_text()
+    assert "This device kept its earlier trust data and did not take the bundle it just downloaded" in text
+    assert "update" not in text.lower(), text
+    assert phone.evaluate(stored) == cached
+
+    phone.unroute("**/api/v1/trust-bundle")  # the service's own bundle is newer: it replaces the cached one
+    _, block = _scan_offline(phone, server, cert["qr_text"])
+    assert block.get_attribute("class") == "verdict revoked"
+    assert "先前获取" not in block.inner_text()
+    assert phone.evaluate(stored)[0] != cached[0]
+
+
 def test_without_javascript_the_page_gives_the_servers_verdict_and_hides_the_offline_check(
     server: str, svc: Services, clock: Clock, browser: Any
 ) -> None:
