@@ -36,18 +36,21 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Callable[[], d
     from issuer.api import docs, errors, health, logging, v1
     from issuer.api.openapi import IssuerApi
     from issuer.api.ratelimit import make_limiter
-    from issuer.service.context import build_services
-    from issuer.service.images import ImageCache
-    from issuer.service.verification import TrustCache
+    from issuer.service.wiring import build
 
     if clock is None and app.config["CLOCK"]:
         from issuer.service.devclock import from_setting
 
         clock = from_setting(app.config["CLOCK"])
     app.extensions["issuer.version"] = __version__
-    app.extensions["issuer.services"] = build_services(app.config, app.instance_path, clock=clock)
-    app.extensions["issuer.trust_cache"] = TrustCache()
-    app.extensions["issuer.image_cache"] = ImageCache()
+    use_cases = build(app.config, app.instance_path, clock=clock)
+    app.extensions["issuer.use_cases"] = use_cases
+    if int(app.config["PUBLISH_EVERY"]) > 0:
+        from issuer.service.publishing import Refresher
+
+        refresher = Refresher(use_cases.publishing, float(app.config["PUBLISH_EVERY"]))
+        refresher.start()
+        app.extensions["issuer.refresher"] = refresher
     app.extensions["issuer.lookup_limiter"] = make_limiter(app.config)
     logging.install()
     if app.config["FONTS"]:

@@ -33,6 +33,7 @@ DEFAULTS: dict[str, Any] = {
     "BATCH_CHUNK": 25,
     "MAX_BACKDATE_DAYS": 30,
     "CLOCK": "",
+    "PUBLISH_EVERY": 3600,
 }
 
 

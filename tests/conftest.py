@@ -15,10 +15,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
 from issuer.app import create_app
-from issuer.service import apikeys, bootstrap, registry
-from issuer.service.context import Services
-from issuer.service.jobs import InProcessQueue
+from issuer.service import bootstrap, registry
 from issuer.service.principal import OPERATOR, Principal, Role
+from issuer.service.wiring import UseCases
 from issuer.store import migrate
 from issuer.store.models import Base
 
@@ -90,14 +89,12 @@ def app(database_url: str, keys_dir: Path, clock: Clock, tmp_path: Path) -> Iter
             "QR_HOST": "cert.hrss.example.cn",
             "BATCH_DIR": str(tmp_path / "batches"),
             "BATCH_CHUNK": 5,
+            "PUBLISH_EVERY": 0,
         },
         clock=clock,
     )
     yield app
-    services: Services = app.extensions["issuer.services"]
-    if isinstance(services.jobs, InProcessQueue):
-        services.jobs.close()
-    services.db.dispose()
+    app.extensions["issuer.use_cases"].close()
 
 
 @pytest.fixture()
@@ -106,9 +103,10 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture()
-def svc(app: Flask) -> Services:
-    services: Services = app.extensions["issuer.services"]
-    return services
+def svc(app: Flask) -> UseCases:
+    """The app's use cases, called as the API and the pages call them."""
+    found: UseCases = app.extensions["issuer.use_cases"]
+    return found
 
 
 ORG_CODE = "Y000123000001"
@@ -118,10 +116,9 @@ WELDER = "6-18-02-04"
 
 
 def register(
-    svc: Services, code: str = ORG_CODE, name: str = "黑龙江某某电力股份有限公司", *, until: date = date(2030, 12, 31)
+    svc: UseCases, code: str = ORG_CODE, name: str = "黑龙江某某电力股份有限公司", *, until: date = date(2030, 12, 31)
 ) -> None:
-    registry.register(
-        svc,
+    svc.registry.register(
         OPERATOR,
         registry.Registration(
             kind=code[0],
@@ -148,13 +145,13 @@ class Keys:
 
 
 @pytest.fixture()
-def keys(svc: Services) -> Keys:
+def keys(svc: UseCases) -> Keys:
     """Two registered organizations and a key for every role."""
     register(svc)
     register(svc, OTHER_CODE, "广东某某职业技能培训中心")
 
     def make(role: Role, org: str | None = None) -> str:
-        return apikeys.create(svc, OPERATOR, role=role.value, name=f"test {role.value}", organization=org).secret
+        return svc.api_keys.create(OPERATOR, role=role.value, name=f"test {role.value}", organization=org).secret
 
     return Keys(
         admin=make(Role.AUTHORITY_ADMIN),
@@ -168,6 +165,6 @@ def auth(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
 
-def issuer_principal(svc: Services, code: str = ORG_CODE) -> Principal:
-    org = registry.read_organization(svc, OPERATOR, code)
+def issuer_principal(svc: UseCases, code: str = ORG_CODE) -> Principal:
+    org = svc.registry.read(OPERATOR, code)
     return Principal(Role.ORG_ISSUER, "test", org.id, org.code)

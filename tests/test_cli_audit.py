@@ -13,13 +13,11 @@ from flask import Flask
 
 from issuer.cli import main
 from issuer.core import transparency
-from issuer.service import issuance, registry
-from issuer.service.context import Services
-from issuer.service.principal import OPERATOR
+from issuer.service.wiring import UseCases
+from tests.builders import issue_request as request
+from tests.builders import resident_id
 from tests.conftest import ORG_CODE, Keys, issuer_principal
 from tests.servers import serving
-from tests.service.test_issuance import request
-from tests.service.test_roster import resident_id
 
 
 def _run(*args: str) -> Result:
@@ -27,25 +25,19 @@ def _run(*args: str) -> Result:
 
 
 @pytest.fixture()
-def world(app: Flask, keys: Keys, svc: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
+def world(app: Flask, keys: Keys, svc: UseCases, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
     numbers = []
     for i in range(5):
-        body, _ = issuance.issue(
-            svc,
-            issuer_principal(svc),
-            request(holder_name=f"学员{i}", document_number=resident_id(i)),
-            render=lambda issued: {"number": issued.record.number},
+        body, _ = svc.issuing.issue(
+            issuer_principal(svc), request(holder_name=f"学员{i}", document_number=resident_id(i))
         )
-        numbers.append(body["number"])
-    issuance.revoke(svc, issuer_principal(svc), numbers[1], reason="fraud")
-    issuance.issue(  # a re-issue: one more certificate, one more revocation (reissued)
-        svc,
-        issuer_principal(svc),
-        request(holder_name="学员二", document_number=resident_id(2), replaces=numbers[2]),
-        render=lambda issued: {"number": issued.record.number},
+        numbers.append(body.number)
+    svc.revoking.revoke(issuer_principal(svc), numbers[1], reason="fraud")
+    svc.issuing.issue(  # a re-issue: one more certificate, one more revocation (reissued)
+        issuer_principal(svc), request(holder_name="学员二", document_number=resident_id(2), replaces=numbers[2])
     )
-    registry.rotate_key(svc, OPERATOR, ORG_CODE)
-    _, bundle = registry.trust_bundle(svc)
+    svc.registry.rotate_key(OPERATOR, ORG_CODE)
+    _, bundle = svc.publishing.bundle()
     (tmp_path / "bundle.json").write_text(json.dumps(bundle), encoding="utf-8")
     for name, value in {
         "DATABASE_URL": app.config["DATABASE_URL"],

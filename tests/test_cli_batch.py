@@ -17,11 +17,11 @@ from click.testing import CliRunner, Result
 from flask import Flask
 
 from issuer.cli import main
-from issuer.service import batch_output, jobs
-from issuer.service.context import Services
+from issuer.service import jobs
+from issuer.service.wiring import UseCases
+from tests.builders import id17s, simple_roster
 from tests.conftest import ORG_CODE, Keys
 from tests.servers import serving
-from tests.service.test_batches import _csv, _ids
 
 
 @dataclass
@@ -65,7 +65,7 @@ def _cli(server: str, keys: Keys, *args: str) -> Result:
 
 def _roster(tmp_path: Path, n: int) -> Path:
     roster = tmp_path / "名单.csv"
-    roster.write_bytes(_csv([(f"学员{i}", id17, 3) for i, id17 in enumerate(_ids(n))]))
+    roster.write_bytes(simple_roster([(f"学员{i}", id17, 3) for i, id17 in enumerate(id17s(n))]))
     return roster
 
 
@@ -86,13 +86,13 @@ def _batch_id(result: Result) -> str:
     return next(line for line in result.stdout.splitlines() if line.startswith("批次 / batch: ")).split(": ")[1]
 
 
-def _archive(svc: Services, batch_id: str) -> bytes:
-    assert isinstance(svc.jobs, jobs.InProcessQueue)
-    svc.jobs.join()
-    return batch_output.archive_path(svc, batch_id).read_bytes()
+def _archive(svc: UseCases, batch_id: str) -> bytes:
+    assert isinstance(svc.queue, jobs.InProcessQueue)
+    svc.queue.join()
+    return svc.drawing.archive_path(batch_id).read_bytes()
 
 
-def _draw_once_asked(svc: Services, recorder: Recorder, batch_id: str) -> threading.Thread:
+def _draw_once_asked(svc: UseCases, recorder: Recorder, batch_id: str) -> threading.Thread:
     """Draw the batch in the background (the service's own queue being stopped), starting
     only once the service has answered someone's question about it: "still drawing"."""
 
@@ -108,9 +108,9 @@ def _draw_once_asked(svc: Services, recorder: Recorder, batch_id: str) -> thread
     return thread
 
 
-def _stop_drawing(svc: Services) -> None:
-    assert isinstance(svc.jobs, jobs.InProcessQueue)
-    svc.jobs.close()
+def _stop_drawing(svc: UseCases) -> None:
+    assert isinstance(svc.queue, jobs.InProcessQueue)
+    svc.queue.close()
 
 
 def test_submit_issues_and_writes_the_numbers(server: str, keys: Keys, tmp_path: Path) -> None:
@@ -125,7 +125,7 @@ def test_submit_issues_and_writes_the_numbers(server: str, keys: Keys, tmp_path:
 def test_submit_prints_every_problem_and_exits_1(server: str, keys: Keys, tmp_path: Path) -> None:
     roster = tmp_path / "名单.csv"
     bad = "\n乙,居民身份证,110105199001019990,6-31-01-03,3,80,75".encode("gbk")
-    roster.write_bytes(_csv([("甲", _ids(1)[0], 3)]) + bad)
+    roster.write_bytes(simple_roster([("甲", id17s(1)[0], 3)]) + bad)
     result = _cli(server, keys, "submit", str(roster))
     assert result.exit_code == 1
     assert "第3行" in result.output and "roster_has_errors" in result.output
@@ -150,7 +150,7 @@ def test_submit_waits_and_downloads_every_image_and_pdf(server: str, keys: Keys,
 
 
 def test_submit_passes_formats_and_fetch_checks_the_digest(
-    server: str, keys: Keys, svc: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    server: str, keys: Keys, svc: UseCases, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     batch_id, numbers = _submitted(server, keys, tmp_path, 2, "--formats", "pdf")
     real = _archive(svc, batch_id)
@@ -163,7 +163,7 @@ def test_submit_passes_formats_and_fetch_checks_the_digest(
         assert set(archive.namelist()) == {f"pdf/{n}.pdf" for n in numbers} | {"result.xlsx"}
 
 
-def test_status_of_a_finished_batch(server: str, keys: Keys, svc: Services, tmp_path: Path) -> None:
+def test_status_of_a_finished_batch(server: str, keys: Keys, svc: UseCases, tmp_path: Path) -> None:
     batch_id, _ = _submitted(server, keys, tmp_path, 2)
     real = _archive(svc, batch_id)
     result = _cli(server, keys, "status", batch_id)
@@ -173,7 +173,7 @@ def test_status_of_a_finished_batch(server: str, keys: Keys, svc: Services, tmp_
 
 
 def test_fetch_resumes_a_partial_download(
-    server: str, keys: Keys, svc: Services, recorder: Recorder, tmp_path: Path
+    server: str, keys: Keys, svc: UseCases, recorder: Recorder, tmp_path: Path
 ) -> None:
     batch_id, _ = _submitted(server, keys, tmp_path, 2)
     real = _archive(svc, batch_id)
@@ -186,7 +186,7 @@ def test_fetch_resumes_a_partial_download(
 
 
 def test_a_resumed_download_with_a_wrong_beginning_is_deleted(
-    server: str, keys: Keys, svc: Services, tmp_path: Path
+    server: str, keys: Keys, svc: UseCases, tmp_path: Path
 ) -> None:
     batch_id, _ = _submitted(server, keys, tmp_path, 2)
     real = _archive(svc, batch_id)
@@ -202,7 +202,7 @@ def test_a_resumed_download_with_a_wrong_beginning_is_deleted(
 
 
 def test_a_service_ignoring_range_sends_the_whole_file_again(
-    server: str, keys: Keys, svc: Services, recorder: Recorder, tmp_path: Path
+    server: str, keys: Keys, svc: UseCases, recorder: Recorder, tmp_path: Path
 ) -> None:
     batch_id, _ = _submitted(server, keys, tmp_path, 2)
     real = _archive(svc, batch_id)
@@ -215,7 +215,7 @@ def test_a_service_ignoring_range_sends_the_whole_file_again(
 
 
 def test_fetch_waits_for_a_batch_still_being_drawn(
-    server: str, keys: Keys, svc: Services, recorder: Recorder, tmp_path: Path
+    server: str, keys: Keys, svc: UseCases, recorder: Recorder, tmp_path: Path
 ) -> None:
     _stop_drawing(svc)
     batch_id, numbers = _submitted(server, keys, tmp_path, 7)
@@ -233,14 +233,14 @@ def test_fetch_waits_for_a_batch_still_being_drawn(
         assert len(archive.namelist()) == 2 * len(numbers) + 1
 
 
-def test_fetch_gives_up_after_the_timeout(server: str, keys: Keys, svc: Services, tmp_path: Path) -> None:
+def test_fetch_gives_up_after_the_timeout(server: str, keys: Keys, svc: UseCases, tmp_path: Path) -> None:
     _stop_drawing(svc)
     batch_id, _ = _submitted(server, keys, tmp_path, 1)
     result = _cli(server, keys, "fetch", batch_id, "--poll", "0.05", "--timeout", "0.2")
     assert result.exit_code == 3 and "batch_not_ready" in result.output and "0/1" in result.output
 
 
-def test_a_failed_batch_exits_1_with_its_error(server: str, keys: Keys, svc: Services, tmp_path: Path) -> None:
+def test_a_failed_batch_exits_1_with_its_error(server: str, keys: Keys, svc: UseCases, tmp_path: Path) -> None:
     _stop_drawing(svc)
     batch_id, _ = _submitted(server, keys, tmp_path, 1)
     jobs.fail(svc, batch_id, "layout_unknown: 版式不存在 / no such layout")
@@ -263,7 +263,7 @@ def test_an_unknown_or_foreign_batch_exits_1(server: str, keys: Keys, tmp_path: 
 
 
 def test_fetch_into_a_missing_folder_exits_1_with_one_line(
-    server: str, keys: Keys, svc: Services, tmp_path: Path
+    server: str, keys: Keys, svc: UseCases, tmp_path: Path
 ) -> None:
     batch_id, _ = _submitted(server, keys, tmp_path, 1)
     _archive(svc, batch_id)

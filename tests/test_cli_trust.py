@@ -18,7 +18,7 @@ from issuer.cli import main
 from issuer.core import merkle
 from issuer.core.transparency import decode_entry, open_tree_head
 from issuer.core.trust import load_bundle
-from issuer.service.context import Services
+from issuer.service.wiring import UseCases
 from tests.conftest import ORG_CODE, Keys, auth
 from tests.factories import issue_body
 from tests.servers import WSGI, serving
@@ -61,7 +61,7 @@ def _only(directory: Path) -> list[str]:
 
 
 def test_pull_saves_the_bundle_the_api_serves_once_checked(
-    server: str, client: FlaskClient, svc: Services, issued: list[dict[str, Any]], tmp_path: Path
+    server: str, client: FlaskClient, svc: UseCases, issued: list[dict[str, Any]], tmp_path: Path
 ) -> None:
     target = tmp_path / "bundle.json"
     target.write_text("old")
@@ -248,17 +248,18 @@ def test_a_later_pull_must_not_go_back(server: str, client: FlaskClient, keys: K
     assert target.read_bytes() == first
 
 
-def _manifest_signed_again(bundle: dict[str, Any], svc: Services) -> dict[str, Any]:
+def _manifest_signed_again(bundle: dict[str, Any], svc: UseCases) -> dict[str, Any]:
     """``bundle`` with a manifest naming its parts as they now are, signed by the log key:
     what only the service itself (or whoever holds its log key) can produce."""
+    from issuer.service.transparency import log_public_key
+
     from issuer.core import cose
     from issuer.core.manifest import Manifest
     from issuer.core.statuslist import parse_payload
-    from issuer.service.transparency import log_public_key
 
     lists = [base64.b64decode(s) for s in bundle["status_lists"]]
     manifest = Manifest.of(
-        svc.clock().replace(microsecond=0),
+        svc.ctx.clock().replace(microsecond=0),
         base64.b64decode(bundle["trust_list"]),
         base64.b64decode(bundle["tree_head"]) if bundle["tree_head"] else None,
         {parse_payload(cose.parse(signed).payload).organization: signed for signed in lists},
@@ -268,7 +269,7 @@ def _manifest_signed_again(bundle: dict[str, Any], svc: Services) -> dict[str, A
 
 
 def test_an_older_status_list_with_the_current_trust_list_is_refused(
-    server: str, client: FlaskClient, keys: Keys, svc: Services, clock: Any, tmp_path: Path
+    server: str, client: FlaskClient, keys: Keys, svc: UseCases, clock: Any, tmp_path: Path
 ) -> None:
     """Swapping one organization's list for an older one (from before a revocation) while
     keeping everything else current: the manifest does not name it, and it is older than the
@@ -317,16 +318,19 @@ def test_a_bundle_without_the_tree_head_the_saved_one_had_is_refused(
 
 
 def test_a_log_the_service_cannot_prove_to_extend_the_saved_one_is_refused(
-    app: Any, server: str, client: FlaskClient, svc: Services, tmp_path: Path
+    app: Any, server: str, client: FlaskClient, svc: UseCases, tmp_path: Path
 ) -> None:
-    from issuer.core.transparency import TreeHead
     from issuer.service.transparency import log_public_key
+
+    from issuer.core.transparency import TreeHead
 
     target = tmp_path / "bundle.json"
     assert _pull(server, str(target)).exit_code == 0
     saved = target.read_bytes()
     forked = client.get("/api/v1/trust-bundle").get_json()
-    head = TreeHead(1000, bytes(32), svc.clock().replace(microsecond=0)).sign(svc.log_key(), log_public_key(svc).kid)
+    head = TreeHead(1000, bytes(32), svc.ctx.clock().replace(microsecond=0)).sign(
+        svc.log_key(), log_public_key(svc).kid
+    )
     forked["tree_head"] = base64.b64encode(head.signed).decode()
     body = json.dumps(_manifest_signed_again(forked, svc)).encode()  # a service forking its own log
 

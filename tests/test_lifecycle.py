@@ -25,9 +25,9 @@ from issuer.core import identity, qrtext
 from issuer.core.clock import china_date
 from issuer.core.credential import Credential
 from issuer.core.numbering import CertificateNumber
-from issuer.service import apikeys, registry
-from issuer.service.context import Services
+from issuer.service import registry
 from issuer.service.principal import OPERATOR
+from issuer.service.wiring import UseCases
 from tests import factories as f
 from tests.conftest import ELECTRICIAN, ORG_CODE, Clock, Keys, auth
 
@@ -41,12 +41,12 @@ def _issue(client: FlaskClient, key: str, person: int) -> dict[str, Any]:
     return body
 
 
-def _active_kid(svc: Services, code: str) -> str:
-    org = registry.read_organization(svc, OPERATOR, code)
+def _active_kid(svc: UseCases, code: str) -> str:
+    org = svc.registry.read(OPERATOR, code)
     return next(k.kid for k in org.keys if k.status == "active")
 
 
-def _signed_directly(svc: Services, code: str, kid: str, clock: Clock, serial: int) -> str:
+def _signed_directly(svc: UseCases, code: str, kid: str, clock: Clock, serial: int) -> str:
     """A credential signed with the organization's own key, issued now, outside the
     service's checks: what a stolen key or a rogue copy of the software would produce."""
     signer = svc.keystore.signer(code, bytes.fromhex(kid))
@@ -62,7 +62,7 @@ def _signed_directly(svc: Services, code: str, kid: str, clock: Clock, serial: i
         issued_at=now,
         status_index=4242 + serial,
     )
-    return qrtext.encode(signer.sign(credential), svc.qr_host)
+    return qrtext.encode(signer.sign(credential), svc.ctx.qr_host)
 
 
 @dataclass
@@ -75,43 +75,43 @@ class Timeline:
     """QR text of another organization's certificate."""
 
 
-def _suspend(svc: Services, clock: Clock, keys: Keys, client: FlaskClient) -> str:
-    registry.change_status(svc, OPERATOR, ORG_CODE, "suspended", since=None, note="责令整改")
+def _suspend(svc: UseCases, clock: Clock, keys: Keys, client: FlaskClient) -> str:
+    svc.registry.change_status(OPERATOR, ORG_CODE, "suspended", since=None, note="责令整改")
     clock.advance(minutes=1)
     return _signed_directly(svc, ORG_CODE, _active_kid(svc, ORG_CODE), clock, 901)
 
 
-def _cancel(svc: Services, clock: Clock, keys: Keys, client: FlaskClient) -> str:
-    registry.change_status(svc, OPERATOR, ORG_CODE, "cancelled", since=None, note="注销备案")
+def _cancel(svc: UseCases, clock: Clock, keys: Keys, client: FlaskClient) -> str:
+    svc.registry.change_status(OPERATOR, ORG_CODE, "cancelled", since=None, note="注销备案")
     clock.advance(minutes=1)
     return _signed_directly(svc, ORG_CODE, _active_kid(svc, ORG_CODE), clock, 902)
 
 
-def _rescope(svc: Services, clock: Clock, keys: Keys, client: FlaskClient) -> str:
-    registry.set_scope(svc, OPERATOR, ORG_CODE, [registry.ScopeItem("6-18-02-04", (5, 4, 3))], effective=None)
+def _rescope(svc: UseCases, clock: Clock, keys: Keys, client: FlaskClient) -> str:
+    svc.registry.set_scope(OPERATOR, ORG_CODE, [registry.ScopeItem("6-18-02-04", (5, 4, 3))], effective=None)
     clock.advance(minutes=1)
     return _signed_directly(svc, ORG_CODE, _active_kid(svc, ORG_CODE), clock, 903)
 
 
-def _rotate(svc: Services, clock: Clock, keys: Keys, client: FlaskClient) -> str:
+def _rotate(svc: UseCases, clock: Clock, keys: Keys, client: FlaskClient) -> str:
     old = _active_kid(svc, ORG_CODE)
-    registry.rotate_key(svc, OPERATOR, ORG_CODE)
+    svc.registry.rotate_key(OPERATOR, ORG_CODE)
     clock.advance(minutes=1)
     return _signed_directly(svc, ORG_CODE, old, clock, 904)
 
 
-def _compromise(svc: Services, clock: Clock, keys: Keys, client: FlaskClient) -> str:
+def _compromise(svc: UseCases, clock: Clock, keys: Keys, client: FlaskClient) -> str:
     """Reported at 09:40 as compromised since 09:37; the service issued at 09:38 meanwhile."""
     kid = _active_kid(svc, ORG_CODE)
     compromised_at = clock.now
     clock.advance(minutes=1)
     issued_meanwhile = _issue(client, keys.issuer, 77)["qr_text"]
     clock.advance(minutes=2)
-    registry.compromise_key(svc, OPERATOR, ORG_CODE, kid, compromised_at=compromised_at)
+    svc.registry.compromise_key(OPERATOR, ORG_CODE, kid, compromised_at=compromised_at)
     return str(issued_meanwhile)
 
 
-EVENTS: dict[str, tuple[Callable[[Services, Clock, Keys, FlaskClient], str], str, str]] = {
+EVENTS: dict[str, tuple[Callable[[UseCases, Clock, Keys, FlaskClient], str], str, str]] = {
     # event: (what happens at 09:37 and what comes after it, failed check, reason)
     "suspended": (_suspend, "registration", "organization_suspended"),
     "cancelled": (_cancel, "registration", "organization_cancelled"),
@@ -134,7 +134,7 @@ def event(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-def _timeline(event: str, svc: Services, clock: Clock, keys: Keys, client: FlaskClient) -> Timeline:
+def _timeline(event: str, svc: UseCases, clock: Clock, keys: Keys, client: FlaskClient) -> Timeline:
     clock.now = f.china("2026-11-29 09:36")
     before = _issue(client, keys.issuer, 1)["qr_text"]
     other = _issue(client, keys.other_issuer, 2)["qr_text"]
@@ -189,7 +189,7 @@ def _assert_not_valid(
 
 
 def test_before_an_event_valid_after_it_not_valid_with_the_reason_and_others_untouched(
-    event: str, app: Any, client: FlaskClient, svc: Services, clock: Clock, keys: Keys, tmp_path: Path
+    event: str, app: Any, client: FlaskClient, svc: UseCases, clock: Clock, keys: Keys, tmp_path: Path
 ) -> None:
     timeline = _timeline(event, svc, clock, keys, client)
     _, check, reason = EVENTS[event]
@@ -199,13 +199,13 @@ def test_before_an_event_valid_after_it_not_valid_with_the_reason_and_others_unt
 
 
 def test_a_registration_that_ended_leaves_its_certificates_valid_and_refuses_later_ones(
-    app: Any, client: FlaskClient, svc: Services, clock: Clock, keys: Keys, tmp_path: Path
+    app: Any, client: FlaskClient, svc: UseCases, clock: Clock, keys: Keys, tmp_path: Path
 ) -> None:
     clock.now = f.china("2026-11-29 23:50")
     from tests.conftest import register
 
     register(svc, EXPIRING, "山东某某技工学校", until=date(2026, 11, 29))
-    key = apikeys.create(svc, OPERATOR, role="org_issuer", name="山东", organization=EXPIRING).secret
+    key = svc.api_keys.create(OPERATOR, role="org_issuer", name="山东", organization=EXPIRING).secret
     clock.now = f.china("2026-11-29 23:59")
     last_minute = _issue(client, key, 3)["qr_text"]
     other = _issue(client, keys.other_issuer, 4)["qr_text"]
@@ -213,7 +213,8 @@ def test_a_registration_that_ended_leaves_its_certificates_valid_and_refuses_lat
     refused = client.post("/api/v1/certificates", json=f.issue_body(5), headers=auth(key))
     assert refused.status_code == 403 and refused.get_json()["code"] == "not_registered"
     after = _signed_directly(svc, EXPIRING, _active_kid(svc, EXPIRING), clock, 905)
-    clock.now = f.china("2026-12-01 10:00")  # a day on: its status list is now signed by the authority
+    clock.now = f.china("2026-12-01 10:00")
+    assert EXPIRING in svc.publishing.refresh()  # the schedule: a day on, the authority signs its list
     _assert_valid(client, tmp_path, clock, last_minute)
     _assert_valid(client, tmp_path, clock, other)
     _assert_not_valid(
@@ -237,15 +238,15 @@ def test_the_development_clock_can_be_set_by_the_authority(tmp_path: Path, datab
         }
     )
     try:
-        svc: Services = app.extensions["issuer.services"]
-        assert abs((svc.clock() - f.china("2026-12-01 09:36")).total_seconds()) < 5
-        admin = apikeys.create(svc, OPERATOR, role="authority_admin", name="开发").secret
+        svc: UseCases = app.extensions["issuer.use_cases"]
+        assert abs((svc.ctx.clock() - f.china("2026-12-01 09:36")).total_seconds()) < 5
+        admin = svc.api_keys.create(OPERATOR, role="authority_admin", name="开发").secret
         client = app.test_client()
         moved = client.put("/api/v1/dev/clock", json={"now": "2026-12-01T09:38:00+08:00"}, headers=auth(admin))
         assert moved.status_code == 200 and moved.get_json()["now"].startswith("2026-12-01T01:38")
-        assert abs((svc.clock() - f.china("2026-12-01 09:38")).total_seconds()) < 5
+        assert abs((svc.ctx.clock() - f.china("2026-12-01 09:38")).total_seconds()) < 5
     finally:
-        app.extensions["issuer.services"].db.dispose()
+        app.extensions["issuer.use_cases"].close()
 
 
 def test_a_settable_clock_is_refused_outside_development() -> None:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from flask import current_app, g, request
 
-from issuer.service import apikeys
-from issuer.service.context import Services
 from issuer.service.principal import Principal, Unauthenticated
+from issuer.service.wiring import UseCases
 
 
-def services() -> Services:
-    svc: Services = current_app.extensions["issuer.services"]
-    return svc
+def use_cases() -> UseCases:
+    found: UseCases = current_app.extensions["issuer.use_cases"]
+    return found
 
 
 def current_principal() -> Principal | None:
@@ -24,7 +23,7 @@ def current_principal() -> Principal | None:
     if presented:
         # A key is printable ASCII; anything else (NUL would fail in PostgreSQL) is no key.
         well_formed = presented.isascii() and presented.isprintable()
-        principal = apikeys.authenticate(services(), presented) if well_formed else None
+        principal = use_cases().api_keys.authenticate(presented) if well_formed else None
         if principal is None:
             raise Unauthenticated("invalid_api_key", "the API key is unknown or revoked", "API密钥无效或已吊销")
     g.principal = principal

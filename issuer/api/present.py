@@ -12,40 +12,35 @@ from issuer.core import cose, qrtext, statuslist
 from issuer.core.clock import format_instant
 from issuer.core.display import date_zh, level_zh
 from issuer.core.transparency import decode_entry
-from issuer.service import queries
-from issuer.service.batches import BatchStatus
-from issuer.service.context import Services
+from issuer.service.certificates import document_number
+from issuer.service.context import Context
 from issuer.service.principal import Principal, Role
-from issuer.store import models as m
+from issuer.store.records import BatchRecord, CertificateRecord, OrganizationRecord
 
 STATUS_ZH = {"valid": "有效", "revoked": "已撤销", "not_valid": "无效", "unknown": "无法判断"}
 
 
-def _occupation_name(svc: Services, code: str) -> str:
-    occ = svc.catalogue.occupations.get(code)
+def _occupation_name(ctx: Context, code: str) -> str:
+    occ = ctx.catalogue.occupations.get(code)
     return occ.name if occ else ""
 
 
-def _document_type_name(svc: Services, code: int) -> str:
-    return next((t.name_zh for t in svc.document_types if t.code == code), str(code))
-
-
-def organization(svc: Services, org: m.Organization) -> dict[str, Any]:
+def organization(ctx: Context, org: OrganizationRecord) -> dict[str, Any]:
     return {
         "code": org.code,
         "name": org.name,
         "status": org.status,
         "layout": org.layout,
-        "has_background": org.background is not None,
-        "has_logo": org.logo is not None,
-        "has_seal": org.seal is not None,
+        "has_background": org.has_background,
+        "has_logo": org.has_logo,
+        "has_seal": org.has_seal,
         "registered_from": org.registered_from,
         "registered_until": org.registered_until,
         "status_history": [{"status": c.status, "since": c.since, "note": c.note} for c in org.status_history],
         "scope": [
             {
                 "occupation": s.occupation,
-                "occupation_name": _occupation_name(svc, s.occupation),
+                "occupation_name": _occupation_name(ctx, s.occupation),
                 "edition": s.edition,
                 "levels": s.levels,
                 "work_types": s.work_types,
@@ -68,30 +63,30 @@ def organization(svc: Services, org: m.Organization) -> dict[str, Any]:
     }
 
 
-def certificate(svc: Services, record: m.Certificate, viewer: Principal) -> dict[str, Any]:
+def certificate(ctx: Context, record: CertificateRecord, viewer: Principal) -> dict[str, Any]:
     owner = viewer.role is Role.ORG_ISSUER and viewer.organization_id == record.organization_id
     return {
         "number": record.number,
         "status": "revoked" if record.revoked_at else "valid",
         "holder_name": record.holder_name,
         "document_type": record.document_type,
-        "document_type_name": _document_type_name(svc, record.document_type),
-        "document_number": queries.document_number(svc, record) if owner else record.document_number_masked,
+        "document_type_name": ctx.document_types.name_zh(record.document_type),
+        "document_number": document_number(ctx, record) if owner else record.document_number_masked,
         "occupation": record.occupation,
-        "occupation_name": _occupation_name(svc, record.occupation),
+        "occupation_name": _occupation_name(ctx, record.occupation),
         "work_type": record.work_type or "--",
         "level": record.level,
         "level_label": level_zh(record.level),
         "issue_date": record.issue_date,
         "issue_date_zh": date_zh(record.issue_date),
         "issued_at": record.issued_at,
-        "organization": {"code": record.organization.code, "name": record.organization.name},
+        "organization": {"code": record.organization_code, "name": record.organization_name},
         "scores": {
             "theory": record.score_theory,
             "practical": record.score_practical,
             "review": record.score_review,
         },
-        "qr_text": qrtext.encode(record.credential, svc.qr_host),
+        "qr_text": qrtext.encode(record.credential, ctx.qr_host),
         "status_index": record.status_index,
         "created_at": record.created_at,
         "revoked_at": record.revoked_at,
@@ -99,25 +94,25 @@ def certificate(svc: Services, record: m.Certificate, viewer: Principal) -> dict
         "revocation_note": record.revocation_note,
         "replaces": record.replaces,
         "replaced_by": record.replaced_by,
-        "has_photo": record.photo is not None,
+        "has_photo": record.has_photo,
         "log_index": record.log_index,
     }
 
 
-def lookup(svc: Services, record: m.Certificate) -> dict[str, Any]:
+def lookup(ctx: Context, record: CertificateRecord) -> dict[str, Any]:
     return {
         "status": "revoked" if record.revoked_at else "valid",
         "number": record.number,
         "holder_name": record.holder_name,
-        "document_type_name": _document_type_name(svc, record.document_type),
+        "document_type_name": ctx.document_types.name_zh(record.document_type),
         "document_number": record.document_number_masked,
         "occupation": record.occupation,
-        "occupation_name": _occupation_name(svc, record.occupation),
+        "occupation_name": _occupation_name(ctx, record.occupation),
         "work_type": record.work_type or "--",
         "level_label": level_zh(record.level),
         "issue_date": record.issue_date,
         "issue_date_zh": date_zh(record.issue_date),
-        "organization": {"code": record.organization.code, "name": record.organization.name},
+        "organization": {"code": record.organization_code, "name": record.organization_name},
         "revoked_at": record.revoked_at,
         "revocation_reason": record.revocation_reason,
         "replaced_by": record.replaced_by,
@@ -132,7 +127,7 @@ BATCH_STATUS_ZH = {
 }
 
 
-def batch(status: BatchStatus, archive_url: str) -> dict[str, Any]:
+def batch(status: BatchRecord, archive_url: str) -> dict[str, Any]:
     return {
         "id": status.id,
         "status": status.status,

@@ -9,8 +9,8 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from issuer.core.clock import parse_date
-from issuer.service.issuance import REVOCATION_REASONS
 from issuer.service.principal import Role
+from issuer.service.revoking import REVOCATION_REASONS
 
 _CODE = validate.Regexp(r"^[1-8]-\d{2}-\d{2}-\d{2}$", error="occupation code like 6-31-01-03")
 _LEVEL = validate.Range(min=1, max=5)

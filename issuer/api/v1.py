@@ -20,24 +20,16 @@ from werkzeug.exceptions import UnsupportedMediaType
 
 from issuer.api import present
 from issuer.api import schemas as s
-from issuer.api.auth import current_principal, services
+from issuer.api.auth import current_principal, use_cases
 from issuer.api.errors import ErrorSchema
 from issuer.core.errors import InvalidInput, NotFound
 from issuer.core.transparency import TreeHead
-from issuer.service import (
-    apikeys,
-    audit_log,
-    batches,
-    images,
-    issuance,
-    queries,
-    registry,
-    roster,
-    status_lists,
-    transparency,
-    verification,
-)
-from issuer.service.issuance import IssueRequest
+from issuer.render import Assets
+from issuer.service import roster
+from issuer.service.apikeys import KeyInfo
+from issuer.service.batches import DEFAULT_FORMATS, Upload
+from issuer.service.certificates import Search
+from issuer.service.issuing import IssueRequest
 from issuer.service.principal import Principal, Role, Unauthenticated, require_role
 from issuer.service.registry import Registration, ScopeItem
 
@@ -157,15 +149,15 @@ class Organizations(MethodView):
     @_errors(401, 403)
     def get(self) -> list[dict[str, Any]]:
         """List registered organizations (authority admin, auditor)."""
-        svc = services()
-        return [present.organization(svc, o) for o in registry.list_organizations(svc, _principal())]
+        app = use_cases()
+        return [present.organization(app.ctx, o) for o in app.registry.list(_principal())]
 
     @bp.arguments(s.RegistrationIn)
     @bp.response(201, s.OrganizationOut)
     @_errors(401, 403, 409, 422)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Register (备案) an organization: generates its key and certificate (authority admin)."""
-        svc = services()
+        app = use_cases()
         reg = Registration(
             body["type"],
             body["authority_code"],
@@ -176,8 +168,7 @@ class Organizations(MethodView):
             body["registered_from"],
             body["registered_until"],
         )
-        org = registry.register(svc, _principal(), reg)
-        return present.organization(svc, registry.read_organization(svc, _principal(), org.code))
+        return present.organization(app.ctx, app.registry.register(_principal(), reg))
 
 
 @bp.route("/organizations/<string:code>")
@@ -186,15 +177,15 @@ class OrganizationView(MethodView):
     @_errors(401, 403, 404)
     def get(self, code: str) -> dict[str, Any]:
         """One organization (authority admin, auditor, or the organization itself)."""
-        svc = services()
-        return present.organization(svc, registry.read_organization(svc, _principal(), code))
+        app = use_cases()
+        return present.organization(app.ctx, app.registry.read(_principal(), code))
 
 
 def _status_route(status: str, doc: str) -> None:
     def view(body: dict[str, Any], code: str) -> dict[str, Any]:
-        svc = services()
-        registry.change_status(svc, _principal(), code, status, since=body["since"], note=body["note"])
-        return present.organization(svc, registry.read_organization(svc, _principal(), code))
+        app = use_cases()
+        org = app.registry.change_status(_principal(), code, status, since=body["since"], note=body["note"])
+        return present.organization(app.ctx, org)
 
     view.__doc__ = doc
     view.__name__ = f"organization_{status}"
@@ -215,9 +206,9 @@ _status_route("cancelled", "Cancel a registration for good (authority admin).")
 @_errors(401, 403, 404, 422)
 def set_scope(body: dict[str, Any], code: str) -> dict[str, Any]:
     """Replace the scope from a date; removed entries are closed, not deleted (authority admin)."""
-    svc = services()
-    registry.set_scope(svc, _principal(), code, _scope(body["scope"]), effective=body["effective"])
-    return present.organization(svc, registry.read_organization(svc, _principal(), code))
+    app = use_cases()
+    org = app.registry.set_scope(_principal(), code, _scope(body["scope"]), effective=body["effective"])
+    return present.organization(app.ctx, org)
 
 
 @bp.route("/organizations/<string:code>/keys/rotate", methods=["POST"])
@@ -225,9 +216,9 @@ def set_scope(body: dict[str, Any], code: str) -> dict[str, Any]:
 @_errors(401, 403, 404)
 def rotate_key(code: str) -> dict[str, Any]:
     """Certify a new key; the old one is retired and keeps verifying (authority admin)."""
-    svc = services()
-    registry.rotate_key(svc, _principal(), code)
-    return present.organization(svc, registry.read_organization(svc, _principal(), code))
+    app = use_cases()
+    app.registry.rotate_key(_principal(), code)
+    return present.organization(app.ctx, app.registry.read(_principal(), code))
 
 
 @bp.route("/organizations/<string:code>/keys/<string:kid>/compromise", methods=["POST"])
@@ -236,9 +227,9 @@ def rotate_key(code: str) -> dict[str, Any]:
 @_errors(401, 403, 404, 409, 422)
 def compromise_key(body: dict[str, Any], code: str, kid: str) -> dict[str, Any]:
     """Revoke a compromised key from a time (authority admin)."""
-    svc = services()
-    registry.compromise_key(svc, _principal(), code, kid, compromised_at=body["compromised_at"])
-    return present.organization(svc, registry.read_organization(svc, _principal(), code))
+    app = use_cases()
+    app.registry.compromise_key(_principal(), code, kid, compromised_at=body["compromised_at"])
+    return present.organization(app.ctx, app.registry.read(_principal(), code))
 
 
 def _base64_image(value: str | None, what: str) -> bytes | None:
@@ -256,17 +247,14 @@ def _base64_image(value: str | None, what: str) -> bytes | None:
 @_errors(401, 403, 404, 422)
 def set_appearance(body: dict[str, Any], code: str) -> dict[str, Any]:
     """Choose the certificate layout and the background, logo and seal images (the organization or the authority)."""
-    svc = services()
-    images.set_appearance(
-        svc,
-        _principal(),
-        code,
-        layout=body["layout"],
+    app = use_cases()
+    assets = Assets(
         background=_base64_image(body["background"], "background"),
         logo=_base64_image(body["logo"], "logo"),
         seal=_base64_image(body["seal"], "seal"),
     )
-    return present.organization(svc, registry.read_organization(svc, _principal(), code))
+    org = app.registry.set_appearance(_principal(), code, layout=body["layout"], assets=assets)
+    return present.organization(app.ctx, org)
 
 
 # --- certificates (organization) ------------------------------------------------------------
@@ -300,12 +288,12 @@ class Certificates(MethodView):
     @_errors(401, 403, 422)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Search the organization's own certificates (organization issuer)."""
-        svc = services()
+        app = use_cases()
         principal = _principal()
-        page = queries.search(svc, principal, queries.Search(**args))
+        page = app.certificates.search(principal, Search(**args))
         assert principal is not None
         return {
-            "items": [present.certificate(svc, r, principal) for r in page.items],
+            "items": [present.certificate(app.ctx, r, principal) for r in page.items],
             "total": page.total,
             "page": page.page,
             "per_page": page.per_page,
@@ -317,20 +305,14 @@ class Certificates(MethodView):
     def post(self, body: dict[str, Any]) -> Any:
         """Issue a certificate (organization issuer). Send an ``Idempotency-Key`` header:
         a retry with the same key returns the first answer and consumes no number."""
-        svc = services()
+        app = use_cases()
         principal = _principal()
-        result, replayed = issuance.issue(
-            svc,
-            principal,
-            _issue_request(body),
-            idempotency_key=request.headers.get("Idempotency-Key"),
-            render=lambda issued: s.CertificateOut().dump(present.certificate(svc, issued.record, principal)),  # type: ignore[arg-type]
+        record, replayed = app.issuing.issue(
+            principal, _issue_request(body), idempotency_key=request.headers.get("Idempotency-Key")
         )
-        # Already serialized (and stored for replays), so it bypasses a second dump.
-        response = jsonify(result)
-        response.status_code = 201
-        response.headers["Idempotency-Replayed"] = "true" if replayed else "false"
-        return response
+        assert principal is not None
+        headers = {"Idempotency-Replayed": "true" if replayed else "false"}
+        return present.certificate(app.ctx, record, principal), 201, headers
 
 
 @bp.route("/certificates/<string:number>")
@@ -339,11 +321,11 @@ class CertificateView(MethodView):
     @_errors(401, 403, 404)
     def get(self, number: str) -> dict[str, Any]:
         """One certificate in full (its organization) or masked (authority admin)."""
-        svc = services()
+        app = use_cases()
         principal = _principal()
-        record = queries.get(svc, principal, number)
+        record = app.certificates.get(principal, number)
         assert principal is not None
-        return present.certificate(svc, record, principal)
+        return present.certificate(app.ctx, record, principal)
 
 
 MAX_BATCH_UPLOAD = 200 * 1024 * 1024
@@ -374,7 +356,7 @@ class Batches(MethodView):
     @_errors(401, 403)
     def get(self) -> dict[str, Any]:
         """The organization's latest 50 batches, newest first (organization issuer)."""
-        found = batches.recent(services(), _principal())
+        found = use_cases().batches.recent(_principal())
         return {"items": [present.batch(b, _archive_url(b.id)) for b in found]}
 
     @bp.arguments(s.BatchFilesIn, location="files")
@@ -389,19 +371,19 @@ class Batches(MethodView):
         Serials come in one contiguous block per level. The images (``formats``, ``dpi``) are
         drawn in the background: follow ``GET /batches/{id}`` and download the archive. Send
         an ``Idempotency-Key``."""
-        svc = services()
-        upload = batches.Upload(
+        app = use_cases()
+        upload = Upload(
             roster=_read_upload(files["roster"], "roster", "名单"),
             filename=getattr(files["roster"], "filename", None) or "roster",
             photos=_upload_stream(files["photos"], "photos", "照片包") if files["photos"] is not None else None,
             valid_rows_only=form["valid_rows_only"],
-            formats=tuple(sorted(form["formats"].split(","), key=batches.DEFAULT_FORMATS.index)),
+            formats=tuple(sorted(form["formats"].split(","), key=DEFAULT_FORMATS.index)),
             dpi=form["dpi"],
         )
         if form["dry_run"]:
-            return {"batch": None, "report": batches.check(svc, _principal(), upload).to_dict(), "issued": []}, 200
-        body, replayed = batches.submit(
-            svc, _principal(), upload, idempotency_key=request.headers.get("Idempotency-Key")
+            return {"batch": None, "report": app.batches.check(_principal(), upload).to_dict(), "issued": []}, 200
+        body, replayed = app.batches.submit(
+            _principal(), upload, idempotency_key=request.headers.get("Idempotency-Key")
         )
         response = jsonify(body)
         response.status_code = 201
@@ -420,7 +402,7 @@ def _archive_url(batch_id: str) -> str:
 def batch_status(batch_id: str) -> dict[str, Any]:
     """A batch's status and progress: ``rendering`` (``rendered`` of ``issued`` drawn),
     ``done`` (the archive's address, size and SHA-256) or ``failed`` (organization issuer)."""
-    return present.batch(batches.status(services(), _principal(), batch_id), _archive_url(batch_id))
+    return present.batch(use_cases().batches.status(_principal(), batch_id), _archive_url(batch_id))
 
 
 @bp.route("/batches/<string:batch_id>/archive")
@@ -432,7 +414,7 @@ def batch_archive(batch_id: str) -> Any:
     ``Range`` for resuming a download. 409 while the images are being drawn."""
     from flask import send_file
 
-    path, current = batches.archive(services(), _principal(), batch_id)
+    path, current = use_cases().batches.archive(_principal(), batch_id)
     response = send_file(
         path,
         mimetype="application/zip",
@@ -467,14 +449,7 @@ def batch_template() -> Any:
 def certificate_image(args: dict[str, Any], number: str) -> Any:
     """The printable certificate as PNG (default 300 dpi) or one-page A4 PDF (its organization).
     The same certificate renders the same bytes: responses carry an ETag and are cached."""
-    rendered = images.render(
-        services(),
-        _principal(),
-        number,
-        fmt=args["format"],
-        dpi=args["dpi"],
-        cache=current_app.extensions["issuer.image_cache"],
-    )
+    rendered = use_cases().images.render(_principal(), number, fmt=args["format"], dpi=args["dpi"])
     etag = f'"{rendered.etag}"'
     if etag in request.headers.get("If-None-Match", ""):
         return current_app.response_class(status=304, headers={"ETag": etag})
@@ -491,11 +466,11 @@ def certificate_image(args: dict[str, Any], number: str) -> Any:
 @_errors(401, 403, 404, 409, 422)
 def revoke(body: dict[str, Any], number: str) -> dict[str, Any]:
     """Revoke a certificate with a reason (its organization, or the authority admin)."""
-    svc = services()
+    app = use_cases()
     principal = _principal()
-    issuance.revoke(svc, principal, number, reason=body["reason"], note=body["note"])
+    record = app.revoking.revoke(principal, number, reason=body["reason"], note=body["note"])
     assert principal is not None
-    return present.certificate(svc, queries.get(svc, principal, number), principal)
+    return present.certificate(app.ctx, record, principal)
 
 
 # --- public -----------------------------------------------------------------------------------
@@ -507,8 +482,7 @@ def revoke(body: dict[str, Any], number: str) -> dict[str, Any]:
 @_errors(422)
 def verify(body: dict[str, Any]) -> dict[str, Any]:
     """Verify a scanned QR text: the offline verdict plus live revocation status (public)."""
-    svc = services()
-    live = verification.verify_text(svc, current_app.extensions["issuer.trust_cache"], body["qr_text"])
+    live = use_cases().verifying.verify_text(body["qr_text"])
     verdict = live.verdict.to_json()
     record = live.record
     return {
@@ -533,10 +507,10 @@ def verify(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _lookup(args: dict[str, Any]) -> dict[str, Any]:
-    svc = services()
+    app = use_cases()
     current_app.extensions["issuer.lookup_limiter"].hit(request.remote_addr or "unknown")
-    record = queries.lookup(svc, args["number"], args["name"], args["document_number"])
-    return present.lookup(svc, record)
+    record = app.certificates.lookup(args["number"], args["name"], args["document_number"])
+    return present.lookup(app.ctx, record)
 
 
 @bp.route("/lookup")
@@ -563,7 +537,7 @@ def trust_bundle() -> Any:
     """Everything an offline verifier or auditor needs in one file (public): the root
     certificate, the signed trust list, every organization's signed status list and the
     latest signed tree head of the transparency log. Save it with `issuer trust pull`."""
-    _, bundle = registry.trust_bundle(services())
+    _, bundle = use_cases().publishing.bundle()
     etag = hashlib.sha256(json.dumps(bundle, sort_keys=True).encode()).hexdigest()[:32]
     return bundle, 200, {"ETag": f'"{etag}"', "Cache-Control": "public, max-age=300"}
 
@@ -582,7 +556,7 @@ def status_list(args: dict[str, Any], code: str) -> Any:
     """An organization's revocation status list, signed by its key (public): bit ``i`` set
     means the certificate with status index ``i`` is revoked. ``?format=cose`` gives the
     COSE_Sign1 bytes as they are in the trust bundle."""
-    signed = status_lists.for_organization(services(), code)
+    signed = use_cases().publishing.status_list(code)
     headers = {"Cache-Control": "public, max-age=300"}
     if args["format"] == "cose":
         return current_app.response_class(signed, mimetype="application/cose", headers=headers)
@@ -590,7 +564,7 @@ def status_list(args: dict[str, Any], code: str) -> Any:
 
 
 def _latest_head() -> TreeHead:
-    head = transparency.latest_head(services())
+    head = use_cases().log.latest_head()
     if head is None:
         raise NotFound("log_empty", "the log is empty", "日志为空")
     return head
@@ -618,15 +592,14 @@ def inclusion_proof(args: dict[str, Any]) -> Any:
             "give exactly one of leaf_index and number",
             "请提供leaf_index或number中的一个（且仅一个）",
         )
-    found = transparency.inclusion(
-        services(), leaf_index=args.get("leaf_index"), number=args.get("number"), tree_size=args.get("tree_size")
-    )
+    log = use_cases().log
+    found = log.inclusion(leaf_index=args.get("leaf_index"), number=args.get("number"), tree_size=args.get("tree_size"))
     body = {
         "leaf_index": found.leaf_index,
         "tree_size": found.tree_size,
         "leaf_hash": found.leaf_hash.hex(),
         "proof": [p.hex() for p in found.proof],
-        "tree_head": transparency.head(services(), found.tree_size).to_json(),
+        "tree_head": log.head(found.tree_size).to_json(),
     }
     return body, 200, {"Cache-Control": LONG_CACHE if "tree_size" in args else SHORT_CACHE}
 
@@ -638,7 +611,7 @@ def inclusion_proof(args: dict[str, Any]) -> Any:
 def consistency_proof(args: dict[str, Any]) -> Any:
     """The proof that the tree of size ``second`` extends the tree of size ``first`` (both
     sizes of signed tree heads) (public)."""
-    proof = transparency.consistency(services(), args["first"], args["second"])
+    proof = use_cases().log.consistency(args["first"], args["second"])
     body = {"first": args["first"], "second": args["second"], "proof": [p.hex() for p in proof]}
     return body, 200, {"Cache-Control": LONG_CACHE}
 
@@ -651,9 +624,9 @@ def log_entries(args: dict[str, Any]) -> Any:
     """Log entries ``start`` to ``end - 1`` (at most 1000 a time; fewer past the end of the
     log), each the deterministic CBOR that was hashed into the tree (public)."""
     start, end = args["start"], args["end"]
-    svc = services()
-    found = transparency.entries(svc, start, end)
-    head = transparency.latest_head(svc)
+    log = use_cases().log
+    found = log.entries(start, end)
+    head = log.latest_head()
     body = {"entries": [present.log_entry(i, data) for i, data in found], "tree_size": head.tree_size if head else 0}
     return body, 200, {"Cache-Control": LONG_CACHE if len(found) == end - start else SHORT_CACHE}
 
@@ -661,7 +634,7 @@ def log_entries(args: dict[str, Any]) -> Any:
 # --- administration ---------------------------------------------------------------------------
 
 
-def _key_out(info: apikeys.KeyInfo, secret: str | None = None) -> dict[str, Any]:
+def _key_out(info: KeyInfo, secret: str | None = None) -> dict[str, Any]:
     out = asdict(info)
     if secret:
         out["key"] = secret
@@ -674,15 +647,15 @@ class ApiKeys(MethodView):
     @_errors(401, 403)
     def get(self) -> list[dict[str, Any]]:
         """List API keys, never their secrets (authority admin)."""
-        return [_key_out(k) for k in apikeys.list_keys(services(), _principal())]
+        return [_key_out(k) for k in use_cases().api_keys.list(_principal())]
 
     @bp.arguments(s.ApiKeyIn)
     @bp.response(201, s.ApiKeyOut)
     @_errors(401, 403, 404, 422)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Create an API key; the secret is in this response only (authority admin)."""
-        new = apikeys.create(
-            services(), _principal(), role=body["role"], name=body["name"], organization=body["organization"]
+        new = use_cases().api_keys.create(
+            _principal(), role=body["role"], name=body["name"], organization=body["organization"]
         )
         return _key_out(new.info, new.secret)
 
@@ -692,7 +665,7 @@ class ApiKeys(MethodView):
 @_errors(401, 403, 404)
 def revoke_api_key(key_id: str) -> dict[str, Any]:
     """Revoke an API key (authority admin)."""
-    return _key_out(apikeys.revoke(services(), _principal(), key_id))
+    return _key_out(use_cases().api_keys.revoke(_principal(), key_id))
 
 
 @bp.route("/audit")
@@ -701,7 +674,7 @@ def revoke_api_key(key_id: str) -> dict[str, Any]:
 @_errors(401, 403)
 def audit_events(args: dict[str, Any]) -> dict[str, Any]:
     """The hash-chained audit trail of administrative actions (authority admin, auditor)."""
-    events, intact = audit_log.read(services(), _principal(), after_id=args["after_id"], limit=args["limit"])
+    events, intact = use_cases().audit.read(_principal(), after_id=args["after_id"], limit=args["limit"])
     return {"events": events, "chain_intact": intact}
 
 
@@ -709,7 +682,7 @@ def _dev_clock() -> Any:
     from issuer.service.devclock import SettableClock
 
     require_role(_principal(), Role.AUTHORITY_ADMIN)
-    clock = services().clock
+    clock = use_cases().ctx.clock
     if not isinstance(clock, SettableClock):
         raise NotFound(
             "no_dev_clock", "the clock is settable only with ISSUER_CLOCK", "仅在设置ISSUER_CLOCK时可调整时钟"
@@ -743,4 +716,4 @@ class DevClock(MethodView):
 @_errors(401, 403)
 def statistics() -> list[dict[str, object]]:
     """Certificates issued and revoked per organization and level; no personal data (auditor, authority admin)."""
-    return queries.statistics(services(), _principal())
+    return [asdict(row) for row in use_cases().certificates.statistics(_principal())]

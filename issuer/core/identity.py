@@ -57,6 +57,12 @@ class DocumentTypes:
     def from_file(cls, path: str | Path) -> DocumentTypes:
         return cls.from_json(Path(path).read_text(encoding="utf-8"))
 
+    def name_zh(self, code: int) -> str:
+        """The Chinese name of a document type code; the code itself when it is not one of
+        the configured types (a credential from a deployment with more types)."""
+        found = self._by_code.get(code)
+        return found.name_zh if found else str(code)
+
     def get(self, ref: int | str) -> DocumentType:
         if isinstance(ref, int) and ref in self._by_code:
             return self._by_code[ref]

@@ -24,7 +24,7 @@ import base64
 import binascii
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -671,20 +671,20 @@ def _b64_value(value: Any, key: str) -> bytes:
         raise TrustError(f"trust bundle: {key} is not base64", f"信任包：{key}不是base64编码") from None
 
 
-def _add_status_list(store: TrustStore, value: Any) -> None:
+def _add_status_list(store: TrustStore, value: Any, read: Callable[[Any, str], bytes]) -> None:
     """One status list of a bundle: kept, or set aside as a problem of its organization."""
     try:
-        store.add_status_list(_b64_value(value, "status_lists"))
+        store.add_status_list(read(value, "status_lists"))
     except TrustError as exc:
-        organization = _claimed_organization(store, value)
+        organization = _claimed_organization(store, value, read)
         store.problems.append(Problem("status_list", exc.message, exc.message_zh, organization, code=exc.code))
 
 
-def _claimed_organization(store: TrustStore, value: Any) -> str | None:
+def _claimed_organization(store: TrustStore, value: Any, read: Callable[[Any, str], bytes]) -> str | None:
     """The organization a refused status list concerns, as far as its signer tells (never
     the unchecked payload): the organization of a known key, or none."""
     try:
-        key = store.key(statuslist.kid_of(_b64_value(value, "status_lists")))
+        key = store.key(statuslist.kid_of(read(value, "status_lists")))
     except TrustError:
         return None
     return key.organization.code if key is not None else None
@@ -707,20 +707,43 @@ def load_bundle(data: bytes | str, *, pinned_root: x509.Certificate | None = Non
     if pinned_root is not None and der(pinned_root) != root_der:
         raise TrustError("the bundle's root is not the pinned root certificate", "信任包的根证书与指定的根证书不一致")
     store = TrustStore.from_signed(_b64(obj, "trust_list"), load_certificate(root_der))
-    if obj["version"] == 2 and obj.get("manifest") is not None:
-        try:
-            store.set_manifest(_b64(obj, "manifest"))
-        except TrustError as exc:
-            store.problems.append(Problem("manifest", exc.message, exc.message_zh, code=exc.code))
     if obj["version"] == 2:
         lists = obj.get("status_lists")
         if not isinstance(lists, list):
             raise TrustError("trust bundle: status_lists is not a list", "信任包：status_lists不是列表")
-        for value in lists:
-            _add_status_list(store, value)
-        if obj.get("tree_head") is not None:
-            try:
-                store.set_tree_head(_b64(obj, "tree_head"))
-            except TrustError as exc:
-                store.problems.append(Problem("tree_head", exc.message, exc.message_zh, code=exc.code))
+        _add_parts(store, obj.get("manifest"), lists, obj.get("tree_head"), _b64_value)
     return store
+
+
+def assemble(
+    root: x509.Certificate,
+    signed_trust_list: bytes,
+    status_lists: Iterable[bytes] = (),
+    tree_head: bytes | None = None,
+    manifest: bytes | None = None,
+) -> TrustStore:
+    """A trust store from the parts of a bundle, as ``load_bundle`` reads them (for a holder
+    of the signed parts themselves, such as the service that signed them)."""
+    store = TrustStore.from_signed(signed_trust_list, root)
+    _add_parts(store, manifest, list(status_lists), tree_head, lambda part, _: part)
+    return store
+
+
+def _add_parts(
+    store: TrustStore, manifest: Any, status_lists: list[Any], tree_head: Any, read: Callable[[Any, str], bytes]
+) -> None:
+    """A bundle's parts, each turned into bytes by ``read`` (base64 in a JSON bundle): the
+    manifest first (it decides which lists and head are kept), then the status lists and
+    the tree head; each part that does not check out is set aside as a problem."""
+    if manifest is not None:
+        try:
+            store.set_manifest(read(manifest, "manifest"))
+        except TrustError as exc:
+            store.problems.append(Problem("manifest", exc.message, exc.message_zh, code=exc.code))
+    for value in status_lists:
+        _add_status_list(store, value, read)
+    if tree_head is not None:
+        try:
+            store.set_tree_head(read(tree_head, "tree_head"))
+        except TrustError as exc:
+            store.problems.append(Problem("tree_head", exc.message, exc.message_zh, code=exc.code))

@@ -13,15 +13,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from issuer.core.errors import Conflict, Forbidden, InvalidInput
+from issuer.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from issuer.service import audit
-from issuer.service.context import Services
+from issuer.service.context import Context
 from issuer.service.principal import Principal, Role, require_role
-from issuer.service.registry import get_organization
-from issuer.store import models as m
+from issuer.store.records import AccountRecord
+from issuer.store.uow import UnitOfWork
 
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**15, 8, 1
 """About 50 ms and 32 MiB a guess (OWASP's minimum for scrypt is N=2^17 with r=8 at
@@ -83,14 +80,13 @@ class AccountInfo:
         return Principal(self.role, f"web-{self.username}", self.organization_id, self.organization_code)
 
     @classmethod
-    def of(cls, record: m.Account) -> AccountInfo:
-        code = record.organization.code if record.organization else None
+    def of(cls, record: AccountRecord) -> AccountInfo:
         return cls(
             record.id,
             record.username,
             record.display_name,
             Role(record.role),
-            code,
+            record.organization_code,
             record.organization_id,
             record.session_epoch,
         )
@@ -105,103 +101,6 @@ def _check_password(password: str) -> None:
         )
 
 
-def create(
-    svc: Services,
-    principal: Principal | None,
-    *,
-    username: str,
-    display_name: str,
-    role: str,
-    password: str,
-    organization: str | None = None,
-) -> AccountInfo:
-    actor = require_role(principal, Role.AUTHORITY_ADMIN).actor
-    name = username.strip().lower()
-    if not re.fullmatch(r"[a-z0-9][a-z0-9._-]{2,63}", name):
-        raise InvalidInput(
-            "invalid_username",
-            "a username is 3-64 letters, digits, '.', '_' or '-'",
-            "用户名为3至64位字母、数字或“.”“_”“-”",
-        )
-    try:
-        chosen = Role(role)
-    except ValueError:
-        chosen = None
-    if chosen not in ROLES:
-        raise InvalidInput("invalid_role", "role must be org_issuer or authority_admin", "角色应为机构发证员或管理员")
-    if (chosen is Role.ORG_ISSUER) != bool(organization):
-        raise InvalidInput(
-            "organization_required", "an issuer account belongs to one organization", "发证员账号须属于一个机构"
-        )
-    if not 1 <= len(display_name.strip()) <= 64:
-        raise InvalidInput("invalid_display_name", "the name needs 1-64 characters", "姓名应为1至64个字符")
-    _check_password(password)
-    hashed = hash_password(password)
-
-    def work(session: Session) -> AccountInfo:
-        if session.scalars(select(m.Account.id).where(m.Account.username == name)).first():
-            raise Conflict("username_taken", f"username {name} is taken", f"用户名{name}已被使用")
-        org = get_organization(session, organization) if organization else None
-        now = svc.clock()
-        record = m.Account(
-            username=name,
-            display_name=display_name.strip(),
-            role=chosen.value if chosen else "",
-            organization_id=org.id if org else None,
-            password_hash=hashed,
-            session_epoch=0,
-            failed_logins=0,
-            created_at=now,
-        )
-        session.add(record)
-        session.flush()
-        audit.append(
-            session,
-            at=now,
-            actor=actor,
-            action="account.create",
-            target=name,
-            details={"role": record.role, "organization": organization},
-        )
-        _ = record.organization
-        return AccountInfo.of(record)
-
-    return svc.retrying(work)
-
-
-def sign_in(svc: Services, username: str, password: str) -> AccountInfo:
-    """The account, or ``SignInRefused``. Five failures in a row lock it for 15 minutes
-    (a correct password during the lockout does not open it)."""
-    name = username.strip().lower()[:64]
-    with svc.db.reading() as session:
-        record = session.scalars(select(m.Account).where(m.Account.username == name)).first()
-        stored = record.password_hash if record else _dummy_hash()
-        locked = record is not None and record.locked_until is not None and record.locked_until > svc.clock()
-    good = password_matches(password, stored) and record is not None and record.disabled_at is None
-    if record is None:
-        raise _refused()
-    if locked:
-        raise _refused(locked=True)
-
-    def work(session: Session) -> AccountInfo | None:
-        account = session.get(m.Account, record.id)
-        now = svc.clock()
-        if good:
-            account.failed_logins, account.locked_until = 0, None
-            _ = account.organization
-            return AccountInfo.of(account)
-        account.failed_logins += 1
-        if account.failed_logins >= MAX_FAILURES:
-            account.failed_logins, account.locked_until = 0, now + LOCKOUT
-            audit.append(session, at=now, actor="system", action="account.locked", target=account.username, details={})
-        return None
-
-    found: AccountInfo | None = svc.retrying(work)
-    if found is None:
-        raise _refused()
-    return found
-
-
 def _refused(*, locked: bool = False) -> SignInRefused:
     """One answer for a wrong name, a wrong password and a locked account, naming the
     lockout so that a person who mistyped knows to wait; ``locked`` only sets the code
@@ -214,50 +113,149 @@ def _refused(*, locked: bool = False) -> SignInRefused:
     )
 
 
-def current(svc: Services, account_id: int, epoch: int) -> AccountInfo | None:
-    """The signed-in account behind a session, if the session is still good."""
-    with svc.db.reading() as session:
-        record = session.get(m.Account, account_id)
+class Accounts:
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+
+    def create(
+        self,
+        principal: Principal | None,
+        *,
+        username: str,
+        display_name: str,
+        role: str,
+        password: str,
+        organization: str | None = None,
+    ) -> AccountInfo:
+        actor = require_role(principal, Role.AUTHORITY_ADMIN).actor
+        name = username.strip().lower()
+        if not re.fullmatch(r"[a-z0-9][a-z0-9._-]{2,63}", name):
+            raise InvalidInput(
+                "invalid_username",
+                "a username is 3-64 letters, digits, '.', '_' or '-'",
+                "用户名为3至64位字母、数字或“.”“_”“-”",
+            )
+        try:
+            chosen = Role(role)
+        except ValueError:
+            chosen = None
+        if chosen not in ROLES:
+            raise InvalidInput(
+                "invalid_role", "role must be org_issuer or authority_admin", "角色应为机构发证员或管理员"
+            )
+        assert chosen is not None
+        if (chosen is Role.ORG_ISSUER) != bool(organization):
+            raise InvalidInput(
+                "organization_required", "an issuer account belongs to one organization", "发证员账号须属于一个机构"
+            )
+        if not 1 <= len(display_name.strip()) <= 64:
+            raise InvalidInput("invalid_display_name", "the name needs 1-64 characters", "姓名应为1至64个字符")
+        _check_password(password)
+        hashed = hash_password(password)
+
+        def work(uow: UnitOfWork) -> AccountInfo:
+            if uow.accounts.by_username(name) is not None:
+                raise Conflict("username_taken", f"username {name} is taken", f"用户名{name}已被使用")
+            org_id = _organization_id(uow, organization) if organization else None
+            now = self._ctx.clock()
+            record = uow.accounts.add(
+                username=name,
+                display_name=display_name.strip(),
+                role=chosen.value,
+                organization_id=org_id,
+                password_hash=hashed,
+                created_at=now,
+            )
+            audit.append(
+                uow,
+                at=now,
+                actor=actor,
+                action="account.create",
+                target=name,
+                details={"role": record.role, "organization": organization},
+            )
+            uow.commit()
+            return AccountInfo.of(record)
+
+        return self._ctx.run(work)
+
+    def sign_in(self, username: str, password: str) -> AccountInfo:
+        """The account, or ``SignInRefused``. Five failures in a row lock it for 15 minutes
+        (a correct password during the lockout does not open it). The failure is counted
+        in the database (``failed_logins + 1``), so concurrent guesses all count."""
+        name = username.strip().lower()[:64]
+        with self._ctx.reading() as uow:
+            record = uow.accounts.by_username(name)
+        stored = record.password_hash if record else _dummy_hash()
+        locked = record is not None and record.locked_until is not None and record.locked_until > self._ctx.clock()
+        good = password_matches(password, stored) and record is not None and record.disabled_at is None
+        if record is None:
+            raise _refused()
+        if locked:
+            raise _refused(locked=True)
+
+        def work(uow: UnitOfWork) -> bool:
+            now = self._ctx.clock()
+            if good:
+                uow.accounts.update(record.id, failed_logins=0, locked_until=None)
+            elif uow.accounts.count_failure(record.id) >= MAX_FAILURES:
+                uow.accounts.update(record.id, failed_logins=0, locked_until=now + LOCKOUT)
+                audit.append(uow, at=now, actor="system", action="account.locked", target=record.username, details={})
+            uow.commit()
+            return good
+
+        if not self._ctx.run(work):
+            raise _refused()
+        return AccountInfo.of(record)
+
+    def current(self, account_id: int, epoch: int) -> AccountInfo | None:
+        """The signed-in account behind a session, if the session is still good."""
+        with self._ctx.reading() as uow:
+            record = uow.accounts.get(account_id)
         if record is None or record.disabled_at is not None or record.session_epoch != epoch:
             return None
         return AccountInfo.of(record)
 
+    def sign_out(self, account_id: int) -> None:
+        """End every session of the account (the cookie's epoch no longer matches)."""
 
-def sign_out(svc: Services, account_id: int) -> None:
-    """End every session of the account (the cookie's epoch no longer matches)."""
+        def work(uow: UnitOfWork) -> None:
+            uow.accounts.next_epoch(account_id)
+            uow.commit()
 
-    def work(session: Session) -> None:
-        record = session.get(m.Account, account_id)
-        if record is not None:
-            record.session_epoch += 1
+        self._ctx.run(work)
 
-    svc.retrying(work)
-
-
-def change_password(svc: Services, account_id: int, current_password: str, new_password: str) -> None:
-    """A person changes their own password: the current one is asked again, and every
-    session of the account ends (sign in again with the new one)."""
-    with svc.db.reading() as session:
-        record = session.get(m.Account, account_id)
+    def change_password(self, account_id: int, current_password: str, new_password: str) -> None:
+        """A person changes their own password: the current one is asked again, and every
+        session of the account ends (sign in again with the new one)."""
+        with self._ctx.reading() as uow:
+            record = uow.accounts.get(account_id)
         stored = record.password_hash if record else _dummy_hash()
-    if record is None or not password_matches(current_password, stored):
-        raise SignInRefused("wrong_password", "the current password is wrong", "当前密码不正确")
-    if new_password == current_password:
-        raise InvalidInput("same_password", "choose a new password", "新密码不能与当前密码相同")
-    _check_password(new_password)
-    hashed = hash_password(new_password)
+        if record is None or not password_matches(current_password, stored):
+            raise SignInRefused("wrong_password", "the current password is wrong", "当前密码不正确")
+        if new_password == current_password:
+            raise InvalidInput("same_password", "choose a new password", "新密码不能与当前密码相同")
+        _check_password(new_password)
+        hashed = hash_password(new_password)
 
-    def work(session: Session) -> None:
-        account = session.get(m.Account, account_id)
-        if account is not None:
-            account.password_hash, account.session_epoch = hashed, account.session_epoch + 1
+        def work(uow: UnitOfWork) -> None:
+            uow.accounts.update(account_id, password_hash=hashed)
+            uow.accounts.next_epoch(account_id)
             audit.append(
-                session,
-                at=svc.clock(),
-                actor=f"web-{account.username}",
+                uow,
+                at=self._ctx.clock(),
+                actor=f"web-{record.username}",
                 action="account.password",
-                target=account.username,
+                target=record.username,
                 details={},
             )
+            uow.commit()
 
-    svc.retrying(work)
+        self._ctx.run(work)
+
+
+def _organization_id(uow: UnitOfWork, code: str) -> int:
+    org = uow.organizations.get(code.strip().upper())
+    if org is None:
+        raise NotFound("organization_not_found", f"no organization {code}", f"没有机构{code}")
+    return org.id

@@ -2,20 +2,21 @@
 
 Each event's hash is SHA-256 over the previous hash and the event's canonical JSON; a
 unique constraint on ``prev_hash`` makes two concurrent appends collide instead of
-forking the chain (the losing transaction is retried by the caller)."""
+forking the chain (the losing transaction runs again)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
 from issuer.core.clock import format_instant
-from issuer.store.models import AuditEvent
+from issuer.service.context import Context
+from issuer.service.principal import Principal, Role, require_role
+from issuer.store.records import AuditEventRecord
+from issuer.store.uow import UnitOfWork
 
 GENESIS = "0" * 64
 
@@ -31,26 +32,17 @@ def event_hash(prev_hash: str, at: datetime, actor: str, action: str, target: st
 
 
 def append(
-    session: Session, *, at: datetime, actor: str, action: str, target: str, details: dict[str, Any] | None = None
-) -> AuditEvent:
-    last = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).first()
-    prev = last.hash if last else GENESIS
+    uow: UnitOfWork, *, at: datetime, actor: str, action: str, target: str, details: dict[str, Any] | None = None
+) -> None:
+    """Append one event in ``uow``'s transaction, chained to the last."""
+    prev = uow.audit.last_hash() or GENESIS
     data = details or {}
-    event = AuditEvent(
-        at=at,
-        actor=actor,
-        action=action,
-        target=target,
-        details=data,
-        prev_hash=prev,
-        hash=event_hash(prev, at, actor, action, target, data),
+    uow.audit.add(
+        AuditEventRecord(0, at, actor, action, target, data, prev, event_hash(prev, at, actor, action, target, data))
     )
-    session.add(event)
-    session.flush()
-    return event
 
 
-def chain_intact(events: list[AuditEvent], prev_hash: str = GENESIS) -> bool:
+def chain_intact(events: Sequence[AuditEventRecord], prev_hash: str = GENESIS) -> bool:
     """Whether each event links to its predecessor and its hash is right."""
     prev = prev_hash
     for e in events:
@@ -58,3 +50,17 @@ def chain_intact(events: list[AuditEvent], prev_hash: str = GENESIS) -> bool:
             return False
         prev = e.hash
     return True
+
+
+class AuditTrail:
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+
+    def read(self, principal: Principal | None, *, after_id: int, limit: int) -> tuple[list[AuditEventRecord], bool]:
+        """Events after ``after_id``, and whether each links to its predecessor and hashes
+        right (authority admin, auditor)."""
+        require_role(principal, Role.AUTHORITY_ADMIN, Role.AUDITOR)
+        with self._ctx.reading() as uow:
+            before = uow.audit.last_hash(up_to=after_id) if after_id else None
+            events = uow.audit.after(after_id, limit)
+        return events, chain_intact(events, before or GENESIS)

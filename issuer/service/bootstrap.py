@@ -9,14 +9,12 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import select
 
 from issuer.core import pki
-from issuer.service import accounts, apikeys, registry
-from issuer.service.context import Services
+from issuer.service import registry
 from issuer.service.principal import OPERATOR, Role
+from issuer.service.wiring import UseCases
 from issuer.store import migrate
-from issuer.store import models as m
 from issuer.store.keystore import KeyStore
 
 DEV_AUTHORITY = "人力资源和社会保障部职业技能鉴定中心（开发环境）"
@@ -53,33 +51,31 @@ def _write_secret(path: Path, text: str) -> None:
         fh.write(text)
 
 
-def init_dev(svc: Services, instance_path: str) -> list[str]:
+def init_dev(app: UseCases, instance_path: str) -> list[str]:
     """Everything ``make run`` needs, created only where missing. Returns what it did."""
     done = []
-    migrate.upgrade(svc.db.url)
-    now = svc.clock()
-    if init_authority(svc.keystore, DEV_AUTHORITY, now=now):
+    migrate.upgrade(app.database.url)
+    if init_authority(app.keystore, DEV_AUTHORITY, now=app.ctx.clock()):
         done.append("created the development authority root key")
-    with svc.db.reading() as session:
-        has_org = session.scalar(select(m.Organization.id).where(m.Organization.code == DEV_ORG.code_text))
-        has_keys = session.scalar(select(m.ApiKey.id).limit(1))
+    with app.ctx.reading() as uow:
+        has_org = uow.organizations.exists(DEV_ORG.code_text)
+        has_keys = uow.api_keys.any()
+        has_accounts = uow.accounts.any()
     if not has_org:
-        registry.register(svc, OPERATOR, DEV_ORG)
+        app.registry.register(OPERATOR, DEV_ORG)
         done.append(f"registered development organization {DEV_ORG.code_text}")
     if not has_keys:
-        admin = apikeys.create(svc, OPERATOR, role=Role.AUTHORITY_ADMIN.value, name="development admin")
-        issuer_key = apikeys.create(
-            svc, OPERATOR, role=Role.ORG_ISSUER.value, name="development issuer", organization=DEV_ORG.code_text
+        admin = app.api_keys.create(OPERATOR, role=Role.AUTHORITY_ADMIN.value, name="development admin")
+        issuer_key = app.api_keys.create(
+            OPERATOR, role=Role.ORG_ISSUER.value, name="development issuer", organization=DEV_ORG.code_text
         )
-        auditor = apikeys.create(svc, OPERATOR, role=Role.AUDITOR.value, name="development auditor")
+        auditor = app.api_keys.create(OPERATOR, role=Role.AUDITOR.value, name="development auditor")
         path = Path(instance_path) / "dev-api-keys.txt"
         _write_secret(
             path,
             f"authority_admin {admin.secret}\norg_issuer {issuer_key.secret}\nauditor {auditor.secret}\n",
         )
         done.append(f"created development API keys in {path}")
-    with svc.db.reading() as session:
-        has_accounts = session.scalar(select(m.Account.id).limit(1))
     if not has_accounts:
         lines = []
         for username, name, role, org in (
@@ -87,18 +83,12 @@ def init_dev(svc: Services, instance_path: str) -> list[str]:
             ("admin", "开发管理员", Role.AUTHORITY_ADMIN, None),
         ):
             password = f"{secrets.token_urlsafe(12)}-{secrets.randbelow(90) + 10}"  # never letters only
-            accounts.create(
-                svc,
-                OPERATOR,
-                username=username,
-                display_name=name,
-                role=role.value,
-                password=password,
-                organization=org,
+            app.accounts.create(
+                OPERATOR, username=username, display_name=name, role=role.value, password=password, organization=org
             )
             lines.append(f"{username} {password}\n")
         path = Path(instance_path) / "dev-accounts.txt"
         _write_secret(path, "".join(lines))
         done.append(f"created development console accounts in {path} (sign in at /console/)")
-    registry.trust_bundle(svc)
+    app.publishing.refresh()
     return done

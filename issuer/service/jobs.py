@@ -9,7 +9,8 @@ Two queues, chosen by ``ISSUER_QUEUE``:
   heartbeat stops and another worker puts the message it held back on the queue.
 
 Jobs may run twice (a redelivery, or ``resume`` beside a queue that still holds them):
-``batch_output`` makes every step safe to repeat."""
+``drawing`` makes every step safe to repeat. A queue is built with what runs a job; the
+service layer hands it in, so this module knows nothing of batches."""
 
 from __future__ import annotations
 
@@ -18,17 +19,10 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import select, update
-
 from issuer.config import ConfigError
-from issuer.core.errors import IssuerError
-from issuer.render import RenderError
-from issuer.service import batch_output
-from issuer.service.context import Services
-from issuer.store import models as m
+from issuer.service.drawing import Chunk
 
 log = logging.getLogger(__name__)
 
@@ -37,83 +31,27 @@ ACTOR_NAME = "render_batch_chunk"
 ATTEMPTS = 3
 """In-process: tries of a job that raised something unexpected before its batch is failed."""
 
-
-@dataclass(frozen=True)
-class Chunk:
-    batch_id: str
-    first: int
-    count: int
+Run = Callable[[Chunk], None]
+Fail = Callable[[str, str], None]
+"""``fail(batch_id, error)``: what to do when a job has failed for good."""
 
 
 class JobQueue(Protocol):
     def send(self, chunk: Chunk) -> None: ...
 
 
-def run_chunk(svc: Services, chunk: Chunk) -> None:
-    """Draw one chunk. What no retry can mend (a layout, a font or an image the deployment
-    cannot draw) fails the batch with its message; anything else is raised to be retried."""
-    try:
-        batch_output.render_chunk(svc, chunk.batch_id, chunk.first, chunk.count)
-    except (RenderError, IssuerError) as e:
-        log.error("batch %s failed: %s", chunk.batch_id, e)
-        fail(svc, chunk.batch_id, f"{e.code}: {e.message_zh} / {e.message}")
-
-
-def fail(svc: Services, batch_id: str, error: str) -> None:
-    with svc.transaction() as session:
-        session.execute(
-            update(m.Batch)
-            .where(m.Batch.id == batch_id, m.Batch.status == "rendering")
-            .values(status="failed", error=error[:2000], finished_at=svc.clock())
-        )
-
-
-def chunks(svc: Services, batch_id: str) -> list[Chunk]:
-    """The chunks of a batch that still have items to draw."""
-    size = svc.batch_chunk
-    with svc.db.reading() as session:
-        positions = session.scalars(
-            select(m.BatchItem.position).where(m.BatchItem.batch_id == batch_id, m.BatchItem.rendered_at.is_(None))
-        )
-        firsts = sorted({p - p % size for p in positions})
-    return [Chunk(batch_id, first, size) for first in firsts]
-
-
-def dispatch(svc: Services, batch_id: str) -> None:
-    """Queue a batch's drawing and note when. A batch whose queueing failed (Redis down)
-    keeps ``dispatched_at`` empty and is queued again by a retried upload."""
-    assert svc.jobs is not None
-    todo = chunks(svc, batch_id)
-    for chunk in todo:
-        svc.jobs.send(chunk)
-    if not todo:  # every item drawn already: only the archive is missing
-        svc.jobs.send(Chunk(batch_id, 0, 0))
-    with svc.transaction() as session:
-        session.execute(update(m.Batch).where(m.Batch.id == batch_id).values(dispatched_at=svc.clock()))
-
-
-def resume(svc: Services) -> list[str]:
-    """Queue again every batch still being drawn (after the in-process service restarted,
-    or by hand with ``issuer batch resume``). Returns their ids."""
-    with svc.db.reading() as session:
-        ids = list(session.scalars(select(m.Batch.id).where(m.Batch.status == "rendering")))
-    for batch_id in ids:
-        dispatch(svc, batch_id)
-    return ids
-
-
 class InProcessQueue:
     """One thread drawing chunks in order. A job that raises is tried again; after
     ``ATTEMPTS`` its batch is failed, so that a batch never waits forever."""
 
-    def __init__(self, run: Callable[[Chunk], None], *, retry_delay: float = 1.0) -> None:
+    def __init__(self, run: Run, fail: Fail, *, retry_delay: float = 1.0) -> None:
         self._run = run
+        self._fail = fail
         self._retry_delay = retry_delay
         self._queue: queue.Queue[Chunk] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._closed = False
-        self.on_failure: Callable[[Chunk, str], None] | None = None
 
     def send(self, chunk: Chunk) -> None:
         with self._lock:
@@ -153,8 +91,7 @@ class InProcessQueue:
             except Exception as e:
                 log.exception("batch %s chunk %s: attempt %s failed", chunk.batch_id, chunk.first, attempt)
                 if attempt == ATTEMPTS:
-                    if self.on_failure is not None:
-                        self.on_failure(chunk, f"{type(e).__name__}: {e}")
+                    self._fail(chunk.batch_id, f"{type(e).__name__}: {e}")
                     return
                 time.sleep(self._retry_delay * attempt)
 
@@ -168,7 +105,7 @@ class RedisQueue:
         *,
         heartbeat_ms: int = 60_000,
         maintenance_chance: int = 100_000,
-        run: Callable[[Chunk], None] | None = None,
+        run: Run | None = None,
     ) -> None:
         import dramatiq
         from dramatiq.brokers.redis import RedisBroker
@@ -213,15 +150,14 @@ class RedisQueue:
             worker.stop()
 
 
-def make_queue(config: Mapping[str, Any], svc: Services, *, worker: bool = False) -> JobQueue:
-    """The queue ``ISSUER_QUEUE`` names, running ``run_chunk`` with ``svc`` where jobs run."""
+def make_queue(config: Mapping[str, Any], run: Run, fail: Fail, *, worker: bool = False) -> JobQueue:
+    """The queue ``ISSUER_QUEUE`` names. ``worker``: this process runs the jobs (``issuer
+    worker``); otherwise a Redis queue only sends them."""
     kind = config["QUEUE"]
     if kind == "inprocess":
         if worker:
             raise ConfigError("ISSUER_QUEUE=inprocess: the service draws batches itself, no worker is needed")
-        q = InProcessQueue(lambda chunk: run_chunk(svc, chunk))
-        q.on_failure = lambda chunk, error: fail(svc, chunk.batch_id, error)
-        return q
+        return InProcessQueue(run, fail)
     if kind == "redis":
         if not config["REDIS_URL"]:
             raise ConfigError("ISSUER_QUEUE=redis needs ISSUER_REDIS_URL")
@@ -229,6 +165,6 @@ def make_queue(config: Mapping[str, Any], svc: Services, *, worker: bool = False
             config["REDIS_URL"],
             heartbeat_ms=int(config["QUEUE_HEARTBEAT_MS"]),
             maintenance_chance=int(config["QUEUE_MAINTENANCE"]),
-            run=(lambda chunk: run_chunk(svc, chunk)) if worker else None,
+            run=run if worker else None,
         )
     raise ConfigError(f"ISSUER_QUEUE must be inprocess or redis, not {kind!r}")

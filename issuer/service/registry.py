@@ -1,36 +1,41 @@
 """The authority's use cases: register organizations, change their status and scope,
-certify and rotate their keys, and publish the signed trust list after every change.
+certify and rotate their keys, choose their certificates' appearance; a new signed trust
+list in the transaction of every change.
 
 Every change takes effect at an instant (``lifecycle.effective``): now (the next whole
 second) or a later date or time, never an earlier one, so that certificates issued before
-a change keep verifying and those after it do not."""
+a change keep verifying and those after it do not. A change takes the organization's row
+lock before it reads the clock: an issuance under way finishes first."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 
+from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
-from issuer.core import cose, pki, trust
+from issuer.core import pki, trust
 from issuer.core import transparency as log_format
-from issuer.core.catalogue import EDITION_2022, Occupation, level
+from issuer.core.catalogue import EDITION_2022, Catalogue, Occupation, level
 from issuer.core.clock import end_of_china_day, start_of_china_day
 from issuer.core.cose import kid_for
 from issuer.core.display import level_zh
 from issuer.core.errors import Conflict, InvalidInput, NotFound
-from issuer.core.manifest import Manifest
 from issuer.core.numbering import OrganizationCode
-from issuer.core.statuslist import parse_payload
-from issuer.core.transparency import TreeHead
-from issuer.service import audit, lifecycle, status_lists, transparency
-from issuer.service.context import Services
+from issuer.render import Assets, layout_names
+from issuer.service import audit, lifecycle
+from issuer.service.context import Context
+from issuer.service.log import TransparencyLog
+from issuer.service.pictures import check_image
 from issuer.service.principal import Principal, Role, require_role
-from issuer.store import models as m
+from issuer.service.publishing import Publishing
+from issuer.store.records import KeyRecord, OrganizationRecord
+from issuer.store.uow import UnitOfWork
+
+MAX_ASSET_BYTES = 2 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -60,14 +65,14 @@ class Registration:
         return f"{self.kind}{self.authority_code}{self.province}{self.site_code}"
 
 
-def _check_scope(svc: Services, items: Iterable[ScopeItem]) -> list[ScopeItem]:
+def check_scope(catalogue: Catalogue, items: Iterable[ScopeItem]) -> list[ScopeItem]:
     """Only what can be issued: occupations of the catalogue that are not licensing
     qualifications, levels of their national standard, 工种 of the catalogue at levels they
     have. Levels that no 工种 covers (家政服务员 二级 不分工种) go into an entry of their own
     without 工种, so that they can be issued without one."""
     checked: list[ScopeItem] = []
     for item in items:
-        occupation = svc.catalogue.issuable(item.occupation)
+        occupation = catalogue.issuable(item.occupation)
         levels = tuple(sorted({level(lv).code for lv in item.levels}, reverse=True))
         if not levels:
             raise InvalidInput(
@@ -120,15 +125,8 @@ def _check_work_types(occupation: Occupation, work_types: tuple[str, ...], level
             )
 
 
-def get_organization(session: Session, code: str) -> m.Organization:
-    org = session.scalars(select(m.Organization).where(m.Organization.code == code.strip().upper())).first()
-    if org is None:
-        raise NotFound("organization_not_found", f"no organization {code}", f"没有机构{code}")
-    return org
-
-
 def _certificate_period(
-    org: m.Organization, root_not_before: datetime, root_not_after: datetime, now: datetime, *, first: bool
+    org: OrganizationRecord, root: x509.Certificate, now: datetime, *, first: bool
 ) -> tuple[datetime, datetime]:
     """The validity of a new organization certificate: from the start of the registration
     (its first key, so that certificates dated since then verify) or from now (a later key),
@@ -137,326 +135,319 @@ def _certificate_period(
     start = start_of_china_day(org.registered_from) if first else lifecycle.to_second(now)
     until = org.registered_until
     end = end_of_china_day(until) if until is not None else lifecycle.to_second(now) + timedelta(days=365 * 5)
-    return max(start, root_not_before), min(end, root_not_after)
+    return max(start, root.not_valid_before_utc), min(end, root.not_valid_after_utc)
 
 
-def _new_key(svc: Services, session: Session, org: m.Organization, now: datetime) -> m.SigningKey:
-    root_key, root = svc.authority()
-    key = Ed25519PrivateKey.generate()
-    not_before, not_after = _certificate_period(
-        org, root.not_valid_before_utc, root.not_valid_after_utc, now, first=not org.keys
-    )
-    if not_after <= not_before:
-        raise InvalidInput(
-            "registration_outside_root",
-            "the registration period lies outside the authority root certificate's validity",
-            "备案有效期不在根证书有效期内",
-        )
-    cert = pki.create_organization_certificate(
-        root_key=root_key,
-        root=root,
-        public_key=key.public_key(),
-        org_code=OrganizationCode.parse(org.code),
-        org_name=org.name,
-        not_before=not_before,
-        not_after=not_after,
-    )
-    svc.keystore.save_organization_key(key, cert)
-    record = m.SigningKey(kid=kid_for(pki.der(cert)).hex(), certificate=pki.der(cert), status="active", created_at=now)
-    org.keys.append(record)
-    session.flush()
-    _log_key_event(svc, session, org, record, "added", now)
-    status_lists.publish(svc, session, org)
-    return record
+def _not_found(code: str) -> NotFound:
+    return NotFound("organization_not_found", f"no organization {code}", f"没有机构{code}")
 
 
-def _log_key_event(
-    svc: Services, session: Session, org: m.Organization, key: m.SigningKey, event: str, at: datetime
-) -> None:
-    """A key event in the transparency log, stated by the authority root key."""
-    root_key, root = svc.authority()
-    statement = log_format.key_statement(org.code, bytes.fromhex(key.kid), event, at)
-    entry = log_format.signed_entry("key", statement, root_key, kid_for(pki.der(root)), svc.clock())
-    transparency.append(svc, session, [entry])
+def _image(data: bytes | None, what: str, what_zh: str) -> bytes | None:
+    if data is None:
+        return None
+    return check_image(data, what=what, what_zh=what_zh, max_bytes=MAX_ASSET_BYTES, max_pixels=5000)
 
 
-def register(svc: Services, principal: Principal | None, reg: Registration) -> m.Organization:
-    actor = require_role(principal, Role.AUTHORITY_ADMIN)
-    code = OrganizationCode.parse(reg.code_text, svc.catalogue)
-    name = reg.name.strip()
-    if not 2 <= len(name) <= 200:
-        raise InvalidInput("invalid_name", "the registered name needs 2 to 200 characters", "机构名称应为2至200个字符")
-    if reg.registered_until is not None and reg.registered_until < reg.registered_from:
-        raise InvalidInput("invalid_period", "registration ends before it starts", "备案有效期结束早于开始")
-    scope = _check_scope(svc, reg.scope)
+class Registry:
+    def __init__(self, ctx: Context, log: TransparencyLog, publishing: Publishing) -> None:
+        self._ctx = ctx
+        self._log = log
+        self._publishing = publishing
 
-    def work(session: Session) -> m.Organization:
-        now = svc.clock()
-        if session.scalars(select(m.Organization.id).where(m.Organization.code == str(code))).first():
-            raise Conflict("organization_exists", f"organization {code} is already registered", f"机构{code}已备案")
-        org = m.Organization(
-            code=str(code),
-            name=name,
-            registered_from=reg.registered_from,
-            registered_until=reg.registered_until,
-            status="active",
-            created_at=now,
-        )
-        org.status_history.append(
-            m.StatusChange(status="active", since=start_of_china_day(reg.registered_from), note="备案", created_at=now)
-        )
-        for item in scope:
-            org.scope.append(
-                m.ScopeEntry(
-                    occupation=item.occupation,
-                    edition=item.edition,
-                    levels=list(item.levels),
-                    work_types=list(item.work_types),
-                )
-            )
-        session.add(org)
-        session.flush()
-        key = _new_key(svc, session, org, now)
-        audit.append(
-            session,
-            at=now,
-            actor=actor.actor,
-            action="organization.register",
-            target=org.code,
-            details={"name": org.name, "kid": key.kid, "scope": [list(s.key()) for s in scope]},
-        )
-        publish_trust_list(svc, session, now)
+    # --- reading ------------------------------------------------------------------------------
+
+    def list(self, principal: Principal | None) -> list[OrganizationRecord]:
+        require_role(principal, Role.AUTHORITY_ADMIN, Role.AUDITOR)
+        with self._ctx.reading() as uow:
+            return uow.organizations.all()
+
+    def read(self, principal: Principal | None, code: str) -> OrganizationRecord:
+        """One organization (authority admin, auditor, or the organization itself)."""
+        p = require_role(principal, Role.AUTHORITY_ADMIN, Role.AUDITOR, Role.ORG_ISSUER)
+        wanted = code.strip().upper()
+        if p.role is Role.ORG_ISSUER and p.organization_code != wanted:
+            raise _not_found(code)
+        with self._ctx.reading() as uow:
+            org = uow.organizations.get(wanted)
+        if org is None:
+            raise _not_found(code)
         return org
 
-    return svc.retrying(work)
+    def exists(self, code: str) -> bool:
+        with self._ctx.reading() as uow:
+            return uow.organizations.exists(code)
 
+    def assets(self, organization_id: int) -> Assets:
+        with self._ctx.reading() as uow:
+            return Assets(*uow.organizations.images(organization_id))
 
-def change_status(
-    svc: Services, principal: Principal | None, code: str, status: str, *, since: date | datetime | None, note: str
-) -> m.Organization:
-    """Suspend, resume or cancel from ``since``: now when absent (or today's date), or a
-    later date or instant; never earlier, nor before the last change."""
-    actor = require_role(principal, Role.AUTHORITY_ADMIN)
-    if status not in trust.ORG_STATUSES:
-        raise InvalidInput("invalid_status", f"unknown status {status!r}", f"未知的状态“{status}”")
+    # --- changing -----------------------------------------------------------------------------
 
-    def work(session: Session) -> m.Organization:
-        now = svc.clock()
-        org = get_organization(session, code)
-        if org.status == "cancelled":
-            raise Conflict(
-                "organization_cancelled", "a cancelled registration cannot change", "已撤销备案的机构不能再变更状态"
-            )
-        if org.status == status:
-            raise Conflict("status_unchanged", f"the organization is already {status}", "机构已处于该状态")
-        effective = lifecycle.effective(since, now, what="a status change", what_zh="状态变更")
-        if org.status_history and effective < max(c.since for c in org.status_history):
+    def _locked(self, uow: UnitOfWork, code: str) -> OrganizationRecord:
+        org = uow.organizations.get(code.strip().upper(), lock=True)
+        if org is None:
+            raise _not_found(code)
+        return org
+
+    def _commit(self, uow: UnitOfWork, now: datetime, code: str) -> OrganizationRecord:
+        """Sign the trust list as it now stands, commit, and return the organization."""
+        self._publishing.publish_trust_list(uow, now)
+        org = self._reread(uow, code)
+        uow.commit()
+        return org
+
+    def register(self, principal: Principal | None, reg: Registration) -> OrganizationRecord:
+        actor = require_role(principal, Role.AUTHORITY_ADMIN)
+        code = str(OrganizationCode.parse(reg.code_text, self._ctx.catalogue))
+        name = reg.name.strip()
+        if not 2 <= len(name) <= 200:
             raise InvalidInput(
-                "invalid_since", "a status change cannot predate the last one", "状态变更时间不能早于上一次变更"
+                "invalid_name", "the registered name needs 2 to 200 characters", "机构名称应为2至200个字符"
             )
-        org.status = status
-        org.status_history.append(m.StatusChange(status=status, since=effective, note=note, created_at=now))
-        audit.append(
-            session,
-            at=now,
-            actor=actor.actor,
-            action=f"organization.{status}",
-            target=org.code,
-            details={"since": effective.isoformat(), "note": note},
-        )
-        publish_trust_list(svc, session, now)
-        return org
+        if reg.registered_until is not None and reg.registered_until < reg.registered_from:
+            raise InvalidInput("invalid_period", "registration ends before it starts", "备案有效期结束早于开始")
+        scope = check_scope(self._ctx.catalogue, reg.scope)
 
-    return svc.retrying(work)
+        def work(uow: UnitOfWork) -> OrganizationRecord:
+            now = self._ctx.clock()
+            if uow.organizations.exists(code):
+                raise Conflict("organization_exists", f"organization {code} is already registered", f"机构{code}已备案")
+            org_id = uow.organizations.add(
+                code=code,
+                name=name,
+                registered_from=reg.registered_from,
+                registered_until=reg.registered_until,
+                created_at=now,
+            )
+            uow.organizations.add_status_change(org_id, "active", start_of_china_day(reg.registered_from), "备案", now)
+            uow.organizations.add_scope(
+                org_id, [(s.occupation, s.edition, s.levels, s.work_types) for s in scope], valid_from=None
+            )
+            key = self._new_key(uow, code, now)
+            audit.append(
+                uow,
+                at=now,
+                actor=actor.actor,
+                action="organization.register",
+                target=code,
+                details={"name": name, "kid": key.kid, "scope": [list(s.key()) for s in scope]},
+            )
+            return self._commit(uow, now, code)
 
+        return self._ctx.run(work)
 
-def set_scope(
-    svc: Services,
-    principal: Principal | None,
-    code: str,
-    items: Iterable[ScopeItem],
-    *,
-    effective: date | datetime | None,
-) -> m.Organization:
-    """Replace the scope from ``effective`` (now when absent). Removed entries end at that
-    instant, not deleted, so certificates issued under them keep verifying."""
-    actor = require_role(principal, Role.AUTHORITY_ADMIN)
-    wanted = {s.key(): s for s in _check_scope(svc, items)}
+    def change_status(
+        self, principal: Principal | None, code: str, status: str, *, since: date | datetime | None, note: str
+    ) -> OrganizationRecord:
+        """Suspend, resume or cancel from ``since``: now when absent (or today's date), or a
+        later date or instant; never earlier, nor before the last change."""
+        actor = require_role(principal, Role.AUTHORITY_ADMIN)
+        if status not in trust.ORG_STATUSES:
+            raise InvalidInput("invalid_status", f"unknown status {status!r}", f"未知的状态“{status}”")
 
-    def work(session: Session) -> m.Organization:
-        now = svc.clock()
-        org = get_organization(session, code)
-        start = lifecycle.effective(effective, now, what="a scope change", what_zh="备案范围变更")
-        current = {}
-        for entry in org.scope:
-            if entry.valid_until is None or entry.valid_until > start:
-                item = ScopeItem(entry.occupation, tuple(entry.levels), tuple(entry.work_types), entry.edition)
-                current[item.key()] = entry
-        for key_, entry in current.items():
-            if key_ not in wanted:
-                entry.valid_until = start
-        for key_, item in wanted.items():
-            if key_ not in current:
-                org.scope.append(
-                    m.ScopeEntry(
-                        occupation=item.occupation,
-                        edition=item.edition,
-                        levels=list(item.levels),
-                        work_types=list(item.work_types),
-                        valid_from=start,
-                    )
+        def work(uow: UnitOfWork) -> OrganizationRecord:
+            org = self._locked(uow, code)
+            now = self._ctx.clock()
+            if org.status == "cancelled":
+                raise Conflict(
+                    "organization_cancelled", "a cancelled registration cannot change", "已撤销备案的机构不能再变更状态"
                 )
-        audit.append(
-            session,
-            at=now,
-            actor=actor.actor,
-            action="organization.scope",
-            target=org.code,
-            details={"effective": start.isoformat(), "scope": [list(k) for k in wanted]},
-        )
-        publish_trust_list(svc, session, now)
-        return org
-
-    return svc.retrying(work)
-
-
-def rotate_key(svc: Services, principal: Principal | None, code: str) -> m.SigningKey:
-    """A new active key; the old one is retired now and keeps verifying what it signed."""
-    actor = require_role(principal, Role.AUTHORITY_ADMIN)
-
-    def work(session: Session) -> m.SigningKey:
-        now = svc.clock()
-        org = get_organization(session, code)
-        retired_at = lifecycle.effective(None, now, what="", what_zh="")
-        for key in org.keys:
-            if key.status == "active":
-                key.status, key.retired_at = "retired", retired_at
-                _log_key_event(svc, session, org, key, "retired", retired_at)
-        new = _new_key(svc, session, org, now)
-        audit.append(session, at=now, actor=actor.actor, action="key.rotate", target=org.code, details={"kid": new.kid})
-        publish_trust_list(svc, session, now)
-        return new
-
-    return svc.retrying(work)
-
-
-def compromise_key(
-    svc: Services, principal: Principal | None, code: str, kid: str, *, compromised_at: datetime | None
-) -> m.SigningKey:
-    """Revoke a key as compromised from a time; if it was the active key, a new one
-    replaces it so that the organization can go on issuing."""
-    actor = require_role(principal, Role.AUTHORITY_ADMIN)
-
-    def work(session: Session) -> m.SigningKey:
-        now = svc.clock()
-        org = get_organization(session, code)
-        key = next((k for k in org.keys if k.kid == kid.lower()), None)
-        if key is None:
-            raise NotFound("key_not_found", f"{code} has no key {kid}", f"机构{code}没有密钥{kid}")
-        if key.status == "compromised":
-            raise Conflict("key_already_compromised", "the key is already revoked", "该密钥已注销")
-        when = lifecycle.to_second(compromised_at or now)
-        if when > now:
-            raise InvalidInput("invalid_time", "a compromise time cannot be in the future", "泄露时间不能晚于当前时间")
-        was_active = key.status == "active"
-        key.status, key.compromised_at = "compromised", when
-        _log_key_event(svc, session, org, key, "compromised", when)
-        details: dict[str, Any] = {"kid": key.kid, "compromised_at": when.isoformat()}
-        if was_active:
-            details["replacement_kid"] = _new_key(svc, session, org, now).kid
-        audit.append(session, at=now, actor=actor.actor, action="key.compromise", target=org.code, details=details)
-        publish_trust_list(svc, session, now)
-        return key
-
-    return svc.retrying(work)
-
-
-def list_organizations(svc: Services, principal: Principal | None) -> list[m.Organization]:
-    require_role(principal, Role.AUTHORITY_ADMIN, Role.AUDITOR)
-    with svc.db.reading() as session:
-        orgs = list(session.scalars(select(m.Organization).order_by(m.Organization.code)))
-        for org in orgs:
-            _ = org.scope, org.keys, org.status_history
-        return orgs
-
-
-def read_organization(svc: Services, principal: Principal | None, code: str) -> m.Organization:
-    p = require_role(principal, Role.AUTHORITY_ADMIN, Role.AUDITOR, Role.ORG_ISSUER)
-    if p.role is Role.ORG_ISSUER and p.organization_code != code.strip().upper():
-        raise NotFound("organization_not_found", f"no organization {code}", f"没有机构{code}")
-    with svc.db.reading() as session:
-        org = get_organization(session, code)
-        _ = org.scope, org.keys, org.status_history
-        return org
-
-
-# --- the trust list -----------------------------------------------------------------------
-
-
-def trust_entry(org: m.Organization) -> trust.OrganizationEntry:
-    """The organization as the trust list states it (and as issuance checks it)."""
-    return trust.OrganizationEntry(
-        code=org.code,
-        name=org.name,
-        registered_from=org.registered_from,
-        registered_until=org.registered_until,
-        status_history=tuple(trust.StatusChange(c.status, c.since) for c in org.status_history),
-        scope=tuple(
-            trust.ScopeEntry(
-                s.occupation, frozenset(s.levels), tuple(s.work_types), s.edition, s.valid_from, s.valid_until
+            if org.status == status:
+                raise Conflict("status_unchanged", f"the organization is already {status}", "机构已处于该状态")
+            effective = lifecycle.effective(since, now, what="a status change", what_zh="状态变更")
+            if org.status_history and effective < max(c.since for c in org.status_history):
+                raise InvalidInput(
+                    "invalid_since", "a status change cannot predate the last one", "状态变更时间不能早于上一次变更"
+                )
+            uow.organizations.add_status_change(org.id, status, effective, note, now)
+            audit.append(
+                uow,
+                at=now,
+                actor=actor.actor,
+                action=f"organization.{status}",
+                target=org.code,
+                details={"since": effective.isoformat(), "note": note},
             )
-            for s in org.scope
-        ),
-        keys=tuple(trust.KeyEntry(k.certificate, k.status, k.compromised_at, k.retired_at) for k in org.keys),
-    )
+            return self._commit(uow, now, org.code)
 
+        return self._ctx.run(work)
 
-def publish_trust_list(svc: Services, session: Session, now: datetime) -> m.TrustListRecord:
-    """Sign the registry as it stands in this transaction, as the next sequence number."""
-    root_key, root = svc.authority()
-    last = session.scalar(select(func.max(m.TrustListRecord.sequence))) or 0
-    orgs = session.scalars(select(m.Organization).order_by(m.Organization.code)).all()
-    tl = trust.TrustList(
-        authority=pki.organization_name(root),
-        issued_at=now.replace(microsecond=0),
-        sequence=last + 1,
-        organizations=tuple(trust_entry(o) for o in orgs),
-        occupations=trust.catalogue_names(svc.catalogue),
-        logs=(transparency.log_public_key(svc),),
-    )
-    record = m.TrustListRecord(sequence=last + 1, issued_at=now, signed=tl.sign(root_key, root))
-    session.add(record)
-    session.flush()
-    return record
+    def set_scope(
+        self,
+        principal: Principal | None,
+        code: str,
+        items: Iterable[ScopeItem],
+        *,
+        effective: date | datetime | None,
+    ) -> OrganizationRecord:
+        """Replace the scope from ``effective`` (now when absent). Removed entries end at that
+        instant, not deleted, so certificates issued under them keep verifying."""
+        actor = require_role(principal, Role.AUTHORITY_ADMIN)
+        wanted = {s.key(): s for s in check_scope(self._ctx.catalogue, items)}
 
+        def work(uow: UnitOfWork) -> OrganizationRecord:
+            org = self._locked(uow, code)
+            now = self._ctx.clock()
+            start = lifecycle.effective(effective, now, what="a scope change", what_zh="备案范围变更")
+            current = {
+                ScopeItem(e.occupation, e.levels, e.work_types, e.edition).key(): e
+                for e in org.scope
+                if e.valid_until is None or e.valid_until > start
+            }
+            for key_, entry in current.items():
+                if key_ not in wanted:
+                    uow.organizations.end_scope(entry.id, start)
+            added = [(i.occupation, i.edition, i.levels, i.work_types) for k, i in wanted.items() if k not in current]
+            uow.organizations.add_scope(org.id, added, valid_from=start)
+            audit.append(
+                uow,
+                at=now,
+                actor=actor.actor,
+                action="organization.scope",
+                target=org.code,
+                details={"effective": start.isoformat(), "scope": [list(k) for k in wanted]},
+            )
+            return self._commit(uow, now, org.code)
 
-def latest_sequence(svc: Services) -> int:
-    with svc.db.reading() as session:
-        return int(session.scalar(select(func.max(m.TrustListRecord.sequence))) or 0)
+        return self._ctx.run(work)
 
+    def rotate_key(self, principal: Principal | None, code: str) -> KeyRecord:
+        """A new active key; the old one is retired at the next whole second and keeps
+        verifying what it signed before."""
+        actor = require_role(principal, Role.AUTHORITY_ADMIN)
 
-def trust_bundle(svc: Services) -> tuple[int, dict[str, Any]]:
-    """The latest trust list as a bundle, publishing a first one if there is none yet, with
-    the manifest that binds its parts (signed by the log key)."""
-    with svc.db.reading() as session:
-        record = session.scalars(select(m.TrustListRecord).order_by(m.TrustListRecord.sequence.desc()).limit(1)).first()
-    if record is None:
-        record = svc.retrying(lambda s: publish_trust_list(svc, s, svc.clock()))
-    root = svc.keystore.authority_certificate()
-    head = transparency.latest_head(svc)
-    lists = status_lists.current(svc)
-    signed_head = head.signed if head else None
-    manifest = Manifest.of(_published_at(record, head, lists), record.signed, signed_head, lists)
-    log_key = transparency.log_public_key(svc)
-    signed_manifest = manifest.sign(svc.log_key(), log_key.kid)
-    bundle = trust.make_bundle(pki.der(root), record.signed, lists.values(), signed_head, signed_manifest)
-    return record.sequence, bundle
+        def work(uow: UnitOfWork) -> KeyRecord:
+            org = self._locked(uow, code)
+            now = self._ctx.clock()
+            retired_at = lifecycle.effective(None, now, what="", what_zh="")
+            for key in org.keys:
+                if key.status == "active":
+                    uow.organizations.set_key_status(key.id, "retired", retired_at=retired_at)
+                    self._log_key_event(uow, org.code, key.kid, "retired", retired_at)
+            new = self._new_key(uow, org.code, now)
+            audit.append(uow, at=now, actor=actor.actor, action="key.rotate", target=org.code, details={"kid": new.kid})
+            self._commit(uow, now, org.code)
+            return new
 
+        return self._ctx.run(work)
 
-def _published_at(record: m.TrustListRecord, head: TreeHead | None, lists: dict[str, bytes]) -> datetime:
-    """The latest time any part was signed: the same parts give the same manifest (and ETag),
-    and a newer bundle never has an older manifest."""
-    times = [record.issued_at.replace(microsecond=0)]
-    times += [head.timestamp] if head else []
-    times += [parse_payload(cose.parse(signed).payload).issued_at for signed in lists.values()]
-    return max(times)
+    def compromise_key(
+        self, principal: Principal | None, code: str, kid: str, *, compromised_at: datetime | None
+    ) -> KeyRecord:
+        """Revoke a key as compromised from a time; if it was the active key, a new one
+        replaces it so that the organization can go on issuing."""
+        actor = require_role(principal, Role.AUTHORITY_ADMIN)
+
+        def work(uow: UnitOfWork) -> KeyRecord:
+            org = self._locked(uow, code)
+            now = self._ctx.clock()
+            key = org.key(kid)
+            if key is None:
+                raise NotFound("key_not_found", f"{code} has no key {kid}", f"机构{code}没有密钥{kid}")
+            if key.status == "compromised":
+                raise Conflict("key_already_compromised", "the key is already revoked", "该密钥已注销")
+            when = lifecycle.to_second(compromised_at or now)
+            if when > now:
+                raise InvalidInput(
+                    "invalid_time", "a compromise time cannot be in the future", "泄露时间不能晚于当前时间"
+                )
+            uow.organizations.set_key_status(key.id, "compromised", compromised_at=when)
+            self._log_key_event(uow, org.code, key.kid, "compromised", when)
+            details: dict[str, object] = {"kid": key.kid, "compromised_at": when.isoformat()}
+            if key.status == "active":
+                details["replacement_kid"] = self._new_key(uow, org.code, now).kid
+            else:
+                self._publishing.publish_status_list(uow, self._reread(uow, org.code))
+            audit.append(uow, at=now, actor=actor.actor, action="key.compromise", target=org.code, details=details)
+            found = self._commit(uow, now, org.code).key(kid)
+            assert found is not None
+            return found
+
+        return self._ctx.run(work)
+
+    def set_appearance(
+        self,
+        principal: Principal | None,
+        code: str,
+        *,
+        layout: str,
+        assets: Assets,
+    ) -> OrganizationRecord:
+        """Choose the layout and images the organization's certificates print with (the
+        organization itself, or the authority)."""
+        p = require_role(principal, Role.ORG_ISSUER, Role.AUTHORITY_ADMIN)
+        if p.role is Role.ORG_ISSUER and p.organization_code != code.strip().upper():
+            raise _not_found(code)
+        layouts = layout_names()
+        if layout not in layouts:
+            raise InvalidInput(
+                "unknown_layout", f"layout must be one of {', '.join(layouts)}", f"版式应为：{'、'.join(layouts)}"
+            )
+        checked = Assets(
+            _image(assets.background, "background", "背景图"),
+            _image(assets.logo, "logo", "标志"),
+            _image(assets.seal, "seal", "印章"),
+        )
+
+        def work(uow: UnitOfWork) -> OrganizationRecord:
+            org = self._locked(uow, code)
+            now = self._ctx.clock()
+            uow.organizations.set_appearance(org.id, layout, checked.background, checked.logo, checked.seal)
+            images = {"background": checked.background, "logo": checked.logo, "seal": checked.seal}
+            audit.append(
+                uow,
+                at=now,
+                actor=p.actor,
+                action="organization.appearance",
+                target=org.code,
+                details={
+                    "layout": layout,
+                    "images": {k: hashlib.sha256(v).hexdigest() if v else None for k, v in images.items()},
+                },
+            )
+            found = self._reread(uow, org.code)
+            uow.commit()
+            return found
+
+        return self._ctx.run(work)
+
+    # --- keys -------------------------------------------------------------------------------
+
+    def _new_key(self, uow: UnitOfWork, code: str, now: datetime) -> KeyRecord:
+        org = self._reread(uow, code)
+        root_key, root = self._ctx.keys.authority()
+        key = Ed25519PrivateKey.generate()
+        not_before, not_after = _certificate_period(org, root, now, first=not org.keys)
+        if not_after <= not_before:
+            raise InvalidInput(
+                "registration_outside_root",
+                "the registration period lies outside the authority root certificate's validity",
+                "备案有效期不在根证书有效期内",
+            )
+        cert = pki.create_organization_certificate(
+            root_key=root_key,
+            root=root,
+            public_key=key.public_key(),
+            org_code=OrganizationCode.parse(org.code),
+            org_name=org.name,
+            not_before=not_before,
+            not_after=not_after,
+        )
+        self._ctx.keys.save_organization_key(key, cert)
+        record = uow.organizations.add_key(org.id, kid_for(pki.der(cert)).hex(), pki.der(cert), now)
+        self._log_key_event(uow, org.code, record.kid, "added", now)
+        self._publishing.publish_status_list(uow, self._reread(uow, org.code))
+        return record
+
+    def _log_key_event(self, uow: UnitOfWork, code: str, kid: str, event: str, at: datetime) -> None:
+        """A key event in the transparency log, stated by the authority root key."""
+        root_key, root = self._ctx.keys.authority()
+        statement = log_format.key_statement(code, bytes.fromhex(kid), event, at)
+        entry = log_format.signed_entry("key", statement, root_key, kid_for(pki.der(root)), self._ctx.clock())
+        self._log.append(uow, [entry])
+
+    @staticmethod
+    def _reread(uow: UnitOfWork, code: str) -> OrganizationRecord:
+        found = uow.organizations.get(code)
+        assert found is not None
+        return found

@@ -2,7 +2,7 @@
 English headers) and validate every row with the checks issuance runs, issuing nothing.
 
 ``read_roster`` streams ``RosterRow``s (spreadsheet row number and the text of every cell);
-``validate_roster`` turns each into an ``IssueRequest``, runs ``issuance.prepare``, the
+``validate_roster`` turns each into an ``IssueRequest``, runs ``issuing.prepare``, the
 organization's registration and scope rule and the printability check, plus the roster's
 own checks (the same person twice, a person who already holds the certificate, a photo
 missing from the ZIP), and returns a ``RosterReport`` of every problem of every row and
@@ -38,11 +38,11 @@ from issuer.core.identity import DocumentType, default_document_types
 from issuer.core.policy import IssueTime
 from issuer.core.trust import OrganizationEntry, ScopeEntry
 from issuer.core.typed import fold_full_width
-from issuer.service import issuance, lifecycle
-from issuer.service.context import Services
-from issuer.service.issuance import IssueRequest, Prepared
+from issuer.service import issuing, lifecycle
+from issuer.service.context import Context
+from issuer.service.issuing import IssueRequest, Issuing, Prepared
 from issuer.service.principal import Principal, Role, require_role
-from issuer.service.registry import trust_entry
+from issuer.service.publishing import trust_entry
 
 MAX_ROWS = 50_000
 """Rows a roster may have (the header not counted)."""
@@ -421,7 +421,7 @@ class PhotoArchive(Mapping[str, bytes]):
         try:
             with self._zip.open(info) as member:
                 # One byte more than a photo may have: enough for the size check to refuse it.
-                return member.read(issuance.MAX_PHOTO_BYTES + 1)
+                return member.read(issuing.MAX_PHOTO_BYTES + 1)
         except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError, zlib.error):
             return b""  # encrypted or damaged: the photo check reports it as not an image
 
@@ -486,7 +486,7 @@ class ValidRow:
     request: IssueRequest
     """Without the photo: a roster's photos are read again from the archive when issued."""
     prepared: Prepared
-    """``issuance.prepare``'s result (with the scrypt commitment), for the issuing step."""
+    """``issuing.prepare``'s result (with the scrypt commitment), for the issuing step."""
     photo_name: str | None = None
     """The name in the roster."""
     photo_member: str | None = None
@@ -548,13 +548,13 @@ class RosterReport:
 
 @dataclass
 class _Context:
-    svc: Services
+    svc: Context
     principal: Principal
     now: datetime
     """When the roster is checked (to the second): its certificates are issued now."""
     organization_id: int
     entry: OrganizationEntry
-    imprint: issuance.Imprint
+    imprint: issuing.Imprint
     photos: _PhotoIndex
     seen: dict[str, int] = field(default_factory=dict)
     """``_Row.holder`` → the first row with it (hashes, not numbers, kept for the whole roster)."""
@@ -577,7 +577,7 @@ class _Row:
     photo: bytes | None = None
     photo_member: str | None = None
     holder: str | None = None
-    """The qualification (``issuance.qualification``): to find who already holds it."""
+    """The qualification (``issuing.qualification``): to find who already holds it."""
 
     @property
     def failed(self) -> set[str | None]:
@@ -593,13 +593,13 @@ class _Row:
         return self.source.text(key)
 
     def work_type(self) -> str | None:
-        """As ``issuance.prepare`` reads it: ``--`` or blank is none."""
+        """As ``issuing.prepare`` reads it: ``--`` or blank is none."""
         text = self.text("work_type") or None
         return None if text == "--" else text
 
 
 def validate_roster(
-    svc: Services,
+    issuer: Issuing,
     principal: Principal | None,
     rows: Iterable[RosterRow],
     *,
@@ -607,7 +607,7 @@ def validate_roster(
 ) -> RosterReport:
     """Check every row as issuance would, issuing nothing; collect every problem of every
     row. Raises ``Forbidden`` when the organization cannot issue today at all."""
-    ctx = _context(svc, require_role(principal, Role.ORG_ISSUER), photos)
+    ctx = _context(issuer.context, require_role(principal, Role.ORG_ISSUER), photos)
     report = RosterReport(issue_date=ctx.today)
     # scrypt releases the GIL: commitments of a chunk's rows are computed on every core.
     with ThreadPoolExecutor(max_workers=PREPARE_THREADS) as pool:
@@ -620,13 +620,13 @@ def validate_roster(
     return report
 
 
-def _context(svc: Services, principal: Principal, photos: Mapping[str, bytes] | None) -> _Context:
+def _context(svc: Context, principal: Principal, photos: Mapping[str, bytes] | None) -> _Context:
     now = lifecycle.to_second(svc.clock())
-    with svc.db.reading() as session:
-        org = issuance.organization_of(session, principal)
-        entry = trust_entry(org)
-        org_id = org.id
-        imprint = issuance.Imprint.of(org)
+    with svc.reading() as uow:
+        org = issuing.organization_of(uow, principal)
+    entry = trust_entry(org)
+    org_id = org.id
+    imprint = issuing.Imprint.of(org)
     policy.check_registration(entry, IssueTime.at(now))
     return _Context(svc, principal, now, org_id, entry, imprint, _PhotoIndex(photos))
 
@@ -652,7 +652,7 @@ def _check_cells(ctx: _Context, source: RosterRow) -> _Row:
         _check_roster_scope(ctx, row, row.occupation, row.level)
     if row.doc is not None and row.occupation is not None and row.level is not None:
         held = {"document_type": row.doc[0].code, "occupation": row.occupation.code, "level": row.level}
-        row.holder = issuance.qualification(ctx.svc, row.doc[1], {**held, "work_type": row.work_type()})
+        row.holder = issuing.qualification(ctx.svc, row.doc[1], {**held, "work_type": row.work_type()})
         _check_repeated(ctx, row, row.holder)
     return row
 
@@ -804,7 +804,7 @@ def _check_photo(ctx: _Context, row: _Row) -> None:
 
 def _check_roster_scope(ctx: _Context, row: _Row, occupation: Occupation, level: int) -> None:
     try:
-        issuance.check_may_issue(ctx.entry, occupation.code, level, row.work_type(), IssueTime.at(ctx.now))
+        issuing.check_may_issue(ctx.entry, occupation.code, level, row.work_type(), IssueTime.at(ctx.now))
     except Forbidden as e:
         row.add_error(_scope_column(ctx, row, occupation), e)
 
@@ -849,12 +849,12 @@ def _check_holders(ctx: _Context, rows: list[_Row]) -> None:
     wanted = {r.holder for r in rows if r.holder is not None}
     if not wanted:
         return
-    with ctx.svc.db.reading() as session:
-        held = issuance.held_certificates(session, ctx.organization_id, wanted)
+    with ctx.svc.reading() as uow:
+        held = uow.certificates.held(ctx.organization_id, wanted)
     for r in rows:
         number = held.get(r.holder) if r.holder is not None else None
         if number is not None:
-            error = issuance.already_certified(number)
+            error = issuing.already_certified(number)
             r.add("document_number", error.code, error.message, error.message_zh)
 
 
@@ -868,7 +868,7 @@ def _finish(ctx: _Context, report: RosterReport, row: _Row, ready: tuple[IssueRe
 
 
 def _prepare(ctx: _Context, row: _Row) -> tuple[IssueRequest, Prepared] | None:
-    """``issuance.prepare`` on a row whose cells passed (it computes the scrypt commitment,
+    """``issuing.prepare`` on a row whose cells passed (it computes the scrypt commitment,
     once); thread-safe: it records problems on its own row only."""
     assert row.doc is not None and row.occupation is not None and row.level is not None
     request = IssueRequest(
@@ -882,7 +882,7 @@ def _prepare(ctx: _Context, row: _Row) -> tuple[IssueRequest, Prepared] | None:
         photo=row.photo,
     )
     try:
-        return request, issuance.prepare(ctx.svc, request, ctx.now)
+        return request, issuing.prepare(ctx.svc, request, ctx.now)
     except IssuerError as e:
         _row_error(row, e)
         return None
@@ -890,7 +890,7 @@ def _prepare(ctx: _Context, row: _Row) -> tuple[IssueRequest, Prepared] | None:
 
 def _check_printable(ctx: _Context, row: _Row, request: IssueRequest, prepared: Prepared) -> ValidRow | None:
     try:
-        issuance.check_printable(ctx.svc, ctx.imprint, prepared, request.photo)
+        issuing.check_printable(ctx.svc, ctx.imprint, prepared, request.photo)
     except IssuerError as e:
         _row_error(row, e)
         return None

@@ -4,11 +4,10 @@ with the configured passphrase and written with mode 0600; they are never logged
 from __future__ import annotations
 
 import contextlib
-import json
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -54,10 +53,6 @@ class KeyStore:
             with contextlib.suppress(FileExistsError):
                 _write_private(self.log_key_path, self._encrypt(Ed25519PrivateKey.generate()))
         return self._decrypt(self.log_key_path)
-
-    @property
-    def bundle_path(self) -> Path:
-        return self.root / "trust-bundle.json"
 
     def org_dir(self, code: str) -> Path:
         return self.root / "organizations" / code
@@ -119,31 +114,49 @@ class KeyStore:
         (folder / f"{kid.hex()}.crt.pem").write_bytes(self._pem(cert))
         return kid
 
-    def organization_certificates(self, code: str) -> list[x509.Certificate]:
-        folder = self.org_dir(code)
-        paths = sorted(folder.glob("*.crt.pem")) if folder.exists() else []
-        return [x509.load_pem_x509_certificate(p.read_bytes()) for p in paths]
-
-    def organization_codes(self) -> list[str]:
-        base = self.root / "organizations"
-        return sorted(p.name for p in base.iterdir() if p.is_dir()) if base.exists() else []
-
     def signer(self, code: str, kid: bytes) -> Signer:
         folder = self.org_dir(code)
         key = self._decrypt(folder / f"{kid.hex()}.key.pem")
         cert = x509.load_pem_x509_certificate((folder / f"{kid.hex()}.crt.pem").read_bytes())
         return Signer.from_der(key, pki.der(cert))
 
-    def save_organization_record(self, code: str, record: dict[str, Any]) -> None:
-        path = self.org_dir(code) / "organization.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
 
-    def organization_record(self, code: str) -> dict[str, Any]:
-        path = self.org_dir(code) / "organization.json"
-        try:
-            return dict(json.loads(path.read_text(encoding="utf-8")))
-        except FileNotFoundError:
-            raise KeyStoreError(
-                "organization_missing", f"no organization {code} in the key store", f"密钥库中没有机构{code}"
-            ) from None
+class KeyRing:
+    """The key store with what it decrypts kept for the life of the process: PKCS#8
+    decryption is deliberately slow, and a registry transaction signs a certificate, a key
+    statement and a trust list with the root key."""
+
+    def __init__(self, store: KeyStore) -> None:
+        self.store = store
+        self._lock = threading.Lock()
+        self._signers: dict[str, Signer] = {}
+        self._authority: tuple[Ed25519PrivateKey, x509.Certificate] | None = None
+        self._root: x509.Certificate | None = None
+        self._log_key: Ed25519PrivateKey | None = None
+
+    def signer(self, org_code: str, kid: str) -> Signer:
+        with self._lock:
+            if kid not in self._signers:
+                self._signers[kid] = self.store.signer(org_code, bytes.fromhex(kid))
+            return self._signers[kid]
+
+    def authority(self) -> tuple[Ed25519PrivateKey, x509.Certificate]:
+        with self._lock:
+            if self._authority is None:
+                self._authority = self.store.load_authority()
+            return self._authority
+
+    def root_certificate(self) -> x509.Certificate:
+        with self._lock:
+            if self._root is None:
+                self._root = self.store.authority_certificate()
+            return self._root
+
+    def log_key(self) -> Ed25519PrivateKey:
+        with self._lock:
+            if self._log_key is None:
+                self._log_key = self.store.log_key()
+            return self._log_key
+
+    def save_organization_key(self, key: Ed25519PrivateKey, cert: x509.Certificate) -> bytes:
+        return self.store.save_organization_key(key, cert)

@@ -29,10 +29,13 @@ from issuer.api.v1 import MAX_BATCH_UPLOAD
 from issuer.core.clock import CST
 from issuer.core.display import date_zh, level_zh
 from issuer.core.errors import InvalidInput, IssuerError
-from issuer.service import accounts, batches, images, issuance, queries, registry
-from issuer.service.context import Services
-from issuer.service.issuance import REVOCATION_REASONS, IssueRequest, reason_words
+from issuer.service.batches import Upload
+from issuer.service.certificates import Search, document_number
+from issuer.service.issuing import IssueRequest
 from issuer.service.principal import Principal, Role
+from issuer.service.registry import ScopeItem
+from issuer.service.revoking import REVOCATION_REASONS, reason_words
+from issuer.service.wiring import UseCases
 from issuer.web.errors import error_page
 from issuer.web.i18n import language, t
 from issuer.web.security import current_account, sign_in_session, signed_in
@@ -59,9 +62,9 @@ FIELD_OF_ERROR = {
 }
 
 
-def _svc() -> Services:
-    services: Services = current_app.extensions["issuer.services"]
-    return services
+def _app() -> UseCases:
+    found: UseCases = current_app.extensions["issuer.use_cases"]
+    return found
 
 
 def _principal() -> Principal:
@@ -96,7 +99,7 @@ def sign_in() -> ResponseReturnValue:
     problem = None
     if request.method == "POST":
         try:
-            account = accounts.sign_in(_svc(), request.form.get("username", ""), request.form.get("password", ""))
+            account = _app().accounts.sign_in(request.form.get("username", ""), request.form.get("password", ""))
         except IssuerError as exc:
             problem = _message(exc)
         else:
@@ -113,7 +116,7 @@ def sign_in() -> ResponseReturnValue:
 def sign_out() -> ResponseReturnValue:
     account = current_account()
     assert account is not None
-    accounts.sign_out(_svc(), account.id)
+    _app().accounts.sign_out(account.id)
     session.clear()
     return redirect(url_for("console.sign_in"))
 
@@ -131,7 +134,7 @@ def password() -> ResponseReturnValue:
             problem = _words("两次输入的新密码不一致", "the two new passwords differ")
         else:
             try:
-                accounts.change_password(_svc(), account.id, request.form.get("current_password", ""), new)
+                _app().accounts.change_password(account.id, request.form.get("current_password", ""), new)
             except IssuerError as exc:
                 problem = _message(exc)
             else:
@@ -157,18 +160,19 @@ def home() -> ResponseReturnValue:
 def certificates() -> ResponseReturnValue:
     _issuer_only()
     q = request.args.get("q", "").strip()[:64]
-    query = queries.Search(page=max(1, request.args.get("page", 1, type=int) or 1), per_page=20)
+    query = Search(page=max(1, request.args.get("page", 1, type=int) or 1), per_page=20)
     if q:
         field = "number" if q[:1].upper() in ("Y", "S") and any(c.isdigit() for c in q) else "name"
         if len(q) >= 15 and q[:6].isdigit():
             field = "document_number"
-        query = queries.Search(**{field: q}, page=query.page, per_page=20)
-    found = queries.search(_svc(), _principal(), query)
+        query = Search(**{field: q}, page=query.page, per_page=20)
+    app = _app()
+    found = app.certificates.search(_principal(), query)
     rows = [
         {
             "number": r.number,
             "name": r.holder_name,
-            "occupation": _svc().catalogue.occupation(r.occupation).name,
+            "occupation": app.ctx.catalogue.occupation(r.occupation).name,
             "level": level_zh(r.level),
             "issue_date": date_zh(r.issue_date),
             "revoked": r.revoked_at is not None,
@@ -182,16 +186,16 @@ def certificates() -> ResponseReturnValue:
 @signed_in
 def certificate(number: str) -> ResponseReturnValue:
     _issuer_only()
-    svc = _svc()
+    app = _app()
     try:
-        record = queries.get(svc, _principal(), number)
+        record = app.certificates.get(_principal(), number)
     except IssuerError:
         abort(404)
     details = [
         ("number", record.number),
         ("name", record.holder_name),
-        ("document_number", queries.document_number(svc, record)),
-        ("occupation", f"{svc.catalogue.occupation(record.occupation).name}（{record.occupation}）"),
+        ("document_number", document_number(app.ctx, record)),
+        ("occupation", f"{app.ctx.catalogue.occupation(record.occupation).name}（{record.occupation}）"),
         ("work_type", record.work_type or "--"),
         ("level", level_zh(record.level)),
         ("issue_date", date_zh(record.issue_date)),
@@ -219,9 +223,7 @@ def certificate(number: str) -> ResponseReturnValue:
 def certificate_image(number: str, fmt: str) -> ResponseReturnValue:
     _issuer_only()
     try:
-        rendered = images.render(
-            _svc(), _principal(), number, fmt=fmt, dpi=300, cache=current_app.extensions["issuer.image_cache"]
-        )
+        rendered = _app().images.render(_principal(), number, fmt=fmt, dpi=300)
     except IssuerError as exc:
         abort(404 if exc.kind == "not_found" else 409 if exc.kind == "conflict" else 400)
     response = current_app.response_class(rendered.data, mimetype=rendered.mimetype)
@@ -234,8 +236,7 @@ def certificate_image(number: str, fmt: str) -> ResponseReturnValue:
 def revoke(number: str) -> ResponseReturnValue:
     _issuer_only()
     try:
-        issuance.revoke(
-            _svc(),
+        _app().revoking.revoke(
             _principal(),
             number,
             reason=request.form.get("reason", ""),
@@ -287,17 +288,17 @@ def _request_from(form: Any) -> tuple[IssueRequest | None, dict[str, str]]:
     )
 
 
-def _reissue_form(svc: Services, number: str) -> dict[str, str]:
+def _reissue_form(app: UseCases, number: str) -> dict[str, str]:
     """The form filled in from the certificate being re-issued (换发): the clerk corrects it."""
     try:
-        old = queries.get(svc, _principal(), number)
+        old = app.certificates.get(_principal(), number)
     except IssuerError:
         abort(404)
     scores = {"theory": old.score_theory, "practical": old.score_practical, "review": old.score_review}
     return {
         "holder_name": old.holder_name,
         "document_type": str(old.document_type),
-        "document_number": queries.document_number(svc, old),
+        "document_number": document_number(app.ctx, old),
         "occupation": old.occupation,
         "work_type": old.work_type or "",
         "level": str(old.level),
@@ -310,10 +311,10 @@ def _reissue_form(svc: Services, number: str) -> dict[str, str]:
 @signed_in
 def issue() -> ResponseReturnValue:
     _issuer_only()
-    svc = _svc()
+    app = _app()
     form = {k: request.form.get(k, "")[:64] for k in (*ISSUE_FIELDS, *SCORES)}
     if request.method == "GET" and request.args.get("replaces"):
-        form = _reissue_form(svc, request.args["replaces"][:40])
+        form = _reissue_form(app, request.args["replaces"][:40])
     problems: dict[str, str] = {}
     general = None
     existing = None
@@ -321,13 +322,7 @@ def issue() -> ResponseReturnValue:
         built, problems = _request_from(form)
         if built is not None:
             try:
-                body, _ = issuance.issue(
-                    svc,
-                    _principal(),
-                    built,
-                    idempotency_key=request.form.get("once") or None,
-                    render=lambda issued: {"number": issued.record.number},
-                )
+                record, _ = app.issuing.issue(_principal(), built, idempotency_key=request.form.get("once") or None)
             except IssuerError as exc:
                 field = FIELD_OF_ERROR.get(exc.code) or _failed_field(exc)
                 if field:
@@ -338,7 +333,7 @@ def issue() -> ResponseReturnValue:
                     existing = exc.errors.get("number")
             else:
                 flash(t("reissued_ok") if built.replaces else t("issued_ok"))
-                return redirect(url_for("console.certificate", number=body["number"]))
+                return redirect(url_for("console.certificate", number=record.number))
     status = 200 if request.method == "GET" else 422
     return render_template(
         "web/console/issue.html",
@@ -346,8 +341,8 @@ def issue() -> ResponseReturnValue:
         problems=problems,
         general=general,
         existing=existing,
-        document_types=list(svc.document_types),
-        scope=_scope_choices(svc),
+        document_types=list(app.ctx.document_types),
+        scope=_scope_choices(app),
         once=_once(),
     ), status
 
@@ -366,12 +361,12 @@ def _once() -> str:
     return secrets.token_urlsafe(16)
 
 
-def _scope_choices(svc: Services) -> list[tuple[str, str]]:
+def _scope_choices(app: UseCases) -> list[tuple[str, str]]:
     """The occupations the organization may evaluate today, for the form's list."""
     principal = _principal()
-    org = registry.read_organization(svc, principal, principal.organization_code or "")
+    org = app.registry.read(principal, principal.organization_code or "")
     codes = sorted({s.occupation for s in org.scope if s.valid_until is None})
-    return [(code, svc.catalogue.occupation(code).name) for code in codes]
+    return [(code, app.ctx.catalogue.occupation(code).name) for code in codes]
 
 
 # --- batches ---------------------------------------------------------------------------------
@@ -381,7 +376,7 @@ def _scope_choices(svc: Services) -> list[tuple[str, str]]:
 @signed_in
 def batch_list() -> ResponseReturnValue:
     _issuer_only()
-    svc = _svc()
+    app = _app()
     report, general, status = None, None, 200
     if request.method == "POST":
         roster = request.files.get("roster")
@@ -389,7 +384,7 @@ def batch_list() -> ResponseReturnValue:
         if roster is None or not roster.filename:
             general, status = t("roster"), 422
         else:
-            upload = batches.Upload(
+            upload = Upload(
                 roster=roster.read(),
                 filename=roster.filename,
                 photos=photos.stream if photos is not None and photos.filename else None,
@@ -397,14 +392,14 @@ def batch_list() -> ResponseReturnValue:
             )
             try:
                 if request.form.get("dry_run"):
-                    report = batches.check(svc, _principal(), upload).to_dict()
+                    report = app.batches.check(_principal(), upload).to_dict()
                 else:
-                    body, _ = batches.submit(svc, _principal(), upload, idempotency_key=request.form.get("once"))
+                    body, _ = app.batches.submit(_principal(), upload, idempotency_key=request.form.get("once"))
                     return redirect(url_for("console.batch", batch_id=body["batch"]["id"]))
             except IssuerError as exc:
                 general, status = _message(exc), 422
                 report = {"problems": exc.errors.get("problems", [])}
-    recent = batches.recent(svc, _principal(), limit=20)
+    recent = app.batches.recent(_principal(), limit=20)
     return render_template(
         "web/console/batches.html", recent=recent, report=report, general=general, once=_once()
     ), status
@@ -415,7 +410,7 @@ def batch_list() -> ResponseReturnValue:
 def batch(batch_id: str) -> ResponseReturnValue:
     _issuer_only()
     try:
-        current = batches.status(_svc(), _principal(), batch_id)
+        current = _app().batches.status(_principal(), batch_id)
     except IssuerError:
         abort(404)
     return render_template("web/console/batch.html", batch=current)
@@ -426,7 +421,7 @@ def batch(batch_id: str) -> ResponseReturnValue:
 def batch_archive(batch_id: str) -> ResponseReturnValue:
     _issuer_only()
     try:
-        path, current = batches.archive(_svc(), _principal(), batch_id)
+        path, current = _app().batches.archive(_principal(), batch_id)
     except IssuerError:
         abort(404)
     return send_file(path, mimetype="application/zip", as_attachment=True, download_name=f"batch-{current.id}.zip")
@@ -439,7 +434,7 @@ def batch_archive(batch_id: str) -> ResponseReturnValue:
 @signed_in
 def organizations() -> ResponseReturnValue:
     _admin_only()
-    return render_template("web/console/organizations.html", orgs=registry.list_organizations(_svc(), _principal()))
+    return render_template("web/console/organizations.html", orgs=_app().registry.list(_principal()))
 
 
 @bp.get("/organizations/<string:code>")
@@ -447,7 +442,7 @@ def organizations() -> ResponseReturnValue:
 def organization(code: str) -> ResponseReturnValue:
     _admin_only()
     try:
-        org = registry.read_organization(_svc(), _principal(), code)
+        org = _app().registry.read(_principal(), code)
     except IssuerError:
         abort(404)
     current = [s for s in org.scope if s.valid_until is None]
@@ -459,7 +454,7 @@ def organization(code: str) -> ResponseReturnValue:
     )
     scope = [
         {
-            "occupation": f"{_svc().catalogue.occupation(s.occupation).name}（{s.occupation}）",
+            "occupation": f"{_app().ctx.catalogue.occupation(s.occupation).name}（{s.occupation}）",
             "levels": "、".join(level_zh(lv) for lv in sorted(s.levels, reverse=True)),
             "work_types": "、".join(s.work_types) or "—",
             "until": date_zh(s.valid_until) if s.valid_until else "—",
@@ -469,7 +464,7 @@ def organization(code: str) -> ResponseReturnValue:
     return render_template("web/console/organization.html", org=org, scope=scope, lines=lines)
 
 
-def _scope_items(text: str) -> list[registry.ScopeItem]:
+def _scope_items(text: str) -> list[ScopeItem]:
     """One line per occupation: ``6-18-02-04 5,4,3 电焊工,气焊工`` (the work types optional)."""
     items = []
     for number, line in enumerate(text.splitlines()[:500], start=1):
@@ -485,7 +480,7 @@ def _scope_items(text: str) -> list[registry.ScopeItem]:
                 f"第{number}行：等级应为以逗号分隔的数字",
             ) from None
         work_types = tuple(parts[2].split(",")) if len(parts) > 2 else ()
-        items.append(registry.ScopeItem(parts[0], levels, work_types))
+        items.append(ScopeItem(parts[0], levels, work_types))
     return items
 
 
@@ -494,7 +489,7 @@ def _scope_items(text: str) -> list[registry.ScopeItem]:
 def organization_scope(code: str) -> ResponseReturnValue:
     _admin_only()
     try:
-        registry.set_scope(_svc(), _principal(), code, _scope_items(request.form.get("scope", "")), effective=None)
+        _app().registry.set_scope(_principal(), code, _scope_items(request.form.get("scope", "")), effective=None)
     except IssuerError as exc:
         flash(_message(exc))
     else:
@@ -510,7 +505,7 @@ def organization_status(code: str) -> ResponseReturnValue:
     if wanted not in ("active", "suspended"):
         abort(400)
     try:
-        registry.change_status(_svc(), _principal(), code, wanted, since=None, note=request.form.get("note", "")[:200])
+        _app().registry.change_status(_principal(), code, wanted, since=None, note=request.form.get("note", "")[:200])
     except IssuerError as exc:
         flash(_message(exc))
     else:

@@ -15,11 +15,10 @@ from issuer.core import identity
 from issuer.core.clock import CST
 from issuer.core.display import date_zh, level_zh
 from issuer.core.errors import IssuerError
-from issuer.service import queries, verification
-from issuer.service.context import Services
-from issuer.service.issuance import reason_words
-from issuer.service.verification import LiveVerdict
-from issuer.store import models as m
+from issuer.service.revoking import reason_words
+from issuer.service.verifying import LiveVerdict
+from issuer.service.wiring import UseCases
+from issuer.store.records import CertificateRecord
 from issuer.web.errors import error_page
 from issuer.web.i18n import language, t
 
@@ -29,9 +28,9 @@ bp.register_error_handler(HTTPException, error_page)
 MAX_FIELD = 64
 
 
-def _svc() -> Services:
-    services: Services = current_app.extensions["issuer.services"]
-    return services
+def _app() -> UseCases:
+    found: UseCases = current_app.extensions["issuer.use_cases"]
+    return found
 
 
 @dataclass
@@ -63,7 +62,7 @@ def _day(day: Any) -> str:
     return date_zh(day) if language() == "zh" else day.isoformat()
 
 
-def _card(svc: Services, live: LiveVerdict) -> CertificateCard:
+def _card(app: UseCases, live: LiveVerdict) -> CertificateCard:
     verdict, plain = live.verdict, live.explanation
     zh = language() == "zh"
     card = CertificateCard(
@@ -81,7 +80,7 @@ def _card(svc: Services, live: LiveVerdict) -> CertificateCard:
     card.rows = [
         ("number", str(cred.number)),
         ("name", cred.holder_name),
-        ("document_type", _document_type_name(svc, cred.document_type)),
+        ("document_type", app.ctx.document_types.name_zh(cred.document_type)),
         ("occupation", f"{occupation}（{cred.occupation}）"),
         ("work_type", cred.work_type or "--"),
         ("level", level_zh(cred.level)),
@@ -117,11 +116,9 @@ def _technical(live: LiveVerdict) -> list[tuple[str, str]]:
 
 
 def _scan(
-    payload: str, match: bool | None = None, status: int = 200, problem: str | None = None
+    payload: str, live: LiveVerdict, match: bool | None = None, status: int = 200, problem: str | None = None
 ) -> ResponseReturnValue:
-    svc = _svc()
-    live = verification.verify_text(svc, current_app.extensions["issuer.trust_cache"], payload)
-    card = _card(svc, live)
+    card = _card(_app(), live)
     return render_template("web/scan.html", card=card, payload=payload, match=match, problem=problem), status
 
 
@@ -129,7 +126,7 @@ def _scan(
 @bp.get("/v/<path:payload>")
 def scan(payload: str) -> ResponseReturnValue:
     """What a phone opens after scanning: the verdict first, then the certificate."""
-    return _scan(payload)
+    return _scan(payload, _app().verifying.verify_text(payload))
 
 
 @bp.post("/V/<path:payload>")
@@ -137,14 +134,14 @@ def scan(payload: str) -> ResponseReturnValue:
 def scan_match(payload: str) -> ResponseReturnValue:
     """The employer types the holder's document number: does it match the commitment?"""
     typed = request.form.get("document_number", "")[:MAX_FIELD]
+    live = _app().verifying.verify_text(payload)
     try:
         current_app.extensions["issuer.lookup_limiter"].hit(f"match:{request.remote_addr or 'unknown'}")
     except IssuerError:
-        return _scan(payload, None, 429, problem="too_many")
-    live = verification.verify_text(_svc(), current_app.extensions["issuer.trust_cache"], payload)
+        return _scan(payload, live, None, 429, problem="too_many")
     cred = live.verdict.credential
     found = cred is not None and bool(typed.strip()) and identity.matches(cred.document_commitment, typed)
-    return _scan(payload, found)
+    return _scan(payload, live, found)
 
 
 @bp.route("/lookup", methods=["GET", "POST"])
@@ -154,43 +151,38 @@ def lookup() -> ResponseReturnValue:
     if request.method == "GET":
         form["number"] = request.args.get("number", "")[:MAX_FIELD]  # a link from a replaced certificate
         return render_template("web/lookup.html", form=form, result=None, problem=None)
-    svc = _svc()
+    app = _app()
     try:
         current_app.extensions["issuer.lookup_limiter"].hit(request.remote_addr or "unknown")
-        record = queries.lookup(svc, form["number"], form["name"], form["document_number"])
+        record = app.certificates.lookup(form["number"], form["name"], form["document_number"])
     except IssuerError as exc:
         problem = "too_many" if exc.code == "rate_limited" else "lookup_none"
         status = 429 if exc.code == "rate_limited" else 200
         return render_template("web/lookup.html", form=form, result=None, problem=problem), status
-    return render_template("web/lookup.html", form=form, result=_lookup_card(svc, record), problem=None)
+    return render_template("web/lookup.html", form=form, result=_lookup_card(app, record), problem=None)
 
 
-def _lookup_card(svc: Services, record: m.Certificate) -> CertificateCard:
+def _lookup_card(app: UseCases, record: CertificateRecord) -> CertificateCard:
     status = ("reissued" if record.replaced_by else "revoked") if record.revoked_at else "valid"
-    card = CertificateCard(status, t(status), checked_at=_when(svc.clock()))
+    card = CertificateCard(status, t(status), checked_at=_when(app.ctx.clock()))
     card.rows = [
         ("number", record.number),
         ("name", record.holder_name),
-        ("document_type", _document_type_name(svc, record.document_type)),
+        ("document_type", app.ctx.document_types.name_zh(record.document_type)),
         ("document_number", record.document_number_masked),
-        ("occupation", f"{svc.catalogue.occupation(record.occupation).name}（{record.occupation}）"),
+        ("occupation", f"{app.ctx.catalogue.occupation(record.occupation).name}（{record.occupation}）"),
         ("work_type", record.work_type or "--"),
         ("level", level_zh(record.level)),
         ("issue_date", _day(record.issue_date)),
     ]
-    card.organization = [("organization", f"{record.organization.name}（{record.organization.code}）")]
+    card.organization = [("organization", f"{record.organization_name}（{record.organization_code}）")]
     card.revoked = _revoked_rows(record)
     card.replaced_by = record.replaced_by
     return card
 
 
-def _revoked_rows(record: m.Certificate) -> list[tuple[str, str]]:
+def _revoked_rows(record: CertificateRecord) -> list[tuple[str, str]]:
     if record.revoked_at is None:
         return []
     en, zh = reason_words(record.revocation_reason)
     return [("revoked_on", _when(record.revoked_at)), ("revocation_reason", zh if language() == "zh" else en)]
-
-
-def _document_type_name(svc: Services, code: int) -> str:
-    found = next((t for t in svc.document_types if t.code == code), None)
-    return found.name_zh if found else str(code)

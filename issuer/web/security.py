@@ -14,7 +14,6 @@ from urllib.parse import urlsplit
 from flask import abort, current_app, g, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 
-from issuer.service import accounts
 from issuer.service.accounts import AccountInfo
 
 F = TypeVar("F", bound=Callable[..., ResponseReturnValue])
@@ -73,8 +72,9 @@ def current_account() -> AccountInfo | None:
     if "account" not in g:
         found = None
         if isinstance(session.get("account"), int):
-            svc = current_app.extensions["issuer.services"]
-            found = accounts.current(svc, session["account"], int(session.get("epoch", -1)))
+            found = current_app.extensions["issuer.use_cases"].accounts.current(
+                session["account"], int(session.get("epoch", -1))
+            )
         g.account = found
     account: AccountInfo | None = g.account
     return account

@@ -9,11 +9,10 @@ import zipfile
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
 
-from issuer.service import jobs
-from issuer.service.context import Services
 from issuer.service.jobs import InProcessQueue
+from issuer.service.wiring import UseCases, build
+from tests.builders import id17s, simple_roster
 from tests.conftest import ORG_CODE, Keys, auth
-from tests.service.test_batches import _csv, _ids
 
 
 def _post(client: FlaskClient, key: str, data: bytes, **form: str) -> object:
@@ -26,7 +25,7 @@ def _post(client: FlaskClient, key: str, data: bytes, **form: str) -> object:
 
 
 def test_a_roster_is_issued_over_http(client: FlaskClient, keys: Keys) -> None:
-    data = _csv([(f"学员{i}", id17, 3) for i, id17 in enumerate(_ids(5))])
+    data = simple_roster([(f"学员{i}", id17, 3) for i, id17 in enumerate(id17s(5))])
     response = _post(client, keys.issuer, data)
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
@@ -35,7 +34,7 @@ def test_a_roster_is_issued_over_http(client: FlaskClient, keys: Keys) -> None:
 
 
 def test_a_dry_run_issues_nothing(client: FlaskClient, keys: Keys) -> None:
-    data = _csv([("甲", _ids(1)[0], 3)])
+    data = simple_roster([("甲", id17s(1)[0], 3)])
     dry = _post(client, keys.issuer, data, dry_run="true")
     assert dry.status_code == 200 and dry.get_json()["issued"] == []
     real = _post(client, keys.issuer, data)
@@ -43,7 +42,9 @@ def test_a_dry_run_issues_nothing(client: FlaskClient, keys: Keys) -> None:
 
 
 def test_a_roster_with_errors_is_refused_with_every_problem(client: FlaskClient, keys: Keys) -> None:
-    data = _csv([("甲", _ids(1)[0], 3)]) + "\n乙,居民身份证,110105199001019990,6-31-01-03,3,80,75".encode("gbk")
+    data = simple_roster([("甲", id17s(1)[0], 3)]) + "\n乙,居民身份证,110105199001019990,6-31-01-03,3,80,75".encode(
+        "gbk"
+    )
     response = _post(client, keys.issuer, data)
     assert response.status_code == 422
     body = response.get_json()
@@ -54,7 +55,7 @@ def test_a_roster_with_errors_is_refused_with_every_problem(client: FlaskClient,
 
 
 def test_a_retried_upload_issues_nothing_twice(client: FlaskClient, keys: Keys) -> None:
-    data = _csv([("甲", _ids(2)[0], 3), ("乙", _ids(2)[1], 3)])
+    data = simple_roster([("甲", id17s(2)[0], 3), ("乙", id17s(2)[1], 3)])
     headers = {**auth(keys.issuer), "Idempotency-Key": "session-2026-11-29"}
     form = {"roster": (io.BytesIO(data), "名单.csv")}
     first = client.post("/api/v1/batches", data=form, headers=headers, content_type="multipart/form-data")
@@ -77,10 +78,10 @@ def test_the_template_downloads_as_xlsx(client: FlaskClient, keys: Keys) -> None
     assert sheet is not None and sheet["A1"].value == "姓名"
 
 
-def test_a_batch_is_followed_to_its_archive(client: FlaskClient, keys: Keys, svc: Services) -> None:
-    assert isinstance(svc.jobs, InProcessQueue)
-    svc.jobs.close()  # nothing is drawn until the service "restarts" below
-    data = _csv([(f"学员{i}", id17, 3) for i, id17 in enumerate(_ids(3))])
+def test_a_batch_is_followed_to_its_archive(client: FlaskClient, keys: Keys, svc: UseCases) -> None:
+    assert isinstance(svc.queue, InProcessQueue)
+    svc.queue.close()  # nothing is drawn until the service "restarts" below
+    data = simple_roster([(f"学员{i}", id17, 3) for i, id17 in enumerate(id17s(3))])
     response = _post(client, keys.issuer, data, formats="pdf", dpi="150")
     assert response.status_code == 201
     batch_id = response.get_json()["batch"]["id"]
@@ -97,9 +98,11 @@ def test_a_batch_is_followed_to_its_archive(client: FlaskClient, keys: Keys, svc
     assert early.status_code == 409 and early.get_json()["code"] == "batch_not_ready"
     assert "已生成0/3张" in early.get_json()["message_zh"]
 
-    svc.jobs = InProcessQueue(lambda chunk: jobs.run_chunk(svc, chunk))
-    assert jobs.resume(svc) == [batch_id]
-    svc.jobs.join()
+    app = client.application
+    restarted = build(app.config, app.instance_path, clock=svc.ctx.clock)
+    assert restarted.batches.resume() == [batch_id]
+    assert isinstance(restarted.queue, InProcessQueue)
+    restarted.queue.join()
     done = client.get(f"/api/v1/batches/{batch_id}", headers=auth(keys.issuer)).get_json()
     assert (done["status"], done["rendered"], done["progress"]) == ("done", 3, 1.0)
     listed = client.get("/api/v1/batches", headers=auth(keys.issuer)).get_json()["items"]
@@ -117,18 +120,18 @@ def test_a_batch_is_followed_to_its_archive(client: FlaskClient, keys: Keys, svc
     tail = rest.data
     rest.close()
     assert rest.status_code == 206 and tail == data[100:]
-    svc.jobs.close()
+    restarted.close()
 
 
 def test_another_organization_cannot_follow_or_download_a_batch(client: FlaskClient, keys: Keys) -> None:
-    batch_id = _post(client, keys.issuer, _csv([("甲", _ids(1)[0], 3)])).get_json()["batch"]["id"]
+    batch_id = _post(client, keys.issuer, simple_roster([("甲", id17s(1)[0], 3)])).get_json()["batch"]["id"]
     for path in (f"/api/v1/batches/{batch_id}", f"/api/v1/batches/{batch_id}/archive", "/api/v1/batches/nonexistent"):
         response = client.get(path, headers=auth(keys.other_issuer))
         assert response.status_code == 404 and response.get_json()["code"] == "batch_not_found"
 
 
 def test_bad_output_settings_are_clear_422s(client: FlaskClient, keys: Keys) -> None:
-    data = _csv([("甲", _ids(1)[0], 3)])
+    data = simple_roster([("甲", id17s(1)[0], 3)])
     for form in ({"formats": "gif"}, {"dpi": "72"}):
         response = _post(client, keys.issuer, data, **form)
         assert response.status_code == 422, form

@@ -50,5 +50,5 @@ def test_behind_a_proxy_the_rate_limit_counts_the_forwarded_client(
         other = client.get("/api/v1/lookup", query_string=query, headers={"X-Forwarded-For": "203.0.113.8"})
         again = client.get("/api/v1/lookup", query_string=query, headers={"X-Forwarded-For": "203.0.113.7"})
     finally:
-        app.extensions["issuer.services"].db.dispose()
+        app.extensions["issuer.use_cases"].close()
     assert (first.status_code, other.status_code, again.status_code) == (404, 404, 429)

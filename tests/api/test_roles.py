@@ -33,9 +33,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from issuer.service import apikeys, audit_log, queries, registry
-from issuer.service.context import Services
 from issuer.service.principal import OPERATOR
+from issuer.service.wiring import UseCases
 from tests.conftest import ELECTRICIAN, ORG_CODE, OTHER_CODE, WELDER, Clock, Keys, auth
 from tests.factories import ID_NUMBER, issue_body
 
@@ -146,7 +145,7 @@ class Call:
 @dataclass
 class World:
     client: FlaskClient
-    svc: Services
+    svc: UseCases
     keys: Keys
     clock: Clock
     forged_key: str
@@ -187,15 +186,15 @@ class World:
     def batch(self) -> str:
         """A finished batch of ORG_CODE (one certificate), its images drawn."""
         if self._batch is None:
-            from tests.service.test_batches import _csv, _ids
+            from tests.builders import id17s, simple_roster
 
-            roster = _csv([("批次甲", _ids(1, start=700)[0], 3)])
+            roster = simple_roster([("批次甲", id17s(1, start=700)[0], 3)])
             response = self.client.post(
                 "/api/v1/batches", data={"roster": (io.BytesIO(roster), "名单.csv")}, headers=auth(self.keys.issuer)
             )
             assert response.status_code == 201, response.get_json()
             self._batch = response.get_json()["batch"]["id"]
-            self.svc.jobs.join()  # type: ignore[union-attr]
+            self.svc.queue.join()  # type: ignore[union-attr]
         return self._batch
 
     def read_certificate(self, number: str) -> dict[str, Any]:
@@ -222,17 +221,17 @@ class World:
                 [(s.occupation, s.valid_until) for s in o.scope],
                 [(k.kid, k.status) for k in o.keys],
             )
-            for o in registry.list_organizations(self.svc, OPERATOR)
+            for o in self.svc.registry.list(OPERATOR)
         ]
-        events, _ = audit_log.read(self.svc, OPERATOR, after_id=0, limit=1000)
-        keys = [(k.id, k.revoked_at) for k in apikeys.list_keys(self.svc, OPERATOR)]
-        return orgs, len(events), queries.statistics(self.svc, OPERATOR), keys
+        events, _ = self.svc.audit.read(OPERATOR, after_id=0, limit=1000)
+        keys = [(k.id, k.revoked_at) for k in self.svc.api_keys.list(OPERATOR)]
+        return orgs, len(events), self.svc.certificates.statistics(OPERATOR), keys
 
 
 @pytest.fixture()
-def world(client: FlaskClient, svc: Services, keys: Keys, clock: Clock) -> World:
-    gone = apikeys.create(svc, OPERATOR, role="authority_admin", name="已离职的管理员")
-    apikeys.revoke(svc, OPERATOR, gone.info.id)
+def world(client: FlaskClient, svc: UseCases, keys: Keys, clock: Clock) -> World:
+    gone = svc.api_keys.create(OPERATOR, role="authority_admin", name="已离职的管理员")
+    svc.api_keys.revoke(OPERATOR, gone.info.id)
     admin_id = keys.admin.split("_")[1]
     return World(client, svc, keys, clock, forged_key=f"isk_{admin_id}_{'A' * 43}", revoked_key=gone.secret)
 
@@ -335,7 +334,7 @@ def _suspended(w: World, caller: str, call: Call, response: TestResponse) -> Non
 @request_for("POST /api/v1/organizations/{code}/resume")
 def _resume(w: World) -> Call:
     if _status_of(w, ORG_CODE) != "suspended":
-        registry.change_status(w.svc, OPERATOR, ORG_CODE, "suspended", since=None, note="责令整改")
+        w.svc.registry.change_status(OPERATOR, ORG_CODE, "suspended", since=None, note="责令整改")
     return Call(f"/api/v1/organizations/{ORG_CODE}/resume", json={"note": "整改完成"})
 
 
@@ -419,9 +418,9 @@ def _printable(w: World, caller: str, call: Call, response: TestResponse) -> Non
 
 @request_for("POST /api/v1/batches")
 def _batch(w: World) -> Call:
-    from tests.service.test_batches import _csv, _ids
+    from tests.builders import id17s, simple_roster
 
-    return Call("/api/v1/batches", files={"roster": _csv([("批次学员", _ids(1, start=500)[0], 3)])})
+    return Call("/api/v1/batches", files={"roster": simple_roster([("批次学员", id17s(1, start=500)[0], 3)])})
 
 
 @check_for("POST /api/v1/batches")
@@ -713,7 +712,7 @@ def _created_key_works(w: World, caller: str, call: Call, response: TestResponse
 
 @request_for("DELETE /api/v1/api-keys/{key_id}")
 def _revoke_key(w: World) -> Call:
-    new = apikeys.create(w.svc, OPERATOR, role="auditor", name="临时审计")
+    new = w.svc.api_keys.create(OPERATOR, role="auditor", name="临时审计")
     return Call(f"/api/v1/api-keys/{new.info.id}", facts={"secret": new.secret})
 
 

@@ -212,10 +212,10 @@ def test_bad_parameters_are_refused_in_the_one_error_shape(
 
 def test_a_tree_size_that_no_head_has_is_not_found(client: FlaskClient, keys: Keys, logged: dict[str, Any]) -> None:
     """A batch appends its leaves under one signed head: the sizes in between have none."""
-    from tests.service.test_batches import _csv, _ids
+    from tests.builders import id17s, simple_roster
 
     before = _head(client).tree_size
-    roster = _csv([(f"批次{i}", id17, 3) for i, id17 in enumerate(_ids(3, start=800))])
+    roster = simple_roster([(f"批次{i}", id17, 3) for i, id17 in enumerate(id17s(3, start=800))])
     upload = {"roster": (io.BytesIO(roster), "名单.csv")}
     issued = _json(client.post("/api/v1/batches", data=upload, headers=auth(keys.issuer)), 201)["issued"]
     latest = _head(client)

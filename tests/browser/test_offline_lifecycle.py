@@ -15,15 +15,16 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from issuer.core import qrtext
 from issuer.core.errors import IssuerError
-from issuer.service import issuance, registry
-from issuer.service.context import Services
+from issuer.service import registry
 from issuer.service.principal import OPERATOR
+from issuer.service.wiring import UseCases
 from tests.browser.test_pages import CHROMIUM, PHONE, playwright
+from tests.builders import issue_request as request
 from tests.conftest import ELECTRICIAN, ORG_CODE, OTHER_CODE, WELDER, Clock, Keys, issuer_principal
 from tests.factories import china, id_number
 from tests.servers import serving
-from tests.service.test_issuance import request
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (make browser)")
 
@@ -68,19 +69,14 @@ def phone(browser: Any, clock: Clock) -> Iterator[Any]:
     context.close()
 
 
-def _issue(svc: Services, code: str, person: int, **changes: Any) -> str:
+def _issue(svc: UseCases, code: str, person: int, **changes: Any) -> str:
     """Issue to the ``person``-th holder (one live certificate per person and qualification)."""
     return _issued(svc, code, person, **changes)["qr_text"]
 
 
-def _issued(svc: Services, code: str, person: int, **changes: Any) -> dict[str, str]:
-    body, _ = issuance.issue(
-        svc,
-        issuer_principal(svc, code),
-        request(document_number=id_number(person), **changes),
-        render=lambda issued: {"number": issued.record.number, "qr_text": issued.qr_text},
-    )
-    return body
+def _issued(svc: UseCases, code: str, person: int, **changes: Any) -> dict[str, str]:
+    record, _ = svc.issuing.issue(issuer_principal(svc, code), request(document_number=id_number(person), **changes))
+    return {"number": record.number, "qr_text": qrtext.encode(record.credential, svc.ctx.qr_host)}
 
 
 def _scan_offline(page: Any, server: str, qr_text: str, *, lang: str = "") -> tuple[str, Any]:
@@ -94,7 +90,7 @@ def _scan_offline(page: Any, server: str, qr_text: str, *, lang: str = "") -> tu
 
 
 def test_events_later_the_same_morning_leave_earlier_certificates_valid_on_the_device(
-    server: str, svc: Services, clock: Clock, phone: Any, shots: Path
+    server: str, svc: UseCases, clock: Clock, phone: Any, shots: Path
 ) -> None:
     clock.now = china("2026-11-29 09:36")
     before_suspension = _issue(svc, ORG_CODE, 1)
@@ -102,7 +98,7 @@ def test_events_later_the_same_morning_leave_earlier_certificates_valid_on_the_d
     welder = _issue(svc, OTHER_CODE, 3, occupation=WELDER, work_type="电焊工", level=4)
 
     clock.now = china("2026-11-29 09:37")
-    registry.change_status(svc, OPERATOR, ORG_CODE, "suspended", since=None, note="暂停评价")
+    svc.registry.change_status(OPERATOR, ORG_CODE, "suspended", since=None, note="暂停评价")
     clock.advance(seconds=1)
     with pytest.raises(IssuerError) as refused:  # nothing is issued after the suspension: it cannot be shown "after"
         _issue(svc, ORG_CODE, 4)
@@ -113,7 +109,7 @@ def test_events_later_the_same_morning_leave_earlier_certificates_valid_on_the_d
     assert refused.value.code == "out_of_scope"
     clock.now = china("2026-11-29 09:38")  # the welder leaves the other organization's scope, the AI trainer enters
     scope = [registry.ScopeItem(ELECTRICIAN, (5, 4, 3, 2, 1)), registry.ScopeItem(AI_TRAINER, (4, 3))]
-    registry.set_scope(svc, OPERATOR, OTHER_CODE, scope, effective=None)
+    svc.registry.set_scope(OPERATOR, OTHER_CODE, scope, effective=None)
     clock.advance(seconds=1)
     with pytest.raises(IssuerError) as refused:
         _issue(svc, OTHER_CODE, 6, occupation=WELDER, work_type="电焊工", level=4)
@@ -137,7 +133,7 @@ def test_events_later_the_same_morning_leave_earlier_certificates_valid_on_the_d
 
 
 def test_a_key_compromised_before_a_certificate_makes_it_red_on_the_device_and_not_the_earlier_one(
-    server: str, svc: Services, clock: Clock, phone: Any, shots: Path
+    server: str, svc: UseCases, clock: Clock, phone: Any, shots: Path
 ) -> None:
     clock.now = china("2026-11-29 09:36")
     early = _issue(svc, OTHER_CODE, 1)
@@ -145,8 +141,8 @@ def test_a_key_compromised_before_a_certificate_makes_it_red_on_the_device_and_n
     clock.now = china("2026-11-29 09:40")
     late = _issue(svc, OTHER_CODE, 3)
     clock.now = china("2026-11-29 09:41")
-    kid = next(k.kid for k in registry.read_organization(svc, OPERATOR, OTHER_CODE).keys if k.status == "active")
-    registry.compromise_key(svc, OPERATOR, OTHER_CODE, kid, compromised_at=china("2026-11-29 09:39"))
+    kid = next(k.kid for k in svc.registry.read(OPERATOR, OTHER_CODE).keys if k.status == "active")
+    svc.registry.compromise_key(OPERATOR, OTHER_CODE, kid, compromised_at=china("2026-11-29 09:39"))
     clock.advance(seconds=1)
     after = _issue(svc, OTHER_CODE, 4)  # with the replacement key
 
@@ -176,13 +172,13 @@ def test_a_key_compromised_before_a_certificate_makes_it_red_on_the_device_and_n
 
 
 def test_a_revoked_certificate_is_red_on_the_device_and_the_cached_bundle_is_reused(
-    server: str, svc: Services, clock: Clock, phone: Any
+    server: str, svc: UseCases, clock: Clock, phone: Any
 ) -> None:
     clock.now = china("2026-11-29 09:36")
     kept = _issue(svc, ORG_CODE, 1)
     cert = _issued(svc, ORG_CODE, 2)
     revoked = cert["qr_text"]
-    issuance.revoke(svc, issuer_principal(svc), cert["number"], reason="fraud")
+    svc.revoking.revoke(issuer_principal(svc), cert.number, reason="fraud")
     clock.now = china("2026-11-29 09:40")
     phone.clock.set_fixed_time(clock.now)
     downloads: list[str] = []
@@ -203,7 +199,7 @@ def test_a_revoked_certificate_is_red_on_the_device_and_the_cached_bundle_is_reu
 
 
 def test_a_bundle_that_goes_back_does_not_replace_the_cached_one(
-    server: str, svc: Services, clock: Clock, phone: Any
+    server: str, svc: UseCases, clock: Clock, phone: Any
 ) -> None:
     """Whoever answers /api/v1/trust-bundle with an older bundle (here: the one from before a
     revocation, replayed by a route) does not take the device back: it keeps its bundle, says
@@ -218,7 +214,7 @@ def test_a_bundle_that_goes_back_does_not_replace_the_cached_one(
     stored = "() => [localStorage.getItem('issuer-trust-bundle'), localStorage.getItem('issuer-trust-bundle-at')]"
     before_revocation = phone.evaluate(stored)[0]
 
-    issuance.revoke(svc, issuer_principal(svc), cert["number"], reason="fraud")
+    svc.revoking.revoke(issuer_principal(svc), cert.number, reason="fraud")
     clock.advance(hours=25)
     phone.clock.set_fixed_time(clock.now)
     _, block = _scan_offline(phone, server, cert["qr_text"])
@@ -259,7 +255,7 @@ def test_a_bundle_that_goes_back_does_not_replace_the_cached_one(
 
 
 def test_without_javascript_the_page_gives_the_servers_verdict_and_hides_the_offline_check(
-    server: str, svc: Services, clock: Clock, browser: Any
+    server: str, svc: UseCases, clock: Clock, browser: Any
 ) -> None:
     clock.now = china("2026-11-29 09:36")
     qr_text = _issue(svc, ORG_CODE, 1)

@@ -17,13 +17,13 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from issuer.service import accounts, issuance
-from issuer.service.context import Services
+from issuer.core import qrtext
 from issuer.service.principal import OPERATOR
+from issuer.service.wiring import UseCases
+from tests.builders import ID_NUMBER, id17s, simple_roster
+from tests.builders import issue_request as request
 from tests.conftest import ORG_CODE, Clock, Keys, issuer_principal
 from tests.servers import serving
-from tests.service.test_batches import _csv, _ids
-from tests.service.test_issuance import ID_NUMBER, request
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 playwright = pytest.importorskip("playwright.sync_api")
@@ -68,14 +68,9 @@ def desktop(browser: Any) -> Iterator[Any]:
     context.close()
 
 
-def _issued(svc: Services, **changes: Any) -> dict[str, str]:
-    body, _ = issuance.issue(
-        svc,
-        issuer_principal(svc),
-        request(**changes),
-        render=lambda issued: {"number": issued.record.number, "qr_text": issued.qr_text},
-    )
-    return body
+def _issued(svc: UseCases, **changes: Any) -> dict[str, str]:
+    record, _ = svc.issuing.issue(issuer_principal(svc), request(**changes))
+    return {"number": record.number, "qr_text": qrtext.encode(record.credential, svc.ctx.qr_host)}
 
 
 def _path(qr_text: str) -> str:
@@ -83,7 +78,7 @@ def _path(qr_text: str) -> str:
 
 
 def test_scanning_a_valid_code_shows_the_verdict_first_and_the_document_number_matches(
-    server: str, svc: Services, phone: Any, shots: Path
+    server: str, svc: UseCases, phone: Any, shots: Path
 ) -> None:
     cert = _issued(svc)
     phone.goto(server + _path(cert["qr_text"]))
@@ -91,7 +86,7 @@ def test_scanning_a_valid_code_shows_the_verdict_first_and_the_document_number_m
     assert verdict.get_attribute("class") == "verdict valid"
     assert "证书有效" in verdict.inner_text()
     assert phone.evaluate("document.querySelector('section.verdict').getBoundingClientRect().top") < 120
-    assert cert["number"] in phone.content() and ID_NUMBER not in phone.content()
+    assert cert.number in phone.content() and ID_NUMBER not in phone.content()
     phone.screenshot(path=str(shots / "scan-valid.png"), full_page=True)
 
     phone.fill("input[name=document_number]", ID_NUMBER.lower())
@@ -103,7 +98,7 @@ def test_scanning_a_valid_code_shows_the_verdict_first_and_the_document_number_m
 
 
 def test_the_signature_is_verified_in_the_browser_with_the_cached_bundle(
-    server: str, svc: Services, clock: Clock, phone: Any
+    server: str, svc: UseCases, clock: Clock, phone: Any
 ) -> None:
     phone.clock.set_fixed_time(clock.now)  # the device judges at the service's time
     cert = _issued(svc)
@@ -119,9 +114,9 @@ def test_the_signature_is_verified_in_the_browser_with_the_cached_bundle(
     assert "证书无效" in phone.locator("section.verdict").inner_text()
 
 
-def test_scanning_a_revoked_code_says_so_in_red(server: str, svc: Services, phone: Any, shots: Path) -> None:
+def test_scanning_a_revoked_code_says_so_in_red(server: str, svc: UseCases, phone: Any, shots: Path) -> None:
     cert = _issued(svc, holder_name="王五")
-    issuance.revoke(svc, issuer_principal(svc), cert["number"], reason="fraud")
+    svc.revoking.revoke(issuer_principal(svc), cert.number, reason="fraud")
     phone.goto(server + _path(cert["qr_text"]))
     verdict = phone.locator("section.verdict")
     assert verdict.get_attribute("class") == "verdict revoked"
@@ -131,7 +126,7 @@ def test_scanning_a_revoked_code_says_so_in_red(server: str, svc: Services, phon
     phone.screenshot(path=str(shots / "scan-revoked.png"), full_page=True)
 
 
-def test_scanning_a_tampered_code_shows_not_valid_and_no_fields(server: str, svc: Services, phone: Any) -> None:
+def test_scanning_a_tampered_code_shows_not_valid_and_no_fields(server: str, svc: UseCases, phone: Any) -> None:
     text = _issued(svc)["qr_text"]
     middle = len(text) // 2
     tampered = text[:middle] + ("A" if text[middle] != "A" else "B") + text[middle + 1 :]
@@ -148,10 +143,9 @@ def _sign_in(page: Any, server: str, username: str) -> None:
 
 
 def test_an_issuer_signs_in_issues_one_certificate_and_revokes_it(
-    server: str, svc: Services, desktop: Any, shots: Path
+    server: str, svc: UseCases, desktop: Any, shots: Path
 ) -> None:
-    accounts.create(
-        svc,
+    svc.accounts.create(
         OPERATOR,
         username="zhang",
         display_name="张发证",
@@ -177,7 +171,7 @@ def test_an_issuer_signs_in_issues_one_certificate_and_revokes_it(
     desktop.select_option("select[name=reason]", "data_error")
     desktop.click("#revoke-button")
     assert desktop.locator("#certificate-status").inner_text() == "已撤销"
-    with svc.db.reading() as session:
+    with svc.database.read_sessions() as session:
         from sqlalchemy import select
 
         from issuer.store import models as m
@@ -187,9 +181,8 @@ def test_an_issuer_signs_in_issues_one_certificate_and_revokes_it(
         )
 
 
-def test_an_upload_with_a_bad_row_shows_its_error(server: str, svc: Services, desktop: Any, shots: Path) -> None:
-    accounts.create(
-        svc,
+def test_an_upload_with_a_bad_row_shows_its_error(server: str, svc: UseCases, desktop: Any, shots: Path) -> None:
+    svc.accounts.create(
         OPERATOR,
         username="lisi",
         display_name="李发证",
@@ -199,7 +192,9 @@ def test_an_upload_with_a_bad_row_shows_its_error(server: str, svc: Services, de
     )
     _sign_in(desktop, server, "lisi")
     desktop.click("text=批量发证")
-    roster = _csv([("甲", _ids(1)[0], 3)]) + "\n乙,居民身份证,110105199001019990,6-31-01-03,3,80,75".encode("gbk")
+    roster = simple_roster([("甲", id17s(1)[0], 3)]) + "\n乙,居民身份证,110105199001019990,6-31-01-03,3,80,75".encode(
+        "gbk"
+    )
     desktop.set_input_files(
         "input[name=roster]", files=[{"name": "名单.csv", "mimeType": "text/csv", "buffer": io.BytesIO(roster).read()}]
     )

@@ -18,57 +18,46 @@ from flask import Flask
 from PIL import Image
 from sqlalchemy import select, update
 
-from issuer.core import trust
+from issuer.core import qrtext, trust
 from issuer.core.errors import Conflict, InvalidInput
 from issuer.core.verify import verify
-from issuer.service import batch_output, batches, issuance, jobs, queries, registry
-from issuer.service.context import Services, build_services
+from issuer.service import batches, drawing, jobs
 from issuer.service.principal import Principal
+from issuer.service.wiring import UseCases, build
 from issuer.store import models as m
+from issuer.store.records import BatchRecord
+from tests.builders import id17s, jpeg, resident_id, roster_rows, simple_roster, to_csv, to_xlsx
+from tests.builders import issue_request as request
+from tests.builders import serials as _serials
 from tests.conftest import OTHER_CODE, Clock, Keys, issuer_principal
-from tests.service.test_issuance import _render, _serials, request
-from tests.service.test_roster import jpeg, resident_id, roster_rows, to_csv, to_xlsx
-
-
-def _csv(rows: list[tuple[str, str, int]]) -> bytes:
-    from issuer.core.identity import check_character
-
-    lines = ["姓名,证件类型,证件号码,职业编码,等级,理论知识成绩,技能操作成绩"]
-    for name, id17, level in rows:
-        lines.append(f"{name},居民身份证,{id17}{check_character(id17)},6-31-01-03,{level},80,75")
-    return "\n".join(lines).encode("gbk")
-
-
-def _ids(n: int, start: int = 0) -> list[str]:
-    return [f"11010519900101{(start + i):03d}" for i in range(n)]
 
 
 def submit(
-    svc: Services, data: bytes, name: str = "名单.csv", principal: Principal | None = None, **kw: Any
+    svc: UseCases, data: bytes, name: str = "名单.csv", principal: Principal | None = None, **kw: Any
 ) -> dict[str, Any]:
     key = kw.pop("key", None)
     upload = batches.Upload(roster=data, filename=name, **kw)
-    body, _ = batches.submit(svc, principal or issuer_principal(svc), upload, idempotency_key=key)
+    body, _ = svc.batches.submit(principal or issuer_principal(svc), upload, idempotency_key=key)
     return body
 
 
-def finished(svc: Services, batch_id: str) -> batches.BatchStatus:
-    assert isinstance(svc.jobs, jobs.InProcessQueue)
-    svc.jobs.join()
-    return batches.status(svc, issuer_principal(svc), batch_id)
+def finished(svc: UseCases, batch_id: str) -> BatchRecord:
+    assert isinstance(svc.queue, jobs.InProcessQueue)
+    svc.queue.join()
+    return svc.batches.status(issuer_principal(svc), batch_id)
 
 
-def _batches(svc: Services) -> int:
-    with svc.db.reading() as session:
+def _batches(svc: UseCases) -> int:
+    with svc.database.read_sessions() as session:
         return len(session.scalars(select(m.Batch.id)).all())
 
 
-def test_a_roster_is_issued_in_one_contiguous_block_per_level(app: Flask, keys: Keys, svc: Services) -> None:
-    issuance.issue(svc, issuer_principal(svc), request(), render=_render)  # serial 3-000001 is taken
-    rows = [(f"学员{i}", id17, 3 if i % 3 else 4) for i, id17 in enumerate(_ids(30))]
+def test_a_roster_is_issued_in_one_contiguous_block_per_level(app: Flask, keys: Keys, svc: UseCases) -> None:
+    svc.issuing.issue(issuer_principal(svc), request())  # serial 3-000001 is taken
+    rows = [(f"学员{i}", id17, 3 if i % 3 else 4) for i, id17 in enumerate(id17s(30))]
     batches.ISSUE_CHUNK, saved = 7, batches.ISSUE_CHUNK  # several chunks inside the one transaction
     try:
-        body = submit(svc, _csv(rows))
+        body = submit(svc, simple_roster(rows))
     finally:
         batches.ISSUE_CHUNK = saved
     issued = body["issued"]
@@ -77,21 +66,21 @@ def test_a_roster_is_issued_in_one_contiguous_block_per_level(app: Flask, keys: 
     level4 = [int(r["number"][-6:]) for r in issued if r["number"][15] == "4"]
     assert level3 == list(range(2, 2 + len(level3)))
     assert level4 == list(range(1, 1 + len(level4)))
-    _, bundle = registry.trust_bundle(svc)
+    _, bundle = svc.publishing.bundle()
     store = trust.load_bundle(json.dumps(bundle))
-    with svc.db.reading() as session:
-        texts = [issuance.qrtext.encode(c.credential, svc.qr_host) for c in session.scalars(select(m.Certificate))]
-    assert len(texts) == 31 and all(verify(t, store, at=svc.clock()).valid for t in texts)
+    with svc.database.read_sessions() as session:
+        texts = [qrtext.encode(c.credential, svc.ctx.qr_host) for c in session.scalars(select(m.Certificate))]
+    assert len(texts) == 31 and all(verify(t, store, at=svc.ctx.clock()).valid for t in texts)
 
 
-def _holders(svc: Services, org_code: str) -> list[tuple[Any, ...]]:
-    with svc.db.reading() as session:
+def _holders(svc: UseCases, org_code: str) -> list[tuple[Any, ...]]:
+    with svc.database.read_sessions() as session:
         org = session.scalars(select(m.Organization).where(m.Organization.code == org_code)).one()
         records = session.scalars(select(m.Certificate).where(m.Certificate.organization_id == org.id)).all()
         return sorted(
             (
                 r.holder_name,
-                queries.document_number(svc, r),
+                svc.certificates.document_number(r),
                 r.document_type,
                 r.occupation,
                 r.work_type,
@@ -106,7 +95,7 @@ def _holders(svc: Services, org_code: str) -> list[tuple[Any, ...]]:
 
 
 def test_the_same_500_rows_in_gbk_csv_and_in_xlsx_issue_the_same_certificates(
-    app: Flask, keys: Keys, svc: Services
+    app: Flask, keys: Keys, svc: UseCases
 ) -> None:
     rows = roster_rows(500)
     from_csv = submit(svc, to_csv(rows, "gbk"), "名单.csv")
@@ -118,7 +107,7 @@ def test_the_same_500_rows_in_gbk_csv_and_in_xlsx_issue_the_same_certificates(
 
 
 def test_a_500_row_roster_with_3_bad_rows_issues_nothing_and_reports_exactly_those(
-    app: Flask, keys: Keys, svc: Services
+    app: Flask, keys: Keys, svc: UseCases
 ) -> None:
     rows = roster_rows(500)
     rows[99][2] = rows[99][2][:-1] + ("0" if rows[99][2][-1] != "0" else "1")
@@ -136,10 +125,10 @@ def test_a_500_row_roster_with_3_bad_rows_issues_nothing_and_reports_exactly_tho
 
 
 def test_by_default_a_roster_with_a_bad_row_issues_nothing_unless_valid_rows_only(
-    app: Flask, keys: Keys, svc: Services
+    app: Flask, keys: Keys, svc: UseCases
 ) -> None:
     wrong_checksum = "乙,居民身份证,110105199001019990,6-31-01-03,3,80,75".encode("gbk")
-    data = _csv([("甲", _ids(1)[0], 3)]) + b"\n" + wrong_checksum
+    data = simple_roster([("甲", id17s(1)[0], 3)]) + b"\n" + wrong_checksum
     with pytest.raises(InvalidInput) as refused:
         submit(svc, data)
     assert refused.value.code == "roster_has_errors" and len(refused.value.errors["problems"]) == 1
@@ -149,16 +138,16 @@ def test_by_default_a_roster_with_a_bad_row_issues_nothing_unless_valid_rows_onl
     assert body["report"]["invalid_rows"] == 1
 
 
-def test_a_roster_cannot_be_issued_twice(app: Flask, keys: Keys, svc: Services) -> None:
-    data = _csv([("甲", _ids(1)[0], 3)])
+def test_a_roster_cannot_be_issued_twice(app: Flask, keys: Keys, svc: UseCases) -> None:
+    data = simple_roster([("甲", id17s(1)[0], 3)])
     submit(svc, data)
     with pytest.raises(InvalidInput) as again:
         submit(svc, data)
     assert again.value.errors["problems"][0]["code"] == "already_certified"
 
 
-def test_a_retried_upload_issues_nothing_twice(app: Flask, keys: Keys, svc: Services) -> None:
-    data = _csv([(f"学员{i}", id17, 3) for i, id17 in enumerate(_ids(4))])
+def test_a_retried_upload_issues_nothing_twice(app: Flask, keys: Keys, svc: UseCases) -> None:
+    data = simple_roster([(f"学员{i}", id17, 3) for i, id17 in enumerate(id17s(4))])
     first = submit(svc, data, key="exam-2026-11-29")
     again = submit(svc, data, key="exam-2026-11-29")
     assert again == first and _serials(svc) == [1, 2, 3, 4] and _batches(svc) == 1
@@ -185,7 +174,7 @@ def _qr(png: bytes) -> str:
 
 
 def test_images_are_drawn_in_the_background_and_packed_once_each_with_the_result_sheet(
-    app: Flask, keys: Keys, svc: Services
+    app: Flask, keys: Keys, svc: UseCases
 ) -> None:
     data, photos = _photo_roster(12)
     data += to_csv([["坏行", "居民身份证", "110105199001019990", "6-31-01-03", "", "3", 80, 80, "", ""]])[
@@ -195,7 +184,7 @@ def test_images_are_drawn_in_the_background_and_packed_once_each_with_the_result
     done = finished(svc, body["batch"]["id"])
     assert (done.status, done.issued, done.rendered, done.rows) == ("done", 12, 12, 13)
     numbers = [r["number"] for r in body["issued"]]
-    path = batch_output.archive_path(svc, done.id)
+    path = svc.drawing.archive_path(done.id)
     assert path.stat().st_size == done.archive_bytes
     with zipfile.ZipFile(path) as archive:
         names = archive.namelist()
@@ -206,131 +195,125 @@ def test_images_are_drawn_in_the_background_and_packed_once_each_with_the_result
         assert archive.read(f"pdf/{numbers[0]}.pdf").startswith(b"%PDF-")
         sheet = openpyxl.load_workbook(io.BytesIO(archive.read("result.xlsx")), read_only=True).worksheets[0]
         table = [list(r) for r in sheet.iter_rows(values_only=True)]
-    _, bundle = registry.trust_bundle(svc)
-    assert verify(_qr(first_png), trust.load_bundle(json.dumps(bundle)), at=svc.clock()).valid
+    _, bundle = svc.publishing.bundle()
+    assert verify(_qr(first_png), trust.load_bundle(json.dumps(bundle)), at=svc.ctx.clock()).valid
     assert table[0][:3] == ["名单行号", "结果", "证书编号"]
     expected = [(row, "已发证", n) for row, n in zip(range(2, 14), numbers, strict=True)]
     assert [(r[0], r[1], r[2]) for r in table[1:13]] == expected
     assert table[13][:2] == [14, "未发证"] and "校验码" in table[13][-1]
     assert resident_id(0)[6:14] not in json.dumps(table, ensure_ascii=False, default=str)  # masked
-    assert not batch_output.batch_dir(svc, done.id).exists(), "the loose files are removed once packed"
+    assert not svc.drawing.parts_dir(done.id).exists(), "the loose files are removed once packed"
 
 
-def test_a_batch_drawn_again_gives_the_same_files(app: Flask, keys: Keys, svc: Services) -> None:
+def test_a_batch_drawn_again_gives_the_same_files(app: Flask, keys: Keys, svc: UseCases) -> None:
     """What a redelivered job does: every image drawn again is byte for byte the same."""
-    body = submit(svc, _csv([(f"学员{i}", id17, 3) for i, id17 in enumerate(_ids(3))]))
+    body = submit(svc, simple_roster([(f"学员{i}", id17, 3) for i, id17 in enumerate(id17s(3))]))
     done = finished(svc, body["batch"]["id"])
-    path = batch_output.archive_path(svc, done.id)
+    path = svc.drawing.archive_path(done.id)
     with zipfile.ZipFile(path) as archive:
         first = {n: archive.read(n) for n in archive.namelist() if n != "result.xlsx"}
     path.unlink()
-    with svc.transaction() as session:
+    with svc.database.sessions.begin() as session:
         session.execute(update(m.BatchItem).values(rendered_at=None))
         session.execute(update(m.Batch).values(status="rendering"))
-    jobs.dispatch(svc, done.id)
+    svc.batches.dispatch(done.id)
     again = finished(svc, done.id)
     with zipfile.ZipFile(path) as archive:
         assert {n: archive.read(n) for n in archive.namelist() if n != "result.xlsx"} == first
-    assert len(first) == 6 and again.archive_sha256 == batch_output._sha256(path)[0]
+    assert len(first) == 6 and again.archive_sha256 == drawing._sha256(path)[0]
 
 
-def test_a_restarted_service_finishes_a_batch_its_predecessor_left(app: Flask, keys: Keys, svc: Services) -> None:
-    assert isinstance(svc.jobs, jobs.InProcessQueue)
-    svc.jobs.close()  # the service stops before drawing anything
-    body = submit(svc, _csv([(f"学员{i}", id17, 3) for i, id17 in enumerate(_ids(7))]))
-    assert batches.status(svc, issuer_principal(svc), body["batch"]["id"]).rendered == 0
-    restarted = build_services(app.config, app.instance_path, clock=svc.clock)
+def test_a_restarted_service_finishes_a_batch_its_predecessor_left(app: Flask, keys: Keys, svc: UseCases) -> None:
+    assert isinstance(svc.queue, jobs.InProcessQueue)
+    svc.queue.close()  # the service stops before drawing anything
+    body = submit(svc, simple_roster([(f"学员{i}", id17, 3) for i, id17 in enumerate(id17s(7))]))
+    assert svc.batches.status(issuer_principal(svc), body["batch"]["id"]).rendered == 0
+    restarted = build(app.config, app.instance_path, clock=svc.ctx.clock)
     try:
-        assert jobs.resume(restarted) == [body["batch"]["id"]]
+        assert restarted.batches.resume() == [body["batch"]["id"]]
         assert finished(restarted, body["batch"]["id"]).status == "done"
     finally:
-        assert isinstance(restarted.jobs, jobs.InProcessQueue)
-        restarted.jobs.close()
-        restarted.db.dispose()
+        restarted.close()
 
 
-def test_a_certificate_revoked_before_it_is_drawn_is_not_printed(app: Flask, keys: Keys, svc: Services) -> None:
-    assert isinstance(svc.jobs, jobs.InProcessQueue)
-    svc.jobs.close()
-    body = submit(svc, _csv([(f"学员{i}", id17, 3) for i, id17 in enumerate(_ids(2))]))
+def test_a_certificate_revoked_before_it_is_drawn_is_not_printed(app: Flask, keys: Keys, svc: UseCases) -> None:
+    assert isinstance(svc.queue, jobs.InProcessQueue)
+    svc.queue.close()
+    body = submit(svc, simple_roster([(f"学员{i}", id17, 3) for i, id17 in enumerate(id17s(2))]))
     revoked = body["issued"][0]["number"]
-    issuance.revoke(svc, issuer_principal(svc), revoked, reason="data_error")
-    restarted = build_services(app.config, app.instance_path, clock=svc.clock)
+    svc.revoking.revoke(issuer_principal(svc), revoked, reason="data_error")
+    restarted = build(app.config, app.instance_path, clock=svc.ctx.clock)
     try:
-        jobs.resume(restarted)
+        restarted.batches.resume()
         assert finished(restarted, body["batch"]["id"]).status == "done"
-        with zipfile.ZipFile(batch_output.archive_path(svc, body["batch"]["id"])) as archive:
+        with zipfile.ZipFile(svc.drawing.archive_path(body["batch"]["id"])) as archive:
             names = archive.namelist()
             sheet = openpyxl.load_workbook(io.BytesIO(archive.read("result.xlsx")), read_only=True).worksheets[0]
             results = [r[1] for r in sheet.iter_rows(min_row=2, values_only=True)]
     finally:
-        assert isinstance(restarted.jobs, jobs.InProcessQueue)
-        restarted.jobs.close()
-        restarted.db.dispose()
+        restarted.close()
     assert not any(revoked in n for n in names) and len(names) == 3
     assert results == ["已撤销", "已发证"]
 
 
-def test_a_batch_that_cannot_be_drawn_fails_with_the_reason(app: Flask, keys: Keys, svc: Services) -> None:
-    assert isinstance(svc.jobs, jobs.InProcessQueue)
-    svc.jobs.close()
-    body = submit(svc, _csv([("甲", _ids(1)[0], 3)]))
-    with svc.transaction() as session:
+def test_a_batch_that_cannot_be_drawn_fails_with_the_reason(app: Flask, keys: Keys, svc: UseCases) -> None:
+    assert isinstance(svc.queue, jobs.InProcessQueue)
+    svc.queue.close()
+    body = submit(svc, simple_roster([("甲", id17s(1)[0], 3)]))
+    with svc.database.sessions.begin() as session:
         session.execute(update(m.Organization).values(layout="withdrawn-layout"))
-    restarted = build_services(app.config, app.instance_path, clock=svc.clock)
+    restarted = build(app.config, app.instance_path, clock=svc.ctx.clock)
     try:
-        jobs.resume(restarted)
+        restarted.batches.resume()
         failed = finished(restarted, body["batch"]["id"])
     finally:
-        assert isinstance(restarted.jobs, jobs.InProcessQueue)
-        restarted.jobs.close()
-        restarted.db.dispose()
+        restarted.close()
     assert failed.status == "failed" and "withdrawn-layout" in (failed.error or "")
     with pytest.raises(Conflict) as refused:
-        batches.archive(svc, issuer_principal(svc), failed.id)
+        svc.batches.archive(issuer_principal(svc), failed.id)
     assert refused.value.code == "batch_failed"
 
 
 def test_when_queueing_fails_the_batch_is_issued_and_a_retry_queues_it(
-    app: Flask, keys: Keys, svc: Services, tmp_path: Path
+    app: Flask, keys: Keys, svc: UseCases, tmp_path: Path
 ) -> None:
-    unreachable = build_services(
-        {**app.config, "QUEUE": "redis", "REDIS_URL": "redis://127.0.0.1:9/0"}, app.instance_path, clock=svc.clock
+    unreachable = build(
+        {**app.config, "QUEUE": "redis", "REDIS_URL": "redis://127.0.0.1:9/0"}, app.instance_path, clock=svc.ctx.clock
     )
-    data = _csv([("甲", _ids(1)[0], 3)])
+    data = simple_roster([("甲", id17s(1)[0], 3)])
     try:
         body = submit(unreachable, data, key="k1")
     finally:
-        unreachable.db.dispose()
-    current = batches.status(svc, issuer_principal(svc), body["batch"]["id"])
+        unreachable.close()
+    current = svc.batches.status(issuer_principal(svc), body["batch"]["id"])
     assert current.status == "rendering" and current.dispatched_at is None and _serials(svc) == [1]
     again = submit(svc, data, key="k1")
     assert again == body
     assert finished(svc, body["batch"]["id"]).status == "done"
 
 
-def test_another_organizations_batch_is_not_found(app: Flask, keys: Keys, svc: Services) -> None:
-    body = submit(svc, _csv([("甲", _ids(1)[0], 3)]))
+def test_another_organizations_batch_is_not_found(app: Flask, keys: Keys, svc: UseCases) -> None:
+    body = submit(svc, simple_roster([("甲", id17s(1)[0], 3)]))
     from issuer.core.errors import NotFound
 
     with pytest.raises(NotFound):
-        batches.status(svc, issuer_principal(svc, OTHER_CODE), body["batch"]["id"])
+        svc.batches.status(issuer_principal(svc, OTHER_CODE), body["batch"]["id"])
     with pytest.raises(NotFound):
-        batches.archive(svc, issuer_principal(svc, OTHER_CODE), body["batch"]["id"])
+        svc.batches.archive(issuer_principal(svc, OTHER_CODE), body["batch"]["id"])
 
 
 def test_old_archives_are_purged_and_their_certificates_kept(
-    app: Flask, keys: Keys, svc: Services, clock: Clock
+    app: Flask, keys: Keys, svc: UseCases, clock: Clock
 ) -> None:
-    body = submit(svc, _csv([("甲", _ids(1)[0], 3)]), formats=("pdf",), dpi=150)
+    body = submit(svc, simple_roster([("甲", id17s(1)[0], 3)]), formats=("pdf",), dpi=150)
     done = finished(svc, body["batch"]["id"])
-    path = batch_output.archive_path(svc, done.id)
+    path = svc.drawing.archive_path(done.id)
     assert path.exists()
-    assert batches.purge(svc, timedelta(days=30)) == []
+    assert svc.batches.purge(timedelta(days=30)) == []
     clock.advance(days=31)
-    assert batches.purge(svc, timedelta(days=30)) == [done.id]
-    assert not path.exists() and batches.status(svc, issuer_principal(svc), done.id).status == "expired"
+    assert svc.batches.purge(timedelta(days=30)) == [done.id]
+    assert not path.exists() and svc.batches.status(issuer_principal(svc), done.id).status == "expired"
     with pytest.raises(Conflict) as refused:
-        batches.archive(svc, issuer_principal(svc), done.id)
+        svc.batches.archive(issuer_principal(svc), done.id)
     assert refused.value.code == "batch_expired"
     assert _serials(svc) == [1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -12,42 +13,39 @@ from flask import Flask
 from sqlalchemy import select, update
 
 from issuer.core.errors import AssessmentError, Conflict, Forbidden, IdentityError, InvalidInput, NotFound
-from issuer.service import issuance, registry
-from issuer.service.context import Services
-from issuer.service.issuance import IssueRequest
+from issuer.service import registry
+from issuer.service.issuing import Issuing, refuse_unless_it_verifies
 from issuer.service.principal import OPERATOR
+from issuer.service.wiring import UseCases
 from issuer.store import models as m
+from issuer.store.uow import UnitOfWork, UnitOfWorkFactory
 from tests import factories as f
+from tests.builders import ID_NUMBER, serials
+from tests.builders import issue_request as request
 from tests.conftest import ELECTRICIAN, ORG_CODE, OTHER_CODE, Clock, Keys, auth, issuer_principal
 from tests.factories import issue_body
 
-ID_NUMBER = "11010519491231002X"
+
+class DroppedConnection(Exception):
+    """The database went away between the last statement and COMMIT."""
 
 
-def request(**overrides: Any) -> IssueRequest:
-    fields: dict[str, Any] = {
-        "holder_name": "张三丰",
-        "document_type": "居民身份证",
-        "document_number": ID_NUMBER,
-        "occupation": "6-31-01-03",
-        "level": 3,
-        "scores": {"theory": Decimal(80), "practical": Decimal(70)},
-    }
-    fields.update(overrides)
-    return IssueRequest(**fields)
+def dropping_at_commit(units: UnitOfWorkFactory) -> UnitOfWorkFactory:
+    """Units of work that do everything but commit."""
+
+    def make(**kwargs: bool) -> UnitOfWork:
+        uow = units(**kwargs)
+
+        def commit() -> None:
+            raise DroppedConnection
+
+        uow.commit = commit  # type: ignore[method-assign]
+        return uow
+
+    return make
 
 
-def _render(issued: issuance.Issued) -> dict[str, Any]:
-    return {"number": issued.record.number}
-
-
-def _serials(svc: Services) -> list[int]:
-    with svc.db.reading() as session:
-        numbers = session.scalars(select(m.Certificate.number)).all()
-    return sorted(int(n[-6:]) for n in numbers)
-
-
-def test_eight_concurrent_clients_get_distinct_gapless_serials(app: Flask, keys: Keys, svc: Services) -> None:
+def test_eight_concurrent_clients_get_distinct_gapless_serials(app: Flask, keys: Keys, svc: UseCases) -> None:
     """8 clients × 200 requests through HTTP; every 25th request is invalid and must
     consume no number."""
     per_client, clients = 200, 8
@@ -75,20 +73,16 @@ def test_eight_concurrent_clients_get_distinct_gapless_serials(app: Flask, keys:
     issued = statuses.count(201)
     assert issued + statuses.count(422) == per_client * clients
     assert statuses.count(422) == per_client * clients // 25
-    assert _serials(svc) == list(range(1, issued + 1))
+    assert serials(svc) == list(range(1, issued + 1))
 
 
-def test_a_rolled_back_issuance_consumes_no_number(app: Flask, keys: Keys, svc: Services) -> None:
+def test_a_rolled_back_issuance_consumes_no_number(app: Flask, keys: Keys, svc: UseCases) -> None:
     principal = issuer_principal(svc)
-
-    def failing_render(issued: issuance.Issued) -> dict[str, Any]:
-        assert issued.record.number.endswith("000001")
-        raise RuntimeError("the connection dropped after numbering")
-
-    with pytest.raises(RuntimeError):
-        issuance.issue(svc, principal, request(), render=failing_render)
-    body, _ = issuance.issue(svc, principal, request(), render=_render)
-    assert body["number"] == f"{ORG_CODE}263000001"
+    dropping = replace(svc.ctx, units=dropping_at_commit(svc.ctx.units))
+    with pytest.raises(DroppedConnection):
+        Issuing(dropping, svc.log, svc.publishing, svc.revoking).issue(principal, request())
+    record, _ = svc.issuing.issue(principal, request())
+    assert record.number == f"{ORG_CODE}263000001"
 
 
 @pytest.mark.parametrize(
@@ -112,13 +106,13 @@ def test_a_rolled_back_issuance_consumes_no_number(app: Flask, keys: Keys, svc: 
     ids=["id-checksum", "failed-theory", "missing-review", "out-of-scope", "level-out-of-scope", "work-type"],
 )
 def test_invalid_requests_consume_nothing(
-    app: Flask, keys: Keys, svc: Services, overrides: dict[str, Any], error: type[Exception]
+    app: Flask, keys: Keys, svc: UseCases, overrides: dict[str, Any], error: type[Exception]
 ) -> None:
     principal = issuer_principal(svc)
     with pytest.raises(error):
-        issuance.issue(svc, principal, request(**overrides), render=_render)
-    body, _ = issuance.issue(svc, principal, request(), render=_render)
-    assert body["number"].endswith("000001")
+        svc.issuing.issue(principal, request(**overrides))
+    body, _ = svc.issuing.issue(principal, request())
+    assert body.number.endswith("000001")
 
 
 @pytest.mark.parametrize(
@@ -129,119 +123,111 @@ def test_invalid_requests_consume_nothing(
     ],
 )
 def test_the_year_is_that_of_the_issue_date_in_china(
-    app: Flask, keys: Keys, svc: Services, clock: Clock, moment: datetime, year: str, issue_date: date
+    app: Flask, keys: Keys, svc: UseCases, clock: Clock, moment: datetime, year: str, issue_date: date
 ) -> None:
     clock.now = moment
-    body, _ = issuance.issue(svc, issuer_principal(svc), request(), render=_render)
-    assert body["number"][13:15] == year
-    with svc.db.reading() as session:
+    body, _ = svc.issuing.issue(issuer_principal(svc), request())
+    assert body.number[13:15] == year
+    with svc.database.read_sessions() as session:
         assert session.scalars(select(m.Certificate.issue_date)).one() == issue_date
 
 
-def test_serials_count_per_year_and_level(app: Flask, keys: Keys, svc: Services) -> None:
+def test_serials_count_per_year_and_level(app: Flask, keys: Keys, svc: UseCases) -> None:
     principal = issuer_principal(svc)
-    n3 = [
-        issuance.issue(svc, principal, request(document_number=f.id_number(n)), render=_render)[0]["number"]
-        for n in range(2)
-    ]
-    n4 = issuance.issue(svc, principal, request(level=4), render=_render)[0]["number"]
+    n3 = [svc.issuing.issue(principal, request(document_number=f.id_number(n)))[0].number for n in range(2)]
+    n4 = svc.issuing.issue(principal, request(level=4))[0].number
     assert [n[-7:] for n in n3] == ["3000001", "3000002"]
     assert n4[-7:] == "4000001"
 
 
-def test_an_exhausted_serial_range_is_a_clear_error_and_stores_nothing(app: Flask, keys: Keys, svc: Services) -> None:
+def test_an_exhausted_serial_range_is_a_clear_error_and_stores_nothing(app: Flask, keys: Keys, svc: UseCases) -> None:
     principal = issuer_principal(svc)
-    issuance.issue(svc, principal, request(), render=_render)
-    with svc.transaction() as session:
+    svc.issuing.issue(principal, request())
+    with svc.database.sessions.begin() as session:
         session.execute(update(m.SerialCounter).values(last_serial=999_999))
     with pytest.raises(Conflict) as failure:
-        issuance.issue(svc, principal, request(document_number=f.id_number(2)), render=_render)
+        svc.issuing.issue(principal, request(document_number=f.id_number(2)))
     assert failure.value.code == "serials_exhausted"
-    assert _serials(svc) == [1]
-    with svc.db.reading() as session:
+    assert serials(svc) == [1]
+    with svc.database.read_sessions() as session:
         assert session.scalars(select(m.SerialCounter.last_serial)).one() == 999_999
 
 
-def test_a_retry_with_the_same_idempotency_key_returns_the_first_answer(app: Flask, keys: Keys, svc: Services) -> None:
+def test_a_retry_with_the_same_idempotency_key_returns_the_first_answer(app: Flask, keys: Keys, svc: UseCases) -> None:
     principal = issuer_principal(svc)
-    first, replayed_first = issuance.issue(
-        svc, principal, request(), idempotency_key="exam-2026-11-0001", render=_render
-    )
-    again, replayed = issuance.issue(svc, principal, request(), idempotency_key="exam-2026-11-0001", render=_render)
+    first, replayed_first = svc.issuing.issue(principal, request(), idempotency_key="exam-2026-11-0001")
+    again, replayed = svc.issuing.issue(principal, request(), idempotency_key="exam-2026-11-0001")
     assert first == again and replayed_first is False
     assert replayed is True
-    assert _serials(svc) == [1]
+    assert serials(svc) == [1]
     with pytest.raises(Conflict):
-        issuance.issue(svc, principal, request(holder_name="李四"), idempotency_key="exam-2026-11-0001", render=_render)
+        svc.issuing.issue(principal, request(holder_name="李四"), idempotency_key="exam-2026-11-0001")
 
 
-def test_concurrent_retries_with_one_idempotency_key_issue_once(app: Flask, keys: Keys, svc: Services) -> None:
+def test_concurrent_retries_with_one_idempotency_key_issue_once(app: Flask, keys: Keys, svc: UseCases) -> None:
     principal = issuer_principal(svc)
     results: list[dict[str, Any]] = []
     start = threading.Barrier(6)
 
     def retry() -> None:
         start.wait()
-        results.append(issuance.issue(svc, principal, request(), idempotency_key="same", render=_render)[0])
+        results.append(svc.issuing.issue(principal, request(), idempotency_key="same")[0])
 
     threads = [threading.Thread(target=retry) for _ in range(6)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert len(results) == 6 and len({r["number"] for r in results}) == 1
-    assert _serials(svc) == [1]
+    assert len(results) == 6 and len({r.number for r in results}) == 1
+    assert serials(svc) == [1]
 
 
-def test_a_suspended_organization_cannot_issue(app: Flask, keys: Keys, svc: Services, clock: Clock) -> None:
-    registry.change_status(svc, OPERATOR, ORG_CODE, "suspended", since=None, note="年检未通过")
+def test_a_suspended_organization_cannot_issue(app: Flask, keys: Keys, svc: UseCases, clock: Clock) -> None:
+    svc.registry.change_status(OPERATOR, ORG_CODE, "suspended", since=None, note="年检未通过")
     clock.advance(seconds=1)  # a change made now takes effect at the next whole second
     with pytest.raises(Forbidden) as failure:
-        issuance.issue(svc, issuer_principal(svc), request(), render=_render)
+        svc.issuing.issue(issuer_principal(svc), request())
     assert failure.value.code == "organization_suspended"
 
 
-def test_document_numbers_are_encrypted_at_rest(app: Flask, keys: Keys, svc: Services) -> None:
-    issuance.issue(svc, issuer_principal(svc), request(), render=_render)
-    with svc.db.reading() as session:
+def test_document_numbers_are_encrypted_at_rest(app: Flask, keys: Keys, svc: UseCases) -> None:
+    svc.issuing.issue(issuer_principal(svc), request())
+    with svc.database.read_sessions() as session:
         record = session.scalars(select(m.Certificate)).one()
     assert ID_NUMBER.encode() not in record.document_number_encrypted
     assert ID_NUMBER not in record.document_number_hmac
     assert record.document_number_masked == "1101**********002X"
-    assert svc.cipher.decrypt(record.document_number_encrypted, context=record.number.encode()) == ID_NUMBER
+    assert svc.ctx.cipher.decrypt(record.document_number_encrypted, context=record.number.encode()) == ID_NUMBER
 
 
-def test_a_name_the_certificate_cannot_print_is_refused_before_numbering(app: Flask, keys: Keys, svc: Services) -> None:
+def test_a_name_the_certificate_cannot_print_is_refused_before_numbering(app: Flask, keys: Keys, svc: UseCases) -> None:
     from issuer.render import MissingGlyph
 
     principal = issuer_principal(svc)
     with pytest.raises(MissingGlyph) as failure:
-        issuance.issue(svc, principal, request(holder_name="张\U0002a6d6"), render=_render)
+        svc.issuing.issue(principal, request(holder_name="张\U0002a6d6"))
     assert failure.value.errors["code_point"] == "U+2A6D6"
-    body, _ = issuance.issue(svc, principal, request(), render=_render)
-    assert body["number"].endswith("000001")
+    body, _ = svc.issuing.issue(principal, request())
+    assert body.number.endswith("000001")
 
 
 # --- issuing is judged now, and on the date the certificate states -------------------------------
 
 
-def _try(svc: Services, clock: Clock, stated: str | None, person: int = 1, **overrides: Any) -> str:
+def _try(svc: UseCases, clock: Clock, stated: str | None, person: int = 1, **overrides: Any) -> str:
     """Issue with ``issue_date`` ``stated``: the number, or the refusal's code."""
     day = date.fromisoformat(stated) if stated else None
     try:
-        body, _ = issuance.issue(
-            svc,
-            issuer_principal(svc),
-            request(document_number=f.id_number(person), issue_date=day, **overrides),
-            render=_render,
+        body, _ = svc.issuing.issue(
+            issuer_principal(svc), request(document_number=f.id_number(person), issue_date=day, **overrides)
         )
     except (Forbidden, InvalidInput, Conflict) as refused:
         return refused.code
-    return str(body["number"])
+    return str(body.number)
 
 
 def test_a_stated_date_may_lie_up_to_30_days_back_never_ahead(
-    app: Flask, keys: Keys, svc: Services, clock: Clock
+    app: Flask, keys: Keys, svc: UseCases, clock: Clock
 ) -> None:
     clock.now = f.china("2026-11-29 10:00")
     assert _try(svc, clock, "2026-10-30", person=1).startswith(ORG_CODE)
@@ -250,31 +236,31 @@ def test_a_stated_date_may_lie_up_to_30_days_back_never_ahead(
 
 
 def test_a_back_dated_certificate_carries_the_last_second_of_its_day(
-    app: Flask, keys: Keys, svc: Services, clock: Clock
+    app: Flask, keys: Keys, svc: UseCases, clock: Clock
 ) -> None:
     clock.now = f.china("2026-11-29 10:00")
     number = _try(svc, clock, "2026-11-20")
-    with svc.db.reading() as session:
+    with svc.database.read_sessions() as session:
         record = session.scalars(select(m.Certificate).where(m.Certificate.number == number)).one()
     assert record.issue_date == date(2026, 11, 20) and record.issued_at == f.china("2026-11-20 23:59:59")
 
 
 def test_a_suspended_organization_cannot_back_date_to_when_it_was_active(
-    app: Flask, keys: Keys, svc: Services, clock: Clock
+    app: Flask, keys: Keys, svc: UseCases, clock: Clock
 ) -> None:
     clock.now = f.china("2026-11-29 10:00")
-    registry.change_status(svc, OPERATOR, ORG_CODE, "suspended", since=None, note="")
+    svc.registry.change_status(OPERATOR, ORG_CODE, "suspended", since=None, note="")
     clock.advance(seconds=1)
     assert _try(svc, clock, "2026-11-25") == "organization_suspended"
 
 
 def test_a_resumed_organization_cannot_back_date_into_its_suspension(
-    app: Flask, keys: Keys, svc: Services, clock: Clock
+    app: Flask, keys: Keys, svc: UseCases, clock: Clock
 ) -> None:
     clock.now = f.china("2026-11-20 10:00")
-    registry.change_status(svc, OPERATOR, ORG_CODE, "suspended", since=None, note="")
+    svc.registry.change_status(OPERATOR, ORG_CODE, "suspended", since=None, note="")
     clock.now = f.china("2026-11-27 10:00")
-    registry.change_status(svc, OPERATOR, ORG_CODE, "active", since=None, note="")
+    svc.registry.change_status(OPERATOR, ORG_CODE, "active", since=None, note="")
     clock.now = f.china("2026-11-29 10:00")
     assert _try(svc, clock, "2026-11-25", person=1) == "organization_suspended"
     assert _try(svc, clock, "2026-11-28", person=2).startswith(ORG_CODE)
@@ -282,7 +268,7 @@ def test_a_resumed_organization_cannot_back_date_into_its_suspension(
 
 
 def test_an_expired_registration_cannot_back_date_to_when_it_ran(
-    app: Flask, keys: Keys, svc: Services, clock: Clock
+    app: Flask, keys: Keys, svc: UseCases, clock: Clock
 ) -> None:
     from tests.conftest import register
 
@@ -291,30 +277,29 @@ def test_an_expired_registration_cannot_back_date_to_when_it_ran(
     principal = issuer_principal(svc, "S000037000004")
     clock.now = f.china("2026-11-29 10:00")
     with pytest.raises(Forbidden) as refused:
-        issuance.issue(svc, principal, request(issue_date=date(2026, 11, 24)), render=_render)
+        svc.issuing.issue(principal, request(issue_date=date(2026, 11, 24)))
     assert refused.value.code == "not_registered"
 
 
 def test_an_occupation_taken_out_of_scope_cannot_be_back_dated_to_before_the_change(
-    app: Flask, keys: Keys, svc: Services, clock: Clock
+    app: Flask, keys: Keys, svc: UseCases, clock: Clock
 ) -> None:
     clock.now = f.china("2026-11-27 10:00")
-    registry.set_scope(svc, OPERATOR, ORG_CODE, [registry.ScopeItem("6-18-02-04", (5, 4, 3))], effective=None)
+    svc.registry.set_scope(OPERATOR, ORG_CODE, [registry.ScopeItem("6-18-02-04", (5, 4, 3))], effective=None)
     clock.now = f.china("2026-11-29 10:00")
     assert _try(svc, clock, "2026-11-20") == "out_of_scope"
 
 
 def test_nothing_is_dated_before_the_registration_or_the_signing_certificate(
-    app: Flask, keys: Keys, svc: Services, clock: Clock
+    app: Flask, keys: Keys, svc: UseCases, clock: Clock
 ) -> None:
     clock.now = f.china("2026-11-29 10:00")
-    registry.rotate_key(svc, OPERATOR, ORG_CODE)
+    svc.registry.rotate_key(OPERATOR, ORG_CODE)
     clock.advance(seconds=1)
     assert _try(svc, clock, "2026-11-28", person=1) == "certificate_not_valid_then"  # the new key starts today
     assert _try(svc, clock, None, person=2).startswith(ORG_CODE)
     clock.now = f.china("2026-11-29 10:00")
-    registry.register(
-        svc,
+    svc.registry.register(
         OPERATOR,
         registry.Registration(
             "S",
@@ -329,35 +314,35 @@ def test_nothing_is_dated_before_the_registration_or_the_signing_certificate(
     )
     newcomer = issuer_principal(svc, "S000037000006")
     with pytest.raises(Forbidden) as refused:
-        issuance.issue(svc, newcomer, request(issue_date=date(2026, 11, 26)), render=_render)
+        svc.issuing.issue(newcomer, request(issue_date=date(2026, 11, 26)))
     assert refused.value.code == "not_registered"
 
 
 # --- one person, one certificate per occupation × 工种 × level; re-issue ------------------------
 
 
-def test_the_same_person_twice_is_refused_with_the_existing_number(app: Flask, keys: Keys, svc: Services) -> None:
+def test_the_same_person_twice_is_refused_with_the_existing_number(app: Flask, keys: Keys, svc: UseCases) -> None:
     principal = issuer_principal(svc)
-    first, _ = issuance.issue(svc, principal, request(), render=_render)
+    first, _ = svc.issuing.issue(principal, request())
     with pytest.raises(Conflict) as refused:
-        issuance.issue(svc, principal, request(holder_name="张三"), render=_render)
-    assert refused.value.code == "already_certified" and refused.value.errors == {"number": first["number"]}
-    other_level, _ = issuance.issue(svc, principal, request(level=4), render=_render)
+        svc.issuing.issue(principal, request(holder_name="张三"))
+    assert refused.value.code == "already_certified" and refused.value.errors == {"number": first.number}
+    other_level, _ = svc.issuing.issue(principal, request(level=4))
     welder = {"occupation": "6-18-02-04", "level": 3}
-    issuance.issue(svc, principal, request(work_type="电焊工", **welder), render=_render)
-    issuance.issue(svc, principal, request(work_type="气焊工", **welder), render=_render)  # another 工种
-    assert other_level["number"] != first["number"]
+    svc.issuing.issue(principal, request(work_type="电焊工", **welder))
+    svc.issuing.issue(principal, request(work_type="气焊工", **welder))  # another 工种
+    assert other_level.number != first.number
 
 
-def test_a_revoked_certificate_does_not_count(app: Flask, keys: Keys, svc: Services) -> None:
+def test_a_revoked_certificate_does_not_count(app: Flask, keys: Keys, svc: UseCases) -> None:
     principal = issuer_principal(svc)
-    first, _ = issuance.issue(svc, principal, request(), render=_render)
-    issuance.revoke(svc, principal, first["number"], reason="issued_in_error")
-    again, _ = issuance.issue(svc, principal, request(), render=_render)
-    assert again["number"] != first["number"]
+    first, _ = svc.issuing.issue(principal, request())
+    svc.revoking.revoke(principal, first.number, reason="issued_in_error")
+    again, _ = svc.issuing.issue(principal, request())
+    assert again.number != first.number
 
 
-def test_concurrent_requests_for_one_person_issue_once(app: Flask, keys: Keys, svc: Services) -> None:
+def test_concurrent_requests_for_one_person_issue_once(app: Flask, keys: Keys, svc: UseCases) -> None:
     principal = issuer_principal(svc)
     outcomes: list[str] = []
     start = threading.Barrier(4)
@@ -365,7 +350,7 @@ def test_concurrent_requests_for_one_person_issue_once(app: Flask, keys: Keys, s
     def attempt() -> None:
         start.wait()
         try:
-            outcomes.append(issuance.issue(svc, principal, request(), render=_render)[0]["number"])
+            outcomes.append(svc.issuing.issue(principal, request())[0].number)
         except Conflict as refused:
             outcomes.append(refused.code)
 
@@ -378,52 +363,52 @@ def test_concurrent_requests_for_one_person_issue_once(app: Flask, keys: Keys, s
 
 
 def test_re_issue_revokes_the_old_certificate_and_links_both_in_one_transaction(
-    app: Flask, keys: Keys, svc: Services, clock: Clock
+    app: Flask, keys: Keys, svc: UseCases, clock: Clock
 ) -> None:
     principal = issuer_principal(svc)
-    old, _ = issuance.issue(svc, principal, request(holder_name="张三风"), render=_render)  # a typo
+    old, _ = svc.issuing.issue(principal, request(holder_name="张三风"))  # a typo
     clock.advance(minutes=5)
-    new, _ = issuance.issue(svc, principal, request(replaces=old["number"]), render=_render)
-    with svc.db.reading() as session:
+    new, _ = svc.issuing.issue(principal, request(replaces=old.number))
+    with svc.database.read_sessions() as session:
         rows = {c.number: c for c in session.scalars(select(m.Certificate))}
-    assert rows[old["number"]].revocation_reason == "reissued" and rows[old["number"]].revoked_at is not None
-    assert rows[old["number"]].replaced_by == new["number"] and rows[new["number"]].replaces == old["number"]
-    assert rows[new["number"]].holder_name == "张三丰"
+    assert rows[old.number].revocation_reason == "reissued" and rows[old.number].revoked_at is not None
+    assert rows[old.number].replaced_by == new.number and rows[new.number].replaces == old.number
+    assert rows[new.number].holder_name == "张三丰"
     with pytest.raises(Conflict) as again:  # a retry without an Idempotency-Key
-        issuance.issue(svc, principal, request(replaces=old["number"]), render=_render)
-    assert again.value.code == "already_reissued" and again.value.errors == {"number": new["number"]}
+        svc.issuing.issue(principal, request(replaces=old.number))
+    assert again.value.code == "already_reissued" and again.value.errors == {"number": new.number}
 
 
-def test_a_failed_re_issue_leaves_the_old_certificate_as_it_was(app: Flask, keys: Keys, svc: Services) -> None:
+def test_a_failed_re_issue_leaves_the_old_certificate_as_it_was(app: Flask, keys: Keys, svc: UseCases) -> None:
     principal = issuer_principal(svc)
-    old, _ = issuance.issue(svc, principal, request(), render=_render)
+    old, _ = svc.issuing.issue(principal, request())
     with pytest.raises(AssessmentError):
-        issuance.issue(svc, principal, request(replaces=old["number"], scores={"theory": Decimal(50)}), render=_render)
+        svc.issuing.issue(principal, request(replaces=old.number, scores={"theory": Decimal(50)}))
     with pytest.raises(Forbidden):
-        issuance.issue(svc, principal, request(replaces=old["number"], occupation="4-04-05-05"), render=_render)
-    with svc.db.reading() as session:
+        svc.issuing.issue(principal, request(replaces=old.number, occupation="4-04-05-05"))
+    with svc.database.read_sessions() as session:
         record = session.scalars(select(m.Certificate)).one()
     assert record.revoked_at is None and record.replaced_by is None
 
 
-def test_only_the_organizations_own_certificates_can_be_re_issued(app: Flask, keys: Keys, svc: Services) -> None:
-    theirs, _ = issuance.issue(svc, issuer_principal(svc, OTHER_CODE), request(), render=_render)
+def test_only_the_organizations_own_certificates_can_be_re_issued(app: Flask, keys: Keys, svc: UseCases) -> None:
+    theirs, _ = svc.issuing.issue(issuer_principal(svc, OTHER_CODE), request())
     with pytest.raises(NotFound):
-        issuance.issue(svc, issuer_principal(svc), request(replaces=theirs["number"]), render=_render)
+        svc.issuing.issue(issuer_principal(svc), request(replaces=theirs.number))
 
 
 def test_nothing_is_stored_that_the_offline_verifier_would_refuse() -> None:
     """The last check before a credential is stored: the verifier's own, on the signed bytes."""
     world = f.world()
-    issuance.refuse_unless_it_verifies(world.store, world.signer.sign(f.credential()), f.NOW)
+    refuse_unless_it_verifies(world.store, world.signer.sign(f.credential()), f.NOW)
     stranger = f.org_signer(world.authority, seed="not-in-the-trust-list")
     with pytest.raises(Forbidden) as refused:
-        issuance.refuse_unless_it_verifies(world.store, stranger.sign(f.credential()), f.NOW)
+        refuse_unless_it_verifies(world.store, stranger.sign(f.credential()), f.NOW)
     assert refused.value.code == "unknown_key" and "无法通过验证" in refused.value.message_zh
 
 
 def test_data_too_long_for_a_readable_qr_code_is_refused_before_numbering(
-    app: Flask, keys: Keys, svc: Services
+    app: Flask, keys: Keys, svc: UseCases
 ) -> None:
     """Every accepted credential prints on every layout with modules of at least 0.6 mm."""
     from issuer.render import QrTooLarge
@@ -431,10 +416,8 @@ def test_data_too_long_for_a_readable_qr_code_is_refused_before_numbering(
 
     principal = issuer_principal(svc)
     with pytest.raises(QrTooLarge) as refused:
-        issuance.issue(svc, principal, request(holder_name=LONG_NAME, work_type="长" * 64), render=_render)
+        svc.issuing.issue(principal, request(holder_name=LONG_NAME, work_type="长" * 64))
     assert refused.value.code == "qr_too_large" and "汉字" in refused.value.message_zh
-    assert _serials(svc) == []
-    longest, _ = issuance.issue(
-        svc, principal, request(holder_name=LONG_NAME, work_type=LONG_WORK_TYPE), render=_render
-    )
-    assert longest["number"].endswith("000001")
+    assert serials(svc) == []
+    longest, _ = svc.issuing.issue(principal, request(holder_name=LONG_NAME, work_type=LONG_WORK_TYPE))
+    assert longest.number.endswith("000001")

@@ -13,65 +13,65 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from issuer.core import trust
+from issuer.core import qrtext, trust
 from issuer.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from issuer.core.verify import verify
-from issuer.service import audit, issuance, registry
-from issuer.service.context import Services
+from issuer.service import audit, registry
 from issuer.service.principal import OPERATOR, Principal, Role
+from issuer.service.wiring import UseCases
 from issuer.store import models as m
 from tests import factories as f
+from tests.builders import issue_request as request
 from tests.conftest import ELECTRICIAN, ORG_CODE, Clock, Keys, issuer_principal
-from tests.service.test_issuance import request
 
 _PEOPLE = itertools.count()
 
 
-def _issue(svc: Services, **overrides: Any) -> str:
+def _issue(svc: UseCases, **overrides: Any) -> str:
     """Issue one certificate to someone new; its QR text."""
     person = {"document_number": f.id_number(next(_PEOPLE))} | overrides
-    body, _ = issuance.issue(svc, issuer_principal(svc), request(**person), render=lambda i: {"qr": i.qr_text})
-    return str(body["qr"])
+    record, _ = svc.issuing.issue(issuer_principal(svc), request(**person))
+    return qrtext.encode(record.credential, svc.ctx.qr_host)
 
 
-def _store(svc: Services) -> trust.TrustStore:
-    _, bundle = registry.trust_bundle(svc)
+def _store(svc: UseCases) -> trust.TrustStore:
+    _, bundle = svc.publishing.bundle()
     return trust.load_bundle(json.dumps(bundle))
 
 
-def test_registration_publishes_a_trust_list_naming_the_organization(app: Flask, keys: Keys, svc: Services) -> None:
+def test_registration_publishes_a_trust_list_naming_the_organization(app: Flask, keys: Keys, svc: UseCases) -> None:
     store = _store(svc)
     org = store.organization(ORG_CODE)
     assert org is not None and org.status_on(date(2026, 11, 29)) == "active"
     assert store.trust_list.sequence == 2  # two organizations registered by the fixture
 
 
-def test_registering_the_same_code_twice_is_a_conflict(app: Flask, keys: Keys, svc: Services) -> None:
+def test_registering_the_same_code_twice_is_a_conflict(app: Flask, keys: Keys, svc: UseCases) -> None:
     from tests.conftest import register
 
     with pytest.raises(Conflict):
         register(svc)
 
 
-def test_only_the_authority_changes_organizations(app: Flask, keys: Keys, svc: Services) -> None:
+def test_only_the_authority_changes_organizations(app: Flask, keys: Keys, svc: UseCases) -> None:
     with pytest.raises(Forbidden):
-        registry.change_status(svc, issuer_principal(svc), ORG_CODE, "suspended", since=None, note="")
+        svc.registry.change_status(issuer_principal(svc), ORG_CODE, "suspended", since=None, note="")
     with pytest.raises(Forbidden):
-        registry.rotate_key(svc, Principal(Role.AUDITOR, "a"), ORG_CODE)
+        svc.registry.rotate_key(Principal(Role.AUDITOR, "a"), ORG_CODE)
 
 
-def test_a_level_beyond_the_national_standard_cannot_be_registered(app: Flask, keys: Keys, svc: Services) -> None:
+def test_a_level_beyond_the_national_standard_cannot_be_registered(app: Flask, keys: Keys, svc: UseCases) -> None:
     with pytest.raises(InvalidInput) as failure:
-        registry.set_scope(svc, OPERATOR, ORG_CODE, [registry.ScopeItem("4-10-01-06", (1,))], effective=None)
+        svc.registry.set_scope(OPERATOR, ORG_CODE, [registry.ScopeItem("4-10-01-06", (1,))], effective=None)
     assert failure.value.code == "level_not_in_standard"
 
 
 def test_certificates_issued_before_a_scope_change_keep_verifying(
-    app: Flask, keys: Keys, svc: Services, clock: Clock
+    app: Flask, keys: Keys, svc: UseCases, clock: Clock
 ) -> None:
     qr = _issue(svc)
     clock.advance(days=1)
-    registry.set_scope(svc, OPERATOR, ORG_CODE, [registry.ScopeItem("6-18-02-04", (5, 4, 3))], effective=None)
+    svc.registry.set_scope(OPERATOR, ORG_CODE, [registry.ScopeItem("6-18-02-04", (5, 4, 3))], effective=None)
     store = _store(svc)
     assert verify(qr, store, at=clock.now).valid
     same_second = _issue(svc)  # the change takes effect at the next whole second
@@ -86,11 +86,11 @@ def test_certificates_issued_before_a_scope_change_keep_verifying(
 
 
 def test_after_a_key_rotation_old_and_new_certificates_verify(
-    app: Flask, keys: Keys, svc: Services, clock: Clock
+    app: Flask, keys: Keys, svc: UseCases, clock: Clock
 ) -> None:
     old_qr = _issue(svc)
     clock.advance(days=2)
-    new_key = registry.rotate_key(svc, OPERATOR, ORG_CODE)
+    new_key = svc.registry.rotate_key(OPERATOR, ORG_CODE)
     new_qr = _issue(svc)
     store = _store(svc)
     assert verify(old_qr, store, at=clock.now).valid
@@ -100,14 +100,14 @@ def test_after_a_key_rotation_old_and_new_certificates_verify(
 
 
 def test_a_compromised_key_invalidates_what_is_dated_from_the_compromise(
-    app: Flask, keys: Keys, svc: Services, clock: Clock
+    app: Flask, keys: Keys, svc: UseCases, clock: Clock
 ) -> None:
     before = _issue(svc)
     clock.advance(days=3)
     after = _issue(svc)
-    org = registry.read_organization(svc, OPERATOR, ORG_CODE)
+    org = svc.registry.read(OPERATOR, ORG_CODE)
     kid = org.keys[0].kid
-    registry.compromise_key(svc, OPERATOR, ORG_CODE, kid, compromised_at=clock.now - timedelta(hours=1))
+    svc.registry.compromise_key(OPERATOR, ORG_CODE, kid, compromised_at=clock.now - timedelta(hours=1))
     store = _store(svc)
     assert verify(before, store, at=clock.now).valid
     assert verify(after, store, at=clock.now).failed_check == "key_status"
@@ -116,32 +116,32 @@ def test_a_compromised_key_invalidates_what_is_dated_from_the_compromise(
     assert store.trust_list.sequence > 2
 
 
-def test_a_compromise_time_in_the_future_is_refused(app: Flask, keys: Keys, svc: Services, clock: Clock) -> None:
-    kid = registry.read_organization(svc, OPERATOR, ORG_CODE).keys[0].kid
+def test_a_compromise_time_in_the_future_is_refused(app: Flask, keys: Keys, svc: UseCases, clock: Clock) -> None:
+    kid = svc.registry.read(OPERATOR, ORG_CODE).keys[0].kid
     with pytest.raises(InvalidInput):
-        registry.compromise_key(svc, OPERATOR, ORG_CODE, kid, compromised_at=clock.now + timedelta(days=1))
+        svc.registry.compromise_key(OPERATOR, ORG_CODE, kid, compromised_at=clock.now + timedelta(days=1))
     with pytest.raises(NotFound):
-        registry.compromise_key(svc, OPERATOR, ORG_CODE, "00" * 8, compromised_at=None)
+        svc.registry.compromise_key(OPERATOR, ORG_CODE, "00" * 8, compromised_at=None)
 
 
-def test_suspension_and_resumption_are_published(app: Flask, keys: Keys, svc: Services, clock: Clock) -> None:
-    registry.change_status(svc, OPERATOR, ORG_CODE, "suspended", since=date(2026, 11, 29), note="暂停")
+def test_suspension_and_resumption_are_published(app: Flask, keys: Keys, svc: UseCases, clock: Clock) -> None:
+    svc.registry.change_status(OPERATOR, ORG_CODE, "suspended", since=date(2026, 11, 29), note="暂停")
     with pytest.raises(Conflict):
-        registry.change_status(svc, OPERATOR, ORG_CODE, "suspended", since=None, note="")
+        svc.registry.change_status(OPERATOR, ORG_CODE, "suspended", since=None, note="")
     clock.advance(days=10)
-    registry.change_status(svc, OPERATOR, ORG_CODE, "active", since=None, note="恢复")
+    svc.registry.change_status(OPERATOR, ORG_CODE, "active", since=None, note="恢复")
     org = _store(svc).organization(ORG_CODE)
     assert org is not None
     assert org.status_on(date(2026, 12, 1)) == "suspended"
     assert org.status_on(date(2026, 12, 9)) == "active"
 
 
-def test_every_administrative_action_is_in_an_intact_hash_chain(app: Flask, keys: Keys, svc: Services) -> None:
+def test_every_administrative_action_is_in_an_intact_hash_chain(app: Flask, keys: Keys, svc: UseCases) -> None:
     qr = _issue(svc)
     assert qr
-    registry.rotate_key(svc, OPERATOR, ORG_CODE)
-    issuance.revoke(svc, issuer_principal(svc), f"{ORG_CODE}263000001", reason="data_error")
-    with svc.db.reading() as session:
+    svc.registry.rotate_key(OPERATOR, ORG_CODE)
+    svc.revoking.revoke(issuer_principal(svc), f"{ORG_CODE}263000001", reason="data_error")
+    with svc.database.read_sessions() as session:
         events = list(session.scalars(select(m.AuditEvent).order_by(m.AuditEvent.id)))
     actions = [e.action for e in events]
     assert actions.count("organization.register") == 2
@@ -151,8 +151,8 @@ def test_every_administrative_action_is_in_an_intact_hash_chain(app: Flask, keys
     assert not audit.chain_intact(events)
 
 
-def test_trust_list_times_are_aware_and_in_order(app: Flask, keys: Keys, svc: Services, clock: Clock) -> None:
-    with svc.db.reading() as session:
+def test_trust_list_times_are_aware_and_in_order(app: Flask, keys: Keys, svc: UseCases, clock: Clock) -> None:
+    with svc.database.read_sessions() as session:
         records = list(session.scalars(select(m.TrustListRecord).order_by(m.TrustListRecord.sequence)))
     assert [r.sequence for r in records] == [1, 2]
     assert all(r.issued_at.tzinfo is not None for r in records)
@@ -181,28 +181,26 @@ def test_trust_list_times_are_aware_and_in_order(app: Flask, keys: Keys, svc: Se
     ids=["unknown-work-type", "work-type-level-cap", "level-not-in-standard", "licensing-occupation"],
 )
 def test_a_scope_that_can_never_be_issued_is_refused(
-    app: Flask, keys: Keys, svc: Services, item: registry.ScopeItem, code: str, words: str
+    app: Flask, keys: Keys, svc: UseCases, item: registry.ScopeItem, code: str, words: str
 ) -> None:
     with pytest.raises(InvalidInput) as refused:
-        registry.set_scope(svc, OPERATOR, ORG_CODE, [item], effective=None)
+        svc.registry.set_scope(OPERATOR, ORG_CODE, [item], effective=None)
     assert refused.value.code == code and words in refused.value.message_zh
     assert refused.value.message  # and in English
 
 
 def test_levels_no_work_type_covers_are_registered_without_one(
-    app: Flask, keys: Keys, svc: Services, clock: Clock
+    app: Flask, keys: Keys, svc: UseCases, clock: Clock
 ) -> None:
     """家政服务员: 家务服务员, 母婴护理员 and 家庭照护员 run to 三级; 二级/技师 不分工种."""
-    registry.set_scope(
-        svc, OPERATOR, ORG_CODE, [registry.ScopeItem("4-10-01-06", (5, 4, 3, 2), ("母婴护理员",))], effective=None
+    svc.registry.set_scope(
+        OPERATOR, ORG_CODE, [registry.ScopeItem("4-10-01-06", (5, 4, 3, 2), ("母婴护理员",))], effective=None
     )
     clock.advance(seconds=1)
     entries = [
-        (s.levels, s.work_types)
-        for s in registry.read_organization(svc, OPERATOR, ORG_CODE).scope
-        if s.occupation == "4-10-01-06"
+        (s.levels, s.work_types) for s in svc.registry.read(OPERATOR, ORG_CODE).scope if s.occupation == "4-10-01-06"
     ]
-    assert entries == [([5, 4, 3], ["母婴护理员"]), ([2], [])]
+    assert entries == [((5, 4, 3), ("母婴护理员",)), ((2,), ())]
     scores = {"theory": Decimal(80), "practical": Decimal(80), "review": Decimal(80)}
     technician = _issue(svc, occupation="4-10-01-06", level=2, work_type=None, scores=scores)
     assert verify(technician, _store(svc), at=clock.now).valid
@@ -214,26 +212,26 @@ def test_levels_no_work_type_covers_are_registered_without_one(
 
 
 def test_a_licensing_occupation_cannot_be_issued_even_if_configured_in_scope(
-    app: Flask, keys: Keys, svc: Services
+    app: Flask, keys: Keys, svc: UseCases
 ) -> None:
     with pytest.raises(InvalidInput) as refused:
         _issue(svc, occupation="4-07-05-03", work_type=None)
     assert refused.value.code == "licensed_occupation" and "消防设施操作员" in refused.value.message_zh
 
 
-def test_a_status_change_cannot_take_effect_in_the_past(app: Flask, keys: Keys, svc: Services, clock: Clock) -> None:
+def test_a_status_change_cannot_take_effect_in_the_past(app: Flask, keys: Keys, svc: UseCases, clock: Clock) -> None:
     for since in (date(2026, 11, 28), clock.now - timedelta(minutes=1)):
         with pytest.raises(InvalidInput) as refused:
-            registry.change_status(svc, OPERATOR, ORG_CODE, "suspended", since=since, note="")
+            svc.registry.change_status(OPERATOR, ORG_CODE, "suspended", since=since, note="")
         assert refused.value.code == "effective_in_the_past"
     with pytest.raises(InvalidInput):
-        registry.set_scope(svc, OPERATOR, ORG_CODE, [registry.ScopeItem(ELECTRICIAN, (3,))], effective=date(2026, 1, 1))
+        svc.registry.set_scope(OPERATOR, ORG_CODE, [registry.ScopeItem(ELECTRICIAN, (3,))], effective=date(2026, 1, 1))
 
 
 def test_a_change_scheduled_for_a_later_day_starts_at_midnight_in_china(
-    app: Flask, keys: Keys, svc: Services, clock: Clock
+    app: Flask, keys: Keys, svc: UseCases, clock: Clock
 ) -> None:
-    registry.change_status(svc, OPERATOR, ORG_CODE, "suspended", since=date(2026, 12, 1), note="年检")
+    svc.registry.change_status(OPERATOR, ORG_CODE, "suspended", since=date(2026, 12, 1), note="年检")
     org = _store(svc).organization(ORG_CODE)
     assert org is not None
     assert org.status_at(f.china("2026-11-30 23:59:59")) == "active"

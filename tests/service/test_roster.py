@@ -3,116 +3,36 @@ validated row by row with issuance's own checks, issuing nothing."""
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import zipfile
-from collections.abc import Sequence
-from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 import openpyxl
 import pytest
 from flask import Flask
-from PIL import Image
 from sqlalchemy import func, select
 
-from issuer.core.identity import check_character
-from issuer.service import issuance, roster
-from issuer.service.context import Services
-from issuer.service.issuance import IssueRequest
+from issuer.service import roster
+from issuer.service.issuing import IssueRequest
 from issuer.service.roster import PhotoArchive, RosterError, RosterReport, read_roster, validate_roster
+from issuer.service.wiring import UseCases
 from issuer.store import models as m
+from tests.builders import HEADER, Row, jpeg, resident_id, roster_rows, to_csv, to_xlsx
 from tests.conftest import ELECTRICIAN, WELDER, Keys, issuer_principal
 
-HEADER = (
-    "姓名",
-    "证件类型",
-    "证件号码",
-    "职业编码",
-    "工种/职业方向",
-    "等级",
-    "理论知识成绩",
-    "技能操作成绩",
-    "综合评审成绩",
-    "照片",
-)
-Row = list[Any]
 
-
-def resident_id(i: int) -> str:
-    born = date(1970, 1, 1) + timedelta(days=37 * i)
-    first17 = f"230102{born:%Y%m%d}{i % 1000:03d}"
-    return first17 + check_character(first17)
-
-
-def candidate(i: int) -> Row:
-    """A valid row: electricians at levels 5-3 (2 with a review), welders with a work type."""
-    theory, practical = 60 + i % 40, Decimal(60 + i % 37) + (Decimal("0.5") if i % 2 else 0)
-    if i % 5 == 4:
-        return [f"焊工学员{i}", "居民身份证", resident_id(i), WELDER, "电焊工", 5 - i % 3, theory, practical, "", ""]
-    if i % 7 == 6:
-        return [f"技师学员{i}", "居民身份证", resident_id(i), ELECTRICIAN, "", 2, theory, practical, 88, ""]
-    level = ("3", "四级", "初级工", "三级/高级工")[i % 4]
-    return [f"学员{i}", "居民身份证", resident_id(i), ELECTRICIAN, "--", level, theory, practical, "", ""]
-
-
-def roster_rows(n: int) -> list[Row]:
-    return [candidate(i) for i in range(n)]
-
-
-def to_csv(rows: Sequence[Row], encoding: str = "utf-8", header: Sequence[str] = HEADER) -> bytes:
-    out = io.StringIO(newline="")
-    writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows([["" if v is None else str(v) for v in row] for row in rows])
-    return out.getvalue().encode(encoding)
-
-
-def to_xlsx(rows: Sequence[Row], header: Sequence[str] = HEADER) -> bytes:
-    """As Excel would store it: scores and digit-only levels as numbers, blanks as nothing."""
-    book = openpyxl.Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.append(list(header))
-    for row in rows:
-        sheet.append([_as_excel(v) for v in row])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-def _as_excel(value: Any) -> Any:
-    if value == "":
-        return None
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, str) and value.isdigit() and len(value) < 3:
-        return int(value)
-    return value
-
-
-def jpeg() -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (100, 140), (250, 250, 250)).save(out, "JPEG")
-    return out.getvalue()
-
-
-def validate(svc: Services, data: bytes, filename: str, **kwargs: Any) -> RosterReport:
-    return validate_roster(svc, issuer_principal(svc), read_roster(data, filename), **kwargs)
+def validate(svc: UseCases, data: bytes, filename: str, **kwargs: Any) -> RosterReport:
+    return validate_roster(svc.issuing, issuer_principal(svc), read_roster(data, filename), **kwargs)
 
 
 def problems(report: RosterReport) -> set[tuple[int, str | None, str]]:
     return {(p.row, p.column, p.code) for p in report.problems}
 
 
-def _render(issued: issuance.Issued) -> dict[str, Any]:
-    return {"number": issued.record.number}
-
-
-def _certificates(svc: Services) -> int:
-    with svc.db.reading() as session:
+def _certificates(svc: UseCases) -> int:
+    with svc.database.read_sessions() as session:
         return int(session.scalar(select(func.count(m.Certificate.id))) or 0)
 
 
@@ -251,7 +171,7 @@ def test_the_template_round_trips() -> None:
 
 
 def test_the_same_500_rows_in_gbk_csv_and_in_xlsx_validate_to_the_same_requests(
-    app: Flask, keys: Keys, svc: Services
+    app: Flask, keys: Keys, svc: UseCases
 ) -> None:
     rows = roster_rows(500)
     from_csv = validate(svc, to_csv(rows, "gbk"), "名单.csv")
@@ -276,7 +196,7 @@ def test_the_same_500_rows_in_gbk_csv_and_in_xlsx_validate_to_the_same_requests(
     assert _certificates(svc) == 0  # nothing issued
 
 
-def test_a_500_row_roster_with_3_bad_rows_reports_exactly_those(app: Flask, keys: Keys, svc: Services) -> None:
+def test_a_500_row_roster_with_3_bad_rows_reports_exactly_those(app: Flask, keys: Keys, svc: UseCases) -> None:
     rows = roster_rows(500)
     rows[99][2] = rows[99][2][:-1] + ("0" if rows[99][2][-1] != "0" else "1")  # bad check character
     rows[200][3] = "6-99-99-99"  # no such occupation
@@ -295,7 +215,7 @@ def test_a_500_row_roster_with_3_bad_rows_reports_exactly_those(app: Flask, keys
     assert next(p for p in report.problems if p.row == 202).value == "6-99-99-99"
 
 
-def test_every_problem_of_a_row_is_reported(app: Flask, keys: Keys, svc: Services) -> None:
+def test_every_problem_of_a_row_is_reported(app: Flask, keys: Keys, svc: UseCases) -> None:
     rows = [
         ["", "身份证", "110105194912310021", "6-31-01-03", "", "六级", "50", "abc", "", ""],
         ["赵六", "居民身份证", "110105194912310021", WELDER, "钎焊工", "3", "59", "58", "", ""],
@@ -320,7 +240,7 @@ def test_every_problem_of_a_row_is_reported(app: Flask, keys: Keys, svc: Service
     assert all(p.message and p.message_zh for p in report.problems)
 
 
-def test_level_forms_and_a_name_for_the_occupation(app: Flask, keys: Keys, svc: Services) -> None:
+def test_level_forms_and_a_name_for_the_occupation(app: Flask, keys: Keys, svc: UseCases) -> None:
     header = ["姓名", "证件类型", "证件号码", "职业编码", "职业名称", "等级", "理论知识成绩", "技能操作成绩"]
     forms = ["3", "三级", "高级工", "三级/高级工", "３", " 三级／高级工 "]
     rows: list[Row] = [
@@ -333,7 +253,7 @@ def test_level_forms_and_a_name_for_the_occupation(app: Flask, keys: Keys, svc: 
     assert problems(report) == {(len(forms) + 2, "职业名称", "occupation_name_mismatch")}
 
 
-def test_the_same_person_twice_in_one_roster(app: Flask, keys: Keys, svc: Services) -> None:
+def test_the_same_person_twice_in_one_roster(app: Flask, keys: Keys, svc: UseCases) -> None:
     person = resident_id(1)
     rows = [
         ["张三", "居民身份证", person, ELECTRICIAN, "", "3", 80, 80, "", ""],
@@ -346,25 +266,25 @@ def test_the_same_person_twice_in_one_roster(app: Flask, keys: Keys, svc: Servic
     assert [v.row for v in report.valid] == [2, 3]
 
 
-def test_a_person_who_already_holds_the_certificate(app: Flask, keys: Keys, svc: Services) -> None:
+def test_a_person_who_already_holds_the_certificate(app: Flask, keys: Keys, svc: UseCases) -> None:
     principal = issuer_principal(svc)
     person = resident_id(2)
     request = IssueRequest(
         "张三", "居民身份证", person, ELECTRICIAN, 3, {"theory": Decimal(80), "practical": Decimal(80)}
     )
-    body, _ = issuance.issue(svc, principal, request, render=_render)
+    body, _ = svc.issuing.issue(principal, request)
     rows = [
         ["张三", "居民身份证", person, ELECTRICIAN, "", "3", 80, 80, "", ""],
         ["张三", "居民身份证", person, ELECTRICIAN, "", "4", 80, 80, "", ""],
     ]
     report = validate(svc, to_csv(rows), "r.csv")
     assert problems(report) == {(2, "证件号码", "already_certified")}
-    assert body["number"] in report.problems[0].message_zh
-    issuance.revoke(svc, principal, body["number"], reason="issued_in_error")
+    assert body.number in report.problems[0].message_zh
+    svc.revoking.revoke(principal, body.number, reason="issued_in_error")
     assert validate(svc, to_csv(rows), "r.csv").ok
 
 
-def test_photos_come_from_the_zip_and_a_missing_one_is_reported(app: Flask, keys: Keys, svc: Services) -> None:
+def test_photos_come_from_the_zip_and_a_missing_one_is_reported(app: Flask, keys: Keys, svc: UseCases) -> None:
     photo = jpeg()
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as z:
@@ -397,7 +317,7 @@ def test_zip_names_written_in_gbk_are_decoded() -> None:
 
 
 def test_names_the_certificate_cannot_carry_or_print_are_reported_on_their_column(
-    app: Flask, keys: Keys, svc: Services
+    app: Flask, keys: Keys, svc: UseCases
 ) -> None:
     rows = [
         ["张\U000f0001", "居民身份证", resident_id(9), ELECTRICIAN, "", "3", 80, 80, "", ""],
@@ -414,6 +334,6 @@ def test_names_the_certificate_cannot_carry_or_print_are_reported_on_their_colum
     }
 
 
-def test_the_template_example_validates(app: Flask, keys: Keys, svc: Services) -> None:
+def test_the_template_example_validates(app: Flask, keys: Keys, svc: UseCases) -> None:
     report = validate(svc, roster.roster_template_xlsx(), "t.xlsx", photos={"11010519491231002X.jpg": jpeg()})
     assert report.ok and [v.row for v in report.valid] == [3]

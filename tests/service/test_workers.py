@@ -18,10 +18,11 @@ import pytest
 from flask import Flask
 from PIL import Image
 
-from issuer.service import batch_output, batches
-from issuer.service.context import Services, build_services
+from issuer.service import batches
+from issuer.service.wiring import UseCases, build
+from issuer.store.records import BatchRecord
+from tests.builders import id17s, simple_roster
 from tests.conftest import Keys, issuer_principal
-from tests.service.test_batches import _csv, _ids
 
 REDIS_URL = os.environ.get("TEST_QUEUE_REDIS_URL", "redis://127.0.0.1:6379/12")
 HEARTBEAT_MS = 2000
@@ -52,11 +53,11 @@ def queue_config(app: Flask) -> dict[str, object]:
 
 
 @pytest.fixture()
-def sender(app: Flask, svc: Services, queue_config: dict[str, object]) -> Iterator[Services]:
+def sender(app: Flask, svc: UseCases, queue_config: dict[str, object]) -> Iterator[UseCases]:
     """The service, sending its batches to Redis instead of drawing them itself."""
-    services = build_services(queue_config, app.instance_path, clock=svc.clock)
+    services = build(queue_config, app.instance_path, clock=svc.ctx.clock)
     yield services
-    services.db.dispose()
+    services.close()
 
 
 @pytest.fixture()
@@ -107,18 +108,20 @@ def _wait(predicate: Callable[[], bool], timeout: float, what: str) -> None:
 def test_killing_a_worker_mid_batch_and_starting_another_completes_it_with_every_image_once(
     app: Flask,
     keys: Keys,
-    svc: Services,
-    sender: Services,
+    svc: UseCases,
+    sender: UseCases,
     start_worker: Callable[[], subprocess.Popen[bytes]],
 ) -> None:
     rows = 40
-    upload = batches.Upload(roster=_csv([(f"学员{i}", n, 3) for i, n in enumerate(_ids(rows))]), filename="名单.csv")
+    upload = batches.Upload(
+        roster=simple_roster([(f"学员{i}", n, 3) for i, n in enumerate(id17s(rows))]), filename="名单.csv"
+    )
     body, _ = batches.submit(sender, issuer_principal(sender), upload)
     batch_id = body["batch"]["id"]
     numbers = [r["number"] for r in body["issued"]]
 
-    def current() -> batches.BatchStatus:
-        return batches.status(svc, issuer_principal(svc), batch_id)
+    def current() -> BatchRecord:
+        return svc.batches.status(issuer_principal(svc), batch_id)
 
     first = start_worker()
     _wait(lambda: current().rendered >= 3, 120, "the first worker to draw some certificates")
@@ -132,7 +135,7 @@ def test_killing_a_worker_mid_batch_and_starting_another_completes_it_with_every
     done = current()
     assert (done.status, done.rendered, done.issued) == ("done", rows, rows)
 
-    archive = batch_output.archive_path(svc, batch_id)
+    archive = svc.drawing.archive_path(batch_id)
     with zipfile.ZipFile(archive) as z:
         names = z.namelist()
         assert z.testzip() is None
@@ -150,8 +153,8 @@ def test_killing_a_worker_mid_batch_and_starting_another_completes_it_with_every
 def test_batch_resume_queues_unfinished_batches_again_for_the_workers(
     app: Flask,
     keys: Keys,
-    svc: Services,
-    sender: Services,
+    svc: UseCases,
+    sender: UseCases,
     queue_config: dict[str, object],
     start_worker: Callable[[], subprocess.Popen[bytes]],
     monkeypatch: pytest.MonkeyPatch,
@@ -161,7 +164,7 @@ def test_batch_resume_queues_unfinished_batches_again_for_the_workers(
 
     from issuer.cli import main
 
-    upload = batches.Upload(roster=_csv([("甲", _ids(1)[0], 3)]), filename="名单.csv")
+    upload = batches.Upload(roster=simple_roster([("甲", id17s(1)[0], 3)]), filename="名单.csv")
     body, _ = batches.submit(sender, issuer_principal(sender), upload)
     redis.Redis.from_url(REDIS_URL).flushdb()  # Redis lost the queued jobs
     for name, value in {
@@ -175,4 +178,4 @@ def test_batch_resume_queues_unfinished_batches_again_for_the_workers(
     result = CliRunner().invoke(main, ["batch", "resume"])
     assert result.exit_code == 0 and "queued 1 unfinished batch" in result.output, result.output
     start_worker()
-    _wait(lambda: batches.status(svc, issuer_principal(svc), body["batch"]["id"]).status == "done", 60, "the batch")
+    _wait(lambda: svc.batches.status(issuer_principal(svc), body["batch"]["id"]).status == "done", 60, "the batch")

@@ -16,14 +16,13 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from issuer.service import accounts, issuance, queries, registry
-from issuer.service.context import Services
 from issuer.service.jobs import InProcessQueue
 from issuer.service.principal import OPERATOR
+from issuer.service.wiring import UseCases
 from issuer.store import models as m
+from tests.builders import ID_NUMBER, id17s, simple_roster
+from tests.builders import issue_request as request
 from tests.conftest import ORG_CODE, OTHER_CODE, Clock, Keys, auth, issuer_principal
-from tests.service.test_batches import _csv, _ids
-from tests.service.test_issuance import ID_NUMBER, request
 
 SAME_SITE = {"Origin": "http://localhost"}
 PASSWORD = "correct-horse-42"
@@ -39,9 +38,8 @@ def csrf_of(page: str) -> str:
     return found.group(1)
 
 
-def account(svc: Services, username: str, role: str = "org_issuer", organization: str | None = ORG_CODE) -> None:
-    accounts.create(
-        svc,
+def account(svc: UseCases, username: str, role: str = "org_issuer", organization: str | None = ORG_CODE) -> None:
+    svc.accounts.create(
         OPERATOR,
         username=username,
         display_name="李四",
@@ -63,20 +61,20 @@ def problem_of(response: Any) -> str:
 
 
 @pytest.fixture()
-def issuer(app: Flask, keys: Keys, svc: Services, client: FlaskClient) -> FlaskClient:
+def issuer(app: Flask, keys: Keys, svc: UseCases, client: FlaskClient) -> FlaskClient:
     """A client signed in as an issuer of ORG_CODE."""
     account(svc, "issuer1")
     assert sign_in(client, "issuer1").status_code == 302
     return client
 
 
-def issued_number(svc: Services) -> str:
-    body, _ = issuance.issue(svc, issuer_principal(svc), request(), render=lambda i: {"number": i.record.number})
-    return str(body["number"])
+def issued_number(svc: UseCases) -> str:
+    body, _ = svc.issuing.issue(issuer_principal(svc), request())
+    return str(body.number)
 
 
-def certificates(svc: Services) -> int:
-    with svc.db.reading() as session:
+def certificates(svc: UseCases) -> int:
+    with svc.database.read_sessions() as session:
         return int(session.scalar(select(func.count()).select_from(m.Certificate)) or 0)
 
 
@@ -90,7 +88,7 @@ def post_form(client: FlaskClient, source: str, path: str, data: dict[str, Any],
 
 
 def test_the_console_requires_signing_in_and_returns_to_the_page(
-    keys: Keys, svc: Services, client: FlaskClient
+    keys: Keys, svc: UseCases, client: FlaskClient
 ) -> None:
     account(svc, "issuer1")
     response = client.get("/console/certificates")
@@ -101,7 +99,7 @@ def test_the_console_requires_signing_in_and_returns_to_the_page(
 
 
 def test_a_wrong_password_and_an_unknown_user_get_the_same_answer(
-    keys: Keys, svc: Services, client: FlaskClient
+    keys: Keys, svc: UseCases, client: FlaskClient
 ) -> None:
     account(svc, "issuer1")
     wrong = sign_in(client, "issuer1", "wrong-horse-42")
@@ -112,7 +110,7 @@ def test_a_wrong_password_and_an_unknown_user_get_the_same_answer(
 
 
 def test_five_failures_lock_the_account_for_15_minutes(
-    keys: Keys, svc: Services, client: FlaskClient, clock: Clock
+    keys: Keys, svc: UseCases, client: FlaskClient, clock: Clock
 ) -> None:
     account(svc, "issuer1")
     for _ in range(5):
@@ -125,9 +123,9 @@ def test_five_failures_lock_the_account_for_15_minutes(
     assert sign_in(client, "issuer1", PASSWORD).status_code == 302
 
 
-def test_passwords_are_stored_as_scrypt_hashes(keys: Keys, svc: Services) -> None:
+def test_passwords_are_stored_as_scrypt_hashes(keys: Keys, svc: UseCases) -> None:
     account(svc, "issuer1")
-    with svc.db.reading() as session:
+    with svc.database.read_sessions() as session:
         stored = session.scalar(select(m.Account.password_hash).where(m.Account.username == "issuer1"))
     assert stored is not None and stored.startswith("scrypt$")
     assert PASSWORD not in stored and PASSWORD.encode().hex() not in stored
@@ -148,7 +146,7 @@ def test_signing_out_ends_the_session_even_for_a_copied_cookie(app: Flask, issue
     "target", ["//evil.example", "https://evil.example", "/\\evil.example", "/console/\r\nSet-Cookie: evil=1"]
 )
 def test_signing_in_never_redirects_off_the_console(
-    keys: Keys, svc: Services, client: FlaskClient, target: str
+    keys: Keys, svc: UseCases, client: FlaskClient, target: str
 ) -> None:
     account(svc, "issuer1")
     response = client.post(
@@ -165,7 +163,7 @@ def test_signing_in_never_redirects_off_the_console(
 
 
 def test_a_console_post_needs_this_sessions_token_from_this_site(
-    app: Flask, keys: Keys, svc: Services, issuer: FlaskClient
+    app: Flask, keys: Keys, svc: UseCases, issuer: FlaskClient
 ) -> None:
     number = issued_number(svc)
     path = f"/console/certificates/{number}/revoke"
@@ -185,7 +183,7 @@ def test_a_console_post_needs_this_sessions_token_from_this_site(
         issuer.post(path, data={**form, "csrf": token}),
     ]
     assert [r.status_code for r in refused] == [403] * len(refused)
-    record = queries.by_number(svc, number)
+    record = svc.certificates.by_number(number)
     assert record is not None and record.revoked_at is None
 
 
@@ -217,7 +215,7 @@ def submit(client: FlaskClient, **changes: str) -> Any:
     return client.post("/console/issue", data={**GOOD, **changes, "csrf": token, "once": once}, headers=SAME_SITE)
 
 
-def test_issuing_through_the_form(svc: Services, issuer: FlaskClient) -> None:
+def test_issuing_through_the_form(svc: UseCases, issuer: FlaskClient) -> None:
     response = submit(issuer)
     assert response.status_code == 302
     number = response.location.split("/console/certificates/")[1].split("?")[0]
@@ -226,7 +224,7 @@ def test_issuing_through_the_form(svc: Services, issuer: FlaskClient) -> None:
     assert certificates(svc) == 1
 
 
-def test_a_failing_score_is_shown_beside_its_field(svc: Services, issuer: FlaskClient) -> None:
+def test_a_failing_score_is_shown_beside_its_field(svc: UseCases, issuer: FlaskClient) -> None:
     response = submit(issuer, practical="50")
     assert response.status_code == 422
     beside = re.search(
@@ -238,7 +236,7 @@ def test_a_failing_score_is_shown_beside_its_field(svc: Services, issuer: FlaskC
     assert certificates(svc) == 0
 
 
-def test_a_bad_id_checksum_is_shown_beside_the_document_number(svc: Services, issuer: FlaskClient) -> None:
+def test_a_bad_id_checksum_is_shown_beside_the_document_number(svc: UseCases, issuer: FlaskClient) -> None:
     response = submit(issuer, document_number=ID_NUMBER[:-1] + "1")
     assert response.status_code == 422
     beside = re.search(
@@ -249,7 +247,7 @@ def test_a_bad_id_checksum_is_shown_beside_the_document_number(svc: Services, is
     assert certificates(svc) == 0
 
 
-def test_a_double_submit_issues_once(svc: Services, issuer: FlaskClient) -> None:
+def test_a_double_submit_issues_once(svc: UseCases, issuer: FlaskClient) -> None:
     token, once = issue_page(issuer)
     form = {**GOOD, "csrf": token, "once": once}
     first = issuer.post("/console/issue", data=form, headers=SAME_SITE)
@@ -262,7 +260,7 @@ def test_a_double_submit_issues_once(svc: Services, issuer: FlaskClient) -> None
 # --- revoking and downloading ----------------------------------------------------------------------------
 
 
-def test_revoking_through_the_form(keys: Keys, svc: Services, client: FlaskClient, issuer: FlaskClient) -> None:
+def test_revoking_through_the_form(keys: Keys, svc: UseCases, client: FlaskClient, issuer: FlaskClient) -> None:
     number = issued_number(svc)
     response = post_form(
         issuer,
@@ -277,7 +275,7 @@ def test_revoking_through_the_form(keys: Keys, svc: Services, client: FlaskClien
     assert api["revoked_at"] is not None and api["revocation_reason"] == "data_error"
 
 
-def test_downloading_the_certificate_image(svc: Services, issuer: FlaskClient) -> None:
+def test_downloading_the_certificate_image(svc: UseCases, issuer: FlaskClient) -> None:
     number = issued_number(svc)
     png = issuer.get(f"/console/certificates/{number}/image.png")
     assert png.status_code == 200 and png.data.startswith(b"\x89PNG\r\n\x1a\n")
@@ -296,9 +294,9 @@ def upload(client: FlaskClient, roster: bytes, photos: bytes | None = None, **fl
     return post_form(client, "/console/batches", "/console/batches", files, content_type="multipart/form-data")
 
 
-def test_a_roster_with_a_bad_row_is_refused_with_its_problems(svc: Services, issuer: FlaskClient) -> None:
-    first, second = _ids(2)
-    response = upload(issuer, _csv([("学员甲", first, 3), ("学员乙", second, 9)]))
+def test_a_roster_with_a_bad_row_is_refused_with_its_problems(svc: UseCases, issuer: FlaskClient) -> None:
+    first, second = id17s(2)
+    response = upload(issuer, simple_roster([("学员甲", first, 3), ("学员乙", second, 9)]))
     assert response.status_code == 422
     table = re.search(r'<table id="roster-problems">.*?</table>', html(response), re.S)
     assert table
@@ -307,14 +305,14 @@ def test_a_roster_with_a_bad_row_is_refused_with_its_problems(svc: Services, iss
     assert certificates(svc) == 0
 
 
-def test_a_dry_run_issues_nothing(svc: Services, issuer: FlaskClient) -> None:
-    response = upload(issuer, _csv([(f"学员{i}", id17, 3) for i, id17 in enumerate(_ids(2))]), dry_run="1")
+def test_a_dry_run_issues_nothing(svc: UseCases, issuer: FlaskClient) -> None:
+    response = upload(issuer, simple_roster([(f"学员{i}", id17, 3) for i, id17 in enumerate(id17s(2))]), dry_run="1")
     assert response.status_code == 200
     assert 'id="roster-ok">2 / 2<' in html(response)
     assert certificates(svc) == 0
 
 
-def test_a_roster_larger_than_other_requests_may_be_is_accepted(svc: Services, issuer: FlaskClient) -> None:
+def test_a_roster_larger_than_other_requests_may_be_is_accepted(svc: UseCases, issuer: FlaskClient) -> None:
     """Photos make a roster upload far larger than the 1 MiB any other request may be."""
     photos = io.BytesIO()
     with zipfile.ZipFile(photos, "w", zipfile.ZIP_STORED) as archive:
@@ -322,7 +320,7 @@ def test_a_roster_larger_than_other_requests_may_be_is_accepted(svc: Services, i
     form = {
         "csrf": csrf_of(html(issuer.get("/console/batches"))),
         "dry_run": "1",
-        "roster": FileStorage(io.BytesIO(_csv([("学员甲", _ids(1)[0], 3)])), "名单.csv"),
+        "roster": FileStorage(io.BytesIO(simple_roster([("学员甲", id17s(1)[0], 3)])), "名单.csv"),
         "photos": FileStorage(io.BytesIO(photos.getvalue()), "照片.zip"),
     }
     # Encoded in memory: the test client would spool a body this large to a file it never closes.
@@ -334,14 +332,14 @@ def test_a_roster_larger_than_other_requests_may_be_is_accepted(svc: Services, i
     assert response.status_code == 200 and 'id="roster-' in html(response)
 
 
-def test_a_roster_is_issued_and_followed_to_its_archive(svc: Services, issuer: FlaskClient) -> None:
-    response = upload(issuer, _csv([(f"学员{i}", id17, 3) for i, id17 in enumerate(_ids(3))]))
+def test_a_roster_is_issued_and_followed_to_its_archive(svc: UseCases, issuer: FlaskClient) -> None:
+    response = upload(issuer, simple_roster([(f"学员{i}", id17, 3) for i, id17 in enumerate(id17s(3))]))
     assert response.status_code == 302 and response.location.startswith("/console/batches/")
     assert certificates(svc) == 3
     page = html(issuer.get(response.location))
     assert 'id="batch-status"' in page and "<progress" in page and "/ 3" in page
-    assert isinstance(svc.jobs, InProcessQueue)
-    svc.jobs.join()
+    assert isinstance(svc.queue, InProcessQueue)
+    svc.queue.join()
     page = html(issuer.get(response.location))
     assert "已完成" in page and "3 / 3" in page
     link = re.search(r'id="archive-link" href="([^"]+)"', page)
@@ -360,7 +358,7 @@ def test_an_issuer_cannot_open_the_authority_pages(issuer: FlaskClient) -> None:
 
 
 def test_an_administrator_manages_organizations_but_not_certificates(
-    keys: Keys, svc: Services, client: FlaskClient
+    keys: Keys, svc: UseCases, client: FlaskClient
 ) -> None:
     number = issued_number(svc)
     account(svc, "admin1", role="authority_admin")
@@ -381,7 +379,7 @@ def test_an_administrator_manages_organizations_but_not_certificates(
     assert 'id="org-status">暂停' in html(client.get(changed.location))
 
 
-def test_an_administrator_changes_an_organizations_scope(keys: Keys, svc: Services, client: FlaskClient) -> None:
+def test_an_administrator_changes_an_organizations_scope(keys: Keys, svc: UseCases, client: FlaskClient) -> None:
     account(svc, "admin2", role="authority_admin")
     sign_in(client, "admin2")
     page = html(client.get(f"/console/organizations/{ORG_CODE}"))
@@ -389,19 +387,17 @@ def test_an_administrator_changes_an_organizations_scope(keys: Keys, svc: Servic
     url, action = f"/console/organizations/{ORG_CODE}", f"/console/organizations/{ORG_CODE}/scope"
     saved = post_form(client, url, action, {"scope": "6-31-01-03 5,4,3\n"})
     assert "已保存" in html(client.get(saved.location))
-    org = registry.read_organization(svc, OPERATOR, ORG_CODE)
+    org = svc.registry.read(OPERATOR, ORG_CODE)
     today = [(s.occupation, sorted(s.levels)) for s in org.scope if s.valid_until is None]
     assert today == [("6-31-01-03", [3, 4, 5])]
     refused = post_form(client, url, action, {"scope": "6-31-01-03 三级\n"})
     assert "等级应为以逗号分隔的数字" in html(client.get(refused.location))
     assert [
-        (s.occupation, sorted(s.levels))
-        for s in registry.read_organization(svc, OPERATOR, ORG_CODE).scope
-        if s.valid_until is None
+        (s.occupation, sorted(s.levels)) for s in svc.registry.read(OPERATOR, ORG_CODE).scope if s.valid_until is None
     ] == today
 
 
-def test_an_issuer_sees_only_its_own_organizations_certificates(keys: Keys, svc: Services, client: FlaskClient) -> None:
+def test_an_issuer_sees_only_its_own_organizations_certificates(keys: Keys, svc: UseCases, client: FlaskClient) -> None:
     number = issued_number(svc)
     account(svc, "other1", organization=OTHER_CODE)
     sign_in(client, "other1")
@@ -445,7 +441,7 @@ def test_the_language_switch_keeps_the_pages_other_parameters(issuer: FlaskClien
     assert link.group(1).replace("&amp;", "&") == "/console/certificates?q=%E5%BC%A0%E4%B8%89&lang=en"
 
 
-def test_a_person_changes_their_password_and_every_session_ends(issuer: FlaskClient, app: Flask, svc: Services) -> None:
+def test_a_person_changes_their_password_and_every_session_ends(issuer: FlaskClient, app: Flask, svc: UseCases) -> None:
     other_device = app.test_client()
     assert sign_in(other_device, "issuer1").status_code == 302
 
@@ -465,7 +461,7 @@ def test_a_person_changes_their_password_and_every_session_ends(issuer: FlaskCli
 
 
 def test_the_same_person_twice_through_the_form_is_refused_with_a_link_to_the_first(
-    svc: Services, issuer: FlaskClient
+    svc: UseCases, issuer: FlaskClient
 ) -> None:
     first = submit(issuer).location.split("/console/certificates/")[1]
     again = submit(issuer)
@@ -476,7 +472,7 @@ def test_the_same_person_twice_through_the_form_is_refused_with_a_link_to_the_fi
     assert certificates(svc) == 1
 
 
-def test_re_issue_from_the_certificate_page_with_the_fields_filled_in(svc: Services, issuer: FlaskClient) -> None:
+def test_re_issue_from_the_certificate_page_with_the_fields_filled_in(svc: UseCases, issuer: FlaskClient) -> None:
     old = submit(issuer, holder_name="王吴").location.split("/console/certificates/")[1]  # a typo
     page = html(issuer.get(f"/console/certificates/{old}"))
     assert f'href="/console/issue?replaces={old}"' in page

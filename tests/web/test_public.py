@@ -10,21 +10,20 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from issuer.api.ratelimit import MemoryLimiter
-from issuer.service import issuance
-from issuer.service.context import Services
+from issuer.core import qrtext
+from issuer.service.wiring import UseCases
+from tests.builders import ID_NUMBER
+from tests.builders import issue_request as request
 from tests.conftest import Keys, issuer_principal
-from tests.service.test_issuance import ID_NUMBER, request
 
 SAME_SITE = {"Origin": "http://localhost"}
 NAME = "张三丰"
 
 
-def issue(svc: Services) -> tuple[str, str]:
+def issue(svc: UseCases) -> tuple[str, str]:
     """A certificate issued through the service: its number and the base32 of its QR code."""
-    body, _ = issuance.issue(
-        svc, issuer_principal(svc), request(), render=lambda i: {"number": i.record.number, "qr": i.qr_text}
-    )
-    return body["number"], body["qr"].split("/V/")[1]
+    record, _ = svc.issuing.issue(issuer_principal(svc), request())
+    return record.number, qrtext.encode(record.credential, svc.ctx.qr_host).split("/V/")[1]
 
 
 def freeze(app: Flask) -> int:
@@ -43,7 +42,7 @@ def html(response: TestResponse) -> str:
 
 
 def test_the_scan_page_shows_the_verdict_first_then_the_certificate(
-    keys: Keys, svc: Services, client: FlaskClient
+    keys: Keys, svc: UseCases, client: FlaskClient
 ) -> None:
     number, payload = issue(svc)
     for path in (f"/V/{payload}", f"/v/{payload.lower()}"):
@@ -66,7 +65,7 @@ def test_the_scan_page_shows_the_verdict_first_then_the_certificate(
             assert secret not in page
 
 
-def test_the_scan_page_weighs_under_100_kb(keys: Keys, svc: Services, client: FlaskClient) -> None:
+def test_the_scan_page_weighs_under_100_kb(keys: Keys, svc: UseCases, client: FlaskClient) -> None:
     _, payload = issue(svc)
     page = client.get(f"/V/{payload}").data
     assets = re.findall(r'(?:href|src)="(/static/[^"]+)"', page.decode())
@@ -79,16 +78,16 @@ def test_the_scan_page_weighs_under_100_kb(keys: Keys, svc: Services, client: Fl
     assert total < 100 * 1024
 
 
-def test_a_revoked_certificate_says_so_with_the_reason(keys: Keys, svc: Services, client: FlaskClient) -> None:
+def test_a_revoked_certificate_says_so_with_the_reason(keys: Keys, svc: UseCases, client: FlaskClient) -> None:
     number, payload = issue(svc)
-    issuance.revoke(svc, issuer_principal(svc), number, reason="fraud")
+    svc.revoking.revoke(issuer_principal(svc), number, reason="fraud")
     page = html(client.get(f"/V/{payload}"))
     assert "<h1>证书已撤销</h1>" in page
     assert "撤销原因" in page and "弄虚作假取得" in page
     assert "证书有效" not in page
 
 
-def test_a_tampered_code_is_not_valid_and_shows_no_holder(keys: Keys, svc: Services, client: FlaskClient) -> None:
+def test_a_tampered_code_is_not_valid_and_shows_no_holder(keys: Keys, svc: UseCases, client: FlaskClient) -> None:
     _, payload = issue(svc)
     middle = len(payload) // 2
     tampered = payload[:middle] + ("B" if payload[middle] == "A" else "A") + payload[middle + 1 :]
@@ -100,7 +99,7 @@ def test_a_tampered_code_is_not_valid_and_shows_no_holder(keys: Keys, svc: Servi
     assert NAME not in page and "证书信息" not in page and 'name="document_number"' not in page
 
 
-def test_english_on_request_and_remembered(keys: Keys, svc: Services, client: FlaskClient) -> None:
+def test_english_on_request_and_remembered(keys: Keys, svc: UseCases, client: FlaskClient) -> None:
     _, payload = issue(svc)
     response = client.get(f"/V/{payload}?lang=en")
     assert "Certificate valid" in html(response) and "证书有效" not in html(response)
@@ -115,7 +114,7 @@ def match(client: FlaskClient, payload: str, typed: str, headers: dict[str, str]
     return client.post(f"/V/{payload}", data={"document_number": typed}, headers=headers)
 
 
-def test_the_right_document_number_matches_however_typed(keys: Keys, svc: Services, client: FlaskClient) -> None:
+def test_the_right_document_number_matches_however_typed(keys: Keys, svc: UseCases, client: FlaskClient) -> None:
     _, payload = issue(svc)
     for typed in (ID_NUMBER, ID_NUMBER.lower(), " 110105 19491231 002x "):
         response = match(client, payload, typed)
@@ -125,13 +124,13 @@ def test_the_right_document_number_matches_however_typed(keys: Keys, svc: Servic
     assert ID_NUMBER not in html(response)  # what was typed is not echoed back
 
 
-def test_a_wrong_document_number_does_not_match(keys: Keys, svc: Services, client: FlaskClient) -> None:
+def test_a_wrong_document_number_does_not_match(keys: Keys, svc: UseCases, client: FlaskClient) -> None:
     _, payload = issue(svc)
     response = match(client, payload, "110105194912310037")
     assert 'class="match-result no"' in html(response) and "不一致" in html(response)
 
 
-def test_a_cross_site_match_is_refused(keys: Keys, svc: Services, client: FlaskClient) -> None:
+def test_a_cross_site_match_is_refused(keys: Keys, svc: UseCases, client: FlaskClient) -> None:
     _, payload = issue(svc)
     assert match(client, payload, ID_NUMBER, {"Origin": "https://evil.example"}).status_code == 403
     assert match(client, payload, ID_NUMBER, {"Referer": "https://evil.example/page"}).status_code == 403
@@ -139,7 +138,7 @@ def test_a_cross_site_match_is_refused(keys: Keys, svc: Services, client: FlaskC
     assert match(client, payload, ID_NUMBER, {"Referer": f"http://localhost/V/{payload}"}).status_code == 200
 
 
-def test_the_match_is_rate_limited(app: Flask, keys: Keys, svc: Services, client: FlaskClient) -> None:
+def test_the_match_is_rate_limited(app: Flask, keys: Keys, svc: UseCases, client: FlaskClient) -> None:
     _, payload = issue(svc)
     limit = freeze(app)
     assert limit == app.config["LOOKUP_RATE_LIMIT"] == 10
@@ -159,7 +158,7 @@ def lookup(client: FlaskClient, number: str, name: str, document_number: str) ->
     return client.post("/lookup", data=form, headers=SAME_SITE)
 
 
-def test_the_lookup_finds_a_certificate_by_all_three(keys: Keys, svc: Services, client: FlaskClient) -> None:
+def test_the_lookup_finds_a_certificate_by_all_three(keys: Keys, svc: UseCases, client: FlaskClient) -> None:
     number, _ = issue(svc)
     assert client.get("/lookup").status_code == 200
     response = lookup(client, number, NAME, ID_NUMBER)
@@ -169,7 +168,7 @@ def test_the_lookup_finds_a_certificate_by_all_three(keys: Keys, svc: Services, 
     assert "1101**********002X" in page and ID_NUMBER not in page
 
 
-def test_any_wrong_part_finds_nothing(keys: Keys, svc: Services, client: FlaskClient) -> None:
+def test_any_wrong_part_finds_nothing(keys: Keys, svc: UseCases, client: FlaskClient) -> None:
     number, _ = issue(svc)
     wrong_number = number[:-1] + ("2" if number[-1] != "2" else "3")
     for triple in ((wrong_number, NAME, ID_NUMBER), (number, "张三", ID_NUMBER), (number, NAME, "110105194912310037")):
@@ -178,7 +177,7 @@ def test_any_wrong_part_finds_nothing(keys: Keys, svc: Services, client: FlaskCl
         assert "证书有效" not in page and "1101**" not in page
 
 
-def test_the_lookup_is_rate_limited(app: Flask, keys: Keys, svc: Services, client: FlaskClient) -> None:
+def test_the_lookup_is_rate_limited(app: Flask, keys: Keys, svc: UseCases, client: FlaskClient) -> None:
     number, _ = issue(svc)
     limit = freeze(app)
     for _ in range(limit):
@@ -194,7 +193,7 @@ def test_the_lookup_escapes_what_was_typed(keys: Keys, client: FlaskClient) -> N
     assert "<script>alert" not in page and "<b>x</b>" not in page
 
 
-def test_a_cross_site_lookup_is_refused(keys: Keys, svc: Services, client: FlaskClient) -> None:
+def test_a_cross_site_lookup_is_refused(keys: Keys, svc: UseCases, client: FlaskClient) -> None:
     number, _ = issue(svc)
     form = {"number": number, "name": NAME, "document_number": ID_NUMBER}
     assert client.post("/lookup", data=form, headers={"Origin": "https://evil.example"}).status_code == 403
@@ -203,7 +202,7 @@ def test_a_cross_site_lookup_is_refused(keys: Keys, svc: Services, client: Flask
 # --- headers -----------------------------------------------------------------------------------------
 
 
-def test_pages_send_strict_security_headers(keys: Keys, svc: Services, client: FlaskClient) -> None:
+def test_pages_send_strict_security_headers(keys: Keys, svc: UseCases, client: FlaskClient) -> None:
     _, payload = issue(svc)
     for path in (f"/V/{payload}", "/lookup", "/console/sign-in"):
         headers = client.get(path).headers
@@ -213,18 +212,16 @@ def test_pages_send_strict_security_headers(keys: Keys, svc: Services, client: F
         assert headers["X-Content-Type-Options"] == "nosniff"
 
 
-def test_a_re_issued_certificate_points_to_its_successor(keys: Keys, svc: Services, client: FlaskClient) -> None:
+def test_a_re_issued_certificate_points_to_its_successor(keys: Keys, svc: UseCases, client: FlaskClient) -> None:
     number, payload = issue(svc)
-    new, _ = issuance.issue(
-        svc, issuer_principal(svc), request(replaces=number), render=lambda i: {"number": i.record.number}
-    )
+    new, _ = svc.issuing.issue(issuer_principal(svc), request(replaces=number))
     page = html(client.get(f"/V/{payload}"))
-    assert f"<h1>已换发新证 → {new['number']}</h1>" in page
-    assert f'href="/lookup?number={new["number"]}"' in page and "证书有效" not in page
+    assert f"<h1>已换发新证 → {new.number}</h1>" in page
+    assert f'href="/lookup?number={new.number}"' in page and "证书有效" not in page
     english = html(client.get(f"/V/{payload}?lang=en"))
-    assert f"Replaced by a new certificate → {new['number']}" in english
+    assert f"Replaced by a new certificate → {new.number}" in english
     form = {"number": number, "name": NAME, "document_number": ID_NUMBER}
     looked_up = html(client.post("/lookup?lang=zh", data=form, headers=SAME_SITE))
-    assert "已换发新证" in looked_up and new["number"] in looked_up
-    prefilled = html(client.get(f"/lookup?number={new['number']}"))
-    assert f'name="number" value="{new["number"]}"' in prefilled
+    assert "已换发新证" in looked_up and new.number in looked_up
+    prefilled = html(client.get(f"/lookup?number={new.number}"))
+    assert f'name="number" value="{new.number}"' in prefilled

@@ -1,0 +1,123 @@
+"""Reading certificates: an organization's own (in full), the authority's view, the public
+lookup (masked), and statistics without personal data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from issuer.core.errors import InvalidInput, NotFound
+from issuer.core.numbering import CertificateNumber
+from issuer.service.context import Context
+from issuer.service.principal import Principal, Role, require_role
+from issuer.store.records import CertificateFilter, CertificateRecord, Statistic
+from issuer.store.uow import UnitOfWork
+
+MAX_PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class Search:
+    number: str | None = None
+    name: str | None = None
+    document_number: str | None = None
+    occupation: str | None = None
+    level: int | None = None
+    issued_from: date | None = None
+    issued_until: date | None = None
+    revoked: bool | None = None
+    page: int = 1
+    per_page: int = 20
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[CertificateRecord]
+    total: int
+    page: int
+    per_page: int
+
+
+def visible(uow: UnitOfWork, principal: Principal, number: str) -> CertificateRecord:
+    """A certificate the principal may see: its own organization's, or any for the authority.
+    Another organization's certificate is reported as not found, revealing nothing."""
+    text = number.strip().upper()
+    record = uow.certificates.get(text)
+    if record is None or (principal.role is Role.ORG_ISSUER and record.organization_id != principal.organization_id):
+        raise NotFound("certificate_not_found", f"no certificate {text}", f"没有证书{text}")
+    return record
+
+
+def document_number(ctx: Context, record: CertificateRecord) -> str:
+    """The full document number (decrypted; the ciphertext is bound to the certificate number)."""
+    return ctx.cipher.decrypt(record.document_number_encrypted, context=record.number.encode())
+
+
+def _no_match() -> NotFound:
+    return NotFound(
+        "no_matching_certificate",
+        "no certificate matches this number, name and document number",
+        "未查到与该编号、姓名和证件号码相符的证书",
+    )
+
+
+class Certificates:
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+
+    def search(self, principal: Principal | None, query: Search) -> Page:
+        p = require_role(principal, Role.ORG_ISSUER)
+        if not 1 <= query.per_page <= MAX_PAGE_SIZE or query.page < 1:
+            raise InvalidInput("invalid_page", "page >= 1 and per_page 1-100", "页码应不小于1，每页1至100条")
+        where = CertificateFilter(
+            number_prefix=query.number.strip().upper() if query.number else None,
+            holder_name=query.name.strip() if query.name else None,
+            document_number_hmac=self._ctx.cipher.lookup_hash(query.document_number) if query.document_number else None,
+            occupation=query.occupation.strip() if query.occupation else None,
+            level=query.level,
+            issued_from=query.issued_from,
+            issued_until=query.issued_until,
+            revoked=query.revoked,
+        )
+        assert p.organization_id is not None
+        with self._ctx.reading() as uow:
+            found = uow.certificates.search(p.organization_id, where, page=query.page, per_page=query.per_page)
+        return Page(found.items, found.total, query.page, query.per_page)
+
+    def get(self, principal: Principal | None, number: str) -> CertificateRecord:
+        p = require_role(principal, Role.ORG_ISSUER, Role.AUTHORITY_ADMIN)
+        with self._ctx.reading() as uow:
+            return visible(uow, p, number)
+
+    def photo(self, principal: Principal | None, number: str) -> bytes | None:
+        p = require_role(principal, Role.ORG_ISSUER, Role.AUTHORITY_ADMIN)
+        with self._ctx.reading() as uow:
+            return uow.certificates.photo(visible(uow, p, number).number)
+
+    def document_number(self, record: CertificateRecord) -> str:
+        return document_number(self._ctx, record)
+
+    def lookup(self, number: str, name: str, document_number: str) -> CertificateRecord:
+        """The public lookup: all three must match; any mismatch is the same "not found"."""
+        try:
+            parsed = str(CertificateNumber.parse(number, self._ctx.catalogue))
+        except InvalidInput:
+            raise _no_match() from None
+        record = self.by_number(parsed)
+        if (
+            record is None
+            or record.holder_name != name.strip()
+            or record.document_number_hmac != self._ctx.cipher.lookup_hash(document_number)
+        ):
+            raise _no_match()
+        return record
+
+    def by_number(self, number: str) -> CertificateRecord | None:
+        with self._ctx.reading() as uow:
+            return uow.certificates.get(number)
+
+    def statistics(self, principal: Principal | None) -> list[Statistic]:
+        """Counts per organization and level: no personal data."""
+        require_role(principal, Role.AUDITOR, Role.AUTHORITY_ADMIN)
+        with self._ctx.reading() as uow:
+            return uow.certificates.statistics()

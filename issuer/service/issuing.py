@@ -1,0 +1,421 @@
+"""Issuing and re-issuing certificates: validation, numbering, signing and storage in one
+transaction per request; a retry with the same Idempotency-Key replays the first answer.
+
+Issuing is judged at the moment it happens, with the verifier's own rules (``core.policy``):
+the organization must be registered, active and in scope now and at the instant the
+credential states, with a key valid at both. One person holds at most one live certificate
+per organization, occupation, 工种 and level: a second is refused (``already_certified``); the
+way to correct one is to re-issue it (``replaces``), which revokes the old certificate as
+``reissued`` and issues the new one in one transaction."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import secrets
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from issuer.core import cose, identity, pki, policy, qrtext, trust
+from issuer.core import transparency as log_format
+from issuer.core.assessment import Component, require_pass
+from issuer.core.catalogue import EDITION_2022
+from issuer.core.credential import Credential, encode_payload
+from issuer.core.errors import Conflict, Forbidden, InvalidInput
+from issuer.core.numbering import CertificateNumber, OrganizationCode
+from issuer.core.policy import IssueTime
+from issuer.core.statuslist import STATUS_LIST_BITS
+from issuer.core.verify import verify_signed
+from issuer.service import lifecycle
+from issuer.service.certificates import visible
+from issuer.service.context import Context
+from issuer.service.idempotency import run_once
+from issuer.service.log import TransparencyLog
+from issuer.service.numbering import allocate
+from issuer.service.pictures import check_image
+from issuer.service.principal import Principal, Role, require_role
+from issuer.service.publishing import Publishing, trust_entry
+from issuer.service.revoking import REISSUED, Revoking
+from issuer.store.records import CertificateRecord, KeyRecord, NewCertificate, OrganizationRecord
+from issuer.store.uow import UnitOfWork
+
+MAX_PHOTO_BYTES = 500 * 1024
+
+
+@dataclass(frozen=True)
+class IssueRequest:
+    holder_name: str
+    document_type: str | int
+    document_number: str
+    occupation: str
+    level: int
+    scores: dict[str, Decimal] = field(default_factory=dict)
+    work_type: str | None = None
+    issue_date: date | None = None
+    photo: bytes | None = None
+    replaces: str | None = None
+    """The number of a certificate of the same organization that this one replaces (换发)."""
+
+    def fingerprint(self) -> str:
+        """What makes two requests the same, for Idempotency-Key checks."""
+        body = {
+            "holder_name": self.holder_name,
+            "document_type": str(self.document_type),
+            "document_number": identity.normalize_document_number(self.document_number),
+            "occupation": self.occupation,
+            "level": self.level,
+            "scores": {k: str(v) for k, v in sorted(self.scores.items())},
+            "work_type": self.work_type,
+            "issue_date": self.issue_date.isoformat() if self.issue_date else None,
+            "photo": hashlib.sha256(self.photo).hexdigest() if self.photo else None,
+            "replaces": self.replaces,
+        }
+        return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+Prepared = tuple[str, dict[str, Any], dict[Component, Decimal]]
+"""The normalized document number, the credential's fields, the scores."""
+
+
+def prepare(ctx: Context, request: IssueRequest, now: datetime) -> Prepared:
+    """Validate the holder, occupation, level, results and stated issue date (no store
+    needed)."""
+    when = lifecycle.issue_time(request.issue_date, now, max_backdate_days=ctx.max_backdate_days)
+    doc_type = ctx.document_types.get(request.document_type)
+    number = identity.validate_document(doc_type, request.document_number, today=when.day)
+    occupation = ctx.catalogue.issuable(request.occupation)
+    if request.level not in occupation.levels:
+        raise InvalidInput(
+            "level_not_in_standard",
+            f"{occupation.name} has no level {request.level}",
+            f"{occupation.name}没有{request.level}级",
+        )
+    work_type = (request.work_type or "").strip() or None
+    if work_type == "--":
+        work_type = None
+    if occupation.work_types and work_type is not None:
+        known = occupation.work_type(work_type)
+        if known is None:
+            raise InvalidInput(
+                "unknown_work_type",
+                f"{occupation.name} has no work type {work_type!r}",
+                f"{occupation.name}没有工种/职业方向“{work_type}”",
+            )
+        if request.level not in known.levels:
+            raise InvalidInput(
+                "level_not_in_work_type",
+                f"{work_type} has no level {request.level}",
+                f"{work_type}没有{request.level}级",
+            )
+    try:
+        scores = {Component(k): v for k, v in request.scores.items()}
+    except ValueError:
+        raise InvalidInput(
+            "unknown_component", "scores are theory, practical and review", "成绩科目应为理论、技能操作和综合评审"
+        ) from None
+    require_pass(request.level, scores)
+    if request.photo is not None:
+        check_image(request.photo, what="photo", what_zh="照片", max_bytes=MAX_PHOTO_BYTES, max_pixels=2000)
+    fields = {
+        "holder_name": request.holder_name,
+        "document_type": doc_type.code,
+        "document_commitment": identity.commit(number),
+        "occupation": occupation.code,
+        "level": request.level,
+        "issue_date": when.day,
+        "issued_at": when.instant,
+        "work_type": work_type,
+    }
+    return number, fields, scores
+
+
+def check_may_issue(
+    org: trust.OrganizationEntry, occupation: str, level: int, work_type: str | None, *times: IssueTime
+) -> None:
+    """The verifier's rules for registration, status and scope, at each of ``times`` (now,
+    and the instant the credential states), so that nothing is issued that a verifier
+    would refuse. Raises ``policy.RuleBroken``."""
+    for when in times:
+        policy.check_registration(org, when)
+        policy.check_scope(org, occupation, EDITION_2022, level, work_type, when)
+
+
+@dataclass(frozen=True)
+class Imprint:
+    """What an organization prints on its certificates besides the holder's data."""
+
+    organization_code: str
+    organization_name: str
+    layout: str
+
+    @classmethod
+    def of(cls, org: OrganizationRecord) -> Imprint:
+        return cls(org.code, org.name, org.layout)
+
+
+def check_printable(ctx: Context, imprint: Imprint, prepared: Prepared, photo: bytes | None) -> None:
+    """Refuse, before a number is taken, what the certificate cannot print: a character no
+    font has (a box would be printed), a value too long for its box, or data too long for a
+    QR code that phones read (modules of at least 0.6 mm on every layout, ``render.qr``)."""
+    from issuer.render import check_qr_text, default_renderer, load_layout, view_for
+
+    number_text, fields, _ = prepared
+    issue_date: date = fields["issue_date"]
+    org_code = OrganizationCode.parse(imprint.organization_code, ctx.catalogue)
+    number = CertificateNumber(org_code, issue_date.year % 100, fields["level"], 1)
+    sample = Credential(number=number, status_index=STATUS_LIST_BITS - 1, **fields)
+    check_qr_text(qrtext.encode(cose.sign(encode_payload(sample), _stand_in_key(), bytes(8)), ctx.qr_host))
+    view = view_for(
+        sample,
+        qr_text="",
+        organization_name=imprint.organization_name,
+        document_number=number_text,
+        photo=photo,
+        english=load_layout(imprint.layout).english,
+        catalogue=ctx.catalogue,
+        document_types=ctx.document_types,
+    )
+    default_renderer().check(view, layout=imprint.layout)
+
+
+@cache
+def _stand_in_key() -> Ed25519PrivateKey:
+    """Signs the longest credential a request can give, to measure its QR text: a signature
+    is 64 bytes whoever makes it, and the largest status index takes the most bytes."""
+    return Ed25519PrivateKey.generate()
+
+
+def qualification(ctx: Context, document_number: str, fields: dict[str, Any]) -> str:
+    """What one person may hold once per organization: their document (by its HMAC), the
+    occupation, edition, 工种 and level."""
+    parts = (
+        ctx.cipher.lookup_hash(document_number),
+        fields["document_type"],
+        fields["occupation"],
+        fields.get("occupation_edition", EDITION_2022),
+        unicodedata.normalize("NFC", fields["work_type"] or ""),
+        fields["level"],
+    )
+    return hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()
+
+
+def already_certified(number: str) -> Conflict:
+    return Conflict(
+        "already_certified",
+        f"this person already holds certificate {number} for this occupation, work type and level "
+        "(to correct it, re-issue it: replaces)",
+        f"此人已持有本机构颁发的该职业（工种）等级证书{number}；如需更正，请换发",
+        errors={"number": number},
+    )
+
+
+def organization_of(uow: UnitOfWork, principal: Principal, *, lock: bool = False) -> OrganizationRecord:
+    assert principal.organization_id is not None
+    org = uow.organizations.get_by_id(principal.organization_id, lock=lock)
+    if org is None:
+        raise Forbidden("organization_unknown", "the API key's organization no longer exists", "密钥所属机构不存在")
+    return org
+
+
+def refuse_unless_it_verifies(store: trust.TrustStore, signed: bytes, at: datetime) -> None:
+    """Check a signed credential with the offline verifier's own rules before it is stored:
+    nothing is handed out that a verifier holding the published trust list would refuse.
+    (Revocation status aside: a new credential is not revoked.)"""
+    verdict = verify_signed(signed, store, at=at, check_status=False)
+    check = verdict.deciding
+    if check is None:
+        return
+    raise Forbidden(
+        check.reason or "not_verifiable",
+        f"the credential would not verify ({check.name}: {check.detail})",
+        f"签发的证书无法通过验证（{check.name}：{check.detail_zh}），未发证",
+    )
+
+
+def _signing_key(org: OrganizationRecord, entry: trust.OrganizationEntry, root: Any, *times: IssueTime) -> KeyRecord:
+    """The organization's active key, valid (its certificate and status) at each of ``times``."""
+    key = org.active_key
+    if key is None:
+        raise Conflict("no_active_key", "the organization has no active signing key", "机构没有可用的签名密钥")
+    certificate = pki.parse_organization_certificate(key.certificate)
+    key_entry = next(k for k in entry.keys if k.certificate == key.certificate)
+    for when in times:
+        policy.check_key(key_entry, when)
+        policy.check_certificate(certificate, root, chains=True, org_code=org.code, when=when)
+    return key
+
+
+def _status_indexes(uow: UnitOfWork, org_id: int, count: int) -> list[int]:
+    """``count`` distinct random indexes that the organization does not use yet, so that an
+    index reveals nothing about issue order."""
+    chosen: set[int] = set()
+    while len(chosen) < count:
+        candidates = {secrets.randbelow(STATUS_LIST_BITS) for _ in range(count - len(chosen))} - chosen
+        chosen |= candidates - uow.certificates.status_indexes_taken(org_id, candidates)
+    return list(chosen)
+
+
+@dataclass(frozen=True)
+class Issued:
+    id: int
+    number: str
+    replaced: str | None
+
+
+class Issuing:
+    def __init__(self, ctx: Context, log: TransparencyLog, publishing: Publishing, revoking: Revoking) -> None:
+        self._ctx = ctx
+        self._log = log
+        self._publishing = publishing
+        self._revoking = revoking
+
+    @property
+    def context(self) -> Context:
+        return self._ctx
+
+    def imprint(self, principal: Principal) -> Imprint:
+        with self._ctx.reading() as uow:
+            return Imprint.of(organization_of(uow, principal))
+
+    def issue(
+        self, principal: Principal | None, request: IssueRequest, *, idempotency_key: str | None = None
+    ) -> tuple[CertificateRecord, bool]:
+        """Issue one certificate. Returns it and whether the answer was replayed (a retry of
+        a request that issued it already)."""
+        p = require_role(principal, Role.ORG_ISSUER)
+
+        def prepared() -> Prepared:
+            ready = prepare(self._ctx, request, self._ctx.clock())
+            check_printable(self._ctx, self.imprint(p), ready, request.photo)
+            return ready
+
+        def work(uow: UnitOfWork, ready: Prepared) -> dict[str, Any]:
+            [issued] = self.issue_in(uow, p, [(request, ready)])
+            return {"number": issued.number}
+
+        answer, replayed = run_once(self._ctx, p, idempotency_key, request.fingerprint(), prepare=prepared, work=work)
+        with self._ctx.reading() as uow:
+            record = uow.certificates.get(answer["number"])
+        assert record is not None
+        return record, replayed
+
+    def issue_in(
+        self, uow: UnitOfWork, principal: Principal, items: Sequence[tuple[IssueRequest, Prepared]]
+    ) -> list[Issued]:
+        """Issue every item inside ``uow``'s transaction, in order. Serials come as one
+        contiguous block per (year, level), so a roster's certificates are numbered together."""
+        ctx = self._ctx
+        now = ctx.clock()
+        at_now = IssueTime.at(lifecycle.to_second(now))
+        org = organization_of(uow, principal, lock=True)
+        entry = trust_entry(org)
+        times = {}
+        for position, (_, (_, fields, _)) in enumerate(items):
+            when = IssueTime(fields["issue_date"], fields["issued_at"])
+            check_may_issue(entry, fields["occupation"], fields["level"], fields["work_type"], at_now, when)
+            times[position] = when
+        root = ctx.keys.root_certificate()
+        key = _signing_key(org, entry, root, at_now, *set(times.values()))
+        verifier = trust.TrustStore(root, trust.TrustList("", at_now.instant or now, 0, (entry,)), b"")
+        replaced = {p: self._replaced(uow, principal, request.replaces) for p, (request, _) in enumerate(items)}
+        wanted = {
+            position: qualification(ctx, number_text, fields)
+            for position, (_, (number_text, fields, _)) in enumerate(items)
+        }
+        held = uow.certificates.held(org.id, set(wanted.values()))
+        for position, want in wanted.items():
+            old = replaced[position]
+            if want in held and (old is None or held[want] != old.number):
+                raise already_certified(held[want])
+        signer = ctx.keys.signer(org.code, key.kid)
+        numbers = self._numbers(uow, org.code, [fields for _, (_, fields, _) in items])
+        indexes = _status_indexes(uow, org.id, len(items))
+        new: list[NewCertificate] = []
+        for position, (request, (number_text, fields, scores)) in enumerate(items):
+            number = numbers[position]
+            credential = Credential(number=number, status_index=indexes[position], **fields)
+            signed = signer.sign(credential)
+            refuse_unless_it_verifies(verifier, signed, now)
+            old = replaced[position]
+            new.append(
+                NewCertificate(
+                    number=str(number),
+                    organization_id=org.id,
+                    signing_key_id=key.id,
+                    holder_name=credential.holder_name,
+                    document_type=credential.document_type,
+                    document_number_encrypted=ctx.cipher.encrypt(number_text, context=str(number).encode()),
+                    document_number_hmac=ctx.cipher.lookup_hash(number_text),
+                    document_number_masked=identity.mask(number_text),
+                    occupation=credential.occupation,
+                    occupation_edition=credential.occupation_edition,
+                    work_type=credential.work_type,
+                    level=credential.level,
+                    issue_date=credential.issue_date,
+                    issued_at=credential.issued_at,
+                    qualification=wanted[position],
+                    score_theory=scores.get(Component.THEORY),
+                    score_practical=scores.get(Component.PRACTICAL),
+                    score_review=scores.get(Component.REVIEW),
+                    photo=request.photo,
+                    status_index=credential.status_index,
+                    credential=signed,
+                    created_at=now,
+                    created_by=principal.actor,
+                    log_index=0,
+                    replaces=old.number if old is not None else None,
+                )
+            )
+        for position, cert in enumerate(new):
+            old = replaced[position]
+            if old is not None:
+                self._revoking.revoke_in(uow, old, now, principal, reason=REISSUED, note="", replaced_by=cert.number)
+        if any(old is not None for old in replaced.values()):
+            self._publishing.publish_status_list(uow, org)
+        logged = self._log.append(uow, [log_format.issue_entry(c.credential, now) for c in new])
+        ids = uow.certificates.add_many(
+            [dataclasses.replace(c, log_index=index) for c, index in zip(new, logged, strict=True)]
+        )
+        return [Issued(i, c.number, c.replaces) for i, c in zip(ids, new, strict=True)]
+
+    @staticmethod
+    def _numbers(uow: UnitOfWork, code: str, all_fields: list[dict[str, Any]]) -> list[CertificateNumber]:
+        org_code = OrganizationCode.parse(code)
+        groups: dict[tuple[int, int], list[int]] = {}
+        for position, fields in enumerate(all_fields):
+            groups.setdefault((fields["issue_date"].year % 100, fields["level"]), []).append(position)
+        numbers: dict[int, CertificateNumber] = {}
+        for (year, level), positions in groups.items():
+            first = allocate(uow, code, year, level, len(positions))
+            for offset, position in enumerate(positions):
+                numbers[position] = CertificateNumber(org_code, year, level, first + offset)
+        return [numbers[p] for p in range(len(all_fields))]
+
+    @staticmethod
+    def _replaced(uow: UnitOfWork, principal: Principal, number: str | None) -> CertificateRecord | None:
+        """The certificate a request replaces: the principal's own, not yet revoked."""
+        if number is None:
+            return None
+        old = visible(uow, principal, number)
+        if old.replaced_by is not None:
+            raise Conflict(
+                "already_reissued",
+                f"{old.number} was already replaced by {old.replaced_by}",
+                f"证书{old.number}已换发为{old.replaced_by}",
+                errors={"number": old.replaced_by},
+            )
+        if old.revoked_at is not None:
+            raise Conflict(
+                "already_revoked",
+                f"{old.number} is revoked: it cannot be re-issued",
+                f"证书{old.number}已撤销，不能换发",
+            )
+        return old

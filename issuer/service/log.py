@@ -1,0 +1,162 @@
+"""The transparency log: appended inside the transactions that issue, revoke and change keys,
+after every other lock those transactions take, under the one ``log_state`` row: leaves are
+numbered without gaps and a rolled-back transaction leaves no leaf. Each append stores the
+hashes of the aligned perfect subtrees it completes, so that roots and proofs for any size
+cost O(log n) lookups, and signs a tree head for the new size with the log key the trust
+list names."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from issuer.core import cose, merkle
+from issuer.core.errors import InvalidInput, NotFound
+from issuer.core.transparency import Entry, TreeHead
+from issuer.core.trust import LogKey
+from issuer.service.context import Context
+from issuer.store.records import TreeHeadRow
+from issuer.store.uow import UnitOfWork
+
+LOG_NAME = "issuer 证书透明日志 / certificate transparency log"
+MAX_ENTRIES_PER_PAGE = 1000
+
+
+class _Tree:
+    """The log's tree as ``merkle.RangeHasher``, read from the store as needed."""
+
+    def __init__(self, uow: UnitOfWork, size: int) -> None:
+        self._uow = uow
+        self._size = size
+        self._nodes: dict[tuple[int, int], bytes] = {}
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def node(self, level: int, position: int) -> bytes:
+        key = (level, position)
+        if key not in self._nodes:
+            found = self._uow.log.node(level, position)
+            if found is None:
+                raise NotFound("log_node_missing", f"log node {key} is missing", f"日志节点{key}缺失")
+            self._nodes[key] = found
+        return self._nodes[key]
+
+    def range_hash(self, start: int, end: int) -> bytes:
+        if end > self._size:
+            raise merkle.ProofError("range goes beyond the log", "区间超出了日志大小")
+        return merkle.hash_range(self.node, start, end)
+
+    def grow(self, nodes: Sequence[tuple[int, int, bytes]]) -> None:
+        for level, position, digest in nodes:
+            self._nodes[(level, position)] = digest
+        self._size += 1
+
+
+def _head(row: TreeHeadRow) -> TreeHead:
+    return TreeHead(row.tree_size, row.root_hash, row.timestamp, row.signed, cose.parse(row.signed).kid)
+
+
+@dataclass(frozen=True)
+class InclusionProof:
+    leaf_index: int
+    tree_size: int
+    leaf_hash: bytes
+    proof: list[bytes]
+
+
+class TransparencyLog:
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+
+    def public_key(self) -> LogKey:
+        raw = self._ctx.keys.log_key().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+        return LogKey(LOG_NAME, raw)
+
+    def append(self, uow: UnitOfWork, entries: Sequence[Entry]) -> list[int]:
+        """Append ``entries`` in order in ``uow``'s transaction and sign a tree head for the
+        new size. Returns their leaf indexes."""
+        if not entries:
+            return []
+        tree = _Tree(uow, uow.log.lock_size())
+        rows, nodes, indexes = [], [], []
+        for entry in entries:
+            index, data = tree.size, entry.encode()
+            rows.append((index, entry.type, data, entry.logged_at))
+            completed = merkle.completed_subtree_hashes(index, merkle.leaf_hash(data), tree.node)
+            nodes.extend(completed)
+            tree.grow(completed)
+            indexes.append(index)
+        head = TreeHead(tree.size, merkle.root_hash(tree), self._ctx.clock().replace(microsecond=0))
+        signed = head.sign(self._ctx.keys.log_key(), self.public_key().kid)
+        uow.log.append(rows, nodes, TreeHeadRow(signed.tree_size, signed.root_hash, signed.timestamp, signed.signed))
+        return indexes
+
+    def latest_head(self) -> TreeHead | None:
+        with self._ctx.reading() as uow:
+            row = uow.log.latest_head()
+        return None if row is None else _head(row)
+
+    def head(self, size: int) -> TreeHead:
+        """The signed tree head of ``size``; ``NotFound`` if no head has that size (a batch
+        appends many leaves under one head)."""
+        with self._ctx.reading() as uow:
+            return _head(_head_of_size(uow, size))
+
+    def inclusion(self, *, leaf_index: int | None, number: str | None, tree_size: int | None) -> InclusionProof:
+        """The proof that a leaf (by index, or the issuance of a certificate number) is in
+        the tree of ``tree_size`` (a size some signed tree head has; default the latest)."""
+        with self._ctx.reading() as uow:
+            if number is not None:
+                leaf_index = uow.certificates.log_index(number.upper())
+                if leaf_index is None:
+                    raise NotFound("certificate_not_logged", f"no log entry for {number}", f"日志中没有证书{number}")
+            assert leaf_index is not None
+            if tree_size is None:
+                latest = uow.log.latest_head()
+                if latest is None:
+                    raise NotFound("log_empty", "the log is empty", "日志为空")
+                tree_size = latest.tree_size
+            _head_of_size(uow, tree_size)
+            if not 0 <= leaf_index < tree_size:
+                raise InvalidInput(
+                    "leaf_outside_tree",
+                    f"leaf {leaf_index} is not in a tree of size {tree_size}",
+                    f"叶子{leaf_index}不在大小为{tree_size}的树中",
+                )
+            tree = _Tree(uow, tree_size)
+            proof = merkle.inclusion_proof(tree, leaf_index, tree_size)
+            return InclusionProof(leaf_index, tree_size, tree.node(0, leaf_index), proof)
+
+    def consistency(self, first: int, second: int) -> list[bytes]:
+        """The proof that the tree of size ``second`` extends the one of size ``first`` (both
+        sizes of signed tree heads)."""
+        if not 0 < first <= second:
+            raise InvalidInput(
+                "invalid_tree_sizes", "sizes must satisfy 0 < first <= second", "树大小应满足 0 < first <= second"
+            )
+        with self._ctx.reading() as uow:
+            _head_of_size(uow, first)
+            _head_of_size(uow, second)
+            return merkle.consistency_proof(_Tree(uow, second), first, second)
+
+    def entries(self, start: int, end: int) -> list[tuple[int, bytes]]:
+        """Entries ``start`` … ``end - 1`` (at most ``MAX_ENTRIES_PER_PAGE``)."""
+        if not 0 <= start < end or end - start > MAX_ENTRIES_PER_PAGE:
+            raise InvalidInput(
+                "invalid_range",
+                f"ask for 1 to {MAX_ENTRIES_PER_PAGE} entries: 0 <= start < end",
+                f"每次可取1至{MAX_ENTRIES_PER_PAGE}条：0 <= start < end",
+            )
+        with self._ctx.reading() as uow:
+            return uow.log.entries(start, end)
+
+
+def _head_of_size(uow: UnitOfWork, size: int) -> TreeHeadRow:
+    row = uow.log.head(size)
+    if row is None:
+        raise NotFound("tree_head_not_found", f"no signed tree head of size {size}", f"没有大小为{size}的签名树头")
+    return row

@@ -1,0 +1,216 @@
+"""What the service publishes for offline verifiers: the trust list the authority signs, each
+organization's status list, and the bundle that carries them with the latest tree head and
+the manifest that binds them.
+
+Publishing is a write, and happens where something changed: a new trust list in the same
+transaction as every change the authority makes; an organization's status list in the same
+transaction as every revocation and key change; and ``refresh`` signs again the lists older
+than ``REFRESH`` (run on a schedule: ``issuer publish``, or the development server's own
+thread). Reading a bundle never writes.
+
+Who signs a status list: the organization's active key while its certificate is valid;
+otherwise (its registration ended, it was cancelled, its key was compromised and not
+replaced) the authority root, so that its certificates keep a current status."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from issuer.core import cose, pki, trust
+from issuer.core.errors import IssuerError, NotFound
+from issuer.core.manifest import Manifest
+from issuer.core.statuslist import StatusList, parse_payload
+from issuer.service.context import Context
+from issuer.service.log import TransparencyLog
+from issuer.store.records import OrganizationRecord
+from issuer.store.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+REFRESH = timedelta(hours=24)
+"""A status list older than this is signed again by ``refresh``: a list fetched any time then
+stays current for at least 48 of its 72 hours."""
+
+
+@dataclass(frozen=True)
+class BundleParts:
+    sequence: int
+    root: x509.Certificate
+    trust_list: bytes
+    status_lists: tuple[bytes, ...]
+    tree_head: bytes | None
+    manifest: bytes
+
+    def store(self) -> trust.TrustStore:
+        """The trust store an offline verifier holding this bundle has."""
+        return trust.assemble(self.root, self.trust_list, self.status_lists, self.tree_head, self.manifest)
+
+
+def trust_entry(org: OrganizationRecord) -> trust.OrganizationEntry:
+    """The organization as the trust list states it (and as issuance checks it)."""
+    return trust.OrganizationEntry(
+        code=org.code,
+        name=org.name,
+        registered_from=org.registered_from,
+        registered_until=org.registered_until,
+        status_history=tuple(trust.StatusChange(c.status, c.since) for c in org.status_history),
+        scope=tuple(
+            trust.ScopeEntry(s.occupation, frozenset(s.levels), s.work_types, s.edition, s.valid_from, s.valid_until)
+            for s in org.scope
+        ),
+        keys=tuple(trust.KeyEntry(k.certificate, k.status, k.compromised_at, k.retired_at) for k in org.keys),
+    )
+
+
+class Publishing:
+    def __init__(self, ctx: Context, log: TransparencyLog) -> None:
+        self._ctx = ctx
+        self._log = log
+
+    # --- writes, inside the caller's transaction -------------------------------------------------
+
+    def publish_trust_list(self, uow: UnitOfWork, now: datetime) -> int:
+        """Sign the registry as it stands in this transaction, as the next sequence number."""
+        root_key, root = self._ctx.keys.authority()
+        sequence = uow.trust_lists.latest_sequence() + 1
+        listed = trust.TrustList(
+            authority=pki.organization_name(root),
+            issued_at=now.replace(microsecond=0),
+            sequence=sequence,
+            organizations=tuple(trust_entry(o) for o in uow.organizations.all()),
+            occupations=trust.catalogue_names(self._ctx.catalogue),
+            logs=(self._log.public_key(),),
+        )
+        uow.trust_lists.add(sequence, now, listed.sign(root_key, root))
+        return sequence
+
+    def publish_status_list(self, uow: UnitOfWork, org: OrganizationRecord) -> None:
+        """Sign ``org``'s list as it stands in this transaction."""
+        now = self._ctx.clock().replace(microsecond=0)
+        revoked = uow.certificates.revoked_indexes(org.id)
+        signed = StatusList.of(org.code, revoked, now).sign(*self._status_signer(org, now))
+        uow.status_lists.save(org.id, now, signed)
+
+    def _status_signer(self, org: OrganizationRecord, now: datetime) -> tuple[Ed25519PrivateKey, bytes]:
+        key = org.active_key
+        if key is not None:
+            cert = x509.load_der_x509_certificate(key.certificate)
+            if cert.not_valid_before_utc <= now <= cert.not_valid_after_utc:
+                signer = self._ctx.keys.signer(org.code, key.kid)
+                return signer.key, signer.kid
+        root_key, root = self._ctx.keys.authority()
+        return root_key, cose.kid_for(pki.der(root))
+
+    def refresh(self) -> list[str]:
+        """Sign again every status list older than ``REFRESH`` (or missing), one organization
+        per transaction: one whose key cannot be read is logged and the others go on.
+        Returns the organizations whose list was signed. Meant for a schedule; safe to run
+        any time (a list a concurrent run just signed is not signed again)."""
+        with self._ctx.reading() as uow:
+            codes = [o.code for o in uow.organizations.all()]
+        return [code for code in codes if self._refresh_one(code)]
+
+    def _refresh_one(self, code: str) -> bool:
+        def work(uow: UnitOfWork) -> bool:
+            org = uow.organizations.get(code, lock=True)
+            current = uow.status_lists.get(code)
+            if org is None or (current is not None and self._ctx.clock() - current.issued_at < REFRESH):
+                return False
+            self.publish_status_list(uow, org)
+            uow.commit()
+            return True
+
+        try:
+            return self._ctx.run(work)
+        except IssuerError as exc:
+            log.error("the status list of %s could not be signed: %s", code, exc)
+            return False
+
+    # --- reads ------------------------------------------------------------------------------
+
+    def status_list(self, code: str) -> bytes:
+        wanted = code.strip().upper()
+        with self._ctx.reading() as uow:
+            found = uow.status_lists.get(wanted)
+        if found is None:
+            raise NotFound("status_list_not_found", f"no status list for {code}", f"机构{code}没有状态列表")
+        return found.signed
+
+    def latest_trust_list(self) -> tuple[int, bytes]:
+        with self._ctx.reading() as uow:
+            row = uow.trust_lists.latest()
+        if row is None:
+            raise NotFound("trust_list_not_published", "no trust list is published yet", "尚未发布信任列表")
+        return row.sequence, row.signed
+
+    def latest_sequence(self) -> int:
+        with self._ctx.reading() as uow:
+            return uow.trust_lists.latest_sequence()
+
+    def parts(self) -> BundleParts:
+        """The latest trust list, every status list, the latest tree head and the manifest
+        that binds them (signed by the log key)."""
+        with self._ctx.reading() as uow:
+            row = uow.trust_lists.latest()
+            lists = {s.organization_code: s.signed for s in uow.status_lists.all()}
+            head = uow.log.latest_head()
+        if row is None:
+            raise NotFound("trust_list_not_published", "no trust list is published yet", "尚未发布信任列表")
+        signed_head = head.signed if head else None
+        times = [row.issued_at.replace(microsecond=0), *([head.timestamp] if head else [])]
+        times += [parse_payload(cose.parse(signed).payload).issued_at for signed in lists.values()]
+        # The latest time any part was signed: the same parts give the same manifest (and
+        # ETag), and a newer bundle never has an older manifest.
+        manifest = Manifest.of(max(times), row.signed, signed_head, lists)
+        signed_manifest = manifest.sign(self._ctx.keys.log_key(), self._log.public_key().kid)
+        return BundleParts(
+            row.sequence,
+            self._ctx.keys.root_certificate(),
+            row.signed,
+            tuple(lists.values()),
+            signed_head,
+            signed_manifest,
+        )
+
+    def bundle(self) -> tuple[int, dict[str, Any]]:
+        """The trust bundle (JSON) of ``parts``, with its trust list's sequence number."""
+        p = self.parts()
+        return p.sequence, trust.make_bundle(pki.der(p.root), p.trust_list, p.status_lists, p.tree_head, p.manifest)
+
+
+class Refresher:
+    """``Publishing.refresh`` every ``interval`` seconds on a daemon thread (the service's own
+    schedule; ``issuer publish`` from cron does the same from outside). A failed run is
+    logged and the next one tried: a broken organization never stops the others' lists."""
+
+    def __init__(self, publishing: Publishing, interval: float) -> None:
+        self._publishing = publishing
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name="issuer-publish", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self._interval):
+            try:
+                signed = self._publishing.refresh()
+            except Exception:
+                log.exception("refreshing the status lists failed; trying again in %s s", self._interval)
+            else:
+                if signed:
+                    log.info("status lists signed again: %s", ", ".join(signed))

@@ -1,0 +1,102 @@
+"""The composition root: every use case built once per process, each handed the ports it
+needs at construction. Nothing in ``issuer/service`` reaches into this object; the API, the
+web pages and the command line call the use cases on it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from issuer import config as settings
+from issuer.service.accounts import Accounts
+from issuer.service.apikeys import ApiKeys
+from issuer.service.audit import AuditTrail
+from issuer.service.batches import Batches
+from issuer.service.certificates import Certificates
+from issuer.service.context import Clock, Context, utc_now
+from issuer.service.drawing import Drawing
+from issuer.service.images import Images
+from issuer.service.issuing import Issuing
+from issuer.service.jobs import JobQueue, make_queue
+from issuer.service.log import TransparencyLog
+from issuer.service.pii import DocumentCipher
+from issuer.service.publishing import Publishing
+from issuer.service.registry import Registry
+from issuer.service.revoking import Revoking
+from issuer.service.verifying import Verifying
+from issuer.store.db import Database, database_url
+from issuer.store.keystore import KeyRing, KeyStore
+from issuer.store.uow import sql_units
+
+
+@dataclass(frozen=True)
+class UseCases:
+    ctx: Context
+    database: Database
+    keystore: KeyStore
+    registry: Registry
+    issuing: Issuing
+    revoking: Revoking
+    certificates: Certificates
+    images: Images
+    verifying: Verifying
+    publishing: Publishing
+    log: TransparencyLog
+    batches: Batches
+    drawing: Drawing
+    queue: JobQueue
+    accounts: Accounts
+    api_keys: ApiKeys
+    audit: AuditTrail
+
+    def close(self) -> None:
+        """Stop the in-process queue (jobs not started are queued again at the next start)
+        and close the database connections."""
+        close = getattr(self.queue, "close", None)
+        if close is not None:
+            close()
+        self.database.dispose()
+
+
+def build(
+    config: Mapping[str, Any], instance_path: str, *, clock: Clock | None = None, worker: bool = False
+) -> UseCases:
+    """``worker``: this process runs background jobs (``issuer worker``) rather than only
+    sending them."""
+    database = Database(database_url(config, instance_path))
+    keystore = KeyStore(settings.keys_dir(config), config["KEY_PASSPHRASE"])
+    ctx = Context(
+        units=sql_units(database),
+        keys=KeyRing(keystore),
+        cipher=DocumentCipher(config["DATA_KEY"]),
+        qr_host=config["QR_HOST"],
+        clock=clock or utc_now,
+        max_backdate_days=int(config["MAX_BACKDATE_DAYS"]),
+    )
+    log = TransparencyLog(ctx)
+    publishing = Publishing(ctx, log)
+    revoking = Revoking(ctx, log, publishing)
+    issuing = Issuing(ctx, log, publishing, revoking)
+    certificates = Certificates(ctx)
+    drawing = Drawing(ctx, settings.batch_dir(config, instance_path))
+    queue = make_queue(config, drawing.run, drawing.fail, worker=worker)
+    return UseCases(
+        ctx=ctx,
+        database=database,
+        keystore=keystore,
+        registry=Registry(ctx, log, publishing),
+        issuing=issuing,
+        revoking=revoking,
+        certificates=certificates,
+        images=Images(ctx),
+        verifying=Verifying(ctx, publishing, certificates),
+        publishing=publishing,
+        log=log,
+        batches=Batches(ctx, issuing, drawing, queue, chunk=int(config["BATCH_CHUNK"])),
+        drawing=drawing,
+        queue=queue,
+        accounts=Accounts(ctx),
+        api_keys=ApiKeys(ctx),
+        audit=AuditTrail(ctx),
+    )

@@ -1,0 +1,166 @@
+"""Batches: one roster issued in one transaction, its items drawn afterwards."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from issuer.store import models as m
+from issuer.store.records import BatchLine, BatchRecord
+
+PAGE = 500
+
+
+def _record(batch: m.Batch, rendered: int) -> BatchRecord:
+    return BatchRecord(
+        id=batch.id,
+        organization_id=batch.organization_id,
+        created_at=batch.created_at,
+        created_by=batch.created_by,
+        roster_name=batch.roster_name,
+        rows=batch.rows,
+        issued=batch.issued,
+        formats=tuple(f for f in batch.formats.split(",") if f),
+        dpi=batch.dpi,
+        status=batch.status,
+        report=dict(batch.report),
+        dispatched_at=batch.dispatched_at,
+        finished_at=batch.finished_at,
+        archive_bytes=batch.archive_bytes,
+        archive_sha256=batch.archive_sha256,
+        error=batch.error,
+        rendered=rendered,
+    )
+
+
+class BatchRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def _rendered(self, batch_id: str) -> int:
+        return (
+            self._session.scalar(
+                select(func.count())
+                .select_from(m.BatchItem)
+                .where(m.BatchItem.batch_id == batch_id, m.BatchItem.rendered_at.is_not(None))
+            )
+            or 0
+        )
+
+    def get(self, batch_id: str) -> BatchRecord | None:
+        batch = self._session.get(m.Batch, batch_id)
+        return None if batch is None else _record(batch, self._rendered(batch.id))
+
+    def recent(self, organization_id: int, limit: int) -> list[BatchRecord]:
+        found = self._session.scalars(
+            select(m.Batch)
+            .where(m.Batch.organization_id == organization_id)
+            .order_by(m.Batch.created_at.desc(), m.Batch.id)
+            .limit(limit)
+        )
+        return [_record(b, self._rendered(b.id)) for b in found]
+
+    def add(self, batch: BatchRecord) -> None:
+        row = m.Batch(
+            id=batch.id,
+            organization_id=batch.organization_id,
+            created_at=batch.created_at,
+            created_by=batch.created_by,
+            roster_name=batch.roster_name,
+            rows=batch.rows,
+            issued=batch.issued,
+            formats=",".join(batch.formats),
+            dpi=batch.dpi,
+            status=batch.status,
+            report=batch.report,
+        )
+        self._session.add(row)
+        self._session.flush()
+
+    def add_items(self, batch_id: str, items: Sequence[tuple[int, int, int]]) -> None:
+        """Items (position, roster row, certificate id)."""
+        if items:
+            self._session.execute(
+                insert(m.BatchItem),
+                [{"batch_id": batch_id, "position": p, "row": r, "certificate_id": c} for p, r, c in items],
+            )
+
+    def undrawn(self, batch_id: str, first: int, count: int) -> list[int]:
+        return sorted(
+            self._session.scalars(
+                select(m.BatchItem.position).where(
+                    m.BatchItem.batch_id == batch_id,
+                    m.BatchItem.position >= first,
+                    m.BatchItem.position < first + count,
+                    m.BatchItem.rendered_at.is_(None),
+                )
+            )
+        )
+
+    def all_undrawn(self, batch_id: str) -> list[int]:
+        return sorted(
+            self._session.scalars(
+                select(m.BatchItem.position).where(m.BatchItem.batch_id == batch_id, m.BatchItem.rendered_at.is_(None))
+            )
+        )
+
+    def number_at(self, batch_id: str, position: int) -> str:
+        number: str = self._session.execute(
+            select(m.Certificate.number)
+            .join(m.BatchItem, m.BatchItem.certificate_id == m.Certificate.id)
+            .where(m.BatchItem.batch_id == batch_id, m.BatchItem.position == position)
+        ).scalar_one()
+        return number
+
+    def mark_drawn(self, batch_id: str, position: int, at: datetime) -> None:
+        self._session.execute(
+            update(m.BatchItem)
+            .where(m.BatchItem.batch_id == batch_id, m.BatchItem.position == position)
+            .values(rendered_at=at)
+        )
+
+    def update(self, batch_id: str, *, only_if_status: str | None = None, **values: Any) -> bool:
+        """Set ``values`` (``status``, ``finished_at``, ``archive_bytes``, …); with
+        ``only_if_status``, only while the batch has that status. Whether a row changed."""
+        query = update(m.Batch).where(m.Batch.id == batch_id)
+        if only_if_status is not None:
+            query = query.where(m.Batch.status == only_if_status)
+        return bool(self._session.execute(query.values(**values)).rowcount)  # type: ignore[attr-defined]
+
+    def ids(self, *, status: str, finished_before: datetime | None = None) -> list[str]:
+        query = select(m.Batch.id).where(m.Batch.status == status)
+        if finished_before is not None:
+            query = query.where(m.Batch.finished_at < finished_before)
+        return list(self._session.scalars(query))
+
+    def lines(self, batch_id: str) -> Iterator[BatchLine]:
+        """The batch's issued rows in issue order, a page at a time (tens of thousands)."""
+        last = -1
+        c = m.Certificate
+        while True:
+            rows = self._session.execute(
+                select(
+                    m.BatchItem.position,
+                    m.BatchItem.row,
+                    c.number,
+                    c.holder_name,
+                    c.document_number_masked,
+                    c.occupation,
+                    c.work_type,
+                    c.level,
+                    c.issue_date,
+                    c.revoked_at.is_not(None),
+                )
+                .join(c, c.id == m.BatchItem.certificate_id)
+                .where(m.BatchItem.batch_id == batch_id, m.BatchItem.position > last)
+                .order_by(m.BatchItem.position)
+                .limit(PAGE)
+            ).all()
+            if not rows:
+                return
+            last = rows[-1][0]
+            yield from (BatchLine(*row) for row in rows)

@@ -1,0 +1,160 @@
+"""Issued certificates: stored once, revoked at most once, searched by their organization."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from issuer.store import models as m
+from issuer.store.records import CertificateFilter, CertificateRecord, NewCertificate, Page, Revocation, Statistic
+
+_COLUMNS = (
+    m.Certificate.id,
+    m.Certificate.number,
+    m.Certificate.organization_id,
+    m.Organization.code.label("organization_code"),
+    m.Organization.name.label("organization_name"),
+    m.Certificate.signing_key_id,
+    m.Certificate.holder_name,
+    m.Certificate.document_type,
+    m.Certificate.document_number_encrypted,
+    m.Certificate.document_number_hmac,
+    m.Certificate.document_number_masked,
+    m.Certificate.occupation,
+    m.Certificate.occupation_edition,
+    m.Certificate.work_type,
+    m.Certificate.level,
+    m.Certificate.issue_date,
+    m.Certificate.issued_at,
+    m.Certificate.qualification,
+    m.Certificate.score_theory,
+    m.Certificate.score_practical,
+    m.Certificate.score_review,
+    m.Certificate.photo.is_not(None).label("has_photo"),
+    m.Certificate.status_index,
+    m.Certificate.credential,
+    m.Certificate.created_at,
+    m.Certificate.created_by,
+    m.Certificate.revoked_at,
+    m.Certificate.revocation_reason,
+    m.Certificate.revocation_note,
+    m.Certificate.revoked_by,
+    m.Certificate.log_index,
+    m.Certificate.replaces,
+    m.Certificate.replaced_by,
+)
+
+
+def _select() -> Select[tuple[object, ...]]:
+    return select(*_COLUMNS).join(m.Organization, m.Organization.id == m.Certificate.organization_id)
+
+
+def _records(rows: Iterable[object]) -> list[CertificateRecord]:
+    return [CertificateRecord(**row._mapping) for row in rows]  # type: ignore[attr-defined]
+
+
+class CertificateRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def get(self, number: str) -> CertificateRecord | None:
+        found = _records(self._session.execute(_select().where(m.Certificate.number == number)))
+        return found[0] if found else None
+
+    def photo(self, number: str) -> bytes | None:
+        return self._session.scalar(select(m.Certificate.photo).where(m.Certificate.number == number))
+
+    def held(self, organization_id: int, qualifications: Iterable[str]) -> dict[str, str]:
+        """Qualification → number of the organization's live certificates among ``qualifications``."""
+        rows = self._session.execute(
+            select(m.Certificate.qualification, m.Certificate.number).where(
+                m.Certificate.organization_id == organization_id,
+                m.Certificate.qualification.in_(set(qualifications)),
+                m.Certificate.revoked_at.is_(None),
+            )
+        )
+        return {qualification: number for qualification, number in rows}
+
+    def status_indexes_taken(self, organization_id: int, candidates: Iterable[int]) -> set[int]:
+        return set(
+            self._session.scalars(
+                select(m.Certificate.status_index).where(
+                    m.Certificate.organization_id == organization_id, m.Certificate.status_index.in_(set(candidates))
+                )
+            )
+        )
+
+    def revoked_indexes(self, organization_id: int) -> set[int]:
+        return set(
+            self._session.scalars(
+                select(m.Certificate.status_index).where(
+                    m.Certificate.organization_id == organization_id, m.Certificate.revoked_at.is_not(None)
+                )
+            )
+        )
+
+    def add_many(self, certificates: Sequence[NewCertificate]) -> list[int]:
+        """Insert the certificates (one statement); returns their ids, in order."""
+        if not certificates:
+            return []
+        rows = [dataclasses.asdict(c) for c in certificates]
+        ids = self._session.scalars(
+            insert(m.Certificate).returning(m.Certificate.id, sort_by_parameter_order=True), rows
+        )
+        return list(ids)
+
+    def revoke(self, number: str, revocation: Revocation) -> None:
+        self._session.execute(
+            update(m.Certificate)
+            .where(m.Certificate.number == number)
+            .values(
+                revoked_at=revocation.at,
+                revocation_reason=revocation.reason,
+                revocation_note=revocation.note,
+                revoked_by=revocation.by,
+                replaced_by=revocation.replaced_by,
+            )
+        )
+
+    def search(self, organization_id: int, where: CertificateFilter, *, page: int, per_page: int) -> Page:
+        query = _select().where(m.Certificate.organization_id == organization_id)
+        c = m.Certificate
+        if where.number_prefix:
+            query = query.where(c.number.startswith(where.number_prefix, autoescape=True))
+        if where.holder_name:
+            query = query.where(c.holder_name == where.holder_name)
+        if where.document_number_hmac:
+            query = query.where(c.document_number_hmac == where.document_number_hmac)
+        if where.occupation:
+            query = query.where(c.occupation == where.occupation)
+        if where.level is not None:
+            query = query.where(c.level == where.level)
+        if where.issued_from:
+            query = query.where(c.issue_date >= where.issued_from)
+        if where.issued_until:
+            query = query.where(c.issue_date <= where.issued_until)
+        if where.revoked is not None:
+            query = query.where(c.revoked_at.is_not(None) if where.revoked else c.revoked_at.is_(None))
+        total = self._session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = self._session.execute(query.order_by(c.id.desc()).offset((page - 1) * per_page).limit(per_page))
+        return Page(_records(rows), total)
+
+    def log_index(self, number: str) -> int | None:
+        return self._session.scalar(select(m.Certificate.log_index).where(m.Certificate.number == number))
+
+    def statistics(self) -> list[Statistic]:
+        rows = self._session.execute(
+            select(
+                m.Organization.code,
+                m.Certificate.level,
+                func.count(m.Certificate.id),
+                func.count(m.Certificate.revoked_at),
+            )
+            .join(m.Organization, m.Organization.id == m.Certificate.organization_id)
+            .group_by(m.Organization.code, m.Certificate.level)
+            .order_by(m.Organization.code, m.Certificate.level)
+        )
+        return [Statistic(code, level, issued, revoked) for code, level, issued, revoked in rows]

@@ -1,0 +1,38 @@
+"""Answers stored under an Idempotency-Key, in the transaction of the effects they answer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from issuer.store import models as m
+from issuer.store.records import IdempotentAnswer
+
+
+class IdempotencyRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def get(self, principal: str, key: str) -> IdempotentAnswer | None:
+        row = self._session.scalars(
+            select(m.IdempotencyRecord).where(
+                m.IdempotencyRecord.principal == principal, m.IdempotencyRecord.key == key
+            )
+        ).first()
+        return None if row is None else IdempotentAnswer(row.request_hash, row.status_code, dict(row.response))
+
+    def add(self, principal: str, key: str, answer: IdempotentAnswer, at: datetime) -> None:
+        """Store the answer; a concurrent retry that stored first makes this transaction retry."""
+        self._session.add(
+            m.IdempotencyRecord(
+                principal=principal,
+                key=key,
+                request_hash=answer.request_hash,
+                status_code=answer.status_code,
+                response=answer.response,
+                created_at=at,
+            )
+        )
+        self._session.flush()

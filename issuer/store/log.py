@@ -1,0 +1,78 @@
+"""The transparency log's rows: entries, the hashes of aligned perfect subtrees, signed tree
+heads, and the one ``log_state`` row whose lock numbers the leaves one after another."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from issuer.store import models as m
+from issuer.store.records import TreeHeadRow
+
+
+def _head(row: m.TreeHeadRecord) -> TreeHeadRow:
+    return TreeHeadRow(row.tree_size, row.root_hash, row.timestamp, row.signed)
+
+
+class LogRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def lock_size(self) -> int:
+        """The log's size, its row locked until the transaction ends: take it after every
+        other lock the transaction needs (the serial counters), so that no two transactions
+        wait on each other in opposite orders."""
+        state = self._session.scalars(select(m.LogState).where(m.LogState.id == 1).with_for_update()).first()
+        if state is None:  # an emptied database; a concurrent creator makes this transaction retry
+            self._session.add(m.LogState(id=1, size=0))
+            self._session.flush()
+            return 0
+        return state.size
+
+    def node(self, level: int, position: int) -> bytes | None:
+        found = self._session.get(m.LogNode, (level, position))
+        return None if found is None else found.hash
+
+    def append(
+        self,
+        entries: Sequence[tuple[int, str, bytes, datetime]],
+        nodes: Sequence[tuple[int, int, bytes]],
+        head: TreeHeadRow,
+    ) -> None:
+        """Store ``entries`` (index, type, data, logged at), the subtree ``nodes`` (level,
+        position, hash) they complete and the head of the new size, as plain inserts (a
+        batch appends thousands)."""
+        self._session.execute(
+            insert(m.LogEntry), [{"index": i, "type": t, "data": d, "logged_at": at} for i, t, d, at in entries]
+        )
+        self._session.execute(insert(m.LogNode), [{"level": lv, "position": p, "hash": h} for lv, p, h in nodes])
+        state = self._session.get(m.LogState, 1)
+        assert state is not None
+        state.size = head.tree_size
+        self._session.add(
+            m.TreeHeadRecord(
+                tree_size=head.tree_size, root_hash=head.root_hash, timestamp=head.timestamp, signed=head.signed
+            )
+        )
+        self._session.flush()
+
+    def latest_head(self) -> TreeHeadRow | None:
+        row = self._session.scalars(
+            select(m.TreeHeadRecord).order_by(m.TreeHeadRecord.tree_size.desc()).limit(1)
+        ).first()
+        return None if row is None else _head(row)
+
+    def head(self, size: int) -> TreeHeadRow | None:
+        row = self._session.get(m.TreeHeadRecord, size)
+        return None if row is None else _head(row)
+
+    def entries(self, start: int, end: int) -> list[tuple[int, bytes]]:
+        rows = self._session.execute(
+            select(m.LogEntry.index, m.LogEntry.data)
+            .where(m.LogEntry.index >= start, m.LogEntry.index < end)
+            .order_by(m.LogEntry.index)
+        )
+        return [(index, data) for index, data in rows]

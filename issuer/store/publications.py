@@ -1,0 +1,70 @@
+"""What the service publishes: every signed trust list, in order, and each organization's
+latest signed status list."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from issuer.store import models as m
+from issuer.store.records import StatusListRow, TrustListRow
+
+
+class TrustListRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def latest(self) -> TrustListRow | None:
+        row = self._session.scalars(
+            select(m.TrustListRecord).order_by(m.TrustListRecord.sequence.desc()).limit(1)
+        ).first()
+        return None if row is None else TrustListRow(row.sequence, row.issued_at, row.signed)
+
+    def latest_sequence(self) -> int:
+        return int(self._session.scalar(select(func.max(m.TrustListRecord.sequence))) or 0)
+
+    def add(self, sequence: int, issued_at: datetime, signed: bytes) -> None:
+        """A new list; a concurrent publisher of the same sequence makes this transaction retry."""
+        self._session.add(m.TrustListRecord(sequence=sequence, issued_at=issued_at, signed=signed))
+        self._session.flush()
+
+
+class StatusListRepository:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def all(self) -> list[StatusListRow]:
+        rows = self._session.execute(
+            select(
+                m.StatusListRecord.organization_id,
+                m.Organization.code,
+                m.StatusListRecord.issued_at,
+                m.StatusListRecord.signed,
+            )
+            .join(m.Organization, m.Organization.id == m.StatusListRecord.organization_id)
+            .order_by(m.Organization.code)
+        )
+        return [StatusListRow(*row) for row in rows]
+
+    def get(self, organization_code: str) -> StatusListRow | None:
+        row = self._session.execute(
+            select(
+                m.StatusListRecord.organization_id,
+                m.Organization.code,
+                m.StatusListRecord.issued_at,
+                m.StatusListRecord.signed,
+            )
+            .join(m.Organization, m.Organization.id == m.StatusListRecord.organization_id)
+            .where(m.Organization.code == organization_code)
+        ).first()
+        return None if row is None else StatusListRow(*row)
+
+    def save(self, organization_id: int, issued_at: datetime, signed: bytes) -> None:
+        row = self._session.get(m.StatusListRecord, organization_id)
+        if row is None:
+            self._session.add(m.StatusListRecord(organization_id=organization_id, issued_at=issued_at, signed=signed))
+        else:
+            row.issued_at, row.signed = issued_at, signed
+        self._session.flush()

@@ -1,0 +1,280 @@
+"""What the store hands out: plain, frozen dataclasses, never ORM rows.
+
+A service reads a record, decides, and tells a repository what to change; nothing outside
+``issuer/store`` holds a database session or an object attached to one, so nothing is
+loaded lazily behind a caller's back and a record means the same after its transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+
+@dataclass(frozen=True)
+class StatusChangeRecord:
+    status: str
+    since: datetime
+    note: str
+
+
+@dataclass(frozen=True)
+class ScopeRecord:
+    id: int
+    occupation: str
+    edition: int
+    levels: tuple[int, ...]
+    work_types: tuple[str, ...]
+    valid_from: datetime | None
+    valid_until: datetime | None
+
+
+@dataclass(frozen=True)
+class KeyRecord:
+    id: int
+    kid: str
+    """Hex of the 8-byte key id."""
+    certificate: bytes
+    status: str
+    created_at: datetime
+    retired_at: datetime | None
+    compromised_at: datetime | None
+
+
+@dataclass(frozen=True)
+class OrganizationRecord:
+    id: int
+    code: str
+    name: str
+    registered_from: date
+    registered_until: date | None
+    status: str
+    """The latest status decided (in force from its ``since``)."""
+    created_at: datetime
+    layout: str
+    has_background: bool
+    has_logo: bool
+    has_seal: bool
+    status_history: tuple[StatusChangeRecord, ...]
+    scope: tuple[ScopeRecord, ...]
+    keys: tuple[KeyRecord, ...]
+
+    @property
+    def active_key(self) -> KeyRecord | None:
+        return next((k for k in self.keys if k.status == "active"), None)
+
+    def key(self, kid: str) -> KeyRecord | None:
+        return next((k for k in self.keys if k.kid == kid.lower()), None)
+
+
+@dataclass(frozen=True)
+class NewCertificate:
+    number: str
+    organization_id: int
+    signing_key_id: int
+    holder_name: str
+    document_type: int
+    document_number_encrypted: bytes
+    document_number_hmac: str
+    document_number_masked: str
+    occupation: str
+    occupation_edition: int
+    work_type: str | None
+    level: int
+    issue_date: date
+    issued_at: datetime | None
+    qualification: str
+    score_theory: Decimal | None
+    score_practical: Decimal | None
+    score_review: Decimal | None
+    photo: bytes | None
+    status_index: int
+    credential: bytes
+    created_at: datetime
+    created_by: str
+    log_index: int
+    replaces: str | None = None
+
+
+@dataclass(frozen=True)
+class CertificateRecord:
+    id: int
+    number: str
+    organization_id: int
+    organization_code: str
+    organization_name: str
+    signing_key_id: int
+    holder_name: str
+    document_type: int
+    document_number_encrypted: bytes
+    document_number_hmac: str
+    document_number_masked: str
+    occupation: str
+    occupation_edition: int
+    work_type: str | None
+    level: int
+    issue_date: date
+    issued_at: datetime | None
+    qualification: str
+    score_theory: Decimal | None
+    score_practical: Decimal | None
+    score_review: Decimal | None
+    has_photo: bool
+    status_index: int
+    credential: bytes
+    created_at: datetime
+    created_by: str
+    revoked_at: datetime | None
+    revocation_reason: str | None
+    revocation_note: str | None
+    revoked_by: str | None
+    log_index: int | None
+    replaces: str | None
+    replaced_by: str | None
+
+
+@dataclass(frozen=True)
+class Revocation:
+    at: datetime
+    reason: str
+    note: str
+    by: str
+    replaced_by: str | None = None
+
+
+@dataclass(frozen=True)
+class CertificateFilter:
+    """What an organization searches its certificates by (all optional, combined)."""
+
+    number_prefix: str | None = None
+    holder_name: str | None = None
+    document_number_hmac: str | None = None
+    occupation: str | None = None
+    level: int | None = None
+    issued_from: date | None = None
+    issued_until: date | None = None
+    revoked: bool | None = None
+
+
+@dataclass(frozen=True)
+class BatchRecord:
+    id: str
+    organization_id: int
+    created_at: datetime
+    created_by: str
+    roster_name: str
+    rows: int
+    issued: int
+    formats: tuple[str, ...]
+    dpi: int
+    status: str
+    report: dict[str, Any]
+    dispatched_at: datetime | None
+    finished_at: datetime | None
+    archive_bytes: int | None
+    archive_sha256: str | None
+    error: str | None
+    rendered: int = 0
+    """Items whose files are on disk."""
+
+
+@dataclass(frozen=True)
+class BatchLine:
+    """One issued row of a batch as the result spreadsheet and the drawing need it."""
+
+    position: int
+    row: int
+    number: str
+    holder_name: str
+    document_number_masked: str
+    occupation: str
+    work_type: str | None
+    level: int
+    issue_date: date
+    revoked: bool
+
+
+@dataclass(frozen=True)
+class IdempotentAnswer:
+    request_hash: str
+    status_code: int
+    response: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class AuditEventRecord:
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    target: str
+    details: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True)
+class ApiKeyRecord:
+    id: int
+    prefix: str
+    secret_hash: str
+    role: str
+    organization_id: int | None
+    organization_code: str | None
+    name: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True)
+class AccountRecord:
+    id: int
+    username: str
+    display_name: str
+    role: str
+    organization_id: int | None
+    organization_code: str | None
+    password_hash: str
+    session_epoch: int
+    failed_logins: int
+    locked_until: datetime | None
+    created_at: datetime
+    disabled_at: datetime | None
+
+
+@dataclass(frozen=True)
+class TrustListRow:
+    sequence: int
+    issued_at: datetime
+    signed: bytes
+
+
+@dataclass(frozen=True)
+class StatusListRow:
+    organization_id: int
+    organization_code: str
+    issued_at: datetime
+    signed: bytes
+
+
+@dataclass(frozen=True)
+class TreeHeadRow:
+    tree_size: int
+    root_hash: bytes
+    timestamp: datetime
+    signed: bytes
+
+
+@dataclass(frozen=True)
+class Statistic:
+    organization: str
+    level: int
+    issued: int
+    revoked: int
+
+
+@dataclass
+class Page:
+    items: list[Any] = field(default_factory=list)
+    total: int = 0

@@ -1,0 +1,150 @@
+"""The unit of work: one transaction, its repositories, one retry policy.
+
+    with uow_factory() as uow:          # BEGIN (SQLite: BEGIN IMMEDIATE for a writer)
+        org = uow.organizations.get(code)
+        uow.certificates.revoke(number, revocation)
+        uow.commit()                    # COMMIT; leaving without it rolls back
+
+Services see repositories and records only. A transaction that loses a race — a unique key
+taken by a concurrent transaction (an audit chain head, a trust-list sequence, a status-list
+index, an idempotency key) or a serialization failure — raises ``Contention`` rather than
+a driver's exception, and ``run`` runs it again. ``UnitOfWork`` is the port; ``SqlUnitOfWork``
+its SQLAlchemy adapter; tests give services an in-memory fake."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import TracebackType
+from typing import TypeVar
+
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from issuer.store.audit import AuditRepository
+from issuer.store.batches import BatchRepository
+from issuer.store.certificates import CertificateRepository
+from issuer.store.counters import CounterRepository
+from issuer.store.db import Database
+from issuer.store.idempotency import IdempotencyRepository
+from issuer.store.log import LogRepository
+from issuer.store.organizations import OrganizationRepository
+from issuer.store.people import AccountRepository, ApiKeyRepository
+from issuer.store.publications import StatusListRepository, TrustListRepository
+
+T = TypeVar("T")
+ATTEMPTS = 5
+
+
+class Contention(Exception):
+    """The transaction lost a race with a concurrent one; running it again may succeed."""
+
+
+class UnitOfWork:
+    """One transaction and the repositories that work in it."""
+
+    organizations: OrganizationRepository
+    certificates: CertificateRepository
+    counters: CounterRepository
+    log: LogRepository
+    trust_lists: TrustListRepository
+    status_lists: StatusListRepository
+    batches: BatchRepository
+    idempotency: IdempotencyRepository
+    audit: AuditRepository
+    api_keys: ApiKeyRepository
+    accounts: AccountRepository
+
+    def __enter__(self) -> UnitOfWork:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.rollback()
+
+    def commit(self) -> None:
+        raise NotImplementedError
+
+    def rollback(self) -> None:
+        raise NotImplementedError
+
+
+UnitOfWorkFactory = Callable[..., UnitOfWork]
+"""``factory()`` for a writing transaction, ``factory(reading=True)`` for a read."""
+
+
+class SqlUnitOfWork(UnitOfWork):
+    def __init__(self, database: Database, *, reading: bool = False) -> None:
+        self._database = database
+        self._reading = reading
+        self._session: Session | None = None
+
+    def __enter__(self) -> SqlUnitOfWork:
+        sessions = self._database.read_sessions if self._reading else self._database.sessions
+        session = sessions()
+        session.begin()
+        self._session = session
+        self.organizations = OrganizationRepository(session)
+        self.certificates = CertificateRepository(session)
+        self.counters = CounterRepository(session)
+        self.log = LogRepository(session)
+        self.trust_lists = TrustListRepository(session)
+        self.status_lists = StatusListRepository(session)
+        self.batches = BatchRepository(session)
+        self.idempotency = IdempotencyRepository(session)
+        self.audit = AuditRepository(session)
+        self.api_keys = ApiKeyRepository(session)
+        self.accounts = AccountRepository(session)
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        assert self._session is not None
+        try:
+            self._session.rollback()  # a no-op after commit
+        finally:
+            self._session.close()
+            self._session = None
+        if isinstance(error, IntegrityError | OperationalError):
+            raise Contention(str(error.orig)) from error
+
+    def commit(self) -> None:
+        assert self._session is not None, "commit outside the unit of work"
+        try:
+            self._session.commit()
+        except (IntegrityError, OperationalError) as exc:
+            raise Contention(str(exc.orig)) from exc
+
+    def rollback(self) -> None:
+        if self._session is not None:
+            self._session.rollback()
+
+
+def sql_units(database: Database) -> UnitOfWorkFactory:
+    def factory(*, reading: bool = False) -> UnitOfWork:
+        return SqlUnitOfWork(database, reading=reading)
+
+    return factory
+
+
+def run(factory: UnitOfWorkFactory, work: Callable[[UnitOfWork], T], *, attempts: int = ATTEMPTS) -> T:
+    """Run ``work`` in a writing unit of work (``work`` commits), again when it lost a race:
+    the one retry policy of the service."""
+    for attempt in range(attempts):
+        try:
+            with factory() as uow:
+                return work(uow)
+        except Contention:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.005 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+@contextmanager
+def reading(factory: UnitOfWorkFactory) -> Iterator[UnitOfWork]:
+    with factory(reading=True) as uow:
+        yield uow

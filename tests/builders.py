@@ -1,0 +1,143 @@
+"""Builders shared by the service, API, page and command-line tests: issue requests, rosters
+(CSV and XLSX as organizations export them), photos, and what a test reads back. The one
+place tests take them from (no test module imports another)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+import openpyxl
+from PIL import Image
+from sqlalchemy import select
+
+from issuer.core import qrtext
+from issuer.core.identity import check_character
+from issuer.service.issuing import IssueRequest
+from issuer.service.wiring import UseCases
+from issuer.store import models as m
+from issuer.store.records import CertificateRecord
+from tests.factories import ID_NUMBER
+
+ELECTRICIAN = "6-31-01-03"
+WELDER = "6-18-02-04"
+
+
+def issue_request(**overrides: Any) -> IssueRequest:
+    """张三丰, electrician level 3, passing theory and practical: override what a test is about."""
+    fields: dict[str, Any] = {
+        "holder_name": "张三丰",
+        "document_type": "居民身份证",
+        "document_number": ID_NUMBER,
+        "occupation": ELECTRICIAN,
+        "level": 3,
+        "scores": {"theory": Decimal(80), "practical": Decimal(70)},
+    }
+    fields.update(overrides)
+    return IssueRequest(**fields)
+
+
+def qr_of(svc: UseCases, record: CertificateRecord) -> str:
+    """The QR text printed on ``record``'s certificate."""
+    return qrtext.encode(record.credential, svc.ctx.qr_host)
+
+
+def serials(svc: UseCases) -> list[int]:
+    """Every serial issued so far, in order."""
+    with svc.database.read_sessions() as session:
+        numbers = session.scalars(select(m.Certificate.number)).all()
+    return sorted(int(n[-6:]) for n in numbers)
+
+
+# --- rosters ------------------------------------------------------------------------------
+
+HEADER = (
+    "姓名",
+    "证件类型",
+    "证件号码",
+    "职业编码",
+    "工种/职业方向",
+    "等级",
+    "理论知识成绩",
+    "技能操作成绩",
+    "综合评审成绩",
+    "照片",
+)
+Row = list[Any]
+
+
+def resident_id(i: int) -> str:
+    """A valid 居民身份证 number (黑龙江), a different one for every ``i``."""
+    born = date(1970, 1, 1) + timedelta(days=37 * i)
+    first17 = f"230102{born:%Y%m%d}{i % 1000:03d}"
+    return first17 + check_character(first17)
+
+
+def id17s(n: int, start: int = 0) -> list[str]:
+    """``n`` different first 17 digits of 居民身份证 numbers (``simple_roster`` adds the check)."""
+    return [f"11010519900101{(start + i):03d}" for i in range(n)]
+
+
+def simple_roster(rows: list[tuple[str, str, int]]) -> bytes:
+    """A GBK CSV of electricians: (name, first 17 digits of the ID number, level) per row."""
+    lines = ["姓名,证件类型,证件号码,职业编码,等级,理论知识成绩,技能操作成绩"]
+    for name, id17, level in rows:
+        lines.append(f"{name},居民身份证,{id17}{check_character(id17)},{ELECTRICIAN},{level},80,75")
+    return "\n".join(lines).encode("gbk")
+
+
+def candidate(i: int) -> Row:
+    """A valid row: electricians at levels 5-3 (2 with a review), welders with a work type."""
+    theory, practical = 60 + i % 40, Decimal(60 + i % 37) + (Decimal("0.5") if i % 2 else 0)
+    if i % 5 == 4:
+        return [f"焊工学员{i}", "居民身份证", resident_id(i), WELDER, "电焊工", 5 - i % 3, theory, practical, "", ""]
+    if i % 7 == 6:
+        return [f"技师学员{i}", "居民身份证", resident_id(i), ELECTRICIAN, "", 2, theory, practical, 88, ""]
+    level = ("3", "四级", "初级工", "三级/高级工")[i % 4]
+    return [f"学员{i}", "居民身份证", resident_id(i), ELECTRICIAN, "--", level, theory, practical, "", ""]
+
+
+def roster_rows(n: int) -> list[Row]:
+    return [candidate(i) for i in range(n)]
+
+
+def to_csv(rows: Sequence[Row], encoding: str = "utf-8", header: Sequence[str] = HEADER) -> bytes:
+    out = io.StringIO(newline="")
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows([["" if v is None else str(v) for v in row] for row in rows])
+    return out.getvalue().encode(encoding)
+
+
+def to_xlsx(rows: Sequence[Row], header: Sequence[str] = HEADER) -> bytes:
+    """As Excel would store it: scores and digit-only levels as numbers, blanks as nothing."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(list(header))
+    for row in rows:
+        sheet.append([_as_excel(v) for v in row])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _as_excel(value: Any) -> Any:
+    if value == "":
+        return None
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, str) and value.isdigit() and len(value) < 3:
+        return int(value)
+    return value
+
+
+def jpeg() -> bytes:
+    """A small passport-style photo."""
+    out = io.BytesIO()
+    Image.new("RGB", (100, 140), (250, 250, 250)).save(out, "JPEG")
+    return out.getvalue()
