@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from issuer.service.issuance import IssueRequest
 from sqlalchemy import create_engine, select, text
 
 from issuer import config as defaults
@@ -18,7 +19,6 @@ from issuer.core.clock import china_date
 from issuer.core.numbering import CertificateNumber
 from issuer.service import apikeys, bootstrap, registry
 from issuer.service.context import Services, build_services, utc_now
-from issuer.service.issuance import IssueRequest
 from issuer.service.principal import OPERATOR, Principal, Role
 from issuer.store import migrate
 from issuer.store import models as m

@@ -20,7 +20,7 @@ from fontTools.ttLib import TTFont, TTLibError  # type: ignore[import-untyped]
 from fontTools.ttLib.ttCollection import TTCollection  # type: ignore[import-untyped]
 from PIL import ImageFont
 
-from . import cmap
+from .cmap import coverage
 from .errors import FontNotFound, MissingGlyph
 from .view import FIELD_NAMES
 
@@ -199,7 +199,7 @@ def _read(path: str, index: int) -> _FaceInfo:
             if "OS/2" in font and font["OS/2"].sTypoAscender > 0:
                 os2, units = font["OS/2"], font["head"].unitsPerEm
                 center = (os2.sTypoAscender + os2.sTypoDescender) / 2 / units
-            ranges = cmap.coverage(font.reader["cmap"])
+            ranges = coverage(font.reader["cmap"])
     except (OSError, KeyError, TTLibError, struct.error) as exc:
         raise FontNotFound(f"cannot read font {path}#{index}: {exc}", f"无法读取字体文件{path}#{index}") from None
     return _FaceInfo(name, center, tuple(r[0] for r in ranges), tuple(r[1] for r in ranges))

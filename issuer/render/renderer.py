@@ -21,12 +21,13 @@ import segno
 from PIL import Image, ImageChops, ImageDraw, ImageOps, UnidentifiedImageError
 from PIL import _imaging as pillow_core
 
-from . import png
 from .errors import InvalidImage, LayoutError, QrDoesNotFit, RenderError
 from .fit import Fitted, PxBox, fit
 from .fonts import FontSet
 from .layout import OPTIONAL, REQUIRED, Box, Field, Layout, Style, load_layout
 from .pdf import png_to_pdf
+from .png import BAND_ROWS, Band, band_count, compress_bands
+from .png import encode as encode_png
 from .qr import DEFAULT_DPI, QR_ERROR, check_dpi, check_qr_text, module_px
 from .view import FIELD_NAMES, NO_ASSETS, TITLE, Assets, CertificateView
 
@@ -88,7 +89,7 @@ class Page:
     static: _Static | None = field(default=None, repr=False)
     """The static layer the page was drawn on, whose compressed rows the PNG reuses."""
     dirty: frozenset[int] = frozenset()
-    """The PNG bands (``png.BAND_ROWS`` rows each) that drawing the values touched."""
+    """The PNG bands (``BAND_ROWS`` rows each) that drawing the values touched."""
 
     def placement(self, key: str) -> Placement:
         return next(p for p in self.placements if p.key == key)
@@ -99,9 +100,9 @@ class Page:
         encode it with ``png.encode`` yourself)."""
         reuse = {}
         if self.static is not None:
-            clean = [i for i in range(png.band_count(self.image.height)) if i not in self.dirty]
+            clean = [i for i in range(band_count(self.image.height)) if i not in self.dirty]
             reuse = self.static.bands(compress_level, clean)
-        return png.encode(self.image, self.dpi, compress_level, reuse)
+        return encode_png(self.image, self.dpi, compress_level, reuse)
 
     def pdf(self, compress_level: int = PNG_COMPRESS_LEVEL, *, encoded: bytes | None = None) -> bytes:
         """One A4 page (the layout's size) carrying the PNG image losslessly; pass ``encoded``
@@ -133,15 +134,15 @@ class _Static:
     image: Image.Image
     placements: dict[str, Placement] = field(default_factory=dict)
     seal: _Seal | None = None
-    _bands: dict[int, dict[int, png.Band]] = field(default_factory=dict)
+    _bands: dict[int, dict[int, Band]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def bands(self, level: int, wanted: Sequence[int]) -> dict[int, png.Band]:
+    def bands(self, level: int, wanted: Sequence[int]) -> dict[int, Band]:
         """The compressed bands ``wanted`` of the layer (each compressed once, when first wanted)."""
         with self._lock:
             cached = self._bands.setdefault(level, {})
             missing = [i for i in wanted if i not in cached]
-            cached.update(png.compress_bands(self.image, level, missing))
+            cached.update(compress_bands(self.image, level, missing))
             return {i: cached[i] for i in wanted}
 
 
@@ -581,8 +582,8 @@ def _bands_touched(boxes: Sequence[IntBox | None], height: int) -> frozenset[int
     for box in boxes:
         if box is None:
             continue
-        top = max(0, box[1] - TOUCH_MARGIN) // png.BAND_ROWS
-        bottom = min(height - 1, box[3] + TOUCH_MARGIN) // png.BAND_ROWS
+        top = max(0, box[1] - TOUCH_MARGIN) // BAND_ROWS
+        bottom = min(height - 1, box[3] + TOUCH_MARGIN) // BAND_ROWS
         touched.update(range(top, bottom + 1))
     return frozenset(touched)
 
