@@ -307,7 +307,9 @@ def test_a_wrong_passphrase_is_one_clear_line_and_writes_nothing(
     monkeypatch.delenv("ISSUER_KEY_PASSPHRASE")
     from issuer.app import create_app
     from issuer.service.principal import OPERATOR
-    from issuer.service.registry import list_organizations
 
-    svc = create_app().extensions["issuer.services"]
-    assert list_organizations(svc, OPERATOR) == []
+    use = create_app({"PUBLISH_EVERY": 0}).extensions["issuer.use_cases"]
+    try:
+        assert use.registry.list(OPERATOR) == []
+    finally:
+        use.close()

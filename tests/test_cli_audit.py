@@ -13,6 +13,7 @@ from flask import Flask
 
 from issuer.cli import main
 from issuer.core import transparency
+from issuer.service.principal import OPERATOR
 from issuer.service.wiring import UseCases
 from tests.builders import issue_request as request
 from tests.builders import resident_id

@@ -100,8 +100,7 @@ def _draw_once_asked(svc: UseCases, recorder: Recorder, batch_id: str) -> thread
         deadline = time.monotonic() + 10
         while not any(path.endswith(batch_id) for path, _ in recorder.requests) and time.monotonic() < deadline:
             time.sleep(0.01)
-        for chunk in jobs.chunks(svc, batch_id):
-            jobs.run_chunk(svc, chunk)
+        svc.drawing.draw(batch_id, 0, 1 << 20)
 
     thread = threading.Thread(target=draw, daemon=True)
     thread.start()

@@ -25,7 +25,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from issuer import cli
+from issuer.cli.trust import refuse_going_back
 from issuer.core import cbor, cose, statuslist, trust
 from issuer.core.errors import TrustError
 from issuer.core.manifest import Manifest
@@ -436,7 +436,7 @@ def _reference_refuses(kept: str, fetched: str, tmp_path: Path) -> bool:
     if any(p.part == "tree_head" or p.code == "invalid_manifest" for p in store.problems):
         return True
     try:
-        cli._refuse_going_back(path, store, store.tree_head, offline.ORIGIN)
+        refuse_going_back(path, store, store.tree_head, offline.ORIGIN)
     except SystemExit:
         return True
     return False

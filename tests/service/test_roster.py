@@ -313,7 +313,7 @@ def test_photos_come_from_the_zip_and_a_missing_one_is_reported(app: Flask, keys
 
 def test_zip_names_written_in_gbk_are_decoded() -> None:
     info = zipfile.ZipInfo("照片/张三.jpg".encode("gbk").decode("cp437"))
-    assert roster._zip_name(info) == "照片/张三.jpg"
+    assert roster.photos._zip_name(info) == "照片/张三.jpg"
 
 
 def test_names_the_certificate_cannot_carry_or_print_are_reported_on_their_column(

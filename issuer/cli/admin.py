@@ -1,0 +1,154 @@
+"""Commands run on the service's machine against its database and keys: ``db``, ``dev``,
+``keys``, ``apikey``, ``account`` and ``publish``; ``local`` gives any such command the
+service's use cases."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+
+from issuer.cli.output import echo_all, fail
+from issuer.service.wiring import UseCases
+
+
+def local() -> tuple[Any, UseCases]:
+    """The app (configured as the service is) and its use cases for one command, with no
+    schedule of its own; the database connections are closed when the command ends (an
+    in-process caller, such as a test, may run many commands)."""
+    from issuer.app import create_app
+
+    app = create_app({"PUBLISH_EVERY": 0})
+    found: UseCases = app.extensions["issuer.use_cases"]
+    context = click.get_current_context(silent=True)
+    if context is not None:
+        context.call_on_close(found.close)
+    return app, found
+
+
+@click.group()
+def db() -> None:
+    """The database / 数据库."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the schema to the latest revision (Alembic)."""
+    from issuer.store import migrate
+
+    _, use = local()
+    migrate.upgrade(use.database.url)
+    click.echo(f"database at revision {migrate.current_revision(use.database.url)}")
+
+
+@click.group()
+def dev() -> None:
+    """Development set-up / 开发环境."""
+
+
+@dev.command("init")
+def dev_init() -> None:
+    """Migrate the database; create a development authority, organization and API keys where missing."""
+    from issuer.service import bootstrap
+
+    app, use = local()
+    done = bootstrap.init_dev(use, app.instance_path)
+    echo_all(done or ["development set-up already present"])
+
+
+@click.group()
+def keys() -> None:
+    """Authority keys under keys/ / 密钥管理."""
+
+
+@keys.command("init-authority")
+@click.option("--name", required=True, help="Authority name, e.g. 黑龙江省人力资源和社会保障厅.")
+def keys_init_authority(name: str) -> None:
+    """Create the authority root key and certificate."""
+    from issuer.service import bootstrap
+
+    _, use = local()
+    if not bootstrap.init_authority(use.keystore, name, now=datetime.now(UTC)):
+        fail(f"exists: {use.keystore.authority_key_path} / 根密钥已存在")
+    click.echo(f"created {use.keystore.authority_cert_path}")
+
+
+@click.group()
+def apikey() -> None:
+    """API keys / API密钥."""
+
+
+@apikey.command("create")
+@click.option("--role", required=True, type=click.Choice(["authority_admin", "org_issuer", "auditor"]))
+@click.option("--name", required=True, help="Who or what uses the key.")
+@click.option("--org", "organization", help="Organization code (org_issuer keys only).")
+def apikey_create(role: str, name: str, organization: str | None) -> None:
+    """Create an API key and print it once."""
+    from issuer.service.principal import OPERATOR
+
+    _, use = local()
+    new = use.api_keys.create(OPERATOR, role=role, name=name, organization=organization)
+    click.echo(new.secret)
+    click.echo(f"key {new.info.id} ({role}); store it now, it is not shown again / 请立即保存，之后不再显示", err=True)
+
+
+@apikey.command("list")
+def apikey_list() -> None:
+    """List API keys (never their secrets)."""
+    from issuer.service.principal import OPERATOR
+
+    _, use = local()
+    for k in use.api_keys.list(OPERATOR):
+        state = f"revoked {k.revoked_at:%Y-%m-%d}" if k.revoked_at else "active"
+        click.echo(f"{k.id}  {k.role:<16} {k.organization or '-':<14} {state:<18} {k.name}")
+
+
+@apikey.command("revoke")
+@click.argument("key_id")
+def apikey_revoke(key_id: str) -> None:
+    """Revoke an API key by its id."""
+    from issuer.service.principal import OPERATOR
+
+    _, use = local()
+    use.api_keys.revoke(OPERATOR, key_id)
+    click.echo(f"revoked {key_id}")
+
+
+@click.group()
+def account() -> None:
+    """Web console accounts / 工作台账号."""
+
+
+@account.command("create")
+@click.argument("username")
+@click.option("--name", "display_name", required=True, help="The person's name, as shown in the console.")
+@click.option("--role", required=True, type=click.Choice(["org_issuer", "authority_admin"]))
+@click.option("--org", "organization", help="Organization code (org_issuer accounts only).")
+@click.password_option(help="At least 10 characters (asked for when not given).")
+def account_create(username: str, display_name: str, role: str, organization: str | None, password: str) -> None:
+    """Create a console account for one person (its password is stored as a scrypt hash)."""
+    from issuer.service.principal import OPERATOR
+
+    _, use = local()
+    created = use.accounts.create(
+        OPERATOR,
+        username=username,
+        display_name=display_name,
+        role=role,
+        password=password,
+        organization=organization,
+    )
+    click.echo(f"account {created.username} ({role}) created / 账号已创建")
+
+
+@click.command()
+def publish() -> None:
+    """Sign again every status list a day old or more (the service does it every
+    ISSUER_PUBLISH_EVERY seconds; run this from cron where that is 0). Exit 0."""
+    _, use = local()
+    signed = use.publishing.refresh()
+    if signed:
+        click.echo(f"signed again the status lists of {', '.join(signed)} / 已重新签发{len(signed)}个状态列表")
+    else:
+        click.echo("every status list is less than a day old / 所有状态列表均在一天内签发")

@@ -1,0 +1,54 @@
+"""The roster's columns: their keys, Chinese and English headers and the other headers
+people give them, and how a header is folded before it is looked up."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+SPACES = " \t\r\n\u3000\u00a0"
+"""What is stripped around a cell's text."""
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    zh: str
+    en: str
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return f"{self.zh} ({self.key})"
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("name", "姓名", "name", ("持证人姓名",)),
+    Column("document_type", "证件类型", "document type"),
+    Column("document_number", "证件号码", "document number", ("身份证号码", "身份证号", "证件号")),
+    Column("occupation_code", "职业编码", "occupation code", ("职业代码",)),
+    Column("occupation_name", "职业名称", "occupation name", ("职业",)),
+    Column("work_type", "工种/职业方向", "work type", ("工种", "职业方向")),
+    Column("level", "等级", "level", ("技能等级", "职业技能等级")),
+    Column("theory", "理论知识成绩", "theory score", ("理论知识考试成绩", "理论成绩")),
+    Column("practical", "技能操作成绩", "practical score", ("技能操作考核成绩", "实操成绩", "技能成绩")),
+    Column("review", "综合评审成绩", "review score", ("综合评审",)),
+    Column("photo", "照片", "photo", ("照片文件名", "照片文件")),
+)
+BY_KEY: Mapping[str, Column] = {c.key: c for c in COLUMNS}
+REQUIRED = ("name", "document_type", "document_number", "level", "theory", "practical")
+OCCUPATION_KEYS = ("occupation_code", "occupation_name")
+IGNORED_HEADERS = ("序号", "备注")
+"""Columns people commonly add that carry nothing to issue."""
+ORDER = {c.key: i for i, c in enumerate(COLUMNS)}
+
+
+def header_key(text: str) -> str:
+    """Fold full-width forms (NFKC: headers are labels, not data), case, spaces, ``_``, ``-``."""
+    return re.sub(r"[\s_\-]+", "", unicodedata.normalize("NFKC", text).casefold())
+
+
+ALIASES: Mapping[str, str] = {header_key(name): c.key for c in COLUMNS for name in (c.zh, c.key, c.en, *c.aliases)}
+IGNORED = frozenset(header_key(h) for h in IGNORED_HEADERS)

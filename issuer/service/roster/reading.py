@@ -1,0 +1,289 @@
+"""Reading a roster: CSV (UTF-8, UTF-16 with a BOM, GBK/GB18030) or XLSX, the header row
+matched to the columns, each row's cells as text (``RosterRow``)."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import zipfile
+from collections.abc import Generator, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from issuer.core.errors import InvalidInput
+from issuer.service.roster.columns import (
+    ALIASES,
+    BY_KEY,
+    COLUMNS,
+    IGNORED,
+    OCCUPATION_KEYS,
+    REQUIRED,
+    SPACES,
+    header_key,
+)
+from issuer.service.roster.report import RosterProblem, cell_problem
+
+MAX_ROWS = 50_000
+"""Rows a roster may have (the header not counted)."""
+_EXCEL_DIGITS = 15
+"""Excel keeps 15 significant digits of a number: an 18-digit ID number typed into a
+number cell has lost its last digits (110105194912310021 → 110105194912310000)."""
+
+
+class RosterError(InvalidInput):
+    """A roster that cannot be read at all: encoding, format, header row."""
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    row: int
+    """1-based spreadsheet row (the header is row 1)."""
+    cells: Mapping[str, str]
+    """The text of each cell by column key; numbers from XLSX as text (``85``, ``85.5``)."""
+    problems: tuple[RosterProblem, ...] = ()
+    """Cells that could not be read as text, e.g. an ID number Excel stored as a number."""
+
+    def text(self, key: str) -> str:
+        return self.cells.get(key, "").strip(SPACES)
+
+
+def read_roster(data: bytes, filename: str, *, max_rows: int = MAX_ROWS) -> Iterator[RosterRow]:
+    """The roster's rows, streamed, empty rows skipped. The first non-empty row is the
+    header, read at once: ``RosterError`` for a file that cannot be read or a header that
+    is wrong is raised here, not at the first row."""
+    records = _xlsx_records(data) if _is_xlsx(data, filename) else _csv_records(data)
+    try:
+        keys = _header(records)
+    except BaseException:
+        records.close()
+        raise
+    return _rows(records, keys, max_rows)
+
+
+def _is_xlsx(data: bytes, filename: str) -> bool:
+    name = filename.lower()
+    if data.startswith(b"PK\x03\x04"):
+        return True
+    if data.startswith(b"\xd0\xcf\x11\xe0") or name.endswith(".xls"):
+        raise RosterError(
+            "roster_format",
+            "old .xls or encrypted workbooks cannot be read: save the roster as .xlsx (no password) or CSV",
+            "无法读取.xls或加密的工作簿：请另存为.xlsx（不设密码）或CSV文件",
+        )
+    if name.endswith((".xlsx", ".xlsm")):
+        raise _unreadable("the file is not an .xlsx workbook", "文件不是.xlsx工作簿")
+    return False
+
+
+def _unreadable(message: str, message_zh: str) -> RosterError:
+    return RosterError("roster_unreadable", f"the roster cannot be read: {message}", f"无法读取花名册：{message_zh}")
+
+
+def decode_csv(data: bytes) -> str:
+    """BOM → UTF-8 (or UTF-16, Excel's "Unicode text"); else strict UTF-8; else GB18030
+    (a superset of GBK, what Excel on Chinese Windows writes)."""
+    try:
+        if data.startswith(codecs.BOM_UTF8):
+            return data[len(codecs.BOM_UTF8) :].decode("utf-8")
+        if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return data.decode("utf-16")
+    except UnicodeDecodeError:
+        raise _encoding_error() from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError:
+        raise _encoding_error() from None
+
+
+def _encoding_error() -> RosterError:
+    return RosterError(
+        "roster_encoding",
+        "the CSV file is neither UTF-8 nor GBK/GB18030",
+        "CSV文件的编码既不是UTF-8也不是GBK/GB18030",
+    )
+
+
+def _csv_records(data: bytes) -> Generator[tuple[int, Sequence[object]], None, None]:
+    text = decode_csv(data)
+    first_line = text.split("\n", 1)[0]
+    delimiter = max((",", "\t", ";"), key=first_line.count)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        # Records, not lines: a cell with a line break is one spreadsheet row.
+        yield from enumerate(reader, start=1)
+    except csv.Error as e:
+        raise _unreadable(
+            f"CSV error after row {reader.line_num}: {e}", f"第{reader.line_num}行后CSV格式错误"
+        ) from None
+
+
+def _xlsx_records(data: bytes) -> Generator[tuple[int, Sequence[object]], None, None]:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError):
+        raise _unreadable("not a valid .xlsx workbook", "不是有效的.xlsx工作簿") from None
+    try:
+        sheet = book.worksheets[0]
+        sheet.reset_dimensions()  # do not trust the stored dimension: it may cut rows off
+        try:
+            # Missing rows are filled in, so the index is the spreadsheet row number.
+            yield from enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1)
+        except (KeyError, ValueError, TypeError) as e:
+            raise _unreadable(f"malformed worksheet ({e})", "工作表内容损坏") from None
+    finally:
+        book.close()
+
+
+def _blank(values: Sequence[object]) -> bool:
+    return all(v is None or (isinstance(v, str) and not v.strip(SPACES)) for v in values)
+
+
+def _header(records: Iterator[tuple[int, Sequence[object]]]) -> list[str | None]:
+    for _, values in records:
+        if not _blank(values):
+            return parse_header([_header_text(v) for v in values])
+    raise RosterError("roster_empty", "the roster is empty: no header row", "花名册为空：没有表头行")
+
+
+def _rows(
+    records: Generator[tuple[int, Sequence[object]], None, None], keys: Sequence[str | None], max_rows: int
+) -> Iterator[RosterRow]:
+    count = 0
+    try:
+        for index, values in records:
+            if _blank(values) or (count == 0 and _is_second_header(keys, values)):
+                continue  # an empty row, or an English header line below the Chinese one
+            row = _row(index, keys, values)
+            if not row.problems and not any(row.text(k) for k in row.cells):
+                continue  # only a 序号 or a note
+            count += 1
+            if count > max_rows:
+                raise RosterError(
+                    "roster_too_large",
+                    f"a roster is limited to {max_rows} rows: split it",
+                    f"花名册最多{max_rows}行，请拆分后上传",
+                )
+            yield row
+    finally:
+        records.close()  # the workbook, when the caller stops early
+
+
+def _header_text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def parse_header(headers: Sequence[str]) -> list[str | None]:
+    """The column key of each position (``None``: ignored). Raises ``RosterError`` for an
+    unknown, repeated or missing column."""
+    keys: list[str | None] = []
+    unknown, repeated = [], []
+    for text in headers:
+        norm = header_key(text)
+        key = ALIASES.get(norm)
+        if norm and norm not in IGNORED and key is None:
+            unknown.append(text.strip(SPACES))
+        if key is not None and key in keys:
+            repeated.append(BY_KEY[key].label)
+        keys.append(key)
+    if unknown:
+        raise _column_error("roster_unknown_column", "unknown column", "无法识别的列", unknown, expected=True)
+    if repeated:
+        raise _column_error("roster_duplicate_column", "column given twice", "重复的列", repeated)
+    missing = [BY_KEY[k].label for k in REQUIRED if k not in keys]
+    if not any(k in keys for k in OCCUPATION_KEYS):
+        missing.append("职业编码或职业名称 (occupation_code or occupation_name)")
+    if missing:
+        raise _column_error("roster_missing_column", "missing column", "缺少列", missing)
+    return keys
+
+
+def _column_error(code: str, what: str, what_zh: str, names: list[str], *, expected: bool = False) -> RosterError:
+    hint_en = hint_zh = ""
+    if expected:
+        known = ", ".join(c.label for c in COLUMNS)
+        hint_en, hint_zh = f"; the columns are {known}", f"；可用的列为{known}"
+    return RosterError(
+        code,
+        f"{what}: {', '.join(names)}{hint_en}",
+        f"{what_zh}：{'、'.join(names)}{hint_zh}",
+        errors={"columns": names},
+    )
+
+
+def _is_second_header(keys: Sequence[str | None], values: Sequence[object]) -> bool:
+    pairs = [(k, v) for k, v in zip(keys, values, strict=False) if v is not None and str(v).strip(SPACES)]
+    return bool(pairs) and all(k is not None and ALIASES.get(header_key(str(v))) == k for k, v in pairs)
+
+
+def _row(index: int, keys: Sequence[str | None], values: Sequence[object]) -> RosterRow:
+    cells: dict[str, str] = {}
+    problems = []
+    for key, value in zip(keys, values, strict=False):
+        if key is None:
+            continue
+        text, problem = _cell_text(index, key, value)
+        cells[key] = text
+        if problem is not None:
+            problems.append(problem)
+    return RosterRow(index, cells, tuple(problems))
+
+
+def _cell_text(row: int, key: str, value: object) -> tuple[str, RosterProblem | None]:
+    if value is None:
+        return "", None
+    if isinstance(value, bool):
+        return str(value).upper(), None
+    if isinstance(value, int | float):
+        text = _number_text(value)
+        if key == "document_number" and _lost_digits(value, text):
+            return text, _id_as_number(row, text)
+        return text, None
+    if isinstance(value, datetime | date | time):
+        return value.isoformat(), None
+    text = str(value)
+    if key == "document_number":
+        text = _unwrap_excel_text(text)
+        if re.fullmatch(r"[0-9](\.[0-9]+)?[eE]\+?[0-9]+", text.strip(SPACES)):
+            return text, _id_as_number(row, text)
+    return text, None
+
+
+def _number_text(value: int | float) -> str:
+    """``85.0`` → ``85``, ``85.5`` → ``85.5`` (the shortest text that reads back as the value)."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
+        return str(int(value))
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def _lost_digits(value: int | float, text: str) -> bool:
+    return (isinstance(value, float) and not value.is_integer()) or len(text.lstrip("-")) > _EXCEL_DIGITS
+
+
+def _unwrap_excel_text(text: str) -> str:
+    """What people put in a CSV to keep Excel from turning a number into a float:
+    ``'110105…`` or ``="110105…"``."""
+    stripped = text.strip(SPACES)
+    wrapped = re.fullmatch(r'="(.*)"', stripped)
+    if wrapped:
+        return wrapped.group(1)
+    return stripped[1:] if stripped.startswith("'") else text
+
+
+def _id_as_number(row: int, text: str) -> RosterProblem:
+    return cell_problem(
+        row,
+        "document_number",
+        text,
+        "id_stored_as_number",
+        "the document number was stored as a number and has lost digits: format the 证件号码 column as text "
+        "and enter the numbers again",
+        "证件号码被存为数字，末几位已丢失：证件号码列请设置为文本格式，并重新填写号码",
+    )

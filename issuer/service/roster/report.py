@@ -1,0 +1,118 @@
+"""What validating a roster gives: a ``RosterProblem`` per problem of a cell or a row, and
+the ``RosterReport`` with the valid rows (``ValidRow``, kept in a temporary file)."""
+
+from __future__ import annotations
+
+import io
+import pickle
+import tempfile
+import weakref
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from issuer.core import identity
+from issuer.service.issuance import IssueRequest, Prepared
+from issuer.service.roster.columns import BY_KEY
+
+
+@dataclass(frozen=True)
+class RosterProblem:
+    row: int
+    column: str | None
+    """The column's Chinese header (``证件号码``); ``None`` for a problem of the whole row."""
+    field: str | None
+    value: str
+    """The cell as read; ID numbers masked (``1101**********002X``)."""
+    code: str
+    message: str
+    message_zh: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "row": self.row,
+            "column": self.column,
+            "field": self.field,
+            "value": self.value,
+            "code": self.code,
+            "message": self.message,
+            "message_zh": self.message_zh,
+        }
+
+
+def _masked(key: str | None, text: str) -> str:
+    if key == "document_number" and text:
+        return identity.mask(identity.normalize_document_number(text))
+    return text
+
+
+def cell_problem(row: int, key: str | None, text: str, code: str, message: str, message_zh: str) -> RosterProblem:
+    column = BY_KEY[key].zh if key else None
+    return RosterProblem(row, column, key, _masked(key, text), code, message, message_zh)
+
+
+@dataclass(frozen=True)
+class ValidRow:
+    row: int
+    request: IssueRequest
+    """Without the photo: a roster's photos are read again from the archive when issued."""
+    prepared: Prepared
+    """``issuance.prepare``'s result (with the scrypt commitment), for the issuing step."""
+    photo_name: str | None = None
+    """The name in the roster."""
+    photo_member: str | None = None
+    """The photo's name in the photos archive."""
+
+
+class ValidRows:
+    """The valid rows of a roster, in order, kept in a temporary file rather than in
+    memory: a roster of tens of thousands of rows is validated whole before any is issued."""
+
+    def __init__(self) -> None:
+        self._file = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the report
+        self._count = 0
+        weakref.finalize(self, self._file.close)
+
+    def append(self, row: ValidRow) -> None:
+        self._file.seek(0, io.SEEK_END)
+        pickle.dump(row, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+        self._count += 1
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[ValidRow]:
+        self._file.seek(0)
+        for _ in range(self._count):
+            yield pickle.load(self._file)
+
+
+@dataclass
+class RosterReport:
+    rows: int = 0
+    problems: list[RosterProblem] = field(default_factory=list)
+    valid: ValidRows = field(default_factory=ValidRows)
+    issue_date: date | None = None
+
+    @property
+    def valid_rows(self) -> int:
+        return len(self.valid)
+
+    @property
+    def invalid_rows(self) -> int:
+        return self.rows - self.valid_rows
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as the API returns it (counts and problems; no personal data)."""
+        return {
+            "rows": self.rows,
+            "valid_rows": self.valid_rows,
+            "invalid_rows": self.invalid_rows,
+            "issue_date": self.issue_date.isoformat() if self.issue_date else None,
+            "problems": [p.to_dict() for p in self.problems],
+        }

@@ -1,0 +1,287 @@
+"""The checks of one row, each on its own cells, so that a row reports all its problems and
+not only the first: name, document, occupation, level, work type, scores, photo, the
+organization's scope, the same person twice in the roster."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+from issuer.core import credential, identity
+from issuer.core.assessment import Component, assess, require_pass
+from issuer.core.catalogue import EDITION_2022, LEVELS, Occupation, parse_level
+from issuer.core.clock import china_date
+from issuer.core.errors import Forbidden, InvalidInput, IssuerError
+from issuer.core.identity import DocumentType
+from issuer.core.policy import IssueTime
+from issuer.core.trust import OrganizationEntry, ScopeEntry
+from issuer.core.typed import fold_full_width
+from issuer.service import issuing
+from issuer.service.context import Context as Ports
+from issuer.service.principal import Principal
+from issuer.service.roster.columns import BY_KEY
+from issuer.service.roster.photos import PhotoIndex
+from issuer.service.roster.reading import RosterRow
+from issuer.service.roster.report import RosterProblem, cell_problem
+
+_COMPONENT_KEYS = {Component.THEORY: "theory", Component.PRACTICAL: "practical", Component.REVIEW: "review"}
+
+
+@dataclass
+class Context:
+    ports: Ports
+    principal: Principal
+    now: datetime
+    """When the roster is checked (to the second): its certificates are issued now."""
+    organization_id: int
+    entry: OrganizationEntry
+    imprint: issuing.Imprint
+    photos: PhotoIndex
+    seen: dict[str, int] = field(default_factory=dict)
+    """``Row.holder`` → the first row with it (hashes, not numbers, kept for the whole roster)."""
+
+    @property
+    def today(self) -> date:
+        return china_date(self.now)
+
+
+@dataclass
+class Row:
+    """One row being checked: its problems so far and what its cells parsed to."""
+
+    source: RosterRow
+    problems: list[RosterProblem]
+    doc: tuple[DocumentType, str] | None = None
+    occupation: Occupation | None = None
+    level: int | None = None
+    scores: dict[str, Decimal] | None = None
+    photo: bytes | None = None
+    photo_member: str | None = None
+    holder: str | None = None
+    """The qualification (``issuing.qualification``): to find who already holds it."""
+
+    @property
+    def failed(self) -> set[str | None]:
+        return {p.field for p in self.problems}
+
+    def add(self, key: str | None, code: str, message: str, message_zh: str) -> None:
+        self.problems.append(cell_problem(self.source.row, key, self.source.text(key or ""), code, message, message_zh))
+
+    def add_error(self, key: str | None, error: IssuerError) -> None:
+        self.add(key, error.code, error.message, error.message_zh)
+
+    def text(self, key: str) -> str:
+        return self.source.text(key)
+
+    def work_type(self) -> str | None:
+        """As ``issuing.prepare`` reads it: ``--`` or blank is none."""
+        text = self.text("work_type") or None
+        return None if text == "--" else text
+
+
+def check_cells(ctx: Context, source: RosterRow) -> Row:
+    """Every check that needs no database and no scrypt, each on its own cells, so that a
+    row reports all its problems and not only the first."""
+    row = Row(source, list(source.problems))
+    _check_name(row)
+    _check_document(ctx, row)
+    _check_occupation(ctx, row)
+    _check_level(row)
+    _check_work_type(row)
+    _check_scores(row)
+    _check_photo(ctx, row)
+    if row.occupation is not None and row.level is not None:
+        _check_roster_scope(ctx, row, row.occupation, row.level)
+    if row.doc is not None and row.occupation is not None and row.level is not None:
+        held = {"document_type": row.doc[0].code, "occupation": row.occupation.code, "level": row.level}
+        row.holder = issuing.qualification(ctx.ports, row.doc[1], {**held, "work_type": row.work_type()})
+        _check_repeated(ctx, row, row.holder)
+    return row
+
+
+def _check_name(row: Row) -> None:
+    name = row.text("name")
+    if not name:
+        _missing(row, "name")
+        return
+    try:  # the credential's own rule: 1-64 printable characters
+        credential.clean_text(name, "holder name", "持证人姓名", credential.MAX_NAME_CHARS)
+    except InvalidInput as e:
+        row.add_error("name", e)
+
+
+def _missing(row: Row, key: str) -> None:
+    column = BY_KEY[key]
+    row.add(key, "missing_value", f"{column.en} is empty", f"{column.zh}为空")
+
+
+def _check_document(ctx: Context, row: Row) -> None:
+    if "document_type" in row.failed or "document_number" in row.failed:
+        return
+    if not row.text("document_type"):
+        _missing(row, "document_type")
+        return
+    try:
+        doc_type = ctx.ports.document_types.get(row.text("document_type"))
+    except InvalidInput as e:
+        row.add_error("document_type", e)
+        return
+    try:
+        number = identity.validate_document(doc_type, row.text("document_number"), today=ctx.today)
+    except InvalidInput as e:
+        row.add_error("document_number", e)
+        return
+    row.doc = (doc_type, number)
+
+
+def _check_occupation(ctx: Context, row: Row) -> None:
+    code = _fold_code(row.text("occupation_code"))
+    name = row.text("occupation_name")
+    if not code and not name:
+        _missing(row, "occupation_code" if "occupation_code" in row.source.cells else "occupation_name")
+        return
+    key = "occupation_code" if code else "occupation_name"
+    try:
+        occupation = ctx.ports.catalogue.occupation(code) if code else ctx.ports.catalogue.find_occupation_by_name(name)
+    except InvalidInput as e:
+        row.add_error(key, e)
+        return
+    if code and name and name != occupation.name:
+        row.add(
+            "occupation_name",
+            "occupation_name_mismatch",
+            f"occupation {occupation.code} is {occupation.name}, not {name}",
+            f"职业编码{occupation.code}对应的职业为“{occupation.name}”，不是“{name}”",
+        )
+    row.occupation = occupation
+
+
+_DASHES = str.maketrans("－‐‑–—", "-----")
+
+
+def _fold_code(text: str) -> str:
+    return fold_full_width(text).translate(_DASHES).replace(" ", "")
+
+
+def _check_level(row: Row) -> None:
+    text = unicodedata.normalize("NFKC", row.text("level")).strip()  # ３, 三级／高级工
+    if not text:
+        _missing(row, "level")
+        return
+    try:
+        row.level = parse_level(text).code
+    except InvalidInput as e:
+        row.add_error("level", e)
+
+
+def _check_work_type(row: Row) -> None:
+    work_type = row.work_type()
+    if work_type is None:
+        return
+    try:  # the credential's own rule, as for the name
+        credential.clean_text(work_type, "work type", "工种/职业方向", credential.MAX_WORK_TYPE_CHARS)
+    except InvalidInput as e:
+        row.add_error("work_type", e)
+
+
+def _check_scores(row: Row) -> None:
+    """Each score on its own (a number, 0–100, a component the level has), then the rule
+    that every required component reaches 60, with one problem per failed component."""
+    scores: dict[Component, Decimal] = {}
+    bad = False
+    for component, key in _COMPONENT_KEYS.items():
+        score = _score(row, component, key)
+        bad = bad or score is False
+        if isinstance(score, Decimal):
+            scores[component] = score
+    if bad or row.level is None:
+        return
+    try:
+        require_pass(row.level, scores)
+    except InvalidInput as e:
+        named = e.errors.get("failed") or e.errors.get("missing") or []
+        for c in named:
+            row.add_error(_COMPONENT_KEYS[Component(c)], e)
+        return
+    row.scores = {c.value: v for c, v in scores.items()}
+
+
+def _score(row: Row, component: Component, key: str) -> Decimal | bool | None:
+    """The score, ``None`` when blank, ``False`` when it is a problem (recorded)."""
+    text = fold_full_width(row.text(key))
+    if not text:
+        return None
+    try:
+        score = Decimal(text)
+    except InvalidOperation:
+        column = BY_KEY[key]
+        row.add(key, "invalid_score", f"{column.en} is not a number", f"{column.zh}不是数字")
+        return False
+    if row.level is not None:
+        try:
+            assess(row.level, {component: score})  # the score alone: range, component of the level
+        except InvalidInput as e:
+            row.add_error(key, e)
+            return False
+    return score
+
+
+def _check_photo(ctx: Context, row: Row) -> None:
+    name = row.text("photo")
+    if not name:
+        return
+    member = ctx.photos.member(name)
+    if member is not None and ctx.photos.photos is not None:
+        row.photo, row.photo_member = ctx.photos.photos[member], member
+    elif ctx.photos.photos is None:
+        row.add(
+            "photo",
+            "photo_missing",
+            f"photo {name} is named but no photos ZIP was uploaded",
+            f"填写了照片“{name}”，但未上传照片压缩包",
+        )
+    else:
+        row.add("photo", "photo_missing", f"photo {name} is not in the photos ZIP", f"照片压缩包中没有“{name}”")
+
+
+def _check_roster_scope(ctx: Context, row: Row, occupation: Occupation, level: int) -> None:
+    try:
+        issuing.check_may_issue(ctx.entry, occupation.code, level, row.work_type(), IssueTime.at(ctx.now))
+    except Forbidden as e:
+        row.add_error(_scope_column(ctx, row, occupation), e)
+
+
+def _scope_column(ctx: Context, row: Row, occupation: Occupation) -> str:
+    """Which cell puts the row out of scope: the occupation (not in today's scope at any
+    level or work type), else the level (another level would do), else the work type."""
+    code, now = occupation.code, ctx.now
+    if not any(
+        s.covers(code, EDITION_2022, lv, wt) and s.in_force_at(now)
+        for s in ctx.entry.scope
+        for lv in s.levels
+        for wt in _some(s)
+    ):
+        return "occupation_code" if row.text("occupation_code") else "occupation_name"
+    if any(ctx.entry.in_scope_at(code, EDITION_2022, lv, row.work_type(), now) for lv in LEVELS):
+        return "level"
+    return "work_type"
+
+
+def _some(entry: ScopeEntry) -> tuple[str | None, ...]:
+    """A work type the scope entry admits (any, when it names none)."""
+    return entry.work_types[:1] or (None,)
+
+
+def _check_repeated(ctx: Context, row: Row, holder: str) -> None:
+    """The same person (document type and normalized number) for the same occupation, 工种
+    and level earlier in the roster."""
+    first = ctx.seen.setdefault(holder, row.source.row)
+    if first != row.source.row:
+        row.add(
+            "document_number",
+            "duplicate_in_roster",
+            f"the same person is on row {first} for the same occupation, work type and level",
+            f"与第{first}行为同一人、同一职业（工种）和等级，重复",
+        )

@@ -1,0 +1,100 @@
+"""``roster_template_xlsx``: the roster to fill in, with an example row and notes."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from issuer.core.catalogue import LEVELS
+from issuer.core.identity import default_document_types
+from issuer.service.roster.columns import COLUMNS, OCCUPATION_KEYS, ORDER, REQUIRED
+
+_TEMPLATE_EXAMPLE = {
+    "name": "张三丰",
+    "document_type": "居民身份证",
+    "document_number": "11010519491231002X",
+    "occupation_code": "6-31-01-03",
+    "occupation_name": "电工",
+    "work_type": "--",
+    "level": "三级/高级工",
+    "theory": 85,
+    "practical": 78.5,
+    "review": None,
+    "photo": "11010519491231002X.jpg",
+}
+_TEMPLATE_NOTES = {
+    "name": ("与证件一致", "as on the identity document"),
+    "document_type": ("居民身份证、护照等", "居民身份证, 护照, …"),
+    "document_number": ("本列为文本格式，请勿改为数字", "this column is text: do not turn it into numbers"),
+    "occupation_code": ("2022年版职业分类大典编码，如6-31-01-03；可只填职业名称", "2022 classification code"),
+    "occupation_name": ("可只填职业编码；两者都填时须一致", "may be left out when the code is given"),
+    "work_type": ("无工种/职业方向时填--或留空", "-- or blank when none"),
+    "level": ("3、三级、高级工或三级/高级工", "3, 三级, 高级工 or 三级/高级工"),
+    "theory": ("百分制，60分及格", "out of 100, 60 to pass"),
+    "practical": ("百分制，60分及格", "out of 100, 60 to pass"),
+    "review": ("仅二级/技师、一级/高级技师填写", "levels 2 and 1 only"),
+    "photo": ("照片压缩包中的文件名", "file name in the photos ZIP"),
+}
+
+
+def roster_template_xlsx() -> bytes:
+    """A roster to fill in: Chinese headers, an English header line below them (skipped
+    when read), one example row, the ID column formatted as text, a sheet of notes."""
+    from openpyxl import Workbook
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "花名册"
+    for i, column in enumerate(COLUMNS, start=1):
+        zh, en = _TEMPLATE_NOTES[column.key]
+        head = sheet.cell(row=1, column=i, value=column.zh)
+        head.font = Font(bold=True)
+        head.comment = Comment(f"{zh}\n{en}", "issuer")
+        sheet.cell(row=2, column=i, value=column.key).font = Font(italic=True, color="808080")
+        sheet.cell(row=3, column=i, value=_TEMPLATE_EXAMPLE[column.key])
+        letter = get_column_letter(i)
+        sheet.column_dimensions[letter].width = max(12, len(column.zh) * 3)
+        if column.key == "document_number":
+            sheet.column_dimensions[letter].number_format = "@"
+            for r in range(3, 1003):
+                sheet.cell(row=r, column=i).number_format = "@"
+    _template_validations(sheet)
+    sheet.freeze_panes = "A3"
+    _template_notes(book)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _template_validations(sheet: Any) -> None:
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    lists = {
+        "document_type": [t.name_zh for t in default_document_types()],
+        "level": [lv.label_zh for lv in LEVELS.values()],
+    }
+    for key, values in lists.items():
+        rule = DataValidation(type="list", formula1='"' + ",".join(values) + '"', allow_blank=True)
+        rule.showErrorMessage = False  # 3, 三级 and 高级工 are accepted too
+        col = get_column_letter(ORDER[key] + 1)
+        rule.add(f"{col}3:{col}10000")
+        sheet.add_data_validation(rule)
+
+
+def _template_notes(book: Any) -> None:
+    notes = book.create_sheet("填写说明")
+    notes.append(["列", "column", "必填", "说明", "notes"])
+    for column in COLUMNS:
+        zh, en = _TEMPLATE_NOTES[column.key]
+        required = "是" if column.key in REQUIRED else ("二选一" if column.key in OCCUPATION_KEYS else "否")
+        notes.append([column.zh, column.key, required, zh, en])
+    notes.append([])
+    notes.append(["第2行为英文表头，可保留或删除；第3行为示例，请删除后填写。"])
+    notes.append(["Row 2 is an English header line (keep or delete it); row 3 is an example: delete it."])
+    for letter, width in zip("ABCDE", (16, 18, 8, 48, 40), strict=True):
+        notes.column_dimensions[letter].width = width
