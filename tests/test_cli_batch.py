@@ -242,7 +242,7 @@ def test_fetch_gives_up_after_the_timeout(server: str, keys: Keys, svc: UseCases
 def test_a_failed_batch_exits_1_with_its_error(server: str, keys: Keys, svc: UseCases, tmp_path: Path) -> None:
     _stop_drawing(svc)
     batch_id, _ = _submitted(server, keys, tmp_path, 1)
-    jobs.fail(svc, batch_id, "layout_unknown: 版式不存在 / no such layout")
+    svc.drawing.fail(batch_id, "layout_unknown: 版式不存在 / no such layout")
     status = _cli(server, keys, "status", batch_id)
     assert status.exit_code == 1 and "生成失败" in status.stdout and "no such layout" in status.stdout
     fetched = _cli(server, keys, "fetch", batch_id, "-o", str(tmp_path / "b.zip"))

@@ -214,9 +214,9 @@ def test_log_export_rebuilds_the_signed_root(
 def test_log_export_pages_through_more_than_one_page(
     client: FlaskClient, issued: list[dict[str, Any]], deployment: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from issuer.service import transparency
+    from issuer.service import log
 
-    monkeypatch.setattr(transparency, "MAX_ENTRIES_PER_PAGE", 2)
+    monkeypatch.setattr(log, "MAX_ENTRIES_PER_PAGE", 2)
     target = tmp_path / "log.jsonl"
     assert CliRunner().invoke(main, ["log", "export", str(target)]).exit_code == 0
     lines = [json.loads(line) for line in target.read_text().splitlines()[1:]]
@@ -251,8 +251,6 @@ def test_a_later_pull_must_not_go_back(server: str, client: FlaskClient, keys: K
 def _manifest_signed_again(bundle: dict[str, Any], svc: UseCases) -> dict[str, Any]:
     """``bundle`` with a manifest naming its parts as they now are, signed by the log key:
     what only the service itself (or whoever holds its log key) can produce."""
-    from issuer.service.transparency import log_public_key
-
     from issuer.core import cose
     from issuer.core.manifest import Manifest
     from issuer.core.statuslist import parse_payload
@@ -264,7 +262,7 @@ def _manifest_signed_again(bundle: dict[str, Any], svc: UseCases) -> dict[str, A
         base64.b64decode(bundle["tree_head"]) if bundle["tree_head"] else None,
         {parse_payload(cose.parse(signed).payload).organization: signed for signed in lists},
     )
-    signed = manifest.sign(svc.log_key(), log_public_key(svc).kid)
+    signed = manifest.sign(svc.ctx.keys.log_key(), svc.log.public_key().kid)
     return {**bundle, "manifest": base64.b64encode(signed).decode()}
 
 
@@ -320,8 +318,6 @@ def test_a_bundle_without_the_tree_head_the_saved_one_had_is_refused(
 def test_a_log_the_service_cannot_prove_to_extend_the_saved_one_is_refused(
     app: Any, server: str, client: FlaskClient, svc: UseCases, tmp_path: Path
 ) -> None:
-    from issuer.service.transparency import log_public_key
-
     from issuer.core.transparency import TreeHead
 
     target = tmp_path / "bundle.json"
@@ -329,7 +325,7 @@ def test_a_log_the_service_cannot_prove_to_extend_the_saved_one_is_refused(
     saved = target.read_bytes()
     forked = client.get("/api/v1/trust-bundle").get_json()
     head = TreeHead(1000, bytes(32), svc.ctx.clock().replace(microsecond=0)).sign(
-        svc.log_key(), log_public_key(svc).kid
+        svc.ctx.keys.log_key(), svc.log.public_key().kid
     )
     forked["tree_head"] = base64.b64encode(head.signed).decode()
     body = json.dumps(_manifest_signed_again(forked, svc)).encode()  # a service forking its own log

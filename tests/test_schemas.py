@@ -521,7 +521,7 @@ def test_log_entry_json_is_valid(kind: str) -> None:
 
 
 def test_the_revocation_reasons_are_those_of_the_service() -> None:
-    from issuer.service.issuance import REVOCATION_REASONS
+    from issuer.service.revoking import REVOCATION_REASONS
 
     reasons = _load("log-entry")["$defs"]["revoke_statement"]["properties"]["reason"]["enum"]
     assert reasons == list(REVOCATION_REASONS)

@@ -178,7 +178,7 @@ def test_a_revoked_certificate_is_red_on_the_device_and_the_cached_bundle_is_reu
     kept = _issue(svc, ORG_CODE, 1)
     cert = _issued(svc, ORG_CODE, 2)
     revoked = cert["qr_text"]
-    svc.revoking.revoke(issuer_principal(svc), cert.number, reason="fraud")
+    svc.revoking.revoke(issuer_principal(svc), cert["number"], reason="fraud")
     clock.now = china("2026-11-29 09:40")
     phone.clock.set_fixed_time(clock.now)
     downloads: list[str] = []
@@ -214,7 +214,7 @@ def test_a_bundle_that_goes_back_does_not_replace_the_cached_one(
     stored = "() => [localStorage.getItem('issuer-trust-bundle'), localStorage.getItem('issuer-trust-bundle-at')]"
     before_revocation = phone.evaluate(stored)[0]
 
-    svc.revoking.revoke(issuer_principal(svc), cert.number, reason="fraud")
+    svc.revoking.revoke(issuer_principal(svc), cert["number"], reason="fraud")
     clock.advance(hours=25)
     phone.clock.set_fixed_time(clock.now)
     _, block = _scan_offline(phone, server, cert["qr_text"])
@@ -247,6 +247,7 @@ def test_a_bundle_that_goes_back_does_not_replace_the_cached_one(
     assert "update" not in text.lower(), text
     assert phone.evaluate(stored) == cached
 
+    assert svc.publishing.refresh()  # the schedule signs the day-old status lists again
     phone.unroute("**/api/v1/trust-bundle")  # the service's own bundle is newer: it replaces the cached one
     _, block = _scan_offline(phone, server, cert["qr_text"])
     assert block.get_attribute("class") == "verdict revoked"

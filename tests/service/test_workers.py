@@ -116,7 +116,7 @@ def test_killing_a_worker_mid_batch_and_starting_another_completes_it_with_every
     upload = batches.Upload(
         roster=simple_roster([(f"学员{i}", n, 3) for i, n in enumerate(id17s(rows))]), filename="名单.csv"
     )
-    body, _ = batches.submit(sender, issuer_principal(sender), upload)
+    body, _ = sender.batches.submit(issuer_principal(sender), upload)
     batch_id = body["batch"]["id"]
     numbers = [r["number"] for r in body["issued"]]
 
@@ -131,7 +131,13 @@ def test_killing_a_worker_mid_batch_and_starting_another_completes_it_with_every
     assert killed_at.status == "rendering" and killed_at.rendered < rows, "the worker was killed mid-batch"
 
     start_worker()
-    _wait(lambda: current().status != "rendering", 180, "the second worker to finish the batch")
+    try:
+        _wait(lambda: current().status != "rendering", 40, "the second worker to finish the batch")
+    except AssertionError:
+        import redis as r
+        c = r.Redis.from_url(REDIS_URL)
+        print("DEBUG", current(), {k: c.type(k) for k in c.keys()}, [(k, c.hgetall(k) if c.type(k)==b"hash" else c.lrange(k,0,-1) if c.type(k)==b"list" else c.smembers(k) if c.type(k)==b"set" else c.zrange(k,0,-1)) for k in c.keys()])
+        raise
     done = current()
     assert (done.status, done.rendered, done.issued) == ("done", rows, rows)
 
@@ -165,7 +171,7 @@ def test_batch_resume_queues_unfinished_batches_again_for_the_workers(
     from issuer.cli import main
 
     upload = batches.Upload(roster=simple_roster([("甲", id17s(1)[0], 3)]), filename="名单.csv")
-    body, _ = batches.submit(sender, issuer_principal(sender), upload)
+    body, _ = sender.batches.submit(issuer_principal(sender), upload)
     redis.Redis.from_url(REDIS_URL).flushdb()  # Redis lost the queued jobs
     for name, value in {
         "DATABASE_URL": queue_config["DATABASE_URL"],

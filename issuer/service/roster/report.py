@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 from issuer.core import identity
-from issuer.service.issuance import IssueRequest, Prepared
+from issuer.service.issuing import IssueRequest, Prepared
 from issuer.service.roster.columns import BY_KEY
 
 
@@ -58,7 +58,7 @@ class ValidRow:
     request: IssueRequest
     """Without the photo: a roster's photos are read again from the archive when issued."""
     prepared: Prepared
-    """``issuance.prepare``'s result (with the scrypt commitment), for the issuing step."""
+    """``issuing.prepare``'s result (with the scrypt commitment), for the issuing step."""
     photo_name: str | None = None
     """The name in the roster."""
     photo_member: str | None = None
