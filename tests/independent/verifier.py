@@ -1,3 +1,4 @@
+# ruff: noqa: SIM300 - comparisons are written in the order of FORMAT.md (D ≤ …, T < …)
 """An offline verifier written from docs/FORMAT.md alone (an independent implementation).
 
 Nothing under ``issuer/`` is imported or was read to write it, except the two data files that
@@ -100,6 +101,7 @@ B64_RE = re.compile(r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=
 INSTANT_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
 DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
+_ASCII_UPPER = {c: c - 32 for c in range(ord("a"), ord("z") + 1)}
 CHINA = timedelta(hours=8)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 WEEK = 7 * 24 * 3600
@@ -177,6 +179,9 @@ def cbor_encode(v: Any) -> bytes:
 
 
 def _decode(data: bytes, pos: int, depth: int) -> tuple[Any, int]:
+    """Decode one item at ``pos``, refusing anything that deterministic encoding would not
+    give back byte for byte: longer heads than needed, indefinite lengths, floats, map keys
+    not in strictly increasing bytewise order of their encodings (so no duplicates)."""
     if pos >= len(data):
         raise Invalid("CBOR: truncated")
     ib = data[pos]
@@ -190,6 +195,8 @@ def _decode(data: bytes, pos: int, depth: int) -> tuple[Any, int]:
             raise Invalid("CBOR: truncated")
         arg = int.from_bytes(data[pos:pos + n], "big")
         pos += n
+        if major != 7 and arg < (24 if n == 1 else 1 << (4 * n)):
+            raise Invalid("CBOR: not the shortest head")
     else:
         raise Invalid("CBOR: indefinite length or reserved")
     if major == 0:
@@ -231,15 +238,16 @@ def _decode(data: bytes, pos: int, depth: int) -> tuple[Any, int]:
         if arg > len(data) - pos:
             raise Invalid("CBOR: truncated")
         m: dict = {}
-        seen: set[bytes] = set()
+        previous = b""
         for _ in range(arg):
+            start = pos
             k, pos = _decode(data, pos, depth)
-            kenc = cbor_encode(k)
-            if kenc in seen:
-                raise Invalid("CBOR: duplicate map key")
-            seen.add(kenc)
+            kenc = data[start:pos]
+            if kenc <= previous:
+                raise Invalid("CBOR: map keys not in deterministic order, or duplicated")
+            previous = kenc
             if type(k) not in (int, str, bytes):
-                k = OpaqueKey(kenc)
+                k = OpaqueKey(bytes(kenc))
             x, pos = _decode(data, pos, depth)
             m[k] = x
         return m, pos
@@ -249,12 +257,16 @@ def _decode(data: bytes, pos: int, depth: int) -> tuple[Any, int]:
 
 
 def cbor_strict(data: bytes) -> Any:
-    """Decode one CBOR item that must be the deterministic encoding of its value."""
+    """Decode one CBOR item that must be the deterministic encoding of its value (§2 rule 1).
+
+    The decoder refuses every deviation as it reads; re-encoding the value and comparing the
+    bytes is done as well (a cross-check of the decoder) for items up to 64 KiB.
+    """
     data = bytes(data)
     v, pos = _decode(data, 0, 0)
     if pos != len(data):
         raise Invalid("CBOR: trailing bytes")
-    if cbor_encode(v) != data:
+    if len(data) <= 65536 and cbor_encode(v) != data:
         raise Invalid("CBOR: not deterministic")
     return v
 
@@ -314,7 +326,7 @@ def decode_qr_text(text: str) -> bytes:
     while end > start and ord(text[end - 1]) in WHITE_SPACE:
         end -= 1
     text = text[start:end]
-    text = "".join(chr(ord(c) - 32) if "a" <= c <= "z" else c for c in text)
+    text = text.translate(_ASCII_UPPER)  # a–z only: no other character is case-mapped
     m = QR_RE.fullmatch(text)
     payload = m.group(1) if m else text
     if not payload or not B32_RE.fullmatch(payload) or len(payload) % 8 in (1, 3, 6):
@@ -515,6 +527,7 @@ class Cert:
     not_before: datetime
     not_after: datetime
     extensions: x509.Extensions
+    by_root: dict = field(default_factory=dict)  # end_entity_by_root, per root (a cache)
 
 
 def parse_cert(der: bytes, *, need_org_id: bool) -> Cert:
@@ -535,7 +548,7 @@ def parse_cert(der: bytes, *, need_org_id: bool) -> Cert:
         for _ in exts:
             pass
         org_ids = subject.get_attributes_for_oid(NameOID.ORGANIZATION_IDENTIFIER)
-    except Exception as e:  # noqa: BLE001 - any parse failure sets the key aside
+    except Exception as e:  # any parse failure sets the key aside
         raise Invalid(f"certificate does not parse: {e}") from e
     if not isinstance(key, Ed25519PublicKey):
         raise Invalid("not an Ed25519 key")
@@ -549,6 +562,12 @@ def parse_cert(der: bytes, *, need_org_id: bool) -> Cert:
 
 def end_entity_by_root(c: Cert, root: Cert) -> bool:
     """basicConstraints CA:FALSE, keyUsage digitalSignature, issued and signed by the root."""
+    if root.der not in c.by_root:
+        c.by_root[root.der] = _end_entity_by_root(c, root)
+    return c.by_root[root.der]
+
+
+def _end_entity_by_root(c: Cert, root: Cert) -> bool:
     try:
         bc = c.extensions.get_extension_for_oid(ExtensionOID.BASIC_CONSTRAINTS).value
         ku = c.extensions.get_extension_for_oid(ExtensionOID.KEY_USAGE).value
@@ -636,9 +655,9 @@ def _when(v: Any, version: int, *, end: bool = False) -> datetime:
 def decode_org(m: Any, version: int) -> Org:
     if type(m) is not dict:
         raise Invalid("organization is not a map")
+    # §6 "Decoding" lists what must hold; a 13-character code is not among them (the table
+    # describes it). A wrong code makes check 5 fail (organizationIdentifier ≠ code).
     code = _text(_req(m, "code"), "code")
-    if len(code) != 13:
-        raise Invalid("code is not 13 characters")
     name = _text(_req(m, "name"), "name")
     reg_from = parse_date(_req(m, "registered_from"))
     ru = _req(m, "registered_until")
@@ -839,8 +858,11 @@ def load_bundle(bundle_json: bytes) -> Bundle:
     if type(doc) is not dict or doc.get("format") != "issuer-trust-bundle":
         raise BundleUnusable("format")
     version = doc.get("version")
-    if type(version) is not int or version not in (1, 2):
+    # A JSON number: 2.0 is the number 2 (as JSON Schema's enum [1, 2] of the published
+    # schema compares it); true is not a number.
+    if type(version) not in (int, float) or version not in (1, 2):
         raise BundleUnusable("version")
+    version = int(version)
     # Step 2 (no pinned root: the bundle's own root is trusted)
     try:
         root_der = b64decode_strict(doc.get("root_certificate"))
@@ -1017,7 +1039,17 @@ def _accept_status_list(item, keys_by_kid, aside_kids, org_codes, root_ctx, mani
     holders = keys_by_kid.get(msg.kid, [])
     # A list whose signing key is one of an organization's concerns that organization (§7).
     try:
-        if holders:
+        if msg.kid == root_kid:  # §9 "or it is signed by the root (kid of the root certificate)"
+            holders = []
+            if not msg.verify_with(root.public_key):
+                raise Invalid("bad root signature")
+            p = decode_status_payload(msg.payload)
+            if p["organization"] not in org_codes:
+                raise Invalid("covers no organization of the trust list")
+            if not root.not_before <= p["issued_at"] <= root.not_after:
+                raise Invalid("signed outside the root's validity")
+            signer = "root"
+        elif holders:
             if msg.kid in aside_kids or len(holders) != 1 or holders[0].cert is None:
                 raise Invalid("signing key set aside")
             key = holders[0]
@@ -1036,15 +1068,6 @@ def _accept_status_list(item, keys_by_kid, aside_kids, org_codes, root_ctx, mani
             if key.retired_at is not None and p["issued_at"] >= key.retired_at:
                 raise Invalid("signed by a retired key")
             signer = "organization"
-        elif msg.kid == root_kid:
-            if not msg.verify_with(root.public_key):
-                raise Invalid("bad root signature")
-            p = decode_status_payload(msg.payload)
-            if p["organization"] not in org_codes:
-                raise Invalid("covers no organization of the trust list")
-            if not root.not_before <= p["issued_at"] <= root.not_after:
-                raise Invalid("signed outside the root's validity")
-            signer = "root"
         else:
             raise Invalid("unknown signer")
         if manifest is not None and manifest["status_lists"].get(p["organization"]) != digest:
