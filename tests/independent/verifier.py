@@ -178,10 +178,15 @@ def cbor_encode(v: Any) -> bytes:
     raise TypeError(type(v))
 
 
-def _decode(data: bytes, pos: int, depth: int) -> tuple[Any, int]:
+def _decode(data: bytes, pos: int, depth: int, tag: int | None = None) -> tuple[Any, int]:
     """Decode one item at ``pos``, refusing anything that deterministic encoding would not
-    give back byte for byte: longer heads than needed, indefinite lengths, floats, map keys
-    not in strictly increasing bytewise order of their encodings (so no duplicates)."""
+    give back byte for byte: longer heads than needed, indefinite lengths, map keys not in
+    strictly increasing bytewise order of their encodings (so no duplicates); and what this
+    format never signs: floats, tags (but ``tag`` around the outermost item) and simple
+    values other than false, true and null (FORMAT.md §2 rule 1)."""
+    depth += 1
+    if depth > MAX_DEPTH:  # every item counts: the outermost is level 1 (§2 rule 1)
+        raise Invalid("CBOR: too deep")
     if pos >= len(data):
         raise Invalid("CBOR: truncated")
     ib = data[pos]
@@ -217,15 +222,10 @@ def _decode(data: bytes, pos: int, depth: int) -> tuple[Any, int]:
     if major == 7:
         if ai >= 25:
             raise Invalid("CBOR: float")  # no floats (Conventions)
-        if ai == 24 and arg < 32:
-            raise Invalid("CBOR: bad simple value")
         if arg in (20, 21, 22):
             return (False, True, None)[arg - 20], pos
-        return Simple(arg), pos
+        raise Invalid("CBOR: a simple value other than false, true and null")
     # containers
-    depth += 1
-    if depth > MAX_DEPTH:  # DECISION: arrays, maps and tags count as levels; at most 16
-        raise Invalid("CBOR: too deep")
     if major == 4:
         if arg > len(data) - pos:
             raise Invalid("CBOR: truncated")
@@ -252,18 +252,22 @@ def _decode(data: bytes, pos: int, depth: int) -> tuple[Any, int]:
             m[k] = x
         return m, pos
     # major 6
+    if depth != 1 or arg != tag:
+        raise Invalid("CBOR: a tag")
     x, pos = _decode(data, pos, depth)
     return Tag(arg, x), pos
 
 
-def cbor_strict(data: bytes) -> Any:
-    """Decode one CBOR item that must be the deterministic encoding of its value (§2 rule 1).
+def cbor_strict(data: bytes, *, tag: int | None = None) -> Any:
+    """Decode one CBOR item that must be the deterministic encoding of its value (§2 rule 1);
+    with ``tag``, the outermost item may be that tag (COSE_Sign1's 18), and no other tag is
+    accepted anywhere.
 
     The decoder refuses every deviation as it reads; re-encoding the value and comparing the
     bytes is done as well (a cross-check of the decoder) for items up to 64 KiB.
     """
     data = bytes(data)
-    v, pos = _decode(data, 0, 0)
+    v, pos = _decode(data, 0, 0, tag)
     if pos != len(data):
         raise Invalid("CBOR: trailing bytes")
     if len(data) <= 65536 and cbor_encode(v) != data:
@@ -356,7 +360,7 @@ class Sign1:
 
 
 def parse_sign1(data: bytes) -> Sign1:
-    msg = cbor_strict(data)
+    msg = cbor_strict(data, tag=18)
     if not isinstance(msg, Tag) or msg.tag != 18:
         raise Invalid("not tag 18")
     arr = msg.value
@@ -786,7 +790,7 @@ class StatusList:
     digest: bytes
 
     def current(self, at: datetime) -> bool:
-        return at <= self.issued_at + timedelta(seconds=min(self.max_age, WEEK))
+        return at - self.issued_at <= timedelta(seconds=min(self.max_age, WEEK))
 
     def bit(self, i: int) -> int:
         return (self.bitstring[i // 8] >> (7 - i % 8)) & 1
@@ -848,12 +852,19 @@ def _check_sign1_with_logs(raw: bytes, logs: list[Log]) -> Sign1:
     raise Invalid("not signed by a log key of the trust list")
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
 def load_bundle(bundle_json: bytes) -> Bundle:
     aside: list[str] = []
-    # Step 1
+    # Step 1: UTF-8 JSON (RFC 8259: no NaN or Infinity); one leading BOM is ignored
     try:
-        doc = json.loads(bytes(bundle_json).decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as e:
+        text = bytes(bundle_json).decode("utf-8")
+        if text.startswith("\ufeff"):
+            text = text[1:]
+        doc = json.loads(text, parse_constant=_no_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
         raise BundleUnusable(f"not UTF-8 JSON: {e}") from e
     if type(doc) is not dict or doc.get("format") != "issuer-trust-bundle":
         raise BundleUnusable("format")
@@ -1113,8 +1124,8 @@ def _verdict(checks_done: list[str], stop: _Stop | None, at: datetime, credentia
 
 
 def verify_loaded(qr_text: str, bundle: Bundle, at: datetime) -> dict:
-    if at.tzinfo is None:  # DECISION: a naive time is UTC
-        at = at.replace(tzinfo=UTC)
+    if at.tzinfo is None:  # §8: `at` is an instant; a time without an offset is refused
+        raise ValueError("at must be an instant (with a UTC offset)")
     done: list[str] = []
     credential = None
     organization = None
