@@ -988,6 +988,105 @@ def status_list_cases(out) -> None:
                             "signed-status-lists", text, b, AT))
 
 
+def _nested(n: int, leaf, kind: str = "array"):
+    for _ in range(n):
+        leaf = [leaf] if kind == "array" else {"a": leaf}
+    return leaf
+
+
+def decided_cases(out) -> None:
+    """Rules decided after the first comparison (NOTES.md, "Decided"): what a signed payload may
+    hold (§2 rule 1: no float, no tag but the message's 18, no simple value but false, true and
+    null, at most 16 levels), uint as CBOR major type 0 (no bignum), a status list's key
+    attributed to its organization even when set aside, a certificate held by an entry set aside."""
+    raw = ind.OpaqueKey  # encodes as the bytes it holds
+    u64 = Tag(2, b"\x01" + bytes(8))  # 2**64 as a bignum
+    kinds = {
+        "float16": raw(b"\xf9\x3e\x00"), "float64": raw(b"\xfb\x3f\xf8" + bytes(6)),
+        "tag-0": Tag(0, "2013-03-21T20:04:00Z"), "tag-1": Tag(1, 1363896240),
+        "tag-2-bignum": u64, "tag-2-short": Tag(2, b"\x00\x01"), "tag-37-short": Tag(37, b"\x01\x02\x03"),
+        "tag-100": Tag(100, 1), "tag-1000": Tag(1000, "x"), "tag-55799": Tag(55799, 1),
+        "undefined": raw(b"\xf7"), "simple-16": raw(b"\xf0"), "simple-255": raw(b"\xf8\xff"),
+        "false": False, "null": None, "uint64-max": 2**64 - 1, "nint64-min": -(2**64),
+        "arrays-14": _nested(14, 1), "arrays-15": _nested(15, 1), "arrays-15-empty": _nested(14, []),
+        "arrays-16-empty": _nested(15, []), "maps-14": _nested(14, 1, "map"), "maps-15": _nested(15, 1, "map"),
+        "array-key": raw(b"\xa1\x82\x01\x02\x01"),
+    }
+    ours = org_entry(ORG, [key_entry(ORG_CERT)])
+    sl_ours = status_list(ORG)
+    mine = credential(base_claims())
+    stranger = credential(base_claims(), OTHER_KEY, kid_of_raw(raw_public(OTHER_KEY)))
+
+    def emit(label, mutate, lists=(sl_ours,), texts=None, with_manifest=True):
+        tl = sign_trust_list(trust_payload([ours], mutate=mutate))
+        named = {}
+        for sl in lists:
+            with contextlib.suppress(Exception):
+                named.setdefault(ind.cbor_strict(ind.parse_sign1(sl).payload)["organization"], sl)
+        b = bundle(tl, list(lists), manifest_bytes=manifest(tl, named) if with_manifest else None)
+        for name, text in (texts or {"ours": mine, "ours-unknown-kid": stranger}).items():
+            out.append((f"decided/{label}/{name}", "signed-trust-lists", text, b, AT))
+
+    def first_org(f):
+        return lambda p: f(p["organizations"][0])
+
+    for kind, value in kinds.items():
+        emit(f"env-note-{kind}", lambda p, v=value: p.update(note=v))
+        emit(f"org-note-{kind}", first_org(lambda o, v=value: o.update(note=v)))
+        emit(f"key-note-{kind}", first_org(lambda o, v=value: o["keys"][0].update(note=v)))
+    emit("env-sequence-bignum", lambda p: p.update(sequence=u64))
+    emit("env-sequence-uint64-max", lambda p: p.update(sequence=2**64 - 1))
+    emit("env-version-bignum", lambda p: p.update(version=Tag(2, b"\x02")))
+    emit("catalogue-edition-bignum", lambda p: p["catalogue"].update(edition=u64))
+    emit("scope-edition-bignum", first_org(lambda o: o["scope"][0].update(edition=u64)))
+    emit("scope-level-tag", first_org(lambda o: o["scope"][0].update(levels=[Tag(2, b"\x03")])))
+    emit("logs-null", lambda p: p.update(logs=None))
+    emit("logs-text", lambda p: p.update(logs="log"))
+    # a certificate that an entry set aside holds, listed by a readable entry too
+    aside = org_entry(ORG2, [key_entry(ORG_CERT)], status=[{"status": "dormant", "since": "2025-01-01T00:00:00Z"}])
+    emit("certificate-also-in-entry-set-aside", lambda p: p["organizations"].append(deep_copy(aside)))
+    # status lists: uint fields as bignums or beyond what a duration holds, a list signed by a
+    # key set aside while another key of the organization is usable
+    for label, mutate in {
+        "max-age-bignum": lambda p: p.update(max_age=u64),
+        "max-age-uint64-max": lambda p: p.update(max_age=2**64 - 1),
+        "max-age-2^63": lambda p: p.update(max_age=2**63),
+        "bits-bignum": lambda p: p.update(bits=u64),
+        "version-bignum": lambda p: p.update(version=Tag(2, b"\x01")),
+        "version-float": lambda p: p.update(version=raw(b"\xf9\x3c\x00")),
+        "organization-tag": lambda p: p.update(organization=Tag(1000, ORG)),
+        "note-undefined": lambda p: p.update(note=raw(b"\xf7")),
+    }.items():
+        for signer in ("org", "root"):
+            key, kid = (ORG_KEY, ORG_KID) if signer == "org" else (ROOT_KEY, ROOT_KID)
+            sl = status_list(ORG, set_bits=(777,), key=key, kid=kid, payload_mutate=mutate)
+            emit(f"list-{label}-{signer}", None, lists=(sl,), with_manifest=False,
+                 texts={"ours": mine, "ours-777": credential(base_claims(k11=777))})
+    garbage = b"\x30\x03\x02\x01\x01"
+    by_aside = status_list(ORG, key=OTHER_KEY, kid=kid_of_raw(garbage))
+    with_aside_key = first_org(lambda o: o["keys"].append(key_entry(garbage)))
+    emit("list-signed-by-a-key-set-aside", with_aside_key, lists=(by_aside,), with_manifest=False)
+    emit("list-signed-by-a-key-set-aside-and-a-good-one", with_aside_key, lists=(by_aside, sl_ours),
+         with_manifest=False)
+    dup = org_entry(ORG2, [key_entry(ORG_CERT)])
+    emit("list-of-a-kid-listed-twice", lambda p: p["organizations"].append(deep_copy(dup)),
+         texts={"ours": mine, "org2": credential(base_claims(k2=pack_number(ORG2 + "263000001")))})
+    # a manifest whose fields are of kinds no signed map holds: set aside
+    tl = sign_trust_list(trust_payload([ours]))
+    old_revoked = status_list(ORG, set_bits=(777,), issued_at=LIST_AT - timedelta(hours=1))
+    new_clear = status_list(ORG)
+    for label, mutate in {
+        "version-bignum": lambda p: p.update(version=Tag(2, b"\x01")),
+        "version-float": lambda p: p.update(version=raw(b"\xf9\x3c\x00")),
+        "tree-head-undefined": lambda p: p.update(tree_head=raw(b"\xf7")),
+        "issued-at-tag-0": lambda p: p.update(issued_at=Tag(0, p["issued_at"])),
+    }.items():
+        mb = manifest(tl, {ORG: old_revoked}, mutate=mutate)
+        b = bundle(tl, [old_revoked, new_clear], manifest_bytes=mb)
+        out.append((f"decided/manifest-{label}/ours-777", "signed-status-lists",
+                    credential(base_claims(k11=777)), b, AT))
+
+
 def signed_cases() -> list[tuple[str, str, str, bytes, datetime]]:
     if not root_matches():
         return []
@@ -997,4 +1096,5 @@ def signed_cases() -> list[tuple[str, str, str, bytes, datetime]]:
     lifecycle_cases(out)
     trust_list_cases(out)
     status_list_cases(out)
+    decided_cases(out)
     return out

@@ -8,8 +8,9 @@ Compared: ``status`` and ``failed_check`` always, and ``reason`` whenever the in
 verifier gives one. A bundle the reference refuses to load (``TrustError``) counts as the
 verdict ``bundle_unusable``, the independent verifier's name for §7 steps 1–3 failing.
 
-Known disagreements are listed in ``KNOWN`` with the FORMAT.md sentence that decides them and
-run as ``xfail(strict=True)``, so that a change on either side shows up.
+The nine disagreements the first comparison found are decided in FORMAT.md and listed in
+``DECIDED`` with the verdict both sides must now give; a disagreement awaiting a decision would
+go in ``KNOWN`` (none does) and run as ``xfail(strict=True)``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import json
 import random
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -493,77 +495,84 @@ def agree(mine, ref) -> bool:
     return mine[2] is None or mine[2] == ref[2]
 
 
-# Disagreements found. Each names the inputs (case-id prefixes), the two verdicts, and the
-# FORMAT.md sentence that decides; see tests/independent/NOTES.md for the full discussion.
-KNOWN: dict[str, tuple[str, tuple[str, ...]]] = {
+# Disagreements pending a decision: each names the inputs (case-id prefixes), the two verdicts
+# and the FORMAT.md sentence at stake, and runs as a strict xfail. None is pending.
+KNOWN: dict[str, tuple[str, tuple[str, ...]]] = {}
+
+
+def _usable(verdict: tuple) -> bool:
+    return verdict[0] != "bundle_unusable"
+
+
+def _unusable(verdict: tuple) -> bool:
+    return verdict[0] == "bundle_unusable"
+
+
+# The nine disagreements of the first comparison (NOTES.md), decided in FORMAT.md and fixed on
+# the side it did not support. Each names its inputs and the verdict both verifiers must now
+# give them; test_decided_disagreement fails if either side goes back.
+DECIDED: dict[str, tuple[str, tuple[str, ...], Callable[[str, tuple], bool]]] = {
     "D1-status-lists-not-an-array": (
-        "bundle v2 whose status_lists is null, an object, a string or missing: the reference "
-        "refuses the whole bundle (TrustError); independent: no status list, verdicts as usual "
-        "(unknown at check 11). FORMAT.md §7: 'Only a failure of steps 1–3 (...) makes the whole "
-        "bundle unusable.' ('status_lists must be an array' is step 5) - supports independent, "
-        "unless status_lists counts as 'an envelope that cannot be read'.",
+        "§7 step 5: a status_lists that is not an array is set aside; the bundle loads without "
+        "status lists (check 11 unknown, so never valid).",
         ("bundle/lists-null/", "bundle/lists-object/", "bundle/lists-string/",
-         "bundle/lists-missing/")),
+         "bundle/lists-missing/"),
+        lambda _id, v: v[0] not in ("bundle_unusable", "valid")),
     "D2-bundle-version-true": (
-        "bundle with \"version\": true: the reference loads it as version 1 (True == 1 in "
-        "Python); independent: unusable. FORMAT.md §7 step 1: 'Check format and version (1 or "
-        "2).' - a JSON boolean is neither; schemas/trust-bundle.schema.json enum [1, 2] agrees.",
-        ("bundle/version-true/",)),
+        "Conventions, §7 step 1: the bundle's version is the JSON number 1 or 2, never true.",
+        ("bundle/version-true/",),
+        lambda _id, v: _unusable(v)),
     "D3-bundle-not-utf8": (
-        "bundle encoded in UTF-16/UTF-32 or with a UTF-8 BOM: the reference loads it (json.loads "
-        "of bytes detects the encoding); independent: unusable. FORMAT.md §7: 'The file a "
-        "verifier downloads (...), UTF-8 JSON' - supports independent for UTF-16/32; a BOM is "
-        "a gap (RFC 8259 §8.1 lets parsers ignore it).",
+        "§7: UTF-8 JSON; one leading BOM is ignored, UTF-16 and UTF-32 make the bundle unusable.",
         ("bundle/json-bom/", "bundle/json-utf16/", "bundle/json-utf16-le/",
-         "bundle/json-utf32/")),
+         "bundle/json-utf32/"),
+        lambda id_, v: _usable(v) if id_.startswith("bundle/json-bom/") else _unusable(v)),
     "D4-trust-list-logs-not-an-array": (
-        "trust list (re-signed) whose logs is null or a map: the reference refuses the whole "
-        "bundle; independent: no log (manifest set aside), verdicts as usual. FORMAT.md §6: "
-        "'The list as a whole is unusable (...) when (...) its envelope cannot be read: version, "
-        "authority, issued_at, sequence, catalogue or the organizations array itself.' - logs is "
-        "not among them: supports independent.",
-        ("tl/env-logs-not-array/", "tl/env-logs-null/")),
+        "§6: a logs that is not an array names no log (the manifest is then set aside); the "
+        "list loads.",
+        ("tl/env-logs-not-array/", "tl/env-logs-null/", "decided/logs-null/", "decided/logs-text/"),
+        lambda _id, v: _usable(v)),
     "D5-trust-list-negative-uint": (
-        "trust list (re-signed) with sequence -1 or catalogue edition -1: the reference accepts "
-        "(it checks int, not uint); independent: unusable. FORMAT.md §6 table: 'sequence | uint', "
-        "'edition: uint', and the envelope 'sequence (...) catalogue' cannot be read - supports "
-        "independent.",
-        ("tl/env-sequence-negative/", "tl/env-catalogue-edition-negative/")),
+        "Conventions, §6: sequence and catalogue edition are uint (CBOR major type 0); a negative "
+        "one is an envelope that cannot be read.",
+        ("tl/env-sequence-negative/", "tl/env-catalogue-edition-negative/",
+         "decided/env-sequence-bignum/", "decided/catalogue-edition-bignum/"),
+        lambda _id, v: _unusable(v)),
     "D6-scope-edition-negative": (
-        "organization (re-signed) with a scope edition of -2022: the reference reads the entry "
-        "(the credential is out_of_scope); independent: the organization map does not decode "
-        "(unknown, organization_unreadable). FORMAT.md §6: 'Scope entry (...) edition uint' - "
-        "supports independent.",
-        ("tl/ours-scope-edition-negative/ours",)),
+        "Conventions, §6: a scope entry's edition is uint; the organization map does not decode.",
+        ("tl/ours-scope-edition-negative/ours",),
+        lambda id_, v: v == ("unknown", None, "organization_unreadable") if id_.endswith("/ours")
+        else True),
     "D7-organization-set-aside-with-some-unreadable-keys": (
-        "organization map (re-signed) set aside in which one key certificate is not a byte "
-        "string (or a key entry is not a map) while another is readable: for a kid not among "
-        "the readable ones the reference says not_valid/known_key/unknown_key, independent says "
-        "unknown/organization_unreadable - including a credential of the very key whose "
-        "certificate was unreadable. FORMAT.md §6: 'when even those cannot be read, any "
-        "credential whose kid is not in the list is unknown rather than not_valid' (independent) "
-        "against §8 check 2: 'or when an organization entry set aside has no readable keys' "
-        "(reference): FORMAT.md contradicts itself.",
+        "§6 and §8 check 2: an organization entry set aside with a key whose certificate cannot "
+        "be read makes unknown (organization_unreadable) every credential whose kid is that of "
+        "no usable key.",
         ("tl/Y000123000001-key-certificate-text/valid-retired-key-before-rotation",
          "tl/Y000123000001-key-certificate-text/unknown-key",
          "tl/Y000123000001-key-certificate-text/ours-unknown-kid",
          "tl/ours-key-entry-integer/valid-typical", "tl/ours-key-entry-integer/unknown-key",
-         "tl/ours-key-entry-integer/ours-unknown-kid")),
+         "tl/ours-key-entry-integer/ours-unknown-kid"),
+        lambda _id, v: v == ("unknown", None, "organization_unreadable")),
     "D8-status-list-bool-as-uint": (
-        "status list (signed by the organization key or the root) with version true or max_age "
-        "true: the reference accepts it (version == 1, max_age = 1 s); independent sets it "
-        "aside. FORMAT.md §9: 'version | uint | 1', 'max_age | uint', 'its payload decodes as "
-        "above (exactly these six keys, version 1)' - CBOR true is not a uint: supports "
-        "independent.",
-        ("sl/payload-version-bool-", "sl/payload-max-age-bool-")),
+        "Conventions, §9: a status list's version, max_age and bits are uint; true is not, and "
+        "the list is set aside (its organization's status unknown).",
+        ("sl/payload-version-bool-", "sl/payload-max-age-bool-", "decided/list-max-age-bignum-",
+         "decided/list-version-bignum-", "decided/list-bits-bignum-"),
+        lambda _id, v: v[0] == "unknown"),
     "D9-manifest-version-true": (
-        "manifest (signed by a log key the re-signed trust list names) with version true, "
-        "naming only an older list that says revoked: the reference binds with it (revoked); "
-        "independent sets it aside and keeps the newer list (valid). FORMAT.md §7 step 4: "
-        "'decode to exactly the keys above (version 1, digests of 32 bytes)', table 'version | "
-        "uint | 1' - supports independent.",
-        ("sl/decisive-manifest-version-bool/",)),
+        "Conventions, §7 step 4: the manifest's version is uint 1; a manifest with true is set "
+        "aside and binds nothing, so the newer (clear) list is kept.",
+        ("sl/decisive-manifest-version-bool/", "decided/manifest-version-bignum/",
+         "decided/manifest-version-float/"),
+        lambda _id, v: v == ("valid", None, None)),
 }
+
+
+def _decided(case_id: str) -> str | None:
+    for name, (_, prefixes, _expect) in DECIDED.items():
+        if any(case_id.startswith(p) for p in prefixes):
+            return name
+    return None
 
 
 def _known(case_id: str) -> str | None:
@@ -593,7 +602,7 @@ def results():
         total = sum(s[0] for s in by_cat.values())
         agreed = sum(s[1] for s in by_cat.values())
         lines = [f"[independent] compared {total} inputs in {elapsed:.1f} s: {agreed} agree, "
-                 f"{total - agreed} disagree (all of them listed in KNOWN)"]
+                 f"{total - agreed} disagree"]
         lines += [f"[independent]   {cat}: {n} inputs, {a} agree" for cat, (n, a) in by_cat.items()]
         print("\n" + "\n".join(lines))
     return _RESULTS
@@ -627,14 +636,42 @@ def test_agreement(results, category):
     assert not bad, f"{len(bad)} disagreements:\n" + "\n".join(bad[:40])
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=why), id=name)
-    for name, (why, _) in KNOWN.items()])
-def test_known_disagreement(results, name):
-    """Strict xfail: passes (and so fails the run) as soon as both sides agree on every input
-    of the disagreement, i.e. when one of them changes."""
-    cases = [c for c in CORPUS if _known(c.id) == name]
+@pytest.mark.parametrize("name", list(DECIDED))
+def test_decided_disagreement(results, name):
+    """A disagreement of the first comparison, decided: both verifiers agree on every input of
+    it and give the verdict FORMAT.md now prescribes."""
+    rule, _prefixes, expect = DECIDED[name]
+    cases = [c for c in CORPUS if _decided(c.id) == name]
     assert cases, name
     wrong = [c.id for c in cases if not agree(*results[c.id])]
     assert not wrong, f"{len(wrong)} of {len(cases)} inputs disagree, e.g. {wrong[0]}: " \
         f"independent {results[wrong[0]][0]} reference {results[wrong[0]][1]}"
+    off = [c.id for c in cases if not expect(c.id, results[c.id][1])]
+    assert not off, f"{len(off)} of {len(cases)} inputs not as decided ({rule}), e.g. {off[0]}: " \
+        f"{results[off[0]][1]}"
+
+
+if KNOWN:  # defined only while a disagreement awaits its decision
+
+    @pytest.mark.parametrize("name", [
+        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=why), id=name)
+        for name, (why, _) in KNOWN.items()])
+    def test_known_disagreement(results, name):
+        """Strict xfail: passes (and so fails the run) as soon as both sides agree on every
+        input of the disagreement, i.e. when one of them changes."""
+        cases = [c for c in CORPUS if _known(c.id) == name]
+        assert cases, name
+        wrong = [c.id for c in cases if not agree(*results[c.id])]
+        assert not wrong, f"{len(wrong)} of {len(cases)} inputs disagree, e.g. {wrong[0]}: " \
+            f"independent {results[wrong[0]][0]} reference {results[wrong[0]][1]}"
+
+
+def test_a_time_without_an_offset_is_refused_by_both():
+    """§8: ``at`` is an instant. Neither verifier guesses a zone for a time without an offset
+    (UTC and China time differ by 8 hours, enough to make a stale list current)."""
+    v, bundle = _pick("v2", "valid-typical")
+    naive = _at(v["at"]).replace(tzinfo=None)
+    with pytest.raises(ValueError):
+        ind.verify(v["qr_text"], bundle, naive)
+    with pytest.raises(ValueError):
+        ref_verify(v["qr_text"], trust.load_bundle(bundle), at=naive)
