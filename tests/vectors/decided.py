@@ -34,7 +34,7 @@ Payload = dict[str, Any]
 
 ORG_P, ORG_Q, ORG_R, ORG_S = "S000022000011", "Y000023000012", "S000032000013", "Y000033000014"
 ORG_T, ORG_U, ORG_V, ORG_X = "S000034000015", "Y000035000016", "S000036000017", "Y000041000018"
-ORG_Y, ORG_Z = "S000042000019", "Y000043000020"
+ORG_Y, ORG_Z, ORG_W = "S000042000019", "Y000043000020", "S000045000021"
 U_DAY = date(2026, 11, 27)
 """The day organization U changed its status twice (a version-1 credential is dated it)."""
 
@@ -218,6 +218,11 @@ def build(
             "the bundle in UTF-16 with its byte order mark: not UTF-8 (§7)",
         ),
         ("bundle-nan.json", _json(a_bundle, note=float("nan")), "the bundle holds NaN, which is not JSON (§7)"),
+        (
+            "bundle-not-utf-8.json",
+            _json(a_bundle, note="X").replace(b'"note": "X"', b'"note": "\xe9"'),
+            "a member nobody reads holds the byte E9 (Latin-1 \u00e9): not UTF-8 (§7)",
+        ),
     ):
         out.files[name] = data
         out.unusable.append({"name": name[7:-5], "bundle": name, "description": why})
@@ -387,8 +392,9 @@ def build(
     name = "bundle-trust-list-rules.json"
     signers = {
         code: f.org_signer(auth, code=code, name=f"{code}测试机构", seed=f"decided-{code}")
-        for code in (ORG_P, ORG_R, ORG_S, ORG_T, ORG_U, ORG_V, ORG_X, ORG_Z)
+        for code in (ORG_P, ORG_R, ORG_S, ORG_T, ORG_U, ORG_V, ORG_X, ORG_Z, ORG_W)
     }
+    not_der = b"\x30\x03\x02\x01\x01"  # a key certificate that does not parse: that key is set aside
     org_id = b"\x0c\x0d"
     der_s = _resigned(auth, signers[ORG_S].certificate.der, b"\x04\x04\x03\x02\x06\xc0", b"\x04\x04\x03\x02\x09\xc0")
     der_t = _resigned(auth, signers[ORG_T].certificate.der, org_id + ORG_T.encode(), b"\x13\x0d" + ORG_T.encode())
@@ -408,6 +414,12 @@ def build(
         f.organization([signers[ORG_X]], code=ORG_X, name=f"{ORG_X}测试机构"),
         f.organization([signers[ORG_X]], code=ORG_Y, name=f"{ORG_Y}测试机构"),
         f.organization([signers[ORG_Z]], code=ORG_Z, name=f"{ORG_Z}测试机构"),
+        f.organization(
+            [],
+            code=ORG_W,
+            name=f"{ORG_W}测试机构",
+            keys=[trust.KeyEntry(signers[ORG_W].certificate.der), trust.KeyEntry(not_der)],
+        ),
     ]
     payload = _small(entries, log).to_payload()
     by_code = {o["code"]: o for o in payload["organizations"]}
@@ -428,7 +440,8 @@ def build(
     by_code[ORG_Z]["scope"][0]["edition"] = -2022
     u_list = f.status_list(signers[ORG_U])
     t_list = StatusList.of(ORG_T, set(), f.STATUS_AT).sign(signers[ORG_T].key, cose.kid_for(der_t))
-    named = {f.ORG_CODE: a_list, ORG_T: t_list, ORG_U: u_list}
+    w_list = StatusList.of(ORG_W, set(), f.STATUS_AT).sign(signers[ORG_W].key, cose.kid_for(not_der))
+    named = {f.ORG_CODE: a_list, ORG_T: t_list, ORG_U: u_list, ORG_W: w_list}
     out.files[name] = _json(small_bundle(payload, list(named.values()), named=named))
 
     def cred(code: str, **changes: Any) -> Credential:
@@ -509,6 +522,15 @@ def build(
             None,
             "organization_unreadable",
             "a scope entry's edition is -2022, not a uint: the map is set aside (§6, D6)",
+        ),
+        (
+            "list-signed-by-a-key-set-aside",
+            signers[ORG_W].qr_text(cred(ORG_W), f.HOST),
+            "unknown",
+            None,
+            "status_list_unusable",
+            "the organization's only list has the kid of its key set aside (a certificate that does not parse): "
+            "the list is set aside and concerns that organization (§7)",
         ),
         (
             "unknown-key-beside-entries-set-aside",
