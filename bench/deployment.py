@@ -10,16 +10,18 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from issuer.service.issuance import IssueRequest
 from sqlalchemy import create_engine, select, text
 
 from issuer import config as defaults
 from issuer.core import identity
 from issuer.core.clock import china_date
 from issuer.core.numbering import CertificateNumber
-from issuer.service import apikeys, bootstrap, registry
-from issuer.service.context import Services, build_services, utc_now
+from issuer.service import bootstrap, wiring
+from issuer.service.context import utc_now
+from issuer.service.issuing import IssueRequest
 from issuer.service.principal import OPERATOR, Principal, Role
+from issuer.service.registry import Registration, ScopeItem
+from issuer.service.wiring import UseCases
 from issuer.store import migrate
 from issuer.store import models as m
 from issuer.store.keystore import KeyStore
@@ -76,7 +78,7 @@ def sqlite_url(folder: Path) -> str:
 
 
 def app_config(url: str, keys_dir: Path) -> dict[str, Any]:
-    """The settings create_app / build_services need (defaults, not the environment)."""
+    """The settings create_app / wiring.build need (defaults, not the environment)."""
     return {
         **defaults.DEFAULTS,
         "DATABASE_URL": url,
@@ -90,22 +92,22 @@ def app_config(url: str, keys_dir: Path) -> dict[str, Any]:
 class Deployment:
     folder: Path
     config: dict[str, Any]
-    svc: Services
+    use: UseCases
     principal: Principal
     """An org_issuer principal of the registered organization."""
 
     def close(self) -> None:
-        self.svc.db.dispose()
+        self.use.close()
 
 
-def _registration(today: date) -> registry.Registration:
-    return registry.Registration(
+def _registration(today: date) -> Registration:
+    return Registration(
         kind=ORG_CODE[0],
         authority_code=ORG_CODE[1:5],
         province=ORG_CODE[5:7],
         site_code=ORG_CODE[7:13],
         name=ORG_NAME,
-        scope=(registry.ScopeItem(ELECTRICIAN, (5, 4, 3, 2, 1)),),
+        scope=(ScopeItem(ELECTRICIAN, (5, 4, 3, 2, 1)),),
         registered_from=today - timedelta(days=365),
         registered_until=today + timedelta(days=5 * 365),
     )
@@ -118,14 +120,14 @@ def deploy(url: str, folder: Path) -> Deployment:
     bootstrap.init_authority(KeyStore(keys_dir, PASSPHRASE), AUTHORITY, now=now)
     migrate.upgrade(url)
     config = app_config(url, keys_dir)
-    svc = build_services(config, str(folder))
-    org = registry.register(svc, OPERATOR, _registration(china_date(now)))
-    return Deployment(folder, config, svc, Principal(Role.ORG_ISSUER, "bench", org.id, org.code))
+    use = wiring.build(config, str(folder))
+    org = use.registry.register(OPERATOR, _registration(china_date(now)))
+    return Deployment(folder, config, use, Principal(Role.ORG_ISSUER, "bench", org.id, org.code))
 
 
 def issuer_api_key(deployment: Deployment) -> str:
     """A new org_issuer API key (the whole secret) for the registered organization."""
-    key = apikeys.create(deployment.svc, OPERATOR, role=Role.ORG_ISSUER.value, name="bench", organization=ORG_CODE)
+    key = deployment.use.api_keys.create(OPERATOR, role=Role.ORG_ISSUER.value, name="bench", organization=ORG_CODE)
     return key.secret
 
 
@@ -157,8 +159,8 @@ def issue_request(i: int, level: int) -> IssueRequest:
     return IssueRequest(**fields, scores=scores)
 
 
-def serials(svc: Services, level: int) -> list[int]:
+def serials(use: UseCases, level: int) -> list[int]:
     """The serials of the organization's certificates at ``level``, in ascending order."""
-    with svc.db.reading() as session:
+    with use.database.read_sessions() as session:
         numbers = session.scalars(select(m.Certificate.number).where(m.Certificate.level == level)).all()
     return sorted(CertificateNumber.parse(n).serial for n in numbers)

@@ -64,7 +64,7 @@ def _malformed(what_en: str, what_zh: str) -> CredentialFormatError:
 
 def parse(data: bytes) -> Sign1:
     """Parse the structure only (nothing is trusted yet). Raises ``CredentialFormatError``."""
-    msg = cbor.decode_strict(data)
+    msg = cbor.decode_strict(data, tag=COSE_SIGN1_TAG)
     if not isinstance(msg, cbor2.CBORTag) or msg.tag != COSE_SIGN1_TAG:
         raise _malformed("missing tag 18", "缺少标签18")
     parts = msg.value

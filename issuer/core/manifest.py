@@ -91,7 +91,7 @@ def open_manifest(signed: bytes, trust: LogKeys) -> Manifest:
         obj = cbor.decode_strict(message.payload)
     except CredentialFormatError:
         raise _bad("not deterministic CBOR", "不是确定性CBOR编码") from None
-    if not isinstance(obj, dict) or set(obj) != _FIELDS or obj["version"] != MANIFEST_VERSION:
+    if not isinstance(obj, dict) or set(obj) != _FIELDS or not _is_version(obj["version"]):
         raise _bad("unknown fields or version", "字段或版本不符")
     lists, head = obj["status_lists"], obj["tree_head"]
     if (
@@ -107,6 +107,10 @@ def open_manifest(signed: bytes, trust: LogKeys) -> Manifest:
     except ValueError:
         raise _bad("issued_at is not a time", "签发时间格式错误") from None
     return Manifest(issued_at, obj["trust_list"], head, lists)
+
+
+def _is_version(value: Any) -> bool:
+    return cbor.is_uint(value) and value == MANIFEST_VERSION
 
 
 def _is_digest(value: Any) -> bool:

@@ -36,6 +36,8 @@ LONGEST_MAX_AGE = timedelta(days=7)
 """A verifier trusts no list for longer than this, whatever it claims: a list stays a
 signer's statement about the past, and a stolen key must not vouch for years ahead."""
 _FIELDS = {"version", "organization", "issued_at", "max_age", "bits", "list"}
+_LONGEST_CLAIM = timedelta.max // timedelta(seconds=1)
+"""The longest ``max_age`` a ``timedelta`` holds: any claim from a week up acts alike."""
 
 
 class StatusListError(TrustError):
@@ -96,7 +98,7 @@ class StatusList:
     def fresh_at(self, at: datetime) -> bool:
         """Whether the list still speaks for revocations at ``at`` (a list signed after
         ``at`` does too: it knows at least as much)."""
-        return at <= self.expires_at
+        return at - self.issued_at <= min(self.max_age, LONGEST_MAX_AGE)
 
     def to_payload(self) -> dict[str, object]:
         return {
@@ -116,18 +118,22 @@ def _bad(message: str, message_zh: str) -> StatusListError:
     return StatusListError(f"status list: {message}", f"状态列表：{message_zh}")
 
 
+def _is_version(value: object) -> bool:
+    return cbor.is_uint(value) and value == STATUS_LIST_VERSION
+
+
 def parse_payload(payload: bytes) -> StatusList:
     """The list inside a (checked) signed message. Raises ``StatusListError``."""
     try:
         obj = cbor.decode_strict(payload)
     except CredentialFormatError:
         raise _bad("the payload is not deterministic CBOR", "内容不是确定性CBOR编码") from None
-    if not isinstance(obj, dict) or set(obj) != _FIELDS or obj["version"] != STATUS_LIST_VERSION:
+    if not isinstance(obj, dict) or set(obj) != _FIELDS or not _is_version(obj["version"]):
         raise _bad("unknown fields or version", "字段或版本不符")
     size, max_age, org = obj["bits"], obj["max_age"], obj["organization"]
-    if not isinstance(size, int) or size <= 0 or size % 8 or size > 1 << 24:
+    if not cbor.is_uint(size) or size == 0 or size % 8 or size > 1 << 24:
         raise _bad("bits must be a positive multiple of 8", "位数应为8的正整数倍")
-    if not isinstance(max_age, int) or max_age <= 0 or not isinstance(org, str) or not isinstance(obj["list"], bytes):
+    if not cbor.is_uint(max_age) or max_age == 0 or not isinstance(org, str) or not isinstance(obj["list"], bytes):
         raise _bad("malformed fields", "字段格式错误")
     if not isinstance(obj["issued_at"], str):
         raise _bad("issued_at is not a time", "签发时间格式错误")
@@ -136,7 +142,7 @@ def parse_payload(payload: bytes) -> StatusList:
     except ValueError:
         raise _bad("issued_at is not a time", "签发时间格式错误") from None
     bits = _inflate(obj["list"], size // 8)
-    return StatusList(org, issued_at, timedelta(seconds=max_age), bits, size)
+    return StatusList(org, issued_at, timedelta(seconds=min(max_age, _LONGEST_CLAIM)), bits, size)
 
 
 def _inflate(data: bytes, expected: int) -> bytes:

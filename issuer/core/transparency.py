@@ -94,7 +94,8 @@ def decode_entry(data: bytes) -> Entry:
         obj = cbor.decode_strict(data)
     except CredentialFormatError:
         raise _bad("log entry", "not deterministic CBOR", "不是确定性CBOR编码") from None
-    if not isinstance(obj, dict) or obj.get("version") != ENTRY_VERSION or obj.get("type") not in ENTRY_TYPES:
+    version = obj.get("version") if isinstance(obj, dict) else None
+    if not (cbor.is_uint(version) and version == ENTRY_VERSION) or obj.get("type") not in ENTRY_TYPES:
         raise _bad("log entry", "unknown version or type", "版本或类型未知")
     field = "credential" if obj["type"] == "issue" else "statement"
     if set(obj) != {"version", "type", "logged_at", field} or not isinstance(obj[field], bytes):
@@ -147,7 +148,7 @@ def _statement(payload: bytes, fields: dict[str, type]) -> dict[str, Any]:
     if not isinstance(obj, dict) or set(obj) != set(fields):
         raise _bad("log entry", "the statement has unexpected fields", "声明字段不符")
     for key, kind in fields.items():
-        if not isinstance(obj[key], kind) or isinstance(obj[key], bool):
+        if not isinstance(obj[key], kind) or isinstance(obj[key], bool) or (kind is int and not cbor.is_uint(obj[key])):
             raise _bad("log entry", f"{key} has the wrong type", f"{key}类型错误")
     return obj
 
@@ -205,7 +206,7 @@ def open_tree_head(signed: bytes, trust: LogKeys) -> TreeHead:
     if not isinstance(obj, dict) or set(obj) != {"version", "tree_size", "root_hash", "timestamp"}:
         raise _bad("tree head", "unexpected fields", "字段不符")
     size, root = obj["tree_size"], obj["root_hash"]
-    if obj["version"] != TREE_HEAD_VERSION or not isinstance(size, int) or isinstance(size, bool) or size < 0:
+    if not cbor.is_uint(obj["version"]) or obj["version"] != TREE_HEAD_VERSION or not cbor.is_uint(size):
         raise _bad("tree head", "bad version or size", "版本或大小错误")
     if not isinstance(root, bytes) or len(root) != 32:
         raise _bad("tree head", "the root hash is not 32 bytes", "根哈希不是32字节")

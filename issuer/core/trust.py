@@ -181,6 +181,9 @@ class Problem:
     organization: str | None = None
     kids: tuple[bytes, ...] = ()
     """The keys whose credentials it concerns (for an unreadable organization or key)."""
+    kids_complete: bool = True
+    """Whether ``kids`` names every key it concerns: not for an organization entry holding a
+    key whose certificate cannot be read, which may be the key of any credential."""
     code: str = ""
     """The error's code, e.g. ``invalid_manifest`` for a part the bundle's manifest does not name."""
 
@@ -285,6 +288,14 @@ class _Reader:
             raise TrustError(f"trust list: {key} has the wrong type", f"信任列表：{key}类型错误")
         return value
 
+    @staticmethod
+    def uint(obj: Any, key: str) -> int:
+        """A CBOR unsigned integer: never negative, a bool, a float or a tag."""
+        value = _Reader.get(obj, key, int)
+        if not cbor.is_uint(value):
+            raise TrustError(f"trust list: {key} is not an unsigned integer", f"信任列表：{key}不是无符号整数")
+        return int(value)
+
     def day(self, obj: Any, key: str, *, optional: bool = False) -> date | None:
         text = self.get(obj, key, str, optional=optional)
         if text is None:
@@ -334,7 +345,7 @@ def _org_from_payload(obj: Any, r: _Reader) -> OrganizationEntry:
                 r.get(s, "occupation", str),
                 frozenset(levels),
                 tuple(work_types),
-                r.get(s, "edition", int),
+                r.uint(s, "edition"),
                 r.moment(s, "from", optional=True),
                 r.moment(s, "until", optional=True, inclusive_end=True),
             )
@@ -363,33 +374,37 @@ def _org_from_payload(obj: Any, r: _Reader) -> OrganizationEntry:
     )
 
 
-def _kids_in(obj: Any) -> tuple[bytes, ...]:
-    """The kids of whatever key certificates an unreadable organization entry still holds."""
+def _kids_in(obj: Any) -> tuple[tuple[bytes, ...], bool]:
+    """The kids of whatever key certificates an unreadable organization entry still holds,
+    and whether that is every key of it (a ``keys`` array of maps, each with a certificate
+    byte string)."""
     keys = obj.get("keys") if isinstance(obj, dict) else None
     if not isinstance(keys, list):
-        return ()
-    return tuple(
-        cose.kid_for(k["certificate"]) for k in keys if isinstance(k, dict) and isinstance(k.get("certificate"), bytes)
-    )
+        return (), False
+    readable = [k["certificate"] for k in keys if isinstance(k, dict) and isinstance(k.get("certificate"), bytes)]
+    return tuple(cose.kid_for(der) for der in readable), len(readable) == len(keys)
 
 
 def _unreadable_organization(obj: Any, exc: TrustError) -> Problem:
     code = obj.get("code") if isinstance(obj, dict) and isinstance(obj.get("code"), str) else None
     name = f" {code}" if code else ""
+    kids, complete = _kids_in(obj)
     return Problem(
         "organization",
         f"the trust list's entry for organization{name} cannot be read ({exc.message})",
         f"信任列表中机构{code or ''}的条目无法读取（{exc.message_zh}）",
         code,
-        _kids_in(obj),
+        kids,
+        complete,
     )
 
 
 def read_trust_list(obj: Any) -> tuple[TrustList, list[Problem]]:
     """The trust list in a checked payload, and the parts of it set aside: an organization
-    entry or a log key that cannot be read. Raises ``TrustError`` when the list as a whole
-    cannot be read (version, authority, catalogue, the organization array)."""
-    version = _Reader.get(obj, "version", int)
+    entry, a log key or a ``logs`` that is not an array (no log is then named). Raises
+    ``TrustError`` when the list as a whole cannot be read (version, authority, issued_at,
+    sequence, catalogue, the organization array). Unknown keys are ignored."""
+    version = _Reader.uint(obj, "version")
     if version not in TRUST_LIST_VERSIONS:
         raise TrustError("unsupported trust list version", "不支持的信任列表版本")
     r = _Reader(version)
@@ -405,7 +420,11 @@ def read_trust_list(obj: Any) -> tuple[TrustList, list[Problem]]:
         except TrustError as exc:
             problems.append(_unreadable_organization(entry, exc))
     logs = []
-    for log in r.get(obj, "logs", list) if "logs" in obj else []:
+    named_logs = obj.get("logs", [])
+    if not isinstance(named_logs, list):
+        problems.append(Problem("log", "trust list: logs is not an array", "信任列表：logs不是数组"))
+        named_logs = []
+    for log in named_logs:
         try:
             logs.append(LogKey(r.get(log, "name", str), _raw_public_key(r.get(log, "public_key", bytes))))
         except TrustError as exc:
@@ -413,10 +432,10 @@ def read_trust_list(obj: Any) -> tuple[TrustList, list[Problem]]:
     trust_list = TrustList(
         authority=r.get(obj, "authority", str),
         issued_at=r.instant(obj, "issued_at"),  # type: ignore[arg-type]
-        sequence=r.get(obj, "sequence", int),
+        sequence=r.uint(obj, "sequence"),
         organizations=tuple(organizations),
         occupations=occupations,
-        edition=r.get(catalogue, "edition", int),
+        edition=r.uint(catalogue, "edition"),
         logs=tuple(logs),
     )
     return trust_list, problems
@@ -489,19 +508,28 @@ class TrustStore:
                         (kid,),
                     )
                 )
+        for problem in self.problems:  # a certificate an unreadable entry holds is not usable elsewhere
+            if problem.part == "organization":
+                for kid in problem.kids:
+                    self._keys.pop(kid, None)
+        self._owners = {kid: tuple(codes) for kid, codes in owners.items()}
         self._logs = {log.kid: log for log in trust_list.logs}
 
     def key(self, kid: bytes) -> SigningKey | None:
         return self._keys.get(kid)
 
+    def listed_by(self, kid: bytes) -> tuple[str, ...]:
+        """The organizations whose (readable) entries list a key with this kid, usable or not."""
+        return self._owners.get(kid, ())
+
     def unreadable(self, kid: bytes) -> Problem | None:
         """Why a key that is not usable is not: its organization entry or its certificate
-        could not be read. With an unreadable entry whose keys are unknown, any kid may be
-        one of its keys."""
+        could not be read. With an unreadable entry holding a key whose certificate cannot be
+        read, any kid that no usable key has may be that key's."""
         named = next((p for p in self.problems if kid in p.kids), None)
         if named is not None:
             return named
-        return next((p for p in self.problems if p.part == "organization" and not p.kids), None)
+        return next((p for p in self.problems if p.part == "organization" and not p.kids_complete), None)
 
     def log_key(self, kid: bytes) -> LogKey | None:
         return self._logs.get(kid)
@@ -672,45 +700,71 @@ def _b64_value(value: Any, key: str) -> bytes:
 
 
 def _add_status_list(store: TrustStore, value: Any, read: Callable[[Any, str], bytes]) -> None:
-    """One status list of a bundle: kept, or set aside as a problem of its organization."""
+    """One status list of a bundle: kept, or set aside as a problem of its organization(s)."""
     try:
         store.add_status_list(read(value, "status_lists"))
     except TrustError as exc:
-        organization = _claimed_organization(store, value, read)
-        store.problems.append(Problem("status_list", exc.message, exc.message_zh, organization, code=exc.code))
+        for organization in _claimed_organizations(store, value, read) or (None,):
+            store.problems.append(Problem("status_list", exc.message, exc.message_zh, organization, code=exc.code))
 
 
-def _claimed_organization(store: TrustStore, value: Any, read: Callable[[Any, str], bytes]) -> str | None:
-    """The organization a refused status list concerns, as far as its signer tells (never
-    the unchecked payload): the organization of a known key, or none."""
+def _claimed_organizations(store: TrustStore, value: Any, read: Callable[[Any, str], bytes]) -> tuple[str, ...]:
+    """The organizations a refused status list concerns, as far as its signer tells (never
+    the unchecked payload): those whose entries list its key, usable or set aside; none for
+    the root's kid or an unknown signer."""
     try:
-        key = store.key(statuslist.kid_of(read(value, "status_lists")))
+        kid = statuslist.kid_of(read(value, "status_lists"))
     except TrustError:
+        return ()
+    return () if kid == store.root_kid else store.listed_by(kid)
+
+
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")
+
+
+def read_bundle_json(data: bytes | str) -> Any:
+    """The bundle's JSON value: UTF-8 (bytes that are not are refused, so UTF-16 and UTF-32
+    are), one leading byte order mark ignored (RFC 8259 §8.1), RFC 8259 only (no NaN or
+    Infinity); of a name repeated in an object, the last counts. Raises ``TrustError``."""
+    try:
+        text = data.decode("utf-8") if isinstance(data, bytes) else data
+        return json.loads(text.removeprefix("\ufeff"), parse_constant=_not_json)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise TrustError("the trust bundle is not UTF-8 JSON", "信任包不是UTF-8编码的JSON") from None
+
+
+def _bundle_version(obj: Any) -> int | None:
+    """1 or 2, the JSON number (2.0 is 2; true is not a number)."""
+    version = obj.get("version") if isinstance(obj, dict) else None
+    if isinstance(version, bool) or not isinstance(version, int | float) or version not in (1, 2):
         return None
-    return key.organization.code if key is not None else None
+    return int(version)
 
 
 def load_bundle(data: bytes | str, *, pinned_root: x509.Certificate | None = None) -> TrustStore:
-    """Load a trust bundle (JSON, version 1 or 2). With ``pinned_root``, the bundle's root
-    must be that certificate; without it, the bundle's own root is trusted (say so to the
-    user). Raises ``TrustError`` when the envelope cannot be read or the trust list is not
+    """Load a trust bundle (UTF-8 JSON, version 1 or 2). With ``pinned_root``, the bundle's
+    root must be that certificate; without it, the bundle's own root is trusted (say so to
+    the user). Raises ``TrustError`` when the envelope cannot be read or the trust list is not
     signed by the root; a manifest, status list or tree head that does not check out is set
-    aside in ``TrustStore.problems`` and affects only its organization (or the log). With a
-    manifest, a status list or tree head it does not name is set aside too."""
-    try:
-        obj = json.loads(data)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise TrustError("the trust bundle is not JSON", "信任包不是JSON格式") from None
-    if not isinstance(obj, dict) or obj.get("format") != BUNDLE_FORMAT or obj.get("version") not in (1, 2):
+    aside in ``TrustStore.problems`` and affects only its organization (or the log), and so
+    is a ``status_lists`` that is not an array (no status list is read). With a manifest, a
+    status list or tree head it does not name is set aside too."""
+    obj = read_bundle_json(data)
+    version = _bundle_version(obj)
+    if version is None or obj.get("format") != BUNDLE_FORMAT:
         raise TrustError("not an issuer trust bundle (version 1 or 2)", "不是第1或第2版信任包")
     root_der = _b64(obj, "root_certificate")
     if pinned_root is not None and der(pinned_root) != root_der:
         raise TrustError("the bundle's root is not the pinned root certificate", "信任包的根证书与指定的根证书不一致")
     store = TrustStore.from_signed(_b64(obj, "trust_list"), load_certificate(root_der))
-    if obj["version"] == 2:
+    if version == 2:
         lists = obj.get("status_lists")
         if not isinstance(lists, list):
-            raise TrustError("trust bundle: status_lists is not a list", "信任包：status_lists不是列表")
+            store.problems.append(
+                Problem("status_list", "trust bundle: status_lists is not an array", "信任包：status_lists不是数组")
+            )
+            lists = []
         _add_parts(store, obj.get("manifest"), lists, obj.get("tree_head"), _b64_value)
     return store
 

@@ -87,3 +87,19 @@ def test_a_manifest_of_another_trust_list_is_refused() -> None:
     with pytest.raises(ManifestError):
         store.set_manifest(manifest)
     assert open_manifest(manifest, store).trust_list != bytes(32)
+
+
+@pytest.mark.parametrize("version", [True, 2**64, -1], ids=["true", "bignum", "negative"])
+def test_a_manifest_whose_version_is_not_the_uint_1_is_set_aside(version: object) -> None:
+    """It binds nothing: the list the bundle holds is kept although the manifest names another."""
+    from issuer.core import cbor, cose
+
+    before, after = _lists()
+    auth = f.authority()
+    tl = f.trust_list([f.world().organization], logs=[LOG])
+    signed_tl = tl.sign(auth.key, auth.root)
+    payload = {**Manifest.of(f.STATUS_AT, signed_tl, None, {f.ORG_CODE: after}).to_payload(), "version": version}
+    signed_manifest = cose.sign(cbor.encode(payload), LOG_KEY, LOG.kid)
+    store = trust.load_bundle(json.dumps(trust.make_bundle(auth.root_der, signed_tl, [before], None, signed_manifest)))
+    assert store.manifest is None and [p.part for p in store.problems] == ["manifest"]
+    assert verify(f.world().qr(), store, at=f.NOW).status is Status.VALID

@@ -59,8 +59,27 @@ def _payload(**changes: object) -> dict[str, object]:
         {"max_age": 0},
         {"issued_at": "yesterday"},
         {"extra": 1},
+        {"version": True},
+        {"max_age": True},
+        {"bits": True},
+        {"max_age": -1},
+        {"max_age": 2**64},
     ],
-    ids=["too-long", "bomb", "not-gzip", "bits", "version", "max-age", "issued-at", "extra-field"],
+    ids=[
+        "too-long",
+        "bomb",
+        "not-gzip",
+        "bits",
+        "version",
+        "max-age",
+        "issued-at",
+        "extra-field",
+        "version-true",
+        "max-age-true",
+        "bits-true",
+        "max-age-negative",
+        "max-age-bignum",
+    ],
 )
 def test_malformed_lists_are_refused(changes: dict[str, object]) -> None:
     with pytest.raises(StatusListError):
@@ -71,3 +90,10 @@ def test_a_list_is_fresh_until_its_maximum_age() -> None:
     listed = StatusList.of(f.ORG_CODE, set(), f.STATUS_AT)
     assert listed.fresh_at(f.STATUS_AT + statuslist.DEFAULT_MAX_AGE)
     assert not listed.fresh_at(f.STATUS_AT + statuslist.DEFAULT_MAX_AGE + timedelta(seconds=1))
+
+
+def test_a_maximum_age_beyond_what_a_duration_holds_is_read_as_the_week_it_is_capped_to() -> None:
+    """uint reaches 2**64 - 1 seconds; no list vouches for more than 7 days whatever it claims."""
+    listed = _open(_signed_payload(_payload(max_age=2**64 - 1)))
+    assert listed.fresh_at(f.STATUS_AT + statuslist.LONGEST_MAX_AGE)
+    assert not listed.fresh_at(f.STATUS_AT + statuslist.LONGEST_MAX_AGE + timedelta(seconds=1))

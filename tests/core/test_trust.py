@@ -8,9 +8,10 @@ from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
+import cbor2
 import pytest
 
-from issuer.core import pki, trust
+from issuer.core import pki, statuslist, trust
 from issuer.core.errors import TrustError
 from issuer.core.verify import Outcome, Status, verify
 from tests import factories as f
@@ -309,3 +310,163 @@ def test_two_keys_with_one_kid_are_both_set_aside() -> None:
     assert (verdict.status, verdict.reason) == (Status.UNKNOWN, "organization_unreadable")
     assert "相同" in verdict.checks[1].detail_zh
     assert verify(b.qr_text(_credential_of_b(), f.HOST), store, at=f.NOW).valid
+
+
+# --- decided after the independent verifier's comparison (tests/independent/NOTES.md) ---------
+
+
+def _main_bundle() -> tuple[f.Authority, f.Signer, dict[str, Any]]:
+    auth = f.authority()
+    signer = f.org_signer(auth)
+    tl = f.trust_list([f.organization([signer])])
+    return auth, signer, json.loads(f.bundle_json(auth, tl, [f.status_list(signer)]))
+
+
+@pytest.mark.parametrize("version", [True, False, "2", None, 3, 2.5], ids=repr)
+def test_the_bundle_version_is_the_json_number_1_or_2(version: object) -> None:
+    _, _, bundle = _main_bundle()
+    bundle["version"] = version
+    with pytest.raises(TrustError):
+        trust.load_bundle(json.dumps(bundle))
+
+
+def test_the_bundle_version_2_may_be_written_2_0() -> None:
+    _, signer, bundle = _main_bundle()
+    store = trust.load_bundle(json.dumps(bundle).replace('"version": 2', '"version": 2.0'))
+    assert verify(signer.qr_text(f.credential(), f.HOST), store, at=f.NOW).valid
+
+
+def test_a_bundle_is_utf_8_and_one_leading_byte_order_mark_is_ignored() -> None:
+    _, signer, bundle = _main_bundle()
+    text = json.dumps(bundle)
+    for data in (b"\xef\xbb\xbf" + text.encode(), "\ufeff" + text):
+        assert verify(signer.qr_text(f.credential(), f.HOST), trust.load_bundle(data), at=f.NOW).valid
+    for data in (
+        b"\xef\xbb\xbf\xef\xbb\xbf" + text.encode(),
+        text.encode("utf-16"),
+        text.encode("utf-16-le"),
+        text.encode("utf-32"),
+        text.replace("}", ', "x": NaN}').encode(),
+    ):
+        with pytest.raises(TrustError):
+            trust.load_bundle(data)
+
+
+@pytest.mark.parametrize("lists", [None, {}, "x"], ids=repr)
+def test_status_lists_that_are_not_an_array_are_set_aside_and_the_bundle_loads(lists: object) -> None:
+    _, signer, bundle = _main_bundle()
+    bundle["status_lists"] = lists
+    store = trust.load_bundle(json.dumps(bundle))
+    assert [p.part for p in store.problems] == ["status_list"] and not store.status_lists
+    verdict = verify(signer.qr_text(f.credential(), f.HOST), store, at=f.NOW)
+    assert (verdict.status, verdict.reason) == (Status.UNKNOWN, "status_unknown")
+
+
+@pytest.mark.parametrize("logs", [None, {}, "log"], ids=repr)
+def test_logs_that_are_not_an_array_name_no_log_and_the_list_loads(logs: object) -> None:
+    auth = f.authority()
+    a, _, tl = _two(auth)
+    payload = tl.to_payload()
+    payload["logs"] = logs
+    store = trust.load_bundle(f.signed_trust_list_bundle(auth, payload, [f.status_list(a)]))
+    assert store.trust_list.logs == () and [p.part for p in store.problems] == ["log"]
+    assert verify(a.qr_text(f.credential(), f.HOST), store, at=f.NOW).valid
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda p: p.update(sequence=-1),
+        lambda p: p.update(sequence=True),
+        lambda p: p.update(version=True),
+        lambda p: p["catalogue"].update(edition=-1),
+        lambda p: p.update(sequence=2**64),  # a bignum: a tag, which no signed map holds
+        lambda p: p.update(note=1.5),  # a float, even under a key nobody reads
+        lambda p: p.update(note=cbor2.CBORTag(1000, 1)),  # a tag, likewise
+    ],
+    ids=["sequence-negative", "sequence-true", "version-true", "edition-negative", "sequence-bignum", "float", "tag"],
+)
+def test_an_envelope_field_that_is_not_a_uint_makes_the_list_unusable(change: Any) -> None:
+    from issuer.core import cose
+
+    auth = f.authority()
+    _, _, tl = _two(auth)
+    payload = tl.to_payload()
+    change(payload)
+    signed = cose.sign(cbor2.dumps(payload, canonical=True), auth.key, cose.kid_for(auth.root_der))
+    with pytest.raises(TrustError):
+        trust.load_bundle(json.dumps(trust.make_bundle(auth.root_der, signed)))
+
+
+def test_a_scope_edition_that_is_not_a_uint_sets_the_organization_aside() -> None:
+    auth = f.authority()
+    a, b, tl = _two(auth)
+    payload = tl.to_payload()
+    _entry_of_b(payload)["scope"][0]["edition"] = -2022
+    store = trust.load_bundle(f.signed_trust_list_bundle(auth, payload, [f.status_list(a)]))
+    verdict = verify(b.qr_text(_credential_of_b(), f.HOST), store, at=f.NOW)
+    assert (verdict.status, verdict.reason) == (Status.UNKNOWN, "organization_unreadable")
+    assert verify(a.qr_text(f.credential(), f.HOST), store, at=f.NOW).valid
+
+
+@pytest.mark.parametrize(
+    "unreadable",
+    [lambda keys: keys.append(5), lambda keys: keys[0].update(certificate="not bytes")],
+    ids=["key-entry-not-a-map", "certificate-not-bytes"],
+)
+def test_an_entry_set_aside_with_an_unreadable_key_makes_every_kid_no_usable_key_has_unknown(unreadable: Any) -> None:
+    """§6, §8 check 2: the unreadable key could be any credential's signer, so a kid that no
+    usable key has is unknown (organization_unreadable), never not_valid."""
+    auth = f.authority()
+    a, b, tl = _two(auth)
+    payload = tl.to_payload()
+    entry = _entry_of_b(payload)
+    entry["keys"].append({**entry["keys"][0], "certificate": f.org_signer(auth, code=OTHER, seed="b2").certificate.der})
+    unreadable(entry["keys"])
+    entry["name"] = 7  # set aside
+    store = trust.load_bundle(f.signed_trust_list_bundle(auth, payload, [f.status_list(a)]))
+    assert verify(a.qr_text(f.credential(), f.HOST), store, at=f.NOW).valid
+    stranger = f.org_signer(auth, seed="stranger")
+    for text in (b.qr_text(_credential_of_b(), f.HOST), stranger.qr_text(f.credential(), f.HOST)):
+        verdict = verify(text, store, at=f.NOW)
+        assert (verdict.status, verdict.failed_check, verdict.reason) == (
+            Status.UNKNOWN,
+            None,
+            "organization_unreadable",
+        )
+
+
+def test_a_certificate_an_entry_set_aside_holds_is_not_usable_under_another_organization() -> None:
+    auth = f.authority()
+    a, _, tl = _two(auth)
+    payload = tl.to_payload()
+    entry = _entry_of_b(payload)
+    entry["keys"].append(dict(entry["keys"][0], certificate=a.certificate.der))
+    entry["status"] = "active"  # set aside
+    store = trust.load_bundle(f.signed_trust_list_bundle(auth, payload, [f.status_list(a)]))
+    assert store.key(a.kid) is None
+    verdict = verify(a.qr_text(f.credential(), f.HOST), store, at=f.NOW)
+    assert (verdict.status, verdict.reason) == (Status.UNKNOWN, "organization_unreadable")
+
+
+def test_a_refused_list_signed_by_a_key_set_aside_concerns_its_organization() -> None:
+    """§7: the organization whose entry lists the signing key, usable or set aside, has its
+    list set aside (status_list_unusable); a root-signed list set aside concerns none."""
+    auth = f.authority()
+    a, _, tl = _two(auth)
+    payload = tl.to_payload()
+    garbage = b"\x30\x03\x02\x01\x01"
+    next(o for o in payload["organizations"] if o["code"] == f.ORG_CODE)["keys"].append(
+        {"certificate": garbage, "status": "active", "compromised_at": None, "retired_at": None}
+    )
+    from issuer.core import cose
+
+    by_aside = statuslist.StatusList.of(f.ORG_CODE, set(), f.STATUS_AT).sign(a.key, cose.kid_for(garbage))
+    store = trust.load_bundle(f.signed_trust_list_bundle(auth, payload, [by_aside]))
+    verdict = verify(a.qr_text(f.credential(), f.HOST), store, at=f.NOW)
+    assert (verdict.status, verdict.reason) == (Status.UNKNOWN, "status_list_unusable")
+    broken_root_list = bytearray(f.root_status_list(auth))
+    broken_root_list[-1] ^= 1
+    store = trust.load_bundle(f.signed_trust_list_bundle(auth, payload, [bytes(broken_root_list)]))
+    verdict = verify(a.qr_text(f.credential(), f.HOST), store, at=f.NOW)
+    assert (verdict.status, verdict.reason) == (Status.UNKNOWN, "status_unknown")

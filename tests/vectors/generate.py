@@ -26,6 +26,7 @@ from issuer.core.numbering import CertificateNumber
 from issuer.core.signing import Signer
 from issuer.core.statuslist import StatusList
 from tests import factories as f
+from tests.vectors import decided
 
 HERE = Path(__file__).parent
 AT = "2026-11-30T00:00:00Z"
@@ -157,7 +158,37 @@ def _organizations(
     return s, [org_a, org_b, org_c, org_d, org_e, org_f, org_g, org_h, org_j, org_k]
 
 
-def build() -> tuple[str, str, list[dict[str, Any]]]:
+REASONS = {
+    "retired-key-at-rotation": "key_retired",
+    "suspended-before-issue": "organization_suspended",
+    "compromised-key": "key_compromised",
+    "out-of-scope-before-scope-change": "out_of_scope",
+    "expired-organization-after-its-registration": "certificate_not_valid_then",
+    "broken-status-list": "status_list_unusable",
+    "wrong-signature": "bad_signature",
+    "unknown-key": "unknown_key",
+    "out-of-scope-occupation": "out_of_scope",
+    "out-of-scope-level": "out_of_scope",
+    "out-of-scope-work-type": "out_of_scope",
+    "number-not-of-signer": "number_not_of_signer",
+    "number-year-mismatch": "number_year_mismatch",
+    "future-issue-date": "issued_in_future",
+    "truncated": "malformed",
+    "revoked": "revoked",
+    "not-white-space-before": "malformed",
+    "name-assigned-after-unicode-14": "malformed_claims",
+    "stale-list-still-says-revoked": "revoked",
+    "list-trusted-for-a-week-at-most": "status_unknown",
+    "list-of-a-key-compromised-at-an-unknown-time": "status_list_unusable",
+    "list-signed-after-its-certificate-ended": "status_list_unusable",
+    "two-keys-with-one-kid": "organization_unreadable",
+    "older-status-list-slipped-in": "status_list_unusable",
+    "status-list-too-old": "status_unknown",
+}
+"""The reason code (§8) of every vector that is not valid."""
+
+
+def build() -> tuple[str, str, list[dict[str, Any]], decided.Decided]:
     auth = f.authority()
     s, orgs = _organizations(auth)
     stranger = f.org_signer(auth, seed="not-in-trust-list")
@@ -462,6 +493,7 @@ def build() -> tuple[str, str, list[dict[str, Any]]]:
             "at": stale_at.get(name, AT),
             "status": status,
             "failed_check": failed,
+            "reason": REASONS.get(name),
             "description": why,
         }
         for name, text, status, failed, why in vectors
@@ -476,6 +508,7 @@ def build() -> tuple[str, str, list[dict[str, Any]]]:
             "at": AT,
             "status": "unknown",
             "failed_check": None,
+            "reason": REASONS["older-status-list-slipped-in"],
             "description": "the current bundle but the organization's list from before the revocation: the manifest "
             "names the newer list, so the older one is set aside and the revoked credential is never valid",
         }
@@ -487,27 +520,35 @@ def build() -> tuple[str, str, list[dict[str, Any]]]:
             "at": AFTER_MAX_AGE,
             "status": "unknown",
             "failed_check": None,
+            "reason": REASONS["status-list-too-old"],
             "description": "a valid signature, checked after the status list's maximum age: status unknown",
         }
     )
-    return bundle, rolled_back, manifest
+    assert all((v["status"] == "valid") == (v["reason"] is None) for v in manifest), "a reason for each"
+    texts = {v["name"]: v["qr_text"] for v in manifest}
+    rules = decided.build(auth, s, {o.code: o for o in orgs}, log_key, log, texts, AT, REVOKED_INDEX)
+    return bundle, rolled_back, manifest, rules
 
 
-def render() -> dict[str, str]:
-    bundle, rolled_back, manifest = build()
+def render() -> dict[str, bytes]:
+    bundle, rolled_back, manifest, rules = build()
+    listed = {
+        "at": AT,
+        "bundle": "bundle.json",
+        "vectors": manifest + rules.vectors,
+        "unusable_bundles": rules.unusable,
+    }
     return {
-        "bundle.json": bundle + "\n",
-        "bundle-rolled-back.json": rolled_back + "\n",
-        "manifest.json": json.dumps(
-            {"at": AT, "bundle": "bundle.json", "vectors": manifest}, ensure_ascii=False, indent=1
-        )
-        + "\n",
+        "bundle.json": (bundle + "\n").encode("utf-8"),
+        "bundle-rolled-back.json": (rolled_back + "\n").encode("utf-8"),
+        **rules.files,
+        "manifest.json": (json.dumps(listed, ensure_ascii=False, indent=1) + "\n").encode("utf-8"),
     }
 
 
 def main() -> None:
-    for name, text in render().items():
-        (HERE / name).write_text(text, encoding="utf-8")
+    for name, data in render().items():
+        (HERE / name).write_bytes(data)
         print(f"wrote {HERE / name}")
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from issuer.core import trust
 from issuer.core.clock import parse_instant
+from issuer.core.errors import TrustError
 from issuer.core.verify import verify
 from tests import factories as f
 from tests.vectors import generate
@@ -21,8 +22,10 @@ MANIFEST_V1 = json.loads((V1 / "manifest.json").read_text(encoding="utf-8"))
 
 
 def test_regenerating_the_vectors_reproduces_the_committed_files() -> None:
-    for name, text in generate.render().items():
-        assert (HERE / name).read_text(encoding="utf-8") == text, f"{name} changed: run make vectors only on purpose"
+    rendered = generate.render()
+    for name, data in rendered.items():
+        assert (HERE / name).read_bytes() == data, f"{name} changed: run make vectors only on purpose"
+    assert {p.name for p in HERE.glob("*.json")} == set(rendered), "a vector file nobody writes"
 
 
 def test_the_manifest_covers_the_required_cases() -> None:
@@ -37,11 +40,23 @@ def _check(directory: Path, manifest: dict[str, Any], vector: dict[str, str]) ->
     verdict = verify(vector["qr_text"], store, at=parse_instant(vector["at"]))
     assert verdict.status.value == vector["status"]
     assert verdict.failed_check == vector["failed_check"]
+    if "reason" in vector:
+        assert verdict.reason == vector["reason"]
 
 
 @pytest.mark.parametrize("vector", MANIFEST["vectors"], ids=lambda v: v["name"])
 def test_each_vector_gives_its_expected_verdict(vector: dict[str, str]) -> None:
     _check(HERE, MANIFEST, vector)
+
+
+@pytest.mark.parametrize("unusable", MANIFEST["unusable_bundles"], ids=lambda v: v["name"])
+def test_each_unusable_bundle_is_refused_as_a_whole(unusable: dict[str, str]) -> None:
+    with pytest.raises(TrustError):
+        trust.load_bundle((HERE / unusable["bundle"]).read_bytes())
+
+
+def test_every_vector_of_the_current_set_names_its_reason() -> None:
+    assert all("reason" in v for v in MANIFEST["vectors"])
 
 
 @pytest.mark.parametrize("vector", MANIFEST_V1["vectors"], ids=lambda v: v["name"])
