@@ -20,9 +20,10 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
-from issuer.service import batch_output, batches, jobs
-from issuer.service.context import Services, build_services
+from issuer.service import wiring
+from issuer.service.batches import Upload
 from issuer.service.principal import Principal
+from issuer.service.wiring import UseCases
 from issuer.store import models as m
 
 from . import report
@@ -32,9 +33,9 @@ from .timing import Settings
 TITLE = "batch issuance: a roster validated, issued in one transaction, drawn by 1 and 2 workers"
 NOTE = (
     "one run per figure; a GBK CSV roster of BENCH_BATCH_ROWS rows (default 10,000), SQLite in a temporary "
-    "folder; validation = batches.check, issuance = batches._issue in one svc.transaction() (submit without "
+    "folder; validation = Batches.check, issuance = Batches._issue in one unit of work (submit without "
     "its dispatch), both in a spawned process; drawing = `issuer worker` processes on Redis, timed from "
-    "jobs.dispatch until the batch is done (archive packed)"
+    "Batches.dispatch until the batch is done (archive packed)"
 )
 
 ROWS = 10_000
@@ -115,21 +116,22 @@ def _mb(size: int) -> str:
 
 
 def _issue_roster(config: dict[str, Any], folder: str, principal: Principal, roster: bytes) -> dict[str, Any]:
-    """Runs in a spawned process: what ``batches.submit`` does, each step timed, without
+    """Runs in a spawned process: what ``Batches.submit`` does, each step timed, without
     queueing the drawing (the workers are not running yet)."""
-    svc = build_services(config, folder)
+    use = wiring.build(config, folder)
     try:
-        upload = batches.Upload(roster=roster, filename="名单.csv")
+        upload = Upload(roster=roster, filename="名单.csv")
         started = perf_counter()
-        checked = batches.check(svc, principal, upload)
+        checked = use.batches.check(principal, upload)
         validated = perf_counter()
         if checked.problems:
             raise RuntimeError(f"the roster has {len(checked.problems)} problems, the first: {checked.problems[0]}")
-        with svc.transaction() as session:
-            batch_id, issued = batches._issue(svc, session, principal, checked, None, upload)
+        with use.ctx.units() as uow:
+            batch_id, issued = use.batches._issue(uow, principal, checked, None, upload)
+            uow.commit()
         finished = perf_counter()
     finally:
-        svc.db.dispose()
+        use.close()
     return {
         "batch_id": batch_id,
         "issued": len(issued),
@@ -140,7 +142,7 @@ def _issue_roster(config: dict[str, Any], folder: str, principal: Principal, ros
 
 
 def _service(config: dict[str, Any], folder: Path, principal: Principal, roster: bytes) -> dict[str, Any]:
-    report.heading("service (one spawned process): batches.check, then batches._issue in one transaction")
+    report.heading("service (one spawned process): Batches.check, then Batches._issue in one transaction")
     with multiprocessing.get_context("spawn").Pool(1) as pool:
         got = pool.apply(_issue_roster, (config, str(folder), principal, roster))
     count, validation, issuance = got["issued"], got["validation_seconds"], got["issuance_seconds"]
@@ -217,9 +219,9 @@ def workers(count: int, env: dict[str, str], folder: Path) -> Iterator[list[subp
         _stop(processes)
 
 
-def _wait_done(svc: Services, batch_id: str, processes: list[subprocess.Popen[bytes]], folder: Path) -> None:
+def _wait_done(use: UseCases, batch_id: str, processes: list[subprocess.Popen[bytes]], folder: Path) -> None:
     while True:
-        with svc.db.reading() as session:
+        with use.database.reading() as session:
             batch = session.get(m.Batch, batch_id)
             assert batch is not None
             status, error = batch.status, batch.error
@@ -234,9 +236,9 @@ def _wait_done(svc: Services, batch_id: str, processes: list[subprocess.Popen[by
         time.sleep(POLL_SECONDS)
 
 
-def _packing_seconds(svc: Services, batch_id: str) -> float:
+def _packing_seconds(use: UseCases, batch_id: str) -> float:
     """From the last certificate drawn to the batch done: building the archive."""
-    with svc.db.reading() as session:
+    with use.database.reading() as session:
         last = session.scalar(select(func.max(m.BatchItem.rendered_at)).where(m.BatchItem.batch_id == batch_id))
         batch = session.get(m.Batch, batch_id)
         assert batch is not None and batch.finished_at is not None and last is not None
@@ -244,16 +246,16 @@ def _packing_seconds(svc: Services, batch_id: str) -> float:
 
 
 def _draw(
-    svc: Services, batch_id: str, issued: int, count: int, env: dict[str, str], folder: Path, *, base: float = 0.0
+    use: UseCases, batch_id: str, issued: int, count: int, env: dict[str, str], folder: Path, *, base: float = 0.0
 ) -> dict[str, Any]:
     """Draw the batch with ``count`` workers; ``base``: the rate of one worker, for the speed-up."""
     with workers(count, env, folder) as processes:
         started = perf_counter()
-        jobs.dispatch(svc, batch_id)
-        _wait_done(svc, batch_id, processes, folder)
+        use.batches.dispatch(batch_id)
+        _wait_done(use, batch_id, processes, folder)
         seconds = perf_counter() - started
         peaks = [peak_rss(p.pid) for p in processes]
-    per_second, packing = issued / seconds, _packing_seconds(svc, batch_id)
+    per_second, packing = issued / seconds, _packing_seconds(use, batch_id)
     note = f"{per_second:.2f} certificates/s" + (f", speed-up {per_second / base:.2f}×" if base else "")
     note += f"; packing {packing:.1f} s; peak RSS {', '.join(map(_mb, peaks))} (VmHWM)"
     report.row("1 worker" if count == 1 else f"{count} workers", f"{seconds:.1f} s", note)
@@ -265,20 +267,20 @@ def _draw(
     }
 
 
-def _reset(svc: Services, batch_id: str) -> None:
+def _reset(use: UseCases, batch_id: str) -> None:
     """The batch as it was before it was drawn: nothing drawn, no archive."""
-    with svc.transaction() as session:
+    with use.database.transaction() as session:
         session.execute(update(m.BatchItem).where(m.BatchItem.batch_id == batch_id).values(rendered_at=None))
         session.execute(
             update(m.Batch)
             .where(m.Batch.id == batch_id)
             .values(status="rendering", finished_at=None, archive_bytes=None, archive_sha256=None)
         )
-    batch_output.archive_path(svc, batch_id).unlink()
+    use.drawing.archive_path(batch_id).unlink()
 
 
-def _archive(svc: Services, batch_id: str, issued: int) -> dict[str, Any]:
-    path = batch_output.archive_path(svc, batch_id)
+def _archive(use: UseCases, batch_id: str, issued: int) -> dict[str, Any]:
+    path = use.drawing.archive_path(batch_id)
     size = path.stat().st_size
     with zipfile.ZipFile(path) as archive:
         members = len(archive.namelist())
@@ -288,14 +290,14 @@ def _archive(svc: Services, batch_id: str, issued: int) -> dict[str, Any]:
 
 def _drawing(config: dict[str, Any], folder: Path, batch_id: str, issued: int) -> dict[str, Any]:
     report.heading(f"drawing: PNG + PDF at 300 dpi by `issuer worker` processes ({REDIS_URL}, dispatch → archive)")
-    svc = build_services(config, str(folder))
+    use = wiring.build(config, str(folder))
     env = _worker_environment(config, folder)
     try:
-        one = _draw(svc, batch_id, issued, 1, env, folder)
-        _reset(svc, batch_id)  # the same batch again, not issued anew
-        two = _draw(svc, batch_id, issued, 2, env, folder, base=one["per_second"])
-        archive = _archive(svc, batch_id, issued)
+        one = _draw(use, batch_id, issued, 1, env, folder)
+        _reset(use, batch_id)  # the same batch again, not issued anew
+        two = _draw(use, batch_id, issued, 2, env, folder, base=one["per_second"])
+        archive = _archive(use, batch_id, issued)
     finally:
-        svc.db.dispose()
+        use.close()
     speed_up = round(two["per_second"] / one["per_second"], 2)
     return {"chunk": int(config["BATCH_CHUNK"]), "workers_1": one, "workers_2": two, "speed_up": speed_up, **archive}

@@ -4,6 +4,7 @@ through HTTP, and the latency of POST /api/v1/verify under load from a second pr
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import select
@@ -18,14 +19,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from time import perf_counter
+from types import TracebackType
 from typing import Any
 from unittest.mock import patch
 
-from sqlalchemy.orm import Session
-
-from issuer.core import identity
-from issuer.service import issuance
-from issuer.service.context import Services
+from issuer.core import identity, qrtext
+from issuer.service.issuing import Issuing
+from issuer.service.principal import Principal
+from issuer.service.wiring import UseCases
+from issuer.store.uow import UnitOfWork
 
 from . import report
 from .deployment import (
@@ -141,54 +143,76 @@ class Phases:
         try:
             yield
         finally:
-            took = perf_counter() - started
-            with self.lock:
-                self.seconds[phase] += took
+            self.add(phase, perf_counter() - started)
+
+    def add(self, phase: str, seconds: float) -> None:
+        with self.lock:
+            self.seconds[phase] += seconds
 
     def rest(self) -> float:
         """Seconds outside the commitment and the transaction (validation, fingerprint)."""
         return self.seconds["call"] - self.seconds["commitment"] - self.seconds["transaction"]
 
 
+class TimedUnit(UnitOfWork):
+    """A writing unit of work timed from entering it (session, BEGIN) to leaving it (after
+    COMMIT, session closed) into the phase ``transaction``."""
+
+    def __init__(self, unit: UnitOfWork, phases: Phases) -> None:
+        self._unit = unit
+        self._phases = phases
+        self._started = 0.0
+
+    def __enter__(self) -> UnitOfWork:
+        self._started = perf_counter()
+        return self._unit.__enter__()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        try:
+            self._unit.__exit__(kind, error, trace)
+        finally:
+            self._phases.add("transaction", perf_counter() - self._started)
+
+
 @contextmanager
-def instrumented(svc: Services, phases: Phases) -> Iterator[None]:
-    """Time identity.commit (scrypt, computed before the transaction) and the transaction,
-    BEGIN to COMMIT, by wrapping them for the duration."""
-    commit, transaction = identity.commit, svc.transaction
+def instrumented(use: UseCases, phases: Phases) -> Iterator[Issuing]:
+    """An Issuing that times identity.commit (scrypt, computed before the transaction) and
+    each writing unit of work, BEGIN to COMMIT: its Context's unit-of-work factory wraps the
+    writers (reads are not timed), and identity.commit is wrapped for the duration."""
+    commit, units = identity.commit, use.ctx.units
 
     def timed_commit(number: str, *, salt: bytes | None = None) -> bytes:
         with phases.timing("commitment"):
             return commit(number, salt=salt)
 
-    @contextmanager
-    def timed_transaction() -> Iterator[Session]:
-        with phases.timing("transaction"), transaction() as session:
-            yield session
+    def timed_units(*, reading: bool = False) -> UnitOfWork:
+        unit = units(reading=reading)
+        return unit if reading else TimedUnit(unit, phases)
 
-    with patch.object(identity, "commit", timed_commit), patch.object(svc, "transaction", timed_transaction):
-        yield
+    ctx = dataclasses.replace(use.ctx, units=timed_units)
+    with patch.object(identity, "commit", timed_commit):
+        yield Issuing(ctx, use.log, use.publishing, use.revoking)
 
 
 # Service layer ---------------------------------------------------------------------------
 
 
-def _render(issued: issuance.Issued) -> dict[str, Any]:
-    return {"number": issued.record.number, "qr_text": issued.qr_text}
-
-
-def _issue_job(deployment: Deployment, level: int, phases: Phases) -> Callable[[int], str]:
-    svc, principal = deployment.svc, deployment.principal
+def _issue_job(issuing: Issuing, principal: Principal, level: int, phases: Phases) -> Callable[[int], str]:
+    qr_host = issuing.context.qr_host
 
     def job(i: int) -> str:
         with phases.timing("call"):
-            body, _ = issuance.issue(svc, principal, issue_request(i, level), render=_render)
-        return str(body["qr_text"])
+            record, _ = issuing.issue(principal, issue_request(i, level))
+            text = qrtext.encode(record.credential, qr_host)
+        return text
 
     return job
 
 
-def _check_serials(svc: Services, expected: int) -> dict[str, Any]:
-    got = serials(svc, LEVEL)
+def _check_serials(use: UseCases, expected: int) -> dict[str, Any]:
+    got = serials(use, LEVEL)
     contiguous = got == list(range(1, expected + 1))
     detail = "yes" if contiguous else f"NO ({len(got)} serials, {len(set(got))} distinct, max {max(got, default=0)})"
     print(f"    serials 1..{expected} contiguous: {detail}")
@@ -219,10 +243,11 @@ def _phase_rows(phases: Phases, calls: int) -> dict[str, Any]:
 
 def _service_run(deployment: Deployment, threads: int, single: float | None) -> dict[str, Any]:
     warmup = range(ISSUES, ISSUES + WARMUP_PER_THREAD * threads)
-    run_batch(_issue_job(deployment, WARMUP_LEVEL, Phases()), warmup, threads)
+    use, principal = deployment.use, deployment.principal
+    run_batch(_issue_job(use.issuing, principal, WARMUP_LEVEL, Phases()), warmup, threads)
     phases = Phases()
-    with instrumented(deployment.svc, phases):
-        batch = run_batch(_issue_job(deployment, LEVEL, phases), range(ISSUES), threads)
+    with instrumented(use, phases) as issuing:
+        batch = run_batch(_issue_job(issuing, principal, LEVEL, phases), range(ISSUES), threads)
     ms_each = 1000 * phases.seconds["call"] / max(len(batch.results), 1)
     label = "1 thread" if threads == 1 else f"{threads} threads"
     note = f"{ms_each:.2f} ms per certificate"
@@ -239,12 +264,12 @@ def _service_run(deployment: Deployment, threads: int, single: float | None) -> 
         "phases": _phase_rows(phases, max(len(batch.results), 1)),
     }
     _report_errors(batch)
-    figures["serials"] = _check_serials(deployment.svc, len(batch.results))
+    figures["serials"] = _check_serials(use, len(batch.results))
     return figures
 
 
 def _backend(name: str, label: str, url_for: Callable[[Path], str], root: Path) -> dict[str, Any]:
-    report.heading(f"service layer on {label}: issuance.issue × {ISSUES}, a fresh IssueRequest each, no rendering")
+    report.heading(f"service layer on {label}: Issuing.issue × {ISSUES}, a fresh IssueRequest each, no rendering")
     figures: dict[str, Any] = {}
     single: float | None = None
     for threads in (1, THREADS):
@@ -381,7 +406,7 @@ def _http_issue(port: int, deployment: Deployment, api_key: str) -> tuple[dict[s
         "errors": len(batch.errors),
         "seconds": round(batch.seconds, 3),
         "per_second": round(batch.per_second, 1),
-        "serials": _check_serials(deployment.svc, len(batch.results)),
+        "serials": _check_serials(deployment.use, len(batch.results)),
     }
     return figures, batch.results
 

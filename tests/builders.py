@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -20,7 +20,7 @@ from issuer.core.identity import check_character
 from issuer.service.issuing import IssueRequest
 from issuer.service.wiring import UseCases
 from issuer.store import models as m
-from issuer.store.records import CertificateRecord
+from issuer.store.records import CertificateRecord, NewCertificate
 from tests.factories import ID_NUMBER
 
 ELECTRICIAN = "6-31-01-03"
@@ -141,3 +141,35 @@ def jpeg() -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (100, 140), (250, 250, 250)).save(out, "JPEG")
     return out.getvalue()
+
+
+def new_certificate(organization_id: int, signing_key_id: int, serial: int = 1) -> NewCertificate:
+    """A certificate row as issuance stores it (the signed credential is a stand-in: the
+    store does not read it)."""
+    number = f"Y000123000001263{serial:06d}"
+    return NewCertificate(
+        number=number,
+        organization_id=organization_id,
+        signing_key_id=signing_key_id,
+        holder_name="张三丰",
+        document_type=1,
+        document_number_encrypted=b"encrypted",
+        document_number_hmac=f"hmac-{serial}",
+        document_number_masked="110105**********2X",
+        occupation=ELECTRICIAN,
+        occupation_edition=2022,
+        work_type=None,
+        level=3,
+        issue_date=date(2026, 11, 29),
+        issued_at=None,
+        qualification=f"qualification-{serial}",
+        score_theory=None,
+        score_practical=None,
+        score_review=None,
+        photo=None,
+        status_index=1000 + serial,
+        credential=b"signed credential",
+        created_at=datetime(2026, 11, 29, 2, 0, tzinfo=UTC),
+        created_by="tester",
+        log_index=serial - 1,
+    )

@@ -98,32 +98,65 @@ def root_matches() -> bool:
     return ROOT_CERT.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw) == raw_public(ROOT_KEY)
 
 
-def make_cert(public_key, code: str, *, not_before: datetime, not_after: datetime,
-              ca: bool | None = False, ku: str | None = "digital", org_ids: list[str] | None = None,
-              issuer: x509.Name | None = None, signer=None, extra_ext=None) -> bytes:
+def make_cert(
+    public_key,
+    code: str,
+    *,
+    not_before: datetime,
+    not_after: datetime,
+    ca: bool | None = False,
+    ku: str | None = "digital",
+    org_ids: list[str] | None = None,
+    issuer: x509.Name | None = None,
+    signer=None,
+    extra_ext=None,
+) -> bytes:
     org_ids = [code] if org_ids is None else org_ids
-    attrs = [x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
-             x509.NameAttribute(NameOID.ORGANIZATION_NAME, "独立测试机构")]
+    attrs = [
+        x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "独立测试机构"),
+    ]
     attrs += [x509.NameAttribute(NameOID.ORGANIZATION_IDENTIFIER, o) for o in org_ids]
     attrs.append(x509.NameAttribute(NameOID.COMMON_NAME, f"{code} 证书签名"))
-    serial = int.from_bytes(hashlib.sha256(public_key.public_bytes(
-        Encoding.DER, PublicFormat.SubjectPublicKeyInfo) + code.encode()
-        + instant(not_before).encode() + instant(not_after).encode()
-        + repr((ca, ku, org_ids, issuer is None, signer is None)).encode()).digest()[:15], "big") | 1
-    b = (x509.CertificateBuilder()
-         .subject_name(x509.Name(attrs))
-         .issuer_name(issuer if issuer is not None else ROOT_CERT.subject)
-         .public_key(public_key)
-         .serial_number(serial)
-         .not_valid_before(not_before)
-         .not_valid_after(not_after))
+    serial = (
+        int.from_bytes(
+            hashlib.sha256(
+                public_key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+                + code.encode()
+                + instant(not_before).encode()
+                + instant(not_after).encode()
+                + repr((ca, ku, org_ids, issuer is None, signer is None)).encode()
+            ).digest()[:15],
+            "big",
+        )
+        | 1
+    )
+    b = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name(attrs))
+        .issuer_name(issuer if issuer is not None else ROOT_CERT.subject)
+        .public_key(public_key)
+        .serial_number(serial)
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+    )
     if ca is not None:
         b = b.add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
     if ku is not None:
-        b = b.add_extension(x509.KeyUsage(
-            digital_signature=ku == "digital", content_commitment=True, key_encipherment=False,
-            data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
-            encipher_only=False, decipher_only=False), critical=True)
+        b = b.add_extension(
+            x509.KeyUsage(
+                digital_signature=ku == "digital",
+                content_commitment=True,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
     if extra_ext is not None:
         b = b.add_extension(*extra_ext)
     return b.sign(signer or ROOT_KEY, None).public_bytes(Encoding.DER)
@@ -145,29 +178,46 @@ LIST_AT = datetime(2026, 11, 29, tzinfo=UTC)
 
 
 def key_entry(der: bytes, status="active", compromised_at=None, retired_at=None) -> dict:
-    return {"certificate": der, "status": status,
-            "compromised_at": None if compromised_at is None else instant(compromised_at),
-            "retired_at": None if retired_at is None else instant(retired_at)}
+    return {
+        "certificate": der,
+        "status": status,
+        "compromised_at": None if compromised_at is None else instant(compromised_at),
+        "retired_at": None if retired_at is None else instant(retired_at),
+    }
 
 
-def scope(occ="6-31-01-03", levels=(5, 4, 3, 2, 1), work_types=(), edition=2022, start=None,
-          end=None) -> dict:
-    return {"occupation": occ, "edition": edition, "levels": list(levels),
-            "work_types": list(work_types),
-            "from": None if start is None else (start if isinstance(start, str) else instant(start)),
-            "until": None if end is None else (end if isinstance(end, str) else instant(end))}
+def scope(occ="6-31-01-03", levels=(5, 4, 3, 2, 1), work_types=(), edition=2022, start=None, end=None) -> dict:
+    return {
+        "occupation": occ,
+        "edition": edition,
+        "levels": list(levels),
+        "work_types": list(work_types),
+        "from": None if start is None else (start if isinstance(start, str) else instant(start)),
+        "until": None if end is None else (end if isinstance(end, str) else instant(end)),
+    }
 
 
-def org_entry(code, keys, *, status=None, scopes=None, registered_from="2025-01-01",
-              registered_until="2030-12-31", name="独立测试机构") -> dict:
-    return {"code": code, "name": name, "registered_from": registered_from,
-            "registered_until": registered_until,
-            "status": status if status is not None else [
-                {"status": "active", "since": instant(china(2025, 1, 1))}],
-            "scope": scopes if scopes is not None else [
-                scope(), scope("6-18-02-04", (5, 4, 3), ("电焊工", "气焊工")),
-                scope(edition=2015, levels=(3,))],
-            "keys": keys}
+def org_entry(
+    code,
+    keys,
+    *,
+    status=None,
+    scopes=None,
+    registered_from="2025-01-01",
+    registered_until="2030-12-31",
+    name="独立测试机构",
+) -> dict:
+    return {
+        "code": code,
+        "name": name,
+        "registered_from": registered_from,
+        "registered_until": registered_until,
+        "status": status if status is not None else [{"status": "active", "since": instant(china(2025, 1, 1))}],
+        "scope": scopes
+        if scopes is not None
+        else [scope(), scope("6-18-02-04", (5, 4, 3), ("电焊工", "气焊工")), scope(edition=2015, levels=(3,))],
+        "keys": keys,
+    }
 
 
 def deep_copy(x):
@@ -185,11 +235,15 @@ def trust_payload(extra_orgs=(), *, logs=True, mutate=None, minimal=True) -> dic
     if minimal:
         p["organizations"] = []
     occs = p["catalogue"]["occupations"]
-    p["catalogue"]["occupations"] = {k: occs[k] for k in sorted(occs) if k in (
-        "6-31-01-03", "6-18-02-04", "4-04-05-05", "4-03-02-01", "4-12-01-01", "6-31-01-02")}
-    p["organizations"] = sorted(p["organizations"] + deep_copy(list(extra_orgs)),
-                                key=lambda o: o["code"] if isinstance(o, dict) and isinstance(
-                                    o.get("code"), str) else "")
+    p["catalogue"]["occupations"] = {
+        k: occs[k]
+        for k in sorted(occs)
+        if k in ("6-31-01-03", "6-18-02-04", "4-04-05-05", "4-03-02-01", "4-12-01-01", "6-31-01-02")
+    }
+    p["organizations"] = sorted(
+        p["organizations"] + deep_copy(list(extra_orgs)),
+        key=lambda o: o["code"] if isinstance(o, dict) and isinstance(o.get("code"), str) else "",
+    )
     if logs:
         p["logs"] = list(p.get("logs", [])) + [{"name": "independent", "public_key": raw_public(LOG_KEY)}]
     p["sequence"] = p["sequence"] + 1
@@ -207,13 +261,29 @@ def gz(data: bytes, **kw) -> bytes:
     return gzip.compress(data, compresslevel=9, mtime=0)
 
 
-def status_list(org: str, *, set_bits=(), bits=1 << 20, issued_at=LIST_AT, max_age=259200,
-                key=None, kid=None, compressed: bytes | None = None, payload_mutate=None) -> bytes:
+def status_list(
+    org: str,
+    *,
+    set_bits=(),
+    bits=1 << 20,
+    issued_at=LIST_AT,
+    max_age=259200,
+    key=None,
+    kid=None,
+    compressed: bytes | None = None,
+    payload_mutate=None,
+) -> bytes:
     bitstring = bytearray(bits // 8)
     for i in set_bits:
         bitstring[i // 8] |= 0x80 >> (i % 8)
-    p = {"version": 1, "organization": org, "issued_at": instant(issued_at), "max_age": max_age,
-         "bits": bits, "list": compressed if compressed is not None else gz(bytes(bitstring))}
+    p = {
+        "version": 1,
+        "organization": org,
+        "issued_at": instant(issued_at),
+        "max_age": max_age,
+        "bits": bits,
+        "list": compressed if compressed is not None else gz(bytes(bitstring)),
+    }
     if payload_mutate:
         payload_mutate(p)
     key = key or ORG_KEY
@@ -221,22 +291,31 @@ def status_list(org: str, *, set_bits=(), bits=1 << 20, issued_at=LIST_AT, max_a
     return sign1(cbor_encode(p), key, kid)
 
 
-def manifest(trust_list: bytes, lists: dict[str, bytes], *, tree_head=None, key=None, kid=None,
-             mutate=None, issued_at=LIST_AT) -> bytes:
-    p = {"version": 1, "issued_at": instant(issued_at),
-         "trust_list": hashlib.sha256(trust_list).digest(),
-         "tree_head": None if tree_head is None else hashlib.sha256(tree_head).digest(),
-         "status_lists": {o: hashlib.sha256(s).digest() for o, s in lists.items()}}
+def manifest(
+    trust_list: bytes, lists: dict[str, bytes], *, tree_head=None, key=None, kid=None, mutate=None, issued_at=LIST_AT
+) -> bytes:
+    p = {
+        "version": 1,
+        "issued_at": instant(issued_at),
+        "trust_list": hashlib.sha256(trust_list).digest(),
+        "tree_head": None if tree_head is None else hashlib.sha256(tree_head).digest(),
+        "status_lists": {o: hashlib.sha256(s).digest() for o, s in lists.items()},
+    }
     if mutate:
         mutate(p)
     key = key or LOG_KEY
     return sign1(cbor_encode(p), key, kid or kid_of_raw(raw_public(key)))
 
 
-def bundle(trust_list: bytes, lists: list[bytes], *, manifest_bytes=None, tree_head=None,
-           version=2, envelope=None) -> bytes:
-    doc = {"format": "issuer-trust-bundle", "version": version,
-           "root_certificate": MAIN["root_certificate"], "trust_list": b64(trust_list)}
+def bundle(
+    trust_list: bytes, lists: list[bytes], *, manifest_bytes=None, tree_head=None, version=2, envelope=None
+) -> bytes:
+    doc = {
+        "format": "issuer-trust-bundle",
+        "version": version,
+        "root_certificate": MAIN["root_certificate"],
+        "trust_list": b64(trust_list),
+    }
     if version == 2:
         doc["status_lists"] = [b64(s) for s in lists]
         doc["tree_head"] = None if tree_head is None else b64(tree_head)
@@ -248,8 +327,18 @@ def bundle(trust_list: bytes, lists: list[bytes], *, manifest_bytes=None, tree_h
 
 
 def base_claims(**kw) -> dict:
-    c = {-1: 2, -2: pack_number(ORG + "263000001"), -3: "张三丰", -4: 1, -5: bytes(range(24)),
-         -6: 6310103, -8: "维修电工", -9: 3, -10: int(T0.timestamp()), -11: 104729}
+    c = {
+        -1: 2,
+        -2: pack_number(ORG + "263000001"),
+        -3: "张三丰",
+        -4: 1,
+        -5: bytes(range(24)),
+        -6: 6310103,
+        -8: "维修电工",
+        -9: 3,
+        -10: int(T0.timestamp()),
+        -11: 104729,
+    }
     for k, v in kw.items():
         key = -int(k[1:])
         if v is _DROP:
@@ -278,13 +367,27 @@ def credential(claims: dict | bytes, key=None, kid=None) -> str:
 
 def _vector_texts() -> list[tuple[str, str, datetime]]:
     m = json.loads((VECTORS / "manifest.json").read_text("utf-8"))
-    keep = {"valid-typical", "revoked", "broken-status-list", "two-keys-with-one-kid",
-            "unknown-key", "valid-expired-organization-old-certificate", "valid-before-compromise",
-            "compromised-key", "valid-before-suspension", "valid-retired-key-before-rotation",
-            "list-of-a-key-compromised-at-an-unknown-time", "list-with-other-gzip-header-fields",
-            "valid-no-work-type-level-1", "valid-work-type-in-scope"}
-    return [(v["name"], v["qr_text"], datetime.fromisoformat(v["at"].replace("Z", "+00:00")))
-            for v in m["vectors"] if v["name"] in keep]
+    keep = {
+        "valid-typical",
+        "revoked",
+        "broken-status-list",
+        "two-keys-with-one-kid",
+        "unknown-key",
+        "valid-expired-organization-old-certificate",
+        "valid-before-compromise",
+        "compromised-key",
+        "valid-before-suspension",
+        "valid-retired-key-before-rotation",
+        "list-of-a-key-compromised-at-an-unknown-time",
+        "list-with-other-gzip-header-fields",
+        "valid-no-work-type-level-1",
+        "valid-work-type-in-scope",
+    }
+    return [
+        (v["name"], v["qr_text"], datetime.fromisoformat(v["at"].replace("Z", "+00:00")))
+        for v in m["vectors"]
+        if v["name"] in keep
+    ]
 
 
 def claims_cases(out) -> None:
@@ -315,29 +418,66 @@ def claims_cases(out) -> None:
     add("version-absent", base_claims(k1=_DROP))
     # holder names
     names = {
-        "ascii": "Zhang San", "one": "张", "64": "张" * 64, "65": "张" * 65, "empty": "",
-        "ideographic-space-end": "张三\u3000", "nbsp-start": "\u00a0张三", "nel-end": "张三\u0085",
-        "u180e-end": "张三\u180e", "zwsp-inside": "张\u200b三", "fs-end": "张三\u001c",
-        "inner-space": "Zhang San", "inner-ideographic-space": "张\u3000三",
-        "nfd": "Jos\u0065\u0301", "nfc": "Jos\u00e9", "hangul-nfd": "\u1112\u1161\u11ab",
-        "combining-start": "\u0301张", "u30000": "\U00030000三", "u31350": "\U00031350三",
-        "private-use": "张\ue000", "noncharacter": "张\uffff", "unassigned-0378": "张\u0378",
-        "soft-hyphen": "张\u00ad三", "emoji-14": "张\U0001f979", "emoji-15": "张\U0001fae8",
-        "tab-inside": "张\t三", "line-sep-inside": "张\u2028三", "bom-inside": "张\ufeff三",
-        "dot": "·", "middle-dot-name": "阿依古丽·买买提", "ext-b": "\U00020000",
-        "tag-char": "张\U000e0041", "variation-selector": "张\ufe0f", "vs-supplement": "葛\U000e0100",
-        "cjk-compat": "\uf900", "singleton-nfc-change": "\u212b", "hangul-syllable": "한국",
-        "arabic": "محمد", "rtl-mark": "محمد\u200f", "nbsp-inside": "张\u00a0三",
-        "64-astral": "\U00020000" * 64, "65-astral": "\U00020000" * 65,
+        "ascii": "Zhang San",
+        "one": "张",
+        "64": "张" * 64,
+        "65": "张" * 65,
+        "empty": "",
+        "ideographic-space-end": "张三\u3000",
+        "nbsp-start": "\u00a0张三",
+        "nel-end": "张三\u0085",
+        "u180e-end": "张三\u180e",
+        "zwsp-inside": "张\u200b三",
+        "fs-end": "张三\u001c",
+        "inner-space": "Zhang San",
+        "inner-ideographic-space": "张\u3000三",
+        "nfd": "Jos\u0065\u0301",
+        "nfc": "Jos\u00e9",
+        "hangul-nfd": "\u1112\u1161\u11ab",
+        "combining-start": "\u0301张",
+        "u30000": "\U00030000三",
+        "u31350": "\U00031350三",
+        "private-use": "张\ue000",
+        "noncharacter": "张\uffff",
+        "unassigned-0378": "张\u0378",
+        "soft-hyphen": "张\u00ad三",
+        "emoji-14": "张\U0001f979",
+        "emoji-15": "张\U0001fae8",
+        "tab-inside": "张\t三",
+        "line-sep-inside": "张\u2028三",
+        "bom-inside": "张\ufeff三",
+        "dot": "·",
+        "middle-dot-name": "阿依古丽·买买提",
+        "ext-b": "\U00020000",
+        "tag-char": "张\U000e0041",
+        "variation-selector": "张\ufe0f",
+        "vs-supplement": "葛\U000e0100",
+        "cjk-compat": "\uf900",
+        "singleton-nfc-change": "\u212b",
+        "hangul-syllable": "한국",
+        "arabic": "محمد",
+        "rtl-mark": "محمد\u200f",
+        "nbsp-inside": "张\u00a0三",
+        "64-astral": "\U00020000" * 64,
+        "65-astral": "\U00020000" * 65,
     }
     for label, name in names.items():
         add(f"name-{label}", base_claims(k3=name))
     add("name-bytes", base_claims(k3="张三".encode()))
     add("name-absent", base_claims(k3=_DROP))
     add("name-invalid-utf8", cbor_encode(base_claims(k3="AB")).replace(b"\x62AB", b"\x62\xed\xa0"))
-    for label, name in (("dashes", "--"), ("one-dash", "-"), ("empty", ""), ("space-end", "电工 "),
-                        ("nfd", "Jos\u0065\u0301"), ("u31350", "\U00031350"), ("ok-other", "电工"),
-                        ("in-scope-welder", "电焊工"), ("ws-only", "\u3000"), ("65", "工" * 65)):
+    for label, name in (
+        ("dashes", "--"),
+        ("one-dash", "-"),
+        ("empty", ""),
+        ("space-end", "电工 "),
+        ("nfd", "Jos\u0065\u0301"),
+        ("u31350", "\U00031350"),
+        ("ok-other", "电工"),
+        ("in-scope-welder", "电焊工"),
+        ("ws-only", "\u3000"),
+        ("65", "工" * 65),
+    ):
         add(f"worktype-{label}", base_claims(k8=name))
     add("worktype-absent", base_claims(k8=_DROP))
     add("welder-in-scope", base_claims(k6=6180204, k8="电焊工", k2=pack_number(ORG + "263000002")))
@@ -345,14 +485,21 @@ def claims_cases(out) -> None:
     add("welder-other-worktype", base_claims(k6=6180204, k8="氩弧焊工"))
     add("welder-level-2", base_claims(k6=6180204, k8="电焊工", k9=2, k2=pack_number(ORG + "262000001")))
     # numbers
-    for label, num in (("province-66", ORG[:5] + "66" + ORG[7:] + "263000001"),
-                       ("province-67", ORG[:5] + "67" + ORG[7:] + "263000001"),
-                       ("province-00", ORG[:5] + "00" + ORG[7:] + "263000001"),
-                       ("year-18", n[:13] + "183000001"), ("year-19", n[:13] + "193000001"),
-                       ("year-99", n[:13] + "993000001"), ("level-0", n[:13] + "260000001"),
-                       ("level-6", n[:13] + "266000001"), ("level-9", n[:13] + "269000001"),
-                       ("serial-0", n[:13] + "263000000"), ("serial-max", n[:13] + "263999999"),
-                       ("S-prefix", "S" + n[1:]), ("other-org", "Y000123000001263000001")):
+    for label, num in (
+        ("province-66", ORG[:5] + "66" + ORG[7:] + "263000001"),
+        ("province-67", ORG[:5] + "67" + ORG[7:] + "263000001"),
+        ("province-00", ORG[:5] + "00" + ORG[7:] + "263000001"),
+        ("year-18", n[:13] + "183000001"),
+        ("year-19", n[:13] + "193000001"),
+        ("year-99", n[:13] + "993000001"),
+        ("level-0", n[:13] + "260000001"),
+        ("level-6", n[:13] + "266000001"),
+        ("level-9", n[:13] + "269000001"),
+        ("serial-0", n[:13] + "263000000"),
+        ("serial-max", n[:13] + "263999999"),
+        ("S-prefix", "S" + n[1:]),
+        ("other-org", "Y000123000001263000001"),
+    ):
         add(f"number-{label}", base_claims(k2=pack_number(num)))
     add("number-D-too-big", base_claims(k2=(2 * 10**21).to_bytes(9, "big")))
     add("number-D-max", base_claims(k2=(2 * 10**21 - 1).to_bytes(9, "big")))
@@ -378,21 +525,40 @@ def claims_cases(out) -> None:
         num = n[:15] + str(v if isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 5 else 3) + n[16:]
         add(f"level-{v}", base_claims(k9=v, k2=pack_number(num)))
     # issue instant (version 2) and date (version 1)
-    for label, v in (("0", 0), ("max", 2**32 - 1), ("over", 2**32), ("negative", -1),
-                     ("bool", True), ("text", "2026-11-29")):
+    for label, v in (
+        ("0", 0),
+        ("max", 2**32 - 1),
+        ("over", 2**32),
+        ("negative", -1),
+        ("bool", True),
+        ("text", "2026-11-29"),
+    ):
         add(f"instant-{label}", base_claims(k10=v))
-    add("instant-future-same-china-day", base_claims(k10=int(china(2026, 11, 30, 23, 59, 59).timestamp())),
-        at=datetime(2026, 11, 30, 0, 0, 0, tzinfo=UTC))
-    add("instant-next-china-day", base_claims(k10=int(china(2026, 12, 1).timestamp())),
-        at=datetime(2026, 11, 30, 15, 59, 59, tzinfo=UTC))
-    add("instant-next-china-day-at", base_claims(k10=int(china(2026, 12, 1).timestamp())),
-        at=datetime(2026, 11, 30, 16, 0, 0, tzinfo=UTC))
-    add("instant-new-year-china", base_claims(k10=int(china(2027, 1, 1).timestamp()),
-                                              k2=pack_number(n[:13] + "273000001")),
-        at=datetime(2027, 1, 2, tzinfo=UTC))
-    add("instant-new-year-utc-still-2026", base_claims(k10=int(china(2027, 1, 1).timestamp()),
-                                                       k2=pack_number(n[:13] + "263000001")),
-        at=datetime(2027, 1, 2, tzinfo=UTC))
+    add(
+        "instant-future-same-china-day",
+        base_claims(k10=int(china(2026, 11, 30, 23, 59, 59).timestamp())),
+        at=datetime(2026, 11, 30, 0, 0, 0, tzinfo=UTC),
+    )
+    add(
+        "instant-next-china-day",
+        base_claims(k10=int(china(2026, 12, 1).timestamp())),
+        at=datetime(2026, 11, 30, 15, 59, 59, tzinfo=UTC),
+    )
+    add(
+        "instant-next-china-day-at",
+        base_claims(k10=int(china(2026, 12, 1).timestamp())),
+        at=datetime(2026, 11, 30, 16, 0, 0, tzinfo=UTC),
+    )
+    add(
+        "instant-new-year-china",
+        base_claims(k10=int(china(2027, 1, 1).timestamp()), k2=pack_number(n[:13] + "273000001")),
+        at=datetime(2027, 1, 2, tzinfo=UTC),
+    )
+    add(
+        "instant-new-year-utc-still-2026",
+        base_claims(k10=int(china(2027, 1, 1).timestamp()), k2=pack_number(n[:13] + "263000001")),
+        at=datetime(2027, 1, 2, tzinfo=UTC),
+    )
     day = (datetime(2026, 11, 29) - datetime(1970, 1, 1)).days
     v1 = base_claims(k1=1, k10=day)
     add("v1-base", v1)
@@ -400,8 +566,7 @@ def claims_cases(out) -> None:
         add(f"v1-date-{label}", {**v1, -10: v})
     add("v1-future", {**v1, -10: day + 2})
     add("v1-tomorrow-china", {**v1, -10: day + 1}, at=datetime(2026, 11, 29, 16, 0, 0, tzinfo=UTC))
-    add("v1-tomorrow-china-1s-before", {**v1, -10: day + 1},
-        at=datetime(2026, 11, 29, 15, 59, 59, tzinfo=UTC))
+    add("v1-tomorrow-china-1s-before", {**v1, -10: day + 1}, at=datetime(2026, 11, 29, 15, 59, 59, tzinfo=UTC))
     # keys
     add("extra-key--12", {**base_claims(), -12: 1})
     add("extra-key-1", {**base_claims(), 1: 1})
@@ -426,11 +591,13 @@ def claims_cases(out) -> None:
     add("other-key-our-kid", base_claims(), key=OTHER_KEY, kid=ORG_KID)
     add("our-key-root-kid", base_claims(), key=ORG_KEY, kid=ROOT_KID)
     # check 10 edge and check 11 freshness for this organization's list
-    for label, at in (("list-max-age", LIST_AT + timedelta(seconds=259200)),
-                      ("list-max-age+1", LIST_AT + timedelta(seconds=259201)),
-                      ("before-list", LIST_AT - timedelta(days=300)),
-                      ("issue-china-day-start-1", china(2026, 11, 29) - timedelta(seconds=1)),
-                      ("issue-china-day-start", china(2026, 11, 29))):
+    for label, at in (
+        ("list-max-age", LIST_AT + timedelta(seconds=259200)),
+        ("list-max-age+1", LIST_AT + timedelta(seconds=259201)),
+        ("before-list", LIST_AT - timedelta(days=300)),
+        ("issue-china-day-start-1", china(2026, 11, 29) - timedelta(seconds=1)),
+        ("issue-china-day-start", china(2026, 11, 29)),
+    ):
         add(f"at-{label}", base_claims(), at=at)
         add(f"at-{label}-revoked", base_claims(k11=777), at=at)
 
@@ -448,14 +615,20 @@ def certificate_cases(out) -> None:
         variants[label] = (key or k(label), der, key_entry(der, status, compromised_at, retired_at))
 
     for label, kw in {
-        "plain": {}, "ca-true": {"ca": True}, "no-basic-constraints": {"ca": None},
-        "no-key-usage": {"ku": None}, "key-usage-without-digital": {"ku": "other"},
-        "org-id-other": {"org_ids": [ORG2]}, "two-org-ids": {"org_ids": [ORG, ORG]},
+        "plain": {},
+        "ca-true": {"ca": True},
+        "no-basic-constraints": {"ca": None},
+        "no-key-usage": {"ku": None},
+        "key-usage-without-digital": {"ku": "other"},
+        "org-id-other": {"org_ids": [ORG2]},
+        "two-org-ids": {"org_ids": [ORG, ORG]},
         "no-org-id": {"org_ids": []},
         "issuer-other-name": {"issuer": x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "x")])},
         "signed-by-other-key": {"signer": OTHER_KEY},
-        "from-T": {"not_before": T}, "from-T+1": {"not_before": T + timedelta(seconds=1)},
-        "until-T": {"not_after": T}, "until-T-1": {"not_after": T - timedelta(seconds=1)},
+        "from-T": {"not_before": T},
+        "from-T+1": {"not_before": T + timedelta(seconds=1)},
+        "until-T": {"not_after": T},
+        "until-T-1": {"not_after": T - timedelta(seconds=1)},
         "from-china-day-end": {"not_before": china(2026, 11, 29, 23, 59, 59)},
         "until-china-day-start": {"not_after": china(2026, 11, 29)},
         "until-china-day-start-1": {"not_after": china(2026, 11, 29) - timedelta(seconds=1)},
@@ -464,12 +637,13 @@ def certificate_cases(out) -> None:
         args = {"not_before": NB, "not_after": NA, **kw}
         add_variant(label, make_cert(k(label).public_key(), ORG, **args))
     ec_key = ec.derive_private_key(12345, ec.SECP256R1())
-    variants["ec-key"] = (None, make_cert(ec_key.public_key(), ORG, not_before=NB, not_after=NA),
-                          None)
+    variants["ec-key"] = (None, make_cert(ec_key.public_key(), ORG, not_before=NB, not_after=NA), None)
     variants["ec-key"] = (None, variants["ec-key"][1], key_entry(variants["ec-key"][1]))
     for label, (st, ca, ra) in {
-        "retired-at-T": ("retired", None, T), "retired-at-T+1": ("retired", None, T + timedelta(seconds=1)),
-        "retired-null": ("retired", None, None), "active-with-retired-at-T": ("active", None, T),
+        "retired-at-T": ("retired", None, T),
+        "retired-at-T+1": ("retired", None, T + timedelta(seconds=1)),
+        "retired-null": ("retired", None, None),
+        "active-with-retired-at-T": ("active", None, T),
         "compromised-at-T": ("compromised", T, None),
         "compromised-at-T+1": ("compromised", T + timedelta(seconds=1), None),
         "compromised-null": ("compromised", None, None),
@@ -482,6 +656,7 @@ def certificate_cases(out) -> None:
     }.items():
         der = make_cert(k(label).public_key(), ORG, not_before=NB, not_after=NA)
         add_variant(label, der, st, ca, ra)
+
     # certificates that do not parse, or parse only up to what the library reads lazily: the
     # credential's kid is that of the listed bytes (§5: such a key is set aside, unknown)
     def resign_tbs(der: bytes, old: bytes, new: bytes) -> bytes:
@@ -498,18 +673,12 @@ def certificate_cases(out) -> None:
         "der-empty": b"",
         "der-trailing-byte": base_der + b"\0",
         "cn-invalid-utf8": resign_tbs(base_der, cn, b"\xff" + cn[1:]),
-        "org-id-invalid-utf8": resign_tbs(base_der, b"\x0c\x0d" + ORG.encode(),
-                                          b"\x0c\x0d\xff" + ORG.encode()[1:]),
-        "org-id-printable-string": resign_tbs(base_der, b"\x0c\x0d" + ORG.encode(),
-                                              b"\x13\x0d" + ORG.encode()),
-        "org-id-bmp-tag": resign_tbs(base_der, b"\x0c\x0d" + ORG.encode(),
-                                     b"\x1e\x0d" + ORG.encode()),
-        "basic-constraints-malformed": resign_tbs(base_der, b"\x04\x02\x30\x00",
-                                                  b"\x04\x02\x31\x00"),
-        "key-usage-malformed": resign_tbs(base_der, b"\x04\x04\x03\x02\x06\xc0",
-                                          b"\x04\x04\x03\x02\x09\xc0"),
-        "validity-malformed": resign_tbs(base_der, b"\x17\x0d" + b"250101000000Z",
-                                         b"\x17\x0d" + b"251301000000Z"),
+        "org-id-invalid-utf8": resign_tbs(base_der, b"\x0c\x0d" + ORG.encode(), b"\x0c\x0d\xff" + ORG.encode()[1:]),
+        "org-id-printable-string": resign_tbs(base_der, b"\x0c\x0d" + ORG.encode(), b"\x13\x0d" + ORG.encode()),
+        "org-id-bmp-tag": resign_tbs(base_der, b"\x0c\x0d" + ORG.encode(), b"\x1e\x0d" + ORG.encode()),
+        "basic-constraints-malformed": resign_tbs(base_der, b"\x04\x02\x30\x00", b"\x04\x02\x31\x00"),
+        "key-usage-malformed": resign_tbs(base_der, b"\x04\x04\x03\x02\x06\xc0", b"\x04\x04\x03\x02\x09\xc0"),
+        "validity-malformed": resign_tbs(base_der, b"\x17\x0d" + b"250101000000Z", b"\x17\x0d" + b"251301000000Z"),
     }.items():
         variants[label] = (k("malformed"), der, key_entry(der))
     # the same certificate twice in one organization
@@ -525,11 +694,16 @@ def certificate_cases(out) -> None:
         kid = kid_of_raw(der)
         signer = key if key is not None else ORG_KEY
         out.append((f"cert/{label}/v2", "signed-certs", credential(base_claims(), signer, kid), b, AT))
-        out.append((f"cert/{label}/v1", "signed-certs",
-                    credential(base_claims(k1=1, k10=day), signer, kid), b, AT))
-        out.append((f"cert/{label}/v2-next-day", "signed-certs",
-                    credential(base_claims(k10=int(china(2026, 11, 30, 8).timestamp())), signer, kid),
-                    b, datetime(2026, 12, 1, tzinfo=UTC)))
+        out.append((f"cert/{label}/v1", "signed-certs", credential(base_claims(k1=1, k10=day), signer, kid), b, AT))
+        out.append(
+            (
+                f"cert/{label}/v2-next-day",
+                "signed-certs",
+                credential(base_claims(k10=int(china(2026, 11, 30, 8).timestamp())), signer, kid),
+                b,
+                datetime(2026, 12, 1, tzinfo=UTC),
+            )
+        )
 
 
 def lifecycle_cases(out) -> None:
@@ -538,8 +712,7 @@ def lifecycle_cases(out) -> None:
     histories = {
         "suspended-after": [("active", china(2025, 1, 1)), ("suspended", E)],
         "cancelled-after": [("active", china(2025, 1, 1)), ("cancelled", E)],
-        "reactivated": [("active", china(2025, 1, 1)), ("suspended", china(2026, 6, 1)),
-                        ("active", E)],
+        "reactivated": [("active", china(2025, 1, 1)), ("suspended", china(2026, 6, 1)), ("active", E)],
         "same-since-active-last": [("suspended", E), ("active", E)],
         "same-since-suspended-last": [("active", E), ("suspended", E)],
         "unsorted": [("active", E), ("suspended", china(2026, 6, 1))],
@@ -549,12 +722,14 @@ def lifecycle_cases(out) -> None:
         "starts-later": [("active", E)],
     }
     scopes = {
-        "from-E": [scope(start=E)], "until-E": [scope(end=E)],
+        "from-E": [scope(start=E)],
+        "until-E": [scope(end=E)],
         "from-E-until-E": [scope(start=E, end=E)],
         "until-day-end": [scope(end=china(2026, 11, 30))],
         "from-next-day": [scope(start=china(2026, 11, 30))],
         "from-day-start": [scope(start=china(2026, 11, 29))],
-        "levels-unsorted": [scope(levels=(3, 5))], "levels-empty": [scope(levels=())],
+        "levels-unsorted": [scope(levels=(3, 5))],
+        "levels-empty": [scope(levels=())],
         "two-entries-one-open": [scope(end=china(2026, 1, 1)), scope(start=china(2026, 1, 1))],
         "worktype-required": [scope(work_types=("维修电工",))],
         "worktype-other": [scope(work_types=("电工",))],
@@ -562,8 +737,10 @@ def lifecycle_cases(out) -> None:
         "other-occupation": [scope(occ="6-31-01-02")],
     }
     registrations = {
-        "until-yesterday": ("2025-01-01", "2026-11-28"), "until-today": ("2025-01-01", "2026-11-29"),
-        "from-today": ("2026-11-29", None), "from-tomorrow": ("2026-11-30", None),
+        "until-yesterday": ("2025-01-01", "2026-11-28"),
+        "until-today": ("2025-01-01", "2026-11-29"),
+        "from-today": ("2026-11-29", None),
+        "from-tomorrow": ("2026-11-30", None),
         "open": ("2025-01-01", None),
     }
     orgs, creds = [], []
@@ -585,6 +762,7 @@ def lifecycle_cases(out) -> None:
             creds.append((f"{kind}-{label}", code, key, kid_of_raw(der)))
     lists = [status_list(code, key=ROOT_KEY, kid=ROOT_KID) for _, code, _, _ in creds]
     for version in (2, 1):
+
         def to_v1(p):
             p["version"] = 1
             for o in p["organizations"]:
@@ -594,21 +772,32 @@ def lifecycle_cases(out) -> None:
                     if e["from"] is not None:
                         e["from"] = ind.china_date(ind.parse_instant(e["from"])).isoformat()
                     if e["until"] is not None:
-                        e["until"] = (ind.china_date(ind.parse_instant(e["until"]))
-                                      - timedelta(days=1)).isoformat()
+                        e["until"] = (ind.china_date(ind.parse_instant(e["until"])) - timedelta(days=1)).isoformat()
+
         tl = sign_trust_list(trust_payload(orgs, mutate=to_v1 if version == 1 else None))
         b = bundle(tl, lists)
         day = (datetime(2026, 11, 29) - datetime(1970, 1, 1)).days
         for label, code, key, kid in creds:
             num = code + "263000001"
-            for when, t in (("E-1", E - timedelta(seconds=1)), ("E", E), ("E+1", E + timedelta(seconds=1)),
-                            ("next-day", china(2026, 11, 30, 8)), ("day-before", china(2026, 11, 28, 20))):
+            for when, t in (
+                ("E-1", E - timedelta(seconds=1)),
+                ("E", E),
+                ("E+1", E + timedelta(seconds=1)),
+                ("next-day", china(2026, 11, 30, 8)),
+                ("day-before", china(2026, 11, 28, 20)),
+            ):
                 c = base_claims(k2=pack_number(num), k10=int(t.timestamp()))
-                out.append((f"life/tl{version}/{label}/{when}", "signed-lifecycle",
-                            credential(c, key, kid), b, AT + timedelta(days=1)))
+                out.append(
+                    (
+                        f"life/tl{version}/{label}/{when}",
+                        "signed-lifecycle",
+                        credential(c, key, kid),
+                        b,
+                        AT + timedelta(days=1),
+                    )
+                )
             c1 = base_claims(k1=1, k2=pack_number(num), k10=day)
-            out.append((f"life/tl{version}/{label}/v1-credential", "signed-lifecycle",
-                        credential(c1, key, kid), b, AT))
+            out.append((f"life/tl{version}/{label}/v1-credential", "signed-lifecycle", credential(c1, key, kid), b, AT))
 
 
 def trust_list_cases(out) -> None:
@@ -627,6 +816,7 @@ def trust_list_cases(out) -> None:
                     r = f(o)
                     if r is not None:
                         p["organizations"][idx] = r
+
         return m
 
     codes = ["Y000123000001", "S000012000006", "Y000015000009", "S000013000007", ORG]
@@ -696,9 +886,16 @@ def trust_list_cases(out) -> None:
         "name-bytes": lambda o: o.update(name=b"x"),
         "code-bytes": lambda o: o.update(code=ORG.encode()),
     }
-    on_vector_org = {"no-name", "since-date", "keys-not-array", "key-certificate-text",
-                     "key-certificate-garbage", "key-listed-twice", "second-key-garbage",
-                     "key-certificate-root"}
+    on_vector_org = {
+        "no-name",
+        "since-date",
+        "keys-not-array",
+        "key-certificate-text",
+        "key-certificate-garbage",
+        "key-listed-twice",
+        "second-key-garbage",
+        "key-certificate-root",
+    }
     for label, f in mutations.items():
         variants[f"ours-{label}"] = org_mut(ORG, f)
         if label in on_vector_org:
@@ -707,34 +904,36 @@ def trust_list_cases(out) -> None:
     def env(f):
         return f
 
-    variants.update({
-        "env-extra-key": env(lambda p: p.update(note="x")),
-        "env-no-catalogue": env(lambda p: p.pop("catalogue")),
-        "env-catalogue-no-edition": env(lambda p: p["catalogue"].pop("edition")),
-        "env-catalogue-occupations-list": env(lambda p: p["catalogue"].update(occupations=[])),
-        "env-version-3": env(lambda p: p.update(version=3)),
-        "env-version-1-with-instants": env(lambda p: p.update(version=1)),
-        "env-sequence-negative": env(lambda p: p.update(sequence=-1)),
-        "env-sequence-bool": env(lambda p: p.update(sequence=True)),
-        "env-version-bool": env(lambda p: p.update(version=True)),
-        "env-issued-at-basic": env(lambda p: p.update(issued_at="20261101T000000Z")),
-        "env-catalogue-edition-bool": env(lambda p: p["catalogue"].update(edition=True)),
-        "env-catalogue-edition-negative": env(lambda p: p["catalogue"].update(edition=-1)),
-        "env-log-key-text": env(lambda p: p["logs"][-1].update(public_key=b64(raw_public(LOG_KEY)))),
-        "env-logs-empty": env(lambda p: p.update(logs=[])),
-        "env-logs-entry-int": env(lambda p: p["logs"].append(3)),
-        "env-issued-at-date": env(lambda p: p.update(issued_at="2026-11-01")),
-        "env-authority-int": env(lambda p: p.update(authority=1)),
-        "env-organizations-map": env(lambda p: p.update(organizations={})),
-        "env-organizations-empty": env(lambda p: p.update(organizations=[])),
-        "env-logs-not-array": env(lambda p: p.update(logs={})),
-        "env-logs-null": env(lambda p: p.update(logs=None)),
-        "env-log-key-31": env(lambda p: p["logs"][-1].update(public_key=raw_public(LOG_KEY)[:31])),
-        "env-log-no-name": env(lambda p: p["logs"][-1].pop("name")),
-        "env-logs-removed": env(lambda p: p.pop("logs")),
-        "env-orgs-unsorted": env(lambda p: p["organizations"].reverse()),
-        "env-org-twice": env(lambda p: p["organizations"].append(p["organizations"][0])),
-    })
+    variants.update(
+        {
+            "env-extra-key": env(lambda p: p.update(note="x")),
+            "env-no-catalogue": env(lambda p: p.pop("catalogue")),
+            "env-catalogue-no-edition": env(lambda p: p["catalogue"].pop("edition")),
+            "env-catalogue-occupations-list": env(lambda p: p["catalogue"].update(occupations=[])),
+            "env-version-3": env(lambda p: p.update(version=3)),
+            "env-version-1-with-instants": env(lambda p: p.update(version=1)),
+            "env-sequence-negative": env(lambda p: p.update(sequence=-1)),
+            "env-sequence-bool": env(lambda p: p.update(sequence=True)),
+            "env-version-bool": env(lambda p: p.update(version=True)),
+            "env-issued-at-basic": env(lambda p: p.update(issued_at="20261101T000000Z")),
+            "env-catalogue-edition-bool": env(lambda p: p["catalogue"].update(edition=True)),
+            "env-catalogue-edition-negative": env(lambda p: p["catalogue"].update(edition=-1)),
+            "env-log-key-text": env(lambda p: p["logs"][-1].update(public_key=b64(raw_public(LOG_KEY)))),
+            "env-logs-empty": env(lambda p: p.update(logs=[])),
+            "env-logs-entry-int": env(lambda p: p["logs"].append(3)),
+            "env-issued-at-date": env(lambda p: p.update(issued_at="2026-11-01")),
+            "env-authority-int": env(lambda p: p.update(authority=1)),
+            "env-organizations-map": env(lambda p: p.update(organizations={})),
+            "env-organizations-empty": env(lambda p: p.update(organizations=[])),
+            "env-logs-not-array": env(lambda p: p.update(logs={})),
+            "env-logs-null": env(lambda p: p.update(logs=None)),
+            "env-log-key-31": env(lambda p: p["logs"][-1].update(public_key=raw_public(LOG_KEY)[:31])),
+            "env-log-no-name": env(lambda p: p["logs"][-1].pop("name")),
+            "env-logs-removed": env(lambda p: p.pop("logs")),
+            "env-orgs-unsorted": env(lambda p: p["organizations"].reverse()),
+            "env-org-twice": env(lambda p: p["organizations"].append(p["organizations"][0])),
+        }
+    )
     named_all = {ind.cbor_strict(ind.parse_sign1(s).payload)["organization"]: s for s in lists}
     for label, mut in variants.items():
         # variants of our organization alone need no vector organization: a minimal list
@@ -748,8 +947,15 @@ def trust_list_cases(out) -> None:
             if not minimal or name in ("valid-typical", "unknown-key"):
                 out.append((f"tl/{label}/{name}", "signed-trust-lists", text, b, at))
         out.append((f"tl/{label}/ours", "signed-trust-lists", mine, b, AT))
-        out.append((f"tl/{label}/ours-unknown-kid", "signed-trust-lists",
-                    credential(base_claims(), OTHER_KEY, kid_of_raw(raw_public(OTHER_KEY))), b, AT))
+        out.append(
+            (
+                f"tl/{label}/ours-unknown-kid",
+                "signed-trust-lists",
+                credential(base_claims(), OTHER_KEY, kid_of_raw(raw_public(OTHER_KEY))),
+                b,
+                AT,
+            )
+        )
     # raw, non-deterministic payload encodings of a valid list
     good = cbor_encode(trust_payload([ours], minimal=False))
     for label, raw in (("trailing-byte", good + b"\0"), ("indefinite", b"\xbf" + good[1:] + b"\xff")):
@@ -814,8 +1020,9 @@ def status_list_cases(out) -> None:
         "empty": b"",
     }
     texts = {"ours": credential(base_claims()), "ours-777": credential(base_claims(k11=777))}
-    tl = sign_trust_list(trust_payload([org_entry(ORG, [key_entry(ORG_CERT)]),
-                                        org_entry(ORG2, [key_entry(ORG2_CERT)])]))
+    tl = sign_trust_list(
+        trust_payload([org_entry(ORG, [key_entry(ORG_CERT)]), org_entry(ORG2, [key_entry(ORG2_CERT)])])
+    )
     tl_raw_v = tl
 
     def emit(label, lists, man="auto", at=AT, extra_texts=None, manifest_bytes=None):
@@ -872,8 +1079,7 @@ def status_list_cases(out) -> None:
             emit(f"payload-{label}-{signer}", [s], man=None)
             if label.startswith("max-age") or label.startswith("bits-8"):
                 for dt in (1, 2, 7 * 86400, 7 * 86400 + 1, 30 * 86400):
-                    emit(f"payload-{label}-{signer}-at+{dt}", [s], man=None,
-                         at=LIST_AT + timedelta(seconds=dt))
+                    emit(f"payload-{label}-{signer}-at+{dt}", [s], man=None, at=LIST_AT + timedelta(seconds=dt))
     # several lists of one organization
     old_revoked = status_list(ORG, set_bits=(777,), issued_at=LIST_AT - timedelta(hours=1))
     new_clear = status_list(ORG, issued_at=LIST_AT)
@@ -897,15 +1103,24 @@ def status_list_cases(out) -> None:
     org2_for_org = status_list(ORG, key=ORG2_KEY, kid=ORG2_KID)
     emit("signed-by-other-org-key", [org2_for_org], man=None)
     emit("signed-by-log-key", [status_list(ORG, key=LOG_KEY, kid=kid_of_raw(raw_public(LOG_KEY)))], man=None)
-    emit("root-list-outside-root-validity",
-         [status_list(ORG, key=ROOT_KEY, kid=ROOT_KID, issued_at=datetime(2024, 12, 31, tzinfo=UTC))],
-         man=None, at=datetime(2025, 1, 1, 12, tzinfo=UTC))
-    emit("org-list-before-certificate",
-         [status_list(ORG, issued_at=datetime(2024, 12, 31, 23, 59, 59, tzinfo=UTC), max_age=8 * 86400)],
-         man=None, at=datetime(2025, 1, 2, tzinfo=UTC))
-    emit("org-list-at-certificate-start",
-         [status_list(ORG, issued_at=NB, max_age=8 * 86400)], man=None,
-         at=datetime(2025, 1, 2, tzinfo=UTC))
+    emit(
+        "root-list-outside-root-validity",
+        [status_list(ORG, key=ROOT_KEY, kid=ROOT_KID, issued_at=datetime(2024, 12, 31, tzinfo=UTC))],
+        man=None,
+        at=datetime(2025, 1, 1, 12, tzinfo=UTC),
+    )
+    emit(
+        "org-list-before-certificate",
+        [status_list(ORG, issued_at=datetime(2024, 12, 31, 23, 59, 59, tzinfo=UTC), max_age=8 * 86400)],
+        man=None,
+        at=datetime(2025, 1, 2, tzinfo=UTC),
+    )
+    emit(
+        "org-list-at-certificate-start",
+        [status_list(ORG, issued_at=NB, max_age=8 * 86400)],
+        man=None,
+        at=datetime(2025, 1, 2, tzinfo=UTC),
+    )
     # lists of keys retired, compromised, expired: one trust list per case
     R = datetime(2026, 11, 28, tzinfo=UTC)
     for label, entry in {
@@ -922,9 +1137,13 @@ def status_list_cases(out) -> None:
         s = status_list(ORG, set_bits=(777,))
         b = bundle(tl2, [s])
         early = credential(base_claims(k10=int(datetime(2026, 11, 1, tzinfo=UTC).timestamp())))
-        for tname, text in (("ours-early", early),
-                            ("ours-early-777", credential(base_claims(
-                                k11=777, k10=int(datetime(2026, 11, 1, tzinfo=UTC).timestamp()))))):
+        for tname, text in (
+            ("ours-early", early),
+            (
+                "ours-early-777",
+                credential(base_claims(k11=777, k10=int(datetime(2026, 11, 1, tzinfo=UTC).timestamp()))),
+            ),
+        ):
             out.append((f"sl/key-{label}/{tname}", "signed-status-lists", text, b, AT))
     # manifests
     s_org = status_list(ORG, set_bits=(777,))
@@ -938,19 +1157,20 @@ def status_list_cases(out) -> None:
         "wrong-trust-list": manifest(base64.b64decode(MAIN["trust_list"]), {ORG: s_org, ORG2: s_org2}),
         "signed-by-root": manifest(tl, {ORG: s_org, ORG2: s_org2}, key=ROOT_KEY, kid=ROOT_KID),
         "signed-by-org": manifest(tl, {ORG: s_org, ORG2: s_org2}, key=ORG_KEY, kid=ORG_KID),
-        "vector-log-kid-our-key": manifest(tl, {ORG: s_org, ORG2: s_org2},
-                                           kid=kid_of_raw(TL_PAYLOAD["logs"][0]["public_key"])),
+        "vector-log-kid-our-key": manifest(
+            tl, {ORG: s_org, ORG2: s_org2}, kid=kid_of_raw(TL_PAYLOAD["logs"][0]["public_key"])
+        ),
         "version-2": manifest(tl, {ORG: s_org, ORG2: s_org2}, mutate=lambda p: p.update(version=2)),
         "extra-key": manifest(tl, {ORG: s_org, ORG2: s_org2}, mutate=lambda p: p.update(note=1)),
         "no-tree-head-key": manifest(tl, {ORG: s_org, ORG2: s_org2}, mutate=lambda p: p.pop("tree_head")),
-        "tree-head-digest-without-head": manifest(tl, {ORG: s_org, ORG2: s_org2},
-                                                  mutate=lambda p: p.update(tree_head=bytes(32))),
-        "digest-31": manifest(tl, {ORG: s_org, ORG2: s_org2},
-                              mutate=lambda p: p["status_lists"].update({ORG2: bytes(31)})),
-        "issued-at-date": manifest(tl, {ORG: s_org, ORG2: s_org2},
-                                   mutate=lambda p: p.update(issued_at="2026-11-29")),
-        "status-lists-array": manifest(tl, {ORG: s_org, ORG2: s_org2},
-                                       mutate=lambda p: p.update(status_lists=[])),
+        "tree-head-digest-without-head": manifest(
+            tl, {ORG: s_org, ORG2: s_org2}, mutate=lambda p: p.update(tree_head=bytes(32))
+        ),
+        "digest-31": manifest(
+            tl, {ORG: s_org, ORG2: s_org2}, mutate=lambda p: p["status_lists"].update({ORG2: bytes(31)})
+        ),
+        "issued-at-date": manifest(tl, {ORG: s_org, ORG2: s_org2}, mutate=lambda p: p.update(issued_at="2026-11-29")),
+        "status-lists-array": manifest(tl, {ORG: s_org, ORG2: s_org2}, mutate=lambda p: p.update(status_lists=[])),
         "issued-at-future": manifest(tl, {ORG: s_org, ORG2: s_org2}, issued_at=AT + timedelta(days=9)),
     }
     for label, mb in man_variants.items():
@@ -965,11 +1185,13 @@ def status_list_cases(out) -> None:
         "tree-head-false": lambda p: p.update(tree_head=False),
         "digest-text": lambda p: p.update(trust_list=p["trust_list"].hex()),
         "status-lists-bytes-key": lambda p: p.update(
-            status_lists={k.encode(): v for k, v in p["status_lists"].items()}),
+            status_lists={k.encode(): v for k, v in p["status_lists"].items()}
+        ),
     }
     for label, mut in decisive.items():
         mb = manifest(tl, {ORG: old_revoked}, mutate=mut)
         emit(f"decisive-manifest-{label}", [old_revoked, new_clear], man=None, manifest_bytes=mb)
+
     # tree heads signed by our log key
     def tree_head(mutate=None, key=None):
         p = {"version": 1, "tree_size": 3, "root_hash": bytes(32), "timestamp": instant(LIST_AT)}
@@ -977,15 +1199,20 @@ def status_list_cases(out) -> None:
             mutate(p)
         key = key or LOG_KEY
         return sign1(cbor_encode(p), key, kid_of_raw(raw_public(key)))
-    for label, th in {"good": tree_head(), "version-2": tree_head(lambda p: p.update(version=2)),
-                      "root-31": tree_head(lambda p: p.update(root_hash=bytes(31))),
-                      "other-key": tree_head(key=OTHER_KEY)}.items():
+
+    for label, th in {
+        "good": tree_head(),
+        "version-2": tree_head(lambda p: p.update(version=2)),
+        "root-31": tree_head(lambda p: p.update(root_hash=bytes(31))),
+        "other-key": tree_head(key=OTHER_KEY),
+    }.items():
         for named in (True, False):
             mb = manifest(tl, {ORG: s_org, ORG2: s_org2}, tree_head=th if named else None)
             b = bundle(tl, [s_org, s_org2], manifest_bytes=mb, tree_head=th)
             for tname, text in texts.items():
-                out.append((f"th/{label}/{'named' if named else 'unnamed'}/{tname}",
-                            "signed-status-lists", text, b, AT))
+                out.append(
+                    (f"th/{label}/{'named' if named else 'unnamed'}/{tname}", "signed-status-lists", text, b, AT)
+                )
 
 
 def _nested(n: int, leaf, kind: str = "array"):
@@ -1002,14 +1229,29 @@ def decided_cases(out) -> None:
     raw = ind.OpaqueKey  # encodes as the bytes it holds
     u64 = Tag(2, b"\x01" + bytes(8))  # 2**64 as a bignum
     kinds = {
-        "float16": raw(b"\xf9\x3e\x00"), "float64": raw(b"\xfb\x3f\xf8" + bytes(6)),
-        "tag-0": Tag(0, "2013-03-21T20:04:00Z"), "tag-1": Tag(1, 1363896240),
-        "tag-2-bignum": u64, "tag-2-short": Tag(2, b"\x00\x01"), "tag-37-short": Tag(37, b"\x01\x02\x03"),
-        "tag-100": Tag(100, 1), "tag-1000": Tag(1000, "x"), "tag-55799": Tag(55799, 1),
-        "undefined": raw(b"\xf7"), "simple-16": raw(b"\xf0"), "simple-255": raw(b"\xf8\xff"),
-        "false": False, "null": None, "uint64-max": 2**64 - 1, "nint64-min": -(2**64),
-        "arrays-14": _nested(14, 1), "arrays-15": _nested(15, 1), "arrays-15-empty": _nested(14, []),
-        "arrays-16-empty": _nested(15, []), "maps-14": _nested(14, 1, "map"), "maps-15": _nested(15, 1, "map"),
+        "float16": raw(b"\xf9\x3e\x00"),
+        "float64": raw(b"\xfb\x3f\xf8" + bytes(6)),
+        "tag-0": Tag(0, "2013-03-21T20:04:00Z"),
+        "tag-1": Tag(1, 1363896240),
+        "tag-2-bignum": u64,
+        "tag-2-short": Tag(2, b"\x00\x01"),
+        "tag-37-short": Tag(37, b"\x01\x02\x03"),
+        "tag-100": Tag(100, 1),
+        "tag-1000": Tag(1000, "x"),
+        "tag-55799": Tag(55799, 1),
+        "undefined": raw(b"\xf7"),
+        "simple-16": raw(b"\xf0"),
+        "simple-255": raw(b"\xf8\xff"),
+        "false": False,
+        "null": None,
+        "uint64-max": 2**64 - 1,
+        "nint64-min": -(2**64),
+        "arrays-14": _nested(14, 1),
+        "arrays-15": _nested(15, 1),
+        "arrays-15-empty": _nested(14, []),
+        "arrays-16-empty": _nested(15, []),
+        "maps-14": _nested(14, 1, "map"),
+        "maps-15": _nested(15, 1, "map"),
         "array-key": raw(b"\xa1\x82\x01\x02\x01"),
     }
     ours = org_entry(ORG, [key_entry(ORG_CERT)])
@@ -1060,17 +1302,26 @@ def decided_cases(out) -> None:
         for signer in ("org", "root"):
             key, kid = (ORG_KEY, ORG_KID) if signer == "org" else (ROOT_KEY, ROOT_KID)
             sl = status_list(ORG, set_bits=(777,), key=key, kid=kid, payload_mutate=mutate)
-            emit(f"list-{label}-{signer}", None, lists=(sl,), with_manifest=False,
-                 texts={"ours": mine, "ours-777": credential(base_claims(k11=777))})
+            emit(
+                f"list-{label}-{signer}",
+                None,
+                lists=(sl,),
+                with_manifest=False,
+                texts={"ours": mine, "ours-777": credential(base_claims(k11=777))},
+            )
     garbage = b"\x30\x03\x02\x01\x01"
     by_aside = status_list(ORG, key=OTHER_KEY, kid=kid_of_raw(garbage))
     with_aside_key = first_org(lambda o: o["keys"].append(key_entry(garbage)))
     emit("list-signed-by-a-key-set-aside", with_aside_key, lists=(by_aside,), with_manifest=False)
-    emit("list-signed-by-a-key-set-aside-and-a-good-one", with_aside_key, lists=(by_aside, sl_ours),
-         with_manifest=False)
+    emit(
+        "list-signed-by-a-key-set-aside-and-a-good-one", with_aside_key, lists=(by_aside, sl_ours), with_manifest=False
+    )
     dup = org_entry(ORG2, [key_entry(ORG_CERT)])
-    emit("list-of-a-kid-listed-twice", lambda p: p["organizations"].append(deep_copy(dup)),
-         texts={"ours": mine, "org2": credential(base_claims(k2=pack_number(ORG2 + "263000001")))})
+    emit(
+        "list-of-a-kid-listed-twice",
+        lambda p: p["organizations"].append(deep_copy(dup)),
+        texts={"ours": mine, "org2": credential(base_claims(k2=pack_number(ORG2 + "263000001")))},
+    )
     # a manifest whose fields are of kinds no signed map holds: set aside
     tl = sign_trust_list(trust_payload([ours]))
     old_revoked = status_list(ORG, set_bits=(777,), issued_at=LIST_AT - timedelta(hours=1))
@@ -1083,8 +1334,9 @@ def decided_cases(out) -> None:
     }.items():
         mb = manifest(tl, {ORG: old_revoked}, mutate=mutate)
         b = bundle(tl, [old_revoked, new_clear], manifest_bytes=mb)
-        out.append((f"decided/manifest-{label}/ours-777", "signed-status-lists",
-                    credential(base_claims(k11=777)), b, AT))
+        out.append(
+            (f"decided/manifest-{label}/ours-777", "signed-status-lists", credential(base_claims(k11=777)), b, AT)
+        )
 
 
 def signed_cases() -> list[tuple[str, str, str, bytes, datetime]]:

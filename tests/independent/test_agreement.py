@@ -91,14 +91,28 @@ def vector_cases() -> list[Case]:
     cases = []
     for set_name, m, bundles in SETS:
         for v in m["vectors"]:
-            cases.append(Case(f"vector/{set_name}/{v['name']}", "vectors", v["qr_text"],
-                              _bundle_of(m, bundles, v), _at(v["at"]),
-                              (v["status"], v["failed_check"], v.get("reason", "-"))))
+            cases.append(
+                Case(
+                    f"vector/{set_name}/{v['name']}",
+                    "vectors",
+                    v["qr_text"],
+                    _bundle_of(m, bundles, v),
+                    _at(v["at"]),
+                    (v["status"], v["failed_check"], v.get("reason", "-")),
+                )
+            )
         first = m["vectors"][0]
         for u in m.get("unusable_bundles", []):
-            cases.append(Case(f"vector/{set_name}/unusable/{u['name']}", "vectors", first["qr_text"],
-                              bundles[u["bundle"]], _at(first["at"]),
-                              ("bundle_unusable", None, "-")))
+            cases.append(
+                Case(
+                    f"vector/{set_name}/unusable/{u['name']}",
+                    "vectors",
+                    first["qr_text"],
+                    bundles[u["bundle"]],
+                    _at(first["at"]),
+                    ("bundle_unusable", None, "-"),
+                )
+            )
     return cases
 
 
@@ -142,26 +156,39 @@ def byte_cases(rng: random.Random) -> list[Case]:
             for x in sorted(values):
                 m = bytearray(cose)
                 m[i] = x
-                cases.append(Case(f"byte/{set_name}/{name}/{i}={x:02x}", "bytes",
-                                  _qr(prefix, bytes(m)), bundle, at))
+                cases.append(Case(f"byte/{set_name}/{name}/{i}={x:02x}", "bytes", _qr(prefix, bytes(m)), bundle, at))
         # truncations and extensions of the COSE bytes
         for n in range(len(cose)):
-            cases.append(Case(f"truncate-bytes/{set_name}/{name}/{n}", "truncations",
-                              _qr(prefix, cose[:n]) if n else prefix, bundle, at))
+            cases.append(
+                Case(
+                    f"truncate-bytes/{set_name}/{name}/{n}",
+                    "truncations",
+                    _qr(prefix, cose[:n]) if n else prefix,
+                    bundle,
+                    at,
+                )
+            )
         for extra in (b"\x00", b"\xff", b"\xa0", b"\x40", cose):
-            cases.append(Case(f"extend-bytes/{set_name}/{name}/{extra[:2].hex()}",
-                              "truncations", _qr(prefix, cose + extra), bundle, at))
+            cases.append(
+                Case(
+                    f"extend-bytes/{set_name}/{name}/{extra[:2].hex()}",
+                    "truncations",
+                    _qr(prefix, cose + extra),
+                    bundle,
+                    at,
+                )
+            )
     # truncations of the text itself
     for set_name, name in BYTE_TARGETS[:2]:
         v, bundle = _pick(set_name, name)
         for n in range(len(v["qr_text"])):
-            cases.append(Case(f"truncate-text/{set_name}/{name}/{n}", "truncations",
-                              v["qr_text"][:n], bundle, _at(v["at"])))
+            cases.append(
+                Case(f"truncate-text/{set_name}/{name}/{n}", "truncations", v["qr_text"][:n], bundle, _at(v["at"]))
+            )
     return cases
 
 
-WS = [*range(0x09, 0x0E), 0x20, 0x85, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029,
-      0x202F, 0x205F, 0x3000]
+WS = [*range(0x09, 0x0E), 0x20, 0x85, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000]
 NOT_WS = [0x00, 0x1C, 0x1D, 0x1E, 0x1F, 0x180E, 0x200B, 0x200C, 0x2060, 0xFEFF, 0xFF0F, 0x7F]
 
 
@@ -172,8 +199,8 @@ def text_cases(rng: random.Random) -> list[Case]:
         at = _at(v["at"])
         text = v["qr_text"]
         prefix, _cose = _split(text)
-        payload = text[len(prefix):]
-        host = prefix[len("HTTPS://"):-len("/V/")]
+        payload = text[len(prefix) :]
+        host = prefix[len("HTTPS://") : -len("/V/")]
 
         def add(label: str, t: str, set_name=set_name, name=name, bundle=bundle, at=at) -> None:
             cases.append(Case(f"text/{set_name}/{name}/{label}", "text", t, bundle, at))
@@ -267,25 +294,30 @@ def bundle_variants(rng: random.Random) -> list[tuple[str, bytes]]:
     n = len(lists)
     detailed = set(rng.sample(range(n), 3))
     for i in range(n):
-        add(f"list-{i}-removed", with_(main, status_lists=lists[:i] + lists[i + 1:]))
+        add(f"list-{i}-removed", with_(main, status_lists=lists[:i] + lists[i + 1 :]))
         for j in rng.sample([j for j in range(n) if j != i], 2):
-            add(f"list-{i}-swapped-for-{j}",
-                with_(main, status_lists=lists[:i] + [lists[j]] + lists[i + 1:]))
+            add(f"list-{i}-swapped-for-{j}", with_(main, status_lists=lists[:i] + [lists[j]] + lists[i + 1 :]))
         raw_len = len(base64.b64decode(lists[i]))
         for pos in (rng.randrange(20, raw_len - 70), raw_len - 1):
-            add(f"list-{i}-byte-{pos}-flipped",
-                with_(main, status_lists=lists[:i] + [_flip(lists[i], pos)] + lists[i + 1:]))
+            add(
+                f"list-{i}-byte-{pos}-flipped",
+                with_(main, status_lists=lists[:i] + [_flip(lists[i], pos)] + lists[i + 1 :]),
+            )
         if i not in detailed:
             continue
         add(f"list-{i}-duplicated", with_(main, status_lists=lists + [lists[i]]))
-        add(f"list-{i}-first", with_(main, status_lists=[lists[i]] + lists[:i] + lists[i + 1:]))
-        add(f"list-{i}-byte-12-flipped",
-            with_(main, status_lists=lists[:i] + [_flip(lists[i], 12)] + lists[i + 1:]))
-        for label, val in (("non-base64", "!!!!"), ("unpadded", lists[i].rstrip("=")),
-                           ("newline", lists[i][:40] + "\n" + lists[i][40:]),
-                           ("empty", ""), ("null", None), ("number", 7),
-                           ("truncated", lists[i][:-8])):
-            add(f"list-{i}-{label}", with_(main, status_lists=lists[:i] + [val] + lists[i + 1:]))
+        add(f"list-{i}-first", with_(main, status_lists=[lists[i]] + lists[:i] + lists[i + 1 :]))
+        add(f"list-{i}-byte-12-flipped", with_(main, status_lists=lists[:i] + [_flip(lists[i], 12)] + lists[i + 1 :]))
+        for label, val in (
+            ("non-base64", "!!!!"),
+            ("unpadded", lists[i].rstrip("=")),
+            ("newline", lists[i][:40] + "\n" + lists[i][40:]),
+            ("empty", ""),
+            ("null", None),
+            ("number", 7),
+            ("truncated", lists[i][:-8]),
+        ):
+            add(f"list-{i}-{label}", with_(main, status_lists=lists[:i] + [val] + lists[i + 1 :]))
     add("lists-reversed", with_(main, status_lists=lists[::-1]))
     add("lists-empty", with_(main, status_lists=[]))
     add("lists-null", with_(main, status_lists=None))
@@ -314,8 +346,7 @@ def bundle_variants(rng: random.Random) -> list[tuple[str, bytes]]:
     add("rolled-manifest-removed", with_(rolled, manifest=_DROP))
     add("rolled-manifest-null", with_(rolled, manifest=None))
     add("rolled-manifest-flipped", with_(rolled, manifest=_flip(rolled["manifest"], 30)))
-    add("rolled-manifest-removed-lists-reversed",
-        with_(rolled, manifest=_DROP, status_lists=rolled_lists[::-1]))
+    add("rolled-manifest-removed-lists-reversed", with_(rolled, manifest=_DROP, status_lists=rolled_lists[::-1]))
     add("v1-bundle-with-main-manifest", with_(v1, manifest=man))
     # tree head
     add("tree-head-garbage", with_(main, tree_head="AAAA"))
@@ -326,8 +357,7 @@ def bundle_variants(rng: random.Random) -> list[tuple[str, bytes]]:
     add("rolled-tree-head-garbage", with_(rolled, tree_head="AAAA"))
     # envelope
     add("version-1", with_(main, version=1))
-    add("version-1-plain", with_(main, version=1, status_lists=_DROP, tree_head=_DROP,
-                                 manifest=_DROP))
+    add("version-1-plain", with_(main, version=1, status_lists=_DROP, tree_head=_DROP, manifest=_DROP))
     add("version-3", with_(main, version=3))
     add("version-0", with_(main, version=0))
     add("version-string", with_(main, version="2"))
@@ -340,10 +370,11 @@ def bundle_variants(rng: random.Random) -> list[tuple[str, bytes]]:
     add("root-flipped", with_(main, root_certificate=_flip(main["root_certificate"], 200)))
     add("root-sig-flipped", with_(main, root_certificate=_flip(main["root_certificate"], -3)))
     add("root-missing", with_(main, root_certificate=_DROP))
-    add("root-is-org-certificate", with_(main, root_certificate=_flip(main["root_certificate"],
-                                                                        10)))
-    add("root-newline", with_(main, root_certificate=main["root_certificate"][:30] + "\n"
-                              + main["root_certificate"][30:]))
+    add("root-is-org-certificate", with_(main, root_certificate=_flip(main["root_certificate"], 10)))
+    add(
+        "root-newline",
+        with_(main, root_certificate=main["root_certificate"][:30] + "\n" + main["root_certificate"][30:]),
+    )
     add("trust-list-flipped", with_(main, trust_list=_flip(main["trust_list"], 5000)))
     add("trust-list-sig-flipped", with_(main, trust_list=_flip(main["trust_list"], -1)))
     add("trust-list-is-status-list", with_(main, trust_list=lists[0]))
@@ -358,8 +389,7 @@ def bundle_variants(rng: random.Random) -> list[tuple[str, bytes]]:
     add("json-utf32", None, json.dumps(main).encode("utf-32"))
     add("json-nan-key", None, json.dumps({**main, "x": float("nan")}).encode())
     add("json-whitespace", None, b"\n " + json.dumps(main, indent=2).encode() + b"\n")
-    add("json-duplicate-version", None,
-        json.dumps(main).replace('"version": 2', '"version": 3, "version": 2').encode())
+    add("json-duplicate-version", None, json.dumps(main).replace('"version": 2', '"version": 3, "version": 2').encode())
     add("v1-bundle-version-1", with_(v1, version=1))
     add("v1-bundle-version-1-plain", with_(v1, version=1, status_lists=_DROP, tree_head=_DROP))
     return out
@@ -373,13 +403,27 @@ _DROP = _Drop()
 
 
 BUNDLE_VECTORS = {
-    "valid-typical", "revoked", "broken-status-list", "two-keys-with-one-kid", "unknown-key",
-    "wrong-signature", "valid-expired-organization-old-certificate", "compromised-key",
-    "suspended-before-issue", "out-of-scope-level", "future-issue-date", "truncated",
-    "list-of-a-key-compromised-at-an-unknown-time", "list-signed-after-its-certificate-ended",
-    "list-with-other-gzip-header-fields", "stale-list-still-says-revoked",
-    "list-trusted-for-a-week-at-most", "older-status-list-slipped-in", "status-list-too-old",
-    "valid-retired-key-before-rotation", "retired-key-at-rotation",
+    "valid-typical",
+    "revoked",
+    "broken-status-list",
+    "two-keys-with-one-kid",
+    "unknown-key",
+    "wrong-signature",
+    "valid-expired-organization-old-certificate",
+    "compromised-key",
+    "suspended-before-issue",
+    "out-of-scope-level",
+    "future-issue-date",
+    "truncated",
+    "list-of-a-key-compromised-at-an-unknown-time",
+    "list-signed-after-its-certificate-ended",
+    "list-with-other-gzip-header-fields",
+    "stale-list-still-says-revoked",
+    "list-trusted-for-a-week-at-most",
+    "older-status-list-slipped-in",
+    "status-list-too-old",
+    "valid-retired-key-before-rotation",
+    "retired-key-at-rotation",
 }
 
 
@@ -390,11 +434,13 @@ def bundle_cases(rng: random.Random) -> list[Case]:
     main_set = SETS[0][1]
     v1_set = SETS[1][1]
     for label, raw in bundle_variants(rng):
-        vectors = v1_set["vectors"] if label.startswith("v1-") else [
-            v for v in main_set["vectors"] if v["name"] in BUNDLE_VECTORS]
+        vectors = (
+            v1_set["vectors"]
+            if label.startswith("v1-")
+            else [v for v in main_set["vectors"] if v["name"] in BUNDLE_VECTORS]
+        )
         for v in vectors:
-            cases.append(Case(f"bundle/{label}/{v['name']}", "bundles", v["qr_text"], raw,
-                              _at(v["at"])))
+            cases.append(Case(f"bundle/{label}/{v['name']}", "bundles", v["qr_text"], raw, _at(v["at"])))
     return cases
 
 
@@ -418,8 +464,11 @@ def _event_instants(bundle_raw: bytes) -> set[datetime]:
             if k.cert is not None:
                 out |= {k.cert.not_before, k.cert.not_after}
     for sl in b.status_lists.values():
-        out |= {sl.issued_at, sl.issued_at + timedelta(seconds=min(sl.max_age, ind.WEEK + 1)),
-                sl.issued_at + timedelta(days=7)}
+        out |= {
+            sl.issued_at,
+            sl.issued_at + timedelta(seconds=min(sl.max_age, ind.WEEK + 1)),
+            sl.issued_at + timedelta(days=7),
+        }
     return out
 
 
@@ -448,8 +497,9 @@ def time_cases() -> list[Case]:
                     continue
                 for d in (-1, 0, 1):
                     at = e + timedelta(seconds=d)
-                    cases.append(Case(f"time/{set_name}/{v['name']}/{at:%Y-%m-%dT%H:%M:%SZ}",
-                                      "times", v["qr_text"], bundle, at))
+                    cases.append(
+                        Case(f"time/{set_name}/{v['name']}/{at:%Y-%m-%dT%H:%M:%SZ}", "times", v["qr_text"], bundle, at)
+                    )
     return cases
 
 
@@ -459,8 +509,7 @@ def signed_cases() -> list[Case]:
 
 def build_corpus() -> list[Case]:
     rng = random.Random(SEED)
-    cases = (vector_cases() + byte_cases(rng) + text_cases(rng) + bundle_cases(rng) + time_cases()
-             + signed_cases())
+    cases = vector_cases() + byte_cases(rng) + text_cases(rng) + bundle_cases(rng) + time_cases() + signed_cases()
     seen: dict[str, Case] = {}
     for c in cases:
         seen.setdefault(c.id, c)
@@ -495,8 +544,7 @@ def reference(case: Case) -> tuple[str, str | None, str | None]:
 
 def independent(case: Case) -> tuple[str, str | None, str | None]:
     v = ind.verify(case.qr_text, case.bundle, case.at)
-    return (v["status"], v["failed_check"], v["reason"] if v["status"] != "bundle_unusable"
-            else None)
+    return (v["status"], v["failed_check"], v["reason"] if v["status"] != "bundle_unusable" else None)
 
 
 def agree(mine, ref) -> bool:
@@ -525,56 +573,72 @@ DECIDED: dict[str, tuple[str, tuple[str, ...], Callable[[str, tuple], bool]]] = 
     "D1-status-lists-not-an-array": (
         "§7 step 5: a status_lists that is not an array is set aside; the bundle loads without "
         "status lists (check 11 unknown, so never valid).",
-        ("bundle/lists-null/", "bundle/lists-object/", "bundle/lists-string/",
-         "bundle/lists-missing/"),
-        lambda _id, v: v[0] not in ("bundle_unusable", "valid")),
+        ("bundle/lists-null/", "bundle/lists-object/", "bundle/lists-string/", "bundle/lists-missing/"),
+        lambda _id, v: v[0] not in ("bundle_unusable", "valid"),
+    ),
     "D2-bundle-version-true": (
         "Conventions, §7 step 1: the bundle's version is the JSON number 1 or 2, never true.",
         ("bundle/version-true/",),
-        lambda _id, v: _unusable(v)),
+        lambda _id, v: _unusable(v),
+    ),
     "D3-bundle-not-utf8": (
         "§7: UTF-8 JSON; one leading BOM is ignored, UTF-16 and UTF-32 make the bundle unusable.",
-        ("bundle/json-bom/", "bundle/json-utf16/", "bundle/json-utf16-le/",
-         "bundle/json-utf32/"),
-        lambda id_, v: _usable(v) if id_.startswith("bundle/json-bom/") else _unusable(v)),
+        ("bundle/json-bom/", "bundle/json-utf16/", "bundle/json-utf16-le/", "bundle/json-utf32/"),
+        lambda id_, v: _usable(v) if id_.startswith("bundle/json-bom/") else _unusable(v),
+    ),
     "D4-trust-list-logs-not-an-array": (
-        "§6: a logs that is not an array names no log (the manifest is then set aside); the "
-        "list loads.",
+        "§6: a logs that is not an array names no log (the manifest is then set aside); the list loads.",
         ("tl/env-logs-not-array/", "tl/env-logs-null/", "decided/logs-null/", "decided/logs-text/"),
-        lambda _id, v: _usable(v)),
+        lambda _id, v: _usable(v),
+    ),
     "D5-trust-list-negative-uint": (
         "Conventions, §6: sequence and catalogue edition are uint (CBOR major type 0); a negative "
         "one is an envelope that cannot be read.",
-        ("tl/env-sequence-negative/", "tl/env-catalogue-edition-negative/",
-         "decided/env-sequence-bignum/", "decided/catalogue-edition-bignum/"),
-        lambda _id, v: _unusable(v)),
+        (
+            "tl/env-sequence-negative/",
+            "tl/env-catalogue-edition-negative/",
+            "decided/env-sequence-bignum/",
+            "decided/catalogue-edition-bignum/",
+        ),
+        lambda _id, v: _unusable(v),
+    ),
     "D6-scope-edition-negative": (
         "Conventions, §6: a scope entry's edition is uint; the organization map does not decode.",
         ("tl/ours-scope-edition-negative/ours",),
-        lambda id_, v: v == ("unknown", None, "organization_unreadable") if id_.endswith("/ours")
-        else True),
+        lambda id_, v: v == ("unknown", None, "organization_unreadable") if id_.endswith("/ours") else True,
+    ),
     "D7-organization-set-aside-with-some-unreadable-keys": (
         "§6 and §8 check 2: an organization entry set aside with a key whose certificate cannot "
         "be read makes unknown (organization_unreadable) every credential whose kid is that of "
         "no usable key.",
-        ("tl/Y000123000001-key-certificate-text/valid-retired-key-before-rotation",
-         "tl/Y000123000001-key-certificate-text/unknown-key",
-         "tl/Y000123000001-key-certificate-text/ours-unknown-kid",
-         "tl/ours-key-entry-integer/valid-typical", "tl/ours-key-entry-integer/unknown-key",
-         "tl/ours-key-entry-integer/ours-unknown-kid"),
-        lambda _id, v: v == ("unknown", None, "organization_unreadable")),
+        (
+            "tl/Y000123000001-key-certificate-text/valid-retired-key-before-rotation",
+            "tl/Y000123000001-key-certificate-text/unknown-key",
+            "tl/Y000123000001-key-certificate-text/ours-unknown-kid",
+            "tl/ours-key-entry-integer/valid-typical",
+            "tl/ours-key-entry-integer/unknown-key",
+            "tl/ours-key-entry-integer/ours-unknown-kid",
+        ),
+        lambda _id, v: v == ("unknown", None, "organization_unreadable"),
+    ),
     "D8-status-list-bool-as-uint": (
         "Conventions, §9: a status list's version, max_age and bits are uint; true is not, and "
         "the list is set aside (its organization's status unknown).",
-        ("sl/payload-version-bool-", "sl/payload-max-age-bool-", "decided/list-max-age-bignum-",
-         "decided/list-version-bignum-", "decided/list-bits-bignum-"),
-        lambda _id, v: v[0] == "unknown"),
+        (
+            "sl/payload-version-bool-",
+            "sl/payload-max-age-bool-",
+            "decided/list-max-age-bignum-",
+            "decided/list-version-bignum-",
+            "decided/list-bits-bignum-",
+        ),
+        lambda _id, v: v[0] == "unknown",
+    ),
     "D9-manifest-version-true": (
         "Conventions, §7 step 4: the manifest's version is uint 1; a manifest with true is set "
         "aside and binds nothing, so the newer (clear) list is kept.",
-        ("sl/decisive-manifest-version-bool/", "decided/manifest-version-bignum/",
-         "decided/manifest-version-float/"),
-        lambda _id, v: v == ("valid", None, None)),
+        ("sl/decisive-manifest-version-bool/", "decided/manifest-version-bignum/", "decided/manifest-version-float/"),
+        lambda _id, v: v == ("valid", None, None),
+    ),
 }
 
 
@@ -611,8 +675,7 @@ def results():
             s[1] += agree(mine, ref)
         total = sum(s[0] for s in by_cat.values())
         agreed = sum(s[1] for s in by_cat.values())
-        lines = [f"[independent] compared {total} inputs in {elapsed:.1f} s: {agreed} agree, "
-                 f"{total - agreed} disagree"]
+        lines = [f"[independent] compared {total} inputs in {elapsed:.1f} s: {agreed} agree, {total - agreed} disagree"]
         lines += [f"[independent]   {cat}: {n} inputs, {a} agree" for cat, (n, a) in by_cat.items()]
         print("\n" + "\n".join(lines))
     return _RESULTS
@@ -627,8 +690,19 @@ def test_vectors_reproduced_by_the_independent_verifier(results):
             assert reason == "-" or mine[2] == reason, c.id
 
 
-CATEGORIES = ["vectors", "bytes", "truncations", "text", "bundles", "times", "signed-claims",
-              "signed-certs", "signed-lifecycle", "signed-trust-lists", "signed-status-lists"]
+CATEGORIES = [
+    "vectors",
+    "bytes",
+    "truncations",
+    "text",
+    "bundles",
+    "times",
+    "signed-claims",
+    "signed-certs",
+    "signed-lifecycle",
+    "signed-trust-lists",
+    "signed-status-lists",
+]
 
 
 def test_every_category_is_present():
@@ -657,26 +731,33 @@ def test_decided_disagreement(results, name):
     cases = [c for c in CORPUS if _decided(c.id) == name]
     assert cases, name
     wrong = [c.id for c in cases if not agree(*results[c.id])]
-    assert not wrong, f"{len(wrong)} of {len(cases)} inputs disagree, e.g. {wrong[0]}: " \
+    assert not wrong, (
+        f"{len(wrong)} of {len(cases)} inputs disagree, e.g. {wrong[0]}: "
         f"independent {results[wrong[0]][0]} reference {results[wrong[0]][1]}"
+    )
     off = [c.id for c in cases if not expect(c.id, results[c.id][1])]
-    assert not off, f"{len(off)} of {len(cases)} inputs not as decided ({rule}), e.g. {off[0]}: " \
-        f"{results[off[0]][1]}"
+    assert not off, f"{len(off)} of {len(cases)} inputs not as decided ({rule}), e.g. {off[0]}: {results[off[0]][1]}"
 
 
 if KNOWN:  # defined only while a disagreement awaits its decision
 
-    @pytest.mark.parametrize("name", [
-        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=why), id=name)
-        for name, (why, _) in KNOWN.items()])
+    @pytest.mark.parametrize(
+        "name",
+        [
+            pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=why), id=name)
+            for name, (why, _) in KNOWN.items()
+        ],
+    )
     def test_known_disagreement(results, name):
         """Strict xfail: passes (and so fails the run) as soon as both sides agree on every
         input of the disagreement, i.e. when one of them changes."""
         cases = [c for c in CORPUS if _known(c.id) == name]
         assert cases, name
         wrong = [c.id for c in cases if not agree(*results[c.id])]
-        assert not wrong, f"{len(wrong)} of {len(cases)} inputs disagree, e.g. {wrong[0]}: " \
+        assert not wrong, (
+            f"{len(wrong)} of {len(cases)} inputs disagree, e.g. {wrong[0]}: "
             f"independent {results[wrong[0]][0]} reference {results[wrong[0]][1]}"
+        )
 
 
 def test_a_time_without_an_offset_is_refused_by_both():

@@ -90,8 +90,7 @@ def _in_category_c(cp: int) -> bool:
 
 # §1: exactly the 25 code points of the Unicode White_Space property.
 WHITE_SPACE = frozenset(
-    [*range(0x09, 0x0E), 0x20, 0x85, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029,
-     0x202F, 0x205F, 0x3000]
+    [*range(0x09, 0x0E), 0x20, 0x85, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000]
 )
 assert len(WHITE_SPACE) == 25
 _WS_CLASS = "".join(f"\\U{cp:08x}" for cp in sorted(WHITE_SPACE))
@@ -198,7 +197,7 @@ def _decode(data: bytes, pos: int, depth: int, tag: int | None = None) -> tuple[
         n = 1 << (ai - 24)
         if pos + n > len(data):
             raise Invalid("CBOR: truncated")
-        arg = int.from_bytes(data[pos:pos + n], "big")
+        arg = int.from_bytes(data[pos : pos + n], "big")
         pos += n
         if major != 7 and arg < (24 if n == 1 else 1 << (4 * n)):
             raise Invalid("CBOR: not the shortest head")
@@ -211,7 +210,7 @@ def _decode(data: bytes, pos: int, depth: int, tag: int | None = None) -> tuple[
     if major in (2, 3):
         if pos + arg > len(data):
             raise Invalid("CBOR: truncated")
-        raw = data[pos:pos + arg]
+        raw = data[pos : pos + arg]
         pos += arg
         if major == 2:
             return bytes(raw), pos
@@ -511,8 +510,7 @@ def decode_claims(payload: bytes) -> Claims:
         if not is_uint(m[-11]) or m[-11] > 2**32 - 1:
             raise Invalid("status index")
         index = m[-11]
-    return Claims(version, number, m[-3], m[-4], m[-5], m[-6], edition, work_type, m[-9],
-                  issued_at, issue_date, index)
+    return Claims(version, number, m[-3], m[-4], m[-5], m[-6], edition, work_type, m[-9], issued_at, issue_date, index)
 
 
 # --------------------------------------------------------------------------------------------
@@ -692,9 +690,16 @@ def decode_org(m: Any, version: int) -> Org:
         if any(type(w) is not str for w in wts):
             raise Invalid("work types")
         f, u = _req(e, "from"), _req(e, "until")
-        scope.append(ScopeEntry(occ, ed, levels, wts,
-                                None if f is None else _when(f, version),
-                                None if u is None else _when(u, version, end=True)))
+        scope.append(
+            ScopeEntry(
+                occ,
+                ed,
+                levels,
+                wts,
+                None if f is None else _when(f, version),
+                None if u is None else _when(u, version, end=True),
+            )
+        )
     keys = _req(m, "keys")
     if type(keys) is not list:
         raise Invalid("keys is not an array")
@@ -707,9 +712,16 @@ def decode_org(m: Any, version: int) -> Org:
         if type(der) is not bytes or st not in ("active", "retired", "compromised"):
             raise Invalid("key entry")
         ca, ra = _req(k, "compromised_at"), _req(k, "retired_at")
-        org.keys.append(Key(kid_of(der), der, org, st,
-                            None if ca is None else parse_instant(ca),
-                            None if ra is None else parse_instant(ra)))
+        org.keys.append(
+            Key(
+                kid_of(der),
+                der,
+                org,
+                st,
+                None if ca is None else parse_instant(ca),
+                None if ra is None else parse_instant(ra),
+            )
+        )
     return org
 
 
@@ -798,8 +810,7 @@ class StatusList:
 
 def decode_status_payload(payload: bytes) -> dict:
     m = cbor_strict(payload)
-    if type(m) is not dict or set(m) != {"version", "organization", "issued_at", "max_age",
-                                         "bits", "list"}:
+    if type(m) is not dict or set(m) != {"version", "organization", "issued_at", "max_age", "bits", "list"}:
         raise Invalid("status list keys")
     if not is_uint(m["version"]) or m["version"] != 1:
         raise Invalid("status list version")
@@ -813,8 +824,13 @@ def decode_status_payload(payload: bytes) -> dict:
     if type(m["list"]) is not bytes:
         raise Invalid("list")
     bitstring = gunzip_member(m["list"], bits // 8)
-    return {"organization": m["organization"], "issued_at": issued_at,
-            "max_age": m["max_age"], "bits": bits, "bitstring": bitstring}
+    return {
+        "organization": m["organization"],
+        "issued_at": issued_at,
+        "max_age": m["max_age"],
+        "bits": bits,
+        "bitstring": bitstring,
+    }
 
 
 # --------------------------------------------------------------------------------------------
@@ -904,8 +920,7 @@ def load_bundle(bundle_json: bytes) -> Bundle:
         if type(cat) is not dict or not is_uint(_req(cat, "edition")):
             raise Invalid("catalogue")
         occs = _req(cat, "occupations")
-        if type(occs) is not dict or any(type(k) is not str or type(v) is not str
-                                         for k, v in occs.items()):
+        if type(occs) is not dict or any(type(k) is not str or type(v) is not str for k, v in occs.items()):
             raise Invalid("catalogue occupations")
         orgs_raw = _req(payload, "organizations")
         if type(orgs_raw) is not list:
@@ -982,8 +997,13 @@ def load_bundle(bundle_json: bytes) -> Bundle:
             try:
                 msg = _check_sign1_with_logs(b64decode_strict(doc["manifest"]), logs)
                 mp = cbor_strict(msg.payload)
-                if type(mp) is not dict or set(mp) != {"version", "issued_at", "trust_list",
-                                                       "tree_head", "status_lists"}:
+                if type(mp) is not dict or set(mp) != {
+                    "version",
+                    "issued_at",
+                    "trust_list",
+                    "tree_head",
+                    "status_lists",
+                }:
                     raise Invalid("manifest keys")
                 if not is_uint(mp["version"]) or mp["version"] != 1:
                     raise Invalid("manifest version")
@@ -994,8 +1014,9 @@ def load_bundle(bundle_json: bytes) -> Bundle:
                 if th is not None and (type(th) is not bytes or len(th) != 32):
                     raise Invalid("manifest tree_head")
                 sl = mp["status_lists"]
-                if type(sl) is not dict or any(type(k) is not str or type(v) is not bytes
-                                               or len(v) != 32 for k, v in sl.items()):
+                if type(sl) is not dict or any(
+                    type(k) is not str or type(v) is not bytes or len(v) != 32 for k, v in sl.items()
+                ):
                     raise Invalid("manifest status_lists")
                 if mp["trust_list"] != hashlib.sha256(tl_raw).digest():
                     raise Invalid("manifest names another trust list")
@@ -1010,8 +1031,7 @@ def load_bundle(bundle_json: bytes) -> Bundle:
         root_ctx = (root, root_kid)
         for i, item in enumerate(lists):
             try:
-                sl = _accept_status_list(item, keys_by_kid, aside_kids, org_codes, root_ctx,
-                                         manifest, lists_aside_for)
+                sl = _accept_status_list(item, keys_by_kid, aside_kids, org_codes, root_ctx, manifest, lists_aside_for)
             except Invalid as e:
                 aside.append(f"status list {i}: {e}")
                 continue
@@ -1024,12 +1044,15 @@ def load_bundle(bundle_json: bytes) -> Bundle:
                 raw = b64decode_strict(doc["tree_head"])
                 msg = _check_sign1_with_logs(raw, logs)
                 tp = cbor_strict(msg.payload)
-                if type(tp) is not dict or set(tp) != {"version", "tree_size", "root_hash",
-                                                       "timestamp"}:
+                if type(tp) is not dict or set(tp) != {"version", "tree_size", "root_hash", "timestamp"}:
                     raise Invalid("tree head keys")
-                if not is_uint(tp["version"]) or tp["version"] != 1 or not is_uint(
-                        tp["tree_size"]) or type(tp["root_hash"]) is not bytes or len(
-                        tp["root_hash"]) != 32:
+                if (
+                    not is_uint(tp["version"])
+                    or tp["version"] != 1
+                    or not is_uint(tp["tree_size"])
+                    or type(tp["root_hash"]) is not bytes
+                    or len(tp["root_hash"]) != 32
+                ):
                     raise Invalid("tree head values")
                 parse_instant(tp["timestamp"])
                 if manifest is not None and manifest["tree_head"] != hashlib.sha256(raw).digest():
@@ -1037,12 +1060,25 @@ def load_bundle(bundle_json: bytes) -> Bundle:
                 tree_head = tp
             except Invalid as e:
                 aside.append(f"tree head: {e}")
-    return Bundle(root, root_kid, tlv, orgs, keys_by_kid, aside_kids, unreadable_unknown,
-                  org_codes, logs, manifest, status_lists, lists_aside_for, tree_head, aside)
+    return Bundle(
+        root,
+        root_kid,
+        tlv,
+        orgs,
+        keys_by_kid,
+        aside_kids,
+        unreadable_unknown,
+        org_codes,
+        logs,
+        manifest,
+        status_lists,
+        lists_aside_for,
+        tree_head,
+        aside,
+    )
 
 
-def _accept_status_list(item, keys_by_kid, aside_kids, org_codes, root_ctx, manifest,
-                        lists_aside_for) -> StatusList:
+def _accept_status_list(item, keys_by_kid, aside_kids, org_codes, root_ctx, manifest, lists_aside_for) -> StatusList:
     root, root_kid = root_ctx
     raw = b64decode_strict(item)
     msg = parse_sign1(raw)
@@ -1073,8 +1109,7 @@ def _accept_status_list(item, keys_by_kid, aside_kids, org_codes, root_ctx, mani
                 raise Invalid("key certificate not the root's signing certificate")
             if not key.cert.not_before <= p["issued_at"] <= key.cert.not_after:
                 raise Invalid("signed outside its certificate's validity")
-            if key.status == "compromised" and (key.compromised_at is None
-                                                or p["issued_at"] >= key.compromised_at):
+            if key.status == "compromised" and (key.compromised_at is None or p["issued_at"] >= key.compromised_at):
                 raise Invalid("signed by a compromised key")
             if key.retired_at is not None and p["issued_at"] >= key.retired_at:
                 raise Invalid("signed by a retired key")
@@ -1087,8 +1122,7 @@ def _accept_status_list(item, keys_by_kid, aside_kids, org_codes, root_ctx, mani
         for k in holders:
             lists_aside_for.add(k.org.code)
         raise
-    return StatusList(p["organization"], p["issued_at"], p["max_age"], p["bits"],
-                      p["bitstring"], signer, digest)
+    return StatusList(p["organization"], p["issued_at"], p["max_age"], p["bits"], p["bitstring"], signer, digest)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1107,8 +1141,7 @@ def _verdict(checks_done: list[str], stop: _Stop | None, at: datetime, credentia
         if name in checks_done:
             checks.append({"name": name, "outcome": "passed", "reason": "", "detail": ""})
         elif stop is not None and name == stop.check:
-            checks.append({"name": name, "outcome": stop.outcome, "reason": stop.reason,
-                           "detail": stop.detail})
+            checks.append({"name": name, "outcome": stop.outcome, "reason": stop.reason, "detail": stop.detail})
         else:
             checks.append({"name": name, "outcome": "not_run", "reason": "", "detail": ""})
     if stop is None:
@@ -1119,8 +1152,15 @@ def _verdict(checks_done: list[str], stop: _Stop | None, at: datetime, credentia
         status, failed, reason = "revoked", "status", stop.reason
     else:
         status, failed, reason = "not_valid", stop.check, stop.reason
-    return {"status": status, "failed_check": failed, "reason": reason, "at": at.isoformat(),
-            "checks": checks, "credential": credential, "organization": org}
+    return {
+        "status": status,
+        "failed_check": failed,
+        "reason": reason,
+        "at": at.isoformat(),
+        "checks": checks,
+        "credential": credential,
+        "organization": org,
+    }
 
 
 def verify_loaded(qr_text: str, bundle: Bundle, at: datetime) -> dict:
@@ -1139,12 +1179,20 @@ def verify_loaded(qr_text: str, bundle: Bundle, at: datetime) -> dict:
         # 2 known_key
         holders = bundle.keys_by_kid.get(msg.kid, [])
         if msg.kid in bundle.aside_kids:
-            raise _Stop("known_key", "unknown", "organization_unreadable",
-                        "the signer's organization entry or key was set aside")
+            raise _Stop(
+                "known_key",
+                "unknown",
+                "organization_unreadable",
+                "the signer's organization entry or key was set aside",
+            )
         if not holders:
             if bundle.unreadable_unknown:
-                raise _Stop("known_key", "unknown", "organization_unreadable",
-                            "an organization entry set aside has no readable keys")
+                raise _Stop(
+                    "known_key",
+                    "unknown",
+                    "organization_unreadable",
+                    "an organization entry set aside has no readable keys",
+                )
             raise _Stop("known_key", "failed", "unknown_key", msg.kid.hex())
         key = holders[0]
         org = key.org
@@ -1181,8 +1229,7 @@ def verify_loaded(qr_text: str, bundle: Bundle, at: datetime) -> dict:
                 raise _Stop("certificate_chain", "failed", "certificate_not_valid_then")
         done.append("certificate_chain")
         # 6 key_status
-        if key.status == "compromised" and (key.compromised_at is None
-                                            or before_or_at(key.compromised_at)):
+        if key.status == "compromised" and (key.compromised_at is None or before_or_at(key.compromised_at)):
             raise _Stop("key_status", "failed", "key_compromised")
         if key.retired_at is not None:
             retired = T >= key.retired_at if T is not None else D > china_date(key.retired_at)
@@ -1190,8 +1237,7 @@ def verify_loaded(qr_text: str, bundle: Bundle, at: datetime) -> dict:
                 raise _Stop("key_status", "failed", "key_retired")
         done.append("key_status")
         # 7 registration
-        if D < org.registered_from or (org.registered_until is not None
-                                       and D > org.registered_until):
+        if D < org.registered_from or (org.registered_until is not None and D > org.registered_until):
             raise _Stop("registration", "failed", "not_registered")
         in_force = None
         for st, since in org.status:
@@ -1238,16 +1284,14 @@ def verify_loaded(qr_text: str, bundle: Bundle, at: datetime) -> dict:
         # 11 status
         sl = bundle.status_lists.get(org.code)
         if sl is None:
-            reason = ("status_list_unusable" if org.code in bundle.lists_set_aside_for
-                      else "status_unknown")
+            reason = "status_list_unusable" if org.code in bundle.lists_set_aside_for else "status_unknown"
             raise _Stop("status", "unknown", reason, "no usable status list")
         if c.status_index is None or c.status_index >= sl.bits:
             raise _Stop("status", "unknown", "status_unknown", "no status-list index")
         if sl.bit(c.status_index):
             raise _Stop("status", "failed", "revoked")
         if not sl.current(at):
-            raise _Stop("status", "unknown", "status_unknown",
-                        f"status unknown since {fmt_instant(sl.issued_at)}")
+            raise _Stop("status", "unknown", "status_unknown", f"status unknown since {fmt_instant(sl.issued_at)}")
         done.append("status")
         stop = None
     except _Stop as s:
@@ -1279,6 +1323,13 @@ def verify(qr_text: str, bundle_json: bytes, at: datetime) -> dict:
     try:
         bundle = load_bundle_cached(bytes(bundle_json))
     except BundleUnusable as e:
-        return {"status": "bundle_unusable", "failed_check": None, "reason": str(e),
-                "checks": [], "credential": None, "organization": None, "set_aside": []}
+        return {
+            "status": "bundle_unusable",
+            "failed_check": None,
+            "reason": str(e),
+            "checks": [],
+            "credential": None,
+            "organization": None,
+            "set_aside": [],
+        }
     return verify_loaded(qr_text, bundle, at)

@@ -22,6 +22,7 @@ from issuer.core.signing import Signer
 from issuer.service.context import Context
 from issuer.service.pii import DocumentCipher
 from issuer.store.records import (
+    ApiKeyRecord,
     AuditEventRecord,
     CertificateFilter,
     CertificateRecord,
@@ -58,6 +59,7 @@ class State:
     status_lists: dict[int, StatusListRow] = field(default_factory=dict)
     audit: list[AuditEventRecord] = field(default_factory=list)
     answers: dict[tuple[str, str], IdempotentAnswer] = field(default_factory=dict)
+    api_keys: dict[str, ApiKeyRecord] = field(default_factory=dict)
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def next_id(self) -> int:
@@ -85,7 +87,7 @@ class FakeOrganizations:
     ) -> int:
         org_id = self._s.next_id()
         self._s.organizations[org_id] = OrganizationRecord(
-            org_id, code, name, registered_from, registered_until, "active", created_at, "classic",
+            org_id, code, name, registered_from, registered_until, "active", created_at, "portrait",
             False, False, False, (), (), (),
         )  # fmt: skip
         return org_id
@@ -356,6 +358,41 @@ class FakeIdempotency:
         self._s.answers[(principal, key)] = answer
 
 
+class FakeApiKeys:
+    def __init__(self, state: State) -> None:
+        self._s = state
+
+    def get(self, prefix: str) -> ApiKeyRecord | None:
+        return self._s.api_keys.get(prefix)
+
+    def all(self) -> list[ApiKeyRecord]:
+        return list(self._s.api_keys.values())
+
+    def any(self) -> bool:
+        return bool(self._s.api_keys)
+
+    def add(
+        self, *, prefix: str, secret_hash: str, role: str, organization_id: int | None, name: str, created_at: datetime
+    ) -> ApiKeyRecord:
+        org = self._s.organizations.get(organization_id) if organization_id is not None else None
+        record = ApiKeyRecord(
+            self._s.next_id(),
+            prefix,
+            secret_hash,
+            role,
+            organization_id,
+            org.code if org else None,
+            name,
+            created_at,
+            None,
+        )
+        self._s.api_keys[prefix] = record
+        return record
+
+    def revoke(self, prefix: str, at: datetime) -> None:
+        self._s.api_keys[prefix] = dataclasses.replace(self._s.api_keys[prefix], revoked_at=at)
+
+
 class FakeUnitOfWork(UnitOfWork):
     """A transaction on a copy of the store's state: ``commit`` makes the copy the state,
     leaving without it drops the copy."""
@@ -374,6 +411,7 @@ class FakeUnitOfWork(UnitOfWork):
         self.status_lists = FakeStatusLists(self._work)  # type: ignore[assignment]
         self.audit = FakeAudit(self._work)  # type: ignore[assignment]
         self.idempotency = FakeIdempotency(self._work)  # type: ignore[assignment]
+        self.api_keys = FakeApiKeys(self._work)  # type: ignore[assignment]
         return self
 
     def commit(self) -> None:
@@ -401,7 +439,9 @@ class FakeKeys:
 
     def __init__(self, now: datetime) -> None:
         self._root_key = Ed25519PrivateKey.generate()
-        self._root = pki.create_root(self._root_key, "人力资源和社会保障部（单元测试）", not_before=now - timedelta(days=3650))
+        self._root = pki.create_root(
+            self._root_key, "人力资源和社会保障部（单元测试）", not_before=now - timedelta(days=3650)
+        )
         self._log_key = Ed25519PrivateKey.generate()
         self._signers: dict[str, Signer] = {}
 
@@ -437,5 +477,7 @@ class SettableClock:
 def context(now: datetime) -> tuple[Context, FakeStore, SettableClock]:
     """A Context on fakes, its store and its clock."""
     store, clock = FakeStore(), SettableClock(now)
-    ctx = Context(units=store, keys=FakeKeys(now), cipher=DocumentCipher(DATA_KEY), qr_host="cert.example.cn", clock=clock)
+    ctx = Context(
+        units=store, keys=FakeKeys(now), cipher=DocumentCipher(DATA_KEY), qr_host="cert.example.cn", clock=clock
+    )
     return ctx, store, clock
