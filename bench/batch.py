@@ -221,7 +221,7 @@ def workers(count: int, env: dict[str, str], folder: Path) -> Iterator[list[subp
 
 def _wait_done(use: UseCases, batch_id: str, processes: list[subprocess.Popen[bytes]], folder: Path) -> None:
     while True:
-        with use.database.reading() as session:
+        with use.database.read_sessions() as session:
             batch = session.get(m.Batch, batch_id)
             assert batch is not None
             status, error = batch.status, batch.error
@@ -238,7 +238,7 @@ def _wait_done(use: UseCases, batch_id: str, processes: list[subprocess.Popen[by
 
 def _packing_seconds(use: UseCases, batch_id: str) -> float:
     """From the last certificate drawn to the batch done: building the archive."""
-    with use.database.reading() as session:
+    with use.database.read_sessions() as session:
         last = session.scalar(select(func.max(m.BatchItem.rendered_at)).where(m.BatchItem.batch_id == batch_id))
         batch = session.get(m.Batch, batch_id)
         assert batch is not None and batch.finished_at is not None and last is not None
@@ -269,7 +269,7 @@ def _draw(
 
 def _reset(use: UseCases, batch_id: str) -> None:
     """The batch as it was before it was drawn: nothing drawn, no archive."""
-    with use.database.transaction() as session:
+    with use.database.sessions.begin() as session:
         session.execute(update(m.BatchItem).where(m.BatchItem.batch_id == batch_id).values(rendered_at=None))
         session.execute(
             update(m.Batch)

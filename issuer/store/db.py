@@ -7,13 +7,11 @@ read a counter and then deadlock upgrading to a write lock: the second waits
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 
@@ -51,7 +49,8 @@ def make_engine(url: str, *, for_writing: bool = True) -> Engine:
 
 
 class Database:
-    """An engine and its session factory; one per app."""
+    """An engine and its session factories (writers, and on SQLite readers that take no
+    write lock); one per process. Transactions are units of work (``store.uow``)."""
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -64,17 +63,6 @@ class Database:
     @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
-
-    @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        """One unit of work: commit on success, roll back on any exception."""
-        with self.sessions() as session, session.begin():
-            yield session
-
-    @contextmanager
-    def reading(self) -> Iterator[Session]:
-        with self.read_sessions() as session:
-            yield session
 
     def dispose(self) -> None:
         self.engine.dispose()

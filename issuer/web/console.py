@@ -31,6 +31,7 @@ from issuer.core.display import date_zh, level_zh
 from issuer.core.errors import InvalidInput, IssuerError
 from issuer.service.batches import Upload
 from issuer.service.certificates import Search, document_number
+from issuer.service.fields import field_of
 from issuer.service.issuing import IssueRequest
 from issuer.service.principal import Principal, Role
 from issuer.service.registry import ScopeItem
@@ -48,18 +49,6 @@ MAX_UPLOAD = MAX_BATCH_UPLOAD
 
 ISSUE_FIELDS = ("holder_name", "document_type", "document_number", "occupation", "work_type", "level", "replaces")
 SCORES = ("theory", "practical", "review")
-FIELD_OF_ERROR = {
-    "invalid_holder_name": "holder_name",
-    "unknown_document_type": "document_type",
-    "unknown_occupation": "occupation",
-    "licensed_occupation": "occupation",
-    "invalid_occupation_code": "occupation",
-    "level_not_in_standard": "level",
-    "level_not_in_work_type": "level",
-    "unknown_work_type": "work_type",
-    "invalid_work_type": "work_type",
-    "out_of_scope": "occupation",
-}
 
 
 def _app() -> UseCases:
@@ -324,7 +313,7 @@ def issue() -> ResponseReturnValue:
             try:
                 record, _ = app.issuing.issue(_principal(), built, idempotency_key=request.form.get("once") or None)
             except IssuerError as exc:
-                field = FIELD_OF_ERROR.get(exc.code) or _failed_field(exc)
+                field = field_of(exc)
                 if field:
                     problems[field] = _message(exc)
                 else:
@@ -345,15 +334,6 @@ def issue() -> ResponseReturnValue:
         scope=_scope_choices(app),
         once=_once(),
     ), status
-
-
-def _failed_field(error: IssuerError) -> str | None:
-    failed = error.errors.get("failed") or error.errors.get("missing")
-    if failed:
-        return str(failed[0])
-    if error.code.startswith(("invalid_id", "invalid_document", "missing_document")):
-        return "document_number"
-    return None
 
 
 def _once() -> str:
