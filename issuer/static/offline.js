@@ -133,13 +133,13 @@
 
   // --- deterministic CBOR (core/cbor.decode_strict) -------------------------------------------
   // Shortest heads, definite lengths, map keys in canonical order (no duplicates), strict
-  // UTF-8, no trailing bytes: one value has one encoding. Floats and tags are kept as opaque
-  // values that no field accepts.
-  const FLOAT = Object.freeze({ float: true });
+  // UTF-8, no trailing bytes: one value has one encoding. Only integers, byte and text strings,
+  // arrays, maps, false, true and null: no float, no other simple value, and no tag but `tag`
+  // (COSE_Sign1's 18) around the whole item. A level is any data item, the outermost being 1.
   class Tag { constructor(tag, value) { this.tag = tag; this.value = value; } }
   const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
   const toNumber = (big) => (big <= BigInt(Number.MAX_SAFE_INTEGER) && big >= -BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big);
-  function cbor(bytes) {
+  function cbor(bytes, tag) {
     const malformed = () => bad("not deterministic CBOR of the expected shape", "不是规定格式的确定性CBOR编码");
     let at = 0, depth = 0;
     const need = (n) => { if (n > bytes.length - at) throw malformed(); };
@@ -161,13 +161,15 @@
       if (major === 7) {
         if (info === 20 || info === 21) value = info === 21;
         else if (info === 22) value = null;
-        else if (info >= 25 && info <= 27) { need(1 << (info - 24)); at += 1 << (info - 24); value = FLOAT; }
         else throw malformed();
       } else {
         const n = argument(info);
         if (major === 0) value = toNumber(n);
         else if (major === 1) value = toNumber(-1n - n);
-        else if (major === 6) value = new Tag(toNumber(n), item());
+        else if (major === 6) {
+          if (depth !== 1 || n !== BigInt(tag === undefined ? -1 : tag)) throw malformed();
+          value = new Tag(tag, item());
+        }
         else {
           if (n > BigInt(bytes.length - at)) throw malformed();
           const size = Number(n);
@@ -202,7 +204,7 @@
   // --- COSE_Sign1 (core/cose) -----------------------------------------------------------------
   function sign1(bytes) {
     const no = (en, cn) => bad(`not a COSE_Sign1 message: ${en}`, `不是COSE_Sign1签名消息：${cn}`);
-    const message = cbor(bytes);
+    const message = cbor(bytes, 18);
     if (!(message instanceof Tag) || message.tag !== 18) throw no("missing tag 18", "缺少标签18");
     const parts = message.value;
     if (!Array.isArray(parts) || parts.length !== 4) throw no("not an array of four", "不是四元素数组");
