@@ -276,6 +276,17 @@ def test_trust_export_writes_a_bundle_the_verifier_reads(runner: CliRunner, depl
     assert [o.code for o in store.trust_list.organizations] == ["S000011000001"]
 
 
+def test_publish_signs_again_only_the_status_lists_a_day_old(
+    runner: CliRunner, deployment: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert runner.invoke(main, ["dev", "init"]).exit_code == 0
+    fresh = runner.invoke(main, ["publish"])
+    assert fresh.exit_code == 0 and "所有状态列表均在一天内签发" in fresh.output
+    monkeypatch.setenv("ISSUER_CLOCK", "2099-01-01T00:00:00+08:00")  # the lists are long past a day old
+    old = runner.invoke(main, ["publish"])
+    assert old.exit_code == 0 and "S000011000001" in old.output and "已重新签发1个状态列表" in old.output
+
+
 def test_api_keys_are_created_listed_and_revoked(runner: CliRunner, deployment: Path) -> None:
     runner.invoke(main, ["db", "upgrade"])
     created = runner.invoke(main, ["apikey", "create", "--role", "auditor", "--name", "审计组"])

@@ -360,6 +360,11 @@
     if (!ok) throw bad(`trust list: ${key} has the wrong type`, `信任列表：${key}类型错误`);
     return value;
   }
+  function uint(obj, key) {  // CBOR major type 0: never negative (nor a bool, a float or a tag)
+    const value = get(obj, key, "int");
+    if (value < 0) throw bad(`trust list: ${key} is not an unsigned integer`, `信任列表：${key}不是无符号整数`);
+    return value;
+  }
   function day(obj, key, optional) {
     const text = get(obj, key, "str", optional);
     if (text === null) return null;
@@ -392,7 +397,7 @@
       const workTypes = get(s, "work_types", "list");
       if (!workTypes.every((w) => typeof w === "string")) throw bad("trust list: work types must be text", "信任列表：工种应为文本");
       return {
-        occupation: get(s, "occupation", "str"), levels, workTypes, edition: get(s, "edition", "int"),
+        occupation: get(s, "occupation", "str"), levels, workTypes, edition: uint(s, "edition"),
         from: moment(version, s, "from", true), until: moment(version, s, "until", true, true),
       };
     });
@@ -414,7 +419,7 @@
     };
   }
   function readTrustList(obj) {
-    const version = get(obj, "version", "int");
+    const version = uint(obj, "version");
     if (version !== 1 && version !== 2) throw bad("unsupported trust list version", "不支持的信任列表版本");
     const catalogue = get(obj, "catalogue", "map");
     const occupations = get(catalogue, "occupations", "map");
@@ -427,18 +432,24 @@
         organizations.push(organizationEntry(entry, version));
       } catch (error) {
         if (!(error instanceof Bad)) throw error;
+        // its kids, and whether that is every key it holds: if not, any kid may be one of them
         const code = isMap(entry) && typeof entry.get("code") === "string" ? entry.get("code") : null;
-        const keys = isMap(entry) && Array.isArray(entry.get("keys")) ? entry.get("keys") : [];
+        const keys = isMap(entry) && Array.isArray(entry.get("keys")) ? entry.get("keys") : null;
+        const certificates = (keys || []).filter((k) => isMap(k) && isBytes(k.get("certificate"))).map((k) => k.get("certificate"));
         problems.push({
-          part: "organization", organization: code,
-          certificates: keys.filter((k) => isMap(k) && isBytes(k.get("certificate"))).map((k) => k.get("certificate")),
+          part: "organization", organization: code, certificates, complete: !!keys && certificates.length === keys.length,
           en: `the trust list's entry for organization${code ? " " + code : ""} cannot be read (${error.message})`,
           zh: `信任列表中机构${code || ""}的条目无法读取（${error.zh}）`,
         });
       }
     }
-    const logs = [];  // raw public keys; an entry that cannot be read is set aside
-    for (const log of obj.has("logs") ? get(obj, "logs", "list") : []) {
+    const logs = [];  // raw public keys; an entry that cannot be read, or logs not an array, is set aside
+    let named = obj.has("logs") ? obj.get("logs") : [];
+    if (!Array.isArray(named)) {
+      problems.push({ part: "log", kids: [], en: "trust list: logs is not an array", zh: "信任列表：logs不是数组" });
+      named = [];
+    }
+    for (const log of named) {
       try {
         get(log, "name", "str");
         const key = get(log, "public_key", "bytes");
@@ -450,8 +461,8 @@
       }
     }
     get(obj, "authority", "str");
-    const issuedAt = instant(obj, "issued_at"), sequence = get(obj, "sequence", "int");
-    get(catalogue, "edition", "int");
+    const issuedAt = instant(obj, "issued_at"), sequence = uint(obj, "sequence");
+    uint(catalogue, "edition");
     return { version, issuedAt, sequence, organizations, problems, logs };
   }
 
@@ -612,6 +623,7 @@
     return { size: BigInt(size), root };
   }
   async function load(bundle) {
+    if (bundle instanceof Uint8Array) bundle = readBundle(bundle).bundle;
     if (!bundle || typeof bundle !== "object" || bundle.format !== "issuer-trust-bundle" || ![1, 2].includes(bundle.version)) {
       throw bad("not an issuer trust bundle (version 1 or 2)", "不是第1或第2版信任包");
     }
@@ -622,7 +634,7 @@
     try { rootKey = await importKey(root.key); } catch (e) { throw bad("root key is not Ed25519", "根证书密钥不是Ed25519"); }
     const store = {
       root, rootKey, rootKid: await kidOf(rootDer),
-      organizations: new Map(), keys: new Map(), logs: new Map(), problems: [], lists: new Map(),
+      organizations: new Map(), keys: new Map(), owners: new Map(), logs: new Map(), problems: [], lists: new Map(),
       sequence: 0, manifest: null, treeHead: null,
     };
     let message, payload, signedList;
@@ -639,16 +651,16 @@
       if (p.certificates) p.kids = await Promise.all(p.certificates.map(async (c) => hex(await kidOf(c))));
       store.problems.push(p);
     }
-    const owners = new Map();  // kid -> the organizations that list a key with it
+    const owners = store.owners;  // kid -> the organizations whose entries list a key with it, usable or not
     for (const org of list.organizations) {
       store.organizations.set(org.code, org);
       for (const entry of org.keys) {
         const kid = hex(await kidOf(entry.certificate));
         owners.set(kid, [...(owners.get(kid) || []), org.code]);
         try {
-          const cert = certificate(entry.certificate);
+          const cert = certificate(entry.certificate);  // pki.parse_organization_certificate
+          if (cert.malformed) throw bad("organization certificate is malformed", "机构证书格式错误");
           if (!cert.key) throw bad("organization key is not Ed25519", "机构密钥不是Ed25519");
-          if (cert.subjectUnreadable) throw bad("a certificate is not valid DER", "证书不是有效的DER编码");
           if (cert.orgCodes.length !== 1) throw bad("organization certificate carries no organization code", "机构证书缺少机构代码");
           let key;
           try { key = await importKey(cert.key); } catch (e) { throw bad("organization key is not Ed25519", "机构密钥不是Ed25519"); }
@@ -673,6 +685,9 @@
         zh: `信任列表中${codes.length}个密钥（${codes.join("、")}）的密钥标识${kid}相同`,
       });
     }
+    for (const p of store.problems) {  // a certificate an entry set aside holds is usable nowhere
+      if (p.part === "organization") for (const kid of p.kids) store.keys.delete(kid);
+    }
     for (const raw of list.logs) {  // a key WebCrypto refuses verifies nothing
       store.logs.set(hex(await kidOf(raw)), await importKey(raw).catch(() => null));
     }
@@ -681,6 +696,11 @@
       if (!(error instanceof Bad)) throw error;
       store.problems.push({ part, kids: [], en: error.message, zh: error.zh, unbound: error.unbound === true, ...more });
     };
+    let lists = bundle.status_lists;  // not an array: set aside, and no list is read
+    if (!Array.isArray(lists)) {
+      setAside("status_list", bad("trust bundle: status_lists is not an array", "信任包：status_lists不是数组"), { organization: null });
+      lists = [];
+    }
     if (bundle.manifest !== undefined && bundle.manifest !== null) {
       try {
         const found = await openManifest(store, b64(bundle.manifest, "manifest"));
@@ -690,14 +710,18 @@
         store.manifest = found;
       } catch (error) { setAside("manifest", error); }
     }
-    if (!Array.isArray(bundle.status_lists)) throw bad("trust bundle: status_lists is not a list", "信任包：status_lists不是列表");
-    for (const value of bundle.status_lists) {
+    for (const value of lists) {
       try {
         await addStatusList(store, b64(value, "status_lists"));
       } catch (error) {
-        let organization = null;  // as far as its signer tells, never the unchecked payload
-        try { organization = store.keys.get(hex(sign1(b64(value, "status_lists")).kid)).org.code; } catch (e) { /* none */ }
-        setAside("status_list", error, { organization });
+        // as far as its signer tells, never the unchecked payload: each organization whose entry
+        // lists its kid, usable or set aside; none for the root's kid or an unknown signer
+        let codes = [];
+        try {
+          const kid = sign1(b64(value, "status_lists")).kid;
+          codes = equal(kid, store.rootKid) ? [] : owners.get(hex(kid)) || [];
+        } catch (e) { /* none */ }
+        for (const organization of codes.length ? codes : [null]) setAside("status_list", error, { organization });
       }
     }
     if (bundle.tree_head !== undefined && bundle.tree_head !== null) {
@@ -747,9 +771,11 @@
     return null;
   }
 
+  // Why a kid has no usable key: its key or organization entry was set aside; or an entry set
+  // aside holds a key whose certificate cannot be read, which any kid may be (TrustStore.unreadable).
   function unreadable(store, kid) {
     return store.problems.find((p) => p.kids && p.kids.includes(kid)) ||
-      store.problems.find((p) => p.part === "organization" && !p.kids.length);
+      store.problems.find((p) => p.part === "organization" && !p.complete);
   }
 
   // --- the claims (core/credential.decode_payload) ----------------------------------------------
