@@ -12,8 +12,9 @@ from PIL import Image
 
 from issuer.cli import main
 from tests.qrfiles import certificate, images_pdf, png_header, qr_png
-from tests.vectors.test_vectors import HERE as VECTORS
-from tests.vectors.test_vectors import MANIFEST
+
+VECTORS = Path(__file__).parent / "vectors"
+MANIFEST = json.loads((VECTORS / "manifest.json").read_text(encoding="utf-8"))
 
 BUNDLE = str(VECTORS / "bundle.json")
 AT = MANIFEST["at"]
