@@ -250,8 +250,11 @@
 
   // --- X.509, minimally (core/pki) ------------------------------------------------------------
   const OID_ED25519 = [0x2b, 0x65, 0x70], OID_ORG_ID = [0x55, 0x04, 0x61];
-  const OID_BASIC = [0x55, 0x1d, 0x13], OID_USAGE = [0x55, 0x1d, 0x0f];
-  function certificate(bytes) {  // any shape we cannot read is "not valid DER"
+  const OID_BASIC = [0x55, 0x1d, 0x13], OID_USAGE = [0x55, 0x1d, 0x0f], OID_AKI = [0x55, 0x1d, 0x23], OID_SKI = [0x55, 0x1d, 0x0e];
+  // What the reference's certificate library parses on loading must be DER of the right shape
+  // ("not valid DER"); what it parses only when asked (the names' strings, the extensions' values,
+  // the public key) sets `malformed` instead ("organization certificate is malformed").
+  function certificate(bytes) {
     try { return parseCertificate(bytes); } catch (error) {
       throw error instanceof Bad ? error : bad("a certificate is not valid DER", "证书不是有效的DER编码");
     }
@@ -290,12 +293,26 @@
       if (ms === null) throw invalid();
       return ms;
     }
+    function bitString(node) {  // its bytes, or null: unused bits 0-7 (0 when empty), and zero
+      const data = content(node), unused = data[0];
+      const ok = node.tag === 0x03 && data.length > 0 && unused < 8 && (data.length > 1 || !unused) &&
+        !(data[data.length - 1] & ((1 << unused) - 1));
+      return ok ? data.subarray(1) : null;
+    }
+    function unsigned(node, most) {  // a DER INTEGER >= 0 of at most `most` bytes, or throws
+      const data = content(node), n = data.length - (data[0] === 0 ? 1 : 0);
+      if (!data.length || data[0] & 0x80 || (data[0] === 0 && data.length > 1 && !(data[1] & 0x80)) || n > most) throw invalid();
+    }
+    function single(node) {  // the one TLV an OCTET STRING holds
+      const inner = tlv(node.body, node.end);
+      if (inner.end !== node.end) throw invalid();
+      return inner;
+    }
     const top = tlv(0, bytes.length);
     if (top.end !== bytes.length) throw invalid();
     const [tbs, algorithm, signature, ...extra] = inside(top, 0x30);
-    if (!signature || extra.length || signature.tag !== 0x03 || signature.end - signature.body !== 65 || bytes[signature.body]) {
-      throw invalid();
-    }
+    const signatureBits = signature && bitString(signature);
+    if (!signatureBits || extra.length) throw invalid();
     const fields = inside(tbs, 0x30);
     let i = fields[0] && fields[0].tag === 0xa0 ? 1 : 0;
     const [serial, , issuer, validity, subject, spki] = fields.slice(i, i + 6);
@@ -308,40 +325,75 @@
       notBefore: time(notBefore),
       notAfter: time(notAfter),
       signedWithEd25519: isOid(inside(algorithm, 0x30)[0], OID_ED25519),
-      signature: bytes.slice(signature.body + 1, signature.end),
+      signature: signatureBits[-1] === undefined && signature.end - signature.body === 65 && !bytes[signature.body] ? signatureBits.slice() : new Uint8Array(0),
       key: null,
       orgCodes: [],
       ca: null,
       digitalSignature: null,
+      malformed: false,
     };
     const [keyAlgorithm, keyBits] = inside(spki, 0x30);
-    if (isOid(inside(keyAlgorithm, 0x30)[0], OID_ED25519) && keyBits.tag === 0x03 &&
-      keyBits.end - keyBits.body === 33 && bytes[keyBits.body] === 0) {
-      cert.key = bytes.slice(keyBits.body + 1, keyBits.end);
+    const key = keyBits && bitString(keyBits);
+    if (!key) throw invalid();
+    if (isOid(inside(keyAlgorithm, 0x30)[0], OID_ED25519)) {
+      if (key.length === 32 && !bytes[keyBits.body]) cert.key = key.slice(); else cert.malformed = true;
     }
-    for (const rdn of inside(subject, 0x30)) {  // its UTF8String and PrintableString values must be such
-      for (const attribute of inside(rdn, 0x31)) {
-        const [type, value] = inside(attribute, 0x30);
-        let text = String.fromCharCode(...content(value));
-        if (value.tag === 0x0c) {
-          try { text = utf8.decode(content(value)); } catch (e) { cert.subjectUnreadable = true; }
-        } else if (value.tag === 0x13 && !/^[A-Za-z0-9 '()+,./:=?-]*$/.test(text)) cert.subjectUnreadable = true;
-        if (isOid(type, OID_ORG_ID)) cert.orgCodes.push(text);
+    for (const [name, codes] of [[subject, cert.orgCodes], [issuer, []]]) {
+      for (const rdn of inside(name, 0x30)) {
+        for (const attribute of inside(rdn, 0x31)) {
+          const [type, value, more] = inside(attribute, 0x30);
+          if (!value || more || type.tag !== 0x06) throw invalid();
+          const data = content(value);
+          let text = null;
+          if (value.tag === 0x13) {  // PrintableString, BMPString and UniversalString: checked on loading
+            text = String.fromCharCode(...data);
+            if (!/^[A-Za-z0-9 '()+,./:=?-]*$/.test(text)) throw invalid();
+          } else if (value.tag === 0x1e || value.tag === 0x1c) {
+            const size = value.tag === 0x1e ? 2 : 4, units = [];
+            if (data.length % size) throw invalid();
+            for (let at = 0; at < data.length; at += size) units.push(data.subarray(at, at + size).reduce((v, b) => v * 256 + b, 0));
+            text = size === 2 ? String.fromCharCode(...units) : "";
+            if (size === 4) for (const u of units) { if (u > 0x10ffff) throw invalid(); text += String.fromCodePoint(u); }
+            if (!text.isWellFormed()) throw invalid();
+          } else if ([0x04, 0x0c, 0x12, 0x14, 0x16, 0x17, 0x18, 0x1a].includes(value.tag)) {  // read as UTF-8 when asked
+            try { text = utf8.decode(data); } catch (e) { cert.malformed = true; }
+          } else cert.malformed = true;
+          if (isOid(type, OID_ORG_ID)) codes.push(text);
+        }
       }
     }
     for (const field of fields.slice(i + 6)) {
       if (field.tag !== 0xa3) continue;
       for (const extension of inside(inside(field)[0], 0x30)) {
         const parts = inside(extension, 0x30), value = parts[parts.length - 1];
-        if (value.tag !== 0x04) throw invalid();
-        const inner = tlv(value.body, value.end);
-        if (isOid(parts[0], OID_BASIC)) {
-          const first = inside(inner, 0x30)[0];
-          cert.ca = !!first && first.tag === 0x01 && bytes[first.body] !== 0;
-        } else if (isOid(parts[0], OID_USAGE)) {
-          if (inner.tag !== 0x03) throw invalid();
-          cert.digitalSignature = inner.end - inner.body > 1 && (bytes[inner.body + 1] & 0x80) !== 0;
+        if (parts.length < 2 || parts.length > 3 || parts[0].tag !== 0x06 || value.tag !== 0x04 ||
+          (parts.length === 3 && !(parts[1].tag === 0x01 && parts[1].end - parts[1].body === 1 && bytes[parts[1].body] === 0xff))) {
+          throw invalid();  // critical is TRUE when written (DEFAULT FALSE)
         }
+        try {
+          if (isOid(parts[0], OID_BASIC)) {  // {cA BOOLEAN DEFAULT FALSE, pathLen INTEGER OPTIONAL}, pathLen only for a CA
+            const [first, second, third] = inside(single(value), 0x30);
+            const ca = !!first && first.tag === 0x01;
+            if (ca && !(first.end - first.body === 1 && bytes[first.body] === 0xff)) throw invalid();
+            const length = ca ? second : first;
+            if (third || (ca && second && second.tag !== 0x02) || (length && (!ca || length.tag !== 0x02))) throw invalid();
+            if (length) unsigned(length, 8);
+            cert.ca = ca;
+          } else if (isOid(parts[0], OID_USAGE)) {  // bits 0 digitalSignature, 4 keyAgreement, 7-8 encipher/decipherOnly
+            const usage = bitString(single(value));
+            if (!usage || ((usage[0] & 1 || usage[1] & 0x80) && !(usage[0] & 8))) throw invalid();
+            cert.digitalSignature = (usage[0] & 0x80) !== 0;
+          } else if (isOid(parts[0], OID_AKI)) {  // {[0] keyIdentifier, [1] issuer, [2] serial}: issuer and serial together
+            const tags = inside(single(value), 0x30).map((node) => {
+              if (node.tag === 0x82) unsigned(node, 21); else if (node.tag === 0xa1) inside(node);
+              return node.tag;
+            });
+            const order = tags.join();
+            if (!["", "128", "161,130", "128,161,130"].includes(order)) throw invalid();
+          } else if (isOid(parts[0], OID_SKI)) {
+            if (single(value).tag !== 0x04) throw invalid();
+          }
+        } catch (error) { cert.malformed = true; }
       }
     }
     return cert;
