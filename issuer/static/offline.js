@@ -325,7 +325,7 @@
       notBefore: time(notBefore),
       notAfter: time(notAfter),
       signedWithEd25519: isOid(inside(algorithm, 0x30)[0], OID_ED25519),
-      signature: signatureBits[-1] === undefined && signature.end - signature.body === 65 && !bytes[signature.body] ? signatureBits.slice() : new Uint8Array(0),
+      signature: signatureBits.slice(),  // its bytes, whatever its unused bits say (as cryptography reads it)
       key: null,
       orgCodes: [],
       ca: null,
@@ -385,7 +385,7 @@
             cert.digitalSignature = (usage[0] & 0x80) !== 0;
           } else if (isOid(parts[0], OID_AKI)) {  // {[0] keyIdentifier, [1] issuer, [2] serial}: issuer and serial together
             const tags = inside(single(value), 0x30).map((node) => {
-              if (node.tag === 0x82) unsigned(node, 21); else if (node.tag === 0xa1) inside(node);
+              if (node.tag === 0x82) unsigned(node, Infinity); else if (node.tag === 0xa1) inside(node);
               return node.tag;
             });
             const order = tags.join();
