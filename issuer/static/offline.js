@@ -8,12 +8,13 @@
 // certificates "unknown". A fetched bundle replaces the cached one only if it does not go back
 // (docs/FORMAT.md §7). The page works without this script.
 //
-// Test hook: window.issuerOfflineVerify(payload, bundleObject, atMillis) resolves to
-// {status, failed_check, reason, headline, detail, ...} for a QR text (or bare base32
-// payload), a parsed trust bundle (JSON) and the verification time in milliseconds since
-// the epoch; it never rejects. The browser tests run the published vectors through it, and
-// through its .setAside(bundle) (what a bundle sets aside), .goesBack(cached, fetched) (why a
-// fetched bundle is refused, or null) and .categoryC() (the Unicode 14.0.0 ranges it holds).
+// Test hook: window.issuerOfflineVerify(payload, bundle, at) resolves to {status,
+// failed_check, reason, headline, detail, ...} for a QR text (or bare base32 payload), a trust
+// bundle (its parsed JSON, or the bytes of the file as a Uint8Array) and the verification time
+// (milliseconds since the epoch, or ISO 8601 text with an offset); it never rejects. The
+// browser tests run the published vectors through it, and through its .setAside(bundle) (what
+// a bundle sets aside), .goesBack(cached, fetched) (why a fetched bundle is refused, or null)
+// and .categoryC() (the Unicode 14.0.0 ranges it holds).
 "use strict";
 
 (function () {
@@ -581,6 +582,15 @@
   const isRevoked = (list, index) => (list.bits[index >> 3] & (0x80 >> (index & 7))) !== 0;
 
   // --- the trust store (TrustStore, load_bundle) -----------------------------------------------
+  // The downloaded file (trust.read_bundle_json): UTF-8 (so never UTF-16 or UTF-32), one leading
+  // byte order mark ignored (the decoder drops it), and JSON, which has no NaN or Infinity.
+  const bundleText = new TextDecoder("utf-8", { fatal: true });
+  function readBundle(bytes) {
+    try {
+      const text = bundleText.decode(bytes);
+      return { text, bundle: JSON.parse(text) };
+    } catch (e) { throw bad("the trust bundle is not UTF-8 JSON", "信任包不是UTF-8编码的JSON"); }
+  }
   async function chainsToRoot(store, signer) {  // verify_directly_issued_by, once per key
     if (signer.chains === undefined) {
       const cert = signer.cert;
@@ -1138,11 +1148,20 @@
     return [headZh, headEn, plainZh || (v.deciding ? v.deciding.detail_zh : ""), plainEn || (v.deciding ? v.deciding.detail : "")];
   }
 
-  // Never rejects: a bundle that cannot be read, or anything unexpected, is "unknown".
+  // An instant: milliseconds since the epoch, or ISO 8601 text with its offset from UTC (a time
+  // without one is refused, never taken as UTC or the device's time).
+  function instantOf(at) {
+    const ms = typeof at === "number" ? at
+      : typeof at === "string" && /(?:Z|[+-]\d\d:?\d\d)$/i.test(at) && /^\d{4}-\d\d-\d\dT/.test(at) ? Date.parse(at) : NaN;
+    if (!Number.isFinite(ms)) throw new Error("a time needs an offset from UTC, e.g. 2026-11-29T08:00:00+08:00");
+    return ms;
+  }
+  // Never rejects: a bundle that cannot be read, or anything unexpected, is "unknown". The bundle
+  // is its JSON value, or the bytes of the file.
   async function run(payload, bundle, at) {
     let verdict;
     try {
-      verdict = await verify(payload, await load(bundle), at);
+      verdict = await verify(payload, await load(bundle), instantOf(at));
     } catch (error) {
       const reason = error instanceof Bad ? "bundle_unusable" : "offline_error";
       const message = String(error && error.message);
@@ -1172,11 +1191,13 @@
   const CACHE_KEY = "issuer-trust-bundle";
   const REFRESH_MS = 24 * 3600 * 1000;
 
-  async function download() {
+  async function download() {  // a bundle that is not UTF-8 JSON is kept as its bytes: load() refuses it
     const response = await fetch("/api/v1/trust-bundle", { credentials: "omit", cache: "no-cache" });
     if (!response.ok) throw new Error(String(response.status));
-    const text = await response.text();
-    return { bundle: JSON.parse(text), text, fetchedAt: Date.now(), cached: false };
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    let read = { text: null, bundle: bytes };
+    try { read = readBundle(bytes); } catch (e) { /* unusable */ }
+    return { ...read, fetchedAt: Date.now(), cached: false };
   }
   // The fetched bundle, now cached, unless it goes back from the cached one: then the cached
   // one speaks on, and the verdict says so.
@@ -1184,6 +1205,7 @@
     const fetched = await download();
     const back = kept ? await goesBack(kept.bundle, fetched.bundle) : null;
     if (back) return { ...kept, refused: back };
+    if (fetched.text === null) return fetched;  // not worth caching
     try {
       localStorage.setItem(CACHE_KEY, fetched.text);
       localStorage.setItem(CACHE_KEY + "-at", String(fetched.fetchedAt));
