@@ -13,6 +13,7 @@ ask for."""
 from __future__ import annotations
 
 import base64
+import copy
 import gzip
 import json
 import random
@@ -23,10 +24,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import cbor2
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.x509.oid import ExtensionOID, NameOID
 
 from issuer.cli.trust import refuse_going_back
-from issuer.core import cbor, cose, statuslist, trust
+from issuer.core import cbor, cose, qrtext, statuslist, trust
+from issuer.core.credential import encode_payload
 from issuer.core.errors import TrustError
 from issuer.core.manifest import Manifest
 from issuer.core.transparency import TreeHead
@@ -148,7 +154,8 @@ def test_two_keys_with_one_kid_are_both_set_aside_and_nothing_else(hook: Any) ->
     assert _parts(hook, bundle) == [  # organizations in the order of their codes
         ("key", OTHER, False),
         ("key", f.ORG_CODE, False),
-        ("status_list", None, False),  # signed by a kid that names no key now
+        ("status_list", f.ORG_CODE, False),  # signed by a key its organization lists (twice): §7, G15
+        ("status_list", f.ORG_CODE, False),
     ]
     for signer, number, expected in (
         (twice, "Y000123000001263000001", ("unknown", "organization_unreadable")),
@@ -483,7 +490,7 @@ def test_a_cached_bundle_is_replaced_only_by_one_that_does_not_go_back(hook: Any
         (bundle(tl2, {f.ORG_CODE: a2, OTHER: b2}, head=_tree_head(f.log_key("x")[0], log)), ["tree_head", None]),
         (json.dumps({**json.loads(kept), "manifest": "AAAA"}), ["unbound", None]),
         ("{}", ["unusable", None]),
-        (json.dumps({**json.loads(kept), "status_lists": None}), ["unusable", None]),
+        (json.dumps({**json.loads(kept), "status_lists": None}), None),  # set aside, not unusable (§7 step 5)
     ]
     for fetched, expected in cases:
         got = hook.evaluate(
@@ -508,3 +515,318 @@ def test_a_cached_bundle_is_replaced_only_by_one_that_does_not_go_back(hook: Any
     )
     assert got is None
     assert _reference_refuses(kept, longer, tmp_path)
+
+
+# --- the rules decided last (FORMAT.md Conventions, §2 rule 1, §5–§7, §9; tests/independent/NOTES.md) ---
+
+
+def _raw_bundle(auth: f.Authority, payload: bytes, lists: Iterable[bytes] = ()) -> str:
+    """A bundle whose trust list payload is ``payload``, bytes as given, signed by the root."""
+    signed = cose.sign(payload, auth.key, cose.kid_for(auth.root_der))
+    return json.dumps(trust.make_bundle(auth.root_der, signed, list(lists)))
+
+
+def _nested(levels: int) -> Any:
+    value: Any = 0
+    for _ in range(levels):
+        value = [value]
+    return value
+
+
+def test_floats_tags_and_other_simple_values_are_refused_in_every_payload(hook: Any) -> None:
+    """Conventions and §2 rule 1: no float, no tag but 18 around a whole message, no simple value
+    but false, true and null, even under a key nobody reads; a level is any data item."""
+    auth = f.authority()
+    signer = f.org_signer(auth)
+    payload = f.trust_list([f.organization([signer])]).to_payload()
+    lists = [f.status_list(signer)]
+    code = signer.qr_text(f.credential(), f.HOST)
+    values: list[Any] = [
+        1.5,
+        1.0e300,
+        cbor2.CBORTag(0, "2026-11-29T00:00:00Z"),
+        cbor2.CBORTag(2, b"\x01"),
+        cbor2.CBORTag(2, b"\x01" + bytes(8)),
+        cbor2.CBORTag(18, []),
+        cbor2.CBORTag(55799, 1),
+        cbor2.undefined,
+        cbor2.CBORSimpleValue(16),
+        cbor2.CBORSimpleValue(255),
+        _nested(14),  # the integer at level 16: read
+        _nested(15),  # at level 17: not
+        {"a": _nested(13)},
+        {"a": _nested(14)},
+        [None, True, False, -(2**64), 2**64 - 1],
+    ]
+    verdicts = []
+    for value in values:
+        bundle = _raw_bundle(auth, cbor2.dumps({**payload, "x": value}, canonical=True), lists)
+        verdicts.append(_agree(hook, code, AT, bundle)["reason"])
+    assert verdicts == ["bundle_unusable"] * 10 + [None, "bundle_unusable", None, "bundle_unusable", None]
+
+    bundle = f.bundle_json(auth, f.trust_list([f.organization([signer])]), lists)
+    claims = f.credential().claims()
+    changed = [
+        {**claims, -8: cbor2.CBORTag(0, "维修电工")},
+        {**claims, -11: 104729.0},
+        {**claims, -11: cbor2.CBORTag(2, b"\x01\x99\x19")},
+        {**claims, -8: cbor2.undefined},
+        cbor2.CBORTag(18, claims),
+    ]
+    texts = [_qr(signer, cbor2.dumps(c, canonical=True)) for c in changed]
+    assert {r["failed_check"] for r in _agree_all(hook, texts, AT, bundle)} == {"claims"}
+    message = cose.sign(encode_payload(f.credential()), signer.key, signer.kid)
+    assert message[2] == 0x4D and message[16] == 0xA0
+    messages = [
+        b"\xd2" + message,  # tag 18 twice
+        b"\xd1" + message[1:],  # tag 17
+        b"\xd2\x84\x4f\xa2\x01\x27\x04\xd8\x40\x48" + signer.kid + message[16:],  # a tag in the protected header
+        message[:16] + b"\xa1\x01\xf9\x3e\x00" + message[17:],  # a float in the unprotected header
+    ]
+    texts = [qrtext.encode(m, f.HOST) for m in messages]
+    assert {r["failed_check"] for r in _agree_all(hook, texts, AT, bundle)} == {"decodable"}
+    # a status list holding a float is set aside: its organization's status cannot be told
+    listed = statuslist.StatusList.of(signer.org_code, set(), f.STATUS_AT).to_payload()
+    floating = cose.sign(cbor2.dumps({**listed, "max_age": 259200.0}, canonical=True), signer.key, signer.kid)
+    bundle = f.bundle_json(auth, f.trust_list([f.organization([signer])]), [floating])
+    assert _agree(hook, code, AT, bundle)["reason"] == "status_list_unusable"
+
+
+def test_integers_of_the_trust_list_are_unsigned_where_the_format_says_uint(hook: Any) -> None:
+    """``version``, ``sequence`` and ``catalogue.edition`` (the envelope: the bundle is unusable)
+    and a scope entry's ``edition`` (its organization is set aside) are CBOR major type 0."""
+    auth = f.authority()
+    signer = f.org_signer(auth)
+    other = f.org_signer(auth, code=OTHER, name=OTHER_NAME, seed="other")
+    payload = f.trust_list([f.organization([signer]), f.organization([other], code=OTHER)]).to_payload()
+    lists = [f.status_list(signer), f.status_list(other)]
+    codes = [signer.qr_text(f.credential(), f.HOST), other.qr_text(f.credential(number=OTHER + "263000001"), f.HOST)]
+
+    def changed(path: tuple[Any, ...], value: Any) -> str:
+        target = changed_payload = copy.deepcopy(payload)
+        for step in path[:-1]:
+            target = target[step]
+        target[path[-1]] = value
+        return f.signed_trust_list_bundle(auth, changed_payload, lists)
+
+    seen = {}
+    assert [o["code"] for o in payload["organizations"]] == [OTHER, f.ORG_CODE]  # ascending by code
+    for path in (("version",), ("sequence",), ("catalogue", "edition"), ("organizations", 1, "scope", 0, "edition")):
+        for value in (-1, -(2**64), True, "1", None, 2**64 - 1, 0):
+            bundle = changed(path, value)
+            reasons = [r["reason"] for r in _agree_all(hook, codes, AT, bundle)]
+            seen[path[0], repr(value)] = reasons
+            if "bundle_unusable" not in reasons:
+                _set_aside(hook, bundle)
+    for envelope in ("version", "sequence", "catalogue"):
+        for value in (-1, -(2**64), True):
+            assert seen[envelope, repr(value)] == ["bundle_unusable"] * 2
+    assert seen["sequence", repr(2**64 - 1)] == [None, None]
+    assert seen["organizations", "-1"] == seen["organizations", "True"] == ["organization_unreadable", None]
+
+
+def test_logs_or_status_lists_that_are_not_arrays_are_set_aside(hook: Any) -> None:
+    """§6: ``logs`` that is not an array names no log (the list is read); §7 step 5:
+    ``status_lists`` missing or not an array is set aside and no status list is read."""
+    auth = f.authority()
+    signer = f.org_signer(auth)
+    payload = f.trust_list([f.organization([signer])]).to_payload()
+    lists = [f.status_list(signer)]
+    code = signer.qr_text(f.credential(), f.HOST)
+    readable = [{"name": "x", "public_key": b"\x01" * 32}]
+    for logs in (None, {}, "log", 1, [], readable, [{"name": "x"}, None]):
+        bundle = f.signed_trust_list_bundle(auth, {**payload, "logs": logs}, lists)
+        assert _agree(hook, code, AT, bundle)["status"] == "valid"
+        assert (("log", None, False) in _parts(hook, bundle)) == (logs not in ([], readable))
+    bundle = json.loads(f.signed_trust_list_bundle(auth, payload, lists))
+    for value in (None, {}, "x", 0, True, [], "missing"):
+        changed = {k: v for k, v in bundle.items() if k != "status_lists"}
+        if value != "missing":
+            changed["status_lists"] = value
+        text = json.dumps(changed)
+        got = _agree(hook, code, AT, text)
+        assert (got["status"], got["reason"]) == ("unknown", "status_unknown"), value
+        assert _parts(hook, text) == ([] if value == [] else [("status_list", None, False)])
+
+
+def test_an_entry_set_aside_makes_unknown_every_kid_its_unreadable_keys_might_be(hook: Any) -> None:
+    """§6 and §8 check 2: an organization map set aside that is not a map, has no ``keys``
+    array, or holds a key entry without a certificate byte string makes every kid of no usable
+    key ``unknown``; otherwise only the kids of the certificates it holds, which no other
+    organization may use either."""
+    auth = f.authority()
+    signer = f.org_signer(auth)
+    other = f.org_signer(auth, code=OTHER, name=OTHER_NAME, seed="other")
+    stranger = f.org_signer(auth, seed="stranger")
+    payload = f.trust_list([f.organization([signer]), f.organization([other], code=OTHER)]).to_payload()
+    lists = [f.status_list(signer), f.status_list(other)]
+    good = signer.qr_text(f.credential(), f.HOST)
+    unknown = stranger.qr_text(f.credential(), f.HOST)
+    shared = other.qr_text(f.credential(number=OTHER + "263000001"), f.HOST)
+    kept, entry = (next(o for o in payload["organizations"] if o["code"] == code) for code in (f.ORG_CODE, OTHER))
+    key = entry["keys"][0]
+    broken = {**entry, "registered_from": "2025/01/01"}
+    cases: list[tuple[Any, str | None]] = [
+        ("an organization", "organization_unreadable"),
+        (None, "organization_unreadable"),
+        ({k: v for k, v in broken.items() if k != "keys"}, "organization_unreadable"),
+        ({**broken, "keys": None}, "organization_unreadable"),
+        ({**broken, "keys": [key, "a key"]}, "organization_unreadable"),
+        ({**broken, "keys": [key, {**key, "certificate": "text"}]}, "organization_unreadable"),
+        ({**broken, "keys": [key, {k: v for k, v in key.items() if k != "certificate"}]}, "organization_unreadable"),
+        (broken, "unknown_key"),
+        ({**broken, "keys": []}, "unknown_key"),
+        ({**entry, "keys": [{**key, "status": "lost"}]}, "unknown_key"),
+    ]
+    for replacement, expected in cases:
+        organizations = [replacement, kept]
+        bundle = f.signed_trust_list_bundle(auth, {**payload, "organizations": organizations}, lists)
+        _set_aside(hook, bundle)
+        results = _agree_all(hook, [good, unknown, shared], AT, bundle)
+        assert [r["reason"] for r in results[:2]] == [None, expected], replacement
+    # the certificate of an entry set aside, also listed by a readable organization: usable by neither
+    held = {**broken, "code": "Y000031000003", "keys": [{**key, "certificate": signer.certificate.der}]}
+    bundle = f.signed_trust_list_bundle(auth, {**payload, "organizations": [*payload["organizations"], held]}, lists)
+    _set_aside(hook, bundle)
+    got = _agree(hook, good, AT, bundle)
+    assert (got["status"], got["reason"]) == ("unknown", "organization_unreadable")
+    assert _agree(hook, shared, AT, bundle)["status"] == "valid"
+
+
+def test_a_refused_status_list_concerns_each_organization_listing_its_kid(hook: Any) -> None:
+    """§7: a list set aside concerns the organizations whose decoded entries list its kid,
+    usable or set aside (``status_list_unusable``), and none for the root's kid or an unknown
+    signer (``status_unknown``)."""
+    auth = f.authority()
+    signer = f.org_signer(auth)
+    other = f.org_signer(auth, code=OTHER, name=OTHER_NAME, seed="other")
+    spare = f.org_signer(auth, seed="spare")
+    stranger = f.org_signer(auth, seed="stranger")
+    compromised = trust.KeyEntry(spare.certificate.der, "compromised")  # signs no list at all
+    orgs = [
+        f.organization([], keys=[trust.KeyEntry(signer.certificate.der), compromised]),
+        f.organization([other], code=OTHER),
+    ]
+    good = signer.qr_text(f.credential(), f.HOST)
+    theirs = other.qr_text(f.credential(number=OTHER + "263000001"), f.HOST)
+    cases = [
+        (f.status_list(spare), "status_list_unusable"),  # a key that may not sign lists
+        (f.status_list(signer, issued_at=f.china("2031-01-02 00:00")), "status_list_unusable"),  # after its certificate
+        (f.status_list(stranger), "status_unknown"),  # an unknown signer
+        (f.root_status_list(auth, code="Y000011000005"), "status_unknown"),  # the root's kid
+    ]
+    for refused, expected in cases:
+        bundle = f.bundle_json(auth, f.trust_list(orgs), [refused, f.status_list(other)])
+        _set_aside(hook, bundle)
+        assert _agree(hook, good, AT, bundle)["reason"] == expected
+        assert _agree(hook, theirs, AT, bundle)["status"] == "valid"
+    # a key set aside (its certificate does not parse) signs a list: its organization's list is unusable
+    broken_key = trust.KeyEntry(b"\x30\x03\x02\x01\x01")
+    orgs[0] = f.organization([], keys=[trust.KeyEntry(signer.certificate.der), broken_key])
+    by_broken = statuslist.StatusList.of(f.ORG_CODE, set(), f.STATUS_AT).sign(signer.key, broken_key.kid)
+    bundle = f.bundle_json(auth, f.trust_list(orgs), [by_broken, f.status_list(other)])
+    assert _parts(hook, bundle) == [("key", f.ORG_CODE, False), ("status_list", f.ORG_CODE, False)]
+    assert _agree(hook, good, AT, bundle)["reason"] == "status_list_unusable"
+    # the kid of an organization map that does not decode: no decoded entry lists it, nobody's
+    payload = f.trust_list(orgs).to_payload()
+    next(o for o in payload["organizations"] if o["code"] == f.ORG_CODE)["registered_until"] = "2030/12/31"
+    bundle = f.signed_trust_list_bundle(auth, payload, [f.status_list(signer), f.status_list(other)])
+    assert _parts(hook, bundle)[-1] == ("status_list", None, False)
+    assert _agree(hook, theirs, AT, bundle)["status"] == "valid"
+
+
+def _certificate(auth: f.Authority, extensions: Iterable[tuple[x509.ObjectIdentifier, str, bool]]) -> bytes:
+    """An organization certificate of the key seeded "org" with these extensions, their values
+    written as given (hex DER), signed by the root."""
+    subject = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, f.ORG_NAME),
+            x509.NameAttribute(NameOID.ORGANIZATION_IDENTIFIER, f.ORG_CODE),
+            x509.NameAttribute(NameOID.COMMON_NAME, f"{f.ORG_CODE} 证书签名"),
+        ]
+    )
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(auth.root.subject)
+        .public_key(f.seeded_key("org").public_key())
+        .serial_number(20261129)
+        .not_valid_before(f.T0)
+        .not_valid_after(f.T_END)
+    )
+    for oid, value, critical in extensions:
+        builder = builder.add_extension(x509.UnrecognizedExtension(oid, bytes.fromhex(value)), critical=critical)
+    return builder.sign(auth.key, None).public_bytes(serialization.Encoding.DER)
+
+
+def _changed_certificate(auth: f.Authority, der: bytes, old: bytes, new: bytes) -> bytes:
+    """``der`` with ``old`` replaced by ``new`` (as long) once in its TBS, signed again by the root."""
+    tbs = x509.load_der_x509_certificate(der).tbs_certificate_bytes
+    assert len(old) == len(new) and tbs.count(old) == 1, (old, new)
+    changed = tbs.replace(old, new)
+    return der.replace(tbs, changed)[:-64] + auth.key.sign(changed)
+
+
+def test_key_certificates_parse_as_the_reference_parses_them(hook: Any) -> None:
+    """§5: a key whose certificate does not parse is set aside, in the reference's words: what
+    its certificate library refuses on loading is "not valid DER" (a PrintableString that is
+    not one, a BMPString of odd length, a BIT STRING with unused bits above 7 or not zero), what
+    it reads only when asked is "malformed" (a UTF8String that is not UTF-8, an attribute that
+    is no string, the extensions' values: keyUsage's unused bits, basicConstraints, ...)."""
+    auth = f.authority()
+    key = f.seeded_key("org")
+    bc, ku, aki = ExtensionOID.BASIC_CONSTRAINTS, ExtensionOID.KEY_USAGE, ExtensionOID.AUTHORITY_KEY_IDENTIFIER
+    ski = ExtensionOID.SUBJECT_KEY_IDENTIFIER
+    good_bc, good_ku = (bc, "3000", True), (ku, "030206c0", True)
+    basic = ["3003010100", "30030101ff", "300301017f", "3003020100", "30060101ff020100", "30060101ff0201ff"]
+    basic += ["30070101ff02020001", "300000", "3100", "0500", "30050101ff0500", "300402020000", "30030101"]
+    usage = ["0300", "030100", "030101", "03020080", "03020780", "03020700", "03020001", "03020009", "0303000080"]
+    usage += ["0303070080", "0303000880", "0302068000", "04020000", "03020680", "0303068000", "0303008000", "030208c0"]
+    usage += ["030209c0", "030207c0", "03020681"]
+    authority = ["04020102", "3000", "30028000", "3004800101aa", "300380010a", "3003820101", "3005a100820101"]
+    authority += ["30058201018001aa", "3003a10030", "3006a10082020001"]
+    certificates = [_certificate(auth, [good_bc, good_ku])]
+    certificates += [_certificate(auth, [(bc, v, True), good_ku]) for v in basic]
+    certificates += [_certificate(auth, [good_bc, (ku, v, True)]) for v in usage]
+    certificates += [_certificate(auth, [good_bc, good_ku, (aki, v, False)]) for v in authority]
+    certificates += [
+        _certificate(auth, [good_bc, good_ku, (ski, v, False)]) for v in ("0400", "040101", "0301", "300101")
+    ]
+    certificates.append(_certificate(auth, [good_ku]))  # no basicConstraints: not a signing certificate
+    der = certificates[0]
+    oi = b"\x0c\x0d" + f.ORG_CODE.encode()
+    for tag in (0x03, 0x04, 0x05, 0x06, 0x0C, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1A, 0x1B, 0x1C, 0x1E):
+        certificates.append(_changed_certificate(auth, der, oi, bytes([tag]) + oi[1:]))
+    for tag in (0x30, 0x31, 0x80, 0xA0):
+        certificates.append(_changed_certificate(auth, der, oi, bytes([tag]) + oi[1:]))
+    certificates += [
+        _changed_certificate(auth, der, oi, oi[:-1] + b"*"),  # fine in a UTF8String
+        _changed_certificate(auth, der, oi, b"\x13" + oi[1:-1] + b"*"),  # not a PrintableString
+        _changed_certificate(auth, der, oi, oi[:-1] + b"\xff"),  # not UTF-8
+        _changed_certificate(auth, der, oi, b"\x1e\x0c" + "Y00012".encode("utf-16-be") + b"\x30"),
+        _changed_certificate(auth, der, oi, b"\x1e\x0c" + "\ud800Y0001".encode("utf-16-be", "surrogatepass") + b"\x30"),
+        _changed_certificate(auth, der, "根证书".encode()[:3], b"\xff" + "根证书".encode()[1:3]),  # the issuer's name
+        _changed_certificate(
+            auth, der, b"\x01\x01\xff\x04\x04\x03\x02", b"\x01\x01\x00\x04\x04\x03\x02"
+        ),  # critical FALSE
+        _changed_certificate(auth, der, b"\x03\x21\x00", b"\x03\x21\x01"),  # the key's BIT STRING: 1 unused bit
+        _changed_certificate(auth, der, b"\x06\x03\x2b\x65\x70\x03\x21", b"\x06\x03\x2b\x65\x6e\x03\x21"),  # X25519
+    ]
+    signature = der[-67:-64]
+    assert signature == b"\x03\x41\x00"
+    certificates += [der[:-67] + b"\x03\x41" + bytes([unused]) + der[-64:] for unused in (1, 8)]
+    verdicts: dict[str, int] = {}
+    for certificate in certificates:
+        kid = cose.kid_for(certificate)
+        org = f.organization([], keys=[trust.KeyEntry(certificate)])
+        listed = statuslist.StatusList.of(f.ORG_CODE, set(), f.STATUS_AT).sign(key, kid)
+        bundle = f.bundle_json(auth, f.trust_list([org]), [listed])
+        text = qrtext.encode(cose.sign(encode_payload(f.credential()), key, kid), f.HOST)
+        got = _agree(hook, text, AT, bundle)
+        words = got["detail"] if got["reason"] == "organization_unreadable" else got["reason"]
+        verdicts[str(words)] = verdicts.get(str(words), 0) + 1
+    malformed = f"a key certificate of organization {f.ORG_CODE} cannot be read (organization certificate is malformed)"
+    not_der = f"a key certificate of organization {f.ORG_CODE} cannot be read (a certificate is not valid DER)"
+    assert verdicts[malformed] > 30 and verdicts[not_der] >= 5 and verdicts["None"] > 15, verdicts
+    assert verdicts["not_certified"] >= 5, verdicts
