@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.x509.oid import NameOID
@@ -134,6 +134,11 @@ def parse_organization_certificate(der: bytes) -> OrganizationCertificate:
     cert = load_certificate(der)
     try:
         public = cert.public_key()
+    except UnsupportedAlgorithm:
+        raise TrustError("organization key is not Ed25519", "机构密钥不是Ed25519") from None
+    except (ValueError, TypeError):
+        raise TrustError("organization certificate is malformed", "机构证书格式错误") from None
+    try:
         codes = cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_IDENTIFIER)
         _ = cert.issuer, cert.extensions, cert.not_valid_before_utc, cert.not_valid_after_utc
     except (ValueError, TypeError):
@@ -146,7 +151,10 @@ def parse_organization_certificate(der: bytes) -> OrganizationCertificate:
 
 
 def root_public_key(root: x509.Certificate) -> Ed25519PublicKey:
-    public = root.public_key()
+    try:
+        public = root.public_key()
+    except (UnsupportedAlgorithm, ValueError):
+        raise TrustError("root key is not Ed25519", "根证书密钥不是Ed25519") from None
     if not isinstance(public, Ed25519PublicKey):
         raise TrustError("root key is not Ed25519", "根证书密钥不是Ed25519")
     return public

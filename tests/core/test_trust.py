@@ -470,3 +470,26 @@ def test_a_refused_list_signed_by_a_key_set_aside_concerns_its_organization() ->
     store = trust.load_bundle(f.signed_trust_list_bundle(auth, payload, [bytes(broken_root_list)]))
     verdict = verify(a.qr_text(f.credential(), f.HOST), store, at=f.NOW)
     assert (verdict.status, verdict.reason) == (Status.UNKNOWN, "status_unknown")
+
+
+def test_a_key_of_an_algorithm_nobody_knows_sets_its_organization_aside_and_loads_the_rest() -> None:
+    """The certificate library cannot even name such a key; the bundle still loads."""
+    from issuer.core import pki
+    from issuer.core.errors import TrustError
+
+    auth = f.authority()
+    good, odd = f.org_signer(auth), f.org_signer(auth, code="S000044000002", seed="odd")
+    ed25519 = bytes.fromhex("06032b6570")  # the OID 1.3.101.112: in the TBS signature, the key, the signature
+    der = odd.certificate.der
+    at = der.index(ed25519, der.index(ed25519) + 1)  # the key's
+    unknown = der[:at] + bytes.fromhex("06032b6579") + der[at + len(ed25519) :]
+    with pytest.raises(TrustError) as refused:
+        pki.parse_organization_certificate(unknown)
+    assert refused.value.message == "organization key is not Ed25519"
+    entries = [
+        f.organization([good]),
+        f.organization([odd], code="S000044000002", keys=[trust.KeyEntry(unknown)]),
+    ]
+    store = f.store(auth, f.trust_list(entries), [f.status_list(good)])
+    assert [(p.part, p.organization) for p in store.problems] == [("key", "S000044000002")]
+    assert store.key(good.kid) is not None
