@@ -8,132 +8,41 @@ own bundle file (read as the page reads a download: UTF-8 JSON, one byte order m
 and the time fixed to its ``at``; every bundle the reference refuses is refused by the script
 too, and by the scan page when it downloads one. Every request of those pages is answered by
 Playwright (``page.route``) on http://localhost, a secure context for WebCrypto: no server runs
-for them."""
+for them. The hook page is the ``hook`` fixture (``conftest.py``); the comparison with the
+reference is ``offline_check.agree``."""
 
 from __future__ import annotations
 
 import base64
-import functools
 import html
 import json
 import random
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from issuer.core import cbor, cose, qrtext, trust
+from issuer.core import cbor, cose, trust
 from issuer.core.clock import parse_instant
 from issuer.core.credential import encode_payload
 from issuer.core.errors import TrustError
-from issuer.core.explain import explain
-from issuer.core.signing import Signer
-from issuer.core.verify import verify
 from tests import factories as f
-from tests.browser.test_pages import CHROMIUM, playwright
+from tests.browser.offline_check import (
+    AT,
+    CACHE_KEY,
+    ORIGIN,
+    SCRIPT,
+    VECTORS,
+    agree,
+    agree_all,
+    in_browser,
+    needs_browser,
+    qr,
+    read_manifest,
+)
 
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (make browser)")
-
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "issuer" / "static" / "offline.js"
-VECTORS = ROOT / "tests" / "vectors"
-ORIGIN = "http://localhost:9"
-"""Never contacted: page.route answers every request of the hook page."""
-HOOK_PAGE = '<!doctype html><html lang="zh-CN"><head><script src="/offline.js"></script></head><body></body></html>'
-CACHE_KEY = "issuer-trust-bundle"
-
-
-def _manifest(directory: Path) -> dict[str, Any]:
-    return json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
-
-
-def _millis(text: str) -> int:
-    return int(parse_instant(text).timestamp() * 1000)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with playwright.sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield launched
-        launched.close()
-
-
-@pytest.fixture(scope="module")
-def hook(browser: Any) -> Iterator[Any]:
-    """A page that holds offline.js and nothing else."""
-    context = browser.new_context()
-    page = context.new_page()
-    page.route(
-        ORIGIN + "/", lambda route: route.fulfill(status=200, content_type="text/html; charset=utf-8", body=HOOK_PAGE)
-    )
-    page.route(
-        ORIGIN + "/offline.js",
-        lambda route: route.fulfill(status=200, content_type="text/javascript; charset=utf-8", path=SCRIPT),
-    )
-    page.goto(ORIGIN + "/")
-    assert page.evaluate("typeof window.issuerOfflineVerify") == "function"
-    yield page
-    context.close()
-
-
-def _in_browser(page: Any, qr_text: str, at: str, bundle: str | bytes | None = None) -> dict[str, Any]:
-    """The script's verdict on ``qr_text`` at ``at`` with ``bundle`` (JSON text, or the bytes
-    of a bundle file), or with the bundle already in localStorage."""
-    return _in_browser_all(page, [qr_text], at, bundle)[0]
-
-
-def _in_browser_all(page: Any, qr_texts: list[str], at: str, bundle: str | bytes | None = None) -> list[dict[str, Any]]:
-    """The bundle goes to the script as the bytes of its file (UTF-8 for JSON text)."""
-    data = None if bundle is None else base64.b64encode(_encoded(bundle)).decode("ascii")
-    results: list[dict[str, Any]] = page.evaluate(
-        """async ([key, data, texts, at]) => {
-            const bundle = data === null ? JSON.parse(localStorage.getItem(key))
-              : Uint8Array.from(atob(data), (c) => c.charCodeAt(0));
-            const out = [];
-            for (const text of texts) out.push(await window.issuerOfflineVerify(text, bundle, at));
-            return out;
-        }""",
-        [CACHE_KEY, data, qr_texts, _millis(at)],
-    )
-    return results
-
-
-def _encoded(bundle: str | bytes) -> bytes:
-    return bundle.encode("utf-8") if isinstance(bundle, str) else bundle
-
-
-@functools.lru_cache(maxsize=4)
-def _reference_store(bundle: str | bytes) -> trust.TrustStore:
-    return trust.load_bundle(bundle)
-
-
-def _agree(page: Any, qr_text: str, at: str, bundle: str | bytes) -> dict[str, Any]:
-    """The script and the reference verifier give the same verdict, reason, headline and detail."""
-    return _agree_all(page, [qr_text], at, bundle)[0]
-
-
-def _agree_all(page: Any, qr_texts: list[str], at: str, bundle: str | bytes) -> list[dict[str, Any]]:
-    results = _in_browser_all(page, qr_texts, at, bundle)
-    try:
-        store = _reference_store(bundle)
-    except TrustError as exc:  # unusable, in the reference's words
-        for got in results:
-            assert (got["status"], got["failed_check"], got["reason"]) == ("unknown", None, "bundle_unusable"), got
-            assert (got["detail"], got["detail_zh"]) == (exc.message, exc.message_zh), got
-        return results
-    for qr_text, got in zip(qr_texts, results, strict=True):
-        verdict = verify(qr_text, store, at=parse_instant(at))
-        plain = explain(verdict)
-        expected = (verdict.status.value, verdict.failed_check, verdict.reason, plain.headline_zh, plain.headline_en)
-        assert (got["status"], got["failed_check"], got["reason"], got["headline_zh"], got["headline"]) == expected, got
-        assert [c["outcome"] for c in got["checks"]] == [c.outcome.value for c in verdict.checks], got
-        deciding = verdict.deciding
-        if deciding is not None:
-            assert (got["detail"], got["detail_zh"]) == (deciding.detail, deciding.detail_zh), got
-    return results
+pytestmark = needs_browser
 
 
 # --- the published vectors ---------------------------------------------------------------
@@ -141,6 +50,7 @@ def _agree_all(page: Any, qr_texts: list[str], at: str, bundle: str | bytes) -> 
 
 @pytest.fixture(scope="module")
 def vectors_page(hook: Any) -> Any:
+    """The hook page with the vectors' bundle.json in localStorage, as a downloaded one is kept."""
     hook.evaluate(
         "([key, text]) => localStorage.setItem(key, text)", [CACHE_KEY, (VECTORS / "bundle.json").read_text()]
     )
@@ -149,30 +59,30 @@ def vectors_page(hook: Any) -> Any:
 
 def _vector_bundle(directory: Path, vector: dict[str, Any]) -> bytes:
     """The bytes of the bundle file a vector names, or of its manifest's."""
-    return (directory / vector.get("bundle", _manifest(directory)["bundle"])).read_bytes()
+    return (directory / vector.get("bundle", read_manifest(directory)["bundle"])).read_bytes()
 
 
 def _expected(vector: dict[str, Any], got: dict[str, Any]) -> tuple[str, str | None, str | None]:
     """The vector's status, failed check and reason (the version-1 set names no reason: there
-    ``_agree`` compares it with the reference's)."""
+    ``agree`` compares it with the reference's)."""
     return vector["status"], vector["failed_check"], vector.get("reason", got["reason"])
 
 
-@pytest.mark.parametrize("vector", _manifest(VECTORS)["vectors"], ids=lambda v: v["name"])
+@pytest.mark.parametrize("vector", read_manifest(VECTORS)["vectors"], ids=lambda v: v["name"])
 def test_each_vector_gives_its_expected_verdict_in_the_browser(vectors_page: Any, vector: dict[str, Any]) -> None:
     bundle = _vector_bundle(VECTORS, vector)
-    got = _agree(vectors_page, vector["qr_text"], vector["at"], bundle)
+    got = agree(vectors_page, vector["qr_text"], vector["at"], bundle)
     assert (got["status"], got["failed_check"], got["reason"]) == _expected(vector, got), got
 
 
-@pytest.mark.parametrize("vector", _manifest(VECTORS / "v1")["vectors"], ids=lambda v: v["name"])
+@pytest.mark.parametrize("vector", read_manifest(VECTORS / "v1")["vectors"], ids=lambda v: v["name"])
 def test_each_version_1_vector_gives_its_expected_verdict_in_the_browser(hook: Any, vector: dict[str, Any]) -> None:
     bundle = _vector_bundle(VECTORS / "v1", vector)
-    got = _agree(hook, vector["qr_text"], vector["at"], bundle)
+    got = agree(hook, vector["qr_text"], vector["at"], bundle)
     assert (got["status"], got["failed_check"], got["reason"]) == _expected(vector, got), got
 
 
-UNUSABLE = _manifest(VECTORS)["unusable_bundles"]
+UNUSABLE = read_manifest(VECTORS)["unusable_bundles"]
 
 
 @pytest.mark.parametrize("unusable", UNUSABLE, ids=lambda u: u["name"])
@@ -182,9 +92,9 @@ def test_each_bundle_the_reference_refuses_is_unusable_in_the_browser(hook: Any,
     data = (VECTORS / unusable["bundle"]).read_bytes()
     with pytest.raises(TrustError):
         trust.load_bundle(data)
-    manifest = _manifest(VECTORS)
+    manifest = read_manifest(VECTORS)
     codes = [v["qr_text"] for v in manifest["vectors"] if v["name"] in ("valid-typical", "revoked", "unknown-key")]
-    for got in _agree_all(hook, codes, manifest["at"], data):
+    for got in agree_all(hook, codes, manifest["at"], data):
         assert (got["status"], got["failed_check"], got["reason"]) == ("unknown", None, "bundle_unusable"), got
         assert got["headline_zh"] == "无法判断：本机缓存的信任数据无法使用", got
 
@@ -234,7 +144,7 @@ def _scan_offline(browser: Any, qr_text: str, at: str, served: bytes) -> tuple[s
 def test_the_scan_page_reads_a_downloaded_bundle_as_utf_8_json(browser: Any, name: str) -> None:
     """The page decodes the bytes it downloads (a byte that is not UTF-8 is not replaced, a
     byte order mark is dropped) and shows an unusable bundle as such, not as a fault."""
-    manifest = _manifest(VECTORS)
+    manifest = read_manifest(VECTORS)
     vector = next(v for v in manifest["vectors"] if v["name"] == "valid-typical")
     served = (VECTORS / name).read_bytes()
     status, reason, words = _scan_offline(browser, vector["qr_text"], manifest["at"], served)
@@ -249,7 +159,7 @@ def test_the_scan_page_reads_a_downloaded_bundle_as_utf_8_json(browser: Any, nam
 def test_a_time_without_an_offset_from_utc_is_refused(hook: Any) -> None:
     """``at`` is an instant (§8): milliseconds, or text with its offset; text without one is
     refused (the hook's "could not complete the check"), never read as UTC or local time."""
-    manifest = _manifest(VECTORS)
+    manifest = read_manifest(VECTORS)
     vector = next(v for v in manifest["vectors"] if v["name"] == "valid-typical")
     data = base64.b64encode((VECTORS / "bundle.json").read_bytes()).decode("ascii")
     reasons = hook.evaluate(
@@ -271,15 +181,15 @@ def test_a_time_without_an_offset_from_utc_is_refused(hook: Any) -> None:
 
 def test_a_vector_may_name_its_own_bundle() -> None:
     """Each named bundle exists, and the vectors on it differ from bundle.json's."""
-    named = {v["name"]: v["bundle"] for v in _manifest(VECTORS)["vectors"] if "bundle" in v}
+    named = {v["name"]: v["bundle"] for v in read_manifest(VECTORS)["vectors"] if "bundle" in v}
     assert named.get("older-status-list-slipped-in") == "bundle-rolled-back.json"
     assert all((VECTORS / name).is_file() for name in named.values())
     assert len(set(named.values())) >= 10 and len(UNUSABLE) >= 8
 
 
 def test_the_headlines_and_details_are_the_reference_verifiers_in_both_languages(vectors_page: Any) -> None:
-    vector = next(v for v in _manifest(VECTORS)["vectors"] if v["name"] == "suspended-before-issue")
-    got = _in_browser(vectors_page, vector["qr_text"], vector["at"])  # bundle.json, cached by vectors_page
+    vector = next(v for v in read_manifest(VECTORS)["vectors"] if v["name"] == "suspended-before-issue")
+    got = in_browser(vectors_page, vector["qr_text"], vector["at"])  # bundle.json, cached by vectors_page
     assert got["headline_zh"] == "证书无效：发证时机构已被暂停评价"
     assert got["headline"] == "Not valid: issued while the organization was suspended"
     assert got["detail_zh"] == "2026年11月20日09:38:00（北京时间）机构状态为暂停"
@@ -287,9 +197,6 @@ def test_the_headlines_and_details_are_the_reference_verifiers_in_both_languages
 
 
 # --- parts of a bundle set aside, damaged codes: the same verdict as the reference ----------------
-
-
-AT = "2026-11-29T04:00:00Z"
 
 
 def _bundle(auth: f.Authority, payload: dict[str, Any], lists: list[bytes]) -> str:
@@ -314,20 +221,20 @@ def test_an_unreadable_organization_or_key_makes_only_that_organization_unknown(
     lists = [f.status_list(good), f.status_list(other), f.status_list(third)]
     bundle = _bundle(auth, payload, lists)
 
-    assert _agree(hook, good.qr_text(f.credential(), f.HOST), AT, bundle)["status"] == "valid"
+    assert agree(hook, good.qr_text(f.credential(), f.HOST), AT, bundle)["status"] == "valid"
     cred = f.credential(number="S000044000002263000001")
-    got = _agree(hook, other.qr_text(cred, f.HOST), AT, bundle)
+    got = agree(hook, other.qr_text(cred, f.HOST), AT, bundle)
     assert (got["status"], got["reason"]) == ("unknown", "organization_unreadable")
     assert "S000044000002" in got["detail"]
     cred = f.credential(number="Y000031000003263000001")
-    got = _agree(hook, _qr(third, encode_payload(cred), kid=cose.kid_for(broken)), AT, bundle)
+    got = agree(hook, qr(third, encode_payload(cred), kid=cose.kid_for(broken)), AT, bundle)
     assert (got["status"], got["reason"]) == ("unknown", "organization_unreadable")
 
     del entries[other.org_code]["keys"]  # an entry without keys: any unknown key may be its own
     bundle = _bundle(auth, payload, lists)
     stranger = f.org_signer(auth, seed="stranger")
-    assert _agree(hook, stranger.qr_text(f.credential(), f.HOST), AT, bundle)["reason"] == "organization_unreadable"
-    assert _agree(hook, good.qr_text(f.credential(), f.HOST), AT, bundle)["status"] == "valid"
+    assert agree(hook, stranger.qr_text(f.credential(), f.HOST), AT, bundle)["reason"] == "organization_unreadable"
+    assert agree(hook, good.qr_text(f.credential(), f.HOST), AT, bundle)["status"] == "valid"
 
 
 def test_status_lists_signed_by_the_wrong_key_are_set_aside(hook: Any) -> None:
@@ -344,22 +251,22 @@ def test_status_lists_signed_by_the_wrong_key_are_set_aside(hook: Any) -> None:
     late = f.credential(number="Y000123000001263000002", when=f.china("2026-11-28 12:00"))
     # signed by the key after its compromise: set aside, the status is unusable
     bundle = f.bundle_json(auth, tl, [f.status_list(old)])
-    got = _agree(hook, old.qr_text(early, f.HOST), AT, bundle)
+    got = agree(hook, old.qr_text(early, f.HOST), AT, bundle)
     assert (got["status"], got["reason"]) == ("unknown", "status_list_unusable")
-    assert _agree(hook, old.qr_text(late, f.HOST), AT, bundle)["reason"] == "key_compromised"
+    assert agree(hook, old.qr_text(late, f.HOST), AT, bundle)["reason"] == "key_compromised"
     # the same list next to one by the new key: the good one speaks
     bundle = f.bundle_json(auth, tl, [f.status_list(old), f.status_list(new)])
-    assert _agree(hook, old.qr_text(early, f.HOST), AT, bundle)["status"] == "valid"
+    assert agree(hook, old.qr_text(early, f.HOST), AT, bundle)["status"] == "valid"
     # signed by the old key before the compromise, and a newer one by the root: the newest is kept
     before = f.status_list(old, [104729], issued_at=f.china("2026-11-28 08:00"))
     by_root = f.root_status_list(auth, revoked=[], issued_at=f.china("2026-11-29 08:00"))
     bundle = f.bundle_json(auth, tl, [before, by_root])
-    assert _agree(hook, old.qr_text(early, f.HOST), AT, bundle)["status"] == "valid"
+    assert agree(hook, old.qr_text(early, f.HOST), AT, bundle)["status"] == "valid"
     bundle = f.bundle_json(auth, tl, [before])
-    assert _agree(hook, old.qr_text(early, f.HOST), AT, bundle)["status"] == "revoked"
+    assert agree(hook, old.qr_text(early, f.HOST), AT, bundle)["status"] == "revoked"
     # the root signs a list for an organization the trust list does not hold: no organization's problem
     bundle = f.bundle_json(auth, tl, [f.root_status_list(auth, code="Y000011000005")])
-    assert _agree(hook, new.qr_text(f.credential(), f.HOST), AT, bundle)["reason"] == "status_unknown"
+    assert agree(hook, new.qr_text(f.credential(), f.HOST), AT, bundle)["reason"] == "status_unknown"
 
 
 def test_version_1_trust_lists_and_credentials_are_judged_on_china_dates(hook: Any) -> None:
@@ -401,26 +308,26 @@ def test_version_1_trust_lists_and_credentials_are_judged_on_china_dates(hook: A
     ]:
         for when in (day, f.china(f"{day.isoformat()} 23:59:59"), f.china(f"{day.isoformat()} 00:00")):
             cred = f.credential(when=when, occupation=occupation, work_type=work_type)
-            verdicts.append(_agree(hook, signer.qr_text(cred, f.HOST), AT, bundle)["reason"])
+            verdicts.append(agree(hook, signer.qr_text(cred, f.HOST), AT, bundle)["reason"])
     assert {None, "out_of_scope", "organization_suspended"} <= set(verdicts)
 
 
 def test_damaged_codes_and_bundles_are_judged_as_the_reference_does(hook: Any) -> None:
     bundle = (VECTORS / "bundle.json").read_text()
-    vector = next(v for v in _manifest(VECTORS)["vectors"] if v["name"] == "valid-typical")
+    vector = next(v for v in read_manifest(VECTORS)["vectors"] if v["name"] == "valid-typical")
     text = vector["qr_text"]
     start = text.index("/V/") + 3
     damaged = [text[:i] + ("A" if text[i] != "A" else "Q") + text[i + 1 :] for i in range(start, len(text), 3)]
     damaged += ["", "HTTPS://X/V/", "not a code", text + "A", text[:-1] + "9", "HTTPS://X/V/" + "A" * 8, " " + text]
-    results = _agree_all(hook, damaged, AT, bundle)
+    results = agree_all(hook, damaged, AT, bundle)
     assert {r["failed_check"] for r in results} == {"decodable", "known_key", "signature", None}
     obj = json.loads(bundle)
     broken_root = dict(obj, root_certificate=base64.b64encode(b"\x30\x00").decode())
     unsigned = dict(obj, trust_list=obj["status_lists"][0])
     for damaged_bundle in ({}, dict(obj, version=3), broken_root, unsigned, dict(obj, status_lists=None)):
-        got = _agree(hook, text, AT, json.dumps(damaged_bundle))
+        got = agree(hook, text, AT, json.dumps(damaged_bundle))
         assert got["status"] == "unknown"
-    got = _in_browser(hook, text, AT, json.dumps(None))
+    got = in_browser(hook, text, AT, json.dumps(None))
     assert (got["status"], got["reason"]) == ("unknown", "bundle_unusable")
 
 
@@ -464,10 +371,10 @@ def test_claims_that_do_not_check_out_fail_at_claims_with_the_same_words(hook: A
         {1: 1},
     ):
         payload = cbor.encode({**claims, **change})
-        got = _agree(hook, _qr(signer, payload), AT, bundle)
+        got = agree(hook, qr(signer, payload), AT, bundle)
         assert got["failed_check"] == "claims", (change, got)
     version_1 = cbor.encode({**claims, -1: 1, -10: 20_786})
-    assert _agree(hook, _qr(signer, version_1), AT, bundle)["status"] == "valid"
+    assert agree(hook, qr(signer, version_1), AT, bundle)["status"] == "valid"
 
 
 def test_every_byte_of_the_signed_claims_changed_gives_the_reference_verdict(hook: Any) -> None:
@@ -484,7 +391,7 @@ def test_every_byte_of_the_signed_claims_changed_gives_the_reference_verdict(hoo
             changed.append(bytes(one))
     for cut in (1, 2, 5, len(payload) - 1):
         changed += [payload[:cut], payload + payload[:cut]]
-    results = _agree_all(hook, [_qr(signer, c) for c in changed], AT, bundle)
+    results = agree_all(hook, [qr(signer, c) for c in changed], AT, bundle)
     assert {r["failed_check"] for r in results} >= {"claims", "scope", "number", None}
 
 
@@ -510,7 +417,7 @@ def test_changed_trust_lists_set_aside_what_the_reference_sets_aside(hook: Any) 
         changed[i] ^= 1 << rng.randrange(8)
         signed = cose.sign(bytes(changed), auth.key, cose.kid_for(auth.root_der))
         bundle = json.dumps(trust.make_bundle(auth.root_der, signed, lists))
-        _agree_all(hook, codes, AT, bundle)
+        agree_all(hook, codes, AT, bundle)
 
 
 def test_a_key_certificate_whose_subject_cannot_be_read_is_set_aside(hook: Any) -> None:
@@ -526,13 +433,8 @@ def test_a_key_certificate_whose_subject_cannot_be_read_is_set_aside(hook: Any) 
     org = f.organization([], keys=[trust.KeyEntry(broken)])
     tl = f.trust_list([org, f.organization([other], code=other.org_code)])
     bundle = f.bundle_json(auth, tl, [f.status_list(other)])
-    got = _agree(hook, _qr(signer, encode_payload(f.credential()), kid=cose.kid_for(broken)), AT, bundle)
+    got = agree(hook, qr(signer, encode_payload(f.credential()), kid=cose.kid_for(broken)), AT, bundle)
     assert (got["status"], got["reason"]) == ("unknown", "organization_unreadable"), got
     assert "Y000123000001" in got["detail"] and "organization certificate is malformed" in got["detail"]
     cred = f.credential(number="S000044000002263000001")
-    assert _agree(hook, other.qr_text(cred, f.HOST), AT, bundle)["status"] == "valid"
-
-
-def _qr(signer: Signer, payload: bytes, *, kid: bytes | None = None) -> str:
-    """``payload`` signed by ``signer`` as it stands (under another ``kid`` if told)."""
-    return qrtext.encode(cose.sign(payload, signer.key, kid or signer.kid), f.HOST)
+    assert agree(hook, other.qr_text(cred, f.HOST), AT, bundle)["status"] == "valid"

@@ -3,30 +3,26 @@ then the employer's phone scans each certificate and taps "在本机验证". The
 browser's clock is the service's clock (Playwright's ``page.clock``), so the device judges at
 the same instant the server does, with the bundle it downloads from ``/api/v1/trust-bundle``.
 
-Screenshots go to ``ISSUER_SCREENSHOTS`` when set, as in ``test_pages``."""
+Screenshots go to ``ISSUER_SCREENSHOTS`` when set (the ``shots`` fixture of ``conftest.py``)."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
 
 from issuer.core import qrtext
 from issuer.core.errors import IssuerError
 from issuer.service import registry
 from issuer.service.principal import OPERATOR
 from issuer.service.wiring import UseCases
-from tests.browser.test_pages import CHROMIUM, PHONE, playwright
+from tests.browser.offline_check import PHONE, needs_browser, playwright
 from tests.builders import issue_request as request
-from tests.conftest import ELECTRICIAN, ORG_CODE, OTHER_CODE, WELDER, Clock, Keys, issuer_principal
+from tests.conftest import ELECTRICIAN, ORG_CODE, OTHER_CODE, WELDER, Clock, issuer_principal
 from tests.factories import china, id_number
-from tests.servers import serving
 
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (make browser)")
+pytestmark = needs_browser
 
 KEY_COMPROMISED = "证书无效：发证机构的签名密钥已注销"
 AI_TRAINER = "4-04-05-05"
@@ -38,35 +34,11 @@ def clock() -> Clock:
     return Clock(china("2026-11-29 09:30"))
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with playwright.sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield launched
-        launched.close()
-
-
 @pytest.fixture()
-def server(app: Flask, keys: Keys) -> Iterator[str]:
-    with serving(app) as url:
-        yield url
-
-
-@pytest.fixture()
-def shots(tmp_path: Path) -> Path:
-    folder = Path(os.environ.get("ISSUER_SCREENSHOTS") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-@pytest.fixture()
-def phone(browser: Any, clock: Clock) -> Iterator[Any]:
+def phone(phone: Any, clock: Clock) -> Any:
     """An employer's phone whose clock reads the service's clock."""
-    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, locale="zh-CN")
-    page = context.new_page()
-    page.clock.set_fixed_time(clock.now)
-    yield page
-    context.close()
+    phone.clock.set_fixed_time(clock.now)
+    return phone
 
 
 def _issue(svc: UseCases, code: str, person: int, **changes: Any) -> str:

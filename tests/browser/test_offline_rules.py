@@ -4,7 +4,7 @@ a QR text (§1), Unicode 14.0.0 category C for text claims whatever the browser'
 (§3), two keys with one kid (§6), the bundle manifest (§7), any header of one gzip member
 (§9), and a cached bundle that never goes back (§7, end of "Loading").
 
-Verdicts must equal ``verify`` + ``explain`` (``test_offline._agree``); what a bundle sets
+Verdicts must equal ``verify`` + ``explain`` (``offline_check.agree``); what a bundle sets
 aside must equal ``trust.load_bundle``'s ``problems`` (part, organization, whether it is a
 part the manifest does not bind, and the words); what the page refuses must be what
 ``issuer trust pull`` refuses, but for the log consistency proof, which the browser does not
@@ -38,13 +38,9 @@ from issuer.core.manifest import Manifest
 from issuer.core.transparency import TreeHead
 from issuer.core.unicode import WHITE_SPACE
 from tests import factories as f
-from tests.browser import test_offline as offline
-from tests.browser.test_offline import AT, ROOT, VECTORS, _agree, _agree_all, _qr
+from tests.browser.offline_check import AT, ORIGIN, ROOT, VECTORS, agree, agree_all, needs_browser, qr, read_manifest
 
-pytestmark = offline.pytestmark
-
-browser = offline.browser
-hook = offline.hook
+pytestmark = needs_browser
 
 CATEGORY_C = ROOT / "issuer" / "core" / "data" / "unicode-14.0-category-c.txt"
 OTHER, OTHER_NAME = "S000044000002", "广东某某职业技能培训中心"
@@ -77,12 +73,12 @@ or once White_Space (U+180E until Unicode 6.3), or invisible: none is White_Spac
 def test_white_space_around_and_inside_a_qr_text_is_exactly_the_unicode_property(hook: Any) -> None:
     assert len(WHITE_SPACE) == 25
     bundle = (VECTORS / "bundle.json").read_text()
-    text = next(v for v in offline._manifest(VECTORS)["vectors"] if v["name"] == "valid-typical")["qr_text"]
+    text = next(v for v in read_manifest(VECTORS)["vectors"] if v["name"] == "valid-typical")["qr_text"]
     host, payload = text.split("/V/")
     texts = []
     for c in WHITE_SPACE + NOT_WHITE_SPACE:
         texts += [c + text, text + c, c + c + text + c, host + c + "/V/" + payload, host + "/V/" + payload[:9] + c]
-    results = _agree_all(hook, texts, AT, bundle)
+    results = agree_all(hook, texts, AT, bundle)
     verdicts = {t: (r["status"], r["failed_check"]) for t, r in zip(texts, results, strict=True)}
     for c in WHITE_SPACE:
         assert verdicts[c + text] == verdicts[text + c] == ("valid", None), hex(ord(c))
@@ -119,11 +115,11 @@ def test_text_claims_are_judged_by_unicode_14_whatever_the_browser_knows(hook: A
     boundaries = {c for first, last in _published_ranges() for c in (first - 1, first, last, last + 1)}
     points = sorted((boundaries | {0x30000, 0x31350, 0x1F6DC, 0x1FAE8}) - {-1, 0x110000, *range(0xD800, 0xE000)})
     claims = f.credential().claims()
-    texts = [_qr(signer, cbor.encode({**claims, -3: "张" + chr(c)})) for c in points]
-    texts += [_qr(signer, cbor.encode({**claims, -8: "电工" + chr(c)})) for c in (0x30000, 0x31350, 0x1F6DC, 0xE000)]
+    texts = [qr(signer, cbor.encode({**claims, -3: "张" + chr(c)})) for c in points]
+    texts += [qr(signer, cbor.encode({**claims, -8: "电工" + chr(c)})) for c in (0x30000, 0x31350, 0x1F6DC, 0xE000)]
     # this browser knows a later Unicode: its own \p{C} would let U+31350 through
     assert hook.evaluate("/\\p{C}/u.test(String.fromCodePoint(0x31350))") is False
-    results = _agree_all(hook, texts, AT, bundle)
+    results = agree_all(hook, texts, AT, bundle)
     by_point = dict(zip(points, results, strict=False))
     assert by_point[0x30000]["status"] == "valid"  # CJK Extension G, Unicode 13.0
     for unassigned_in_14 in (0x31350, 0x1F6DC, 0x1FAE8):  # CJK Extension H, wireless, goose: Unicode 15.0
@@ -163,7 +159,7 @@ def test_two_keys_with_one_kid_are_both_set_aside_and_nothing_else(hook: Any) ->
         (own, OTHER + "263000001", ("valid", None)),
         (third, third.org_code + "263000001", ("valid", None)),
     ):
-        got = _agree(hook, signer.qr_text(f.credential(number=number), f.HOST), AT, bundle)
+        got = agree(hook, signer.qr_text(f.credential(number=number), f.HOST), AT, bundle)
         assert (got["status"], got["reason"]) == expected
 
 
@@ -250,7 +246,7 @@ def test_any_header_of_one_gzip_member_is_read_and_nothing_else(hook: Any) -> No
     words = set()
     for compressed, expected in [(c, "valid") for c in good] + [(c, "unknown") for c in bad]:
         bundle = f.bundle_json(auth, tl, [_list_with(signer, compressed)])
-        got = _agree(hook, signer.qr_text(cred, f.HOST), AT, bundle)  # with the reference's words
+        got = agree(hook, signer.qr_text(cred, f.HOST), AT, bundle)  # with the reference's words
         assert got["status"] in (expected, "valid"), (compressed[:16].hex(), got)  # a flip in MTIME is harmless
         words |= {message for _, _, _, message, _ in _set_aside(hook, bundle)}
     assert words == {
@@ -266,8 +262,8 @@ def test_the_vector_with_other_gzip_header_fields_is_read_by_decompression_strea
         payload = cbor.decode_strict(cose.parse(base64.b64decode(value)).payload)
         flags.append(payload["list"][3])
     assert FNAME in flags  # the list of Y000014000008 names a file, and a time
-    vector = next(v for v in offline._manifest(VECTORS)["vectors"] if v["name"] == "list-with-other-gzip-header-fields")
-    assert _agree(hook, vector["qr_text"], vector["at"], json.dumps(bundle))["status"] == "valid"
+    vector = next(v for v in read_manifest(VECTORS)["vectors"] if v["name"] == "list-with-other-gzip-header-fields")
+    assert agree(hook, vector["qr_text"], vector["at"], json.dumps(bundle))["status"] == "valid"
 
 
 # --- §7: the bundle manifest ---------------------------------------------------------------------
@@ -340,9 +336,9 @@ def test_the_manifest_keeps_only_the_status_lists_and_tree_head_it_names(hook: A
 
     def case(bundle: str, parts: list[tuple[str, str | None, bool]], status: str, others: str = "valid") -> None:
         assert _parts(hook, bundle) == parts
-        got = _agree(hook, signer.qr_text(revoked, f.HOST), AT, bundle)
+        got = agree(hook, signer.qr_text(revoked, f.HOST), AT, bundle)
         assert got["status"] == status, (parts, got)
-        assert _agree(hook, other.qr_text(other_cred, f.HOST), AT, bundle)["status"] == others
+        assert agree(hook, other.qr_text(other_cred, f.HOST), AT, bundle)["status"] == others
         cases.append((bundle, parts, status))
 
     listed = [current, others]
@@ -381,7 +377,7 @@ def test_the_manifest_keeps_only_the_status_lists_and_tree_head_it_names(hook: A
     # a list the root signed, not named: it concerns no organization (status unknown, not unusable)
     bundle = _bundle(auth, tl, [by_root, others], manifest=binding({OTHER: others}))
     case(bundle, [("status_list", None, True)], "unknown")
-    assert _agree(hook, signer.qr_text(revoked, f.HOST), AT, bundle)["reason"] == "status_unknown"
+    assert agree(hook, signer.qr_text(revoked, f.HOST), AT, bundle)["reason"] == "status_unknown"
     case(_bundle(auth, tl, [by_root, others], manifest=binding({f.ORG_CODE: by_root, OTHER: others})), [], "valid")
     # the tree head: kept when named, set aside when not, or when it does not check out
     case(_bundle(auth, tl, listed, head=head, manifest=binding(names, head)), [], "revoked")
@@ -443,7 +439,7 @@ def _reference_refuses(kept: str, fetched: str, tmp_path: Path) -> bool:
     if any(p.part == "tree_head" or p.code == "invalid_manifest" for p in store.problems):
         return True
     try:
-        refuse_going_back(path, store, store.tree_head, offline.ORIGIN)
+        refuse_going_back(path, store, store.tree_head, ORIGIN)
     except SystemExit:
         return True
     return False
@@ -561,7 +557,7 @@ def test_floats_tags_and_other_simple_values_are_refused_in_every_payload(hook: 
     verdicts = []
     for value in values:
         bundle = _raw_bundle(auth, cbor2.dumps({**payload, "x": value}, canonical=True), lists)
-        verdicts.append(_agree(hook, code, AT, bundle)["reason"])
+        verdicts.append(agree(hook, code, AT, bundle)["reason"])
     assert verdicts == ["bundle_unusable"] * 10 + [None, "bundle_unusable", None, "bundle_unusable", None]
 
     bundle = f.bundle_json(auth, f.trust_list([f.organization([signer])]), lists)
@@ -573,8 +569,8 @@ def test_floats_tags_and_other_simple_values_are_refused_in_every_payload(hook: 
         {**claims, -8: cbor2.undefined},
         cbor2.CBORTag(18, claims),
     ]
-    texts = [_qr(signer, cbor2.dumps(c, canonical=True)) for c in changed]
-    assert {r["failed_check"] for r in _agree_all(hook, texts, AT, bundle)} == {"claims"}
+    texts = [qr(signer, cbor2.dumps(c, canonical=True)) for c in changed]
+    assert {r["failed_check"] for r in agree_all(hook, texts, AT, bundle)} == {"claims"}
     message = cose.sign(encode_payload(f.credential()), signer.key, signer.kid)
     assert message[2] == 0x4D and message[16] == 0xA0
     messages = [
@@ -584,12 +580,12 @@ def test_floats_tags_and_other_simple_values_are_refused_in_every_payload(hook: 
         message[:16] + b"\xa1\x01\xf9\x3e\x00" + message[17:],  # a float in the unprotected header
     ]
     texts = [qrtext.encode(m, f.HOST) for m in messages]
-    assert {r["failed_check"] for r in _agree_all(hook, texts, AT, bundle)} == {"decodable"}
+    assert {r["failed_check"] for r in agree_all(hook, texts, AT, bundle)} == {"decodable"}
     # a status list holding a float is set aside: its organization's status cannot be told
     listed = statuslist.StatusList.of(signer.org_code, set(), f.STATUS_AT).to_payload()
     floating = cose.sign(cbor2.dumps({**listed, "max_age": 259200.0}, canonical=True), signer.key, signer.kid)
     bundle = f.bundle_json(auth, f.trust_list([f.organization([signer])]), [floating])
-    assert _agree(hook, code, AT, bundle)["reason"] == "status_list_unusable"
+    assert agree(hook, code, AT, bundle)["reason"] == "status_list_unusable"
 
 
 def test_integers_of_the_trust_list_are_unsigned_where_the_format_says_uint(hook: Any) -> None:
@@ -614,7 +610,7 @@ def test_integers_of_the_trust_list_are_unsigned_where_the_format_says_uint(hook
     for path in (("version",), ("sequence",), ("catalogue", "edition"), ("organizations", 1, "scope", 0, "edition")):
         for value in (-1, -(2**64), True, "1", None, 2**64 - 1, 0):
             bundle = changed(path, value)
-            reasons = [r["reason"] for r in _agree_all(hook, codes, AT, bundle)]
+            reasons = [r["reason"] for r in agree_all(hook, codes, AT, bundle)]
             seen[path[0], repr(value)] = reasons
             if "bundle_unusable" not in reasons:
                 _set_aside(hook, bundle)
@@ -636,7 +632,7 @@ def test_logs_or_status_lists_that_are_not_arrays_are_set_aside(hook: Any) -> No
     readable = [{"name": "x", "public_key": b"\x01" * 32}]
     for logs in (None, {}, "log", 1, [], readable, [{"name": "x"}, None]):
         bundle = f.signed_trust_list_bundle(auth, {**payload, "logs": logs}, lists)
-        assert _agree(hook, code, AT, bundle)["status"] == "valid"
+        assert agree(hook, code, AT, bundle)["status"] == "valid"
         assert (("log", None, False) in _parts(hook, bundle)) == (logs not in ([], readable))
     bundle = json.loads(f.signed_trust_list_bundle(auth, payload, lists))
     for value in (None, {}, "x", 0, True, [], "missing"):
@@ -644,7 +640,7 @@ def test_logs_or_status_lists_that_are_not_arrays_are_set_aside(hook: Any) -> No
         if value != "missing":
             changed["status_lists"] = value
         text = json.dumps(changed)
-        got = _agree(hook, code, AT, text)
+        got = agree(hook, code, AT, text)
         assert (got["status"], got["reason"]) == ("unknown", "status_unknown"), value
         assert _parts(hook, text) == ([] if value == [] else [("status_list", None, False)])
 
@@ -682,15 +678,15 @@ def test_an_entry_set_aside_makes_unknown_every_kid_its_unreadable_keys_might_be
         organizations = [replacement, kept]
         bundle = f.signed_trust_list_bundle(auth, {**payload, "organizations": organizations}, lists)
         _set_aside(hook, bundle)
-        results = _agree_all(hook, [good, unknown, shared], AT, bundle)
+        results = agree_all(hook, [good, unknown, shared], AT, bundle)
         assert [r["reason"] for r in results[:2]] == [None, expected], replacement
     # the certificate of an entry set aside, also listed by a readable organization: usable by neither
     held = {**broken, "code": "Y000031000003", "keys": [{**key, "certificate": signer.certificate.der}]}
     bundle = f.signed_trust_list_bundle(auth, {**payload, "organizations": [*payload["organizations"], held]}, lists)
     _set_aside(hook, bundle)
-    got = _agree(hook, good, AT, bundle)
+    got = agree(hook, good, AT, bundle)
     assert (got["status"], got["reason"]) == ("unknown", "organization_unreadable")
-    assert _agree(hook, shared, AT, bundle)["status"] == "valid"
+    assert agree(hook, shared, AT, bundle)["status"] == "valid"
 
 
 def test_a_refused_status_list_concerns_each_organization_listing_its_kid(hook: Any) -> None:
@@ -718,21 +714,21 @@ def test_a_refused_status_list_concerns_each_organization_listing_its_kid(hook: 
     for refused, expected in cases:
         bundle = f.bundle_json(auth, f.trust_list(orgs), [refused, f.status_list(other)])
         _set_aside(hook, bundle)
-        assert _agree(hook, good, AT, bundle)["reason"] == expected
-        assert _agree(hook, theirs, AT, bundle)["status"] == "valid"
+        assert agree(hook, good, AT, bundle)["reason"] == expected
+        assert agree(hook, theirs, AT, bundle)["status"] == "valid"
     # a key set aside (its certificate does not parse) signs a list: its organization's list is unusable
     broken_key = trust.KeyEntry(b"\x30\x03\x02\x01\x01")
     orgs[0] = f.organization([], keys=[trust.KeyEntry(signer.certificate.der), broken_key])
     by_broken = statuslist.StatusList.of(f.ORG_CODE, set(), f.STATUS_AT).sign(signer.key, broken_key.kid)
     bundle = f.bundle_json(auth, f.trust_list(orgs), [by_broken, f.status_list(other)])
     assert _parts(hook, bundle) == [("key", f.ORG_CODE, False), ("status_list", f.ORG_CODE, False)]
-    assert _agree(hook, good, AT, bundle)["reason"] == "status_list_unusable"
+    assert agree(hook, good, AT, bundle)["reason"] == "status_list_unusable"
     # the kid of an organization map that does not decode: no decoded entry lists it, nobody's
     payload = f.trust_list(orgs).to_payload()
     next(o for o in payload["organizations"] if o["code"] == f.ORG_CODE)["registered_until"] = "2030/12/31"
     bundle = f.signed_trust_list_bundle(auth, payload, [f.status_list(signer), f.status_list(other)])
     assert _parts(hook, bundle)[-1] == ("status_list", None, False)
-    assert _agree(hook, theirs, AT, bundle)["status"] == "valid"
+    assert agree(hook, theirs, AT, bundle)["status"] == "valid"
 
 
 def _certificate(auth: f.Authority, extensions: Iterable[tuple[x509.ObjectIdentifier, str, bool]]) -> bytes:
@@ -823,7 +819,7 @@ def test_key_certificates_parse_as_the_reference_parses_them(hook: Any) -> None:
         listed = statuslist.StatusList.of(f.ORG_CODE, set(), f.STATUS_AT).sign(key, kid)
         bundle = f.bundle_json(auth, f.trust_list([org]), [listed])
         text = qrtext.encode(cose.sign(encode_payload(f.credential()), key, kid), f.HOST)
-        got = _agree(hook, text, AT, bundle)
+        got = agree(hook, text, AT, bundle)
         words = got["detail"] if got["reason"] == "organization_unreadable" else got["reason"]
         verdicts[str(words)] = verdicts.get(str(words), 0) + 1
     malformed = f"a key certificate of organization {f.ORG_CODE} cannot be read (organization certificate is malformed)"

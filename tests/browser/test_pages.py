@@ -1,5 +1,6 @@
 """The pages in a real browser: headless Chromium (Debian's ``chromium``) driven by
-Playwright, against the test app served over HTTP on 127.0.0.1.
+Playwright, against the test app served over HTTP on 127.0.0.1 (the fixtures of
+``tests/browser/conftest.py``).
 
 Screenshots go to ``ISSUER_SCREENSHOTS`` when set (``make screenshots`` sets it to
 ``docs/screenshots``), else to the test's temporary folder."""
@@ -7,65 +8,21 @@ Screenshots go to ``ISSUER_SCREENSHOTS`` when set (``make screenshots`` sets it 
 from __future__ import annotations
 
 import io
-import os
 import re
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
-from flask import Flask
 
 from issuer.core import qrtext
 from issuer.service.principal import OPERATOR
 from issuer.service.wiring import UseCases
+from tests.browser.offline_check import needs_browser, playwright
 from tests.builders import ID_NUMBER, id17s, simple_roster
 from tests.builders import issue_request as request
-from tests.conftest import ORG_CODE, Clock, Keys, issuer_principal
-from tests.servers import serving
+from tests.conftest import ORG_CODE, Clock, issuer_principal
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-playwright = pytest.importorskip("playwright.sync_api")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian chromium is not installed (make browser)")
+pytestmark = needs_browser
 
-PHONE = {"width": 390, "height": 844}
 PASSWORD = "console-password-1"
-
-
-@pytest.fixture()
-def shots(tmp_path: Path) -> Path:
-    folder = Path(os.environ.get("ISSUER_SCREENSHOTS") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-@pytest.fixture()
-def server(app: Flask, keys: Keys) -> Iterator[str]:
-    with serving(app) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with playwright.sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield launched
-        launched.close()
-
-
-@pytest.fixture()
-def phone(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, locale="zh-CN")
-    yield context.new_page()
-    context.close()
-
-
-@pytest.fixture()
-def desktop(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1100, "height": 900}, locale="zh-CN")
-    yield context.new_page()
-    context.close()
 
 
 def _issued(svc: UseCases, **changes: Any) -> dict[str, str]:
