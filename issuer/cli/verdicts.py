@@ -43,11 +43,10 @@ def print_verdict(verdict: Any, trust: Any, pinned: bool) -> None:
     cred = verdict.credential
     if cred is not None:
         occupation = trust.occupation_name(cred.occupation) or ""
-        doc_type = next((t.name_zh for t in default_document_types() if t.code == cred.document_type), "")
         rows: list[tuple[str, str]] = [
             ("证书编号", str(cred.number)),
             ("姓名", cred.holder_name),
-            ("证件类型", doc_type or str(cred.document_type)),
+            ("证件类型", default_document_types().name_zh(cred.document_type)),
             ("职业", f"{occupation}（{cred.occupation}）"),
             ("工种/职业方向", cred.work_type or "--"),
             ("等级", level_zh(cred.level)),
