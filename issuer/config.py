@@ -34,6 +34,7 @@ DEFAULTS: dict[str, Any] = {
     "MAX_BACKDATE_DAYS": 30,
     "CLOCK": "",
     "PUBLISH_EVERY": 3600,
+    "SECURE_COOKIES": "",
 }
 
 
@@ -54,7 +55,8 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
 
 
 def check(config: Mapping[str, Any]) -> None:
-    """Refuse development secrets outside development."""
+    """Refuse development secrets outside development, and settings that cannot be read."""
+    secure_cookies(config)
     if config["ENV"] == "development":
         return
     if config["CLOCK"]:
@@ -65,6 +67,19 @@ def check(config: Mapping[str, Any]) -> None:
         raise ConfigError("ISSUER_SECRET_KEY is the development secret; set a real one")
     if config["DATA_KEY"] == DEV_DATA_KEY:
         raise ConfigError("ISSUER_DATA_KEY is the development data key; set base64 of 32 random bytes")
+
+
+def secure_cookies(config: Mapping[str, Any]) -> bool:
+    """Whether cookies carry ``Secure`` (sent over HTTPS only): ``ISSUER_SECURE_COOKIES``
+    ``1`` or ``0``; unset, on everywhere but in development, whose server speaks plain HTTP."""
+    value = str(config["SECURE_COOKIES"]).strip().lower()
+    if not value:
+        return bool(config["ENV"] != "development")
+    if value in ("1", "true", "on", "yes"):
+        return True
+    if value in ("0", "false", "off", "no"):
+        return False
+    raise ConfigError("ISSUER_SECURE_COOKIES is 1 or 0 (unset: on outside development)")
 
 
 def font_settings(value: str) -> dict[str, str]:

@@ -11,7 +11,7 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from issuer.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from issuer.service import audit
@@ -27,6 +27,8 @@ old hashes carry their own parameters)."""
 MIN_PASSWORD = 10
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
+SESSION_LIFETIME = timedelta(hours=8)
+"""A console session ends this long after sign-in (a working day), even while in use."""
 ROLES = (Role.ORG_ISSUER, Role.AUTHORITY_ADMIN)
 
 
@@ -208,8 +210,12 @@ class Accounts:
             raise _refused()
         return AccountInfo.of(record)
 
-    def current(self, account_id: int, epoch: int) -> AccountInfo | None:
-        """The signed-in account behind a session, if the session is still good."""
+    def current(self, account_id: int, epoch: int, signed_in_at: datetime) -> AccountInfo | None:
+        """The signed-in account behind a session, if the session is still good: the
+        account enabled, not signed out since, and signed in less than ``SESSION_LIFETIME``
+        ago."""
+        if self._ctx.clock() - signed_in_at >= SESSION_LIFETIME:
+            return None
         with self._ctx.reading() as uow:
             record = uow.accounts.get(account_id)
         if record is None or record.disabled_at is not None or record.session_epoch != epoch:

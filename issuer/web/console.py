@@ -92,7 +92,7 @@ def sign_in() -> ResponseReturnValue:
         except IssuerError as exc:
             problem = _message(exc)
         else:
-            sign_in_session(account)
+            sign_in_session(account, _app().ctx.clock())
             target = request.args.get("next", "")
             if not target.startswith("/console/") or not target.isprintable() or "\\" in target:
                 target = url_for("console.home")  # never off the console, nor a header break (a 500)
