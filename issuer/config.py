@@ -35,6 +35,8 @@ DEFAULTS: dict[str, Any] = {
     "CLOCK": "",
     "PUBLISH_EVERY": 3600,
     "SECURE_COOKIES": "",
+    "MAX_VALIDATIONS_PER_ORG": 1,
+    "MAX_ROSTER_ROWS": 50_000,
 }
 
 
@@ -57,6 +59,9 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
 def check(config: Mapping[str, Any]) -> None:
     """Refuse development secrets outside development, and settings that cannot be read."""
     secure_cookies(config)
+    for key in ("MAX_VALIDATIONS_PER_ORG", "MAX_ROSTER_ROWS"):
+        if int(config[key]) < 1:
+            raise ConfigError(f"ISSUER_{key} must be at least 1")
     if config["ENV"] == "development":
         return
     if config["CLOCK"]:
