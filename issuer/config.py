@@ -34,6 +34,9 @@ DEFAULTS: dict[str, Any] = {
     "MAX_BACKDATE_DAYS": 30,
     "CLOCK": "",
     "PUBLISH_EVERY": 3600,
+    "SECURE_COOKIES": "",
+    "MAX_VALIDATIONS_PER_ORG": 1,
+    "MAX_ROSTER_ROWS": 50_000,
 }
 
 
@@ -54,7 +57,11 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
 
 
 def check(config: Mapping[str, Any]) -> None:
-    """Refuse development secrets outside development."""
+    """Refuse development secrets outside development, and settings that cannot be read."""
+    secure_cookies(config)
+    for key in ("MAX_VALIDATIONS_PER_ORG", "MAX_ROSTER_ROWS"):
+        if int(config[key]) < 1:
+            raise ConfigError(f"ISSUER_{key} must be at least 1")
     if config["ENV"] == "development":
         return
     if config["CLOCK"]:
@@ -65,6 +72,19 @@ def check(config: Mapping[str, Any]) -> None:
         raise ConfigError("ISSUER_SECRET_KEY is the development secret; set a real one")
     if config["DATA_KEY"] == DEV_DATA_KEY:
         raise ConfigError("ISSUER_DATA_KEY is the development data key; set base64 of 32 random bytes")
+
+
+def secure_cookies(config: Mapping[str, Any]) -> bool:
+    """Whether cookies carry ``Secure`` (sent over HTTPS only): ``ISSUER_SECURE_COOKIES``
+    ``1`` or ``0``; unset, on everywhere but in development, whose server speaks plain HTTP."""
+    value = str(config["SECURE_COOKIES"]).strip().lower()
+    if not value:
+        return bool(config["ENV"] != "development")
+    if value in ("1", "true", "on", "yes"):
+        return True
+    if value in ("0", "false", "off", "no"):
+        return False
+    raise ConfigError("ISSUER_SECURE_COOKIES is 1 or 0 (unset: on outside development)")
 
 
 def font_settings(value: str) -> dict[str, str]:

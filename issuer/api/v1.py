@@ -363,14 +363,17 @@ class Batches(MethodView):
     @bp.arguments(s.BatchFormIn, location="form")
     @bp.response(201, s.BatchOut)
     @bp.alt_response(200, schema=s.BatchOut, description="dry run: the report only")
-    @_errors(401, 403, 409, 413, 422)
+    @_errors(401, 403, 409, 413, 422, 429)
     def post(self, files: dict[str, Any], form: dict[str, Any]) -> Any:
         """Issue one exam session's roster (multipart: ``roster`` CSV/XLSX, optional ``photos``
         ZIP). Every row is validated first; by default any invalid row issues nothing (422 with
         every problem); ``valid_rows_only`` issues the valid ones; ``dry_run`` only reports.
         Serials come in one contiguous block per level. The images (``formats``, ``dpi``) are
         drawn in the background: follow ``GET /batches/{id}`` and download the archive. Send
-        an ``Idempotency-Key``."""
+        an ``Idempotency-Key``. An organization validates at most
+        ``ISSUER_MAX_VALIDATIONS_PER_ORG`` rosters at once (dry runs and uploads): one more
+        is a 429 ``too_many_validations`` with ``Retry-After``; a roster of more than
+        ``ISSUER_MAX_ROSTER_ROWS`` rows is a 422 ``roster_too_large``."""
         app = use_cases()
         upload = Upload(
             roster=_read_upload(files["roster"], "roster", "名单"),

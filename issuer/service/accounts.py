@@ -11,7 +11,7 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from issuer.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from issuer.service import audit
@@ -27,6 +27,8 @@ old hashes carry their own parameters)."""
 MIN_PASSWORD = 10
 MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
+SESSION_LIFETIME = timedelta(hours=8)
+"""A console session ends this long after sign-in (a working day), even while in use."""
 ROLES = (Role.ORG_ISSUER, Role.AUTHORITY_ADMIN)
 
 
@@ -180,36 +182,57 @@ class Accounts:
         return self._ctx.run(work)
 
     def sign_in(self, username: str, password: str) -> AccountInfo:
-        """The account, or ``SignInRefused``. Five failures in a row lock it for 15 minutes
-        (a correct password during the lockout does not open it). The failure is counted
-        in the database (``failed_logins + 1``), so concurrent guesses all count."""
+        """The account, or ``SignInRefused``. ``MAX_FAILURES`` wrong passwords since the
+        last sign-in lock the account for ``LOCKOUT``; during it even the right password is
+        refused, and once it has run out failures are counted afresh.
+
+        Every wrong password is counted in the database (``failed_logins + 1``), and the
+        decision — signed in, refused, locked — is taken on the account as it stands in
+        that same transaction (its row held until commit), never on what was read before
+        the ~50 ms password check: a burst of concurrent guesses, even with the right
+        password among them, counts exactly and cannot open a locked account."""
         name = username.strip().lower()[:64]
         with self._ctx.reading() as uow:
             record = uow.accounts.by_username(name)
-        stored = record.password_hash if record else _dummy_hash()
-        locked = record is not None and record.locked_until is not None and record.locked_until > self._ctx.clock()
-        good = password_matches(password, stored) and record is not None and record.disabled_at is None
+        # Checked against a dummy hash when there is no such account: both take as long.
+        matches = password_matches(password, record.password_hash if record else _dummy_hash())
         if record is None:
             raise _refused()
-        if locked:
-            raise _refused(locked=True)
 
-        def work(uow: UnitOfWork) -> bool:
+        def work(uow: UnitOfWork) -> AccountRecord | SignInRefused:
             now = self._ctx.clock()
-            if good:
-                uow.accounts.update(record.id, failed_logins=0, locked_until=None)
-            elif uow.accounts.count_failure(record.id) >= MAX_FAILURES:
-                uow.accounts.update(record.id, failed_logins=0, locked_until=now + LOCKOUT)
-                audit.append(uow, at=now, actor="system", action="account.locked", target=record.username, details={})
-            uow.commit()
-            return good
+            current = uow.accounts.locked_for_update(record.id)
+            if current is None:
+                return _refused()
+            locked = current.locked_until is not None and current.locked_until > now
+            # The hash compared is the one checked: a password changed meanwhile refuses.
+            good = matches and current.password_hash == record.password_hash and current.disabled_at is None
+            if good and not locked:
+                uow.accounts.update(current.id, failed_logins=0, locked_until=None)
+                uow.commit()
+                return current
+            if not good:
+                if current.locked_until is not None and not locked:  # the lockout has run out
+                    uow.accounts.update(current.id, failed_logins=0, locked_until=None)
+                if uow.accounts.count_failure(current.id) >= MAX_FAILURES and not locked:
+                    uow.accounts.update(current.id, locked_until=now + LOCKOUT)
+                    audit.append(
+                        uow, at=now, actor="system", action="account.locked", target=current.username, details={}
+                    )
+                uow.commit()
+            return _refused(locked=locked)
 
-        if not self._ctx.run(work):
-            raise _refused()
-        return AccountInfo.of(record)
+        outcome = self._ctx.run(work)
+        if isinstance(outcome, SignInRefused):
+            raise outcome
+        return AccountInfo.of(outcome)
 
-    def current(self, account_id: int, epoch: int) -> AccountInfo | None:
-        """The signed-in account behind a session, if the session is still good."""
+    def current(self, account_id: int, epoch: int, signed_in_at: datetime) -> AccountInfo | None:
+        """The signed-in account behind a session, if the session is still good: the
+        account enabled, not signed out since, and signed in less than ``SESSION_LIFETIME``
+        ago."""
+        if self._ctx.clock() - signed_in_at >= SESSION_LIFETIME:
+            return None
         with self._ctx.reading() as uow:
             record = uow.accounts.get(account_id)
         if record is None or record.disabled_at is not None or record.session_epoch != epoch:

@@ -24,6 +24,7 @@ from issuer.service.pii import DocumentCipher
 from issuer.service.publishing import Publishing
 from issuer.service.registry import Registry
 from issuer.service.revoking import Revoking
+from issuer.service.validations import ValidationSlots
 from issuer.service.verifying import Verifying
 from issuer.store.db import Database, database_url
 from issuer.store.keystore import KeyRing, KeyStore
@@ -44,6 +45,7 @@ class UseCases:
     publishing: Publishing
     log: TransparencyLog
     batches: Batches
+    validations: ValidationSlots
     drawing: Drawing
     queue: JobQueue
     accounts: Accounts
@@ -81,6 +83,7 @@ def build(
     certificates = Certificates(ctx)
     drawing = Drawing(ctx, settings.batch_dir(config, instance_path))
     queue = make_queue(config, drawing.run, drawing.fail, worker=worker)
+    validations = ValidationSlots(ctx, int(config["MAX_VALIDATIONS_PER_ORG"]))
     return UseCases(
         ctx=ctx,
         database=database,
@@ -93,7 +96,16 @@ def build(
         verifying=Verifying(ctx, publishing, certificates),
         publishing=publishing,
         log=log,
-        batches=Batches(ctx, issuing, drawing, queue, chunk=int(config["BATCH_CHUNK"])),
+        batches=Batches(
+            ctx,
+            issuing,
+            drawing,
+            queue,
+            validations,
+            chunk=int(config["BATCH_CHUNK"]),
+            max_rows=int(config["MAX_ROSTER_ROWS"]),
+        ),
+        validations=validations,
         drawing=drawing,
         queue=queue,
         accounts=Accounts(ctx),

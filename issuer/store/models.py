@@ -234,6 +234,20 @@ class BatchItem(Base):
     certificate: Mapped[Certificate] = relationship()
 
 
+class ValidationLease(Base):
+    """One of an organization's slots for validating a roster (a dry run or an upload),
+    held while the validation runs. Its holder renews it; a holder that stops (a killed
+    process) leaves a lease that expires at ``expires_at`` and is then taken over."""
+
+    __tablename__ = "validation_leases"
+
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), primary_key=True)
+    slot: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    holder: Mapped[str] = mapped_column(String(32))
+    taken_at: Mapped[datetime] = _ts()
+    expires_at: Mapped[datetime] = _ts()
+
+
 class IdempotencyRecord(Base):
     __tablename__ = "idempotency_records"
     __table_args__ = (UniqueConstraint("principal", "key", name="uq_idempotency_principal_key"),)

@@ -82,6 +82,14 @@ class AccountRepository:
         row = self._session.scalars(select(m.Account).where(m.Account.username == username)).first()
         return None if row is None else _account(row)
 
+    def locked_for_update(self, account_id: int) -> AccountRecord | None:
+        """The account as it stands now, held until the transaction ends (PostgreSQL: a
+        row lock; SQLite: the write transaction holds the database already), so that
+        concurrent sign-ins decide one after another on what the previous one wrote."""
+        query = select(m.Account).where(m.Account.id == account_id).with_for_update()
+        row = self._session.scalars(query.execution_options(populate_existing=True)).first()
+        return None if row is None else _account(row)
+
     def any(self) -> bool:
         return self._session.scalar(select(m.Account.id).limit(1)) is not None
 
@@ -113,8 +121,8 @@ class AccountRepository:
         self._session.execute(update(m.Account).where(m.Account.id == account_id).values(**values))
 
     def count_failure(self, account_id: int) -> int:
-        """Add one failed sign-in in the database itself (concurrent failures all count);
-        returns the count."""
+        """Add one failed sign-in in the database itself (``failed_logins + 1``, so that
+        concurrent failures all count); returns the count."""
         count: int = self._session.execute(
             update(m.Account)
             .where(m.Account.id == account_id)

@@ -28,6 +28,7 @@ from issuer.store.certificates import CertificateRepository
 from issuer.store.counters import CounterRepository
 from issuer.store.db import Database
 from issuer.store.idempotency import IdempotencyRepository
+from issuer.store.leases import ValidationLeaseRepository
 from issuer.store.log import LogRepository
 from issuer.store.organizations import OrganizationRepository
 from issuer.store.people import AccountRepository, ApiKeyRepository
@@ -55,6 +56,7 @@ class UnitOfWork:
     audit: AuditRepository
     api_keys: ApiKeyRepository
     accounts: AccountRepository
+    validation_leases: ValidationLeaseRepository
 
     def __enter__(self) -> UnitOfWork:
         return self
@@ -97,6 +99,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.audit = AuditRepository(session)
         self.api_keys = ApiKeyRepository(session)
         self.accounts = AccountRepository(session)
+        self.validation_leases = ValidationLeaseRepository(session)
         return self
 
     def __exit__(

@@ -4,10 +4,10 @@ works without JavaScript."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import Flask, request
 
+from issuer import config as settings
+from issuer.service.accounts import SESSION_LIFETIME
 from issuer.web import console, public
 from issuer.web.i18n import COOKIE, language, switch_url, t
 from issuer.web.security import check_post, csrf_token, current_account, secure_headers
@@ -16,9 +16,13 @@ WEB_BLUEPRINTS = ("public", "console")
 
 
 def init_app(app: Flask) -> None:
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("SESSION_COOKIE_SECURE", app.config["ENV"] != "development")
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=8))
+    # Flask defines these keys already (SameSite unset, not Secure, 31 days): set, not setdefault.
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies(app.config),
+        PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,
+    )
     app.register_blueprint(public.bp)
     app.register_blueprint(console.bp)
     app.jinja_env.globals.update(t=t, csrf_token=csrf_token, switch_url=switch_url)
@@ -38,8 +42,14 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def _headers(response):  # type: ignore[no-untyped-def]
-        if request.blueprint in WEB_BLUEPRINTS:
-            secure_headers(response)
-            if request.args.get("lang") in ("zh", "en"):
-                response.set_cookie(COOKIE, request.args["lang"], max_age=365 * 86400, samesite="Lax")
+        secure_headers(response)
+        if request.blueprint in WEB_BLUEPRINTS and request.args.get("lang") in ("zh", "en"):
+            response.set_cookie(
+                COOKIE,
+                request.args["lang"],
+                max_age=365 * 86400,
+                samesite="Lax",
+                secure=app.config["SESSION_COOKIE_SECURE"],
+                httponly=True,
+            )
         return response

@@ -36,6 +36,7 @@ from issuer.service.issuing import IssueRequest
 from issuer.service.principal import Principal, Role
 from issuer.service.registry import ScopeItem
 from issuer.service.revoking import REVOCATION_REASONS, reason_words
+from issuer.service.validations import TooManyValidations
 from issuer.service.wiring import UseCases
 from issuer.web.errors import error_page
 from issuer.web.i18n import language, t
@@ -92,7 +93,7 @@ def sign_in() -> ResponseReturnValue:
         except IssuerError as exc:
             problem = _message(exc)
         else:
-            sign_in_session(account)
+            sign_in_session(account, _app().ctx.clock())
             target = request.args.get("next", "")
             if not target.startswith("/console/") or not target.isprintable() or "\\" in target:
                 target = url_for("console.home")  # never off the console, nor a header break (a 500)
@@ -358,6 +359,7 @@ def batch_list() -> ResponseReturnValue:
     _issuer_only()
     app = _app()
     report, general, status = None, None, 200
+    headers: dict[str, str] = {}
     if request.method == "POST":
         roster = request.files.get("roster")
         photos = request.files.get("photos")
@@ -376,13 +378,18 @@ def batch_list() -> ResponseReturnValue:
                 else:
                     body, _ = app.batches.submit(_principal(), upload, idempotency_key=request.form.get("once"))
                     return redirect(url_for("console.batch", batch_id=body["batch"]["id"]))
+            except TooManyValidations as exc:
+                general, status = _message(exc), 429
+                headers["Retry-After"] = str(exc.errors["retry_after"])
             except IssuerError as exc:
                 general, status = _message(exc), 422
                 report = {"problems": exc.errors.get("problems", [])}
     recent = app.batches.recent(_principal(), limit=20)
-    return render_template(
-        "web/console/batches.html", recent=recent, report=report, general=general, once=_once()
-    ), status
+    return (
+        render_template("web/console/batches.html", recent=recent, report=report, general=general, once=_once()),
+        status,
+        headers,
+    )
 
 
 @bp.get("/batches/<string:batch_id>")

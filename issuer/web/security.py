@@ -1,12 +1,14 @@
 """What every page needs to be safe: no cross-site form posts (the Origin, or else the
 Referer, must be this site; console forms also carry a token bound to the session),
-strict response headers, and the signed-in account behind a session cookie."""
+strict response headers on every response of the app, and the signed-in account behind a
+session cookie (which ends on sign-out, on a password change and 8 hours after sign-in)."""
 
 from __future__ import annotations
 
 import hmac
 import secrets
 from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import wraps
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -54,6 +56,8 @@ def check_post() -> None:
 
 
 def secure_headers(response: Any) -> Any:
+    """The same headers on every response (pages, the API and its documentation page,
+    static files, errors): no framing, no type sniffing, no referrer to other sites."""
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
@@ -61,9 +65,12 @@ def secure_headers(response: Any) -> Any:
     return response
 
 
-def sign_in_session(account: AccountInfo) -> None:
+def sign_in_session(account: AccountInfo, at: datetime) -> None:
+    """Start a session at ``at`` (the service's clock): it lasts ``SESSION_LIFETIME`` from
+    there, whatever the browser does with the cookie."""
     session.clear()
     session["account"], session["epoch"] = account.id, account.session_epoch
+    session["since"] = int(at.timestamp())
     session.permanent = True
     csrf_token()
 
@@ -71,9 +78,10 @@ def sign_in_session(account: AccountInfo) -> None:
 def current_account() -> AccountInfo | None:
     if "account" not in g:
         found = None
-        if isinstance(session.get("account"), int):
+        account_id, epoch, since = session.get("account"), session.get("epoch"), session.get("since")
+        if isinstance(account_id, int) and isinstance(epoch, int) and isinstance(since, int):
             found = current_app.extensions["issuer.use_cases"].accounts.current(
-                session["account"], int(session.get("epoch", -1))
+                account_id, epoch, datetime.fromtimestamp(since, UTC)
             )
         g.account = found
     account: AccountInfo | None = g.account
