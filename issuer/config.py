@@ -32,6 +32,7 @@ DEFAULTS: dict[str, Any] = {
     "BATCH_DIR": "",
     "BATCH_CHUNK": 25,
     "MAX_BACKDATE_DAYS": 30,
+    "IDEMPOTENCY_HOURS": 24,
     "CLOCK": "",
     "PUBLISH_EVERY": 3600,
 }
@@ -54,7 +55,9 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
 
 
 def check(config: Mapping[str, Any]) -> None:
-    """Refuse development secrets outside development."""
+    """Refuse development secrets outside development, and settings that make no sense."""
+    if int(config["IDEMPOTENCY_HOURS"]) < 1:
+        raise ConfigError("ISSUER_IDEMPOTENCY_HOURS must be at least 1")
     if config["ENV"] == "development":
         return
     if config["CLOCK"]:

@@ -374,8 +374,8 @@ def batch_list() -> ResponseReturnValue:
                 if request.form.get("dry_run"):
                     report = app.batches.check(_principal(), upload).to_dict()
                 else:
-                    body, _ = app.batches.submit(_principal(), upload, idempotency_key=request.form.get("once"))
-                    return redirect(url_for("console.batch", batch_id=body["batch"]["id"]))
+                    result, _ = app.batches.submit(_principal(), upload, idempotency_key=request.form.get("once"))
+                    return redirect(url_for("console.batch", batch_id=result.batch.id))
             except IssuerError as exc:
                 general, status = _message(exc), 422
                 report = {"problems": exc.errors.get("problems", [])}
