@@ -32,8 +32,8 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Callable[[], d
         OPENAPI_JSON_PATH="openapi.json",
     )
 
-    from issuer import web
-    from issuer.api import docs, errors, health, logging, v1
+    from issuer import logs, web
+    from issuer.api import docs, errors, health, v1
     from issuer.api.openapi import IssuerApi
     from issuer.api.ratelimit import make_limiter
     from issuer.service.wiring import build
@@ -52,7 +52,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Callable[[], d
         refresher.start()
         app.extensions["issuer.refresher"] = refresher
     app.extensions["issuer.lookup_limiter"] = make_limiter(app.config)
-    logging.install()
+    logs.install()
     if app.config["FONTS"]:
         from issuer.render import FontSet, use_fonts
 

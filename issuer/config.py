@@ -32,6 +32,7 @@ DEFAULTS: dict[str, Any] = {
     "BATCH_DIR": "",
     "BATCH_CHUNK": 25,
     "MAX_BACKDATE_DAYS": 30,
+    "IDEMPOTENCY_HOURS": 24,
     "CLOCK": "",
     "PUBLISH_EVERY": 3600,
     "SECURE_COOKIES": "",
@@ -59,7 +60,7 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
 def check(config: Mapping[str, Any]) -> None:
     """Refuse development secrets outside development, and settings that cannot be read."""
     secure_cookies(config)
-    for key in ("MAX_VALIDATIONS_PER_ORG", "MAX_ROSTER_ROWS"):
+    for key in ("MAX_VALIDATIONS_PER_ORG", "MAX_ROSTER_ROWS", "IDEMPOTENCY_HOURS"):
         if int(config[key]) < 1:
             raise ConfigError(f"ISSUER_{key} must be at least 1")
     if config["ENV"] == "development":

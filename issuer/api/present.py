@@ -12,6 +12,7 @@ from issuer.core import cose, qrtext, statuslist
 from issuer.core.clock import format_instant
 from issuer.core.display import date_zh, level_zh
 from issuer.core.transparency import decode_entry
+from issuer.service.batches import Submitted
 from issuer.service.certificates import document_number
 from issuer.service.context import Context
 from issuer.service.principal import Principal, Role
@@ -150,6 +151,15 @@ def batch(status: BatchRecord, archive_url: str) -> dict[str, Any]:
             else None
         ),
         "report": status.report,
+    }
+
+
+def submitted(result: Submitted) -> dict[str, Any]:
+    """A roster issued, first time or replayed: the batch, its report, each row's number."""
+    return {
+        "batch": {"id": result.batch.id},
+        "report": result.batch.report,
+        "issued": [{"row": r.row, "number": r.number} for r in result.issued],
     }
 
 

@@ -385,12 +385,12 @@ class Batches(MethodView):
         )
         if form["dry_run"]:
             return {"batch": None, "report": app.batches.check(_principal(), upload).to_dict(), "issued": []}, 200
-        body, replayed = app.batches.submit(
+        result, replayed = app.batches.submit(
             _principal(), upload, idempotency_key=request.headers.get("Idempotency-Key")
         )
-        response = jsonify(body)
+        response = jsonify(present.submitted(result))
         response.status_code = 201
-        response.headers["Location"] = f"/api/v1/batches/{body['batch']['id']}"
+        response.headers["Location"] = f"/api/v1/batches/{result.batch.id}"
         response.headers["Idempotency-Replayed"] = "true" if replayed else "false"
         return response
 

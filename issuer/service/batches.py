@@ -89,6 +89,21 @@ def _chunks(rows: Iterable[ValidRow], size: int) -> Iterator[list[ValidRow]]:
         yield chunk
 
 
+@dataclass(frozen=True)
+class IssuedRow:
+    row: int
+    """The roster's row (spreadsheet row number)."""
+    number: str
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """A roster issued: its batch (with the validation report) and each row's number."""
+
+    batch: BatchRecord
+    issued: list[IssuedRow]
+
+
 def _not_found(batch_id: str) -> NotFound:
     return NotFound("batch_not_found", f"no batch {batch_id}", f"没有批次{batch_id}")
 
@@ -134,23 +149,17 @@ class Batches:
 
     def submit(
         self, principal: Principal | None, upload: Upload, *, idempotency_key: str | None = None
-    ) -> tuple[dict[str, Any], bool]:
+    ) -> tuple[Submitted, bool]:
         """Validate and issue a roster, then queue its images. A retry with the same
         Idempotency-Key returns the first answer, issues nothing twice, and queues the images
-        again if queueing failed the first time. The answer: the batch id, the report, and
-        the number issued for each row. Validating and issuing hold one of the
-        organization's validation slots (``TooManyValidations`` when none is free); a
-        replayed answer needs none."""
+        again if queueing failed the first time. Returns what was made and whether it was a
+        retry's. Validating and issuing hold one of the organization's validation slots
+        (``TooManyValidations`` when none is free); a replayed answer needs none."""
         p = require_role(principal, Role.ORG_ISSUER)
 
         def work(uow: UnitOfWork, checked: tuple[RosterReport, PhotoArchive | None]) -> dict[str, Any]:
             report, photos = checked
-            batch_id, issued = self._issue(uow, p, report, photos, upload)
-            return {
-                "batch": {"id": batch_id},
-                "report": report.to_dict(),
-                "issued": [{"row": row, "number": number} for row, number in issued],
-            }
+            return {"batch": self._issue(uow, p, report, photos, upload)}
 
         with ExitStack() as slot:
 
@@ -158,9 +167,16 @@ class Batches:
                 slot.enter_context(self._slots.held(p))
                 return self._validate(p, upload)
 
-            answer, replayed = run_once(self._ctx, p, idempotency_key, upload.fingerprint(), prepare=prepare, work=work)
-        self._dispatch_unless_queued(answer["batch"]["id"])
-        return answer, replayed
+            reference, replayed = run_once(
+                self._ctx, p, idempotency_key, upload.fingerprint(), prepare=prepare, work=work
+            )
+        batch_id = reference["batch"]
+        self._dispatch_unless_queued(batch_id)
+        with self._ctx.reading() as uow:
+            batch = uow.batches.get(batch_id)
+            assert batch is not None
+            issued = [IssuedRow(line.row, line.number) for line in uow.batches.lines(batch_id)]
+        return Submitted(batch, issued), replayed
 
     def _refuse_unless_issuable(self, report: RosterReport, valid_rows_only: bool) -> None:
         if report.problems and not valid_rows_only:
@@ -181,7 +197,7 @@ class Batches:
 
     def _issue(
         self, uow: UnitOfWork, principal: Principal, report: RosterReport, photos: PhotoArchive | None, upload: Upload
-    ) -> tuple[str, list[tuple[int, str]]]:
+    ) -> str:
         """Issue every valid row in ``uow``'s transaction, ``ISSUE_CHUNK`` at a time: the
         serial counters stay locked for the whole transaction, so the blocks of successive
         chunks join into one contiguous block per level."""
@@ -208,15 +224,15 @@ class Batches:
                 error=None,
             )
         )
-        issued: list[tuple[int, str]] = []
+        position = 0
         for chunk in _chunks(report.valid, ISSUE_CHUNK):
             done = self._issuing.issue_in(uow, principal, [(_with_photo(v, photos), v.prepared) for v in chunk])
             items = []
             for v, certificate in zip(chunk, done, strict=True):
-                items.append((len(issued), v.row, certificate.id))
-                issued.append((v.row, certificate.number))
+                items.append((position, v.row, certificate.id))
+                position += 1
             uow.batches.add_items(batch_id, items)
-        return batch_id, issued
+        return batch_id
 
     # --- drawing ----------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol, TypeVar
 
 from cryptography import x509
@@ -48,6 +48,9 @@ class Context:
     document_types: DocumentTypes = field(default_factory=default_document_types)
     max_backdate_days: int = 30
     """How many days before today a certificate's stated issue date may lie."""
+    idempotency_retention: timedelta = timedelta(hours=24)
+    """How long a retry with the same Idempotency-Key replays the first answer; older
+    answers are purged."""
 
     def run(self, work: Callable[[UnitOfWork], T]) -> T:
         """``work`` in a writing transaction (it commits), run again when it lost a race."""

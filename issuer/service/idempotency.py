@@ -1,13 +1,16 @@
 """Retried requests: the answer to a request carrying an ``Idempotency-Key`` is stored in
 the same transaction as its effects, so a retry replays it and changes nothing twice.
 
-The answer stored is what the use case returns: references (certificate numbers, a batch
-id and its report), never a rendered response, so that a replay is presented the way the
-first answer was."""
+The answer stored is a reference to what the use case made (a certificate number, a batch
+id), never a rendered response nor any personal data: a replay reads the result again and
+the caller presents it the way it presented the first answer. Answers are kept for
+``Context.idempotency_retention`` (``ISSUER_IDEMPOTENCY_HOURS``): an older one is never
+replayed, and every issuing transaction deletes those that have expired."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, TypeVar
 
 from issuer.core.errors import Conflict, InvalidInput
@@ -17,7 +20,7 @@ from issuer.store.records import IdempotentAnswer
 from issuer.store.uow import ATTEMPTS, Contention, UnitOfWork
 
 T = TypeVar("T")
-Answer = dict[str, Any]
+Reference = dict[str, Any]
 
 
 def _check_key(key: str | None) -> None:
@@ -27,10 +30,11 @@ def _check_key(key: str | None) -> None:
         )
 
 
-def replay(ctx: Context, principal: Principal, key: str, fingerprint: str) -> Answer | None:
-    """The stored answer for ``key``; ``Conflict`` if the key came with another request."""
+def replay(ctx: Context, principal: Principal, key: str, fingerprint: str, *, since: datetime) -> Reference | None:
+    """The reference stored for ``key`` at or after ``since``; ``Conflict`` if the key came
+    with another request."""
     with ctx.reading() as uow:
-        found = uow.idempotency.get(principal.actor, key)
+        found = uow.idempotency.get(principal.actor, key, since=since)
     if found is None:
         return None
     if found.request_hash != fingerprint:
@@ -49,30 +53,36 @@ def run_once(
     fingerprint: str,
     *,
     prepare: Callable[[], T],
-    work: Callable[[UnitOfWork, T], Answer],
-) -> tuple[Answer, bool]:
-    """Replay the answer stored for ``key``, or run ``prepare`` (outside any transaction)
-    then ``work`` in a unit of work that also stores its answer and commits. A lost race
-    is either a concurrent retry that won (replay its answer) or a race on a random value
-    such as a status index (run again); a ``Conflict`` (a duplicate certificate) may be
-    the effect of a concurrent retry too. Returns the answer and whether it replayed."""
+    work: Callable[[UnitOfWork, T], Reference],
+) -> tuple[Reference, bool]:
+    """Replay the reference stored for ``key``, or run ``prepare`` (outside any transaction)
+    then ``work`` in a unit of work that also purges expired answers, stores its reference
+    and commits. A lost race is either a concurrent retry that won (replay its reference)
+    or a race on a random value such as a status index (run again); a ``Conflict`` (a
+    duplicate certificate) may be the effect of a concurrent retry too. Returns the
+    reference and whether it was replayed."""
     _check_key(key)
+    now = ctx.clock()
+    since = now - ctx.idempotency_retention
     if key:
-        first = replay(ctx, principal, key, fingerprint)
+        first = replay(ctx, principal, key, fingerprint, since=since)
         if first is not None:
             return first, True
     prepared = prepare()
     for attempt in range(ATTEMPTS):
         try:
             with ctx.units() as uow:
-                answer = work(uow, prepared)
+                reference = work(uow, prepared)
+                # After the work's own locks (serial counters, the log), so that no two
+                # transactions wait on each other in opposite orders.
+                uow.idempotency.purge(before=since)
                 if key:
-                    uow.idempotency.add(principal.actor, key, IdempotentAnswer(fingerprint, 201, answer), ctx.clock())
+                    uow.idempotency.add(principal.actor, key, IdempotentAnswer(fingerprint, 201, reference), now)
                 uow.commit()
-                return answer, False
+                return reference, False
         except (Contention, Conflict) as exc:
             if key:
-                first = replay(ctx, principal, key, fingerprint)
+                first = replay(ctx, principal, key, fingerprint, since=since)
                 if first is not None:
                     return first, True
             if isinstance(exc, Conflict) or attempt == ATTEMPTS - 1:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from issuer import config as settings
@@ -75,6 +76,7 @@ def build(
         qr_host=config["QR_HOST"],
         clock=clock or utc_now,
         max_backdate_days=int(config["MAX_BACKDATE_DAYS"]),
+        idempotency_retention=timedelta(hours=int(config["IDEMPOTENCY_HOURS"])),
     )
     log = TransparencyLog(ctx)
     publishing = Publishing(ctx, log)

@@ -1,10 +1,11 @@
-"""Answers stored under an Idempotency-Key, in the transaction of the effects they answer."""
+"""Answers stored under an Idempotency-Key, in the transaction of the effects they answer,
+and purged once their retention has passed."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from issuer.store import models as m
@@ -15,10 +16,13 @@ class IdempotencyRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
 
-    def get(self, principal: str, key: str) -> IdempotentAnswer | None:
+    def get(self, principal: str, key: str, *, since: datetime) -> IdempotentAnswer | None:
+        """The answer stored for ``key`` at or after ``since``; an older one has expired."""
         row = self._session.scalars(
             select(m.IdempotencyRecord).where(
-                m.IdempotencyRecord.principal == principal, m.IdempotencyRecord.key == key
+                m.IdempotencyRecord.principal == principal,
+                m.IdempotencyRecord.key == key,
+                m.IdempotencyRecord.created_at >= since,
             )
         ).first()
         return None if row is None else IdempotentAnswer(row.request_hash, row.status_code, dict(row.response))
@@ -36,3 +40,11 @@ class IdempotencyRepository:
             )
         )
         self._session.flush()
+
+    def purge(self, before: datetime) -> int:
+        """Delete every answer stored before ``before``; returns how many."""
+        result = self._session.execute(
+            delete(m.IdempotencyRecord).where(m.IdempotencyRecord.created_at < before),
+            execution_options={"synchronize_session": False},
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]

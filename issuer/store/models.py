@@ -258,7 +258,8 @@ class IdempotencyRecord(Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int] = mapped_column(Integer)
     response: Mapped[dict[str, object]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = _ts()
+    """A reference to what the request made (certificate number, batch id), never its data."""
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
 class ApiKey(Base):

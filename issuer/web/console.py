@@ -376,8 +376,8 @@ def batch_list() -> ResponseReturnValue:
                 if request.form.get("dry_run"):
                     report = app.batches.check(_principal(), upload).to_dict()
                 else:
-                    body, _ = app.batches.submit(_principal(), upload, idempotency_key=request.form.get("once"))
-                    return redirect(url_for("console.batch", batch_id=body["batch"]["id"]))
+                    result, _ = app.batches.submit(_principal(), upload, idempotency_key=request.form.get("once"))
+                    return redirect(url_for("console.batch", batch_id=result.batch.id))
             except TooManyValidations as exc:
                 general, status = _message(exc), 429
                 headers["Retry-After"] = str(exc.errors["retry_after"])

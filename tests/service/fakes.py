@@ -58,7 +58,7 @@ class State:
     trust_lists: dict[int, TrustListRow] = field(default_factory=dict)
     status_lists: dict[int, StatusListRow] = field(default_factory=dict)
     audit: list[AuditEventRecord] = field(default_factory=list)
-    answers: dict[tuple[str, str], IdempotentAnswer] = field(default_factory=dict)
+    answers: dict[tuple[str, str], tuple[IdempotentAnswer, datetime]] = field(default_factory=dict)
     api_keys: dict[str, ApiKeyRecord] = field(default_factory=dict)
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -349,13 +349,20 @@ class FakeIdempotency:
     def __init__(self, state: State) -> None:
         self._s = state
 
-    def get(self, principal: str, key: str) -> IdempotentAnswer | None:
-        return self._s.answers.get((principal, key))
+    def get(self, principal: str, key: str, *, since: datetime) -> IdempotentAnswer | None:
+        found = self._s.answers.get((principal, key))
+        return found[0] if found is not None and found[1] >= since else None
 
     def add(self, principal: str, key: str, answer: IdempotentAnswer, at: datetime) -> None:
         if (principal, key) in self._s.answers:
             raise Contention("answered already")
-        self._s.answers[(principal, key)] = answer
+        self._s.answers[(principal, key)] = (answer, at)
+
+    def purge(self, before: datetime) -> int:
+        expired = [k for k, (_, at) in self._s.answers.items() if at < before]
+        for k in expired:
+            del self._s.answers[k]
+        return len(expired)
 
 
 class FakeApiKeys:

@@ -34,7 +34,7 @@ from tests.conftest import OTHER_CODE, Clock, Keys, issuer_principal
 
 def submit(
     svc: UseCases, data: bytes, name: str = "名单.csv", principal: Principal | None = None, **kw: Any
-) -> dict[str, Any]:
+) -> batches.Submitted:
     key = kw.pop("key", None)
     upload = batches.Upload(roster=data, filename=name, **kw)
     body, _ = svc.batches.submit(principal or issuer_principal(svc), upload, idempotency_key=key)
@@ -60,10 +60,10 @@ def test_a_roster_is_issued_in_one_contiguous_block_per_level(app: Flask, keys: 
         body = submit(svc, simple_roster(rows))
     finally:
         batches.ISSUE_CHUNK = saved
-    issued = body["issued"]
-    assert [r["row"] for r in issued] == list(range(2, 32))
-    level3 = [int(r["number"][-6:]) for r in issued if r["number"][15] == "3"]
-    level4 = [int(r["number"][-6:]) for r in issued if r["number"][15] == "4"]
+    issued = body.issued
+    assert [r.row for r in issued] == list(range(2, 32))
+    level3 = [int(r.number[-6:]) for r in issued if r.number[15] == "3"]
+    level4 = [int(r.number[-6:]) for r in issued if r.number[15] == "4"]
     assert level3 == list(range(2, 2 + len(level3)))
     assert level4 == list(range(1, 1 + len(level4)))
     _, bundle = svc.publishing.bundle()
@@ -100,8 +100,8 @@ def test_the_same_500_rows_in_gbk_csv_and_in_xlsx_issue_the_same_certificates(
     rows = roster_rows(500)
     from_csv = submit(svc, to_csv(rows, "gbk"), "名单.csv")
     from_xlsx = submit(svc, to_xlsx(rows), "名单.xlsx", principal=issuer_principal(svc, OTHER_CODE))
-    assert len(from_csv["issued"]) == len(from_xlsx["issued"]) == 500
-    assert [r["row"] for r in from_csv["issued"]] == [r["row"] for r in from_xlsx["issued"]]
+    assert len(from_csv.issued) == len(from_xlsx.issued) == 500
+    assert [r.row for r in from_csv.issued] == [r.row for r in from_xlsx.issued]
     csv_holders, xlsx_holders = _holders(svc, "Y000123000001"), _holders(svc, OTHER_CODE)
     assert len(csv_holders) == 500 and csv_holders == xlsx_holders
 
@@ -134,8 +134,8 @@ def test_by_default_a_roster_with_a_bad_row_issues_nothing_unless_valid_rows_onl
     assert refused.value.code == "roster_has_errors" and len(refused.value.errors["problems"]) == 1
     assert _serials(svc) == []
     body = submit(svc, data, valid_rows_only=True)
-    assert [r["row"] for r in body["issued"]] == [2] and _serials(svc) == [1]
-    assert body["report"]["invalid_rows"] == 1
+    assert [r.row for r in body.issued] == [2] and _serials(svc) == [1]
+    assert body.batch.report["invalid_rows"] == 1
 
 
 def test_a_roster_cannot_be_issued_twice(app: Flask, keys: Keys, svc: UseCases) -> None:
@@ -150,7 +150,9 @@ def test_a_retried_upload_issues_nothing_twice(app: Flask, keys: Keys, svc: UseC
     data = simple_roster([(f"学员{i}", id17, 3) for i, id17 in enumerate(id17s(4))])
     first = submit(svc, data, key="exam-2026-11-29")
     again = submit(svc, data, key="exam-2026-11-29")
-    assert again == first and _serials(svc) == [1, 2, 3, 4] and _batches(svc) == 1
+    assert (again.batch.id, again.issued) == (first.batch.id, first.issued)
+    assert again.batch.report == first.batch.report
+    assert _serials(svc) == [1, 2, 3, 4] and _batches(svc) == 1
     with pytest.raises(Conflict):
         submit(svc, data + b"\n", key="exam-2026-11-29")
 
@@ -181,9 +183,9 @@ def test_images_are_drawn_in_the_background_and_packed_once_each_with_the_result
         len(to_csv([])) :
     ]
     body = submit(svc, data, photos=photos, valid_rows_only=True, dpi=150)
-    done = finished(svc, body["batch"]["id"])
+    done = finished(svc, body.batch.id)
     assert (done.status, done.issued, done.rendered, done.rows) == ("done", 12, 12, 13)
-    numbers = [r["number"] for r in body["issued"]]
+    numbers = [r.number for r in body.issued]
     path = svc.drawing.archive_path(done.id)
     assert path.stat().st_size == done.archive_bytes
     with zipfile.ZipFile(path) as archive:
@@ -208,7 +210,7 @@ def test_images_are_drawn_in_the_background_and_packed_once_each_with_the_result
 def test_a_batch_drawn_again_gives_the_same_files(app: Flask, keys: Keys, svc: UseCases) -> None:
     """What a redelivered job does: every image drawn again is byte for byte the same."""
     body = submit(svc, simple_roster([(f"学员{i}", id17, 3) for i, id17 in enumerate(id17s(3))]))
-    done = finished(svc, body["batch"]["id"])
+    done = finished(svc, body.batch.id)
     path = svc.drawing.archive_path(done.id)
     with zipfile.ZipFile(path) as archive:
         first = {n: archive.read(n) for n in archive.namelist() if n != "result.xlsx"}
@@ -227,11 +229,11 @@ def test_a_restarted_service_finishes_a_batch_its_predecessor_left(app: Flask, k
     assert isinstance(svc.queue, jobs.InProcessQueue)
     svc.queue.close()  # the service stops before drawing anything
     body = submit(svc, simple_roster([(f"学员{i}", id17, 3) for i, id17 in enumerate(id17s(7))]))
-    assert svc.batches.status(issuer_principal(svc), body["batch"]["id"]).rendered == 0
+    assert svc.batches.status(issuer_principal(svc), body.batch.id).rendered == 0
     restarted = build(app.config, app.instance_path, clock=svc.ctx.clock)
     try:
-        assert restarted.batches.resume() == [body["batch"]["id"]]
-        assert finished(restarted, body["batch"]["id"]).status == "done"
+        assert restarted.batches.resume() == [body.batch.id]
+        assert finished(restarted, body.batch.id).status == "done"
     finally:
         restarted.close()
 
@@ -240,13 +242,13 @@ def test_a_certificate_revoked_before_it_is_drawn_is_not_printed(app: Flask, key
     assert isinstance(svc.queue, jobs.InProcessQueue)
     svc.queue.close()
     body = submit(svc, simple_roster([(f"学员{i}", id17, 3) for i, id17 in enumerate(id17s(2))]))
-    revoked = body["issued"][0]["number"]
+    revoked = body.issued[0].number
     svc.revoking.revoke(issuer_principal(svc), revoked, reason="data_error")
     restarted = build(app.config, app.instance_path, clock=svc.ctx.clock)
     try:
         restarted.batches.resume()
-        assert finished(restarted, body["batch"]["id"]).status == "done"
-        with zipfile.ZipFile(svc.drawing.archive_path(body["batch"]["id"])) as archive:
+        assert finished(restarted, body.batch.id).status == "done"
+        with zipfile.ZipFile(svc.drawing.archive_path(body.batch.id)) as archive:
             names = archive.namelist()
             sheet = openpyxl.load_workbook(io.BytesIO(archive.read("result.xlsx")), read_only=True).worksheets[0]
             results = [r[1] for r in sheet.iter_rows(min_row=2, values_only=True)]
@@ -265,7 +267,7 @@ def test_a_batch_that_cannot_be_drawn_fails_with_the_reason(app: Flask, keys: Ke
     restarted = build(app.config, app.instance_path, clock=svc.ctx.clock)
     try:
         restarted.batches.resume()
-        failed = finished(restarted, body["batch"]["id"])
+        failed = finished(restarted, body.batch.id)
     finally:
         restarted.close()
     assert failed.status == "failed" and "withdrawn-layout" in (failed.error or "")
@@ -285,11 +287,11 @@ def test_when_queueing_fails_the_batch_is_issued_and_a_retry_queues_it(
         body = submit(unreachable, data, key="k1")
     finally:
         unreachable.close()
-    current = svc.batches.status(issuer_principal(svc), body["batch"]["id"])
+    current = svc.batches.status(issuer_principal(svc), body.batch.id)
     assert current.status == "rendering" and current.dispatched_at is None and _serials(svc) == [1]
     again = submit(svc, data, key="k1")
-    assert again == body
-    assert finished(svc, body["batch"]["id"]).status == "done"
+    assert (again.batch.id, again.issued) == (body.batch.id, body.issued) and again.batch.dispatched_at is not None
+    assert finished(svc, body.batch.id).status == "done"
 
 
 def test_another_organizations_batch_is_not_found(app: Flask, keys: Keys, svc: UseCases) -> None:
@@ -297,16 +299,16 @@ def test_another_organizations_batch_is_not_found(app: Flask, keys: Keys, svc: U
     from issuer.core.errors import NotFound
 
     with pytest.raises(NotFound):
-        svc.batches.status(issuer_principal(svc, OTHER_CODE), body["batch"]["id"])
+        svc.batches.status(issuer_principal(svc, OTHER_CODE), body.batch.id)
     with pytest.raises(NotFound):
-        svc.batches.archive(issuer_principal(svc, OTHER_CODE), body["batch"]["id"])
+        svc.batches.archive(issuer_principal(svc, OTHER_CODE), body.batch.id)
 
 
 def test_old_archives_are_purged_and_their_certificates_kept(
     app: Flask, keys: Keys, svc: UseCases, clock: Clock
 ) -> None:
     body = submit(svc, simple_roster([("甲", id17s(1)[0], 3)]), formats=("pdf",), dpi=150)
-    done = finished(svc, body["batch"]["id"])
+    done = finished(svc, body.batch.id)
     path = svc.drawing.archive_path(done.id)
     assert path.exists()
     assert svc.batches.purge(timedelta(days=30)) == []

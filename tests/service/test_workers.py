@@ -117,8 +117,8 @@ def test_killing_a_worker_mid_batch_and_starting_another_completes_it_with_every
         roster=simple_roster([(f"学员{i}", n, 3) for i, n in enumerate(id17s(rows))]), filename="名单.csv"
     )
     body, _ = sender.batches.submit(issuer_principal(sender), upload)
-    batch_id = body["batch"]["id"]
-    numbers = [r["number"] for r in body["issued"]]
+    batch_id = body.batch.id
+    numbers = [r.number for r in body.issued]
 
     def current() -> BatchRecord:
         return svc.batches.status(issuer_principal(svc), batch_id)
@@ -178,4 +178,4 @@ def test_batch_resume_queues_unfinished_batches_again_for_the_workers(
     result = CliRunner().invoke(main, ["batch", "resume"])
     assert result.exit_code == 0 and "queued 1 unfinished batch" in result.output, result.output
     start_worker()
-    _wait(lambda: svc.batches.status(issuer_principal(svc), body["batch"]["id"]).status == "done", 60, "the batch")
+    _wait(lambda: svc.batches.status(issuer_principal(svc), body.batch.id).status == "done", 60, "the batch")

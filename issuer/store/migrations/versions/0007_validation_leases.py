@@ -1,6 +1,6 @@
 """validation leases: an organization's slots for validating rosters (issue 14)
 
-Revision ID: 0007_sec_d
+Revision ID: 0007
 Revises: 0006
 Create Date: 2026-11-30
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_sec_d"
+revision = "0007"
 down_revision = "0006"
 branch_labels = None
 depends_on = None
