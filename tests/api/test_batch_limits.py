@@ -7,14 +7,18 @@ rows is a 422 ``roster_too_large``."""
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import func, select
 
 from issuer.service.certificates import Search
 from issuer.service.wiring import UseCases
+from issuer.store.models import ValidationLease
 from tests.builders import id17s, simple_roster
 from tests.conftest import OTHER_CODE, Keys, auth, issuer_principal
 
@@ -51,6 +55,25 @@ def test_while_the_organization_validates_a_roster_another_is_429_with_retry_aft
         assert issued(svc) == 0
     assert post(client, keys.issuer, dry_run="true").status_code == 200
     assert post(client, keys.issuer).status_code == 201
+
+
+def test_dry_runs_sent_at_once_by_one_organization_run_one_at_a_time(app: Flask, keys: Keys, svc: UseCases) -> None:
+    """Real concurrent requests (a 300-row roster takes a second or more to check): one is
+    validated, the others are told to come back; afterwards no slot is left taken."""
+    roster = simple_roster([(f"学员{i}", id17, 3) for i, id17 in enumerate(id17s(300))])
+    start = threading.Barrier(3)
+
+    def dry_run() -> tuple[int, str | None]:
+        start.wait()
+        response = post(app.test_client(), keys.issuer, roster, dry_run="true")
+        return response.status_code, response.headers.get("Retry-After")
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        outcomes = list(pool.map(lambda _: dry_run(), range(3)))
+    assert (200, None) in outcomes and (429, "30") in outcomes
+    assert set(outcomes) <= {(200, None), (429, "30")}
+    with svc.database.read_sessions() as session:
+        assert session.scalar(select(func.count()).select_from(ValidationLease)) == 0
 
 
 def test_one_organization_at_its_cap_does_not_hold_up_another(client: FlaskClient, keys: Keys, svc: UseCases) -> None:
