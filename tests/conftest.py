@@ -4,10 +4,11 @@ as CI does), real keys, a controllable clock."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -95,6 +96,37 @@ def app(database_url: str, keys_dir: Path, clock: Clock, tmp_path: Path) -> Iter
     )
     yield app
     app.extensions["issuer.use_cases"].close()
+
+
+@pytest.fixture()
+def app_with(
+    app: Flask, database_url: str, keys_dir: Path, clock: Clock, tmp_path: Path
+) -> Iterator[Callable[..., Flask]]:
+    """``app_with(SETTING=value, …)``: another app beside ``app``, on the same database and
+    clock, with some settings changed."""
+    made: list[Flask] = []
+
+    def make(**config: Any) -> Flask:
+        other = create_app(
+            {
+                "TESTING": True,
+                "DATABASE_URL": database_url,
+                "KEYS_DIR": str(keys_dir),
+                "KEY_PASSPHRASE": "test-passphrase",
+                "QR_HOST": "cert.hrss.example.cn",
+                "BATCH_DIR": str(tmp_path / "batches"),
+                "BATCH_CHUNK": 5,
+                "PUBLISH_EVERY": 0,
+                **config,
+            },
+            clock=clock,
+        )
+        made.append(other)
+        return other
+
+    yield make
+    for other in made:
+        other.extensions["issuer.use_cases"].close()
 
 
 @pytest.fixture()

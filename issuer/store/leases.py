@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -72,12 +72,3 @@ class ValidationLeaseRepository:
                 ValidationLease.holder == holder,
             )
         )
-
-    def held(self, organization_id: int, now: datetime) -> int:
-        """How many of the organization's slots are held (not expired) at ``now``."""
-        count = self._session.scalar(
-            select(func.count())
-            .select_from(ValidationLease)
-            .where(ValidationLease.organization_id == organization_id, ValidationLease.expires_at > now)
-        )
-        return int(count or 0)

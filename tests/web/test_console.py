@@ -305,6 +305,21 @@ def test_a_roster_with_a_bad_row_is_refused_with_its_problems(svc: UseCases, iss
     assert certificates(svc) == 0
 
 
+def test_a_roster_sent_while_the_organization_validates_another_is_asked_to_wait(
+    svc: UseCases, issuer: FlaskClient
+) -> None:
+    roster = simple_roster([("学员甲", id17s(1)[0], 3)])
+    with svc.validations.held(issuer_principal(svc)):
+        for flags in ({"dry_run": "1"}, {}):
+            response = upload(issuer, roster, **flags)
+            assert response.status_code == 429 and response.headers["Retry-After"] == "30"
+            problem = re.search(r'id="batch-problem">([^<]*)<', html(response))
+            assert problem and problem.group(1) == "本机构已有1份花名册正在校验（同时最多1份），请30秒后再试"
+    assert certificates(svc) == 0
+    assert upload(issuer, roster).status_code == 302
+    assert certificates(svc) == 1
+
+
 def test_a_dry_run_issues_nothing(svc: UseCases, issuer: FlaskClient) -> None:
     response = upload(issuer, simple_roster([(f"学员{i}", id17, 3) for i, id17 in enumerate(id17s(2))]), dry_run="1")
     assert response.status_code == 200

@@ -6,10 +6,9 @@ documentation page alike — carries the same CSP and framing headers."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +16,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from issuer import config as settings
-from issuer.app import create_app
 from issuer.service.principal import OPERATOR
 from issuer.service.wiring import UseCases
 from tests.builders import issue_request
@@ -48,32 +46,6 @@ def attributes(cookie: str) -> dict[str, str]:
     """``Set-Cookie`` attributes by lower-case name (a flag maps to "")."""
     parts = [p.strip() for p in cookie.split(";")[1:]]
     return {p.split("=", 1)[0].lower(): (p.split("=", 1)[1] if "=" in p else "") for p in parts}
-
-
-@pytest.fixture()
-def app_with(database_url: str, keys_dir: Path, clock: Clock, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
-    """Another app on the test database, with some settings changed."""
-    made: list[Flask] = []
-
-    def make(**config: Any) -> Flask:
-        app = create_app(
-            {
-                "TESTING": True,
-                "DATABASE_URL": database_url,
-                "KEYS_DIR": str(keys_dir),
-                "KEY_PASSPHRASE": "test-passphrase",
-                "BATCH_DIR": str(tmp_path / "batches"),
-                "PUBLISH_EVERY": 0,
-                **config,
-            },
-            clock=clock,
-        )
-        made.append(app)
-        return app
-
-    yield make
-    for app in made:
-        app.extensions["issuer.use_cases"].close()
 
 
 PRODUCTION = {"ENV": "production", "SECRET_KEY": "a-real-secret-for-the-test", "DATA_KEY": REAL_DATA_KEY}
