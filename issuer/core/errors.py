@@ -92,6 +92,19 @@ class FormulaLikeText(InvalidInput):
         )
 
 
+class DocumentNumberInText(InvalidInput):
+    """A name or 工种 holding what looks like an identity document number (a column
+    shifted in a roster): it would be printed and signed into the QR code in clear."""
+
+    def __init__(self, field: str, what_en: str, what_zh: str) -> None:
+        super().__init__(
+            "document_number_in_text",
+            f"{what_en} holds what looks like an identity document number",
+            f"{what_zh}中含有疑似证件号码的内容",
+            errors={"field": field},
+        )
+
+
 class CredentialFormatError(InvalidInput):
     """Bytes or text that are not a well-formed credential of our format."""
 

@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from issuer.core import identity
+from issuer.core.redaction import mask_documents
 from issuer.service.issuing import IssueRequest, Prepared
 from issuer.service.roster.columns import BY_KEY
 
@@ -24,7 +25,7 @@ class RosterProblem:
     """The column's Chinese header (``证件号码``); ``None`` for a problem of the whole row."""
     field: str | None
     value: str
-    """The cell as read; ID numbers masked (``1101**********002X``)."""
+    """The cell as read; document numbers masked (``1101**********002X``) wherever they stand."""
     code: str
     message: str
     message_zh: str
@@ -44,12 +45,16 @@ class RosterProblem:
 def _masked(key: str | None, text: str) -> str:
     if key == "document_number" and text:
         return identity.mask(identity.normalize_document_number(text))
-    return text
+    return mask_documents(text)
 
 
 def cell_problem(row: int, key: str | None, text: str, code: str, message: str, message_zh: str) -> RosterProblem:
+    """A problem as reports keep and show it: any document number in the cell or the
+    messages (a photo named after it, a number in the wrong column) masked."""
     column = BY_KEY[key].zh if key else None
-    return RosterProblem(row, column, key, _masked(key, text), code, message, message_zh)
+    return RosterProblem(
+        row, column, key, _masked(key, text), code, mask_documents(message), mask_documents(message_zh)
+    )
 
 
 @dataclass(frozen=True)

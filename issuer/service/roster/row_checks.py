@@ -13,10 +13,11 @@ from issuer.core import credential, identity
 from issuer.core.assessment import Component, assess, require_pass
 from issuer.core.catalogue import EDITION_2022, LEVELS, Occupation, parse_level
 from issuer.core.clock import china_date
-from issuer.core.errors import Forbidden, FormulaLikeText, InvalidInput, IssuerError
+from issuer.core.errors import DocumentNumberInText, Forbidden, FormulaLikeText, InvalidInput, IssuerError
 from issuer.core.formulas import refuse_formula
 from issuer.core.identity import DocumentType
 from issuer.core.policy import IssueTime
+from issuer.core.redaction import refuse_document_number
 from issuer.core.trust import OrganizationEntry, ScopeEntry
 from issuer.core.typed import fold_full_width
 from issuer.service import issuing
@@ -86,7 +87,7 @@ def check_cells(ctx: Context, source: RosterRow) -> Row:
     """Every check that needs no database and no scrypt, each on its own cells, so that a
     row reports all its problems and not only the first."""
     row = Row(source, list(source.problems))
-    _check_formulas(row)
+    _check_free_text(row)
     _check_name(row)
     _check_document(ctx, row)
     _check_occupation(ctx, row)
@@ -109,14 +110,20 @@ their own rules refuse when they begin with anything but a letter or digit; scor
 levels are read as numbers, so a negative score is out of range, not a formula."""
 
 
-def _check_formulas(row: Row) -> None:
+PRINTED_TEXT = ("name", "work_type")
+"""The free text printed on the certificate and signed into its QR code."""
+
+
+def _check_free_text(row: Row) -> None:
     for key in FREE_TEXT:
         if key == "work_type" and row.work_type() is None:
             continue  # -- (none)
         column = BY_KEY[key]
         try:
             refuse_formula(row.text(key), key, column.en, column.zh)
-        except FormulaLikeText as e:
+            if key in PRINTED_TEXT:
+                refuse_document_number(row.text(key), key, column.en, column.zh)
+        except (FormulaLikeText, DocumentNumberInText) as e:
             row.add_error(key, e)
 
 
