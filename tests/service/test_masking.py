@@ -53,3 +53,14 @@ def test_a_name_or_work_type_holding_a_document_number_is_refused(app: Flask, ke
         with pytest.raises(DocumentNumberInText) as refused:
             svc.issuing.issue(issuer_principal(svc), request(**overrides))
         assert refused.value.code == "document_number_in_text" and refused.value.errors == {"field": field}
+
+
+def test_the_validated_rows_waiting_on_disk_hold_no_number_in_clear(app: Flask, keys: Keys, svc: UseCases) -> None:
+    rows = [["张三", "居民身份证", ID_NUMBER, ELECTRICIAN, "--", "3", 80, 75, "", ""]]
+    report = validate_roster(svc.issuing, issuer_principal(svc), read_roster(to_csv(rows), "名单.csv"))
+    [valid] = list(report.valid)
+    assert valid.request.document_number == ID_NUMBER
+    spooled = report.valid._file  # the temporary file itself, as a reader of the disk sees it
+    spooled.seek(0)
+    on_disk = spooled.read()
+    assert len(on_disk) > 100 and ID_NUMBER.encode() not in on_disk and "张三".encode() not in on_disk
