@@ -34,6 +34,11 @@ def test_production_refuses_the_development_data_key() -> None:
         create_app({"ENV": "production", "SECRET_KEY": "s3cret", "KEY_PASSPHRASE": "p4ss"})
 
 
+def test_an_idempotency_retention_under_an_hour_is_refused() -> None:
+    with pytest.raises(ConfigError, match="ISSUER_IDEMPOTENCY_HOURS"):
+        create_app({"IDEMPOTENCY_HOURS": 0})
+
+
 def test_production_starts_with_real_secrets(tmp_path) -> None:  # type: ignore[no-untyped-def]
     real = {
         "SECRET_KEY": "s3cret",

@@ -101,12 +101,17 @@ def batch_resume() -> None:
 @click.option("--older-than", "days", type=click.IntRange(min=1), required=True, help="Days since the batch was done.")
 def batch_purge(days: int) -> None:
     """On the service's machine: remove the archives of batches done more than DAYS days ago
-    (the certificates stay; each can still be downloaded). Run it from cron."""
+    (the certificates stay; each can still be downloaded), and the Idempotency-Key records
+    past their retention (ISSUER_IDEMPOTENCY_HOURS). Run it from cron."""
     from datetime import timedelta
+
+    from issuer.service.idempotency import purge_expired
 
     _, use = local()
     purged = use.batches.purge(timedelta(days=days))
     click.echo(f"removed {len(purged)} archive(s) older than {days} days / 已删除{len(purged)}个过期压缩包")
+    answers = purge_expired(use.ctx)
+    click.echo(f"removed {answers} expired Idempotency-Key record(s) / 已删除{answers}条过期的幂等记录")
 
 
 @batch.command("status")

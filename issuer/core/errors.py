@@ -78,6 +78,33 @@ class CatalogueError(InvalidInput):
     """An occupation, level or province that the catalogue does not know."""
 
 
+class FormulaLikeText(InvalidInput):
+    """Text that a spreadsheet would take for a formula (``=``, ``+``, ``-``, ``@``, tab or
+    carriage return first)."""
+
+    def __init__(self, field: str, what_en: str, what_zh: str) -> None:
+        super().__init__(
+            "formula_like_value",
+            f"{what_en} must not begin with =, +, -, @, a tab or a carriage return "
+            "(a spreadsheet would run it as a formula)",
+            f"{what_zh}不能以=、+、-、@、制表符或回车开头（电子表格会将其当作公式执行）",
+            errors={"field": field},
+        )
+
+
+class DocumentNumberInText(InvalidInput):
+    """A name or 工种 holding what looks like an identity document number (a column
+    shifted in a roster): it would be printed and signed into the QR code in clear."""
+
+    def __init__(self, field: str, what_en: str, what_zh: str) -> None:
+        super().__init__(
+            "document_number_in_text",
+            f"{what_en} holds what looks like an identity document number",
+            f"{what_zh}中含有疑似证件号码的内容",
+            errors={"field": field},
+        )
+
+
 class CredentialFormatError(InvalidInput):
     """Bytes or text that are not a well-formed credential of our format."""
 

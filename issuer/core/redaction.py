@@ -1,5 +1,6 @@
-"""Identity document numbers taken out of text that leaves the service as logs: request
-lines, URLs, messages, tracebacks. A number is recognized by its shape wherever it stands,
+"""Identity document numbers taken out of text that leaves the service as logs (request
+lines, URLs, messages, tracebacks) or that it keeps from what people typed (notes, names
+of files in a roster). A number is recognized by its shape wherever it stands,
 not only in a named parameter, and replaced by its masked form (``identity.mask``).
 
 Recognized (each standing alone: no ASCII letter or digit right before or after it, a
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import re
 
+from .errors import DocumentNumberInText
 from .identity import mask
 
 _DIGIT = r"[0-9０-９]"
@@ -54,7 +56,20 @@ def _masked(found: re.Match[str]) -> str:
     return mask(_SEPARATORS.sub("", found.group(0)))
 
 
+def refuse_document_number(text: str, field: str, what_en: str, what_zh: str) -> None:
+    """Raise ``DocumentNumberInText`` (naming ``field``) if ``text`` holds what looks like
+    an identity document number."""
+    if _DOCUMENT.search(text):
+        raise DocumentNumberInText(field, what_en, what_zh)
+
+
+def mask_documents(text: str) -> str:
+    """``text`` with every identity document number masked (``1101**********002X``): for
+    free text a person typed (a revocation note, a file name in a roster)."""
+    return _DOCUMENT.sub(_masked, text)
+
+
 def redact(text: str) -> str:
-    """``text`` with every identity document number masked and the values of ``name=``,
-    ``holder_name=`` and ``document_number=`` parameters withheld."""
-    return _DOCUMENT.sub(_masked, _NAMED.sub(rf"\1{WITHHELD}", text))
+    """A log line: ``mask_documents``, and the values of ``name=``, ``holder_name=`` and
+    ``document_number=`` parameters withheld."""
+    return mask_documents(_NAMED.sub(rf"\1{WITHHELD}", text))

@@ -26,6 +26,7 @@ from issuer.core.errors import IssuerError
 from issuer.render import Assets, RenderError, default_renderer
 from issuer.service.context import Context
 from issuer.service.images import certificate_view
+from issuer.service.sheets import row_of
 from issuer.store.records import BatchLine, BatchRecord
 
 log = logging.getLogger(__name__)
@@ -271,32 +272,35 @@ class Drawing:
         sheet = book.create_sheet("发证结果")
         for letter, width in zip("ABCDEFGHIJKLM", (8, 8, 26, 12, 22, 12, 24, 16, 14, 16, 30, 30, 60), strict=True):
             sheet.column_dimensions[letter].width = width
-        sheet.append(list(RESULT_HEADERS))
+        sheet.append(row_of(sheet, RESULT_HEADERS))
         pending = sorted(problems)
 
         def refused(row: int) -> list[Any]:
-            return [row, "未发证", *([""] * 10), "；".join(problems[row])]
+            return row_of(sheet, [row, "未发证", *([""] * 10), "；".join(problems[row])])
 
         for line in self._lines(batch_id):
             while pending and pending[0] < line.row:
                 sheet.append(refused(pending.pop(0)))
             printed = not line.revoked
             sheet.append(
-                [
-                    line.row,
-                    "已发证" if printed else "已撤销",
-                    line.number,
-                    line.holder_name,
-                    line.document_number_masked,
-                    line.occupation,
-                    self._ctx.catalogue.occupation(line.occupation).name,
-                    line.work_type or "",
-                    level_zh(line.level),
-                    date_zh(line.issue_date),
-                    member_name(line.number, "png") if printed and "png" in batch.formats else "",
-                    member_name(line.number, "pdf") if printed and "pdf" in batch.formats else "",
-                    "",
-                ]
+                row_of(
+                    sheet,
+                    [
+                        line.row,
+                        "已发证" if printed else "已撤销",
+                        line.number,
+                        line.holder_name,
+                        line.document_number_masked,
+                        line.occupation,
+                        self._ctx.catalogue.occupation(line.occupation).name,
+                        line.work_type or "",
+                        level_zh(line.level),
+                        date_zh(line.issue_date),
+                        member_name(line.number, "png") if printed and "png" in batch.formats else "",
+                        member_name(line.number, "pdf") if printed and "pdf" in batch.formats else "",
+                        "",
+                    ],
+                )
             )
         for row in pending:
             sheet.append(refused(row))

@@ -5,7 +5,8 @@ The answer stored is a reference to what the use case made (a certificate number
 id), never a rendered response nor any personal data: a replay reads the result again and
 the caller presents it the way it presented the first answer. Answers are kept for
 ``Context.idempotency_retention`` (``ISSUER_IDEMPOTENCY_HOURS``): an older one is never
-replayed, and every issuing transaction deletes those that have expired."""
+replayed, and every issuing transaction deletes those that have expired, as does
+``purge_expired`` (``issuer batch purge``, from cron) when nothing is being issued."""
 
 from __future__ import annotations
 
@@ -88,3 +89,15 @@ def run_once(
             if isinstance(exc, Conflict) or attempt == ATTEMPTS - 1:
                 raise
     raise AssertionError("unreachable")
+
+
+def purge_expired(ctx: Context) -> int:
+    """Delete the answers past their retention, in a transaction of their own; returns how
+    many."""
+
+    def work(uow: UnitOfWork) -> int:
+        purged = uow.idempotency.purge(before=ctx.clock() - ctx.idempotency_retention)
+        uow.commit()
+        return purged
+
+    return ctx.run(work)

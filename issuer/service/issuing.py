@@ -30,8 +30,10 @@ from issuer.core.assessment import Component, require_pass
 from issuer.core.catalogue import EDITION_2022
 from issuer.core.credential import Credential, encode_payload
 from issuer.core.errors import Conflict, Forbidden, InvalidInput
+from issuer.core.formulas import refuse_formula
 from issuer.core.numbering import CertificateNumber, OrganizationCode
 from issuer.core.policy import IssueTime
+from issuer.core.redaction import refuse_document_number
 from issuer.core.statuslist import STATUS_LIST_BITS
 from issuer.core.verify import verify_signed
 from issuer.service import lifecycle
@@ -88,6 +90,8 @@ Prepared = tuple[str, dict[str, Any], dict[Component, Decimal]]
 def prepare(ctx: Context, request: IssueRequest, now: datetime) -> Prepared:
     """Validate the holder, occupation, level, results and stated issue date (no store
     needed)."""
+    for refuse in (refuse_formula, refuse_document_number):
+        refuse(request.holder_name, "holder_name", "holder name", "持证人姓名")
     when = lifecycle.issue_time(request.issue_date, now, max_backdate_days=ctx.max_backdate_days)
     doc_type = ctx.document_types.get(request.document_type)
     number = identity.validate_document(doc_type, request.document_number, today=when.day)
@@ -101,6 +105,9 @@ def prepare(ctx: Context, request: IssueRequest, now: datetime) -> Prepared:
     work_type = (request.work_type or "").strip() or None
     if work_type == "--":
         work_type = None
+    if work_type is not None:
+        for refuse in (refuse_formula, refuse_document_number):
+            refuse(request.work_type or "", "work_type", "work type", "工种/职业方向")
     if occupation.work_types and work_type is not None:
         known = occupation.work_type(work_type)
         if known is None:

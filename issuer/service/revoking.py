@@ -8,6 +8,7 @@ from datetime import datetime
 
 from issuer.core import transparency as log_format
 from issuer.core.errors import Conflict, InvalidInput
+from issuer.core.redaction import mask_documents
 from issuer.service import audit
 from issuer.service.certificates import visible
 from issuer.service.context import Context
@@ -83,6 +84,7 @@ class Revoking:
     ) -> None:
         """Mark ``record`` revoked in ``uow``, log it and audit it (the caller signs the
         status list again)."""
+        note = mask_documents(note)  # kept, shown and audited: no document number in clear
         uow.certificates.revoke(record.number, Revocation(now, reason, note, principal.actor, replaced_by))
         self._log_revocation(uow, record, reason, now)
         details = {"reason": reason, "note": note} | ({"replaced_by": replaced_by} if replaced_by else {})

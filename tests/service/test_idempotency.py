@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from issuer.core.errors import Conflict
 from issuer.service.batches import Upload
+from issuer.service.idempotency import purge_expired
 from issuer.service.wiring import UseCases
 from issuer.store import models as m
 from tests.builders import ID_NUMBER, id17s, simple_roster
@@ -77,3 +78,12 @@ def test_an_expired_key_may_be_used_again_for_another_request(
     )
     assert not replayed and other.holder_name == "李四"
     assert [r["response"] for r in _stored(svc)] == [{"number": other.number}]
+
+
+def test_expired_answers_are_purged_on_their_own_when_nothing_is_issued(
+    app: Flask, keys: Keys, svc: UseCases, clock: Clock
+) -> None:
+    svc.issuing.issue(issuer_principal(svc), request(), idempotency_key="exam-0001")
+    assert purge_expired(svc.ctx) == 0
+    clock.advance(hours=24, seconds=1)
+    assert purge_expired(svc.ctx) == 1 and _stored(svc) == []

@@ -247,6 +247,14 @@ def test_a_bad_id_checksum_is_shown_beside_the_document_number(svc: UseCases, is
     assert certificates(svc) == 0
 
 
+def test_a_name_beginning_like_a_formula_is_shown_beside_the_name(svc: UseCases, issuer: FlaskClient) -> None:
+    response = submit(issuer, holder_name="=1+2")
+    assert response.status_code == 422
+    beside = re.search(r'id="error-holder_name">([^<]+)<', html(response))
+    assert beside and beside.group(1).startswith("持证人姓名不能以=、+、-、@、制表符或回车开头")
+    assert certificates(svc) == 0
+
+
 def test_a_double_submit_issues_once(svc: UseCases, issuer: FlaskClient) -> None:
     token, once = issue_page(issuer)
     form = {**GOOD, "csrf": token, "once": once}

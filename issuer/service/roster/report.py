@@ -4,6 +4,7 @@ the ``RosterReport`` with the valid rows (``ValidRow``, kept in a temporary file
 from __future__ import annotations
 
 import io
+import os
 import pickle
 import tempfile
 import weakref
@@ -12,7 +13,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
 from issuer.core import identity
+from issuer.core.redaction import mask_documents
 from issuer.service.issuing import IssueRequest, Prepared
 from issuer.service.roster.columns import BY_KEY
 
@@ -24,7 +28,7 @@ class RosterProblem:
     """The column's Chinese header (``证件号码``); ``None`` for a problem of the whole row."""
     field: str | None
     value: str
-    """The cell as read; ID numbers masked (``1101**********002X``)."""
+    """The cell as read; document numbers masked (``1101**********002X``) wherever they stand."""
     code: str
     message: str
     message_zh: str
@@ -44,12 +48,16 @@ class RosterProblem:
 def _masked(key: str | None, text: str) -> str:
     if key == "document_number" and text:
         return identity.mask(identity.normalize_document_number(text))
-    return text
+    return mask_documents(text)
 
 
 def cell_problem(row: int, key: str | None, text: str, code: str, message: str, message_zh: str) -> RosterProblem:
+    """A problem as reports keep and show it: any document number in the cell or the
+    messages (a photo named after it, a number in the wrong column) masked."""
     column = BY_KEY[key].zh if key else None
-    return RosterProblem(row, column, key, _masked(key, text), code, message, message_zh)
+    return RosterProblem(
+        row, column, key, _masked(key, text), code, mask_documents(message), mask_documents(message_zh)
+    )
 
 
 @dataclass(frozen=True)
@@ -67,16 +75,21 @@ class ValidRow:
 
 class ValidRows:
     """The valid rows of a roster, in order, kept in a temporary file rather than in
-    memory: a roster of tens of thousands of rows is validated whole before any is issued."""
+    memory: a roster of tens of thousands of rows is validated whole before any is issued.
+    The rows hold document numbers, so the file holds them encrypted (AES-GCM) under a key
+    that lives only in this object: nothing readable is left on disk."""
 
     def __init__(self) -> None:
         self._file = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the report
+        self._cipher = AESGCM(AESGCM.generate_key(bit_length=128))
         self._count = 0
         weakref.finalize(self, self._file.close)
 
     def append(self, row: ValidRow) -> None:
+        nonce = os.urandom(12)
+        sealed = nonce + self._cipher.encrypt(nonce, pickle.dumps(row, protocol=pickle.HIGHEST_PROTOCOL), None)
         self._file.seek(0, io.SEEK_END)
-        pickle.dump(row, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+        self._file.write(len(sealed).to_bytes(4, "big") + sealed)
         self._count += 1
 
     def __len__(self) -> int:
@@ -85,7 +98,9 @@ class ValidRows:
     def __iter__(self) -> Iterator[ValidRow]:
         self._file.seek(0)
         for _ in range(self._count):
-            yield pickle.load(self._file)
+            sealed = self._file.read(int.from_bytes(self._file.read(4), "big"))
+            row: ValidRow = pickle.loads(self._cipher.decrypt(sealed[:12], sealed[12:], None))
+            yield row
 
 
 @dataclass

@@ -13,9 +13,11 @@ from issuer.core import credential, identity
 from issuer.core.assessment import Component, assess, require_pass
 from issuer.core.catalogue import EDITION_2022, LEVELS, Occupation, parse_level
 from issuer.core.clock import china_date
-from issuer.core.errors import Forbidden, InvalidInput, IssuerError
+from issuer.core.errors import DocumentNumberInText, Forbidden, FormulaLikeText, InvalidInput, IssuerError
+from issuer.core.formulas import refuse_formula
 from issuer.core.identity import DocumentType
 from issuer.core.policy import IssueTime
+from issuer.core.redaction import refuse_document_number
 from issuer.core.trust import OrganizationEntry, ScopeEntry
 from issuer.core.typed import fold_full_width
 from issuer.service import issuing
@@ -85,6 +87,7 @@ def check_cells(ctx: Context, source: RosterRow) -> Row:
     """Every check that needs no database and no scrypt, each on its own cells, so that a
     row reports all its problems and not only the first."""
     row = Row(source, list(source.problems))
+    _check_free_text(row)
     _check_name(row)
     _check_document(ctx, row)
     _check_occupation(ctx, row)
@@ -101,8 +104,33 @@ def check_cells(ctx: Context, source: RosterRow) -> Row:
     return row
 
 
+FREE_TEXT = ("name", "occupation_name", "work_type", "photo")
+"""The columns of text no other rule shapes. The others are codes, numbers and dates, which
+their own rules refuse when they begin with anything but a letter or digit; scores and
+levels are read as numbers, so a negative score is out of range, not a formula."""
+
+
+PRINTED_TEXT = ("name", "work_type")
+"""The free text printed on the certificate and signed into its QR code."""
+
+
+def _check_free_text(row: Row) -> None:
+    for key in FREE_TEXT:
+        if key == "work_type" and row.work_type() is None:
+            continue  # -- (none)
+        column = BY_KEY[key]
+        try:
+            refuse_formula(row.text(key), key, column.en, column.zh)
+            if key in PRINTED_TEXT:
+                refuse_document_number(row.text(key), key, column.en, column.zh)
+        except (FormulaLikeText, DocumentNumberInText) as e:
+            row.add_error(key, e)
+
+
 def _check_name(row: Row) -> None:
     name = row.text("name")
+    if "name" in row.failed:
+        return
     if not name:
         _missing(row, "name")
         return
@@ -138,7 +166,9 @@ def _check_document(ctx: Context, row: Row) -> None:
 
 def _check_occupation(ctx: Context, row: Row) -> None:
     code = _fold_code(row.text("occupation_code"))
-    name = row.text("occupation_name")
+    name = "" if "occupation_name" in row.failed else row.text("occupation_name")
+    if not code and "occupation_name" in row.failed:
+        return
     if not code and not name:
         _missing(row, "occupation_code" if "occupation_code" in row.source.cells else "occupation_name")
         return
@@ -178,7 +208,7 @@ def _check_level(row: Row) -> None:
 
 def _check_work_type(row: Row) -> None:
     work_type = row.work_type()
-    if work_type is None:
+    if work_type is None or "work_type" in row.failed:
         return
     try:  # the credential's own rule, as for the name
         credential.clean_text(work_type, "work type", "工种/职业方向", credential.MAX_WORK_TYPE_CHARS)
@@ -230,7 +260,7 @@ def _score(row: Row, component: Component, key: str) -> Decimal | bool | None:
 
 def _check_photo(ctx: Context, row: Row) -> None:
     name = row.text("photo")
-    if not name:
+    if not name or "photo" in row.failed:
         return
     member = ctx.photos.member(name)
     if member is not None and ctx.photos.photos is not None:
