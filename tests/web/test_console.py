@@ -20,7 +20,7 @@ from issuer.service.jobs import InProcessQueue
 from issuer.service.principal import OPERATOR
 from issuer.service.wiring import UseCases
 from issuer.store import models as m
-from tests.builders import ID_NUMBER, id17s, simple_roster
+from tests.builders import DAMAGED_XLSX, ID_NUMBER, damaged_xlsx, id17s, simple_roster
 from tests.builders import issue_request as request
 from tests.conftest import ORG_CODE, OTHER_CODE, Clock, Keys, auth, issuer_principal
 
@@ -302,6 +302,18 @@ def test_a_roster_with_a_bad_row_is_refused_with_its_problems(svc: UseCases, iss
     assert table
     row = re.search(r"<tr><td>3</td><td>[^<]*</td><td>[^<]*</td><td>([^<]+)</td></tr>", table.group(0))
     assert row and re.search(r"[\u4e00-\u9fff]", row.group(1))
+    assert certificates(svc) == 0
+
+
+@pytest.mark.parametrize("dry_run", [{}, {"dry_run": "1"}], ids=["upload", "dry run"])
+@pytest.mark.parametrize("kind", [*DAMAGED_XLSX, "not a zip"])
+def test_a_damaged_xlsx_roster_is_a_clear_problem_on_the_page(
+    svc: UseCases, issuer: FlaskClient, kind: str, dry_run: dict[str, str]
+) -> None:
+    response = upload(issuer, damaged_xlsx(kind), **dry_run)
+    assert response.status_code == 422
+    shown = re.search(r'id="batch-problem">([^<]+)<', html(response))
+    assert shown and shown.group(1).startswith("无法读取花名册：")
     assert certificates(svc) == 0
 
 
