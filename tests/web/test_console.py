@@ -236,6 +236,22 @@ def test_a_failing_score_is_shown_beside_its_field(svc: UseCases, issuer: FlaskC
     assert certificates(svc) == 0
 
 
+@pytest.mark.parametrize("score", ["80.001", "89.99999999", "1e-3", "9" * 5000, "1e999999999"])
+def test_a_score_that_is_not_two_decimals_in_0_to_100_is_shown_beside_its_field(
+    svc: UseCases, issuer: FlaskClient, score: str
+) -> None:
+    response = submit(issuer, practical=score)
+    assert response.status_code == 422
+    beside = re.search(r'<span class="field-error" id="error-practical">([^<]+)<', html(response))
+    assert beside and re.search(r"[\u4e00-\u9fff]", beside.group(1))
+    assert certificates(svc) == 0
+
+
+@pytest.mark.parametrize("page", ["100001", "9" * 30, "-5", "x"])
+def test_any_page_number_shows_a_page(issuer: FlaskClient, page: str) -> None:
+    assert issuer.get(f"/console/certificates?page={page}").status_code == 200
+
+
 def test_a_bad_id_checksum_is_shown_beside_the_document_number(svc: UseCases, issuer: FlaskClient) -> None:
     response = submit(issuer, document_number=ID_NUMBER[:-1] + "1")
     assert response.status_code == 422
