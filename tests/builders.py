@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+import zipfile
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 import openpyxl
@@ -123,6 +125,59 @@ def to_xlsx(rows: Sequence[Row], header: Sequence[str] = HEADER) -> bytes:
         sheet.append([_as_excel(v) for v in row])
     out = io.BytesIO()
     book.save(out)
+    return out.getvalue()
+
+
+_DTD = (
+    b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">'
+    b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]>'
+)
+_XXE = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+_SHEET = "xl/worksheets/sheet1.xml"
+
+
+def _with_doctype(doctype: bytes, reference: bytes) -> Callable[[bytes], bytes]:
+    def change(xml: bytes) -> bytes:
+        body = xml.split(b"?>", 1)[1] if xml.startswith(b"<?xml") else xml
+        return doctype + body.replace(
+            b"</sheetData>",
+            b'<row r="9"><c r="A9" t="inlineStr"><is><t>' + reference + b"</t></is></c></row></sheetData>",
+        )
+
+    return change
+
+
+DAMAGED_XLSX: dict[str, tuple[str, Callable[[bytes], bytes | None]]] = {
+    "truncated workbook.xml": ("xl/workbook.xml", lambda xml: xml[: len(xml) // 2]),
+    "missing workbook.xml": ("xl/workbook.xml", lambda xml: None),
+    "missing sheet": (_SHEET, lambda xml: None),
+    "truncated sheet": (_SHEET, lambda xml: xml[: len(xml) // 2]),
+    "bad [Content_Types].xml": ("[Content_Types].xml", lambda xml: b"<Types"),
+    "missing [Content_Types].xml": ("[Content_Types].xml", lambda xml: None),
+    "bad workbook.xml.rels": ("xl/_rels/workbook.xml.rels", lambda xml: b"\xff\xfe<"),
+    "billion laughs in the sheet": (_SHEET, _with_doctype(_DTD, b"&c;")),
+    "billion laughs in workbook.xml": ("xl/workbook.xml", _with_doctype(_DTD, b"&c;")),
+    "external entity in the sheet": (_SHEET, _with_doctype(_XXE, b"&e;")),
+    "sheet that unpacks to 300 MB": (_SHEET, lambda xml: xml + b" " * 300_000_000),
+}
+"""Ways an XLSX roster can be damaged or hostile: part → how the part is changed (None: removed)."""
+
+
+@cache
+def damaged_xlsx(kind: str) -> bytes:
+    """A valid one-row roster with one part changed as ``DAMAGED_XLSX[kind]`` says, or, for
+    ``"not a zip"``, bytes that only start like one."""
+    if kind == "not a zip":
+        return b"PK\x03\x04 these bytes only start like a zip archive"
+    part, change = DAMAGED_XLSX[kind]
+    source = zipfile.ZipFile(io.BytesIO(to_xlsx([candidate(1)])))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in source.namelist():
+            body = source.read(name)
+            changed = change(body) if name == part else body
+            if changed is not None:
+                archive.writestr(name, changed)
     return out.getvalue()
 
 

@@ -9,6 +9,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from issuer.core.clock import parse_date
+from issuer.service.certificates import MAX_PAGE, MAX_PAGE_SIZE
 from issuer.service.principal import Role
 from issuer.service.revoking import REVOCATION_REASONS
 
@@ -129,10 +130,13 @@ class OrganizationOut(ma.Schema):
 # --- certificates -----------------------------------------------------------------------
 
 
+_SCORE_DOC = {"description": "0 to 100, at most two decimals (more is refused, not rounded)"}
+
+
 class ScoresIn(Strict):
-    theory = fields.Decimal(validate=_SCORE, places=2, allow_nan=False)
-    practical = fields.Decimal(validate=_SCORE, places=2, allow_nan=False)
-    review = fields.Decimal(validate=_SCORE, places=2, allow_nan=False)
+    theory = fields.Decimal(validate=_SCORE, allow_nan=False, metadata=_SCORE_DOC)
+    practical = fields.Decimal(validate=_SCORE, allow_nan=False, metadata=_SCORE_DOC)
+    review = fields.Decimal(validate=_SCORE, allow_nan=False, metadata=_SCORE_DOC)
 
 
 class IssueIn(Strict):
@@ -220,8 +224,8 @@ class SearchArgs(Strict):
     issued_from = fields.Date()
     issued_until = fields.Date()
     revoked = fields.Boolean()
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
-    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
 
 
 class RevokeIn(Strict):
@@ -516,7 +520,7 @@ class ApiKeyOut(ma.Schema):
 
 
 class AuditArgs(Strict):
-    after_id = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    after_id = fields.Integer(load_default=0, validate=validate.Range(min=0, max=2**62))
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
 
 

@@ -18,7 +18,7 @@ from webargs.flaskparser import FlaskParser, abort, is_json_request
 from werkzeug.exceptions import NotFound as HTTPNotFound
 from werkzeug.exceptions import UnsupportedMediaType
 
-from issuer.api import present
+from issuer.api import jsonbody, present
 from issuer.api import schemas as s
 from issuer.api.auth import current_principal, use_cases
 from issuer.api.errors import ErrorSchema
@@ -33,30 +33,12 @@ from issuer.service.issuing import IssueRequest
 from issuer.service.principal import Principal, Role, Unauthenticated, require_role
 from issuer.service.registry import Registration, ScopeItem
 
-NUL = "text must not contain NUL (U+0000) characters"
-
-
-def _has_nul(value: Any) -> bool:
-    """Whether any text in a parsed JSON value holds U+0000, which no field accepts and
-    PostgreSQL can neither store nor compare (a 500). Iterative: the value may be deep."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            if "\x00" in item:
-                return True
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return False
-
 
 class _JsonBodyParser(FlaskParser):  # type: ignore[misc]
     """webargs, stricter about bodies. A body that is not JSON is a 415 (webargs would read
     it as no body and report every field missing); JSON nested too deeply for the decoder
-    is malformed JSON (its RecursionError would be a 500); text with NUL is refused."""
+    or with numbers the service cannot hold is malformed JSON (400, where each was a 500);
+    text with NUL or a lone surrogate is refused (``jsonbody``)."""
 
     # Query strings follow the schema's own rule (RAISE) instead of webargs' EXCLUDE, so a
     # misspelt filter (?levle=3) is an error rather than silently returning everything.
@@ -72,11 +54,13 @@ class _JsonBodyParser(FlaskParser):  # type: ignore[misc]
                 raise UnsupportedMediaType("the request body must be JSON (Content-Type: application/json)")
             return webargs_core.missing
         try:
-            data = super()._raw_load_json(req)
+            data = jsonbody.loads(req.get_data(cache=True).decode("utf-8"))
         except RecursionError:
             abort(400, messages={"json": ["JSON nested too deeply."]})
-        if _has_nul(data):
-            abort(422, messages={"json": {"_schema": [NUL]}})
+        except jsonbody.UnusableJson as e:
+            abort(400, messages={"json": [f"{e}."]})
+        if jsonbody.has_forbidden_text(data):
+            abort(422, messages={"json": {"_schema": [jsonbody.TEXT_RULE]}})
         return data
 
 
@@ -88,15 +72,18 @@ bp = _Blueprint("v1", __name__, url_prefix="/api/v1", description="职业技能�
 
 
 @bp.before_request
-def _refuse_nul() -> None:
-    """NUL in a path, query or Idempotency-Key names nothing that exists (see _has_nul)."""
-    if _has_nul(list((request.view_args or {}).values())):
+def _refuse_forbidden_text() -> None:
+    """NUL or a lone surrogate in a path, query or Idempotency-Key names nothing that exists
+    (``jsonbody``): a path is a 404, a query or the header a 422."""
+    if jsonbody.has_forbidden_text(list((request.view_args or {}).values())):
         raise HTTPNotFound()
-    bad = sorted({k for k, v in request.args.items(multi=True) if "\x00" in k or "\x00" in v})
+    forbidden = jsonbody.FORBIDDEN_TEXT.search
+    bad = sorted({k for k, v in request.args.items(multi=True) if forbidden(k) or forbidden(v)})
     if bad:
-        abort(422, messages={"query": {k: [NUL] for k in bad}})
-    if "\x00" in request.headers.get("Idempotency-Key", ""):
-        raise InvalidInput("invalid_idempotency_key", f"Idempotency-Key: {NUL}", "Idempotency-Key不能包含NUL字符")
+        abort(422, messages={"query": {k: [jsonbody.TEXT_RULE] for k in bad}})
+    if forbidden(request.headers.get("Idempotency-Key", "")):
+        rule, rule_zh = jsonbody.TEXT_RULE, jsonbody.TEXT_RULE_ZH
+        raise InvalidInput("invalid_idempotency_key", f"Idempotency-Key: {rule}", f"Idempotency-Key：{rule_zh}")
 
 
 PUBLIC_ENDPOINTS = {

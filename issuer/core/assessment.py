@@ -14,6 +14,10 @@ from .errors import AssessmentError
 
 PASS_MARK = 60
 MAX_SCORE = 100
+SCORE_STEP = Decimal("0.01")
+"""Scores have at most two decimals (they are stored and printed so): more is refused, not
+rounded. A binary float is read by its shortest decimal text (``repr``): 89.99 from a
+spreadsheet's number cell is 89.99; 89.99999999 left by a formula is refused."""
 
 
 class Component(StrEnum):
@@ -44,21 +48,33 @@ class Outcome:
 
 
 def _check_score(component: Component, score: object) -> Decimal:
+    where = {"component": component.value}
     if isinstance(score, bool) or not isinstance(score, int | float | Decimal):
         raise AssessmentError(
             "invalid_score",
             f"{component.value} score must be a number, got {score!r}",
             f"{component.name_zh}成绩应为数字，实为{score!r}",
+            errors=where,
         )
     value = Decimal(str(score))
     # Also Decimal("NaN"), which would raise InvalidOperation when compared below.
     if not value.is_finite():
-        raise AssessmentError("invalid_score", f"{component.value} score is not finite", f"{component.name_zh}成绩无效")
+        raise AssessmentError(
+            "invalid_score", f"{component.value} score is not finite", f"{component.name_zh}成绩无效", errors=where
+        )
     if not 0 <= value <= MAX_SCORE:
         raise AssessmentError(
             "invalid_score",
             f"{component.value} score must be between 0 and 100, got {score}",
             f"{component.name_zh}成绩应在0至100之间，实为{score}",
+            errors=where,
+        )
+    if value != value.quantize(SCORE_STEP):
+        raise AssessmentError(
+            "invalid_score",
+            f"{component.value} score has more than two decimals: {score}",
+            f"{component.name_zh}成绩最多保留两位小数，实为{score}",
+            errors=where,
         )
     return value
 
@@ -77,7 +93,7 @@ def _component(key: str) -> Component:
 
 def assess(level: int, scores: Mapping[Component, Score]) -> Outcome:
     """Judge scores for ``level``. Raises ``AssessmentError`` for a score that is not a
-    number in 0–100 or a component that the level does not have."""
+    number in 0–100 with at most two decimals or a component that the level does not have."""
     required = required_components(level)
     scores = {_component(key): score for key, score in scores.items()}
     for component in scores:

@@ -14,6 +14,8 @@ from issuer.store.records import CertificateFilter, CertificateRecord, Statistic
 from issuer.store.uow import UnitOfWork
 
 MAX_PAGE_SIZE = 100
+MAX_PAGE = 100_000
+"""The last page a search may ask for: past it the offset would overflow the database's integer."""
 
 
 @dataclass(frozen=True)
@@ -67,8 +69,10 @@ class Certificates:
 
     def search(self, principal: Principal | None, query: Search) -> Page:
         p = require_role(principal, Role.ORG_ISSUER)
-        if not 1 <= query.per_page <= MAX_PAGE_SIZE or query.page < 1:
-            raise InvalidInput("invalid_page", "page >= 1 and per_page 1-100", "页码应不小于1，每页1至100条")
+        if not 1 <= query.per_page <= MAX_PAGE_SIZE or not 1 <= query.page <= MAX_PAGE:
+            raise InvalidInput(
+                "invalid_page", f"page 1-{MAX_PAGE} and per_page 1-100", f"页码应在1至{MAX_PAGE}之间，每页1至100条"
+            )
         where = CertificateFilter(
             number_prefix=query.number.strip().upper() if query.number else None,
             holder_name=query.name.strip() if query.name else None,

@@ -62,7 +62,7 @@ def field_of(error: IssuerError) -> str | None:
     )
     if found is not None:
         return found
-    scores = error.errors.get("failed") or error.errors.get("missing")
+    scores = error.errors.get("failed") or error.errors.get("missing") or [error.errors.get("component")]
     if scores and str(scores[0]) in FIELDS:
         return str(scores[0])
     if error.code.startswith(_DOCUMENT_CODES):

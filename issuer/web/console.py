@@ -30,7 +30,7 @@ from issuer.core.clock import CST
 from issuer.core.display import date_zh, level_zh
 from issuer.core.errors import InvalidInput, IssuerError
 from issuer.service.batches import Upload
-from issuer.service.certificates import Search, document_number
+from issuer.service.certificates import MAX_PAGE, Search, document_number
 from issuer.service.fields import field_of
 from issuer.service.issuing import IssueRequest
 from issuer.service.principal import Principal, Role
@@ -150,7 +150,8 @@ def home() -> ResponseReturnValue:
 def certificates() -> ResponseReturnValue:
     _issuer_only()
     q = request.args.get("q", "").strip()[:64]
-    query = Search(page=max(1, request.args.get("page", 1, type=int) or 1), per_page=20)
+    page = min(max(1, request.args.get("page", 1, type=int) or 1), MAX_PAGE)  # past the end: an empty page
+    query = Search(page=page, per_page=20)
     if q:
         field = "number" if q[:1].upper() in ("Y", "S") and any(c.isdigit() for c in q) else "name"
         if len(q) >= 15 and q[:6].isdigit():

@@ -71,7 +71,7 @@ class TestPassing:
         st.lists(
             st.one_of(
                 st.integers(0, 100),
-                st.floats(0, 100),
+                st.integers(0, 10_000).map(lambda n: n / 100),
                 st.decimals(0, 100, places=2),
             ),
             min_size=3,
@@ -124,6 +124,20 @@ class TestInvalidScores:
         with pytest.raises(AssessmentError) as info:
             assess(3, {THEORY: 70, PRACTICAL: score})
         assert info.value.code == "invalid_score"
+
+    @pytest.mark.parametrize(
+        "score", [99.001, Decimal("80.001"), Decimal("59.995"), 89.99999999, 90.00000000000001, Decimal("1E-3")]
+    )
+    def test_a_score_with_more_than_two_decimals_is_refused_not_rounded(self, score: float | Decimal) -> None:
+        with pytest.raises(AssessmentError) as info:
+            assess(3, {THEORY: score, PRACTICAL: 70})
+        assert info.value.code == "invalid_score"
+        assert "more than two decimals" in info.value.message
+        assert "最多保留两位小数" in info.value.message_zh
+
+    @pytest.mark.parametrize("score", [89.99, 60.07, Decimal("80.10"), Decimal("80.100"), 59.5])
+    def test_the_binary_float_of_a_two_decimal_score_is_that_score(self, score: float | Decimal) -> None:
+        assert assess(3, {THEORY: score, PRACTICAL: 70}).passed == (score >= 60)
 
     @pytest.mark.parametrize("score", [True, False, "80", b"80", [80], object()])
     def test_a_score_that_is_not_a_number_is_rejected(self, score: object) -> None:

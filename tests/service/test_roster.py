@@ -114,7 +114,7 @@ def test_unreadable_files_are_clear_errors() -> None:
     assert caught.value.code == "roster_format"
     with pytest.raises(RosterError) as caught:
         read_roster(b"PK\x03\x04 not a zip", "r.xlsx")
-    assert caught.value.code == "roster_unreadable"
+    assert caught.value.code == "unreadable_roster"
     with pytest.raises(RosterError) as caught:
         read_roster(b"\n , \n", "r.csv")
     assert caught.value.code == "roster_empty"

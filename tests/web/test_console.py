@@ -20,7 +20,7 @@ from issuer.service.jobs import InProcessQueue
 from issuer.service.principal import OPERATOR
 from issuer.service.wiring import UseCases
 from issuer.store import models as m
-from tests.builders import ID_NUMBER, id17s, simple_roster
+from tests.builders import DAMAGED_XLSX, ID_NUMBER, damaged_xlsx, id17s, simple_roster
 from tests.builders import issue_request as request
 from tests.conftest import ORG_CODE, OTHER_CODE, Clock, Keys, auth, issuer_principal
 
@@ -236,6 +236,22 @@ def test_a_failing_score_is_shown_beside_its_field(svc: UseCases, issuer: FlaskC
     assert certificates(svc) == 0
 
 
+@pytest.mark.parametrize("score", ["80.001", "89.99999999", "1e-3", "9" * 5000, "1e999999999"])
+def test_a_score_that_is_not_two_decimals_in_0_to_100_is_shown_beside_its_field(
+    svc: UseCases, issuer: FlaskClient, score: str
+) -> None:
+    response = submit(issuer, practical=score)
+    assert response.status_code == 422
+    beside = re.search(r'<span class="field-error" id="error-practical">([^<]+)<', html(response))
+    assert beside and re.search(r"[\u4e00-\u9fff]", beside.group(1))
+    assert certificates(svc) == 0
+
+
+@pytest.mark.parametrize("page", ["100001", "9" * 30, "-5", "x"])
+def test_any_page_number_shows_a_page(issuer: FlaskClient, page: str) -> None:
+    assert issuer.get(f"/console/certificates?page={page}").status_code == 200
+
+
 def test_a_bad_id_checksum_is_shown_beside_the_document_number(svc: UseCases, issuer: FlaskClient) -> None:
     response = submit(issuer, document_number=ID_NUMBER[:-1] + "1")
     assert response.status_code == 422
@@ -326,6 +342,18 @@ def test_a_roster_sent_while_the_organization_validates_another_is_asked_to_wait
     assert certificates(svc) == 0
     assert upload(issuer, roster).status_code == 302
     assert certificates(svc) == 1
+
+
+@pytest.mark.parametrize("dry_run", [{}, {"dry_run": "1"}], ids=["upload", "dry run"])
+@pytest.mark.parametrize("kind", [*DAMAGED_XLSX, "not a zip"])
+def test_a_damaged_xlsx_roster_is_a_clear_problem_on_the_page(
+    svc: UseCases, issuer: FlaskClient, kind: str, dry_run: dict[str, str]
+) -> None:
+    response = upload(issuer, damaged_xlsx(kind), **dry_run)
+    assert response.status_code == 422
+    shown = re.search(r'id="batch-problem">([^<]+)<', html(response))
+    assert shown and shown.group(1).startswith("无法读取花名册：")
+    assert certificates(svc) == 0
 
 
 def test_a_dry_run_issues_nothing(svc: UseCases, issuer: FlaskClient) -> None:

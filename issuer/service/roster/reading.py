@@ -8,9 +8,13 @@ import csv
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from typing import Any
+
+from defusedxml import DefusedXmlException
 
 from issuer.core.errors import InvalidInput
 from issuer.service.roster.columns import (
@@ -27,6 +31,24 @@ from issuer.service.roster.report import RosterProblem, cell_problem
 
 MAX_ROWS = 50_000
 """Rows a roster may have (the header not counted)."""
+MAX_XLSX_UNPACKED = 256 * 1024 * 1024
+"""Bytes the parts of an XLSX roster may unpack to, all together: a 50,000-row roster is
+about 30 MB of XML; a few kilobytes that unpack to gigabytes are refused before parsing."""
+_BROKEN_XLSX = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    EOFError,
+    SyntaxError,  # xml.etree.ElementTree.ParseError: a part that is not well-formed XML
+    KeyError,  # a part the package names is missing
+    IndexError,
+    AttributeError,
+    ValueError,  # also defusedxml's refusal of entity declarations (billion laughs, XXE)
+    TypeError,
+    OSError,
+    NotImplementedError,  # an unsupported compression method
+)
+"""What openpyxl and zipfile raise for a damaged or hostile workbook."""
 _EXCEL_DIGITS = 15
 """Excel keeps 15 significant digits of a number: an 18-digit ID number typed into a
 number cell has lost its last digits (110105194912310021 → 110105194912310000)."""
@@ -78,7 +100,7 @@ def _is_xlsx(data: bytes, filename: str) -> bool:
 
 
 def _unreadable(message: str, message_zh: str) -> RosterError:
-    return RosterError("roster_unreadable", f"the roster cannot be read: {message}", f"无法读取花名册：{message_zh}")
+    return RosterError("unreadable_roster", f"the roster cannot be read: {message}", f"无法读取花名册：{message_zh}")
 
 
 def decode_csv(data: bytes) -> str:
@@ -124,22 +146,56 @@ def _csv_records(data: bytes) -> Generator[tuple[int, Sequence[object]], None, N
 
 
 def _xlsx_records(data: bytes) -> Generator[tuple[int, Sequence[object]], None, None]:
-    from openpyxl import load_workbook
-
+    book = _open_workbook(data)
     try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError):
-        raise _unreadable("not a valid .xlsx workbook", "不是有效的.xlsx工作簿") from None
-    try:
+        if not book.worksheets:
+            raise _unreadable("the workbook has no worksheet", "工作簿中没有工作表")
         sheet = book.worksheets[0]
         sheet.reset_dimensions()  # do not trust the stored dimension: it may cut rows off
         try:
             # Missing rows are filled in, so the index is the spreadsheet row number.
             yield from enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1)
-        except (KeyError, ValueError, TypeError) as e:
-            raise _unreadable(f"malformed worksheet ({e})", "工作表内容损坏") from None
+        except _BROKEN_XLSX as e:
+            raise _broken(e, "the worksheet is damaged", "工作表内容损坏") from None
     finally:
         book.close()
+
+
+def _open_workbook(data: bytes) -> Any:
+    """openpyxl's read-only workbook, after the checks openpyxl does not make: the parts
+    unpack to at most ``MAX_XLSX_UNPACKED`` bytes, and XML is parsed by defusedxml, which
+    refuses entity declarations (no billion laughs, no external entities)."""
+    import openpyxl
+
+    if not openpyxl.DEFUSEDXML:
+        raise RuntimeError("openpyxl must parse with defusedxml (installed, OPENPYXL_DEFUSEDXML not False)")
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except _BROKEN_XLSX:
+        raise _unreadable("not a valid .xlsx workbook", "不是有效的.xlsx工作簿") from None
+    if unpacked > MAX_XLSX_UNPACKED:
+        raise _unreadable(
+            f"the workbook unpacks to more than {MAX_XLSX_UNPACKED // 2**20} MiB",
+            f"工作簿解压后超过{MAX_XLSX_UNPACKED // 2**20} MiB",
+        )
+    try:
+        return openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except _BROKEN_XLSX as e:
+        raise _broken(e, "not a valid .xlsx workbook", "不是有效的.xlsx工作簿") from None
+
+
+def _broken(error: BaseException, message: str, message_zh: str) -> RosterError:
+    """``unreadable_roster``, saying so when the cause (openpyxl wraps it) is defusedxml's
+    refusal of an entity declaration."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, DefusedXmlException):
+            return _unreadable(
+                "the workbook declares XML entities, which are refused", "工作簿含有XML实体声明，不予读取"
+            )
+        cause = cause.__cause__ or cause.__context__
+    return _unreadable(message, message_zh)
 
 
 def _blank(values: Sequence[object]) -> bool:
