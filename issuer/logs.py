@@ -33,7 +33,7 @@ def _redacted(record: logging.LogRecord) -> logging.LogRecord:
 
 
 def install() -> None:
-    """Make every log record of the process through ``redact`` (once, however many apps
+    """Pass every log record of the process through ``redact`` (once, however many apps
     are built)."""
     previous = logging.getLogRecordFactory()
     if getattr(previous, _MARK, False):
