@@ -16,6 +16,7 @@ from datetime import timedelta
 from issuer.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from issuer.service import audit
 from issuer.service.context import Context
+from issuer.service.log import TransparencyLog
 from issuer.service.principal import Principal, Role, require_role
 from issuer.store.records import AccountRecord
 from issuer.store.uow import UnitOfWork
@@ -114,8 +115,9 @@ def _refused(*, locked: bool = False) -> SignInRefused:
 
 
 class Accounts:
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, log: TransparencyLog) -> None:
         self._ctx = ctx
+        self._log = log
 
     def create(
         self,
@@ -168,6 +170,7 @@ class Accounts:
             )
             audit.append(
                 uow,
+                self._log,
                 at=now,
                 actor=actor,
                 action="account.create",
@@ -200,7 +203,9 @@ class Accounts:
                 uow.accounts.update(record.id, failed_logins=0, locked_until=None)
             elif uow.accounts.count_failure(record.id) >= MAX_FAILURES:
                 uow.accounts.update(record.id, failed_logins=0, locked_until=now + LOCKOUT)
-                audit.append(uow, at=now, actor="system", action="account.locked", target=record.username, details={})
+                audit.append(
+                    uow, self._log, at=now, actor="system", action="account.locked", target=record.username, details={}
+                )
             uow.commit()
             return good
 
@@ -243,6 +248,7 @@ class Accounts:
             uow.accounts.next_epoch(account_id)
             audit.append(
                 uow,
+                self._log,
                 at=self._ctx.clock(),
                 actor=f"web-{record.username}",
                 action="account.password",

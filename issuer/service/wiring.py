@@ -17,6 +17,7 @@ from issuer.service.certificates import Certificates
 from issuer.service.context import Clock, Context, utc_now
 from issuer.service.drawing import Drawing
 from issuer.service.images import Images
+from issuer.service.integrity import RecordCheck
 from issuer.service.issuing import Issuing
 from issuer.service.jobs import JobQueue, make_queue
 from issuer.service.log import TransparencyLog
@@ -90,13 +91,13 @@ def build(
         revoking=revoking,
         certificates=certificates,
         images=Images(ctx),
-        verifying=Verifying(ctx, publishing, certificates),
+        verifying=Verifying(ctx, RecordCheck(ctx, publishing), certificates),
         publishing=publishing,
         log=log,
         batches=Batches(ctx, issuing, drawing, queue, chunk=int(config["BATCH_CHUNK"])),
         drawing=drawing,
         queue=queue,
-        accounts=Accounts(ctx),
-        api_keys=ApiKeys(ctx),
-        audit=AuditTrail(ctx),
+        accounts=Accounts(ctx, log),
+        api_keys=ApiKeys(ctx, log),
+        audit=AuditTrail(ctx, log),
     )
