@@ -12,7 +12,7 @@ from issuer.core import cose, qrtext, statuslist
 from issuer.core.clock import format_instant
 from issuer.core.display import date_zh, level_zh
 from issuer.core.explain import RECORD_DAMAGED
-from issuer.core.transparency import decode_entry
+from issuer.core.transparency import LogFormatError, decode_entry
 from issuer.service.certificates import document_number
 from issuer.service.context import Context
 from issuer.service.principal import Principal, Role
@@ -187,4 +187,12 @@ def status_list(signed: bytes) -> dict[str, Any]:
 
 
 def log_entry(index: int, data: bytes) -> dict[str, Any]:
-    return {"index": index, "type": decode_entry(data).type, "entry": base64.b64encode(data).decode("ascii")}
+    """One entry as stored; one that cannot be read is answered as ``unreadable`` with the
+    reason, so that a damaged entry does not hide the others (an auditor names it too)."""
+    out: dict[str, Any] = {"index": index, "entry": base64.b64encode(data).decode("ascii"), "problem": None}
+    try:
+        out["type"] = decode_entry(data).type
+    except LogFormatError as exc:
+        out["type"] = "unreadable"
+        out["problem"] = {"code": exc.code, "message": exc.message, "message_zh": exc.message_zh}
+    return out

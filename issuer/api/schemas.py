@@ -498,10 +498,21 @@ class EntriesArgs(Strict):
     end = fields.Integer(required=True, validate=_SIZE, metadata={"description": "exclusive; at most start + 1000"})
 
 
+class EntryProblemOut(ma.Schema):
+    code = fields.String()
+    message = fields.String()
+    message_zh = fields.String()
+
+
 class EntryOut(ma.Schema):
     index = fields.Integer()
-    type = fields.String(metadata={"description": "issue, revoke or key"})
+    type = fields.String(
+        metadata={"description": "issue, revoke, key, audit, or unreadable (the stored entry cannot be read)"}
+    )
     entry = fields.String(metadata={"description": "the entry (deterministic CBOR), base64"})
+    problem = fields.Nested(
+        EntryProblemOut, allow_none=True, metadata={"description": "why an unreadable entry cannot be read, or null"}
+    )
 
 
 class EntriesOut(ma.Schema):

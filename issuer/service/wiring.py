@@ -25,6 +25,7 @@ from issuer.service.pii import DocumentCipher
 from issuer.service.publishing import Publishing
 from issuer.service.registry import Registry
 from issuer.service.revoking import Revoking
+from issuer.service.storage_audit import StorageAudit
 from issuer.service.verifying import Verifying
 from issuer.store.db import Database, database_url
 from issuer.store.keystore import KeyRing, KeyStore
@@ -50,6 +51,7 @@ class UseCases:
     accounts: Accounts
     api_keys: ApiKeys
     audit: AuditTrail
+    storage_audit: StorageAudit
 
     def close(self) -> None:
         """Stop the in-process queue (jobs not started are queued again at the next start)
@@ -80,6 +82,8 @@ def build(
     revoking = Revoking(ctx, log, publishing)
     issuing = Issuing(ctx, log, publishing, revoking)
     certificates = Certificates(ctx)
+    records = RecordCheck(ctx, publishing)
+    trail = AuditTrail(ctx, log)
     drawing = Drawing(ctx, settings.batch_dir(config, instance_path))
     queue = make_queue(config, drawing.run, drawing.fail, worker=worker)
     return UseCases(
@@ -91,7 +95,7 @@ def build(
         revoking=revoking,
         certificates=certificates,
         images=Images(ctx),
-        verifying=Verifying(ctx, RecordCheck(ctx, publishing), certificates),
+        verifying=Verifying(ctx, records, certificates),
         publishing=publishing,
         log=log,
         batches=Batches(ctx, issuing, drawing, queue, chunk=int(config["BATCH_CHUNK"])),
@@ -99,5 +103,6 @@ def build(
         queue=queue,
         accounts=Accounts(ctx, log),
         api_keys=ApiKeys(ctx, log),
-        audit=AuditTrail(ctx, log),
+        audit=trail,
+        storage_audit=StorageAudit(ctx, records, log, publishing, trail),
     )
