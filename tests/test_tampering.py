@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,6 +25,7 @@ from issuer.store import models as m
 from tests.builders import issue_request as request
 from tests.builders import resident_id
 from tests.conftest import Keys, auth, issuer_principal
+from tests.servers import serving
 
 SAME_SITE = {"Origin": "http://localhost"}
 
@@ -222,7 +224,7 @@ def test_a_chain_rewritten_with_the_documented_algorithm_shows(
 
 
 def test_a_corrupted_log_entry_is_named_and_the_others_still_served(
-    app: Flask, issued: list[Issued], client: FlaskClient
+    app: Flask, issued: list[Issued], client: FlaskClient, svc: UseCases, tmp_path: Path
 ) -> None:
     sql(app, 'UPDATE log_entries SET data = :d WHERE "index" = 3', d=b"\xff\x00garbage")
     response = client.get("/api/v1/log/entries", query_string={"start": 0, "end": 6})
@@ -236,4 +238,10 @@ def test_a_corrupted_log_entry_is_named_and_the_others_still_served(
     assert result.exit_code == 1
     codes = [(f["code"], f["index"]) for f in report["findings"]]
     assert ("entry_unreadable", 3) in codes and ("log_root_mismatch", None) in codes
+    # the offline auditor, reading the log over HTTP, names it too
+    bundle = tmp_path / "bundle.json"
+    bundle.write_text(json.dumps(svc.publishing.bundle()[1]), encoding="utf-8")
+    with serving(app) as url:
+        offline = CliRunner().invoke(main, ["audit", str(bundle), "--log", url])
+    assert offline.exit_code == 1 and "#3 entry_unreadable" in offline.output
     assert_untouched(client, issued[0])

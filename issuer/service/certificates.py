@@ -1,5 +1,5 @@
-"""Reading certificates: an organization's own (in full), the authority's view, the public
-lookup (masked), and statistics without personal data."""
+"""Reading certificates: an organization's own (in full), the authority's view, and
+statistics without personal data (the public lookup answers from signed data: ``verifying``)."""
 
 from __future__ import annotations
 
