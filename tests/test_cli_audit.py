@@ -95,3 +95,21 @@ def test_a_log_that_cannot_be_read_exits_2_with_one_line(world: dict[str, Path])
         result = _run("audit", str(world["bundle"]), "--log", where)
         assert result.exit_code == 2, (where, result.output)
         assert result.output.strip().count("\n") == 0 and "log_unreadable" in result.output
+
+
+def test_the_two_forms_of_audit_are_not_mixed(tmp_path: Path) -> None:
+    for args in ([], [str(tmp_path / "bundle.json")], ["--instance", str(tmp_path / "bundle.json")]):
+        result = _run("audit", *args)
+        assert result.exit_code == 2, (args, result.output)
+        assert result.output.strip().count("\n") == 0 and "usage" in result.output
+
+
+def test_an_instance_with_nothing_logged_cannot_be_audited(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in {
+        "DATABASE_URL": app.config["DATABASE_URL"],
+        "ISSUER_KEYS_DIR": app.config["KEYS_DIR"],
+        "ISSUER_KEY_PASSPHRASE": app.config["KEY_PASSPHRASE"],
+    }.items():
+        monkeypatch.setenv(name, value)
+    result = _run("audit", "--instance")
+    assert result.exit_code == 2 and result.output.strip().count("\n") == 0 and "log_empty" in result.output
