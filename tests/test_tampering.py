@@ -136,7 +136,8 @@ def test_a_changed_holder_name_is_a_damaged_record(app: Flask, issued: list[Issu
     answer = verify(client, cert)
     assert (answer["status"], answer["reason"]) == ("not_valid", "record_damaged")
     assert answer["explanation"]["headline_zh"] == "证书无效：记录已损坏"
-    assert "记录已损坏" in scan(client, cert)
+    page = scan(client, cert)
+    assert "记录已损坏" in page and "<code>record_damaged</code>" in page
     for name in ("赵六", cert.name):  # the stored name and the signed one both find it, damaged
         page = lookup(client, cert, name)
         assert "记录已损坏" in page and "赵六" not in page.split("</form>")[-1]

@@ -15,7 +15,7 @@ from issuer.core import identity
 from issuer.core.clock import CST
 from issuer.core.display import date_zh, level_zh
 from issuer.core.errors import IssuerError
-from issuer.core.explain import Revocation, record_damaged
+from issuer.core.explain import RECORD_DAMAGED, Revocation, record_damaged
 from issuer.service.verifying import LiveVerdict, LookedUp
 from issuer.service.wiring import UseCases
 from issuer.web.errors import error_page
@@ -109,6 +109,8 @@ def _technical(live: LiveVerdict) -> list[tuple[str, str]]:
     if check is not None:
         rows += [("failed_check", check.name), ("reason_code", check.reason)]
         rows.append(("detail", check.detail_zh if language() == "zh" else check.detail))
+    elif live.damaged:
+        rows.append(("reason_code", RECORD_DAMAGED))
     if live.verdict.signer is not None:
         rows.append(("key_id", live.verdict.signer.entry.kid.hex()))
     return rows
