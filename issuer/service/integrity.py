@@ -146,10 +146,18 @@ class RecordCheck:
             return None
         return found.revoked(index)
 
-    def check(self, record: CertificateRecord, at: datetime, store: trust.TrustStore | None = None) -> CheckedRecord:
-        """``record`` against its stored credential and its organization's signed list."""
+    def check(
+        self,
+        record: CertificateRecord,
+        at: datetime,
+        store: trust.TrustStore | None = None,
+        verdict: verify.Verdict | None = None,
+    ) -> CheckedRecord:
+        """``record`` against its stored credential and its organization's signed list;
+        ``verdict``: the caller's verdict (without status, at ``at``, with ``store``) of the
+        very bytes stored, so that they are not verified twice."""
         store = store or self.trust_store()
-        verdict = verify.verify_signed(record.credential, store, at=at, check_status=False)
+        verdict = verdict or verify.verify_signed(record.credential, store, at=at, check_status=False)
         if verdict.credential is None or verdict.failed_check in SIGNATURE_CHECKS:
             if verdict.status is verify.Status.UNKNOWN:  # the signer's entry is set aside: cannot tell
                 return CheckedRecord(record, verdict, None, ())

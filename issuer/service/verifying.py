@@ -98,8 +98,9 @@ class Verifying:
         checked = None
         record = self._certificates.by_number(str(verdict.credential.number))
         if record is not None:
-            checked = self._records.check(record, now, store)
-            if not checked.damaged and record.credential != _bytes(qr_text):
+            same = record.credential == _bytes(qr_text)
+            checked = self._records.check(record, now, store, verdict if same else None)
+            if not same and not checked.damaged:
                 checked = None  # a different signed credential with the same number: not ours
         listed = (
             checked.listed_revoked if checked is not None else self._records.listed_revoked(store, verdict.credential)
