@@ -20,6 +20,7 @@ from issuer.api.ratelimit import MemoryLimiter
 from issuer.cli import main
 from issuer.core import qrtext
 from issuer.service import audit
+from issuer.service.principal import OPERATOR
 from issuer.service.wiring import UseCases
 from issuer.store import models as m
 from tests.builders import issue_request as request
@@ -188,6 +189,21 @@ def test_deleting_the_newest_audit_events_shows(
     assert result.exit_code == 1 and findings(report) == [("audit_events_missing", None)]
     assert f"#{len(events) - 1}" in report["findings"][0]["detail"]
     assert_untouched(client, issued[0])
+
+
+def test_events_deleted_then_appended_over_still_show(
+    app: Flask, issued: list[Issued], client: FlaskClient, keys: Keys, svc: UseCases
+) -> None:
+    events = _events(client, keys)["events"]
+    sql(app, "DELETE FROM audit_events WHERE id = :id", id=events[-1]["id"])
+    svc.api_keys.create(OPERATOR, role="auditor", name="新的审计员")  # a new event takes the deleted one's place
+    page = _events(client, keys)
+    assert page["chain_intact"] is False
+    broken = page["first_broken"]
+    assert (broken["code"], broken["position"]) == ("audit_event_rewritten", len(events))
+    result, report = storage_audit()
+    assert result.exit_code == 1
+    assert {"audit_event_rewritten", "audit_checkpoint_out_of_order"} <= {f["code"] for f in report["findings"]}
 
 
 def test_a_chain_rewritten_with_the_documented_algorithm_shows(

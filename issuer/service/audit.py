@@ -127,6 +127,16 @@ def first_break(
     return None
 
 
+def _anchors(log: TransparencyLog) -> dict[int, bytes]:
+    """Position → the hash the log's first checkpoint of that position holds: a later
+    checkpoint of a position already anchored (events deleted, then new ones appended)
+    does not replace it."""
+    anchors: dict[int, bytes] = {}
+    for _, checkpoint in log.audit_checkpoints():
+        anchors.setdefault(checkpoint.events, checkpoint.head)
+    return anchors
+
+
 @dataclass(frozen=True)
 class AuditPage:
     events: list[AuditEventRecord]
@@ -150,7 +160,7 @@ class AuditTrail:
             before = uow.audit.last_hash(up_to=after_id) if after_id else None
             position = uow.audit.count(up_to=after_id) if after_id else 0
             events = uow.audit.after(after_id, limit)
-        anchors = {c.events: c.head for _, c in self._log.audit_checkpoints()}
+        anchors = _anchors(self._log)
         broken = first_break(
             events, prev_hash=before or GENESIS, position=position, anchors=anchors, complete=len(events) < limit
         )
@@ -158,7 +168,7 @@ class AuditTrail:
 
     def check(self) -> ChainBreak | None:
         """The whole trail against its checkpoints (the storage audit)."""
-        anchors = {c.events: c.head for _, c in self._log.audit_checkpoints()}
+        anchors = _anchors(self._log)
         prev, position, after_id = GENESIS, 0, 0
         while True:
             with self._ctx.reading() as uow:
