@@ -25,7 +25,7 @@ from issuer.service.wiring import UseCases
 from issuer.store import models as m
 from tests.builders import issue_request as request
 from tests.builders import resident_id
-from tests.conftest import Keys, auth, issuer_principal
+from tests.conftest import WELDER, Keys, auth, issuer_principal
 from tests.servers import serving
 
 SAME_SITE = {"Origin": "http://localhost"}
@@ -41,13 +41,16 @@ class Issued:
 
 @pytest.fixture()
 def issued(app: Flask, keys: Keys, svc: UseCases, monkeypatch: pytest.MonkeyPatch) -> list[Issued]:
-    """Three certificates, the second revoked; the lookup limiter held in one window; the
+    """Four certificates, the second revoked, the fourth with a 工种; the lookup limiter held in one window; the
     command line pointed at the test database."""
     found = []
     for i, name in enumerate(("张三丰", "李四光", "王五一")):
         record, _ = svc.issuing.issue(issuer_principal(svc), request(holder_name=name, document_number=resident_id(i)))
         found.append(Issued(record.number, name, resident_id(i), qrtext.encode(record.credential, svc.ctx.qr_host)))
     svc.revoking.revoke(issuer_principal(svc), found[1].number, reason="fraud")
+    welder = request(holder_name="钱七", document_number=resident_id(3), occupation=WELDER, work_type="电焊工", level=4)
+    record, _ = svc.issuing.issue(issuer_principal(svc), welder)  # with a 工种: compared too
+    found.append(Issued(record.number, "钱七", resident_id(3), qrtext.encode(record.credential, svc.ctx.qr_host)))
     limiter = app.extensions["issuer.lookup_limiter"]
     assert isinstance(limiter, MemoryLimiter)
     limiter.limit = 1000
@@ -107,7 +110,8 @@ def test_an_untampered_database_audits_clean(issued: list[Issued], client: Flask
     result, report = storage_audit()
     assert result.exit_code == 0, result.output
     assert report["findings"] == [] and report["audit_checkpoints"] > 0
-    assert_untouched(client, issued[0])
+    for cert in (issued[0], issued[2], issued[3]):
+        assert_untouched(client, cert)
     assert verify(client, issued[1])["status"] == "revoked"
 
 
