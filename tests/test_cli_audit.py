@@ -51,6 +51,10 @@ def world(app: Flask, keys: Keys, svc: UseCases, tmp_path: Path, monkeypatch: py
     return {"bundle": tmp_path / "bundle.json", "log": tmp_path / "log.jsonl", "dir": tmp_path}
 
 
+def _type(line: str) -> str:
+    return transparency.decode_entry(base64.b64decode(json.loads(line)["entry"])).type
+
+
 def test_a_sound_log_audits_clean_from_an_export_and_over_http(world: dict[str, Path], app: Flask) -> None:
     result = _run("audit", str(world["bundle"]), "--log", str(world["log"]))
     assert result.exit_code == 0, result.output
@@ -64,23 +68,24 @@ def test_a_sound_log_audits_clean_from_an_export_and_over_http(world: dict[str, 
 
 def test_a_tampered_entry_is_reported_and_exits_1(world: dict[str, Path]) -> None:
     lines = world["log"].read_text(encoding="utf-8").splitlines()
-    row = json.loads(lines[4])  # an issuance (after the header and two key events)
+    at = next(i for i, line in enumerate(lines[1:], 1) if _type(line) == "issue")  # the first issuance
+    row = json.loads(lines[at])
     entry = transparency.decode_entry(base64.b64decode(row["entry"]))
-    assert entry.type == "issue"
     forged = bytearray(entry.signed)
     forged[-1] ^= 1
     row["entry"] = base64.b64encode(transparency.Entry("issue", bytes(forged), entry.logged_at).encode()).decode()
-    lines[4] = json.dumps(row)
+    lines[at] = json.dumps(row)
     world["log"].write_text("\n".join(lines) + "\n", encoding="utf-8")
     result = _run("audit", str(world["bundle"]), "--log", str(world["log"]))
     assert result.exit_code == 1
-    assert "#3 bad_signature" in result.output and "log_root_mismatch" in result.output
+    assert f"#{row['index']} bad_signature" in result.output and "log_root_mismatch" in result.output
 
 
 def test_a_saved_head_is_the_next_audits_since(world: dict[str, Path]) -> None:
     head = world["dir"] / "head.json"
     first = _run("audit", str(world["bundle"]), "--log", str(world["log"]), "--save-head", str(head))
-    assert first.exit_code == 0 and json.loads(head.read_text())["tree_size"] == 12
+    exported = json.loads(world["log"].read_text(encoding="utf-8").splitlines()[0])["tree_size"]
+    assert first.exit_code == 0 and json.loads(head.read_text())["tree_size"] == exported
     again = _run("audit", str(world["bundle"]), "--log", str(world["log"]), "--since", str(head))
     assert again.exit_code == 0, again.output
 
@@ -90,3 +95,21 @@ def test_a_log_that_cannot_be_read_exits_2_with_one_line(world: dict[str, Path])
         result = _run("audit", str(world["bundle"]), "--log", where)
         assert result.exit_code == 2, (where, result.output)
         assert result.output.strip().count("\n") == 0 and "log_unreadable" in result.output
+
+
+def test_the_two_forms_of_audit_are_not_mixed(tmp_path: Path) -> None:
+    for args in ([], [str(tmp_path / "bundle.json")], ["--instance", str(tmp_path / "bundle.json")]):
+        result = _run("audit", *args)
+        assert result.exit_code == 2, (args, result.output)
+        assert result.output.strip().count("\n") == 0 and "usage" in result.output
+
+
+def test_an_instance_with_nothing_logged_cannot_be_audited(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in {
+        "DATABASE_URL": app.config["DATABASE_URL"],
+        "ISSUER_KEYS_DIR": app.config["KEYS_DIR"],
+        "ISSUER_KEY_PASSPHRASE": app.config["KEY_PASSPHRASE"],
+    }.items():
+        monkeypatch.setenv(name, value)
+    result = _run("audit", "--instance")
+    assert result.exit_code == 2 and result.output.strip().count("\n") == 0 and "log_empty" in result.output

@@ -11,11 +11,13 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from issuer.core import cose, qrtext, statuslist
 from issuer.core.clock import format_instant
 from issuer.core.display import date_zh, level_zh
-from issuer.core.transparency import decode_entry
+from issuer.core.explain import RECORD_DAMAGED
+from issuer.core.transparency import LogFormatError, decode_entry
 from issuer.service.batches import Submitted
 from issuer.service.certificates import document_number
 from issuer.service.context import Context
 from issuer.service.principal import Principal, Role
+from issuer.service.verifying import LookedUp
 from issuer.store.records import BatchRecord, CertificateRecord, OrganizationRecord
 
 STATUS_ZH = {"valid": "有效", "revoked": "已撤销", "not_valid": "无效", "unknown": "无法判断"}
@@ -100,23 +102,37 @@ def certificate(ctx: Context, record: CertificateRecord, viewer: Principal) -> d
     }
 
 
-def lookup(ctx: Context, record: CertificateRecord) -> dict[str, Any]:
+def lookup(ctx: Context, found: LookedUp) -> dict[str, Any]:
+    """A looked-up certificate as its signed credential states it; its status from the signed
+    status list, or ``not_valid`` (``record_damaged``) when the row disagrees with them."""
+    checked = found.checked
+    record, signed = checked.record, checked.credential
+    status = checked.status
+    revocation = checked.revocation
+    occupation = signed.occupation if signed else record.occupation
+    work_type = signed.work_type if signed else record.work_type
+    issue_date = signed.issue_date if signed else record.issue_date
+    signer = checked.verdict.signer
     return {
-        "status": "revoked" if record.revoked_at else "valid",
+        "status": status,
+        "reason": RECORD_DAMAGED if status == "not_valid" else None,
         "number": record.number,
-        "holder_name": record.holder_name,
-        "document_type_name": ctx.document_types.name_zh(record.document_type),
-        "document_number": record.document_number_masked,
-        "occupation": record.occupation,
-        "occupation_name": _occupation_name(ctx, record.occupation),
-        "work_type": record.work_type or "--",
-        "level_label": level_zh(record.level),
-        "issue_date": record.issue_date,
-        "issue_date_zh": date_zh(record.issue_date),
-        "organization": {"code": record.organization_code, "name": record.organization_name},
-        "revoked_at": record.revoked_at,
-        "revocation_reason": record.revocation_reason,
-        "replaced_by": record.replaced_by,
+        "holder_name": signed.holder_name if signed else record.holder_name,
+        "document_type_name": ctx.document_types.name_zh(signed.document_type if signed else record.document_type),
+        "document_number": found.document_number_masked,
+        "occupation": occupation,
+        "occupation_name": _occupation_name(ctx, occupation),
+        "work_type": work_type or "--",
+        "level_label": level_zh(signed.level if signed else record.level),
+        "issue_date": issue_date,
+        "issue_date_zh": date_zh(issue_date),
+        "organization": {
+            "code": record.organization_code,
+            "name": signer.organization.name if signer else record.organization_name,
+        },
+        "revoked_at": revocation.revoked_at if revocation else None,
+        "revocation_reason": record.revocation_reason if revocation and revocation.revoked_at else None,
+        "replaced_by": revocation.replaced_by if revocation else None,
     }
 
 
@@ -181,4 +197,12 @@ def status_list(signed: bytes) -> dict[str, Any]:
 
 
 def log_entry(index: int, data: bytes) -> dict[str, Any]:
-    return {"index": index, "type": decode_entry(data).type, "entry": base64.b64encode(data).decode("ascii")}
+    """One entry as stored; one that cannot be read is answered as ``unreadable`` with the
+    reason, so that a damaged entry does not hide the others (an auditor names it too)."""
+    out: dict[str, Any] = {"index": index, "entry": base64.b64encode(data).decode("ascii"), "problem": None}
+    try:
+        out["type"] = decode_entry(data).type
+    except LogFormatError as exc:
+        out["type"] = "unreadable"
+        out["problem"] = {"code": exc.code, "message": exc.message, "message_zh": exc.message_zh}
+    return out

@@ -371,7 +371,14 @@ class ExplanationOut(ma.Schema):
 class VerifyOut(ma.Schema):
     status = fields.String(metadata={"description": "valid, revoked, not_valid or unknown"})
     status_zh = fields.String()
-    reason = fields.String(allow_none=True, metadata={"description": "why it is not valid or cannot be told"})
+    reason = fields.String(
+        allow_none=True,
+        metadata={
+            "description": "why it is not valid or cannot be told: a reason code of the offline verifier "
+            "(docs/FORMAT.md §8), reissued, or record_damaged (记录已损坏: the service's record of this "
+            "certificate disagrees with its signed credential or status list)"
+        },
+    )
     explanation = fields.Nested(ExplanationOut, metadata={"description": "what it means, in plain words"})
     failed_check = fields.String(allow_none=True)
     checks = fields.List(fields.Nested(CheckOut))
@@ -391,7 +398,13 @@ class LookupArgs(Strict):
 
 
 class LookupOut(ma.Schema):
-    status = fields.String()
+    status = fields.String(
+        metadata={"description": "valid, revoked, not_valid (the record is damaged) or unknown (no usable status list)"}
+    )
+    reason = fields.String(
+        allow_none=True,
+        metadata={"description": "record_damaged (记录已损坏) when the record disagrees with its signed data"},
+    )
     number = fields.String()
     holder_name = fields.String()
     document_type_name = fields.String()
@@ -489,10 +502,21 @@ class EntriesArgs(Strict):
     end = fields.Integer(required=True, validate=_SIZE, metadata={"description": "exclusive; at most start + 1000"})
 
 
+class EntryProblemOut(ma.Schema):
+    code = fields.String()
+    message = fields.String()
+    message_zh = fields.String()
+
+
 class EntryOut(ma.Schema):
     index = fields.Integer()
-    type = fields.String(metadata={"description": "issue, revoke or key"})
+    type = fields.String(
+        metadata={"description": "issue, revoke, key, audit, or unreadable (the stored entry cannot be read)"}
+    )
     entry = fields.String(metadata={"description": "the entry (deterministic CBOR), base64"})
+    problem = fields.Nested(
+        EntryProblemOut, allow_none=True, metadata={"description": "why an unreadable entry cannot be read, or null"}
+    )
 
 
 class EntriesOut(ma.Schema):
@@ -535,9 +559,25 @@ class AuditEventOut(ma.Schema):
     hash = fields.String()
 
 
+class ChainBreakOut(ma.Schema):
+    code = fields.String(metadata={"description": "audit_chain_broken, audit_event_rewritten or audit_events_missing"})
+    position = fields.Integer(metadata={"description": "1-based position of the event in the trail"})
+    event_id = fields.Integer(allow_none=True, metadata={"description": "null for a deleted event"})
+    detail = fields.String()
+    detail_zh = fields.String()
+
+
 class AuditPage(ma.Schema):
     events = fields.List(fields.Nested(AuditEventOut))
-    chain_intact = fields.Boolean(metadata={"description": "the returned events link to each other"})
+    chain_intact = fields.Boolean(
+        metadata={
+            "description": "the returned events link to each other and to the ones before, match the checkpoints "
+            "the transparency log holds, and (on the last page) none the log anchors is missing"
+        }
+    )
+    first_broken = fields.Nested(
+        ChainBreakOut, allow_none=True, metadata={"description": "the first event that breaks the chain, or null"}
+    )
 
 
 class ClockIn(Strict):

@@ -474,7 +474,8 @@ def verify(body: dict[str, Any]) -> dict[str, Any]:
     """Verify a scanned QR text: the offline verdict plus live revocation status (public)."""
     live = use_cases().verifying.verify_text(body["qr_text"])
     verdict = live.verdict.to_json()
-    record = live.record
+    revocation = live.revocation
+    record = live.checked.record if live.checked is not None and revocation and revocation.revoked_at else None
     return {
         "status": live.status,
         "status_zh": present.STATUS_ZH[live.status],
@@ -484,9 +485,9 @@ def verify(body: dict[str, Any]) -> dict[str, Any]:
         "checks": verdict["checks"],
         "checked_at": live.checked_at,
         "recorded": live.recorded,
-        "revoked_at": record.revoked_at if record else None,
+        "revoked_at": revocation.revoked_at if revocation else None,
         "revocation_reason": record.revocation_reason if record else None,
-        "replaced_by": record.replaced_by if record else None,
+        "replaced_by": revocation.replaced_by if revocation else None,
         "certificate": verdict["credential"],
         "organization": verdict["organization"]
         and {
@@ -499,8 +500,7 @@ def verify(body: dict[str, Any]) -> dict[str, Any]:
 def _lookup(args: dict[str, Any]) -> dict[str, Any]:
     app = use_cases()
     current_app.extensions["issuer.lookup_limiter"].hit(request.remote_addr or "unknown")
-    record = app.certificates.lookup(args["number"], args["name"], args["document_number"])
-    return present.lookup(app.ctx, record)
+    return present.lookup(app.ctx, app.verifying.lookup(args["number"], args["name"], args["document_number"]))
 
 
 @bp.route("/lookup")
@@ -664,8 +664,12 @@ def revoke_api_key(key_id: str) -> dict[str, Any]:
 @_errors(401, 403)
 def audit_events(args: dict[str, Any]) -> dict[str, Any]:
     """The hash-chained audit trail of administrative actions (authority admin, auditor)."""
-    events, intact = use_cases().audit.read(_principal(), after_id=args["after_id"], limit=args["limit"])
-    return {"events": events, "chain_intact": intact}
+    page = use_cases().audit.read(_principal(), after_id=args["after_id"], limit=args["limit"])
+    return {
+        "events": page.events,
+        "chain_intact": page.intact,
+        "first_broken": page.broken.to_json() if page.broken else None,
+    }
 
 
 def _dev_clock() -> Any:

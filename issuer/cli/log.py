@@ -70,14 +70,26 @@ def _log_lines(log: TransparencyLog, head: TreeHead) -> Iterator[bytes]:
 
 
 @click.command("audit")
-@click.argument("bundle", type=click.Path(dir_okay=False))
-@click.option("--log", "log_where", required=True, help="The service's address (https://…) or a `log export` file.")
+@click.argument("bundle", type=click.Path(dir_okay=False), required=False)
+@click.option("--log", "log_where", help="The service's address (https://…) or a `log export` file.")
+@click.option(
+    "--instance",
+    is_flag=True,
+    help="Audit this service's own database instead: the log, every certificate row against its signed "
+    "credential and status list, the audit trail against its checkpoints in the log.",
+)
 @click.option("--since", "since_path", type=click.Path(dir_okay=False), help="A tree head seen before (JSON file).")
 @click.option("--save-head", type=click.Path(dir_okay=False), help="After a clean audit, save the audited tree head.")
 @click.option("--root", "root_path", type=click.Path(dir_okay=False), help="Pin this root certificate (PEM or DER).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def audit_command(
-    bundle: str, log_where: str, since_path: str | None, save_head: str | None, root_path: str | None, as_json: bool
+    bundle: str | None,
+    log_where: str | None,
+    instance: bool,
+    since_path: str | None,
+    save_head: str | None,
+    root_path: str | None,
+    as_json: bool,
 ) -> None:
     """Audit the transparency log against the trust BUNDLE, offline but for reading the log:
     the tree head is signed by the trust list's log key and the entries hash to it; the
@@ -86,7 +98,17 @@ def audit_command(
     scope, number); numbers unique and serials continuous per organization, year and level;
     revocations set in the status lists and the other way round; key events as in the trust list.
 
+    With --instance (no BUNDLE, no --log), audit this service's database (DATABASE_URL) as
+    well: certificate rows that disagree with what was signed, audit events broken, rewritten
+    or deleted.
+
     Exit 0 no finding, 1 findings (each printed), 2 cannot audit (unreadable bundle or log)."""
+    if instance:
+        if bundle or log_where:
+            fail("usage: issuer audit --instance takes no BUNDLE and no --log / --instance 不需要信任包和日志", 2)
+        _audit_instance(as_json)
+    if not bundle or not log_where:
+        fail("usage: issuer audit BUNDLE --log <address or file>, or issuer audit --instance / 缺少参数", 2)
     from issuer.core.auditor import audit
     from issuer.core.trust import load_bundle
     from issuer.logsource import open_log
@@ -112,6 +134,21 @@ def audit_command(
         _print_audit(report, pinned is not None)
     if report.clean and save_head:
         write_atomically(Path(save_head), [json.dumps(report.tree_head.to_json(), indent=1).encode()])
+    sys.exit(EXIT_VALID if report.clean else EXIT_NOT_VALID)
+
+
+def _audit_instance(as_json: bool) -> None:
+    from issuer.core.errors import IssuerError
+
+    _, use = local()
+    try:
+        report = use.storage_audit.run()
+    except IssuerError as exc:
+        fail(f"{exc.code}: {exc.message_zh} / {exc.message}", EXIT_UNKNOWN)
+    if as_json:
+        click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+    else:
+        _print_audit(report, pinned=True)
     sys.exit(EXIT_VALID if report.clean else EXIT_NOT_VALID)
 
 

@@ -13,7 +13,9 @@ entries from 0 and, optionally, a tree head seen before, ``audit`` reports every
   organization × year × level;
 - every revocation names a logged certificate and its status-list index, and is set in
   the organization's status list; every set bit has a logged revocation;
-- every key event agrees with the trust list.
+- every key event agrees with the trust list;
+- every audit-trail checkpoint is signed by a log key of the trust list and counts more
+  events than the one before (the service compares them with its trail: ``checkpoints``).
 """
 
 from __future__ import annotations
@@ -28,11 +30,13 @@ from .errors import CredentialFormatError, TrustError
 from .numbering import CertificateNumber
 from .pki import der, root_public_key
 from .transparency import (
+    AuditCheckpoint,
     Entry,
     LogFormatError,
     TreeHead,
     decode_entry,
     open_tree_head,
+    read_audit_checkpoint,
     read_key_event,
     read_revoke,
 )
@@ -54,6 +58,18 @@ FINDINGS = {
         "状态列表中的撤销没有日志记录",
     ),
     "key_event_mismatch": ("a key event disagrees with the trust list", "密钥事件与信任列表不一致"),
+    "audit_checkpoint_out_of_order": (
+        "an audit-trail checkpoint counts no more events than the one before",
+        "审计链检查点的事件数未超过前一个",
+    ),
+    # Found by the service's storage audit, which also reads its own database:
+    "record_damaged": ("a certificate record disagrees with its signed data", "证书记录已损坏（与签名数据不一致）"),
+    "audit_chain_broken": ("an audit event does not link to the one before", "审计事件与前一事件的链接断开"),
+    "audit_event_rewritten": (
+        "an audit event is not the one the log anchored",
+        "审计事件与日志中锚定的不一致（已被改写）",
+    ),
+    "audit_events_missing": ("audit events the log anchored are missing", "日志中锚定的审计事件缺失（已被删除）"),
 }
 
 
@@ -91,6 +107,8 @@ class AuditReport:
     key_events: int = 0
     organizations: set[str] = field(default_factory=set)
     findings: list[Finding] = field(default_factory=list)
+    checkpoints: list[tuple[int, AuditCheckpoint]] = field(default_factory=list)
+    """The audit-trail checkpoints whose signature is valid, with their entry index, in order."""
 
     @property
     def clean(self) -> bool:
@@ -104,6 +122,7 @@ class AuditReport:
             "issued": self.issued,
             "revoked": self.revoked,
             "key_events": self.key_events,
+            "audit_checkpoints": len(self.checkpoints),
             "organizations": len(self.organizations),
             "findings": [f.to_json() for f in self.findings],
         }
@@ -189,8 +208,10 @@ def _entry(state: _State, index: int, data: bytes) -> None:
         _issue(state, index, entry)
     elif entry.type == "revoke":
         _revoke(state, index, entry)
-    else:
+    elif entry.type == "key":
         _key_event(state, index, entry)
+    else:
+        _audit_checkpoint(state, index, entry)
 
 
 def _issue(state: _State, index: int, entry: Entry) -> None:
@@ -308,6 +329,34 @@ def _key_event(state: _State, index: int, entry: Entry) -> None:
             f"机构{event.organization}密钥{event.kid.hex()}的事件（{event.event}）与信任列表不符",
             index,
         )
+
+
+def _audit_checkpoint(state: _State, index: int, entry: Entry) -> None:
+    message = _signed(state, index, entry)
+    if message is None:
+        return
+    log = state.trust.log_key(message.kid)
+    if log is None or not message.verify(log.public_key()):
+        state.find(
+            "bad_signature", "an audit checkpoint is not signed by a log key", "审计检查点不是由日志密钥签名的", index
+        )
+        return
+    try:
+        checkpoint = read_audit_checkpoint(message.payload)
+    except LogFormatError as exc:
+        state.find("entry_unreadable", exc.message, exc.message_zh, index)
+        return
+    checkpoints = state.report.checkpoints
+    if checkpoints and checkpoints[-1][1].events >= checkpoint.events:
+        before, earlier = checkpoints[-1]
+        state.find(
+            "audit_checkpoint_out_of_order",
+            f"{checkpoint.events} events after entry {before}'s {earlier.events}",
+            f"事件数{checkpoint.events}，而第{before}条日志为{earlier.events}",
+            index,
+        )
+        return
+    checkpoints.append((index, checkpoint))
 
 
 def _agrees(event: str, at: datetime, entry: KeyEntry) -> bool:

@@ -188,6 +188,32 @@ def explain(verdict: Verdict, revocation: Revocation | None = None) -> Explanati
     return Explanation("not_valid", reason, head_zh, head_en, detail_zh, detail_en, *advice)
 
 
+RECORD_DAMAGED = "record_damaged"
+"""The service's own reason (never an offline verifier's): its stored record of a certificate
+disagrees with the signed credential or status list it holds, so it was changed outside the
+service."""
+
+
+def record_damaged() -> Explanation:
+    """What the service says of a certificate whose stored record disagrees with its signed data."""
+    return Explanation(
+        "not_valid",
+        RECORD_DAMAGED,
+        "证书无效：记录已损坏",
+        "Not valid: record damaged",
+        "发证服务保存的证书记录与签名数据不一致，记录可能已被篡改。",
+        "The service's record of this certificate disagrees with its signed data; it may have been tampered with.",
+        "请勿采信，请向发证机构或人社部门核实。",
+        "Do not rely on it; check with the issuing organization or the authority.",
+    )
+
+
+def status_unusable() -> Explanation:
+    """The organization's signed status list cannot be read: whether it was revoked is not known."""
+    head_zh, head_en, plain_zh, plain_en = _PLAIN["status_list_unusable"]
+    return Explanation("unknown", "status_list_unusable", head_zh, head_en, plain_zh, plain_en, *_TRY_LATER)
+
+
 def _outside_registration(verdict: Verdict) -> bool:
     signer, cred = verdict.signer, verdict.credential
     return signer is not None and cred is not None and not signer.organization.registered_on(cred.issue_date)

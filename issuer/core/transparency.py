@@ -8,7 +8,10 @@ states is signed by whoever is responsible for it:
 - ``revoke``: a statement signed by the organization key: number, status-list index, reason,
   time of revocation;
 - ``key``: a statement signed by the authority root key: an organization key added, retired or
-  compromised (from a time).
+  compromised (from a time);
+- ``audit``: a checkpoint of the service's audit trail signed by the log key: how many events
+  the trail holds and the hash of the last, appended with every event, so that deleting or
+  rewriting events shows against the log (the events themselves are not published).
 
 A tree head ``{"version": 1, "tree_size": n, "root_hash": h'…', "timestamp": "…Z"}`` is signed
 (COSE_Sign1) by a log key that the trust list names.
@@ -35,7 +38,7 @@ class LogKeys(Protocol):
 
 ENTRY_VERSION = 1
 TREE_HEAD_VERSION = 1
-ENTRY_TYPES = ("issue", "revoke", "key")
+ENTRY_TYPES = ("issue", "revoke", "key", "audit")
 KEY_EVENTS = ("added", "retired", "compromised")
 
 
@@ -82,6 +85,11 @@ def key_statement(organization: str, kid: bytes, event: str, at: datetime) -> by
     if event not in KEY_EVENTS:
         raise ValueError(f"unknown key event {event}")
     return cbor.encode({"organization": organization, "kid": kid, "event": event, "at": format_instant(at)})
+
+
+def audit_statement(events: int, head: bytes) -> bytes:
+    """The audit trail holds ``events`` events, the last of which hashes to ``head``."""
+    return cbor.encode({"events": events, "head": head})
 
 
 def signed_entry(type_: str, statement: bytes, key: Ed25519PrivateKey, kid: bytes, logged_at: datetime) -> Entry:
@@ -138,6 +146,19 @@ def read_key_event(payload: bytes) -> KeyStatement:
     if obj["event"] not in KEY_EVENTS:
         raise _bad("log entry", f"unknown key event {obj['event']!r}", "未知的密钥事件")
     return KeyStatement(obj["organization"], obj["kid"], obj["event"], _instant(obj["at"], "log entry"))
+
+
+@dataclass(frozen=True)
+class AuditCheckpoint:
+    events: int
+    head: bytes
+
+
+def read_audit_checkpoint(payload: bytes) -> AuditCheckpoint:
+    obj = _statement(payload, {"events": int, "head": bytes})
+    if len(obj["head"]) != 32:
+        raise _bad("log entry", "the audit head is not 32 bytes", "审计链哈希不是32字节")
+    return AuditCheckpoint(obj["events"], obj["head"])
 
 
 def _statement(payload: bytes, fields: dict[str, type]) -> dict[str, Any]:

@@ -548,14 +548,19 @@ class TrustStore:
     def occupation_name(self, code: str) -> str | None:
         return self.trust_list.occupations.get(code)
 
-    def add_status_list(self, signed: bytes) -> StatusList:
-        """Check a signed status list and keep it if it is the newest of its organization.
-        It may be signed by a key of the organization it covers that was valid when the list
-        was signed, or by the root (for an organization that can no longer sign: expired,
-        cancelled, its key compromised). Raises ``StatusListError``."""
+    def open_status_list(self, signed: bytes) -> StatusList:
+        """Check a signed status list without keeping it. It may be signed by a key of the
+        organization it covers that was valid when the list was signed, or by the root (for
+        an organization that can no longer sign: expired, cancelled, its key compromised).
+        Raises ``StatusListError``."""
         kid = statuslist.kid_of(signed)
-        signed_by_root = kid == self.root_kid
-        found = self._root_signed_list(signed) if signed_by_root else self._organization_signed_list(signed, kid)
+        return self._root_signed_list(signed) if kid == self.root_kid else self._organization_signed_list(signed, kid)
+
+    def add_status_list(self, signed: bytes) -> StatusList:
+        """Check a signed status list (``open_status_list``) and the manifest's digest of it,
+        and keep it if it is the newest of its organization. Raises ``StatusListError`` or
+        ``ManifestError``."""
+        found = self.open_status_list(signed)
         if self.manifest is not None and self.manifest.status_lists.get(found.organization) != digest(signed):
             raise ManifestError(
                 f"the status list of {found.organization} is not the one this bundle's manifest names "

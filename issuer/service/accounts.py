@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from issuer.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from issuer.service import audit
 from issuer.service.context import Context
+from issuer.service.log import TransparencyLog
 from issuer.service.principal import Principal, Role, require_role
 from issuer.store.records import AccountRecord
 from issuer.store.uow import UnitOfWork
@@ -116,8 +117,9 @@ def _refused(*, locked: bool = False) -> SignInRefused:
 
 
 class Accounts:
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, log: TransparencyLog) -> None:
         self._ctx = ctx
+        self._log = log
 
     def create(
         self,
@@ -170,6 +172,7 @@ class Accounts:
             )
             audit.append(
                 uow,
+                self._log,
                 at=now,
                 actor=actor,
                 action="account.create",
@@ -217,7 +220,13 @@ class Accounts:
                 if uow.accounts.count_failure(current.id) >= MAX_FAILURES and not locked:
                     uow.accounts.update(current.id, locked_until=now + LOCKOUT)
                     audit.append(
-                        uow, at=now, actor="system", action="account.locked", target=current.username, details={}
+                        uow,
+                        self._log,
+                        at=now,
+                        actor="system",
+                        action="account.locked",
+                        target=current.username,
+                        details={},
                     )
                 uow.commit()
             return _refused(locked=locked)
@@ -266,6 +275,7 @@ class Accounts:
             uow.accounts.next_epoch(account_id)
             audit.append(
                 uow,
+                self._log,
                 at=self._ctx.clock(),
                 actor=f"web-{record.username}",
                 action="account.password",

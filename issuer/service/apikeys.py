@@ -13,6 +13,7 @@ from datetime import datetime
 from issuer.core.errors import InvalidInput, NotFound
 from issuer.service import audit
 from issuer.service.context import Context
+from issuer.service.log import TransparencyLog
 from issuer.service.principal import Principal, Role, require_role
 from issuer.store.records import ApiKeyRecord
 from issuer.store.uow import UnitOfWork
@@ -48,8 +49,9 @@ def _hash(secret: str) -> str:
 
 
 class ApiKeys:
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, log: TransparencyLog) -> None:
         self._ctx = ctx
+        self._log = log
 
     def create(self, principal: Principal | None, *, role: str, name: str, organization: str | None = None) -> NewKey:
         actor = require_role(principal, Role.AUTHORITY_ADMIN).actor
@@ -89,6 +91,7 @@ class ApiKeys:
             )
             audit.append(
                 uow,
+                self._log,
                 at=now,
                 actor=actor,
                 action="apikey.create",
@@ -127,7 +130,7 @@ class ApiKeys:
             if record is None or record.revoked_at is not None:
                 raise NotFound("api_key_not_found", f"no live API key {key_id}", f"没有有效的API密钥{key_id}")
             uow.api_keys.revoke(key_id, now)
-            audit.append(uow, at=now, actor=actor, action="apikey.revoke", target=key_id, details={})
+            audit.append(uow, self._log, at=now, actor=actor, action="apikey.revoke", target=key_id, details={})
             found = uow.api_keys.get(key_id)
             uow.commit()
             assert found is not None

@@ -1,5 +1,5 @@
-"""Reading certificates: an organization's own (in full), the authority's view, the public
-lookup (masked), and statistics without personal data."""
+"""Reading certificates: an organization's own (in full), the authority's view, and
+statistics without personal data (the public lookup answers from signed data: ``verifying``)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import date
 
 from issuer.core.errors import InvalidInput, NotFound
-from issuer.core.numbering import CertificateNumber
 from issuer.service.context import Context
 from issuer.service.principal import Principal, Role, require_role
 from issuer.store.records import CertificateFilter, CertificateRecord, Statistic
@@ -55,14 +54,6 @@ def document_number(ctx: Context, record: CertificateRecord) -> str:
     return ctx.cipher.decrypt(record.document_number_encrypted, context=record.number.encode())
 
 
-def _no_match() -> NotFound:
-    return NotFound(
-        "no_matching_certificate",
-        "no certificate matches this number, name and document number",
-        "未查到与该编号、姓名和证件号码相符的证书",
-    )
-
-
 class Certificates:
     def __init__(self, ctx: Context) -> None:
         self._ctx = ctx
@@ -100,21 +91,6 @@ class Certificates:
 
     def document_number(self, record: CertificateRecord) -> str:
         return document_number(self._ctx, record)
-
-    def lookup(self, number: str, name: str, document_number: str) -> CertificateRecord:
-        """The public lookup: all three must match; any mismatch is the same "not found"."""
-        try:
-            parsed = str(CertificateNumber.parse(number, self._ctx.catalogue))
-        except InvalidInput:
-            raise _no_match() from None
-        record = self.by_number(parsed)
-        if (
-            record is None
-            or record.holder_name != name.strip()
-            or record.document_number_hmac != self._ctx.cipher.lookup_hash(document_number)
-        ):
-            raise _no_match()
-        return record
 
     def by_number(self, number: str) -> CertificateRecord | None:
         with self._ctx.reading() as uow:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from issuer.core import cose, merkle
-from issuer.core.errors import InvalidInput, NotFound
+from issuer.core import cose, merkle, transparency
+from issuer.core.errors import InvalidInput, IssuerError, NotFound
 from issuer.core.transparency import Entry, TreeHead
 from issuer.core.trust import LogKey
 from issuer.service.context import Context
@@ -94,6 +95,29 @@ class TransparencyLog:
         signed = head.sign(self._ctx.keys.log_key(), self.public_key().kid)
         uow.log.append(rows, nodes, TreeHeadRow(signed.tree_size, signed.root_hash, signed.timestamp, signed.signed))
         return indexes
+
+    def append_audit_checkpoint(self, uow: UnitOfWork, events: int, head: bytes, at: datetime) -> None:
+        """Log that the audit trail holds ``events`` events, the last hashing to ``head``,
+        signed by the log key (in the transaction that appended the event)."""
+        statement = transparency.audit_statement(events, head)
+        key = self._ctx.keys.log_key()
+        self.append(uow, [transparency.signed_entry("audit", statement, key, self.public_key().kid, at)])
+
+    def audit_checkpoints(self) -> list[tuple[int, transparency.AuditCheckpoint]]:
+        """The audit-trail checkpoints of the log, with their entry index, that read and
+        carry the log key's signature (a damaged one is the storage audit's finding)."""
+        public = self.public_key()
+        with self._ctx.reading() as uow:
+            rows = uow.log.entries_of_type("audit")
+        found = []
+        for index, data in rows:
+            try:
+                message = cose.parse(transparency.decode_entry(data).signed)
+                if message.kid == public.kid and message.verify(public.public_key()):
+                    found.append((index, transparency.read_audit_checkpoint(message.payload)))
+            except IssuerError:
+                continue
+        return found
 
     def latest_head(self) -> TreeHead | None:
         with self._ctx.reading() as uow:

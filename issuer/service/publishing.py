@@ -69,6 +69,17 @@ def trust_entry(org: OrganizationRecord) -> trust.OrganizationEntry:
     )
 
 
+def _previously_revoked(uow: UnitOfWork, code: str) -> set[int]:
+    """The bits set in the organization's latest signed list (none if it cannot be read)."""
+    row = uow.status_lists.get(code)
+    if row is None:
+        return set()
+    try:
+        return set(parse_payload(cose.parse(row.signed).payload).revoked_indexes())
+    except IssuerError:
+        return set()
+
+
 class Publishing:
     def __init__(self, ctx: Context, log: TransparencyLog) -> None:
         self._ctx = ctx
@@ -92,9 +103,11 @@ class Publishing:
         return sequence
 
     def publish_status_list(self, uow: UnitOfWork, org: OrganizationRecord) -> None:
-        """Sign ``org``'s list as it stands in this transaction."""
+        """Sign ``org``'s list as it stands in this transaction. Revocation is final: every
+        bit of the list signed before stays set, so that a row un-revoked with direct SQL is
+        not laundered into the next signed list (the storage audit reports that row)."""
         now = self._ctx.clock().replace(microsecond=0)
-        revoked = uow.certificates.revoked_indexes(org.id)
+        revoked = uow.certificates.revoked_indexes(org.id) | _previously_revoked(uow, org.code)
         signed = StatusList.of(org.code, revoked, now).sign(*self._status_signer(org, now))
         uow.status_lists.save(org.id, now, signed)
 

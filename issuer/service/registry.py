@@ -226,6 +226,7 @@ class Registry:
             key = self._new_key(uow, code, now)
             audit.append(
                 uow,
+                self._log,
                 at=now,
                 actor=actor.actor,
                 action="organization.register",
@@ -262,6 +263,7 @@ class Registry:
             uow.organizations.add_status_change(org.id, status, effective, note, now)
             audit.append(
                 uow,
+                self._log,
                 at=now,
                 actor=actor.actor,
                 action=f"organization.{status}",
@@ -301,6 +303,7 @@ class Registry:
             uow.organizations.add_scope(org.id, added, valid_from=start)
             audit.append(
                 uow,
+                self._log,
                 at=now,
                 actor=actor.actor,
                 action="organization.scope",
@@ -325,7 +328,15 @@ class Registry:
                     uow.organizations.set_key_status(key.id, "retired", retired_at=retired_at)
                     self._log_key_event(uow, org.code, key.kid, "retired", retired_at)
             new = self._new_key(uow, org.code, now)
-            audit.append(uow, at=now, actor=actor.actor, action="key.rotate", target=org.code, details={"kid": new.kid})
+            audit.append(
+                uow,
+                self._log,
+                at=now,
+                actor=actor.actor,
+                action="key.rotate",
+                target=org.code,
+                details={"kid": new.kid},
+            )
             self._commit(uow, now, org.code)
             return new
 
@@ -358,7 +369,9 @@ class Registry:
                 details["replacement_kid"] = self._new_key(uow, org.code, now).kid
             else:
                 self._publishing.publish_status_list(uow, self._reread(uow, org.code))
-            audit.append(uow, at=now, actor=actor.actor, action="key.compromise", target=org.code, details=details)
+            audit.append(
+                uow, self._log, at=now, actor=actor.actor, action="key.compromise", target=org.code, details=details
+            )
             found = self._commit(uow, now, org.code).key(kid)
             assert found is not None
             return found
@@ -396,6 +409,7 @@ class Registry:
             images = {"background": checked.background, "logo": checked.logo, "seal": checked.seal}
             audit.append(
                 uow,
+                self._log,
                 at=now,
                 actor=p.actor,
                 action="organization.appearance",

@@ -90,6 +90,7 @@ class Revoking:
         details = {"reason": reason, "note": note} | ({"replaced_by": replaced_by} if replaced_by else {})
         audit.append(
             uow,
+            self._log,
             at=now,
             actor=principal.actor,
             action="certificate.reissue" if replaced_by else "certificate.revoke",

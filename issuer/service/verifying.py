@@ -1,28 +1,33 @@
 """Public verification: the offline verdict, with the trust list this service publishes,
-plus the live status only the service knows (a revocation not yet on a status list, the
-certificate that replaced a re-issued one, whether the service holds the credential)."""
+plus what only the service knows, all of it from signed data: whether the service holds the
+very credential, whether the organization's latest signed status list marks it revoked (more
+current than any list a verifier holds: it is signed in the transaction of each revocation),
+and whether the service's record of it still agrees with what was signed
+(``integrity``)."""
 
 from __future__ import annotations
 
-import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
-from issuer.core import trust, verify
-from issuer.core.errors import CredentialFormatError
-from issuer.core.explain import Explanation, Revocation, explain
+from issuer.core import identity, trust, verify
+from issuer.core.errors import CredentialFormatError, InvalidInput, NotFound
+from issuer.core.explain import Explanation, Revocation, explain, record_damaged, status_unusable
+from issuer.core.numbering import CertificateNumber
 from issuer.core.qrtext import decode
 from issuer.service.certificates import Certificates
 from issuer.service.context import Context
-from issuer.service.publishing import Publishing
-from issuer.service.revoking import reason_words
-from issuer.store.records import CertificateRecord
+from issuer.service.integrity import CheckedRecord, RecordCheck
 
 
 @dataclass(frozen=True)
 class LiveVerdict:
     verdict: verify.Verdict
-    record: CertificateRecord | None
+    checked: CheckedRecord | None
+    """The service's row of this very credential, checked against its signed data."""
+    listed_revoked: bool | None
+    """Whether the organization's latest signed status list marks it revoked (``None``: no
+    usable list; not asked for a credential that is not valid)."""
     checked_at: datetime
     trust: trust.TrustStore
 
@@ -30,60 +35,109 @@ class LiveVerdict:
     def recorded(self) -> bool:
         """Whether this service holds the very credential (a valid signature on a number
         the service never issued means a key was used outside it)."""
-        return self.record is not None
+        return self.checked is not None
+
+    @property
+    def damaged(self) -> bool:
+        """The service's row of this credential disagrees with it or with the signed list."""
+        return self.checked is not None and self.status == "not_valid" and self.checked.damaged
 
     @property
     def status(self) -> str:
         """``valid``, ``revoked``, ``not_valid`` or ``unknown``."""
-        if self.verdict.valid and self.revocation is not None:
-            return "revoked"
-        return self.verdict.status.value
+        if not self.verdict.valid:
+            return self.verdict.status.value
+        if self.checked is not None:
+            return self.checked.status
+        if self.listed_revoked is None:
+            return "unknown"
+        return "revoked" if self.listed_revoked else "valid"
 
     @property
     def revocation(self) -> Revocation | None:
-        """The revocation as the service knows it (reason, time, the replacing certificate)."""
-        record = self.record
-        if record is None or record.revoked_at is None:
+        """The revocation the signed list shows (with the row's reason, time and successor
+        when the row agrees)."""
+        if self.status != "revoked":
             return None
-        en, zh = reason_words(record.revocation_reason)
-        return Revocation(zh, en, record.revoked_at, record.replaced_by)
+        return self.checked.revocation if self.checked is not None else Revocation("", "")
 
     @property
     def explanation(self) -> Explanation:
+        if self.damaged:
+            return record_damaged()
+        if self.verdict.valid and self.status == "unknown":
+            return status_unusable()
         return explain(self.verdict, self.revocation)
 
 
-class Verifying:
-    """Verifies with the latest published trust list, loaded once per sequence number."""
+@dataclass(frozen=True)
+class LookedUp:
+    checked: CheckedRecord
+    document_number_masked: str
+    """The number as typed (it matched the signed commitment), masked."""
 
-    def __init__(self, ctx: Context, publishing: Publishing, certificates: Certificates) -> None:
+
+class Verifying:
+    """Verifies with the latest published trust list and signed status lists."""
+
+    def __init__(self, ctx: Context, records: RecordCheck, certificates: Certificates) -> None:
         self._ctx = ctx
-        self._publishing = publishing
+        self._records = records
         self._certificates = certificates
-        self._lock = threading.Lock()
-        self._sequence = -1
-        self._store: trust.TrustStore | None = None
 
     def trust_store(self) -> trust.TrustStore:
-        latest = self._publishing.latest_sequence()
-        with self._lock:
-            if self._store is None or latest != self._sequence:
-                parts = self._publishing.parts()
-                self._store, self._sequence = parts.store(), parts.sequence
-            return self._store
+        return self._records.trust_store()
 
     def verify_text(self, qr_text: str) -> LiveVerdict:
         now = self._ctx.clock()
         store = self.trust_store()
-        # The revocation status comes from the store below, more current than any status list.
+        # The status comes from the organization's latest signed list below, not the bundle's.
         verdict = verify.verify(qr_text, store, at=now, check_status=False)
-        record = None
-        if verdict.credential is not None and verdict.valid:
-            record = self._certificates.by_number(str(verdict.credential.number))
-            if record is not None:
-                try:
-                    if record.credential != decode(qr_text):
-                        record = None  # a different signed credential with the same number
-                except CredentialFormatError:
-                    record = None
-        return LiveVerdict(verdict, record, now, store)
+        if verdict.credential is None or not verdict.valid:
+            return LiveVerdict(verdict, None, None, now, store)
+        checked = None
+        record = self._certificates.by_number(str(verdict.credential.number))
+        if record is not None:
+            same = record.credential == _bytes(qr_text)
+            checked = self._records.check(record, now, store, verdict if same else None)
+            if not same and not checked.damaged:
+                checked = None  # a different signed credential with the same number: not ours
+        listed = (
+            checked.listed_revoked if checked is not None else self._records.listed_revoked(store, verdict.credential)
+        )
+        return LiveVerdict(verdict, checked, listed, now, store)
+
+    def lookup(self, number: str, name: str, document_number: str) -> LookedUp:
+        """The public lookup: all three must match, any mismatch is the same "not found".
+        The name and document number are matched against the signed credential (its name,
+        its commitment) as well as the row: a row changed to another name or number finds
+        the certificate, which then says that its record is damaged."""
+        try:
+            parsed = str(CertificateNumber.parse(number, self._ctx.catalogue))
+        except InvalidInput:
+            raise _no_match() from None
+        record = self._certificates.by_number(parsed)
+        if record is None or record.document_number_hmac != self._ctx.cipher.lookup_hash(document_number):
+            raise _no_match()
+        checked = self._records.check(record, self._ctx.clock())
+        signed = checked.credential
+        if name.strip() not in {record.holder_name, signed.holder_name if signed else record.holder_name}:
+            raise _no_match()
+        if signed is not None and not identity.matches(signed.document_commitment, document_number):
+            checked = replace(checked, damage=(*checked.damage, "document_number"))
+        return LookedUp(checked, identity.mask(identity.normalize_document_number(document_number)))
+
+
+def _no_match() -> NotFound:
+    return NotFound(
+        "no_matching_certificate",
+        "no certificate matches this number, name and document number",
+        "未查到与该编号、姓名和证件号码相符的证书",
+    )
+
+
+def _bytes(qr_text: str) -> bytes | None:
+    try:
+        return decode(qr_text)
+    except CredentialFormatError:
+        return None

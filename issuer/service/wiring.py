@@ -18,6 +18,7 @@ from issuer.service.certificates import Certificates
 from issuer.service.context import Clock, Context, utc_now
 from issuer.service.drawing import Drawing
 from issuer.service.images import Images
+from issuer.service.integrity import RecordCheck
 from issuer.service.issuing import Issuing
 from issuer.service.jobs import JobQueue, make_queue
 from issuer.service.log import TransparencyLog
@@ -25,6 +26,7 @@ from issuer.service.pii import DocumentCipher
 from issuer.service.publishing import Publishing
 from issuer.service.registry import Registry
 from issuer.service.revoking import Revoking
+from issuer.service.storage_audit import StorageAudit
 from issuer.service.validations import ValidationSlots
 from issuer.service.verifying import Verifying
 from issuer.store.db import Database, database_url
@@ -52,6 +54,7 @@ class UseCases:
     accounts: Accounts
     api_keys: ApiKeys
     audit: AuditTrail
+    storage_audit: StorageAudit
 
     def close(self) -> None:
         """Stop the in-process queue (jobs not started are queued again at the next start)
@@ -83,6 +86,8 @@ def build(
     revoking = Revoking(ctx, log, publishing)
     issuing = Issuing(ctx, log, publishing, revoking)
     certificates = Certificates(ctx)
+    records = RecordCheck(ctx, publishing)
+    trail = AuditTrail(ctx, log)
     drawing = Drawing(ctx, settings.batch_dir(config, instance_path))
     queue = make_queue(config, drawing.run, drawing.fail, worker=worker)
     validations = ValidationSlots(ctx, int(config["MAX_VALIDATIONS_PER_ORG"]))
@@ -95,7 +100,7 @@ def build(
         revoking=revoking,
         certificates=certificates,
         images=Images(ctx),
-        verifying=Verifying(ctx, publishing, certificates),
+        verifying=Verifying(ctx, records, certificates),
         publishing=publishing,
         log=log,
         batches=Batches(
@@ -110,7 +115,8 @@ def build(
         validations=validations,
         drawing=drawing,
         queue=queue,
-        accounts=Accounts(ctx),
-        api_keys=ApiKeys(ctx),
-        audit=AuditTrail(ctx),
+        accounts=Accounts(ctx, log),
+        api_keys=ApiKeys(ctx, log),
+        audit=trail,
+        storage_audit=StorageAudit(ctx, records, log, publishing, trail),
     )

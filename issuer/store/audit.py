@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from issuer.store import models as m
@@ -23,6 +23,13 @@ class AuditRepository:
         if up_to is not None:
             query = query.where(m.AuditEvent.id <= up_to)
         return self._session.scalar(query)
+
+    def count(self, *, up_to: int | None = None) -> int:
+        """How many events the trail holds (with id ≤ ``up_to``)."""
+        query = select(func.count()).select_from(m.AuditEvent)
+        if up_to is not None:
+            query = query.where(m.AuditEvent.id <= up_to)
+        return self._session.scalar(query) or 0
 
     def add(self, event: AuditEventRecord) -> None:
         """Append; ``prev_hash`` is unique, so a concurrent append makes this transaction retry."""

@@ -64,6 +64,11 @@ class CertificateRepository:
         found = _records(self._session.execute(_select().where(m.Certificate.number == number)))
         return found[0] if found else None
 
+    def after(self, after_id: int, limit: int) -> list[CertificateRecord]:
+        """Every organization's certificates with an id above ``after_id``, in id order (a page)."""
+        query = _select().where(m.Certificate.id > after_id).order_by(m.Certificate.id).limit(limit)
+        return _records(self._session.execute(query))
+
     def photo(self, number: str) -> bytes | None:
         return self._session.scalar(select(m.Certificate.photo).where(m.Certificate.number == number))
 

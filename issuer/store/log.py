@@ -69,6 +69,13 @@ class LogRepository:
         row = self._session.get(m.TreeHeadRecord, size)
         return None if row is None else _head(row)
 
+    def entries_of_type(self, type_: str) -> list[tuple[int, bytes]]:
+        """Every entry stored with this type, in order (its type column, as appended)."""
+        rows = self._session.execute(
+            select(m.LogEntry.index, m.LogEntry.data).where(m.LogEntry.type == type_).order_by(m.LogEntry.index)
+        )
+        return [(index, data) for index, data in rows]
+
     def entries(self, start: int, end: int) -> list[tuple[int, bytes]]:
         rows = self._session.execute(
             select(m.LogEntry.index, m.LogEntry.data)

@@ -15,10 +15,9 @@ from issuer.core import identity
 from issuer.core.clock import CST
 from issuer.core.display import date_zh, level_zh
 from issuer.core.errors import IssuerError
-from issuer.service.revoking import reason_words
-from issuer.service.verifying import LiveVerdict
+from issuer.core.explain import RECORD_DAMAGED, Revocation, record_damaged
+from issuer.service.verifying import LiveVerdict, LookedUp
 from issuer.service.wiring import UseCases
-from issuer.store.records import CertificateRecord
 from issuer.web.errors import error_page
 from issuer.web.i18n import language, t
 
@@ -97,10 +96,10 @@ def _card(app: UseCases, live: LiveVerdict) -> CertificateCard:
             ("registered", f"{_day(org.registered_from)} — {until}"),
             ("org_status", org.status_at(live.checked_at) or "unregistered"),
         ]
-    record = live.record
-    if record is not None:
-        card.revoked = _revoked_rows(record)
-        card.replaced_by = record.replaced_by
+    revocation = live.revocation
+    if revocation is not None:
+        card.revoked = _revoked_rows(revocation)
+        card.replaced_by = revocation.replaced_by
     return card
 
 
@@ -110,6 +109,8 @@ def _technical(live: LiveVerdict) -> list[tuple[str, str]]:
     if check is not None:
         rows += [("failed_check", check.name), ("reason_code", check.reason)]
         rows.append(("detail", check.detail_zh if language() == "zh" else check.detail))
+    elif live.damaged:
+        rows.append(("reason_code", RECORD_DAMAGED))
     if live.verdict.signer is not None:
         rows.append(("key_id", live.verdict.signer.entry.kid.hex()))
     return rows
@@ -154,35 +155,53 @@ def lookup() -> ResponseReturnValue:
     app = _app()
     try:
         current_app.extensions["issuer.lookup_limiter"].hit(request.remote_addr or "unknown")
-        record = app.certificates.lookup(form["number"], form["name"], form["document_number"])
+        found = app.verifying.lookup(form["number"], form["name"], form["document_number"])
     except IssuerError as exc:
         problem = "too_many" if exc.code == "rate_limited" else "lookup_none"
         status = 429 if exc.code == "rate_limited" else 200
         return render_template("web/lookup.html", form=form, result=None, problem=problem), status
-    return render_template("web/lookup.html", form=form, result=_lookup_card(app, record), problem=None)
+    return render_template("web/lookup.html", form=form, result=_lookup_card(app, found), problem=None)
 
 
-def _lookup_card(app: UseCases, record: CertificateRecord) -> CertificateCard:
-    status = ("reissued" if record.replaced_by else "revoked") if record.revoked_at else "valid"
+def _lookup_card(app: UseCases, found: LookedUp) -> CertificateCard:
+    """The certificate as its signed credential states it; a record that disagrees with its
+    signed data says so (记录已损坏) and shows nothing of itself."""
+    checked = found.checked
+    status = checked.status
+    revocation = checked.revocation
+    if revocation is not None and revocation.replaced_by:
+        status = "reissued"
     card = CertificateCard(status, t(status), checked_at=_when(app.ctx.clock()))
+    if status == "not_valid":
+        plain = record_damaged()
+        zh = language() == "zh"
+        card.headline = plain.headline_zh if zh else plain.headline_en
+        card.explanation = plain.detail_zh if zh else plain.detail_en
+        card.advice = plain.advice_zh if zh else plain.advice_en
+        return card
+    record, signed = checked.record, checked.credential
+    assert signed is not None
     card.rows = [
         ("number", record.number),
-        ("name", record.holder_name),
-        ("document_type", app.ctx.document_types.name_zh(record.document_type)),
-        ("document_number", record.document_number_masked),
-        ("occupation", f"{app.ctx.catalogue.occupation(record.occupation).name}（{record.occupation}）"),
-        ("work_type", record.work_type or "--"),
-        ("level", level_zh(record.level)),
-        ("issue_date", _day(record.issue_date)),
+        ("name", signed.holder_name),
+        ("document_type", app.ctx.document_types.name_zh(signed.document_type)),
+        ("document_number", found.document_number_masked),
+        ("occupation", f"{app.ctx.catalogue.occupation(signed.occupation).name}（{signed.occupation}）"),
+        ("work_type", signed.work_type or "--"),
+        ("level", level_zh(signed.level)),
+        ("issue_date", _day(signed.issue_date)),
     ]
-    card.organization = [("organization", f"{record.organization_name}（{record.organization_code}）")]
-    card.revoked = _revoked_rows(record)
-    card.replaced_by = record.replaced_by
+    signer = checked.verdict.signer
+    name = signer.organization.name if signer is not None else record.organization_name
+    card.organization = [("organization", f"{name}（{record.organization_code}）")]
+    if revocation is not None:
+        card.revoked = _revoked_rows(revocation)
+        card.replaced_by = revocation.replaced_by
     return card
 
 
-def _revoked_rows(record: CertificateRecord) -> list[tuple[str, str]]:
-    if record.revoked_at is None:
+def _revoked_rows(revocation: Revocation) -> list[tuple[str, str]]:
+    if revocation.revoked_at is None:
         return []
-    en, zh = reason_words(record.revocation_reason)
-    return [("revoked_on", _when(record.revoked_at)), ("revocation_reason", zh if language() == "zh" else en)]
+    reason = revocation.reason_zh if language() == "zh" else revocation.reason_en
+    return [("revoked_on", _when(revocation.revoked_at)), ("revocation_reason", reason)]

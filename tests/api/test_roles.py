@@ -223,7 +223,7 @@ class World:
             )
             for o in self.svc.registry.list(OPERATOR)
         ]
-        events, _ = self.svc.audit.read(OPERATOR, after_id=0, limit=1000)
+        events = self.svc.audit.read(OPERATOR, after_id=0, limit=1000).events
         keys = [(k.id, k.revoked_at) for k in self.svc.api_keys.list(OPERATOR)]
         return orgs, len(events), self.svc.certificates.statistics(OPERATOR), keys
 

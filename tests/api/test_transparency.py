@@ -77,12 +77,19 @@ def logged(client: FlaskClient, keys: Keys) -> dict[str, Any]:
     return {"certificates": first + second, "earlier": earlier, "revoked": revoked}
 
 
-def test_the_tree_head_is_signed_by_the_log_and_counts_every_event(client: FlaskClient, logged: dict[str, Any]) -> None:
+def _audited(client: FlaskClient, keys: Keys) -> int:
+    """How many audit events the trail holds: each has its checkpoint in the log."""
+    return len(_json(client.get("/api/v1/audit", query_string={"limit": 1000}, headers=auth(keys.admin)))["events"])
+
+
+def test_the_tree_head_is_signed_by_the_log_and_counts_every_event(
+    client: FlaskClient, keys: Keys, logged: dict[str, Any]
+) -> None:
     response = client.get("/api/v1/log/tree-head")
     assert response.headers["Cache-Control"].startswith("public, max-age=")
     head = _head(client, _json(response))
     key_events, issued, revocations = 2, 2 * ISSUED, 1
-    assert head.tree_size == key_events + issued + revocations
+    assert head.tree_size == key_events + issued + revocations + _audited(client, keys)
     bundle_head = _store(client).tree_head_signed
     assert bundle_head is not None and base64.b64encode(bundle_head).decode() == response.get_json()["signed"]
 
@@ -136,16 +143,19 @@ def test_the_latest_head_is_consistent_with_an_earlier_one(client: FlaskClient, 
         merkle.verify_consistency(earlier.tree_size, latest.tree_size, bytes(32), latest.root_hash, proof)
 
 
-def test_the_entries_rebuild_the_root_and_say_what_happened(client: FlaskClient, logged: dict[str, Any]) -> None:
+def test_the_entries_rebuild_the_root_and_say_what_happened(
+    client: FlaskClient, keys: Keys, logged: dict[str, Any]
+) -> None:
     head = _head(client)
     entries = _entries(client, 0, head.tree_size) + _entries(client, head.tree_size, head.tree_size + 5)
     assert [e["index"] for e in entries] == list(range(head.tree_size))
     data = [base64.b64decode(e["entry"]) for e in entries]
     decoded = [decode_entry(d) for d in data]
     assert [d.type for d in decoded] == [e["type"] for e in entries]
-    assert [d.type for d in decoded] == ["key", "key"] + ["issue"] * 2 * ISSUED + ["revoke"]
+    assert [d.type for d in decoded if d.type != "audit"] == ["key", "key"] + ["issue"] * 2 * ISSUED + ["revoke"]
+    assert [d.type for d in decoded].count("audit") == _audited(client, keys)
     assert merkle.MemoryTree(merkle.leaf_hash(d) for d in data).root() == head.root_hash
-    revoked = read_revoke(cose.parse(decoded[-1].signed).payload)
+    revoked = read_revoke(cose.parse(decoded[-2].signed).payload)  # the last is its audit checkpoint
     assert (revoked.number, revoked.status_index) == (logged["revoked"]["number"], logged["revoked"]["status_index"])
     # A page in the middle is the same entries.
     assert _entries(client, 3, 5) == entries[3:5]

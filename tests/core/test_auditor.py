@@ -192,3 +192,32 @@ def test_the_progress_callback_counts_every_entry(log: Log) -> None:
     seen: list[int] = []
     run(log, progress=seen.append)
     assert sum(seen) == len(log.entries)
+
+
+def checkpoint(key: object, kid: bytes, events: int, head: bytes = bytes(32)) -> bytes:
+    statement = transparency.audit_statement(events, head)
+    return transparency.signed_entry("audit", statement, key, kid, LOGGED).encode()  # type: ignore[arg-type]
+
+
+def test_audit_checkpoints_signed_by_the_log_are_kept_in_order(log: Log) -> None:
+    entries = [
+        *log.entries,
+        checkpoint(log.log_key, log.log.kid, 1, b"\x01" * 32),
+        checkpoint(log.log_key, log.log.kid, 3),
+    ]
+    report = run(log, entries)
+    assert codes(report) == []
+    assert [(i, c.events, c.head) for i, c in report.checkpoints] == [(10, 1, b"\x01" * 32), (11, 3, bytes(32))]  # type: ignore[attr-defined]
+    assert report.to_json()["audit_checkpoints"] == 2  # type: ignore[attr-defined]
+
+
+def test_an_audit_checkpoint_not_signed_by_the_log_is_a_bad_signature(log: Log) -> None:
+    forged = checkpoint(log.signer.key, log.signer.kid, 1)
+    report = run(log, [*log.entries, forged])
+    assert codes(report) == [("bad_signature", 10)]
+    assert report.checkpoints == []  # type: ignore[attr-defined]
+
+
+def test_an_audit_checkpoint_counting_no_more_events_is_out_of_order(log: Log) -> None:
+    entries = [*log.entries, checkpoint(log.log_key, log.log.kid, 2), checkpoint(log.log_key, log.log.kid, 2)]
+    assert codes(run(log, entries)) == [("audit_checkpoint_out_of_order", 11)]

@@ -171,6 +171,9 @@ class FakeCertificates:
     def get(self, number: str) -> CertificateRecord | None:
         return self._s.certificates.get(number)
 
+    def after(self, after_id: int, limit: int) -> list[CertificateRecord]:
+        return sorted((c for c in self._s.certificates.values() if c.id > after_id), key=lambda c: c.id)[:limit]
+
     def photo(self, number: str) -> bytes | None:
         return self._s.photos.get(number)
 
@@ -293,6 +296,9 @@ class FakeLog:
     def head(self, size: int) -> TreeHeadRow | None:
         return self._s.tree_heads.get(size)
 
+    def entries_of_type(self, type_: str) -> list[tuple[int, bytes]]:
+        return [(i, data) for i, (kind, data, _) in sorted(self._s.log_entries.items()) if kind == type_]
+
     def entries(self, start: int, end: int) -> list[tuple[int, bytes]]:
         return [(i, self._s.log_entries[i][1]) for i in range(start, end) if i in self._s.log_entries]
 
@@ -335,6 +341,9 @@ class FakeAudit:
     def last_hash(self, *, up_to: int | None = None) -> str | None:
         events = [e for e in self._s.audit if up_to is None or e.id <= up_to]
         return events[-1].hash if events else None
+
+    def count(self, *, up_to: int | None = None) -> int:
+        return len([e for e in self._s.audit if up_to is None or e.id <= up_to])
 
     def add(self, event: AuditEventRecord) -> None:
         if any(e.prev_hash == event.prev_hash for e in self._s.audit):

@@ -146,9 +146,14 @@ def test_every_administrative_action_is_in_an_intact_hash_chain(app: Flask, keys
     actions = [e.action for e in events]
     assert actions.count("organization.register") == 2
     assert "key.rotate" in actions and "certificate.revoke" in actions and "apikey.create" in actions
-    assert audit.chain_intact(events)
+    assert audit.first_break(events) is None
     events[1].details = {**events[1].details, "name": "篡改"}
-    assert not audit.chain_intact(events)
+    broken = audit.first_break(events)
+    assert broken is not None and (broken.code, broken.event_id, broken.position) == (
+        "audit_chain_broken",
+        events[1].id,
+        2,
+    )
 
 
 def test_trust_list_times_are_aware_and_in_order(app: Flask, keys: Keys, svc: UseCases, clock: Clock) -> None:
