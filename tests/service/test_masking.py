@@ -24,8 +24,8 @@ def test_a_revocation_note_keeps_the_number_masked(app: Flask, keys: Keys, svc: 
     record, _ = svc.issuing.issue(principal, request())
     revoked = svc.revoking.revoke(principal, record.number, reason="data_error", note=f"证件号码{ID_NUMBER}录入错误")
     assert revoked.revocation_note == f"证件号码{MASKED}录入错误"
-    events, _ = svc.audit.read(OPERATOR, after_id=0, limit=100)
-    [revocation] = [e for e in events if e.action == "certificate.revoke"]
+    page = svc.audit.read(OPERATOR, after_id=0, limit=100)
+    [revocation] = [e for e in page.events if e.action == "certificate.revoke"]
     assert revocation.details["note"] == f"证件号码{MASKED}录入错误"
 
 
