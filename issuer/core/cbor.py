@@ -1,12 +1,18 @@
 """Deterministic CBOR (RFC 8949 §4.2.1) for the structures we sign, and a strict decoder.
 
 Everything we encode uses maps whose keys are small integers (one byte) or text strings
-shorter than 24 bytes, and no floats; for such data the length-first ordering of
-``cbor2``'s canonical mode equals RFC 8949's bytewise ordering of encoded keys, which
-``encode`` asserts. ``decode_strict`` accepts only bytes that re-encode to themselves,
-so one value has exactly one encoding, and only the kinds of data this format signs:
-integers, byte and text strings, arrays, maps, false, true and null — no float, no tag
-(but the one around a whole COSE_Sign1 message) and no other simple value.
+shorter than 24 bytes, and no floats; for such data the length-first ordering of the
+canonical form equals RFC 8949's bytewise ordering of encoded keys, which ``encode``
+asserts. ``decode_strict`` accepts only bytes that are the deterministic encoding of
+what they decode to, so one value has exactly one encoding, and only the kinds of data
+this format signs: integers, byte and text strings, arrays, maps, false, true and null —
+no float, no tag (but the one around a whole COSE_Sign1 message) and no other simple value.
+
+Both run in one pass: the decoder checks the deterministic form while it reads (shortest
+heads, definite lengths, map keys in length-first order and distinct, nothing left over),
+rather than decoding with a general library and re-encoding to compare. Tests hold them
+to that reference (``tests/core/reference_cbor.py``): the same bytes out, the same values
+accepted.
 """
 
 from __future__ import annotations
@@ -23,6 +29,13 @@ _MAX_DEPTH = 16
 _INTEGER_LIMIT = 1 << 64
 """Major types 0 and 1 hold magnitudes below 2**64; a larger int came from a bignum (tag 2 or 3)."""
 
+_FALSE, _TRUE, _NULL = 0xF4, 0xF5, 0xF6
+_SIMPLE = {_FALSE: False, _TRUE: True, _NULL: None}
+_HEAD_BYTES = {24: 1, 25: 2, 26: 4, 27: 8}
+"""Additional information 24–27: the argument follows in this many bytes."""
+_SHORTEST = {24: 24, 25: 1 << 8, 26: 1 << 16, 27: 1 << 32}
+"""The least argument each width may carry; a smaller one has a shorter head."""
+
 
 def is_uint(value: Any) -> bool:
     """A CBOR unsigned integer (major type 0): never negative, never a bool, a float or a
@@ -30,65 +43,157 @@ def is_uint(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < _INTEGER_LIMIT
 
 
-def _plain(value: Any) -> bool:
-    """Whether ``value`` holds only integers (major types 0 and 1), byte and text strings,
-    arrays, maps, false, true and null. cbor2 turns tags into other types (a date, a
-    ``Decimal``, a big int, ``CBORTag``) and simple values into ``CBORSimpleValue``, a tuple,
-    so types are compared exactly."""
-    pending = [value]
-    while pending:
-        item = pending.pop()
-        kind = type(item)
-        if item is None or kind in (bool, str, bytes):
-            continue
-        if kind is int:
-            if not -_INTEGER_LIMIT <= item < _INTEGER_LIMIT:
-                return False
-        elif kind in (list, tuple):
-            pending.extend(item)
-        elif isinstance(item, Mapping):
-            pending.extend(item.keys())
-            pending.extend(item.values())
-        else:
-            return False
-    return True
+def head(major: int, argument: int) -> bytes:
+    """The shortest head of a data item of ``major`` type with ``argument`` (RFC 8949 §3)."""
+    if argument < 24:
+        return bytes((major << 5 | argument,))
+    if argument < 1 << 8:
+        return bytes((major << 5 | 24, argument))
+    if argument < 1 << 16:
+        return bytes((major << 5 | 25,)) + argument.to_bytes(2, "big")
+    if argument < 1 << 32:
+        return bytes((major << 5 | 26,)) + argument.to_bytes(4, "big")
+    return bytes((major << 5 | 27,)) + argument.to_bytes(8, "big")
 
 
-def _check_keys(value: Any) -> None:
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if isinstance(key, int):
-                if not -24 <= key < 24:
-                    raise ValueError(f"map key {key} is not a one-byte integer")
-            elif not (isinstance(key, str) and len(key.encode()) < 24):
-                raise ValueError(f"map key {key!r} is not a short text string")
-            _check_keys(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            _check_keys(item)
-    elif isinstance(value, float):
+def _encode_key(key: Any) -> bytes:
+    if isinstance(key, int):
+        if not -24 <= key < 24:
+            raise ValueError(f"map key {key} is not a one-byte integer")
+    elif not (isinstance(key, str) and len(key.encode()) < 24):
+        raise ValueError(f"map key {key!r} is not a short text string")
+    return _encode(key)
+
+
+def _length_first(item: tuple[bytes, Any]) -> tuple[int, bytes]:
+    return len(item[0]), item[0]
+
+
+def _bignum(value: int) -> bytes:
+    """Tag 2 (or 3, for -1 - n) around the magnitude's big-endian bytes: no signed structure
+    holds one, and the decoder refuses it, but tests write them to see them refused."""
+    tag, magnitude = (2, value) if value >= 0 else (3, -1 - value)
+    data = magnitude.to_bytes((magnitude.bit_length() + 7) // 8, "big")
+    return head(6, tag) + head(2, len(data)) + data
+
+
+def _encode(value: Any) -> bytes:
+    if isinstance(value, str):
+        data = value.encode()
+        return head(3, len(data)) + data
+    if isinstance(value, bytes):
+        return head(2, len(value)) + value
+    if isinstance(value, bool):
+        return b"\xf5" if value else b"\xf4"
+    if isinstance(value, int):
+        if not -_INTEGER_LIMIT <= value < _INTEGER_LIMIT:
+            return _bignum(value)
+        return head(0, value) if value >= 0 else head(1, -1 - value)
+    if value is None:
+        return b"\xf6"
+    if isinstance(value, list | tuple):
+        return head(4, len(value)) + b"".join(_encode(item) for item in value)
+    if isinstance(value, Mapping):
+        # Length-first, then bytewise: the canonical order of RFC 7049 §3.9 that cbor2 writes.
+        items = sorted(((_encode_key(k), v) for k, v in value.items()), key=_length_first)
+        return head(5, len(items)) + b"".join(key + _encode(v) for key, v in items)
+    if isinstance(value, float):
         raise ValueError("floats are not used in signed structures")
-    elif isinstance(value, cbor2.CBORTag):
-        _check_keys(value.value)
+    raise TypeError(f"{type(value).__name__} is not used in signed structures")
 
 
 def encode(value: Any) -> bytes:
-    _check_keys(value)
-    return cbor2.dumps(value, canonical=True)
+    """The deterministic encoding of ``value``: integers, byte and text strings, lists and
+    tuples, maps keyed by one-byte integers or text strings shorter than 24 bytes, booleans
+    and ``None``. Raises ``ValueError`` (a float, another key) or ``TypeError`` (anything
+    else)."""
+    return _encode(value)
+
+
+class _Refused(Exception):
+    """Not deterministic CBOR of the expected shape (caught in ``decode_strict``)."""
+
+
+def _argument(data: bytes, pos: int, info: int) -> tuple[int, int]:
+    """The argument of a head whose additional information is ``info`` (24–31), read from
+    ``pos``; refused unless it is one of 24–27 and could not have been written shorter."""
+    width = _HEAD_BYTES.get(info)
+    if width is None:
+        raise _Refused
+    end = pos + width
+    if end > len(data):
+        raise _Refused
+    argument = int.from_bytes(data[pos:end], "big")
+    if argument < _SHORTEST[info]:
+        raise _Refused
+    return argument, end
+
+
+def _item(data: bytes, pos: int, level: int, frozen: bool) -> tuple[Any, int]:
+    """The data item at ``pos`` and where it ends. ``frozen``: inside a map key, where
+    arrays are tuples and maps ``cbor2.FrozenDict``, as cbor2 decodes them."""
+    if level > _MAX_DEPTH:
+        raise _Refused
+    initial = data[pos]
+    pos += 1
+    major, info = initial >> 5, initial & 31
+    if major == 7:
+        if initial in _SIMPLE:
+            return _SIMPLE[initial], pos
+        raise _Refused
+    argument, pos = (info, pos) if info < 24 else _argument(data, pos, info)
+    if major == 0:
+        return argument, pos
+    if major == 1:
+        return -1 - argument, pos
+    if major == 2 or major == 3:
+        end = pos + argument
+        if end > len(data):
+            raise _Refused
+        chunk = data[pos:end]
+        return (chunk if major == 2 else chunk.decode("utf-8")), end
+    if major == 4:
+        items = []
+        for _ in range(argument):
+            item, pos = _item(data, pos, level + 1, frozen)
+            items.append(item)
+        return (tuple(items) if frozen else items), pos
+    if major == 5:
+        return _map(data, pos, argument, level, frozen)
+    raise _Refused  # major type 6: a tag
+
+
+def _map(data: bytes, pos: int, size: int, level: int, frozen: bool) -> tuple[Any, int]:
+    """Keys in strictly increasing length-first order, and distinct as values too (``1``
+    and ``true`` are one Python key)."""
+    mapping: dict[Any, Any] = {}
+    previous = b""
+    for _ in range(size):
+        start = pos
+        key, pos = _item(data, pos, level + 1, True)
+        encoded = data[start:pos]
+        if len(encoded) < len(previous) or (len(encoded) == len(previous) and encoded <= previous):
+            raise _Refused
+        previous = encoded
+        mapping[key], pos = _item(data, pos, level + 1, frozen)
+    if len(mapping) != size:
+        raise _Refused
+    return (cbor2.FrozenDict(mapping) if frozen else mapping), pos
 
 
 def decode_strict(data: bytes, *, tag: int | None = None) -> Any:
     """Decode ``data`` or raise ``CredentialFormatError``; never any other exception. With
-    ``tag``, the whole item may be that tag (COSE_Sign1's 18); no other tag is accepted."""
+    ``tag``, the whole item may be that tag (COSE_Sign1's 18), a ``cbor2.CBORTag``; no other
+    tag is accepted. Arrays decode to lists and maps to dicts (tuples and
+    ``cbor2.FrozenDict`` inside a map key), as cbor2 decodes them."""
     try:
-        # Indefinite lengths, duplicate keys and over-long heads all fail the re-encoding
-        # comparison, which works alike on cbor2 5.9+ and 6.x.
-        value = cbor2.loads(data, max_depth=_MAX_DEPTH)
-        canonical = cbor2.dumps(value, canonical=True) == data
-    except (cbor2.CBORError, ValueError, TypeError, OverflowError, RecursionError, MemoryError):
-        canonical = False
-        value = None
-    inner = value.value if tag is not None and isinstance(value, cbor2.CBORTag) and value.tag == tag else value
-    if not canonical or not _plain(inner):
+        if tag is not None and data.startswith(tag_head := head(6, tag)):
+            inner, end = _item(data, len(tag_head), 2, False)
+            value: Any = cbor2.CBORTag(tag, inner)
+        else:
+            value, end = _item(data, 0, 1, False)
+    except (_Refused, IndexError, UnicodeDecodeError):
+        end = -1
+    if end != len(data):
         raise CredentialFormatError("not deterministic CBOR of the expected shape", "不是规定格式的确定性CBOR编码")
     return value

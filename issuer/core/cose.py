@@ -31,16 +31,22 @@ def kid_for(certificate_der: bytes) -> bytes:
     return hashlib.sha256(certificate_der).digest()[:KID_BYTES]
 
 
+_SIG_STRUCTURE_HEAD = cbor.head(4, 4) + cbor.encode("Signature1")
+_EMPTY_BYTES = cbor.encode(b"")
+_MESSAGE_HEAD = cbor.head(6, COSE_SIGN1_TAG)
+
+
 def to_be_signed(protected: bytes, payload: bytes) -> bytes:
-    """The Sig_structure of RFC 9052 §4.4 for COSE_Sign1 with empty external AAD. It holds
-    no map, so plain cbor2 encoding is already deterministic."""
-    return cbor2.dumps(["Signature1", protected, b"", payload])
+    """The Sig_structure of RFC 9052 §4.4 for COSE_Sign1 with empty external AAD,
+    ``["Signature1", protected, h'', payload]``, written item by item."""
+    protected_head, payload_head = cbor.head(2, len(protected)), cbor.head(2, len(payload))
+    return b"".join((_SIG_STRUCTURE_HEAD, protected_head, protected, _EMPTY_BYTES, payload_head, payload))
 
 
 def sign(payload: bytes, key: Ed25519PrivateKey, kid: bytes) -> bytes:
     protected = cbor.encode({HEADER_ALG: ALG_EDDSA, HEADER_KID: kid})
     signature = key.sign(to_be_signed(protected, payload))
-    return cbor.encode(cbor2.CBORTag(COSE_SIGN1_TAG, [protected, {}, payload, signature]))
+    return _MESSAGE_HEAD + cbor.encode([protected, {}, payload, signature])
 
 
 @dataclass(frozen=True)

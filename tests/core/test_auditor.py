@@ -101,7 +101,7 @@ def test_one_altered_certificate_is_exactly_that_finding(log: Log) -> None:
     claims = decode_payload(message.payload)
     forged_payload = bytes(signed).replace("学员3".encode(), "学员9".encode())
     assert forged_payload != bytes(signed) and decode_payload(forged_payload).holder_name == "学员9"
-    forged = cbor.encode(cbor.cbor2.CBORTag(18, [message.protected, {}, forged_payload, message.signature]))
+    forged = cbor.cbor2.dumps(cbor.cbor2.CBORTag(18, [message.protected, {}, forged_payload, message.signature]))
     entries = list(log.entries)
     entries[3] = Entry("issue", forged, LOGGED).encode()
     report = run(log, entries)
