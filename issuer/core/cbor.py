@@ -129,17 +129,29 @@ def _argument(data: bytes, pos: int, info: int) -> tuple[int, int]:
     return argument, end
 
 
+_WHOLE: dict[int, Any] = {
+    **{initial: initial for initial in range(24)},
+    **{0x20 | n: -1 - n for n in range(24)},
+    0x40: b"",
+    0x60: "",
+    **_SIMPLE,
+}
+"""The data items that are one immutable byte: small integers, empty strings, false, true, null."""
+_NOT_WHOLE = object()
+
+
 def _item(data: bytes, pos: int, level: int, frozen: bool) -> tuple[Any, int]:
     """The data item at ``pos`` and where it ends. ``frozen``: inside a map key, where
     arrays are tuples and maps ``cbor2.FrozenDict``, as cbor2 decodes them."""
     if level > _MAX_DEPTH:
         raise _Refused
     initial = data[pos]
+    whole = _WHOLE.get(initial, _NOT_WHOLE)
+    if whole is not _NOT_WHOLE:
+        return whole, pos + 1
     pos += 1
     major, info = initial >> 5, initial & 31
     if major == 7:
-        if initial in _SIMPLE:
-            return _SIMPLE[initial], pos
         raise _Refused
     argument, pos = (info, pos) if info < 24 else _argument(data, pos, info)
     if major == 0:
@@ -159,23 +171,29 @@ def _item(data: bytes, pos: int, level: int, frozen: bool) -> tuple[Any, int]:
             items.append(item)
         return (tuple(items) if frozen else items), pos
     if major == 5:
-        return _map(data, pos, argument, level, frozen)
+        return _map(data, pos, argument, level + 1, frozen)
     raise _Refused  # major type 6: a tag
 
 
 def _map(data: bytes, pos: int, size: int, level: int, frozen: bool) -> tuple[Any, int]:
-    """Keys in strictly increasing length-first order, and distinct as values too (``1``
-    and ``true`` are one Python key)."""
+    """Entries at ``level``, their keys in strictly increasing length-first order, and
+    distinct as values too (``1`` and ``true`` are one Python key)."""
+    if level > _MAX_DEPTH and size:
+        raise _Refused
     mapping: dict[Any, Any] = {}
     previous = b""
     for _ in range(size):
         start = pos
-        key, pos = _item(data, pos, level + 1, True)
+        key = _WHOLE.get(data[pos], _NOT_WHOLE)
+        if key is _NOT_WHOLE:
+            key, pos = _item(data, pos, level, True)
+        else:
+            pos += 1
         encoded = data[start:pos]
         if len(encoded) < len(previous) or (len(encoded) == len(previous) and encoded <= previous):
             raise _Refused
         previous = encoded
-        mapping[key], pos = _item(data, pos, level + 1, frozen)
+        mapping[key], pos = _item(data, pos, level, frozen)
     if len(mapping) != size:
         raise _Refused
     return (cbor2.FrozenDict(mapping) if frozen else mapping), pos

@@ -28,9 +28,11 @@ _short_keys = st.integers(min_value=-24, max_value=23) | st.text(max_size=7).fil
 
 signable = st.recursive(
     _leaves,
-    lambda inner: st.lists(inner, max_size=5)
-    | st.lists(inner, max_size=3).map(tuple)
-    | st.dictionaries(_short_keys, inner, max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=5)
+        | st.lists(inner, max_size=3).map(tuple)
+        | st.dictionaries(_short_keys, inner, max_size=5)
+    ),
     max_leaves=30,
 )
 """What ``cbor.encode`` writes: maps keyed by one-byte integers or short text."""
