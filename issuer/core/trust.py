@@ -27,6 +27,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from cryptography import x509
@@ -106,7 +107,7 @@ class KeyEntry:
     retired_at: datetime | None = None
     """Credentials issued at or after this instant are not valid."""
 
-    @property
+    @cached_property
     def kid(self) -> bytes:
         return cose.kid_for(self.certificate)
 
