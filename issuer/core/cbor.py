@@ -43,10 +43,14 @@ def is_uint(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < _INTEGER_LIMIT
 
 
+_TINY_HEADS = tuple(tuple(bytes((major << 5 | n,)) for n in range(24)) for major in range(8))
+"""The one-byte heads: major type, then an argument below 24."""
+
+
 def head(major: int, argument: int) -> bytes:
     """The shortest head of a data item of ``major`` type with ``argument`` (RFC 8949 §3)."""
     if argument < 24:
-        return bytes((major << 5 | argument,))
+        return _TINY_HEADS[major][argument]
     if argument < 1 << 8:
         return bytes((major << 5 | 24, argument))
     if argument < 1 << 16:
@@ -56,17 +60,40 @@ def head(major: int, argument: int) -> bytes:
     return bytes((major << 5 | 27,)) + argument.to_bytes(8, "big")
 
 
-def _encode_key(key: Any) -> bytes:
+_INTEGER_KEYS = {n: _TINY_HEADS[0][n] if n >= 0 else _TINY_HEADS[1][-1 - n] for n in range(-24, 24)}
+
+
+def _key(key: Any) -> bytes:
+    kind = type(key)
+    if kind is int and -24 <= key < 24:
+        return _INTEGER_KEYS[key]
+    if kind is str:
+        data = key.encode()
+        if len(data) < 24:
+            return _TINY_HEADS[3][len(data)] + data
+    return _other_key(key)
+
+
+def _other_key(key: Any) -> bytes:
     if isinstance(key, int):
         if not -24 <= key < 24:
             raise ValueError(f"map key {key} is not a one-byte integer")
     elif not (isinstance(key, str) and len(key.encode()) < 24):
         raise ValueError(f"map key {key!r} is not a short text string")
-    return _encode(key)
+    out: list[bytes] = []
+    _write(key, out)
+    return b"".join(out)
 
 
-def _length_first(item: tuple[bytes, Any]) -> tuple[int, bytes]:
-    return len(item[0]), item[0]
+def _write_map(mapping: Mapping[Any, Any], out: list[bytes]) -> None:
+    # Length-first, then bytewise: the canonical order of RFC 7049 §3.9 that cbor2 writes
+    # (distinct keys have distinct encodings, so the values are never compared).
+    items = [(len(key), key, value) for key, value in zip(map(_key, mapping), mapping.values(), strict=True)]
+    items.sort()
+    out.append(head(5, len(items)))
+    for _, key, value in items:
+        out.append(key)
+        _write(value, out)
 
 
 def _bignum(value: int) -> bytes:
@@ -77,29 +104,54 @@ def _bignum(value: int) -> bytes:
     return head(6, tag) + head(2, len(data)) + data
 
 
-def _encode(value: Any) -> bytes:
-    if isinstance(value, str):
+def _write(value: Any, out: list[bytes]) -> None:
+    """Append the encoding of ``value`` to ``out``; exact types first, subclasses (a
+    ``StrEnum``, an ``IntEnum``, any ``Mapping``) as their base."""
+    kind = type(value)
+    if kind is int:
+        if 0 <= value < _INTEGER_LIMIT:
+            out.append(head(0, value))
+        elif -_INTEGER_LIMIT <= value < 0:
+            out.append(head(1, -1 - value))
+        else:
+            out.append(_bignum(value))
+    elif kind is str:
         data = value.encode()
-        return head(3, len(data)) + data
-    if isinstance(value, bytes):
-        return head(2, len(value)) + value
-    if isinstance(value, bool):
-        return b"\xf5" if value else b"\xf4"
+        out.append(head(3, len(data)))
+        out.append(data)
+    elif kind is bytes:
+        out.append(head(2, len(value)))
+        out.append(value)
+    elif kind is dict:
+        _write_map(value, out)
+    elif kind is list or kind is tuple:
+        out.append(head(4, len(value)))
+        for item in value:
+            _write(item, out)
+    elif value is None:
+        out.append(b"\xf6")
+    elif kind is bool:
+        out.append(b"\xf5" if value else b"\xf4")
+    else:
+        _write_other(value, out)
+
+
+def _write_other(value: Any, out: list[bytes]) -> None:
+    """A subclass (an ``IntEnum``, a ``StrEnum``, any ``Mapping``) written as its base."""
     if isinstance(value, int):
-        if not -_INTEGER_LIMIT <= value < _INTEGER_LIMIT:
-            return _bignum(value)
-        return head(0, value) if value >= 0 else head(1, -1 - value)
-    if value is None:
-        return b"\xf6"
-    if isinstance(value, list | tuple):
-        return head(4, len(value)) + b"".join(_encode(item) for item in value)
-    if isinstance(value, Mapping):
-        # Length-first, then bytewise: the canonical order of RFC 7049 §3.9 that cbor2 writes.
-        items = sorted(((_encode_key(k), v) for k, v in value.items()), key=_length_first)
-        return head(5, len(items)) + b"".join(key + _encode(v) for key, v in items)
-    if isinstance(value, float):
+        _write(int(value), out)
+    elif isinstance(value, str):
+        _write(str.__str__(value), out)
+    elif isinstance(value, bytes):
+        _write(bytes(value), out)
+    elif isinstance(value, list | tuple):
+        _write(list(value), out)
+    elif isinstance(value, Mapping):
+        _write_map(value, out)
+    elif isinstance(value, float):
         raise ValueError("floats are not used in signed structures")
-    raise TypeError(f"{type(value).__name__} is not used in signed structures")
+    else:
+        raise TypeError(f"{type(value).__name__} is not used in signed structures")
 
 
 def encode(value: Any) -> bytes:
@@ -107,7 +159,9 @@ def encode(value: Any) -> bytes:
     tuples, maps keyed by one-byte integers or text strings shorter than 24 bytes, booleans
     and ``None``. Raises ``ValueError`` (a float, another key) or ``TypeError`` (anything
     else)."""
-    return _encode(value)
+    out: list[bytes] = []
+    _write(value, out)
+    return b"".join(out)
 
 
 class _Refused(Exception):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 import cbor2
 from cryptography.exceptions import InvalidSignature
@@ -33,7 +34,9 @@ def kid_for(certificate_der: bytes) -> bytes:
 
 _SIG_STRUCTURE_HEAD = cbor.head(4, 4) + cbor.encode("Signature1")
 _EMPTY_BYTES = cbor.encode(b"")
-_MESSAGE_HEAD = cbor.head(6, COSE_SIGN1_TAG)
+_MESSAGE_HEAD = cbor.head(6, COSE_SIGN1_TAG) + cbor.head(4, 4)
+_EMPTY_MAP = cbor.encode({})
+_SIGNATURE_HEAD = cbor.head(2, SIGNATURE_BYTES)
 
 
 def to_be_signed(protected: bytes, payload: bytes) -> bytes:
@@ -43,10 +46,18 @@ def to_be_signed(protected: bytes, payload: bytes) -> bytes:
     return b"".join((_SIG_STRUCTURE_HEAD, protected_head, protected, _EMPTY_BYTES, payload_head, payload))
 
 
+@lru_cache(maxsize=1024)
+def protected_header(kid: bytes) -> bytes:
+    """``{1: -8, 4: kid}``, encoded once per key."""
+    return cbor.encode({HEADER_ALG: ALG_EDDSA, HEADER_KID: kid})
+
+
 def sign(payload: bytes, key: Ed25519PrivateKey, kid: bytes) -> bytes:
-    protected = cbor.encode({HEADER_ALG: ALG_EDDSA, HEADER_KID: kid})
+    """The message, tag 18 around ``[protected, {}, payload, signature]``, written item by item."""
+    protected = protected_header(kid)
     signature = key.sign(to_be_signed(protected, payload))
-    return _MESSAGE_HEAD + cbor.encode([protected, {}, payload, signature])
+    parts = (_MESSAGE_HEAD, cbor.head(2, len(protected)), protected, _EMPTY_MAP, cbor.head(2, len(payload)), payload)
+    return b"".join((*parts, _SIGNATURE_HEAD, signature))
 
 
 @dataclass(frozen=True)
