@@ -68,7 +68,7 @@ def _key(key: Any) -> bytes:
     if kind is int and -24 <= key < 24:
         return _INTEGER_KEYS[key]
     if kind is str:
-        data = key.encode()
+        data: bytes = key.encode()
         if len(data) < 24:
             return _TINY_HEADS[3][len(data)] + data
     return _other_key(key)

@@ -79,7 +79,7 @@ def unpack_number(data: bytes) -> CertificateNumber:
     digits, kind = divmod(value, 2)
     if digits >= 10**21:
         raise NumberError("packed number is out of range", "压缩编号超出范围")
-    return CertificateNumber.parse(("S" if kind else "Y") + f"{digits:021d}")
+    return CertificateNumber._from_letters_and_digits(("S" if kind else "Y") + f"{digits:021d}")
 
 
 def clean_text(value: str, what_en: str, what_zh: str, limit: int) -> str:

@@ -173,6 +173,11 @@ class CertificateNumber:
                 f"a certificate number has 22 characters, got {len(value)}",
                 f"证书编号应为22位，实为{len(value)}位",
             )
+        return cls._from_letters_and_digits(value, catalogue)
+
+    @classmethod
+    def _from_letters_and_digits(cls, value: str, catalogue: Catalogue | None = None) -> CertificateNumber:
+        """``parse`` of 22 ASCII letters and digits, already normalized."""
         prefix = value[:ORG_CODE_LENGTH]
         org = _organization(prefix) if catalogue is None else OrganizationCode._from_prefix(prefix, catalogue)
         year = _digits(value, 14, 2, "year", "年份")
