@@ -86,11 +86,25 @@ def _other_key(key: Any) -> bytes:
 
 
 def _write_map(mapping: Mapping[Any, Any], out: list[bytes]) -> None:
-    # Length-first, then bytewise: the canonical order of RFC 7049 §3.9 that cbor2 writes
-    # (distinct keys have distinct encodings, so the values are never compared).
-    items = [(len(key), key, value) for key, value in zip(map(_key, mapping), mapping.values(), strict=True)]
-    items.sort()
-    out.append(head(5, len(items)))
+    """Keys in length-first, then bytewise order: the canonical order of RFC 7049 §3.9 that
+    cbor2 writes. A map built in that order (the claims, a protected header) is written as
+    it comes; any other is sorted first."""
+    out.append(head(5, len(mapping)))
+    mark, previous = len(out), b""
+    for key, value in mapping.items():
+        encoded = _key(key)
+        if len(encoded) < len(previous) or (len(encoded) == len(previous) and encoded <= previous):
+            del out[mark:]
+            _write_sorted(mapping, out)
+            return
+        previous = encoded
+        out.append(encoded)
+        _write(value, out)
+
+
+def _write_sorted(mapping: Mapping[Any, Any], out: list[bytes]) -> None:
+    # Distinct keys have distinct encodings, so the values are never compared.
+    items = sorted((len(key), key, value) for key, value in zip(map(_key, mapping), mapping.values(), strict=True))
     for _, key, value in items:
         out.append(key)
         _write(value, out)
@@ -203,21 +217,19 @@ def _item(data: bytes, pos: int, level: int, frozen: bool) -> tuple[Any, int]:
     whole = _WHOLE.get(initial, _NOT_WHOLE)
     if whole is not _NOT_WHOLE:
         return whole, pos + 1
+    major, argument = initial >> 5, initial & 31
     pos += 1
-    major, info = initial >> 5, initial & 31
-    if major == 7:
-        raise _Refused
-    argument, pos = (info, pos) if info < 24 else _argument(data, pos, info)
-    if major == 0:
-        return argument, pos
-    if major == 1:
-        return -1 - argument, pos
+    if argument >= 24:
+        argument, pos = _argument(data, pos, argument)
     if major == 2 or major == 3:
         end = pos + argument
         if end > len(data):
             raise _Refused
-        chunk = data[pos:end]
-        return (chunk if major == 2 else chunk.decode("utf-8")), end
+        return (data[pos:end] if major == 2 else data[pos:end].decode("utf-8")), end
+    if major == 0:
+        return argument, pos
+    if major == 1:
+        return -1 - argument, pos
     if major == 4:
         items = []
         for _ in range(argument):
@@ -226,7 +238,7 @@ def _item(data: bytes, pos: int, level: int, frozen: bool) -> tuple[Any, int]:
         return (tuple(items) if frozen else items), pos
     if major == 5:
         return _map(data, pos, argument, level + 1, frozen)
-    raise _Refused  # major type 6: a tag
+    raise _Refused  # a tag, a float or a simple value other than false, true and null
 
 
 def _map(data: bytes, pos: int, size: int, level: int, frozen: bool) -> tuple[Any, int]:

@@ -173,6 +173,8 @@ class Credential:
         return int((self.issued_at - EPOCH_INSTANT).total_seconds())
 
     def claims(self) -> dict[int, Any]:
+        """The claims map, built in the canonical order of its keys (-1, -2, … encode as
+        0x20, 0x21, …), so that the encoder writes it as it comes."""
         claims: dict[int, Any] = {
             K_VERSION: self.version,
             K_NUMBER: pack_number(self.number),
@@ -180,13 +182,13 @@ class Credential:
             K_DOC_TYPE: self.document_type,
             K_COMMITMENT: self.document_commitment,
             K_OCCUPATION: pack_occupation_code(self.occupation),
-            K_LEVEL: self.level,
-            K_ISSUE_DATE: (self.issue_date - EPOCH).days if self.issued_at is None else self.seconds,
         }
         if self.occupation_edition != EDITION_2022:
             claims[K_EDITION] = self.occupation_edition
         if self.work_type is not None:
             claims[K_WORK_TYPE] = self.work_type
+        claims[K_LEVEL] = self.level
+        claims[K_ISSUE_DATE] = (self.issue_date - EPOCH).days if self.issued_at is None else self.seconds
         if self.status_index is not None:
             claims[K_STATUS_INDEX] = self.status_index
         return claims

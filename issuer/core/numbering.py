@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from .catalogue import LEVELS, Catalogue, default_catalogue, level
@@ -96,6 +96,11 @@ class OrganizationCode:
             _digit_part(part, start, what_en, what_zh)
 
     def __str__(self) -> str:
+        return self._text
+
+    @cached_property
+    def _text(self) -> str:
+        """Written once: numbers of one organization share its code (see ``_organization``)."""
         return f"{self.kind}{self.authority}{self.province}{self.site}"
 
     @classmethod
