@@ -155,7 +155,7 @@ class Credential:
                 raise InvalidInput("invalid_issue_date", "issue time out of range", "发证时间超出范围")
 
     @classmethod
-    def _decoded(cls, **fields: Any) -> Credential:
+    def _decoded(cls, fields: dict[str, Any]) -> Credential:
         """A credential from claims ``decode_payload`` has proven to be what ``__post_init__``
         would keep unchanged; it is not checked a second time."""
         credential = object.__new__(cls)
@@ -220,8 +220,10 @@ def _bad(reason_en: str, reason_zh: str) -> CredentialFormatError:
 
 
 def _typed(claims: dict[int, Any], key: int, kind: type) -> Any:
+    """The claim, if it is exactly of ``kind`` (the decoder makes no subclass but ``bool``,
+    which is not an integer claim)."""
     value = claims[key]
-    if not isinstance(value, kind) or isinstance(value, bool):
+    if type(value) is not kind:
         raise _bad(f"claim {key} has the wrong type", f"声明{key}类型错误")
     return value
 
@@ -234,7 +236,7 @@ def _issued(value: int, version: int) -> tuple[date, datetime | None]:
         return EPOCH + timedelta(days=value), None
     if not 0 <= value <= MAX_ISSUE_SECONDS:
         raise _bad("issue time out of range", "发证时间超出范围")
-    moment = EPOCH_INSTANT + timedelta(seconds=value)
+    moment = datetime.fromtimestamp(value, UTC)
     return china_date(moment), moment
 
 
@@ -263,7 +265,7 @@ def decode_payload(data: bytes) -> Credential:
         if isinstance(exc, CredentialFormatError):
             raise
         raise _bad(exc.message, exc.message_zh) from None
-    return Credential._decoded(**fields)
+    return Credential._decoded(fields)
 
 
 def _claimed_fields(claims: dict[int, Any], version: int) -> dict[str, Any]:

@@ -5,10 +5,16 @@ form by encoding the credential again with the reference encoder and comparing."
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
+from typing import Any
+
 from issuer.core.catalogue import EDITION_2022, unpack_occupation_code
+from issuer.core.clock import china_date
 from issuer.core.credential import (
     _OPTIONAL,
     _REQUIRED,
+    EPOCH,
+    EPOCH_INSTANT,
     K_COMMITMENT,
     K_DOC_TYPE,
     K_EDITION,
@@ -20,15 +26,33 @@ from issuer.core.credential import (
     K_STATUS_INDEX,
     K_VERSION,
     K_WORK_TYPE,
+    MAX_ISSUE_DAYS,
+    MAX_ISSUE_SECONDS,
     VERSIONS,
     Credential,
     _bad,
-    _issued,
-    _typed,
     unpack_number,
 )
 from issuer.core.errors import CatalogueError, CredentialFormatError, InvalidInput, NumberError
 from tests.core import reference_cbor
+
+
+def _issued(value: int, version: int) -> tuple[date, datetime | None]:
+    if version == 1:
+        if not 0 <= value <= MAX_ISSUE_DAYS:
+            raise _bad("issue date out of range", "发证日期超出范围")
+        return EPOCH + timedelta(days=value), None
+    if not 0 <= value <= MAX_ISSUE_SECONDS:
+        raise _bad("issue time out of range", "发证时间超出范围")
+    moment = EPOCH_INSTANT + timedelta(seconds=value)
+    return china_date(moment), moment
+
+
+def _typed(claims: dict[int, Any], key: int, kind: type) -> Any:
+    value = claims[key]
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise _bad(f"claim {key} has the wrong type", f"声明{key}类型错误")
+    return value
 
 
 def decode_payload(data: bytes) -> Credential:
