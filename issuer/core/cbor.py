@@ -259,7 +259,12 @@ def _map(data: bytes, pos: int, size: int, level: int, frozen: bool) -> tuple[An
         if len(encoded) < len(previous) or (len(encoded) == len(previous) and encoded <= previous):
             raise _Refused
         previous = encoded
-        mapping[key], pos = _item(data, pos, level, frozen)
+        value = _WHOLE.get(data[pos], _NOT_WHOLE)
+        if value is _NOT_WHOLE:
+            value, pos = _item(data, pos, level, frozen)
+        else:
+            pos += 1
+        mapping[key] = value
     if len(mapping) != size:
         raise _Refused
     return (cbor2.FrozenDict(mapping) if frozen else mapping), pos

@@ -141,14 +141,15 @@ class OrganizationEntry:
     def kind(self) -> str:
         return self.code[0]
 
-    def _ordered(self) -> list[StatusChange]:
+    @cached_property
+    def _ordered(self) -> tuple[StatusChange, ...]:
         # Stable: of two changes at the same instant, the later in the list counts.
-        return sorted(self.status_history, key=lambda c: c.since)
+        return tuple(sorted(self.status_history, key=lambda c: c.since))
 
     def status_at(self, moment: datetime) -> str | None:
         """The status in force at ``moment``; ``None`` before the first change."""
         current = None
-        for change in self._ordered():
+        for change in self._ordered:
             if change.since <= moment:
                 current = change.status
         return current
@@ -156,7 +157,7 @@ class OrganizationEntry:
     def status_on(self, day: date) -> str | None:
         """The rule for version-1 credentials: the last change made on or before ``day``."""
         current = None
-        for change in self._ordered():
+        for change in self._ordered:
             if china_date(change.since) <= day:
                 current = change.status
         return current
