@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from issuer.core import cbor, cose, merkle, transparency, trust
+from issuer.core import auditor, cbor, cose, merkle, transparency, trust
 from issuer.core.auditor import audit
 from issuer.core.credential import decode_payload
 from issuer.core.errors import TrustError
@@ -192,3 +192,26 @@ def test_the_progress_callback_counts_every_entry(log: Log) -> None:
     seen: list[int] = []
     run(log, progress=seen.append)
     assert sum(seen) == len(log.entries)
+
+
+def test_two_worker_processes_report_what_one_process_reports(log: Log, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batches of three, so that several are in flight; a log with one finding of each kind
+    that certificates give (a forged signature, a number twice, one out of scope, garbage)."""
+    monkeypatch.setattr(auditor, "_BATCH", 3)
+    forged = bytearray(transparency.decode_entry(log.entries[3]).signed)
+    forged[-1] ^= 1
+    entries = [
+        *log.entries,
+        Entry("issue", bytes(forged), LOGGED).encode(),
+        issue(log.signer, credential(5, name="冒名者")),
+        issue(log.signer, credential(9, occupation="4-04-05-05", work_type=None)),
+        b"\x00garbage",
+    ]
+    one, two = run(log, entries), run(log, entries, workers=2)
+    assert codes(one) == [
+        ("bad_signature", 10),
+        ("duplicate_number", 11),
+        ("invalid_certificate", 12),
+        ("entry_unreadable", 13),
+    ]
+    assert two.to_json() == one.to_json()  # type: ignore[attr-defined]
