@@ -41,7 +41,7 @@ from .transparency import (
     read_revoke,
 )
 from .trust import KeyEntry, TrustStore, load_bundle
-from .verify import verify_signed
+from .verify import Check, verify_signed
 
 FINDINGS = {
     "log_root_mismatch": ("the entries do not hash to the tree head's root", "日志条目与树头根哈希不符"),
@@ -171,25 +171,45 @@ def audit(
 
 
 class _IssueVerdict(NamedTuple):
-    """What ``_issue`` reads of a certificate's verdict, in plain values (a ``Verdict``
+    """What the audit keeps of a certificate's verdict, in plain values (a ``Verdict``
     holds keys, which do not cross processes, and a credential crosses them slowly)."""
 
     number: str | None
-    """The credential's number, when its claims could be read and trusted."""
+    """The certificate's number: its credential's, or the one a forged entry claims."""
+    organization: str
+    year: int
+    level: int
+    serial: int
+    read: bool
+    """Whether the claims were read under a valid signature."""
     status_index: int | None
     failed_check: str | None
-    detail: str = ""
-    detail_zh: str = ""
+    detail: str
+    detail_zh: str
 
 
 def _issue_verdict(trust: TrustStore, entry: Entry) -> _IssueVerdict:
     verdict = verify_signed(entry.signed, trust, at=entry.logged_at, check_status=False)
     credential, failed = verdict.credential, verdict.failed_check
-    number, status_index = (str(credential.number), credential.status_index) if credential else (None, None)
-    if failed is None:
-        return _IssueVerdict(number, status_index, None)
-    check = next(c for c in verdict.checks if c.name == failed)
-    return _IssueVerdict(number, status_index, failed, check.detail, check.detail_zh)
+    number = credential.number if credential else _claimed_number(entry.signed)
+    detail, detail_zh = ("", "") if failed is None else _detail(verdict.checks, failed)
+    return _IssueVerdict(
+        str(number) if number else None,
+        str(number.org) if number else "",
+        number.year if number else 0,
+        number.level if number else 0,
+        number.serial if number else 0,
+        credential is not None,
+        credential.status_index if credential else None,
+        failed,
+        detail,
+        detail_zh,
+    )
+
+
+def _detail(checks: Iterable[Check], failed: str) -> tuple[str, str]:
+    check = next(c for c in checks if c.name == failed)
+    return check.detail, check.detail_zh
 
 
 _BATCH = 256
@@ -273,34 +293,35 @@ def _check_tree(state: _State, head: TreeHead, before: list[TreeHead]) -> None:
 
 
 def _entry(state: _State, index: int, data: bytes, verdict: _IssueVerdict | None) -> None:
+    """One entry; ``verdict``: a worker has read it already, and it is a certificate."""
+    if verdict is not None:
+        _issue(state, index, verdict)
+        return
     try:
         entry = decode_entry(data)
     except LogFormatError as exc:
         state.find("entry_unreadable", exc.message, exc.message_zh, index)
         return
     if entry.type == "issue":
-        _issue(state, index, entry, verdict or _issue_verdict(state.trust, entry))
+        _issue(state, index, _issue_verdict(state.trust, entry))
     elif entry.type == "revoke":
         _revoke(state, index, entry)
     else:
         _key_event(state, index, entry)
 
 
-def _issue(state: _State, index: int, entry: Entry, verdict: _IssueVerdict) -> None:
+def _issue(state: _State, index: int, verdict: _IssueVerdict) -> None:
     state.report.issued += 1
-    number = CertificateNumber.parse(verdict.number) if verdict.number else _claimed_number(entry.signed)
-    failed = verdict.failed_check
+    text, org, failed = verdict.number, verdict.organization, verdict.failed_check
     if failed is not None:
         code = "bad_signature" if failed in ("decodable", "known_key", "signature", "claims") else "invalid_certificate"
-        detail, detail_zh = f"{failed}: {verdict.detail}", f"{failed}：{verdict.detail_zh}"
-        state.find(code, detail, detail_zh, index, str(number or "") or None)
-    if number is None:
+        state.find(code, f"{failed}: {verdict.detail}", f"{failed}：{verdict.detail_zh}", index, text)
+    if text is None:
         return
-    text, org = str(number), str(number.org)
     state.report.organizations.add(org)
     # A forged entry still takes its number's place in the sequence: its finding is the signature.
-    state.serials.setdefault((org, number.year, number.level), set()).add(number.serial)
-    if verdict.number is None:
+    state.serials.setdefault((org, verdict.year, verdict.level), set()).add(verdict.serial)
+    if not verdict.read:
         return
     if text in state.issued:
         first = state.issued[text].index
