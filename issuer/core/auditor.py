@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import json
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
@@ -154,16 +155,19 @@ def audit(
     head = open_tree_head(tree_head, trust)
     before = [open_tree_head(signed, trust) for signed in since]
     state = _State(trust, AuditReport(head))
-    for position, (index, data, verdict) in enumerate(_verified(trust, entries, workers)):
-        if index != position:
-            raise TrustError(f"entry {index} came where {position} was expected", f"日志条目序号{index}应为{position}")
-        if position >= head.tree_size:
-            break
-        state.tree.append(merkle.leaf_hash(data))
-        _entry(state, index, data, verdict)
-        state.report.entries += 1
-        if progress is not None:
-            progress(1)
+    with closing(_verified(trust, entries, workers)) as verified:  # stops the workers on a break
+        for position, (index, data, verdict) in enumerate(verified):
+            if index != position:
+                raise TrustError(
+                    f"entry {index} came where {position} was expected", f"日志条目序号{index}应为{position}"
+                )
+            if position >= head.tree_size:
+                break
+            state.tree.append(merkle.leaf_hash(data))
+            _entry(state, index, data, verdict)
+            state.report.entries += 1
+            if progress is not None:
+                progress(1)
     _check_tree(state, head, before)
     _check_serials(state)
     _check_status_lists(state)
@@ -239,9 +243,9 @@ def _verify_entry(trust: TrustStore, data: bytes) -> _IssueVerdict | None:
 
 def _verified(
     trust: TrustStore, entries: Iterable[tuple[int, bytes]], workers: int
-) -> Iterator[tuple[int, bytes, _IssueVerdict | None]]:
+) -> Generator[tuple[int, bytes, _IssueVerdict | None], None, None]:
     """The entries in order, each with its certificate's verdict when ``workers`` verify
-    them (``None``: verified in order by ``_issue``)."""
+    them (``None``: the entry is read here, in order)."""
     if workers <= 1:
         yield from ((index, data, None) for index, data in entries)
         return
