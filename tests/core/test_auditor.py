@@ -215,3 +215,11 @@ def test_two_worker_processes_report_what_one_process_reports(log: Log, monkeypa
         ("entry_unreadable", 13),
     ]
     assert two.to_json() == one.to_json()  # type: ignore[attr-defined]
+
+
+def test_workers_stop_with_the_audit_at_the_tree_heads_size(log: Log, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(auditor, "_BATCH", 2)
+    head = log.head(log.entries[:5])
+    one, two = run(log, head=head), run(log, head=head, workers=2)
+    assert one.entries == 5  # type: ignore[attr-defined]
+    assert two.to_json() == one.to_json()  # type: ignore[attr-defined]
