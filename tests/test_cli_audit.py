@@ -79,6 +79,9 @@ def test_a_tampered_entry_is_reported_and_exits_1(world: dict[str, Path]) -> Non
     result = _run("audit", str(world["bundle"]), "--log", str(world["log"]))
     assert result.exit_code == 1
     assert f"#{row['index']} bad_signature" in result.output and "log_root_mismatch" in result.output
+    one, two = (_run("audit", str(world["bundle"]), "--log", str(world["log"]), "--json", "--workers", n) for n in "12")
+    assert two.exit_code == one.exit_code == 1
+    assert json.loads(two.stdout) == json.loads(one.stdout)
 
 
 def test_a_saved_head_is_the_next_audits_since(world: dict[str, Path]) -> None:

@@ -20,9 +20,14 @@ entries from 0 and, optionally, a tree head seen before, ``audit`` reports every
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import json
+from collections import deque
+from collections.abc import Callable, Generator, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from . import cose, merkle
 from .credential import decode_payload
@@ -40,8 +45,8 @@ from .transparency import (
     read_key_event,
     read_revoke,
 )
-from .trust import KeyEntry, TrustStore
-from .verify import verify_signed
+from .trust import KeyEntry, TrustStore, load_bundle
+from .verify import Check, verify_signed
 
 FINDINGS = {
     "log_root_mismatch": ("the entries do not hash to the tree head's root", "日志条目与树头根哈希不符"),
@@ -156,28 +161,140 @@ def audit(
     *,
     since: Iterable[bytes] = (),
     progress: Callable[[int], None] | None = None,
+    workers: int = 1,
 ) -> AuditReport:
     """Audit the log whose signed ``tree_head`` covers ``entries`` (``(index, bytes)`` from
     0, in order); ``since`` are tree heads seen before (the trust bundle's, the last audit's),
     each of which must be a prefix of this log. Raises ``TrustError`` only when a tree head
-    itself cannot be trusted; everything about the log's content is a finding."""
+    itself cannot be trusted; everything about the log's content is a finding.
+
+    With ``workers`` above 1, that many processes verify the certificates (each with the
+    trust store rebuilt from ``trust.bundle()``) a few batches ahead of this one, which
+    keeps the tree, the numbers and the revocations in log order; the report is the same."""
     head = open_tree_head(tree_head, trust)
     before = [open_tree_head(signed, trust) for signed in since]
     state = _State(trust, AuditReport(head))
-    for position, (index, data) in enumerate(entries):
-        if index != position:
-            raise TrustError(f"entry {index} came where {position} was expected", f"日志条目序号{index}应为{position}")
-        if position >= head.tree_size:
-            break
-        state.tree.append(merkle.leaf_hash(data))
-        _entry(state, index, data)
-        state.report.entries += 1
-        if progress is not None:
-            progress(1)
+    with closing(_verified(trust, entries, workers)) as verified:  # stops the workers on a break
+        for position, (index, data, verdict) in enumerate(verified):
+            if index != position:
+                raise TrustError(
+                    f"entry {index} came where {position} was expected", f"日志条目序号{index}应为{position}"
+                )
+            if position >= head.tree_size:
+                break
+            state.tree.append(merkle.leaf_hash(data))
+            _entry(state, index, data, verdict)
+            state.report.entries += 1
+            if progress is not None:
+                progress(1)
     _check_tree(state, head, before)
     _check_serials(state)
     _check_status_lists(state)
     return state.report
+
+
+class _IssueVerdict(NamedTuple):
+    """What the audit keeps of a certificate's verdict, in plain values (a ``Verdict``
+    holds keys, which do not cross processes, and a credential crosses them slowly)."""
+
+    number: str | None
+    """The certificate's number: its credential's, or the one a forged entry claims."""
+    organization: str
+    year: int
+    level: int
+    serial: int
+    read: bool
+    """Whether the claims were read under a valid signature."""
+    status_index: int | None
+    failed_check: str | None
+    detail: str
+    detail_zh: str
+
+
+def _issue_verdict(trust: TrustStore, entry: Entry) -> _IssueVerdict:
+    verdict = verify_signed(entry.signed, trust, at=entry.logged_at, check_status=False)
+    credential, failed = verdict.credential, verdict.failed_check
+    number = credential.number if credential else _claimed_number(entry.signed)
+    detail, detail_zh = ("", "") if failed is None else _detail(verdict.checks, failed)
+    return _IssueVerdict(
+        str(number) if number else None,
+        str(number.org) if number else "",
+        number.year if number else 0,
+        number.level if number else 0,
+        number.serial if number else 0,
+        credential is not None,
+        credential.status_index if credential else None,
+        failed,
+        detail,
+        detail_zh,
+    )
+
+
+def _detail(checks: Iterable[Check], failed: str) -> tuple[str, str]:
+    check = next(c for c in checks if c.name == failed)
+    return check.detail, check.detail_zh
+
+
+_BATCH = 256
+"""Entries a worker verifies per task: enough to make the hand-over cheap, few enough that
+the batches in flight (two per worker) keep memory flat."""
+_worker_trust: TrustStore | None = None
+
+
+def _start_worker(bundle: str) -> None:
+    global _worker_trust
+    _worker_trust = load_bundle(bundle)
+
+
+def _verify_batch(batch: list[tuple[int, bytes]]) -> list[_IssueVerdict | None]:
+    assert _worker_trust is not None
+    return [_verify_entry(_worker_trust, data) for _, data in batch]
+
+
+def _verify_entry(trust: TrustStore, data: bytes) -> _IssueVerdict | None:
+    """The verdict on the certificate an issue entry holds; ``None`` for any other entry."""
+    try:
+        entry = decode_entry(data)
+    except LogFormatError:
+        return None
+    return _issue_verdict(trust, entry) if entry.type == "issue" else None
+
+
+def _verified(
+    trust: TrustStore, entries: Iterable[tuple[int, bytes]], workers: int
+) -> Generator[tuple[int, bytes, _IssueVerdict | None], None, None]:
+    """The entries in order, each with its certificate's verdict when ``workers`` verify
+    them (``None``: the entry is read here, in order)."""
+    if workers <= 1:
+        yield from ((index, data, None) for index, data in entries)
+        return
+    bundle = json.dumps(trust.bundle())
+    with ProcessPoolExecutor(workers, initializer=_start_worker, initargs=(bundle,)) as pool:
+        pending: deque[tuple[list[tuple[int, bytes]], Future[list[_IssueVerdict | None]]]] = deque()
+        for batch in _batches(entries):
+            pending.append((batch, pool.submit(_verify_batch, batch)))
+            if len(pending) > 2 * workers:
+                yield from _joined(*pending.popleft())
+        while pending:
+            yield from _joined(*pending.popleft())
+
+
+def _batches(entries: Iterable[tuple[int, bytes]]) -> Iterator[list[tuple[int, bytes]]]:
+    batch: list[tuple[int, bytes]] = []
+    for item in entries:
+        batch.append(item)
+        if len(batch) == _BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _joined(
+    batch: list[tuple[int, bytes]], verdicts: Future[list[_IssueVerdict | None]]
+) -> Iterator[tuple[int, bytes, _IssueVerdict | None]]:
+    for (index, data), verdict in zip(batch, verdicts.result(), strict=True):
+        yield index, data, verdict
 
 
 def _check_tree(state: _State, head: TreeHead, before: list[TreeHead]) -> None:
@@ -198,14 +315,18 @@ def _check_tree(state: _State, head: TreeHead, before: list[TreeHead]) -> None:
             )
 
 
-def _entry(state: _State, index: int, data: bytes) -> None:
+def _entry(state: _State, index: int, data: bytes, verdict: _IssueVerdict | None) -> None:
+    """One entry; ``verdict``: a worker has read it already, and it is a certificate."""
+    if verdict is not None:
+        _issue(state, index, verdict)
+        return
     try:
         entry = decode_entry(data)
     except LogFormatError as exc:
         state.find("entry_unreadable", exc.message, exc.message_zh, index)
         return
     if entry.type == "issue":
-        _issue(state, index, entry)
+        _issue(state, index, _issue_verdict(state.trust, entry))
     elif entry.type == "revoke":
         _revoke(state, index, entry)
     elif entry.type == "key":
@@ -214,23 +335,18 @@ def _entry(state: _State, index: int, data: bytes) -> None:
         _audit_checkpoint(state, index, entry)
 
 
-def _issue(state: _State, index: int, entry: Entry) -> None:
+def _issue(state: _State, index: int, verdict: _IssueVerdict) -> None:
     state.report.issued += 1
-    verdict = verify_signed(entry.signed, state.trust, at=entry.logged_at, check_status=False)
-    credential = verdict.credential
-    number = credential.number if credential else _claimed_number(entry.signed)
-    failed = verdict.failed_check
+    text, org, failed = verdict.number, verdict.organization, verdict.failed_check
     if failed is not None:
-        check = next(c for c in verdict.checks if c.name == failed)
         code = "bad_signature" if failed in ("decodable", "known_key", "signature", "claims") else "invalid_certificate"
-        state.find(code, f"{failed}: {check.detail}", f"{failed}：{check.detail_zh}", index, str(number or "") or None)
-    if number is None:
+        state.find(code, f"{failed}: {verdict.detail}", f"{failed}：{verdict.detail_zh}", index, text)
+    if text is None:
         return
-    text, org = str(number), str(number.org)
     state.report.organizations.add(org)
     # A forged entry still takes its number's place in the sequence: its finding is the signature.
-    state.serials.setdefault((org, number.year, number.level), set()).add(number.serial)
-    if credential is None:
+    state.serials.setdefault((org, verdict.year, verdict.level), set()).add(verdict.serial)
+    if not verdict.read:
         return
     if text in state.issued:
         first = state.issued[text].index
@@ -242,7 +358,7 @@ def _issue(state: _State, index: int, entry: Entry) -> None:
             text,
         )
         return
-    state.issued[text] = _Issued(index, org, credential.status_index)
+    state.issued[text] = _Issued(index, org, verdict.status_index)
 
 
 def _claimed_number(signed: bytes) -> CertificateNumber | None:

@@ -12,7 +12,7 @@ import csv
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from .errors import CatalogueError
@@ -89,14 +89,26 @@ _OCCUPATION_CODE = re.compile(r"([1-8])-([0-9]{2})-([0-9]{2})-([0-9]{2})")
 
 def pack_occupation_code(code: str) -> int:
     """``6-31-01-03`` → ``6310103``: the compact form carried in a credential."""
-    m = _OCCUPATION_CODE.fullmatch(code) if isinstance(code, str) else None
+    if not isinstance(code, str):
+        raise _not_an_occupation_code(code)
+    return _packed_occupation_code(code)
+
+
+@lru_cache(maxsize=4096)
+def _packed_occupation_code(code: str) -> int:
+    """Per code once: an issuer signs the same few occupations again and again."""
+    m = _OCCUPATION_CODE.fullmatch(code)
     if not m:
-        raise CatalogueError(
-            "invalid_occupation_code",
-            f"occupation code {code!r} is not of the form 6-31-01-03",
-            f"职业编码“{code}”格式应为 6-31-01-03",
-        )
+        raise _not_an_occupation_code(code)
     return int("".join(m.groups()))
+
+
+def _not_an_occupation_code(code: object) -> CatalogueError:
+    return CatalogueError(
+        "invalid_occupation_code",
+        f"occupation code {code!r} is not of the form 6-31-01-03",
+        f"职业编码“{code}”格式应为 6-31-01-03",
+    )
 
 
 def unpack_occupation_code(value: int) -> str:

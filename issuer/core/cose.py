@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 import cbor2
 from cryptography.exceptions import InvalidSignature
@@ -31,16 +32,32 @@ def kid_for(certificate_der: bytes) -> bytes:
     return hashlib.sha256(certificate_der).digest()[:KID_BYTES]
 
 
+_SIG_STRUCTURE_HEAD = cbor.head(4, 4) + cbor.encode("Signature1")
+_EMPTY_BYTES = cbor.encode(b"")
+_MESSAGE_HEAD = cbor.head(6, COSE_SIGN1_TAG) + cbor.head(4, 4)
+_EMPTY_MAP = cbor.encode({})
+_SIGNATURE_HEAD = cbor.head(2, SIGNATURE_BYTES)
+
+
 def to_be_signed(protected: bytes, payload: bytes) -> bytes:
-    """The Sig_structure of RFC 9052 §4.4 for COSE_Sign1 with empty external AAD. It holds
-    no map, so plain cbor2 encoding is already deterministic."""
-    return cbor2.dumps(["Signature1", protected, b"", payload])
+    """The Sig_structure of RFC 9052 §4.4 for COSE_Sign1 with empty external AAD,
+    ``["Signature1", protected, h'', payload]``, written item by item."""
+    protected_head, payload_head = cbor.head(2, len(protected)), cbor.head(2, len(payload))
+    return b"".join((_SIG_STRUCTURE_HEAD, protected_head, protected, _EMPTY_BYTES, payload_head, payload))
+
+
+@lru_cache(maxsize=1024)
+def protected_header(kid: bytes) -> bytes:
+    """``{1: -8, 4: kid}``, encoded once per key."""
+    return cbor.encode({HEADER_ALG: ALG_EDDSA, HEADER_KID: kid})
 
 
 def sign(payload: bytes, key: Ed25519PrivateKey, kid: bytes) -> bytes:
-    protected = cbor.encode({HEADER_ALG: ALG_EDDSA, HEADER_KID: kid})
+    """The message, tag 18 around ``[protected, {}, payload, signature]``, written item by item."""
+    protected = protected_header(kid)
     signature = key.sign(to_be_signed(protected, payload))
-    return cbor.encode(cbor2.CBORTag(COSE_SIGN1_TAG, [protected, {}, payload, signature]))
+    parts = (_MESSAGE_HEAD, cbor.head(2, len(protected)), protected, _EMPTY_MAP, cbor.head(2, len(payload)), payload)
+    return b"".join((*parts, _SIGNATURE_HEAD, signature))
 
 
 @dataclass(frozen=True)
@@ -62,8 +79,43 @@ def _malformed(what_en: str, what_zh: str) -> CredentialFormatError:
     return CredentialFormatError(f"not a COSE_Sign1 message: {what_en}", f"不是COSE_Sign1签名消息：{what_zh}")
 
 
+_HEADER_PREFIX = cbor.encode({HEADER_ALG: ALG_EDDSA, HEADER_KID: bytes(KID_BYTES)})[:-KID_BYTES]
+_PREFIX = _MESSAGE_HEAD + cbor.head(2, len(_HEADER_PREFIX) + KID_BYTES) + _HEADER_PREFIX
+_PAYLOAD_AT = len(_PREFIX) + KID_BYTES + len(_EMPTY_MAP)
+_TAIL = len(_SIGNATURE_HEAD) + SIGNATURE_BYTES
+_BSTR_HEAD_BYTES = {0x58: 2, 0x59: 3, 0x5A: 5, 0x5B: 9}
+
+
+def _as_signed(data: bytes) -> Sign1 | None:
+    """``data`` cut into its parts if it is laid out exactly as ``sign`` writes a message.
+    Every message ``parse`` accepts from a signer that follows FORMAT.md §2 has this layout,
+    so it is tried first; ``None`` for anything else."""
+    if len(data) < _PAYLOAD_AT + 1 + _TAIL or not data.startswith(_PREFIX):
+        return None
+    initial = data[_PAYLOAD_AT]
+    head_bytes = 1 if 0x40 <= initial < 0x58 else _BSTR_HEAD_BYTES.get(initial, 0)
+    start, end = _PAYLOAD_AT + head_bytes, len(data) - _TAIL
+    if (
+        start > end
+        or data[_PAYLOAD_AT - 1] != _EMPTY_MAP[0]
+        or data[_PAYLOAD_AT:start] != cbor.head(2, end - start)
+        or data[end : end + len(_SIGNATURE_HEAD)] != _SIGNATURE_HEAD
+    ):
+        return None
+    kid_at = len(_PREFIX)
+    protected = data[kid_at - len(_HEADER_PREFIX) : kid_at + KID_BYTES]
+    return Sign1(protected, data[kid_at : kid_at + KID_BYTES], data[start:end], data[len(data) - SIGNATURE_BYTES :])
+
+
 def parse(data: bytes) -> Sign1:
-    """Parse the structure only (nothing is trusted yet). Raises ``CredentialFormatError``."""
+    """Parse the structure only (nothing is trusted yet). Raises ``CredentialFormatError``.
+
+    A message laid out as ``sign`` writes it is cut into its parts at once; anything else is
+    decoded item by item, which accepts the same messages (the tests hold it to the cbor2
+    reference) and says what is wrong with the others."""
+    signed = _as_signed(data)
+    if signed is not None:
+        return signed
     msg = cbor.decode_strict(data, tag=COSE_SIGN1_TAG)
     if not isinstance(msg, cbor2.CBORTag) or msg.tag != COSE_SIGN1_TAG:
         raise _malformed("missing tag 18", "缺少标签18")

@@ -63,6 +63,7 @@ K_OCCUPATION, K_EDITION, K_WORK_TYPE, K_LEVEL, K_ISSUE_DATE, K_STATUS_INDEX = (
 )
 _REQUIRED = {K_VERSION, K_NUMBER, K_NAME, K_DOC_TYPE, K_COMMITMENT, K_OCCUPATION, K_LEVEL, K_ISSUE_DATE}
 _OPTIONAL = {K_EDITION, K_WORK_TYPE, K_STATUS_INDEX}
+_KNOWN = _REQUIRED | _OPTIONAL
 
 
 def pack_number(number: CertificateNumber) -> bytes:
@@ -78,20 +79,39 @@ def unpack_number(data: bytes) -> CertificateNumber:
     digits, kind = divmod(value, 2)
     if digits >= 10**21:
         raise NumberError("packed number is out of range", "压缩编号超出范围")
-    return CertificateNumber.parse(("S" if kind else "Y") + f"{digits:021d}")
+    return CertificateNumber._from_letters_and_digits(("S" if kind else "Y") + f"{digits:021d}")
 
 
 def clean_text(value: str, what_en: str, what_zh: str, limit: int) -> str:
     """NFC, trimmed of White_Space, 1 to ``limit`` code points, none of category C of
     Unicode 14.0.0 (``unicode``): the one rule for issuers and verifiers."""
     text = unicodedata.normalize("NFC", unicode.strip(value))
-    if not text or len(text) > limit or any(unicode.is_category_c(c) for c in text):
+    if not text or len(text) > limit or unicode.holds_category_c(text):
         raise InvalidInput(
             f"invalid_{what_en.replace(' ', '_')}",
             f"{what_en} must be 1 to {limit} printable characters",
             f"{what_zh}应为1至{limit}个可打印字符",
         )
     return text
+
+
+def _clean_texts(holder_name: str, work_type: str | None) -> tuple[str, str | None]:
+    """The holder name and 工种 as a credential keeps them; no 工种 for blank or ``--``."""
+    name = clean_text(holder_name, "holder name", "持证人姓名", MAX_NAME_CHARS)
+    if work_type is not None:
+        wt = unicode.strip(work_type)
+        work_type = clean_text(wt, "work type", "工种/职业方向", MAX_WORK_TYPE_CHARS) if wt and wt != "--" else None
+    return name, work_type
+
+
+def _check_codes(level_code: int, commitment: bytes, document_type: int, status_index: int | None) -> None:
+    level(level_code)
+    if len(commitment) != COMMITMENT_BYTES:
+        raise InvalidInput("invalid_commitment", "commitment must be 24 bytes", "证件号码承诺值应为24字节")
+    if not 1 <= document_type < 24:
+        raise InvalidInput("invalid_document_type", "document type code must be 1-23", "证件类型代码应为1至23")
+    if status_index is not None and not 0 <= status_index <= MAX_STATUS_INDEX:
+        raise InvalidInput("invalid_status_index", "status index out of range", "状态列表索引超出范围")
 
 
 @dataclass(frozen=True)
@@ -111,24 +131,11 @@ class Credential:
     dated by ``issue_date`` alone. When set, ``issue_date`` is its China date."""
 
     def __post_init__(self) -> None:
-        object.__setattr__(
-            self, "holder_name", clean_text(self.holder_name, "holder name", "持证人姓名", MAX_NAME_CHARS)
-        )
-        if self.work_type is not None:
-            wt = unicode.strip(self.work_type)
-            object.__setattr__(
-                self,
-                "work_type",
-                clean_text(wt, "work type", "工种/职业方向", MAX_WORK_TYPE_CHARS) if wt and wt != "--" else None,
-            )
+        holder_name, work_type = _clean_texts(self.holder_name, self.work_type)
+        object.__setattr__(self, "holder_name", holder_name)
+        object.__setattr__(self, "work_type", work_type)
         pack_occupation_code(self.occupation)
-        level(self.level)
-        if len(self.document_commitment) != COMMITMENT_BYTES:
-            raise InvalidInput("invalid_commitment", "commitment must be 24 bytes", "证件号码承诺值应为24字节")
-        if not 1 <= self.document_type < 24:
-            raise InvalidInput("invalid_document_type", "document type code must be 1-23", "证件类型代码应为1至23")
-        if self.status_index is not None and not 0 <= self.status_index <= MAX_STATUS_INDEX:
-            raise InvalidInput("invalid_status_index", "status index out of range", "状态列表索引超出范围")
+        _check_codes(self.level, self.document_commitment, self.document_type, self.status_index)
         if not 1999 <= self.occupation_edition <= 2999:
             raise InvalidInput("invalid_edition", "catalogue edition must be a year", "职业分类大典版本应为年份")
         if self.issue_date < EPOCH:
@@ -147,6 +154,14 @@ class Credential:
             if not 0 <= self.seconds <= MAX_ISSUE_SECONDS:
                 raise InvalidInput("invalid_issue_date", "issue time out of range", "发证时间超出范围")
 
+    @classmethod
+    def _decoded(cls, fields: dict[str, Any]) -> Credential:
+        """A credential from claims ``decode_payload`` has proven to be what ``__post_init__``
+        would keep unchanged; it is not checked a second time."""
+        credential = object.__new__(cls)
+        credential.__dict__.update(fields)
+        return credential
+
     @property
     def version(self) -> int:
         return 1 if self.issued_at is None else 2
@@ -158,6 +173,8 @@ class Credential:
         return int((self.issued_at - EPOCH_INSTANT).total_seconds())
 
     def claims(self) -> dict[int, Any]:
+        """The claims map, built in the canonical order of its keys (-1, -2, … encode as
+        0x20, 0x21, …), so that the encoder writes it as it comes."""
         claims: dict[int, Any] = {
             K_VERSION: self.version,
             K_NUMBER: pack_number(self.number),
@@ -165,13 +182,13 @@ class Credential:
             K_DOC_TYPE: self.document_type,
             K_COMMITMENT: self.document_commitment,
             K_OCCUPATION: pack_occupation_code(self.occupation),
-            K_LEVEL: self.level,
-            K_ISSUE_DATE: (self.issue_date - EPOCH).days if self.issued_at is None else self.seconds,
         }
         if self.occupation_edition != EDITION_2022:
             claims[K_EDITION] = self.occupation_edition
         if self.work_type is not None:
             claims[K_WORK_TYPE] = self.work_type
+        claims[K_LEVEL] = self.level
+        claims[K_ISSUE_DATE] = (self.issue_date - EPOCH).days if self.issued_at is None else self.seconds
         if self.status_index is not None:
             claims[K_STATUS_INDEX] = self.status_index
         return claims
@@ -203,8 +220,10 @@ def _bad(reason_en: str, reason_zh: str) -> CredentialFormatError:
 
 
 def _typed(claims: dict[int, Any], key: int, kind: type) -> Any:
+    """The claim, if it is exactly of ``kind`` (the decoder makes no subclass but ``bool``,
+    which is not an integer claim)."""
     value = claims[key]
-    if not isinstance(value, kind) or isinstance(value, bool):
+    if type(value) is not kind:
         raise _bad(f"claim {key} has the wrong type", f"声明{key}类型错误")
     return value
 
@@ -217,43 +236,66 @@ def _issued(value: int, version: int) -> tuple[date, datetime | None]:
         return EPOCH + timedelta(days=value), None
     if not 0 <= value <= MAX_ISSUE_SECONDS:
         raise _bad("issue time out of range", "发证时间超出范围")
-    moment = EPOCH_INSTANT + timedelta(seconds=value)
+    moment = datetime.fromtimestamp(value, UTC)
     return china_date(moment), moment
 
 
 def decode_payload(data: bytes) -> Credential:
     """Decode signed claims. Call only after the signature has been checked. Raises
-    ``CredentialFormatError`` for anything that is not a version-1 claims map."""
+    ``CredentialFormatError`` for anything that is not a version-1 or version-2 claims map.
+
+    One credential, one encoding: claims that our encoder would write differently (an NFD
+    name, a ``--`` work type, an explicit default edition) are refused, not repaired. The
+    decoder has proven the map deterministic; every claim is checked as the constructor
+    checks it and must be what the constructor would keep, so that ``encode_payload`` of
+    the result is ``data`` again (the tests hold it to that) without encoding it."""
     claims = cbor.decode_strict(data)
-    if not isinstance(claims, dict) or not all(isinstance(k, int) for k in claims):
+    if not isinstance(claims, dict):
         raise _bad("not a map with integer keys", "不是整数键的映射")
-    keys = set(claims)
-    if not keys >= _REQUIRED or not keys <= _REQUIRED | _OPTIONAL:
+    if not _REQUIRED <= claims.keys() <= _KNOWN:
+        if not all(isinstance(k, int) for k in claims):
+            raise _bad("not a map with integer keys", "不是整数键的映射")
         raise _bad("missing or unknown claims", "缺少或多出声明")
     version = _typed(claims, K_VERSION, int)
     if version not in VERSIONS:
         raise _bad("unsupported format version", "不支持的格式版本")
     try:
-        issue_date, issued_at = _issued(_typed(claims, K_ISSUE_DATE, int), version)
-        credential = Credential(
-            number=unpack_number(_typed(claims, K_NUMBER, bytes)),
-            holder_name=_typed(claims, K_NAME, str),
-            document_type=_typed(claims, K_DOC_TYPE, int),
-            document_commitment=_typed(claims, K_COMMITMENT, bytes),
-            occupation=unpack_occupation_code(_typed(claims, K_OCCUPATION, int)),
-            level=_typed(claims, K_LEVEL, int),
-            issue_date=issue_date,
-            issued_at=issued_at,
-            work_type=_typed(claims, K_WORK_TYPE, str) if K_WORK_TYPE in claims else None,
-            occupation_edition=_typed(claims, K_EDITION, int) if K_EDITION in claims else EDITION_2022,
-            status_index=_typed(claims, K_STATUS_INDEX, int) if K_STATUS_INDEX in claims else None,
-        )
+        fields = _claimed_fields(claims, version)
     except (NumberError, CatalogueError, InvalidInput) as exc:
         if isinstance(exc, CredentialFormatError):
             raise
         raise _bad(exc.message, exc.message_zh) from None
-    # One credential, one encoding: claims that our encoder would write differently (an
-    # NFD name, a "--" work type, an explicit default edition) are refused, not repaired.
-    if encode_payload(credential) != data:
+    return Credential._decoded(fields)
+
+
+def _claimed_fields(claims: dict[int, Any], version: int) -> dict[str, Any]:
+    """The credential's fields, checked in the order ``Credential(...)`` checks them."""
+    issue_date, issued_at = _issued(_typed(claims, K_ISSUE_DATE, int), version)
+    number = unpack_number(_typed(claims, K_NUMBER, bytes))
+    name = _typed(claims, K_NAME, str)
+    document_type = _typed(claims, K_DOC_TYPE, int)
+    commitment = _typed(claims, K_COMMITMENT, bytes)
+    occupation = unpack_occupation_code(_typed(claims, K_OCCUPATION, int))
+    level_code = _typed(claims, K_LEVEL, int)
+    work_type = _typed(claims, K_WORK_TYPE, str) if K_WORK_TYPE in claims else None
+    edition = _typed(claims, K_EDITION, int) if K_EDITION in claims else EDITION_2022
+    status_index = _typed(claims, K_STATUS_INDEX, int) if K_STATUS_INDEX in claims else None
+    kept = _clean_texts(name, work_type)
+    _check_codes(level_code, commitment, document_type, status_index)
+    if not 1999 <= edition <= 2999:
+        raise InvalidInput("invalid_edition", "catalogue edition must be a year", "职业分类大典版本应为年份")
+    if kept != (name, work_type) or (K_EDITION in claims and edition == EDITION_2022):
         raise _bad("claims are not in their canonical form", "声明内容不是规范形式")
-    return credential
+    return {
+        "number": number,
+        "holder_name": name,
+        "document_type": document_type,
+        "document_commitment": commitment,
+        "occupation": occupation,
+        "level": level_code,
+        "issue_date": issue_date,
+        "work_type": work_type,
+        "occupation_edition": edition,
+        "status_index": status_index,
+        "issued_at": issued_at,
+    }

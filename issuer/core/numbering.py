@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from typing import Any
 
 from .catalogue import LEVELS, Catalogue, default_catalogue, level
@@ -45,6 +46,8 @@ def _digits(text: str, start: int, length: int, what_en: str, what_zh: str) -> s
 
 
 def _digit_part(part: str, start: int, what_en: str, what_zh: str) -> str:
+    if part.isascii() and part.isdigit():
+        return part
     for i, ch in enumerate(part):
         if not ("0" <= ch <= "9"):
             raise _fail(start + i, f"a digit ({what_en})", f"数字（{what_zh}）", ch)
@@ -65,6 +68,8 @@ def _is_int(value: object) -> bool:
 
 
 def _check_charset(text: str) -> None:
+    if text.isascii() and text.isalnum():
+        return
     for i, ch in enumerate(text, start=1):
         if not (ch.isascii() and ch.isalnum()):
             raise _fail(i, "a digit or letter", "数字或字母", ch)
@@ -91,6 +96,11 @@ class OrganizationCode:
             _digit_part(part, start, what_en, what_zh)
 
     def __str__(self) -> str:
+        return self._text
+
+    @cached_property
+    def _text(self) -> str:
+        """Written once: numbers of one organization share its code (see ``_organization``)."""
         return f"{self.kind}{self.authority}{self.province}{self.site}"
 
     @classmethod
@@ -168,7 +178,13 @@ class CertificateNumber:
                 f"a certificate number has 22 characters, got {len(value)}",
                 f"证书编号应为22位，实为{len(value)}位",
             )
-        org = OrganizationCode._from_prefix(value, catalogue or default_catalogue())
+        return cls._from_letters_and_digits(value, catalogue)
+
+    @classmethod
+    def _from_letters_and_digits(cls, value: str, catalogue: Catalogue | None = None) -> CertificateNumber:
+        """``parse`` of 22 ASCII letters and digits, already normalized."""
+        prefix = value[:ORG_CODE_LENGTH]
+        org = _organization(prefix) if catalogue is None else OrganizationCode._from_prefix(prefix, catalogue)
         year = _digits(value, 14, 2, "year", "年份")
         lvl = _digits(value, 16, 1, "level code 1-5", "等级代码1至5")
         if lvl not in "12345":
@@ -190,6 +206,13 @@ class CertificateNumber:
             "level_label_en": lv.label_en,
             "serial": self.serial,
         }
+
+
+@lru_cache(maxsize=4096)
+def _organization(prefix: str) -> OrganizationCode:
+    """The organization code of a number under the default catalogue: an issuer or a
+    verifier meets the same few organizations again and again."""
+    return OrganizationCode._from_prefix(prefix, default_catalogue())
 
 
 _LEGACY_INSTITUTIONS = {

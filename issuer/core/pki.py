@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -88,23 +89,28 @@ def create_organization_certificate(
 
 @dataclass(frozen=True)
 class OrganizationCertificate:
-    """A parsed organization signing certificate."""
+    """A parsed organization signing certificate. What a verifier reads of it for every
+    credential (its validity, whether it may sign) is read from the certificate once."""
 
     certificate: x509.Certificate
     der: bytes
     org_code: str
     public_key: Ed25519PublicKey
 
-    @property
+    @cached_property
     def not_before(self) -> datetime:
         return self.certificate.not_valid_before_utc
 
-    @property
+    @cached_property
     def not_after(self) -> datetime:
         return self.certificate.not_valid_after_utc
 
     def is_signing_certificate(self) -> bool:
         """An end-entity certificate whose key may sign (digitalSignature, not a CA)."""
+        return self._signing
+
+    @cached_property
+    def _signing(self) -> bool:
         try:
             constraints = self.certificate.extensions.get_extension_for_class(x509.BasicConstraints).value
             usage = self.certificate.extensions.get_extension_for_class(x509.KeyUsage).value

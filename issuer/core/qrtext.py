@@ -39,17 +39,18 @@ def b32encode(data: bytes) -> str:
     return base64.b32encode(data).decode("ascii").rstrip("=")
 
 
-_BASE32_DIGITS = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", "0123456789abcdefghijklmnopqrstuv")
+_BASE32_DIGITS = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", b"0123456789abcdefghijklmnopqrstuv")
 
 
 def b32decode(text: str) -> bytes:
     """RFC 4648 base32 without padding, refusing non-zero unused bits. Read as one base-32
-    integer (``int(…, 32)`` runs in C; ``base64.b32decode`` is pure Python and 5× slower)."""
+    integer (``int(…, 32)`` runs in C; ``base64.b32decode`` is pure Python and 5× slower),
+    its digits mapped by a byte table (the text is ASCII once it matches)."""
     if not _BASE32.match(text) or len(text) % 8 in (1, 3, 6):
         raise CredentialFormatError("payload is not base32", "载荷不是base32编码")
     size = len(text) * 5 // 8
     spare = len(text) * 5 - size * 8
-    value = int(text.translate(_BASE32_DIGITS), 32)
+    value = int(text.encode("ascii").translate(_BASE32_DIGITS), 32)
     if value & ((1 << spare) - 1):
         raise CredentialFormatError("payload has non-zero padding bits", "载荷末位填充位不为零")
     return (value >> spare).to_bytes(size, "big")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -36,7 +37,7 @@ class Signer:
             )
         return cls(key, cert)
 
-    @property
+    @cached_property
     def kid(self) -> bytes:
         return cose.kid_for(self.certificate.der)
 

@@ -27,6 +27,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from cryptography import x509
@@ -106,7 +107,7 @@ class KeyEntry:
     retired_at: datetime | None = None
     """Credentials issued at or after this instant are not valid."""
 
-    @property
+    @cached_property
     def kid(self) -> bytes:
         return cose.kid_for(self.certificate)
 
@@ -140,14 +141,15 @@ class OrganizationEntry:
     def kind(self) -> str:
         return self.code[0]
 
-    def _ordered(self) -> list[StatusChange]:
+    @cached_property
+    def _ordered(self) -> tuple[StatusChange, ...]:
         # Stable: of two changes at the same instant, the later in the list counts.
-        return sorted(self.status_history, key=lambda c: c.since)
+        return tuple(sorted(self.status_history, key=lambda c: c.since))
 
     def status_at(self, moment: datetime) -> str | None:
         """The status in force at ``moment``; ``None`` before the first change."""
         current = None
-        for change in self._ordered():
+        for change in self._ordered:
             if change.since <= moment:
                 current = change.status
         return current
@@ -155,7 +157,7 @@ class OrganizationEntry:
     def status_on(self, day: date) -> str | None:
         """The rule for version-1 credentials: the last change made on or before ``day``."""
         current = None
-        for change in self._ordered():
+        for change in self._ordered:
             if china_date(change.since) <= day:
                 current = change.status
         return current

@@ -11,6 +11,7 @@ normalization stability), so the canonical-form check agrees too."""
 from __future__ import annotations
 
 import bisect
+import re
 from functools import cache
 from importlib import resources
 
@@ -34,11 +35,32 @@ def _category_c() -> tuple[tuple[int, ...], tuple[int, ...]]:
     return tuple(firsts), tuple(lasts)
 
 
+_LAST_BMP = 0xFFFF
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+@cache
+def _bmp_category_c() -> re.Pattern[str]:
+    """The table's ranges within the Basic Multilingual Plane as one character class, which
+    ``re`` tests with a bitmap (ranges beyond it, it would try one by one)."""
+    ranges = [
+        f"\\u{first:04x}-\\u{min(last, _LAST_BMP):04x}"
+        for first, last in zip(*_category_c(), strict=True)
+        if first <= _LAST_BMP
+    ]
+    return re.compile(f"[{''.join(ranges)}]")
+
+
 def is_category_c(char: str) -> bool:
     """Whether ``char`` is of general category C in Unicode 14.0.0."""
     firsts, lasts = _category_c()
     at = bisect.bisect_right(firsts, ord(char)) - 1
     return at >= 0 and ord(char) <= lasts[at]
+
+
+def holds_category_c(text: str) -> bool:
+    """Whether any character of ``text`` is of general category C in Unicode 14.0.0."""
+    return _bmp_category_c().search(text) is not None or any(map(is_category_c, _ASTRAL.findall(text)))
 
 
 def strip(text: str) -> str:

@@ -155,6 +155,11 @@ def _check_number(key: SigningKey, cred: Credential, trust: TrustStore, when: Is
     policy.check_number(cred.number, key.certificate.org_code, cred.issue_date, cred.level)
 
 
+_PASSED = {name: Check(name, Outcome.PASSED) for name in CHECK_NAMES}
+_NOT_RUN = tuple(Check(name, Outcome.NOT_RUN) for name in CHECK_NAMES)
+"""Checks that passed or were not run carry nothing but their name, so each is made once.
+Checks run in the order of ``CHECKS``: those after the ``n`` done are ``_NOT_RUN[n:]``."""
+
 _DatedCheck = Callable[[SigningKey, Credential, TrustStore, IssueTime], None]
 _DATED_CHECKS: tuple[tuple[str, _DatedCheck], ...] = (
     ("certificate_chain", _check_chain),
@@ -192,12 +197,10 @@ def verify_signed(
     signer: SigningKey | None = None
 
     def finish(status: Status) -> Verdict:
-        ran = {c.name for c in done}
-        rest = tuple(Check(n, Outcome.NOT_RUN) for n in CHECK_NAMES if n not in ran)
-        return Verdict(status, (*done, *rest), at, credential, signer)
+        return Verdict(status, (*done, *_NOT_RUN[len(done) :]), at, credential, signer)
 
     def passed(name: str) -> None:
-        done.append(Check(name, Outcome.PASSED))
+        done.append(_PASSED[name])
 
     def failed(name: str, reason: str, detail: str, detail_zh: str) -> Verdict:
         done.append(Check(name, Outcome.FAILED, detail, detail_zh, reason))

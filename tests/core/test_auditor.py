@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from issuer.core import cbor, cose, merkle, transparency, trust
+from issuer.core import auditor, cbor, cose, merkle, transparency, trust
 from issuer.core.auditor import audit
 from issuer.core.credential import decode_payload
 from issuer.core.errors import TrustError
@@ -101,7 +101,7 @@ def test_one_altered_certificate_is_exactly_that_finding(log: Log) -> None:
     claims = decode_payload(message.payload)
     forged_payload = bytes(signed).replace("学员3".encode(), "学员9".encode())
     assert forged_payload != bytes(signed) and decode_payload(forged_payload).holder_name == "学员9"
-    forged = cbor.encode(cbor.cbor2.CBORTag(18, [message.protected, {}, forged_payload, message.signature]))
+    forged = cbor.cbor2.dumps(cbor.cbor2.CBORTag(18, [message.protected, {}, forged_payload, message.signature]))
     entries = list(log.entries)
     entries[3] = Entry("issue", forged, LOGGED).encode()
     report = run(log, entries)
@@ -221,3 +221,36 @@ def test_an_audit_checkpoint_not_signed_by_the_log_is_a_bad_signature(log: Log) 
 def test_an_audit_checkpoint_counting_no_more_events_is_out_of_order(log: Log) -> None:
     entries = [*log.entries, checkpoint(log.log_key, log.log.kid, 2), checkpoint(log.log_key, log.log.kid, 2)]
     assert codes(run(log, entries)) == [("audit_checkpoint_out_of_order", 11)]
+
+
+def test_two_worker_processes_report_what_one_process_reports(log: Log, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batches of three, so that several are in flight; a log with one finding of each kind
+    that certificates give (a forged signature, a number twice, one out of scope, garbage)."""
+    monkeypatch.setattr(auditor, "_BATCH", 3)
+    forged = bytearray(transparency.decode_entry(log.entries[3]).signed)
+    forged[-1] ^= 1
+    entries = [
+        *log.entries,
+        Entry("issue", bytes(forged), LOGGED).encode(),
+        issue(log.signer, credential(5, name="冒名者")),
+        issue(log.signer, credential(9, occupation="4-04-05-05", work_type=None)),
+        b"\x00garbage",
+        checkpoint(log.log_key, log.log.kid, 1),
+    ]
+    one, two = run(log, entries), run(log, entries, workers=2)
+    assert codes(one) == [
+        ("bad_signature", 10),
+        ("duplicate_number", 11),
+        ("invalid_certificate", 12),
+        ("entry_unreadable", 13),
+    ]
+    assert one.to_json()["audit_checkpoints"] == 1  # type: ignore[attr-defined]
+    assert two.to_json() == one.to_json()  # type: ignore[attr-defined]
+
+
+def test_workers_stop_with_the_audit_at_the_tree_heads_size(log: Log, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(auditor, "_BATCH", 2)
+    head = log.head(log.entries[:5])
+    one, two = run(log, head=head), run(log, head=head, workers=2)
+    assert one.entries == 5  # type: ignore[attr-defined]
+    assert two.to_json() == one.to_json()  # type: ignore[attr-defined]

@@ -56,6 +56,11 @@ class TestUpperAscii:
     def test_never_changes_the_length(self, text: str) -> None:
         assert len(upper_ascii(text)) == len(text)
 
+    @given(st.text() | st.text(alphabet=string.printable))
+    def test_changes_a_to_z_and_nothing_else(self, text: str) -> None:
+        upper = str.maketrans(string.ascii_lowercase, string.ascii_uppercase)
+        assert upper_ascii(text) == text.translate(upper)
+
 
 class TestNormalizeCode:
     def test_strips_surrounding_ascii_spaces_tabs_and_newlines(self) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from issuer.core import qrtext, unicode
 from issuer.core.errors import CredentialFormatError, InvalidInput
@@ -40,3 +42,9 @@ def test_inner_white_space_is_the_property_too() -> None:
     assert qrtext.decode(f"HTTPS://HO\x1cST/V/{payload}") == qrtext.decode(payload)  # the host is not checked
     with pytest.raises(CredentialFormatError):
         qrtext.decode(f"HTTPS://HO\u3000ST/V/{payload}")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=20) | st.text(st.characters(exclude_categories=()), max_size=20))
+def test_a_text_holds_category_c_when_one_of_its_characters_is(text: str) -> None:
+    assert unicode.holds_category_c(text) == any(unicode.is_category_c(c) for c in text)

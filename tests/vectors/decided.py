@@ -78,7 +78,7 @@ def _json(bundle: dict[str, Any], **extra: Any) -> bytes:
 
 def _signed_trust_list(auth: f.Authority, payload: Payload, *, raw: bool = False) -> bytes:
     """``payload`` signed by the root as it is; ``raw``: encoded by cbor2 itself, so that it
-    may hold what ``cbor.encode`` refuses to write (a float)."""
+    may hold what ``cbor.encode`` refuses to write (a float, a tag)."""
     encoded = cbor2.dumps(payload, canonical=True) if raw else cbor.encode(payload)
     return cose.sign(encoded, auth.key, cose.kid_for(auth.root_der))
 
@@ -286,7 +286,7 @@ def build(
         (
             "bundle-tag-in-the-trust-list.json",
             envelope(lambda p: p.update(note=cbor2.CBORTag(0, "2026-11-01T00:00:00Z"))),
-            False,
+            True,
             "the trust list holds a tag (0, a date-time) under a key nobody reads: no signed map holds one (§2 rule 1)",
         ),
         (
