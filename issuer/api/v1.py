@@ -26,6 +26,7 @@ from issuer.api.errors import ErrorSchema
 from issuer.api.openapi import TEXT_PATTERN
 from issuer.core.errors import InvalidInput, NotFound
 from issuer.core.transparency import TreeHead
+from issuer.core.unicode import UNSTORABLE, has_unstorable_text
 from issuer.render import Assets
 from issuer.service import roster
 from issuer.service.apikeys import KeyInfo
@@ -67,7 +68,7 @@ class _JsonBodyParser(FlaskParser):  # type: ignore[misc]
             abort(400, messages={"json": ["JSON nested too deeply."]})
         except jsonbody.UnusableJson as e:
             abort(400, messages={"json": [f"{e}."]})
-        if jsonbody.has_forbidden_text(data):
+        if has_unstorable_text(data):
             abort(422, messages={"json": {"_schema": [jsonbody.TEXT_RULE]}})
         return data
 
@@ -87,9 +88,9 @@ bp = _Blueprint("v1", __name__, url_prefix="/api/v1", description="职业技能�
 def _refuse_forbidden_text() -> None:
     """NUL or a lone surrogate in a path, query or Idempotency-Key names nothing that exists
     (``jsonbody``): a path is a 404, a query or the header a 422."""
-    if jsonbody.has_forbidden_text(list((request.view_args or {}).values())):
+    if has_unstorable_text(list((request.view_args or {}).values())):
         raise HTTPNotFound()
-    forbidden = jsonbody.FORBIDDEN_TEXT.search
+    forbidden = UNSTORABLE.search
     bad = sorted({k for k, v in request.args.items(multi=True) if forbidden(k) or forbidden(v)})
     if bad:
         abort(422, messages={"query": {k: [jsonbody.TEXT_RULE] for k in bad}})
