@@ -40,3 +40,23 @@ def test_inner_white_space_is_the_property_too() -> None:
     assert qrtext.decode(f"HTTPS://HO\x1cST/V/{payload}") == qrtext.decode(payload)  # the host is not checked
     with pytest.raises(CredentialFormatError):
         qrtext.decode(f"HTTPS://HO\u3000ST/V/{payload}")
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["a\x00", "\udc80", "\ud800x", {"k": ["ok", {"deep": "\udfff"}]}, {"\x00": 1}, ["x"] * 3 + ["\x00"]],
+)
+def test_nul_and_lone_surrogates_are_unstorable_at_any_depth_keys_too(value: object) -> None:
+    assert unicode.has_unstorable_text(value)
+
+
+@pytest.mark.parametrize("value", ["张三", "𠀀", "\ufffd", {"k": [1, 2.5, None, True]}, [], "\x01"])
+def test_other_text_is_storable(value: object) -> None:
+    assert not unicode.has_unstorable_text(value)
+
+
+def test_a_deep_value_is_checked_without_recursion() -> None:
+    deep: object = "\x00"
+    for _ in range(100_000):
+        deep = [deep]
+    assert unicode.has_unstorable_text(deep)
