@@ -85,9 +85,9 @@ bp = _Blueprint("v1", __name__, url_prefix="/api/v1", description="职业技能�
 
 
 @bp.before_request
-def _refuse_forbidden_text() -> None:
-    """NUL or a lone surrogate in a path, query or Idempotency-Key names nothing that exists
-    (``jsonbody``): a path is a 404, a query or the header a 422."""
+def _refuse_unstorable_text() -> None:
+    """NUL or a lone surrogate (``core.unicode.UNSTORABLE``) in a path, query or
+    Idempotency-Key names nothing that exists: a path is a 404, a query or the header a 422."""
     if has_unstorable_text(list((request.view_args or {}).values())):
         raise HTTPNotFound()
     forbidden = UNSTORABLE.search
@@ -135,7 +135,7 @@ IDEMPOTENCY_KEY = bp.doc(
         }
     ]
 )
-"""The header of the operations that issue; ``_refuse_forbidden_text`` and the service check it."""
+"""The header of the operations that issue; ``_refuse_unstorable_text`` and the service check it."""
 
 
 def _errors(*statuses: int) -> Any:
