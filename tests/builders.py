@@ -158,6 +158,7 @@ DAMAGED_XLSX: dict[str, tuple[str, Callable[[bytes], bytes | None]]] = {
     "billion laughs in the sheet": (_SHEET, _with_doctype(_DTD, b"&c;")),
     "billion laughs in workbook.xml": ("xl/workbook.xml", _with_doctype(_DTD, b"&c;")),
     "external entity in the sheet": (_SHEET, _with_doctype(_XXE, b"&e;")),
+    "a lone surrogate (&#xDC80;) in a cell": (_SHEET, _with_doctype(b"", b"&#xDC80;")),
     "sheet that unpacks to 300 MB": (_SHEET, lambda xml: xml + b" " * 300_000_000),
 }
 """Ways an XLSX roster can be damaged or hostile: part → how the part is changed (None: removed)."""

@@ -31,6 +31,7 @@ _HTTP = {
     409: ("conflict", "冲突"),
     413: ("payload_too_large", "请求体过大"),
     415: ("unsupported_media_type", "不支持的内容类型，请使用application/json"),
+    416: ("range_not_satisfiable", "请求的范围超出文件大小"),
     422: ("invalid_input", "输入无效"),
     428: ("precondition_required", "缺少必需的请求头"),
     429: ("too_many_requests", "请求过于频繁，请稍后再试"),

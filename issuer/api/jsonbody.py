@@ -1,9 +1,8 @@
 """What every API request's text and JSON must be, checked once for every endpoint.
 
-No field accepts U+0000 (PostgreSQL can neither store nor compare it) or a lone surrogate
-(U+D800–U+DFFF, which JSON can spell as ``"\\udc80"`` and no encoder can write back out):
-such text is refused wherever it arrives — a JSON body (keys too), a query string, a path
-segment, the ``Idempotency-Key``. A JSON number the service could not hold is malformed
+Text that ``core.unicode.UNSTORABLE`` matches (NUL, lone surrogates) is refused wherever it
+arrives — a JSON body (keys too), a query string, a path segment, the ``Idempotency-Key``
+(``TEXT_RULE`` says so). A JSON number the service could not hold is malformed
 JSON (400): an integer of more than ``MAX_INTEGER_DIGITS`` digits (Python refuses to
 convert those; it would be a 500), a float that overflows to infinity, ``NaN`` and
 ``Infinity``; so is nesting too deep for the decoder."""
@@ -12,10 +11,8 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from typing import Any
 
-FORBIDDEN_TEXT = re.compile("[\x00\ud800-\udfff]")
 TEXT_RULE = "text must not contain NUL (U+0000) or lone surrogates (U+D800-U+DFFF)"
 TEXT_RULE_ZH = "文本不能包含NUL字符（U+0000）或孤立的代理码位（U+D800–U+DFFF）"
 MAX_INTEGER_DIGITS = 4300
@@ -47,20 +44,3 @@ def loads(text: str) -> Any:
     """``json.loads`` refusing the numbers above (``UnusableJson``); ``RecursionError``
     for nesting too deep and ``json.JSONDecodeError`` for what is not JSON at all."""
     return json.loads(text, parse_int=_integer, parse_float=_float, parse_constant=_constant)
-
-
-def has_forbidden_text(value: Any) -> bool:
-    """Whether any text in a parsed JSON value (a key or a string, at any depth) holds NUL
-    or a lone surrogate. Iterative: the value may be deep."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            if FORBIDDEN_TEXT.search(item):
-                return True
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return False

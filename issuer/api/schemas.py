@@ -162,7 +162,10 @@ class IssueIn(Strict):
         load_default=None,
         allow_none=True,
         validate=validate.Length(max=700_000),
-        metadata={"description": "base64 of a JPEG or PNG photo (1-inch, white background), at most 500 KB"},
+        metadata={
+            "format": "byte",
+            "description": "base64 of a JPEG or PNG photo (1-inch, white background), at most 500 KB",
+        },
     )
 
 
@@ -242,7 +245,7 @@ class ImageArgs(Strict):
     )
 
 
-_IMAGE = {"description": "base64 of a PNG or JPEG (at most 2 MB); null removes it"}
+_IMAGE = {"format": "byte", "description": "base64 of a PNG or JPEG (at most 2 MB); null removes it"}
 
 
 class AppearanceIn(Strict):
@@ -254,9 +257,8 @@ class AppearanceIn(Strict):
     )
 
 
-class BatchFilesIn(ma.Schema):
-    class Meta:
-        unknown = ma.RAISE
+class BatchUploadIn(Strict):
+    """The multipart form of ``POST /batches``: the files and the options in one body."""
 
     roster = fields.Raw(
         required=True,
@@ -265,9 +267,6 @@ class BatchFilesIn(ma.Schema):
     photos = fields.Raw(
         load_default=None, metadata={"type": "string", "format": "binary", "description": "ZIP of photos"}
     )
-
-
-class BatchFormIn(Strict):
     dry_run = fields.Boolean(load_default=False, metadata={"description": "validate only, issue nothing"})
     valid_rows_only = fields.Boolean(load_default=False, metadata={"description": "issue the valid rows only"})
     formats = fields.String(
@@ -424,18 +423,21 @@ class LookupOut(ma.Schema):
 class BundleOut(ma.Schema):
     format = fields.String()
     version = fields.Integer()
-    root_certificate = fields.String(metadata={"description": "DER, base64"})
-    trust_list = fields.String(metadata={"description": "COSE_Sign1 by the root key, base64"})
+    root_certificate = fields.String(metadata={"format": "byte", "description": "DER, base64"})
+    trust_list = fields.String(metadata={"format": "byte", "description": "COSE_Sign1 by the root key, base64"})
     status_lists = fields.List(
-        fields.String(), metadata={"description": "every organization's signed status list (COSE_Sign1, base64)"}
+        fields.String(metadata={"format": "byte"}),
+        metadata={"description": "every organization's signed status list (COSE_Sign1, base64)"},
     )
     tree_head = fields.String(
-        allow_none=True, metadata={"description": "the latest signed tree head of the log (COSE_Sign1, base64)"}
+        allow_none=True,
+        metadata={"format": "byte", "description": "the latest signed tree head of the log (COSE_Sign1, base64)"},
     )
     manifest = fields.String(
         metadata={
+            "format": "byte",
             "description": "the manifest binding this bundle's parts: SHA-256 of the trust list, the tree head and "
-            "each status list, signed by the log key (COSE_Sign1, base64)"
+            "each status list, signed by the log key (COSE_Sign1, base64)",
         }
     )
 
@@ -461,7 +463,7 @@ class StatusListOut(ma.Schema):
     expires_at = fields.String()
     bits = fields.Integer(metadata={"description": "entries in the list"})
     revoked_count = fields.Integer()
-    signed = fields.String(metadata={"description": "COSE_Sign1 by the organization key, base64"})
+    signed = fields.String(metadata={"format": "byte", "description": "COSE_Sign1 by the organization key, base64"})
 
 
 class TreeHeadOut(ma.Schema):
@@ -469,12 +471,17 @@ class TreeHeadOut(ma.Schema):
     root_hash = fields.String(metadata={"description": "hex"})
     timestamp = fields.String()
     log_kid = fields.String(metadata={"description": "hex"})
-    signed = fields.String(metadata={"description": "COSE_Sign1 by the log key, base64"})
+    signed = fields.String(metadata={"format": "byte", "description": "COSE_Sign1 by the log key, base64"})
+
+
+_ONE_OF = "give exactly one of leaf_index and number (both or neither: 422 leaf_index_or_number)"
 
 
 class InclusionArgs(Strict):
-    leaf_index = fields.Integer(validate=_INDEX)
-    number = fields.String(validate=validate.Length(min=1, max=40), metadata={"description": "a certificate number"})
+    leaf_index = fields.Integer(validate=_INDEX, metadata={"description": f"a leaf of the log; {_ONE_OF}"})
+    number = fields.String(
+        validate=validate.Length(min=1, max=40), metadata={"description": f"a certificate number; {_ONE_OF}"}
+    )
     tree_size = fields.Integer(validate=_SIZE, metadata={"description": "a signed tree head's size; default latest"})
 
 
@@ -513,7 +520,7 @@ class EntryOut(ma.Schema):
     type = fields.String(
         metadata={"description": "issue, revoke, key, audit, or unreadable (the stored entry cannot be read)"}
     )
-    entry = fields.String(metadata={"description": "the entry (deterministic CBOR), base64"})
+    entry = fields.String(metadata={"format": "byte", "description": "the entry (deterministic CBOR), base64"})
     problem = fields.Nested(
         EntryProblemOut, allow_none=True, metadata={"description": "why an unreadable entry cannot be read, or null"}
     )

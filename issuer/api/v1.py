@@ -15,6 +15,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from webargs import core as webargs_core
 from webargs.flaskparser import FlaskParser, abort, is_json_request
+from werkzeug.datastructures import CombinedMultiDict
 from werkzeug.exceptions import NotFound as HTTPNotFound
 from werkzeug.exceptions import UnsupportedMediaType
 
@@ -22,8 +23,10 @@ from issuer.api import jsonbody, present
 from issuer.api import schemas as s
 from issuer.api.auth import current_principal, use_cases
 from issuer.api.errors import ErrorSchema
+from issuer.api.openapi import TEXT_PATTERN
 from issuer.core.errors import InvalidInput, NotFound
 from issuer.core.transparency import TreeHead
+from issuer.core.unicode import UNSTORABLE, has_unstorable_text
 from issuer.render import Assets
 from issuer.service import roster
 from issuer.service.apikeys import KeyInfo
@@ -48,6 +51,12 @@ class _JsonBodyParser(FlaskParser):  # type: ignore[misc]
         "querystring": None,
     }
 
+    __location_map__: ClassVar[dict[str, Any]] = {**FlaskParser.__location_map__, "multipart": "load_multipart"}
+
+    def load_multipart(self, req: Any, schema: Any) -> Any:
+        """A multipart form's fields and files together, as one body (``multipart/form-data``)."""
+        return self._makeproxy(CombinedMultiDict([req.form, req.files]), schema)
+
     def _raw_load_json(self, req: Any) -> Any:
         if not is_json_request(req):
             if req.get_data(cache=True):
@@ -59,25 +68,29 @@ class _JsonBodyParser(FlaskParser):  # type: ignore[misc]
             abort(400, messages={"json": ["JSON nested too deeply."]})
         except jsonbody.UnusableJson as e:
             abort(400, messages={"json": [f"{e}."]})
-        if jsonbody.has_forbidden_text(data):
+        if has_unstorable_text(data):
             abort(422, messages={"json": {"_schema": [jsonbody.TEXT_RULE]}})
         return data
 
 
 class _Blueprint(Blueprint):  # type: ignore[misc]
     ARGUMENTS_PARSER = _JsonBodyParser()
+    DEFAULT_LOCATION_CONTENT_TYPE_MAPPING: ClassVar[dict[str, str]] = {
+        **Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
+        "multipart": "multipart/form-data",
+    }
 
 
 bp = _Blueprint("v1", __name__, url_prefix="/api/v1", description="职业技能等级证书 API")
 
 
 @bp.before_request
-def _refuse_forbidden_text() -> None:
-    """NUL or a lone surrogate in a path, query or Idempotency-Key names nothing that exists
-    (``jsonbody``): a path is a 404, a query or the header a 422."""
-    if jsonbody.has_forbidden_text(list((request.view_args or {}).values())):
+def _refuse_unstorable_text() -> None:
+    """NUL or a lone surrogate (``core.unicode.UNSTORABLE``) in a path, query or
+    Idempotency-Key names nothing that exists: a path is a 404, a query or the header a 422."""
+    if has_unstorable_text(list((request.view_args or {}).values())):
         raise HTTPNotFound()
-    forbidden = jsonbody.FORBIDDEN_TEXT.search
+    forbidden = UNSTORABLE.search
     bad = sorted({k for k, v in request.args.items(multi=True) if forbidden(k) or forbidden(v)})
     if bad:
         abort(422, messages={"query": {k: [jsonbody.TEXT_RULE] for k in bad}})
@@ -108,6 +121,21 @@ def _authenticate_first() -> None:
             "an API key is required (Authorization: Bearer <key>)",
             "需要API密钥（Authorization: Bearer <密钥>）",
         )
+
+
+IDEMPOTENCY_KEY = bp.doc(
+    parameters=[
+        {
+            "in": "header",
+            "name": "Idempotency-Key",
+            "required": False,
+            "description": "a retry with the same key returns the first answer (Idempotency-Replayed: true); "
+            "the same key with another body is a 409",
+            "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": TEXT_PATTERN},
+        }
+    ]
+)
+"""The header of the operations that issue; ``_refuse_unstorable_text`` and the service check it."""
 
 
 def _errors(*statuses: int) -> Any:
@@ -178,7 +206,9 @@ def _status_route(status: str, doc: str) -> None:
     view.__name__ = f"organization_{status}"
     endpoint = {"suspended": "suspend", "active": "resume", "cancelled": "cancel"}[status]
     bp.route(f"/organizations/<string:code>/{endpoint}", methods=["POST"])(
-        bp.arguments(s.StatusChangeIn)(bp.response(200, s.OrganizationOut)(_errors(401, 403, 404, 409, 422)(view)))
+        bp.arguments(s.StatusChangeIn, required=False)(
+            bp.response(200, s.OrganizationOut)(_errors(401, 403, 404, 409, 422)(view))
+        )
     )
 
 
@@ -209,7 +239,7 @@ def rotate_key(code: str) -> dict[str, Any]:
 
 
 @bp.route("/organizations/<string:code>/keys/<string:kid>/compromise", methods=["POST"])
-@bp.arguments(s.CompromiseIn)
+@bp.arguments(s.CompromiseIn, required=False)
 @bp.response(200, s.OrganizationOut)
 @_errors(401, 403, 404, 409, 422)
 def compromise_key(body: dict[str, Any], code: str, kid: str) -> dict[str, Any]:
@@ -287,6 +317,7 @@ class Certificates(MethodView):
         }
 
     @bp.arguments(s.IssueIn)
+    @IDEMPOTENCY_KEY
     @bp.response(201, s.CertificateOut)
     @_errors(401, 403, 409, 422)
     def post(self, body: dict[str, Any]) -> Any:
@@ -313,6 +344,14 @@ class CertificateView(MethodView):
         record = app.certificates.get(principal, number)
         assert principal is not None
         return present.certificate(app.ctx, record, principal)
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _binary(*media_types: str) -> dict[str, Any]:
+    """The document of a response whose body is a file, not JSON."""
+    return {"content": {t: {"schema": {"type": "string", "format": "binary"}} for t in media_types}}
 
 
 MAX_BATCH_UPLOAD = 200 * 1024 * 1024
@@ -346,12 +385,12 @@ class Batches(MethodView):
         found = use_cases().batches.recent(_principal())
         return {"items": [present.batch(b, _archive_url(b.id)) for b in found]}
 
-    @bp.arguments(s.BatchFilesIn, location="files")
-    @bp.arguments(s.BatchFormIn, location="form")
+    @bp.arguments(s.BatchUploadIn, location="multipart")
+    @IDEMPOTENCY_KEY
     @bp.response(201, s.BatchOut)
     @bp.alt_response(200, schema=s.BatchOut, description="dry run: the report only")
     @_errors(401, 403, 409, 413, 422, 429)
-    def post(self, files: dict[str, Any], form: dict[str, Any]) -> Any:
+    def post(self, form: dict[str, Any]) -> Any:
         """Issue one exam session's roster (multipart: ``roster`` CSV/XLSX, optional ``photos``
         ZIP). Every row is validated first; by default any invalid row issues nothing (422 with
         every problem); ``valid_rows_only`` issues the valid ones; ``dry_run`` only reports.
@@ -363,9 +402,9 @@ class Batches(MethodView):
         ``ISSUER_MAX_ROSTER_ROWS`` rows is a 422 ``roster_too_large``."""
         app = use_cases()
         upload = Upload(
-            roster=_read_upload(files["roster"], "roster", "名单"),
-            filename=getattr(files["roster"], "filename", None) or "roster",
-            photos=_upload_stream(files["photos"], "photos", "照片包") if files["photos"] is not None else None,
+            roster=_read_upload(form["roster"], "roster", "名单"),
+            filename=getattr(form["roster"], "filename", None) or "roster",
+            photos=_upload_stream(form["photos"], "photos", "照片包") if form["photos"] is not None else None,
             valid_rows_only=form["valid_rows_only"],
             formats=tuple(sorted(form["formats"].split(","), key=DEFAULT_FORMATS.index)),
             dpi=form["dpi"],
@@ -397,7 +436,14 @@ def batch_status(batch_id: str) -> dict[str, Any]:
 
 @bp.route("/batches/<string:batch_id>/archive")
 @bp.response(200, description="ZIP: png/<number>.png, pdf/<number>.pdf and result.xlsx (row → number)")
-@_errors(401, 403, 404, 409)
+@bp.doc(
+    responses={
+        200: _binary("application/zip"),
+        206: {"description": "the part a Range header asked for", **_binary("application/zip")},
+        304: {"description": "not modified (If-None-Match)"},
+    }
+)
+@_errors(401, 403, 404, 409, 416)
 def batch_archive(batch_id: str) -> Any:
     """The finished batch as one ZIP archive: every certificate's image and PDF once, and
     the result spreadsheet mapping each roster row to its number or its problems. Supports
@@ -420,13 +466,14 @@ def batch_archive(batch_id: str) -> Any:
 
 @bp.route("/batches/template")
 @bp.response(200, description="XLSX roster template")
+@bp.doc(responses={200: _binary(XLSX)})
 @_errors(401, 403)
 def batch_template() -> Any:
     """A roster template (XLSX) with the Chinese headers and one example row (organization issuer)."""
     require_role(_principal(), Role.ORG_ISSUER)
     response = current_app.response_class(
         roster.roster_template_xlsx(),
-        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        mimetype=XLSX,
     )
     response.headers["Content-Disposition"] = "attachment; filename*=UTF-8''roster-template.xlsx"
     return response
@@ -435,6 +482,7 @@ def batch_template() -> Any:
 @bp.route("/certificates/<string:number>/image")
 @bp.arguments(s.ImageArgs, location="query")
 @bp.response(200, description="PNG or PDF of the printable certificate (A4)")
+@bp.doc(responses={200: _binary("image/png", "application/pdf"), 304: {"description": "not modified (If-None-Match)"}})
 @_errors(401, 403, 404, 409, 422)
 def certificate_image(args: dict[str, Any], number: str) -> Any:
     """The printable certificate as PNG (default 300 dpi) or one-page A4 PDF (its organization).
@@ -541,6 +589,7 @@ LONG_CACHE = "public, max-age=86400"
 @bp.route("/status-lists/<string:code>")
 @bp.arguments(s.StatusListArgs, location="query")
 @bp.response(200, s.StatusListOut, description="JSON; with ?format=cose the signed list itself (application/cose)")
+@bp.doc(responses={200: _binary("application/cose")})
 @_errors(404, 422)
 def status_list(args: dict[str, Any], code: str) -> Any:
     """An organization's revocation status list, signed by its key (public): bit ``i`` set

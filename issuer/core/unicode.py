@@ -14,6 +14,7 @@ import bisect
 import re
 from functools import cache
 from importlib import resources
+from typing import Any
 
 UNICODE_VERSION = "14.0.0"
 WHITE_SPACE = (
@@ -66,3 +67,26 @@ def holds_category_c(text: str) -> bool:
 def strip(text: str) -> str:
     """``text`` without White_Space at either end (``str.strip`` also strips U+001C–001F)."""
     return text.strip(WHITE_SPACE)
+
+
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+"""What no text field accepts anywhere: NUL (U+0000, which PostgreSQL can neither store nor
+compare) and lone surrogates (U+D800–U+DFFF, which JSON can spell as ``"\\udc80"`` and no
+encoder can write back out)."""
+
+
+def has_unstorable_text(value: Any) -> bool:
+    """Whether any text in ``value`` — a string, or a JSON-like value of dicts (keys too) and
+    lists at any depth — matches ``UNSTORABLE``. Iterative: the value may be deep."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if UNSTORABLE.search(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return False

@@ -41,9 +41,11 @@ from issuer.service.wiring import UseCases
 from issuer.web.errors import error_page
 from issuer.web.i18n import language, t
 from issuer.web.security import current_account, sign_in_session, signed_in
+from issuer.web.text import refuse_unstorable_text
 
 bp = Blueprint("console", __name__, url_prefix="/console")
 bp.register_error_handler(HTTPException, error_page)
+bp.before_request(refuse_unstorable_text)
 
 MAX_UPLOAD = MAX_BATCH_UPLOAD
 """A roster with its photos, as through the API (other requests are limited to 1 MiB)."""

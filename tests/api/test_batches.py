@@ -120,6 +120,9 @@ def test_a_batch_is_followed_to_its_archive(client: FlaskClient, keys: Keys, svc
     tail = rest.data
     rest.close()
     assert rest.status_code == 206 and tail == data[100:]
+    beyond = client.get(done["archive"]["url"], headers={**auth(keys.issuer), "Range": f"bytes={len(data)}-"})
+    assert beyond.status_code == 416 and beyond.get_json()["code"] == "range_not_satisfiable"
+    beyond.close()
     restarted.close()
 
 

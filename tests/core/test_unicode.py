@@ -48,3 +48,23 @@ def test_inner_white_space_is_the_property_too() -> None:
 @given(st.text(max_size=20) | st.text(st.characters(exclude_categories=()), max_size=20))
 def test_a_text_holds_category_c_when_one_of_its_characters_is(text: str) -> None:
     assert unicode.holds_category_c(text) == any(unicode.is_category_c(c) for c in text)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["a\x00", "\udc80", "\ud800x", {"k": ["ok", {"deep": "\udfff"}]}, {"\x00": 1}, ["x"] * 3 + ["\x00"]],
+)
+def test_nul_and_lone_surrogates_are_unstorable_at_any_depth_keys_too(value: object) -> None:
+    assert unicode.has_unstorable_text(value)
+
+
+@pytest.mark.parametrize("value", ["张三", "𠀀", "\ufffd", {"k": [1, 2.5, None, True]}, [], "\x01"])
+def test_other_text_is_storable(value: object) -> None:
+    assert not unicode.has_unstorable_text(value)
+
+
+def test_a_deep_value_is_checked_without_recursion() -> None:
+    deep: object = "\x00"
+    for _ in range(100_000):
+        deep = [deep]
+    assert unicode.has_unstorable_text(deep)

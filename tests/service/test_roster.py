@@ -120,6 +120,18 @@ def test_unreadable_files_are_clear_errors() -> None:
     assert caught.value.code == "roster_empty"
 
 
+def test_xlsx_is_parsed_only_through_defusedxml(monkeypatch: pytest.MonkeyPatch) -> None:
+    import openpyxl
+
+    from issuer.service.roster.reading import UnsafeXmlParsing
+
+    assert openpyxl.DEFUSEDXML  # the dependency is installed and on
+    list(read_roster(to_xlsx([]), "r.xlsx"))
+    monkeypatch.setattr(openpyxl, "DEFUSEDXML", False)
+    with pytest.raises(UnsafeXmlParsing):
+        list(read_roster(to_xlsx([]), "r.xlsx"))
+
+
 def test_xlsx_numbers_become_the_text_people_typed_and_an_id_stored_as_a_number_is_an_error() -> None:
     rows: list[Row] = [
         ["张三丰", "居民身份证", float(110105194912310021), ELECTRICIAN, None, 3.0, 85.0, 77.5, None, None],

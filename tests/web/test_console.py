@@ -247,6 +247,33 @@ def test_a_score_that_is_not_two_decimals_in_0_to_100_is_shown_beside_its_field(
     assert certificates(svc) == 0
 
 
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/console/certificates?q=%00", 400),
+        ("/console/certificates?q=Y%00", 400),
+        ("/console/certificates?%00=1", 400),
+        ("/console/issue?replaces=%00", 400),
+        ("/console/certificates/Y%00", 404),
+        ("/console/batches/%00", 404),
+    ],
+)
+def test_nul_in_a_query_or_path_is_a_page_not_a_500(issuer: FlaskClient, path: str, status: int) -> None:
+    """On PostgreSQL each of these was a 500 (NUL in a query parameter)."""
+    response = issuer.get(path)
+    assert response.status_code == status and response.mimetype == "text/html"
+    assert ("请求无效" if status == 400 else "页面不存在") in html(response)
+
+
+def test_nul_in_a_form_field_is_a_bad_request(keys: Keys, svc: UseCases, client: FlaskClient) -> None:
+    account(svc, "issuer1")
+    response = client.post(
+        "/console/sign-in", data={"username": "issuer1\x00", "password": PASSWORD}, headers=SAME_SITE
+    )
+    assert response.status_code == 400 and "请求无效" in html(response)
+    assert sign_in(client, "issuer1").status_code == 302  # no failure was counted against the account
+
+
 @pytest.mark.parametrize("page", ["100001", "9" * 30, "-5", "x"])
 def test_any_page_number_shows_a_page(issuer: FlaskClient, page: str) -> None:
     assert issuer.get(f"/console/certificates?page={page}").status_code == 200

@@ -58,6 +58,11 @@ class RosterError(InvalidInput):
     """A roster that cannot be read at all: encoding, format, header row."""
 
 
+class UnsafeXmlParsing(RuntimeError):
+    """The deployment's fault, not the roster's: openpyxl would parse XLSX without
+    defusedxml (``OPENPYXL_DEFUSEDXML=False``), so entity declarations would expand."""
+
+
 @dataclass(frozen=True)
 class RosterRow:
     row: int
@@ -168,7 +173,7 @@ def _open_workbook(data: bytes) -> Any:
     import openpyxl
 
     if not openpyxl.DEFUSEDXML:
-        raise RuntimeError("openpyxl must parse with defusedxml (installed, OPENPYXL_DEFUSEDXML not False)")
+        raise UnsafeXmlParsing("openpyxl must parse with defusedxml (installed, OPENPYXL_DEFUSEDXML not False)")
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             unpacked = sum(info.file_size for info in archive.infolist())
