@@ -6,7 +6,7 @@ them."""
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -20,19 +20,17 @@ class CounterRepository:
 
     def advance(self, org_code: str, year: int, level: int, count: int) -> int:
         """Add ``count`` to the counter and return its new value (the last serial reserved);
-        the caller refuses (rolls back) a block past the last serial there is."""
+        the caller refuses (rolls back) a block past the last serial there is. One statement
+        (``INSERT … ON CONFLICT DO UPDATE … RETURNING``, SQLite ≥ 3.35 and PostgreSQL) creates
+        the counter or advances it, and locks it until the transaction ends."""
         dialect = self._session.get_bind().dialect.name
         insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        self._session.execute(
-            insert(SerialCounter)
-            .values(org_code=org_code, year=year, level=level, last_serial=0)
-            .on_conflict_do_nothing(index_elements=["org_code", "year", "level"])
-        )
+        statement = insert(SerialCounter).values(org_code=org_code, year=year, level=level, last_serial=count)
         last: int = self._session.execute(
-            update(SerialCounter)
-            .where(SerialCounter.org_code == org_code, SerialCounter.year == year, SerialCounter.level == level)
-            .values(last_serial=SerialCounter.last_serial + count)
-            .returning(SerialCounter.last_serial)
+            statement.on_conflict_do_update(
+                index_elements=["org_code", "year", "level"],
+                set_={"last_serial": SerialCounter.last_serial + count},
+            ).returning(SerialCounter.last_serial)
         ).scalar_one()
         return last
 
