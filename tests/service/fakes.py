@@ -54,6 +54,7 @@ class State:
     counters: dict[tuple[str, int, int], int] = field(default_factory=dict)
     log_entries: dict[int, tuple[str, bytes, datetime]] = field(default_factory=dict)
     log_nodes: dict[tuple[int, int], bytes] = field(default_factory=dict)
+    log_frontier: bytes = b""
     tree_heads: dict[int, TreeHeadRow] = field(default_factory=dict)
     trust_lists: dict[int, TrustListRow] = field(default_factory=dict)
     status_lists: dict[int, StatusListRow] = field(default_factory=dict)
@@ -272,8 +273,8 @@ class FakeLog:
     def __init__(self, state: State) -> None:
         self._s = state
 
-    def lock_size(self) -> int:
-        return len(self._s.log_entries)
+    def lock_frontier(self) -> tuple[int, bytes]:
+        return len(self._s.log_entries), self._s.log_frontier
 
     def node(self, level: int, position: int) -> bytes | None:
         return self._s.log_nodes.get((level, position))
@@ -282,8 +283,10 @@ class FakeLog:
         self,
         entries: Sequence[tuple[int, str, bytes, datetime]],
         nodes: Sequence[tuple[int, int, bytes]],
+        frontier: bytes,
         head: TreeHeadRow,
     ) -> None:
+        self._s.log_frontier = frontier
         for index, kind, data, at in entries:
             self._s.log_entries[index] = (kind, data, at)
         for level, position, digest in nodes:
