@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from issuer.store import models as m
 from issuer.store.records import (
@@ -16,52 +17,108 @@ from issuer.store.records import (
     StatusChangeRecord,
 )
 
+_ORGANIZATION = (
+    m.Organization.id,
+    m.Organization.code,
+    m.Organization.name,
+    m.Organization.registered_from,
+    m.Organization.registered_until,
+    m.Organization.status,
+    m.Organization.created_at,
+    m.Organization.layout,
+    m.Organization.background.is_not(None).label("has_background"),
+    m.Organization.logo.is_not(None).label("has_logo"),
+    m.Organization.seal.is_not(None).label("has_seal"),
+)
 
-def _record(org: m.Organization) -> OrganizationRecord:
-    return OrganizationRecord(
-        id=org.id,
-        code=org.code,
-        name=org.name,
-        registered_from=org.registered_from,
-        registered_until=org.registered_until,
-        status=org.status,
-        created_at=org.created_at,
-        layout=org.layout,
-        has_background=org.background is not None,
-        has_logo=org.logo is not None,
-        has_seal=org.seal is not None,
-        status_history=tuple(StatusChangeRecord(c.status, c.since, c.note) for c in org.status_history),
-        scope=tuple(
-            ScopeRecord(
-                s.id,
-                s.occupation,
-                s.edition,
-                tuple(s.levels),
-                tuple(s.work_types),
-                s.valid_from,
-                s.valid_until,
-            )
-            for s in org.scope
+
+def _by_organization(session: Session, query: Select[Any], owner: Any, ids: list[int]) -> dict[int, list[Any]]:
+    """Rows of ``query`` (its first column the owning organization's id) per organization,
+    in id order."""
+    found: dict[int, list[Any]] = {i: [] for i in ids}
+    for row in session.execute(query.where(owner.in_(ids)).order_by(owner, query.selected_columns[1])):
+        found[row[0]].append(row[1:])
+    return found
+
+
+def _records(session: Session, query: Select[Any]) -> list[OrganizationRecord]:
+    """The organizations ``query`` selects (from ``_ORGANIZATION``) with their history,
+    scope and keys: plain rows read afresh from the database (no ORM objects), so that what
+    this transaction changed shows in every record and nothing else is loaded (not the
+    images)."""
+    orgs = session.execute(query).all()
+    ids = [o.id for o in orgs]
+    history = _by_organization(
+        session,
+        select(
+            m.StatusChange.organization_id,
+            m.StatusChange.id,
+            m.StatusChange.status,
+            m.StatusChange.since,
+            m.StatusChange.note,
         ),
-        keys=tuple(
-            KeyRecord(k.id, k.kid, k.certificate, k.status, k.created_at, k.retired_at, k.compromised_at)
-            for k in org.keys
+        m.StatusChange.organization_id,
+        ids,
+    )
+    scope = _by_organization(
+        session,
+        select(
+            m.ScopeEntry.organization_id,
+            m.ScopeEntry.id,
+            m.ScopeEntry.occupation,
+            m.ScopeEntry.edition,
+            m.ScopeEntry.levels,
+            m.ScopeEntry.work_types,
+            m.ScopeEntry.valid_from,
+            m.ScopeEntry.valid_until,
         ),
+        m.ScopeEntry.organization_id,
+        ids,
     )
-
-
-def _select() -> Select[tuple[m.Organization]]:
-    """Organizations with their history, scope and keys, read afresh from the database
-    (``populate_existing``): what this transaction changed shows in every record."""
-    return select(m.Organization).options(*_loaded()).execution_options(populate_existing=True)
-
-
-def _loaded() -> tuple[object, ...]:
-    return (
-        selectinload(m.Organization.status_history),
-        selectinload(m.Organization.scope),
-        selectinload(m.Organization.keys),
+    keys = _by_organization(
+        session,
+        select(
+            m.SigningKey.organization_id,
+            m.SigningKey.id,
+            m.SigningKey.kid,
+            m.SigningKey.certificate,
+            m.SigningKey.status,
+            m.SigningKey.created_at,
+            m.SigningKey.retired_at,
+            m.SigningKey.compromised_at,
+        ),
+        m.SigningKey.organization_id,
+        ids,
     )
+    return [
+        OrganizationRecord(
+            id=o.id,
+            code=o.code,
+            name=o.name,
+            registered_from=o.registered_from,
+            registered_until=o.registered_until,
+            status=o.status,
+            created_at=o.created_at,
+            layout=o.layout,
+            has_background=bool(o.has_background),
+            has_logo=bool(o.has_logo),
+            has_seal=bool(o.has_seal),
+            status_history=tuple(StatusChangeRecord(status, since, note) for _, status, since, note in history[o.id]),
+            scope=tuple(
+                ScopeRecord(i, occupation, edition, tuple(levels), tuple(work_types), valid_from, valid_until)
+                for i, occupation, edition, levels, work_types, valid_from, valid_until in scope[o.id]
+            ),
+            keys=tuple(KeyRecord(*key) for key in keys[o.id]),
+        )
+        for o in orgs
+    ]
+
+
+def _select(*, lock: bool = False) -> Select[Any]:
+    """The organizations' own columns; with ``lock``, their rows stay locked until the
+    transaction ends (PostgreSQL ``FOR UPDATE``; SQLite writers hold the database lock)."""
+    query = select(*_ORGANIZATION)
+    return query.with_for_update(of=m.Organization) if lock else query
 
 
 class OrganizationRepository:
@@ -74,22 +131,27 @@ class OrganizationRepository:
         return org
 
     def get(self, code: str, *, lock: bool = False) -> OrganizationRecord | None:
-        """The organization; with ``lock``, its row stays locked until the transaction ends
-        (PostgreSQL ``FOR UPDATE``; SQLite writers hold the database lock anyway): issuing
-        and changing an organization then happen one after the other, so no certificate is
-        issued under a state that a concurrent change is about to end."""
-        query = _select().where(m.Organization.code == code)
-        org = self._session.scalars(query.with_for_update(of=m.Organization) if lock else query).first()
-        return None if org is None else _record(org)
+        """The organization; with ``lock``, its row stays locked until the transaction ends:
+        issuing and changing an organization then happen one after the other, so no
+        certificate is issued under a state that a concurrent change is about to end."""
+        found = _records(self._session, _select(lock=lock).where(m.Organization.code == code))
+        return found[0] if found else None
 
     def get_by_id(self, organization_id: int, *, lock: bool = False) -> OrganizationRecord | None:
-        query = _select().where(m.Organization.id == organization_id)
-        org = self._session.scalars(query.with_for_update(of=m.Organization) if lock else query).first()
-        return None if org is None else _record(org)
+        found = _records(self._session, _select(lock=lock).where(m.Organization.id == organization_id))
+        return found[0] if found else None
+
+    def imprint(self, organization_id: int) -> tuple[str, str, str] | None:
+        """The code, name and layout the organization prints on its certificates."""
+        row = self._session.execute(
+            select(m.Organization.code, m.Organization.name, m.Organization.layout).where(
+                m.Organization.id == organization_id
+            )
+        ).first()
+        return None if row is None else (row.code, row.name, row.layout)
 
     def all(self) -> list[OrganizationRecord]:
-        found = self._session.scalars(_select().order_by(m.Organization.code))
-        return [_record(o) for o in found]
+        return _records(self._session, _select().order_by(m.Organization.code))
 
     def exists(self, code: str) -> bool:
         return self._session.scalars(select(m.Organization.id).where(m.Organization.code == code)).first() is not None

@@ -77,6 +77,10 @@ class FakeOrganizations:
     def get_by_id(self, organization_id: int, *, lock: bool = False) -> OrganizationRecord | None:
         return self._s.organizations.get(organization_id)
 
+    def imprint(self, organization_id: int) -> tuple[str, str, str] | None:
+        org = self._s.organizations.get(organization_id)
+        return None if org is None else (org.code, org.name, org.layout)
+
     def all(self) -> list[OrganizationRecord]:
         return sorted(self._s.organizations.values(), key=lambda o: o.code)
 
