@@ -18,6 +18,12 @@ def _head(row: m.TreeHeadRecord) -> TreeHeadRow:
     return TreeHeadRow(row.tree_size, row.root_hash, row.timestamp, row.signed)
 
 
+_LOCK_STATE = select(m.LogState.size, m.LogState.frontier).where(m.LogState.id == 1).with_for_update()
+_SET_STATE = update(m.LogState).where(m.LogState.id == 1)
+_ADD_HEAD = insert(m.TreeHeadRecord)
+"""Statements every append runs, built once."""
+
+
 class LogRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
@@ -26,8 +32,7 @@ class LogRepository:
         """The log's size and frontier (``merkle.Frontier.decode``), its row locked until
         the transaction ends: take it after every other lock the transaction needs (the
         serial counters), so that no two transactions wait on each other in opposite orders."""
-        query = select(m.LogState.size, m.LogState.frontier).where(m.LogState.id == 1).with_for_update()
-        state = self._session.execute(query).first()
+        state = self._session.execute(_LOCK_STATE).first()
         if state is None:  # an emptied database; a concurrent creator makes this transaction retry
             self._session.execute(insert(m.LogState).values(id=1, size=0, frontier=b""))
             return 0, b""
@@ -51,13 +56,15 @@ class LogRepository:
             insert(m.LogEntry), [{"index": i, "type": t, "data": d, "logged_at": at} for i, t, d, at in entries]
         )
         self._session.execute(insert(m.LogNode), [{"level": lv, "position": p, "hash": h} for lv, p, h in nodes])
+        self._session.execute(_SET_STATE, {"size": head.tree_size, "frontier": frontier})
         self._session.execute(
-            update(m.LogState).where(m.LogState.id == 1).values(size=head.tree_size, frontier=frontier)
-        )
-        self._session.execute(
-            insert(m.TreeHeadRecord).values(
-                tree_size=head.tree_size, root_hash=head.root_hash, timestamp=head.timestamp, signed=head.signed
-            )
+            _ADD_HEAD,
+            {
+                "tree_size": head.tree_size,
+                "root_hash": head.root_hash,
+                "timestamp": head.timestamp,
+                "signed": head.signed,
+            },
         )
 
     def latest_head(self) -> TreeHeadRow | None:

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from issuer.store import models as m
@@ -32,64 +32,62 @@ _ORGANIZATION = (
 )
 
 
-def _by_organization(session: Session, query: Select[Any], owner: Any, ids: list[int]) -> dict[int, list[Any]]:
-    """Rows of ``query`` (its first column the owning organization's id) per organization,
-    in id order."""
+def _children(owner: Any, *columns: Any) -> Select[Any]:
+    """Rows of an organization's children (owner id first), for the organizations bound to
+    ``ids``, in id order. Statements are built once: building one costs more than running it."""
+    return select(owner, *columns).where(owner.in_(bindparam("ids", expanding=True))).order_by(owner, columns[0])
+
+
+_HISTORY = _children(
+    m.StatusChange.organization_id, m.StatusChange.id, m.StatusChange.status, m.StatusChange.since, m.StatusChange.note
+)
+_SCOPE = _children(
+    m.ScopeEntry.organization_id,
+    m.ScopeEntry.id,
+    m.ScopeEntry.occupation,
+    m.ScopeEntry.edition,
+    m.ScopeEntry.levels,
+    m.ScopeEntry.work_types,
+    m.ScopeEntry.valid_from,
+    m.ScopeEntry.valid_until,
+)
+_KEYS = _children(
+    m.SigningKey.organization_id,
+    m.SigningKey.id,
+    m.SigningKey.kid,
+    m.SigningKey.certificate,
+    m.SigningKey.status,
+    m.SigningKey.created_at,
+    m.SigningKey.retired_at,
+    m.SigningKey.compromised_at,
+)
+_BY_ID = select(*_ORGANIZATION).where(m.Organization.id == bindparam("key"))
+_BY_CODE = select(*_ORGANIZATION).where(m.Organization.code == bindparam("key"))
+_ALL = select(*_ORGANIZATION).order_by(m.Organization.code)
+_BY_ID_LOCKED, _BY_CODE_LOCKED = (q.with_for_update(of=m.Organization) for q in (_BY_ID, _BY_CODE))
+"""The same, their rows locked until the transaction ends (PostgreSQL ``FOR UPDATE``;
+SQLite writers hold the database lock anyway)."""
+_IMPRINT = select(m.Organization.code, m.Organization.name, m.Organization.layout).where(
+    m.Organization.id == bindparam("key")
+)
+
+
+def _by_organization(session: Session, query: Select[Any], ids: list[int]) -> dict[int, list[Any]]:
     found: dict[int, list[Any]] = {i: [] for i in ids}
-    for row in session.execute(query.where(owner.in_(ids)).order_by(owner, query.selected_columns[1])):
-        found[row[0]].append(row[1:])
+    if ids:
+        for row in session.execute(query, {"ids": ids}):
+            found[row[0]].append(row[1:])
     return found
 
 
-def _records(session: Session, query: Select[Any]) -> list[OrganizationRecord]:
+def _records(session: Session, query: Select[Any], params: dict[str, Any] | None = None) -> list[OrganizationRecord]:
     """The organizations ``query`` selects (from ``_ORGANIZATION``) with their history,
     scope and keys: plain rows read afresh from the database (no ORM objects), so that what
     this transaction changed shows in every record and nothing else is loaded (not the
     images)."""
-    orgs = session.execute(query).all()
+    orgs = session.execute(query, params).all()
     ids = [o.id for o in orgs]
-    history = _by_organization(
-        session,
-        select(
-            m.StatusChange.organization_id,
-            m.StatusChange.id,
-            m.StatusChange.status,
-            m.StatusChange.since,
-            m.StatusChange.note,
-        ),
-        m.StatusChange.organization_id,
-        ids,
-    )
-    scope = _by_organization(
-        session,
-        select(
-            m.ScopeEntry.organization_id,
-            m.ScopeEntry.id,
-            m.ScopeEntry.occupation,
-            m.ScopeEntry.edition,
-            m.ScopeEntry.levels,
-            m.ScopeEntry.work_types,
-            m.ScopeEntry.valid_from,
-            m.ScopeEntry.valid_until,
-        ),
-        m.ScopeEntry.organization_id,
-        ids,
-    )
-    keys = _by_organization(
-        session,
-        select(
-            m.SigningKey.organization_id,
-            m.SigningKey.id,
-            m.SigningKey.kid,
-            m.SigningKey.certificate,
-            m.SigningKey.status,
-            m.SigningKey.created_at,
-            m.SigningKey.retired_at,
-            m.SigningKey.compromised_at,
-        ),
-        m.SigningKey.organization_id,
-        ids,
-    )
+    history, scope, keys = (_by_organization(session, q, ids) for q in (_HISTORY, _SCOPE, _KEYS))
     return [
         OrganizationRecord(
             id=o.id,
@@ -114,13 +112,6 @@ def _records(session: Session, query: Select[Any]) -> list[OrganizationRecord]:
     ]
 
 
-def _select(*, lock: bool = False) -> Select[Any]:
-    """The organizations' own columns; with ``lock``, their rows stay locked until the
-    transaction ends (PostgreSQL ``FOR UPDATE``; SQLite writers hold the database lock)."""
-    query = select(*_ORGANIZATION)
-    return query.with_for_update(of=m.Organization) if lock else query
-
-
 class OrganizationRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
@@ -134,24 +125,22 @@ class OrganizationRepository:
         """The organization; with ``lock``, its row stays locked until the transaction ends:
         issuing and changing an organization then happen one after the other, so no
         certificate is issued under a state that a concurrent change is about to end."""
-        found = _records(self._session, _select(lock=lock).where(m.Organization.code == code))
-        return found[0] if found else None
+        return self._one(_BY_CODE_LOCKED if lock else _BY_CODE, code)
 
     def get_by_id(self, organization_id: int, *, lock: bool = False) -> OrganizationRecord | None:
-        found = _records(self._session, _select(lock=lock).where(m.Organization.id == organization_id))
+        return self._one(_BY_ID_LOCKED if lock else _BY_ID, organization_id)
+
+    def _one(self, query: Select[Any], key: object) -> OrganizationRecord | None:
+        found = _records(self._session, query, {"key": key})
         return found[0] if found else None
 
     def imprint(self, organization_id: int) -> tuple[str, str, str] | None:
         """The code, name and layout the organization prints on its certificates."""
-        row = self._session.execute(
-            select(m.Organization.code, m.Organization.name, m.Organization.layout).where(
-                m.Organization.id == organization_id
-            )
-        ).first()
+        row = self._session.execute(_IMPRINT, {"key": organization_id}).first()
         return None if row is None else (row.code, row.name, row.layout)
 
     def all(self) -> list[OrganizationRecord]:
-        return _records(self._session, _select().order_by(m.Organization.code))
+        return _records(self._session, _ALL)
 
     def exists(self, code: str) -> bool:
         return self._session.scalars(select(m.Organization.id).where(m.Organization.code == code)).first() is not None
