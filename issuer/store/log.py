@@ -21,7 +21,9 @@ def _head(row: m.TreeHeadRecord) -> TreeHeadRow:
 _LOCK_STATE = select(m.LogState.size, m.LogState.frontier).where(m.LogState.id == 1).with_for_update()
 _SET_STATE = update(m.LogState).where(m.LogState.id == 1)
 _ADD_HEAD = insert(m.TreeHeadRecord)
-"""Statements every append runs, built once."""
+_ADD_ENTRIES, _ADD_NODES = insert(m.LogEntry.__table__), insert(m.LogNode.__table__)
+"""Statements every append runs, built once; rows go in through the tables (plain
+executemany, not the ORM's bulk path)."""
 
 
 class LogRepository:
@@ -53,9 +55,9 @@ class LogRepository:
         position, hash) they complete, the new frontier and the head of the new size, as
         plain statements (a batch appends thousands)."""
         self._session.execute(
-            insert(m.LogEntry), [{"index": i, "type": t, "data": d, "logged_at": at} for i, t, d, at in entries]
+            _ADD_ENTRIES, [{"index": i, "type": t, "data": d, "logged_at": at} for i, t, d, at in entries]
         )
-        self._session.execute(insert(m.LogNode), [{"level": lv, "position": p, "hash": h} for lv, p, h in nodes])
+        self._session.execute(_ADD_NODES, [{"level": lv, "position": p, "hash": h} for lv, p, h in nodes])
         self._session.execute(_SET_STATE, {"size": head.tree_size, "frontier": frontier})
         self._session.execute(
             _ADD_HEAD,
