@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy import Select, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from issuer.store import models as m
@@ -56,6 +56,16 @@ def _records(rows: Iterable[object]) -> list[CertificateRecord]:
     return [CertificateRecord(**row._mapping) for row in rows]  # type: ignore[attr-defined]
 
 
+_HELD = select(m.Certificate.qualification, m.Certificate.number).where(
+    m.Certificate.organization_id == bindparam("org"),
+    m.Certificate.qualification.in_(bindparam("wanted", expanding=True)),
+    m.Certificate.revoked_at.is_(None),
+)
+_INDEXES_TAKEN = select(m.Certificate.status_index).where(
+    m.Certificate.organization_id == bindparam("org"),
+    m.Certificate.status_index.in_(bindparam("wanted", expanding=True)),
+)
+"""Statements every issuance runs, built once."""
 _ADD = insert(m.Certificate.__table__).returning(m.Certificate.__table__.c.id, sort_by_parameter_order=True)
 
 
@@ -77,23 +87,11 @@ class CertificateRepository:
 
     def held(self, organization_id: int, qualifications: Iterable[str]) -> dict[str, str]:
         """Qualification → number of the organization's live certificates among ``qualifications``."""
-        rows = self._session.execute(
-            select(m.Certificate.qualification, m.Certificate.number).where(
-                m.Certificate.organization_id == organization_id,
-                m.Certificate.qualification.in_(set(qualifications)),
-                m.Certificate.revoked_at.is_(None),
-            )
-        )
+        rows = self._session.execute(_HELD, {"org": organization_id, "wanted": sorted(set(qualifications))})
         return {qualification: number for qualification, number in rows}
 
     def status_indexes_taken(self, organization_id: int, candidates: Iterable[int]) -> set[int]:
-        return set(
-            self._session.scalars(
-                select(m.Certificate.status_index).where(
-                    m.Certificate.organization_id == organization_id, m.Certificate.status_index.in_(set(candidates))
-                )
-            )
-        )
+        return set(self._session.scalars(_INDEXES_TAKEN, {"org": organization_id, "wanted": sorted(set(candidates))}))
 
     def revoked_indexes(self, organization_id: int) -> set[int]:
         return set(

@@ -20,7 +20,7 @@ def _head(row: m.TreeHeadRecord) -> TreeHeadRow:
 
 _LOCK_STATE = select(m.LogState.size, m.LogState.frontier).where(m.LogState.id == 1).with_for_update()
 _SET_STATE = update(m.LogState).where(m.LogState.id == 1)
-_ADD_HEAD = insert(m.TreeHeadRecord)
+_ADD_HEAD = insert(m.TreeHeadRecord.__table__)
 _ADD_ENTRIES, _ADD_NODES = insert(m.LogEntry.__table__), insert(m.LogNode.__table__)
 """Statements every append runs, built once; rows go in through the tables (plain
 executemany, not the ORM's bulk path)."""
