@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from .errors import TrustError
@@ -113,6 +114,55 @@ def completed_subtree_hashes(index: int, leaf: bytes, subtree: SubtreeLookup) ->
             right = node_hash(subtree(level - 1, 2 * position), right)
         out.append((level, position, right))
     return out
+
+
+def frontier_subtrees(size: int) -> list[tuple[int, int]]:
+    """The aligned perfect subtrees that a tree of ``size`` leaves splits into, as
+    ``(level, position)``, the largest (leftmost) first: one per bit set in ``size``."""
+    _check_count(size, "tree size", "树大小")
+    return [(level, (size >> (level + 1)) << 1) for level in reversed(range(size.bit_length())) if size >> level & 1]
+
+
+@dataclass(frozen=True)
+class Frontier:
+    """The right edge of a tree: the hashes of ``frontier_subtrees(size)``. It is all that
+    appending a leaf and computing the new root need (O(log n) hashes, no lookups), so a
+    log keeps it in one row instead of reading subtrees back on every append."""
+
+    size: int
+    hashes: tuple[bytes, ...] = ()
+
+    @classmethod
+    def decode(cls, size: int, data: bytes) -> Frontier:
+        """The frontier stored as its hashes concatenated, largest subtree first."""
+        count = len(frontier_subtrees(size))
+        if len(data) != count * HASH_SIZE:
+            raise ProofError(
+                f"a frontier of size {size} has {count} hashes, not {len(data) / HASH_SIZE:g}",
+                f"大小为{size}的树边缘应有{count}个哈希值",
+            )
+        return cls(size, tuple(data[i : i + HASH_SIZE] for i in range(0, len(data), HASH_SIZE)))
+
+    def encode(self) -> bytes:
+        return b"".join(self.hashes)
+
+    def root(self) -> bytes:
+        """MTH of the tree (RFC 9162 §2.1.1): the subtrees folded from the right."""
+        if not self.hashes:
+            return EMPTY_ROOT
+        result = self.hashes[-1]
+        for left in reversed(self.hashes[:-1]):
+            result = node_hash(left, result)
+        return result
+
+    def append(self, leaf: bytes) -> tuple[Frontier, list[tuple[int, int, bytes]]]:
+        """The frontier with ``leaf`` (a leaf hash) appended, and the subtrees it completes
+        (``completed_subtree_hashes``: every left sibling it reads is on the frontier)."""
+        known = dict(zip(frontier_subtrees(self.size), self.hashes, strict=True))
+        completed = completed_subtree_hashes(self.size, leaf, lambda level, position: known[(level, position)])
+        known.update(((level, position), digest) for level, position, digest in completed)
+        grown = self.size + 1
+        return Frontier(grown, tuple(known[subtree] for subtree in frontier_subtrees(grown))), completed
 
 
 def _perfect(subtree: SubtreeLookup, start: int, width: int) -> bytes:

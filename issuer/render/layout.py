@@ -13,7 +13,7 @@ import re
 import tomllib
 from collections.abc import Mapping, Set
 from dataclasses import dataclass, fields, replace
-from functools import cache
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar
@@ -129,7 +129,8 @@ def layout_names() -> tuple[str, ...]:
 
 def load_layout(name_or_path: str | Path) -> Layout:
     """A shipped layout by name (``portrait``, ``landscape``) or a layout file by path.
-    Parsed once per file content."""
+    Read and parsed once per path and modification (its mtime and size): issuing checks
+    every certificate against its layout, and a stat costs less than reading the file."""
     if isinstance(name_or_path, Path) or "/" in name_or_path or name_or_path.endswith(".toml"):
         path = Path(name_or_path)
     else:
@@ -139,13 +140,18 @@ def load_layout(name_or_path: str | Path) -> Layout:
             )
         path = layouts_dir() / f"{name_or_path}.toml"
     try:
-        data = path.read_bytes()
+        stat = path.stat()
+        return _read(path, stat.st_mtime_ns, stat.st_size)
     except OSError:
         raise LayoutError(str(name_or_path), "no such layout", "版式不存在") from None
-    return _parse(path.stem, data)
 
 
-@cache
+@lru_cache(maxsize=64)
+def _read(path: Path, mtime_ns: int, size: int) -> Layout:
+    """The layout in ``path`` as it was at ``mtime_ns`` and ``size`` (the cache key)."""
+    return _parse(path.stem, path.read_bytes())
+
+
 def _parse(name: str, data: bytes) -> Layout:
     try:
         doc = tomllib.loads(data.decode("utf-8"))

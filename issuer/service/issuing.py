@@ -228,8 +228,12 @@ def organization_of(uow: UnitOfWork, principal: Principal, *, lock: bool = False
     assert principal.organization_id is not None
     org = uow.organizations.get_by_id(principal.organization_id, lock=lock)
     if org is None:
-        raise Forbidden("organization_unknown", "the API key's organization no longer exists", "密钥所属机构不存在")
+        raise _organization_unknown()
     return org
+
+
+def _organization_unknown() -> Forbidden:
+    return Forbidden("organization_unknown", "the API key's organization no longer exists", "密钥所属机构不存在")
 
 
 def refuse_unless_it_verifies(store: trust.TrustStore, signed: bytes, at: datetime) -> None:
@@ -289,8 +293,13 @@ class Issuing:
         return self._ctx
 
     def imprint(self, principal: Principal) -> Imprint:
+        """What the principal's organization prints (three columns, not the whole record)."""
+        assert principal.organization_id is not None
         with self._ctx.reading() as uow:
-            return Imprint.of(organization_of(uow, principal))
+            found = uow.organizations.imprint(principal.organization_id)
+        if found is None:
+            raise _organization_unknown()
+        return Imprint(*found)
 
     def issue(
         self, principal: Principal | None, request: IssueRequest, *, idempotency_key: str | None = None

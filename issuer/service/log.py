@@ -3,7 +3,8 @@ after every other lock those transactions take, under the one ``log_state`` row:
 numbered without gaps and a rolled-back transaction leaves no leaf. Each append stores the
 hashes of the aligned perfect subtrees it completes, so that roots and proofs for any size
 cost O(log n) lookups, and signs a tree head for the new size with the log key the trust
-list names."""
+list names. An append reads no subtree: the ``log_state`` row keeps the tree's frontier
+(``merkle.Frontier``), from which it hashes the new subtrees and the new root."""
 
 from __future__ import annotations
 
@@ -51,11 +52,6 @@ class _Tree:
             raise merkle.ProofError("range goes beyond the log", "区间超出了日志大小")
         return merkle.hash_range(self.node, start, end)
 
-    def grow(self, nodes: Sequence[tuple[int, int, bytes]]) -> None:
-        for level, position, digest in nodes:
-            self._nodes[(level, position)] = digest
-        self._size += 1
-
 
 def _head(row: TreeHeadRow) -> TreeHead:
     return TreeHead(row.tree_size, row.root_hash, row.timestamp, row.signed, cose.parse(row.signed).kid)
@@ -82,18 +78,19 @@ class TransparencyLog:
         new size. Returns their leaf indexes."""
         if not entries:
             return []
-        tree = _Tree(uow, uow.log.lock_size())
+        size, stored = uow.log.lock_frontier()
+        frontier = merkle.Frontier.decode(size, stored)
         rows, nodes, indexes = [], [], []
         for entry in entries:
-            index, data = tree.size, entry.encode()
+            index, data = frontier.size, entry.encode()
             rows.append((index, entry.type, data, entry.logged_at))
-            completed = merkle.completed_subtree_hashes(index, merkle.leaf_hash(data), tree.node)
+            frontier, completed = frontier.append(merkle.leaf_hash(data))
             nodes.extend(completed)
-            tree.grow(completed)
             indexes.append(index)
-        head = TreeHead(tree.size, merkle.root_hash(tree), self._ctx.clock().replace(microsecond=0))
+        head = TreeHead(frontier.size, frontier.root(), self._ctx.clock().replace(microsecond=0))
         signed = head.sign(self._ctx.keys.log_key(), self.public_key().kid)
-        uow.log.append(rows, nodes, TreeHeadRow(signed.tree_size, signed.root_hash, signed.timestamp, signed.signed))
+        row = TreeHeadRow(signed.tree_size, signed.root_hash, signed.timestamp, signed.signed)
+        uow.log.append(rows, nodes, frontier.encode(), row)
         return indexes
 
     def append_audit_checkpoint(self, uow: UnitOfWork, events: int, head: bytes, at: datetime) -> None:

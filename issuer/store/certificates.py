@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy import Select, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from issuer.store import models as m
@@ -56,12 +56,26 @@ def _records(rows: Iterable[object]) -> list[CertificateRecord]:
     return [CertificateRecord(**row._mapping) for row in rows]  # type: ignore[attr-defined]
 
 
+_HELD = select(m.Certificate.qualification, m.Certificate.number).where(
+    m.Certificate.organization_id == bindparam("org"),
+    m.Certificate.qualification.in_(bindparam("wanted", expanding=True)),
+    m.Certificate.revoked_at.is_(None),
+)
+_INDEXES_TAKEN = select(m.Certificate.status_index).where(
+    m.Certificate.organization_id == bindparam("org"),
+    m.Certificate.status_index.in_(bindparam("wanted", expanding=True)),
+)
+_BY_NUMBER = _select().where(m.Certificate.number == bindparam("number"))
+"""Statements every issuance runs, built once."""
+_ADD = insert(m.Certificate.__table__).returning(m.Certificate.__table__.c.id, sort_by_parameter_order=True)
+
+
 class CertificateRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
 
     def get(self, number: str) -> CertificateRecord | None:
-        found = _records(self._session.execute(_select().where(m.Certificate.number == number)))
+        found = _records(self._session.execute(_BY_NUMBER, {"number": number}))
         return found[0] if found else None
 
     def after(self, after_id: int, limit: int) -> list[CertificateRecord]:
@@ -74,23 +88,11 @@ class CertificateRepository:
 
     def held(self, organization_id: int, qualifications: Iterable[str]) -> dict[str, str]:
         """Qualification → number of the organization's live certificates among ``qualifications``."""
-        rows = self._session.execute(
-            select(m.Certificate.qualification, m.Certificate.number).where(
-                m.Certificate.organization_id == organization_id,
-                m.Certificate.qualification.in_(set(qualifications)),
-                m.Certificate.revoked_at.is_(None),
-            )
-        )
+        rows = self._session.execute(_HELD, {"org": organization_id, "wanted": sorted(set(qualifications))})
         return {qualification: number for qualification, number in rows}
 
     def status_indexes_taken(self, organization_id: int, candidates: Iterable[int]) -> set[int]:
-        return set(
-            self._session.scalars(
-                select(m.Certificate.status_index).where(
-                    m.Certificate.organization_id == organization_id, m.Certificate.status_index.in_(set(candidates))
-                )
-            )
-        )
+        return set(self._session.scalars(_INDEXES_TAKEN, {"org": organization_id, "wanted": sorted(set(candidates))}))
 
     def revoked_indexes(self, organization_id: int) -> set[int]:
         return set(
@@ -102,13 +104,12 @@ class CertificateRepository:
         )
 
     def add_many(self, certificates: Sequence[NewCertificate]) -> list[int]:
-        """Insert the certificates (one statement); returns their ids, in order."""
+        """Insert the certificates (one statement, through the table: not the ORM's bulk
+        path); returns their ids, in order."""
         if not certificates:
             return []
         rows = [dataclasses.asdict(c) for c in certificates]
-        ids = self._session.scalars(
-            insert(m.Certificate).returning(m.Certificate.id, sort_by_parameter_order=True), rows
-        )
+        ids = self._session.scalars(_ADD, rows)
         return list(ids)
 
     def revoke(self, number: str, revocation: Revocation) -> None:

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from issuer.store import models as m
 from issuer.store.records import IdempotentAnswer
+
+_PURGE = delete(m.IdempotencyRecord).where(m.IdempotencyRecord.created_at < bindparam("before"))
+"""Run by every issuing transaction: built once."""
 
 
 class IdempotencyRepository:
@@ -43,8 +46,5 @@ class IdempotencyRepository:
 
     def purge(self, before: datetime) -> int:
         """Delete every answer stored before ``before``; returns how many."""
-        result = self._session.execute(
-            delete(m.IdempotencyRecord).where(m.IdempotencyRecord.created_at < before),
-            execution_options={"synchronize_session": False},
-        )
+        result = self._session.execute(_PURGE, {"before": before}, execution_options={"synchronize_session": False})
         return int(result.rowcount or 0)  # type: ignore[attr-defined]

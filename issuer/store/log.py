@@ -1,12 +1,13 @@
 """The transparency log's rows: entries, the hashes of aligned perfect subtrees, signed tree
-heads, and the one ``log_state`` row whose lock numbers the leaves one after another."""
+heads, and the one ``log_state`` row whose lock numbers the leaves one after another and
+which keeps the tree's frontier."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from issuer.store import models as m
@@ -17,20 +18,27 @@ def _head(row: m.TreeHeadRecord) -> TreeHeadRow:
     return TreeHeadRow(row.tree_size, row.root_hash, row.timestamp, row.signed)
 
 
+_LOCK_STATE = select(m.LogState.size, m.LogState.frontier).where(m.LogState.id == 1).with_for_update()
+_SET_STATE = update(m.LogState).where(m.LogState.id == 1)
+_ADD_HEAD = insert(m.TreeHeadRecord.__table__)
+_ADD_ENTRIES, _ADD_NODES = insert(m.LogEntry.__table__), insert(m.LogNode.__table__)
+"""Statements every append runs, built once; rows go in through the tables (plain
+executemany, not the ORM's bulk path)."""
+
+
 class LogRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
 
-    def lock_size(self) -> int:
-        """The log's size, its row locked until the transaction ends: take it after every
-        other lock the transaction needs (the serial counters), so that no two transactions
-        wait on each other in opposite orders."""
-        state = self._session.scalars(select(m.LogState).where(m.LogState.id == 1).with_for_update()).first()
+    def lock_frontier(self) -> tuple[int, bytes]:
+        """The log's size and frontier (``merkle.Frontier.decode``), its row locked until
+        the transaction ends: take it after every other lock the transaction needs (the
+        serial counters), so that no two transactions wait on each other in opposite orders."""
+        state = self._session.execute(_LOCK_STATE).first()
         if state is None:  # an emptied database; a concurrent creator makes this transaction retry
-            self._session.add(m.LogState(id=1, size=0))
-            self._session.flush()
-            return 0
-        return state.size
+            self._session.execute(insert(m.LogState).values(id=1, size=0, frontier=b""))
+            return 0, b""
+        return state.size, state.frontier
 
     def node(self, level: int, position: int) -> bytes | None:
         found = self._session.get(m.LogNode, (level, position))
@@ -40,24 +48,26 @@ class LogRepository:
         self,
         entries: Sequence[tuple[int, str, bytes, datetime]],
         nodes: Sequence[tuple[int, int, bytes]],
+        frontier: bytes,
         head: TreeHeadRow,
     ) -> None:
         """Store ``entries`` (index, type, data, logged at), the subtree ``nodes`` (level,
-        position, hash) they complete and the head of the new size, as plain inserts (a
-        batch appends thousands)."""
+        position, hash) they complete, the new frontier and the head of the new size, as
+        plain statements (a batch appends thousands)."""
         self._session.execute(
-            insert(m.LogEntry), [{"index": i, "type": t, "data": d, "logged_at": at} for i, t, d, at in entries]
+            _ADD_ENTRIES, [{"index": i, "type": t, "data": d, "logged_at": at} for i, t, d, at in entries]
         )
-        self._session.execute(insert(m.LogNode), [{"level": lv, "position": p, "hash": h} for lv, p, h in nodes])
-        state = self._session.get(m.LogState, 1)
-        assert state is not None
-        state.size = head.tree_size
-        self._session.add(
-            m.TreeHeadRecord(
-                tree_size=head.tree_size, root_hash=head.root_hash, timestamp=head.timestamp, signed=head.signed
-            )
+        self._session.execute(_ADD_NODES, [{"level": lv, "position": p, "hash": h} for lv, p, h in nodes])
+        self._session.execute(_SET_STATE, {"size": head.tree_size, "frontier": frontier})
+        self._session.execute(
+            _ADD_HEAD,
+            {
+                "tree_size": head.tree_size,
+                "root_hash": head.root_hash,
+                "timestamp": head.timestamp,
+                "signed": head.signed,
+            },
         )
-        self._session.flush()
 
     def latest_head(self) -> TreeHeadRow | None:
         row = self._session.scalars(

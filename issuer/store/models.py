@@ -303,13 +303,16 @@ class AuditEvent(Base):
 
 
 class LogState(Base):
-    """The transparency log's size: one row, locked by every append so that leaves are
-    numbered one after another."""
+    """The transparency log's size and frontier: one row, locked by every append so that
+    leaves are numbered one after another. The frontier (``merkle.Frontier``: the hashes of
+    the subtrees the tree splits into, concatenated) lets an append hash without reading
+    ``log_nodes``."""
 
     __tablename__ = "log_state"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     size: Mapped[int] = mapped_column(BigInteger)
+    frontier: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
 
 
 class LogEntry(Base):

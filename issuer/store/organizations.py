@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Select, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Select, bindparam, select
+from sqlalchemy.orm import Session
 
 from issuer.store import models as m
 from issuer.store.records import (
@@ -16,52 +17,99 @@ from issuer.store.records import (
     StatusChangeRecord,
 )
 
-
-def _record(org: m.Organization) -> OrganizationRecord:
-    return OrganizationRecord(
-        id=org.id,
-        code=org.code,
-        name=org.name,
-        registered_from=org.registered_from,
-        registered_until=org.registered_until,
-        status=org.status,
-        created_at=org.created_at,
-        layout=org.layout,
-        has_background=org.background is not None,
-        has_logo=org.logo is not None,
-        has_seal=org.seal is not None,
-        status_history=tuple(StatusChangeRecord(c.status, c.since, c.note) for c in org.status_history),
-        scope=tuple(
-            ScopeRecord(
-                s.id,
-                s.occupation,
-                s.edition,
-                tuple(s.levels),
-                tuple(s.work_types),
-                s.valid_from,
-                s.valid_until,
-            )
-            for s in org.scope
-        ),
-        keys=tuple(
-            KeyRecord(k.id, k.kid, k.certificate, k.status, k.created_at, k.retired_at, k.compromised_at)
-            for k in org.keys
-        ),
-    )
+_ORGANIZATION = (
+    m.Organization.id,
+    m.Organization.code,
+    m.Organization.name,
+    m.Organization.registered_from,
+    m.Organization.registered_until,
+    m.Organization.status,
+    m.Organization.created_at,
+    m.Organization.layout,
+    m.Organization.background.is_not(None).label("has_background"),
+    m.Organization.logo.is_not(None).label("has_logo"),
+    m.Organization.seal.is_not(None).label("has_seal"),
+)
 
 
-def _select() -> Select[tuple[m.Organization]]:
-    """Organizations with their history, scope and keys, read afresh from the database
-    (``populate_existing``): what this transaction changed shows in every record."""
-    return select(m.Organization).options(*_loaded()).execution_options(populate_existing=True)
+def _children(owner: Any, *columns: Any) -> Select[Any]:
+    """Rows of an organization's children (owner id first), for the organizations bound to
+    ``ids``, in id order. Statements are built once: building one costs more than running it."""
+    return select(owner, *columns).where(owner.in_(bindparam("ids", expanding=True))).order_by(owner, columns[0])
 
 
-def _loaded() -> tuple[object, ...]:
-    return (
-        selectinload(m.Organization.status_history),
-        selectinload(m.Organization.scope),
-        selectinload(m.Organization.keys),
-    )
+_HISTORY = _children(
+    m.StatusChange.organization_id, m.StatusChange.id, m.StatusChange.status, m.StatusChange.since, m.StatusChange.note
+)
+_SCOPE = _children(
+    m.ScopeEntry.organization_id,
+    m.ScopeEntry.id,
+    m.ScopeEntry.occupation,
+    m.ScopeEntry.edition,
+    m.ScopeEntry.levels,
+    m.ScopeEntry.work_types,
+    m.ScopeEntry.valid_from,
+    m.ScopeEntry.valid_until,
+)
+_KEYS = _children(
+    m.SigningKey.organization_id,
+    m.SigningKey.id,
+    m.SigningKey.kid,
+    m.SigningKey.certificate,
+    m.SigningKey.status,
+    m.SigningKey.created_at,
+    m.SigningKey.retired_at,
+    m.SigningKey.compromised_at,
+)
+_BY_ID = select(*_ORGANIZATION).where(m.Organization.id == bindparam("key"))
+_BY_CODE = select(*_ORGANIZATION).where(m.Organization.code == bindparam("key"))
+_ALL = select(*_ORGANIZATION).order_by(m.Organization.code)
+_BY_ID_LOCKED, _BY_CODE_LOCKED = (q.with_for_update(of=m.Organization) for q in (_BY_ID, _BY_CODE))
+"""The same, their rows locked until the transaction ends (PostgreSQL ``FOR UPDATE``;
+SQLite writers hold the database lock anyway)."""
+_IMPRINT = select(m.Organization.code, m.Organization.name, m.Organization.layout).where(
+    m.Organization.id == bindparam("key")
+)
+
+
+def _by_organization(session: Session, query: Select[Any], ids: list[int]) -> dict[int, list[Any]]:
+    found: dict[int, list[Any]] = {i: [] for i in ids}
+    if ids:
+        for row in session.execute(query, {"ids": ids}):
+            found[row[0]].append(row[1:])
+    return found
+
+
+def _records(session: Session, query: Select[Any], params: dict[str, Any] | None = None) -> list[OrganizationRecord]:
+    """The organizations ``query`` selects (from ``_ORGANIZATION``) with their history,
+    scope and keys: plain rows read afresh from the database (no ORM objects), so that what
+    this transaction changed shows in every record and nothing else is loaded (not the
+    images)."""
+    orgs = session.execute(query, params).all()
+    ids = [o.id for o in orgs]
+    history, scope, keys = (_by_organization(session, q, ids) for q in (_HISTORY, _SCOPE, _KEYS))
+    return [
+        OrganizationRecord(
+            id=o.id,
+            code=o.code,
+            name=o.name,
+            registered_from=o.registered_from,
+            registered_until=o.registered_until,
+            status=o.status,
+            created_at=o.created_at,
+            layout=o.layout,
+            has_background=bool(o.has_background),
+            has_logo=bool(o.has_logo),
+            has_seal=bool(o.has_seal),
+            status_history=tuple(StatusChangeRecord(status, since, note) for _, status, since, note in history[o.id]),
+            scope=tuple(
+                ScopeRecord(i, occupation, edition, tuple(levels), tuple(work_types), valid_from, valid_until)
+                for i, occupation, edition, levels, work_types, valid_from, valid_until in scope[o.id]
+            ),
+            keys=tuple(KeyRecord(*key) for key in keys[o.id]),
+        )
+        for o in orgs
+    ]
 
 
 class OrganizationRepository:
@@ -74,22 +122,25 @@ class OrganizationRepository:
         return org
 
     def get(self, code: str, *, lock: bool = False) -> OrganizationRecord | None:
-        """The organization; with ``lock``, its row stays locked until the transaction ends
-        (PostgreSQL ``FOR UPDATE``; SQLite writers hold the database lock anyway): issuing
-        and changing an organization then happen one after the other, so no certificate is
-        issued under a state that a concurrent change is about to end."""
-        query = _select().where(m.Organization.code == code)
-        org = self._session.scalars(query.with_for_update(of=m.Organization) if lock else query).first()
-        return None if org is None else _record(org)
+        """The organization; with ``lock``, its row stays locked until the transaction ends:
+        issuing and changing an organization then happen one after the other, so no
+        certificate is issued under a state that a concurrent change is about to end."""
+        return self._one(_BY_CODE_LOCKED if lock else _BY_CODE, code)
 
     def get_by_id(self, organization_id: int, *, lock: bool = False) -> OrganizationRecord | None:
-        query = _select().where(m.Organization.id == organization_id)
-        org = self._session.scalars(query.with_for_update(of=m.Organization) if lock else query).first()
-        return None if org is None else _record(org)
+        return self._one(_BY_ID_LOCKED if lock else _BY_ID, organization_id)
+
+    def _one(self, query: Select[Any], key: object) -> OrganizationRecord | None:
+        found = _records(self._session, query, {"key": key})
+        return found[0] if found else None
+
+    def imprint(self, organization_id: int) -> tuple[str, str, str] | None:
+        """The code, name and layout the organization prints on its certificates."""
+        row = self._session.execute(_IMPRINT, {"key": organization_id}).first()
+        return None if row is None else (row.code, row.name, row.layout)
 
     def all(self) -> list[OrganizationRecord]:
-        found = self._session.scalars(_select().order_by(m.Organization.code))
-        return [_record(o) for o in found]
+        return _records(self._session, _ALL)
 
     def exists(self, code: str) -> bool:
         return self._session.scalars(select(m.Organization.id).where(m.Organization.code == code)).first() is not None

@@ -407,6 +407,25 @@ def test_memory_tree_append_reports_the_completed_subtrees() -> None:
         t.subtree(2, 5)
 
 
+def test_the_frontier_gives_every_root_and_the_completed_subtrees(roots: list[bytes], tree: merkle.MemoryTree) -> None:
+    frontier = merkle.Frontier(0)
+    assert frontier.root() == roots[0]
+    for i in range(N):
+        frontier, nodes = frontier.append(merkle.leaf_hash(ENTRIES[i]))
+        assert nodes == [(lv, p, tree.subtree(lv, p)) for lv, p in merkle.completed_subtrees(i)]
+        assert frontier.root() == roots[i + 1] == reference_mth(ENTRIES[: i + 1])
+        assert frontier.hashes == tuple(tree.subtree(lv, p) for lv, p in merkle.frontier_subtrees(i + 1))
+        assert merkle.Frontier.decode(frontier.size, frontier.encode()) == frontier
+
+
+def test_a_frontier_of_the_wrong_length_does_not_decode() -> None:
+    whole = merkle.Frontier(0).append(merkle.leaf_hash(b"a"))[0].append(merkle.leaf_hash(b"b"))[0]
+    assert merkle.frontier_subtrees(6) == [(2, 0), (1, 2)]
+    for size, data in ((2, b""), (2, whole.encode() * 2), (3, whole.encode()), (0, whole.encode()[:1])):
+        with pytest.raises(ProofError):
+            merkle.Frontier.decode(size, data)
+
+
 def test_proof_error_is_a_trust_error_with_both_messages() -> None:
     with pytest.raises(TrustError) as info:
         merkle.verify_inclusion(b"\0" * 32, 0, 1, [], b"\1" * 32)

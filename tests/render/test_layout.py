@@ -3,6 +3,7 @@ field, places a box off the page or too low for its text, or has keys it does no
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -22,9 +23,17 @@ def test_a_shipped_layout_lists_the_required_fields_in_order(name: str) -> None:
     assert photo is not None and photo.box[2:] == (25, 35)  # 1 inch (一寸)
 
 
-def test_loading_is_cached_per_file_content() -> None:
+def test_loading_is_cached_per_file_until_it_changes(tmp_path: Path) -> None:
     assert load_layout("portrait") is load_layout("portrait")
     assert load_layout(layouts_dir() / "portrait.toml") is load_layout("portrait")
+    path = layout_variant(tmp_path, "portrait", "box = [25, 186, 58, 58]", "box = [25, 186, 58, 58]")
+    first = load_layout(path)
+    assert load_layout(path) is first and (25, 186, 58, 58) in [f.box for f in first.fields]
+    changed = layout_variant(tmp_path, "portrait", "box = [25, 186, 58, 58]", "box = [26, 186, 58, 58]")
+    later = path.stat().st_mtime_ns + 1_000_000
+    os.utime(changed, ns=(later, later))
+    assert changed == path
+    assert (26, 186, 58, 58) in [f.box for f in load_layout(path).fields]
 
 
 @pytest.mark.parametrize("name", ["../portrait", "Portrait", "", "a/b", "nosuch"])

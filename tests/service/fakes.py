@@ -54,6 +54,7 @@ class State:
     counters: dict[tuple[str, int, int], int] = field(default_factory=dict)
     log_entries: dict[int, tuple[str, bytes, datetime]] = field(default_factory=dict)
     log_nodes: dict[tuple[int, int], bytes] = field(default_factory=dict)
+    log_frontier: bytes = b""
     tree_heads: dict[int, TreeHeadRow] = field(default_factory=dict)
     trust_lists: dict[int, TrustListRow] = field(default_factory=dict)
     status_lists: dict[int, StatusListRow] = field(default_factory=dict)
@@ -75,6 +76,10 @@ class FakeOrganizations:
 
     def get_by_id(self, organization_id: int, *, lock: bool = False) -> OrganizationRecord | None:
         return self._s.organizations.get(organization_id)
+
+    def imprint(self, organization_id: int) -> tuple[str, str, str] | None:
+        org = self._s.organizations.get(organization_id)
+        return None if org is None else (org.code, org.name, org.layout)
 
     def all(self) -> list[OrganizationRecord]:
         return sorted(self._s.organizations.values(), key=lambda o: o.code)
@@ -272,8 +277,8 @@ class FakeLog:
     def __init__(self, state: State) -> None:
         self._s = state
 
-    def lock_size(self) -> int:
-        return len(self._s.log_entries)
+    def lock_frontier(self) -> tuple[int, bytes]:
+        return len(self._s.log_entries), self._s.log_frontier
 
     def node(self, level: int, position: int) -> bytes | None:
         return self._s.log_nodes.get((level, position))
@@ -282,8 +287,10 @@ class FakeLog:
         self,
         entries: Sequence[tuple[int, str, bytes, datetime]],
         nodes: Sequence[tuple[int, int, bytes]],
+        frontier: bytes,
         head: TreeHeadRow,
     ) -> None:
+        self._s.log_frontier = frontier
         for index, kind, data, at in entries:
             self._s.log_entries[index] = (kind, data, at)
         for level, position, digest in nodes:
