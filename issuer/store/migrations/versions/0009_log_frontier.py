@@ -1,7 +1,7 @@
 """log_state keeps the log's frontier (the hashes of the subtrees the tree splits into, the
 largest first), so that an append reads no subtree; filled from log_nodes
 
-Revision ID: 0009_perf_h
+Revision ID: 0009
 Revises: 0008
 Create Date: 2026-11-30
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_perf_h"
+revision = "0009"
 down_revision = "0008"
 branch_labels = None
 depends_on = None
