@@ -159,7 +159,7 @@ _STAGE_NAMES = {
     "static": "static layer (build, or copy)",
     "text": "fit and draw the values",
     "photo": "photo (decode, crop, paste)",
-    "qr": "QR code (segno, scale, paste)",
+    "qr": "QR code (zxing-cpp encode, paste)",
     "seal": "seal (multiply)",
     "png": "PNG encoding",
 }

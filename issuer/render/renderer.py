@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import segno
+import zxingcpp
 from PIL import Image, ImageChops, ImageDraw, ImageOps, UnidentifiedImageError
 from PIL import _imaging as pillow_core
 
@@ -28,7 +28,7 @@ from .layout import OPTIONAL, REQUIRED, Box, Field, Layout, Style, load_layout
 from .pdf import png_to_pdf
 from .png import BAND_ROWS, Band, band_count, compress_bands
 from .png import encode as encode_png
-from .qr import DEFAULT_DPI, QR_ERROR, check_dpi, check_qr_text, module_px
+from .qr import DEFAULT_DPI, QR_ERROR, check_dpi, check_qr_text, module_px, qr_version, symbol_modules
 from .view import FIELD_NAMES, NO_ASSETS, TITLE, Assets, CertificateView
 
 PNG_COMPRESS_LEVEL = 3
@@ -588,21 +588,24 @@ def _bands_touched(boxes: Sequence[IntBox | None], height: int) -> frozenset[int
     return frozenset(touched)
 
 
-_DARK = bytes.maketrans(b"\x00\x01", b"\xff\x00")
-
-
 def _qr_image(text: str, box: PxBox, box_mm: Box, dpi: int, spec: Layout) -> tuple[Image.Image, int, int]:
     """The QR code (error correction M, quiet zone included) at the largest whole number
     of pixels per module that fits ``box``. Raises ``QrDoesNotFit`` below the layout's
     minimum module size: after ``check_qr_text`` (``page`` calls it first) only if this
-    and ``max_qr_version`` disagree."""
-    qr = segno.make(text, error=QR_ERROR, boost_error=False, micro=False)
-    modules = int(qr.symbol_size(border=spec.quiet_zone)[0])
+    and ``max_qr_version`` disagree.
+
+    zxing-cpp's encoder (C++) draws the symbol at the version ``qr_version`` gives (the one
+    the limits are computed for) and chooses the mask itself by the standard's penalty
+    rules, in about 1 ms where segno's pure-Python mask search takes 13–24 ms. Its choice
+    of mask differs from segno's for about a third of texts; both are valid symbols."""
+    version = qr_version(text)
+    modules = symbol_modules(version, spec.quiet_zone)
     px = module_px(min(box[2], box[3]), modules)
     module_mm = px * 25.4 / dpi
     if px < 1 or module_mm + 1e-9 < spec.min_module:
         raise QrDoesNotFit(modules, module_mm, min(box_mm[2], box_mm[3]), spec.min_module, dpi)
-    inner = modules - 2 * spec.quiet_zone
-    raw = b"".join(bytes(row) for row in qr.matrix).translate(_DARK)
-    code = ImageOps.expand(Image.frombytes("L", (inner, inner), raw), border=spec.quiet_zone, fill=255)
-    return code.resize((modules * px,) * 2, Image.Resampling.NEAREST), modules, px
+    symbol = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, ec_level=QR_ERROR.upper(), version=version)
+    drawn = memoryview(symbol.to_image(scale=px, add_quiet_zones=False))
+    side = drawn.shape[0]
+    code = Image.frombytes("L", (side, side), drawn.tobytes())
+    return ImageOps.expand(code, border=spec.quiet_zone * px, fill=255), modules, px
