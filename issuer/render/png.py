@@ -10,8 +10,9 @@ The rows are compressed in bands of ``BAND_ROWS``, each band on its own (a fresh
 compressor ended by a full flush), and the bands are concatenated into one zlib stream:
 deflate blocks from separate compressors may follow each other, and the Adler-32
 checksums of the bands combine arithmetically. So a band of the cached static layer that
-no certificate value touches is compressed once, not once per certificate. Nothing in the
-file depends on the clock, and a band's bytes do not depend on whether they were cached.
+no certificate value touches is compressed once, not once per certificate, and so can be
+compressed harder than the bands each certificate changes. Nothing in the file depends on
+the clock, and a band's bytes do not depend on whether they were cached.
 """
 
 from __future__ import annotations
@@ -58,7 +59,8 @@ def compress_bands(image: Image.Image, level: int, only: Sequence[int] | None = 
 
 def encode(image: Image.Image, dpi: float, level: int, reuse: dict[int, Band] | None = None) -> bytes:
     """``image`` (mode ``L`` or ``RGB``) as PNG bytes at zlib ``level`` (0–9). ``reuse``
-    gives bands already compressed (at the same level) from identical rows."""
+    gives bands already compressed from identical rows, at any level: each band is a
+    deflate stream of its own (the zlib header's level is only a hint to a reader)."""
     reuse = reuse or {}
     width, height = image.size
     missing = [i for i in range(band_count(height)) if i not in reuse]

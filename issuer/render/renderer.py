@@ -32,8 +32,13 @@ from .qr import DEFAULT_DPI, QR_ERROR, check_dpi, check_qr_text, module_px, qr_v
 from .view import FIELD_NAMES, NO_ASSETS, TITLE, Assets, CertificateView
 
 PNG_COMPRESS_LEVEL = 3
-"""zlib level of the PNG (and so of the PDF's image): as fast as 1 on a page, 15% smaller;
-6 is 25% smaller again but takes twice as long (``python -m bench render``)."""
+"""zlib level of the rows each certificate draws on (the PNG's, and so the PDF's, image):
+as fast as 1, 15% smaller; 6 is 25% smaller again but takes twice as long
+(``python -m bench render``)."""
+STATIC_PNG_LEVEL = 6
+"""zlib level of the rows no certificate value touches: compressed once per static layer,
+so it costs nothing per certificate; about 50 KiB less a page than level 3. Level 9 saves
+1% more and takes twice as long, which an uncached layer pays on every page."""
 STATIC_KEYS = (
     "title",
     "body_text",
@@ -95,13 +100,14 @@ class Page:
         return next(p for p in self.placements if p.key == key)
 
     def png(self, compress_level: int = PNG_COMPRESS_LEVEL) -> bytes:
-        """The page as PNG. Rows that drawing this certificate did not touch come from the
-        static layer's cache: draw nothing more on ``image`` before calling this (or
+        """The page as PNG: the rows drawing this certificate touched compressed at
+        ``compress_level``, the others taken from the static layer's cache (compressed at
+        ``STATIC_PNG_LEVEL``). Draw nothing more on ``image`` before calling this (or
         encode it with ``png.encode`` yourself)."""
         reuse = {}
         if self.static is not None:
             clean = [i for i in range(band_count(self.image.height)) if i not in self.dirty]
-            reuse = self.static.bands(compress_level, clean)
+            reuse = self.static.bands(clean)
         return encode_png(self.image, self.dpi, compress_level, reuse)
 
     def pdf(self, compress_level: int = PNG_COMPRESS_LEVEL, *, encoded: bytes | None = None) -> bytes:
@@ -129,21 +135,20 @@ class _Seal:
 @dataclass(eq=False)
 class _Static:
     """The cached layer: an image never drawn on after it is built, the placements of its
-    labels and fixed texts, the prepared seal, and its PNG bands per compression level."""
+    labels and fixed texts, the prepared seal, and its PNG bands (``STATIC_PNG_LEVEL``)."""
 
     image: Image.Image
     placements: dict[str, Placement] = field(default_factory=dict)
     seal: _Seal | None = None
-    _bands: dict[int, dict[int, Band]] = field(default_factory=dict)
+    _bands: dict[int, Band] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def bands(self, level: int, wanted: Sequence[int]) -> dict[int, Band]:
+    def bands(self, wanted: Sequence[int]) -> dict[int, Band]:
         """The compressed bands ``wanted`` of the layer (each compressed once, when first wanted)."""
         with self._lock:
-            cached = self._bands.setdefault(level, {})
-            missing = [i for i in wanted if i not in cached]
-            cached.update(compress_bands(self.image, level, missing))
-            return {i: cached[i] for i in wanted}
+            missing = [i for i in wanted if i not in self._bands]
+            self._bands.update(compress_bands(self.image, STATIC_PNG_LEVEL, missing))
+            return {i: self._bands[i] for i in wanted}
 
 
 @contextmanager

@@ -9,8 +9,9 @@ import zlib
 
 import pytest
 
-from issuer.render import Page, Renderer, RenderError
+from issuer.render import Page, Renderer, RenderError, png
 from issuer.render.png import band_count
+from issuer.render.renderer import PNG_COMPRESS_LEVEL, STATIC_PNG_LEVEL
 from issuer.render.samples import long_view, sample_assets
 
 from .helpers import LAYOUTS, decode, photo, typical
@@ -109,3 +110,14 @@ def test_the_png_with_an_organizations_images_holds_exactly_the_drawn_page(rende
     page = renderer.page(long_view(), assets=sample_assets())
     assert decode(page.png()).tobytes() == page.image.tobytes()
     assert decode(page.png(compress_level=6)).tobytes() == page.image.tobytes()
+
+
+def test_rows_no_value_touched_are_compressed_harder_once(pages: dict[str, Page]) -> None:
+    """The static layer's bands come at ``STATIC_PNG_LEVEL``: the page is smaller than the
+    same image encoded at the per-certificate level throughout, and holds the same pixels."""
+    page = pages["portrait"]
+    cached = page.png()
+    plain = png.encode(page.image, page.dpi, PNG_COMPRESS_LEVEL)
+    assert STATIC_PNG_LEVEL > PNG_COMPRESS_LEVEL
+    assert len(cached) < 0.95 * len(plain)
+    assert decode(cached).tobytes() == decode(plain).tobytes() == page.image.tobytes()
