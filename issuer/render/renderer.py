@@ -36,9 +36,10 @@ PNG_COMPRESS_LEVEL = 3
 as fast as 1, 15% smaller; 6 is 25% smaller again but takes twice as long
 (``python -m bench render``)."""
 STATIC_PNG_LEVEL = 6
-"""zlib level of the rows no certificate value touches: compressed once per static layer,
-so it costs nothing per certificate; about 50 KiB less a page than level 3. Level 9 saves
-1% more and takes twice as long, which an uncached layer pays on every page."""
+"""zlib level of the rows no certificate value touches: compressed once per cached static
+layer, so it costs nothing per certificate; about 50 KiB less a page than level 3. Level 9
+saves 1% more and takes twice as long. A renderer that caches no layer compresses them at
+its own level, as it does every page."""
 STATIC_KEYS = (
     "title",
     "body_text",
@@ -102,7 +103,7 @@ class Page:
     def png(self, compress_level: int = PNG_COMPRESS_LEVEL) -> bytes:
         """The page as PNG: the rows drawing this certificate touched compressed at
         ``compress_level``, the others taken from the static layer's cache (compressed at
-        ``STATIC_PNG_LEVEL``). Draw nothing more on ``image`` before calling this (or
+        ``STATIC_PNG_LEVEL`` when the renderer caches layers). Draw nothing more on ``image`` before calling this (or
         encode it with ``png.encode`` yourself)."""
         reuse = {}
         if self.static is not None:
@@ -135,9 +136,10 @@ class _Seal:
 @dataclass(eq=False)
 class _Static:
     """The cached layer: an image never drawn on after it is built, the placements of its
-    labels and fixed texts, the prepared seal, and its PNG bands (``STATIC_PNG_LEVEL``)."""
+    labels and fixed texts, the prepared seal, and its PNG bands, compressed at ``level``."""
 
     image: Image.Image
+    level: int
     placements: dict[str, Placement] = field(default_factory=dict)
     seal: _Seal | None = None
     _bands: dict[int, Band] = field(default_factory=dict)
@@ -147,7 +149,7 @@ class _Static:
         """The compressed bands ``wanted`` of the layer (each compressed once, when first wanted)."""
         with self._lock:
             missing = [i for i in wanted if i not in self._bands]
-            self._bands.update(compress_bands(self.image, STATIC_PNG_LEVEL, missing))
+            self._bands.update(compress_bands(self.image, self.level, missing))
             return {i: self._bands[i] for i in wanted}
 
 
@@ -326,7 +328,7 @@ class Renderer:
             )
         if spec.logo is not None and assets.logo is not None:
             _paste_logo(image, assets.logo, _px_box(spec.logo, dpi))
-        static = _Static(image)
+        static = _Static(image, STATIC_PNG_LEVEL if self._static_max > 0 else self.png_compress_level)
         for f in spec.fields:
             self._draw_static_field(static, f, spec, view, dpi)
         if spec.seal is not None and assets.seal is not None:

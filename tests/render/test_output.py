@@ -121,3 +121,9 @@ def test_rows_no_value_touched_are_compressed_harder_once(pages: dict[str, Page]
     assert STATIC_PNG_LEVEL > PNG_COMPRESS_LEVEL
     assert len(cached) < 0.95 * len(plain)
     assert decode(cached).tobytes() == decode(plain).tobytes() == page.image.tobytes()
+
+
+def test_a_renderer_that_caches_no_layer_compresses_every_row_at_its_own_level() -> None:
+    """Its layers are built for one page each: compressing them harder would cost every page."""
+    page = Renderer(static_cache_bytes=0).page(typical())
+    assert page.png() == png.encode(page.image, page.dpi, PNG_COMPRESS_LEVEL)
