@@ -25,7 +25,10 @@ from dataclasses import dataclass
 from PIL import Image
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
-BAND_ROWS = 64
+BAND_ROWS = 32
+"""Rows a band. Over the bench's 16 certificates, 32 rows took 21.5 ms a PNG and 345 kB,
+64 rows 24.6 ms and 348 kB (less untouched area around each value is compressed again per
+certificate); 16 rows grow the file to 350 kB, 8 rows to 366 kB."""
 _COLOR_TYPES = {"L": 0, "RGB": 2}
 _IDAT_CHUNK = 1 << 20
 _NO_FILTER = b"\x00"
