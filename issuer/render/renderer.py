@@ -140,6 +140,8 @@ class _Static:
 
     image: Image.Image
     level: int
+    smallest: bool
+    """Compress each band both ways and keep the smaller: for a layer that is cached."""
     placements: dict[str, Placement] = field(default_factory=dict)
     seal: _Seal | None = None
     _bands: dict[int, Band] = field(default_factory=dict)
@@ -149,7 +151,7 @@ class _Static:
         """The compressed bands ``wanted`` of the layer (each compressed once, when first wanted)."""
         with self._lock:
             missing = [i for i in wanted if i not in self._bands]
-            self._bands.update(compress_bands(self.image, self.level, missing))
+            self._bands.update(compress_bands(self.image, self.level, missing, smallest=self.smallest))
             return {i: self._bands[i] for i in wanted}
 
 
@@ -328,7 +330,8 @@ class Renderer:
             )
         if spec.logo is not None and assets.logo is not None:
             _paste_logo(image, assets.logo, _px_box(spec.logo, dpi))
-        static = _Static(image, STATIC_PNG_LEVEL if self._static_max > 0 else self.png_compress_level)
+        cached = self._static_max > 0
+        static = _Static(image, STATIC_PNG_LEVEL if cached else self.png_compress_level, smallest=cached)
         for f in spec.fields:
             self._draw_static_field(static, f, spec, view, dpi)
         if spec.seal is not None and assets.seal is not None:

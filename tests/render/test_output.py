@@ -7,6 +7,7 @@ import re
 import struct
 import zlib
 
+import pypdfium2
 import pytest
 
 from issuer.render import Page, Renderer, RenderError, png
@@ -79,12 +80,14 @@ def test_the_pdf_is_one_a4_page_carrying_the_png_losslessly_and_no_date(renderer
     start = stream.end()
     data = pdf[start : start + int(stream[1])]
     assert data == _idat(png)
-    # ... and they decode to the page's pixels: every row has filter byte 0 ("None").
+    # ... rows filtered "None" (0) or "Up" (2), which PDF's PNG predictors undo ...
     rows = zlib.decompress(data)
     stride = 2480 * 3 + 1
-    assert len(rows) == stride * 3508 and rows[::stride] == bytes(3508)
-    pixels = b"".join(rows[i + 1 : i + stride] for i in range(0, len(rows), stride))
-    assert pixels == decode(png).tobytes()
+    assert len(rows) == stride * 3508 and set(rows[::stride]) == {0, 2}
+    # ... to the page's pixels, as an independent PDF reader (PDFium) decodes them.
+    (image,) = pypdfium2.PdfDocument(pdf)[0].get_objects()
+    assert isinstance(image, pypdfium2.PdfImage)
+    assert image.get_bitmap(render=False).to_pil().convert("RGB").tobytes() == decode(png).tobytes()
 
 
 def test_the_pdf_cross_reference_table_points_at_its_objects(renderer: Renderer) -> None:
