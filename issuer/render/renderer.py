@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import segno
+import zxingcpp
 from PIL import Image, ImageChops, ImageDraw, ImageOps, UnidentifiedImageError
 from PIL import _imaging as pillow_core
 
@@ -28,12 +28,18 @@ from .layout import OPTIONAL, REQUIRED, Box, Field, Layout, Style, load_layout
 from .pdf import png_to_pdf
 from .png import BAND_ROWS, Band, band_count, compress_bands
 from .png import encode as encode_png
-from .qr import DEFAULT_DPI, QR_ERROR, check_dpi, check_qr_text, module_px
+from .qr import DEFAULT_DPI, QR_ERROR, check_dpi, check_qr_text, module_px, qr_version, symbol_modules
 from .view import FIELD_NAMES, NO_ASSETS, TITLE, Assets, CertificateView
 
 PNG_COMPRESS_LEVEL = 3
-"""zlib level of the PNG (and so of the PDF's image): as fast as 1 on a page, 15% smaller;
-6 is 25% smaller again but takes twice as long (``python -m bench render``)."""
+"""zlib level of the rows each certificate draws on (the PNG's, and so the PDF's, image):
+as fast as 1, 15% smaller; 6 is 25% smaller again but takes twice as long
+(``python -m bench render``)."""
+STATIC_PNG_LEVEL = 6
+"""zlib level of the rows no certificate value touches: compressed once per cached static
+layer, so it costs nothing per certificate; about 50 KiB less a page than level 3. Level 9
+saves 1% more and takes twice as long. A renderer that caches no layer compresses them at
+its own level, as it does every page."""
 STATIC_KEYS = (
     "title",
     "body_text",
@@ -95,13 +101,14 @@ class Page:
         return next(p for p in self.placements if p.key == key)
 
     def png(self, compress_level: int = PNG_COMPRESS_LEVEL) -> bytes:
-        """The page as PNG. Rows that drawing this certificate did not touch come from the
-        static layer's cache: draw nothing more on ``image`` before calling this (or
+        """The page as PNG: the rows drawing this certificate touched compressed at
+        ``compress_level``, the others taken from the static layer's cache (compressed at
+        ``STATIC_PNG_LEVEL`` when the renderer caches layers). Draw nothing more on ``image`` before calling this (or
         encode it with ``png.encode`` yourself)."""
         reuse = {}
         if self.static is not None:
             clean = [i for i in range(band_count(self.image.height)) if i not in self.dirty]
-            reuse = self.static.bands(compress_level, clean)
+            reuse = self.static.bands(clean)
         return encode_png(self.image, self.dpi, compress_level, reuse)
 
     def pdf(self, compress_level: int = PNG_COMPRESS_LEVEL, *, encoded: bytes | None = None) -> bytes:
@@ -129,21 +136,23 @@ class _Seal:
 @dataclass(eq=False)
 class _Static:
     """The cached layer: an image never drawn on after it is built, the placements of its
-    labels and fixed texts, the prepared seal, and its PNG bands per compression level."""
+    labels and fixed texts, the prepared seal, and its PNG bands, compressed at ``level``."""
 
     image: Image.Image
+    level: int
+    smallest: bool
+    """Compress each band both ways and keep the smaller: for a layer that is cached."""
     placements: dict[str, Placement] = field(default_factory=dict)
     seal: _Seal | None = None
-    _bands: dict[int, dict[int, Band]] = field(default_factory=dict)
+    _bands: dict[int, Band] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def bands(self, level: int, wanted: Sequence[int]) -> dict[int, Band]:
+    def bands(self, wanted: Sequence[int]) -> dict[int, Band]:
         """The compressed bands ``wanted`` of the layer (each compressed once, when first wanted)."""
         with self._lock:
-            cached = self._bands.setdefault(level, {})
-            missing = [i for i in wanted if i not in cached]
-            cached.update(compress_bands(self.image, level, missing))
-            return {i: cached[i] for i in wanted}
+            missing = [i for i in wanted if i not in self._bands]
+            self._bands.update(compress_bands(self.image, self.level, missing, smallest=self.smallest))
+            return {i: self._bands[i] for i in wanted}
 
 
 @contextmanager
@@ -321,7 +330,8 @@ class Renderer:
             )
         if spec.logo is not None and assets.logo is not None:
             _paste_logo(image, assets.logo, _px_box(spec.logo, dpi))
-        static = _Static(image)
+        cached = self._static_max > 0
+        static = _Static(image, STATIC_PNG_LEVEL if cached else self.png_compress_level, smallest=cached)
         for f in spec.fields:
             self._draw_static_field(static, f, spec, view, dpi)
         if spec.seal is not None and assets.seal is not None:
@@ -588,21 +598,24 @@ def _bands_touched(boxes: Sequence[IntBox | None], height: int) -> frozenset[int
     return frozenset(touched)
 
 
-_DARK = bytes.maketrans(b"\x00\x01", b"\xff\x00")
-
-
 def _qr_image(text: str, box: PxBox, box_mm: Box, dpi: int, spec: Layout) -> tuple[Image.Image, int, int]:
     """The QR code (error correction M, quiet zone included) at the largest whole number
     of pixels per module that fits ``box``. Raises ``QrDoesNotFit`` below the layout's
     minimum module size: after ``check_qr_text`` (``page`` calls it first) only if this
-    and ``max_qr_version`` disagree."""
-    qr = segno.make(text, error=QR_ERROR, boost_error=False, micro=False)
-    modules = int(qr.symbol_size(border=spec.quiet_zone)[0])
+    and ``max_qr_version`` disagree.
+
+    zxing-cpp's encoder (C++) draws the symbol at the version ``qr_version`` gives (the one
+    the limits are computed for) and chooses the mask itself by the standard's penalty
+    rules, in about 1 ms where segno's pure-Python mask search takes 13–24 ms. Its choice
+    of mask differs from segno's for about a third of texts; both are valid symbols."""
+    version = qr_version(text)
+    modules = symbol_modules(version, spec.quiet_zone)
     px = module_px(min(box[2], box[3]), modules)
     module_mm = px * 25.4 / dpi
     if px < 1 or module_mm + 1e-9 < spec.min_module:
         raise QrDoesNotFit(modules, module_mm, min(box_mm[2], box_mm[3]), spec.min_module, dpi)
-    inner = modules - 2 * spec.quiet_zone
-    raw = b"".join(bytes(row) for row in qr.matrix).translate(_DARK)
-    code = ImageOps.expand(Image.frombytes("L", (inner, inner), raw), border=spec.quiet_zone, fill=255)
-    return code.resize((modules * px,) * 2, Image.Resampling.NEAREST), modules, px
+    symbol = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, ec_level=QR_ERROR.upper(), version=version)
+    drawn = memoryview(symbol.to_image(scale=px, add_quiet_zones=False))
+    side = drawn.shape[0]
+    code = Image.frombytes("L", (side, side), drawn.tobytes())
+    return ImageOps.expand(code, border=spec.quiet_zone * px, fill=255), modules, px

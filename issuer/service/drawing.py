@@ -160,7 +160,8 @@ class Drawing:
             job = self._job(uow, batch)
             positions = uow.batches.undrawn(batch_id, first, count)
         parts = self.parts_dir(batch_id)
-        parts.mkdir(parents=True, exist_ok=True)
+        if positions:  # a job with nothing left to draw must not make it again after packing
+            parts.mkdir(parents=True, exist_ok=True)
         for position in positions:
             self._draw_item(batch_id, position, job, parts)
         with self._ctx.reading() as uow:
@@ -202,9 +203,13 @@ class Drawing:
         an existing file); the digest recorded is that of the file in place."""
         with self._ctx.reading() as uow:
             batch = uow.batches.get(batch_id)
-        if batch is None or batch.status != "rendering":
-            return
         parts = self.parts_dir(batch_id)
+        if batch is None or batch.status != "rendering":
+            if batch is not None and batch.status == "done":
+                # A chunk delivered twice may have drawn its items again, into a parts
+                # directory made anew after the packer removed it.
+                shutil.rmtree(parts, ignore_errors=True)
+            return
         final = self.archive_path(batch_id)
         if not final.exists():
             tmp = final.with_name(f".{final.name}.{uuid.uuid4().hex}.tmp")

@@ -7,10 +7,12 @@ import re
 import struct
 import zlib
 
+import pypdfium2
 import pytest
 
-from issuer.render import Page, Renderer, RenderError
+from issuer.render import Page, Renderer, RenderError, png
 from issuer.render.png import band_count
+from issuer.render.renderer import PNG_COMPRESS_LEVEL, STATIC_PNG_LEVEL
 from issuer.render.samples import long_view, sample_assets
 
 from .helpers import LAYOUTS, decode, photo, typical
@@ -78,12 +80,14 @@ def test_the_pdf_is_one_a4_page_carrying_the_png_losslessly_and_no_date(renderer
     start = stream.end()
     data = pdf[start : start + int(stream[1])]
     assert data == _idat(png)
-    # ... and they decode to the page's pixels: every row has filter byte 0 ("None").
+    # ... rows filtered "None" (0) or "Up" (2), which PDF's PNG predictors undo ...
     rows = zlib.decompress(data)
     stride = 2480 * 3 + 1
-    assert len(rows) == stride * 3508 and rows[::stride] == bytes(3508)
-    pixels = b"".join(rows[i + 1 : i + stride] for i in range(0, len(rows), stride))
-    assert pixels == decode(png).tobytes()
+    assert len(rows) == stride * 3508 and set(rows[::stride]) == {0, 2}
+    # ... to the page's pixels, as an independent PDF reader (PDFium) decodes them.
+    (image,) = pypdfium2.PdfDocument(pdf)[0].get_objects()
+    assert isinstance(image, pypdfium2.PdfImage)
+    assert image.get_bitmap(render=False).to_pil().convert("RGB").tobytes() == decode(png).tobytes()
 
 
 def test_the_pdf_cross_reference_table_points_at_its_objects(renderer: Renderer) -> None:
@@ -109,3 +113,20 @@ def test_the_png_with_an_organizations_images_holds_exactly_the_drawn_page(rende
     page = renderer.page(long_view(), assets=sample_assets())
     assert decode(page.png()).tobytes() == page.image.tobytes()
     assert decode(page.png(compress_level=6)).tobytes() == page.image.tobytes()
+
+
+def test_rows_no_value_touched_are_compressed_harder_once(pages: dict[str, Page]) -> None:
+    """The static layer's bands come at ``STATIC_PNG_LEVEL``: the page is smaller than the
+    same image encoded at the per-certificate level throughout, and holds the same pixels."""
+    page = pages["portrait"]
+    cached = page.png()
+    plain = png.encode(page.image, page.dpi, PNG_COMPRESS_LEVEL)
+    assert STATIC_PNG_LEVEL > PNG_COMPRESS_LEVEL
+    assert len(cached) < 0.95 * len(plain)
+    assert decode(cached).tobytes() == decode(plain).tobytes() == page.image.tobytes()
+
+
+def test_a_renderer_that_caches_no_layer_compresses_every_row_at_its_own_level() -> None:
+    """Its layers are built for one page each: compressing them harder would cost every page."""
+    page = Renderer(static_cache_bytes=0).page(typical())
+    assert page.png() == png.encode(page.image, page.dpi, PNG_COMPRESS_LEVEL)

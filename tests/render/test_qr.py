@@ -63,6 +63,8 @@ def test_a_scanner_reads_the_signed_text_back_and_it_verifies_offline(pages: dic
         found = _read(image)
         assert [b.text for b in found] == [expected], what
         assert found[0].ec_level == "M", what
+        # The version the limits are computed for (zxing-cpp draws it, segno sizes it).
+        assert found[0].extra["Version"] == str(qr_version(expected)) == str(_segno_version(expected)), what
         verdict = verify(found[0].text, world().store, at=factories.NOW)
         assert verdict.valid, (what, verdict.failed_check)
         assert verdict.credential is not None and str(verdict.credential.number) in page.number
