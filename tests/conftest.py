@@ -3,6 +3,8 @@ as CI does), real keys, a controllable clock."""
 
 from __future__ import annotations
 
+import io
+import logging
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -200,3 +202,23 @@ def auth(key: str) -> dict[str, str]:
 def issuer_principal(svc: UseCases, code: str = ORG_CODE) -> Principal:
     org = svc.registry.read(OPERATOR, code)
     return Principal(Role.ORG_ISSUER, "test", org.id, org.code)
+
+
+@pytest.fixture()
+def captured() -> Iterator[io.StringIO]:
+    """Everything any logger of the process writes (werkzeug's request log included), as a
+    file handler would write it."""
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+    root, werkzeug = logging.getLogger(), logging.getLogger("werkzeug")
+    levels = root.level, werkzeug.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    werkzeug.setLevel(logging.INFO)
+    try:
+        yield out
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(levels[0])
+        werkzeug.setLevel(levels[1])

@@ -9,10 +9,8 @@ import logging
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
 from http.cookiejar import CookieJar
 
-import pytest
 from flask import Flask
 
 from issuer.service.principal import OPERATOR
@@ -22,25 +20,6 @@ from tests.conftest import ORG_CODE, Keys
 from tests.servers import serving
 
 MASKED = "1101**********002X"
-
-
-@pytest.fixture()
-def captured() -> Iterator[io.StringIO]:
-    """Everything any logger of the process writes, as a file handler would write it."""
-    out = io.StringIO()
-    handler = logging.StreamHandler(out)
-    handler.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
-    root, werkzeug = logging.getLogger(), logging.getLogger("werkzeug")
-    levels = root.level, werkzeug.level
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
-    werkzeug.setLevel(logging.INFO)
-    try:
-        yield out
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(levels[0])
-        werkzeug.setLevel(levels[1])
 
 
 def test_the_apps_records_and_tracebacks_are_redacted(app: Flask, captured: io.StringIO) -> None:

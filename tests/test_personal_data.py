@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import urllib.parse
 import urllib.request
 import zipfile
@@ -110,24 +109,6 @@ def scan_text(where: str, text: str, numbers: tuple[str, ...]) -> list[str]:
 
 
 # --- the flows --------------------------------------------------------------------------------
-
-
-@pytest.fixture()
-def captured() -> Iterator[io.StringIO]:
-    out = io.StringIO()
-    handler = logging.StreamHandler(out)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
-    root, werkzeug = logging.getLogger(), logging.getLogger("werkzeug")
-    levels = root.level, werkzeug.level
-    root.addHandler(handler)
-    root.setLevel(logging.DEBUG)
-    werkzeug.setLevel(logging.INFO)
-    try:
-        yield out
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(levels[0])
-        werkzeug.setLevel(levels[1])
 
 
 @pytest.fixture()

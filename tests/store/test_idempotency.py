@@ -3,25 +3,12 @@ than the retention is neither found nor kept once purged."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
-from issuer.store.db import Database
 from issuer.store.records import IdempotentAnswer
-from issuer.store.uow import UnitOfWorkFactory, sql_units
-from tests.conftest import _empty_tables
+from issuer.store.uow import UnitOfWorkFactory
 
 AT = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)
-
-
-@pytest.fixture()
-def units(database_url: str) -> Iterator[UnitOfWorkFactory]:
-    _empty_tables(database_url)
-    database = Database(database_url)
-    yield sql_units(database)
-    database.dispose()
 
 
 def _store(units: UnitOfWorkFactory, key: str, at: datetime) -> None:

@@ -5,7 +5,6 @@ taken over; one organization's slots are its own."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -13,19 +12,10 @@ from sqlalchemy import func, select
 
 from issuer.store.db import Database
 from issuer.store.models import ValidationLease
-from issuer.store.uow import UnitOfWork, UnitOfWorkFactory, run, sql_units
-from tests.conftest import _empty_tables
+from issuer.store.uow import UnitOfWork, UnitOfWorkFactory, run
 
 NOW = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=2)
-
-
-@pytest.fixture()
-def units(database_url: str) -> Iterator[UnitOfWorkFactory]:
-    _empty_tables(database_url)
-    database = Database(database_url)
-    yield sql_units(database)
-    database.dispose()
 
 
 def organization(units: UnitOfWorkFactory, code: str) -> int:

@@ -5,26 +5,15 @@ again; repositories hand out records that show what the transaction itself chang
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import pytest
 
-from issuer.store.db import Database
 from issuer.store.records import Revocation
-from issuer.store.uow import ATTEMPTS, Contention, UnitOfWork, UnitOfWorkFactory, run, sql_units
+from issuer.store.uow import ATTEMPTS, Contention, UnitOfWork, UnitOfWorkFactory, run
 from tests.builders import new_certificate
-from tests.conftest import _empty_tables
 
 AT = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)
-
-
-@pytest.fixture()
-def units(database_url: str) -> Iterator[UnitOfWorkFactory]:
-    _empty_tables(database_url)
-    database = Database(database_url)
-    yield sql_units(database)
-    database.dispose()
 
 
 def _organization(uow: UnitOfWork, code: str = "Y000123000001") -> int:
