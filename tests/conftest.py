@@ -80,22 +80,30 @@ def clock() -> Clock:
     return Clock(datetime(2026, 11, 29, 2, 0, tzinfo=UTC))
 
 
+def _test_config(database_url: str, keys_dir: Path, tmp_path: Path) -> dict[str, Any]:
+    return {
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "KEYS_DIR": str(keys_dir),
+        "KEY_PASSPHRASE": "test-passphrase",
+        "QR_HOST": "cert.hrss.example.cn",
+        "BATCH_DIR": str(tmp_path / "batches"),
+        "BATCH_CHUNK": 5,
+        "PUBLISH_EVERY": 0,
+    }
+
+
+def point_the_cli_at(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ``issuer`` command, run in this process, works on ``app``'s database and keys."""
+    monkeypatch.setenv("DATABASE_URL", app.config["DATABASE_URL"])
+    monkeypatch.setenv("ISSUER_KEYS_DIR", app.config["KEYS_DIR"])
+    monkeypatch.setenv("ISSUER_KEY_PASSPHRASE", app.config["KEY_PASSPHRASE"])
+
+
 @pytest.fixture()
 def app(database_url: str, keys_dir: Path, clock: Clock, tmp_path: Path) -> Iterator[Flask]:
     _empty_tables(database_url)
-    app = create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": database_url,
-            "KEYS_DIR": str(keys_dir),
-            "KEY_PASSPHRASE": "test-passphrase",
-            "QR_HOST": "cert.hrss.example.cn",
-            "BATCH_DIR": str(tmp_path / "batches"),
-            "BATCH_CHUNK": 5,
-            "PUBLISH_EVERY": 0,
-        },
-        clock=clock,
-    )
+    app = create_app(_test_config(database_url, keys_dir, tmp_path), clock=clock)
     yield app
     app.extensions["issuer.use_cases"].close()
 
@@ -109,20 +117,7 @@ def app_with(
     made: list[Flask] = []
 
     def make(**config: Any) -> Flask:
-        other = create_app(
-            {
-                "TESTING": True,
-                "DATABASE_URL": database_url,
-                "KEYS_DIR": str(keys_dir),
-                "KEY_PASSPHRASE": "test-passphrase",
-                "QR_HOST": "cert.hrss.example.cn",
-                "BATCH_DIR": str(tmp_path / "batches"),
-                "BATCH_CHUNK": 5,
-                "PUBLISH_EVERY": 0,
-                **config,
-            },
-            clock=clock,
-        )
+        other = create_app({**_test_config(database_url, keys_dir, tmp_path), **config}, clock=clock)
         made.append(other)
         return other
 

@@ -17,7 +17,7 @@ from issuer.service.principal import OPERATOR
 from issuer.service.wiring import UseCases
 from tests.builders import issue_request as request
 from tests.builders import resident_id
-from tests.conftest import ORG_CODE, Keys, issuer_principal
+from tests.conftest import ORG_CODE, Keys, issuer_principal, point_the_cli_at
 from tests.servers import serving
 
 
@@ -40,12 +40,7 @@ def world(app: Flask, keys: Keys, svc: UseCases, tmp_path: Path, monkeypatch: py
     svc.registry.rotate_key(OPERATOR, ORG_CODE)
     _, bundle = svc.publishing.bundle()
     (tmp_path / "bundle.json").write_text(json.dumps(bundle), encoding="utf-8")
-    for name, value in {
-        "DATABASE_URL": app.config["DATABASE_URL"],
-        "ISSUER_KEYS_DIR": app.config["KEYS_DIR"],
-        "ISSUER_KEY_PASSPHRASE": app.config["KEY_PASSPHRASE"],
-    }.items():
-        monkeypatch.setenv(name, value)
+    point_the_cli_at(app, monkeypatch)
     exported = _run("log", "export", str(tmp_path / "log.jsonl"))
     assert exported.exit_code == 0, exported.output
     return {"bundle": tmp_path / "bundle.json", "log": tmp_path / "log.jsonl", "dir": tmp_path}
@@ -108,11 +103,6 @@ def test_the_two_forms_of_audit_are_not_mixed(tmp_path: Path) -> None:
 
 
 def test_an_instance_with_nothing_logged_cannot_be_audited(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in {
-        "DATABASE_URL": app.config["DATABASE_URL"],
-        "ISSUER_KEYS_DIR": app.config["KEYS_DIR"],
-        "ISSUER_KEY_PASSPHRASE": app.config["KEY_PASSPHRASE"],
-    }.items():
-        monkeypatch.setenv(name, value)
+    point_the_cli_at(app, monkeypatch)
     result = _run("audit", "--instance")
     assert result.exit_code == 2 and result.output.strip().count("\n") == 0 and "log_empty" in result.output

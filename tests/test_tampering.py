@@ -25,7 +25,7 @@ from issuer.service.wiring import UseCases
 from issuer.store import models as m
 from tests.builders import issue_request as request
 from tests.builders import resident_id
-from tests.conftest import WELDER, Keys, auth, issuer_principal
+from tests.conftest import WELDER, Keys, auth, issuer_principal, point_the_cli_at
 from tests.servers import serving
 
 SAME_SITE = {"Origin": "http://localhost"}
@@ -54,12 +54,7 @@ def issued(app: Flask, keys: Keys, svc: UseCases, monkeypatch: pytest.MonkeyPatc
     limiter = app.extensions["issuer.lookup_limiter"]
     assert isinstance(limiter, MemoryLimiter)
     limiter.limit = 1000
-    for name, value in {
-        "DATABASE_URL": app.config["DATABASE_URL"],
-        "ISSUER_KEYS_DIR": app.config["KEYS_DIR"],
-        "ISSUER_KEY_PASSPHRASE": app.config["KEY_PASSPHRASE"],
-    }.items():
-        monkeypatch.setenv(name, value)
+    point_the_cli_at(app, monkeypatch)
     return found
 
 
