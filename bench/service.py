@@ -66,6 +66,8 @@ WARMUP_PER_THREAD = 2
 REPO = Path(__file__).resolve().parent.parent
 GOAL_SCRYPT_RATIO = 1.5
 """Issue 15: an issuance costs at most this many identity commitments (scrypt) of CPU."""
+GOAL_VERIFY_CPU_MS = 2.5
+"""Issue 15: server CPU per POST /api/v1/verify request (milliseconds, every thread of the server)."""
 SCRYPT_SAMPLES = 20
 SERVER_START_SECONDS = 60.0
 
@@ -367,9 +369,22 @@ def _wait_healthy(port: int) -> None:
     raise RuntimeError(f"the benchmark server on port {port} is not healthy after {SERVER_START_SECONDS:g} s")
 
 
+@dataclass(frozen=True)
+class Served:
+    """The benchmark server: its port, and its process for its CPU time."""
+
+    port: int
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the server process so far (Linux ``/proc``)."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
-def serving(deployment: Deployment) -> Iterator[int]:
-    """The app over HTTP in another process on 127.0.0.1; yields its port."""
+def serving(deployment: Deployment) -> Iterator[Served]:
+    """The app over HTTP in another process on 127.0.0.1."""
     config, log = deployment.folder / "app.json", deployment.folder / "server.log"
     config.write_text(json.dumps(deployment.config), encoding="utf-8")
     with log.open("wb") as stderr:
@@ -379,7 +394,7 @@ def serving(deployment: Deployment) -> Iterator[int]:
         try:
             port = _read_port(process, log)
             _wait_healthy(port)
-            yield port
+            yield Served(port, process.pid)
         finally:
             process.terminate()
             try:
@@ -471,20 +486,28 @@ def _load(port: int, texts: Path, clients: int, seconds: float) -> dict[str, Any
     return figures
 
 
-def _http_verify(port: int, qr_texts: list[str], folder: Path, seconds: float) -> dict[str, Any]:
+def _http_verify(served: Served, qr_texts: list[str], folder: Path, seconds: float) -> dict[str, Any]:
     report.heading(f"HTTP: POST /api/v1/verify for {seconds:g} s from a load-generator process, valid QR texts")
-    figures: dict[str, Any] = {"first_verdict": _first_verdict(port, qr_texts[0])}
+    figures: dict[str, Any] = {"first_verdict": _first_verdict(served.port, qr_texts[0])}
     texts = folder / "qr-texts.json"
     texts.write_text(json.dumps(qr_texts), encoding="utf-8")
     for clients in VERIFY_CLIENTS:
-        load = _load(port, texts, clients, seconds)
+        cpu_before = served.cpu_seconds()
+        load = _load(served.port, texts, clients, seconds)
+        cpu_ms = 1000 * (served.cpu_seconds() - cpu_before) / max(load["requests"], 1)
         label = f"{clients} client{'s' if clients > 1 else ''}, verifications"
         latency = f"p50 {load['p50_ms']:.1f} ms, p90 {load['p90_ms']:.1f} ms, p99 {load['p99_ms']:.1f} ms"
         report.row(label, report.count(load["per_second"]) + " /s", latency)
+        report.row("  server CPU per request", f"{cpu_ms:.2f} ms", _verdict(cpu_ms))
         if load["failures"]:
             report.row("failures", str(load["failures"]), str(load["first_failure"]))
-        figures[f"clients_{clients}"] = load
+        figures[f"clients_{clients}"] = {**load, "server_cpu_ms": round(cpu_ms, 3)}
     return figures
+
+
+def _verdict(cpu_ms: float) -> str:
+    met = "met" if cpu_ms <= GOAL_VERIFY_CPU_MS else "NOT met"
+    return f"goal: ≤ {GOAL_VERIFY_CPU_MS:g} ms of server CPU per /verify request (issue 15): {met}"
 
 
 def _http(root: Path, verify_seconds: float) -> dict[str, Any]:
@@ -493,11 +516,11 @@ def _http(root: Path, verify_seconds: float) -> dict[str, Any]:
     deployment = deploy(sqlite_url(folder), folder)
     try:
         api_key = issuer_api_key(deployment)
-        with serving(deployment) as port:
-            issue_figures, qr_texts = _http_issue(port, deployment, api_key)
+        with serving(deployment) as served:
+            issue_figures, qr_texts = _http_issue(served.port, deployment, api_key)
             if not qr_texts:
                 raise RuntimeError("no certificate was issued over HTTP")
-            verify_figures = _http_verify(port, qr_texts, folder, verify_seconds)
+            verify_figures = _http_verify(served, qr_texts, folder, verify_seconds)
     finally:
         deployment.close()
     return {"issue": issue_figures, "verify": verify_figures}

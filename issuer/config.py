@@ -18,6 +18,8 @@ DEFAULTS: dict[str, Any] = {
     "KEY_PASSPHRASE": DEV_PASSPHRASE,
     "DATA_KEY": DEV_DATA_KEY,
     "DATABASE_URL": "",
+    "DATABASE_POOL": 10,
+    "DATABASE_WAIT_MS": 2000,
     "KEYS_DIR": "keys",
     "LOOKUP_RATE_LIMIT": 10,
     "LOOKUP_RATE_WINDOW": 60,
@@ -60,7 +62,7 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
 def check(config: Mapping[str, Any]) -> None:
     """Refuse development secrets outside development, and settings that cannot be read."""
     secure_cookies(config)
-    for key in ("MAX_VALIDATIONS_PER_ORG", "MAX_ROSTER_ROWS", "IDEMPOTENCY_HOURS"):
+    for key in ("MAX_VALIDATIONS_PER_ORG", "MAX_ROSTER_ROWS", "IDEMPOTENCY_HOURS", "DATABASE_POOL"):
         if int(config[key]) < 1:
             raise ConfigError(f"ISSUER_{key} must be at least 1")
     if config["ENV"] == "development":

@@ -20,6 +20,7 @@ STATUS_BY_KIND = {
     "unauthorized": 401,
     "rate_limited": 429,
     "render_config": 500,
+    "unavailable": 503,
 }
 
 _HTTP = {

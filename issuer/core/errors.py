@@ -57,6 +57,23 @@ class Conflict(IssuerError):
     kind = "conflict"
 
 
+class Unavailable(IssuerError):
+    """The service is too busy to answer now; the same request may succeed a little later
+    (``errors["retry_after"]``: seconds)."""
+
+    kind = "unavailable"
+
+    @classmethod
+    def busy(cls, retry_after: int = 1) -> Unavailable:
+        """Every database connection is in use and none came free in time."""
+        return cls(
+            "service_busy",
+            "the service is busy; try again shortly",
+            "服务繁忙，请稍后重试",
+            errors={"retry_after": retry_after},
+        )
+
+
 class NumberError(InvalidInput):
     """A certificate or organization number that does not follow the numbering rule."""
 

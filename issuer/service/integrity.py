@@ -12,6 +12,8 @@ them is *damaged*: the service answers ``not_valid`` with the reason ``record_da
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,6 +26,7 @@ from issuer.service.context import Context
 from issuer.service.publishing import Publishing
 from issuer.service.revoking import reason_words
 from issuer.store.records import CertificateRecord
+from issuer.store.uow import UnitOfWork
 
 SIGNATURE_CHECKS = frozenset({"decodable", "known_key", "signature", "claims"})
 """The checks whose failure means the stored bytes are not a credential any known key signed."""
@@ -107,8 +110,10 @@ class RecordCheck:
         self._store: trust.TrustStore | None = None
         self._lists: dict[str, tuple[bytes, StatusList]] = {}
 
-    def trust_store(self) -> trust.TrustStore:
-        latest = self._publishing.latest_sequence()
+    def trust_store(self, uow: UnitOfWork | None = None) -> trust.TrustStore:
+        """The latest published trust list (its sequence number read in ``uow``)."""
+        with self._reading(uow) as reading:
+            latest = reading.trust_lists.latest_sequence()
         with self._lock:
             if self._store is None or latest != self._sequence:
                 parts = self._publishing.parts()
@@ -116,11 +121,13 @@ class RecordCheck:
                 self._lists = {}
             return self._store
 
-    def status_list(self, store: trust.TrustStore, organization: str) -> StatusList | None:
-        """The organization's latest signed status list, ``None`` when it is missing or does
-        not check out."""
-        with self._ctx.reading() as uow:
-            row = uow.status_lists.get(organization)
+    def status_list(
+        self, store: trust.TrustStore, organization: str, uow: UnitOfWork | None = None
+    ) -> StatusList | None:
+        """The organization's latest signed status list (read in ``uow``), ``None`` when it
+        is missing or does not check out."""
+        with self._reading(uow) as reading:
+            row = reading.status_lists.get(organization)
         if row is None:
             return None
         with self._lock:
@@ -137,10 +144,18 @@ class RecordCheck:
             self._lists[organization] = (row.signed, found)
         return found
 
-    def listed_revoked(self, store: trust.TrustStore, credential: Credential) -> bool | None:
+    @contextmanager
+    def _reading(self, uow: UnitOfWork | None) -> Iterator[UnitOfWork]:
+        """The caller's unit of work (one transaction for all a request reads), else a new one."""
+        with nullcontext(uow) if uow is not None else self._ctx.reading() as reading:
+            yield reading
+
+    def listed_revoked(
+        self, store: trust.TrustStore, credential: Credential, uow: UnitOfWork | None = None
+    ) -> bool | None:
         """Whether the signer's latest signed list marks ``credential`` revoked (``None``:
         no usable list, or no index in it)."""
-        found = self.status_list(store, str(credential.number.org))
+        found = self.status_list(store, str(credential.number.org), uow)
         index = credential.status_index
         if found is None or index is None or not 0 <= index < found.size:
             return None
@@ -152,11 +167,13 @@ class RecordCheck:
         at: datetime,
         store: trust.TrustStore | None = None,
         verdict: verify.Verdict | None = None,
+        uow: UnitOfWork | None = None,
     ) -> CheckedRecord:
         """``record`` against its stored credential and its organization's signed list;
         ``verdict``: the caller's verdict (without status, at ``at``, with ``store``) of the
-        very bytes stored, so that they are not verified twice."""
-        store = store or self.trust_store()
+        very bytes stored, so that they are not verified twice; ``uow``: the caller's open
+        unit of work."""
+        store = store or self.trust_store(uow)
         verdict = verdict or verify.verify_signed(record.credential, store, at=at, check_status=False)
         if verdict.credential is None or verdict.failed_check in SIGNATURE_CHECKS:
             if verdict.status is verify.Status.UNKNOWN:  # the signer's entry is set aside: cannot tell
@@ -164,7 +181,7 @@ class RecordCheck:
             return CheckedRecord(record, verdict, None, ("credential",))
         credential = verdict.credential
         damage = differences(record, credential)
-        listed = self.listed_revoked(store, credential)
+        listed = self.listed_revoked(store, credential, uow)
         if listed is not None and listed != (record.revoked_at is not None):
             damage.append("revoked_at")
         if record.replaced_by is not None and record.revoked_at is None:

@@ -89,22 +89,27 @@ class Verifying:
         return self._records.trust_store()
 
     def verify_text(self, qr_text: str) -> LiveVerdict:
+        """One reading transaction for all it reads: the trust list's sequence number, the
+        row of the credential's number and its organization's signed status list."""
         now = self._ctx.clock()
-        store = self.trust_store()
-        # The status comes from the organization's latest signed list below, not the bundle's.
-        verdict = verify.verify(qr_text, store, at=now, check_status=False)
-        if verdict.credential is None or not verdict.valid:
-            return LiveVerdict(verdict, None, None, now, store)
-        checked = None
-        record = self._certificates.by_number(str(verdict.credential.number))
-        if record is not None:
-            same = record.credential == _bytes(qr_text)
-            checked = self._records.check(record, now, store, verdict if same else None)
-            if not same and not checked.damaged:
-                checked = None  # a different signed credential with the same number: not ours
-        listed = (
-            checked.listed_revoked if checked is not None else self._records.listed_revoked(store, verdict.credential)
-        )
+        with self._ctx.reading() as uow:
+            store = self._records.trust_store(uow)
+            # The status comes from the organization's latest signed list below, not the bundle's.
+            verdict = verify.verify(qr_text, store, at=now, check_status=False)
+            if verdict.credential is None or not verdict.valid:
+                return LiveVerdict(verdict, None, None, now, store)
+            checked = None
+            record = uow.certificates.get(str(verdict.credential.number))
+            if record is not None:
+                same = record.credential == _bytes(qr_text)
+                checked = self._records.check(record, now, store, verdict if same else None, uow)
+                if not same and not checked.damaged:
+                    checked = None  # a different signed credential with the same number: not ours
+            listed = (
+                checked.listed_revoked
+                if checked is not None
+                else self._records.listed_revoked(store, verdict.credential, uow)
+            )
         return LiveVerdict(verdict, checked, listed, now, store)
 
     def lookup(self, number: str, name: str, document_number: str) -> LookedUp:

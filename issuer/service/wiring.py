@@ -29,7 +29,7 @@ from issuer.service.revoking import Revoking
 from issuer.service.storage_audit import StorageAudit
 from issuer.service.validations import ValidationSlots
 from issuer.service.verifying import Verifying
-from issuer.store.db import Database, database_url
+from issuer.store.db import Database, Pool, database_url
 from issuer.store.keystore import KeyRing, KeyStore
 from issuer.store.uow import sql_units
 
@@ -70,7 +70,8 @@ def build(
 ) -> UseCases:
     """``worker``: this process runs background jobs (``issuer worker``) rather than only
     sending them."""
-    database = Database(database_url(config, instance_path))
+    pool = Pool(int(config["DATABASE_POOL"]), int(config["DATABASE_WAIT_MS"]) / 1000)
+    database = Database(database_url(config, instance_path), pool)
     keystore = KeyStore(settings.keys_dir(config), config["KEY_PASSPHRASE"])
     ctx = Context(
         units=sql_units(database),

@@ -66,7 +66,7 @@ _INDEXES_TAKEN = select(m.Certificate.status_index).where(
     m.Certificate.status_index.in_(bindparam("wanted", expanding=True)),
 )
 _BY_NUMBER = _select().where(m.Certificate.number == bindparam("number"))
-"""Statements every issuance runs, built once."""
+"""Statements every issuance or verification runs, built once."""
 _ADD = insert(m.Certificate.__table__).returning(m.Certificate.__table__.c.id, sort_by_parameter_order=True)
 
 
@@ -75,7 +75,8 @@ class CertificateRepository:
         self._session = session
 
     def get(self, number: str) -> CertificateRecord | None:
-        found = _records(self._session.execute(_BY_NUMBER, {"number": number}))
+        # Core, not the ORM: public verification reads this on every request.
+        found = _records(self._session.connection().execute(_BY_NUMBER, {"number": number}))
         return found[0] if found else None
 
     def after(self, after_id: int, limit: int) -> list[CertificateRecord]:

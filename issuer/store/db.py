@@ -7,6 +7,7 @@ read a counter and then deadlock upgrading to a write lock: the second waits
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,15 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 60_000
+
+
+@dataclass(frozen=True)
+class Pool:
+    """Connections per engine: ``size`` kept open, as many again opened under load, and how
+    long a request waits for one before the database counts as busy (``Unavailable``)."""
+
+    size: int = 10
+    wait_seconds: float = 2.0
 
 
 def database_url(config: dict[str, Any] | Any, instance_path: str) -> str:
@@ -40,24 +50,28 @@ def _configure_sqlite(engine: Engine, *, begin: str) -> None:
         connection.exec_driver_sql(begin)
 
 
-def make_engine(url: str, *, for_writing: bool = True) -> Engine:
+def make_engine(url: str, pool: Pool, *, for_writing: bool = True) -> Engine:
+    sizes: dict[str, Any] = {"pool_size": pool.size, "max_overflow": pool.size, "pool_timeout": pool.wait_seconds}
+    if url in {"sqlite://", "sqlite:///:memory:"}:
+        sizes = {}  # one connection per thread (SingletonThreadPool): nothing to size
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 60})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 60}, **sizes)
         _configure_sqlite(engine, begin="BEGIN IMMEDIATE" if for_writing else "BEGIN")
         return engine
-    return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, **sizes)
 
 
 class Database:
     """An engine and its session factories (writers, and on SQLite readers that take no
     write lock); one per process. Transactions are units of work (``store.uow``)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, pool: Pool | None = None) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        pool = pool or Pool()
+        self.engine = make_engine(url, pool)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         # SQLite readers must not take the write lock; PostgreSQL uses one engine for both.
-        self.read_engine = make_engine(url, for_writing=False) if self.is_sqlite else self.engine
+        self.read_engine = make_engine(url, pool, for_writing=False) if self.is_sqlite else self.engine
         self.read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
 
     @property

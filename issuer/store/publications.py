@@ -5,11 +5,24 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from issuer.store import models as m
 from issuer.store.records import StatusListRow, TrustListRow
+
+_LATEST_SEQUENCE = select(func.max(m.TrustListRecord.sequence))
+_STATUS_LIST = (
+    select(
+        m.StatusListRecord.organization_id,
+        m.Organization.code,
+        m.StatusListRecord.issued_at,
+        m.StatusListRecord.signed,
+    )
+    .join(m.Organization, m.Organization.id == m.StatusListRecord.organization_id)
+    .where(m.Organization.code == bindparam("code"))
+)
+"""Statements every public verification runs, built once."""
 
 
 class TrustListRepository:
@@ -23,7 +36,8 @@ class TrustListRepository:
         return None if row is None else TrustListRow(row.sequence, row.issued_at, row.signed)
 
     def latest_sequence(self) -> int:
-        return int(self._session.scalar(select(func.max(m.TrustListRecord.sequence))) or 0)
+        # Core, not the ORM: public verification reads this on every request.
+        return int(self._session.connection().execute(_LATEST_SEQUENCE).scalar() or 0)
 
     def add(self, sequence: int, issued_at: datetime, signed: bytes) -> None:
         """A new list; a concurrent publisher of the same sequence makes this transaction retry."""
@@ -49,16 +63,8 @@ class StatusListRepository:
         return [StatusListRow(*row) for row in rows]
 
     def get(self, organization_code: str) -> StatusListRow | None:
-        row = self._session.execute(
-            select(
-                m.StatusListRecord.organization_id,
-                m.Organization.code,
-                m.StatusListRecord.issued_at,
-                m.StatusListRecord.signed,
-            )
-            .join(m.Organization, m.Organization.id == m.StatusListRecord.organization_id)
-            .where(m.Organization.code == organization_code)
-        ).first()
+        # Core, not the ORM: public verification reads this on every request.
+        row = self._session.connection().execute(_STATUS_LIST, {"code": organization_code}).first()
         return None if row is None else StatusListRow(*row)
 
     def save(self, organization_id: int, issued_at: datetime, signed: bytes) -> None:

@@ -8,8 +8,10 @@
 Services see repositories and records only. A transaction that loses a race — a unique key
 taken by a concurrent transaction (an audit chain head, a trust-list sequence, a status-list
 index, an idempotency key) or a serialization failure — raises ``Contention`` rather than
-a driver's exception, and ``run`` runs it again. ``UnitOfWork`` is the port; ``SqlUnitOfWork``
-its SQLAlchemy adapter; tests give services an in-memory fake."""
+a driver's exception, and ``run`` runs it again. One that waited too long for a connection
+(every one of the pool in use) raises ``Unavailable``: the request is shed (HTTP 503).
+``UnitOfWork`` is the port; ``SqlUnitOfWork`` its SQLAlchemy adapter; tests give services an
+in-memory fake."""
 
 from __future__ import annotations
 
@@ -20,8 +22,10 @@ from types import TracebackType
 from typing import TypeVar
 
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
+from issuer.core.errors import Unavailable
 from issuer.store.audit import AuditRepository
 from issuer.store.batches import BatchRepository
 from issuer.store.certificates import CertificateRepository
@@ -113,6 +117,8 @@ class SqlUnitOfWork(UnitOfWork):
             self._session = None
         if isinstance(error, IntegrityError | OperationalError):
             raise Contention(str(error.orig)) from error
+        if isinstance(error, PoolTimeout):
+            raise Unavailable.busy() from error
 
     def commit(self) -> None:
         assert self._session is not None, "commit outside the unit of work"
