@@ -138,11 +138,17 @@ IDEMPOTENCY_KEY = bp.doc(
 """The header of the operations that issue; ``_refuse_unstorable_text`` and the service check it."""
 
 
+BUSY = "service_busy: no database connection came free in time; retry after Retry-After seconds"
+
+
 def _errors(*statuses: int) -> Any:
+    """Document the error answers of an operation: ``statuses``, and the 503 any operation
+    may answer when the service sheds load."""
+
     def wrap(f: Any) -> Any:
         for status in statuses:
             f = bp.alt_response(status, schema=ErrorSchema, description="error")(f)
-        return f
+        return bp.alt_response(503, schema=ErrorSchema, description=BUSY)(f)
 
     return wrap
 
@@ -571,6 +577,7 @@ class Lookup(MethodView):
 
 @bp.route("/trust-bundle")
 @bp.response(200, s.BundleOut)
+@_errors()
 def trust_bundle() -> Any:
     """Everything an offline verifier or auditor needs in one file (public): the root
     certificate, the signed trust list, every organization's signed status list and the

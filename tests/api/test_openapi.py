@@ -65,6 +65,7 @@ def test_every_error_status_is_listed_with_the_error_schema_and_nothing_else_is_
         if "{" in path:
             assert "404" in responses, f"{method} {path}"
         assert ("401" in responses) == (op["security"] == [{"api_key": []}]), f"{method} {path}"
+        assert "service_busy" in _response(spec, responses["503"])["description"], f"{method} {path}"
 
 
 def test_free_text_fields_say_the_text_rule_and_the_document_says_the_number_rules(spec: dict[str, Any]) -> None:
