@@ -615,7 +615,7 @@ def _qr_image(text: str, box: PxBox, box_mm: Box, dpi: int, spec: Layout) -> tup
     if px < 1 or module_mm + 1e-9 < spec.min_module:
         raise QrDoesNotFit(modules, module_mm, min(box_mm[2], box_mm[3]), spec.min_module, dpi)
     symbol = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, ec_level=QR_ERROR.upper(), version=version)
-    drawn = memoryview(symbol.to_image(scale=px, add_quiet_zones=False))
+    drawn = symbol.to_image(scale=px, add_quiet_zones=False)
     side = drawn.shape[0]
-    code = Image.frombytes("L", (side, side), drawn.tobytes())
+    code = Image.frombytes("L", (side, side), memoryview(drawn).tobytes())  # type: ignore[arg-type]
     return ImageOps.expand(code, border=spec.quiet_zone * px, fill=255), modules, px
