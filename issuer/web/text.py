@@ -11,9 +11,10 @@ from issuer.core.unicode import has_unstorable_text
 
 
 def refuse_unstorable_text() -> None:
+    """Every value of a repeated parameter is checked, not only the first a view would read."""
     if has_unstorable_text(list((request.view_args or {}).values())):
         abort(404)
-    if has_unstorable_text([*request.args.keys(), *request.args.values()]):
+    if has_unstorable_text(list(request.args.items(multi=True))):
         abort(400)
-    if request.method == "POST" and has_unstorable_text([*request.form.keys(), *request.form.values()]):
+    if request.method == "POST" and has_unstorable_text(list(request.form.items(multi=True))):
         abort(400)

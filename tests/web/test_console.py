@@ -253,6 +253,7 @@ def test_a_score_that_is_not_two_decimals_in_0_to_100_is_shown_beside_its_field(
         ("/console/certificates?q=%00", 400),
         ("/console/certificates?q=Y%00", 400),
         ("/console/certificates?%00=1", 400),
+        ("/console/certificates?q=Y&q=%00", 400),
         ("/console/issue?replaces=%00", 400),
         ("/console/certificates/Y%00", 404),
         ("/console/batches/%00", 404),
