@@ -127,7 +127,8 @@ def _issue_roster(config: dict[str, Any], folder: str, principal: Principal, ros
         if checked.problems:
             raise RuntimeError(f"the roster has {len(checked.problems)} problems, the first: {checked.problems[0]}")
         with use.ctx.units() as uow:
-            batch_id, issued = use.batches._issue(uow, principal, checked, None, upload)
+            batch_id = use.batches._issue(uow, principal, checked, None, upload)
+            issued = list(uow.batches.lines(batch_id))
             uow.commit()
         finished = perf_counter()
     finally:
