@@ -16,7 +16,7 @@ from werkzeug.exceptions import HTTPException
 from issuer.api.errors import ErrorSchema, http_error_body
 
 TEXT_PATTERN = "^[^\\u0000]*$"
-"""No NUL, as a JSON Schema pattern. The other half of ``jsonbody.FORBIDDEN_TEXT``, lone
+"""No NUL, as a JSON Schema pattern. The other half of ``core.unicode.UNSTORABLE``, lone
 surrogates, no pattern can say: common regex engines (Rust's, in schemathesis) refuse a
 surrogate range, so ``DESCRIPTION`` says it."""
 
