@@ -59,6 +59,9 @@ class Fitted:
     """Pixels from the box top to the bottom of the last line."""
     face: FontFace
     color: str
+    tracking: float = 0.0
+    """Pixels added after each character (the style's tracking at this size): a run of
+    tracked text is drawn character by character, and a PDF says it once (``Tc``)."""
 
     @property
     def font(self) -> ImageFont.FreeTypeFont:
@@ -242,7 +245,8 @@ def _place(
         indent = style.indent * px if i == 0 else 0.0
         last = i == len(lines) - 1
         runs += _line_runs(line, measure, style, left + indent, width - indent, baseline, last, suffix)
-    return Fitted(text, lines, size, px, tuple(runs), (top - box[1]) + line_h * len(lines), face, style.color)
+    height = (top - box[1]) + line_h * len(lines)
+    return Fitted(text, lines, size, px, tuple(runs), height, face, style.color, measure.tracking)
 
 
 def _line_runs(

@@ -8,7 +8,6 @@ so the body uses Noto Serif CJK SC (a Song/Ming face) unless a FangSong file is 
 
 from __future__ import annotations
 
-import bisect
 import os
 import struct
 from collections.abc import Iterable, Mapping
@@ -20,7 +19,7 @@ from fontTools.ttLib import TTFont, TTLibError  # type: ignore[import-untyped]
 from fontTools.ttLib.ttCollection import TTCollection  # type: ignore[import-untyped]
 from PIL import ImageFont
 
-from .cmap import coverage
+from . import cmap
 from .errors import FontNotFound, MissingGlyph
 from .view import FIELD_NAMES
 
@@ -67,8 +66,12 @@ class FontFace:
 
     def missing(self, text: str) -> str | None:
         """The first character of ``text`` this face has no glyph for, or ``None``."""
-        info = _read(self.path, self.index)
-        return next((ch for ch in text if not info.covers(ord(ch))), None)
+        glyph = _read(self.path, self.index).glyphs.glyph
+        return next((ch for ch in text if not glyph(ord(ch))), None)
+
+    def glyph_id(self, char: str) -> int:
+        """The glyph the face draws for ``char`` (0: none), as FreeType picks it."""
+        return _read(self.path, self.index).glyphs.glyph(ord(char))
 
     def check(self, text: str, field: str) -> None:
         char = self.missing(text)
@@ -179,13 +182,7 @@ def _pick_face(path: str, family: str) -> int:
 class _FaceInfo:
     name: str
     em_center: float
-    starts: tuple[int, ...]
-    ends: tuple[int, ...]
-    """Code points with a glyph: the inclusive ranges ``starts[i]..ends[i]``, sorted."""
-
-    def covers(self, code_point: int) -> bool:
-        i = bisect.bisect_right(self.starts, code_point) - 1
-        return i >= 0 and code_point <= self.ends[i]
+    glyphs: cmap.Cmap
 
 
 @cache
@@ -199,10 +196,10 @@ def _read(path: str, index: int) -> _FaceInfo:
             if "OS/2" in font and font["OS/2"].sTypoAscender > 0:
                 os2, units = font["OS/2"], font["head"].unitsPerEm
                 center = (os2.sTypoAscender + os2.sTypoDescender) / 2 / units
-            ranges = coverage(font.reader["cmap"])
+            glyphs = cmap.read(font.reader["cmap"])
     except (OSError, KeyError, TTLibError, struct.error) as exc:
         raise FontNotFound(f"cannot read font {path}#{index}: {exc}", f"无法读取字体文件{path}#{index}") from None
-    return _FaceInfo(name, center, tuple(r[0] for r in ranges), tuple(r[1] for r in ranges))
+    return _FaceInfo(name, center, glyphs)
 
 
 def _info(path: str, index: int) -> tuple[str, float]:

@@ -1,92 +1,101 @@
-"""A one-page PDF around a PNG, without compressing the image again.
+"""Writing a PDF file: numbered objects, streams, and a cross-reference stream.
 
-A PNG's ``IDAT`` data is a zlib stream of rows, each prefixed with its PNG filter byte;
-PDF's ``FlateDecode`` with ``/Predictor 15`` reads exactly that. So the PDF carries the
-PNG's own bytes: lossless (Pillow's PDF writer would re-encode as JPEG, blurring the QR
-code and the text), no second compression pass, and nothing in it depends on the clock —
-the same PNG always gives the same PDF.
+The writer knows nothing of certificates. Objects are numbered in the order they are
+added and written in that order, so the same objects always give the same bytes: nothing
+depends on the clock, and there is no random file identifier. The cross-reference table
+is a compressed stream (PDF 1.5): a page of a few hundred small objects (one per glyph of
+a Type 3 font) would otherwise spend 20 bytes an object on it.
 """
 
 from __future__ import annotations
 
 import struct
 import zlib
+from collections.abc import Iterable
 
-PT_PER_MM = 72 / 25.4
-_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-_COLORS = {0: 1, 2: 3}
-"""PNG colour type → components: grey, RGB (no palette, no alpha)."""
-
-
-class PngFormatError(ValueError):
-    pass
+VERSION = b"1.5"
+HEADER = b"%PDF-" + VERSION + b"\n%\xe2\xe3\xcf\xd3\n"
+"""The binary comment tells file transfer tools that the file is not text."""
+STREAM_LEVEL = 6
+"""zlib level of the streams compressed per certificate."""
 
 
-def png_to_pdf(png: bytes, width_mm: float, height_mm: float, title: str | None = None) -> bytes:
-    """A PDF whose single page (``width_mm`` × ``height_mm``) is the image of ``png``
-    (8-bit grey or RGB, not interlaced, as Pillow writes it)."""
-    width, height, colors, data = _read_png(png)
-    page_w, page_h = width_mm * PT_PER_MM, height_mm * PT_PER_MM
-    contents = f"q {page_w:.4f} 0 0 {page_h:.4f} 0 0 cm /Im0 Do Q".encode("ascii")
-    space, procset = ("/DeviceRGB", "/ImageC") if colors == 3 else ("/DeviceGray", "/ImageB")
-    image = (
-        f"<< /Type /XObject /Subtype /Image /Width {width} /Height {height} /ColorSpace {space} "
-        f"/BitsPerComponent 8 /Filter /FlateDecode "
-        f"/DecodeParms << /Predictor 15 /Colors {colors} /BitsPerComponent 8 /Columns {width} >> "
-        f"/Length {len(data)} >>"
-    ).encode("ascii")
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        (
-            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {page_w:.4f} {page_h:.4f}] "
-            f"/Resources << /XObject << /Im0 4 0 R >> /ProcSet [/PDF {procset}] >> /Contents 5 0 R >>"
-        ).encode("ascii"),
-        image + b"\nstream\n" + data + b"\nendstream",
-        f"<< /Length {len(contents)} >>".encode("ascii") + b"\nstream\n" + contents + b"\nendstream",
-        b"<< /Producer (issuer) " + (b"/Title " + _text_string(title) + b" " if title else b"") + b">>",
-    ]
-    return _assemble(objects)
+class PdfWriteError(ValueError):
+    """An object referred to was never written."""
 
 
-def _text_string(text: str) -> bytes:
-    """A PDF text string in UTF-16BE with a byte-order mark, as hex."""
+def num(value: float) -> str:
+    """A PDF number: an integer when it is one, else at most three decimals (a thousandth
+    of a pixel at the page's resolution, or of a glyph unit)."""
+    rounded = round(value, 3)
+    if rounded == int(rounded):
+        return str(int(rounded))
+    return f"{rounded:.3f}".rstrip("0")
+
+
+def nums(*values: float) -> str:
+    return " ".join(num(v) for v in values)
+
+
+def text_string(text: str) -> bytes:
+    """A PDF text string (Info dictionary, ToUnicode-independent): UTF-16BE with a
+    byte-order mark, as hex."""
     return b"<FEFF" + text.encode("utf-16-be").hex().upper().encode("ascii") + b">"
 
 
-def _assemble(objects: list[bytes]) -> bytes:
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{number} 0 obj\n".encode("ascii") + body + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n".encode("ascii")
-    out += b"0000000000 65535 f \n"
-    out += b"".join(f"{offset:010d} 00000 n \n".encode("ascii") for offset in offsets)
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R /Info {len(objects)} 0 R >>\n".encode("ascii")
-    out += f"startxref\n{xref}\n%%EOF\n".encode("ascii")
-    return bytes(out)
+def stream_object(data: bytes, entries: bytes = b"", *, deflated: bool = False) -> bytes:
+    """The body of a stream object: its dictionary (``entries`` plus ``/Length``, and
+    ``/Filter /FlateDecode`` when ``deflated``) and ``data``."""
+    flate = b"/Filter/FlateDecode" if deflated else b""
+    length = f"/Length {len(data)}".encode("ascii")
+    return b"<<" + length + flate + entries + b">>stream\n" + data + b"\nendstream"
 
 
-def _read_png(png: bytes) -> tuple[int, int, int, bytes]:
-    """Width, height, colour components and the concatenated IDAT data."""
-    if not png.startswith(_SIGNATURE):
-        raise PngFormatError("not a PNG")
-    pos, header, idat = len(_SIGNATURE), b"", []
-    while pos < len(png):
-        (length,) = struct.unpack(">I", png[pos : pos + 4])
-        kind, body = png[pos + 4 : pos + 8], png[pos + 8 : pos + 8 + length]
-        if zlib.crc32(kind + body) != struct.unpack(">I", png[pos + 8 + length : pos + 12 + length])[0]:
-            raise PngFormatError(f"bad CRC in {kind!r}")
-        if kind == b"IHDR":
-            header = body
-        elif kind == b"IDAT":
-            idat.append(body)
-        elif kind == b"PLTE":
-            raise PngFormatError("palette PNGs are not supported")
-        pos += 12 + length
-    width, height, depth, color_type, _, _, interlace = struct.unpack(">IIBBBBB", header)
-    if depth != 8 or color_type not in _COLORS or interlace:
-        raise PngFormatError("only 8-bit grey or RGB, non-interlaced PNGs are supported")
-    return width, height, _COLORS[color_type], b"".join(idat)
+def deflate(data: bytes, level: int = STREAM_LEVEL) -> bytes:
+    return zlib.compress(data, level)
+
+
+def flate_stream(data: bytes, entries: bytes = b"", level: int = STREAM_LEVEL) -> bytes:
+    """A stream object body holding ``data`` compressed."""
+    return stream_object(deflate(data, level), entries, deflated=True)
+
+
+class Writer:
+    """Objects of one PDF file, numbered from 1 in the order they are reserved or added."""
+
+    def __init__(self) -> None:
+        self._bodies: list[bytes | None] = []
+
+    def reserve(self) -> int:
+        """A number for an object whose body is given later (``put``): for objects that
+        refer to each other."""
+        self._bodies.append(None)
+        return len(self._bodies)
+
+    def put(self, number: int, body: bytes) -> None:
+        self._bodies[number - 1] = body
+
+    def add(self, body: bytes) -> int:
+        self._bodies.append(body)
+        return len(self._bodies)
+
+    def add_all(self, bodies: Iterable[bytes]) -> list[int]:
+        return [self.add(body) for body in bodies]
+
+    def finish(self, root: int, info: int) -> bytes:
+        """The file: header, objects, the cross-reference stream and the trailer."""
+        out = bytearray(HEADER)
+        offsets = []
+        for number, body in enumerate(self._bodies, start=1):
+            if body is None:
+                raise PdfWriteError(f"object {number} was reserved but never written")
+            offsets.append(len(out))
+            out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+        xref_number = len(self._bodies) + 1
+        xref_offset = len(out)
+        offsets.append(xref_offset)
+        rows = b"\x00\x00\x00\x00\x00" + b"".join(b"\x01" + struct.pack(">I", o) for o in offsets)
+        entries = f"/Type/XRef/Size {xref_number + 1}/W[1 4 0]/Root {root} 0 R/Info {info} 0 R".encode("ascii")
+        out += b"%d 0 obj\n" % xref_number + flate_stream(rows, entries) + b"\nendobj\n"
+        out += b"startxref\n%d\n%%%%EOF\n" % xref_offset
+        return bytes(out)

@@ -89,6 +89,13 @@ def encode(image: Image.Image, dpi: float, level: int, reuse: dict[int, Band] | 
     return SIGNATURE + b"".join(chunks)
 
 
+def zlib_rows(image: Image.Image, level: int) -> bytes:
+    """The rows of ``image`` filtered as in a PNG (each band "Up" or not, the smaller) in
+    one zlib stream: what a PDF image with ``/FlateDecode`` and ``/Predictor 15`` holds."""
+    bands = compress_bands(image, level, smallest=True)
+    return _zlib_stream([bands[i] for i in range(band_count(image.height))], level)
+
+
 def _band(image: Image.Image, index: int, level: int, *, up: bool) -> Band:
     top, bottom = band_rows(index, image.height)
     data = _filtered(image, top, bottom, up=up)

@@ -1,5 +1,10 @@
-"""Drawing a certificate: a cached static layer (background, frame, logo, labels, title,
-lookup lines), then per certificate the values, the photo, the QR code and the seal.
+"""Drawing a certificate: the page composed once (``compose.py``: every text fitted, the QR
+code encoded), then drawn as a PNG or written as a vector PDF (``pdfpage.py``).
+
+The PNG is a cached static layer (background, frame, logo, labels, title, lookup lines)
+copied per certificate, with the values, the photo, the QR code and the seal drawn on it.
+The PDF is the same page as vectors: a cached static content stream and its glyphs, and
+per certificate the values' text, the photo, the QR code and the seal.
 
 ``Renderer`` holds the caches; one per process is enough (``default_renderer()``). Its
 caches are guarded for threads, but Pillow's fonts are not meant to be shared between
@@ -8,51 +13,58 @@ threads drawing at once: render in worker processes, as the service design does.
 
 from __future__ import annotations
 
-import io
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import zxingcpp
-from PIL import Image, ImageChops, ImageDraw, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageChops, ImageDraw
 from PIL import _imaging as pillow_core
 
-from .errors import InvalidImage, LayoutError, QrDoesNotFit, RenderError
-from .fit import Fitted, PxBox, fit
+from .compose import (
+    STATIC_KEYS,
+    Composition,
+    Part,
+    Photo,
+    StaticPlan,
+    fit_block,
+    int_box,
+    label_parts,
+    px,
+    px_box,
+    qr_code,
+    value_parts,
+)
+from .errors import LayoutError, RenderError
+from .fit import Fitted, PxBox
 from .fonts import FontSet
-from .layout import OPTIONAL, REQUIRED, Box, Field, Layout, Style, load_layout
-from .pdf import png_to_pdf
+from .images import contain_box, fill, on_white, open_image
+from .layout import IMAGES, OPTIONAL, REQUIRED, Box, Field, Layout, load_layout
+from .pdfpage import Advances, PdfLayers, build_layer, write_page
 from .png import BAND_ROWS, Band, band_count, compress_bands
 from .png import encode as encode_png
-from .qr import DEFAULT_DPI, QR_ERROR, check_dpi, check_qr_text, module_px, qr_version, symbol_modules
+from .qr import DEFAULT_DPI, check_dpi, check_qr_text
+from .type3 import GlyphProcs
 from .view import FIELD_NAMES, NO_ASSETS, TITLE, Assets, CertificateView
 
 PNG_COMPRESS_LEVEL = 3
-"""zlib level of the rows each certificate draws on (the PNG's, and so the PDF's, image):
-as fast as 1, 15% smaller; 6 is 25% smaller again but takes twice as long
-(``python -m bench render``)."""
+"""zlib level of the rows each certificate draws on: as fast as 1, 15% smaller; 6 is 25%
+smaller again but takes twice as long (``python -m bench render``)."""
 STATIC_PNG_LEVEL = 6
 """zlib level of the rows no certificate value touches: compressed once per cached static
 layer, so it costs nothing per certificate; about 50 KiB less a page than level 3. Level 9
 saves 1% more and takes twice as long. A renderer that caches no layer compresses them at
 its own level, as it does every page."""
-STATIC_KEYS = (
-    "title",
-    "body_text",
-    "organization_name",
-    "certificate_lookup",
-    "organization_lookup",
-    "provincial_lookup",
-)
-"""Fields whose text is the same on every certificate of an organization: drawn once into
-the static layer, which is cached per (layout, assets, dpi, these texts). A body text that
-named the holder would still be drawn right, but would rebuild the layer every time."""
 STATIC_CACHE_BYTES = 160 * 2**20
 """Memory for cached static layers: six A4 pages at 300 dpi (26 MB each)."""
+PDF_CACHE_BYTES = 32 * 2**20
+"""Memory for cached static layers as PDF: a compressed content stream of a few kB and an
+organization's images, encoded."""
+PLAN_CACHE = 64
+"""Static layers whose fitted texts are kept (a few kB each)."""
 PILLOW_BLOCKS = 4
 """Freed image memory blocks (16 MiB each) Pillow keeps for reuse. Pillow keeps none by
 default, so every page-sized image is fresh memory from the system, and faulting it in
@@ -92,6 +104,9 @@ class Page:
     dpi: int
     placements: tuple[Placement, ...]
     number: str
+    composition: Composition = field(repr=False)
+    """What the page shows, placed: what its PDF is written from."""
+    write_pdf: Callable[[Composition], bytes] = field(repr=False)
     static: _Static | None = field(default=None, repr=False)
     """The static layer the page was drawn on, whose compressed rows the PNG reuses."""
     dirty: frozenset[int] = frozenset()
@@ -111,19 +126,10 @@ class Page:
             reuse = self.static.bands(clean)
         return encode_png(self.image, self.dpi, compress_level, reuse)
 
-    def pdf(self, compress_level: int = PNG_COMPRESS_LEVEL, *, encoded: bytes | None = None) -> bytes:
-        """One A4 page (the layout's size) carrying the PNG image losslessly; pass ``encoded``
-        when the page was encoded as PNG already (the expensive part)."""
-        data = self.png(compress_level) if encoded is None else encoded
-        return png_to_pdf(data, self.layout.width, self.layout.height, f"{TITLE} {self.number}")
-
-
-@dataclass(frozen=True)
-class _Part:
-    text: str
-    style: Style
-    field: str
-    suffix: str = ""
+    def pdf(self) -> bytes:
+        """The same page as a vector PDF of the layout's size (``pdfpage.py``): written
+        from the page's composition, not from its pixels."""
+        return self.write_pdf(self.composition)
 
 
 @dataclass(frozen=True)
@@ -176,13 +182,19 @@ class Renderer:
         png_compress_level: int = PNG_COMPRESS_LEVEL,
         pillow_blocks: int = PILLOW_BLOCKS,
     ) -> None:
-        """``pillow_blocks``: raise Pillow's process-wide count of reusable memory blocks
-        to at least this (``PILLOW_BLOCKS_MAX``); 0 leaves Pillow's setting alone."""
+        """``static_cache_bytes``: memory for cached PNG static layers; 0 caches no layer
+        at all (PNG, PDF or fitted texts). ``pillow_blocks``: raise Pillow's
+        process-wide count of reusable memory blocks to at least this
+        (``PILLOW_BLOCKS_MAX``); 0 leaves Pillow's setting alone."""
         if pillow_core.get_blocks_max() < pillow_blocks:
             pillow_core.set_blocks_max(pillow_blocks)
         self._fonts = fonts
         self._static: OrderedDict[tuple[Any, ...], _Static] = OrderedDict()
         self._static_max = static_cache_bytes
+        self._plans: OrderedDict[tuple[Any, ...], StaticPlan] = OrderedDict()
+        self._pdf_layers = PdfLayers(PDF_CACHE_BYTES if static_cache_bytes > 0 else 0)
+        self._glyphs = GlyphProcs()
+        self._advances = Advances()
         self._fits: set[tuple[Any, ...]] = set()
         """Fields known to fit: labels and an organization's own texts repeat on every certificate."""
         self._lock = threading.Lock()
@@ -208,29 +220,25 @@ class Renderer:
         """Draw ``view`` at ``dpi`` (one of ``DPIS``). ``profile``, if given, collects
         seconds per stage. A QR text longer than the layout prints at its ``min_module``
         raises ``QrTooLarge`` before anything is drawn."""
-        check_dpi(dpi)
-        spec = self._layout(layout)
-        _check_view(view, spec)
-        check_qr_text(view.qr_text, spec)
-        with _stage(profile, "fonts"):
-            self._load_fonts(spec)
+        comp = self.compose(view, layout=layout, assets=assets, dpi=dpi, profile=profile)
         with _stage(profile, "static"):
-            static = self._static_layer(spec, assets or NO_ASSETS, dpi, view)
+            static = self._raster_layer(comp)
             image = static.image.copy()
         with _stage(profile, "text"):
-            drawn = self._draw_values(image, spec, view, dpi, static.placements)
+            drawn = self._draw_values(image, comp, static.placements)
         with _stage(profile, "photo"):
-            drawn["photo"] = self._draw_photo(image, spec, view, dpi)
+            drawn["photo"] = self._draw_photo(image, comp)
         with _stage(profile, "qr"):
-            drawn["qr"] = self._draw_qr(image, spec, view.qr_text, dpi)
+            drawn["qr"] = self._draw_qr(image, comp)
         touched = [p.ink for p in drawn.values()]
         with _stage(profile, "seal"):
             if static.seal is not None:
                 touched.append(_apply_seal(image, static.seal))
         placements = {**static.placements, **drawn}
-        shown = [f.key for f in spec.fields if f.key in ("photo", "qr") or view.text(f.key) is not None]
+        shown = [f.key for f in comp.layout.fields if f.key in ("photo", "qr") or view.text(f.key) is not None]
         ordered = tuple(placements[key] for key in shown)
-        return Page(image, spec, dpi, ordered, view.number, static, _bands_touched(touched, image.height))
+        dirty = _bands_touched(touched, image.height)
+        return Page(image, comp.layout, comp.dpi, ordered, view.number, comp, self.pdf, static, dirty)
 
     def encode(
         self,
@@ -242,13 +250,60 @@ class Renderer:
         dpi: int = DEFAULT_DPI,
         profile: dict[str, float] | None = None,
     ) -> bytes:
-        """The certificate as a PNG (``dpi`` recorded in it) or as a one-page PDF of the
-        layout's size carrying that image losslessly."""
+        """The certificate as a PNG (``dpi`` recorded in it) or as a one-page vector PDF of
+        the layout's size (text placed as the PNG at ``dpi`` places it; no pixels drawn)."""
         if fmt not in ("png", "pdf"):
             raise ValueError(f"format must be png or pdf, not {fmt!r}")
-        page = self.page(view, layout=layout, assets=assets, dpi=dpi, profile=profile)
-        with _stage(profile, fmt):
-            return page.png(self.png_compress_level) if fmt == "png" else page.pdf(self.png_compress_level)
+        if fmt == "png":
+            page = self.page(view, layout=layout, assets=assets, dpi=dpi, profile=profile)
+            with _stage(profile, "png"):
+                return page.png(self.png_compress_level)
+        comp = self.compose(view, layout=layout, assets=assets, dpi=dpi, profile=profile)
+        with _stage(profile, "pdf"):
+            return self.pdf(comp)
+
+    def compose(
+        self,
+        view: CertificateView,
+        *,
+        layout: str | Layout = "portrait",
+        assets: Assets | None = None,
+        dpi: int = DEFAULT_DPI,
+        profile: dict[str, float] | None = None,
+    ) -> Composition:
+        """What the page shows, placed but not drawn: checks ``view`` as ``page`` does
+        (``QrTooLarge`` before anything else is done), fits every text, encodes the QR code."""
+        check_dpi(dpi)
+        spec = self._layout(layout)
+        _check_view(view, spec)
+        check_qr_text(view.qr_text, spec)
+        with _stage(profile, "fonts"):
+            self._load_fonts(spec)
+        with _stage(profile, "static"):
+            plan = self._plan(spec, dpi, view)
+        with _stage(profile, "text"):
+            values = {
+                f.key: fit_block(self.fonts, parts, px_box(f.box, dpi), dpi)
+                for f in spec.fields
+                if f.key not in (*STATIC_KEYS, *IMAGES) and (parts := value_parts(f, view, spec))
+            }
+        with _stage(profile, "qr"):
+            qr = spec.field("qr")
+            assert qr is not None  # the loader requires it
+            code = qr_code(view.qr_text, px_box(qr.box, dpi), qr.box, dpi, spec)
+        photo = spec.field("photo")
+        assert photo is not None
+        picture = Photo(view.photo, int_box(px_box(photo.box, dpi))) if view.photo is not None else None
+        return Composition(spec, dpi, view.number, assets or NO_ASSETS, plan, values, code, picture)
+
+    def pdf(self, comp: Composition) -> bytes:
+        """The page ``comp`` as a vector PDF."""
+        key = (comp.static.key, comp.assets.digest)
+        layer = self._pdf_layers.get(key)
+        if layer is None:
+            layer = build_layer(comp.static, comp.layout, comp.assets, comp.dpi, self._glyphs, self._advances)
+            self._pdf_layers.put(key, layer)
+        return write_page(comp, layer, self._glyphs, self._advances)
 
     def check(
         self,
@@ -270,17 +325,18 @@ class Renderer:
         if view.qr_text:
             check_qr_text(view.qr_text, spec)
         for data, what, what_zh in _images(view, assets or NO_ASSETS):
-            _open_image(data, what, what_zh)
+            open_image(data, what, what_zh)
         for f in spec.fields:
-            if f.key not in ("qr", "photo"):
+            if f.key not in IMAGES:
                 static = f.key in STATIC_KEYS
                 value_key = (spec.digest, dpi, f.key, view.text(f.key), view.text_en(f.key)) if static else None
                 if value_key not in self._fits:
-                    self._fit_block(_value_parts(f, view, spec), _px_box(f.box, dpi), dpi)
+                    self._fit_block(value_parts(f, view, spec), px_box(f.box, dpi), dpi)
                     self._remember_fit(value_key)
                 label_key = (spec.digest, dpi, f.key, "label")
-                if f.label_box is not None and not f.inline_label and label_key not in self._fits:
-                    self._fit_block(_label_parts(f, spec), _px_box(f.label_box, dpi), dpi)
+                if (parts := label_parts(f, spec)) and label_key not in self._fits:
+                    assert f.label_box is not None
+                    self._fit_block(parts, px_box(f.label_box, dpi), dpi)
                     self._remember_fit(label_key)
 
     def _remember_fit(self, key: tuple[Any, ...] | None) -> None:
@@ -290,6 +346,9 @@ class Renderer:
             if len(self._fits) > 10_000:
                 self._fits.clear()
             self._fits.add(key)
+
+    def _fit_block(self, parts: Sequence[Part], box: PxBox, dpi: int) -> tuple[Fitted, ...]:
+        return fit_block(self.fonts, parts, box, dpi)
 
     # Layouts, fonts, static layer ---------------------------------------------------------
 
@@ -305,118 +364,110 @@ class Renderer:
             face.missing("")
             face.font(12)
 
-    def _static_layer(self, spec: Layout, assets: Assets, dpi: int, view: CertificateView) -> _Static:
-        key = (spec.digest, dpi, assets.digest, self.fonts, tuple(view.text(k) for k in STATIC_KEYS))
+    def _plan(self, spec: Layout, dpi: int, view: CertificateView) -> StaticPlan:
+        """The static layer's texts, fitted (cached per layout, resolution, fonts and texts)."""
+        texts = tuple((view.text(k), view.text_en(k)) for k in STATIC_KEYS)
+        key = (spec.digest, dpi, self.fonts, texts)
+        with self._lock:
+            found = self._plans.get(key)
+            if found is not None:
+                self._plans.move_to_end(key)
+                return found
+        labels, values = {}, {}
+        for f in spec.fields:
+            if parts := label_parts(f, spec):
+                assert f.label_box is not None
+                labels[f.key] = self._fit_block(parts, px_box(f.label_box, dpi), dpi)
+            if f.key in STATIC_KEYS and (parts := value_parts(f, view, spec)):
+                values[f.key] = self._fit_block(parts, px_box(f.box, dpi), dpi)
+        plan = StaticPlan(key, labels, values)
+        if self._static_max > 0:
+            with self._lock:
+                self._plans[key] = plan
+                while len(self._plans) > PLAN_CACHE:
+                    self._plans.popitem(last=False)
+        return plan
+
+    def _raster_layer(self, comp: Composition) -> _Static:
+        key = (comp.static.key, comp.assets.digest)
         with self._lock:
             found = self._static.get(key)
             if found is not None:
                 self._static.move_to_end(key)
                 return found
-        built = self._build_static(spec, assets, dpi, view)
+        built = self._build_static(comp)
         with self._lock:
             self._static[key] = built
             while self._static and sum(_bytes(s.image) for s in self._static.values()) > self._static_max:
                 self._static.popitem(last=False)
         return built
 
-    def _build_static(self, spec: Layout, assets: Assets, dpi: int, view: CertificateView) -> _Static:
-        size = (_px(spec.width, dpi), _px(spec.height, dpi))
+    def _build_static(self, comp: Composition) -> _Static:
+        spec, dpi, assets, plan = comp.layout, comp.dpi, comp.assets, comp.static
+        size = (px(spec.width, dpi), px(spec.height, dpi))
         image = _background(assets.background, size)
         draw = ImageDraw.Draw(image)
         for line in spec.frame:
-            inset, width = _px(line.inset, dpi), max(1, _px(line.width, dpi))
+            inset, width = px(line.inset, dpi), max(1, px(line.width, dpi))
             draw.rectangle(
                 (inset, inset, size[0] - 1 - inset, size[1] - 1 - inset), outline=spec.frame_color, width=width
             )
         if spec.logo is not None and assets.logo is not None:
-            _paste_logo(image, assets.logo, _px_box(spec.logo, dpi))
+            _paste_logo(image, assets.logo, int_box(px_box(spec.logo, dpi)))
         cached = self._static_max > 0
         static = _Static(image, STATIC_PNG_LEVEL if cached else self.png_compress_level, smallest=cached)
         for f in spec.fields:
-            self._draw_static_field(static, f, spec, view, dpi)
+            static.placements[f.key] = self._draw_static_field(draw, f, spec, plan, dpi)
         if spec.seal is not None and assets.seal is not None:
-            static.seal = _prepare_seal(assets.seal, _px_box(spec.seal.box, dpi), spec.seal.opacity)
+            static.seal = _prepare_seal(assets.seal, int_box(px_box(spec.seal.box, dpi)), spec.seal.opacity)
         return static
 
-    def _draw_static_field(self, static: _Static, f: Field, spec: Layout, view: CertificateView, dpi: int) -> None:
-        draw = ImageDraw.Draw(static.image)
-        label = Placement(f.key, f.box, _int_box(_px_box(f.box, dpi)), label=f.label, label_en=f.label_en)
-        if f.label_box is not None and not f.inline_label:
-            box = _px_box(f.label_box, dpi)
-            ink = _draw_fitted(draw, self._fit_block(_label_parts(f, spec), box, dpi))
-            label = _with(label, label_ink=ink, label_box_px=_int_box(box))
+    @staticmethod
+    def _draw_static_field(
+        draw: ImageDraw.ImageDraw, f: Field, spec: Layout, plan: StaticPlan, dpi: int
+    ) -> Placement:
+        label = Placement(f.key, f.box, int_box(px_box(f.box, dpi)), label=f.label, label_en=f.label_en)
+        if f.key in plan.labels:
+            assert f.label_box is not None
+            ink = _draw_fitted(draw, plan.labels[f.key])
+            label = replace(label, label_ink=ink, label_box_px=int_box(px_box(f.label_box, dpi)))
         if f.key == "photo":
-            frame = max(1, _px(0.2, dpi))
-            x, y, w, h = _int_box(_px_box(f.box, dpi))
+            frame = max(1, px(0.2, dpi))
+            x, y, w, h = int_box(px_box(f.box, dpi))
             draw.rectangle((x - frame, y - frame, x + w - 1 + frame, y + h - 1 + frame), outline=spec.photo_frame_color)
-        if f.key in STATIC_KEYS:
-            label = self._draw_text(draw, f, spec, view, dpi, label)
-        static.placements[f.key] = label
+        if f.key in plan.texts:
+            label = _drawn_text(draw, plan.texts[f.key], label)
+        return label
 
     # Per certificate ---------------------------------------------------------------------
 
-    def _draw_values(
-        self, image: Image.Image, spec: Layout, view: CertificateView, dpi: int, labels: dict[str, Placement]
-    ) -> dict[str, Placement]:
+    @staticmethod
+    def _draw_values(image: Image.Image, comp: Composition, labels: dict[str, Placement]) -> dict[str, Placement]:
         """Draw the values that change per certificate; ``labels`` are the static layer's
         placements (the labels already drawn)."""
         draw = ImageDraw.Draw(image)
-        out: dict[str, Placement] = {}
-        for f in spec.fields:
-            if f.key in STATIC_KEYS or f.key in ("photo", "qr"):
-                continue
-            if view.text(f.key) is None:  # an optional field this certificate does not have
-                continue
-            out[f.key] = self._draw_text(draw, f, spec, view, dpi, labels[f.key])
-        return out
+        return {key: _drawn_text(draw, fitted, labels[key]) for key, fitted in comp.values.items()}
 
-    def _draw_text(
-        self, draw: ImageDraw.ImageDraw, f: Field, spec: Layout, view: CertificateView, dpi: int, base: Placement
-    ) -> Placement:
-        parts = _value_parts(f, view, spec)
-        if not parts:
-            return base
-        fitted = self._fit_block(parts, _px_box(f.box, dpi), dpi)
-        ink = _draw_fitted(draw, fitted)
-        english = fitted[1].text if len(fitted) > 1 else None
-        first = fitted[0]
-        return _with(base, text=first.text, text_en=english, size=first.size, lines=first.lines, ink=ink)
-
-    def _fit_block(self, parts: Sequence[_Part], box: PxBox, dpi: int) -> list[Fitted]:
-        """Fit texts stacked in one box: each gets what the ones above left, less what
-        the ones below need at their smallest size."""
-        x, y, w, h = box
-        out = []
-        for i, part in enumerate(parts):
-            reserve = sum(p.style.line_mm(p.style.min_size) for p in parts[i + 1 :]) * dpi / 25.4
-            face = self.fonts.face(part.style.font)
-            fitted = fit(part.text, part.style, face, (x, y, w, h - reserve), dpi, part.field, suffix=part.suffix)
-            out.append(fitted)
-            y, h = y + fitted.height, h - fitted.height
-        return out
-
-    def _draw_photo(self, image: Image.Image, spec: Layout, view: CertificateView, dpi: int) -> Placement:
-        f = spec.field("photo")
+    @staticmethod
+    def _draw_photo(image: Image.Image, comp: Composition) -> Placement:
+        f = comp.layout.field("photo")
         assert f is not None
-        box = _int_box(_px_box(f.box, dpi))
+        box = int_box(px_box(f.box, comp.dpi))
         placement = Placement("photo", f.box, box, label=f.label, label_en=f.label_en)
-        if view.photo is None:
+        if comp.photo is None:
             return placement
         x, y, w, h = box
-        image.paste(_photo(view.photo, (w, h)), (x, y))
-        return _with(placement, text="photo", ink=(x, y, x + w, y + h))
+        image.paste(comp.photo.fitted, (x, y))
+        return replace(placement, text="photo", ink=(x, y, x + w, y + h))
 
-    def _draw_qr(self, image: Image.Image, spec: Layout, text: str, dpi: int) -> Placement:
-        f = spec.field("qr")
+    @staticmethod
+    def _draw_qr(image: Image.Image, comp: Composition) -> Placement:
+        f = comp.layout.field("qr")
         assert f is not None
-        box = _px_box(f.box, dpi)
-        code, modules, px = _qr_image(text, box, f.box, dpi, spec)
-        x = int(box[0] + (box[2] - code.width) / 2)
-        y = int(box[1] + (box[3] - code.height) / 2)
-        image.paste(code, (x, y))
-        ink = (x, y, x + code.width, y + code.height)
-        module_mm = px * 25.4 / dpi
-        return Placement("qr", f.box, _int_box(box), text=text, ink=ink, modules=modules, module_mm=module_mm)
+        qr = comp.qr
+        image.paste(qr.image(), (qr.x, qr.y))
+        box = int_box(px_box(f.box, comp.dpi))
+        return Placement("qr", f.box, box, text=qr.text, ink=qr.ink, modules=qr.modules, module_mm=qr.module_mm)
 
 
 _default: Renderer | None = None
@@ -460,27 +511,11 @@ def _check_view(view: CertificateView, spec: Layout, *, need_qr: bool = True) ->
             raise LayoutError(spec.name, f"has no place for {key}", f"没有{key}的位置")
 
 
-def _value_parts(f: Field, view: CertificateView, spec: Layout) -> list[_Part]:
-    value = view.text(f.key)
-    if value is None:
-        return []
-    if f.inline_label and f.label:
-        name = f"{f.label}（{f.label_en}）" if spec.english and f.label_en else f.label
-        return [_Part(f"{name}{f.label_style.colon}{value}", f.style, f.key)]
-    parts = [_Part(value, f.style, f.key)]
-    english = f.english_text or view.text_en(f.key)
-    if spec.english and english:
-        parts.append(_Part(english, f.english_style, f.key))
-    return parts
-
-
-def _label_parts(f: Field, spec: Layout) -> list[_Part]:
-    if not f.label:
-        return []
-    parts = [_Part(f.label, f.label_style, f.key, suffix=f.label_style.colon)]
-    if spec.english and f.label_en:
-        parts.append(_Part(f.label_en, replace(f.english_style, align=f.label_style.align), f.key))
-    return parts
+def _drawn_text(draw: ImageDraw.ImageDraw, fitted: Sequence[Fitted], base: Placement) -> Placement:
+    ink = _draw_fitted(draw, fitted)
+    english = fitted[1].text if len(fitted) > 1 else None
+    first = fitted[0]
+    return replace(base, text=first.text, text_en=english, size=first.size, lines=first.lines, ink=ink)
 
 
 def _draw_fitted(draw: ImageDraw.ImageDraw, fitted: Sequence[Fitted]) -> IntBox | None:
@@ -504,71 +539,32 @@ def _union(a: IntBox | None, b: IntBox) -> IntBox:
     return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
 
 
-def _with(p: Placement, **changes: Any) -> Placement:
-    return replace(p, **changes)
-
-
-def _px(mm: float, dpi: float) -> int:
-    return round(mm * dpi / 25.4)
-
-
-def _px_box(box: Box, dpi: float) -> PxBox:
-    return (box[0] * dpi / 25.4, box[1] * dpi / 25.4, box[2] * dpi / 25.4, box[3] * dpi / 25.4)
-
-
-def _int_box(box: PxBox) -> IntBox:
-    return (round(box[0]), round(box[1]), round(box[2]), round(box[3]))
-
-
 def _images(view: CertificateView, assets: Assets) -> list[tuple[bytes, str, str]]:
     named = [(view.photo, "photo", "照片"), (assets.background, "background", "背景图")]
     named += [(assets.logo, "logo", "标志"), (assets.seal, "seal", "印章")]
     return [(data, what, zh) for data, what, zh in named if data is not None]
 
 
-def _open_image(data: bytes, what: str, what_zh: str) -> Image.Image:
-    try:
-        with Image.open(io.BytesIO(data)) as im:
-            im.load()
-            return ImageOps.exif_transpose(im) or im
-    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError):
-        raise InvalidImage(what, what_zh) from None
-
-
-def _on_white(im: Image.Image) -> Image.Image:
-    if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
-        rgba = im.convert("RGBA")
-        white = Image.new("RGBA", rgba.size, "white")
-        return Image.alpha_composite(white, rgba).convert("RGB")
-    return im.convert("RGB")
-
-
 def _background(data: bytes | None, size: tuple[int, int]) -> Image.Image:
     if data is None:
         return Image.new("RGB", size, "white")
-    im = _on_white(_open_image(data, "background", "背景图"))
-    return ImageOps.fit(im, size, Image.Resampling.LANCZOS)
-
-
-def _photo(data: bytes, size: tuple[int, int]) -> Image.Image:
-    im = _on_white(_open_image(data, "photo", "照片"))
-    return ImageOps.fit(im, size, Image.Resampling.LANCZOS)
+    return fill(on_white(open_image(data, "background", "背景图")), size)
 
 
 def _fit_rgba(data: bytes, box: IntBox, what: str, what_zh: str) -> tuple[Image.Image, tuple[int, int]]:
     """The image scaled to fit inside ``box`` (aspect kept), and where it goes (centred)."""
-    x, y, w, h = box
-    im = ImageOps.contain(_open_image(data, what, what_zh).convert("RGBA"), (w, h), Image.Resampling.LANCZOS)
-    return im, (x + (w - im.width) // 2, y + (h - im.height) // 2)
+    im = open_image(data, what, what_zh).convert("RGBA")
+    x, y, w, h = contain_box(im.size, box)
+    return im.resize((w, h), Image.Resampling.LANCZOS), (x, y)
 
 
-def _paste_logo(image: Image.Image, data: bytes, box: PxBox) -> None:
-    logo, at = _fit_rgba(data, _int_box(box), "logo", "标志")
+def _paste_logo(image: Image.Image, data: bytes, box: IntBox) -> None:
+    logo, at = _fit_rgba(data, box, "logo", "标志")
     image.paste(logo.convert("RGB"), at, logo.getchannel("A"))
 
 
-def _prepare_seal(data: bytes, box: PxBox, opacity: float) -> _Seal:
-    seal, at = _fit_rgba(data, _int_box(box), "seal", "印章")
+def _prepare_seal(data: bytes, box: IntBox, opacity: float) -> _Seal:
+    seal, at = _fit_rgba(data, box, "seal", "印章")
     alpha = seal.getchannel("A").point(lambda a: round(a * opacity))
     return _Seal(seal.convert("RGB"), alpha, at)
 
@@ -596,26 +592,3 @@ def _bands_touched(boxes: Sequence[IntBox | None], height: int) -> frozenset[int
         bottom = min(height - 1, box[3] + TOUCH_MARGIN) // BAND_ROWS
         touched.update(range(top, bottom + 1))
     return frozenset(touched)
-
-
-def _qr_image(text: str, box: PxBox, box_mm: Box, dpi: int, spec: Layout) -> tuple[Image.Image, int, int]:
-    """The QR code (error correction M, quiet zone included) at the largest whole number
-    of pixels per module that fits ``box``. Raises ``QrDoesNotFit`` below the layout's
-    minimum module size: after ``check_qr_text`` (``page`` calls it first) only if this
-    and ``max_qr_version`` disagree.
-
-    zxing-cpp's encoder (C++) draws the symbol at the version ``qr_version`` gives (the one
-    the limits are computed for) and chooses the mask itself by the standard's penalty
-    rules, in about 1 ms where segno's pure-Python mask search takes 13–24 ms. Its choice
-    of mask differs from segno's for about a third of texts; both are valid symbols."""
-    version = qr_version(text)
-    modules = symbol_modules(version, spec.quiet_zone)
-    px = module_px(min(box[2], box[3]), modules)
-    module_mm = px * 25.4 / dpi
-    if px < 1 or module_mm + 1e-9 < spec.min_module:
-        raise QrDoesNotFit(modules, module_mm, min(box_mm[2], box_mm[3]), spec.min_module, dpi)
-    symbol = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, ec_level=QR_ERROR.upper(), version=version)
-    drawn = symbol.to_image(scale=px, add_quiet_zones=False)
-    side = drawn.shape[0]
-    code = Image.frombytes("L", (side, side), memoryview(drawn).tobytes())  # type: ignore[arg-type]
-    return ImageOps.expand(code, border=spec.quiet_zone * px, fill=255), modules, px

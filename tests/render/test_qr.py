@@ -28,7 +28,7 @@ from issuer.render import (
     max_qr_version,
     qr_version,
 )
-from issuer.render.renderer import _px_box, _qr_image
+from issuer.render.compose import px_box, qr_code
 from issuer.render.samples import LONG_NAME, long_view, max_qr_view, sample_assets
 from tests import factories
 
@@ -152,7 +152,7 @@ def test_one_version_more_does_not_get_0_6_mm_at_some_resolution() -> None:
         spec = load_layout(name)
         f = spec.field("qr")
         assert f is not None
-        sizes = [int(_px_box(f.box, dpi)[2] // (17 + 4 * (MAX_VERSION + 1) + 8)) * 25.4 / dpi for dpi in DPIS]
+        sizes = [int(px_box(f.box, dpi)[2] // (17 + 4 * (MAX_VERSION + 1) + 8)) * 25.4 / dpi for dpi in DPIS]
         assert min(sizes) < 0.6, sizes
 
 
@@ -244,7 +244,7 @@ def test_drawing_a_code_smaller_than_the_minimum_module_is_still_refused() -> No
     f = spec.field("qr")
     assert f is not None
     text = long_view().qr_text
-    _qr_image(text, _px_box(f.box, 300), f.box, 300, spec)
+    qr_code(text, px_box(f.box, 300), f.box, 300, spec)
     with pytest.raises(QrDoesNotFit) as caught:
-        _qr_image(text, _px_box((0, 0, 45, 45), 300), (0, 0, 45, 45), 300, spec)
+        qr_code(text, px_box((0, 0, 45, 45), 300), (0, 0, 45, 45), 300, spec)
     assert caught.value.code == "qr_does_not_fit" and "0.6" in caught.value.message

@@ -1,0 +1,335 @@
+"""The certificate as a vector PDF page: the same composition the PNG draws (``compose.py``),
+written as PDF content.
+
+Coordinates are the PNG's: the page's content starts by scaling one unit to one pixel at the
+page's resolution, y downwards, so that every position is the one ``fit.py`` gave the PNG.
+Text is PDF text in Type 3 fonts (``type3.py``): each run starts where the PNG's starts,
+and each glyph advances as far as Pillow advanced it (whole pixels, FreeType's hinted
+advances), adjusted in the ``TJ`` array where the outline's own advance differs; tracked
+text (the title) says its tracking once (``Tc``), so that text extraction reads it as one
+word. The frame, the photo frame and the QR code are filled rectangles; the QR code's dark
+modules are merged into as few rectangles as the rows allow, drawn in one path.
+
+The page's content is two streams: the static layer's (background, frame, logo, labels,
+title, body text, organization name, lookup lines, photo frame), compressed once per
+layer and kept (``PdfLayer``), and this certificate's (values, photo, QR code, seal).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from PIL import ImageColor
+
+from . import pdf, pdfimages
+from .compose import Composition, QrCode, StaticPlan, int_box, px, px_box
+from .fit import Fitted, Run
+from .fonts import FontFace
+from .images import contain_box, fill_crop
+from .layout import Layout
+from .type3 import FontCodes, GlyphProcs, write_fonts
+from .view import TITLE, Assets
+
+PT_PER_IN = 72
+PHOTO_FRAME_MM = 0.2
+CACHED_ADVANCES = 50_000
+
+
+class Advances:
+    """Pillow's advance of each character at each size: whole pixels, as hinted by
+    FreeType, which is where the PNG puts the next character (kept per face and size)."""
+
+    def __init__(self, capacity: int = CACHED_ADVANCES) -> None:
+        self._capacity = capacity
+        self._widths: dict[tuple[FontFace, float, str], float] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, fitted: Fitted, char: str) -> float:
+        key = (fitted.face, fitted.px, char)
+        width = self._widths.get(key)
+        if width is None:
+            width = float(fitted.font.getlength(char))
+            with self._lock:
+                if len(self._widths) >= self._capacity:
+                    self._widths.clear()
+                self._widths[key] = width
+        return width
+
+
+@dataclass(frozen=True, eq=False)
+class PdfLayer:
+    """A static layer as PDF: its content stream (compressed), the font codes its text
+    uses, and the organization's images."""
+
+    content: bytes
+    codes: FontCodes
+    background: pdfimages.PdfImage | None
+    logo: tuple[pdfimages.PdfImage, tuple[int, int, int, int]] | None
+    seal: tuple[pdfimages.PdfImage, tuple[int, int, int, int], float] | None
+    """The seal's image, its rectangle (x, y, width, height) and opacity."""
+
+    @property
+    def size(self) -> int:
+        """Bytes held (for the cache's budget)."""
+        images = [self.background, self.logo[0] if self.logo else None, self.seal[0] if self.seal else None]
+        return len(self.content) + sum(i.size for i in images if i is not None)
+
+
+def build_layer(
+    plan: StaticPlan, spec: Layout, assets: Assets, dpi: int, procs: GlyphProcs, advances: Advances
+) -> PdfLayer:
+    codes = FontCodes()
+    out = _Content(codes, procs, advances)
+    out.begin(spec, dpi)
+    width, height = px(spec.width, dpi), px(spec.height, dpi)
+    background = pdfimages.background(assets.background) if assets.background is not None else None
+    if background is not None:
+        left, top, right, bottom = fill_crop((background.width, background.height), (width, height))
+        sx, sy = width / (right - left), height / (bottom - top)
+        out.image("Bg", (-left * sx, -top * sy, background.width * sx, background.height * sy))
+    for line in spec.frame:
+        inset, line_width = px(line.inset, dpi), max(1, px(line.width, dpi))
+        out.frame((inset, inset, width - 2 * inset, height - 2 * inset), line_width, spec.frame_color)
+    logo = None
+    if spec.logo is not None and assets.logo is not None:
+        image = pdfimages.emblem(assets.logo, "logo", "标志")
+        logo = (image, contain_box((image.width, image.height), int_box(px_box(spec.logo, dpi))))
+        out.image("Logo", logo[1])
+    for f in spec.fields:
+        out.texts(plan.labels.get(f.key, ()))
+        if f.key == "photo":
+            frame = max(1, px(PHOTO_FRAME_MM, dpi))
+            x, y, w, h = int_box(px_box(f.box, dpi))
+            out.frame((x - frame, y - frame, w + 2 * frame, h + 2 * frame), 1, spec.photo_frame_color)
+        out.texts(plan.texts.get(f.key, ()))
+    seal = None
+    if spec.seal is not None and assets.seal is not None:
+        image = pdfimages.emblem(assets.seal, "seal", "印章")
+        seal = (image, contain_box((image.width, image.height), int_box(px_box(spec.seal.box, dpi))), spec.seal.opacity)
+    out.end()
+    return PdfLayer(pdf.flate_stream(out.bytes()), codes, background, logo, seal)
+
+
+def write_page(comp: Composition, layer: PdfLayer, procs: GlyphProcs, advances: Advances) -> bytes:
+    """The certificate as a one-page PDF of the layout's size."""
+    codes = layer.codes.copy()
+    out = _Content(codes, procs, advances)
+    out.begin(comp.layout, comp.dpi)
+    for texts in comp.values.values():
+        out.texts(texts)
+    photo = pdfimages.photo(comp.photo) if comp.photo is not None else None
+    if photo is not None:
+        out.image("Photo", photo.rect, clip=comp.photo.box if comp.photo is not None else None)
+    out.qr(comp.qr)
+    if layer.seal is not None:
+        out.image("Seal", layer.seal[1], state="Seal")
+    out.end()
+
+    writer = pdf.Writer()
+    catalog, pages, page = writer.reserve(), writer.reserve(), writer.reserve()
+    contents = [writer.add(layer.content), writer.add(pdf.flate_stream(out.bytes()))]
+    images = {
+        "Bg": layer.background,
+        "Logo": layer.logo[0] if layer.logo else None,
+        "Seal": layer.seal[0] if layer.seal else None,
+        "Photo": photo.image if photo else None,
+    }
+    xobjects = "".join(f"/{name} {image.write(writer)} 0 R" for name, image in images.items() if image is not None)
+    fonts = write_fonts(writer, codes, procs).decode("ascii")
+    states = f"/ExtGState<</Seal<</BM/Multiply/ca {pdf.num(layer.seal[2])}>>>>" if layer.seal is not None else ""
+    width_pt, height_pt = comp.layout.width * PT_PER_IN / 25.4, comp.layout.height * PT_PER_IN / 25.4
+    writer.put(catalog, b"<</Type/Catalog/Pages %d 0 R>>" % pages)
+    writer.put(pages, b"<</Type/Pages/Kids[%d 0 R]/Count 1>>" % page)
+    writer.put(
+        page,
+        (
+            f"<</Type/Page/Parent {pages} 0 R/MediaBox[0 0 {pdf.nums(width_pt, height_pt)}]"
+            f"/Resources<</Font{fonts}/XObject<<{xobjects}>>{states}>>"
+            f"/Contents[{' '.join(f'{c} 0 R' for c in contents)}]>>"
+        ).encode("ascii"),
+    )
+    info = writer.add(b"<</Producer(issuer)/Title" + pdf.text_string(f"{TITLE} {comp.number}") + b">>")
+    return writer.finish(catalog, info)
+
+
+class _Content:
+    """Content stream operators, in page pixels (y down) once ``begin`` has run."""
+
+    def __init__(self, codes: FontCodes, procs: GlyphProcs, advances: Advances) -> None:
+        self._ops: list[str] = []
+        self._codes = codes
+        self._procs = procs
+        self._advance = advances
+
+    def bytes(self) -> bytes:
+        return "\n".join(self._ops).encode("ascii")
+
+    def begin(self, spec: Layout, dpi: int) -> None:
+        scale = PT_PER_IN / dpi
+        self._ops.append(f"q {pdf.nums(scale, 0, 0, -scale, 0, spec.height * PT_PER_IN / 25.4)} cm")
+
+    def end(self) -> None:
+        self._ops.append("Q")
+
+    def frame(self, rect: tuple[float, float, float, float], width: float, color: str) -> None:
+        """A rectangle's outline, ``width`` pixels wide, inside ``rect`` (as Pillow draws
+        an outline): the ring between two rectangles, filled even-odd."""
+        x, y, w, h = rect
+        inner = pdf.nums(x + width, y + width, w - 2 * width, h - 2 * width)
+        self._ops.append(f"{_rgb(color)} rg {pdf.nums(x, y, w, h)} re {inner} re f*")
+
+    def image(
+        self, name: str, rect: Sequence[float], *, clip: Sequence[float] | None = None, state: str | None = None
+    ) -> None:
+        """Draw image ``name`` into ``rect`` (x, y, width, height), top row at the top."""
+        x, y, w, h = rect
+        ops = ["q"]
+        if state is not None:
+            ops.append(f"/{state} gs")
+        if clip is not None:
+            ops.append(f"{pdf.nums(*clip)} re W n")
+        ops.append(f"{pdf.nums(w, 0, 0, -h, x, y + h)} cm /{name} Do Q")
+        self._ops.append(" ".join(ops))
+
+    def texts(self, texts: Iterable[Fitted]) -> None:
+        for fitted in texts:
+            self._text(fitted)
+
+    def _text(self, fitted: Fitted) -> None:
+        """One fitted text: a line of runs is one ``TJ`` per font, each gap between runs
+        and each difference between Pillow's advance and the glyph's own an adjustment."""
+        face, size = fitted.face, fitted.px
+        ops = [f"BT {_rgb(fitted.color)} rg"]
+        if fitted.tracking:
+            ops.append(f"{pdf.num(fitted.tracking)} Tc")
+        font = None
+        for line in _lines(fitted.runs):
+            items: list[str] = []
+            pending = 0.0
+            pen, baseline = _origin(line[0])
+            ops.append(f"1 0 0 -1 {pen} {baseline} Tm")
+            for run in line:
+                x = _origin(run)[0]
+                pending += x - pen
+                pen = x
+                for ch in run.text:
+                    code_font, code = self._codes.code(face, ch)
+                    if code_font is not font:
+                        if items:
+                            ops.append(_tj(items))
+                            items = []
+                        ops.append(f"/{code_font.name} {pdf.num(size)} Tf")
+                        font = code_font
+                    if abs(pending) > 0.0005:
+                        items.append(pdf.num(-pending * 1000 / size))
+                    items.append(f"<{code:02X}>")
+                    natural = self._procs.get(face, face.glyph_id(ch)).advance * size / 1000 + fitted.tracking
+                    target = self._advance(fitted, ch)
+                    pending = target - natural
+                    pen += target
+            ops.append(_tj(items))
+        ops.append("0 Tc ET" if fitted.tracking else "ET")  # Tc outlives ET: it is graphics state
+        self._ops.append(" ".join(ops))
+
+    def qr(self, qr: QrCode) -> None:
+        """The quiet zone and light modules white (as the PNG pastes them, over any
+        background), the dark modules black, in module units."""
+        size = qr.modules * qr.module_px
+        origin = (qr.x + qr.quiet_zone * qr.module_px, qr.y + qr.quiet_zone * qr.module_px)
+        rects = " ".join(f"{x} {y} {w} {h} re" for x, y, w, h in dark_rectangles(qr.matrix, qr.side))
+        self._ops.append(
+            f"q 1 g {qr.x} {qr.y} {size} {size} re f "
+            f"{qr.module_px} 0 0 {qr.module_px} {origin[0]} {origin[1]} cm 0 g {rects} f Q"
+        )
+
+
+def _origin(run: Run) -> tuple[int, int]:
+    """Where the PNG's first glyph of ``run`` stands: FreeType (through Pillow) renders a
+    glyph at whole pixels, rounding x half up and y half down."""
+    return math.floor(run.x + 0.5), math.ceil(run.y - 0.5)
+
+
+def _lines(runs: Sequence[Run]) -> list[list[Run]]:
+    """Runs grouped by baseline, in order."""
+    lines: list[list[Run]] = []
+    for run in runs:
+        if lines and lines[-1][-1].y == run.y:
+            lines[-1].append(run)
+        else:
+            lines.append([run])
+    return lines
+
+
+def _tj(items: list[str]) -> str:
+    return f"[{''.join(_spaced(items))}]TJ"
+
+
+def _spaced(items: list[str]) -> Iterable[str]:
+    """Numbers next to each other need a space between them."""
+    previous_number = False
+    for item in items:
+        number = not item.startswith("<")
+        yield f" {item}" if number and previous_number else item
+        previous_number = number
+
+
+def _rgb(color: str) -> str:
+    r, g, b = ImageColor.getrgb(color)[:3]
+    return pdf.nums(r / 255, g / 255, b / 255)
+
+
+def dark_rectangles(matrix: bytes, side: int) -> list[tuple[int, int, int, int]]:
+    """The dark modules (0) of a ``side`` × ``side`` symbol as rectangles (column, row,
+    width, height): runs along each row, a run continued downwards while the rows below
+    have the same run."""
+    done: list[tuple[int, int, int, int]] = []
+    open_runs: dict[tuple[int, int], int] = {}
+    """(first column, width) → first row, for runs still growing downwards."""
+    for row in range(side + 1):
+        runs = set(_runs(matrix[row * side : (row + 1) * side])) if row < side else set()
+        for run in list(open_runs):
+            if run not in runs:
+                start = open_runs.pop(run)
+                done.append((run[0], start, run[1], row - start))
+        for run in runs:
+            open_runs.setdefault(run, row)
+    return sorted(done, key=lambda r: (r[1], r[0]))
+
+
+def _runs(row: bytes) -> list[tuple[int, int]]:
+    out, start = [], None
+    for i, value in enumerate(row):
+        if value == 0 and start is None:
+            start = i
+        elif value != 0 and start is not None:
+            out.append((start, i - start))
+            start = None
+    if start is not None:
+        out.append((start, len(row) - start))
+    return out
+
+
+class PdfLayers:
+    """Static layers as PDF, kept within a byte budget (least recently used out)."""
+
+    def __init__(self, capacity_bytes: int) -> None:
+        self._capacity = capacity_bytes
+        self._layers: OrderedDict[object, PdfLayer] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: object) -> PdfLayer | None:
+        with self._lock:
+            found = self._layers.get(key)
+            if found is not None:
+                self._layers.move_to_end(key)
+            return found
+
+    def put(self, key: object, layer: PdfLayer) -> None:
+        with self._lock:
+            self._layers[key] = layer
+            while self._layers and sum(layer.size for layer in self._layers.values()) > self._capacity:
+                self._layers.popitem(last=False)
