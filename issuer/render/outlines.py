@@ -1,8 +1,5 @@
-"""Glyph outlines and advance widths read from a font file, as PDF path operators.
-
-A glyph is drawn in thousandths of an em (the glyph space of a Type 3 font whose
-``/FontMatrix`` is ``[0.001 0 0 0.001 0 0]``), y up, and filled with the non-zero
-winding rule, as both CFF and TrueType outlines are meant to be.
+"""Glyph outlines, advance widths and metrics read from a font file, in thousandths of an
+em (the glyph space of a PDF font), y up.
 
 Reading a face costs little and is done once per process, on first use (``outlines``):
 the CJK faces are OpenType with CFF outlines (23 MB of CFF table in Noto Serif CJK), and
@@ -27,7 +24,7 @@ from functools import cache
 from typing import Any
 
 from fontTools.misc.psCharStrings import T2CharString  # type: ignore[import-untyped]
-from fontTools.pens.basePen import BasePen  # type: ignore[import-untyped]
+from fontTools.pens.transformPen import TransformPen  # type: ignore[import-untyped]
 from fontTools.ttLib import TTFont, TTLibError  # type: ignore[import-untyped]
 
 from .errors import FontNotFound
@@ -37,52 +34,20 @@ EM = 1000
 """Glyph-space units an em."""
 
 
-@dataclass(frozen=True)
-class Glyph:
-    """One glyph: its advance and its outline, both in thousandths of an em."""
-
-    advance: float
-    path: bytes
-    """PDF path construction operators followed by ``f``; empty for a blank glyph (space)."""
-
-
 class FontFormatError(FontNotFound):
     """A face whose outlines this reader does not understand (neither CFF nor TrueType)."""
 
 
-class _PathPen(BasePen):  # type: ignore[misc]
-    """Writes PDF path operators, scaled from font units to thousandths of an em.
-    TrueType's quadratic curves arrive as cubic ones (``BasePen`` converts them)."""
+@dataclass(frozen=True)
+class Metrics:
+    """What a PDF font descriptor says of a face, in thousandths of an em."""
 
-    def __init__(self, glyph_set: Any, scale: float) -> None:
-        super().__init__(glyph_set)
-        self._scale = scale
-        self._ops: list[str] = []
-
-    def _xy(self, *points: tuple[float, float]) -> str:
-        s = self._scale
-        return " ".join(f"{_coord(x * s)} {_coord(y * s)}" for x, y in points)
-
-    def _moveTo(self, pt: tuple[float, float]) -> None:
-        self._ops.append(f"{self._xy(pt)} m")
-
-    def _lineTo(self, pt: tuple[float, float]) -> None:
-        self._ops.append(f"{self._xy(pt)} l")
-
-    def _curveToOne(self, a: tuple[float, float], b: tuple[float, float], c: tuple[float, float]) -> None:
-        self._ops.append(f"{self._xy(a, b, c)} c")
-
-    def _closePath(self) -> None:
-        self._ops.append("h")
-
-    def operators(self) -> bytes:
-        return ("\n".join([*self._ops, "f"]) if self._ops else "").encode("ascii")
-
-
-def _coord(value: float) -> str:
-    """A coordinate to a tenth of a glyph unit (0.005 pixel of 50-pixel text)."""
-    rounded = round(value, 1)
-    return str(int(rounded)) if rounded == int(rounded) else f"{rounded:.1f}"
+    postscript_name: str
+    bbox: tuple[int, int, int, int]
+    ascent: int
+    descent: int
+    cap_height: int
+    italic_angle: float
 
 
 class FaceOutlines:
@@ -93,25 +58,27 @@ class FaceOutlines:
         try:
             with TTFont(face.path, fontNumber=face.index, lazy=True) as font:
                 units = font["head"].unitsPerEm
-                metrics = font["hhea"].numberOfHMetrics
+                self.metrics = _metrics(font, EM / units)
+                count = font["hhea"].numberOfHMetrics
                 hmtx = bytes(font.reader["hmtx"])
                 cff = font.reader.tables.get("CFF ")
                 cff_at = cff.offset if cff is not None else None
                 has_glyf = "glyf" in font.reader
-        except (OSError, KeyError, TTLibError, struct.error) as exc:
+        except (OSError, KeyError, AttributeError, TTLibError, struct.error) as exc:
             raise FontNotFound(
                 f"cannot read font {face.path}#{face.index}: {exc}", f"无法读取字体文件{face.path}#{face.index}"
             ) from None
         self._scale = EM / units
-        self._advances = hmtx[: 4 * metrics]
-        self._metrics = metrics
+        self._advances = hmtx[: 4 * count]
+        self._count = count
         self._lock = threading.Lock()
-        self._draw: Callable[[int, _PathPen], None]
+        self.glyph_set: Any = None
+        """The face's glyphs by name, for pens that draw a TrueType glyph's components."""
+        self._draw: Callable[[int, Any], None]
         if cff_at is not None:
-            self._glyph_set: Any = None
             self._draw = _CffTable(face.path, cff_at).draw
         elif has_glyf:
-            self._glyph_set, self._draw = _glyf_reader(face)
+            self.glyph_set, self._draw = _glyf_reader(face)
         else:
             raise FontFormatError(
                 f"font {face.path}#{face.index} has neither CFF nor TrueType outlines",
@@ -120,15 +87,15 @@ class FaceOutlines:
 
     def advance(self, glyph_id: int) -> float:
         """The advance width in thousandths of an em (``hmtx``)."""
-        index = min(glyph_id, self._metrics - 1)
+        index = min(glyph_id, self._count - 1)
         (width,) = struct.unpack_from(">H", self._advances, 4 * index)
         return float(width * self._scale)
 
-    def glyph(self, glyph_id: int) -> Glyph:
-        pen = _PathPen(self._glyph_set, self._scale)
+    def draw(self, glyph_id: int, pen: Any) -> None:
+        """Draw the glyph's outline onto ``pen`` (a fontTools pen), in thousandths of an em."""
+        target = pen if self._scale == 1 else TransformPen(pen, (self._scale, 0, 0, self._scale, 0, 0))
         with self._lock:  # fontTools' charstring objects keep decoding state
-            self._draw(glyph_id, pen)
-        return Glyph(self.advance(glyph_id), pen.operators())
+            self._draw(glyph_id, target)
 
 
 @cache
@@ -137,12 +104,29 @@ def outlines(face: FontFace) -> FaceOutlines:
     return FaceOutlines(face)
 
 
-def _glyf_reader(face: FontFace) -> tuple[Any, Callable[[int, _PathPen], None]]:
+def _metrics(font: Any, scale: float) -> Metrics:
+    head, hhea = font["head"], font["hhea"]
+    os2 = font.get("OS/2")
+    ascent = os2.sTypoAscender if os2 is not None else hhea.ascent
+    descent = os2.sTypoDescender if os2 is not None else hhea.descent
+    cap_height = getattr(os2, "sCapHeight", 0) or ascent
+    name = font["name"].getDebugName(6) or "Font"
+    return Metrics(
+        postscript_name="".join(ch for ch in name if (ch.isascii() and ch.isalnum()) or ch in "-_")[:60],
+        bbox=(round(head.xMin * scale), round(head.yMin * scale), round(head.xMax * scale), round(head.yMax * scale)),
+        ascent=round(ascent * scale),
+        descent=round(descent * scale),
+        cap_height=round(cap_height * scale),
+        italic_angle=float(font["post"].italicAngle) if "post" in font else 0.0,
+    )
+
+
+def _glyf_reader(face: FontFace) -> tuple[Any, Callable[[int, Any], None]]:
     font = TTFont(face.path, fontNumber=face.index, lazy=True)
     glyph_set = font.getGlyphSet()
     order = font.getGlyphOrder()
 
-    def draw(glyph_id: int, pen: _PathPen) -> None:
+    def draw(glyph_id: int, pen: Any) -> None:
         glyph_set[order[glyph_id]].draw(pen)
 
     return glyph_set, draw
@@ -259,7 +243,7 @@ class _CffTable:
 
         return select
 
-    def draw(self, glyph_id: int, pen: _PathPen) -> None:
+    def draw(self, glyph_id: int, pen: Any) -> None:
         private = self._privates[self._fd_select(glyph_id) if self._fd_select is not None else 0]
         self._globals.private = private
         T2CharString(self._charstrings[glyph_id], private=private, globalSubrs=self._globals).draw(pen)

@@ -31,7 +31,7 @@ from .fit import Fitted, Run
 from .fonts import FontFace
 from .images import contain_box, fill_crop
 from .layout import Layout
-from .type3 import FontCodes, GlyphProcs, write_fonts
+from .pdffonts import FontCodes, Glyphs, write_fonts
 from .view import TITLE, Assets
 
 PT_PER_IN = 72
@@ -80,10 +80,10 @@ class PdfLayer:
 
 
 def build_layer(
-    plan: StaticPlan, spec: Layout, assets: Assets, dpi: int, procs: GlyphProcs, advances: Advances
+    plan: StaticPlan, spec: Layout, assets: Assets, dpi: int, glyphs: Glyphs, advances: Advances
 ) -> PdfLayer:
     codes = FontCodes()
-    out = _Content(codes, procs, advances)
+    out = _Content(codes, glyphs, advances)
     out.begin(spec, dpi)
     width, height = px(spec.width, dpi), px(spec.height, dpi)
     background = pdfimages.background(assets.background) if assets.background is not None else None
@@ -114,10 +114,10 @@ def build_layer(
     return PdfLayer(pdf.flate_stream(out.bytes()), codes, background, logo, seal)
 
 
-def write_page(comp: Composition, layer: PdfLayer, procs: GlyphProcs, advances: Advances) -> bytes:
+def write_page(comp: Composition, layer: PdfLayer, glyphs: Glyphs, advances: Advances) -> bytes:
     """The certificate as a one-page PDF of the layout's size."""
     codes = layer.codes.copy()
-    out = _Content(codes, procs, advances)
+    out = _Content(codes, glyphs, advances)
     out.begin(comp.layout, comp.dpi)
     for texts in comp.values.values():
         out.texts(texts)
@@ -139,7 +139,7 @@ def write_page(comp: Composition, layer: PdfLayer, procs: GlyphProcs, advances: 
         "Photo": photo.image if photo else None,
     }
     xobjects = "".join(f"/{name} {image.write(writer)} 0 R" for name, image in images.items() if image is not None)
-    fonts = write_fonts(writer, codes, procs).decode("ascii")
+    fonts = write_fonts(writer, codes, glyphs).decode("ascii")
     states = f"/ExtGState<</Seal<</BM/Multiply/ca {pdf.num(layer.seal[2])}>>>>" if layer.seal is not None else ""
     width_pt, height_pt = comp.layout.width * PT_PER_IN / 25.4, comp.layout.height * PT_PER_IN / 25.4
     writer.put(catalog, b"<</Type/Catalog/Pages %d 0 R>>" % pages)
@@ -159,10 +159,10 @@ def write_page(comp: Composition, layer: PdfLayer, procs: GlyphProcs, advances: 
 class _Content:
     """Content stream operators, in page pixels (y down) once ``begin`` has run."""
 
-    def __init__(self, codes: FontCodes, procs: GlyphProcs, advances: Advances) -> None:
+    def __init__(self, codes: FontCodes, glyphs: Glyphs, advances: Advances) -> None:
         self._ops: list[str] = []
         self._codes = codes
-        self._procs = procs
+        self._glyphs = glyphs
         self._advance = advances
 
     def bytes(self) -> bytes:
@@ -203,31 +203,25 @@ class _Content:
         """One fitted text: a line of runs is one ``TJ`` per font, each gap between runs
         and each difference between Pillow's advance and the glyph's own an adjustment."""
         face, size = fitted.face, fitted.px
-        ops = [f"BT {_rgb(fitted.color)} rg"]
+        ops = [f"BT {_rgb(fitted.color)} rg /{self._codes.code(face, fitted.text[0])[0]} {pdf.num(size)} Tf"]
         if fitted.tracking:
             ops.append(f"{pdf.num(fitted.tracking)} Tc")
-        font = None
         for line in _lines(fitted.runs):
             items: list[str] = []
             pending = 0.0
-            pen, baseline = _origin(line[0])
-            ops.append(f"1 0 0 -1 {pen} {baseline} Tm")
+            left, baseline = _origin(line[0])
+            ops.append(f"1 0 0 -1 {left} {baseline} Tm")
+            pen: float = left
             for run in line:
                 x = _origin(run)[0]
                 pending += x - pen
                 pen = x
                 for ch in run.text:
-                    code_font, code = self._codes.code(face, ch)
-                    if code_font is not font:
-                        if items:
-                            ops.append(_tj(items))
-                            items = []
-                        ops.append(f"/{code_font.name} {pdf.num(size)} Tf")
-                        font = code_font
+                    _, code = self._codes.code(face, ch)
                     if abs(pending) > 0.0005:
                         items.append(pdf.num(-pending * 1000 / size))
-                    items.append(f"<{code:02X}>")
-                    natural = self._procs.get(face, face.glyph_id(ch)).advance * size / 1000 + fitted.tracking
+                    items.append(f"<{code:04X}>")
+                    natural = self._glyphs.get(face, face.glyph_id(ch)).advance * size / 1000 + fitted.tracking
                     target = self._advance(fitted, ch)
                     pending = target - natural
                     pen += target

@@ -43,11 +43,11 @@ from .fit import Fitted, PxBox
 from .fonts import FontSet
 from .images import contain_box, fill, on_white, open_image
 from .layout import IMAGES, OPTIONAL, REQUIRED, Box, Field, Layout, load_layout
+from .pdffonts import Glyphs
 from .pdfpage import Advances, PdfLayers, build_layer, write_page
 from .png import BAND_ROWS, Band, band_count, compress_bands
 from .png import encode as encode_png
 from .qr import DEFAULT_DPI, check_dpi, check_qr_text
-from .type3 import GlyphProcs
 from .view import FIELD_NAMES, NO_ASSETS, TITLE, Assets, CertificateView
 
 PNG_COMPRESS_LEVEL = 3
@@ -193,7 +193,7 @@ class Renderer:
         self._static_max = static_cache_bytes
         self._plans: OrderedDict[tuple[Any, ...], StaticPlan] = OrderedDict()
         self._pdf_layers = PdfLayers(PDF_CACHE_BYTES if static_cache_bytes > 0 else 0)
-        self._glyphs = GlyphProcs()
+        self._glyphs = Glyphs()
         self._advances = Advances()
         self._fits: set[tuple[Any, ...]] = set()
         """Fields known to fit: labels and an organization's own texts repeat on every certificate."""
