@@ -18,6 +18,7 @@ layer and kept (``PdfLayer``), and this certificate's (values, photo, QR code, s
 from __future__ import annotations
 
 import math
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
@@ -242,9 +243,13 @@ class _Content:
 
 
 def _origin(run: Run) -> tuple[int, int]:
-    """Where the PNG's first glyph of ``run`` stands: FreeType (through Pillow) renders a
-    glyph at whole pixels, rounding x half up and y half down."""
-    return math.floor(run.x + 0.5), math.ceil(run.y - 0.5)
+    """Where the PNG's first glyph of ``run`` stands. Pillow renders glyphs at whole pixels:
+    it takes the fraction of a coordinate to FreeType's 1/64 of a pixel (rounding half up),
+    then rounds x half up and y half down to the pixel (measured with Pillow 10–13)."""
+    x, y = int(run.x), int(run.y)
+    x64 = math.floor((run.x - x) * 64 + 0.5)
+    y64 = math.floor((run.y - y) * 64 + 0.5)
+    return x + ((x64 + 32) >> 6), y + ((y64 + 31) >> 6)
 
 
 def _lines(runs: Sequence[Run]) -> list[list[Run]]:
@@ -281,30 +286,21 @@ def dark_rectangles(matrix: bytes, side: int) -> list[tuple[int, int, int, int]]
     width, height): runs along each row, a run continued downwards while the rows below
     have the same run."""
     done: list[tuple[int, int, int, int]] = []
-    open_runs: dict[tuple[int, int], int] = {}
+    growing: dict[tuple[int, int], int] = {}
     """(first column, width) → first row, for runs still growing downwards."""
     for row in range(side + 1):
-        runs = set(_runs(matrix[row * side : (row + 1) * side])) if row < side else set()
-        for run in list(open_runs):
-            if run not in runs:
-                start = open_runs.pop(run)
-                done.append((run[0], start, run[1], row - start))
+        at = row * side
+        found = _DARK.finditer(matrix, at, at + side) if row < side else ()
+        runs = {(m.start() - at, m.end() - m.start()) for m in found}
+        for run in [r for r in growing if r not in runs]:
+            start = growing.pop(run)
+            done.append((run[0], start, run[1], row - start))
         for run in runs:
-            open_runs.setdefault(run, row)
+            growing.setdefault(run, row)
     return sorted(done, key=lambda r: (r[1], r[0]))
 
 
-def _runs(row: bytes) -> list[tuple[int, int]]:
-    out, start = [], None
-    for i, value in enumerate(row):
-        if value == 0 and start is None:
-            start = i
-        elif value != 0 and start is not None:
-            out.append((start, i - start))
-            start = None
-    if start is not None:
-        out.append((start, len(row) - start))
-    return out
+_DARK = re.compile(rb"\x00+")
 
 
 class PdfLayers:

@@ -51,13 +51,15 @@ from .qr import DEFAULT_DPI, check_dpi, check_qr_text
 from .view import FIELD_NAMES, NO_ASSETS, TITLE, Assets, CertificateView
 
 PNG_COMPRESS_LEVEL = 3
-"""zlib level of the rows each certificate draws on: as fast as 1, 15% smaller; 6 is 25%
-smaller again but takes twice as long (``python -m bench render``)."""
-STATIC_PNG_LEVEL = 6
+"""zlib level of the rows each certificate draws on: as fast as 1, 15% smaller; 4 is 10%
+smaller again (30 kB a portrait page) but costs a third of the PNGs per CPU-second (19
+instead of 29), 6 takes twice as long (``python -m bench render``)."""
+STATIC_PNG_LEVEL = 9
 """zlib level of the rows no certificate value touches: compressed once per cached static
-layer, so it costs nothing per certificate; about 50 KiB less a page than level 3. Level 9
-saves 1% more and takes twice as long. A renderer that caches no layer compresses them at
-its own level, as it does every page."""
+layer, so it costs nothing per certificate (about 0.3 s once per layer, where level 6
+takes 0.1 s); about 55 kB less a portrait page than level 3, 4 kB of them over level 6,
+which keeps a portrait PNG and its PDF within 350 kB (``python -m bench render``). A
+renderer that caches no layer compresses them at its own level, as it does every page."""
 STATIC_CACHE_BYTES = 160 * 2**20
 """Memory for cached static layers: six A4 pages at 300 dpi (26 MB each)."""
 PDF_CACHE_BYTES = 32 * 2**20
@@ -70,6 +72,7 @@ PILLOW_BLOCKS = 4
 default, so every page-sized image is fresh memory from the system, and faulting it in
 costs more than copying the static layer into it (``python -m bench render``)."""
 IntBox = tuple[int, int, int, int]
+FORMATS = ("png", "pdf")
 
 
 @dataclass(frozen=True)
@@ -220,25 +223,7 @@ class Renderer:
         """Draw ``view`` at ``dpi`` (one of ``DPIS``). ``profile``, if given, collects
         seconds per stage. A QR text longer than the layout prints at its ``min_module``
         raises ``QrTooLarge`` before anything is drawn."""
-        comp = self.compose(view, layout=layout, assets=assets, dpi=dpi, profile=profile)
-        with _stage(profile, "static"):
-            static = self._raster_layer(comp)
-            image = static.image.copy()
-        with _stage(profile, "text"):
-            drawn = self._draw_values(image, comp, static.placements)
-        with _stage(profile, "photo"):
-            drawn["photo"] = self._draw_photo(image, comp)
-        with _stage(profile, "qr"):
-            drawn["qr"] = self._draw_qr(image, comp)
-        touched = [p.ink for p in drawn.values()]
-        with _stage(profile, "seal"):
-            if static.seal is not None:
-                touched.append(_apply_seal(image, static.seal))
-        placements = {**static.placements, **drawn}
-        shown = [f.key for f in comp.layout.fields if f.key in ("photo", "qr") or view.text(f.key) is not None]
-        ordered = tuple(placements[key] for key in shown)
-        dirty = _bands_touched(touched, image.height)
-        return Page(image, comp.layout, comp.dpi, ordered, view.number, comp, self.pdf, static, dirty)
+        return self._draw(self.compose(view, layout=layout, assets=assets, dpi=dpi, profile=profile), profile)
 
     def encode(
         self,
@@ -252,15 +237,33 @@ class Renderer:
     ) -> bytes:
         """The certificate as a PNG (``dpi`` recorded in it) or as a one-page vector PDF of
         the layout's size (text placed as the PNG at ``dpi`` places it; no pixels drawn)."""
-        if fmt not in ("png", "pdf"):
-            raise ValueError(f"format must be png or pdf, not {fmt!r}")
-        if fmt == "png":
-            page = self.page(view, layout=layout, assets=assets, dpi=dpi, profile=profile)
-            with _stage(profile, "png"):
-                return page.png(self.png_compress_level)
+        return self.encode_all(view, (fmt,), layout=layout, assets=assets, dpi=dpi, profile=profile)[fmt]
+
+    def encode_all(
+        self,
+        view: CertificateView,
+        formats: Sequence[str],
+        *,
+        layout: str | Layout = "portrait",
+        assets: Assets | None = None,
+        dpi: int = DEFAULT_DPI,
+        profile: dict[str, float] | None = None,
+    ) -> dict[str, bytes]:
+        """The certificate in each of ``formats`` (``png``, ``pdf``), composed once: a PDF
+        beside a PNG costs only its writing, and a PDF alone draws no pixels."""
+        unknown = [fmt for fmt in formats if fmt not in FORMATS]
+        if unknown:
+            raise ValueError(f"format must be png or pdf, not {unknown[0]!r}")
         comp = self.compose(view, layout=layout, assets=assets, dpi=dpi, profile=profile)
-        with _stage(profile, "pdf"):
-            return self.pdf(comp)
+        out = {}
+        if "png" in formats:
+            page = self._draw(comp, profile)
+            with _stage(profile, "png"):
+                out["png"] = page.png(self.png_compress_level)
+        if "pdf" in formats:
+            with _stage(profile, "pdf"):
+                out["pdf"] = self.pdf(comp)
+        return out
 
     def compose(
         self,
@@ -295,6 +298,26 @@ class Renderer:
         assert photo is not None
         picture = Photo(view.photo, int_box(px_box(photo.box, dpi))) if view.photo is not None else None
         return Composition(spec, dpi, view.number, assets or NO_ASSETS, plan, values, code, picture)
+
+    def _draw(self, comp: Composition, profile: dict[str, float] | None) -> Page:
+        """The page ``comp`` drawn: the static layer copied, the values, photo, QR code and seal on it."""
+        with _stage(profile, "static"):
+            static = self._raster_layer(comp)
+            image = static.image.copy()
+        with _stage(profile, "text"):
+            drawn = self._draw_values(image, comp, static.placements)
+        with _stage(profile, "photo"):
+            drawn["photo"] = self._draw_photo(image, comp)
+        with _stage(profile, "qr"):
+            drawn["qr"] = self._draw_qr(image, comp)
+        touched = [p.ink for p in drawn.values()]
+        with _stage(profile, "seal"):
+            if static.seal is not None:
+                touched.append(_apply_seal(image, static.seal))
+        placements = {**static.placements, **drawn}
+        shown = tuple(placements[f.key] for f in comp.layout.fields if _shown(f.key, comp))
+        dirty = _bands_touched(touched, image.height)
+        return Page(image, comp.layout, comp.dpi, shown, comp.number, comp, self.pdf, static, dirty)
 
     def pdf(self, comp: Composition) -> bytes:
         """The page ``comp`` as a vector PDF."""
@@ -509,6 +532,12 @@ def _check_view(view: CertificateView, spec: Layout, *, need_qr: bool = True) ->
     for key in OPTIONAL:
         if view.text(key) and spec.field(key) is None:
             raise LayoutError(spec.name, f"has no place for {key}", f"没有{key}的位置")
+
+
+def _shown(key: str, comp: Composition) -> bool:
+    """Whether the page shows field ``key``: the photo's box and the QR code always, a
+    text when the certificate has it (an optional field may be left out)."""
+    return key in IMAGES or key in comp.values or key in comp.static.texts
 
 
 def _drawn_text(draw: ImageDraw.ImageDraw, fitted: Sequence[Fitted], base: Placement) -> Placement:

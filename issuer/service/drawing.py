@@ -182,13 +182,9 @@ class Drawing:
             photo = uow.certificates.photo(record.number)
         if record.revoked_at is None:  # a certificate revoked before it was drawn is not printed
             view = certificate_view(self._ctx, record, photo, job.organization_name, job.layout)
-            renderer = default_renderer()
-            page = renderer.page(view, layout=job.layout, assets=job.assets, dpi=job.dpi)
-            png = page.png(renderer.png_compress_level)
-            if "png" in job.formats:
-                _write_atomic(parts / f"{record.number}.png", png)
-            if "pdf" in job.formats:
-                _write_atomic(parts / f"{record.number}.pdf", page.pdf(renderer.png_compress_level, encoded=png))
+            files = default_renderer().encode_all(view, job.formats, layout=job.layout, assets=job.assets, dpi=job.dpi)
+            for fmt, data in files.items():
+                _write_atomic(parts / f"{record.number}.{fmt}", data)
 
         def work(uow: Any) -> None:
             uow.batches.mark_drawn(batch_id, position, self._ctx.clock())

@@ -1,13 +1,8 @@
-"""Output: PNG at 300 dpi A4 (or 150, 200, 600 dpi; no other), a one-page A4 PDF; the same inputs give
-the same bytes, from a warm cache or a fresh renderer."""
+"""Output: PNG at 300 dpi A4 (or 150, 200, 600 dpi; no other), a one-page A4 PDF (``test_pdf*.py``);
+the same inputs give the same bytes, from a warm cache or a fresh renderer."""
 
 from __future__ import annotations
 
-import re
-import struct
-import zlib
-
-import pypdfium2
 import pytest
 
 from issuer.render import Page, Renderer, RenderError, png
@@ -16,19 +11,6 @@ from issuer.render.renderer import PNG_COMPRESS_LEVEL, STATIC_PNG_LEVEL
 from issuer.render.samples import long_view, sample_assets
 
 from .helpers import LAYOUTS, decode, photo, typical
-
-A4_PT = (595.2756, 841.8898)
-
-
-def _idat(png: bytes) -> bytes:
-    pos, out = 8, []
-    while pos < len(png):
-        (length,) = struct.unpack(">I", png[pos : pos + 4])
-        if png[pos + 4 : pos + 8] == b"IDAT":
-            out.append(png[pos + 8 : pos + 8 + length])
-        pos += 12 + length
-    return b"".join(out)
-
 
 @pytest.mark.parametrize(("name", "size"), [("portrait", (2480, 3508)), ("landscape", (3508, 2480))])
 def test_the_png_is_a4_at_300_dpi(renderer: Renderer, name: str, size: tuple[int, int]) -> None:
@@ -64,40 +46,6 @@ def test_the_same_inputs_give_identical_bytes(renderer: Renderer, name: str) -> 
     first_pdf = renderer.encode(view, layout=name, assets=assets, fmt="pdf")
     assert renderer.encode(view, layout=name, assets=assets, fmt="pdf") == first_pdf
     assert fresh.encode(view, layout=name, assets=assets, fmt="pdf") == first_pdf
-
-
-def test_the_pdf_is_one_a4_page_carrying_the_png_losslessly_and_no_date(renderer: Renderer) -> None:
-    view = typical(photo=photo())
-    png, pdf = renderer.encode(view), renderer.encode(view, fmt="pdf")
-    assert pdf.startswith(b"%PDF-1.4\n") and pdf.rstrip().endswith(b"%%EOF")
-    assert pdf.count(b"/Type /Page ") == 1 and b"/Count 1" in pdf
-    box = re.search(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", pdf)
-    assert box is not None and (float(box[1]), float(box[2])) == pytest.approx(A4_PT, abs=0.01)
-    assert b"CreationDate" not in pdf and b"ModDate" not in pdf and b"(D:" not in pdf
-    # The image stream is the PNG's own compressed rows (FlateDecode, PNG predictors) ...
-    stream = re.search(rb"/Length (\d+) >>\nstream\n", pdf)
-    assert stream is not None
-    start = stream.end()
-    data = pdf[start : start + int(stream[1])]
-    assert data == _idat(png)
-    # ... rows filtered "None" (0) or "Up" (2), which PDF's PNG predictors undo ...
-    rows = zlib.decompress(data)
-    stride = 2480 * 3 + 1
-    assert len(rows) == stride * 3508 and set(rows[::stride]) == {0, 2}
-    # ... to the page's pixels, as an independent PDF reader (PDFium) decodes them.
-    (image,) = pypdfium2.PdfDocument(pdf)[0].get_objects()
-    assert isinstance(image, pypdfium2.PdfImage)
-    assert image.get_bitmap(render=False).to_pil().convert("RGB").tobytes() == decode(png).tobytes()
-
-
-def test_the_pdf_cross_reference_table_points_at_its_objects(renderer: Renderer) -> None:
-    pdf = renderer.encode(typical(), fmt="pdf")
-    start = int(re.findall(rb"startxref\n(\d+)\n", pdf)[-1])
-    assert pdf[start:].startswith(b"xref\n0 7\n")
-    offsets = [int(line[:10]) for line in pdf[start:].split(b"\n")[3:9]]
-    for number, offset in enumerate(offsets, start=1):
-        assert pdf[offset:].startswith(f"{number} 0 obj\n".encode())
-    assert "职业技能等级证书 Y000123000001263000001".encode("utf-16-be").hex().upper().encode() in pdf
 
 
 @pytest.mark.parametrize("name", ["portrait", "landscape", "portrait-long", "landscape-long"])
