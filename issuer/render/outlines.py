@@ -122,9 +122,12 @@ def _metrics(font: Any, scale: float) -> Metrics:
 
 
 def _glyf_reader(face: FontFace) -> tuple[Any, Callable[[int, Any], None]]:
-    font = TTFont(face.path, fontNumber=face.index, lazy=True)
-    glyph_set = font.getGlyphSet()
-    order = font.getGlyphOrder()
+    """The face's TrueType glyphs, read into memory (a ``glyf`` table is the size of the
+    font file, a few MB) so that the file is not held open."""
+    with TTFont(face.path, fontNumber=face.index, lazy=True) as font:
+        glyph_set = font.getGlyphSet()
+        order = font.getGlyphOrder()
+        font["glyf"].ensureDecompiled()
 
     def draw(glyph_id: int, pen: Any) -> None:
         glyph_set[order[glyph_id]].draw(pen)

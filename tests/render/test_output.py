@@ -12,6 +12,7 @@ from issuer.render.samples import long_view, sample_assets
 
 from .helpers import LAYOUTS, decode, photo, typical
 
+
 @pytest.mark.parametrize(("name", "size"), [("portrait", (2480, 3508)), ("landscape", (3508, 2480))])
 def test_the_png_is_a4_at_300_dpi(renderer: Renderer, name: str, size: tuple[int, int]) -> None:
     image = decode(renderer.encode(typical(english=name == "landscape"), layout=name))

@@ -175,7 +175,7 @@ def test_the_pdf_beside_a_png_is_the_pdf_alone_and_a_pdf_alone_draws_no_pixels(r
 
 
 def _object(data: bytes, number: int) -> bytes:
-    found = re.search(rb"(?:^|\n)%d 0 obj\n(.*?)\nendobj\n" % number, data, re.S)
+    found = re.search(rb"^%d 0 obj\n(.*?)\nendobj$" % number, data, re.S | re.M)
     assert found is not None
     return found[1]
 
