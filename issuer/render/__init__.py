@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from .errors import (
     FontNotFound,
+    FontUnsupported,
     InvalidImage,
     LayoutError,
     MissingGlyph,
@@ -55,6 +56,7 @@ __all__ = [
     "FontFace",
     "FontNotFound",
     "FontSet",
+    "FontUnsupported",
     "InvalidImage",
     "Layout",
     "LayoutError",

@@ -70,6 +70,19 @@ class FontNotFound(RenderConfigError):
         super().__init__("font_not_found", message, message_zh)
 
 
+class FontUnsupported(RenderConfigError):
+    """A font file whose outlines the PDF cannot embed (neither CFF nor TrueType, or a CFF
+    table this reader does not understand)."""
+
+    def __init__(self, font: str, reason: str, reason_zh: str) -> None:
+        super().__init__(
+            "font_unsupported",
+            f"font {font} cannot be embedded in a PDF: {reason}",
+            f"字体{font}无法嵌入PDF：{reason_zh}",
+            errors={"font": font},
+        )
+
+
 class QrDoesNotFit(RenderConfigError):
     def __init__(self, modules: int, module_mm: float, box_mm: float, min_module_mm: float, dpi: int) -> None:
         super().__init__(

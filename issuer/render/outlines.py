@@ -27,15 +27,11 @@ from fontTools.misc.psCharStrings import T2CharString  # type: ignore[import-unt
 from fontTools.pens.transformPen import TransformPen  # type: ignore[import-untyped]
 from fontTools.ttLib import TTFont, TTLibError  # type: ignore[import-untyped]
 
-from .errors import FontNotFound
+from .errors import FontNotFound, FontUnsupported
 from .fonts import FontFace
 
 EM = 1000
 """Glyph-space units an em."""
-
-
-class FontFormatError(FontNotFound):
-    """A face whose outlines this reader does not understand (neither CFF nor TrueType)."""
 
 
 @dataclass(frozen=True)
@@ -80,10 +76,7 @@ class FaceOutlines:
         elif has_glyf:
             self.glyph_set, self._draw = _glyf_reader(face)
         else:
-            raise FontFormatError(
-                f"font {face.path}#{face.index} has neither CFF nor TrueType outlines",
-                f"字体文件{face.path}#{face.index}既无CFF也无TrueType字形轮廓",
-            )
+            raise FontUnsupported(f"{face.path}#{face.index}", "no CFF or TrueType outlines", "无CFF或TrueType字形轮廓")
 
     def advance(self, glyph_id: int) -> float:
         """The advance width in thousandths of an em (``hmtx``)."""
@@ -201,6 +194,7 @@ class _CffTable:
     the CharStrings INDEX, FDSelect and each font DICT's Private DICT, nothing more."""
 
     def __init__(self, path: str, offset: int) -> None:
+        self._name = path
         with open(path, "rb") as f:
             whole = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
         self._data = whole
@@ -236,7 +230,7 @@ class _CffTable:
         if fmt == 0:
             return lambda gid: data[at + 1 + gid]
         if fmt != 3:
-            raise FontFormatError(f"FDSelect format {fmt}", f"不支持的FDSelect格式{fmt}")
+            raise FontUnsupported(self._name, f"CFF FDSelect format {fmt}", f"不支持的CFF FDSelect格式{fmt}")
         (count,) = struct.unpack_from(">H", data, at + 1)
         ranges = [struct.unpack_from(">HB", data, at + 3 + 3 * i) for i in range(count)]
         firsts = [first for first, _ in ranges]
@@ -285,7 +279,7 @@ def _dict(data: bytes) -> dict[Any, list[float]]:
             operands.append(-(b0 - 251) * 256 - data[i + 1] - 108)
             i += 2
         else:
-            raise FontFormatError(f"bad CFF DICT byte {b0}", f"CFF字典中的无效字节{b0}")
+            raise FontUnsupported("CFF table", f"bad CFF DICT byte {b0}", f"CFF字典中的无效字节{b0}")
     return out
 
 

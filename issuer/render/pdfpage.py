@@ -3,16 +3,23 @@ written as PDF content.
 
 Coordinates are the PNG's: the page's content starts by scaling one unit to one pixel at the
 page's resolution, y downwards, so that every position is the one ``fit.py`` gave the PNG.
-Text is PDF text in Type 3 fonts (``type3.py``): each run starts where the PNG's starts,
-and each glyph advances as far as Pillow advanced it (whole pixels, FreeType's hinted
-advances), adjusted in the ``TJ`` array where the outline's own advance differs; tracked
-text (the title) says its tracking once (``Tc``), so that text extraction reads it as one
-word. The frame, the photo frame and the QR code are filled rectangles; the QR code's dark
-modules are merged into as few rectangles as the rows allow, drawn in one path.
+Text is PDF text in fonts that embed the page's glyphs (``pdffonts.py``): each run starts
+on the whole pixel where Pillow puts it, and each glyph advances as far as Pillow advanced
+it (whole pixels, FreeType's hinted advances), adjusted in the ``TJ`` array where the
+glyph's own advance differs; tracked text (the title) says its tracking once (``Tc``), so
+that text extraction reads it as one word. The frame, the photo frame and the QR code are
+filled rectangles; the QR code's dark modules are merged into as few rectangles as the
+rows allow, filled as one path.
 
-The page's content is two streams: the static layer's (background, frame, logo, labels,
-title, body text, organization name, lookup lines, photo frame), compressed once per
-layer and kept (``PdfLayer``), and this certificate's (values, photo, QR code, seal).
+The page's content is two streams: the static layer's (background, frame, logo, seal,
+labels, title, body text, organization name, lookup lines, photo frame), compressed once
+per layer and kept with the organization's images, encoded (``PdfLayer``); and this
+certificate's (values, photo, QR code).
+
+The seal is ink, as in the PNG: it multiplies what is under it (``/BM /Multiply``). The PNG
+multiplies it over everything drawn; here it is drawn before the text, which is printed
+over it. For dark text on red the eye sees no difference, and PDFium, which draws what
+lies under a multiplied image a pixel off, leaves the text where it belongs.
 """
 
 from __future__ import annotations
@@ -64,42 +71,45 @@ class Advances:
 @dataclass(frozen=True, eq=False)
 class PdfLayer:
     """A static layer as PDF: its content stream (compressed), the font codes its text
-    uses, and the organization's images."""
+    uses, the organization's images by resource name, and the graphics states they use."""
 
     content: bytes
     codes: FontCodes
-    background: pdfimages.PdfImage | None
-    logo: tuple[pdfimages.PdfImage, tuple[int, int, int, int]] | None
-    seal: tuple[pdfimages.PdfImage, tuple[int, int, int, int], float] | None
-    """The seal's image, its rectangle (x, y, width, height) and opacity."""
+    images: dict[str, pdfimages.PdfImage]
+    states: str
+    """The ``/ExtGState`` resource entry, or nothing."""
 
     @property
     def size(self) -> int:
         """Bytes held (for the cache's budget)."""
-        images = [self.background, self.logo[0] if self.logo else None, self.seal[0] if self.seal else None]
-        return len(self.content) + sum(i.size for i in images if i is not None)
+        return len(self.content) + sum(image.size for image in self.images.values())
 
 
 def build_layer(
     plan: StaticPlan, spec: Layout, assets: Assets, dpi: int, glyphs: Glyphs, advances: Advances
 ) -> PdfLayer:
+    """The static layer of ``plan`` with ``assets`` as PDF content, drawn in the PNG's order."""
     codes = FontCodes()
     out = _Content(codes, glyphs, advances)
     out.begin(spec, dpi)
     width, height = px(spec.width, dpi), px(spec.height, dpi)
-    background = pdfimages.background(assets.background) if assets.background is not None else None
-    if background is not None:
+    images: dict[str, pdfimages.PdfImage] = {}
+    states = ""
+    if assets.background is not None:
+        images["Bg"] = background = pdfimages.background(assets.background)
         left, top, right, bottom = fill_crop((background.width, background.height), (width, height))
         sx, sy = width / (right - left), height / (bottom - top)
         out.image("Bg", (-left * sx, -top * sy, background.width * sx, background.height * sy))
     for line in spec.frame:
         inset, line_width = px(line.inset, dpi), max(1, px(line.width, dpi))
         out.frame((inset, inset, width - 2 * inset, height - 2 * inset), line_width, spec.frame_color)
-    logo = None
     if spec.logo is not None and assets.logo is not None:
-        image = pdfimages.emblem(assets.logo, "logo", "标志")
-        logo = (image, contain_box((image.width, image.height), int_box(px_box(spec.logo, dpi))))
-        out.image("Logo", logo[1])
+        images["Logo"] = logo = pdfimages.emblem(assets.logo, "logo", "标志")
+        out.image("Logo", contain_box((logo.width, logo.height), int_box(px_box(spec.logo, dpi))))
+    if spec.seal is not None and assets.seal is not None:
+        images["Seal"] = seal = pdfimages.emblem(assets.seal, "seal", "印章")
+        out.image("Seal", contain_box((seal.width, seal.height), int_box(px_box(spec.seal.box, dpi))), state="Seal")
+        states = f"/ExtGState<</Seal<</BM/Multiply/ca {pdf.num(spec.seal.opacity)}>>>>"
     for f in spec.fields:
         out.texts(plan.labels.get(f.key, ()))
         if f.key == "photo":
@@ -107,12 +117,8 @@ def build_layer(
             x, y, w, h = int_box(px_box(f.box, dpi))
             out.frame((x - frame, y - frame, w + 2 * frame, h + 2 * frame), 1, spec.photo_frame_color)
         out.texts(plan.texts.get(f.key, ()))
-    seal = None
-    if spec.seal is not None and assets.seal is not None:
-        image = pdfimages.emblem(assets.seal, "seal", "印章")
-        seal = (image, contain_box((image.width, image.height), int_box(px_box(spec.seal.box, dpi))), spec.seal.opacity)
     out.end()
-    return PdfLayer(pdf.flate_stream(out.bytes()), codes, background, logo, seal)
+    return PdfLayer(pdf.flate_stream(out.bytes()), codes, images, states)
 
 
 def write_page(comp: Composition, layer: PdfLayer, glyphs: Glyphs, advances: Advances) -> bytes:
@@ -122,26 +128,19 @@ def write_page(comp: Composition, layer: PdfLayer, glyphs: Glyphs, advances: Adv
     out.begin(comp.layout, comp.dpi)
     for texts in comp.values.values():
         out.texts(texts)
-    photo = pdfimages.photo(comp.photo) if comp.photo is not None else None
-    if photo is not None:
-        out.image("Photo", photo.rect, clip=comp.photo.box if comp.photo is not None else None)
+    images = dict(layer.images)
+    if comp.photo is not None:
+        photo = pdfimages.photo(comp.photo)
+        images["Photo"] = photo.image
+        out.image("Photo", photo.rect, clip=comp.photo.box)
     out.qr(comp.qr)
-    if layer.seal is not None:
-        out.image("Seal", layer.seal[1], state="Seal")
     out.end()
 
     writer = pdf.Writer()
     catalog, pages, page = writer.reserve(), writer.reserve(), writer.reserve()
     contents = [writer.add(layer.content), writer.add(pdf.flate_stream(out.bytes()))]
-    images = {
-        "Bg": layer.background,
-        "Logo": layer.logo[0] if layer.logo else None,
-        "Seal": layer.seal[0] if layer.seal else None,
-        "Photo": photo.image if photo else None,
-    }
-    xobjects = "".join(f"/{name} {image.write(writer)} 0 R" for name, image in images.items() if image is not None)
+    xobjects = "".join(f"/{name} {image.write(writer)} 0 R" for name, image in images.items())
     fonts = write_fonts(writer, codes, glyphs).decode("ascii")
-    states = f"/ExtGState<</Seal<</BM/Multiply/ca {pdf.num(layer.seal[2])}>>>>" if layer.seal is not None else ""
     width_pt, height_pt = comp.layout.width * PT_PER_IN / 25.4, comp.layout.height * PT_PER_IN / 25.4
     writer.put(catalog, b"<</Type/Catalog/Pages %d 0 R>>" % pages)
     writer.put(pages, b"<</Type/Pages/Kids[%d 0 R]/Count 1>>" % page)
@@ -149,7 +148,7 @@ def write_page(comp: Composition, layer: PdfLayer, glyphs: Glyphs, advances: Adv
         page,
         (
             f"<</Type/Page/Parent {pages} 0 R/MediaBox[0 0 {pdf.nums(width_pt, height_pt)}]"
-            f"/Resources<</Font{fonts}/XObject<<{xobjects}>>{states}>>"
+            f"/Resources<</Font{fonts}/XObject<<{xobjects}>>{layer.states}>>"
             f"/Contents[{' '.join(f'{c} 0 R' for c in contents)}]>>"
         ).encode("ascii"),
     )
