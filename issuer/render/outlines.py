@@ -219,9 +219,7 @@ class _CffTable:
         size, at = (int(v) for v in font_dict[18])
         private = _dict(bytes(self._data[self._base + at : self._base + at + size]))
         subrs = _Subrs(_Index(self._data, self._base + at + int(private[19][0])) if 19 in private else None)
-        parsed = _Private(
-            nominalWidthX=private.get(21, [0])[0], defaultWidthX=private.get(20, [0])[0], Subrs=subrs
-        )
+        parsed = _Private(nominalWidthX=private.get(21, [0])[0], defaultWidthX=private.get(20, [0])[0], Subrs=subrs)
         subrs.private, subrs.global_subrs = parsed, self._globals
         return parsed
 

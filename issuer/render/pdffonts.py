@@ -81,16 +81,24 @@ class FontCodes:
 
     fonts: dict[FontFace, _Font] = field(default_factory=dict)
 
-    def code(self, face: FontFace, char: str) -> tuple[str, int]:
-        """The resource name of ``face``'s font and the code of ``char`` in it."""
-        font = self.fonts.get(face)
-        if font is None:
-            font = self.fonts[face] = _Font(f"F{len(self.fonts) + 1}", face)
+    def font(self, face: FontFace) -> str:
+        """The resource name of ``face``'s font."""
+        return self._font(face).name
+
+    def code(self, face: FontFace, char: str) -> int:
+        """The code of ``char`` in ``face``'s font."""
+        font = self._font(face)
         code = font.codes.get(char)
         if code is None:
             font.chars.append(char)
             code = font.codes[char] = len(font.chars)
-        return font.name, code
+        return code
+
+    def _font(self, face: FontFace) -> _Font:
+        font = self.fonts.get(face)
+        if font is None:
+            font = self.fonts[face] = _Font(f"F{len(self.fonts) + 1}", face)
+        return font
 
     def copy(self) -> FontCodes:
         return FontCodes({face: _Font(f.name, face, list(f.chars), dict(f.codes)) for face, f in self.fonts.items()})

@@ -200,10 +200,11 @@ class _Content:
             self._text(fitted)
 
     def _text(self, fitted: Fitted) -> None:
-        """One fitted text: a line of runs is one ``TJ`` per font, each gap between runs
-        and each difference between Pillow's advance and the glyph's own an adjustment."""
+        """One fitted text: a line of runs is one ``TJ``, each gap between runs and each
+        difference between Pillow's advance and the glyph's own an adjustment before the
+        next glyph (so never two numbers in a row)."""
         face, size = fitted.face, fitted.px
-        ops = [f"BT {_rgb(fitted.color)} rg /{self._codes.code(face, fitted.text[0])[0]} {pdf.num(size)} Tf"]
+        ops = [f"BT {_rgb(fitted.color)} rg /{self._codes.font(face)} {pdf.num(size)} Tf"]
         if fitted.tracking:
             ops.append(f"{pdf.num(fitted.tracking)} Tc")
         for line in _lines(fitted.runs):
@@ -217,7 +218,7 @@ class _Content:
                 pending += x - pen
                 pen = x
                 for ch in run.text:
-                    _, code = self._codes.code(face, ch)
+                    code = self._codes.code(face, ch)
                     if abs(pending) > 0.0005:
                         items.append(pdf.num(-pending * 1000 / size))
                     items.append(f"<{code:04X}>")
@@ -225,7 +226,7 @@ class _Content:
                     target = self._advance(fitted, ch)
                     pending = target - natural
                     pen += target
-            ops.append(_tj(items))
+            ops.append(f"[{''.join(items)}]TJ")
         ops.append("0 Tc ET" if fitted.tracking else "ET")  # Tc outlives ET: it is graphics state
         self._ops.append(" ".join(ops))
 
@@ -260,19 +261,6 @@ def _lines(runs: Sequence[Run]) -> list[list[Run]]:
         else:
             lines.append([run])
     return lines
-
-
-def _tj(items: list[str]) -> str:
-    return f"[{''.join(_spaced(items))}]TJ"
-
-
-def _spaced(items: list[str]) -> Iterable[str]:
-    """Numbers next to each other need a space between them."""
-    previous_number = False
-    for item in items:
-        number = not item.startswith("<")
-        yield f" {item}" if number and previous_number else item
-        previous_number = number
 
 
 def _rgb(color: str) -> str:

@@ -446,9 +446,7 @@ class Renderer:
         return static
 
     @staticmethod
-    def _draw_static_field(
-        draw: ImageDraw.ImageDraw, f: Field, spec: Layout, plan: StaticPlan, dpi: int
-    ) -> Placement:
+    def _draw_static_field(draw: ImageDraw.ImageDraw, f: Field, spec: Layout, plan: StaticPlan, dpi: int) -> Placement:
         label = Placement(f.key, f.box, int_box(px_box(f.box, dpi)), label=f.label, label_en=f.label_en)
         if f.key in plan.labels:
             assert f.label_box is not None
