@@ -3,13 +3,13 @@ em (the glyph space of a PDF font), y up.
 
 Reading a face costs little and is done once per process, on first use (``outlines``):
 the CJK faces are OpenType with CFF outlines (23 MB of CFF table in Noto Serif CJK), and
-fontTools' own CFF parser reads the whole table and names all 65,535 glyphs (0.22 s and
-60 MB a face). Here the file is memory-mapped instead and only the few indexes a glyph
-needs are read (``_CffTable``): the charstring of one glyph, its font DICT's local
-subroutines and the global ones, which fontTools' Type 2 interpreter then draws. The
-pages read stay in the operating system's file cache, shared by every worker process.
-TrueType (``glyf``) faces, such as a configured FangSong file, are read with fontTools'
-glyph set, lazily.
+fontTools' own CFF parser reads the whole table and names all 65,535 glyphs (about 0.2 s
+and 55 MB a face, ``python -m bench render``). Here the file is memory-mapped instead and
+only the few indexes a glyph needs are read (``_CffTable``): the charstring of one glyph,
+its font DICT's local subroutines and the global ones, which fontTools' Type 2 interpreter
+then draws. The pages read stay in the operating system's file cache, shared by every
+worker process. TrueType (``glyf``) faces, such as a configured FangSong file, are read
+with fontTools' glyph set (the ``glyf`` table in memory, each glyph decoded when drawn).
 """
 
 from __future__ import annotations
@@ -115,12 +115,11 @@ def _metrics(font: Any, scale: float) -> Metrics:
 
 
 def _glyf_reader(face: FontFace) -> tuple[Any, Callable[[int, Any], None]]:
-    """The face's TrueType glyphs, read into memory (a ``glyf`` table is the size of the
-    font file, a few MB) so that the file is not held open."""
+    """The face's TrueType glyphs: the ``glyf`` table is read into memory (it is about the
+    size of the font file), so that the file is not held open; a glyph is decoded when drawn."""
     with TTFont(face.path, fontNumber=face.index, lazy=True) as font:
         glyph_set = font.getGlyphSet()
         order = font.getGlyphOrder()
-        font["glyf"].ensureDecompiled()
 
     def draw(glyph_id: int, pen: Any) -> None:
         glyph_set[order[glyph_id]].draw(pen)

@@ -299,26 +299,6 @@ class Renderer:
         picture = Photo(view.photo, int_box(px_box(photo.box, dpi))) if view.photo is not None else None
         return Composition(spec, dpi, view.number, assets or NO_ASSETS, plan, values, code, picture)
 
-    def _draw(self, comp: Composition, profile: dict[str, float] | None) -> Page:
-        """The page ``comp`` drawn: the static layer copied, the values, photo, QR code and seal on it."""
-        with _stage(profile, "static"):
-            static = self._raster_layer(comp)
-            image = static.image.copy()
-        with _stage(profile, "text"):
-            drawn = self._draw_values(image, comp, static.placements)
-        with _stage(profile, "photo"):
-            drawn["photo"] = self._draw_photo(image, comp)
-        with _stage(profile, "qr"):
-            drawn["qr"] = self._draw_qr(image, comp)
-        touched = [p.ink for p in drawn.values()]
-        with _stage(profile, "seal"):
-            if static.seal is not None:
-                touched.append(_apply_seal(image, static.seal))
-        placements = {**static.placements, **drawn}
-        shown = tuple(placements[f.key] for f in comp.layout.fields if _shown(f.key, comp))
-        dirty = _bands_touched(touched, image.height)
-        return Page(image, comp.layout, comp.dpi, shown, comp.number, comp, self.pdf, static, dirty)
-
     def pdf(self, comp: Composition) -> bytes:
         """The page ``comp`` as a vector PDF."""
         key = (comp.static.key, comp.assets.digest)
@@ -372,6 +352,26 @@ class Renderer:
 
     def _fit_block(self, parts: Sequence[Part], box: PxBox, dpi: int) -> tuple[Fitted, ...]:
         return fit_block(self.fonts, parts, box, dpi)
+
+    def _draw(self, comp: Composition, profile: dict[str, float] | None) -> Page:
+        """The page ``comp`` drawn: the static layer copied, the values, photo, QR code and seal on it."""
+        with _stage(profile, "static"):
+            static = self._raster_layer(comp)
+            image = static.image.copy()
+        with _stage(profile, "text"):
+            drawn = self._draw_values(image, comp, static.placements)
+        with _stage(profile, "photo"):
+            drawn["photo"] = self._draw_photo(image, comp)
+        with _stage(profile, "qr"):
+            drawn["qr"] = self._draw_qr(image, comp)
+        touched = [p.ink for p in drawn.values()]
+        with _stage(profile, "seal"):
+            if static.seal is not None:
+                touched.append(_apply_seal(image, static.seal))
+        placements = {**static.placements, **drawn}
+        shown = tuple(placements[f.key] for f in comp.layout.fields if _shown(f.key, comp))
+        dirty = _bands_touched(touched, image.height)
+        return Page(image, comp.layout, comp.dpi, shown, comp.number, comp, self.pdf, static, dirty)
 
     # Layouts, fonts, static layer ---------------------------------------------------------
 

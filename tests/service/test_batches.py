@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+import pypdfium2
 import pytest
 import zxingcpp
 from flask import Flask
@@ -168,6 +169,12 @@ def _photo_roster(n: int) -> tuple[bytes, io.BytesIO]:
     return to_csv(rows), photos
 
 
+def _png(image: Image.Image) -> bytes:
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
 def _qr(png: bytes) -> str:
     image = Image.open(io.BytesIO(png))
     found = [b for b in zxingcpp.read_barcodes(image) if b.format == zxingcpp.BarcodeFormat.QRCode]
@@ -194,11 +201,17 @@ def test_images_are_drawn_in_the_background_and_packed_once_each_with_the_result
             ["result.xlsx"] + [f"png/{n}.png" for n in numbers] + [f"pdf/{n}.pdf" for n in numbers]
         )
         first_png = archive.read(f"png/{numbers[0]}.png")
-        assert archive.read(f"pdf/{numbers[0]}.pdf").startswith(b"%PDF-")
+        first_pdf = archive.read(f"pdf/{numbers[0]}.pdf")
         sheet = openpyxl.load_workbook(io.BytesIO(archive.read("result.xlsx")), read_only=True).worksheets[0]
         table = [list(r) for r in sheet.iter_rows(values_only=True)]
     _, bundle = svc.publishing.bundle()
     assert verify(_qr(first_png), trust.load_bundle(json.dumps(bundle)), at=svc.ctx.clock()).valid
+    # The PDF is the same page as vectors: its text extracts, its code reads from a rendering.
+    document = pypdfium2.PdfDocument(first_pdf)
+    text = document[0].get_textpage().get_text_range()
+    assert numbers[0] in text and table[1][3] in text  # the number and the holder's name
+    assert _qr(_png(document[0].render(scale=150 / 72).to_pil())) == _qr(first_png)
+    document.close()
     assert table[0][:3] == ["名单行号", "结果", "证书编号"]
     expected = [(row, "已发证", n) for row, n in zip(range(2, 14), numbers, strict=True)]
     assert [(r[0], r[1], r[2]) for r in table[1:13]] == expected
