@@ -15,6 +15,8 @@ from PIL import Image, ImageChops
 
 from issuer.core.verify import verify
 from issuer.render import Assets, CertificateView, Renderer, load_layout
+from issuer.render.compose import qr_code
+from issuer.render.pdfpage import dark_rectangles
 from issuer.render.samples import long_view, max_qr_view, sample_assets
 from tests import factories
 
@@ -207,3 +209,14 @@ def test_the_photo_region_of_a_page_without_photo_is_an_empty_frame(renderer: Re
     drawn = rasterize(page.pdf(), page.image.size, DPI)
     assert drawn.crop((x + 1, y + 1, x + w - 1, y + h - 1)).convert("L").getextrema() == (255, 255)
     assert drawn.convert("L").crop((x - 2, y - 2, x + w + 2, y + h + 2)).getextrema()[0] < 200  # the frame
+
+
+def test_the_dark_modules_are_merged_into_rectangles_that_cover_exactly_them() -> None:
+    code = qr_code(typical().qr_text, (0, 0, 1000, 1000), (0, 0, 85, 85), 300, load_layout("portrait"))
+    rectangles = dark_rectangles(code.matrix, code.side)
+    covered: list[tuple[int, int]] = []
+    for column, row, width, height in rectangles:
+        covered += [(column + i, row + j) for i in range(width) for j in range(height)]
+    dark = [(i % code.side, i // code.side) for i, value in enumerate(code.matrix) if value == 0]
+    assert sorted(covered) == sorted(dark)  # every dark module once, no light one
+    assert len(rectangles) < len(dark) / 2
