@@ -19,7 +19,8 @@ from fontTools.ttLib import TTFont, TTLibError  # type: ignore[import-untyped]
 from fontTools.ttLib.ttCollection import TTCollection  # type: ignore[import-untyped]
 from PIL import ImageFont
 
-from . import cmap
+from .cmap import Cmap
+from .cmap import read as read_cmap
 from .errors import FontNotFound, MissingGlyph
 from .view import FIELD_NAMES
 
@@ -182,7 +183,7 @@ def _pick_face(path: str, family: str) -> int:
 class _FaceInfo:
     name: str
     em_center: float
-    glyphs: cmap.Cmap
+    glyphs: Cmap
 
 
 @cache
@@ -196,7 +197,7 @@ def _read(path: str, index: int) -> _FaceInfo:
             if "OS/2" in font and font["OS/2"].sTypoAscender > 0:
                 os2, units = font["OS/2"], font["head"].unitsPerEm
                 center = (os2.sTypoAscender + os2.sTypoDescender) / 2 / units
-            glyphs = cmap.read(font.reader["cmap"])
+            glyphs = read_cmap(font.reader["cmap"])
     except (OSError, KeyError, TTLibError, struct.error) as exc:
         raise FontNotFound(f"cannot read font {path}#{index}: {exc}", f"无法读取字体文件{path}#{index}") from None
     return _FaceInfo(name, center, glyphs)

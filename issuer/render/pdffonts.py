@@ -21,10 +21,10 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from . import pdf
 from .cff import charstring, font_program
 from .fonts import FontFace
 from .outlines import outlines
+from .pdf import Writer, flate_stream, num, nums
 
 CACHED_GLYPHS = 20_000
 """Charstrings kept (about 250 bytes each)."""
@@ -104,7 +104,7 @@ class FontCodes:
         return FontCodes({face: _Font(f.name, face, list(f.chars), dict(f.codes)) for face, f in self.fonts.items()})
 
 
-def write_fonts(writer: pdf.Writer, codes: FontCodes, glyphs: Glyphs) -> bytes:
+def write_fonts(writer: Writer, codes: FontCodes, glyphs: Glyphs) -> bytes:
     """Write every font of ``codes`` and return the page's ``/Font`` resource dictionary."""
     entries = []
     for font in codes.fonts.values():
@@ -112,17 +112,17 @@ def write_fonts(writer: pdf.Writer, codes: FontCodes, glyphs: Glyphs) -> bytes:
     return f"<<{''.join(entries)}>>".encode("ascii")
 
 
-def _write_font(writer: pdf.Writer, font: _Font, glyphs: Glyphs) -> int:
+def _write_font(writer: Writer, font: _Font, glyphs: Glyphs) -> int:
     face = font.face
     drawn = [glyphs.get(face, face.glyph_id(ch)) for ch in font.chars]
     metrics = outlines(face).metrics
     program = font_program(metrics.postscript_name, [g.charstring for g in drawn], metrics.bbox)
     name = f"{_subset_tag(program)}+{metrics.postscript_name}"
-    file = writer.add(pdf.flate_stream(program, b"/Subtype/CIDFontType0C", FONT_LEVEL))
+    file = writer.add(flate_stream(program, b"/Subtype/CIDFontType0C", FONT_LEVEL))
     descriptor = writer.add(
         (
-            f"<</Type/FontDescriptor/FontName/{name}/Flags 4/FontBBox[{pdf.nums(*metrics.bbox)}]"
-            f"/ItalicAngle {pdf.num(metrics.italic_angle)}/Ascent {metrics.ascent}/Descent {metrics.descent}"
+            f"<</Type/FontDescriptor/FontName/{name}/Flags 4/FontBBox[{nums(*metrics.bbox)}]"
+            f"/ItalicAngle {num(metrics.italic_angle)}/Ascent {metrics.ascent}/Descent {metrics.descent}"
             f"/CapHeight {metrics.cap_height}/StemV 80/FontFile3 {file} 0 R>>"
         ).encode("ascii")
     )
@@ -133,7 +133,7 @@ def _write_font(writer: pdf.Writer, font: _Font, glyphs: Glyphs) -> int:
             f"/FontDescriptor {descriptor} 0 R/W{_widths([g.advance for g in drawn])}>>"
         ).encode("ascii")
     )
-    to_unicode = writer.add(pdf.flate_stream(to_unicode_cmap(font.chars)))
+    to_unicode = writer.add(flate_stream(to_unicode_cmap(font.chars)))
     return writer.add(
         (
             f"<</Type/Font/Subtype/Type0/BaseFont/{name}/Encoding/Identity-H"
@@ -162,9 +162,9 @@ def _widths(advances: Sequence[float]) -> str:
             if listed:
                 out.append(f"{i + 1 - len(listed)}[{' '.join(listed)}]")
                 listed = []
-            out.append(f"{i + 1} {j + 1} {pdf.num(advances[i])}")
+            out.append(f"{i + 1} {j + 1} {num(advances[i])}")
         else:
-            listed += [pdf.num(a) for a in advances[i : j + 1]]
+            listed += [num(a) for a in advances[i : j + 1]]
         i = j + 1
     if listed:
         out.append(f"{len(advances) + 1 - len(listed)}[{' '.join(listed)}]")

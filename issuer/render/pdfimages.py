@@ -18,10 +18,10 @@ from dataclasses import dataclass
 
 from PIL import Image, UnidentifiedImageError
 
-from . import pdf
 from .compose import Photo
 from .errors import InvalidImage
 from .images import fill_crop, has_alpha, on_white, open_image
+from .pdf import Writer, stream_object
 from .png import zlib_rows
 
 PHOTO_QUALITY = 90
@@ -48,12 +48,12 @@ class PdfImage:
     def size(self) -> int:
         return len(self.data) + (self.mask.size if self.mask is not None else 0)
 
-    def write(self, writer: pdf.Writer) -> int:
+    def write(self, writer: Writer) -> int:
         """Add the image (and its mask) to ``writer``; the image's object number."""
         entries = self.entries
         if self.mask is not None:
             entries += b"/SMask %d 0 R" % self.mask.write(writer)
-        return writer.add(pdf.stream_object(self.data, entries, deflated=self.deflated))
+        return writer.add(stream_object(self.data, entries, deflated=self.deflated))
 
 
 def _entries(width: int, height: int, mode: str) -> bytes:
@@ -84,12 +84,12 @@ def _flate(im: Image.Image) -> PdfImage:
     return PdfImage(im.width, im.height, entries, zlib_rows(im, IMAGE_LEVEL), True)
 
 
-def background(data: bytes) -> PdfImage:
+def background_image(data: bytes) -> PdfImage:
     """The background as the page shows it: anything transparent over white."""
     return lossless(on_white(open_image(data, "background", "背景图")))
 
 
-def emblem(data: bytes, what: str, what_zh: str) -> PdfImage:
+def emblem_image(data: bytes, what: str, what_zh: str) -> PdfImage:
     """A logo or seal, transparency kept (as a soft mask)."""
     return lossless(open_image(data, what, what_zh))
 
@@ -103,7 +103,7 @@ class PlacedPhoto:
     rect: tuple[float, float, float, float]
 
 
-def photo(p: Photo) -> PlacedPhoto:
+def photo_image(p: Photo) -> PlacedPhoto:
     """The photo's bytes as they are if they are a JPEG the page can show unchanged,
     drawn so that the box shows the part the PNG shows; else encoded once, as the box
     shows it. Raises ``InvalidImage``."""

@@ -33,13 +33,14 @@ from dataclasses import dataclass
 
 from PIL import ImageColor
 
-from . import pdf, pdfimages
 from .compose import Composition, QrCode, StaticPlan, int_box, px, px_box
 from .fit import Fitted, Run
 from .fonts import FontFace
 from .images import contain_box, fill_crop
 from .layout import Layout
+from .pdf import Writer, flate_stream, num, nums, text_string
 from .pdffonts import FontCodes, Glyphs, write_fonts
+from .pdfimages import PdfImage, background_image, emblem_image, photo_image
 from .view import TITLE, Assets
 
 PT_PER_IN = 72
@@ -75,7 +76,7 @@ class PdfLayer:
 
     content: bytes
     codes: FontCodes
-    images: dict[str, pdfimages.PdfImage]
+    images: dict[str, PdfImage]
     states: str
     """The ``/ExtGState`` resource entry, or nothing."""
 
@@ -93,10 +94,10 @@ def build_layer(
     out = _Content(codes, glyphs, advances)
     out.begin(spec, dpi)
     width, height = px(spec.width, dpi), px(spec.height, dpi)
-    images: dict[str, pdfimages.PdfImage] = {}
+    images: dict[str, PdfImage] = {}
     states = ""
     if assets.background is not None:
-        images["Bg"] = background = pdfimages.background(assets.background)
+        images["Bg"] = background = background_image(assets.background)
         left, top, right, bottom = fill_crop((background.width, background.height), (width, height))
         sx, sy = width / (right - left), height / (bottom - top)
         out.image("Bg", (-left * sx, -top * sy, background.width * sx, background.height * sy))
@@ -104,12 +105,12 @@ def build_layer(
         inset, line_width = px(line.inset, dpi), max(1, px(line.width, dpi))
         out.frame((inset, inset, width - 2 * inset, height - 2 * inset), line_width, spec.frame_color)
     if spec.logo is not None and assets.logo is not None:
-        images["Logo"] = logo = pdfimages.emblem(assets.logo, "logo", "标志")
+        images["Logo"] = logo = emblem_image(assets.logo, "logo", "标志")
         out.image("Logo", contain_box((logo.width, logo.height), int_box(px_box(spec.logo, dpi))))
     if spec.seal is not None and assets.seal is not None:
-        images["Seal"] = seal = pdfimages.emblem(assets.seal, "seal", "印章")
+        images["Seal"] = seal = emblem_image(assets.seal, "seal", "印章")
         out.image("Seal", contain_box((seal.width, seal.height), int_box(px_box(spec.seal.box, dpi))), state="Seal")
-        states = f"/ExtGState<</Seal<</BM/Multiply/ca {pdf.num(spec.seal.opacity)}>>>>"
+        states = f"/ExtGState<</Seal<</BM/Multiply/ca {num(spec.seal.opacity)}>>>>"
     for f in spec.fields:
         out.texts(plan.labels.get(f.key, ()))
         if f.key == "photo":
@@ -118,7 +119,7 @@ def build_layer(
             out.frame((x - frame, y - frame, w + 2 * frame, h + 2 * frame), 1, spec.photo_frame_color)
         out.texts(plan.texts.get(f.key, ()))
     out.end()
-    return PdfLayer(pdf.flate_stream(out.bytes()), codes, images, states)
+    return PdfLayer(flate_stream(out.bytes()), codes, images, states)
 
 
 def write_page(comp: Composition, layer: PdfLayer, glyphs: Glyphs, advances: Advances) -> bytes:
@@ -130,15 +131,15 @@ def write_page(comp: Composition, layer: PdfLayer, glyphs: Glyphs, advances: Adv
         out.texts(texts)
     images = dict(layer.images)
     if comp.photo is not None:
-        photo = pdfimages.photo(comp.photo)
+        photo = photo_image(comp.photo)
         images["Photo"] = photo.image
         out.image("Photo", photo.rect, clip=comp.photo.box)
     out.qr(comp.qr)
     out.end()
 
-    writer = pdf.Writer()
+    writer = Writer()
     catalog, pages, page = writer.reserve(), writer.reserve(), writer.reserve()
-    contents = [writer.add(layer.content), writer.add(pdf.flate_stream(out.bytes()))]
+    contents = [writer.add(layer.content), writer.add(flate_stream(out.bytes()))]
     xobjects = "".join(f"/{name} {image.write(writer)} 0 R" for name, image in images.items())
     fonts = write_fonts(writer, codes, glyphs).decode("ascii")
     width_pt, height_pt = comp.layout.width * PT_PER_IN / 25.4, comp.layout.height * PT_PER_IN / 25.4
@@ -147,12 +148,12 @@ def write_page(comp: Composition, layer: PdfLayer, glyphs: Glyphs, advances: Adv
     writer.put(
         page,
         (
-            f"<</Type/Page/Parent {pages} 0 R/MediaBox[0 0 {pdf.nums(width_pt, height_pt)}]"
+            f"<</Type/Page/Parent {pages} 0 R/MediaBox[0 0 {nums(width_pt, height_pt)}]"
             f"/Resources<</Font{fonts}/XObject<<{xobjects}>>{layer.states}>>"
             f"/Contents[{' '.join(f'{c} 0 R' for c in contents)}]>>"
         ).encode("ascii"),
     )
-    info = writer.add(b"<</Producer(issuer)/Title" + pdf.text_string(f"{TITLE} {comp.number}") + b">>")
+    info = writer.add(b"<</Producer(issuer)/Title" + text_string(f"{TITLE} {comp.number}") + b">>")
     return writer.finish(catalog, info)
 
 
@@ -170,7 +171,7 @@ class _Content:
 
     def begin(self, spec: Layout, dpi: int) -> None:
         scale = PT_PER_IN / dpi
-        self._ops.append(f"q {pdf.nums(scale, 0, 0, -scale, 0, spec.height * PT_PER_IN / 25.4)} cm")
+        self._ops.append(f"q {nums(scale, 0, 0, -scale, 0, spec.height * PT_PER_IN / 25.4)} cm")
 
     def end(self) -> None:
         self._ops.append("Q")
@@ -179,8 +180,8 @@ class _Content:
         """A rectangle's outline, ``width`` pixels wide, inside ``rect`` (as Pillow draws
         an outline): the ring between two rectangles, filled even-odd."""
         x, y, w, h = rect
-        inner = pdf.nums(x + width, y + width, w - 2 * width, h - 2 * width)
-        self._ops.append(f"{_rgb(color)} rg {pdf.nums(x, y, w, h)} re {inner} re f*")
+        inner = nums(x + width, y + width, w - 2 * width, h - 2 * width)
+        self._ops.append(f"{_rgb(color)} rg {nums(x, y, w, h)} re {inner} re f*")
 
     def image(
         self, name: str, rect: Sequence[float], *, clip: Sequence[float] | None = None, state: str | None = None
@@ -191,8 +192,8 @@ class _Content:
         if state is not None:
             ops.append(f"/{state} gs")
         if clip is not None:
-            ops.append(f"{pdf.nums(*clip)} re W n")
-        ops.append(f"{pdf.nums(w, 0, 0, -h, x, y + h)} cm /{name} Do Q")
+            ops.append(f"{nums(*clip)} re W n")
+        ops.append(f"{nums(w, 0, 0, -h, x, y + h)} cm /{name} Do Q")
         self._ops.append(" ".join(ops))
 
     def texts(self, texts: Iterable[Fitted]) -> None:
@@ -204,9 +205,9 @@ class _Content:
         difference between Pillow's advance and the glyph's own an adjustment before the
         next glyph (so never two numbers in a row)."""
         face, size = fitted.face, fitted.px
-        ops = [f"BT {_rgb(fitted.color)} rg /{self._codes.font(face)} {pdf.num(size)} Tf"]
+        ops = [f"BT {_rgb(fitted.color)} rg /{self._codes.font(face)} {num(size)} Tf"]
         if fitted.tracking:
-            ops.append(f"{pdf.num(fitted.tracking)} Tc")
+            ops.append(f"{num(fitted.tracking)} Tc")
         for line in _lines(fitted.runs):
             items: list[str] = []
             pending = 0.0
@@ -220,7 +221,7 @@ class _Content:
                 for ch in run.text:
                     code = self._codes.code(face, ch)
                     if abs(pending) > 0.0005:
-                        items.append(pdf.num(-pending * 1000 / size))
+                        items.append(num(-pending * 1000 / size))
                     items.append(f"<{code:04X}>")
                     natural = self._glyphs.get(face, face.glyph_id(ch)).advance * size / 1000 + fitted.tracking
                     target = self._advance(fitted, ch)
@@ -265,7 +266,7 @@ def _lines(runs: Sequence[Run]) -> list[list[Run]]:
 
 def _rgb(color: str) -> str:
     r, g, b = ImageColor.getrgb(color)[:3]
-    return pdf.nums(r / 255, g / 255, b / 255)
+    return nums(r / 255, g / 255, b / 255)
 
 
 def dark_rectangles(matrix: bytes, side: int) -> list[tuple[int, int, int, int]]:
