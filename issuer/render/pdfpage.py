@@ -246,7 +246,8 @@ class _Content:
 def _origin(run: Run) -> tuple[int, int]:
     """Where the PNG's first glyph of ``run`` stands. Pillow renders glyphs at whole pixels:
     it takes the fraction of a coordinate to FreeType's 1/64 of a pixel (rounding half up),
-    then rounds x half up and y half down to the pixel (measured with Pillow 10–13)."""
+    then rounds x half up and y half down to the pixel (measured with Pillow 13; the raster
+    comparison in tests/render/test_pdfpage.py would see a change)."""
     x, y = int(run.x), int(run.y)
     x64 = math.floor((run.x - x) * 64 + 0.5)
     y64 = math.floor((run.y - y) * 64 + 0.5)
