@@ -89,11 +89,17 @@ class CertificateRepository:
 
     def held(self, organization_id: int, qualifications: Iterable[str]) -> dict[str, str]:
         """Qualification → number of the organization's live certificates among ``qualifications``."""
-        rows = self._session.execute(_HELD, {"org": organization_id, "wanted": sorted(set(qualifications))})
+        rows = self._session.connection().execute(
+            _HELD, {"org": organization_id, "wanted": sorted(set(qualifications))}
+        )
         return {qualification: number for qualification, number in rows}
 
     def status_indexes_taken(self, organization_id: int, candidates: Iterable[int]) -> set[int]:
-        return set(self._session.scalars(_INDEXES_TAKEN, {"org": organization_id, "wanted": sorted(set(candidates))}))
+        return set(
+            self._session.connection().scalars(
+                _INDEXES_TAKEN, {"org": organization_id, "wanted": sorted(set(candidates))}
+            )
+        )
 
     def revoked_indexes(self, organization_id: int) -> set[int]:
         return set(
@@ -110,7 +116,7 @@ class CertificateRepository:
         if not certificates:
             return []
         rows = [dataclasses.asdict(c) for c in certificates]
-        ids = self._session.scalars(_ADD, rows)
+        ids = self._session.connection().scalars(_ADD, rows)
         return list(ids)
 
     def revoke(self, number: str, revocation: Revocation) -> None:

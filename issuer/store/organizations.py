@@ -75,7 +75,7 @@ _IMPRINT = select(m.Organization.code, m.Organization.name, m.Organization.layou
 def _by_organization(session: Session, query: Select[Any], ids: list[int]) -> dict[int, list[Any]]:
     found: dict[int, list[Any]] = {i: [] for i in ids}
     if ids:
-        for row in session.execute(query, {"ids": ids}):
+        for row in session.connection().execute(query, {"ids": ids}):
             found[row[0]].append(row[1:])
     return found
 
@@ -85,7 +85,7 @@ def _records(session: Session, query: Select[Any], params: dict[str, Any] | None
     scope and keys: plain rows read afresh from the database (no ORM objects), so that what
     this transaction changed shows in every record and nothing else is loaded (not the
     images)."""
-    orgs = session.execute(query, params).all()
+    orgs = session.connection().execute(query, params).all()
     ids = [o.id for o in orgs]
     history, scope, keys = (_by_organization(session, q, ids) for q in (_HISTORY, _SCOPE, _KEYS))
     return [
