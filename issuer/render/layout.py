@@ -124,7 +124,9 @@ def layouts_dir() -> Path:
     return Path(str(resources.files("issuer").joinpath("templates", "layouts")))
 
 
+@cache
 def layout_names() -> tuple[str, ...]:
+    """The layouts shipped in the package (its files do not change while it runs)."""
     return tuple(sorted(p.stem for p in layouts_dir().glob("*.toml")))
 
 

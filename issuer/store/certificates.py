@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable, Sequence
 
 from sqlalchemy import Select, bindparam, func, insert, select, update
@@ -115,7 +114,7 @@ class CertificateRepository:
         path); returns their ids, in order."""
         if not certificates:
             return []
-        rows = [dataclasses.asdict(c) for c in certificates]
+        rows = [vars(c) for c in certificates]  # flat records: no need for asdict's deep copy
         ids = self._session.connection().scalars(_ADD, rows)
         return list(ids)
 
