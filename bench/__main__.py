@@ -81,6 +81,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = Settings(seconds=args.seconds, runs=args.runs)
     for name in args.sections or SECTIONS:
         _run_section(name, settings)
+    report.summary()
+    OUT.mkdir(exist_ok=True)
+    goals = [g.to_json() for g in report.GOALS]
+    (OUT / "summary.json").write_text(json.dumps(goals, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return 0
 
 
