@@ -46,6 +46,7 @@ from issuer.service.pictures import check_image
 from issuer.service.principal import Principal, Role, require_role
 from issuer.service.publishing import Publishing, trust_entry
 from issuer.service.revoking import REISSUED, Revoking
+from issuer.store.organizations import Lock
 from issuer.store.records import CertificateRecord, KeyRecord, NewCertificate, OrganizationRecord
 from issuer.store.uow import UnitOfWork
 
@@ -202,11 +203,11 @@ def _stand_in_key() -> Ed25519PrivateKey:
     return Ed25519PrivateKey.generate()
 
 
-def qualification(ctx: Context, document_number: str, fields: dict[str, Any]) -> str:
-    """What one person may hold once per organization: their document (by its HMAC), the
-    occupation, edition, 工种 and level."""
+def qualification(document_hmac: str, fields: dict[str, Any]) -> str:
+    """What one person may hold once per organization: their document (by its HMAC,
+    ``DocumentCipher.lookup_hash``), the occupation, edition, 工种 and level."""
     parts = (
-        ctx.cipher.lookup_hash(document_number),
+        document_hmac,
         fields["document_type"],
         fields["occupation"],
         fields.get("occupation_edition", EDITION_2022),
@@ -226,7 +227,7 @@ def already_certified(number: str) -> Conflict:
     )
 
 
-def organization_of(uow: UnitOfWork, principal: Principal, *, lock: bool = False) -> OrganizationRecord:
+def organization_of(uow: UnitOfWork, principal: Principal, *, lock: Lock = Lock.NONE) -> OrganizationRecord:
     assert principal.organization_id is not None
     org = uow.organizations.get_by_id(principal.organization_id, lock=lock)
     if org is None:
@@ -350,7 +351,7 @@ class Issuing:
         ctx = self._ctx
         now = ctx.clock()
         at_now = IssueTime.at(lifecycle.to_second(now))
-        org = organization_of(uow, principal, lock=True)
+        org = organization_of(uow, principal, lock=Lock.SHARE)
         imprint = self._imprints[org.id] = Imprint.of(org)
         if imprint != checked_for:
             for request, ready in items:
@@ -364,9 +365,9 @@ class Issuing:
         verifier = self._verifier(entry)
         key = _signing_key(org, verifier, at_now, *set(times.values()))
         replaced = {p: self._replaced(uow, principal, request.replaces) for p, (request, _) in enumerate(items)}
+        hmacs = [ctx.cipher.lookup_hash(number_text) for _, (number_text, _, _) in items]
         wanted = {
-            position: qualification(ctx, number_text, fields)
-            for position, (_, (number_text, fields, _)) in enumerate(items)
+            position: qualification(hmacs[position], fields) for position, (_, (_, fields, _)) in enumerate(items)
         }
         held = uow.certificates.held(org.id, set(wanted.values()))
         for position, want in wanted.items():
@@ -374,8 +375,9 @@ class Issuing:
             if want in held and (old is None or held[want] != old.number):
                 raise already_certified(held[want])
         signer = ctx.keys.signer(org.code, key.kid)
-        numbers = self._numbers(uow, org.code, [fields for _, (_, fields, _) in items])
         indexes = _status_indexes(uow, org.id, len(items))
+        # From here to the commit the serial counters stay locked: only what needs the numbers.
+        numbers = self._numbers(uow, org.code, [fields for _, (_, fields, _) in items])
         new: list[NewCertificate] = []
         for position, (request, (number_text, fields, scores)) in enumerate(items):
             number = numbers[position]
@@ -391,7 +393,7 @@ class Issuing:
                     holder_name=credential.holder_name,
                     document_type=credential.document_type,
                     document_number_encrypted=ctx.cipher.encrypt(number_text, context=str(number).encode()),
-                    document_number_hmac=ctx.cipher.lookup_hash(number_text),
+                    document_number_hmac=hmacs[position],
                     document_number_masked=identity.mask(number_text),
                     occupation=credential.occupation,
                     occupation_edition=credential.occupation_edition,

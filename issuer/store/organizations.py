@@ -13,6 +13,7 @@ import secrets
 import threading
 from collections.abc import Iterable
 from datetime import date, datetime
+from enum import Enum
 from typing import Any
 
 from sqlalchemy import Select, bindparam, select, update
@@ -78,9 +79,23 @@ _REVISION = {
     "id": select(m.Organization.id, m.Organization.revision).where(m.Organization.id == bindparam("key")),
     "code": select(m.Organization.id, m.Organization.revision).where(m.Organization.code == bindparam("key")),
 }
-_REVISION_LOCKED = {by: q.with_for_update(of=m.Organization) for by, q in _REVISION.items()}
-"""The same, the row locked until the transaction ends (PostgreSQL ``FOR UPDATE``; SQLite
-writers hold the database lock anyway)."""
+
+
+class Lock(Enum):
+    """How a read locks the organization's row until the transaction ends (PostgreSQL; a
+    SQLite writer holds the database lock anyway). ``SHARE``: the organization cannot change
+    meanwhile, but other ``SHARE`` holders (issuers) go on; ``UPDATE``: for changing it."""
+
+    NONE = "none"
+    SHARE = "share"
+    UPDATE = "update"
+
+
+_REVISION_LOCKED = {
+    Lock.NONE: _REVISION,
+    Lock.SHARE: {by: q.with_for_update(read=True, of=m.Organization) for by, q in _REVISION.items()},
+    Lock.UPDATE: {by: q.with_for_update(of=m.Organization) for by, q in _REVISION.items()},
+}
 _WHOLE = {"id": _BY_ID, "code": _BY_CODE}
 KEPT = 1024
 """Organization records a process keeps."""
@@ -167,18 +182,19 @@ class OrganizationRepository:
         assert org is not None, organization_id
         return org
 
-    def get(self, code: str, *, lock: bool = False) -> OrganizationRecord | None:
+    def get(self, code: str, *, lock: Lock = Lock.NONE) -> OrganizationRecord | None:
         """The organization; with ``lock``, its row stays locked until the transaction ends:
-        issuing and changing an organization then happen one after the other, so no
-        certificate is issued under a state that a concurrent change is about to end."""
+        issuing (``SHARE``) and changing an organization (``UPDATE``) then happen one after
+        the other, so no certificate is issued under a state that a concurrent change is
+        about to end, while issuers do not wait for one another here."""
         return self._one("code", code, lock)
 
-    def get_by_id(self, organization_id: int, *, lock: bool = False) -> OrganizationRecord | None:
+    def get_by_id(self, organization_id: int, *, lock: Lock = Lock.NONE) -> OrganizationRecord | None:
         return self._one("id", organization_id, lock)
 
-    def _one(self, by: str, key: object, lock: bool) -> OrganizationRecord | None:
+    def _one(self, by: str, key: object, lock: Lock) -> OrganizationRecord | None:
         connection = self._session.connection()
-        row = connection.execute((_REVISION_LOCKED if lock else _REVISION)[by], {"key": key}).first()
+        row = connection.execute(_REVISION_LOCKED[lock][by], {"key": key}).first()
         if row is None:
             return None
         known = self._known.get(row.id, row.revision)

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from issuer.store.db import Database
-from issuer.store.organizations import OrganizationRepository
+from issuer.store.organizations import Lock, OrganizationRepository
 from issuer.store.uow import UnitOfWork, UnitOfWorkFactory, sql_units
 from tests.conftest import _empty_tables
 
@@ -45,7 +45,7 @@ def _register(units: UnitOfWorkFactory) -> int:
 
 def _read(units: UnitOfWorkFactory, org: int) -> object:
     with units() as uow:
-        return uow.organizations.get_by_id(org, lock=True)
+        return uow.organizations.get_by_id(org, lock=Lock.UPDATE)
 
 
 def _revision(units: UnitOfWorkFactory, org: int) -> int:
@@ -95,7 +95,7 @@ def test_a_change_that_rolled_back_is_never_served_later(
     org = _register(mine)
     with mine() as uow:  # read inside the transaction that changed it, then rolled back
         uow.organizations.add_status_change(org, "cancelled", AT, "撤销", AT)
-        assert uow.organizations.get_by_id(org, lock=True).status == "cancelled"
+        assert uow.organizations.get_by_id(org, lock=Lock.UPDATE).status == "cancelled"
     assert _read(mine, org).status == "active"
     with other() as uow:
         uow.organizations.add_status_change(org, "suspended", AT, "整改", AT)
