@@ -1,0 +1,159 @@
+"""The production server behind ``issuer serve``: the app under gunicorn, through gunicorn's
+Python API, so that serving is one command reading the same settings as ``issuer run``.
+
+Pre-fork: the master process binds the socket and only watches its workers; each worker
+builds its own app after the fork (``load``), with its own database connections, its own
+status-list refresher thread and, with the in-process queue, its own drawing thread (which
+is why that queue allows one worker only: ``check``). Worker threads (gunicorn's
+``gthread`` worker) answer requests and keep connections alive between them.
+
+Signals (to the master): HUP starts new workers with the settings read again and stops the
+old ones once their requests are answered; TERM stops gracefully (requests under way are
+answered, within ``--graceful-timeout``) and exits 0; INT and QUIT stop at once."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask
+from gunicorn.app.base import BaseApplication
+
+from issuer import logs
+from issuer.config import ConfigError
+
+log = logging.getLogger(__name__)
+
+ACCESS_LOG_FORMAT = '%(h)s - - %(t)s "%(r)s" %(s)s %(b)s %(M)sms'
+"""Werkzeug's request line (what ``issuer run`` logs) and the time taken; every record,
+this one too, has ID numbers masked and name/ID query values withheld (``issuer.logs``)."""
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    """What ``issuer serve`` is told on its command line."""
+
+    bind: str = "127.0.0.1:8000"
+    workers: int = 1
+    threads: int = 4
+    timeout: int = 30
+    """Seconds a worker may stay silent (one request running that long) before it is killed."""
+    graceful_timeout: int = 30
+    """Seconds the requests under way get to finish at HUP or TERM."""
+    keepalive: int = 5
+    """Seconds an idle connection is kept open for the client's next request."""
+    backlog: int = 2048
+    access_log: str | None = None
+    """``-`` (stderr) or a file; ``None``: no line per request."""
+
+
+def default_workers() -> int:
+    """One worker per CPU this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def check(settings: ServerSettings, config: Mapping[str, Any]) -> None:
+    """Refuse what cannot be served (``ConfigError``, one line), before any worker starts."""
+    if settings.workers < 1 or settings.threads < 1:
+        raise ConfigError("--workers and --threads must be at least 1")
+    if config["QUEUE"] == "inprocess" and settings.workers > 1:
+        raise ConfigError(
+            "ISSUER_QUEUE=inprocess draws batches in the serving process: serve with --workers 1, "
+            "or set ISSUER_QUEUE=redis and run `issuer worker`"
+        )
+
+
+class IssuerServer(BaseApplication):  # type: ignore[misc]
+    """gunicorn running ``create_app(app_config)`` in each worker."""
+
+    def __init__(
+        self,
+        settings: ServerSettings,
+        app_config: Mapping[str, Any] | None = None,
+        *,
+        announce: Callable[[str], None] | None = None,
+    ) -> None:
+        self._settings = settings
+        self._app_config = dict(app_config or {})
+        self._announce = announce or (lambda line: print(line, file=sys.stderr, flush=True))
+        super().__init__(prog="issuer serve")
+
+    def load_config(self) -> None:
+        """gunicorn's settings; run again at every HUP."""
+        s = self._settings
+        values: dict[str, Any] = {
+            "bind": [s.bind],
+            "workers": s.workers,
+            "worker_class": "gthread",
+            "threads": s.threads,
+            "timeout": s.timeout,
+            "graceful_timeout": s.graceful_timeout,
+            "keepalive": s.keepalive,
+            "backlog": s.backlog,
+            "accesslog": s.access_log,
+            "access_log_format": ACCESS_LOG_FORMAT,
+            "errorlog": "-",
+            "preload_app": False,
+            "control_socket_disable": True,  # one path per user: two servers on a machine would collide
+            "when_ready": self._ready,
+            "worker_exit": _worker_exit,
+        }
+        for name, value in values.items():
+            self.cfg.set(name, value)
+
+    def load(self) -> Flask:
+        """The app of one worker, built after the fork (threads and connections are the
+        worker's own)."""
+        from issuer.app import create_app
+
+        app = create_app(self._app_config)
+        resume_batches(app, log.warning, log.info)
+        return app
+
+    def _ready(self, arbiter: Any) -> None:
+        addresses = ", ".join(str(listener) for listener in arbiter.LISTENERS)
+        s = self._settings
+        self._announce(f"issuer serve: listening on {addresses} ({s.workers} workers × {s.threads} threads)")
+
+
+def _worker_exit(_arbiter: Any, worker: Any) -> None:
+    """In the worker, as it exits: stop its background threads (the job under way is
+    finished; jobs not started are queued again by the next worker's ``resume_batches``)
+    and close its database connections."""
+    app: Flask | None = getattr(worker, "wsgi", None)
+    if isinstance(app, Flask):
+        close_app(app)
+
+
+def close_app(app: Flask) -> None:
+    refresher = app.extensions.get("issuer.refresher")
+    if refresher is not None:
+        refresher.stop()
+    app.extensions["issuer.use_cases"].close()
+
+
+def resume_batches(app: Flask, warn: Callable[[str], None], say: Callable[[str], None]) -> None:
+    """With the in-process queue, queue again the batches whose images were being drawn
+    when the service stopped (``issuer run`` and ``issuer serve`` at start)."""
+    from issuer.service import jobs
+
+    use = app.extensions["issuer.use_cases"]
+    if not isinstance(use.queue, jobs.InProcessQueue):
+        return
+    try:
+        resumed = use.batches.resume()
+    except Exception as exc:  # a database not migrated yet: the service still starts
+        warn(f"batches not resumed: {exc}")
+    else:
+        if resumed:
+            say(f"resumed {len(resumed)} unfinished batch(es) / 继续生成{len(resumed)}个批次的证书图片")
+
+
+def serve(settings: ServerSettings, app_config: Mapping[str, Any] | None = None) -> None:
+    """Serve until TERM (exit 0), INT or QUIT. Log records are masked in the master too."""
+    logs.install()
+    IssuerServer(settings, app_config).run()
