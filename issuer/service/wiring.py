@@ -24,6 +24,7 @@ from issuer.service.jobs import JobQueue, make_queue
 from issuer.service.log import TransparencyLog
 from issuer.service.pii import DocumentCipher
 from issuer.service.publishing import Publishing
+from issuer.service.readiness import Readiness
 from issuer.service.registry import Registry
 from issuer.service.revoking import Revoking
 from issuer.service.storage_audit import StorageAudit
@@ -55,6 +56,7 @@ class UseCases:
     api_keys: ApiKeys
     audit: AuditTrail
     storage_audit: StorageAudit
+    readiness: Readiness
 
     def close(self) -> None:
         """Stop the in-process queue (jobs not started are queued again at the next start)
@@ -120,4 +122,5 @@ def build(
         api_keys=ApiKeys(ctx, log),
         audit=trail,
         storage_audit=StorageAudit(ctx, records, log, publishing, trail),
+        readiness=Readiness(ctx),
     )
