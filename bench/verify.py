@@ -71,7 +71,9 @@ def _texts(url: str, folder: Path) -> tuple[dict[str, Any], list[str]]:
     deployment = deploy(url, folder)
     try:
         qr_host = deployment.use.ctx.qr_host
-        records = [deployment.use.issuing.issue(deployment.principal, issue_request(i, LEVEL))[0] for i in range(CERTIFICATES)]
+        records = [
+            deployment.use.issuing.issue(deployment.principal, issue_request(i, LEVEL))[0] for i in range(CERTIFICATES)
+        ]
         return deployment.config, [qrtext.encode(r.credential, qr_host) for r in records]
     finally:
         deployment.close()
@@ -127,8 +129,16 @@ def _cpu(served: Served, texts: Path, settings: Settings) -> dict[str, Any]:
     latency = statistics.median(r["p50_ms"] for r in runs)
     rate = statistics.median(r["per_second"] for r in runs)
     each = ", ".join(f"{r['server_cpu_ms']:.2f}" for r in runs)
-    report.row(f"  {CLIENTS} clients, closed loop", f"{cpu:.2f} ms CPU", f"per request (runs: {each}); {rate:.0f}/s, p50 {latency:.1f} ms")
-    report.row("    verdict", _met(cpu <= GOAL_CPU_MS), f"goal ≤ {GOAL_CPU_MS:g} ms server CPU per request; load {load_average()}")
+    report.row(
+        f"  {CLIENTS} clients, closed loop",
+        f"{cpu:.2f} ms CPU",
+        f"per request (runs: {each}); {rate:.0f}/s, p50 {latency:.1f} ms",
+    )
+    report.row(
+        "    verdict",
+        _met(cpu <= GOAL_CPU_MS),
+        f"goal ≤ {GOAL_CPU_MS:g} ms server CPU per request; load {load_average()}",
+    )
     _failures(runs)
     return {"server_cpu_ms": cpu, "met": cpu <= GOAL_CPU_MS, "runs": runs}
 
@@ -144,7 +154,11 @@ def _open_loop(served: Served, texts: Path, settings: Settings) -> dict[str, Any
     p99 = statistics.median(r["p99_ms"] for r in runs)
     each = ", ".join(f"{r['p99_ms']:.1f}" for r in runs)
     report.row(f"  {RATE:g} req/s, open loop", f"p99 {p99:.1f} ms", f"p50 {p50:.1f} ms (p99 of each run: {each})")
-    report.row("    verdict", _met(p99 < GOAL_P99_MS), f"goal p99 < {GOAL_P99_MS:g} ms at {RATE:g} req/s; load {load_average()}")
+    report.row(
+        "    verdict",
+        _met(p99 < GOAL_P99_MS),
+        f"goal p99 < {GOAL_P99_MS:g} ms at {RATE:g} req/s; load {load_average()}",
+    )
     _failures(runs)
     return {"p50_ms": p50, "p99_ms": p99, "met": p99 < GOAL_P99_MS, "runs": runs}
 
@@ -157,7 +171,11 @@ def _overload(served: Served, texts: Path, settings: Settings) -> dict[str, Any]
     statuses = load["statuses"]
     errors = statuses.get("500", 0)
     shown = ", ".join(f"{status}: {count}" for status, count in statuses.items())
-    report.row(f"  overload, {OVERLOAD_RATE:g} req/s offered", f"{errors} × 500", f"answers {shown}; {load['per_second']:.0f}/s served")
+    report.row(
+        f"  overload, {OVERLOAD_RATE:g} req/s offered",
+        f"{errors} × 500",
+        f"answers {shown}; {load['per_second']:.0f}/s served",
+    )
     report.row("    verdict", _met(errors == 0), f"goal: no 500 (503 service_busy is shedding); load {load_average()}")
     return {"load_average": loads, "server_errors": errors, "met": errors == 0, **load}
 

@@ -43,7 +43,10 @@ class Readiness:
         # passphrase and a damaged key all mean the same here.
         except Exception as exc:
             log.warning("readiness: the keys cannot be read: %s", exc)
-            return [Problem("keys", "the authority's certificate or the log key cannot be read", "无法读取根证书或日志密钥")]
+            problem = Problem(
+                "keys", "the authority's certificate or the log key cannot be read", "无法读取根证书或日志密钥"
+            )
+            return [problem]
         return []
 
     def _published(self) -> int | Problem:
