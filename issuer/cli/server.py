@@ -153,7 +153,7 @@ def resume_batches(app: Flask, warn: Callable[[str], None], say: Callable[[str],
             say(f"resumed {len(resumed)} unfinished batch(es) / 继续生成{len(resumed)}个批次的证书图片")
 
 
-def serve(settings: ServerSettings, app_config: Mapping[str, Any] | None = None) -> None:
+def run_server(settings: ServerSettings, app_config: Mapping[str, Any] | None = None) -> None:
     """Serve until TERM (exit 0), INT or QUIT. Log records are masked in the master too."""
     logs.install()
     IssuerServer(settings, app_config).run()

@@ -50,11 +50,11 @@ def serve(
     `issuer run` (ISSUER_*). HUP: new workers, old ones finish their requests; TERM:
     graceful stop (exit 0)."""
     from issuer import config
-    from issuer.cli import server
+    from issuer.cli.server import ServerSettings, check, default_workers, run_server
 
-    settings = server.ServerSettings(
+    settings = ServerSettings(
         bind=bind,
-        workers=workers or server.default_workers(),
+        workers=workers or default_workers(),
         threads=threads,
         timeout=timeout,
         graceful_timeout=graceful_timeout,
@@ -64,8 +64,8 @@ def serve(
     )
     environment = config.from_environment()
     config.check(environment)
-    server.check(settings, environment)
-    server.serve(settings)
+    check(settings, environment)
+    run_server(settings)
 
 
 @click.command()

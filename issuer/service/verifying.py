@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Protocol
 
 from issuer.core import identity, trust, verify
 from issuer.core.credential import Credential
@@ -82,19 +83,26 @@ class LookedUp:
     """The number as typed (it matched the signed commitment), masked."""
 
 
+class Reads(Protocol):
+    """The one statement of a verification (``issuer.store.verification.VerificationReader``)."""
+
+    def read(self, number: str | None, organization: str | None) -> VerificationRead: ...
+
+
 class Verifying:
     """Verifies with the latest published trust list and signed status lists."""
 
-    def __init__(self, ctx: Context, records: RecordCheck, certificates: Certificates) -> None:
+    def __init__(self, ctx: Context, records: RecordCheck, certificates: Certificates, reads: Reads) -> None:
         self._ctx = ctx
         self._records = records
         self._certificates = certificates
+        self._reads = reads
 
     def trust_store(self) -> trust.TrustStore:
         return self._records.trust_store()
 
     def verify_text(self, qr_text: str) -> LiveVerdict:
-        """One statement reads all a verification needs (``uow.verification``): the latest
+        """One statement reads all a verification needs (``Reads``): the latest
         trust list's sequence number, the row of the credential's number and its
         organization's signed status list, from one snapshot. The credential is verified
         first, with the trust store kept from the requests before; when the statement shows
@@ -106,12 +114,12 @@ class Verifying:
             # The status comes from the organization's latest signed list, not the bundle's.
             verdict = verify.verify(qr_text, store, at=now, check_status=False)
             wanted = verdict.credential if verdict.valid else None
-            with self._ctx.reading() as uow:
-                read = uow.verification.read(
-                    None if wanted is None else str(wanted.number), None if wanted is None else str(wanted.number.org)
-                )
-                if read.trust_sequence == sequence:
-                    break
+            number = None if wanted is None else wanted.number
+            read = self._reads.read(
+                None if number is None else str(number), None if number is None else str(number.org)
+            )
+            if read.trust_sequence == sequence:
+                break
             sequence, store = self._records.store_at(read.trust_sequence)
         return self._live(qr_text, verdict, read, now, store)
 

@@ -33,6 +33,7 @@ from issuer.service.verifying import Verifying
 from issuer.store.db import Database, Pool, database_url
 from issuer.store.keystore import KeyRing, KeyStore
 from issuer.store.uow import sql_units
+from issuer.store.verification import VerificationReader
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ def build(
         revoking=revoking,
         certificates=certificates,
         images=Images(ctx),
-        verifying=Verifying(ctx, records, certificates),
+        verifying=Verifying(ctx, records, certificates, VerificationReader(database)),
         publishing=publishing,
         log=log,
         batches=Batches(

@@ -37,7 +37,6 @@ from issuer.store.log import LogRepository
 from issuer.store.organizations import OrganizationRepository
 from issuer.store.people import AccountRepository, ApiKeyRepository
 from issuer.store.publications import StatusListRepository, TrustListRepository
-from issuer.store.verification import VerificationRepository
 
 T = TypeVar("T")
 ATTEMPTS = 5
@@ -62,7 +61,6 @@ class UnitOfWork:
     api_keys: ApiKeyRepository
     accounts: AccountRepository
     validation_leases: ValidationLeaseRepository
-    verification: VerificationRepository
 
     def __enter__(self) -> UnitOfWork:
         return self
@@ -106,7 +104,6 @@ class SqlUnitOfWork(UnitOfWork):
         self.api_keys = ApiKeyRepository(session)
         self.accounts = AccountRepository(session)
         self.validation_leases = ValidationLeaseRepository(session)
-        self.verification = VerificationRepository(session)
         return self
 
     def __exit__(
