@@ -68,18 +68,10 @@ def check(settings: ServerSettings, config: Mapping[str, Any]) -> None:
 
 
 class IssuerServer(BaseApplication):  # type: ignore[misc]
-    """gunicorn running ``create_app(app_config)`` in each worker."""
+    """gunicorn running ``create_app()`` (the ``ISSUER_*`` settings) in each worker."""
 
-    def __init__(
-        self,
-        settings: ServerSettings,
-        app_config: Mapping[str, Any] | None = None,
-        *,
-        announce: Callable[[str], None] | None = None,
-    ) -> None:
+    def __init__(self, settings: ServerSettings) -> None:
         self._settings = settings
-        self._app_config = dict(app_config or {})
-        self._announce = announce or (lambda line: print(line, file=sys.stderr, flush=True))
         super().__init__(prog="issuer serve")
 
     def load_config(self) -> None:
@@ -110,14 +102,15 @@ class IssuerServer(BaseApplication):  # type: ignore[misc]
         worker's own)."""
         from issuer.app import create_app
 
-        app = create_app(self._app_config)
+        app = create_app()
         resume_batches(app, log.warning, log.info)
         return app
 
     def _ready(self, arbiter: Any) -> None:
         addresses = ", ".join(str(listener) for listener in arbiter.LISTENERS)
         s = self._settings
-        self._announce(f"issuer serve: listening on {addresses} ({s.workers} workers × {s.threads} threads)")
+        line = f"issuer serve: listening on {addresses} ({s.workers} workers × {s.threads} threads)"
+        print(line, file=sys.stderr, flush=True)
 
 
 def _worker_exit(_arbiter: Any, worker: Any) -> None:
@@ -153,7 +146,7 @@ def resume_batches(app: Flask, warn: Callable[[str], None], say: Callable[[str],
             say(f"resumed {len(resumed)} unfinished batch(es) / 继续生成{len(resumed)}个批次的证书图片")
 
 
-def run_server(settings: ServerSettings, app_config: Mapping[str, Any] | None = None) -> None:
+def run_server(settings: ServerSettings) -> None:
     """Serve until TERM (exit 0), INT or QUIT. Log records are masked in the master too."""
     logs.install()
-    IssuerServer(settings, app_config).run()
+    IssuerServer(settings).run()
