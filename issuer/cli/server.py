@@ -13,6 +13,7 @@ answered, within ``--graceful-timeout``) and exits 0; INT and QUIT stop at once.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -21,7 +22,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask
+from gunicorn import util
 from gunicorn.app.base import BaseApplication
+from gunicorn.http import errors as http_errors
+from gunicorn.workers.gthread import ThreadWorker
 
 from issuer import logs
 from issuer.config import ConfigError
@@ -67,6 +71,68 @@ def check(settings: ServerSettings, config: Mapping[str, Any]) -> None:
         )
 
 
+_MALFORMED = (
+    http_errors.InvalidRequestLine,
+    http_errors.InvalidRequestMethod,
+    http_errors.InvalidHTTPVersion,
+    http_errors.InvalidHeader,
+    http_errors.InvalidHeaderName,
+    http_errors.ObsoleteFolding,
+    http_errors.InvalidChunkSize,
+    http_errors.ChunkMissingTerminator,
+    http_errors.InvalidChunkExtension,
+)
+_RESPONSE_FAULTS = (http_errors.InvalidResponseHeader, http_errors.InvalidResponseHeaderName)
+_REFUSALS: dict[type[Exception], tuple[int, str, str, str, str]] = {
+    http_errors.LimitRequestLine: (414, "URI Too Long", "uri_too_long", "the request line is too long", "请求行过长"),
+    http_errors.LimitRequestHeaders: (
+        431,
+        "Request Header Fields Too Large",
+        "header_fields_too_large",
+        "the request headers are too large",
+        "请求头过大",
+    ),
+}
+
+
+def refusal(error: Exception) -> tuple[int, str, str, str, str] | None:
+    """How a request gunicorn cannot read is answered (status, reason, code, message,
+    message_zh), in the service's one error shape; ``None``: not the client's fault."""
+    if isinstance(error, _RESPONSE_FAULTS):
+        return None
+    for kind, answer in _REFUSALS.items():
+        if isinstance(error, kind):
+            return answer
+    if isinstance(error, _MALFORMED):
+        return 400, "Bad Request", "malformed_request", "the request is not valid HTTP/1.1", "请求不是有效的HTTP请求"
+    return None
+
+
+class IssuerWorker(ThreadWorker):  # type: ignore[misc]
+    """gunicorn's threaded worker, answering a request it cannot even read (a malformed
+    request line or header, one too long) in the JSON error shape of every other error
+    (``{code, message, message_zh, errors}``) instead of gunicorn's HTML page."""
+
+    def handle_error(self, req: Any, client: Any, addr: Any, exc: Exception) -> None:
+        answer = refusal(exc)
+        if answer is None:
+            super().handle_error(req, client, addr, exc)
+            return
+        status, reason, code, message, message_zh = answer
+        self.log.warning("refused a request from %s: %s", (addr or ("",))[0], exc)
+        body = json.dumps(
+            {"code": code, "message": message, "message_zh": message_zh, "errors": {}}, ensure_ascii=False
+        ).encode()
+        head = (
+            f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
+        try:
+            util.write_nonblock(client, head.encode("latin-1") + body)
+        except OSError:
+            self.log.debug("the refusal could not be sent")
+
+
 class IssuerServer(BaseApplication):  # type: ignore[misc]
     """gunicorn running ``create_app()`` (the ``ISSUER_*`` settings) in each worker."""
 
@@ -80,7 +146,7 @@ class IssuerServer(BaseApplication):  # type: ignore[misc]
         values: dict[str, Any] = {
             "bind": [s.bind],
             "workers": s.workers,
-            "worker_class": "gthread",
+            "worker_class": IssuerWorker,
             "threads": s.threads,
             "timeout": s.timeout,
             "graceful_timeout": s.graceful_timeout,

@@ -7,8 +7,10 @@ database pool is a 503, never a 500; the in-process queue refuses several worker
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -217,3 +219,36 @@ def test_an_exhausted_pool_is_a_503_never_a_500(
     shed = next((headers, body) for status, headers, body in answers if status == 503)
     assert shed[0]["Retry-After"] == "1" and shed[1]["code"] == "service_busy"
     assert verdicts(served, qr_text, times=2) == ["valid", "valid"]
+
+
+def raw_answer(served: Served, request: bytes) -> tuple[int, str, dict[str, object]]:
+    """Send bytes as they are; the status, Content-Type and JSON body of the answer."""
+    port = int(served.url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
+        connection.sendall(request)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines[1:])
+    return int(lines[0].split()[1]), headers["Content-Type"], json.loads(body)
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status", "code"),
+    [
+        (b"GET /V/" + b"A" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414, "uri_too_long"),
+        (b"GET /healthz HTTP/1.1\r\nHost: x\r\n" + b"X-Filler: y\r\n" * 200 + b"\r\n", 431, "header_fields_too_large"),
+        (b"GET /healthz HTTP/9.9\r\nHost: x\r\n\r\n", 400, "malformed_request"),
+        (b"\x16\x03\x01 nonsense\r\n\r\n", 400, "malformed_request"),
+    ],
+)
+def test_a_request_gunicorn_cannot_read_is_a_4xx_in_the_error_shape(
+    serve: Callable[..., Served], keys: Keys, request_bytes: bytes, status: int, code: str
+) -> None:
+    served = serve("--workers", "1")
+    got_status, content_type, body = raw_answer(served, request_bytes)
+    assert (got_status, content_type, body["code"]) == (status, "application/json", code)
+    assert set(body) == {"code", "message", "message_zh", "errors"} and body["message_zh"]
+    assert get(f"{served.url}/healthz")[0] == 200
