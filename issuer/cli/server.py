@@ -14,7 +14,6 @@ answered, within ``--graceful-timeout``) and exits 0; INT and QUIT stop at once.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import sys
 from collections.abc import Callable, Mapping
@@ -29,8 +28,6 @@ from gunicorn.workers.gthread import ThreadWorker
 
 from issuer import logs
 from issuer.config import ConfigError
-
-log = logging.getLogger(__name__)
 
 ACCESS_LOG_FORMAT = '%(h)s - - %(t)s "%(r)s" %(s)s %(b)s %(M)sms'
 """Werkzeug's request line (what ``issuer run`` logs) and the time taken; every record,
@@ -169,14 +166,17 @@ class IssuerServer(BaseApplication):  # type: ignore[misc]
         from issuer.app import create_app
 
         app = create_app()
-        resume_batches(app, log.warning, log.info)
+        resume_batches(app, _say, _say)
         return app
 
     def _ready(self, arbiter: Any) -> None:
         addresses = ", ".join(str(listener) for listener in arbiter.LISTENERS)
         s = self._settings
-        line = f"issuer serve: listening on {addresses} ({s.workers} workers × {s.threads} threads)"
-        print(line, file=sys.stderr, flush=True)
+        _say(f"issuer serve: listening on {addresses} ({s.workers} workers × {s.threads} threads)")
+
+
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 def _worker_exit(_arbiter: Any, worker: Any) -> None:
