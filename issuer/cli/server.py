@@ -42,7 +42,8 @@ class ServerSettings:
     workers: int = 1
     threads: int = 4
     timeout: int = 30
-    """Seconds a worker may stay silent (one request running that long) before it is killed."""
+    """Seconds a worker may stay silent before the master kills and replaces it (a hung
+    process; its request threads running long do not silence it)."""
     graceful_timeout: int = 30
     """Seconds the requests under way get to finish at HUP or TERM."""
     keepalive: int = 5
