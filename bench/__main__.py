@@ -26,6 +26,7 @@ from .timing import Settings
 SECTIONS: dict[str, str] = {
     "core": "bench.core",
     "service": "bench.service",
+    "verify": "bench.verify",
     "render": "bench.render",
     "batch": "bench.batch",
     "transparency": "bench.transparency",

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from issuer.store import models as m
 from issuer.store.records import CertificateFilter, CertificateRecord, NewCertificate, Page, Revocation, Statistic
 
-_COLUMNS = (
+COLUMNS = (
     m.Certificate.id,
     m.Certificate.number,
     m.Certificate.organization_id,
@@ -48,7 +48,7 @@ _COLUMNS = (
 
 
 def _select() -> Select[tuple[object, ...]]:
-    return select(*_COLUMNS).join(m.Organization, m.Organization.id == m.Certificate.organization_id)
+    return select(*COLUMNS).join(m.Organization, m.Organization.id == m.Certificate.organization_id)
 
 
 def _records(rows: Iterable[object]) -> list[CertificateRecord]:

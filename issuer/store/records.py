@@ -275,6 +275,16 @@ class StatusListRow:
 
 
 @dataclass(frozen=True)
+class VerificationRead:
+    """What one public verification reads, in one statement (one snapshot of the database)."""
+
+    trust_sequence: int
+    """The latest trust list's sequence number (0: none published)."""
+    certificate: CertificateRecord | None
+    status_list: StatusListRow | None
+
+
+@dataclass(frozen=True)
 class TreeHeadRow:
     tree_size: int
     root_hash: bytes
