@@ -53,8 +53,11 @@ class ServerSettings:
     """``-`` (stderr) or a file; ``None``: no line per request."""
 
 
-def default_workers() -> int:
-    """One worker per CPU this process may run on."""
+def default_workers(config: Mapping[str, Any]) -> int:
+    """One worker per CPU this process may run on; one with the in-process queue, which
+    draws batches in the serving process."""
+    if config["QUEUE"] == "inprocess":
+        return 1
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 

@@ -27,7 +27,9 @@ def run(host: str, port: int) -> None:
 
 @click.command()
 @click.option("--bind", default="127.0.0.1:8000", show_default=True, help="HOST:PORT (port 0: any free port)")
-@click.option("--workers", type=int, default=None, help="processes  [default: the CPU count]")
+@click.option(
+    "--workers", type=int, default=None, help="processes  [default: the CPU count; 1 with ISSUER_QUEUE=inprocess]"
+)
 @click.option("--threads", type=int, default=4, show_default=True, help="request threads per process")
 @click.option("--timeout", type=int, default=30, show_default=True, help="seconds before a stuck worker is killed")
 @click.option(
@@ -52,9 +54,11 @@ def serve(
     from issuer import config
     from issuer.cli.server import ServerSettings, check, default_workers, run_server
 
+    environment = config.from_environment()
+    config.check(environment)
     settings = ServerSettings(
         bind=bind,
-        workers=workers or default_workers(),
+        workers=workers or default_workers(environment),
         threads=threads,
         timeout=timeout,
         graceful_timeout=graceful_timeout,
@@ -62,8 +66,6 @@ def serve(
         backlog=backlog,
         access_log=access_log,
     )
-    environment = config.from_environment()
-    config.check(environment)
     check(settings, environment)
     run_server(settings)
 

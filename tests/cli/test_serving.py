@@ -182,9 +182,12 @@ def test_the_in_process_queue_refuses_several_workers(app: Flask, clock: Clock, 
     assert "ISSUER_QUEUE=inprocess" in done.stderr and "--workers 1" in done.stderr
 
 
-def test_one_worker_serves_with_the_in_process_queue(serve: Callable[..., Served], keys: Keys) -> None:
-    served = serve("--workers", "1", QUEUE="inprocess")
+def test_with_the_in_process_queue_it_serves_with_one_worker_unless_told_otherwise(
+    serve: Callable[..., Served], keys: Keys
+) -> None:
+    served = serve(QUEUE="inprocess")
     assert get(f"{served.url}/readyz")[0] == 200
+    assert len(served.workers()) == 1
 
 
 @pytest.mark.skipif(not PG_URL, reason="a table lock that blocks readers needs PostgreSQL")
