@@ -199,7 +199,8 @@ class Renderer:
         self._glyphs = Glyphs()
         self._advances = Advances()
         self._fits: set[tuple[Any, ...]] = set()
-        """Fields known to fit: labels and an organization's own texts repeat on every certificate."""
+        """Fields known to fit: labels, an organization's own texts and most values
+        (occupation, level, dates) repeat from one certificate to the next."""
         self._lock = threading.Lock()
         self.png_compress_level = png_compress_level
 
@@ -331,8 +332,7 @@ class Renderer:
             open_image(data, what, what_zh)
         for f in spec.fields:
             if f.key not in IMAGES:
-                static = f.key in STATIC_KEYS
-                value_key = (spec.digest, dpi, f.key, view.text(f.key), view.text_en(f.key)) if static else None
+                value_key = (spec.digest, dpi, f.key, view.text(f.key), view.text_en(f.key))
                 if value_key not in self._fits:
                     self._fit_block(value_parts(f, view, spec), px_box(f.box, dpi), dpi)
                     self._remember_fit(value_key)
@@ -342,9 +342,7 @@ class Renderer:
                     self._fit_block(parts, px_box(f.label_box, dpi), dpi)
                     self._remember_fit(label_key)
 
-    def _remember_fit(self, key: tuple[Any, ...] | None) -> None:
-        if key is None:
-            return
+    def _remember_fit(self, key: tuple[Any, ...]) -> None:
         with self._lock:
             if len(self._fits) > 10_000:
                 self._fits.clear()

@@ -226,7 +226,8 @@ class Batches:
         )
         position = 0
         for chunk in _chunks(report.valid, ISSUE_CHUNK):
-            done = self._issuing.issue_in(uow, principal, [(_with_photo(v, photos), v.prepared) for v in chunk])
+            requests = [(_with_photo(v, photos), v.prepared) for v in chunk]
+            done = self._issuing.issue_in(uow, principal, requests, checked_for=report.imprint)
             items = []
             for v, certificate in zip(chunk, done, strict=True):
                 items.append((position, v.row, certificate.id))

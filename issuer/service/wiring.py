@@ -24,6 +24,7 @@ from issuer.service.jobs import JobQueue, make_queue
 from issuer.service.log import TransparencyLog
 from issuer.service.pii import DocumentCipher
 from issuer.service.publishing import Publishing
+from issuer.service.readiness import Readiness
 from issuer.service.registry import Registry
 from issuer.service.revoking import Revoking
 from issuer.service.storage_audit import StorageAudit
@@ -32,6 +33,7 @@ from issuer.service.verifying import Verifying
 from issuer.store.db import Database, Pool, database_url
 from issuer.store.keystore import KeyRing, KeyStore
 from issuer.store.uow import sql_units
+from issuer.store.verification import VerificationReader
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class UseCases:
     api_keys: ApiKeys
     audit: AuditTrail
     storage_audit: StorageAudit
+    readiness: Readiness
 
     def close(self) -> None:
         """Stop the in-process queue (jobs not started are queued again at the next start)
@@ -101,7 +104,7 @@ def build(
         revoking=revoking,
         certificates=certificates,
         images=Images(ctx),
-        verifying=Verifying(ctx, records, certificates),
+        verifying=Verifying(ctx, records, certificates, VerificationReader(database)),
         publishing=publishing,
         log=log,
         batches=Batches(
@@ -120,4 +123,5 @@ def build(
         api_keys=ApiKeys(ctx, log),
         audit=trail,
         storage_audit=StorageAudit(ctx, records, log, publishing, trail),
+        readiness=Readiness(ctx),
     )

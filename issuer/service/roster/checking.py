@@ -39,7 +39,7 @@ def validate_roster(
     """Check every row as issuance would, issuing nothing; collect every problem of every
     row. Raises ``Forbidden`` when the organization cannot issue today at all."""
     ctx = _context(issuer.context, require_role(principal, Role.ORG_ISSUER), photos)
-    report = RosterReport(issue_date=ctx.today)
+    report = RosterReport(issue_date=ctx.today, imprint=ctx.imprint)
     # scrypt releases the GIL: commitments of a chunk's rows are computed on every core.
     with ThreadPoolExecutor(max_workers=PREPARE_THREADS) as pool:
         for chunk in _chunks(rows, CHUNK_ROWS):
