@@ -122,6 +122,8 @@ class KnownOrganizations:
             if len(self._records) >= self._limit:
                 self._records.clear()
             self._records[record.id] = (revision, record)
+
+
 _IMPRINT = select(m.Organization.code, m.Organization.name, m.Organization.layout).where(
     m.Organization.id == bindparam("key")
 )
@@ -149,23 +151,25 @@ def _records(
         (
             o.revision,
             OrganizationRecord(
-            id=o.id,
-            code=o.code,
-            name=o.name,
-            registered_from=o.registered_from,
-            registered_until=o.registered_until,
-            status=o.status,
-            created_at=o.created_at,
-            layout=o.layout,
-            has_background=bool(o.has_background),
-            has_logo=bool(o.has_logo),
-            has_seal=bool(o.has_seal),
-            status_history=tuple(StatusChangeRecord(status, since, note) for _, status, since, note in history[o.id]),
-            scope=tuple(
-                ScopeRecord(i, occupation, edition, tuple(levels), tuple(work_types), valid_from, valid_until)
-                for i, occupation, edition, levels, work_types, valid_from, valid_until in scope[o.id]
-            ),
-            keys=tuple(KeyRecord(*key) for key in keys[o.id]),
+                id=o.id,
+                code=o.code,
+                name=o.name,
+                registered_from=o.registered_from,
+                registered_until=o.registered_until,
+                status=o.status,
+                created_at=o.created_at,
+                layout=o.layout,
+                has_background=bool(o.has_background),
+                has_logo=bool(o.has_logo),
+                has_seal=bool(o.has_seal),
+                status_history=tuple(
+                    StatusChangeRecord(status, since, note) for _, status, since, note in history[o.id]
+                ),
+                scope=tuple(
+                    ScopeRecord(i, occupation, edition, tuple(levels), tuple(work_types), valid_from, valid_until)
+                    for i, occupation, edition, levels, work_types, valid_from, valid_until in scope[o.id]
+                ),
+                keys=tuple(KeyRecord(*key) for key in keys[o.id]),
             ),
         )
         for o in orgs

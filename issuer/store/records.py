@@ -68,6 +68,10 @@ class OrganizationRecord:
         return next((k for k in self.keys if k.kid == kid.lower()), None)
 
 
+SCORE_SCALE = Decimal("0.01")
+"""Scores are stored with two decimals."""
+
+
 @dataclass(frozen=True)
 class NewCertificate:
     number: str
@@ -99,6 +103,9 @@ class NewCertificate:
     def stored(self, id: int, organization_code: str, organization_name: str) -> CertificateRecord:
         """The record of this certificate once stored as ``id`` (as ``get`` reads it back)."""
         fields = {k: v for k, v in vars(self).items() if k != "photo"}
+        for score in ("score_theory", "score_practical", "score_review"):
+            if fields[score] is not None:  # as the NUMERIC(5, 2) column gives it back
+                fields[score] = Decimal(fields[score]).quantize(SCORE_SCALE)
         return CertificateRecord(
             id=id,
             organization_code=organization_code,

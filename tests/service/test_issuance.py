@@ -221,6 +221,7 @@ def test_the_answer_to_an_issue_is_the_certificate_as_stored(app: Flask, keys: K
         stored = uow.certificates.get(answered.number)
     assert not replayed
     assert answered == stored
+    assert [str(s) for s in (answered.score_theory, answered.score_practical)] == ["82.50", "75.00"]
 
 
 def test_a_layout_changed_since_the_last_issue_is_checked_in_the_issuing_transaction(
