@@ -13,8 +13,8 @@ from issuer.cli.output import fail
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 def run(host: str, port: int) -> None:
-    """Run the service (development server). With the in-process queue, batches whose
-    images were being drawn when the service stopped are picked up again."""
+    """Run the service (development server). With the in-process queue, batches being
+    validated or drawn when the service stopped are picked up again."""
     from issuer.app import create_app
     from issuer.service import jobs
 
@@ -27,14 +27,16 @@ def run(host: str, port: int) -> None:
             click.echo(f"batches not resumed: {exc}", err=True)
         else:
             if resumed:
-                click.echo(f"resumed {len(resumed)} unfinished batch(es) / 继续生成{len(resumed)}个批次的证书图片")
+                click.echo(f"resumed {len(resumed)} unfinished batch(es) / 继续处理{len(resumed)}个未完成的批次")
     app.run(host=host, port=port)
 
 
 @click.command()
 def worker() -> None:
-    """Draw batches' certificates from the Redis queue (ISSUER_QUEUE=redis, ISSUER_REDIS_URL)
-    until SIGTERM or Ctrl-C; the job under way is finished first. Run one per core."""
+    """Validate rosters and draw batches' certificates from the Redis queue
+    (ISSUER_QUEUE=redis, ISSUER_REDIS_URL) until SIGTERM or Ctrl-C; the job under way is
+    finished first. At start, queues again the validations no worker is running (one was
+    killed). Run one per core."""
     import logging
     import signal
     import threading
@@ -46,8 +48,13 @@ def worker() -> None:
     app = create_app({"PUBLISH_EVERY": 0})
     use = build(app.config, app.instance_path, worker=True)
     if not isinstance(use.queue, RedisQueue):
-        fail("ISSUER_QUEUE is not redis: the service draws batches itself / 未启用Redis队列")
+        fail("ISSUER_QUEUE is not redis: the service runs batches itself / 未启用Redis队列")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s")
+    resumed = use.batches.resume_validations()
+    if resumed:
+        click.echo(
+            f"queued {len(resumed)} unfinished validation(s) again / 重新排队{len(resumed)}份名单的校验", err=True
+        )
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

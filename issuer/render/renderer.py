@@ -40,6 +40,10 @@ STATIC_PNG_LEVEL = 6
 layer, so it costs nothing per certificate; about 50 KiB less a page than level 3. Level 9
 saves 1% more and takes twice as long. A renderer that caches no layer compresses them at
 its own level, as it does every page."""
+PERSONAL_KEYS = ("holder_name", "document_number")
+"""Fields ``check`` fits every time rather than remember (a process keeps no names or
+document numbers); every other field's fit is remembered by its text, so that checking a
+roster's rows fits the occupation, level, dates and number once."""
 STATIC_KEYS = (
     "title",
     "body_text",
@@ -273,8 +277,8 @@ class Renderer:
             _open_image(data, what, what_zh)
         for f in spec.fields:
             if f.key not in ("qr", "photo"):
-                static = f.key in STATIC_KEYS
-                value_key = (spec.digest, dpi, f.key, view.text(f.key), view.text_en(f.key)) if static else None
+                remembered = f.key not in PERSONAL_KEYS
+                value_key = (spec.digest, dpi, f.key, view.text(f.key), view.text_en(f.key)) if remembered else None
                 if value_key not in self._fits:
                     self._fit_block(_value_parts(f, view, spec), _px_box(f.box, dpi), dpi)
                     self._remember_fit(value_key)
