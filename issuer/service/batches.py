@@ -431,6 +431,7 @@ class Batches:
 
         def work(uow: UnitOfWork) -> bool:
             done = uow.batches.update(claim.batch.id, only_if_holder=claim.holder, only_if_status=WAITING, **values)
+            self._slots.release_in(uow, claim.batch.organization_id, claim.slot, claim.holder)
             uow.commit()
             return done
 
@@ -484,6 +485,7 @@ class Batches:
                     batch_id, [(position + i, v.row, c.id) for i, (v, c) in enumerate(zip(chunk, done, strict=True))]
                 )
                 position += len(chunk)
+            self._slots.release_in(uow, claim.batch.organization_id, claim.slot, claim.holder)
             uow.commit()
             return True
 

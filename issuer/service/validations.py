@@ -87,6 +87,11 @@ class ValidationSlots:
                 return slot
         return uow.validation_leases.take(organization_id, self._limit, new_holder, now, now + LEASE)
 
+    def release_in(self, uow: UnitOfWork, organization_id: int, slot: int, holder: str) -> None:
+        """Give ``holder``'s slot back in ``uow``'s transaction: with the change that ends
+        the validation, so that nobody sees it ended with its slot still taken."""
+        uow.validation_leases.release(organization_id, slot, holder)
+
     @contextmanager
     def held(self, principal: Principal | None) -> Iterator[None]:
         """Hold one of the principal's organization's slots for the ``with`` block, or
@@ -127,7 +132,7 @@ class ValidationSlots:
 
         while not stop.wait(self._renew_every):
             try:
-                if not self._ctx.run(work):
+                if not self._ctx.run(work) and not stop.is_set():
                     log.warning("validation lease %s/%s was taken over: it expired while held", organization_id, slot)
                     return
             except Exception:  # the database unreachable for a while: the lease may lapse, nothing else
