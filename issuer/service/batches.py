@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+import time
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
@@ -357,6 +358,7 @@ class Batches:
         the batch; anything else is raised for the queue to retry."""
         batch = claim.batch
         principal = _principal_of(batch)
+        started = time.perf_counter()
         roster = self._uploads.read(batch.id, "roster")
         with ExitStack() as stack:
             photos = None
@@ -378,11 +380,24 @@ class Batches:
             if batch.dry_run or refusal is not None:
                 self._conclude(claim, CHECKED if batch.dry_run else REJECTED, report=report, refusal=refusal)
                 return False
+            validated = time.perf_counter()
             try:
-                return self._issue(claim, principal, report, photos)
+                issued = self._issue(claim, principal, report, photos)
             except IssuerError as e:  # the organization suspended meanwhile, serials exhausted, …
                 self._conclude(claim, REJECTED, report=report, refusal=e)
                 return False
+        timing = {"rows": report.rows, "validation_seconds": validated - started}
+        timing["issue_seconds"] = time.perf_counter() - validated
+        log.info(
+            "batch %s: %s rows validated in %.2f s, %s issued in %.2f s",
+            batch.id,
+            report.rows,
+            timing["validation_seconds"],
+            report.valid_rows if issued else 0,
+            timing["issue_seconds"],
+            extra={"batch_timing": timing},
+        )
+        return issued
 
     def _progress(self, claim: _Claim, rows: int) -> None:
         def work(uow: UnitOfWork) -> None:
