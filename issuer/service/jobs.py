@@ -131,8 +131,8 @@ class InProcessQueue:
     def join(self) -> None:
         """Wait until every job sent so far has run, with the jobs they sent (a roster
         validated queues its drawing) and those put off for later."""
-        while True:
-            for lane in self._lanes.values():  # validations first: they queue drawing
+        while True:  # until no lane has work: a lane done may have been sent more by another
+            for lane in self._lanes.values():
                 lane.queue.join()
             with self._lock:
                 waiting = list(self._later)

@@ -184,3 +184,24 @@ def test_batch_resume_queues_unfinished_batches_again_for_the_workers(
     assert result.exit_code == 0 and "queued 1 unfinished batch" in result.output, result.output
     start_worker()
     _wait(lambda: svc.batches.status(issuer_principal(svc), body.id).status == "done", 60, "the batch")
+
+
+def test_a_job_the_workers_give_up_on_fails_its_batch_with_the_last_error(
+    app: Flask, keys: Keys, svc: UseCases, queue_config: dict[str, object]
+) -> None:
+    """dramatiq stops retrying a message after its last retry and hands it to the actor
+    named ``on_retry_exhausted``: the batch is failed with the error, not left waiting."""
+    from issuer.service import jobs
+
+    upload = batches.Upload(roster=simple_roster([("甲", id17s(1)[0], 3)]), filename="名单.csv")
+    worker = build(queue_config, app.instance_path, clock=svc.ctx.clock, worker=True)
+    try:
+        assert isinstance(worker.queue, jobs.RedisQueue)
+        body, _ = worker.batches.submit(issuer_principal(worker), upload)
+        exhausted = worker.queue.broker.get_actor(f"{jobs.VALIDATION_ACTOR}_exhausted")
+        message = {"args": [body.id], "options": {"traceback": "Traceback …\nOSError: disk full"}}
+        exhausted.fn(message, {"retries": 10, "max_retries": 10})
+    finally:
+        worker.close()
+    failed = svc.batches.status(issuer_principal(svc), body.id)
+    assert failed.status == "failed" and failed.error == "OSError: disk full (11 tries)"
