@@ -37,7 +37,15 @@ from issuer.service.idempotency import run_once
 from issuer.service.issuing import IssueRequest, Issuing
 from issuer.service.jobs import JobQueue, Later, Validation
 from issuer.service.principal import Principal, Role, require_role
-from issuer.service.roster import MAX_ROWS, PhotoArchive, RosterReport, ValidRow, read_roster, validate_roster
+from issuer.service.roster import (
+    MAX_ROWS,
+    PhotoArchive,
+    RosterReport,
+    ValidRow,
+    count_rows,
+    read_roster,
+    validate_roster,
+)
 from issuer.service.uploads import Uploads, UploadUnreadable
 from issuer.service.validations import ValidationSlots
 from issuer.store.records import BatchRecord
@@ -220,10 +228,10 @@ class Batches:
         return self._get(batch_id), replayed
 
     def _count(self, upload: Upload) -> int:
-        """The rows of a readable roster, counted (about 0.01 ms a row of CSV, against
-        milliseconds to check one), so that a roster over ``max_rows`` is refused at once;
-        and a photos archive that opens."""
-        rows = sum(1 for _ in read_roster(upload.roster, upload.filename, max_rows=self._max_rows))
+        """The rows of a readable roster, counted cheaply (``count_rows``: exactly for a
+        CSV, a bound for an XLSX until its job has read it), so that a roster over
+        ``max_rows`` is refused at once; and a photos archive that opens."""
+        rows = count_rows(upload.roster, upload.filename, max_rows=self._max_rows)
         if rows == 0:
             raise InvalidInput("roster_empty", "the roster has no rows below its header", "花名册表头下没有数据行")
         if upload.photos is not None:
@@ -438,7 +446,7 @@ class Batches:
         still holds it, and delete its upload; whether it did."""
         values: dict[str, Any] = {"status": status, "finished_at": self._ctx.clock(), "dispatched_at": None}
         if report is not None:
-            values |= {"report": report.to_dict(), "checked": report.rows}
+            values |= {"report": report.to_dict(), "checked": report.rows, "rows": report.rows}
         if refusal is not None:
             values["refusal"] = _refusal(refusal)
         if error is not None:
@@ -477,7 +485,12 @@ class Batches:
 
         def mark_issuing(uow: UnitOfWork) -> bool:
             marked = uow.batches.update(
-                batch_id, only_if_holder=claim.holder, only_if_status=VALIDATING, status=ISSUING, checked=report.rows
+                batch_id,
+                only_if_holder=claim.holder,
+                only_if_status=VALIDATING,
+                status=ISSUING,
+                checked=report.rows,
+                rows=report.rows,
             )
             uow.commit()
             return marked

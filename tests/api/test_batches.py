@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from issuer.service.jobs import InProcessQueue
 from issuer.service.wiring import UseCases, build
-from tests.builders import follow, id17s, numbers, post, simple_roster, uploaded
+from tests.builders import follow, id17s, numbers, post, simple_roster, to_xlsx, uploaded
 from tests.conftest import ORG_CODE, Keys, auth
 
 BAD_ROW = "\n乙,居民身份证,110105199001019990,6-31-01-03,3,80,75".encode("gbk")
@@ -96,8 +96,9 @@ def test_an_unreadable_roster_is_a_clear_422_at_once(client: FlaskClient, keys: 
     response = post(client, keys.issuer, b"\x00\x01 not a roster")
     assert response.status_code == 422
     assert response.get_json()["code"].startswith("roster_")
-    empty = post(client, keys.issuer, simple_roster([]))
-    assert empty.status_code == 422 and empty.get_json()["code"] == "roster_empty"
+    for name, empty_roster in (("名单.csv", simple_roster([])), ("名单.xlsx", to_xlsx([]))):
+        empty = post(client, keys.issuer, empty_roster, name)
+        assert empty.status_code == 422 and empty.get_json()["code"] == "roster_empty", name
     photos = client.post(
         "/api/v1/batches",
         data={

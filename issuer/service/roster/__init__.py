@@ -17,7 +17,15 @@ issuance error is about), ``checking`` (``validate_roster``) and ``template``.
 from issuer.service.roster.checking import CHUNK_ROWS, Progress, default_threads, validate_roster
 from issuer.service.roster.columns import BY_KEY, COLUMNS, IGNORED_HEADERS, OCCUPATION_KEYS, REQUIRED, Column
 from issuer.service.roster.photos import PhotoArchive
-from issuer.service.roster.reading import MAX_ROWS, RosterError, RosterRow, decode_csv, parse_header, read_roster
+from issuer.service.roster.reading import (
+    MAX_ROWS,
+    RosterError,
+    RosterRow,
+    count_rows,
+    decode_csv,
+    parse_header,
+    read_roster,
+)
 from issuer.service.roster.report import RosterProblem, RosterReport, ValidRow, ValidRows
 from issuer.service.roster.template import roster_template_xlsx
 
@@ -38,6 +46,7 @@ __all__ = [
     "RosterRow",
     "ValidRow",
     "ValidRows",
+    "count_rows",
     "decode_csv",
     "default_threads",
     "parse_header",
