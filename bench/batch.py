@@ -46,7 +46,7 @@ GOAL = 1.2
 """Validation and issue of the whole roster, at most this many times the scrypt floor."""
 FLOOR_SAMPLES = 200
 """Commitments timed, one after another, for the floor."""
-POLL = 0.02
+POLL = 0.1
 
 ROWS = 10_000
 ROWS_VARIABLE = "BENCH_BATCH_ROWS"
