@@ -26,6 +26,7 @@ from .timing import Settings
 SECTIONS: dict[str, str] = {
     "core": "bench.core",
     "service": "bench.service",
+    "verify": "bench.verify",
     "render": "bench.render",
     "batch": "bench.batch",
     "transparency": "bench.transparency",
@@ -81,6 +82,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = Settings(seconds=args.seconds, runs=args.runs)
     for name in args.sections or SECTIONS:
         _run_section(name, settings)
+    report.summary()
+    OUT.mkdir(exist_ok=True)
+    goals = [g.to_json() for g in report.GOALS]
+    (OUT / "summary.json").write_text(json.dumps(goals, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return 0
 
 

@@ -198,7 +198,6 @@ def _service(config: dict[str, Any], folder: Path, principal: Principal, roster:
     floor = count * got["scrypt_cpu_seconds"] / cpus
     work = got["validation_seconds"] + got["issue_seconds"]
     ratio = work / floor
-    verdict = "meets" if ratio <= GOAL else "misses"
     report.row("upload answered (202)", f"{got['answer_seconds'] * 1000:.0f} ms", "count rows, encrypt, record")
     report.row(
         "validation", f"{got['validation_seconds']:.1f} s", f"{1000 * got['validation_seconds'] / count:.2f} ms a row"
@@ -221,7 +220,13 @@ def _service(config: dict[str, Any], folder: Path, principal: Principal, roster:
         f"{cpu_ratio:.2f}",
         f"{got['cpu_seconds']:.1f} s of CPU, upload to issued (other load changes it little)",
     )
-    print(f"    verdict: {verdict} the goal (validation + issue ≤ {GOAL} × the scrypt floor): {ratio:.2f}")
+    report.goal(
+        f"batch: validate + issue, {count:,} rows",
+        f"{ratio:.2f} × floor",
+        f"floor {floor:.1f} s = rows × {got['scrypt_cpu_seconds'] * 1000:.2f} ms scrypt CPU ÷ {cpus} cores, same run",
+        f"≤ {GOAL} × floor",
+        ratio <= GOAL,
+    )
     report.row("peak RSS of the service process", _mb(got["peak_rss"]), "VmHWM, imports included")
     return {
         "batch_id": got["batch_id"],

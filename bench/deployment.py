@@ -58,16 +58,16 @@ def postgres_problem() -> str | None:
     return None
 
 
-def reset_postgres() -> str:
-    """Drop and recreate the ``bench`` database's schema; returns its URL."""
-    engine = create_engine(PG_URL)
+def reset_postgres(url: str = PG_URL) -> str:
+    """Drop and recreate the schema of the database at ``url`` (``bench``); returns ``url``."""
+    engine = create_engine(url)
     try:
         with engine.begin() as conn:
             conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))
     finally:
         engine.dispose()
-    return PG_URL
+    return url
 
 
 def sqlite_url(folder: Path) -> str:

@@ -1,11 +1,17 @@
-"""HTTP load against the benchmark server on 127.0.0.1 (and nowhere else).
+"""HTTP load against a benchmark server on 127.0.0.1 (and nowhere else), from its own
+process, over keep-alive connections.
 
-``python -m bench.loadgen PORT TEXTS.json --clients N --seconds S``: N threads POST
-/api/v1/verify with the QR texts in turn until S seconds or ``--max-requests`` have
-passed; prints one JSON line with the latency percentiles and requests per second.
+``python -m bench.loadgen PORT TEXTS.json --clients N --seconds S``: closed loop, N clients
+each POST /api/v1/verify with the QR texts in turn, the next request when the last is
+answered.
 
-Werkzeug's server answers every request with ``Connection: close``, so each request opens
-a new TCP connection (and the server a new thread): that is part of the latency."""
+``python -m bench.loadgen PORT TEXTS.json --rate R --seconds S [--clients N]``: open loop,
+request i is due at ``i / R`` seconds whatever the answers before it, and its latency runs
+from that due time: a server that stalls is charged for every request it held up (no
+coordinated omission). N connections send them (a late one starts at once).
+
+Prints one JSON line: latency percentiles, requests per second, and the count of each HTTP
+status (``error``: no answer within ``--timeout``, or the connection failed)."""
 
 from __future__ import annotations
 
@@ -14,10 +20,11 @@ import http.client
 import json
 import statistics
 import threading
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from time import perf_counter
+from time import perf_counter, sleep
 from typing import Any
 
 HOST = "127.0.0.1"
@@ -65,18 +72,36 @@ def percentiles_ms(latencies: Sequence[float]) -> dict[str, float]:
 
 @dataclass
 class Tally:
-    """What the clients saw, merged under a lock."""
+    """What the clients saw, merged under a lock: latencies of the 200 answers, and every
+    answer's status (``error`` when there was none)."""
 
     latencies: list[float] = field(default_factory=list)
-    failures: list[str] = field(default_factory=list)
+    statuses: Counter[str] = field(default_factory=Counter)
+    first_failure: str | None = None
     ended: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def merge(self, latencies: list[float], failures: list[str], ended: float) -> None:
+    def merge(self, latencies: list[float], statuses: Counter[str], failure: str | None, ended: float) -> None:
         with self.lock:
             self.latencies += latencies
-            self.failures += failures
+            self.statuses.update(statuses)
+            self.first_failure = self.first_failure or failure
             self.ended = max(self.ended, ended)
+
+    def figures(self, started: float, **more: Any) -> dict[str, Any]:
+        elapsed = max(self.ended - started, 1e-9)
+        answered = sum(self.statuses.values())
+        return {
+            **more,
+            "seconds": round(elapsed, 2),
+            "requests": answered,
+            "ok": len(self.latencies),
+            "failures": answered - len(self.latencies),
+            "first_failure": self.first_failure,
+            "statuses": dict(sorted(self.statuses.items())),
+            "per_second": round(len(self.latencies) / elapsed, 1),
+            **percentiles_ms(self.latencies),
+        }
 
 
 @dataclass(frozen=True)
@@ -85,74 +110,106 @@ class Plan:
     texts: tuple[str, ...]
     clients: int
     seconds: float
-    max_requests: int
+    max_requests: int = 200_000
+    rate: float = 0.0
+    """Requests per second, open loop; 0: closed loop."""
+    timeout: float = 60.0
 
 
-def _verify_once(client: Client, text: str) -> str | None:
-    """None on a 200 answer, else what went wrong."""
+def _verify_once(client: Client, text: str) -> tuple[str, str | None]:
+    """The answer's status (``error`` for none) and, unless it is 200, what went wrong."""
     try:
-        status, body = client.post_json(VERIFY_PATH, {"qr_text": text})
+        status, body = client.request("POST", VERIFY_PATH, {"qr_text": text})
     except (http.client.HTTPException, OSError) as exc:
-        return f"{type(exc).__name__}: {exc}"
-    return None if status == 200 else f"HTTP {status}: {str(body)[:200]}"
+        return "error", f"{type(exc).__name__}: {exc}"
+    return str(status), None if status == 200 else f"HTTP {status}: {body[:200]!r}"
 
 
-def _client(plan: Plan, number: int, start: threading.Barrier, window: list[float], tally: Tally) -> None:
-    client = Client(plan.port)
+Schedule = Callable[[], float | None]
+"""The next request's due time (``perf_counter``), or ``None`` when the window is over."""
+
+
+def _client(plan: Plan, number: int, start: threading.Barrier, schedule: Schedule, tally: Tally) -> None:
+    client = Client(plan.port, timeout=plan.timeout)
     texts, offset = plan.texts, number * 7
     for i in range(WARMUP_REQUESTS):
         _verify_once(client, texts[(offset + i) % len(texts)])
     start.wait()
-    deadline, budget = window[0] + plan.seconds, plan.max_requests // plan.clients
     latencies: list[float] = []
-    failures: list[str] = []
+    statuses: Counter[str] = Counter()
+    failure: str | None = None
     now = perf_counter()
-    while now < deadline and len(latencies) + len(failures) < budget:
-        problem = _verify_once(client, texts[(offset + len(latencies)) % len(texts)])
-        then, now = now, perf_counter()
+    while (due := schedule()) is not None:
+        if due > now:
+            sleep(due - now)
+        status, problem = _verify_once(client, texts[(offset + sum(statuses.values())) % len(texts)])
+        now = perf_counter()
+        statuses[status] += 1
         if problem is None:
-            latencies.append(now - then)
+            latencies.append(now - min(due, now))
         else:
-            failures.append(problem)
+            failure = failure or problem
     client.close()
-    tally.merge(latencies, failures, now)
+    tally.merge(latencies, statuses, failure, now)
+
+
+class _Window:
+    """The due times of one timed window: every client takes the next one under a lock.
+    Closed loop: now (each client's next request when its last is answered); open loop:
+    ``start + i / rate``."""
+
+    def __init__(self, plan: Plan) -> None:
+        self._plan = plan
+        self._lock = threading.Lock()
+        self._issued = 0
+        self.started = 0.0
+
+    def begin(self) -> None:
+        self.started = perf_counter()
+
+    def next_due(self) -> float | None:
+        plan = self._plan
+        with self._lock:
+            i = self._issued
+            self._issued += 1
+        now = perf_counter()
+        due = self.started + i / plan.rate if plan.rate else now
+        if due - self.started >= plan.seconds or i >= plan.max_requests:
+            return None
+        return due
 
 
 def run_load(plan: Plan) -> dict[str, Any]:
     """Drive the clients through one timed window; the figures of the window."""
-    tally, window = Tally(), [0.0]
-    start = threading.Barrier(plan.clients, action=lambda: window.__setitem__(0, perf_counter()))
+    tally, window = Tally(), _Window(plan)
+    start = threading.Barrier(plan.clients, action=window.begin)
     threads = [
-        threading.Thread(target=_client, args=(plan, n, start, window, tally), daemon=True) for n in range(plan.clients)
+        threading.Thread(target=_client, args=(plan, n, start, window.next_due, tally), daemon=True)
+        for n in range(plan.clients)
     ]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(plan.seconds + 120)
-    elapsed = max(tally.ended - window[0], 1e-9)
-    return {
-        "clients": plan.clients,
-        "seconds": round(elapsed, 2),
-        "requests": len(tally.latencies),
-        "failures": len(tally.failures),
-        "first_failure": tally.failures[0] if tally.failures else None,
-        "per_second": round(len(tally.latencies) / elapsed, 1),
-        **percentiles_ms(tally.latencies),
-    }
+        thread.join(plan.seconds + plan.timeout + 60)
+    mode = {"rate": plan.rate} if plan.rate else {}
+    return tally.figures(window.started, clients=plan.clients, **mode)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.loadgen", description=__doc__.splitlines()[0])
     parser.add_argument("port", type=int, help="the server's port on 127.0.0.1")
     parser.add_argument("texts", type=Path, help="JSON list of QR texts to verify")
-    parser.add_argument("--clients", type=int, default=1)
+    parser.add_argument("--clients", type=int, default=1, help="connections (threads)")
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--rate", type=float, default=0.0, help="requests per second, open loop (0: closed loop)")
+    parser.add_argument("--timeout", type=float, default=60.0, help="seconds a request may wait for its answer")
     parser.add_argument("--max-requests", type=int, default=200_000)
     args = parser.parse_args(argv)
     texts = tuple(json.loads(args.texts.read_text(encoding="utf-8")))
-    if not texts or args.clients < 1 or not 0 < args.seconds <= 600:
-        parser.error("need QR texts, at least one client and 0 < seconds <= 600")
-    print(json.dumps(run_load(Plan(args.port, texts, args.clients, args.seconds, args.max_requests))))
+    if not texts or args.clients < 1 or not 0 < args.seconds <= 600 or args.rate < 0:
+        parser.error("need QR texts, at least one client, 0 < seconds <= 600 and a rate >= 0")
+    plan = Plan(args.port, texts, args.clients, args.seconds, args.max_requests, args.rate, args.timeout)
+    print(json.dumps(run_load(plan)))
     return 0
 
 

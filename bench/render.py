@@ -99,8 +99,8 @@ def _goals(settings: Settings) -> dict[str, Any]:
     report.heading("issue 15 goals: PNG A4 300 dpi per core (CPU time), archive bytes per certificate")
     report.row("PNG 300 dpi, portrait", f"{rate.median:.1f} /s", f"per CPU-second, {report.spread(rate.spread)}")
     png_met = rate.median >= PNG_GOAL
-    report.row(
-        "verdict", "meets the goal" if png_met else "BELOW the goal", f"goal: ≥ {PNG_GOAL:.0f}/s/core (issue 15)"
+    report.goal(
+        "PNG A4 300 dpi", f"{rate.median:.1f}/s", "per CPU-second, portrait", f"≥ {PNG_GOAL:.0f}/s/core", png_met
     )
     out: dict[str, Any] = {"png_per_cpu_second": rate.to_json(), "png_goal_met": png_met, "archive_kb": {}}
     for layout, batch in (("portrait", typical), ("landscape", views(english=True))):
@@ -109,8 +109,11 @@ def _goals(settings: Settings) -> dict[str, Any]:
             kb = sum(sizes[f] for f in formats)
             met = kb <= ARCHIVE_GOAL_KB
             name = "+".join(formats)
-            verdict = "meets the goal" if met else "BELOW the goal"
-            report.row(f"archive, {layout}, {name}", f"{kb:.0f} kB", f"{verdict}: ≤ {ARCHIVE_GOAL_KB} kB (issue 15)")
+            report.row(f"archive, {layout}, {name}", f"{kb:.0f} kB")
+            if formats == ("png", "pdf"):
+                report.goal(
+                    f"archive per certificate ({layout})", f"{kb:.0f} kB", "PNG + PDF", f"≤ {ARCHIVE_GOAL_KB} kB", met
+                )
             out["archive_kb"][f"{layout}:{name}"] = {"kb": round(kb), "meets_goal": met}
     return out
 

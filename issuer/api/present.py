@@ -17,7 +17,7 @@ from issuer.service.batches import has_result
 from issuer.service.certificates import document_number
 from issuer.service.context import Context
 from issuer.service.principal import Principal, Role
-from issuer.service.verifying import LookedUp
+from issuer.service.verifying import LiveVerdict, LookedUp
 from issuer.store.records import BatchRecord, CertificateRecord, OrganizationRecord
 
 STATUS_ZH = {"valid": "有效", "revoked": "已撤销", "not_valid": "无效", "unknown": "无法判断"}
@@ -99,6 +99,34 @@ def certificate(ctx: Context, record: CertificateRecord, viewer: Principal) -> d
         "replaced_by": record.replaced_by,
         "has_photo": record.has_photo,
         "log_index": record.log_index,
+    }
+
+
+def verification(live: LiveVerdict) -> dict[str, Any]:
+    """A public verification as ``schemas.VerifyOut`` documents it, field for field and
+    already in JSON's types (the API sends it without a marshmallow dump: it is the answer
+    served most often; ``tests/api/test_verify.py`` holds it to the schema)."""
+    verdict, explanation, revocation = live.verdict, live.explanation, live.revocation
+    revoked_at = revocation.revoked_at if revocation else None
+    record = live.checked.record if live.checked is not None and revoked_at else None
+    signer = verdict.signer
+    return {
+        "status": live.status,
+        "status_zh": STATUS_ZH[live.status],
+        "reason": explanation.reason,
+        "explanation": explanation.to_json(),
+        "failed_check": verdict.failed_check,
+        "checks": [
+            {"name": c.name, "outcome": c.outcome.value, "detail": c.detail, "detail_zh": c.detail_zh}
+            for c in verdict.checks
+        ],
+        "checked_at": live.checked_at.isoformat(),
+        "recorded": live.recorded,
+        "revoked_at": revoked_at.isoformat() if revoked_at else None,
+        "revocation_reason": record.revocation_reason if record else None,
+        "replaced_by": revocation.replaced_by if revocation else None,
+        "certificate": verdict.credential.to_json() if verdict.credential else None,
+        "organization": {"code": signer.organization.code, "name": signer.organization.name} if signer else None,
     }
 
 

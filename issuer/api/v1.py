@@ -11,7 +11,7 @@ import json
 from dataclasses import asdict
 from typing import Any, ClassVar
 
-from flask import current_app, jsonify, request
+from flask import Response, current_app, jsonify, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from webargs import core as webargs_core
@@ -545,31 +545,9 @@ def revoke(body: dict[str, Any], number: str) -> dict[str, Any]:
 @bp.arguments(s.VerifyIn)
 @bp.response(200, s.VerifyOut)
 @_errors(422)
-def verify(body: dict[str, Any]) -> dict[str, Any]:
+def verify(body: dict[str, Any]) -> Response:
     """Verify a scanned QR text: the offline verdict plus live revocation status (public)."""
-    live = use_cases().verifying.verify_text(body["qr_text"])
-    verdict = live.verdict.to_json()
-    revocation = live.revocation
-    record = live.checked.record if live.checked is not None and revocation and revocation.revoked_at else None
-    return {
-        "status": live.status,
-        "status_zh": present.STATUS_ZH[live.status],
-        "reason": live.explanation.reason,
-        "explanation": live.explanation.to_json(),
-        "failed_check": verdict["failed_check"],
-        "checks": verdict["checks"],
-        "checked_at": live.checked_at,
-        "recorded": live.recorded,
-        "revoked_at": revocation.revoked_at if revocation else None,
-        "revocation_reason": record.revocation_reason if record else None,
-        "replaced_by": revocation.replaced_by if revocation else None,
-        "certificate": verdict["credential"],
-        "organization": verdict["organization"]
-        and {
-            "code": verdict["organization"]["code"],
-            "name": verdict["organization"]["name"],
-        },
-    }
+    return jsonify(present.verification(use_cases().verifying.verify_text(body["qr_text"])))
 
 
 def _lookup(args: dict[str, Any]) -> dict[str, Any]:

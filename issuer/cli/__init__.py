@@ -1,6 +1,6 @@
 """The ``issuer`` command. Errors become one line on stderr and an exit code, here only.
 
-The commands live in one module per group: ``serving`` (run, worker), ``numbers``,
+The commands live in one module per group: ``serving`` (run, serve, worker), ``numbers``,
 ``verifying`` (verify), ``admin`` (db, dev, keys, apikey, account), ``trust``, ``log``
 (log export, audit) and ``batches``; ``client`` is the HTTP client they use, usable
 without click.
@@ -40,6 +40,7 @@ def main() -> None:
 
 
 main.add_command(serving.run)
+main.add_command(serving.serve)
 main.add_command(serving.worker)
 main.add_command(numbers.number)
 main.add_command(verifying.verify)

@@ -1,4 +1,5 @@
-"""``issuer run`` (the service) and ``issuer worker`` (drawing batches from the Redis queue)."""
+"""``issuer run`` (the development server), ``issuer serve`` (the production server:
+gunicorn, ``issuer.cli.server``) and ``issuer worker`` (drawing batches from the Redis queue)."""
 
 from __future__ import annotations
 
@@ -13,22 +14,60 @@ from issuer.cli.output import fail
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 def run(host: str, port: int) -> None:
-    """Run the service (development server). With the in-process queue, batches being
-    validated or drawn when the service stopped are picked up again."""
+    """Run the service on the development server (one process; `issuer serve` in
+    production). With the in-process queue, batches being validated or drawn when the
+    service stopped are picked up again."""
     from issuer.app import create_app
-    from issuer.service import jobs
+    from issuer.cli.server import resume_batches
 
     app = create_app()
-    use = app.extensions["issuer.use_cases"]
-    if isinstance(use.queue, jobs.InProcessQueue):
-        try:
-            resumed = use.batches.resume()
-        except Exception as exc:
-            click.echo(f"batches not resumed: {exc}", err=True)
-        else:
-            if resumed:
-                click.echo(f"resumed {len(resumed)} unfinished batch(es) / 继续处理{len(resumed)}个未完成的批次")
+    resume_batches(app, lambda line: click.echo(line, err=True), click.echo)
     app.run(host=host, port=port)
+
+
+@click.command()
+@click.option("--bind", default="127.0.0.1:8000", show_default=True, help="HOST:PORT (port 0: any free port)")
+@click.option(
+    "--workers", type=int, default=None, help="processes  [default: the CPU count; 1 with ISSUER_QUEUE=inprocess]"
+)
+@click.option("--threads", type=int, default=4, show_default=True, help="request threads per process")
+@click.option("--timeout", type=int, default=30, show_default=True, help="seconds before a stuck worker is killed")
+@click.option(
+    "--graceful-timeout", type=int, default=30, show_default=True, help="seconds requests get to finish at HUP/TERM"
+)
+@click.option("--keepalive", type=int, default=5, show_default=True, help="seconds an idle connection stays open")
+@click.option("--backlog", type=int, default=2048, show_default=True, help="connections waiting to be accepted")
+@click.option("--access-log", default=None, help="a line per request to this file (- for stderr)  [default: none]")
+def serve(
+    bind: str,
+    workers: int | None,
+    threads: int,
+    timeout: int,
+    graceful_timeout: int,
+    keepalive: int,
+    backlog: int,
+    access_log: str | None,
+) -> None:
+    """Serve in production: gunicorn, WORKERS processes of THREADS threads, the settings of
+    `issuer run` (ISSUER_*). HUP: new workers, old ones finish their requests; TERM:
+    graceful stop (exit 0)."""
+    from issuer import config
+    from issuer.cli.server import ServerSettings, check, default_workers, run_server
+
+    environment = config.from_environment()
+    config.check(environment)
+    settings = ServerSettings(
+        bind=bind,
+        workers=workers or default_workers(environment),
+        threads=threads,
+        timeout=timeout,
+        graceful_timeout=graceful_timeout,
+        keepalive=keepalive,
+        backlog=backlog,
+        access_log=access_log,
+    )
+    check(settings, environment)
+    run_server(settings)
 
 
 @click.command()

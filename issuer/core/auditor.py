@@ -34,6 +34,7 @@ from .credential import decode_payload
 from .errors import CredentialFormatError, TrustError
 from .numbering import CertificateNumber
 from .pki import der, root_public_key
+from .serialbook import SerialBook
 from .transparency import (
     AuditCheckpoint,
     Entry,
@@ -133,22 +134,36 @@ class AuditReport:
         }
 
 
-@dataclass(frozen=True)
-class _Issued:
-    index: int
-    organization: str
-    status_index: int | None
+Series = tuple[str, int, int]
+"""Organization code, two-digit year, level: what serials count within."""
 
 
 @dataclass
 class _State:
+    """What the audit keeps while it reads the log: the tree's right edge (and its roots at
+    the sizes of the tree heads seen before), a few bytes per certificate, the revoked
+    indexes: memory does not grow with the log beyond that."""
+
     trust: TrustStore
     report: AuditReport
-    tree: merkle.MemoryTree = field(default_factory=merkle.MemoryTree)
-    issued: dict[str, _Issued] = field(default_factory=dict)
-    serials: dict[tuple[str, int, int], set[int]] = field(default_factory=dict)
+    earlier_sizes: frozenset[int] = frozenset()
+    tree: merkle.Frontier = field(default_factory=lambda: merkle.Frontier(0))
+    roots: dict[int, bytes] = field(default_factory=dict)
+    """The root at each of ``earlier_sizes`` the log reached."""
+    serials: dict[Series, SerialBook] = field(default_factory=dict)
     revoked: dict[str, set[int]] = field(default_factory=dict)
     """Status-list indexes revoked in the log, per organization."""
+
+    def append(self, data: bytes) -> None:
+        self.tree = self.tree.append(merkle.leaf_hash(data))[0]
+        if self.tree.size in self.earlier_sizes:
+            self.roots[self.tree.size] = self.tree.root()
+
+    def book(self, series: Series) -> SerialBook:
+        found = self.serials.get(series)
+        if found is None:
+            found = self.serials[series] = SerialBook()
+        return found
 
     def find(self, code: str, detail: str, detail_zh: str, index: int | None = None, number: str | None = None) -> None:
         self.report.findings.append(Finding(code, detail, detail_zh, index, number))
@@ -173,7 +188,8 @@ def audit(
     keeps the tree, the numbers and the revocations in log order; the report is the same."""
     head = open_tree_head(tree_head, trust)
     before = [open_tree_head(signed, trust) for signed in since]
-    state = _State(trust, AuditReport(head))
+    state = _State(trust, AuditReport(head), frozenset(h.tree_size for h in before))
+    state.roots[0] = merkle.EMPTY_ROOT
     with closing(_verified(trust, entries, workers)) as verified:  # stops the workers on a break
         for position, (index, data, verdict) in enumerate(verified):
             if index != position:
@@ -182,7 +198,7 @@ def audit(
                 )
             if position >= head.tree_size:
                 break
-            state.tree.append(merkle.leaf_hash(data))
+            state.append(data)
             _entry(state, index, data, verdict)
             state.report.entries += 1
             if progress is not None:
@@ -307,7 +323,7 @@ def _check_tree(state: _State, head: TreeHead, before: list[TreeHead]) -> None:
             f"{tree.size}条日志的根哈希为{tree.root().hex()[:16]}…，树头为{head.tree_size}条、根哈希{head.root_hash.hex()[:16]}…",
         )
     for earlier in before:
-        if earlier.tree_size > tree.size or tree.root(earlier.tree_size) != earlier.root_hash:
+        if state.roots.get(earlier.tree_size) != earlier.root_hash:
             state.find(
                 "log_not_append_only",
                 f"the tree head of size {earlier.tree_size} seen before does not match the first entries of this log",
@@ -344,12 +360,13 @@ def _issue(state: _State, index: int, verdict: _IssueVerdict) -> None:
     if text is None:
         return
     state.report.organizations.add(org)
+    book = state.book((org, verdict.year, verdict.level))
     # A forged entry still takes its number's place in the sequence: its finding is the signature.
-    state.serials.setdefault((org, verdict.year, verdict.level), set()).add(verdict.serial)
+    book.see(verdict.serial)
     if not verdict.read:
         return
-    if text in state.issued:
-        first = state.issued[text].index
+    first = book.first_read(verdict.serial)
+    if first is not None:
         state.find(
             "duplicate_number",
             f"{text} was already logged as entry {first}",
@@ -358,7 +375,14 @@ def _issue(state: _State, index: int, verdict: _IssueVerdict) -> None:
             text,
         )
         return
-    state.issued[text] = _Issued(index, org, verdict.status_index)
+    book.read(verdict.serial, index, verdict.status_index)
+
+
+def _series(number: str) -> tuple[Series, int] | None:
+    """The series and serial of a number in its canonical 22-character form."""
+    if len(number) != 22 or not number[13:].isdigit():
+        return None
+    return (number[:13], int(number[13:15]), int(number[15])), int(number[16:])
 
 
 def _claimed_number(signed: bytes) -> CertificateNumber | None:
@@ -398,8 +422,10 @@ def _revoke(state: _State, index: int, entry: Entry) -> None:
             number,
         )
         return
-    issued = state.issued.get(number)
-    if issued is None or issued.status_index != statement.status_index:
+    found = _series(number)
+    book = state.serials.get(found[0]) if found is not None else None
+    logged = book.status_index(found[1]) if book is not None and found is not None else None
+    if logged is None or logged != statement.status_index:
         state.find(
             "revocation_unknown_certificate",
             f"{number} with status index {statement.status_index} was not logged before its revocation",
@@ -484,8 +510,8 @@ def _agrees(event: str, at: datetime, entry: KeyEntry) -> bool:
 
 
 def _check_serials(state: _State) -> None:
-    for (org, year, level), serials in sorted(state.serials.items()):
-        missing = sorted(set(range(1, max(serials) + 1)) - serials)
+    for (org, year, level), book in sorted(state.serials.items()):
+        missing = list(book.missing())
         if missing:
             shown = "、".join(str(CertificateNumber.parse(f"{org}{year:02d}{level}{s:06d}")) for s in missing[:10])
             more = f" (+{len(missing) - 10})" if len(missing) > 10 else ""

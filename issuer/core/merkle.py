@@ -157,12 +157,18 @@ class Frontier:
 
     def append(self, leaf: bytes) -> tuple[Frontier, list[tuple[int, int, bytes]]]:
         """The frontier with ``leaf`` (a leaf hash) appended, and the subtrees it completes
-        (``completed_subtree_hashes``: every left sibling it reads is on the frontier)."""
-        known = dict(zip(frontier_subtrees(self.size), self.hashes, strict=True))
-        completed = completed_subtree_hashes(self.size, leaf, lambda level, position: known[(level, position)])
-        known.update(((level, position), digest) for level, position, digest in completed)
-        grown = self.size + 1
-        return Frontier(grown, tuple(known[subtree] for subtree in frontier_subtrees(grown))), completed
+        (``completed_subtree_hashes``). The frontier's smallest subtrees are the left
+        siblings on the way up: one per trailing 1 bit of the size, merged into one."""
+        right = _check_hash(leaf, "leaf hash", "叶子哈希")
+        count = self.size + 1
+        completed = [(0, self.size, right)]
+        kept, level = list(self.hashes), 0
+        while self.size >> level & 1:
+            right = node_hash(kept.pop(), right)
+            level += 1
+            completed.append((level, (count >> level) - 1, right))
+        kept.append(right)
+        return Frontier(count, tuple(kept)), completed
 
 
 def _perfect(subtree: SubtreeLookup, start: int, width: int) -> bytes:

@@ -13,7 +13,7 @@ import re
 import tomllib
 from collections.abc import Mapping, Set
 from dataclasses import dataclass, fields, replace
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, ClassVar
@@ -119,11 +119,14 @@ class Layout:
         return next((f for f in self.fields if f.key == key), None)
 
 
+@cache
 def layouts_dir() -> Path:
     return Path(str(resources.files("issuer").joinpath("templates", "layouts")))
 
 
+@cache
 def layout_names() -> tuple[str, ...]:
+    """The layouts shipped in the package (its files do not change while it runs)."""
     return tuple(sorted(p.stem for p in layouts_dir().glob("*.toml")))
 
 

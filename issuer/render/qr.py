@@ -95,7 +95,7 @@ def qr_version(text: str) -> int:
     """The version segno gives ``text`` at error correction M (no boost), without drawing
     it: a table look-up for an alphanumeric text (every QR text of the service), else
     segno without its mask search. 41: no version holds it."""
-    if text and all(c in _ALPHANUMERIC for c in text):
+    if text and _ALPHANUMERIC.issuperset(text):
         for version in VERSIONS:
             if alphanumeric_capacity(version) >= len(text):
                 return version

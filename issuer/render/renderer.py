@@ -40,10 +40,6 @@ STATIC_PNG_LEVEL = 6
 layer, so it costs nothing per certificate; about 50 KiB less a page than level 3. Level 9
 saves 1% more and takes twice as long. A renderer that caches no layer compresses them at
 its own level, as it does every page."""
-PERSONAL_KEYS = ("holder_name", "document_number")
-"""Fields ``check`` fits every time rather than remember (a process keeps no names or
-document numbers); every other field's fit is remembered by its text, so that checking a
-roster's rows fits the occupation, level, dates and number once."""
 STATIC_KEYS = (
     "title",
     "body_text",
@@ -188,7 +184,8 @@ class Renderer:
         self._static: OrderedDict[tuple[Any, ...], _Static] = OrderedDict()
         self._static_max = static_cache_bytes
         self._fits: set[tuple[Any, ...]] = set()
-        """Fields known to fit: labels and an organization's own texts repeat on every certificate."""
+        """Fields known to fit: labels, an organization's own texts and most values
+        (occupation, level, dates) repeat from one certificate to the next."""
         self._lock = threading.Lock()
         self.png_compress_level = png_compress_level
 
@@ -277,8 +274,7 @@ class Renderer:
             _open_image(data, what, what_zh)
         for f in spec.fields:
             if f.key not in ("qr", "photo"):
-                remembered = f.key not in PERSONAL_KEYS
-                value_key = (spec.digest, dpi, f.key, view.text(f.key), view.text_en(f.key)) if remembered else None
+                value_key = (spec.digest, dpi, f.key, view.text(f.key), view.text_en(f.key))
                 if value_key not in self._fits:
                     self._fit_block(_value_parts(f, view, spec), _px_box(f.box, dpi), dpi)
                     self._remember_fit(value_key)
@@ -287,9 +283,7 @@ class Renderer:
                     self._fit_block(_label_parts(f, spec), _px_box(f.label_box, dpi), dpi)
                     self._remember_fit(label_key)
 
-    def _remember_fit(self, key: tuple[Any, ...] | None) -> None:
-        if key is None:
-            return
+    def _remember_fit(self, key: tuple[Any, ...]) -> None:
         with self._lock:
             if len(self._fits) > 10_000:
                 self._fits.clear()

@@ -508,7 +508,8 @@ class Batches:
                 return False  # another job took the batch over: it issues
             position = 0
             for chunk in _chunks(report.valid, ISSUE_CHUNK):
-                done = self._issuing.issue_in(uow, principal, [(_with_photo(v, photos), v.prepared) for v in chunk])
+                requests = [(_with_photo(v, photos), v.prepared) for v in chunk]
+                done = self._issuing.issue_in(uow, principal, requests, checked_for=report.imprint)
                 uow.batches.add_items(
                     batch_id, [(position + i, v.row, c.id) for i, (v, c) in enumerate(zip(chunk, done, strict=True))]
                 )

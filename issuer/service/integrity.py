@@ -12,7 +12,7 @@ them is *damaged*: the service answers ``not_valid`` with the reason ``record_da
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,7 +25,7 @@ from issuer.core.statuslist import StatusList
 from issuer.service.context import Context
 from issuer.service.publishing import Publishing
 from issuer.service.revoking import reason_words
-from issuer.store.records import CertificateRecord
+from issuer.store.records import CertificateRecord, StatusListRow
 from issuer.store.uow import UnitOfWork
 
 SIGNATURE_CHECKS = frozenset({"decodable", "known_key", "signature", "claims"})
@@ -114,12 +114,30 @@ class RecordCheck:
         """The latest published trust list (its sequence number read in ``uow``)."""
         with self._reading(uow) as reading:
             latest = reading.trust_lists.latest_sequence()
+        return self.store_at(latest)[1]
+
+    def store_at(self, sequence: int) -> tuple[int, trust.TrustStore]:
+        """The trust store kept when it is the trust list ``sequence``'s; else the latest,
+        loaded (its sequence may be later than ``sequence``) and kept; with its sequence."""
         with self._lock:
-            if self._store is None or latest != self._sequence:
-                parts = self._publishing.parts()
-                self._store, self._sequence = parts.store(), parts.sequence
-                self._lists = {}
-            return self._store
+            if self._store is None or sequence != self._sequence:
+                self._load()
+            assert self._store is not None
+            return self._sequence, self._store
+
+    def kept_store(self) -> tuple[int, trust.TrustStore]:
+        """The trust store kept from the last load and its sequence number (on first use,
+        the latest, loaded now)."""
+        with self._lock:
+            if self._store is None:
+                self._load()
+            assert self._store is not None
+            return self._sequence, self._store
+
+    def _load(self) -> None:
+        parts = self._publishing.parts()
+        self._store, self._sequence = parts.store(), parts.sequence
+        self._lists = {}
 
     def status_list(
         self, store: trust.TrustStore, organization: str, uow: UnitOfWork | None = None
@@ -128,6 +146,11 @@ class RecordCheck:
         is missing or does not check out."""
         with self._reading(uow) as reading:
             row = reading.status_lists.get(organization)
+        return self.opened(store, organization, row)
+
+    def opened(self, store: trust.TrustStore, organization: str, row: StatusListRow | None) -> StatusList | None:
+        """``row``'s signed list opened with ``store`` (once per signed bytes), ``None`` when
+        there is none or it does not check out as ``organization``'s."""
         if row is None:
             return None
         with self._lock:
@@ -155,11 +178,7 @@ class RecordCheck:
     ) -> bool | None:
         """Whether the signer's latest signed list marks ``credential`` revoked (``None``:
         no usable list, or no index in it)."""
-        found = self.status_list(store, str(credential.number.org), uow)
-        index = credential.status_index
-        if found is None or index is None or not 0 <= index < found.size:
-            return None
-        return found.revoked(index)
+        return revoked_in(self.status_list(store, str(credential.number.org), uow), credential)
 
     def check(
         self,
@@ -174,6 +193,18 @@ class RecordCheck:
         very bytes stored, so that they are not verified twice; ``uow``: the caller's open
         unit of work."""
         store = store or self.trust_store(uow)
+        return self.check_with(record, at, store, lambda c: self.listed_revoked(store, c, uow), verdict)
+
+    def check_with(
+        self,
+        record: CertificateRecord,
+        at: datetime,
+        store: trust.TrustStore,
+        listed_revoked: Callable[[Credential], bool | None],
+        verdict: verify.Verdict | None = None,
+    ) -> CheckedRecord:
+        """``check``, with the signed list's answer for the stored credential from
+        ``listed_revoked`` (a list the caller has read)."""
         verdict = verdict or verify.verify_signed(record.credential, store, at=at, check_status=False)
         if verdict.credential is None or verdict.failed_check in SIGNATURE_CHECKS:
             if verdict.status is verify.Status.UNKNOWN:  # the signer's entry is set aside: cannot tell
@@ -181,9 +212,17 @@ class RecordCheck:
             return CheckedRecord(record, verdict, None, ("credential",))
         credential = verdict.credential
         damage = differences(record, credential)
-        listed = self.listed_revoked(store, credential, uow)
+        listed = listed_revoked(credential)
         if listed is not None and listed != (record.revoked_at is not None):
             damage.append("revoked_at")
         if record.replaced_by is not None and record.revoked_at is None:
             damage.append("replaced_by")
         return CheckedRecord(record, verdict, listed, tuple(damage))
+
+
+def revoked_in(found: StatusList | None, credential: Credential) -> bool | None:
+    """Whether ``found`` marks ``credential`` revoked (``None``: no list, or no index in it)."""
+    index = credential.status_index
+    if found is None or index is None or not 0 <= index < found.size:
+        return None
+    return found.revoked(index)

@@ -24,7 +24,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from issuer.core import cose, identity, pki, policy, qrtext, trust
+from issuer.core import cose, identity, policy, qrtext, trust
 from issuer.core import transparency as log_format
 from issuer.core.assessment import Component, require_pass
 from issuer.core.catalogue import EDITION_2022
@@ -46,10 +46,13 @@ from issuer.service.pictures import check_image
 from issuer.service.principal import Principal, Role, require_role
 from issuer.service.publishing import Publishing, trust_entry
 from issuer.service.revoking import REISSUED, Revoking
+from issuer.store.organizations import Lock
 from issuer.store.records import CertificateRecord, KeyRecord, NewCertificate, OrganizationRecord
 from issuer.store.uow import UnitOfWork
 
 MAX_PHOTO_BYTES = 500 * 1024
+VERIFIERS_KEPT = 256
+"""Organizations whose trust store one process keeps for checking what it signs."""
 
 
 @dataclass(frozen=True)
@@ -223,11 +226,11 @@ def _stand_in_key() -> Ed25519PrivateKey:
     return Ed25519PrivateKey.generate()
 
 
-def qualification(ctx: Context, document_number: str, fields: dict[str, Any]) -> str:
-    """What one person may hold once per organization: their document (by its HMAC), the
-    occupation, edition, 工种 and level."""
+def qualification(document_hmac: str, fields: dict[str, Any]) -> str:
+    """What one person may hold once per organization: their document (by its HMAC,
+    ``DocumentCipher.lookup_hash``), the occupation, edition, 工种 and level."""
     parts = (
-        ctx.cipher.lookup_hash(document_number),
+        document_hmac,
         fields["document_type"],
         fields["occupation"],
         fields.get("occupation_edition", EDITION_2022),
@@ -247,7 +250,7 @@ def already_certified(number: str) -> Conflict:
     )
 
 
-def organization_of(uow: UnitOfWork, principal: Principal, *, lock: bool = False) -> OrganizationRecord:
+def organization_of(uow: UnitOfWork, principal: Principal, *, lock: Lock = Lock.NONE) -> OrganizationRecord:
     assert principal.organization_id is not None
     org = uow.organizations.get_by_id(principal.organization_id, lock=lock)
     if org is None:
@@ -274,16 +277,17 @@ def refuse_unless_it_verifies(store: trust.TrustStore, signed: bytes, at: dateti
     )
 
 
-def _signing_key(org: OrganizationRecord, entry: trust.OrganizationEntry, root: Any, *times: IssueTime) -> KeyRecord:
+def _signing_key(org: OrganizationRecord, verifier: trust.TrustStore, *times: IssueTime) -> KeyRecord:
     """The organization's active key, valid (its certificate and status) at each of ``times``."""
     key = org.active_key
     if key is None:
         raise Conflict("no_active_key", "the organization has no active signing key", "机构没有可用的签名密钥")
-    certificate = pki.parse_organization_certificate(key.certificate)
-    key_entry = next(k for k in entry.keys if k.certificate == key.certificate)
+    known = verifier.key(bytes.fromhex(key.kid))
+    if known is None:
+        raise Conflict("no_active_key", "the organization's active key cannot be used", "机构的签名密钥无法使用")
     for when in times:
-        policy.check_key(key_entry, when)
-        policy.check_certificate(certificate, root, chains=True, org_code=org.code, when=when)
+        policy.check_key(known.entry, when)
+        policy.check_certificate(known.certificate, verifier.root, chains=True, org_code=org.code, when=when)
     return key
 
 
@@ -297,31 +301,34 @@ def _status_indexes(uow: UnitOfWork, org_id: int, count: int) -> list[int]:
     return list(chosen)
 
 
-@dataclass(frozen=True)
-class Issued:
-    id: int
-    number: str
-    replaced: str | None
-
-
 class Issuing:
     def __init__(self, ctx: Context, log: TransparencyLog, publishing: Publishing, revoking: Revoking) -> None:
         self._ctx = ctx
         self._log = log
         self._publishing = publishing
         self._revoking = revoking
+        self._imprints: dict[int, Imprint] = {}
+        """The imprint each organization had when last read: a request is checked against
+        it before its transaction, and again inside the transaction if it has changed."""
+        self._verifiers: dict[trust.OrganizationEntry, trust.TrustStore] = {}
 
     @property
     def context(self) -> Context:
         return self._ctx
 
     def imprint(self, principal: Principal) -> Imprint:
-        """What the principal's organization prints (three columns, not the whole record)."""
+        """What the principal's organization prints (three columns, not the whole record),
+        as last seen by this process: ``issue_in`` checks it against the organization it
+        reads in its transaction."""
         assert principal.organization_id is not None
+        known = self._imprints.get(principal.organization_id)
+        if known is not None:
+            return known
         with self._ctx.reading() as uow:
             found = uow.organizations.imprint(principal.organization_id)
         if found is None:
             raise _organization_unknown()
+        self._imprints[principal.organization_id] = Imprint(*found)
         return Imprint(*found)
 
     def issue(
@@ -331,43 +338,59 @@ class Issuing:
         a request that issued it already)."""
         p = require_role(principal, Role.ORG_ISSUER)
 
-        def prepared() -> Prepared:
-            ready = prepare(self._ctx, request, self._ctx.clock())
-            check_printable(self._ctx, self.imprint(p), ready, request.photo)
-            return ready
+        def prepared() -> tuple[Prepared, Imprint]:
+            ready, imprint = prepare(self._ctx, request, self._ctx.clock()), self.imprint(p)
+            check_printable(self._ctx, imprint, ready, request.photo)
+            return ready, imprint
 
-        def work(uow: UnitOfWork, ready: Prepared) -> dict[str, Any]:
-            [issued] = self.issue_in(uow, p, [(request, ready)])
-            return {"number": issued.number}
+        made: list[CertificateRecord] = []
+
+        def work(uow: UnitOfWork, checked: tuple[Prepared, Imprint]) -> dict[str, Any]:
+            ready, imprint = checked
+            made[:] = self.issue_in(uow, p, [(request, ready)], checked_for=imprint)
+            return {"number": made[0].number}
 
         answer, replayed = run_once(self._ctx, p, idempotency_key, request.fingerprint(), prepare=prepared, work=work)
+        if not replayed:
+            return made[0], False
         with self._ctx.reading() as uow:
             record = uow.certificates.get(answer["number"])
         assert record is not None
-        return record, replayed
+        return record, True
 
     def issue_in(
-        self, uow: UnitOfWork, principal: Principal, items: Sequence[tuple[IssueRequest, Prepared]]
-    ) -> list[Issued]:
+        self,
+        uow: UnitOfWork,
+        principal: Principal,
+        items: Sequence[tuple[IssueRequest, Prepared]],
+        *,
+        checked_for: Imprint | None,
+    ) -> list[CertificateRecord]:
         """Issue every item inside ``uow``'s transaction, in order. Serials come as one
-        contiguous block per (year, level), so a roster's certificates are numbered together."""
+        contiguous block per (year, level), so a roster's certificates are numbered together.
+        The items were found printable for ``checked_for``; if the organization prints
+        otherwise now (renamed, another layout), or they were not checked (``None``), they
+        are checked here, before any number is taken."""
         ctx = self._ctx
         now = ctx.clock()
         at_now = IssueTime.at(lifecycle.to_second(now))
-        org = organization_of(uow, principal, lock=True)
+        org = organization_of(uow, principal, lock=Lock.SHARE)
+        imprint = self._imprints[org.id] = Imprint.of(org)
+        if imprint != checked_for:
+            for request, ready in items:
+                check_printable(ctx, imprint, ready, request.photo)
         entry = trust_entry(org)
         times = {}
         for position, (_, (_, fields, _)) in enumerate(items):
             when = IssueTime(fields["issue_date"], fields["issued_at"])
             check_may_issue(entry, fields["occupation"], fields["level"], fields["work_type"], at_now, when)
             times[position] = when
-        root = ctx.keys.root_certificate()
-        key = _signing_key(org, entry, root, at_now, *set(times.values()))
-        verifier = trust.TrustStore(root, trust.TrustList("", at_now.instant or now, 0, (entry,)), b"")
+        verifier = self._verifier(entry)
+        key = _signing_key(org, verifier, at_now, *set(times.values()))
         replaced = {p: self._replaced(uow, principal, request.replaces) for p, (request, _) in enumerate(items)}
+        hmacs = [ctx.cipher.lookup_hash(number_text) for _, (number_text, _, _) in items]
         wanted = {
-            position: qualification(ctx, number_text, fields)
-            for position, (_, (number_text, fields, _)) in enumerate(items)
+            position: qualification(hmacs[position], fields) for position, (_, (_, fields, _)) in enumerate(items)
         }
         held = uow.certificates.held(org.id, set(wanted.values()))
         for position, want in wanted.items():
@@ -375,8 +398,9 @@ class Issuing:
             if want in held and (old is None or held[want] != old.number):
                 raise already_certified(held[want])
         signer = ctx.keys.signer(org.code, key.kid)
-        numbers = self._numbers(uow, org.code, [fields for _, (_, fields, _) in items])
         indexes = _status_indexes(uow, org.id, len(items))
+        # From here to the commit the serial counters stay locked: only what needs the numbers.
+        numbers = self._numbers(uow, org.code, [fields for _, (_, fields, _) in items])
         new: list[NewCertificate] = []
         for position, (request, (number_text, fields, scores)) in enumerate(items):
             number = numbers[position]
@@ -392,7 +416,7 @@ class Issuing:
                     holder_name=credential.holder_name,
                     document_type=credential.document_type,
                     document_number_encrypted=ctx.cipher.encrypt(number_text, context=str(number).encode()),
-                    document_number_hmac=ctx.cipher.lookup_hash(number_text),
+                    document_number_hmac=hmacs[position],
                     document_number_masked=identity.mask(number_text),
                     occupation=credential.occupation,
                     occupation_edition=credential.occupation_edition,
@@ -420,10 +444,23 @@ class Issuing:
         if any(old is not None for old in replaced.values()):
             self._publishing.publish_status_list(uow, org)
         logged = self._log.append(uow, [log_format.issue_entry(c.credential, now) for c in new])
-        ids = uow.certificates.add_many(
-            [dataclasses.replace(c, log_index=index) for c, index in zip(new, logged, strict=True)]
-        )
-        return [Issued(i, c.number, c.replaces) for i, c in zip(ids, new, strict=True)]
+        new = [dataclasses.replace(c, log_index=index) for c, index in zip(new, logged, strict=True)]
+        ids = uow.certificates.add_many(new)
+        return [c.stored(i, org.code, org.name) for i, c in zip(ids, new, strict=True)]
+
+    def _verifier(self, entry: trust.OrganizationEntry) -> trust.TrustStore:
+        """A trust store holding only ``entry``, as a verifier holding the published trust
+        list knows the organization: kept while the organization stays the same, so that
+        its certificates are parsed and their chains checked once, not per certificate.
+        (Its trust list's time matters only to status checks, which it is not used for.)"""
+        root = self._ctx.keys.root_certificate()
+        found = self._verifiers.get(entry)
+        if found is None or found.root is not root:
+            found = trust.TrustStore(root, trust.TrustList("", self._ctx.clock(), 0, (entry,)), b"")
+            if len(self._verifiers) >= VERIFIERS_KEPT:
+                self._verifiers.clear()
+            self._verifiers[entry] = found
+        return found
 
     @staticmethod
     def _numbers(uow: UnitOfWork, code: str, all_fields: list[dict[str, Any]]) -> list[CertificateNumber]:

@@ -29,6 +29,7 @@ from issuer.core.manifest import Manifest
 from issuer.core.statuslist import StatusList, parse_payload
 from issuer.service.context import Context
 from issuer.service.log import TransparencyLog
+from issuer.store.organizations import Lock
 from issuer.store.records import OrganizationRecord
 from issuer.store.uow import UnitOfWork
 
@@ -132,7 +133,7 @@ class Publishing:
 
     def _refresh_one(self, code: str) -> bool:
         def work(uow: UnitOfWork) -> bool:
-            org = uow.organizations.get(code, lock=True)
+            org = uow.organizations.get(code, lock=Lock.UPDATE)
             current = uow.status_lists.get(code)
             if org is None or (current is not None and self._ctx.clock() - current.issued_at < REFRESH):
                 return False

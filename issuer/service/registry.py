@@ -32,6 +32,7 @@ from issuer.service.log import TransparencyLog
 from issuer.service.pictures import check_image
 from issuer.service.principal import Principal, Role, require_role
 from issuer.service.publishing import Publishing
+from issuer.store.organizations import Lock
 from issuer.store.records import KeyRecord, OrganizationRecord
 from issuer.store.uow import UnitOfWork
 
@@ -184,7 +185,7 @@ class Registry:
     # --- changing -----------------------------------------------------------------------------
 
     def _locked(self, uow: UnitOfWork, code: str) -> OrganizationRecord:
-        org = uow.organizations.get(code.strip().upper(), lock=True)
+        org = uow.organizations.get(code.strip().upper(), lock=Lock.UPDATE)
         if org is None:
             raise _not_found(code)
         return org

@@ -9,15 +9,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Protocol
 
 from issuer.core import identity, trust, verify
+from issuer.core.credential import Credential
 from issuer.core.errors import CredentialFormatError, InvalidInput, NotFound
 from issuer.core.explain import Explanation, Revocation, explain, record_damaged, status_unusable
 from issuer.core.numbering import CertificateNumber
 from issuer.core.qrtext import decode
 from issuer.service.certificates import Certificates
 from issuer.service.context import Context
-from issuer.service.integrity import CheckedRecord, RecordCheck
+from issuer.service.integrity import CheckedRecord, RecordCheck, revoked_in
+from issuer.store.records import VerificationRead
+
+READS = 3
+"""Statements a verification runs at most when trust lists are published meanwhile."""
 
 
 @dataclass(frozen=True)
@@ -77,40 +83,72 @@ class LookedUp:
     """The number as typed (it matched the signed commitment), masked."""
 
 
+class Reads(Protocol):
+    """The one statement of a verification (``issuer.store.verification.VerificationReader``)."""
+
+    def read(self, number: str | None, organization: str | None) -> VerificationRead: ...
+
+
 class Verifying:
     """Verifies with the latest published trust list and signed status lists."""
 
-    def __init__(self, ctx: Context, records: RecordCheck, certificates: Certificates) -> None:
+    def __init__(self, ctx: Context, records: RecordCheck, certificates: Certificates, reads: Reads) -> None:
         self._ctx = ctx
         self._records = records
         self._certificates = certificates
+        self._reads = reads
 
     def trust_store(self) -> trust.TrustStore:
         return self._records.trust_store()
 
     def verify_text(self, qr_text: str) -> LiveVerdict:
-        """One reading transaction for all it reads: the trust list's sequence number, the
-        row of the credential's number and its organization's signed status list."""
+        """One statement reads all a verification needs (``Reads``): the latest
+        trust list's sequence number, the row of the credential's number and its
+        organization's signed status list, from one snapshot. The credential is verified
+        first, with the trust store kept from the requests before; when the statement shows
+        another trust list, the store is loaded again and the credential verified again, so
+        that nothing committed before the statement is missed (no staleness)."""
         now = self._ctx.clock()
-        with self._ctx.reading() as uow:
-            store = self._records.trust_store(uow)
-            # The status comes from the organization's latest signed list below, not the bundle's.
+        sequence, store = self._records.kept_store()
+        for _ in range(READS):
+            # The status comes from the organization's latest signed list, not the bundle's.
             verdict = verify.verify(qr_text, store, at=now, check_status=False)
-            if verdict.credential is None or not verdict.valid:
-                return LiveVerdict(verdict, None, None, now, store)
-            checked = None
-            record = uow.certificates.get(str(verdict.credential.number))
-            if record is not None:
-                same = record.credential == _bytes(qr_text)
-                checked = self._records.check(record, now, store, verdict if same else None, uow)
-                if not same and not checked.damaged:
-                    checked = None  # a different signed credential with the same number: not ours
-            listed = (
-                checked.listed_revoked
-                if checked is not None
-                else self._records.listed_revoked(store, verdict.credential, uow)
+            wanted = verdict.credential if verdict.valid else None
+            number = None if wanted is None else wanted.number
+            read = self._reads.read(
+                None if number is None else str(number), None if number is None else str(number.org)
             )
-        return LiveVerdict(verdict, checked, listed, now, store)
+            if read.trust_sequence == sequence:
+                break
+            sequence, store = self._records.store_at(read.trust_sequence)
+        return self._live(qr_text, verdict, read, now, store)
+
+    def _live(
+        self, qr_text: str, verdict: verify.Verdict, read: VerificationRead, now: datetime, store: trust.TrustStore
+    ) -> LiveVerdict:
+        credential = verdict.credential
+        if credential is None or not verdict.valid:
+            return LiveVerdict(verdict, None, None, now, store)
+        organization = str(credential.number.org)
+        listed = revoked_in(self._records.opened(store, organization, read.status_list), credential)
+        record = read.certificate
+        if record is None:
+            return LiveVerdict(verdict, None, listed, now, store)
+        same = record.credential == _bytes(qr_text)
+        stored = verdict if same else None
+        checked = self._records.check_with(record, now, store, lambda c: self._listed(store, c, read), stored)
+        if not same and not checked.damaged:  # a different signed credential with the same number: not ours
+            return LiveVerdict(verdict, None, listed, now, store)
+        return LiveVerdict(verdict, checked, checked.listed_revoked, now, store)
+
+    def _listed(self, store: trust.TrustStore, credential: Credential, read: VerificationRead) -> bool | None:
+        """What the signed list says of a stored credential: from the list read with the
+        row when it is its organization's (a row holding another organization's credential
+        is damaged; its list is read then)."""
+        organization = str(credential.number.org)
+        if read.status_list is not None and read.status_list.organization_code == organization:
+            return revoked_in(self._records.opened(store, organization, read.status_list), credential)
+        return self._records.listed_revoked(store, credential)
 
     def lookup(self, number: str, name: str, document_number: str) -> LookedUp:
         """The public lookup: all three must match, any mismatch is the same "not found".

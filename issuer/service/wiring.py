@@ -24,6 +24,7 @@ from issuer.service.jobs import Handler, JobQueue, Validation, make_queue
 from issuer.service.log import TransparencyLog
 from issuer.service.pii import DocumentCipher, derive_key
 from issuer.service.publishing import Publishing
+from issuer.service.readiness import Readiness
 from issuer.service.registry import Registry
 from issuer.service.revoking import Revoking
 from issuer.service.storage_audit import StorageAudit
@@ -33,6 +34,7 @@ from issuer.service.verifying import Verifying
 from issuer.store.db import Database, Pool, database_url
 from issuer.store.keystore import KeyRing, KeyStore
 from issuer.store.uow import sql_units
+from issuer.store.verification import VerificationReader
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,7 @@ class UseCases:
     api_keys: ApiKeys
     audit: AuditTrail
     storage_audit: StorageAudit
+    readiness: Readiness
 
     def close(self) -> None:
         """Stop the in-process queue (jobs not started are queued again at the next start)
@@ -122,7 +125,7 @@ def build(
         revoking=revoking,
         certificates=certificates,
         images=Images(ctx),
-        verifying=Verifying(ctx, records, certificates),
+        verifying=Verifying(ctx, records, certificates, VerificationReader(database)),
         publishing=publishing,
         log=log,
         batches=batches,
@@ -133,4 +136,5 @@ def build(
         api_keys=ApiKeys(ctx, log),
         audit=trail,
         storage_audit=StorageAudit(ctx, records, log, publishing, trail),
+        readiness=Readiness(ctx),
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable, Sequence
 
 from sqlalchemy import Select, bindparam, func, insert, select, update
@@ -11,7 +10,7 @@ from sqlalchemy.orm import Session
 from issuer.store import models as m
 from issuer.store.records import CertificateFilter, CertificateRecord, NewCertificate, Page, Revocation, Statistic
 
-_COLUMNS = (
+COLUMNS = (
     m.Certificate.id,
     m.Certificate.number,
     m.Certificate.organization_id,
@@ -49,7 +48,7 @@ _COLUMNS = (
 
 
 def _select() -> Select[tuple[object, ...]]:
-    return select(*_COLUMNS).join(m.Organization, m.Organization.id == m.Certificate.organization_id)
+    return select(*COLUMNS).join(m.Organization, m.Organization.id == m.Certificate.organization_id)
 
 
 def _records(rows: Iterable[object]) -> list[CertificateRecord]:
@@ -89,11 +88,17 @@ class CertificateRepository:
 
     def held(self, organization_id: int, qualifications: Iterable[str]) -> dict[str, str]:
         """Qualification → number of the organization's live certificates among ``qualifications``."""
-        rows = self._session.execute(_HELD, {"org": organization_id, "wanted": sorted(set(qualifications))})
+        rows = self._session.connection().execute(
+            _HELD, {"org": organization_id, "wanted": sorted(set(qualifications))}
+        )
         return {qualification: number for qualification, number in rows}
 
     def status_indexes_taken(self, organization_id: int, candidates: Iterable[int]) -> set[int]:
-        return set(self._session.scalars(_INDEXES_TAKEN, {"org": organization_id, "wanted": sorted(set(candidates))}))
+        return set(
+            self._session.connection().scalars(
+                _INDEXES_TAKEN, {"org": organization_id, "wanted": sorted(set(candidates))}
+            )
+        )
 
     def revoked_indexes(self, organization_id: int) -> set[int]:
         return set(
@@ -109,8 +114,8 @@ class CertificateRepository:
         path); returns their ids, in order."""
         if not certificates:
             return []
-        rows = [dataclasses.asdict(c) for c in certificates]
-        ids = self._session.scalars(_ADD, rows)
+        rows = [vars(c) for c in certificates]  # flat records: no need for asdict's deep copy
+        ids = self._session.connection().scalars(_ADD, rows)
         return list(ids)
 
     def revoke(self, number: str, revocation: Revocation) -> None:

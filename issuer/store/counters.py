@@ -44,7 +44,7 @@ class CounterRepository:
         the counter or advances it, and locks it until the transaction ends."""
         statement = _ADVANCE[self._session.get_bind().dialect.name == "postgresql"]
         params = {"org_code": org_code, "year": year, "level": level, "count": count}
-        last: int = self._session.execute(statement, params).scalar_one()
+        last: int = self._session.connection().execute(statement, params).scalar_one()
         return last
 
     def last(self, org_code: str, year: int, level: int) -> int:

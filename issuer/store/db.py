@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import sessionmaker
 
+from issuer.store.organizations import KnownOrganizations
+
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 
 
@@ -73,6 +75,7 @@ class Database:
         # SQLite readers must not take the write lock; PostgreSQL uses one engine for both.
         self.read_engine = make_engine(url, pool, for_writing=False) if self.is_sqlite else self.engine
         self.read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
+        self.known_organizations = KnownOrganizations()
 
     @property
     def is_sqlite(self) -> bool:

@@ -46,5 +46,5 @@ class IdempotencyRepository:
 
     def purge(self, before: datetime) -> int:
         """Delete every answer stored before ``before``; returns how many."""
-        result = self._session.execute(_PURGE, {"before": before}, execution_options={"synchronize_session": False})
+        result = self._session.connection().execute(_PURGE, {"before": before})
         return int(result.rowcount or 0)  # type: ignore[attr-defined]

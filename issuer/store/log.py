@@ -34,7 +34,7 @@ class LogRepository:
         """The log's size and frontier (``merkle.Frontier.decode``), its row locked until
         the transaction ends: take it after every other lock the transaction needs (the
         serial counters), so that no two transactions wait on each other in opposite orders."""
-        state = self._session.execute(_LOCK_STATE).first()
+        state = self._session.connection().execute(_LOCK_STATE).first()
         if state is None:  # an emptied database; a concurrent creator makes this transaction retry
             self._session.execute(insert(m.LogState).values(id=1, size=0, frontier=b""))
             return 0, b""
@@ -54,12 +54,12 @@ class LogRepository:
         """Store ``entries`` (index, type, data, logged at), the subtree ``nodes`` (level,
         position, hash) they complete, the new frontier and the head of the new size, as
         plain statements (a batch appends thousands)."""
-        self._session.execute(
+        self._session.connection().execute(
             _ADD_ENTRIES, [{"index": i, "type": t, "data": d, "logged_at": at} for i, t, d, at in entries]
         )
-        self._session.execute(_ADD_NODES, [{"level": lv, "position": p, "hash": h} for lv, p, h in nodes])
-        self._session.execute(_SET_STATE, {"size": head.tree_size, "frontier": frontier})
-        self._session.execute(
+        self._session.connection().execute(_ADD_NODES, [{"level": lv, "position": p, "hash": h} for lv, p, h in nodes])
+        self._session.connection().execute(_SET_STATE, {"size": head.tree_size, "frontier": frontier})
+        self._session.connection().execute(
             _ADD_HEAD,
             {
                 "tree_size": head.tree_size,

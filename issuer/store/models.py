@@ -73,6 +73,10 @@ class Organization(Base):
     background: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     logo: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     seal: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    revision: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    """Random, set anew by every change to the organization or its children (the
+    repository's writers do it): processes keep records while it stays the same. Anything
+    else that writes these tables must set it too."""
 
     status_history: Mapped[list[StatusChange]] = relationship(
         back_populates="organization", order_by="StatusChange.id", cascade="all, delete-orphan"

@@ -1,12 +1,22 @@
-"""Registered organizations: their status history, scope and keys."""
+"""Registered organizations: their status history, scope and keys.
+
+Reading an organization whole takes four statements (it and its three kinds of children);
+issuing reads it in every transaction. So a process keeps the records it read
+(``KnownOrganizations``, one per database) under the organization's ``revision``, which
+every writer here sets to a new random value in the same transaction: a transaction reads
+the revision (one row, locked when asked) and reuses the record read at that revision.
+A change that rolled back leaves a revision that no later change repeats."""
 
 from __future__ import annotations
 
+import secrets
+import threading
 from collections.abc import Iterable
 from datetime import date, datetime
+from enum import Enum
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from issuer.store import models as m
@@ -18,6 +28,7 @@ from issuer.store.records import (
 )
 
 _ORGANIZATION = (
+    m.Organization.revision,
     m.Organization.id,
     m.Organization.code,
     m.Organization.name,
@@ -64,9 +75,53 @@ _KEYS = _children(
 _BY_ID = select(*_ORGANIZATION).where(m.Organization.id == bindparam("key"))
 _BY_CODE = select(*_ORGANIZATION).where(m.Organization.code == bindparam("key"))
 _ALL = select(*_ORGANIZATION).order_by(m.Organization.code)
-_BY_ID_LOCKED, _BY_CODE_LOCKED = (q.with_for_update(of=m.Organization) for q in (_BY_ID, _BY_CODE))
-"""The same, their rows locked until the transaction ends (PostgreSQL ``FOR UPDATE``;
-SQLite writers hold the database lock anyway)."""
+_REVISION = {
+    "id": select(m.Organization.id, m.Organization.revision).where(m.Organization.id == bindparam("key")),
+    "code": select(m.Organization.id, m.Organization.revision).where(m.Organization.code == bindparam("key")),
+}
+
+
+class Lock(Enum):
+    """How a read locks the organization's row until the transaction ends (PostgreSQL; a
+    SQLite writer holds the database lock anyway). ``SHARE``: the organization cannot change
+    meanwhile, but other ``SHARE`` holders (issuers) go on; ``UPDATE``: for changing it."""
+
+    NONE = "none"
+    SHARE = "share"
+    UPDATE = "update"
+
+
+_REVISION_LOCKED = {
+    Lock.NONE: _REVISION,
+    Lock.SHARE: {by: q.with_for_update(read=True, of=m.Organization) for by, q in _REVISION.items()},
+    Lock.UPDATE: {by: q.with_for_update(of=m.Organization) for by, q in _REVISION.items()},
+}
+_WHOLE = {"id": _BY_ID, "code": _BY_CODE}
+KEPT = 1024
+"""Organization records a process keeps."""
+
+
+def new_revision() -> int:
+    return secrets.randbits(62) + 1
+
+
+class KnownOrganizations:
+    """Records a process has read, by organization id, with the revision read with them."""
+
+    def __init__(self, limit: int = KEPT) -> None:
+        self._limit = limit
+        self._records: dict[int, tuple[int, OrganizationRecord]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, organization_id: int, revision: int) -> OrganizationRecord | None:
+        found = self._records.get(organization_id)
+        return found[1] if found is not None and found[0] == revision else None
+
+    def keep(self, revision: int, record: OrganizationRecord) -> None:
+        with self._lock:
+            if len(self._records) >= self._limit:
+                self._records.clear()
+            self._records[record.id] = (revision, record)
 _IMPRINT = select(m.Organization.code, m.Organization.name, m.Organization.layout).where(
     m.Organization.id == bindparam("key")
 )
@@ -75,21 +130,25 @@ _IMPRINT = select(m.Organization.code, m.Organization.name, m.Organization.layou
 def _by_organization(session: Session, query: Select[Any], ids: list[int]) -> dict[int, list[Any]]:
     found: dict[int, list[Any]] = {i: [] for i in ids}
     if ids:
-        for row in session.execute(query, {"ids": ids}):
+        for row in session.connection().execute(query, {"ids": ids}):
             found[row[0]].append(row[1:])
     return found
 
 
-def _records(session: Session, query: Select[Any], params: dict[str, Any] | None = None) -> list[OrganizationRecord]:
+def _records(
+    session: Session, query: Select[Any], params: dict[str, Any] | None = None
+) -> list[tuple[int, OrganizationRecord]]:
     """The organizations ``query`` selects (from ``_ORGANIZATION``) with their history,
-    scope and keys: plain rows read afresh from the database (no ORM objects), so that what
-    this transaction changed shows in every record and nothing else is loaded (not the
-    images)."""
-    orgs = session.execute(query, params).all()
+    scope and keys, each with its revision: plain rows read afresh from the database (no
+    ORM objects), so that what this transaction changed shows in every record and nothing
+    else is loaded (not the images)."""
+    orgs = session.connection().execute(query, params).all()
     ids = [o.id for o in orgs]
     history, scope, keys = (_by_organization(session, q, ids) for q in (_HISTORY, _SCOPE, _KEYS))
     return [
-        OrganizationRecord(
+        (
+            o.revision,
+            OrganizationRecord(
             id=o.id,
             code=o.code,
             name=o.name,
@@ -107,32 +166,52 @@ def _records(session: Session, query: Select[Any], params: dict[str, Any] | None
                 for i, occupation, edition, levels, work_types, valid_from, valid_until in scope[o.id]
             ),
             keys=tuple(KeyRecord(*key) for key in keys[o.id]),
+            ),
         )
         for o in orgs
     ]
 
 
 class OrganizationRepository:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, known: KnownOrganizations) -> None:
         self._session = session
+        self._known = known
 
     def _row(self, organization_id: int) -> m.Organization:
         org = self._session.get(m.Organization, organization_id)
         assert org is not None, organization_id
         return org
 
-    def get(self, code: str, *, lock: bool = False) -> OrganizationRecord | None:
+    def get(self, code: str, *, lock: Lock = Lock.NONE) -> OrganizationRecord | None:
         """The organization; with ``lock``, its row stays locked until the transaction ends:
-        issuing and changing an organization then happen one after the other, so no
-        certificate is issued under a state that a concurrent change is about to end."""
-        return self._one(_BY_CODE_LOCKED if lock else _BY_CODE, code)
+        issuing (``SHARE``) and changing an organization (``UPDATE``) then happen one after
+        the other, so no certificate is issued under a state that a concurrent change is
+        about to end, while issuers do not wait for one another here."""
+        return self._one("code", code, lock)
 
-    def get_by_id(self, organization_id: int, *, lock: bool = False) -> OrganizationRecord | None:
-        return self._one(_BY_ID_LOCKED if lock else _BY_ID, organization_id)
+    def get_by_id(self, organization_id: int, *, lock: Lock = Lock.NONE) -> OrganizationRecord | None:
+        return self._one("id", organization_id, lock)
 
-    def _one(self, query: Select[Any], key: object) -> OrganizationRecord | None:
-        found = _records(self._session, query, {"key": key})
-        return found[0] if found else None
+    def _one(self, by: str, key: object, lock: Lock) -> OrganizationRecord | None:
+        connection = self._session.connection()
+        row = connection.execute(_REVISION_LOCKED[lock][by], {"key": key}).first()
+        if row is None:
+            return None
+        known = self._known.get(row.id, row.revision)
+        if known is not None:
+            return known
+        found = _records(self._session, _WHOLE[by], {"key": key})
+        if not found:
+            return None
+        revision, record = found[0]
+        self._known.keep(revision, record)
+        return record
+
+    def _touch(self, organization_id: int) -> None:
+        """A new revision: what any process kept of the organization is stale."""
+        self._session.execute(
+            update(m.Organization).where(m.Organization.id == organization_id).values(revision=new_revision())
+        )
 
     def imprint(self, organization_id: int) -> tuple[str, str, str] | None:
         """The code, name and layout the organization prints on its certificates."""
@@ -140,7 +219,7 @@ class OrganizationRepository:
         return None if row is None else (row.code, row.name, row.layout)
 
     def all(self) -> list[OrganizationRecord]:
-        return _records(self._session, _ALL)
+        return [record for _, record in _records(self._session, _ALL)]
 
     def exists(self, code: str) -> bool:
         return self._session.scalars(select(m.Organization.id).where(m.Organization.code == code)).first() is not None
@@ -161,6 +240,7 @@ class OrganizationRepository:
             registered_until=registered_until,
             status="active",
             created_at=created_at,
+            revision=new_revision(),
         )
         self._session.add(org)
         self._session.flush()
@@ -170,7 +250,7 @@ class OrganizationRepository:
         self, organization_id: int, status: str, since: datetime, note: str, created_at: datetime
     ) -> None:
         org = self._row(organization_id)
-        org.status = status
+        org.status, org.revision = status, new_revision()
         org.status_history.append(m.StatusChange(status=status, since=since, note=note, created_at=created_at))
         self._session.flush()
 
@@ -182,6 +262,7 @@ class OrganizationRepository:
     ) -> None:
         """Scope entries (occupation, edition, levels, work types) in force from ``valid_from``."""
         org = self._row(organization_id)
+        org.revision = new_revision()
         for occupation, edition, levels, work_types in entries:
             org.scope.append(
                 m.ScopeEntry(
@@ -199,6 +280,7 @@ class OrganizationRepository:
         assert entry is not None
         entry.valid_until = until
         self._session.flush()
+        self._touch(entry.organization_id)
 
     def add_key(self, organization_id: int, kid: str, certificate: bytes, created_at: datetime) -> KeyRecord:
         key = m.SigningKey(
@@ -206,6 +288,7 @@ class OrganizationRepository:
         )
         self._session.add(key)
         self._session.flush()
+        self._touch(organization_id)
         return KeyRecord(key.id, key.kid, key.certificate, key.status, key.created_at, None, None)
 
     def set_key_status(
@@ -219,12 +302,14 @@ class OrganizationRepository:
         if compromised_at is not None:
             key.compromised_at = compromised_at
         self._session.flush()
+        self._touch(key.organization_id)
 
     def set_appearance(
         self, organization_id: int, layout: str, background: bytes | None, logo: bytes | None, seal: bytes | None
     ) -> None:
         org = self._row(organization_id)
         org.layout, org.background, org.logo, org.seal = layout, background, logo, seal
+        org.revision = new_revision()
         self._session.flush()
 
     def images(self, organization_id: int) -> tuple[bytes | None, bytes | None, bytes | None]:

@@ -96,6 +96,22 @@ class NewCertificate:
     log_index: int
     replaces: str | None = None
 
+    def stored(self, id: int, organization_code: str, organization_name: str) -> CertificateRecord:
+        """The record of this certificate once stored as ``id`` (as ``get`` reads it back)."""
+        fields = {k: v for k, v in vars(self).items() if k != "photo"}
+        return CertificateRecord(
+            id=id,
+            organization_code=organization_code,
+            organization_name=organization_name,
+            has_photo=self.photo is not None,
+            revoked_at=None,
+            revocation_reason=None,
+            revocation_note=None,
+            revoked_by=None,
+            replaced_by=None,
+            **fields,
+        )
+
 
 @dataclass(frozen=True)
 class CertificateRecord:
@@ -266,6 +282,16 @@ class StatusListRow:
     organization_code: str
     issued_at: datetime
     signed: bytes
+
+
+@dataclass(frozen=True)
+class VerificationRead:
+    """What one public verification reads, in one statement (one snapshot of the database)."""
+
+    trust_sequence: int
+    """The latest trust list's sequence number (0: none published)."""
+    certificate: CertificateRecord | None
+    status_list: StatusListRow | None
 
 
 @dataclass(frozen=True)

@@ -92,7 +92,7 @@ class SqlUnitOfWork(UnitOfWork):
         session = sessions()
         session.begin()
         self._session = session
-        self.organizations = OrganizationRepository(session)
+        self.organizations = OrganizationRepository(session, self._database.known_organizations)
         self.certificates = CertificateRepository(session)
         self.counters = CounterRepository(session)
         self.log = LogRepository(session)

@@ -10,7 +10,7 @@ from issuer import config as settings
 from issuer.service.accounts import SESSION_LIFETIME
 from issuer.web import console, public
 from issuer.web.i18n import COOKIE, language, switch_url, t
-from issuer.web.security import check_post, csrf_token, current_account, secure_headers
+from issuer.web.security import PageSessions, check_post, csrf_token, current_account, secure_headers
 
 WEB_BLUEPRINTS = ("public", "console")
 
@@ -23,6 +23,7 @@ def init_app(app: Flask) -> None:
         SESSION_COOKIE_SECURE=settings.secure_cookies(app.config),
         PERMANENT_SESSION_LIFETIME=SESSION_LIFETIME,
     )
+    app.session_interface = PageSessions()
     app.register_blueprint(public.bp)
     app.register_blueprint(console.bp)
     app.jinja_env.globals.update(t=t, csrf_token=csrf_token, switch_url=switch_url)

@@ -13,7 +13,8 @@ from functools import wraps
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, g, redirect, request, session, url_for
+from flask import Flask, Request, abort, current_app, g, redirect, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask.typing import ResponseReturnValue
 
 from issuer.service.accounts import AccountInfo
@@ -24,6 +25,17 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
+
+
+class PageSessions(SecureCookieSessionInterface):
+    """The signed session cookie belongs to the pages (the console's sign-in and CSRF
+    token). The API authenticates each request by its key and never uses it: its requests
+    get a null session, so the cookie is not verified and decoded on every API call."""
+
+    def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
+        if request.path.startswith("/api/"):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
 
 
 def same_origin() -> bool:

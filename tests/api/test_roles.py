@@ -94,6 +94,7 @@ MATRIX: dict[str, tuple[int, int, int, int, int, int]] = {
     "GET    /api/v1/log/entries":                                (200,   200,  200,   200,  200,    200),
     "GET    /api/openapi.json":                                  (200,   200,  200,   200,  200,    200),
     "GET    /healthz":                                           (200,   200,  200,   200,  200,    200),
+    "GET    /readyz":                                            (200,   200,  200,   200,  200,    200),
     "GET    /api/docs":                                          (200,   200,  200,   200,  200,    200),
 }
 # fmt: on
@@ -802,6 +803,16 @@ def _healthz(w: World) -> Call:
 @check_for("GET /healthz")
 def _healthy(w: World, caller: str, call: Call, response: TestResponse) -> None:
     assert response.get_json()["status"] == "ok"
+
+
+@request_for("GET /readyz")
+def _readyz(w: World) -> Call:
+    return Call("/readyz")
+
+
+@check_for("GET /readyz")
+def _ready(w: World, caller: str, call: Call, response: TestResponse) -> None:
+    assert response.get_json()["status"] == "ready"
 
 
 @request_for("GET /api/docs")

@@ -21,6 +21,7 @@ from issuer.core import cose, pki
 from issuer.core.signing import Signer
 from issuer.service.context import Context
 from issuer.service.pii import DocumentCipher
+from issuer.store.organizations import Lock
 from issuer.store.records import (
     ApiKeyRecord,
     AuditEventRecord,
@@ -71,10 +72,10 @@ class FakeOrganizations:
     def __init__(self, state: State) -> None:
         self._s = state
 
-    def get(self, code: str, *, lock: bool = False) -> OrganizationRecord | None:
+    def get(self, code: str, *, lock: Lock = Lock.NONE) -> OrganizationRecord | None:
         return next((o for o in self._s.organizations.values() if o.code == code), None)
 
-    def get_by_id(self, organization_id: int, *, lock: bool = False) -> OrganizationRecord | None:
+    def get_by_id(self, organization_id: int, *, lock: Lock = Lock.NONE) -> OrganizationRecord | None:
         return self._s.organizations.get(organization_id)
 
     def imprint(self, organization_id: int) -> tuple[str, str, str] | None:

@@ -13,6 +13,7 @@ from flask import Flask
 from sqlalchemy import select, update
 
 from issuer.core.errors import AssessmentError, Conflict, Forbidden, IdentityError, InvalidInput, NotFound
+from issuer.render import Assets, TextDoesNotFit
 from issuer.service import registry
 from issuer.service.issuing import Issuing, refuse_unless_it_verifies
 from issuer.service.principal import OPERATOR
@@ -20,7 +21,7 @@ from issuer.service.wiring import UseCases
 from issuer.store import models as m
 from issuer.store.uow import UnitOfWork, UnitOfWorkFactory
 from tests import factories as f
-from tests.builders import ID_NUMBER, serials
+from tests.builders import ID_NUMBER, jpeg, serials
 from tests.builders import issue_request as request
 from tests.conftest import ELECTRICIAN, ORG_CODE, OTHER_CODE, Clock, Keys, auth, issuer_principal
 from tests.factories import issue_body
@@ -209,6 +210,31 @@ def test_a_name_the_certificate_cannot_print_is_refused_before_numbering(app: Fl
     assert failure.value.errors["code_point"] == "U+2A6D6"
     body, _ = svc.issuing.issue(principal, request())
     assert body.number.endswith("000001")
+
+
+def test_the_answer_to_an_issue_is_the_certificate_as_stored(app: Flask, keys: Keys, svc: UseCases) -> None:
+    answered, replayed = svc.issuing.issue(
+        issuer_principal(svc),
+        request(scores={"theory": Decimal("82.5"), "practical": Decimal(75)}, work_type=None, photo=jpeg()),
+    )
+    with svc.ctx.reading() as uow:
+        stored = uow.certificates.get(answered.number)
+    assert not replayed
+    assert answered == stored
+
+
+def test_a_layout_changed_since_the_last_issue_is_checked_in_the_issuing_transaction(
+    app: Flask, keys: Keys, svc: UseCases
+) -> None:
+    """A name 49 characters long fits the landscape layout, not the portrait one: once the
+    organization moves to portrait, it is refused, although this process last saw landscape."""
+    principal, name = issuer_principal(svc), "张" * 49
+    svc.registry.set_appearance(OPERATOR, ORG_CODE, layout="landscape", assets=Assets())
+    svc.issuing.issue(principal, request(holder_name=name))
+    svc.registry.set_appearance(OPERATOR, ORG_CODE, layout="portrait", assets=Assets())
+    with pytest.raises(TextDoesNotFit):
+        svc.issuing.issue(principal, request(holder_name=name, document_number=f.id_number(2)))
+    assert serials(svc) == [1]
 
 
 # --- issuing is judged now, and on the date the certificate states -------------------------------

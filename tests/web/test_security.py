@@ -69,6 +69,18 @@ def test_the_session_cookie_is_http_only_same_site_lax_and_lasts_8_hours(
     assert before + timedelta(hours=8) - timedelta(seconds=5) <= expires <= datetime.now(UTC) + timedelta(hours=8)
 
 
+def test_the_api_neither_reads_nor_renews_the_pages_session_cookie(
+    keys: Keys, svc: UseCases, client: FlaskClient
+) -> None:
+    account(svc)
+    sign_in(client)
+    page = client.get("/console/")
+    assert session_cookie(page)  # a page renews the signed-in session's cookie
+    api = client.post("/api/v1/verify", json={"qr_text": "HTTPS://CERT.EXAMPLE.CN/V/NOT-BASE32"})
+    assert api.status_code == 200
+    assert not [h for h in api.headers.getlist("Set-Cookie") if h.startswith("session=")]
+
+
 def test_outside_development_the_session_cookie_is_secure(
     keys: Keys, svc: UseCases, app_with: Callable[..., Flask]
 ) -> None:

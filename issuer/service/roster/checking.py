@@ -63,7 +63,7 @@ def validate_roster(
     row. ``threads``: the size of the pool that prepares rows (0: one a core). Raises
     ``Forbidden`` when the organization cannot issue today at all."""
     ctx = _context(issuer.context, require_role(principal, Role.ORG_ISSUER), photos)
-    report = RosterReport(issue_date=ctx.today)
+    report = RosterReport(issue_date=ctx.today, imprint=ctx.imprint)
     printing = _Printing(ctx)
     pending: deque[list[tuple[Row, Future[ValidRow | None] | None]]] = deque()
 

@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from issuer.core import identity
 from issuer.core.redaction import mask_documents
-from issuer.service.issuing import IssueRequest, Prepared
+from issuer.service.issuing import Imprint, IssueRequest, Prepared
 from issuer.service.roster.columns import BY_KEY
 
 
@@ -112,6 +112,8 @@ class RosterReport:
     problems: list[RosterProblem] = field(default_factory=list)
     valid: ValidRows = field(default_factory=ValidRows)
     issue_date: date | None = None
+    imprint: Imprint | None = None
+    """What the organization printed when the rows were checked for printability."""
 
     @property
     def valid_rows(self) -> int:

@@ -99,7 +99,9 @@ def check_cells(ctx: Context, source: RosterRow) -> Row:
         _check_roster_scope(ctx, row, row.occupation, row.level)
     if row.doc is not None and row.occupation is not None and row.level is not None:
         held = {"document_type": row.doc[0].code, "occupation": row.occupation.code, "level": row.level}
-        row.holder = issuing.qualification(ctx.ports, row.doc[1], {**held, "work_type": row.work_type()})
+        row.holder = issuing.qualification(
+            ctx.ports.cipher.lookup_hash(row.doc[1]), {**held, "work_type": row.work_type()}
+        )
         _check_repeated(ctx, row, row.holder)
     return row
 
