@@ -35,7 +35,6 @@ from tests.builders import (
     settled,
     simple_roster,
     submit,
-    submitted,
     to_csv,
 )
 from tests.conftest import OTHER_CODE, Clock, Keys, issuer_principal
@@ -112,9 +111,11 @@ def test_the_uploaded_files_wait_encrypted_and_are_deleted_once_issued(app: Flas
 
 def test_a_rejected_roster_s_files_are_deleted_too(app: Flask, keys: Keys, svc: UseCases) -> None:
     bad = roster(2) + "\n乙,居民身份证,110105199001019990,6-31-01-03,3,80,75".encode("gbk")
-    batch = submitted(svc, bad)
-    assert batch.status == "rejected"
-    assert not (svc.drawing.batch_dir / "uploads" / batch.id).exists()
+    accepted = submit(stopped(svc), bad)
+    assert (svc.drawing.batch_dir / "uploads" / accepted.id).exists()
+    svc.batches.run_validation(accepted.id)
+    assert current(svc, accepted.id).status == "rejected"
+    assert not (svc.drawing.batch_dir / "uploads" / accepted.id).exists()
 
 
 def test_the_validation_holds_its_organization_s_slot_and_no_other_s(app: Flask, keys: Keys, svc: UseCases) -> None:

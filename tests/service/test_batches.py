@@ -32,7 +32,6 @@ from tests.builders import (
     jpeg,
     resident_id,
     roster_rows,
-    settled,
     simple_roster,
     submit,
     submitted,
@@ -186,12 +185,12 @@ def test_a_retried_upload_answers_the_same_batch_and_validates_nothing_twice(
     data = simple_roster([(f"学员{i}", id17, 3) for i, id17 in enumerate(id17s(4))])
     principal = issuer_principal(svc)
     first, replayed_first = svc.batches.submit(principal, batches.Upload(data, "名单.csv"), idempotency_key="k")
-    settled(svc, first.id)
+    finished(svc, first.id)  # the job has ended: its upload is deleted
     again, replayed = svc.batches.submit(principal, batches.Upload(data, "名单.csv"), idempotency_key="k")
     assert (replayed_first, replayed) == (False, True)
-    assert again.id == first.id and again.status == "rendering" and again.validation_attempts == 1
+    assert again.id == first.id and again.status == "done" and again.validation_attempts == 1
     assert _serials(svc) == [1, 2, 3, 4] and _batches(svc) == 1
-    assert svc.batches._uploads.stored() == []  # the replay stored nothing
+    assert list((svc.drawing.batch_dir / "uploads").iterdir()) == []  # the replay stored nothing
     with pytest.raises(Conflict):
         svc.batches.submit(principal, batches.Upload(data + b"\n", "名单.csv"), idempotency_key="k")
 
