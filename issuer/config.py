@@ -40,6 +40,7 @@ DEFAULTS: dict[str, Any] = {
     "SECURE_COOKIES": "",
     "MAX_VALIDATIONS_PER_ORG": 1,
     "MAX_ROSTER_ROWS": 50_000,
+    "VALIDATION_THREADS": 0,
 }
 
 
@@ -65,6 +66,8 @@ def check(config: Mapping[str, Any]) -> None:
     for key in ("MAX_VALIDATIONS_PER_ORG", "MAX_ROSTER_ROWS", "IDEMPOTENCY_HOURS", "DATABASE_POOL"):
         if int(config[key]) < 1:
             raise ConfigError(f"ISSUER_{key} must be at least 1")
+    if int(config["VALIDATION_THREADS"]) < 0:
+        raise ConfigError("ISSUER_VALIDATION_THREADS must be 0 (one a core) or more")
     if config["ENV"] == "development":
         return
     if config["CLOCK"]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 import zipfile
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -14,15 +15,20 @@ from functools import cache
 from typing import Any
 
 import openpyxl
+from flask.testing import FlaskClient
 from PIL import Image
 from sqlalchemy import select
+from werkzeug.test import TestResponse
 
 from issuer.core import qrtext
 from issuer.core.identity import check_character
+from issuer.service import batches
 from issuer.service.issuing import IssueRequest
+from issuer.service.principal import Principal
 from issuer.service.wiring import UseCases
 from issuer.store import models as m
-from issuer.store.records import CertificateRecord, NewCertificate
+from issuer.store.records import BatchRecord, CertificateRecord, NewCertificate
+from tests.conftest import auth, issuer_principal
 from tests.factories import ID_NUMBER
 
 ELECTRICIAN = "6-31-01-03"
@@ -229,3 +235,87 @@ def new_certificate(organization_id: int, signing_key_id: int, serial: int = 1) 
         created_by="tester",
         log_index=serial - 1,
     )
+
+
+# --- batches: uploaded (answered at once, the batch validating) and followed -----------------
+
+WAITING = ("validating", "issuing")
+SETTLE_SECONDS = 120.0
+
+
+def submit(
+    svc: UseCases, data: bytes, name: str = "名单.csv", principal: Principal | None = None, **kw: Any
+) -> BatchRecord:
+    """Upload a roster through the use case: the batch as the upload answers it."""
+    key = kw.pop("key", None)
+    upload = batches.Upload(roster=data, filename=name, **kw)
+    batch, _ = svc.batches.submit(principal or issuer_principal(svc), upload, idempotency_key=key)
+    return batch
+
+
+def settled(svc: UseCases, batch_id: str, *, timeout: float = SETTLE_SECONDS) -> BatchRecord:
+    """The batch once its validation job has ended (issued, rejected, checked or failed)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with svc.ctx.reading() as uow:
+            batch = uow.batches.get(batch_id)
+        assert batch is not None
+        if batch.status not in WAITING:
+            return batch
+        assert time.monotonic() < deadline, f"batch {batch_id} still {batch.status} after {timeout} s"
+        time.sleep(0.01)
+
+
+def submitted(svc: UseCases, data: bytes, name: str = "名单.csv", **kw: Any) -> BatchRecord:
+    """Upload a roster and wait for its validation job to end."""
+    return settled(svc, submit(svc, data, name, **kw).id)
+
+
+def issued_rows(svc: UseCases, batch_id: str) -> list[tuple[int, str]]:
+    """(roster row, certificate number) of every certificate the batch issued, in order."""
+    with svc.ctx.reading() as uow:
+        return [(line.row, line.number) for line in uow.batches.lines(batch_id)]
+
+
+def post(
+    client: FlaskClient,
+    key: str,
+    data: bytes,
+    name: str = "名单.csv",
+    headers: dict[str, str] | None = None,
+    **form: str,
+) -> TestResponse:
+    return client.post(
+        "/api/v1/batches",
+        data={"roster": (io.BytesIO(data), name), **form},
+        headers={**auth(key), **(headers or {})},
+        content_type="multipart/form-data",
+    )
+
+
+def follow(client: FlaskClient, key: str, batch_id: str, *, timeout: float = SETTLE_SECONDS) -> dict[str, Any]:
+    """GET the batch until its validation job has ended."""
+    deadline = time.monotonic() + timeout
+    while True:
+        body: dict[str, Any] = client.get(f"/api/v1/batches/{batch_id}", headers=auth(key)).get_json()
+        if body["status"] not in WAITING:
+            return body
+        assert time.monotonic() < deadline, f"batch {batch_id} still {body['status']} after {timeout} s"
+        time.sleep(0.01)
+
+
+def uploaded(client: FlaskClient, key: str, data: bytes, name: str = "名单.csv", **form: str) -> dict[str, Any]:
+    """POST a roster (accepted: 202) and follow it until validated."""
+    response = post(client, key, data, name, **form)
+    assert response.status_code == 202, response.get_json()
+    return follow(client, key, response.get_json()["id"])
+
+
+def numbers(client: FlaskClient, key: str, batch_id: str) -> list[tuple[int, str]]:
+    """(roster row, number) of the issued rows, from the batch's result spreadsheet."""
+    from openpyxl import load_workbook
+
+    response = client.get(f"/api/v1/batches/{batch_id}/result", headers=auth(key))
+    assert response.status_code == 200, response.get_json()
+    sheet = load_workbook(io.BytesIO(response.data), read_only=True).worksheets[0]
+    return [(int(r[0]), str(r[2])) for r in sheet.iter_rows(min_row=2, values_only=True) if r[2]]

@@ -107,9 +107,16 @@ def _draw_once_asked(svc: UseCases, recorder: Recorder, batch_id: str) -> thread
     return thread
 
 
-def _stop_drawing(svc: UseCases) -> None:
+def _issued_not_drawn(server: str, keys: Keys, svc: UseCases, tmp_path: Path, n: int) -> str:
+    """A roster submitted (--no-wait) to a service whose queue is stopped, then validated
+    and issued by its job run as the queue runs it: the batch waits to be drawn."""
     assert isinstance(svc.queue, jobs.InProcessQueue)
     svc.queue.close()
+    result = _cli(server, keys, "submit", str(_roster(tmp_path, n)), "--dpi", "150", "--no-wait")
+    assert result.exit_code == 0, result.output
+    batch_id = _batch_id(result)
+    svc.batches.run_validation(batch_id)
+    return batch_id
 
 
 def test_submit_issues_and_writes_the_numbers(server: str, keys: Keys, tmp_path: Path) -> None:
@@ -128,6 +135,42 @@ def test_submit_prints_every_problem_and_exits_1(server: str, keys: Keys, tmp_pa
     result = _cli(server, keys, "submit", str(roster))
     assert result.exit_code == 1
     assert "第3行" in result.output and "roster_has_errors" in result.output
+
+
+def test_submit_follows_the_validation_with_a_progress_bar(server: str, keys: Keys, tmp_path: Path) -> None:
+    result = _cli(server, keys, "submit", str(_roster(tmp_path, 3)))
+    assert result.exit_code == 0, result.output
+    assert "校验名单 / validating" in result.stderr and "已发证3张 / issued 3" in result.stdout
+
+
+def test_submit_no_wait_prints_the_batch_being_validated_and_exits_0(
+    server: str, keys: Keys, svc: UseCases, tmp_path: Path
+) -> None:
+    assert isinstance(svc.queue, jobs.InProcessQueue)
+    svc.queue.close()  # nothing runs: the command cannot have waited
+    result = _cli(server, keys, "submit", str(_roster(tmp_path, 2)), "--no-wait")
+    assert result.exit_code == 0, result.output
+    assert "正在校验名单 / batch" in result.stdout and "rows 2, checked 0" in result.stdout
+    status = _cli(server, keys, "status", _batch_id(result))
+    assert status.exit_code == 3 and "validating" in status.stdout
+    both = _cli(server, keys, "submit", str(_roster(tmp_path, 2)), "--no-wait", "--wait")
+    assert both.exit_code == 2 and "--no-wait" in both.output  # a usage error
+
+
+def test_a_rejected_roster_exits_1_with_its_problems_then_one_line(server: str, keys: Keys, tmp_path: Path) -> None:
+    roster = tmp_path / "名单.csv"
+    bad = "\n乙,居民身份证,110105199001019990,6-31-01-03,3,80,75".encode("gbk")
+    roster.write_bytes(simple_roster([("甲", id17s(1)[0], 3)]) + bad)
+    result = _cli(server, keys, "submit", str(roster), "--out", str(tmp_path / "numbers.csv"))
+    assert result.exit_code == 1 and "第3行" in result.stdout
+    [line] = [x for x in result.stderr.splitlines() if "roster_has_errors" in x]
+    assert (
+        line
+        == "roster_has_errors: 名单中2行有1行存在问题，未发放任何证书 / 1 of 2 rows have problems; nothing was issued"
+    )
+    assert not (tmp_path / "numbers.csv").exists()
+    dry = _cli(server, keys, "submit", str(roster), "--dry-run")
+    assert dry.exit_code == 1 and "第3行" in dry.stdout and "有效1行" in dry.stdout
 
 
 def test_an_unreachable_service_exits_2(keys: Keys, tmp_path: Path) -> None:
@@ -216,8 +259,7 @@ def test_a_service_ignoring_range_sends_the_whole_file_again(
 def test_fetch_waits_for_a_batch_still_being_drawn(
     server: str, keys: Keys, svc: UseCases, recorder: Recorder, tmp_path: Path
 ) -> None:
-    _stop_drawing(svc)
-    batch_id, numbers = _submitted(server, keys, tmp_path, 7)
+    batch_id = _issued_not_drawn(server, keys, svc, tmp_path, 7)
     pending = _cli(server, keys, "status", batch_id)
     assert pending.exit_code == 3 and "正在生成" in pending.stdout and "drawn 0" in pending.stdout
     recorder.requests.clear()
@@ -229,22 +271,20 @@ def test_fetch_waits_for_a_batch_still_being_drawn(
     polls = [path for path, _ in recorder.requests if path.endswith(batch_id)]
     assert len(polls) >= 2 and "生成证书 / drawing" in result.stderr
     with zipfile.ZipFile(target) as archive:
-        assert len(archive.namelist()) == 2 * len(numbers) + 1
+        assert len(archive.namelist()) == 2 * 7 + 1
 
 
 def test_fetch_gives_up_after_the_timeout(server: str, keys: Keys, svc: UseCases, tmp_path: Path) -> None:
-    _stop_drawing(svc)
-    batch_id, _ = _submitted(server, keys, tmp_path, 1)
+    batch_id = _issued_not_drawn(server, keys, svc, tmp_path, 1)
     result = _cli(server, keys, "fetch", batch_id, "--poll", "0.05", "--timeout", "0.2")
     assert result.exit_code == 3 and "batch_not_ready" in result.output and "0/1" in result.output
 
 
 def test_a_failed_batch_exits_1_with_its_error(server: str, keys: Keys, svc: UseCases, tmp_path: Path) -> None:
-    _stop_drawing(svc)
-    batch_id, _ = _submitted(server, keys, tmp_path, 1)
+    batch_id = _issued_not_drawn(server, keys, svc, tmp_path, 1)
     svc.drawing.fail(batch_id, "layout_unknown: 版式不存在 / no such layout")
     status = _cli(server, keys, "status", batch_id)
-    assert status.exit_code == 1 and "生成失败" in status.stdout and "no such layout" in status.stdout
+    assert status.exit_code == 1 and "处理失败" in status.stdout and "no such layout" in status.stdout
     fetched = _cli(server, keys, "fetch", batch_id, "-o", str(tmp_path / "b.zip"))
     assert fetched.exit_code == 1 and "batch_failed" in fetched.output and "no such layout" in fetched.output
     assert not (tmp_path / "b.zip").exists()

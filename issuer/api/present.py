@@ -13,7 +13,7 @@ from issuer.core.clock import format_instant
 from issuer.core.display import date_zh, level_zh
 from issuer.core.explain import RECORD_DAMAGED
 from issuer.core.transparency import LogFormatError, decode_entry
-from issuer.service.batches import Submitted
+from issuer.service.batches import has_result
 from issuer.service.certificates import document_number
 from issuer.service.context import Context
 from issuer.service.principal import Principal, Role
@@ -165,45 +165,55 @@ def lookup(ctx: Context, found: LookedUp) -> dict[str, Any]:
 
 
 BATCH_STATUS_ZH = {
+    "validating": "正在校验名单",
+    "issuing": "正在发证",
     "rendering": "正在生成证书图片",
     "done": "已完成",
-    "failed": "生成失败",
+    "checked": "校验完成（试校验，未发证）",
+    "rejected": "名单未通过校验，未发证",
+    "failed": "处理失败",
     "expired": "压缩包已过期删除",
 }
 
 
-def batch(status: BatchRecord, archive_url: str) -> dict[str, Any]:
+def batch(status: BatchRecord, path: str) -> dict[str, Any]:
+    """A batch as the API shows it; ``path``: its own address (``/api/v1/batches/<id>``)."""
+    validating = status.status in ("validating", "issuing")
+    if validating:
+        progress = status.checked / status.rows if status.rows else 1.0
+    else:
+        progress = status.rendered / status.issued if status.issued else 1.0
     return {
         "id": status.id,
         "status": status.status,
         "status_zh": BATCH_STATUS_ZH[status.status],
         "roster_name": status.roster_name,
+        "dry_run": status.dry_run,
+        "valid_rows_only": status.valid_rows_only,
         "rows": status.rows,
+        "checked": status.checked,
         "issued": status.issued,
         "rendered": status.rendered,
-        "progress": round(status.rendered / status.issued, 4) if status.issued else 1.0,
+        "progress": round(progress, 4),
         "formats": list(status.formats),
         "dpi": status.dpi,
         "created_at": format_instant(status.created_at),
         "created_by": status.created_by,
-        "queued": status.dispatched_at is not None,
+        "queued": status.dispatched_at is not None or not (validating or status.status == "rendering"),
         "finished_at": format_instant(status.finished_at) if status.finished_at else None,
         "error": status.error,
+        "refusal": status.refusal,
         "archive": (
-            {"url": archive_url, "bytes": status.archive_bytes, "sha256": status.archive_sha256}
+            {"url": f"{path}/archive", "bytes": status.archive_bytes, "sha256": status.archive_sha256}
             if status.status == "done"
             else None
         ),
+        "links": {
+            "self": path,
+            "result": f"{path}/result" if has_result(status) else None,
+            "archive": f"{path}/archive" if status.status == "done" else None,
+        },
         "report": status.report,
-    }
-
-
-def submitted(result: Submitted) -> dict[str, Any]:
-    """A roster issued, first time or replayed: the batch, its report, each row's number."""
-    return {
-        "batch": {"id": result.batch.id},
-        "report": result.batch.report,
-        "issued": [{"row": r.row, "number": r.number} for r in result.issued],
     }
 
 

@@ -267,7 +267,9 @@ class BatchUploadIn(Strict):
     photos = fields.Raw(
         load_default=None, metadata={"type": "string", "format": "binary", "description": "ZIP of photos"}
     )
-    dry_run = fields.Boolean(load_default=False, metadata={"description": "validate only, issue nothing"})
+    dry_run = fields.Boolean(
+        load_default=False, metadata={"description": "validate only, issue nothing: the batch ends checked"}
+    )
     valid_rows_only = fields.Boolean(load_default=False, metadata={"description": "issue the valid rows only"})
     formats = fields.String(
         load_default="png,pdf",
@@ -297,45 +299,65 @@ class RosterReportOut(ma.Schema):
     problems = fields.List(fields.Nested(RosterProblemOut))
 
 
-class IssuedRowOut(ma.Schema):
-    row = fields.Integer()
-    number = fields.String()
-
-
-class BatchRefOut(ma.Schema):
-    id = fields.String()
-
-
-class BatchOut(ma.Schema):
-    batch = fields.Nested(BatchRefOut, allow_none=True, metadata={"description": "absent for a dry run"})
-    report = fields.Nested(RosterReportOut)
-    issued = fields.List(fields.Nested(IssuedRowOut))
-
-
 class BatchArchiveOut(ma.Schema):
     url = fields.String()
     bytes = fields.Integer()
     sha256 = fields.String()
 
 
+class RefusalOut(ma.Schema):
+    code = fields.String(
+        metadata={
+            "description": "roster_has_errors, roster_empty, roster_validated_another_day, or why issuing was refused"
+        }
+    )
+    message = fields.String()
+    message_zh = fields.String()
+
+
+class BatchLinksOut(ma.Schema):
+    self = fields.String(metadata={"description": "this batch: poll it"})
+    result = fields.String(
+        allow_none=True, metadata={"description": "result.xlsx (every row: its number or its problems), once validated"}
+    )
+    archive = fields.String(allow_none=True, metadata={"description": "the ZIP of every image, once done"})
+
+
 class BatchStatusOut(ma.Schema):
     id = fields.String()
-    status = fields.String(metadata={"description": "rendering, done, failed or expired (archive removed)"})
+    status = fields.String(
+        metadata={
+            "description": "validating → issuing → rendering → done; checked (a dry run: validated, nothing issued), "
+            "rejected (nothing issued: see refusal and report.problems), failed (see error), "
+            "expired (archive removed)"
+        }
+    )
     status_zh = fields.String()
     roster_name = fields.String()
-    rows = fields.Integer()
+    dry_run = fields.Boolean()
+    valid_rows_only = fields.Boolean()
+    rows = fields.Integer(metadata={"description": "the roster's rows (counted when it was uploaded)"})
+    checked = fields.Integer(metadata={"description": "rows validated so far"})
     issued = fields.Integer()
     rendered = fields.Integer()
-    progress = fields.Float(metadata={"description": "rendered / issued, 0 to 1"})
+    progress = fields.Float(
+        metadata={"description": "0 to 1: checked / rows while validating, then rendered / issued while drawing"}
+    )
     formats = fields.List(fields.String())
     dpi = fields.Integer()
     created_at = fields.String()
     created_by = fields.String()
-    queued = fields.Boolean(metadata={"description": "false if queueing the images failed: retry the upload"})
+    queued = fields.Boolean(
+        metadata={"description": "false if queueing the batch's background job failed: retry the upload"}
+    )
     finished_at = fields.String(allow_none=True)
     error = fields.String(allow_none=True)
+    refusal = fields.Nested(
+        RefusalOut, allow_none=True, metadata={"description": "why a rejected roster was not issued"}
+    )
     archive = fields.Nested(BatchArchiveOut, allow_none=True)
-    report = fields.Nested(RosterReportOut)
+    links = fields.Nested(BatchLinksOut)
+    report = fields.Nested(RosterReportOut, metadata={"description": "every problem of every row, once validated"})
 
 
 class BatchListOut(ma.Schema):

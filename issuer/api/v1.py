@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import io
 import json
 from dataclasses import asdict
 from typing import Any, ClassVar
@@ -389,23 +390,26 @@ class Batches(MethodView):
     def get(self) -> dict[str, Any]:
         """The organization's latest 50 batches, newest first (organization issuer)."""
         found = use_cases().batches.recent(_principal())
-        return {"items": [present.batch(b, _archive_url(b.id)) for b in found]}
+        return {"items": [present.batch(b, _batch_path(b.id)) for b in found]}
 
     @bp.arguments(s.BatchUploadIn, location="multipart")
     @IDEMPOTENCY_KEY
-    @bp.response(201, s.BatchOut)
-    @bp.alt_response(200, schema=s.BatchOut, description="dry run: the report only")
+    @bp.response(202, s.BatchStatusOut)
     @_errors(401, 403, 409, 413, 422, 429)
     def post(self, form: dict[str, Any]) -> Any:
-        """Issue one exam session's roster (multipart: ``roster`` CSV/XLSX, optional ``photos``
-        ZIP). Every row is validated first; by default any invalid row issues nothing (422 with
-        every problem); ``valid_rows_only`` issues the valid ones; ``dry_run`` only reports.
-        Serials come in one contiguous block per level. The images (``formats``, ``dpi``) are
-        drawn in the background: follow ``GET /batches/{id}`` and download the archive. Send
-        an ``Idempotency-Key``. An organization validates at most
-        ``ISSUER_MAX_VALIDATIONS_PER_ORG`` rosters at once (dry runs and uploads): one more
-        is a 429 ``too_many_validations`` with ``Retry-After``; a roster of more than
-        ``ISSUER_MAX_ROSTER_ROWS`` rows is a 422 ``roster_too_large``."""
+        """Upload one exam session's roster (multipart: ``roster`` CSV/XLSX, optional
+        ``photos`` ZIP). Answered at once (202) with the batch, ``validating``, and its
+        address (``Location``): every row is validated in the background, then the batch is
+        issued (``issuing``, serials in one contiguous block per level) and its images
+        (``formats``, ``dpi``) drawn (``rendering``) until ``done``. By default a roster with
+        any invalid row issues nothing (``rejected``, with every problem);
+        ``valid_rows_only`` issues the valid ones; ``dry_run`` only validates (``checked``).
+        Only what is cheap is checked here (a readable roster of at most
+        ``ISSUER_MAX_ROSTER_ROWS`` rows, else 422 ``roster_too_large``; a readable photos
+        ZIP; the output options). An organization validates at most
+        ``ISSUER_MAX_VALIDATIONS_PER_ORG`` rosters at once: one more is a 429
+        ``too_many_validations`` with ``Retry-After``. Send an ``Idempotency-Key``: a retry
+        answers the same batch and validates nothing twice."""
         app = use_cases()
         upload = Upload(
             roster=_read_upload(form["roster"], "roster", "名单"),
@@ -414,30 +418,47 @@ class Batches(MethodView):
             valid_rows_only=form["valid_rows_only"],
             formats=tuple(sorted(form["formats"].split(","), key=DEFAULT_FORMATS.index)),
             dpi=form["dpi"],
+            dry_run=form["dry_run"],
         )
-        if form["dry_run"]:
-            return {"batch": None, "report": app.batches.check(_principal(), upload).to_dict(), "issued": []}, 200
-        result, replayed = app.batches.submit(
+        batch, replayed = app.batches.submit(
             _principal(), upload, idempotency_key=request.headers.get("Idempotency-Key")
         )
-        response = jsonify(present.submitted(result))
-        response.status_code = 201
-        response.headers["Location"] = f"/api/v1/batches/{result.batch.id}"
+        response = jsonify(s.BatchStatusOut().dump(present.batch(batch, _batch_path(batch.id))))
+        response.status_code = 202
+        response.headers["Location"] = _batch_path(batch.id)
         response.headers["Idempotency-Replayed"] = "true" if replayed else "false"
         return response
 
 
-def _archive_url(batch_id: str) -> str:
-    return f"/api/v1/batches/{batch_id}/archive"
+def _batch_path(batch_id: str) -> str:
+    return f"/api/v1/batches/{batch_id}"
 
 
 @bp.route("/batches/<string:batch_id>")
 @bp.response(200, s.BatchStatusOut)
 @_errors(401, 403, 404)
 def batch_status(batch_id: str) -> dict[str, Any]:
-    """A batch's status and progress: ``rendering`` (``rendered`` of ``issued`` drawn),
-    ``done`` (the archive's address, size and SHA-256) or ``failed`` (organization issuer)."""
-    return present.batch(use_cases().batches.status(_principal(), batch_id), _archive_url(batch_id))
+    """A batch's status and progress: ``validating`` (``checked`` of ``rows``),
+    ``issuing``, ``rendering`` (``rendered`` of ``issued`` drawn), ``done`` (the archive's
+    address, size and SHA-256); ``checked`` (a dry run), ``rejected`` (``refusal`` and
+    every problem in ``report``) or ``failed`` (``error``) (organization issuer)."""
+    batch = use_cases().batches.status(_principal(), batch_id)
+    return present.batch(batch, _batch_path(batch.id))
+
+
+@bp.route("/batches/<string:batch_id>/result")
+@bp.response(200, description="XLSX: every roster row, its certificate number or its problems")
+@bp.doc(responses={200: _binary(XLSX)})
+@_errors(401, 403, 404, 409)
+def batch_result(batch_id: str) -> Any:
+    """The result spreadsheet (发证结果, as in the archive) once the roster is validated:
+    each row's certificate number, or 未发证 with its problems (a rejected roster's report).
+    409 ``batch_not_ready`` while it is being validated (organization issuer)."""
+    out = io.BytesIO()
+    batch = use_cases().batches.result(_principal(), batch_id, out)
+    response = current_app.response_class(out.getvalue(), mimetype=XLSX)
+    response.headers["Content-Disposition"] = f"attachment; filename=result-{batch.id}.xlsx"
+    return response
 
 
 @bp.route("/batches/<string:batch_id>/archive")

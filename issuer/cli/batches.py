@@ -4,6 +4,7 @@ running service (``issuer.cli.client``); ``resume`` and ``purge`` run on its mac
 from __future__ import annotations
 
 import csv
+import io
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,8 +21,10 @@ from issuer.cli.output import EXIT_PENDING, echo_all, echo_problem, fail, progre
 def batch() -> None:
     """Batch issuance against a running service / 批量发证.
 
-    Exit codes: 0 done, 1 refused (roster problems, unknown batch, bad key) or failed,
-    2 the service cannot be reached, 3 still being drawn (status, or --timeout ran out)."""
+    Exit codes: 0 done (submit: issued, or a dry run without problems; with --no-wait:
+    accepted), 1 refused (the upload refused, the roster rejected or with problems in a
+    dry run, unknown batch, bad key) or failed, 2 the service cannot be reached, 3 still
+    being validated or drawn (status, or --timeout ran out)."""
 
 
 @batch.command("submit")
@@ -40,7 +43,8 @@ def batch() -> None:
 @service_options
 @click.option("--idempotency-key", help="Send the same value again to retry safely.")
 @click.option("--out", type=click.Path(dir_okay=False), help="Write row → certificate number as CSV.")
-@click.option("--wait", is_flag=True, help="Wait until the certificates are drawn.")
+@click.option("--no-wait", is_flag=True, help="Print the batch id once the upload is accepted; do not wait.")
+@click.option("--wait", is_flag=True, help="Wait until the certificates are drawn too.")
 @click.option(
     "--archive", type=click.Path(dir_okay=False), help="Then download the archive to this file (implies --wait)."
 )
@@ -56,27 +60,40 @@ def batch_submit(
     key: str,
     idempotency_key: str | None,
     out: str | None,
+    no_wait: bool,
     wait: bool,
     archive: str | None,
     poll: float,
     timeout: float | None,
 ) -> None:
-    """Upload a roster (CSV or XLSX) and print the batch id. Exit 0 when issued (or valid in
-    a dry run), 1 when the roster has problems (each printed), 2 when the service cannot be
-    reached. With --wait or --archive: 1 also when the drawing failed, 3 on --timeout."""
+    """Upload a roster (CSV or XLSX), print the batch id, then follow its validation (a
+    progress bar) until it is issued, and print the report. Exit 0 when issued (or valid in
+    a dry run), 1 when the upload is refused or the roster rejected (its problems printed,
+    then one line saying why) or, in a dry run, has problems, 2 when the service cannot be
+    reached, 3 on --timeout. --no-wait: exit 0 once the upload is accepted. With --wait or
+    --archive: also wait for the drawing (1 when it failed)."""
+    if no_wait and (out or wait or archive):
+        raise click.UsageError("--no-wait cannot be given with --out, --wait or --archive")
     service = client.Service(url, key)
     fields = {"dry_run": str(dry_run).lower(), "valid_rows_only": str(valid_rows_only).lower()}
     fields |= {name: value for name, value in (("formats", formats), ("dpi", dpi)) if value}
     files = {"roster": Path(roster), **({"photos": Path(photos)} if photos else {})}
     headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
-    answer = client.upload(service, fields, files, headers, progress)
-    _echo_answer(answer)
+    accepted = client.upload(service, fields, files, headers, progress)
+    click.echo(f"批次 / batch: {accepted['id']}")
+    if no_wait:
+        echo_all(_status_lines(accepted))
+        return
+    status = client.wait(service, accepted["id"], poll, timeout, progress, drawn=False)
+    _echo_report(status)
+    if status["status"] == "checked":
+        sys.exit(1 if status["report"]["invalid_rows"] else 0)
+    if status["status"] not in ("rendering", "done"):
+        fail(client.failure_line(status))
     if out:
-        _write_numbers(Path(out), answer["issued"])
-    if dry_run:
-        sys.exit(1 if answer["report"]["invalid_rows"] else 0)
+        _write_numbers(Path(out), client.result(service, status["id"]))
     if wait or archive:
-        status = client.wait(service, answer["batch"]["id"], poll, timeout, progress)
+        status = client.wait(service, status["id"], poll, timeout, progress)
         if archive:
             _download(service, status, Path(archive))
         else:
@@ -85,9 +102,9 @@ def batch_submit(
 
 @batch.command("resume")
 def batch_resume() -> None:
-    """On the service's machine: queue again the drawing of every unfinished batch (after
-    Redis lost its queue, or queueing failed when the roster was issued). With the
-    in-process queue, `issuer run` does this itself when it starts."""
+    """On the service's machine: queue again every unfinished batch, its validation or its
+    drawing (after Redis lost its queue, or queueing failed when the roster was uploaded).
+    With the in-process queue, `issuer run` does this itself when it starts."""
     from issuer.service import jobs
 
     _, use = local()
@@ -118,11 +135,14 @@ def batch_purge(days: int) -> None:
 @click.argument("batch_id", callback=clean_batch_id)
 @service_options
 def batch_status(batch_id: str, url: str, key: str) -> None:
-    """Show a batch's progress (Chinese, then English). Exit 0 done, 1 failed (or unknown
-    batch), 2 the service cannot be reached, 3 still being drawn."""
+    """Show a batch's progress (Chinese, then English). Exit 0 done (or a dry run without
+    problems), 1 rejected, failed, a dry run with problems (or unknown batch), 2 the
+    service cannot be reached, 3 still being validated, issued or drawn."""
     status = client.Service(url, key).json(client.batch_path(batch_id))
     echo_all(_status_lines(status))
-    sys.exit({"done": 0, "rendering": EXIT_PENDING}.get(status["status"], 1))
+    pending = {name: EXIT_PENDING for name in ("validating", "issuing", "rendering")}
+    checked = 1 if status["status"] == "checked" and status["report"].get("invalid_rows") else 0
+    sys.exit({"done": 0, "checked": checked, **pending}.get(status["status"], 1))
 
 
 @batch.command("fetch")
@@ -149,35 +169,46 @@ def _download(service: client.Service, status: dict[str, Any], target: Path) -> 
     click.echo(f"已保存{target}（{status['archive']['bytes']}字节，SHA-256一致） / saved {target}, SHA-256 verified")
 
 
-def _echo_answer(answer: dict[str, Any]) -> None:
-    report = answer["report"]
+def _echo_report(status: dict[str, Any]) -> None:
+    report = status["report"]
     rows, valid = report["rows"], report["valid_rows"]
     click.echo(f"共{rows}行，有效{valid}行 / rows {rows}, valid {valid}, invalid {report['invalid_rows']}")
     for problem in report["problems"]:
         echo_problem(problem)
-    issued = answer["issued"]
-    if issued:
-        click.echo(f"issued {len(issued)}: {issued[0]['number']} … {issued[-1]['number']} / 已发证{len(issued)}张")
-    if answer.get("batch"):
-        click.echo(f"批次 / batch: {answer['batch']['id']}")
+    if status["issued"]:
+        click.echo(f"已发证{status['issued']}张 / issued {status['issued']}")
 
 
-def _write_numbers(path: Path, issued: list[dict[str, Any]]) -> None:
+def _write_numbers(path: Path, sheet: bytes) -> None:
+    """Row → number of every issued row, from the batch's result spreadsheet."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(sheet), read_only=True)
+    issued = [(row[0], row[2]) for row in book.worksheets[0].iter_rows(min_row=2, values_only=True) if row[2]]
+    book.close()
     with writing(path), path.open("w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow(["行号", "证书编号"])
-        writer.writerows([r["row"], r["number"]] for r in issued)
+        writer.writerows(issued)
 
 
 def _status_lines(s: dict[str, Any]) -> list[str]:
-    drawn, issued = s["rendered"], s["issued"]
-    lines = [
-        f"批次{s['id']}：{s['status_zh']} / batch {s['id']}: {s['status']}",
-        f"名单{s['rows']}行，发证{issued}张，已生成{drawn}张（{round(s['progress'] * 100)}%，"
-        f"{'+'.join(s['formats'])} {s['dpi']} dpi） / rows {s['rows']}, issued {issued}, drawn {drawn}",
-    ]
-    if s["status"] == "rendering" and not s["queued"]:
+    lines = [f"批次{s['id']}：{s['status_zh']} / batch {s['id']}: {s['status']}"]
+    if s["status"] in ("validating", "issuing"):
+        lines.append(
+            f"名单{s['rows']}行，已校验{s['checked']}行（{round(s['progress'] * 100)}%） / "
+            f"rows {s['rows']}, checked {s['checked']}"
+        )
+    else:
+        drawn, issued = s["rendered"], s["issued"]
+        lines.append(
+            f"名单{s['rows']}行，发证{issued}张，已生成{drawn}张（{round(s['progress'] * 100)}%，"
+            f"{'+'.join(s['formats'])} {s['dpi']} dpi） / rows {s['rows']}, issued {issued}, drawn {drawn}"
+        )
+    if not s["queued"]:
         lines.append("尚未排入队列（服务未能连接任务队列） / not queued yet: the service could not reach its job queue")
+    if s["refusal"]:
+        lines.append(client.failure_line(s))
     if s["archive"]:
         archive = s["archive"]
         lines.append(f"压缩包 / archive: {archive['bytes']} bytes, sha256 {archive['sha256']}")

@@ -1,5 +1,6 @@
 """The HTTP client of a running service, usable from Python without click: batches
-(upload a roster, follow the drawing, download the archive and check its SHA-256) and the
+(upload a roster, follow its validation and drawing, download the archive and check its
+SHA-256) and the
 trust bundle. Failures raise a ``ClientError`` whose text is one line, Chinese and English;
 the commands print it (``issuer.cli.output.fail_with``). ``progress`` arguments take a
 function like ``issuer.cli.output.progress``; by default nothing is shown."""
@@ -61,11 +62,11 @@ class ChecksumMismatch(ClientError):
 
 
 class BatchFailed(ClientError):
-    """The batch's drawing failed."""
+    """The batch ended without being done: its roster rejected, or it failed."""
 
 
 class NotReady(ClientError):
-    """The batch was still being drawn when the wait ran out."""
+    """The batch was still being validated or drawn when the wait ran out."""
 
 
 @contextmanager
@@ -187,40 +188,86 @@ def upload(
         return service.json(BATCHES, method="POST", body=body, headers=headers, timeout=600)
 
 
-# --- waiting for the drawing ----------------------------------------------------------------
+# --- following a batch ------------------------------------------------------------------------
+
+VALIDATING = ("validating", "issuing")
+"""A batch whose roster is being validated, then issued."""
 
 
 def wait(
-    service: Service, batch_id: str, poll: float, timeout: float | None, progress: Progress = no_progress
+    service: Service,
+    batch_id: str,
+    poll: float,
+    timeout: float | None,
+    progress: Progress = no_progress,
+    *,
+    drawn: bool = True,
 ) -> dict[str, Any]:
-    """The batch's status once it is done; ``BatchFailed`` when it failed, ``NotReady`` at
-    the end of ``timeout`` seconds."""
+    """The batch's status once its roster is validated and issued (or rejected, or checked
+    by a dry run); with ``drawn``, once its images are drawn too, and ``BatchFailed`` when
+    the batch ended any other way than ``done``. ``NotReady`` at the end of ``timeout``
+    seconds."""
+    deadline = None if timeout is None else time.monotonic() + timeout
     status = service.json(batch_path(batch_id))
-    if status["status"] == "rendering":
-        status = follow(service, status, poll, timeout, progress)
-    if status["status"] != "done":
-        raise BatchFailed(f"batch_failed: 批次{status['id']}生成失败 / batch {status['id']} failed: {status['error']}")
+    status = _follow(
+        service, status, VALIDATING, ("rows", "checked"), "校验名单 / validating", poll, deadline, progress
+    )
+    if drawn:
+        status = _follow(
+            service, status, ("rendering",), ("issued", "rendered"), "生成证书 / drawing", poll, deadline, progress
+        )
+        if status["status"] != "done":
+            raise BatchFailed(failure_line(status))
     return status
 
 
-def follow(
-    service: Service, status: dict[str, Any], poll: float, timeout: float | None, progress: Progress = no_progress
+def failure_line(status: dict[str, Any]) -> str:
+    """Why a batch ended without being done: one line, Chinese and English."""
+    refusal = status.get("refusal")
+    if refusal:
+        return f"{refusal['code']}: {refusal['message_zh']} / {refusal['message']}"
+    if status["status"] == "checked":
+        return (
+            f"batch_not_issued: 批次{status['id']}为试校验，未发证 / batch {status['id']} was a dry run: nothing issued"
+        )
+    return f"batch_failed: 批次{status['id']}处理失败 / batch {status['id']} failed: {status.get('error')}"
+
+
+def _follow(
+    service: Service,
+    status: dict[str, Any],
+    stages: tuple[str, ...],
+    counts: tuple[str, str],
+    label: str,
+    poll: float,
+    deadline: float | None,
+    progress: Progress,
 ) -> dict[str, Any]:
-    deadline = None if timeout is None else time.monotonic() + timeout
+    """Poll while the batch is in one of ``stages``, advancing a bar of ``counts`` (total,
+    done so far)."""
+    if status["status"] not in stages:
+        return status
+    total, done = counts
     shown = 0
-    with progress(status["issued"], "生成证书 / drawing") as advance:
+    with progress(status[total], label) as advance:
         while True:
-            advance(status["rendered"] - shown)
-            shown = status["rendered"]
-            if status["status"] != "rendering":
+            advance(status[done] - shown)
+            shown = status[done]
+            if status["status"] not in stages:
                 return status
             if deadline is not None and time.monotonic() >= deadline:
                 raise NotReady(
-                    f"batch_not_ready: 等待超时，已生成{shown}/{status['issued']}张 / "
-                    f"timed out: {shown} of {status['issued']} drawn"
+                    f"batch_not_ready: 等待超时，{status['status_zh']}（{shown}/{status[total]}） / "
+                    f"timed out while {status['status']}: {shown} of {status[total]}"
                 )
             time.sleep(poll if deadline is None else max(0.0, min(poll, deadline - time.monotonic())))
             status = service.json(batch_path(status["id"]))
+
+
+def result(service: Service, batch_id: str) -> bytes:
+    """The batch's result spreadsheet (XLSX): every roster row, its number or its problems."""
+    with service.open(batch_path(batch_id, "result")) as response:
+        return service.read(response)
 
 
 # --- downloading the archive ----------------------------------------------------------------

@@ -200,8 +200,8 @@ def close_app(app: Flask) -> None:
 
 
 def resume_batches(app: Flask, warn: Callable[[str], None], say: Callable[[str], None]) -> None:
-    """With the in-process queue, queue again the batches whose images were being drawn
-    when the service stopped (``issuer run`` and ``issuer serve`` at start)."""
+    """With the in-process queue, queue again the batches being validated or drawn when
+    the service stopped (``issuer run`` and ``issuer serve`` at start)."""
     from issuer.service import jobs
 
     use = app.extensions["issuer.use_cases"]
@@ -213,7 +213,7 @@ def resume_batches(app: Flask, warn: Callable[[str], None], say: Callable[[str],
         warn(f"batches not resumed: {exc}")
     else:
         if resumed:
-            say(f"resumed {len(resumed)} unfinished batch(es) / 继续生成{len(resumed)}个批次的证书图片")
+            say(f"resumed {len(resumed)} unfinished batch(es) / 继续处理{len(resumed)}个未完成的批次")
 
 
 def run_server(settings: ServerSettings) -> None:

@@ -15,7 +15,7 @@ from issuer.cli.output import fail
 @click.option("--port", default=5000, show_default=True, type=int)
 def run(host: str, port: int) -> None:
     """Run the service on the development server (one process; `issuer serve` in
-    production). With the in-process queue, batches whose images were being drawn when the
+    production). With the in-process queue, batches being validated or drawn when the
     service stopped are picked up again."""
     from issuer.app import create_app
     from issuer.cli.server import resume_batches
@@ -72,8 +72,10 @@ def serve(
 
 @click.command()
 def worker() -> None:
-    """Draw batches' certificates from the Redis queue (ISSUER_QUEUE=redis, ISSUER_REDIS_URL)
-    until SIGTERM or Ctrl-C; the job under way is finished first. Run one per core."""
+    """Validate rosters and draw batches' certificates from the Redis queue
+    (ISSUER_QUEUE=redis, ISSUER_REDIS_URL) until SIGTERM or Ctrl-C; the job under way is
+    finished first. At start, queues again the validations no worker is running (one was
+    killed). Run one per core."""
     import logging
     import signal
     import threading
@@ -85,8 +87,13 @@ def worker() -> None:
     app = create_app({"PUBLISH_EVERY": 0})
     use = build(app.config, app.instance_path, worker=True)
     if not isinstance(use.queue, RedisQueue):
-        fail("ISSUER_QUEUE is not redis: the service draws batches itself / 未启用Redis队列")
+        fail("ISSUER_QUEUE is not redis: the service runs batches itself / 未启用Redis队列")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s")
+    resumed = use.batches.resume_validations()
+    if resumed:
+        click.echo(
+            f"queued {len(resumed)} unfinished validation(s) again / 重新排队{len(resumed)}份名单的校验", err=True
+        )
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

@@ -171,29 +171,52 @@ class Imprint:
         return cls(org.code, org.name, org.layout)
 
 
-def check_printable(ctx: Context, imprint: Imprint, prepared: Prepared, photo: bytes | None) -> None:
+def check_printable(
+    ctx: Context, imprint: Imprint, prepared: Prepared, photo: bytes | None, *, qr_checked: bool = False
+) -> None:
     """Refuse, before a number is taken, what the certificate cannot print: a character no
     font has (a box would be printed), a value too long for its box, or data too long for a
-    QR code that phones read (modules of at least 0.6 mm on every layout, ``render.qr``)."""
-    from issuer.render import check_qr_text, default_renderer, load_layout, view_for
+    QR code that phones read (``check_qr_fits``; ``qr_checked``: the caller did that part,
+    as a roster does once per length of name)."""
+    from issuer.render import default_renderer, load_layout, view_for
 
     number_text, fields, _ = prepared
-    issue_date: date = fields["issue_date"]
-    org_code = OrganizationCode.parse(imprint.organization_code, ctx.catalogue)
-    number = CertificateNumber(org_code, issue_date.year % 100, fields["level"], 1)
-    sample = Credential(number=number, status_index=STATUS_LIST_BITS - 1, **fields)
-    check_qr_text(qrtext.encode(cose.sign(encode_payload(sample), _stand_in_key(), bytes(8)), ctx.qr_host))
+    sample = _sample(ctx, imprint, fields)
+    if not qr_checked:
+        _check_qr(ctx, sample)
+    layout = load_layout(imprint.layout)
     view = view_for(
         sample,
         qr_text="",
         organization_name=imprint.organization_name,
         document_number=number_text,
         photo=photo,
-        english=load_layout(imprint.layout).english,
+        english=layout.english,
         catalogue=ctx.catalogue,
         document_types=ctx.document_types,
     )
-    default_renderer().check(view, layout=imprint.layout)
+    default_renderer().check(view, layout=layout)
+
+
+def check_qr_fits(ctx: Context, imprint: Imprint, fields: dict[str, Any]) -> None:
+    """Refuse credential fields whose QR text would be too long for a QR code that phones
+    read (modules of at least 0.6 mm on every layout, ``render.qr``). The text's length
+    depends on the lengths of the fields, not on their characters."""
+    _check_qr(ctx, _sample(ctx, imprint, fields))
+
+
+def _sample(ctx: Context, imprint: Imprint, fields: dict[str, Any]) -> Credential:
+    """The credential the fields would make, with the longest status index."""
+    issue_date: date = fields["issue_date"]
+    org_code = OrganizationCode.parse(imprint.organization_code, ctx.catalogue)
+    number = CertificateNumber(org_code, issue_date.year % 100, fields["level"], 1)
+    return Credential(number=number, status_index=STATUS_LIST_BITS - 1, **fields)
+
+
+def _check_qr(ctx: Context, sample: Credential) -> None:
+    from issuer.render import check_qr_text
+
+    check_qr_text(qrtext.encode(cose.sign(encode_payload(sample), _stand_in_key(), bytes(8)), ctx.qr_host))
 
 
 @cache

@@ -1,6 +1,7 @@
 """Personal data at rest: document numbers encrypted with AES-256-GCM, plus a keyed hash
-(HMAC-SHA-256) for exact-match lookups. Both keys derive from one configured data key
-with HKDF, so one secret is configured and the two uses never share a key."""
+(HMAC-SHA-256) for exact-match lookups. Every key derives from one configured data key
+with HKDF (``derive_key``: also the key of uploaded rosters waiting to be validated,
+``service/uploads.py``), so one secret is configured and no two uses share a key."""
 
 from __future__ import annotations
 
@@ -27,16 +28,22 @@ def _derive(master: bytes, purpose: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"issuer/" + purpose).derive(master)
 
 
+def derive_key(data_key: str, purpose: bytes) -> bytes:
+    """A 256-bit key for one ``purpose`` (``b"uploads/aes-gcm"``), derived from the
+    configured data key: every process of a deployment derives the same one."""
+    try:
+        master = base64.b64decode(data_key, validate=True)
+    except ValueError:
+        raise DataKeyError("ISSUER_DATA_KEY must be base64 of 32 random bytes") from None
+    if len(master) != 32:
+        raise DataKeyError("ISSUER_DATA_KEY must be base64 of 32 random bytes")
+    return _derive(master, purpose)
+
+
 class DocumentCipher:
     def __init__(self, data_key: str) -> None:
-        try:
-            master = base64.b64decode(data_key, validate=True)
-        except ValueError:
-            raise DataKeyError("ISSUER_DATA_KEY must be base64 of 32 random bytes") from None
-        if len(master) != 32:
-            raise DataKeyError("ISSUER_DATA_KEY must be base64 of 32 random bytes")
-        self._aead = AESGCM(_derive(master, b"document-number/aes-gcm"))
-        self._mac_key = _derive(master, b"document-number/hmac")
+        self._aead = AESGCM(derive_key(data_key, b"document-number/aes-gcm"))
+        self._mac_key = derive_key(data_key, b"document-number/hmac")
 
     def encrypt(self, number: str, *, context: bytes) -> bytes:
         """``nonce ‖ ciphertext``; ``context`` (the certificate number) is bound as AAD so a

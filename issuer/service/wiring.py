@@ -16,18 +16,19 @@ from issuer.service.audit import AuditTrail
 from issuer.service.batches import Batches
 from issuer.service.certificates import Certificates
 from issuer.service.context import Clock, Context, utc_now
-from issuer.service.drawing import Drawing
+from issuer.service.drawing import Chunk, Drawing
 from issuer.service.images import Images
 from issuer.service.integrity import RecordCheck
 from issuer.service.issuing import Issuing
-from issuer.service.jobs import JobQueue, make_queue
+from issuer.service.jobs import Handler, JobQueue, Validation, make_queue
 from issuer.service.log import TransparencyLog
-from issuer.service.pii import DocumentCipher
+from issuer.service.pii import DocumentCipher, derive_key
 from issuer.service.publishing import Publishing
 from issuer.service.readiness import Readiness
 from issuer.service.registry import Registry
 from issuer.service.revoking import Revoking
 from issuer.service.storage_audit import StorageAudit
+from issuer.service.uploads import Uploads
 from issuer.service.validations import ValidationSlots
 from issuer.service.verifying import Verifying
 from issuer.store.db import Database, Pool, database_url
@@ -92,9 +93,29 @@ def build(
     certificates = Certificates(ctx)
     records = RecordCheck(ctx, publishing)
     trail = AuditTrail(ctx, log)
-    drawing = Drawing(ctx, settings.batch_dir(config, instance_path))
-    queue = make_queue(config, drawing.run, drawing.fail, worker=worker)
+    batch_dir = settings.batch_dir(config, instance_path)
+    drawing = Drawing(ctx, batch_dir)
     validations = ValidationSlots(ctx, int(config["MAX_VALIDATIONS_PER_ORG"]))
+    # The queue runs the batches' jobs, and the batches send them: the handlers look the
+    # use case up when a job runs, after both are built.
+    handlers = {
+        Chunk: Handler(drawing.run, drawing.fail),
+        Validation: Handler(
+            lambda job: batches.run_validation(job.batch_id), lambda b, e: batches.fail_validation(b, e)
+        ),
+    }
+    queue = make_queue(config, handlers, worker=worker)
+    batches = Batches(
+        ctx,
+        issuing,
+        drawing,
+        queue,
+        validations,
+        Uploads(batch_dir / "uploads", derive_key(config["DATA_KEY"], b"uploads/aes-gcm")),
+        chunk=int(config["BATCH_CHUNK"]),
+        max_rows=int(config["MAX_ROSTER_ROWS"]),
+        threads=int(config["VALIDATION_THREADS"]),
+    )
     return UseCases(
         ctx=ctx,
         database=database,
@@ -107,15 +128,7 @@ def build(
         verifying=Verifying(ctx, records, certificates, VerificationReader(database)),
         publishing=publishing,
         log=log,
-        batches=Batches(
-            ctx,
-            issuing,
-            drawing,
-            queue,
-            validations,
-            chunk=int(config["BATCH_CHUNK"]),
-            max_rows=int(config["MAX_ROSTER_ROWS"]),
-        ),
+        batches=batches,
         validations=validations,
         drawing=drawing,
         queue=queue,

@@ -34,6 +34,13 @@ def _record(batch: m.Batch, rendered: int) -> BatchRecord:
         archive_sha256=batch.archive_sha256,
         error=batch.error,
         rendered=rendered,
+        checked=batch.checked,
+        dry_run=batch.dry_run,
+        valid_rows_only=batch.valid_rows_only,
+        validation_holder=batch.validation_holder,
+        validation_started_at=batch.validation_started_at,
+        validation_attempts=batch.validation_attempts,
+        refusal=dict(batch.refusal) if batch.refusal is not None else None,
     )
 
 
@@ -77,6 +84,11 @@ class BatchRepository:
             dpi=batch.dpi,
             status=batch.status,
             report=batch.report,
+            checked=batch.checked,
+            dry_run=batch.dry_run,
+            valid_rows_only=batch.valid_rows_only,
+            validation_holder=batch.validation_holder,
+            dispatched_at=batch.dispatched_at,
         )
         self._session.add(row)
         self._session.flush()
@@ -123,16 +135,51 @@ class BatchRepository:
             .values(rendered_at=at)
         )
 
-    def update(self, batch_id: str, *, only_if_status: str | None = None, **values: Any) -> bool:
+    def update(
+        self,
+        batch_id: str,
+        *,
+        only_if_status: str | Sequence[str] | None = None,
+        only_if_holder: str | None = None,
+        **values: Any,
+    ) -> bool:
         """Set ``values`` (``status``, ``finished_at``, ``archive_bytes``, …); with
-        ``only_if_status``, only while the batch has that status. Whether a row changed."""
+        ``only_if_status``, only while the batch has that status (or one of them); with
+        ``only_if_holder``, only while its validation runs under that holder. Whether a
+        row changed."""
         query = update(m.Batch).where(m.Batch.id == batch_id)
         if only_if_status is not None:
-            query = query.where(m.Batch.status == only_if_status)
+            statuses = (only_if_status,) if isinstance(only_if_status, str) else tuple(only_if_status)
+            query = query.where(m.Batch.status.in_(statuses))
+        if only_if_holder is not None:
+            query = query.where(m.Batch.validation_holder == only_if_holder)
         return bool(self._session.execute(query.values(**values)).rowcount)  # type: ignore[attr-defined]
 
-    def ids(self, *, status: str, finished_before: datetime | None = None) -> list[str]:
-        query = select(m.Batch.id).where(m.Batch.status == status)
+    def claim_validation(self, batch_id: str, holder: str | None, new_holder: str, now: datetime) -> bool:
+        """Make ``new_holder`` the holder of the batch's validation, if it is still being
+        validated (or issued) under ``holder``: of two jobs that read the same holder, only
+        one changes the row (PostgreSQL re-checks the condition on the row it locked;
+        SQLite runs one writer at a time). Counts the attempt."""
+        query = (
+            update(m.Batch)
+            .where(
+                m.Batch.id == batch_id,
+                m.Batch.status.in_(("validating", "issuing")),
+                m.Batch.validation_holder.is_(None) if holder is None else m.Batch.validation_holder == holder,
+            )
+            .values(
+                validation_holder=new_holder,
+                validation_started_at=now,
+                validation_attempts=m.Batch.validation_attempts + 1,
+                status="validating",
+                checked=0,
+            )
+        )
+        return bool(self._session.execute(query).rowcount)  # type: ignore[attr-defined]
+
+    def ids(self, *, status: str | Sequence[str], finished_before: datetime | None = None) -> list[str]:
+        statuses = (status,) if isinstance(status, str) else tuple(status)
+        query = select(m.Batch.id).where(m.Batch.status.in_(statuses)).order_by(m.Batch.created_at, m.Batch.id)
         if finished_before is not None:
             query = query.where(m.Batch.finished_at < finished_before)
         return list(self._session.scalars(query))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -48,6 +48,38 @@ class ValidationLeaseRepository:
             if taken_over is not None:
                 return slot
         return None
+
+    def held(self, organization_id: int, now: datetime) -> int:
+        """How many of the organization's slots are held (not expired) at ``now``."""
+        return (
+            self._session.scalar(
+                select(func.count())
+                .select_from(ValidationLease)
+                .where(ValidationLease.organization_id == organization_id, ValidationLease.expires_at > now)
+            )
+            or 0
+        )
+
+    def expiry(self, organization_id: int, holder: str) -> datetime | None:
+        """When ``holder``'s lease expires; ``None`` when it holds none (given back, or
+        taken over after it expired)."""
+        return self._session.scalar(
+            select(ValidationLease.expires_at).where(
+                ValidationLease.organization_id == organization_id, ValidationLease.holder == holder
+            )
+        )
+
+    def hand_over(
+        self, organization_id: int, holder: str, new_holder: str, now: datetime, expires_at: datetime
+    ) -> int | None:
+        """Give ``holder``'s slot to ``new_holder`` until ``expires_at``; the slot, or
+        ``None`` when ``holder`` holds none."""
+        return self._session.execute(
+            update(ValidationLease)
+            .where(ValidationLease.organization_id == organization_id, ValidationLease.holder == holder)
+            .values(holder=new_holder, taken_at=now, expires_at=expires_at)
+            .returning(ValidationLease.slot)
+        ).scalar()
 
     def renew(self, organization_id: int, slot: int, holder: str, expires_at: datetime) -> bool:
         """Extend the lease if ``holder`` still has it; whether it did."""

@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Date,
     DateTime,
     ForeignKey,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -215,13 +217,24 @@ class Batch(Base):
     issued: Mapped[int] = mapped_column(Integer)
     formats: Mapped[str] = mapped_column(String(16))
     dpi: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), index=True)
     report: Mapped[dict[str, object]] = mapped_column(JSON)
     dispatched_at: Mapped[datetime | None] = _ts_or_none()
+    """When the job of the batch's current stage (validating, then drawing) was queued."""
     finished_at: Mapped[datetime | None] = _ts_or_none()
     archive_bytes: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     archive_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    checked: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Rows validated so far."""
+    dry_run: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    valid_rows_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    validation_holder: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    """The holder of the validation lease the batch's validation runs under."""
+    validation_started_at: Mapped[datetime | None] = _ts_or_none()
+    validation_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    refusal: Mapped[dict[str, object] | None] = mapped_column(JSON, nullable=True)
+    """Why a roster was rejected: ``{code, message, message_zh}``."""
 
 
 class BatchItem(Base):

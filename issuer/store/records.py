@@ -200,6 +200,16 @@ class BatchRecord:
     error: str | None
     rendered: int = 0
     """Items whose files are on disk."""
+    checked: int = 0
+    """Rows validated so far."""
+    dry_run: bool = False
+    valid_rows_only: bool = False
+    validation_holder: str | None = None
+    """The holder of the validation lease the batch's validation runs under."""
+    validation_started_at: datetime | None = None
+    validation_attempts: int = 0
+    refusal: dict[str, Any] | None = None
+    """Why a roster was rejected: ``{code, message, message_zh}``."""
 
 
 @dataclass(frozen=True)

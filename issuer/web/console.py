@@ -6,6 +6,7 @@ API, as the signed-in person (``AccountInfo.principal``)."""
 
 from __future__ import annotations
 
+import io
 import secrets
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -25,11 +26,11 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
-from issuer.api.v1 import MAX_BATCH_UPLOAD
+from issuer.api.v1 import MAX_BATCH_UPLOAD, XLSX
 from issuer.core.clock import CST
 from issuer.core.display import date_zh, level_zh
 from issuer.core.errors import InvalidInput, IssuerError
-from issuer.service.batches import Upload
+from issuer.service.batches import Upload, has_result
 from issuer.service.certificates import MAX_PAGE, Search, document_number
 from issuer.service.fields import field_of
 from issuer.service.issuing import IssueRequest
@@ -359,9 +360,11 @@ def _scope_choices(app: UseCases) -> list[tuple[str, str]]:
 @bp.route("/batches", methods=["GET", "POST"])
 @signed_in
 def batch_list() -> ResponseReturnValue:
+    """Upload a roster (answered at once: the batch's page follows its validation) and
+    the organization's latest batches."""
     _issuer_only()
     app = _app()
-    report, general, status = None, None, 200
+    general, status = None, 200
     headers: dict[str, str] = {}
     if request.method == "POST":
         roster = request.files.get("roster")
@@ -374,22 +377,19 @@ def batch_list() -> ResponseReturnValue:
                 filename=roster.filename,
                 photos=photos.stream if photos is not None and photos.filename else None,
                 valid_rows_only=bool(request.form.get("valid_rows_only")),
+                dry_run=bool(request.form.get("dry_run")),
             )
             try:
-                if request.form.get("dry_run"):
-                    report = app.batches.check(_principal(), upload).to_dict()
-                else:
-                    result, _ = app.batches.submit(_principal(), upload, idempotency_key=request.form.get("once"))
-                    return redirect(url_for("console.batch", batch_id=result.batch.id))
+                batch, _ = app.batches.submit(_principal(), upload, idempotency_key=request.form.get("once"))
+                return redirect(url_for("console.batch", batch_id=batch.id))
             except TooManyValidations as exc:
                 general, status = _message(exc), 429
                 headers["Retry-After"] = str(exc.errors["retry_after"])
             except IssuerError as exc:
                 general, status = _message(exc), 422
-                report = {"problems": exc.errors.get("problems", [])}
     recent = app.batches.recent(_principal(), limit=20)
     return (
-        render_template("web/console/batches.html", recent=recent, report=report, general=general, once=_once()),
+        render_template("web/console/batches.html", recent=recent, general=general, once=_once()),
         status,
         headers,
     )
@@ -398,12 +398,27 @@ def batch_list() -> ResponseReturnValue:
 @bp.get("/batches/<string:batch_id>")
 @signed_in
 def batch(batch_id: str) -> ResponseReturnValue:
+    """A batch's progress, refreshed every 3 seconds until it ends: rows checked, then
+    certificates drawn; a rejected roster's problems; the result and the archive."""
     _issuer_only()
     try:
         current = _app().batches.status(_principal(), batch_id)
     except IssuerError:
         abort(404)
-    return render_template("web/console/batch.html", batch=current)
+    return render_template("web/console/batch.html", batch=current, result=has_result(current))
+
+
+@bp.get("/batches/<string:batch_id>/result")
+@signed_in
+def batch_result(batch_id: str) -> ResponseReturnValue:
+    _issuer_only()
+    out = io.BytesIO()
+    try:
+        current = _app().batches.result(_principal(), batch_id, out)
+    except IssuerError:
+        abort(404)
+    out.seek(0)
+    return send_file(out, mimetype=XLSX, as_attachment=True, download_name=f"result-{current.id}.xlsx")
 
 
 @bp.get("/batches/<string:batch_id>/archive")

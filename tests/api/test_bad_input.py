@@ -19,7 +19,7 @@ from werkzeug.test import TestResponse
 
 from issuer.service.wiring import UseCases
 from issuer.store import models as m
-from tests.builders import DAMAGED_XLSX, candidate, damaged_xlsx, to_csv, to_xlsx
+from tests.builders import DAMAGED_XLSX, candidate, damaged_xlsx, to_csv, to_xlsx, uploaded
 from tests.conftest import ORG_CODE, Keys, auth
 from tests.factories import issue_body
 
@@ -261,14 +261,10 @@ BAD_ROSTER_CELLS = {
 def test_a_bad_roster_cell_is_a_problem_of_its_row(
     client: FlaskClient, keys: Keys, svc: UseCases, data: bytes, filename: str, code: str
 ) -> None:
-    response = client.post(
-        "/api/v1/batches",
-        data={"roster": (io.BytesIO(data), filename)},
-        headers=auth(keys.issuer),
-        content_type="multipart/form-data",
-    )
-    body = assert_error_shape(response, 422, "roster_has_errors")
-    assert [(p["row"], p["code"]) for p in body["errors"]["problems"]] == [(2, code)]
+    """A readable roster is accepted (202); its bad cell rejects it once validated."""
+    body = uploaded(client, keys.issuer, data, filename)
+    assert body["status"] == "rejected" and body["refusal"]["code"] == "roster_has_errors"
+    assert [(p["row"], p["code"]) for p in body["report"]["problems"]] == [(2, code)]
     assert _certificates(svc) == 0
 
 
@@ -284,10 +280,5 @@ def test_a_utf16_roster_with_a_lone_surrogate_is_an_encoding_error(client: Flask
 
 
 def test_the_float_of_a_two_decimal_score_in_an_xlsx_number_cell_is_that_score(client: FlaskClient, keys: Keys) -> None:
-    response = client.post(
-        "/api/v1/batches",
-        data={"roster": (io.BytesIO(to_xlsx([_with(THEORY, 89.99)])), "r.xlsx"), "dry_run": "true"},
-        headers=auth(keys.issuer),
-        content_type="multipart/form-data",
-    )
-    assert response.status_code == 200 and response.get_json()["report"]["problems"] == []
+    body = uploaded(client, keys.issuer, to_xlsx([_with(THEORY, 89.99)]), "r.xlsx", dry_run="true")
+    assert body["status"] == "checked" and body["report"]["problems"] == []

@@ -3,11 +3,9 @@ naming the field (a single certificate) or the row and column (a roster)."""
 
 from __future__ import annotations
 
-import io
-
 from flask.testing import FlaskClient
 
-from tests.builders import id17s, simple_roster
+from tests.builders import id17s, simple_roster, uploaded
 from tests.conftest import Keys, auth
 from tests.factories import issue_body
 
@@ -34,15 +32,8 @@ def test_a_work_type_beginning_like_a_formula_is_a_422(client: FlaskClient, keys
 
 def test_a_roster_with_a_formula_is_refused_naming_the_row_and_column(client: FlaskClient, keys: Keys) -> None:
     roster = simple_roster([("甲", id17s(2)[0], 3), ("=1+2", id17s(2)[1], 3)])
-    response = client.post(
-        "/api/v1/batches",
-        data={"roster": (io.BytesIO(roster), "名单.csv")},
-        headers=auth(keys.issuer),
-        content_type="multipart/form-data",
-    )
-    assert response.status_code == 422
-    body = response.get_json()
-    assert body["code"] == "roster_has_errors"
-    assert [(p["row"], p["column"], p["code"], p["value"]) for p in body["errors"]["problems"]] == [
+    body = uploaded(client, keys.issuer, roster)
+    assert body["status"] == "rejected" and body["refusal"]["code"] == "roster_has_errors"
+    assert [(p["row"], p["column"], p["code"], p["value"]) for p in body["report"]["problems"]] == [
         (3, "姓名", "formula_like_value", "=1+2")
     ]

@@ -59,7 +59,7 @@ REFUSALS = {
     "already_reissued": "the certificate was re-issued already",
     "certificate_revoked": "a revoked certificate is not drawn",
     "idempotency_key_reused": "the same Idempotency-Key with another body",
-    "batch_not_ready": "the batch's images are being drawn",
+    "batch_not_ready": "the batch's roster is being validated, or its images drawn",
     "rate_limited": "the lookup's 10 requests a minute per client",
     # rules of the domain that no schema states (README, the fields' descriptions)
     "leaf_index_or_number": "exactly one of leaf_index and number",
@@ -108,7 +108,7 @@ REFUSALS = {
     "roster_unknown_column": "a roster header the columns do not know",
     "roster_missing_column": "a roster without a required column",
     "roster_duplicate_column": "a roster with a column twice",
-    "roster_empty": "a roster without a header row",
+    "roster_empty": "a roster without a header row, or without a row below it",
     "roster_has_errors": "a roster with invalid rows",
     "unreadable_roster": "a roster file that cannot be read",
     "photos_unreadable": "a photos file that is not a ZIP",

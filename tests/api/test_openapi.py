@@ -103,6 +103,7 @@ def test_base64_fields_are_format_byte(spec: dict[str, Any], schema: str, field:
         ("/api/v1/status-lists/{code}", {"application/json", "application/cose"}),
         ("/api/v1/batches/{batch_id}/archive", {"application/zip"}),
         ("/api/v1/batches/template", {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}),
+        ("/api/v1/batches/{batch_id}/result", {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}),
         ("/api/v1/certificates/{number}/image", {"image/png", "application/pdf"}),
     ],
 )
@@ -119,6 +120,9 @@ def test_the_roster_upload_is_one_multipart_body(spec: dict[str, Any]) -> None:
     body = _schema(spec, op["requestBody"]["content"]["multipart/form-data"]["schema"])
     assert set(body["properties"]) == {"roster", "photos", "dry_run", "valid_rows_only", "formats", "dpi"}
     assert body["required"] == ["roster"] and body["properties"]["roster"]["format"] == "binary"
+    assert set(op["responses"]) == {"202", "401", "403", "409", "413", "422", "429", "503"}
+    accepted = op["responses"]["202"]["content"]["application/json"]["schema"]
+    assert accepted == {"$ref": "#/components/schemas/BatchStatusOut"}
 
 
 @pytest.mark.parametrize(

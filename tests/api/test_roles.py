@@ -70,11 +70,12 @@ MATRIX: dict[str, tuple[int, int, int, int, int, int]] = {
     "GET    /api/v1/certificates/{number}":                      (401,   200,  200,   404,  403,    401),
     "POST   /api/v1/certificates/{number}/revoke":               (401,   200,  200,   404,  403,    401),
     "GET    /api/v1/certificates/{number}/image":                (401,   403,  200,   404,  403,    401),
-    "POST   /api/v1/batches":                                    (401,   403,  201,   201,  403,    401),
+    "POST   /api/v1/batches":                                    (401,   403,  202,   202,  403,    401),
     "GET    /api/v1/batches/template":                           (401,   403,  200,   200,  403,    401),
     "GET    /api/v1/batches":                                    (401,   403,  200,   200,  403,    401),
     "GET    /api/v1/batches/{batch_id}":                         (401,   403,  200,   404,  403,    401),
     "GET    /api/v1/batches/{batch_id}/archive":                 (401,   403,  200,   404,  403,    401),
+    "GET    /api/v1/batches/{batch_id}/result":                  (401,   403,  200,   404,  403,    401),
     "GET    /api/v1/api-keys":                                   (401,   200,  403,   403,  403,    401),
     "POST   /api/v1/api-keys":                                   (401,   201,  403,   403,  403,    401),
     "DELETE /api/v1/api-keys/{key_id}":                          (401,   200,  403,   403,  403,    401),
@@ -193,8 +194,8 @@ class World:
             response = self.client.post(
                 "/api/v1/batches", data={"roster": (io.BytesIO(roster), "名单.csv")}, headers=auth(self.keys.issuer)
             )
-            assert response.status_code == 201, response.get_json()
-            self._batch = response.get_json()["batch"]["id"]
+            assert response.status_code == 202, response.get_json()
+            self._batch = response.get_json()["id"]
             self.svc.queue.join()  # type: ignore[union-attr]
         return self._batch
 
@@ -426,9 +427,20 @@ def _batch(w: World) -> Call:
 
 @check_for("POST /api/v1/batches")
 def _batch_issued_for_own_organization(w: World, caller: str, call: Call, response: TestResponse) -> None:
-    [row] = response.get_json()["issued"]
+    w.svc.queue.join()  # type: ignore[union-attr]
     own = {"issuer": ORG_CODE, "other_issuer": OTHER_CODE}[caller]
-    assert row["number"].startswith(own)
+    key = {"issuer": w.keys.issuer, "other_issuer": w.keys.other_issuer}[caller]
+    body = w.client.get(f"/api/v1/batches/{response.get_json()['id']}", headers=auth(key)).get_json()
+    assert body["status"] == "done" and body["issued"] == 1
+    result = w.client.get(body["links"]["result"], headers=auth(key))
+    assert result.status_code == 200 and _result_numbers(result.data)[0].startswith(own)
+
+
+def _result_numbers(sheet: bytes) -> list[str]:
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(sheet), read_only=True)
+    return [str(r[2]) for r in book.worksheets[0].iter_rows(min_row=2, values_only=True) if r[2]]
 
 
 @request_for("GET /api/v1/batches/template")
@@ -461,6 +473,16 @@ def _batch_status(w: World) -> Call:
 def _batch_done(w: World, caller: str, call: Call, response: TestResponse) -> None:
     body = response.get_json()
     assert (body["status"], body["rendered"], body["issued"]) == ("done", 1, 1)
+
+
+@request_for("GET /api/v1/batches/{batch_id}/result")
+def _batch_result(w: World) -> Call:
+    return Call(f"/api/v1/batches/{w.batch()}/result")
+
+
+@check_for("GET /api/v1/batches/{batch_id}/result")
+def _result_sheet(w: World, caller: str, call: Call, response: TestResponse) -> None:
+    assert response.data.startswith(b"PK") and _result_numbers(response.data)[0].startswith(ORG_CODE)
 
 
 @request_for("GET /api/v1/batches/{batch_id}/archive")

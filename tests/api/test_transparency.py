@@ -4,7 +4,6 @@ checks out with the trust bundle alone."""
 from __future__ import annotations
 
 import base64
-import io
 import itertools
 import json
 from typing import Any
@@ -222,12 +221,12 @@ def test_bad_parameters_are_refused_in_the_one_error_shape(
 
 def test_a_tree_size_that_no_head_has_is_not_found(client: FlaskClient, keys: Keys, logged: dict[str, Any]) -> None:
     """A batch appends its leaves under one signed head: the sizes in between have none."""
-    from tests.builders import id17s, simple_roster
+    from tests.builders import id17s, numbers, simple_roster, uploaded
 
     before = _head(client).tree_size
     roster = simple_roster([(f"批次{i}", id17, 3) for i, id17 in enumerate(id17s(3, start=800))])
-    upload = {"roster": (io.BytesIO(roster), "名单.csv")}
-    issued = _json(client.post("/api/v1/batches", data=upload, headers=auth(keys.issuer)), 201)["issued"]
+    batch = uploaded(client, keys.issuer, roster)
+    issued = [{"row": row, "number": number} for row, number in numbers(client, keys.issuer, batch["id"])]
     latest = _head(client)
     assert latest.tree_size == before + 3
     for size in (before + 1, before + 2, latest.tree_size + 1):

@@ -1,5 +1,6 @@
-"""Issuing a roster: all or nothing by default, contiguous numbers per level, a batch record
-whose images are drawn in the background and packed into one archive."""
+"""Issuing a roster: accepted at once and validated in the background, all or nothing by
+default, contiguous numbers per level, a batch record whose images are drawn in the
+background and packed into one archive."""
 
 from __future__ import annotations
 
@@ -20,26 +21,27 @@ from PIL import Image
 from sqlalchemy import select, update
 
 from issuer.core import qrtext, trust
-from issuer.core.errors import Conflict, InvalidInput
+from issuer.core.errors import Conflict
 from issuer.core.verify import verify
 from issuer.service import batches, drawing, jobs
-from issuer.service.principal import Principal
 from issuer.service.wiring import UseCases, build
 from issuer.store import models as m
 from issuer.store.records import BatchRecord
-from tests.builders import id17s, jpeg, resident_id, roster_rows, simple_roster, to_csv, to_xlsx
+from tests.builders import (
+    id17s,
+    issued_rows,
+    jpeg,
+    resident_id,
+    roster_rows,
+    simple_roster,
+    submit,
+    submitted,
+    to_csv,
+    to_xlsx,
+)
 from tests.builders import issue_request as request
 from tests.builders import serials as _serials
 from tests.conftest import OTHER_CODE, Clock, Keys, issuer_principal
-
-
-def submit(
-    svc: UseCases, data: bytes, name: str = "名单.csv", principal: Principal | None = None, **kw: Any
-) -> batches.Submitted:
-    key = kw.pop("key", None)
-    upload = batches.Upload(roster=data, filename=name, **kw)
-    body, _ = svc.batches.submit(principal or issuer_principal(svc), upload, idempotency_key=key)
-    return body
 
 
 def finished(svc: UseCases, batch_id: str) -> BatchRecord:
@@ -53,18 +55,24 @@ def _batches(svc: UseCases) -> int:
         return len(session.scalars(select(m.Batch.id)).all())
 
 
+def _items(svc: UseCases) -> int:
+    with svc.database.read_sessions() as session:
+        return len(session.scalars(select(m.BatchItem.position)).all())
+
+
 def test_a_roster_is_issued_in_one_contiguous_block_per_level(app: Flask, keys: Keys, svc: UseCases) -> None:
     svc.issuing.issue(issuer_principal(svc), request())  # serial 3-000001 is taken
     rows = [(f"学员{i}", id17, 3 if i % 3 else 4) for i, id17 in enumerate(id17s(30))]
     batches.ISSUE_CHUNK, saved = 7, batches.ISSUE_CHUNK  # several chunks inside the one transaction
     try:
-        body = submit(svc, simple_roster(rows))
+        batch = submitted(svc, simple_roster(rows))
     finally:
         batches.ISSUE_CHUNK = saved
-    issued = body.issued
-    assert [r.row for r in issued] == list(range(2, 32))
-    level3 = [int(r.number[-6:]) for r in issued if r.number[15] == "3"]
-    level4 = [int(r.number[-6:]) for r in issued if r.number[15] == "4"]
+    assert (batch.status, batch.issued, batch.checked) == ("rendering", 30, 30)
+    issued = issued_rows(svc, batch.id)
+    assert [row for row, _ in issued] == list(range(2, 32))
+    level3 = [int(n[-6:]) for _, n in issued if n[15] == "3"]
+    level4 = [int(n[-6:]) for _, n in issued if n[15] == "4"]
     assert level3 == list(range(2, 2 + len(level3)))
     assert level4 == list(range(1, 1 + len(level4)))
     _, bundle = svc.publishing.bundle()
@@ -99,30 +107,41 @@ def test_the_same_500_rows_in_gbk_csv_and_in_xlsx_issue_the_same_certificates(
     app: Flask, keys: Keys, svc: UseCases
 ) -> None:
     rows = roster_rows(500)
-    from_csv = submit(svc, to_csv(rows, "gbk"), "名单.csv")
-    from_xlsx = submit(svc, to_xlsx(rows), "名单.xlsx", principal=issuer_principal(svc, OTHER_CODE))
-    assert len(from_csv.issued) == len(from_xlsx.issued) == 500
-    assert [r.row for r in from_csv.issued] == [r.row for r in from_xlsx.issued]
+    from_csv = submitted(svc, to_csv(rows, "gbk"), "名单.csv")
+    from_xlsx = submitted(svc, to_xlsx(rows), "名单.xlsx", principal=issuer_principal(svc, OTHER_CODE))
+    assert from_csv.issued == from_xlsx.issued == 500
+    assert [r for r, _ in issued_rows(svc, from_csv.id)] == [r for r, _ in issued_rows(svc, from_xlsx.id)]
     csv_holders, xlsx_holders = _holders(svc, "Y000123000001"), _holders(svc, OTHER_CODE)
     assert len(csv_holders) == 500 and csv_holders == xlsx_holders
 
 
-def test_a_500_row_roster_with_3_bad_rows_issues_nothing_and_reports_exactly_those(
+def test_a_500_row_roster_with_3_bad_rows_is_rejected_with_exactly_those_and_issues_nothing(
     app: Flask, keys: Keys, svc: UseCases
 ) -> None:
     rows = roster_rows(500)
     rows[99][2] = rows[99][2][:-1] + ("0" if rows[99][2][-1] != "0" else "1")
     rows[200][3] = "6-99-99-99"
     rows[300] = ["王五", "居民身份证", resident_id(300), "6-18-02-04", "电焊工", "二级", 80, 80, 80, ""]  # scope: 5-3
-    with pytest.raises(InvalidInput) as refused:
-        submit(svc, to_csv(rows, "gbk"))
-    assert refused.value.code == "roster_has_errors"
-    assert {(p["row"], p["column"]) for p in refused.value.errors["problems"]} == {
+    batch = submitted(svc, to_csv(rows, "gbk"))
+    assert (batch.status, batch.issued, batch.checked) == ("rejected", 0, 500)
+    assert batch.refusal is not None and batch.refusal["code"] == "roster_has_errors"
+    assert batch.refusal["message_zh"] == "名单中500行有3行存在问题，未发放任何证书"
+    assert {(p["row"], p["column"]) for p in batch.report["problems"]} == {
         (101, "证件号码"),
         (202, "职业编码"),
         (302, "等级"),
     }
-    assert _serials(svc) == [] and _batches(svc) == 0
+    assert (batch.report["valid_rows"], batch.report["invalid_rows"]) == (497, 3)
+    assert _serials(svc) == [] and _items(svc) == 0
+    with pytest.raises(Conflict) as no_archive:
+        svc.batches.archive(issuer_principal(svc), batch.id)
+    assert no_archive.value.code == "batch_rejected"
+    out = io.BytesIO()
+    svc.batches.result(issuer_principal(svc), batch.id, out)
+    sheet = openpyxl.load_workbook(out, read_only=True).worksheets[0]
+    table = [list(r) for r in sheet.iter_rows(min_row=2, values_only=True)]
+    assert [(r[0], r[1]) for r in table] == [(101, "未发证"), (202, "未发证"), (302, "未发证")]
+    assert "校验码" in table[0][-1]
 
 
 def test_by_default_a_roster_with_a_bad_row_issues_nothing_unless_valid_rows_only(
@@ -130,32 +149,70 @@ def test_by_default_a_roster_with_a_bad_row_issues_nothing_unless_valid_rows_onl
 ) -> None:
     wrong_checksum = "乙,居民身份证,110105199001019990,6-31-01-03,3,80,75".encode("gbk")
     data = simple_roster([("甲", id17s(1)[0], 3)]) + b"\n" + wrong_checksum
-    with pytest.raises(InvalidInput) as refused:
-        submit(svc, data)
-    assert refused.value.code == "roster_has_errors" and len(refused.value.errors["problems"]) == 1
+    refused = submitted(svc, data)
+    assert refused.status == "rejected" and refused.refusal is not None
+    assert refused.refusal["code"] == "roster_has_errors" and len(refused.report["problems"]) == 1
     assert _serials(svc) == []
-    body = submit(svc, data, valid_rows_only=True)
-    assert [r.row for r in body.issued] == [2] and _serials(svc) == [1]
-    assert body.batch.report["invalid_rows"] == 1
+    partial = submitted(svc, data, valid_rows_only=True)
+    assert partial.status == "rendering" and partial.valid_rows_only and partial.refusal is None
+    assert [row for row, _ in issued_rows(svc, partial.id)] == [2] and _serials(svc) == [1]
+    assert (partial.report["invalid_rows"], partial.issued) == (1, 1)
+    only_bad = submitted(svc, simple_roster([]) + b"\n" + wrong_checksum, valid_rows_only=True)
+    assert only_bad.status == "rejected" and only_bad.refusal == {
+        "code": "roster_empty",
+        "message": "the roster has no valid row to issue",
+        "message_zh": "名单中没有可发证的有效行",
+    }
+
+
+def test_a_dry_run_validates_and_issues_nothing(app: Flask, keys: Keys, svc: UseCases) -> None:
+    data = simple_roster([("甲", id17s(2)[0], 3), ("乙", id17s(2)[1], 9)])
+    checked = submitted(svc, data, dry_run=True)
+    assert (checked.status, checked.dry_run, checked.issued, checked.checked) == ("checked", True, 0, 2)
+    assert [p["row"] for p in checked.report["problems"]] == [3] and checked.refusal is None
+    assert _serials(svc) == [] and _items(svc) == 0
 
 
 def test_a_roster_cannot_be_issued_twice(app: Flask, keys: Keys, svc: UseCases) -> None:
     data = simple_roster([("甲", id17s(1)[0], 3)])
-    submit(svc, data)
-    with pytest.raises(InvalidInput) as again:
-        submit(svc, data)
-    assert again.value.errors["problems"][0]["code"] == "already_certified"
+    assert submitted(svc, data).status == "rendering"
+    again = submitted(svc, data)
+    assert again.status == "rejected" and again.report["problems"][0]["code"] == "already_certified"
 
 
-def test_a_retried_upload_issues_nothing_twice(app: Flask, keys: Keys, svc: UseCases) -> None:
+def test_a_retried_upload_answers_the_same_batch_and_validates_nothing_twice(
+    app: Flask, keys: Keys, svc: UseCases
+) -> None:
     data = simple_roster([(f"学员{i}", id17, 3) for i, id17 in enumerate(id17s(4))])
-    first = submit(svc, data, key="exam-2026-11-29")
-    again = submit(svc, data, key="exam-2026-11-29")
-    assert (again.batch.id, again.issued) == (first.batch.id, first.issued)
-    assert again.batch.report == first.batch.report
+    principal = issuer_principal(svc)
+    first, replayed_first = svc.batches.submit(principal, batches.Upload(data, "名单.csv"), idempotency_key="k")
+    finished(svc, first.id)  # the job has ended: its upload is deleted
+    again, replayed = svc.batches.submit(principal, batches.Upload(data, "名单.csv"), idempotency_key="k")
+    assert (replayed_first, replayed) == (False, True)
+    assert again.id == first.id and again.status == "done" and again.validation_attempts == 1
     assert _serials(svc) == [1, 2, 3, 4] and _batches(svc) == 1
+    assert list((svc.drawing.batch_dir / "uploads").iterdir()) == []  # the replay stored nothing
     with pytest.raises(Conflict):
-        submit(svc, data + b"\n", key="exam-2026-11-29")
+        svc.batches.submit(principal, batches.Upload(data + b"\n", "名单.csv"), idempotency_key="k")
+
+
+def test_each_row_s_commitment_is_computed_once_from_upload_to_issue(
+    app: Flask, keys: Keys, svc: UseCases, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The scrypt commitment is what validating a row costs: issuing takes the one computed
+    while validating (``ValidRow.prepared``) and computes none."""
+    from issuer.core import identity
+
+    computed: list[str] = []
+    real = identity.commit
+
+    def counted(number: str) -> bytes:
+        computed.append(number)
+        return real(number)
+
+    monkeypatch.setattr(identity, "commit", counted)
+    batch = submitted(svc, simple_roster([(f"学员{i}", id17, 3) for i, id17 in enumerate(id17s(12))]))
+    assert batch.issued == 12 and len(computed) == 12 and len(set(computed)) == 12
 
 
 def _photo_roster(n: int) -> tuple[bytes, io.BytesIO]:
@@ -190,9 +247,9 @@ def test_images_are_drawn_in_the_background_and_packed_once_each_with_the_result
         len(to_csv([])) :
     ]
     body = submit(svc, data, photos=photos, valid_rows_only=True, dpi=150)
-    done = finished(svc, body.batch.id)
+    done = finished(svc, body.id)
     assert (done.status, done.issued, done.rendered, done.rows) == ("done", 12, 12, 13)
-    numbers = [r.number for r in body.issued]
+    numbers = [n for _, n in issued_rows(svc, done.id)]
     path = svc.drawing.archive_path(done.id)
     assert path.stat().st_size == done.archive_bytes
     with zipfile.ZipFile(path) as archive:
@@ -223,7 +280,7 @@ def test_images_are_drawn_in_the_background_and_packed_once_each_with_the_result
 def test_a_batch_drawn_again_gives_the_same_files(app: Flask, keys: Keys, svc: UseCases) -> None:
     """What a redelivered job does: every image drawn again is byte for byte the same."""
     body = submit(svc, simple_roster([(f"学员{i}", id17, 3) for i, id17 in enumerate(id17s(3))]))
-    done = finished(svc, body.batch.id)
+    done = finished(svc, body.id)
     path = svc.drawing.archive_path(done.id)
     with zipfile.ZipFile(path) as archive:
         first = {n: archive.read(n) for n in archive.namelist() if n != "result.xlsx"}
@@ -238,30 +295,44 @@ def test_a_batch_drawn_again_gives_the_same_files(app: Flask, keys: Keys, svc: U
     assert len(first) == 6 and again.archive_sha256 == drawing._sha256(path)[0]
 
 
-def test_a_restarted_service_finishes_a_batch_its_predecessor_left(app: Flask, keys: Keys, svc: UseCases) -> None:
+def _issued_not_drawn(svc: UseCases, data: bytes) -> BatchRecord:
+    """A roster issued by its validation job in a service that stops before drawing: the
+    queue closed, the job run as the queue runs it."""
     assert isinstance(svc.queue, jobs.InProcessQueue)
-    svc.queue.close()  # the service stops before drawing anything
-    body = submit(svc, simple_roster([(f"学员{i}", id17, 3) for i, id17 in enumerate(id17s(7))]))
-    assert svc.batches.status(issuer_principal(svc), body.batch.id).rendered == 0
+    svc.queue.close()
+    accepted = submit(svc, data)
+    svc.batches.run_validation(accepted.id)
+    issued = svc.batches.status(issuer_principal(svc), accepted.id)
+    assert (issued.status, issued.rendered) == ("rendering", 0)
+    return issued
+
+
+def test_a_restarted_service_validates_and_finishes_what_its_predecessor_left(
+    app: Flask, keys: Keys, svc: UseCases
+) -> None:
+    roster = simple_roster([(f"学员{i}", id17, 3) for i, id17 in enumerate(id17s(7))])
+    drawing_left = _issued_not_drawn(svc, roster[: roster.rindex(b"\n")])  # the first 6 rows
+    validation_left = submit(svc, simple_roster([("丙", id17s(1, start=50)[0], 3)]))
+    assert validation_left.status == "validating"  # the service stopped before validating it
     restarted = build(app.config, app.instance_path, clock=svc.ctx.clock)
     try:
-        assert restarted.batches.resume() == [body.batch.id]
-        assert finished(restarted, body.batch.id).status == "done"
+        assert restarted.batches.resume() == [validation_left.id, drawing_left.id]
+        assert finished(restarted, drawing_left.id).status == "done"
+        assert finished(restarted, validation_left.id).status == "done"
     finally:
         restarted.close()
+    assert _serials(svc) == [1, 2, 3, 4, 5, 6, 7]
 
 
 def test_a_certificate_revoked_before_it_is_drawn_is_not_printed(app: Flask, keys: Keys, svc: UseCases) -> None:
-    assert isinstance(svc.queue, jobs.InProcessQueue)
-    svc.queue.close()
-    body = submit(svc, simple_roster([(f"学员{i}", id17, 3) for i, id17 in enumerate(id17s(2))]))
-    revoked = body.issued[0].number
+    batch = _issued_not_drawn(svc, simple_roster([(f"学员{i}", id17, 3) for i, id17 in enumerate(id17s(2))]))
+    revoked = issued_rows(svc, batch.id)[0][1]
     svc.revoking.revoke(issuer_principal(svc), revoked, reason="data_error")
     restarted = build(app.config, app.instance_path, clock=svc.ctx.clock)
     try:
         restarted.batches.resume()
-        assert finished(restarted, body.batch.id).status == "done"
-        with zipfile.ZipFile(svc.drawing.archive_path(body.batch.id)) as archive:
+        assert finished(restarted, batch.id).status == "done"
+        with zipfile.ZipFile(svc.drawing.archive_path(batch.id)) as archive:
             names = archive.namelist()
             sheet = openpyxl.load_workbook(io.BytesIO(archive.read("result.xlsx")), read_only=True).worksheets[0]
             results = [r[1] for r in sheet.iter_rows(min_row=2, values_only=True)]
@@ -272,15 +343,13 @@ def test_a_certificate_revoked_before_it_is_drawn_is_not_printed(app: Flask, key
 
 
 def test_a_batch_that_cannot_be_drawn_fails_with_the_reason(app: Flask, keys: Keys, svc: UseCases) -> None:
-    assert isinstance(svc.queue, jobs.InProcessQueue)
-    svc.queue.close()
-    body = submit(svc, simple_roster([("甲", id17s(1)[0], 3)]))
+    batch = _issued_not_drawn(svc, simple_roster([("甲", id17s(1)[0], 3)]))
     with svc.database.sessions.begin() as session:
         session.execute(update(m.Organization).values(layout="withdrawn-layout"))
     restarted = build(app.config, app.instance_path, clock=svc.ctx.clock)
     try:
         restarted.batches.resume()
-        failed = finished(restarted, body.batch.id)
+        failed = finished(restarted, batch.id)
     finally:
         restarted.close()
     assert failed.status == "failed" and "withdrawn-layout" in (failed.error or "")
@@ -289,7 +358,7 @@ def test_a_batch_that_cannot_be_drawn_fails_with_the_reason(app: Flask, keys: Ke
     assert refused.value.code == "batch_failed"
 
 
-def test_when_queueing_fails_the_batch_is_issued_and_a_retry_queues_it(
+def test_when_queueing_fails_the_batch_waits_and_a_retry_queues_it(
     app: Flask, keys: Keys, svc: UseCases, tmp_path: Path
 ) -> None:
     unreachable = build(
@@ -297,14 +366,14 @@ def test_when_queueing_fails_the_batch_is_issued_and_a_retry_queues_it(
     )
     data = simple_roster([("甲", id17s(1)[0], 3)])
     try:
-        body = submit(unreachable, data, key="k1")
+        accepted = submit(unreachable, data, key="k1")
     finally:
         unreachable.close()
-    current = svc.batches.status(issuer_principal(svc), body.batch.id)
-    assert current.status == "rendering" and current.dispatched_at is None and _serials(svc) == [1]
+    current = svc.batches.status(issuer_principal(svc), accepted.id)
+    assert current.status == "validating" and current.dispatched_at is None and _serials(svc) == []
     again = submit(svc, data, key="k1")
-    assert (again.batch.id, again.issued) == (body.batch.id, body.issued) and again.batch.dispatched_at is not None
-    assert finished(svc, body.batch.id).status == "done"
+    assert again.id == accepted.id
+    assert finished(svc, accepted.id).status == "done" and _serials(svc) == [1]
 
 
 def test_another_organizations_batch_is_not_found(app: Flask, keys: Keys, svc: UseCases) -> None:
@@ -312,16 +381,18 @@ def test_another_organizations_batch_is_not_found(app: Flask, keys: Keys, svc: U
     from issuer.core.errors import NotFound
 
     with pytest.raises(NotFound):
-        svc.batches.status(issuer_principal(svc, OTHER_CODE), body.batch.id)
+        svc.batches.status(issuer_principal(svc, OTHER_CODE), body.id)
     with pytest.raises(NotFound):
-        svc.batches.archive(issuer_principal(svc, OTHER_CODE), body.batch.id)
+        svc.batches.archive(issuer_principal(svc, OTHER_CODE), body.id)
+    with pytest.raises(NotFound):
+        svc.batches.result(issuer_principal(svc, OTHER_CODE), body.id, io.BytesIO())
 
 
 def test_old_archives_are_purged_and_their_certificates_kept(
     app: Flask, keys: Keys, svc: UseCases, clock: Clock
 ) -> None:
     body = submit(svc, simple_roster([("甲", id17s(1)[0], 3)]), formats=("pdf",), dpi=150)
-    done = finished(svc, body.batch.id)
+    done = finished(svc, body.id)
     path = svc.drawing.archive_path(done.id)
     assert path.exists()
     assert svc.batches.purge(timedelta(days=30)) == []

@@ -21,7 +21,7 @@ from issuer.service.roster import read_roster, validate_roster
 from issuer.service.wiring import UseCases
 from issuer.store import models as m
 from tests.builders import issue_request as request
-from tests.builders import resident_id, to_csv
+from tests.builders import issued_rows, resident_id, to_csv
 from tests.conftest import ELECTRICIAN, Keys, issuer_principal
 
 
@@ -132,15 +132,15 @@ def test_result_xlsx_writes_every_text_cell_as_a_string(app: Flask, keys: Keys, 
     submitted, _ = svc.batches.submit(issuer_principal(svc), upload)
     assert isinstance(svc.queue, InProcessQueue)
     svc.queue.join()
-    [issued] = submitted.issued
+    [(_, number)] = issued_rows(svc, submitted.id)
     with svc.database.sessions.begin() as session:  # as a certificate stored before the rule may hold it
         session.execute(
             update(m.Certificate)
-            .where(m.Certificate.number == issued.number)
+            .where(m.Certificate.number == number)
             .values(holder_name=HYPERLINK, work_type="@SUM(A1)")
         )
     out = io.BytesIO()
-    svc.drawing.write_result(submitted.batch.id, out)
+    svc.drawing.write_result(submitted.id, out)
     cells = [(v, t) for v, t in _cells(out.getvalue()) if v is not None]
     assert (HYPERLINK, "s") in cells and ("@SUM(A1)", "s") in cells
     assert {t for _, t in cells} == {"s", "n"} and _formulas_in(out.getvalue()) == 0

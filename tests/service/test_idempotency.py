@@ -15,7 +15,7 @@ from issuer.service.batches import Upload
 from issuer.service.idempotency import purge_expired
 from issuer.service.wiring import UseCases
 from issuer.store import models as m
-from tests.builders import ID_NUMBER, id17s, simple_roster
+from tests.builders import ID_NUMBER, id17s, issued_rows, settled, simple_roster
 from tests.builders import issue_request as request
 from tests.conftest import Clock, Keys, issuer_principal
 
@@ -38,11 +38,12 @@ def test_a_batch_answer_is_stored_as_its_batch_id_and_replayed_whole(app: Flask,
     upload = Upload(roster=simple_roster([("甲", id17, 3) for id17 in id17s(2)]), filename="名单.csv")
     first, replayed_first = svc.batches.submit(issuer_principal(svc), upload, idempotency_key="session-1")
     [row] = _stored(svc)
-    assert row["response"] == {"batch": first.batch.id}
+    assert row["response"] == {"batch": first.id}
+    done = settled(svc, first.id)
     again, replayed = svc.batches.submit(issuer_principal(svc), upload, idempotency_key="session-1")
     assert (replayed_first, replayed) == (False, True)
-    assert (again.batch.id, again.batch.report, again.issued) == (first.batch.id, first.batch.report, first.issued)
-    assert [r.row for r in again.issued] == [2, 3]
+    assert (again.id, again.report, again.issued) == (first.id, done.report, 2)
+    assert [row for row, _ in issued_rows(svc, again.id)] == [2, 3]
 
 
 def test_an_answer_is_replayed_until_its_retention_ends(app: Flask, keys: Keys, svc: UseCases, clock: Clock) -> None:

@@ -39,6 +39,31 @@ def _certificates(svc: UseCases) -> int:
 # --- reading ------------------------------------------------------------------------------
 
 
+def test_an_upload_counts_a_csv_s_rows_and_bounds_an_xlsx_s_by_its_row_elements() -> None:
+    rows = roster_rows(3)
+    assert roster.count_rows(to_csv(rows), "名单.csv") == 3
+    assert roster.count_rows(to_xlsx(rows), "名单.xlsx") == 3
+    book = openpyxl.load_workbook(io.BytesIO(to_xlsx(rows)))
+    sheet = book.active
+    assert sheet is not None
+    sheet.insert_rows(2)  # an English header line below the Chinese one: a row element, not a row
+    sheet.cell(row=2, column=1, value="name")
+    out = io.BytesIO()
+    book.save(out)
+    assert roster.count_rows(out.getvalue(), "名单.xlsx") == 4  # the bound: never fewer than the rows
+    assert roster.count_rows(out.getvalue(), "名单.xlsx", max_rows=3) == 3  # over the limit: read, then exact
+    assert len(list(read_roster(out.getvalue(), "名单.xlsx"))) == 3
+
+
+@pytest.mark.parametrize("to_file", [to_csv, to_xlsx], ids=["csv", "xlsx"])
+def test_a_roster_over_the_limit_is_refused_when_counted(to_file: Any) -> None:
+    data = to_file(roster_rows(4))
+    with pytest.raises(RosterError) as refused:
+        roster.count_rows(data, "名单.xlsx" if to_file is to_xlsx else "名单.csv", max_rows=3)
+    assert refused.value.code == "roster_too_large"
+    assert roster.count_rows(to_file([]), "名单.xlsx" if to_file is to_xlsx else "名单.csv") == 0
+
+
 @pytest.mark.parametrize(
     ("encoding", "prefix"),
     [("utf-8", b""), ("utf-8", b"\xef\xbb\xbf"), ("gbk", b""), ("gb18030", b""), ("utf-16", b"")],

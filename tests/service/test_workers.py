@@ -1,5 +1,6 @@
-"""Batches drawn by real worker processes (``issuer worker``) fed through the Redis on
-127.0.0.1: killing a worker in the middle of a batch loses nothing and duplicates nothing."""
+"""Batches validated, issued and drawn by real worker processes (``issuer worker``) fed
+through the Redis on 127.0.0.1: killing a worker in the middle of a batch loses nothing and
+duplicates nothing."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from PIL import Image
 from issuer.service import batches
 from issuer.service.wiring import UseCases, build
 from issuer.store.records import BatchRecord
-from tests.builders import id17s, simple_roster
+from tests.builders import id17s, issued_rows, simple_roster
 from tests.conftest import Keys, issuer_principal
 
 REDIS_URL = os.environ.get("TEST_QUEUE_REDIS_URL", "redis://127.0.0.1:6379/12")
@@ -117,14 +118,16 @@ def test_killing_a_worker_mid_batch_and_starting_another_completes_it_with_every
         roster=simple_roster([(f"学员{i}", n, 3) for i, n in enumerate(id17s(rows))]), filename="名单.csv"
     )
     body, _ = sender.batches.submit(issuer_principal(sender), upload)
-    batch_id = body.batch.id
-    numbers = [r.number for r in body.issued]
+    batch_id = body.id
+    assert body.status == "validating"  # the service only queued its validation
 
     def current() -> BatchRecord:
         return svc.batches.status(issuer_principal(svc), batch_id)
 
     first = start_worker()
-    _wait(lambda: current().rendered >= 3, 120, "the first worker to draw some certificates")
+    _wait(lambda: current().rendered >= 3, 120, "the first worker to validate, issue and draw some certificates")
+    numbers = [number for _, number in issued_rows(svc, batch_id)]
+    assert len(numbers) == rows
     first.send_signal(signal.SIGKILL)
     first.wait()
     killed_at = current()
@@ -146,8 +149,10 @@ def test_killing_a_worker_mid_batch_and_starting_another_completes_it_with_every
     for data in images.values():
         Image.open(io.BytesIO(data)).verify()  # none half-written
     assert all(p.startswith(b"%PDF-") and p.rstrip().endswith(b"%%EOF") for p in pdfs)
-    leftovers = [p.name for p in archive.parent.iterdir() if p != archive]
+    uploads = archive.parent / "uploads"
+    leftovers = [p.name for p in archive.parent.iterdir() if p not in (archive, uploads)]
     assert leftovers == [], "no temporary or loose files left beside the archive"
+    assert list(uploads.iterdir()) == [], "the roster's upload deleted once issued"
 
 
 def test_batch_resume_queues_unfinished_batches_again_for_the_workers(
@@ -166,7 +171,7 @@ def test_batch_resume_queues_unfinished_batches_again_for_the_workers(
 
     upload = batches.Upload(roster=simple_roster([("甲", id17s(1)[0], 3)]), filename="名单.csv")
     body, _ = sender.batches.submit(issuer_principal(sender), upload)
-    redis.Redis.from_url(REDIS_URL).flushdb()  # Redis lost the queued jobs
+    redis.Redis.from_url(REDIS_URL).flushdb()  # Redis lost the queued job: its validation
     for name, value in {
         "DATABASE_URL": queue_config["DATABASE_URL"],
         "ISSUER_KEYS_DIR": queue_config["KEYS_DIR"],
@@ -178,4 +183,25 @@ def test_batch_resume_queues_unfinished_batches_again_for_the_workers(
     result = CliRunner().invoke(main, ["batch", "resume"])
     assert result.exit_code == 0 and "queued 1 unfinished batch" in result.output, result.output
     start_worker()
-    _wait(lambda: svc.batches.status(issuer_principal(svc), body.batch.id).status == "done", 60, "the batch")
+    _wait(lambda: svc.batches.status(issuer_principal(svc), body.id).status == "done", 60, "the batch")
+
+
+def test_a_job_the_workers_give_up_on_fails_its_batch_with_the_last_error(
+    app: Flask, keys: Keys, svc: UseCases, queue_config: dict[str, object]
+) -> None:
+    """dramatiq stops retrying a message after its last retry and hands it to the actor
+    named ``on_retry_exhausted``: the batch is failed with the error, not left waiting."""
+    from issuer.service import jobs
+
+    upload = batches.Upload(roster=simple_roster([("甲", id17s(1)[0], 3)]), filename="名单.csv")
+    worker = build(queue_config, app.instance_path, clock=svc.ctx.clock, worker=True)
+    try:
+        assert isinstance(worker.queue, jobs.RedisQueue)
+        body, _ = worker.batches.submit(issuer_principal(worker), upload)
+        exhausted = worker.queue.broker.get_actor(f"{jobs.VALIDATION_ACTOR}_exhausted")
+        message = {"args": [body.id], "options": {"traceback": "Traceback …\nOSError: disk full"}}
+        exhausted.fn(message, {"retries": 10, "max_retries": 10})
+    finally:
+        worker.close()
+    failed = svc.batches.status(issuer_principal(svc), body.id)
+    assert failed.status == "failed" and failed.error == "OSError: disk full (11 tries)"

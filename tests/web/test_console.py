@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 import zipfile
 from typing import Any
 
@@ -346,14 +347,42 @@ def upload(client: FlaskClient, roster: bytes, photos: bytes | None = None, **fl
     return post_form(client, "/console/batches", "/console/batches", files, content_type="multipart/form-data")
 
 
-def test_a_roster_with_a_bad_row_is_refused_with_its_problems(svc: UseCases, issuer: FlaskClient) -> None:
+def _batch_page(issuer: FlaskClient, response: Any) -> str:
+    """The batch page an upload redirects to, once its validation has ended."""
+    assert response.status_code == 302 and response.location.startswith("/console/batches/"), response.status_code
+    while True:
+        page = html(issuer.get(response.location))
+        status = re.search(r'data-status="([a-z]+)"', page)
+        assert status
+        if status.group(1) not in ("validating", "issuing"):
+            return page
+        time.sleep(0.01)
+
+
+def test_an_upload_is_answered_at_once_and_its_page_follows_the_validation(svc: UseCases, issuer: FlaskClient) -> None:
+    assert isinstance(svc.queue, InProcessQueue)
+    svc.queue.close()  # the validation waits: the page shows it waiting and refreshes itself
+    response = upload(issuer, simple_roster([(f"学员{i}", id17, 3) for i, id17 in enumerate(id17s(4))]))
+    assert response.status_code == 302
+    page = html(issuer.get(response.location))
+    assert '<meta http-equiv="refresh" content="3">' in page
+    assert "状态：正在校验名单" in page and 'id="batch-checked">已校验行数：0 / 4<' in page
+    svc.batches.run_validation(response.location.rsplit("/", 1)[1])
+    page = html(issuer.get(response.location))
+    assert "状态：正在生成证书图片" in page and "已发证：4" in page
+
+
+def test_a_roster_with_a_bad_row_is_rejected_with_its_problems(svc: UseCases, issuer: FlaskClient) -> None:
     first, second = id17s(2)
-    response = upload(issuer, simple_roster([("学员甲", first, 3), ("学员乙", second, 9)]))
-    assert response.status_code == 422
-    table = re.search(r'<table id="roster-problems">.*?</table>', html(response), re.S)
+    page = _batch_page(issuer, upload(issuer, simple_roster([("学员甲", first, 3), ("学员乙", second, 9)])))
+    assert "状态：名单未通过校验，未发证" in page and "refresh" not in page
+    assert 'id="batch-refusal">名单中2行有1行存在问题，未发放任何证书<' in page
+    table = re.search(r'<table id="roster-problems">.*?</table>', page, re.S)
     assert table
     row = re.search(r"<tr><td>3</td><td>[^<]*</td><td>[^<]*</td><td>([^<]+)</td></tr>", table.group(0))
     assert row and re.search(r"[\u4e00-\u9fff]", row.group(1))
+    link = re.search(r'id="result-link" href="([^"]+)"', page)
+    assert link and issuer.get(link.group(1)).data.startswith(b"PK")
     assert certificates(svc) == 0
 
 
@@ -368,7 +397,7 @@ def test_a_roster_sent_while_the_organization_validates_another_is_asked_to_wait
             problem = re.search(r'id="batch-problem">([^<]*)<', html(response))
             assert problem and problem.group(1) == "本机构已有1份花名册正在校验（同时最多1份），请30秒后再试"
     assert certificates(svc) == 0
-    assert upload(issuer, roster).status_code == 302
+    _batch_page(issuer, upload(issuer, roster))
     assert certificates(svc) == 1
 
 
@@ -386,8 +415,8 @@ def test_a_damaged_xlsx_roster_is_a_clear_problem_on_the_page(
 
 def test_a_dry_run_issues_nothing(svc: UseCases, issuer: FlaskClient) -> None:
     response = upload(issuer, simple_roster([(f"学员{i}", id17, 3) for i, id17 in enumerate(id17s(2))]), dry_run="1")
-    assert response.status_code == 200
-    assert 'id="roster-ok">2 / 2<' in html(response)
+    page = _batch_page(issuer, response)
+    assert "状态：校验完成（试校验，未发证）" in page and 'id="batch-counts">有效行：2 / 2；' in page
     assert certificates(svc) == 0
 
 
@@ -408,15 +437,14 @@ def test_a_roster_larger_than_other_requests_may_be_is_accepted(svc: UseCases, i
     response = issuer.post(
         "/console/batches", data=body, content_type=f"multipart/form-data; boundary={boundary}", headers=SAME_SITE
     )
-    assert response.status_code == 200 and 'id="roster-' in html(response)
+    assert "校验完成" in _batch_page(issuer, response)
 
 
 def test_a_roster_is_issued_and_followed_to_its_archive(svc: UseCases, issuer: FlaskClient) -> None:
     response = upload(issuer, simple_roster([(f"学员{i}", id17, 3) for i, id17 in enumerate(id17s(3))]))
-    assert response.status_code == 302 and response.location.startswith("/console/batches/")
+    page = _batch_page(issuer, response)
     assert certificates(svc) == 3
-    page = html(issuer.get(response.location))
-    assert 'id="batch-status"' in page and "<progress" in page and "/ 3" in page
+    assert 'id="batch-status"' in page and "已发证：3" in page
     assert isinstance(svc.queue, InProcessQueue)
     svc.queue.join()
     page = html(issuer.get(response.location))

@@ -14,10 +14,18 @@ The modules: ``columns`` (the columns and their headers), ``reading`` (CSV and X
 issuance error is about), ``checking`` (``validate_roster``) and ``template``.
 """
 
-from issuer.service.roster.checking import CHUNK_ROWS, PREPARE_THREADS, validate_roster
+from issuer.service.roster.checking import CHUNK_ROWS, Progress, default_threads, validate_roster
 from issuer.service.roster.columns import BY_KEY, COLUMNS, IGNORED_HEADERS, OCCUPATION_KEYS, REQUIRED, Column
 from issuer.service.roster.photos import PhotoArchive
-from issuer.service.roster.reading import MAX_ROWS, RosterError, RosterRow, decode_csv, parse_header, read_roster
+from issuer.service.roster.reading import (
+    MAX_ROWS,
+    RosterError,
+    RosterRow,
+    count_rows,
+    decode_csv,
+    parse_header,
+    read_roster,
+)
 from issuer.service.roster.report import RosterProblem, RosterReport, ValidRow, ValidRows
 from issuer.service.roster.template import roster_template_xlsx
 
@@ -28,17 +36,19 @@ __all__ = [
     "IGNORED_HEADERS",
     "MAX_ROWS",
     "OCCUPATION_KEYS",
-    "PREPARE_THREADS",
     "REQUIRED",
     "Column",
     "PhotoArchive",
+    "Progress",
     "RosterError",
     "RosterProblem",
     "RosterReport",
     "RosterRow",
     "ValidRow",
     "ValidRows",
+    "count_rows",
     "decode_csv",
+    "default_threads",
     "parse_header",
     "read_roster",
     "roster_template_xlsx",

@@ -1,16 +1,26 @@
 """``validate_roster``: every row checked as issuance would check it (the cells, the
 certificates already held, ``issuing.prepare`` and the printability check), issuing
-nothing; the ``RosterReport`` of every problem and the valid rows."""
+nothing; the ``RosterReport`` of every problem and the valid rows.
+
+What it costs is one scrypt commitment a row (``identity.commit``, in ``issuing.prepare``;
+milliseconds of CPU, the GIL released); everything else is a small fraction of that. So
+the rows' commitments are computed by a pool of threads, one a core, each row's
+``prepare`` and printability check together, while this thread reads and checks the cells
+of the next chunk: the cores stay busy with scrypt, and the rest of the work fits in
+between. The commitment travels with the valid row (``ValidRow.prepared``) to issuing,
+which does not compute it again."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from itertools import islice
 
-from issuer.core import policy
-from issuer.core.errors import IssuerError
+from issuer.core import credential, policy
+from issuer.core.errors import InvalidInput, IssuerError
 from issuer.core.policy import IssueTime
 from issuer.service import issuing, lifecycle
 from issuer.service.context import Context as Ports
@@ -25,8 +35,19 @@ from issuer.service.roster.report import RosterReport, ValidRow
 from issuer.service.roster.row_checks import Context, Row, check_cells
 
 CHUNK_ROWS = 200
-PREPARE_THREADS = 2
-"""Rows checked together: one database query per chunk for holders of the certificate."""
+"""Rows checked together: one database query per chunk for holders of the certificate,
+and one progress report."""
+IN_FLIGHT = 2
+"""Chunks handed to the pool and not collected yet: the pool works on one while the next
+one's cells are checked."""
+
+Progress = Callable[[int], None]
+"""``progress(rows)``: told how many rows are checked so far, after each chunk."""
+
+
+def default_threads() -> int:
+    """The pool's size when none is configured: one thread a core."""
+    return os.cpu_count() or 1
 
 
 def validate_roster(
@@ -35,19 +56,34 @@ def validate_roster(
     rows: Iterable[RosterRow],
     *,
     photos: Mapping[str, bytes] | None = None,
+    progress: Progress | None = None,
+    threads: int = 0,
 ) -> RosterReport:
     """Check every row as issuance would, issuing nothing; collect every problem of every
-    row. Raises ``Forbidden`` when the organization cannot issue today at all."""
+    row. ``threads``: the size of the pool that prepares rows (0: one a core). Raises
+    ``Forbidden`` when the organization cannot issue today at all."""
     ctx = _context(issuer.context, require_role(principal, Role.ORG_ISSUER), photos)
     report = RosterReport(issue_date=ctx.today, imprint=ctx.imprint)
-    # scrypt releases the GIL: commitments of a chunk's rows are computed on every core.
-    with ThreadPoolExecutor(max_workers=PREPARE_THREADS) as pool:
+    printing = _Printing(ctx)
+    pending: deque[list[tuple[Row, Future[ValidRow | None] | None]]] = deque()
+
+    def collect() -> None:
+        for row, ready in pending.popleft():
+            _finish(report, row, ready.result() if ready is not None else None)
+        if progress is not None:
+            progress(report.rows)
+
+    with ThreadPoolExecutor(max_workers=threads or default_threads(), thread_name_prefix="roster") as pool:
         for chunk in _chunks(rows, CHUNK_ROWS):
             checked = [check_cells(ctx, row) for row in chunk]
             _check_holders(ctx, checked)
-            prepared = pool.map(lambda row: _prepare(ctx, row) if not row.problems else None, checked)
-            for row, ready in zip(checked, list(prepared), strict=True):
-                _finish(ctx, report, row, ready)
+            pending.append(
+                [(row, pool.submit(_ready, ctx, printing, row) if not row.problems else None) for row in checked]
+            )
+            if len(pending) > IN_FLIGHT:
+                collect()
+        while pending:
+            collect()
     return report
 
 
@@ -81,18 +117,17 @@ def _check_holders(ctx: Context, rows: list[Row]) -> None:
             r.add("document_number", error.code, error.message, error.message_zh)
 
 
-def _finish(ctx: Context, report: RosterReport, row: Row, ready: tuple[IssueRequest, Prepared] | None) -> None:
+def _finish(report: RosterReport, row: Row, valid: ValidRow | None) -> None:
     report.rows += 1
-    if ready is not None:
-        valid = _check_printable(ctx, row, *ready)
-        if valid is not None:
-            report.valid.append(valid)
+    if valid is not None:
+        report.valid.append(valid)
     report.problems.extend(sorted(row.problems, key=lambda p: ORDER.get(p.field or "", len(ORDER))))
 
 
-def _prepare(ctx: Context, row: Row) -> tuple[IssueRequest, Prepared] | None:
-    """``issuing.prepare`` on a row whose cells passed (it computes the scrypt commitment,
-    once); thread-safe: it records problems on its own row only."""
+def _ready(ctx: Context, printing: _Printing, row: Row) -> ValidRow | None:
+    """A row whose cells passed, prepared (``issuing.prepare`` computes the scrypt
+    commitment, once) and checked printable; ``None`` with the row's problems recorded.
+    Runs in the pool: it records problems on its own row only."""
     assert row.doc is not None and row.occupation is not None and row.level is not None
     request = IssueRequest(
         holder_name=row.text("name"),
@@ -105,19 +140,50 @@ def _prepare(ctx: Context, row: Row) -> tuple[IssueRequest, Prepared] | None:
         photo=row.photo,
     )
     try:
-        return request, issuing.prepare(ctx.ports, request, ctx.now)
-    except IssuerError as e:
-        _row_error(row, e)
-        return None
-
-
-def _check_printable(ctx: Context, row: Row, request: IssueRequest, prepared: Prepared) -> ValidRow | None:
-    try:
-        issuing.check_printable(ctx.ports, ctx.imprint, prepared, request.photo)
+        prepared = issuing.prepare(ctx.ports, request, ctx.now)
+        printing.check(prepared, request.photo)
     except IssuerError as e:
         _row_error(row, e)
         return None
     return ValidRow(row.source.row, replace(request, photo=None), prepared, row.text("photo") or None, row.photo_member)
+
+
+@dataclass
+class _Printing:
+    """``issuing.check_printable`` for a roster's rows. The QR code's size depends only on
+    the lengths of a credential's fields, so it is checked once per length of name (the
+    other fields the roster's rows share), its outcome remembered for the roster."""
+
+    ctx: Context
+    qr: dict[tuple[object, ...], IssuerError | None] = field(default_factory=dict)
+
+    def check(self, prepared: Prepared, photo: bytes | None) -> None:
+        key = _qr_shape(prepared[1])
+        if key is None:
+            issuing.check_printable(self.ctx.ports, self.ctx.imprint, prepared, photo)
+            return
+        if key not in self.qr:  # two threads may both check a new shape: the same outcome
+            try:
+                issuing.check_qr_fits(self.ctx.ports, self.ctx.imprint, prepared[1])
+                self.qr[key] = None
+            except IssuerError as e:
+                self.qr[key] = e
+        refused = self.qr[key]
+        if refused is not None:
+            raise refused
+        issuing.check_printable(self.ctx.ports, self.ctx.imprint, prepared, photo, qr_checked=True)
+
+
+def _qr_shape(fields: Mapping[str, object]) -> tuple[object, ...] | None:
+    """What the QR text's length depends on: the name's length in UTF-8 as the credential
+    keeps it, and every other field but the commitment (whose length is fixed); ``None``
+    for a name the credential refuses (the full check says why)."""
+    try:
+        name = credential.clean_text(str(fields["holder_name"]), "holder name", "持证人姓名", credential.MAX_NAME_CHARS)
+    except InvalidInput:
+        return None
+    rest = tuple(sorted((k, str(v)) for k, v in fields.items() if k not in ("holder_name", "document_commitment")))
+    return (len(name.encode("utf-8")), *rest)
 
 
 def _row_error(row: Row, error: IssuerError) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
+from xml.parsers import expat
 
 from defusedxml import DefusedXmlException
 
@@ -87,6 +88,66 @@ def read_roster(data: bytes, filename: str, *, max_rows: int = MAX_ROWS) -> Iter
         records.close()
         raise
     return _rows(records, keys, max_rows)
+
+
+def count_rows(data: bytes, filename: str, *, max_rows: int = MAX_ROWS) -> int:
+    """The roster's rows, cheaply, for an upload to be answered at once: ``RosterError``
+    for a roster that cannot be read or has more than ``max_rows`` rows. A CSV's rows are
+    counted (about 0.01 ms a row). An XLSX's worksheet is checked by expat, without building
+    its cells (about 0.1 s for 10,000 rows, against a second to read them): damaged XML, a
+    DTD or a character XML forbids is refused as reading would refuse it, and its
+    ``<row>`` elements bound the rows (blank rows are elements too: the bound may be more
+    than the rows, never less); only a bound over ``max_rows`` (or under one) is checked
+    by reading every row."""
+    xlsx = _is_xlsx(data, filename)
+    records = _xlsx_records(data) if xlsx else _csv_records(data)
+    try:
+        keys = _header(records)
+        bound = _xlsx_row_elements(data) - 1 if xlsx else None  # less the header's
+        if bound is not None and 0 < bound <= max_rows:
+            return bound
+        return sum(1 for _ in _rows(records, keys, max_rows))
+    finally:
+        records.close()
+
+
+_ROW_ELEMENT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s/>]")
+"""A ``<row>`` start tag, with or without a namespace prefix (``<x:row …>``). In well-formed
+XML (expat says it is) ``<`` in character data is escaped, so every row element is
+matched; one in a comment or a CDATA section would be counted too: a bound, never fewer."""
+
+
+def _xlsx_row_elements(data: bytes) -> int:
+    """The ``<row>`` elements of the worksheet ``_xlsx_records`` reads, counted as the part
+    is decompressed, a block at a time, while expat checks it: ``RosterError`` when it is
+    not well-formed or declares a DTD (entities are refused, as defusedxml refuses them)."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    try:
+        path = book.worksheets[0]._worksheet_path  # where openpyxl reads the first sheet
+    finally:
+        book.close()
+
+    def doctype(*_: object) -> None:
+        raise _unreadable("the workbook declares XML entities, which are refused", "工作簿含有XML实体声明，不予读取")
+
+    parser = expat.ParserCreate()  # no element handler: parsed at C speed, only for its errors
+    parser.StartDoctypeDeclHandler = doctype
+    count, tail = 0, b""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive, archive.open(path) as part:
+            while block := part.read(1 << 20):
+                parser.Parse(block, False)
+                text = tail + block
+                keep = max(0, len(text) - 64)  # a tag cut by the block's end is counted with the next
+                count += sum(1 for m in _ROW_ELEMENT.finditer(text) if m.start() < keep)
+                tail = text[keep:]
+            parser.Parse(b"", True)
+    except (expat.ExpatError, *_BROKEN_XLSX) as e:
+        raise _broken(e, "the worksheet is damaged", "工作表内容损坏") from None
+    count += len(_ROW_ELEMENT.findall(tail))
+    return count
 
 
 def _is_xlsx(data: bytes, filename: str) -> bool:

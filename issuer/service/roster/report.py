@@ -4,7 +4,6 @@ the ``RosterReport`` with the valid rows (``ValidRow``, kept in a temporary file
 from __future__ import annotations
 
 import io
-import os
 import pickle
 import tempfile
 import weakref
@@ -77,7 +76,9 @@ class ValidRows:
     """The valid rows of a roster, in order, kept in a temporary file rather than in
     memory: a roster of tens of thousands of rows is validated whole before any is issued.
     The rows hold document numbers, so the file holds them encrypted (AES-GCM) under a key
-    that lives only in this object: nothing readable is left on disk."""
+    that lives only in this object (each row's nonce is its index: the key encrypts
+    nothing else): nothing readable is left on disk. Rows are appended at the end of the
+    file; reading them moves back to its start and ends there."""
 
     def __init__(self) -> None:
         self._file = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the report
@@ -86,9 +87,8 @@ class ValidRows:
         weakref.finalize(self, self._file.close)
 
     def append(self, row: ValidRow) -> None:
-        nonce = os.urandom(12)
-        sealed = nonce + self._cipher.encrypt(nonce, pickle.dumps(row, protocol=pickle.HIGHEST_PROTOCOL), None)
-        self._file.seek(0, io.SEEK_END)
+        nonce = self._count.to_bytes(12, "big")
+        sealed = self._cipher.encrypt(nonce, pickle.dumps(row, protocol=pickle.HIGHEST_PROTOCOL), None)
         self._file.write(len(sealed).to_bytes(4, "big") + sealed)
         self._count += 1
 
@@ -97,10 +97,13 @@ class ValidRows:
 
     def __iter__(self) -> Iterator[ValidRow]:
         self._file.seek(0)
-        for _ in range(self._count):
-            sealed = self._file.read(int.from_bytes(self._file.read(4), "big"))
-            row: ValidRow = pickle.loads(self._cipher.decrypt(sealed[:12], sealed[12:], None))
-            yield row
+        try:
+            for index in range(self._count):
+                sealed = self._file.read(int.from_bytes(self._file.read(4), "big"))
+                row: ValidRow = pickle.loads(self._cipher.decrypt(index.to_bytes(12, "big"), sealed, None))
+                yield row
+        finally:
+            self._file.seek(0, io.SEEK_END)
 
 
 @dataclass
