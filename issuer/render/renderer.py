@@ -60,6 +60,9 @@ layer, so it costs nothing per certificate (about 0.3 s once per layer, where le
 takes 0.1 s); about 55 kB less a portrait page than level 3, 4 kB of them over level 6,
 which keeps a portrait PNG and its PDF within 350 kB (``python -m bench render``). A
 renderer that caches no layer compresses them at its own level, as it does every page."""
+PERSONAL = frozenset({"holder_name", "document_number", "number"})
+"""Fields whose fit is never remembered: they differ on every certificate (nothing to
+gain), and a long-lived process should not hold people's names and ID numbers."""
 STATIC_CACHE_BYTES = 160 * 2**20
 """Memory for cached static layers: six A4 pages at 300 dpi (26 MB each)."""
 PDF_CACHE_BYTES = 32 * 2**20
@@ -335,7 +338,8 @@ class Renderer:
                 value_key = (spec.digest, dpi, f.key, view.text(f.key), view.text_en(f.key))
                 if value_key not in self._fits:
                     self._fit_block(value_parts(f, view, spec), px_box(f.box, dpi), dpi)
-                    self._remember_fit(value_key)
+                    if f.key not in PERSONAL:
+                        self._remember_fit(value_key)
                 label_key = (spec.digest, dpi, f.key, "label")
                 if (parts := label_parts(f, spec)) and label_key not in self._fits:
                     assert f.label_box is not None

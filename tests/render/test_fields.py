@@ -131,3 +131,13 @@ def test_before_signing_the_view_can_be_checked_without_a_qr_text_but_not_drawn(
     with pytest.raises(RenderError) as caught:
         renderer.page(unsigned, dpi=150)
     assert caught.value.code == "missing_field"
+
+
+def test_checking_remembers_no_holder_name_or_document_number() -> None:
+    """Fits of values that repeat are remembered; a person's name and ID number are not."""
+    renderer = Renderer()
+    view = replace(typical(), holder_name="欧阳娜娜", document_number="11010519491231002X")
+    renderer.check(view, layout="portrait")
+    remembered = repr(renderer._fits)
+    assert view.occupation_name in remembered
+    assert "欧阳娜娜" not in remembered and "11010519491231002X" not in remembered
