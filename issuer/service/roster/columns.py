@@ -30,7 +30,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("document_number", "证件号码", "document number", ("身份证号码", "身份证号", "证件号")),
     Column("occupation_code", "职业编码", "occupation code", ("职业代码",)),
     Column("occupation_name", "职业名称", "occupation name", ("职业",)),
-    Column("work_type", "工种/职业方向", "work type", ("工种", "职业方向")),
+    Column("work_type", "工种/职业方向", "work type", ("工种", "职业方向", "工种（职业方向）", "职业方向（工种）")),
     Column("level", "等级", "level", ("技能等级", "职业技能等级")),
     Column("theory", "理论知识成绩", "theory score", ("理论知识考试成绩", "理论成绩")),
     Column("practical", "技能操作成绩", "practical score", ("技能操作考核成绩", "实操成绩", "技能成绩")),
@@ -40,15 +40,44 @@ COLUMNS: tuple[Column, ...] = (
 BY_KEY: Mapping[str, Column] = {c.key: c for c in COLUMNS}
 REQUIRED = ("name", "document_type", "document_number", "level", "theory", "practical")
 OCCUPATION_KEYS = ("occupation_code", "occupation_name")
-IGNORED_HEADERS = ("序号", "备注")
+IGNORED_HEADERS = ("序号", "备注", "编号")
 """Columns people commonly add that carry nothing to issue."""
 ORDER = {c.key: i for i, c in enumerate(COLUMNS)}
 
 
+_UNIT = re.compile(r"\((?:分|分数|百分制|满分100分?|score|points?)\)$")
+"""A unit after a header, as offices write it: ``理论知识成绩（分）``, ``技能操作成绩(分数)``."""
+
+
 def header_key(text: str) -> str:
-    """Fold full-width forms (NFKC: headers are labels, not data), case, spaces, ``_``, ``-``."""
-    return re.sub(r"[\s_\-]+", "", unicodedata.normalize("NFKC", text).casefold())
+    """Fold full-width forms (NFKC: headers are labels, not data: ``（`` is ``(``), case,
+    spaces (``姓 名``), ``_`` and ``-``, then drop a trailing unit in parentheses."""
+    folded = re.sub(r"[\s_\-\u3000]+", "", unicodedata.normalize("NFKC", text).casefold())
+    return _UNIT.sub("", folded)
 
 
 ALIASES: Mapping[str, str] = {header_key(name): c.key for c in COLUMNS for name in (c.zh, c.key, c.en, *c.aliases)}
 IGNORED = frozenset(header_key(h) for h in IGNORED_HEADERS)
+
+
+def accepted_headers(column: Column) -> tuple[str, ...]:
+    """What the template's instructions list for a column besides its Chinese header."""
+    return (column.en, column.key, *column.aliases)
+
+
+HEADER_RULES: tuple[tuple[str, str], ...] = (
+    (
+        "表头不区分全角半角和大小写，忽略空格（如“姓 名”），可在末尾注明单位（如“理论知识成绩（分）”“（分数）”）。",
+        "Headers ignore full-width forms, case and spaces, and may end with a unit: 理论知识成绩（分）, （分数）.",
+    ),
+    (
+        "表头上方可有标题行；成绩可为两行表头：合并单元格“成绩”下分“理论”“技能”“综合评审”。",
+        "A title may stand above the header; scores may have a two-row header: 成绩 merged over 理论, 技能, 综合评审.",
+    ),
+    (
+        "读取名为“花名册”的工作表，没有时读取第一个未隐藏的工作表；序号、备注列忽略，其他无法识别的列报错。",
+        "The sheet named 花名册 is read, else the first visible sheet; 序号 and 备注 are ignored, other unknown "
+        "columns are refused.",
+    ),
+)
+"""How headers are read, for the template's instructions and the README."""

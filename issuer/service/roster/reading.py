@@ -6,6 +6,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import re
 import zipfile
 import zlib
@@ -67,7 +68,7 @@ class UnsafeXmlParsing(RuntimeError):
 @dataclass(frozen=True)
 class RosterRow:
     row: int
-    """1-based spreadsheet row (the header is row 1)."""
+    """1-based spreadsheet row, as the office sees it (title and header rows counted)."""
     cells: Mapping[str, str]
     """The text of each cell by column key; numbers from XLSX as text (``85``, ``85.5``)."""
     problems: tuple[RosterProblem, ...] = ()
@@ -83,11 +84,11 @@ def read_roster(data: bytes, filename: str, *, max_rows: int = MAX_ROWS) -> Iter
     is wrong is raised here, not at the first row."""
     records = _xlsx_records(data) if _is_xlsx(data, filename) else _csv_records(data)
     try:
-        keys = _header(records)
+        keys, ahead, _ = _header(records)
     except BaseException:
         records.close()
         raise
-    return _rows(records, keys, max_rows)
+    return _rows(records, ahead, keys, max_rows)
 
 
 def count_rows(data: bytes, filename: str, *, max_rows: int = MAX_ROWS) -> int:
@@ -102,11 +103,11 @@ def count_rows(data: bytes, filename: str, *, max_rows: int = MAX_ROWS) -> int:
     xlsx = _is_xlsx(data, filename)
     records = _xlsx_records(data) if xlsx else _csv_records(data)
     try:
-        keys = _header(records)
-        bound = _xlsx_row_elements(data) - 1 if xlsx else None  # less the header's
+        keys, ahead, above = _header(records)
+        bound = _xlsx_row_elements(data) - above if xlsx else None  # less the header's and titles' elements
         if bound is not None and 0 < bound <= max_rows:
             return bound
-        return sum(1 for _ in _rows(records, keys, max_rows))
+        return sum(1 for _ in _rows(records, ahead, keys, max_rows))
     finally:
         records.close()
 
@@ -125,7 +126,7 @@ def _xlsx_row_elements(data: bytes) -> int:
 
     book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
-        path = book.worksheets[0]._worksheet_path  # where openpyxl reads the first sheet
+        path = roster_sheet(book)._worksheet_path  # where openpyxl reads the roster's sheet
     finally:
         book.close()
 
@@ -214,9 +215,7 @@ def _csv_records(data: bytes) -> Generator[tuple[int, Sequence[object]], None, N
 def _xlsx_records(data: bytes) -> Generator[tuple[int, Sequence[object]], None, None]:
     book = _open_workbook(data)
     try:
-        if not book.worksheets:
-            raise _unreadable("the workbook has no worksheet", "工作簿中没有工作表")
-        sheet = book.worksheets[0]
+        sheet = roster_sheet(book)
         sheet.reset_dimensions()  # do not trust the stored dimension: it may cut rows off
         try:
             # Missing rows are filled in, so the index is the spreadsheet row number.
@@ -225,6 +224,21 @@ def _xlsx_records(data: bytes) -> Generator[tuple[int, Sequence[object]], None, 
             raise _broken(e, "the worksheet is damaged", "工作表内容损坏") from None
     finally:
         book.close()
+
+
+SHEET_NAME = "花名册"
+"""The template's sheet: read when a workbook has it, whatever its place."""
+
+
+def roster_sheet(book: Any) -> Any:
+    """The sheet a roster is on: the one named as in the template (``花名册``), else the
+    first visible one (offices hide a sheet of lists or an old roster in front of it)."""
+    sheets = book.worksheets
+    named = [s for s in sheets if s.title.strip(SPACES) == SHEET_NAME and s.sheet_state == "visible"]
+    visible = named or [s for s in sheets if s.sheet_state == "visible"]
+    if not visible:
+        raise _unreadable("the workbook has no visible worksheet", "工作簿中没有可见的工作表")
+    return visible[0]
 
 
 def _open_workbook(data: bytes) -> Any:
@@ -268,19 +282,77 @@ def _blank(values: Sequence[object]) -> bool:
     return all(v is None or (isinstance(v, str) and not v.strip(SPACES)) for v in values)
 
 
-def _header(records: Iterator[tuple[int, Sequence[object]]]) -> list[str | None]:
-    for _, values in records:
-        if not _blank(values):
-            return parse_header([_header_text(v) for v in values])
-    raise RosterError("roster_empty", "the roster is empty: no header row", "花名册为空：没有表头行")
+HEADER_SEARCH_ROWS = 5
+"""Non-empty rows searched for the header: a title above it (merged across the sheet),
+a line naming the organization or the session."""
+HEADER_MIN_COLUMNS = 3
+"""Cells of a row that must name known columns for it to be taken as the header."""
+Record = tuple[int, Sequence[object]]
+
+
+def _header(records: Iterator[Record]) -> tuple[list[str | None], list[Record], int]:
+    """The column of each position, the records read past the header that are rows, and
+    how many non-empty rows the header and the titles above it take (each is a ``<row>``).
+    The header is the first of the first ``HEADER_SEARCH_ROWS`` non-empty rows naming at
+    least ``HEADER_MIN_COLUMNS`` columns (rows above it are titles), else the first one
+    (whose unknown or missing columns are the error); a group header (``成绩`` over
+    ``理论``/``技能``/``综合评审``) takes its sub-headers from the row below."""
+    seen: list[Record] = []
+    for record in records:
+        if _blank(record[1]):
+            continue
+        seen.append(record)
+        if _known_columns(record[1]) >= HEADER_MIN_COLUMNS or len(seen) == HEADER_SEARCH_ROWS:
+            break
+    if not seen:
+        raise RosterError("roster_empty", "the roster is empty: no header row", "花名册为空：没有表头行")
+    at = next((i for i, (_, v) in enumerate(seen) if _known_columns(v) >= HEADER_MIN_COLUMNS), 0)
+    texts = [_header_text(v) for v in seen[at][1]]
+    rest, used = seen[at + 1 :], at + 1
+    if _has_group(texts):
+        below = rest[0] if rest else next(records, None)
+        if below is not None and not _blank(below[1]):
+            texts = _with_sub_headers(texts, [_header_text(v) for v in below[1]])
+            rest, used = rest[1:], used + 1
+    return parse_header(texts), rest, used
+
+
+def _known_columns(values: Sequence[object]) -> int:
+    return sum(1 for v in values if v is not None and ALIASES.get(header_key(str(v))) is not None)
+
+
+def _has_group(texts: Sequence[str]) -> bool:
+    return any(header_key(t) in GROUPS for t in texts)
+
+
+GROUPS = frozenset(header_key(h) for h in ("成绩", "考核成绩", "考试成绩", "成绩(分)"))
+"""Headers merged over sub-headers in the row below: ``成绩`` over ``理论``, ``技能``, ``综合评审``."""
+
+
+def _with_sub_headers(texts: list[str], below: list[str]) -> list[str]:
+    """The header of a two-row header: a group cell's sub-headers, each with the group's
+    name after it (``理论`` under ``成绩`` is ``理论成绩``); a merged cell keeps its text in
+    its first cell only, so a group spans the empty cells after it. Elsewhere the top row."""
+    out = list(texts) + [""] * max(0, len(below) - len(texts))
+    group: str | None = None
+    for i, sub in enumerate(below):
+        top = out[i].strip(SPACES)
+        if top:
+            group = top if header_key(top) in GROUPS else None
+        sub = sub.strip(SPACES)
+        if group is not None and sub:
+            out[i] = sub if ALIASES.get(header_key(sub)) else sub + group
+        elif not top and sub:
+            out[i] = sub  # a column whose header is only in the second row
+    return out
 
 
 def _rows(
-    records: Generator[tuple[int, Sequence[object]], None, None], keys: Sequence[str | None], max_rows: int
+    records: Generator[Record, None, None], ahead: list[Record], keys: Sequence[str | None], max_rows: int
 ) -> Iterator[RosterRow]:
     count = 0
     try:
-        for index, values in records:
+        for index, values in itertools.chain(ahead, records):
             if _blank(values) or (count == 0 and _is_second_header(keys, values)):
                 continue  # an empty row, or an English header line below the Chinese one
             row = _row(index, keys, values)

@@ -7,7 +7,7 @@ from typing import Any
 
 from issuer.core.catalogue import LEVELS
 from issuer.core.identity import default_document_types
-from issuer.service.roster.columns import COLUMNS, OCCUPATION_KEYS, ORDER, REQUIRED
+from issuer.service.roster.columns import COLUMNS, HEADER_RULES, OCCUPATION_KEYS, ORDER, REQUIRED, accepted_headers
 
 _TEMPLATE_EXAMPLE = {
     "name": "张三丰",
@@ -88,13 +88,16 @@ def _template_validations(sheet: Any) -> None:
 
 def _template_notes(book: Any) -> None:
     notes = book.create_sheet("填写说明")
-    notes.append(["列", "column", "必填", "说明", "notes"])
+    notes.append(["列", "column", "必填", "说明", "notes", "也可写作 / also accepted"])
     for column in COLUMNS:
         zh, en = _TEMPLATE_NOTES[column.key]
         required = "是" if column.key in REQUIRED else ("二选一" if column.key in OCCUPATION_KEYS else "否")
-        notes.append([column.zh, column.key, required, zh, en])
+        notes.append([column.zh, column.key, required, zh, en, "、".join(accepted_headers(column))])
     notes.append([])
     notes.append(["第2行为英文表头，可保留或删除；第3行为示例，请删除后填写。"])
     notes.append(["Row 2 is an English header line (keep or delete it); row 3 is an example: delete it."])
-    for letter, width in zip("ABCDE", (16, 18, 8, 48, 40), strict=True):
+    for zh, en in HEADER_RULES:
+        notes.append([zh])
+        notes.append([en])
+    for letter, width in zip("ABCDEF", (16, 18, 8, 48, 40, 48), strict=True):
         notes.column_dimensions[letter].width = width
