@@ -10,14 +10,17 @@ from typing import Any
 
 import openpyxl
 import pytest
+from flask import Flask
 from openpyxl.worksheet.worksheet import Worksheet
 
 from issuer.service import roster
 from issuer.service.roster import RosterError, RosterRow, read_roster
 from issuer.service.roster.columns import ALIASES, header_key
 from issuer.service.roster.reading import roster_sheet
-from tests.builders import HEADER, to_csv, to_xlsx
-from tests.conftest import ELECTRICIAN
+from issuer.service.wiring import UseCases
+from tests.builders import HEADER, resident_id, to_csv, to_xlsx
+from tests.conftest import ELECTRICIAN, Keys
+from tests.service.test_roster import validate
 
 PERSON = ["张三丰", "居民身份证", "11010519491231002X", ELECTRICIAN, "--", "三级", "85", "78.5", "", ""]
 
@@ -227,3 +230,60 @@ def test_trailing_formatting_rows_are_not_rows() -> None:
     data = _book(fill)
     assert [r.row for r in read_roster(data, "r.xlsx")] == [2]
     assert roster.count_rows(data, "r.xlsx", max_rows=1) == 1
+
+
+# --- messages ------------------------------------------------------------------------------
+
+
+def test_score_and_empty_cell_messages_name_the_row_and_column_in_both_languages(
+    app: Flask, keys: Keys, svc: UseCases
+) -> None:
+    rows = [
+        ["张三", "居民身份证", resident_id(21), ELECTRICIAN, "", "3", "abc", "101", "", ""],
+        ["", "居民身份证", resident_id(22), ELECTRICIAN, "", "3", "", "80", "", ""],
+        ["李四", "", resident_id(23), ELECTRICIAN, "", "", "-1", "85.555", "", ""],
+        ["王五", "居民身份证", resident_id(24), ELECTRICIAN, "", "3", "59", "80", "", ""],
+    ]
+    header = [*HEADER[:6], "理论知识成绩（分）", "技能操作成绩(分)", *HEADER[8:]]
+    report = validate(svc, to_csv(rows, header=header), "r.csv")
+    found = {(p.row, p.column, p.code): (p.message, p.message_zh) for p in report.problems}
+    assert found == {
+        (2, "理论知识成绩", "invalid_score"): (
+            "row 2, 理论知识成绩 (theory score): not a number: abc",
+            "第2行“理论知识成绩”不是数字：abc",
+        ),
+        (2, "技能操作成绩", "invalid_score"): (
+            "row 2, 技能操作成绩 (practical score): must be between 0 and 100, got 101",
+            "第2行“技能操作成绩”应在0至100之间，实为101",
+        ),
+        (3, "姓名", "missing_value"): ("row 3, 姓名 (name): empty, a value is required", "第3行“姓名”为空，必须填写"),
+        (3, "理论知识成绩", "missing_component"): (
+            "row 3, 理论知识成绩 (theory score): empty, the level requires this score",
+            "第3行“理论知识成绩”为空，该等级必须有此成绩",
+        ),
+        (4, "证件类型", "missing_value"): (
+            "row 4, 证件类型 (document type): empty, a value is required",
+            "第4行“证件类型”为空，必须填写",
+        ),
+        (4, "等级", "missing_value"): ("row 4, 等级 (level): empty, a value is required", "第4行“等级”为空，必须填写"),
+        (4, "理论知识成绩", "invalid_score"): (  # out of range whatever the level
+            "row 4, 理论知识成绩 (theory score): must be between 0 and 100, got -1",
+            "第4行“理论知识成绩”应在0至100之间，实为-1",
+        ),
+        (4, "技能操作成绩", "invalid_score"): (
+            "row 4, 技能操作成绩 (practical score): more than two decimals: 85.555",
+            "第4行“技能操作成绩”最多保留两位小数，实为85.555",
+        ),
+        (5, "理论知识成绩", "assessment_failed"): (
+            "row 5, 理论知识成绩 (theory score): below 60: 59",
+            "第5行“理论知识成绩”未达到60分：59",
+        ),
+    }
+
+
+def test_a_score_the_level_does_not_have_names_its_cell(app: Flask, keys: Keys, svc: UseCases) -> None:
+    rows = [["张三", "居民身份证", resident_id(25), ELECTRICIAN, "", "4", "80", "80", "90", ""]]
+    [problem] = validate(svc, to_csv(rows), "r.csv").problems
+    assert (problem.row, problem.column, problem.code) == (2, "综合评审成绩", "unexpected_component")
+    assert problem.message.startswith("row 2, 综合评审成绩 (review score): ")
+    assert problem.message_zh.startswith("第2行“综合评审成绩”")

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from issuer.core import credential, identity
-from issuer.core.assessment import Component, assess, require_pass
+from issuer.core.assessment import MAX_SCORE, PASS_MARK, SCORE_STEP, Component, assess, require_pass
 from issuer.core.catalogue import EDITION_2022, LEVELS, Occupation, parse_level
 from issuer.core.clock import china_date
 from issuer.core.errors import DocumentNumberInText, Forbidden, FormulaLikeText, InvalidInput, IssuerError
@@ -73,6 +73,12 @@ class Row:
 
     def add_error(self, key: str | None, error: IssuerError) -> None:
         self.add(key, error.code, error.message, error.message_zh)
+
+    def add_at(self, key: str, code: str, message: str, message_zh: str) -> None:
+        """A problem whose message names where it is, as the office finds it in the roster:
+        ``row 2, 理论知识成绩 (theory score): …`` / ``第2行“理论知识成绩”：…``."""
+        en, zh = where(self.source.row, key)
+        self.add(key, code, f"{en}: {message}", f"{zh}{message_zh}")
 
     def text(self, key: str) -> str:
         return self.source.text(key)
@@ -142,9 +148,14 @@ def _check_name(row: Row) -> None:
         row.add_error("name", e)
 
 
-def _missing(row: Row, key: str) -> None:
+def where(row: int, key: str) -> tuple[str, str]:
+    """A cell named by its row and its column's Chinese header, in English and Chinese."""
     column = BY_KEY[key]
-    row.add(key, "missing_value", f"{column.en} is empty", f"{column.zh}为空")
+    return f"row {row}, {column.zh} ({column.en})", f"第{row}行“{column.zh}”"
+
+
+def _missing(row: Row, key: str) -> None:
+    row.add_at(key, "missing_value", "empty, a value is required", "为空，必须填写")
 
 
 def _check_document(ctx: Context, row: Row) -> None:
@@ -235,27 +246,47 @@ def _check_scores(row: Row) -> None:
     except InvalidInput as e:
         named = e.errors.get("failed") or e.errors.get("missing") or []
         for c in named:
-            row.add_error(_COMPONENT_KEYS[Component(c)], e)
+            key = _COMPONENT_KEYS[Component(c)]
+            if e.code == "missing_component":
+                row.add_at(key, e.code, "empty, the level requires this score", "为空，该等级必须有此成绩")
+            else:  # assessment_failed
+                shown = row.text(key)
+                row.add_at(key, e.code, f"below {PASS_MARK}: {shown}", f"未达到{PASS_MARK}分：{shown}")
         return
     row.scores = {c.value: v for c, v in scores.items()}
 
 
 def _score(row: Row, component: Component, key: str) -> Decimal | bool | None:
-    """The score, ``None`` when blank, ``False`` when it is a problem (recorded)."""
-    text = fold_full_width(row.text(key))
+    """The score, ``None`` when blank, ``False`` when it is a problem (recorded). Its own
+    rules (a number, 0–100, two decimals) are checked here, whatever the level, so their
+    messages name the cell; ``assess`` then says whether the level has the component."""
+    shown = row.text(key)
+    text = fold_full_width(shown)
     if not text:
         return None
     try:
         score = Decimal(text)
     except InvalidOperation:
-        column = BY_KEY[key]
-        row.add(key, "invalid_score", f"{column.en} is not a number", f"{column.zh}不是数字")
+        score = Decimal("NaN")
+    if not score.is_finite():
+        row.add_at(key, "invalid_score", f"not a number: {shown}", f"不是数字：{shown}")
+        return False
+    if not 0 <= score <= MAX_SCORE:
+        row.add_at(
+            key,
+            "invalid_score",
+            f"must be between 0 and {MAX_SCORE}, got {shown}",
+            f"应在0至{MAX_SCORE}之间，实为{shown}",
+        )
+        return False
+    if score != score.quantize(SCORE_STEP):
+        row.add_at(key, "invalid_score", f"more than two decimals: {shown}", f"最多保留两位小数，实为{shown}")
         return False
     if row.level is not None:
         try:
-            assess(row.level, {component: score})  # the score alone: range, component of the level
+            assess(row.level, {component: score})  # the component's place in the level
         except InvalidInput as e:
-            row.add_error(key, e)
+            row.add_at(key, e.code, e.message, e.message_zh)
             return False
     return score
 
