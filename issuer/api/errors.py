@@ -9,6 +9,7 @@ import marshmallow as ma
 from flask import Flask
 from werkzeug.exceptions import HTTPException
 
+from issuer.api.schemas import bilingual, first_error, message_zh
 from issuer.core.errors import IssuerError
 
 STATUS_BY_KIND = {
@@ -44,7 +45,12 @@ class ErrorSchema(ma.Schema):
     code = ma.fields.String(required=True, metadata={"description": "machine-readable error code"})
     message = ma.fields.String(required=True, metadata={"description": "English message"})
     message_zh = ma.fields.String(required=True, metadata={"description": "中文说明"})
-    errors = ma.fields.Dict(metadata={"description": "details, e.g. per-field validation messages"})
+    errors = ma.fields.Dict(
+        metadata={
+            "description": "details, e.g. per-field validation messages, each {message, message_zh}: "
+            '{"json": {"scores": {"theory": [{"message": "…", "message_zh": "…"}]}}}'
+        }
+    )
 
 
 def http_error_body(error: HTTPException) -> tuple[dict[str, Any], int, dict[str, str]]:
@@ -56,18 +62,36 @@ def http_error_body(error: HTTPException) -> tuple[dict[str, Any], int, dict[str
     data = getattr(error, "data", None) or {}
     if "messages" in data:
         # webargs: {"json": {...}} or {"query": {...}}; a body that is not JSON arrives here too.
-        body["errors"] = data["messages"]
+        body["errors"] = bilingual(data["messages"])
         if status == 400:
             body.update(
                 code="malformed_json", message="the request body is not valid JSON", message_zh="请求体不是有效的JSON"
             )
         else:
-            body.update(message="the request has invalid fields", message_zh="请求中有字段无效")
+            body.update(_invalid_fields(data["messages"]))
     for key in ("code", "message", "message_zh", "errors"):
         if key in data and key != "messages":
             body[key] = data[key]
     headers.update(data.get("headers") or {})
     return body, status, headers
+
+
+def _invalid_fields(messages: Any) -> dict[str, str]:
+    """The top-level message of a schema error: the first failed field, in both languages
+    (``errors`` has them all)."""
+    first = first_error(messages)
+    if first is None:
+        return {"message": "the request has invalid fields", "message_zh": "请求中有字段无效"}
+    path, message = first
+    field = path.split(".", 1)[1] if path.split(".", 1)[0] in _LOCATIONS and "." in path else path
+    return {
+        "message": f"the request has invalid fields: {field}: {message}",
+        "message_zh": f"请求中有字段无效：{field}：{message_zh(message)}",
+    }
+
+
+_LOCATIONS = frozenset({"json", "query", "form", "files", "headers", "view_args", "json_or_form"})
+"""webargs' first level of ``messages``: where the fields were, not a field."""
 
 
 def _issuer_error(exc: IssuerError) -> tuple[dict[str, Any], int, dict[str, str]]:

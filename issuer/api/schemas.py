@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Any
 
@@ -16,6 +17,80 @@ from issuer.service.revoking import REVOCATION_REASONS
 _CODE = validate.Regexp(r"^[1-8]-\d{2}-\d{2}-\d{2}$", error="occupation code like 6-31-01-03")
 _LEVEL = validate.Range(min=1, max=5)
 _SCORE = validate.Range(min=0, max=100)
+
+
+_ZH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), zh)
+    for pattern, zh in (
+        (r"Unknown field\.", "未知字段"),
+        (r"Missing data for required field\.", "缺少必填字段"),
+        (r"Field may not be null\.", "字段不能为null"),
+        (r"Invalid value\.|Invalid input\.", "值无效"),
+        (r"Invalid input type\.|Invalid type\.", "类型错误，应为对象"),
+        (r"Not a valid (?:number|integer)\.", "不是有效的数字"),
+        (r"Number too large\.", "数字过大"),
+        (r"Special numeric values \(nan or infinity\) are not permitted\.", "不允许nan或infinity"),
+        (r"Not a valid string\.|Not a valid utf-8 string\.", "不是有效的字符串"),
+        (r"Not a valid boolean\.", "不是有效的布尔值（true或false）"),
+        (r"Not a valid date\.", "不是有效的日期（YYYY-MM-DD）"),
+        (r"Not a valid (?:naive |aware )?datetime\.", "不是有效的时间"),
+        (r"Not a valid list\.|Not a valid tuple\.", "不是有效的列表"),
+        (r"Not a valid mapping type\.", "不是有效的对象"),
+        (r"Not a valid (?:URL|email address|UUID)\.", "格式无效"),
+        (r"Must be greater than or equal to (\S+) and less than or equal to (\S+)\.", r"应在\1至\2之间"),
+        (r"Must be greater than or equal to (\S+)\.", r"应不小于\1"),
+        (r"Must be less than or equal to (\S+)\.", r"应不大于\1"),
+        (r"Must be greater than (\S+)\.", r"应大于\1"),
+        (r"Must be less than (\S+)\.", r"应小于\1"),
+        (r"Length must be between (\d+) and (\d+)\.", r"长度应在\1至\2之间"),
+        (r"Shorter than minimum length (\d+)\.", r"长度不能少于\1"),
+        (r"Longer than maximum length (\d+)\.", r"长度不能超过\1"),
+        (r"Length must be (\d+)\.", r"长度应为\1"),
+        (r"Must be one of: (.*)\.", r"应为以下之一：\1"),
+        (r"String does not match expected pattern\.", "格式不符合要求"),
+        (r"occupation code like 6-31-01-03", "职业编码格式应如6-31-01-03"),
+        (
+            r"a date YYYY-MM-DD or a time with an offset.*",
+            "应为日期YYYY-MM-DD或带时区的时间，如2026-12-01T09:37:00+08:00",
+        ),
+    )
+)
+"""Every message the schemas give (marshmallow's own and ours), in Chinese."""
+
+
+def message_zh(message: str) -> str:
+    """The Chinese of a schema message; one not in ``_ZH`` (a new validator) still says
+    what is wrong, in English after the Chinese."""
+    for pattern, zh in _ZH:
+        if pattern.fullmatch(message):
+            return pattern.sub(zh, message)
+    return f"输入无效：{message}"
+
+
+def bilingual(messages: Any) -> Any:
+    """Schema errors (``{"field": ["…"]}``, nested for objects, lists and dicts) with each
+    message as ``{"message": …, "message_zh": …}``, like every other error."""
+    if isinstance(messages, dict):
+        return {key: bilingual(value) for key, value in messages.items()}
+    if isinstance(messages, list | tuple):
+        return [bilingual(m) for m in messages]
+    if isinstance(messages, str):
+        return {"message": messages, "message_zh": message_zh(messages)}
+    return messages
+
+
+def first_error(messages: Any, path: tuple[str, ...] = ()) -> tuple[str, str] | None:
+    """The path of the first failed field (``scores.theory``) and its message."""
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            found = first_error(value, (*path, str(key)))
+            if found is not None:
+                return found
+    elif isinstance(messages, list | tuple) and messages:
+        return first_error(messages[0], path)
+    elif isinstance(messages, str):
+        return ".".join(path), messages
+    return None
 
 
 class Strict(ma.Schema):

@@ -196,7 +196,87 @@ def test_a_failed_component_is_named_in_both_languages(client: FlaskClient, keys
 def test_an_unknown_field_is_named(client: FlaskClient, keys: Keys) -> None:
     response = client.post("/api/v1/certificates", json=issue_body(nickname="小张"), headers=auth(keys.issuer))
     body = assert_error(response, 422, "invalid_input")
-    assert body["errors"] == {"json": {"nickname": ["Unknown field."]}}
+    assert body["errors"] == {"json": {"nickname": [{"message": "Unknown field.", "message_zh": "未知字段"}]}}
+    assert body["message"] == "the request has invalid fields: nickname: Unknown field."
+    assert body["message_zh"] == "请求中有字段无效：nickname：未知字段"
+
+
+@pytest.mark.parametrize(
+    ("scores", "message", "message_zh"),
+    [
+        (
+            {"theory": 101, "practical": 80},
+            "Must be greater than or equal to 0 and less than or equal to 100.",
+            "应在0至100之间",
+        ),
+        (
+            {"theory": -1, "practical": 80},
+            "Must be greater than or equal to 0 and less than or equal to 100.",
+            "应在0至100之间",
+        ),
+        ({"theory": None, "practical": 80}, "Field may not be null.", "字段不能为null"),
+        ({"theory": "八十", "practical": 80}, "Not a valid number.", "不是有效的数字"),
+        ({"theory": 80, "practical": 80, "oral": 80}, "Unknown field.", "未知字段"),
+    ],
+    ids=["over-100", "negative", "null", "not-a-number", "unknown"],
+)
+def test_schema_messages_are_in_both_languages_and_name_the_field(
+    client: FlaskClient, keys: Keys, scores: dict[str, Any], message: str, message_zh: str
+) -> None:
+    response = client.post("/api/v1/certificates", json=issue_body(scores=scores), headers=auth(keys.issuer))
+    body = assert_error(response, 422, "invalid_input")
+    [field] = [k for k in body["errors"]["json"]["scores"]]
+    assert body["errors"]["json"]["scores"][field] == [{"message": message, "message_zh": message_zh}]
+    assert body["message"] == f"the request has invalid fields: scores.{field}: {message}"
+    assert body["message_zh"] == f"请求中有字段无效：scores.{field}：{message_zh}"
+
+
+def test_a_missing_required_field_is_named_in_both_languages(client: FlaskClient, keys: Keys) -> None:
+    sent = issue_body()
+    del sent["holder_name"]
+    body = assert_error(client.post("/api/v1/certificates", json=sent, headers=auth(keys.issuer)), 422, "invalid_input")
+    assert body["errors"]["json"]["holder_name"] == [
+        {"message": "Missing data for required field.", "message_zh": "缺少必填字段"}
+    ]
+    assert body["message_zh"] == "请求中有字段无效：holder_name：缺少必填字段"
+
+
+def test_every_message_marshmallow_and_the_schemas_give_has_its_chinese() -> None:
+    from marshmallow import fields, validate
+
+    from issuer.api.schemas import message_zh
+
+    defaults = [
+        m
+        for cls in (
+            fields.Field,
+            fields.String,
+            fields.Integer,
+            fields.Decimal,
+            fields.Boolean,
+            fields.Date,
+            fields.List,
+            fields.Dict,
+            fields.Nested,
+            fields.Email,
+            fields.Url,
+        )
+        for m in cls.default_error_messages.values()
+        if "{" not in m
+    ]
+    defaults += [
+        "Unknown field.",
+        "Invalid input type.",
+        "Not a valid datetime.",
+        "Must be one of: Y, S.",
+        "Length must be between 1 and 500.",
+        "Longer than maximum length 64.",
+        validate.Regexp.default_message,
+        "occupation code like 6-31-01-03",
+    ]
+    untranslated = [m for m in defaults if message_zh(m).startswith("输入无效：")]
+    assert untranslated == []
+    assert message_zh("something new") == "输入无效：something new"
 
 
 # --- idempotency ------------------------------------------------------------------------------
