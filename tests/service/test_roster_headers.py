@@ -11,6 +11,8 @@ from typing import Any
 import openpyxl
 import pytest
 from flask import Flask
+from hypothesis import given
+from hypothesis import strategies as st
 from openpyxl.worksheet.worksheet import Worksheet
 
 from issuer.service import roster
@@ -55,6 +57,26 @@ def _texts(row: RosterRow) -> dict[str, str]:
 )
 def test_headers_as_offices_write_them_map_to_their_column(header: str, key: str) -> None:
     assert ALIASES.get(header_key(header)) == key
+
+
+_ALL_HEADERS = [(name, c.key) for c in roster.COLUMNS for name in (c.zh, c.en, c.key, *c.aliases)]
+
+
+@given(
+    st.sampled_from(_ALL_HEADERS),
+    st.lists(st.sampled_from([" ", "\u3000", "\t"]), max_size=3),
+    st.sampled_from(["", "（分）", "(分)", "（分数）", " (百分制)", "（满分100分）"]),
+    st.booleans(),
+)
+def test_any_accepted_header_with_spaces_full_width_forms_and_a_unit_maps_to_its_column(
+    header: tuple[str, str], spaces: list[str], unit: str, wide: bool
+) -> None:
+    name, key = header
+    text = "".join(c + (spaces[i] if i < len(spaces) else "") for i, c in enumerate(name)) + unit
+    if wide:  # as an IME types it: ASCII letters and parentheses in full width
+        text = text.translate({c: c + 0xFEE0 for c in range(0x21, 0x7F)})
+    assert ALIASES.get(header_key(text)) == key
+    assert header_key(header_key(text)) == header_key(text)
 
 
 def test_a_parenthesis_that_is_not_a_unit_is_kept() -> None:
