@@ -215,12 +215,17 @@ class Drawing:
             except FileNotFoundError:
                 with self._ctx.reading() as uow:
                     now_done = (found := uow.batches.get(batch_id)) is not None and found.status == "done"
-                if now_done:
-                    return  # the other packer finished first and removed the parts
+                if now_done or final.exists():
+                    return  # the other packer placed the archive first and removed the parts
                 raise
             finally:
                 tmp.unlink(missing_ok=True)
         digest, size = _sha256(final)
+        # The archive is complete: its parts, and temporary files a killed packer left, go
+        # before the batch is marked done, so that a done batch has nothing beside its archive.
+        shutil.rmtree(parts, ignore_errors=True)
+        for stale in final.parent.glob(f".{final.name}.*.tmp"):
+            stale.unlink(missing_ok=True)
 
         def work(uow: Any) -> None:
             uow.batches.update(
@@ -234,7 +239,6 @@ class Drawing:
             uow.commit()
 
         self._ctx.run(work)
-        shutil.rmtree(parts, ignore_errors=True)
 
     def _write_archive(self, batch: BatchRecord, parts: Path, target: Path) -> None:
         sheet = parts / f".result.{uuid.uuid4().hex}.xlsx"
