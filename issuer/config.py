@@ -4,9 +4,16 @@ then by the mapping given to ``create_app``. Nothing is read at import time."""
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from issuer.core.catalogue import Catalogue, default_catalogue
+from issuer.core.errors import ReferenceDataError
+from issuer.core.identity import DocumentTypes, default_document_types
+
+T = TypeVar("T")
 
 DEV_PASSPHRASE = "development-only-passphrase"
 DEV_SECRET_KEY = "development-only-secret-key"
@@ -41,6 +48,9 @@ DEFAULTS: dict[str, Any] = {
     "MAX_VALIDATIONS_PER_ORG": 1,
     "MAX_ROSTER_ROWS": 50_000,
     "VALIDATION_THREADS": 0,
+    "MIN_HOLDER_AGE": 16,
+    "DOCUMENT_TYPES_FILE": "",
+    "OCCUPATION_LEVELS_FILE": "",
 }
 
 
@@ -61,13 +71,17 @@ def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
 
 
 def check(config: Mapping[str, Any]) -> None:
-    """Refuse development secrets outside development, and settings that cannot be read."""
+    """Refuse development secrets outside development, and settings that cannot be read
+    (reference data files included: nothing starts half-configured)."""
     secure_cookies(config)
     for key in ("MAX_VALIDATIONS_PER_ORG", "MAX_ROSTER_ROWS", "IDEMPOTENCY_HOURS", "DATABASE_POOL"):
         if int(config[key]) < 1:
             raise ConfigError(f"ISSUER_{key} must be at least 1")
     if int(config["VALIDATION_THREADS"]) < 0:
         raise ConfigError("ISSUER_VALIDATION_THREADS must be 0 (one a core) or more")
+    if not 0 <= int(config["MIN_HOLDER_AGE"]) <= 100:
+        raise ConfigError("ISSUER_MIN_HOLDER_AGE is an age in years, 0 (no minimum) to 100")
+    reference_data(config)
     if config["ENV"] == "development":
         return
     if config["CLOCK"]:
@@ -109,3 +123,47 @@ def batch_dir(config: Mapping[str, Any], instance_path: str) -> Path:
     """Where batches' images and archives are written (shared by the service and its
     workers): ``ISSUER_BATCH_DIR``, else ``batches`` in the instance folder."""
     return Path(config["BATCH_DIR"] or Path(instance_path) / "batches").resolve()
+
+
+@dataclass(frozen=True)
+class ReferenceData:
+    """What issuing is checked against: the document types and the catalogue (levels and
+    work types per occupation)."""
+
+    document_types: DocumentTypes
+    catalogue: Catalogue
+
+
+def reference_data(config: Mapping[str, Any]) -> ReferenceData:
+    """The packaged document types and catalogue, overridden by the operator's files:
+    ``ISSUER_DOCUMENT_TYPES_FILE`` (JSON, the form of ``issuer/core/data/document-types.json``:
+    a type replaces the packaged one of its code or is added) and
+    ``ISSUER_OCCUPATION_LEVELS_FILE`` (CSV, the form of ``occupation-levels.csv``: a row
+    replaces the packaged levels and work types of its occupation). Raises ``ConfigError``:
+    one line naming the setting, the file, the line and the problem."""
+    document_types = default_document_types()
+    catalogue = default_catalogue()
+    path = str(config.get("DOCUMENT_TYPES_FILE") or "")
+    if path:
+        document_types = _read_reference("DOCUMENT_TYPES_FILE", path, document_types.overridden_by)
+    path = str(config.get("OCCUPATION_LEVELS_FILE") or "")
+    if path:
+        catalogue = _read_reference("OCCUPATION_LEVELS_FILE", path, catalogue.with_occupation_levels)
+    return ReferenceData(document_types, catalogue)
+
+
+def _read_reference(setting: str, path: str, apply: Callable[[str], T]) -> T:
+    where = f"ISSUER_{setting}={path}"
+    try:
+        data = Path(path).read_bytes()
+    except OSError as e:
+        raise ConfigError(f"{where}: cannot be read ({e.strerror or e})") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        raise ConfigError(f"{where}, line {line}: not UTF-8 text") from None
+    try:
+        return apply(text)
+    except ReferenceDataError as e:
+        raise ConfigError(f"{where}, line {e.line}: {e.problem}" if e.line else f"{where}: {e.problem}") from None

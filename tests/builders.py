@@ -79,8 +79,9 @@ Row = list[Any]
 
 
 def resident_id(i: int) -> str:
-    """A valid 居民身份证 number (黑龙江), a different one for every ``i``."""
-    born = date(1970, 1, 1) + timedelta(days=37 * i)
+    """A valid 居民身份证 number (黑龙江) of someone born 1970-2009 (16 or older from 2026), a
+    different one for every ``i`` below 73,000."""
+    born = date(1970, 1, 1) + timedelta(days=37 * i % 14_600)
     first17 = f"230102{born:%Y%m%d}{i % 1000:03d}"
     return first17 + check_character(first17)
 

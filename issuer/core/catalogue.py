@@ -3,19 +3,21 @@ occupational classification with the levels and work types known per occupation.
 
 Data files ship in ``issuer/core/data`` (see ``ATTRIBUTION.md`` there). Levels per
 occupation are configuration: the shipped table is incomplete, so an occupation absent
-from it admits all five levels unless a ``Catalogue`` is built with other rules.
+from it admits all five levels unless a ``Catalogue`` is built with other rules (an
+operator's table of the same form: ``Catalogue.with_occupation_levels``).
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from importlib import resources
 
-from .errors import CatalogueError
+from .errors import CatalogueError, ReferenceDataError
 
 EDITION_2022 = 2022
 
@@ -201,6 +203,13 @@ class Catalogue:
             f"{self.edition}年版职业分类大典中没有名为“{name}”的职业",
         )
 
+    def with_occupation_levels(self, text: str) -> Catalogue:
+        """A copy in which the occupations that a levels table (``LEVELS_COLUMNS``, an
+        operator's file) configures have its levels and work types instead of these.
+        Raises ``ReferenceDataError`` naming the line at fault."""
+        occupations = {**self.occupations, **read_occupation_levels(text, self.occupations)}
+        return Catalogue(self.provinces, occupations, self.edition, self.extra, self.licensed)
+
     def with_levels(self, code: str, levels: Iterable[int]) -> Catalogue:
         """A copy in which ``code`` admits exactly ``levels`` (authority configuration)."""
         occ = self.occupation(code)
@@ -210,49 +219,114 @@ class Catalogue:
         return Catalogue(self.provinces, occupations, self.edition, self.extra, self.licensed)
 
 
-def _read_csv(name: str) -> list[dict[str, str]]:
-    text = resources.files("issuer.core").joinpath("data", name).read_text(encoding="utf-8")
-    return list(csv.DictReader(text.splitlines()))
+LEVELS_COLUMNS = ("code", "name", "levels", "work_types", "evidence", "source_url")
+"""The columns of a table of levels per occupation (``data/occupation-levels.csv``); an
+operator's file (``ISSUER_OCCUPATION_LEVELS_FILE``) needs ``code`` and ``levels`` only."""
+
+_WORK_TYPE = re.compile(r"^([^()/]+?)(?:\(([0-9])-([0-9])\))?$")
+_LOWER_BOUND = ("secondary", "observed")
+"""Evidence that shows levels one source gave, not the national standard's: the occupation
+may have more, so it admits all five."""
 
 
-_WORK_TYPE = re.compile(r"^([^()/]+?)(?:\((\d)-(\d)\))?$")
+def read_occupation_levels(text: str, occupations: Mapping[str, Occupation]) -> dict[str, Occupation]:
+    """The occupations of ``occupations`` that the rows of a levels table configure, each
+    with the row's levels and work types (工种, each with its level range, e.g.
+    ``电焊工(5-1);气焊工(5-3)``; a part with a ``/`` is a note such as ``二级/技师不分工种``).
+    A row's levels are the rule unless its ``evidence`` begins with ``secondary`` or
+    ``observed`` (what one source showed: then all five levels are admitted). Raises
+    ``ReferenceDataError`` naming the line at fault: an unknown column or occupation, a name
+    that is not the occupation's, a level outside 1-5, a work type's range outside the
+    row's levels, a code given twice."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = [h.strip() for h in next(reader, [])]
+    if not header:
+        raise ReferenceDataError(f"no header line (columns: {', '.join(LEVELS_COLUMNS)})", 1)
+    for name in header:
+        if name not in LEVELS_COLUMNS:
+            raise ReferenceDataError(f"unknown column {name!r} (columns: {', '.join(LEVELS_COLUMNS)})", 1)
+    for name in ("code", "levels"):
+        if name not in header:
+            raise ReferenceDataError(f"no {name!r} column", 1)
+    if len(set(header)) != len(header):
+        raise ReferenceDataError("a column is repeated", 1)
+    found: dict[str, Occupation] = {}
+    lines: dict[str, int] = {}
+    for cells in reader:
+        line = reader.line_num
+        if not any(c.strip() for c in cells):
+            continue
+        if len(cells) > len(header):
+            raise ReferenceDataError(f"{len(cells)} cells for {len(header)} columns", line)
+        row = {name: cells[i].strip() if i < len(cells) else "" for i, name in enumerate(header)}
+        code = row["code"]
+        base = occupations.get(code)
+        if base is None:
+            raise ReferenceDataError(f"occupation {code!r} is not in the classification", line)
+        if code in lines:
+            raise ReferenceDataError(f"occupation {code} is already configured on line {lines[code]}", line)
+        if row.get("name") and row["name"] != base.name:
+            raise ReferenceDataError(f"occupation {code} is {base.name}, not {row['name']}", line)
+        levels = _row_levels(row["levels"], line)
+        enforced = not row.get("evidence", "").startswith(_LOWER_BOUND)
+        admitted = levels if enforced else ALL_LEVELS
+        work_types = _row_work_types(row.get("work_types", ""), levels, admitted, line)
+        found[code] = Occupation(base.code, base.name, base.marks, base.edition, admitted, work_types, enforced)
+        lines[code] = line
+    return found
 
 
-def _parse_work_types(text: str, default: frozenset[int]) -> tuple[WorkType, ...]:
-    found = []
+def _row_levels(text: str, line: int) -> frozenset[int]:
+    parts = text.replace(",", " ").split()
+    if not parts:
+        raise ReferenceDataError("levels is empty (e.g. 5 4 3)", line)
+    if any(p not in ("1", "2", "3", "4", "5") for p in parts) or len(set(parts)) != len(parts):
+        raise ReferenceDataError(f"levels {text!r}: each level once, 1 to 5 (e.g. 5 4 3)", line)
+    return frozenset(int(p) for p in parts)
+
+
+def _row_work_types(text: str, levels: frozenset[int], admitted: frozenset[int], line: int) -> tuple[WorkType, ...]:
+    """Work types without a range admit what the occupation admits."""
+    found: list[WorkType] = []
     for part in filter(None, (p.strip() for p in text.split(";"))):
+        if "/" in part:
+            continue  # a note such as "二级/技师不分工种", not a work type
         m = _WORK_TYPE.match(part)
         if not m:
-            continue  # a note such as "二级/技师不分工种", not a work type
+            raise ReferenceDataError(f"work type {part!r}: a name, or a name and its levels (e.g. 电焊工(5-1))", line)
         name, lo, hi = m.groups()
-        levels = default
+        if any(w.name == name for w in found):
+            raise ReferenceDataError(f"work type {name} is repeated", line)
+        chosen = admitted
         if lo and hi:
             a, b = sorted((int(lo), int(hi)))
-            levels = frozenset(range(a, b + 1)) & default
-        found.append(WorkType(name, levels))
+            chosen = frozenset(range(a, b + 1))
+            if not chosen <= levels:
+                raise ReferenceDataError(
+                    f"work type {part}: levels outside the occupation's ({_text_levels(levels)})", line
+                )
+        found.append(WorkType(name, chosen))
     return tuple(found)
+
+
+def _text_levels(levels: Iterable[int]) -> str:
+    """``5 4 3``: levels as the tables write them."""
+    return " ".join(str(lv) for lv in sorted(levels, reverse=True))
+
+
+def _read_csv(name: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(_data_text(name).splitlines()))
+
+
+def _data_text(name: str) -> str:
+    return resources.files("issuer.core").joinpath("data", name).read_text(encoding="utf-8")
 
 
 def _load_occupations() -> dict[str, Occupation]:
     occupations: dict[str, Occupation] = {}
     for row in _read_csv("occupations-2022.csv"):
         occupations.setdefault(row["code"], Occupation(row["code"], row["name"], row["mark"]))
-    for row in _read_csv("occupation-levels.csv"):
-        base = occupations.get(row["code"])
-        if base is None:
-            continue
-        levels = frozenset(int(x) for x in row["levels"].split())
-        confirmed = row["evidence"].startswith("standard")
-        occupations[row["code"]] = Occupation(
-            base.code,
-            base.name,
-            base.marks,
-            base.edition,
-            levels if confirmed else ALL_LEVELS,
-            # Work types without a range admit what the occupation admits.
-            _parse_work_types(row["work_types"], levels if confirmed else ALL_LEVELS),
-            confirmed,
-        )
+    occupations.update(read_occupation_levels(_data_text("occupation-levels.csv"), occupations))
     return occupations
 
 

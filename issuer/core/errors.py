@@ -138,3 +138,14 @@ class TrustError(IssuerError):
 
     def __init__(self, message: str, message_zh: str) -> None:
         super().__init__(self.code_default, message, message_zh)
+
+
+class ReferenceDataError(ValueError):
+    """Reference data that cannot be used (a document types file, a table of levels per
+    occupation): what is wrong and the line of its file (1-based; ``None`` when the whole
+    file is at fault). Configuration, not input: the service refuses to start with it."""
+
+    def __init__(self, problem: str, line: int | None = None) -> None:
+        super().__init__(f"line {line}: {problem}" if line else problem)
+        self.problem = problem
+        self.line = line

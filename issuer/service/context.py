@@ -46,6 +46,9 @@ class Context:
     clock: Clock = utc_now
     catalogue: Catalogue = field(default_factory=default_catalogue)
     document_types: DocumentTypes = field(default_factory=default_document_types)
+    min_holder_age: int = 16
+    """How old a holder must be on the issue date, judged by the birth date their document
+    number carries (0: no minimum)."""
     max_backdate_days: int = 30
     """How many days before today a certificate's stated issue date may lie."""
     idempotency_retention: timedelta = timedelta(hours=24)

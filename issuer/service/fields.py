@@ -24,6 +24,8 @@ FIELDS = (
 _BY_CODE = {
     "invalid_holder_name": "holder_name",
     "unknown_document_type": "document_type",
+    "wrong_document_type": "document_type",
+    "holder_under_age": "document_number",
     "unknown_occupation": "occupation",
     "licensed_occupation": "occupation",
     "invalid_occupation_code": "occupation",

@@ -97,7 +97,7 @@ def prepare(ctx: Context, request: IssueRequest, now: datetime) -> Prepared:
         refuse(request.holder_name, "holder_name", "holder name", "持证人姓名")
     when = lifecycle.issue_time(request.issue_date, now, max_backdate_days=ctx.max_backdate_days)
     doc_type = ctx.document_types.get(request.document_type)
-    number = identity.validate_document(doc_type, request.document_number, today=when.day)
+    number = ctx.document_types.check(doc_type, request.document_number, on=when.day, min_age=ctx.min_holder_age)
     occupation = ctx.catalogue.issuable(request.occupation)
     if request.level not in occupation.levels:
         raise InvalidInput(

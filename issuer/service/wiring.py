@@ -74,6 +74,7 @@ def build(
 ) -> UseCases:
     """``worker``: this process runs background jobs (``issuer worker``) rather than only
     sending them."""
+    reference = settings.reference_data(config)  # first: a bad file starts nothing
     pool = Pool(int(config["DATABASE_POOL"]), int(config["DATABASE_WAIT_MS"]) / 1000)
     database = Database(database_url(config, instance_path), pool)
     keystore = KeyStore(settings.keys_dir(config), config["KEY_PASSPHRASE"])
@@ -83,6 +84,9 @@ def build(
         cipher=DocumentCipher(config["DATA_KEY"]),
         qr_host=config["QR_HOST"],
         clock=clock or utc_now,
+        catalogue=reference.catalogue,
+        document_types=reference.document_types,
+        min_holder_age=int(config["MIN_HOLDER_AGE"]),
         max_backdate_days=int(config["MAX_BACKDATE_DAYS"]),
         idempotency_retention=timedelta(hours=int(config["IDEMPOTENCY_HOURS"])),
     )

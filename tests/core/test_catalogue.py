@@ -19,7 +19,7 @@ from issuer.core.catalogue import (
     parse_level,
     unpack_occupation_code,
 )
-from issuer.core.errors import CatalogueError
+from issuer.core.errors import CatalogueError, ReferenceDataError
 
 CATALOGUE = default_catalogue()
 ELECTRICIAN = "6-31-01-03"
@@ -278,3 +278,68 @@ class TestWithLevels:
     def test_rejects_an_invalid_level(self) -> None:
         with pytest.raises(CatalogueError):
             CATALOGUE.with_levels(ELECTRICIAN, [3, 6])
+
+
+WELDER = "6-18-02-04"
+
+
+def levels_error(text: str) -> ReferenceDataError:
+    with pytest.raises(ReferenceDataError) as info:
+        CATALOGUE.with_occupation_levels(text)
+    return info.value
+
+
+class TestOperatorLevels:
+    """An operator's table of levels per occupation (the packaged table's form)."""
+
+    def test_a_row_replaces_the_occupations_levels_and_work_types(self) -> None:
+        configured = CATALOGUE.with_occupation_levels(f"code,levels,work_types\n{WELDER},5 4 3,电焊工(5-4);气焊工\n")
+        welder = configured.occupation(WELDER)
+        assert (welder.levels, welder.levels_confirmed) == (frozenset({5, 4, 3}), True)
+        assert {w.name: w.levels for w in welder.work_types} == {"电焊工": {5, 4}, "气焊工": {5, 4, 3}}
+        assert configured.occupation(HOUSEKEEPING) == CATALOGUE.occupation(HOUSEKEEPING)
+        assert CATALOGUE.occupation(WELDER).levels == ALL_LEVELS  # the packaged catalogue is unchanged
+
+    def test_an_occupation_absent_from_the_packaged_table_can_be_given_levels(self) -> None:
+        configured = CATALOGUE.with_occupation_levels("code,name,levels\n4-12-04-02,,4 3\n")
+        assert configured.occupation("4-12-04-02").levels == frozenset({4, 3})
+
+    def test_evidence_of_a_lower_bound_admits_all_five_levels_as_in_the_packaged_table(self) -> None:
+        text = f"code,levels,evidence\n{ELECTRICIAN},5 4,observed(lower bound)\n"
+        electrician = CATALOGUE.with_occupation_levels(text).occupation(ELECTRICIAN)
+        assert (electrician.levels, electrician.levels_confirmed) == (ALL_LEVELS, False)
+
+    def test_a_copy_of_the_packaged_table_changes_nothing(self) -> None:
+        text = resources.files("issuer.core").joinpath("data", "occupation-levels.csv").read_text("utf-8")
+        assert CATALOGUE.with_occupation_levels(text).occupations == CATALOGUE.occupations
+
+    def test_blank_lines_and_a_header_alone_are_no_rows(self) -> None:
+        assert CATALOGUE.with_occupation_levels("code,levels\n\n").occupations == CATALOGUE.occupations
+
+    @pytest.mark.parametrize(
+        ("text", "line", "problem"),
+        [
+            ("", 1, "no header line"),
+            ("code,level\n", 1, "unknown column 'level'"),
+            ("code,name\n", 1, "no 'levels' column"),
+            ("code,levels,levels\n", 1, "a column is repeated"),
+            ("code,levels\n6-31-01-03,5 4\n9-99-99-99,3\n", 3, "'9-99-99-99' is not in the classification"),
+            ("code,name,levels\n6-31-01-03,焊工,3\n", 2, "6-31-01-03 is 电工, not 焊工"),
+            ("code,levels\n6-31-01-03,\n", 2, "levels is empty"),
+            ("code,levels\n6-31-01-03,6 5\n", 2, "levels '6 5': each level once, 1 to 5"),
+            ("code,levels\n6-31-01-03,3 3\n", 2, "each level once"),
+            ("code,levels\n6-31-01-03,5\n\n6-31-01-03,4\n", 4, "already configured on line 2"),
+            (
+                "code,levels,work_types\n6-18-02-04,5 4 3,电焊工(5-1)\n",
+                2,
+                "电焊工(5-1): levels outside the occupation's (5 4 3)",
+            ),
+            ("code,levels,work_types\n6-18-02-04,5 4,电焊工(5-x)\n", 2, "a name, or a name and its levels"),
+            ("code,levels,work_types\n6-18-02-04,5 4,电焊工;电焊工\n", 2, "work type 电焊工 is repeated"),
+            ("code,levels\n6-31-01-03,5,4\n", 2, "3 cells for 2 columns"),
+            ("levels,code\n5 4\n", 2, "occupation '' is not in the classification"),
+        ],
+    )
+    def test_a_bad_table_is_refused_naming_its_line_and_the_problem(self, text: str, line: int, problem: str) -> None:
+        error = levels_error(text)
+        assert error.line == line and problem in error.problem, error

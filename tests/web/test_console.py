@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
+from issuer.core.identity import check_character
 from issuer.service.jobs import InProcessQueue
 from issuer.service.principal import OPERATOR
 from issuer.service.wiring import UseCases
@@ -289,6 +290,24 @@ def test_a_bad_id_checksum_is_shown_beside_the_document_number(svc: UseCases, is
         html(response),
     )
     assert beside and "校验码" in beside.group(1)
+    assert certificates(svc) == 0
+
+
+def test_a_number_of_another_document_type_is_shown_beside_the_type(svc: UseCases, issuer: FlaskClient) -> None:
+    first17 = "81000019900307013"
+    response = submit(issuer, document_number=first17 + check_character(first17))  # a 居住证 number as a 居民身份证
+    assert response.status_code == 422
+    beside = re.search(r'</select><span class="field-error" id="error-document_type">([^<]+)<', html(response))
+    assert beside and "证件类型请选择“港澳台居民居住证”" in beside.group(1)
+    assert certificates(svc) == 0
+
+
+def test_a_holder_under_16_is_shown_beside_the_document_number(svc: UseCases, issuer: FlaskClient) -> None:
+    first17 = "11010520101130013"  # 16 the day after the issue date
+    response = submit(issuer, document_number=first17 + check_character(first17))
+    assert response.status_code == 422
+    beside = re.search(r'id="error-document_number">([^<]+)<', html(response))
+    assert beside and "持证人在签发日（2026-11-29）未满16周岁" in beside.group(1)
     assert certificates(svc) == 0
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
-from issuer.core import credential, identity
+from issuer.core import credential
 from issuer.core.assessment import MAX_SCORE, PASS_MARK, SCORE_STEP, Component, assess, require_pass
 from issuer.core.catalogue import EDITION_2022, LEVELS, Occupation, parse_level
 from issuer.core.clock import china_date
@@ -170,9 +170,11 @@ def _check_document(ctx: Context, row: Row) -> None:
         row.add_error("document_type", e)
         return
     try:
-        number = identity.validate_document(doc_type, row.text("document_number"), today=ctx.today)
+        number = ctx.ports.document_types.check(
+            doc_type, row.text("document_number"), on=ctx.today, min_age=ctx.ports.min_holder_age
+        )
     except InvalidInput as e:
-        row.add_error("document_number", e)
+        row.add_error("document_type" if e.code == "wrong_document_type" else "document_number", e)
         return
     row.doc = (doc_type, number)
 
