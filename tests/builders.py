@@ -29,14 +29,15 @@ from issuer.service.wiring import UseCases
 from issuer.store import models as m
 from issuer.store.records import BatchRecord, CertificateRecord, NewCertificate
 from tests.conftest import auth, issuer_principal
-from tests.factories import ID_NUMBER
+from tests.factories import ID_NUMBER, photo
 
 ELECTRICIAN = "6-31-01-03"
 WELDER = "6-18-02-04"
 
 
 def issue_request(**overrides: Any) -> IssueRequest:
-    """张三丰, electrician level 3, passing theory and practical: override what a test is about."""
+    """张三丰, electrician level 3, passing theory and practical, with the photo the layout
+    needs: override what a test is about."""
     fields: dict[str, Any] = {
         "holder_name": "张三丰",
         "document_type": "居民身份证",
@@ -44,6 +45,7 @@ def issue_request(**overrides: Any) -> IssueRequest:
         "occupation": ELECTRICIAN,
         "level": 3,
         "scores": {"theory": Decimal(80), "practical": Decimal(70)},
+        "photo": photo(),
     }
     fields.update(overrides)
     return IssueRequest(**fields)
@@ -91,23 +93,38 @@ def id17s(n: int, start: int = 0) -> list[str]:
     return [f"11010519900101{(start + i):03d}" for i in range(n)]
 
 
+PHOTO = "photo.jpg"
+"""The photo every built roster row names (``photos_zip`` holds it): the layouts print one."""
+
+
 def simple_roster(rows: list[tuple[str, str, int]]) -> bytes:
-    """A GBK CSV of electricians: (name, first 17 digits of the ID number, level) per row."""
-    lines = ["姓名,证件类型,证件号码,职业编码,等级,理论知识成绩,技能操作成绩"]
+    """A GBK CSV of electricians: (name, first 17 digits of the ID number, level) per row,
+    each with the photo of ``photos_zip``."""
+    lines = ["姓名,证件类型,证件号码,职业编码,等级,理论知识成绩,技能操作成绩,照片"]
     for name, id17, level in rows:
-        lines.append(f"{name},居民身份证,{id17}{check_character(id17)},{ELECTRICIAN},{level},80,75")
+        lines.append(f"{name},居民身份证,{id17}{check_character(id17)},{ELECTRICIAN},{level},80,75,{PHOTO}")
     return "\n".join(lines).encode("gbk")
 
 
+@cache
+def photos_zip() -> bytes:
+    """The photos ZIP of built rosters: ``PHOTO``, a valid 1-inch photo."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr(PHOTO, photo())
+    return out.getvalue()
+
+
 def candidate(i: int) -> Row:
-    """A valid row: electricians at levels 5-3 (2 with a review), welders with a work type."""
+    """A valid row: electricians at levels 5-3 (2 with a review), welders with a work type;
+    each with the photo of ``photos_zip``."""
     theory, practical = 60 + i % 40, Decimal(60 + i % 37) + (Decimal("0.5") if i % 2 else 0)
     if i % 5 == 4:
-        return [f"焊工学员{i}", "居民身份证", resident_id(i), WELDER, "电焊工", 5 - i % 3, theory, practical, "", ""]
+        return [f"焊工学员{i}", "居民身份证", resident_id(i), WELDER, "电焊工", 5 - i % 3, theory, practical, "", PHOTO]
     if i % 7 == 6:
-        return [f"技师学员{i}", "居民身份证", resident_id(i), ELECTRICIAN, "", 2, theory, practical, 88, ""]
+        return [f"技师学员{i}", "居民身份证", resident_id(i), ELECTRICIAN, "", 2, theory, practical, 88, PHOTO]
     level = ("3", "四级", "初级工", "三级/高级工")[i % 4]
-    return [f"学员{i}", "居民身份证", resident_id(i), ELECTRICIAN, "--", level, theory, practical, "", ""]
+    return [f"学员{i}", "居民身份证", resident_id(i), ELECTRICIAN, "--", level, theory, practical, "", PHOTO]
 
 
 def roster_rows(n: int) -> list[Row]:
@@ -199,10 +216,11 @@ def _as_excel(value: Any) -> Any:
     return value
 
 
-def jpeg() -> bytes:
-    """A small passport-style photo."""
+def jpeg(size: tuple[int, int] = (300, 420)) -> bytes:
+    """A passport-style photo, large enough for the 1-inch box at 300 dpi unless ``size``
+    says otherwise."""
     out = io.BytesIO()
-    Image.new("RGB", (100, 140), (250, 250, 250)).save(out, "JPEG")
+    Image.new("RGB", size, (250, 250, 250)).save(out, "JPEG")
     return out.getvalue()
 
 
@@ -241,17 +259,25 @@ def new_certificate(organization_id: int, signing_key_id: int, serial: int = 1) 
 # --- batches: uploaded (answered at once, the batch validating) and followed -----------------
 
 WAITING = ("validating", "issuing")
+BUILT = b"the photos of built rosters"
+"""``post``'s default: send ``photos_zip``."""
 SETTLE_SECONDS = 120.0
 
 
 def submit(
     svc: UseCases, data: bytes, name: str = "名单.csv", principal: Principal | None = None, **kw: Any
 ) -> BatchRecord:
-    """Upload a roster through the use case: the batch as the upload answers it."""
+    """Upload a roster through the use case, with the photos of built rows (``photos_zip``)
+    unless told otherwise: the batch as the upload answers it."""
     key = kw.pop("key", None)
-    upload = batches.Upload(roster=data, filename=name, **kw)
-    batch, _ = svc.batches.submit(principal or issuer_principal(svc), upload, idempotency_key=key)
+    batch, _ = svc.batches.submit(principal or issuer_principal(svc), upload(data, name, **kw), idempotency_key=key)
     return batch
+
+
+def upload(data: bytes, name: str = "名单.csv", **kw: Any) -> batches.Upload:
+    """A roster upload with the photos of built rows (``photos_zip``) unless told otherwise."""
+    kw.setdefault("photos", io.BytesIO(photos_zip()))
+    return batches.Upload(roster=data, filename=name, **kw)
 
 
 def settled(svc: UseCases, batch_id: str, *, timeout: float = SETTLE_SECONDS) -> BatchRecord:
@@ -284,11 +310,16 @@ def post(
     data: bytes,
     name: str = "名单.csv",
     headers: dict[str, str] | None = None,
+    photos: bytes | None = BUILT,
     **form: str,
 ) -> TestResponse:
+    """POST a roster, with the photos of built rows (``photos_zip``) unless told otherwise."""
+    files = {"roster": (io.BytesIO(data), name)}
+    if photos is not None:
+        files["photos"] = (io.BytesIO(photos_zip() if photos is BUILT else photos), "照片.zip")
     return client.post(
         "/api/v1/batches",
-        data={"roster": (io.BytesIO(data), name), **form},
+        data={**files, **form},
         headers={**auth(key), **(headers or {})},
         content_type="multipart/form-data",
     )

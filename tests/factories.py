@@ -3,11 +3,14 @@ certificates, trust lists and (Ed25519 being deterministic) fixed signatures."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import io
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
+from functools import cache
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -47,9 +50,29 @@ def id_number(serial: int, *, area: str = "110105") -> str:
     return first17 + identity.check_character(first17)
 
 
+@cache
+def photo() -> bytes:
+    """A 1-inch photo as the shipped layouts need it: a portrait JPEG of 295 × 413 pixels
+    (25 × 35 mm at 300 dpi), a grey figure on white."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (295, 413), "white")
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((98, 70, 197, 190), fill=(150, 150, 150))
+    draw.rectangle((60, 220, 235, 413), fill=(120, 120, 120))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
+def photo_base64() -> str:
+    return base64.b64encode(photo()).decode()
+
+
 def issue_body(person: int | None = None, **overrides: object) -> dict[str, object]:
     """A request to issue a certificate (``POST /api/v1/certificates``) to 张三丰, or to the
-    ``person``-th other person (one live certificate per person and qualification)."""
+    ``person``-th other person (one live certificate per person and qualification), with
+    the photo the layout needs (``photo``)."""
     body: dict[str, object] = {
         "holder_name": "张三丰",
         "document_type": "居民身份证",
@@ -58,6 +81,7 @@ def issue_body(person: int | None = None, **overrides: object) -> dict[str, obje
         "work_type": "维修电工",
         "level": 3,
         "scores": {"theory": 82, "practical": 75.5},
+        "photo": photo_base64(),
     }
     body.update(overrides)
     return body

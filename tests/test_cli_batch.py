@@ -19,7 +19,7 @@ from flask import Flask
 from issuer.cli import main
 from issuer.service import jobs
 from issuer.service.wiring import UseCases
-from tests.builders import id17s, simple_roster
+from tests.builders import PHOTO, id17s, photos_zip, simple_roster
 from tests.conftest import ORG_CODE, Keys
 from tests.servers import serving
 
@@ -69,6 +69,13 @@ def _roster(tmp_path: Path, n: int) -> Path:
     return roster
 
 
+def _photos(tmp_path: Path) -> str:
+    """The photos ZIP of built rosters, as a file."""
+    photos = tmp_path / "照片.zip"
+    photos.write_bytes(photos_zip())
+    return str(photos)
+
+
 def _numbers(path: Path) -> list[str]:
     with path.open(encoding="utf-8-sig", newline="") as fh:
         return [row[1] for row in list(csv.reader(fh))[1:]]
@@ -77,7 +84,8 @@ def _numbers(path: Path) -> list[str]:
 def _submitted(server: str, keys: Keys, tmp_path: Path, n: int, *args: str) -> tuple[str, list[str]]:
     """Submit ``n`` rows at 150 dpi; the batch id and the numbers issued."""
     out = tmp_path / "numbers.csv"
-    result = _cli(server, keys, "submit", str(_roster(tmp_path, n)), "--dpi", "150", "--out", str(out), *args)
+    roster, photos = str(_roster(tmp_path, n)), _photos(tmp_path)
+    result = _cli(server, keys, "submit", roster, "--photos", photos, "--dpi", "150", "--out", str(out), *args)
     assert result.exit_code == 0, result.output
     return _batch_id(result), _numbers(out)
 
@@ -112,7 +120,9 @@ def _issued_not_drawn(server: str, keys: Keys, svc: UseCases, tmp_path: Path, n:
     and issued by its job run as the queue runs it: the batch waits to be drawn."""
     assert isinstance(svc.queue, jobs.InProcessQueue)
     svc.queue.close()
-    result = _cli(server, keys, "submit", str(_roster(tmp_path, n)), "--dpi", "150", "--no-wait")
+    result = _cli(
+        server, keys, "submit", str(_roster(tmp_path, n)), "--photos", _photos(tmp_path), "--dpi", "150", "--no-wait"
+    )
     assert result.exit_code == 0, result.output
     batch_id = _batch_id(result)
     svc.batches.run_validation(batch_id)
@@ -121,7 +131,7 @@ def _issued_not_drawn(server: str, keys: Keys, svc: UseCases, tmp_path: Path, n:
 
 def test_submit_issues_and_writes_the_numbers(server: str, keys: Keys, tmp_path: Path) -> None:
     out = tmp_path / "numbers.csv"
-    result = _cli(server, keys, "submit", str(_roster(tmp_path, 3)), "--out", str(out))
+    result = _cli(server, keys, "submit", str(_roster(tmp_path, 3)), "--photos", _photos(tmp_path), "--out", str(out))
     assert result.exit_code == 0, result.output
     assert "有效3行" in result.output and len(_batch_id(result)) > 8
     lines = out.read_text(encoding="utf-8-sig").splitlines()
@@ -130,15 +140,15 @@ def test_submit_issues_and_writes_the_numbers(server: str, keys: Keys, tmp_path:
 
 def test_submit_prints_every_problem_and_exits_1(server: str, keys: Keys, tmp_path: Path) -> None:
     roster = tmp_path / "名单.csv"
-    bad = "\n乙,居民身份证,110105199001019990,6-31-01-03,3,80,75".encode("gbk")
+    bad = f"\n乙,居民身份证,110105199001019990,6-31-01-03,3,80,75,{PHOTO}".encode("gbk")
     roster.write_bytes(simple_roster([("甲", id17s(1)[0], 3)]) + bad)
-    result = _cli(server, keys, "submit", str(roster))
+    result = _cli(server, keys, "submit", str(roster), "--photos", _photos(tmp_path))
     assert result.exit_code == 1
     assert "第3行" in result.output and "roster_has_errors" in result.output
 
 
 def test_submit_follows_the_validation_with_a_progress_bar(server: str, keys: Keys, tmp_path: Path) -> None:
-    result = _cli(server, keys, "submit", str(_roster(tmp_path, 3)))
+    result = _cli(server, keys, "submit", str(_roster(tmp_path, 3)), "--photos", _photos(tmp_path))
     assert result.exit_code == 0, result.output
     assert "校验名单 / validating" in result.stderr and "已发证3张 / issued 3" in result.stdout
 
@@ -148,20 +158,22 @@ def test_submit_no_wait_prints_the_batch_being_validated_and_exits_0(
 ) -> None:
     assert isinstance(svc.queue, jobs.InProcessQueue)
     svc.queue.close()  # nothing runs: the command cannot have waited
-    result = _cli(server, keys, "submit", str(_roster(tmp_path, 2)), "--no-wait")
+    result = _cli(server, keys, "submit", str(_roster(tmp_path, 2)), "--photos", _photos(tmp_path), "--no-wait")
     assert result.exit_code == 0, result.output
     assert "正在校验名单 / batch" in result.stdout and "rows 2, checked 0" in result.stdout
     status = _cli(server, keys, "status", _batch_id(result))
     assert status.exit_code == 3 and "validating" in status.stdout
-    both = _cli(server, keys, "submit", str(_roster(tmp_path, 2)), "--no-wait", "--wait")
+    both = _cli(server, keys, "submit", str(_roster(tmp_path, 2)), "--photos", _photos(tmp_path), "--no-wait", "--wait")
     assert both.exit_code == 2 and "--no-wait" in both.output  # a usage error
 
 
 def test_a_rejected_roster_exits_1_with_its_problems_then_one_line(server: str, keys: Keys, tmp_path: Path) -> None:
     roster = tmp_path / "名单.csv"
-    bad = "\n乙,居民身份证,110105199001019990,6-31-01-03,3,80,75".encode("gbk")
+    bad = f"\n乙,居民身份证,110105199001019990,6-31-01-03,3,80,75,{PHOTO}".encode("gbk")
     roster.write_bytes(simple_roster([("甲", id17s(1)[0], 3)]) + bad)
-    result = _cli(server, keys, "submit", str(roster), "--out", str(tmp_path / "numbers.csv"))
+    result = _cli(
+        server, keys, "submit", str(roster), "--photos", _photos(tmp_path), "--out", str(tmp_path / "numbers.csv")
+    )
     assert result.exit_code == 1 and "第3行" in result.stdout
     [line] = [x for x in result.stderr.splitlines() if "roster_has_errors" in x]
     assert (
@@ -169,7 +181,7 @@ def test_a_rejected_roster_exits_1_with_its_problems_then_one_line(server: str, 
         == "roster_has_errors: 名单中2行有1行存在问题，未发放任何证书 / 1 of 2 rows have problems; nothing was issued"
     )
     assert not (tmp_path / "numbers.csv").exists()
-    dry = _cli(server, keys, "submit", str(roster), "--dry-run")
+    dry = _cli(server, keys, "submit", str(roster), "--photos", _photos(tmp_path), "--dry-run")
     assert dry.exit_code == 1 and "第3行" in dry.stdout and "有效1行" in dry.stdout
 
 

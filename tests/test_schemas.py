@@ -92,6 +92,7 @@ def test_schema_is_valid_draft_2020_12(name: str) -> None:
         f.credential(number="S000062000123195999999", level=5, when=f.china("2019-01-01 00:00"), status_index=0),
         f.replace(f.credential(), occupation_edition=2015, status_index=2**32 - 1),
         f.credential(name="阿依古丽·买买提" + "长" * 56),
+        f.replace(f.credential(), assessment_method=4),  # version 3: 竞赛选拔
     ],
 )
 def test_credential_json_is_valid(cred: Any) -> None:
@@ -139,11 +140,23 @@ CREDENTIAL = f.credential().to_json()
         (("issue_date",), 20786),
         (("status_index",), -1),
         (("status_index",), 2**32),
+        (("assessment_method",), 0),
+        (("assessment_method",), 24),
+        (("assessment_method",), 4),  # version 2: the default method only
+        (("assessment_method",), None),
         (("extra",), 1),  # unknown property
     ],
 )
 def test_credential_json_rejects(path: tuple[Any, ...], value: Any) -> None:
     assert_invalid("credential", changed(CREDENTIAL, path, value))
+
+
+@pytest.mark.parametrize(("path", "value"), [(("assessment_method",), 1), (("assessment_method",), 24)])
+def test_version_3_credential_json_rejects(path: tuple[Any, ...], value: Any) -> None:
+    """Version 3 exists for a method other than the default (docs/FORMAT.md §3)."""
+    third = f.replace(f.credential(), assessment_method=2).to_json()
+    assert third["version"] == 3
+    assert_invalid("credential", changed(third, path, value))
 
 
 def test_credential_json_requires_every_property() -> None:

@@ -14,7 +14,7 @@ from issuer.core.display import date_zh, level_zh
 from issuer.core.explain import RECORD_DAMAGED
 from issuer.core.transparency import LogFormatError, decode_entry
 from issuer.service.batches import has_result
-from issuer.service.certificates import document_number
+from issuer.service.certificates import assessment_of, document_number
 from issuer.service.context import Context
 from issuer.service.principal import Principal, Role
 from issuer.service.verifying import LiveVerdict, LookedUp
@@ -77,6 +77,7 @@ def certificate(ctx: Context, record: CertificateRecord, viewer: Principal) -> d
         "document_number": document_number(ctx, record) if owner else record.document_number_masked,
         "occupation": record.occupation,
         "occupation_name": _occupation_name(ctx, record.occupation),
+        "occupation_edition": record.occupation_edition,
         "work_type": record.work_type or "--",
         "level": record.level,
         "level_label": level_zh(record.level),
@@ -84,11 +85,7 @@ def certificate(ctx: Context, record: CertificateRecord, viewer: Principal) -> d
         "issue_date_zh": date_zh(record.issue_date),
         "issued_at": record.issued_at,
         "organization": {"code": record.organization_code, "name": record.organization_name},
-        "scores": {
-            "theory": record.score_theory,
-            "practical": record.score_practical,
-            "review": record.score_review,
-        },
+        **assessment(ctx, record),
         "qr_text": qrtext.encode(record.credential, ctx.qr_host),
         "status_index": record.status_index,
         "created_at": record.created_at,
@@ -99,6 +96,37 @@ def certificate(ctx: Context, record: CertificateRecord, viewer: Principal) -> d
         "replaced_by": record.replaced_by,
         "has_photo": record.has_photo,
         "log_index": record.log_index,
+    }
+
+
+def assessment(ctx: Context, record: CertificateRecord) -> dict[str, Any]:
+    """The method, the scores by component and every component as judged with its date
+    (``results``)."""
+    method, results = assessment_of(ctx, record)
+    names = {c.key: c for c in method.components}
+    tiers = {t.key: t for t in method.tiers}
+    return {
+        "method": {"key": method.key, "code": method.code, "name": method.name_zh, "name_en": method.name_en},
+        "scores": {
+            "theory": record.score_theory,
+            "practical": record.score_practical,
+            "review": record.score_review,
+            **{r.component: r.score for r in results if r.component in ("performance", "process")},
+        },
+        "results": [
+            {
+                "component": r.component,
+                "name": names[r.component].name_zh if r.component in names else r.component,
+                "name_en": names[r.component].name_en if r.component in names else r.component,
+                "score": r.score,
+                "passed_on": r.passed_on,
+                "tier": r.placing.tier if r.placing else None,
+                "tier_name": tiers[r.placing.tier].name_zh if r.placing and r.placing.tier in tiers else None,
+                "rank": r.placing.rank if r.placing else None,
+                "held_level": r.placing.held_level if r.placing else None,
+            }
+            for r in results
+        ],
     }
 
 

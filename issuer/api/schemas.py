@@ -129,8 +129,21 @@ _WHEN = {
 # --- organizations ----------------------------------------------------------------------
 
 
+_EDITION = fields.Integer(
+    load_default=None,
+    allow_none=True,
+    strict=True,
+    validate=validate.OneOf([2015, 2022]),
+    metadata={
+        "description": "the 职业分类大典 edition the occupation code is of (default 2022); a 2015 code is "
+        "translated to its 2022 code by the table of docs/RULES.md (Occupations), or refused naming it"
+    },
+)
+
+
 class ScopeItemIn(Strict):
     occupation = fields.String(required=True, validate=_CODE)
+    edition = _EDITION
     levels = fields.List(fields.Integer(validate=_LEVEL), required=True, validate=validate.Length(min=1, max=5))
     work_types = fields.List(fields.String(validate=validate.Length(min=1, max=64)), load_default=list)
 
@@ -206,12 +219,59 @@ class OrganizationOut(ma.Schema):
 
 
 _SCORE_DOC = {"description": "0 to 100, at most two decimals (more is refused, not rounded)"}
+METHODS = ("exam", "performance_review", "process_assessment", "competition")
+"""The assessment methods' keys (``issuer/core/data/assessment-methods.json``; a test holds
+the two to each other)."""
+TIERS = ("national_1", "provincial_1", "provincial_2")
+"""The competition tiers' keys, likewise."""
+
+
+def _score_field(what: str) -> fields.Decimal:
+    return fields.Decimal(
+        validate=_SCORE, allow_nan=False, metadata={"description": f"{what}: {_SCORE_DOC['description']}"}
+    )
 
 
 class ScoresIn(Strict):
-    theory = fields.Decimal(validate=_SCORE, allow_nan=False, metadata=_SCORE_DOC)
-    practical = fields.Decimal(validate=_SCORE, allow_nan=False, metadata=_SCORE_DOC)
-    review = fields.Decimal(validate=_SCORE, allow_nan=False, metadata=_SCORE_DOC)
+    theory = _score_field("理论知识考试 (exam)")
+    practical = _score_field("技能操作考核 (exam)")
+    review = _score_field("综合评审, levels 2 and 1")
+    performance = _score_field("工作业绩评审 (performance_review)")
+    process = _score_field("过程考核 (process_assessment)")
+
+
+_PASSED_ON = {"description": "the China date it was passed (default: the issue date)"}
+
+
+class PassedOnIn(Strict):
+    theory = fields.Date(metadata=_PASSED_ON)
+    practical = fields.Date(metadata=_PASSED_ON)
+    review = fields.Date(metadata=_PASSED_ON)
+    performance = fields.Date(metadata=_PASSED_ON)
+    process = fields.Date(metadata=_PASSED_ON)
+
+
+class CompetitionIn(Strict):
+    tier = fields.String(
+        required=True,
+        validate=validate.OneOf(TIERS),
+        metadata={"description": "national_1 国家级一类竞赛, provincial_1 省级一类竞赛, provincial_2 省级二类竞赛"},
+    )
+    rank = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=100_000), metadata={"description": "1 = first"}
+    )
+    held_level = fields.Integer(
+        load_default=None,
+        allow_none=True,
+        strict=True,
+        validate=_LEVEL,
+        metadata={
+            "description": "the level the competitor already held (null: none); the tier's rule may grant one more"
+        },
+    )
+    date = fields.Date(
+        load_default=None, allow_none=True, metadata={"description": "of the result; default the issue date"}
+    )
 
 
 class IssueIn(Strict):
@@ -220,8 +280,35 @@ class IssueIn(Strict):
     document_number = fields.String(required=True, validate=validate.Length(min=1, max=40))
     occupation = fields.String(required=True, validate=_CODE)
     work_type = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+    edition = _EDITION
     level = fields.Integer(required=True, strict=True, validate=_LEVEL)
-    scores = fields.Nested(ScoresIn, required=True)
+    method = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.OneOf(METHODS),
+        metadata={
+            "description": "评价方式: exam 考试考核 (default: theory and practical, review at levels 2 and 1), "
+            "performance_review 工作业绩评审 (performance), process_assessment 过程考核 (process), "
+            "competition 竞赛选拔 (competition); see docs/RULES.md, Assessment"
+        },
+    )
+    scores = fields.Nested(
+        ScoresIn,
+        load_default=dict,
+        metadata={"description": "each component of the method at the level, at least 60"},
+    )
+    passed_on = fields.Nested(
+        PassedOnIn,
+        load_default=dict,
+        metadata={
+            "description": "per component, the date it was passed (default the issue date): components passed at "
+            "different sittings combine within 2 years of each other"
+        },
+    )
+    competition = fields.Nested(
+        CompetitionIn,
+        metadata={"description": "the result, for competition (leave it out for the other methods)"},
+    )
     issue_date = fields.Date(
         load_default=None,
         allow_none=True,
@@ -239,7 +326,9 @@ class IssueIn(Strict):
         validate=validate.Length(max=700_000),
         metadata={
             "format": "byte",
-            "description": "base64 of a JPEG or PNG photo (1-inch, white background), at most 500 KB",
+            "description": "base64 of a JPEG or PNG photo (1-inch, white background), at most 500 KB and 2000 "
+            "pixels a side; required when the organization's layout has a photo box, then portrait (taller than "
+            "wide) and at least the box's size at 300 dpi (25×35 mm: 295×413 pixels)",
         },
     )
 
@@ -248,6 +337,27 @@ class ScoresOut(ma.Schema):
     theory = fields.Decimal(as_string=True, allow_none=True)
     practical = fields.Decimal(as_string=True, allow_none=True)
     review = fields.Decimal(as_string=True, allow_none=True)
+    performance = fields.Decimal(as_string=True, allow_none=True)
+    process = fields.Decimal(as_string=True, allow_none=True)
+
+
+class ResultOut(ma.Schema):
+    component = fields.String()
+    name = fields.String(metadata={"description": "e.g. 理论知识考试"})
+    name_en = fields.String()
+    score = fields.Decimal(as_string=True, allow_none=True, metadata={"description": "null for a competition"})
+    passed_on = fields.Date()
+    tier = fields.String(allow_none=True, metadata={"description": "competition only"})
+    tier_name = fields.String(allow_none=True)
+    rank = fields.Integer(allow_none=True)
+    held_level = fields.Integer(allow_none=True)
+
+
+class MethodOut(ma.Schema):
+    key = fields.String(metadata={"description": "exam, performance_review, process_assessment or competition"})
+    code = fields.Integer(metadata={"description": "the credential's claim -12 (1, the default, is not written)"})
+    name = fields.String(metadata={"description": "e.g. 竞赛选拔"})
+    name_en = fields.String()
 
 
 class OrganizationRef(ma.Schema):
@@ -264,6 +374,7 @@ class CertificateOut(ma.Schema):
     document_number = fields.String(metadata={"description": "full for the issuing organization, masked otherwise"})
     occupation = fields.String()
     occupation_name = fields.String()
+    occupation_edition = fields.Integer(metadata={"description": "2022 (a 2015 code is issued as its 2022 code)"})
     work_type = fields.String(metadata={"description": "工种/职业方向, -- when none"})
     level = fields.Integer()
     level_label = fields.String(metadata={"description": "e.g. 三级/高级工"})
@@ -271,7 +382,11 @@ class CertificateOut(ma.Schema):
     issue_date_zh = fields.String(metadata={"description": "e.g. 2026年11月29日"})
     issued_at = fields.DateTime(allow_none=True, metadata={"description": "the instant in the credential"})
     organization = fields.Nested(OrganizationRef)
+    method = fields.Nested(MethodOut, metadata={"description": "the assessment method (评价方式)"})
     scores = fields.Nested(ScoresOut)
+    results = fields.List(
+        fields.Nested(ResultOut), metadata={"description": "every component as judged, with the date it was passed"}
+    )
     qr_text = fields.String()
     status_index = fields.Integer()
     created_at = fields.DateTime()

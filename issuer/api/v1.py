@@ -25,6 +25,8 @@ from issuer.api import schemas as s
 from issuer.api.auth import current_principal, use_cases
 from issuer.api.errors import ErrorSchema
 from issuer.api.openapi import TEXT_PATTERN
+from issuer.core.assessment import Placing
+from issuer.core.catalogue import EDITION_2022
 from issuer.core.errors import InvalidInput, NotFound
 from issuer.core.transparency import TreeHead
 from issuer.core.unicode import UNSTORABLE, has_unstorable_text
@@ -155,7 +157,10 @@ def _errors(*statuses: int) -> Any:
 
 
 def _scope(items: list[dict[str, Any]]) -> list[ScopeItem]:
-    return [ScopeItem(i["occupation"], tuple(i["levels"]), tuple(i["work_types"])) for i in items]
+    return [
+        ScopeItem(i["occupation"], tuple(i["levels"]), tuple(i["work_types"]), i["edition"] or EDITION_2022)
+        for i in items
+    ]
 
 
 def _principal() -> Principal | None:
@@ -291,6 +296,7 @@ def _issue_request(body: dict[str, Any]) -> IssueRequest:
             photo = base64.b64decode(body["photo"], validate=True)
         except (binascii.Error, ValueError):
             raise InvalidInput("invalid_photo", "photo is not base64", "照片不是base64编码") from None
+    competition = body.get("competition")
     return IssueRequest(
         holder_name=body["holder_name"],
         document_type=body["document_type"],
@@ -302,6 +308,14 @@ def _issue_request(body: dict[str, Any]) -> IssueRequest:
         issue_date=body["issue_date"],
         photo=photo,
         replaces=body["replaces"],
+        method=body["method"],
+        passed_on=dict(body["passed_on"]),
+        placing=(
+            Placing(competition["tier"], competition["rank"], competition["held_level"], competition["date"])
+            if competition is not None
+            else None
+        ),
+        edition=body["edition"],
     )
 
 

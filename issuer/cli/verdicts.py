@@ -54,6 +54,9 @@ def print_verdict(verdict: Any, trust: Any, pinned: bool) -> None:
         ]
         if cred.issued_at is not None:
             rows.append(("发证时间", f"{cred.issued_at.astimezone(CST):%Y-%m-%d %H:%M:%S}（北京时间）"))
+        if verdict.assessment_method is not None:
+            _, method_zh, method_en = verdict.assessment_method
+            rows.append(("评价方式", f"{method_zh}（{method_en}）"))
         if verdict.signer is not None:
             org = verdict.signer.organization
             rows.append(("发证机构", f"{org.name}（{org.code}）"))

@@ -5,6 +5,11 @@ Data files ship in ``issuer/core/data`` (see ``ATTRIBUTION.md`` there). Levels p
 occupation are configuration: the shipped table is incomplete, so an occupation absent
 from it admits all five levels unless a ``Catalogue`` is built with other rules (an
 operator's table of the same form: ``Catalogue.with_occupation_levels``).
+
+A code means something only with its edition: 2015's 4-07-05-04 (消防设施操作员) is 2022's
+安全防范系统安装维护员. Codes of the 2015 edition are translated to 2022 codes by the table
+``occupation-editions.csv`` (``Catalogue.current``), which lists only the changes that
+could be established; a 2015 code it does not list is refused, never guessed.
 """
 
 from __future__ import annotations
@@ -13,13 +18,16 @@ import csv
 import io
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache, lru_cache
 from importlib import resources
 
 from .errors import CatalogueError, ReferenceDataError
 
 EDITION_2022 = 2022
+EDITION_2015 = 2015
+EDITIONS = (EDITION_2015, EDITION_2022)
+"""The editions of the 职业分类大典 a request may state its occupation code in."""
 
 
 @dataclass(frozen=True)
@@ -152,6 +160,20 @@ class Occupation:
 
 
 @dataclass(frozen=True)
+class EditionChange:
+    """What became of an occupation of an older edition in the 2022 edition (one row of
+    ``occupation-editions.csv``): ``moved`` (a new code), ``renamed`` (a new name), ``merged``
+    (into an occupation of its own with others), ``split`` (into several: one row each)."""
+
+    edition: int
+    code: str
+    name: str
+    code_2022: str
+    name_2022: str
+    change: str
+
+
+@dataclass(frozen=True)
 class Catalogue:
     provinces: Mapping[str, Province]
     occupations: Mapping[str, Occupation]
@@ -159,6 +181,44 @@ class Catalogue:
     extra: Mapping[str, str] = field(default_factory=dict)
     licensed: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     """Licensing (准入类) occupations this system must not issue: code → why (zh, en)."""
+    changes: Mapping[tuple[int, str], tuple[EditionChange, ...]] = field(default_factory=dict)
+    """(edition, code of that edition) → what became of it in 2022 (one entry, or several
+    when it was split)."""
+
+    def current(self, code: str, edition: int | None = None) -> Occupation:
+        """The 2022 occupation that ``code`` of ``edition`` (None: 2022) stands for. A 2015
+        code is translated by the table of established changes; one the table does not list,
+        or one that was split (which 2022 occupation is meant cannot be told), is refused
+        naming the 2022 codes where they are known. Raises ``CatalogueError``."""
+        if edition is None or edition == self.edition:
+            return self.occupation(code)
+        if isinstance(edition, bool) or edition not in EDITIONS:
+            raise CatalogueError(
+                "unknown_edition",
+                f"the classification edition must be {' or '.join(map(str, EDITIONS))}, got {edition!r}",
+                f"职业分类大典版本应为{'或'.join(map(str, EDITIONS))}年版，实为{edition!r}",
+                errors={"field": "edition"},
+            )
+        found = self.changes.get((edition, code), ())
+        if not found:
+            raise CatalogueError(
+                "unmapped_occupation",
+                f"occupation {code!r} of the {edition} classification is not in this service's table of codes "
+                f"changed since then; state its {self.edition} code (edition {self.edition})",
+                f"{edition}年版职业编码“{code}”不在本系统可对应的编码变更表中，请填写{self.edition}年版职业编码",
+                errors={"field": "occupation", "edition": edition},
+            )
+        if len(found) > 1:
+            named = "、".join(f"{c.name_2022}（{c.code_2022}）" for c in found)
+            raise CatalogueError(
+                "ambiguous_occupation",
+                f"{found[0].name} ({code}, {edition}) was split in the {self.edition} classification into "
+                + ", ".join(f"{c.code_2022} {c.name_2022}" for c in found)
+                + f"; state the one meant (edition {self.edition})",
+                f"{edition}年版的{found[0].name}（{code}）在{self.edition}年版中分为{named}，请填写其中之一",
+                errors={"field": "occupation", "codes": [c.code_2022 for c in found]},
+            )
+        return self.occupation(found[0].code_2022)
 
     def province(self, code: str) -> Province:
         try:
@@ -193,7 +253,21 @@ class Catalogue:
             )
         return occupation
 
-    def find_occupation_by_name(self, name: str) -> Occupation:
+    def find_occupation_by_name(self, name: str, edition: int | None = None) -> Occupation:
+        """The 2022 occupation of that name in ``edition`` (None: 2022); an older edition's
+        name is found in the table of changes."""
+        if edition is not None and edition != self.edition:
+            for (ed, code), rows in self.changes.items():
+                if ed == edition and rows[0].name == name.strip():
+                    return self.current(code, edition)
+            self.current("", edition)  # an unknown edition is refused as such
+            raise CatalogueError(
+                "unmapped_occupation",
+                f"no occupation named {name!r} in this service's table of {edition} codes changed since then; "
+                f"state its {self.edition} code or name",
+                f"本系统的{edition}年版编码变更表中没有名为“{name}”的职业，请填写{self.edition}年版的职业编码或名称",
+                errors={"field": "occupation", "edition": edition},
+            )
         for occ in self.occupations.values():
             if occ.name == name.strip():
                 return occ
@@ -208,7 +282,7 @@ class Catalogue:
         operator's file) configures have its levels and work types instead of these.
         Raises ``ReferenceDataError`` naming the line at fault."""
         occupations = {**self.occupations, **read_occupation_levels(text, self.occupations)}
-        return Catalogue(self.provinces, occupations, self.edition, self.extra, self.licensed)
+        return replace(self, occupations=occupations)
 
     def with_levels(self, code: str, levels: Iterable[int]) -> Catalogue:
         """A copy in which ``code`` admits exactly ``levels`` (authority configuration)."""
@@ -216,7 +290,7 @@ class Catalogue:
         chosen = frozenset(level(lv).code for lv in levels)
         occupations = dict(self.occupations)
         occupations[code] = Occupation(occ.code, occ.name, occ.marks, occ.edition, chosen, occ.work_types, True)
-        return Catalogue(self.provinces, occupations, self.edition, self.extra, self.licensed)
+        return replace(self, occupations=occupations)
 
 
 LEVELS_COLUMNS = ("code", "name", "levels", "work_types", "evidence", "source_url")
@@ -336,4 +410,8 @@ def default_catalogue() -> Catalogue:
     admit all five levels, because the standard may have more."""
     provinces = {r["code"]: Province(r["code"], r["name"]) for r in _read_csv("provinces.csv")}
     licensed = {r["code"]: (r["note_zh"], r["note_en"]) for r in _read_csv("licensed-occupations.csv")}
-    return Catalogue(provinces, _load_occupations(), licensed=licensed)
+    changes: dict[tuple[int, str], tuple[EditionChange, ...]] = {}
+    for r in _read_csv("occupation-editions.csv"):
+        change = EditionChange(int(r["edition"]), r["code"], r["name"], r["code_2022"], r["name_2022"], r["change"])
+        changes[(change.edition, change.code)] = (*changes.get((change.edition, change.code), ()), change)
+    return Catalogue(provinces, _load_occupations(), licensed=licensed, changes=changes)

@@ -19,12 +19,19 @@ key    claim                 value
 -10    issue date / instant  version 1: unsigned, days since 1970-01-01 (the China date);
                              version 2: unsigned, seconds since 1970-01-01T00:00:00Z
 -11    status-list index     unsigned; omitted when not assigned
+-12    assessment method     unsigned 2–23 (version 3 only); omitted for 1, 考试考核
 =====  ====================  =====================================================
 
 Version 2 differs from version 1 only in claim -10: the instant of issue, so that a
 credential can be ordered against lifecycle events of the same day (a suspension at 09:37
 does not touch a certificate issued at 09:36). Its issue date is the China date of that
 instant. Version-1 credentials keep their meaning: they are judged on their date.
+
+Version 3 is version 2 with claim -12, the assessment method (评价方式) when it is not the
+default (2 工作业绩评审, 3 过程考核, 4 竞赛选拔): a credential of the default method is
+version 2, byte for byte as before, so that a verifier written for version 2 reads every
+credential it could read before and refuses, as a version it does not know, only those that
+say something it does not know.
 """
 
 from __future__ import annotations
@@ -41,8 +48,12 @@ from .errors import CatalogueError, CredentialFormatError, InvalidInput, NumberE
 from .identity import COMMITMENT_BYTES
 from .numbering import CertificateNumber
 
-VERSIONS = (1, 2)
-"""Version 2 (claim -10 an instant) is what issuers write; version 1 (a date) is still read."""
+VERSIONS = (1, 2, 3)
+"""Version 2 (claim -10 an instant) is what issuers write, version 3 when the assessment
+method is not the default (claim -12); version 1 (a date) is still read."""
+DEFAULT_METHOD = 1
+"""The assessment method a credential without claim -12 was assessed by (考试考核)."""
+MAX_METHOD = 23
 NUMBER_BYTES = 9
 MAX_NAME_CHARS = 64
 MAX_WORK_TYPE_CHARS = 64
@@ -61,9 +72,12 @@ K_OCCUPATION, K_EDITION, K_WORK_TYPE, K_LEVEL, K_ISSUE_DATE, K_STATUS_INDEX = (
     -10,
     -11,
 )
+K_METHOD = -12
 _REQUIRED = {K_VERSION, K_NUMBER, K_NAME, K_DOC_TYPE, K_COMMITMENT, K_OCCUPATION, K_LEVEL, K_ISSUE_DATE}
 _OPTIONAL = {K_EDITION, K_WORK_TYPE, K_STATUS_INDEX}
 _KNOWN = _REQUIRED | _OPTIONAL
+_REQUIRED_3 = _REQUIRED | {K_METHOD}
+_KNOWN_3 = _KNOWN | {K_METHOD}
 
 
 def pack_number(number: CertificateNumber) -> bytes:
@@ -104,6 +118,17 @@ def _clean_texts(holder_name: str, work_type: str | None) -> tuple[str, str | No
     return name, work_type
 
 
+def _check_method(code: int, has_instant: bool) -> None:
+    if isinstance(code, bool) or not isinstance(code, int) or not 1 <= code <= MAX_METHOD:
+        raise InvalidInput("invalid_assessment_method", "assessment method code must be 1-23", "评价方式代码应为1至23")
+    if code != DEFAULT_METHOD and not has_instant:
+        raise InvalidInput(
+            "invalid_assessment_method",
+            "a version-1 credential (a date without an instant) has no assessment method",
+            "第1版凭证（只有发证日期）不含评价方式",
+        )
+
+
 def _check_codes(level_code: int, commitment: bytes, document_type: int, status_index: int | None) -> None:
     level(level_code)
     if len(commitment) != COMMITMENT_BYTES:
@@ -129,6 +154,8 @@ class Credential:
     issued_at: datetime | None = None
     """The instant of issue (whole seconds; version 2). ``None``: a version-1 credential,
     dated by ``issue_date`` alone. When set, ``issue_date`` is its China date."""
+    assessment_method: int = DEFAULT_METHOD
+    """The code of the assessment method (``core.assessment``): 1 考试考核 unless stated."""
 
     def __post_init__(self) -> None:
         holder_name, work_type = _clean_texts(self.holder_name, self.work_type)
@@ -153,6 +180,7 @@ class Credential:
                 )
             if not 0 <= self.seconds <= MAX_ISSUE_SECONDS:
                 raise InvalidInput("invalid_issue_date", "issue time out of range", "发证时间超出范围")
+        _check_method(self.assessment_method, self.issued_at is not None)
 
     @classmethod
     def _decoded(cls, fields: dict[str, Any]) -> Credential:
@@ -164,7 +192,9 @@ class Credential:
 
     @property
     def version(self) -> int:
-        return 1 if self.issued_at is None else 2
+        if self.issued_at is None:
+            return 1
+        return 2 if self.assessment_method == DEFAULT_METHOD else 3
 
     @property
     def seconds(self) -> int:
@@ -191,6 +221,8 @@ class Credential:
         claims[K_ISSUE_DATE] = (self.issue_date - EPOCH).days if self.issued_at is None else self.seconds
         if self.status_index is not None:
             claims[K_STATUS_INDEX] = self.status_index
+        if self.assessment_method != DEFAULT_METHOD:
+            claims[K_METHOD] = self.assessment_method
         return claims
 
     def to_json(self) -> dict[str, Any]:
@@ -208,6 +240,7 @@ class Credential:
             "issue_date": self.issue_date.isoformat(),
             "issued_at": format_instant(self.issued_at) if self.issued_at else None,
             "status_index": self.status_index,
+            "assessment_method": self.assessment_method,
         }
 
 
@@ -252,7 +285,9 @@ def decode_payload(data: bytes) -> Credential:
     claims = cbor.decode_strict(data)
     if not isinstance(claims, dict):
         raise _bad("not a map with integer keys", "不是整数键的映射")
-    if not _REQUIRED <= claims.keys() <= _KNOWN:
+    version = claims.get(K_VERSION)
+    required, known = (_REQUIRED_3, _KNOWN_3) if type(version) is int and version == 3 else (_REQUIRED, _KNOWN)
+    if not required <= claims.keys() <= known:
         if not all(isinstance(k, int) for k in claims):
             raise _bad("not a map with integer keys", "不是整数键的映射")
         raise _bad("missing or unknown claims", "缺少或多出声明")
@@ -280,11 +315,15 @@ def _claimed_fields(claims: dict[int, Any], version: int) -> dict[str, Any]:
     work_type = _typed(claims, K_WORK_TYPE, str) if K_WORK_TYPE in claims else None
     edition = _typed(claims, K_EDITION, int) if K_EDITION in claims else EDITION_2022
     status_index = _typed(claims, K_STATUS_INDEX, int) if K_STATUS_INDEX in claims else None
+    method = _typed(claims, K_METHOD, int) if K_METHOD in claims else DEFAULT_METHOD
     kept = _clean_texts(name, work_type)
     _check_codes(level_code, commitment, document_type, status_index)
     if not 1999 <= edition <= 2999:
         raise InvalidInput("invalid_edition", "catalogue edition must be a year", "职业分类大典版本应为年份")
+    _check_method(method, True)
     if kept != (name, work_type) or (K_EDITION in claims and edition == EDITION_2022):
+        raise _bad("claims are not in their canonical form", "声明内容不是规范形式")
+    if K_METHOD in claims and method == DEFAULT_METHOD:
         raise _bad("claims are not in their canonical form", "声明内容不是规范形式")
     return {
         "number": number,
@@ -298,4 +337,5 @@ def _claimed_fields(claims: dict[int, Any], version: int) -> dict[str, Any]:
         "occupation_edition": edition,
         "status_index": status_index,
         "issued_at": issued_at,
+        "assessment_method": method,
     }

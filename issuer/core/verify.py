@@ -20,8 +20,9 @@ from enum import StrEnum
 from typing import Any
 
 from . import cose, policy, qrtext
+from .assessment import method_name
 from .clock import china_date, format_instant
-from .credential import Credential, decode_payload
+from .credential import DEFAULT_METHOD, Credential, decode_payload
 from .display import date_zh
 from .errors import CredentialFormatError
 from .policy import IssueTime, RuleBroken
@@ -116,6 +117,17 @@ class Verdict:
     def reason(self) -> str | None:
         check = self.deciding
         return check.reason if check is not None else None
+
+    @property
+    def assessment_method(self) -> tuple[int, str, str] | None:
+        """The assessment method the credential states (claim -12, version 3): its code and
+        its Chinese and English names, to be shown beside the other fields; None for the
+        default method (考试考核, which a credential does not state) or before ``claims``
+        passed."""
+        cred = self.credential
+        if cred is None or cred.assessment_method == DEFAULT_METHOD:
+            return None
+        return (cred.assessment_method, *method_name(cred.assessment_method))
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {

@@ -35,12 +35,15 @@ REQUIRED = (
     "number",
     "organization_name",
     "issue_date",
-    "photo",
     "qr",
     "certificate_lookup",
     "organization_lookup",
 )
-"""The fields every certificate shows, in the order 人社鉴发〔2021〕1号 lists them."""
+"""The fields every layout prints, in the order 人社鉴发〔2021〕1号 lists them."""
+ORDER = (*REQUIRED[: REQUIRED.index("qr")], "photo", *REQUIRED[REQUIRED.index("qr") :])
+"""The same with the photo, which 人社鉴发〔2021〕1号 lists between the issue date and the QR
+code: a layout without a photo box (one whose photo is affixed by hand, or not shown) prints
+none, and issuing then needs none; every shipped layout has one (``Layout.photo_box``)."""
 OPTIONAL = ("provincial_lookup", "print_serial")
 IMAGES = ("photo", "qr")
 ENGLISH_KEYS = frozenset(f.name for f in fields(English))
@@ -117,6 +120,13 @@ class Layout:
 
     def field(self, key: str) -> Field | None:
         return next((f for f in self.fields if f.key == key), None)
+
+    @property
+    def photo_box(self) -> tuple[float, float] | None:
+        """Width and height in mm of the holder's photo (1 inch: 25 × 35), or None when the
+        layout prints no photo."""
+        f = self.field("photo")
+        return (f.box[2], f.box[3]) if f is not None else None
 
 
 @cache
@@ -270,11 +280,11 @@ class _Reader:
         keys = [f.key for f in layout.fields]
         if len(set(keys)) != len(keys):
             raise self.fail("a field is listed twice", "有字段重复")
-        present = [k for k in keys if k in REQUIRED]
-        if present != list(REQUIRED):
+        present = [k for k in keys if k in ORDER]
+        if present != [k for k in ORDER if k in keys] or not set(REQUIRED) <= set(keys):
             missing = [k for k in REQUIRED if k not in keys]
             raise self.fail(
-                f"required fields missing {missing} or out of order (expected {list(REQUIRED)})",
+                f"required fields missing {missing} or out of order (expected {list(ORDER)}, the photo optional)",
                 f"缺少必备字段{missing}或顺序不符",
             )
         boxes = [(f.key, f.box) for f in layout.fields] + [(f"{f.key}.label", f.label_box) for f in layout.fields]

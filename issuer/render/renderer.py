@@ -298,9 +298,8 @@ class Renderer:
             qr = spec.field("qr")
             assert qr is not None  # the loader requires it
             code = qr_code(view.qr_text, px_box(qr.box, dpi), qr.box, dpi, spec)
-        photo = spec.field("photo")
-        assert photo is not None
-        picture = Photo(view.photo, int_box(px_box(photo.box, dpi))) if view.photo is not None else None
+        photo = spec.field("photo")  # a layout may print no photo (``Layout.photo_box``)
+        picture = Photo(view.photo, int_box(px_box(photo.box, dpi))) if view.photo and photo else None
         return Composition(spec, dpi, view.number, assets or NO_ASSETS, plan, values, code, picture)
 
     def pdf(self, comp: Composition) -> bytes:
@@ -363,7 +362,8 @@ class Renderer:
         with _stage(profile, "text"):
             drawn = self._draw_values(image, comp, static.placements)
         with _stage(profile, "photo"):
-            drawn["photo"] = self._draw_photo(image, comp)
+            if comp.layout.field("photo") is not None:
+                drawn["photo"] = self._draw_photo(image, comp)
         with _stage(profile, "qr"):
             drawn["qr"] = self._draw_qr(image, comp)
         touched = [p.ink for p in drawn.values()]

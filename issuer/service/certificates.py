@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from issuer.core.assessment import Method, Passed
 from issuer.core.errors import InvalidInput, NotFound
 from issuer.service.context import Context
 from issuer.service.principal import Principal, Role, require_role
@@ -52,6 +53,17 @@ def visible(uow: UnitOfWork, principal: Principal, number: str) -> CertificateRe
 def document_number(ctx: Context, record: CertificateRecord) -> str:
     """The full document number (decrypted; the ciphertext is bound to the certificate number)."""
     return ctx.cipher.decrypt(record.document_number_encrypted, context=record.number.encode())
+
+
+def assessment_of(ctx: Context, record: CertificateRecord) -> tuple[Method, tuple[Passed, ...]]:
+    """The method a certificate was assessed by and each component as judged, with the date
+    it was passed; a certificate from before these were kept passed its exams on its issue
+    date."""
+    method = ctx.methods.by_code(record.assessment_method) or ctx.methods.default
+    if record.assessment:
+        return method, tuple(Passed.from_json(r) for r in record.assessment)
+    exams = (("theory", record.score_theory), ("practical", record.score_practical), ("review", record.score_review))
+    return method, tuple(Passed(key, record.issue_date, score) for key, score in exams if score is not None)
 
 
 class Certificates:

@@ -12,6 +12,7 @@ from typing import Protocol, TypeVar
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from issuer.core.assessment import Methods, default_methods
 from issuer.core.catalogue import Catalogue, default_catalogue
 from issuer.core.identity import DocumentTypes, default_document_types
 from issuer.core.signing import Signer
@@ -49,6 +50,8 @@ class Context:
     min_holder_age: int = 16
     """How old a holder must be on the issue date, judged by the birth date their document
     number carries (0: no minimum)."""
+    methods: Methods = field(default_factory=default_methods)
+    """The assessment methods (评价方式) and their pass rules."""
     max_backdate_days: int = 30
     """How many days before today a certificate's stated issue date may lie."""
     idempotency_retention: timedelta = timedelta(hours=24)

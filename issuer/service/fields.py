@@ -1,7 +1,7 @@
 """Which field of an issue request an error is about, so that the console shows it beside
 that field and a roster report names that column: by the error's code, by the field the
 renderer names (a character no font has, a value too long for its box), or by the results
-the assessment rules name (a failing or missing score)."""
+the assessment rules name (a failing or missing score, a date, the competition result)."""
 
 from __future__ import annotations
 
@@ -12,11 +12,21 @@ FIELDS = (
     "document_type",
     "document_number",
     "occupation",
+    "edition",
     "work_type",
     "level",
+    "method",
     "theory",
+    "theory_date",
     "practical",
+    "practical_date",
     "review",
+    "review_date",
+    "performance",
+    "performance_date",
+    "process",
+    "process_date",
+    "competition",
     "photo",
 )
 """The fields of an issue request a person fills in, in the order forms show them."""
@@ -36,6 +46,14 @@ _BY_CODE = {
     "invalid_work_type": "work_type",
     "invalid_photo": "photo",
     "invalid_image": "photo",
+    "photo_required": "photo",
+    "photo_too_small": "photo",
+    "photo_not_portrait": "photo",
+    "unknown_edition": "edition",
+    "unmapped_occupation": "occupation",
+    "ambiguous_occupation": "occupation",
+    "unknown_method": "method",
+    "competition_level_mismatch": "level",
 }
 _BY_RENDERED_NAME = {
     # The renderer names a field by its key or by its English name (``render.FIELD_NAMES``).
@@ -66,7 +84,8 @@ def field_of(error: IssuerError) -> str | None:
         return found
     scores = error.errors.get("failed") or error.errors.get("missing") or [error.errors.get("component")]
     if scores and str(scores[0]) in FIELDS:
-        return str(scores[0])
+        dated = f"{scores[0]}_date"
+        return dated if error.errors.get("part") == "date" and dated in FIELDS else str(scores[0])
     if error.code.startswith(_DOCUMENT_CODES):
         return "document_number"
     return None

@@ -45,6 +45,7 @@ def differences(record: CertificateRecord, credential: Credential) -> list[str]:
         "level": (record.level, credential.level),
         "issue_date": (record.issue_date, credential.issue_date),
         "status_index": (record.status_index, credential.status_index),
+        "assessment_method": (record.assessment_method, credential.assessment_method),
     }
     if credential.issued_at is not None:
         signed["issued_at"] = (record.issued_at, credential.issued_at)

@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from issuer.core import cose, identity, policy, qrtext, trust
 from issuer.core import transparency as log_format
-from issuer.core.assessment import Component, require_pass
+from issuer.core.assessment import Assessment, Placing, Result, judge
 from issuer.core.catalogue import EDITION_2022
 from issuer.core.credential import Credential, encode_payload
 from issuer.core.errors import Conflict, Forbidden, InvalidInput
@@ -42,7 +42,7 @@ from issuer.service.context import Context
 from issuer.service.idempotency import run_once
 from issuer.service.log import TransparencyLog
 from issuer.service.numbering import allocate
-from issuer.service.pictures import check_image
+from issuer.service.pictures import check_photo
 from issuer.service.principal import Principal, Role, require_role
 from issuer.service.publishing import Publishing, trust_entry
 from issuer.service.revoking import REISSUED, Revoking
@@ -51,6 +51,7 @@ from issuer.store.records import CertificateRecord, KeyRecord, NewCertificate, O
 from issuer.store.uow import UnitOfWork
 
 MAX_PHOTO_BYTES = 500 * 1024
+MAX_PHOTO_PIXELS = 2000
 VERIFIERS_KEPT = 256
 """Organizations whose trust store one process keeps for checking what it signs."""
 
@@ -68,9 +69,25 @@ class IssueRequest:
     photo: bytes | None = None
     replaces: str | None = None
     """The number of a certificate of the same organization that this one replaces (换发)."""
+    method: str | None = None
+    """The assessment method (评价方式) by key, code or Chinese name; None: 考试考核."""
+    passed_on: dict[str, date] = field(default_factory=dict)
+    """The China date each score component was passed; one left out: the issue date."""
+    placing: Placing | None = None
+    """The competition result (竞赛选拔)."""
+    edition: int | None = None
+    """The 职业分类大典 edition ``occupation`` is a code of; None: 2022."""
 
     def fingerprint(self) -> str:
-        """What makes two requests the same, for Idempotency-Key checks."""
+        """What makes two requests the same, for Idempotency-Key checks. What a request of
+        the default method, with no dates and a 2022 code, leaves out is not part of it, so
+        that such a request hashes as it always did."""
+        extra: dict[str, Any] = {
+            "method": self.method,
+            "passed_on": {k: v.isoformat() for k, v in sorted(self.passed_on.items())} or None,
+            "placing": dataclasses.asdict(self.placing) if self.placing else None,
+            "edition": self.edition,
+        }
         body = {
             "holder_name": self.holder_name,
             "document_type": str(self.document_type),
@@ -82,23 +99,25 @@ class IssueRequest:
             "issue_date": self.issue_date.isoformat() if self.issue_date else None,
             "photo": hashlib.sha256(self.photo).hexdigest() if self.photo else None,
             "replaces": self.replaces,
+            **{k: v for k, v in extra.items() if v is not None},
         }
-        return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+        return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
 
 
-Prepared = tuple[str, dict[str, Any], dict[Component, Decimal]]
-"""The normalized document number, the credential's fields, the scores."""
+Prepared = tuple[str, dict[str, Any], Assessment]
+"""The normalized document number, the credential's fields, the assessment as judged."""
 
 
 def prepare(ctx: Context, request: IssueRequest, now: datetime) -> Prepared:
-    """Validate the holder, occupation, level, results and stated issue date (no store
-    needed)."""
+    """Validate the holder, occupation (a code of ``request.edition``, translated to 2022),
+    level, results by the assessment method's rule and stated issue date (no store needed).
+    The photo is checked against the layout (``check_printable``)."""
     for refuse in (refuse_formula, refuse_document_number):
         refuse(request.holder_name, "holder_name", "holder name", "持证人姓名")
     when = lifecycle.issue_time(request.issue_date, now, max_backdate_days=ctx.max_backdate_days)
     doc_type = ctx.document_types.get(request.document_type)
     number = ctx.document_types.check(doc_type, request.document_number, on=when.day, min_age=ctx.min_holder_age)
-    occupation = ctx.catalogue.issuable(request.occupation)
+    occupation = ctx.catalogue.issuable(ctx.catalogue.current(request.occupation, request.edition).code)
     if request.level not in occupation.levels:
         raise InvalidInput(
             "level_not_in_standard",
@@ -125,15 +144,12 @@ def prepare(ctx: Context, request: IssueRequest, now: datetime) -> Prepared:
                 f"{work_type} has no level {request.level}",
                 f"{work_type}没有{request.level}级",
             )
-    try:
-        scores = {Component(k): v for k, v in request.scores.items()}
-    except ValueError:
-        raise InvalidInput(
-            "unknown_component", "scores are theory, practical and review", "成绩科目应为理论、技能操作和综合评审"
-        ) from None
-    require_pass(request.level, scores)
-    if request.photo is not None:
-        check_image(request.photo, what="photo", what_zh="照片", max_bytes=MAX_PHOTO_BYTES, max_pixels=2000)
+    method = ctx.methods.get(request.method)
+    results = {
+        key: Result(request.scores.get(key), request.passed_on.get(key))
+        for key in dict.fromkeys([*request.scores, *request.passed_on])
+    }
+    assessment = judge(request.level, results, issued_on=when.day, method=method, placing=request.placing)
     fields = {
         "holder_name": request.holder_name,
         "document_type": doc_type.code,
@@ -143,8 +159,9 @@ def prepare(ctx: Context, request: IssueRequest, now: datetime) -> Prepared:
         "issue_date": when.day,
         "issued_at": when.instant,
         "work_type": work_type,
+        "assessment_method": method.code,
     }
-    return number, fields, scores
+    return number, fields, assessment
 
 
 def check_may_issue(
@@ -174,17 +191,19 @@ class Imprint:
 def check_printable(
     ctx: Context, imprint: Imprint, prepared: Prepared, photo: bytes | None, *, qr_checked: bool = False
 ) -> None:
-    """Refuse, before a number is taken, what the certificate cannot print: a character no
-    font has (a box would be printed), a value too long for its box, or data too long for a
-    QR code that phones read (``check_qr_fits``; ``qr_checked``: the caller did that part,
-    as a roster does once per length of name)."""
+    """Refuse, before a number is taken, what the certificate cannot print: no photo, or one
+    too small or not portrait, for a layout with a photo box (``pictures.check_photo``); a
+    character no font has (a box would be printed), a value too long for its box, or data too
+    long for a QR code that phones read (``check_qr_fits``; ``qr_checked``: the caller did
+    that part, as a roster does once per length of name)."""
     from issuer.render import default_renderer, load_layout, view_for
 
     number_text, fields, _ = prepared
+    layout = load_layout(imprint.layout)
+    check_photo(photo, layout.photo_box, max_bytes=MAX_PHOTO_BYTES, max_pixels=MAX_PHOTO_PIXELS)
     sample = _sample(ctx, imprint, fields)
     if not qr_checked:
         _check_qr(ctx, sample)
-    layout = load_layout(imprint.layout)
     view = view_for(
         sample,
         qr_text="",
@@ -402,7 +421,7 @@ class Issuing:
         # From here to the commit the serial counters stay locked: only what needs the numbers.
         numbers = self._numbers(uow, org.code, [fields for _, (_, fields, _) in items])
         new: list[NewCertificate] = []
-        for position, (request, (number_text, fields, scores)) in enumerate(items):
+        for position, (request, (number_text, fields, assessment)) in enumerate(items):
             number = numbers[position]
             credential = Credential(number=number, status_index=indexes[position], **fields)
             signed = signer.sign(credential)
@@ -425,9 +444,11 @@ class Issuing:
                     issue_date=credential.issue_date,
                     issued_at=credential.issued_at,
                     qualification=wanted[position],
-                    score_theory=scores.get(Component.THEORY),
-                    score_practical=scores.get(Component.PRACTICAL),
-                    score_review=scores.get(Component.REVIEW),
+                    score_theory=assessment.score("theory"),
+                    score_practical=assessment.score("practical"),
+                    score_review=assessment.score("review"),
+                    assessment_method=credential.assessment_method,
+                    assessment=[r.to_json() for r in assessment.results],
                     photo=request.photo,
                     status_index=credential.status_index,
                     credential=signed,

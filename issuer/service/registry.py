@@ -70,10 +70,12 @@ def check_scope(catalogue: Catalogue, items: Iterable[ScopeItem]) -> list[ScopeI
     """Only what can be issued: occupations of the catalogue that are not licensing
     qualifications, levels of their national standard, 工种 of the catalogue at levels they
     have. Levels that no 工种 covers (家政服务员 二级 不分工种) go into an entry of their own
-    without 工种, so that they can be issued without one."""
+    without 工种, so that they can be issued without one. A code of the 2015 edition is
+    registered as its 2022 code (``Catalogue.current``), the edition certificates carry."""
     checked: list[ScopeItem] = []
     for item in items:
-        occupation = catalogue.issuable(item.occupation)
+        occupation = catalogue.issuable(catalogue.current(item.occupation, item.edition).code)
+        item = ScopeItem(occupation.code, item.levels, item.work_types, EDITION_2022)
         levels = tuple(sorted({level(lv).code for lv in item.levels}, reverse=True))
         if not levels:
             raise InvalidInput(

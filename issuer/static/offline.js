@@ -848,7 +848,9 @@
     const no = (en, cn) => bad(`claims: ${en}`, `声明内容：${cn}`);
     const map = cbor(payload);
     if (!isMap(map) || ![...map.keys()].every(isInt)) throw no("not a map with integer keys", "不是整数键的映射");
-    const required = [-1, -2, -3, -4, -5, -6, -9, -10], optional = [-7, -8, -11];
+    // Version 3 is version 2 with claim -12, the assessment method (评价方式), which it must carry.
+    const third = isInt(map.get(-1)) && Number(map.get(-1)) === 3;
+    const required = [-1, -2, -3, -4, -5, -6, -9, -10, ...(third ? [-12] : [])], optional = [-7, -8, -11];
     if (!required.every((k) => map.has(k)) || ![...map.keys()].every((k) => required.includes(k) || optional.includes(k))) {
       throw no("missing or unknown claims", "缺少或多出声明");
     }
@@ -861,7 +863,7 @@
       return value;
     };
     const version = typed(-1, "int");
-    if (version !== 1 && version !== 2) throw no("unsupported format version", "不支持的格式版本");
+    if (version !== 1 && version !== 2 && version !== 3) throw no("unsupported format version", "不支持的格式版本");
     const issued = typed(-10, "int"), cred = { version, issuedAt: null };
     if (version === 1) {
       if (!(issued >= 0 && issued <= 100000)) throw no("issue date out of range", "发证日期超出范围");
@@ -895,6 +897,7 @@
     cred.workType = typed(-8, "str", null);
     cred.edition = typed(-7, "int", 2022);
     cred.statusIndex = typed(-11, "int", null);
+    cred.method = typed(-12, "int", 1);
     // Category C is looked for before NFC: NFC leaves such code points as they are, and text
     // without them normalizes alike in Unicode 14.0.0 and every later version (stability).
     const clean = (text, en, cn) => {
@@ -916,8 +919,11 @@
       throw no("status index out of range", "状态列表索引超出范围");
     }
     if (!(cred.edition >= 1999 && cred.edition <= 2999)) throw no("catalogue edition must be a year", "职业分类大典版本应为年份");
+    if (!(cred.method >= 1 && cred.method <= 23)) throw no("assessment method code must be 1-23", "评价方式代码应为1至23");
     if (!canonical || (map.has(-7) && cred.edition === 2022)) throw no("claims are not in their canonical form", "声明内容不是规范形式");
+    if (map.has(-12) && cred.method === 1) throw no("claims are not in their canonical form", "声明内容不是规范形式");
     if (cred.statusIndex !== null) cred.statusIndex = Number(cred.statusIndex);
+    cred.method = Number(cred.method);
     return cred;
   }
 
@@ -1012,6 +1018,12 @@
     }
   }
 
+  // The assessment methods a credential names (claim -12, docs/FORMAT.md §3); 1, 考试考核, is
+  // never written. A code this page does not know is shown as its number.
+  const METHODS = { 2: ["工作业绩评审", "work performance review"], 3: ["过程考核", "process assessment"],
+    4: ["竞赛选拔", "selection by competition"] };
+  const methodName = (code) => METHODS[code] || [`评价方式${code}`, `assessment method ${code}`];
+
   // --- the verifier (core/verify) -------------------------------------------------------------
   const CHECKS = ["decodable", "known_key", "signature", "claims", "certificate_chain", "key_status", "registration",
     "scope", "number", "issue_date", "status"];
@@ -1029,6 +1041,7 @@
       return {
         status, failed_check: failed ? failed.name : null, reason: deciding ? deciding.reason : null,
         deciding, checks, organization: signer ? signer.org.name : null, unregistered,
+        method: cred && cred.method !== 1 ? methodName(cred.method) : null,
       };
     };
     const end = (name, outcome, reason, en, cn, status) => {
@@ -1253,6 +1266,7 @@
     line("h3", say(result.headline_zh, result.headline));
     line("p", explanation);
     if (detail && detail !== explanation) line("p", detail, "detail");
+    if (result.method) line("p", say(`评价方式：${result.method[0]}`, `Assessment method: ${result.method[1]}`), "detail method");
     line("p", source ? say(
       `本结果由本设备用本机缓存的信任包验证，未询问服务器；信任包获取于${when(source.fetchedAt)}。`,
       `Checked on this device with its cached trust bundle, without asking the server; the bundle was fetched ${when(source.fetchedAt)}.`,

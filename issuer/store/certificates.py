@@ -44,6 +44,8 @@ COLUMNS = (
     m.Certificate.log_index,
     m.Certificate.replaces,
     m.Certificate.replaced_by,
+    m.Certificate.assessment_method,
+    m.Certificate.assessment,
 )
 
 

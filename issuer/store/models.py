@@ -183,6 +183,12 @@ class Certificate(Base):
     score_theory: Mapped[Decimal | None] = mapped_column(Numeric(5, 2), nullable=True)
     score_practical: Mapped[Decimal | None] = mapped_column(Numeric(5, 2), nullable=True)
     score_review: Mapped[Decimal | None] = mapped_column(Numeric(5, 2), nullable=True)
+    assessment_method: Mapped[int] = mapped_column(Integer, server_default="1")
+    """The code of the assessment method (``core.assessment``; 1 考试考核), as the credential says."""
+    assessment: Mapped[list[dict[str, object]] | None] = mapped_column(JSON, nullable=True)
+    """Every component as judged: its score or competition result and the date it was passed
+    (``assessment.Passed.to_json``); none for certificates issued before it was kept, whose
+    exam scores are the columns above, passed on the issue date."""
     photo: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     status_index: Mapped[int] = mapped_column(Integer)
     credential: Mapped[bytes] = mapped_column(LargeBinary)

@@ -99,6 +99,8 @@ class NewCertificate:
     created_by: str
     log_index: int
     replaces: str | None = None
+    assessment_method: int = 1
+    assessment: list[dict[str, Any]] | None = None
 
     def stored(self, id: int, organization_code: str, organization_name: str) -> CertificateRecord:
         """The record of this certificate once stored as ``id`` (as ``get`` reads it back)."""
@@ -155,6 +157,11 @@ class CertificateRecord:
     log_index: int | None
     replaces: str | None
     replaced_by: str | None
+    assessment_method: int = 1
+    """The assessment method's code (1 考试考核)."""
+    assessment: list[dict[str, Any]] | None = None
+    """Every component as judged (``core.assessment.Passed.to_json``), or None for a
+    certificate issued before they were kept."""
 
 
 @dataclass(frozen=True)

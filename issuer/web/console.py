@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import secrets
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -27,18 +28,20 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from issuer.api.v1 import MAX_BATCH_UPLOAD, XLSX
+from issuer.core.assessment import Placing
 from issuer.core.clock import CST
 from issuer.core.display import date_zh, level_zh
 from issuer.core.errors import InvalidInput, IssuerError
 from issuer.service.batches import Upload, has_result
-from issuer.service.certificates import MAX_PAGE, Search, document_number
+from issuer.service.certificates import MAX_PAGE, Search, assessment_of, document_number
 from issuer.service.fields import field_of
-from issuer.service.issuing import IssueRequest
+from issuer.service.issuing import MAX_PHOTO_BYTES, IssueRequest
 from issuer.service.principal import Principal, Role
 from issuer.service.registry import ScopeItem
 from issuer.service.revoking import REVOCATION_REASONS, reason_words
 from issuer.service.validations import TooManyValidations
 from issuer.service.wiring import UseCases
+from issuer.store.records import CertificateRecord
 from issuer.web.errors import error_page
 from issuer.web.i18n import language, t
 from issuer.web.security import current_account, sign_in_session, signed_in
@@ -51,8 +54,19 @@ bp.before_request(refuse_unstorable_text)
 MAX_UPLOAD = MAX_BATCH_UPLOAD
 """A roster with its photos, as through the API (other requests are limited to 1 MiB)."""
 
-ISSUE_FIELDS = ("holder_name", "document_type", "document_number", "occupation", "work_type", "level", "replaces")
-SCORES = ("theory", "practical", "review")
+ISSUE_FIELDS = (
+    "holder_name",
+    "document_type",
+    "document_number",
+    "occupation",
+    "work_type",
+    "level",
+    "method",
+    "replaces",
+)
+SCORES = ("theory", "practical", "review", "performance", "process")
+DATES = tuple(f"{key}_date" for key in SCORES)
+COMPETITION = ("competition_tier", "competition_rank", "held_level", "competition_date")
 
 
 def _app() -> UseCases:
@@ -193,6 +207,7 @@ def certificate(number: str) -> ResponseReturnValue:
         ("work_type", record.work_type or "--"),
         ("level", level_zh(record.level)),
         ("issue_date", date_zh(record.issue_date)),
+        *_assessment_details(app, record),
     ]
     revocation = []
     if record.revoked_at is not None:
@@ -210,6 +225,26 @@ def certificate(number: str) -> ResponseReturnValue:
         revocation=revocation,
         reasons=REVOCATION_REASONS,
     )
+
+
+def _assessment_details(app: UseCases, record: CertificateRecord) -> list[tuple[str, str]]:
+    """The method and each component's result with the date it was passed, as the page shows them."""
+    method, results = assessment_of(app.ctx, record)
+    zh = language() == "zh"
+    names = {c.key: (c.name_zh if zh else c.name_en) for c in method.components}
+    tiers = {t.key: (t.name_zh if zh else t.name_en) for t in method.tiers}
+    lines = []
+    for r in results:
+        if r.placing is not None:
+            held = r.placing.held_level
+            what = f"{tiers.get(r.placing.tier, r.placing.tier)} " + _words(
+                f"第{r.placing.rank}名" + (f"（原{level_zh(held)}）" if held else ""),
+                f"rank {r.placing.rank}" + (f" (held level {held})" if held else ""),
+            )
+        else:
+            what = f"{r.score}"
+        lines.append(f"{names.get(r.component, r.component)} {what} · {r.passed_on.isoformat()}")
+    return [("method", method.name_zh if zh else method.name_en), ("results", _words("；", "; ").join(lines))]
 
 
 @bp.get("/certificates/<string:number>/image.<string:fmt>")
@@ -246,10 +281,11 @@ def revoke(number: str) -> ResponseReturnValue:
 # --- issuing one certificate ------------------------------------------------------------------
 
 
-def _request_from(form: Any) -> tuple[IssueRequest | None, dict[str, str]]:
+def _request_from(form: Any, photo: bytes | None) -> tuple[IssueRequest | None, dict[str, str]]:
     """The request, or the problems of fields that are not even well-formed."""
     problems: dict[str, str] = {}
     scores: dict[str, Decimal] = {}
+    passed_on: dict[str, date] = {}
     for key in SCORES:
         text = form.get(key, "").strip()
         if text:
@@ -257,11 +293,22 @@ def _request_from(form: Any) -> tuple[IssueRequest | None, dict[str, str]]:
                 scores[key] = Decimal(text)
             except InvalidOperation:
                 problems[key] = _words("请填写数字", "a number")
+        day = _date(form, f"{key}_date", problems)
+        if day is not None:
+            passed_on[key] = day
     try:
         level = int(form.get("level", ""))
     except ValueError:
         problems["level"] = _words("请选择等级", "choose a level")
         level = 0
+    placing = None
+    if form.get("competition_tier", "").strip():
+        rank, held = form.get("competition_rank", "").strip(), form.get("held_level", "").strip()
+        day = _date(form, "competition_date", problems)
+        if not rank.isdigit() or (held and not held.isdigit()):
+            problems["competition"] = _words("名次和等级请填写数字", "the rank and level are numbers")
+        else:
+            placing = Placing(form["competition_tier"].strip(), int(rank), int(held) if held else None, day)
     for key in ("holder_name", "document_number", "occupation"):
         if not form.get(key, "").strip():
             problems[key] = _words("必填", "required")
@@ -277,9 +324,38 @@ def _request_from(form: Any) -> tuple[IssueRequest | None, dict[str, str]]:
             scores=scores,
             work_type=form.get("work_type", "").strip() or None,
             replaces=form.get("replaces", "").strip() or None,
+            photo=photo,
+            method=form.get("method", "").strip() or None,
+            passed_on=passed_on,
+            placing=placing,
         ),
         {},
     )
+
+
+def _date(form: Any, key: str, problems: dict[str, str]) -> date | None:
+    """A date field (``YYYY-MM-DD``, as a date input sends it), None when blank."""
+    text = form.get(key, "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        problems[key] = _words("请填写日期，如2026-05-20", "a date such as 2026-05-20")
+        return None
+
+
+def _photo(app: UseCases, replaces: str) -> bytes | None:
+    """The uploaded photo; when re-issuing without one, the replaced certificate's."""
+    upload = request.files.get("photo")
+    if upload is not None and upload.filename:
+        return upload.read(MAX_PHOTO_BYTES + 1)  # one byte more: enough for the size check to refuse it
+    if replaces:
+        try:
+            return app.certificates.photo(_principal(), replaces)
+        except IssuerError:
+            return None
+    return None
 
 
 def _reissue_form(app: UseCases, number: str) -> dict[str, str]:
@@ -288,7 +364,18 @@ def _reissue_form(app: UseCases, number: str) -> dict[str, str]:
         old = app.certificates.get(_principal(), number)
     except IssuerError:
         abort(404)
-    scores = {"theory": old.score_theory, "practical": old.score_practical, "review": old.score_review}
+    method, results = assessment_of(app.ctx, old)
+    form = {key: "" for key in (*SCORES, *DATES, *COMPETITION)}
+    for r in results:
+        if r.placing is not None:
+            form.update(
+                competition_tier=r.placing.tier,
+                competition_rank=str(r.placing.rank),
+                held_level=str(r.placing.held_level or ""),
+                competition_date=r.passed_on.isoformat(),
+            )
+        else:
+            form.update({r.component: str(r.score), f"{r.component}_date": r.passed_on.isoformat()})
     return {
         "holder_name": old.holder_name,
         "document_type": str(old.document_type),
@@ -296,8 +383,9 @@ def _reissue_form(app: UseCases, number: str) -> dict[str, str]:
         "occupation": old.occupation,
         "work_type": old.work_type or "",
         "level": str(old.level),
+        "method": method.key,
         "replaces": old.number,
-        **{k: str(v) if v is not None else "" for k, v in scores.items()},
+        **form,
     }
 
 
@@ -306,14 +394,14 @@ def _reissue_form(app: UseCases, number: str) -> dict[str, str]:
 def issue() -> ResponseReturnValue:
     _issuer_only()
     app = _app()
-    form = {k: request.form.get(k, "")[:64] for k in (*ISSUE_FIELDS, *SCORES)}
+    form = {k: request.form.get(k, "")[:64] for k in (*ISSUE_FIELDS, *SCORES, *DATES, *COMPETITION)}
     if request.method == "GET" and request.args.get("replaces"):
         form = _reissue_form(app, request.args["replaces"][:40])
     problems: dict[str, str] = {}
     general = None
     existing = None
     if request.method == "POST":
-        built, problems = _request_from(form)
+        built, problems = _request_from(form, _photo(app, form["replaces"].strip()))
         if built is not None:
             try:
                 record, _ = app.issuing.issue(_principal(), built, idempotency_key=request.form.get("once") or None)
@@ -337,6 +425,9 @@ def issue() -> ResponseReturnValue:
         existing=existing,
         document_types=list(app.ctx.document_types),
         scope=_scope_choices(app),
+        methods=list(app.ctx.methods),
+        tiers=[t for m in app.ctx.methods for t in m.tiers],
+        scores=SCORES,
         once=_once(),
     ), status
 

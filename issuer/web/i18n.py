@@ -89,6 +89,28 @@ TEXT: dict[str, tuple[str, str]] = {
     "theory": ("理论知识成绩", "Theory score"),
     "practical": ("技能操作成绩", "Practical score"),
     "review": ("综合评审成绩", "Review score"),
+    "performance": ("工作业绩评审成绩", "Performance review score"),
+    "process": ("过程考核成绩", "Process assessment score"),
+    "passed_on": ("通过日期（不填为发证日期）", "Date passed (blank: the issue date)"),
+    "method": ("评价方式", "Assessment method"),
+    "results": ("考核结果", "Results"),
+    "scores_intro": (
+        "按评价方式填写：考试考核填理论知识和技能操作成绩（二级、一级另填综合评审），工作业绩评审、过程考核填相应成绩；"
+        "分次通过的科目须在2年内。",
+        "As the method needs: theory and practical (and the review for levels 2 and 1) for the examination, "
+        "the performance review or process assessment score for those; components passed at different sittings "
+        "combine within 2 years.",
+    ),
+    "competition": ("竞赛成绩（竞赛选拔）", "Competition result (selection by competition)"),
+    "competition_tier": ("竞赛类别", "Competition tier"),
+    "competition_rank": ("名次", "Rank"),
+    "held_level": ("参赛前已持有的等级", "Level held before"),
+    "competition_date": ("获奖日期（不填为发证日期）", "Date of the result (blank: the issue date)"),
+    "photo": (
+        "一寸照片（JPEG或PNG，竖版，至少295×413像素）",
+        "1-inch photo (JPEG or PNG, portrait, 295×413 px or more)",
+    ),
+    "photo_kept": ("换发时不上传则沿用原证书照片", "Re-issuing without a new photo keeps the old one"),
     "roster": ("花名册（CSV/XLSX）", "Roster (CSV/XLSX)"),
     "photos": ("照片压缩包（ZIP，可选）", "Photos ZIP (optional)"),
     "upload": ("上传并发证", "Upload and issue"),

@@ -87,6 +87,9 @@ def _card(app: UseCases, live: LiveVerdict) -> CertificateCard:
     ]
     if cred.issued_at is not None:
         card.rows.append(("issued_at", _when(cred.issued_at)))
+    if verdict.assessment_method is not None:
+        _, method_zh, method_en = verdict.assessment_method
+        card.rows.append(("method", method_zh if zh else method_en))
     card.has_commitment = True
     if verdict.signer is not None:
         org = verdict.signer.organization
@@ -191,6 +194,9 @@ def _lookup_card(app: UseCases, found: LookedUp) -> CertificateCard:
         ("level", level_zh(signed.level)),
         ("issue_date", _day(signed.issue_date)),
     ]
+    if checked.verdict.assessment_method is not None:
+        _, method_zh, method_en = checked.verdict.assessment_method
+        card.rows.append(("method", method_zh if language() == "zh" else method_en))
     signer = checked.verdict.signer
     name = signer.organization.name if signer is not None else record.organization_name
     card.organization = [("organization", f"{name}（{record.organization_code}）")]

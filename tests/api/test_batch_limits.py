@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from issuer.service.certificates import Search
 from issuer.service.wiring import UseCases
 from issuer.store.models import ValidationLease
-from tests.builders import follow, id17s, simple_roster
+from tests.builders import PHOTO, follow, id17s, photos_zip, simple_roster
 from tests.conftest import Keys, auth, issuer_principal
 
 ROSTER = simple_roster([(f"学员{i}", id17, 3) for i, id17 in enumerate(id17s(3))])
@@ -31,7 +31,7 @@ def post(
 ) -> Any:
     return client.post(
         "/api/v1/batches",
-        data={"roster": (io.BytesIO(data), "名单.csv"), **form},
+        data={"roster": (io.BytesIO(data), "名单.csv"), "photos": (io.BytesIO(photos_zip()), "照片.zip"), **form},
         headers={**auth(key), **(headers or {})},
         content_type="multipart/form-data",
     )
@@ -124,7 +124,9 @@ def test_a_validation_that_fails_gives_its_slot_back(client: FlaskClient, keys: 
     leaves the slot free for the next upload (the cap is 1)."""
     unreadable = post(client, keys.issuer, b"\x00\x01 not a roster")
     assert unreadable.status_code == 422
-    bad_row = post(client, keys.issuer, ROSTER + "\n乙,居民身份证,110105199001019990,6-31-01-03,3,80,75".encode("gbk"))
+    bad_row = post(
+        client, keys.issuer, ROSTER + f"\n乙,居民身份证,110105199001019990,6-31-01-03,3,80,75,{PHOTO}".encode("gbk")
+    )
     assert bad_row.status_code == 202
     assert follow(client, keys.issuer, bad_row.get_json()["id"])["refusal"]["code"] == "roster_has_errors"
     issued_now = post(client, keys.issuer)

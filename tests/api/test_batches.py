@@ -12,10 +12,10 @@ from openpyxl import load_workbook
 
 from issuer.service.jobs import InProcessQueue
 from issuer.service.wiring import UseCases, build
-from tests.builders import follow, id17s, numbers, post, simple_roster, to_xlsx, uploaded
+from tests.builders import PHOTO, follow, id17s, numbers, post, simple_roster, to_xlsx, uploaded
 from tests.conftest import ORG_CODE, Keys, auth
 
-BAD_ROW = "\n乙,居民身份证,110105199001019990,6-31-01-03,3,80,75".encode("gbk")
+BAD_ROW = f"\n乙,居民身份证,110105199001019990,6-31-01-03,3,80,75,{PHOTO}".encode("gbk")
 
 
 def test_the_upload_is_answered_at_once_with_the_batch_validating_and_where_to_poll(

@@ -116,7 +116,7 @@ REJECTED = {
     "required fields missing": Rejected(
         422, "invalid_input", json=_without("holder_name", "level"), names=("holder_name", "level")
     ),
-    "an empty object": Rejected(422, "invalid_input", json={}, names=("holder_name", "document_number", "scores")),
+    "an empty object": Rejected(422, "invalid_input", json={}, names=("holder_name", "document_number", "level")),
     "a JSON array": Rejected(422, "invalid_input", json=[issue_body()]),
     "a body over 1 MiB": Rejected(413, "payload_too_large", json=issue_body(photo="A" * (1024 * 1024 + 1))),
     "a photo that is not base64": Rejected(422, "invalid_photo", json=issue_body(photo="不是照片")),

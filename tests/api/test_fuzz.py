@@ -117,6 +117,19 @@ REFUSALS = {
     "roster_has_errors": "a roster with invalid rows",
     "unreadable_roster": "a roster file that cannot be read",
     "photos_unreadable": "a photos file that is not a ZIP",
+    "formula_like_value": "a name or 工种 beginning as a spreadsheet formula would (README)",
+    "document_number_in_text": "a name or 工种 holding an identity document number (README)",
+    "photo_required": "no photo, when the organization's layout prints one (the field's description)",
+    "photo_too_small": "a photo smaller than its box at 300 dpi (the field's description)",
+    "photo_not_portrait": "a photo not taller than wide (the field's description)",
+    "unmapped_occupation": "a 2015 code the table of changes does not list (the field's description)",
+    "ambiguous_occupation": "a 2015 code split in 2022",
+    "unknown_component": "a score of a component the method does not have",
+    "results_too_far_apart": "components passed more than 2 years apart (the field's description)",
+    "result_after_issue_date": "a component passed after the issue date",
+    "competition_not_placed": "a rank the competition tier does not promote",
+    "competition_no_promotion": "a held level the tier promotes no further",
+    "competition_level_mismatch": "a level other than the one the competition result earns",
 }
 """The codes of 4xx answers to schema-valid requests, each with its reason; every status is
 also one the operation documents (``status_code_conformance``)."""

@@ -16,7 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from issuer.core.identity import check_character
-from tests.builders import HEADER, to_csv, uploaded
+from tests.builders import HEADER, PHOTO, to_csv, uploaded
 from tests.conftest import ELECTRICIAN, WELDER, Keys, auth
 from tests.factories import issue_body
 
@@ -176,7 +176,7 @@ def roster_problems(client: FlaskClient, keys: Keys, rows: list[list[Any]]) -> l
 
 def roster_row(name: str, document_type: str, number: str) -> list[Any]:
     assert len(HEADER) == 10
-    return [name, document_type, number, ELECTRICIAN, "--", "3", 80, 75, "", ""]
+    return [name, document_type, number, ELECTRICIAN, "--", "3", 80, 75, "", PHOTO]
 
 
 def test_a_roster_names_the_row_and_column_of_each_document_problem_in_both_languages(

@@ -35,6 +35,7 @@ from werkzeug.test import TestResponse
 
 from issuer.service.principal import OPERATOR
 from issuer.service.wiring import UseCases
+from tests.builders import photos_zip
 from tests.conftest import ELECTRICIAN, ORG_CODE, OTHER_CODE, WELDER, Clock, Keys, auth
 from tests.factories import ID_NUMBER, issue_body
 
@@ -192,7 +193,9 @@ class World:
 
             roster = simple_roster([("批次甲", id17s(1, start=700)[0], 3)])
             response = self.client.post(
-                "/api/v1/batches", data={"roster": (io.BytesIO(roster), "名单.csv")}, headers=auth(self.keys.issuer)
+                "/api/v1/batches",
+                data={"roster": (io.BytesIO(roster), "名单.csv"), "photos": (io.BytesIO(photos_zip()), "照片.zip")},
+                headers=auth(self.keys.issuer),
             )
             assert response.status_code == 202, response.get_json()
             self._batch = response.get_json()["id"]
@@ -422,7 +425,8 @@ def _printable(w: World, caller: str, call: Call, response: TestResponse) -> Non
 def _batch(w: World) -> Call:
     from tests.builders import id17s, simple_roster
 
-    return Call("/api/v1/batches", files={"roster": simple_roster([("批次学员", id17s(1, start=500)[0], 3)])})
+    roster = simple_roster([("批次学员", id17s(1, start=500)[0], 3)])
+    return Call("/api/v1/batches", files={"roster": roster, "photos": photos_zip()})
 
 
 @check_for("POST /api/v1/batches")

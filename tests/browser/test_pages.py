@@ -16,13 +16,17 @@ from issuer.core import qrtext
 from issuer.service.principal import OPERATOR
 from issuer.service.wiring import UseCases
 from tests.browser.offline_check import needs_browser, playwright
-from tests.builders import ID_NUMBER, id17s, simple_roster
+from tests.builders import ID_NUMBER, id17s, photos_zip, simple_roster
 from tests.builders import issue_request as request
 from tests.conftest import ORG_CODE, Clock, issuer_principal
+from tests.factories import photo
 
 pytestmark = needs_browser
 
 PASSWORD = "console-password-1"
+
+
+_PHOTO = {"name": "一寸照.jpg", "mimeType": "image/jpeg", "buffer": photo()}
 
 
 def _issued(svc: UseCases, **changes: Any) -> dict[str, str]:
@@ -116,13 +120,20 @@ def test_an_issuer_signs_in_issues_one_certificate_and_revokes_it(
     desktop.fill("input[name=document_number]", ID_NUMBER)
     desktop.select_option("select[name=occupation]", "6-31-01-03")
     desktop.select_option("select[name=level]", "3")
+    assert desktop.locator("select[name=method]").input_value() == "exam"  # 考试考核 unless chosen
     desktop.fill("input[name=theory]", "81")
+    desktop.fill("input[name=theory_date]", "2025-06-20")  # passed at an earlier sitting
     desktop.fill("input[name=practical]", "59")
+    desktop.set_input_files("input[name=photo]", files=[_PHOTO])
     desktop.click("#issue-button")
     assert "60" in desktop.locator("#error-practical").inner_text()  # failed component, beside its field
+    assert desktop.locator("input[name=theory_date]").input_value() == "2025-06-20"  # what was typed is kept
     desktop.fill("input[name=practical]", "77.5")
+    desktop.set_input_files("input[name=photo]", files=[_PHOTO])  # a browser does not keep a chosen file
     desktop.click("#issue-button")
     assert "已发证" in desktop.locator("#notice").inner_text()
+    shown = desktop.locator("dl.fields").inner_text()
+    assert "考试考核" in shown and "理论知识考试 81.00 · 2025-06-20" in shown
     number = re.search(r"/console/certificates/([A-Z0-9]{22})", desktop.url).group(1)  # type: ignore[union-attr]
     desktop.screenshot(path=str(shots / "console-certificate.png"), full_page=True)
     desktop.select_option("select[name=reason]", "data_error")
@@ -149,11 +160,13 @@ def test_an_upload_with_a_bad_row_shows_its_error(server: str, svc: UseCases, de
     )
     _sign_in(desktop, server, "lisi")
     desktop.click("text=批量发证")
-    roster = simple_roster([("甲", id17s(1)[0], 3)]) + "\n乙,居民身份证,110105199001019990,6-31-01-03,3,80,75".encode(
-        "gbk"
-    )
+    roster = simple_roster([("甲", id17s(1)[0], 3)])
+    roster += "\n乙,居民身份证,110105199001019990,6-31-01-03,3,80,75,photo.jpg".encode("gbk")
     desktop.set_input_files(
         "input[name=roster]", files=[{"name": "名单.csv", "mimeType": "text/csv", "buffer": io.BytesIO(roster).read()}]
+    )
+    desktop.set_input_files(
+        "input[name=photos]", files=[{"name": "照片.zip", "mimeType": "application/zip", "buffer": photos_zip()}]
     )
     desktop.click("#upload-button")
     table = desktop.locator("#roster-problems")

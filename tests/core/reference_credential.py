@@ -13,6 +13,7 @@ from issuer.core.clock import china_date
 from issuer.core.credential import (
     _OPTIONAL,
     _REQUIRED,
+    DEFAULT_METHOD,
     EPOCH,
     EPOCH_INSTANT,
     K_COMMITMENT,
@@ -20,6 +21,7 @@ from issuer.core.credential import (
     K_EDITION,
     K_ISSUE_DATE,
     K_LEVEL,
+    K_METHOD,
     K_NAME,
     K_NUMBER,
     K_OCCUPATION,
@@ -60,7 +62,9 @@ def decode_payload(data: bytes) -> Credential:
     if not isinstance(claims, dict) or not all(isinstance(k, int) for k in claims):
         raise _bad("not a map with integer keys", "不是整数键的映射")
     keys = set(claims)
-    if not keys >= _REQUIRED or not keys <= _REQUIRED | _OPTIONAL:
+    # Version 3 is version 2 with claim -12 (the assessment method), which it must carry.
+    method = {K_METHOD} if type(claims.get(K_VERSION)) is int and claims[K_VERSION] == 3 else set()
+    if not keys >= _REQUIRED | method or not keys <= _REQUIRED | _OPTIONAL | method:
         raise _bad("missing or unknown claims", "缺少或多出声明")
     version = _typed(claims, K_VERSION, int)
     if version not in VERSIONS:
@@ -79,6 +83,7 @@ def decode_payload(data: bytes) -> Credential:
             work_type=_typed(claims, K_WORK_TYPE, str) if K_WORK_TYPE in claims else None,
             occupation_edition=_typed(claims, K_EDITION, int) if K_EDITION in claims else EDITION_2022,
             status_index=_typed(claims, K_STATUS_INDEX, int) if K_STATUS_INDEX in claims else None,
+            assessment_method=_typed(claims, K_METHOD, int) if K_METHOD in claims else DEFAULT_METHOD,
         )
     except (NumberError, CatalogueError, InvalidInput) as exc:
         if isinstance(exc, CredentialFormatError):

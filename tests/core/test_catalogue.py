@@ -313,6 +313,11 @@ class TestOperatorLevels:
         text = resources.files("issuer.core").joinpath("data", "occupation-levels.csv").read_text("utf-8")
         assert CATALOGUE.with_occupation_levels(text).occupations == CATALOGUE.occupations
 
+    def test_the_edition_table_and_the_licensing_occupations_still_apply(self) -> None:
+        configured = CATALOGUE.with_occupation_levels(f"code,levels\n{WELDER},5 4 3\n")
+        assert configured.current("4-07-05-04", 2015).code == "4-07-05-03"
+        assert (configured.licensed, configured.changes) == (CATALOGUE.licensed, CATALOGUE.changes)
+
     def test_blank_lines_and_a_header_alone_are_no_rows(self) -> None:
         assert CATALOGUE.with_occupation_levels("code,levels\n\n").occupations == CATALOGUE.occupations
 

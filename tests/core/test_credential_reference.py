@@ -61,7 +61,7 @@ _OPTIONAL_CLAIMS: dict[int, st.SearchStrategy[Any]] = {
     -11: st.integers(0, 2**32 - 1),
 }
 _ODD: dict[int, st.SearchStrategy[Any]] = {
-    -1: st.sampled_from([0, 3]),
+    -1: st.sampled_from([0, 3, 4]),
     -2: _odd_numbers,
     -3: _texts,
     -4: st.sampled_from([0, 24]),
@@ -72,6 +72,7 @@ _ODD: dict[int, st.SearchStrategy[Any]] = {
     -9: st.sampled_from([0, 6]),
     -10: st.sampled_from([0, 100_000, 100_001, 2**32 - 1, 2**32]) | _uints,
     -11: st.sampled_from([2**32, 2**64 - 1]),
+    -12: st.sampled_from([0, 1, 24, 2**64 - 1]),
 }
 _wrong = st.booleans() | st.binary(max_size=3) | st.text(max_size=3) | st.integers(-(2**64), 2**64 - 1)
 
@@ -81,7 +82,7 @@ def claims_maps(draw: st.DrawFn) -> dict[int, Any]:
     """Valid claims, then now and then one of an odd value (at the edge of its range, an
     unclean text), of the wrong type, left out or unknown, so that every check is reached
     and many maps pass them all."""
-    version = draw(st.sampled_from([2, 1]))
+    version = draw(st.sampled_from([2, 1, 3]))
     claims = {
         -1: version,
         -2: draw(_numbers),
@@ -90,8 +91,10 @@ def claims_maps(draw: st.DrawFn) -> dict[int, Any]:
         -5: draw(st.binary(min_size=24, max_size=24)),
         -6: draw(st.integers(1_000_000, 8_999_999)),
         -9: draw(st.integers(1, 5)),
-        -10: draw(st.integers(0, 2**32 - 1) if version == 2 else st.integers(0, 100_000)),
+        -10: draw(st.integers(0, 2**32 - 1) if version != 1 else st.integers(0, 100_000)),
     }
+    if version == 3:
+        claims[-12] = draw(st.integers(2, 23))
     claims |= {key: draw(values) for key, values in _OPTIONAL_CLAIMS.items() if draw(st.booleans())}
     for _ in range(draw(st.sampled_from([0, 1, 1, 1, 2]))):
         key = draw(st.sampled_from(sorted(_ODD)))
@@ -150,6 +153,7 @@ def credentials(draw: st.DrawFn) -> Credential:
             occupation_edition=draw(st.sampled_from([2022, 2015, 1999, 2999])),
             status_index=draw(st.none() | st.integers(0, 2**32 - 1)),
             issued_at=issued_at,
+            assessment_method=draw(st.sampled_from([1, 1, 2, 4, 23])),
         )
     except InvalidInput:
         reject()

@@ -434,6 +434,7 @@ class Claims:
     issued_at: datetime | None  # T (version 2)
     issue_date: date  # D
     status_index: int | None
+    method: int = 1  # claim -12 (version 3); 1 when omitted
 
     @property
     def occupation_code(self) -> str:
@@ -454,6 +455,7 @@ class Claims:
             "issue_date": self.issue_date.isoformat(),
             "issued_at": fmt_instant(self.issued_at) if self.issued_at else None,
             "status_index": self.status_index,
+            "assessment_method": self.method,
         }
 
 
@@ -462,12 +464,15 @@ def decode_claims(payload: bytes) -> Claims:
     if type(m) is not dict:
         raise Invalid("claims are not a map")
     keys = set(m)
-    if not keys <= set(range(-11, 0)) or any(type(k) is not int for k in keys):
+    # §3: version 3 is version 2 with claim -12 (the assessment method), required there and
+    # allowed nowhere else.
+    third = is_uint(m.get(-1)) and m.get(-1) == 3
+    if not keys <= set(range(-12 if third else -11, 0)) or any(type(k) is not int for k in keys):
         raise Invalid("unknown claim key")
-    if not {-1, -2, -3, -4, -5, -6, -9, -10} <= keys:
+    if not {-1, -2, -3, -4, -5, -6, -9, -10, *((-12,) if third else ())} <= keys:
         raise Invalid("missing claim")
     version = m[-1]
-    if not is_uint(version) or version not in (1, 2):
+    if not is_uint(version) or version not in (1, 2, 3):
         raise Invalid("version")
     if type(m[-2]) is not bytes or len(m[-2]) != 9:
         raise Invalid("number")
@@ -495,7 +500,7 @@ def decode_claims(payload: bytes) -> Claims:
     t = m[-10]
     if not is_uint(t):
         raise Invalid("issue instant")
-    if version == 2:
+    if version in (2, 3):
         if t > 2**32 - 1:
             raise Invalid("issue instant")
         issued_at = EPOCH + timedelta(seconds=t)
@@ -510,7 +515,14 @@ def decode_claims(payload: bytes) -> Claims:
         if not is_uint(m[-11]) or m[-11] > 2**32 - 1:
             raise Invalid("status index")
         index = m[-11]
-    return Claims(version, number, m[-3], m[-4], m[-5], m[-6], edition, work_type, m[-9], issued_at, issue_date, index)
+    method = 1
+    if -12 in m:
+        if not is_uint(m[-12]) or not 2 <= m[-12] <= 23:  # 1, the default, is never written
+            raise Invalid("assessment method")
+        method = m[-12]
+    return Claims(
+        version, number, m[-3], m[-4], m[-5], m[-6], edition, work_type, m[-9], issued_at, issue_date, index, method
+    )
 
 
 # --------------------------------------------------------------------------------------------

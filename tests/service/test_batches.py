@@ -28,6 +28,7 @@ from issuer.service.wiring import UseCases, build
 from issuer.store import models as m
 from issuer.store.records import BatchRecord
 from tests.builders import (
+    PHOTO,
     id17s,
     issued_rows,
     jpeg,
@@ -38,6 +39,7 @@ from tests.builders import (
     submitted,
     to_csv,
     to_xlsx,
+    upload,
 )
 from tests.builders import issue_request as request
 from tests.builders import serials as _serials
@@ -121,7 +123,8 @@ def test_a_500_row_roster_with_3_bad_rows_is_rejected_with_exactly_those_and_iss
     rows = roster_rows(500)
     rows[99][2] = rows[99][2][:-1] + ("0" if rows[99][2][-1] != "0" else "1")
     rows[200][3] = "6-99-99-99"
-    rows[300] = ["王五", "居民身份证", resident_id(300), "6-18-02-04", "电焊工", "二级", 80, 80, 80, ""]  # scope: 5-3
+    rows[300] = ["王五", "居民身份证", resident_id(300), "6-18-02-04", "电焊工", "二级", 80, 80, 80, PHOTO]
+    # (the welder's scope: levels 5-3)
     batch = submitted(svc, to_csv(rows, "gbk"))
     assert (batch.status, batch.issued, batch.checked) == ("rejected", 0, 500)
     assert batch.refusal is not None and batch.refusal["code"] == "roster_has_errors"
@@ -147,7 +150,7 @@ def test_a_500_row_roster_with_3_bad_rows_is_rejected_with_exactly_those_and_iss
 def test_by_default_a_roster_with_a_bad_row_issues_nothing_unless_valid_rows_only(
     app: Flask, keys: Keys, svc: UseCases
 ) -> None:
-    wrong_checksum = "乙,居民身份证,110105199001019990,6-31-01-03,3,80,75".encode("gbk")
+    wrong_checksum = "乙,居民身份证,110105199001019990,6-31-01-03,3,80,75,photo.jpg".encode("gbk")
     data = simple_roster([("甲", id17s(1)[0], 3)]) + b"\n" + wrong_checksum
     refused = submitted(svc, data)
     assert refused.status == "rejected" and refused.refusal is not None
@@ -185,15 +188,15 @@ def test_a_retried_upload_answers_the_same_batch_and_validates_nothing_twice(
 ) -> None:
     data = simple_roster([(f"学员{i}", id17, 3) for i, id17 in enumerate(id17s(4))])
     principal = issuer_principal(svc)
-    first, replayed_first = svc.batches.submit(principal, batches.Upload(data, "名单.csv"), idempotency_key="k")
+    first, replayed_first = svc.batches.submit(principal, upload(data), idempotency_key="k")
     finished(svc, first.id)  # the job has ended: its upload is deleted
-    again, replayed = svc.batches.submit(principal, batches.Upload(data, "名单.csv"), idempotency_key="k")
+    again, replayed = svc.batches.submit(principal, upload(data), idempotency_key="k")
     assert (replayed_first, replayed) == (False, True)
     assert again.id == first.id and again.status == "done" and again.validation_attempts == 1
     assert _serials(svc) == [1, 2, 3, 4] and _batches(svc) == 1
     assert list((svc.drawing.batch_dir / "uploads").iterdir()) == []  # the replay stored nothing
     with pytest.raises(Conflict):
-        svc.batches.submit(principal, batches.Upload(data + b"\n", "名单.csv"), idempotency_key="k")
+        svc.batches.submit(principal, upload(data + b"\n"), idempotency_key="k")
 
 
 def test_each_row_s_commitment_is_computed_once_from_upload_to_issue(
@@ -216,9 +219,11 @@ def test_each_row_s_commitment_is_computed_once_from_upload_to_issue(
 
 
 def _photo_roster(n: int) -> tuple[bytes, io.BytesIO]:
+    """Rows with a photo of their own every second row, the others sharing ``PHOTO``."""
     rows = roster_rows(n)
     photos = io.BytesIO()
     with zipfile.ZipFile(photos, "w") as z:
+        z.writestr(PHOTO, jpeg())
         for i in range(0, n, 2):
             rows[i][-1] = f"{i}.jpg"
             z.writestr(f"照片/{i}.jpg", jpeg())

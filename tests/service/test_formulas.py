@@ -15,20 +15,20 @@ from sqlalchemy import update
 
 from issuer.core.errors import FormulaLikeText
 from issuer.service import roster
-from issuer.service.batches import Upload
 from issuer.service.jobs import InProcessQueue
 from issuer.service.roster import read_roster, validate_roster
 from issuer.service.wiring import UseCases
 from issuer.store import models as m
+from tests.builders import PHOTO, issued_rows, resident_id, to_csv, upload
 from tests.builders import issue_request as request
-from tests.builders import issued_rows, resident_id, to_csv
 from tests.conftest import ELECTRICIAN, Keys, issuer_principal
+from tests.factories import photo
 
 
 def _row(name: str, i: int, *, work_type: str = "", occupation: tuple[str, str] = (ELECTRICIAN, ""), **kw: str) -> list:
     code, occupation_name = occupation
     row = [name, "居民身份证", resident_id(i), code, occupation_name, work_type, "3", kw.get("theory", "80"), "75", ""]
-    row.append(kw.get("photo", ""))
+    row.append(kw.get("photo", PHOTO))
     return row
 
 
@@ -63,7 +63,7 @@ def test_a_roster_row_beginning_like_a_formula_is_refused_naming_its_column(
         _row("钱七", 10, theory="-5"),
     ]
     data = to_csv(rows, header=HEADER)
-    report = validate_roster(svc.issuing, issuer_principal(svc), read_roster(data, "名单.csv"), photos={})
+    report = validate_roster(svc.issuing, issuer_principal(svc), read_roster(data, "名单.csv"), photos={PHOTO: photo()})
     found = {(p.row, p.column, p.code) for p in report.problems}
     assert found == {
         (2, "姓名", "formula_like_value"),
@@ -128,8 +128,8 @@ def test_the_check_sees_a_formula_where_openpyxl_would_write_one() -> None:
 
 def test_result_xlsx_writes_every_text_cell_as_a_string(app: Flask, keys: Keys, svc: UseCases) -> None:
     rows = [_row("张三", 1, work_type="维修电工"), _row("=1+2", 2)]
-    upload = Upload(roster=to_csv(rows, header=HEADER), filename="名单.csv", valid_rows_only=True, formats=("pdf",))
-    submitted, _ = svc.batches.submit(issuer_principal(svc), upload)
+    sent = upload(to_csv(rows, header=HEADER), valid_rows_only=True, formats=("pdf",))
+    submitted, _ = svc.batches.submit(issuer_principal(svc), sent)
     assert isinstance(svc.queue, InProcessQueue)
     svc.queue.join()
     [(_, number)] = issued_rows(svc, submitted.id)

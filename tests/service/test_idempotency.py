@@ -11,11 +11,10 @@ from flask import Flask
 from sqlalchemy import select
 
 from issuer.core.errors import Conflict
-from issuer.service.batches import Upload
 from issuer.service.idempotency import purge_expired
 from issuer.service.wiring import UseCases
 from issuer.store import models as m
-from tests.builders import ID_NUMBER, id17s, issued_rows, settled, simple_roster
+from tests.builders import ID_NUMBER, id17s, issued_rows, settled, simple_roster, upload
 from tests.builders import issue_request as request
 from tests.conftest import Clock, Keys, issuer_principal
 
@@ -35,12 +34,12 @@ def test_a_certificate_answer_is_stored_as_its_number_only(app: Flask, keys: Key
 
 
 def test_a_batch_answer_is_stored_as_its_batch_id_and_replayed_whole(app: Flask, keys: Keys, svc: UseCases) -> None:
-    upload = Upload(roster=simple_roster([("甲", id17, 3) for id17 in id17s(2)]), filename="名单.csv")
-    first, replayed_first = svc.batches.submit(issuer_principal(svc), upload, idempotency_key="session-1")
+    sent = upload(simple_roster([("甲", id17, 3) for id17 in id17s(2)]))
+    first, replayed_first = svc.batches.submit(issuer_principal(svc), sent, idempotency_key="session-1")
     [row] = _stored(svc)
     assert row["response"] == {"batch": first.id}
     done = settled(svc, first.id)
-    again, replayed = svc.batches.submit(issuer_principal(svc), upload, idempotency_key="session-1")
+    again, replayed = svc.batches.submit(issuer_principal(svc), sent, idempotency_key="session-1")
     assert (replayed_first, replayed) == (False, True)
     assert (again.id, again.report, again.issued) == (first.id, done.report, 2)
     assert [row for row, _ in issued_rows(svc, again.id)] == [2, 3]

@@ -56,8 +56,10 @@ def test_a_name_or_work_type_holding_a_document_number_is_refused(app: Flask, ke
 
 
 def test_the_validated_rows_waiting_on_disk_hold_no_number_in_clear(app: Flask, keys: Keys, svc: UseCases) -> None:
-    rows = [["张三", "居民身份证", ID_NUMBER, ELECTRICIAN, "--", "3", 80, 75, "", ""]]
-    report = validate_roster(svc.issuing, issuer_principal(svc), read_roster(to_csv(rows), "名单.csv"))
+    rows = [["张三", "居民身份证", ID_NUMBER, ELECTRICIAN, "--", "3", 80, 75, "", "x.jpg"]]
+    report = validate_roster(
+        svc.issuing, issuer_principal(svc), read_roster(to_csv(rows), "名单.csv"), photos={"x.jpg": jpeg()}
+    )
     [valid] = list(report.valid)
     assert valid.request.document_number == ID_NUMBER
     spooled = report.valid._file  # the temporary file itself, as a reader of the disk sees it

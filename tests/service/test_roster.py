@@ -19,11 +19,13 @@ from issuer.service.issuing import IssueRequest
 from issuer.service.roster import PhotoArchive, RosterError, RosterReport, read_roster, validate_roster
 from issuer.service.wiring import UseCases
 from issuer.store import models as m
-from tests.builders import HEADER, Row, jpeg, resident_id, roster_rows, to_csv, to_xlsx
+from tests.builders import HEADER, PHOTO, Row, jpeg, photos_zip, resident_id, roster_rows, to_csv, to_xlsx
 from tests.conftest import ELECTRICIAN, WELDER, Keys, issuer_principal
 
 
 def validate(svc: UseCases, data: bytes, filename: str, **kwargs: Any) -> RosterReport:
+    """Validated with the photos of built rosters (``photos_zip``) unless told otherwise."""
+    kwargs.setdefault("photos", PhotoArchive(photos_zip()))
     return validate_roster(svc.issuing, issuer_principal(svc), read_roster(data, filename), **kwargs)
 
 
@@ -190,11 +192,24 @@ def test_the_template_round_trips() -> None:
         "document_number": "11010519491231002X",
         "occupation_code": "6-31-01-03",
         "occupation_name": "电工",
+        "edition": "",
         "work_type": "--",
         "level": "三级/高级工",
+        "method": "考试考核",
         "theory": "85",
+        "theory_date": "2026-05-20",
         "practical": "78.5",
+        "practical_date": "",
         "review": "",
+        "review_date": "",
+        "performance": "",
+        "performance_date": "",
+        "process": "",
+        "process_date": "",
+        "competition_tier": "",
+        "competition_rank": "",
+        "held_level": "",
+        "competition_date": "",
         "photo": "11010519491231002X.jpg",
     }
     sheet = openpyxl.load_workbook(io.BytesIO(data)).worksheets[0]
@@ -237,7 +252,7 @@ def test_a_500_row_roster_with_3_bad_rows_reports_exactly_those(app: Flask, keys
     rows = roster_rows(500)
     rows[99][2] = rows[99][2][:-1] + ("0" if rows[99][2][-1] != "0" else "1")  # bad check character
     rows[200][3] = "6-99-99-99"  # no such occupation
-    rows[300] = ["王五", "居民身份证", resident_id(300), WELDER, "电焊工", "二级", 80, 80, 80, ""]  # scope: 5-3
+    rows[300] = ["王五", "居民身份证", resident_id(300), WELDER, "电焊工", "二级", 80, 80, 80, PHOTO]  # scope: 5-3
     report = validate(svc, to_xlsx(rows), "名单.xlsx")
     assert (report.rows, report.valid_rows, report.invalid_rows) == (500, 497, 3)
     assert problems(report) == {
@@ -254,10 +269,10 @@ def test_a_500_row_roster_with_3_bad_rows_reports_exactly_those(app: Flask, keys
 
 def test_every_problem_of_a_row_is_reported(app: Flask, keys: Keys, svc: UseCases) -> None:
     rows = [
-        ["", "身份证", "110105194912310021", "6-31-01-03", "", "六级", "50", "abc", "", ""],
-        ["赵六", "居民身份证", "110105194912310021", WELDER, "钎焊工", "3", "59", "58", "", ""],
-        ["钱七", "居民身份证", resident_id(7), ELECTRICIAN, "", "4", "101", "80", "90", ""],
-        ["孙九", "居民身份证", resident_id(13), "4-04-05-05", "", "3", "80", "80", "", ""],
+        ["", "身份证", "110105194912310021", "6-31-01-03", "", "六级", "50", "abc", "", PHOTO],
+        ["赵六", "居民身份证", "110105194912310021", WELDER, "钎焊工", "3", "59", "58", "", PHOTO],
+        ["钱七", "居民身份证", resident_id(7), ELECTRICIAN, "", "4", "101", "80", "90", PHOTO],
+        ["孙九", "居民身份证", resident_id(13), "4-04-05-05", "", "3", "80", "80", "", PHOTO],
     ]
     report = validate(svc, to_csv(rows), "r.csv")
     assert report.valid_rows == 0
@@ -278,12 +293,12 @@ def test_every_problem_of_a_row_is_reported(app: Flask, keys: Keys, svc: UseCase
 
 
 def test_level_forms_and_a_name_for_the_occupation(app: Flask, keys: Keys, svc: UseCases) -> None:
-    header = ["姓名", "证件类型", "证件号码", "职业编码", "职业名称", "等级", "理论知识成绩", "技能操作成绩"]
+    header = ["姓名", "证件类型", "证件号码", "职业编码", "职业名称", "等级", "理论知识成绩", "技能操作成绩", "照片"]
     forms = ["3", "三级", "高级工", "三级/高级工", "３", " 三级／高级工 "]
     rows: list[Row] = [
-        [f"学员{i}", "居民身份证", resident_id(i), "", "电工", form, 80, 80] for i, form in enumerate(forms)
+        [f"学员{i}", "居民身份证", resident_id(i), "", "电工", form, 80, 80, PHOTO] for i, form in enumerate(forms)
     ]
-    rows.append(["孙八", "居民身份证", resident_id(50), ELECTRICIAN, "焊工", "3", 80, 80])
+    rows.append(["孙八", "居民身份证", resident_id(50), ELECTRICIAN, "焊工", "3", 80, 80, PHOTO])
     report = validate(svc, to_csv(rows, header=header), "r.csv")
     assert [v.request.level for v in report.valid] == [3] * len(forms)
     assert {v.request.occupation for v in report.valid} == {ELECTRICIAN}
@@ -293,9 +308,9 @@ def test_level_forms_and_a_name_for_the_occupation(app: Flask, keys: Keys, svc: 
 def test_the_same_person_twice_in_one_roster(app: Flask, keys: Keys, svc: UseCases) -> None:
     person = resident_id(1)
     rows = [
-        ["张三", "居民身份证", person, ELECTRICIAN, "", "3", 80, 80, "", ""],
-        ["张三", "居民身份证", person.lower(), ELECTRICIAN, "", "4", 80, 80, "", ""],
-        ["张三", "居民身份证", " " + person + " ", ELECTRICIAN, "", "三级", 90, 90, "", ""],
+        ["张三", "居民身份证", person, ELECTRICIAN, "", "3", 80, 80, "", PHOTO],
+        ["张三", "居民身份证", person.lower(), ELECTRICIAN, "", "4", 80, 80, "", PHOTO],
+        ["张三", "居民身份证", " " + person + " ", ELECTRICIAN, "", "三级", 90, 90, "", PHOTO],
     ]
     report = validate(svc, to_csv(rows), "r.csv")
     assert problems(report) == {(4, "证件号码", "duplicate_in_roster")}
@@ -307,12 +322,12 @@ def test_a_person_who_already_holds_the_certificate(app: Flask, keys: Keys, svc:
     principal = issuer_principal(svc)
     person = resident_id(2)
     request = IssueRequest(
-        "张三", "居民身份证", person, ELECTRICIAN, 3, {"theory": Decimal(80), "practical": Decimal(80)}
+        "张三", "居民身份证", person, ELECTRICIAN, 3, {"theory": Decimal(80), "practical": Decimal(80)}, photo=jpeg()
     )
     body, _ = svc.issuing.issue(principal, request)
     rows = [
-        ["张三", "居民身份证", person, ELECTRICIAN, "", "3", 80, 80, "", ""],
-        ["张三", "居民身份证", person, ELECTRICIAN, "", "4", 80, 80, "", ""],
+        ["张三", "居民身份证", person, ELECTRICIAN, "", "3", 80, 80, "", PHOTO],
+        ["张三", "居民身份证", person, ELECTRICIAN, "", "4", 80, 80, "", PHOTO],
     ]
     report = validate(svc, to_csv(rows), "r.csv")
     assert problems(report) == {(2, "证件号码", "already_certified")}
@@ -336,14 +351,17 @@ def test_photos_come_from_the_zip_and_a_missing_one_is_reported(app: Flask, keys
         ["赵六", "居民身份证", resident_id(8), ELECTRICIAN, "", "3", 80, 80, "", ""],
     ]
     report = validate(svc, to_csv(rows), "r.csv", photos=PhotoArchive(archive.getvalue()))
-    assert problems(report) == {(4, "照片", "photo_missing"), (5, "照片", "invalid_photo")}
+    assert problems(report) == {
+        (4, "照片", "photo_missing"),
+        (5, "照片", "invalid_photo"),
+        (6, "照片", "photo_required"),  # the layout prints a photo
+    }
     assert [(v.row, v.photo_name, v.photo_member) for v in report.valid] == [
         (2, "张三.jpg", "张三.JPG"),
         (3, "张三", "张三.JPG"),
-        (6, None, None),
     ]
     assert all(v.request.photo is None for v in report.valid), "photos are read again when issued, not kept"
-    without = validate(svc, to_csv(rows[:1]), "r.csv")
+    without = validate(svc, to_csv(rows[:1]), "r.csv", photos=None)
     assert problems(without) == {(2, "照片", "photo_missing")}
     assert "未上传照片压缩包" in without.problems[0].message_zh
 
@@ -357,10 +375,10 @@ def test_names_the_certificate_cannot_carry_or_print_are_reported_on_their_colum
     app: Flask, keys: Keys, svc: UseCases
 ) -> None:
     rows = [
-        ["张\U000f0001", "居民身份证", resident_id(9), ELECTRICIAN, "", "3", 80, 80, "", ""],
-        ["张" * 65, "居民身份证", resident_id(10), ELECTRICIAN, "", "3", 80, 80, "", ""],
-        ["张\U00013000", "居民身份证", resident_id(11), ELECTRICIAN, "", "3", 80, 80, "", ""],
-        ["张三", "居民身份证", resident_id(12), ELECTRICIAN, "维修\U00013000", "3", 80, 80, "", ""],
+        ["张\U000f0001", "居民身份证", resident_id(9), ELECTRICIAN, "", "3", 80, 80, "", PHOTO],
+        ["张" * 65, "居民身份证", resident_id(10), ELECTRICIAN, "", "3", 80, 80, "", PHOTO],
+        ["张\U00013000", "居民身份证", resident_id(11), ELECTRICIAN, "", "3", 80, 80, "", PHOTO],
+        ["张三", "居民身份证", resident_id(12), ELECTRICIAN, "维修\U00013000", "3", 80, 80, "", PHOTO],
     ]
     report = validate(svc, to_csv(rows), "r.csv")
     assert problems(report) == {

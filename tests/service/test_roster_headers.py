@@ -20,7 +20,7 @@ from issuer.service.roster import RosterError, RosterRow, read_roster
 from issuer.service.roster.columns import ALIASES, header_key
 from issuer.service.roster.reading import roster_sheet
 from issuer.service.wiring import UseCases
-from tests.builders import HEADER, resident_id, to_csv, to_xlsx
+from tests.builders import HEADER, PHOTO, resident_id, to_csv, to_xlsx
 from tests.conftest import ELECTRICIAN, Keys
 from tests.service.test_roster import validate
 
@@ -261,10 +261,10 @@ def test_score_and_empty_cell_messages_name_the_row_and_column_in_both_languages
     app: Flask, keys: Keys, svc: UseCases
 ) -> None:
     rows = [
-        ["张三", "居民身份证", resident_id(21), ELECTRICIAN, "", "3", "abc", "101", "", ""],
-        ["", "居民身份证", resident_id(22), ELECTRICIAN, "", "3", "", "80", "", ""],
-        ["李四", "", resident_id(23), ELECTRICIAN, "", "", "-1", "85.555", "", ""],
-        ["王五", "居民身份证", resident_id(24), ELECTRICIAN, "", "3", "59", "80", "", ""],
+        ["张三", "居民身份证", resident_id(21), ELECTRICIAN, "", "3", "abc", "101", "", PHOTO],
+        ["", "居民身份证", resident_id(22), ELECTRICIAN, "", "3", "", "80", "", PHOTO],
+        ["李四", "", resident_id(23), ELECTRICIAN, "", "", "-1", "85.555", "", PHOTO],
+        ["王五", "居民身份证", resident_id(24), ELECTRICIAN, "", "3", "59", "80", "", PHOTO],
     ]
     header = [*HEADER[:6], "理论知识成绩（分）", "技能操作成绩(分)", *HEADER[8:]]
     report = validate(svc, to_csv(rows, header=header), "r.csv")
@@ -304,7 +304,7 @@ def test_score_and_empty_cell_messages_name_the_row_and_column_in_both_languages
 
 
 def test_a_score_the_level_does_not_have_names_its_cell(app: Flask, keys: Keys, svc: UseCases) -> None:
-    rows = [["张三", "居民身份证", resident_id(25), ELECTRICIAN, "", "4", "80", "80", "90", ""]]
+    rows = [["张三", "居民身份证", resident_id(25), ELECTRICIAN, "", "4", "80", "80", "90", PHOTO]]
     [problem] = validate(svc, to_csv(rows), "r.csv").problems
     assert (problem.row, problem.column, problem.code) == (2, "综合评审成绩", "unexpected_component")
     assert problem.message.startswith("row 2, 综合评审成绩 (review score): ")

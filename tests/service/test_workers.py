@@ -19,10 +19,9 @@ import pytest
 from flask import Flask
 from PIL import Image
 
-from issuer.service import batches
 from issuer.service.wiring import UseCases, build
 from issuer.store.records import BatchRecord
-from tests.builders import id17s, issued_rows, simple_roster
+from tests.builders import id17s, issued_rows, simple_roster, upload
 from tests.conftest import Keys, issuer_principal
 
 REDIS_URL = os.environ.get("TEST_QUEUE_REDIS_URL", "redis://127.0.0.1:6379/12")
@@ -114,10 +113,8 @@ def test_killing_a_worker_mid_batch_and_starting_another_completes_it_with_every
     start_worker: Callable[[], subprocess.Popen[bytes]],
 ) -> None:
     rows = 40
-    upload = batches.Upload(
-        roster=simple_roster([(f"学员{i}", n, 3) for i, n in enumerate(id17s(rows))]), filename="名单.csv"
-    )
-    body, _ = sender.batches.submit(issuer_principal(sender), upload)
+    sent = upload(simple_roster([(f"学员{i}", n, 3) for i, n in enumerate(id17s(rows))]))
+    body, _ = sender.batches.submit(issuer_principal(sender), sent)
     batch_id = body.id
     assert body.status == "validating"  # the service only queued its validation
 
@@ -169,8 +166,8 @@ def test_batch_resume_queues_unfinished_batches_again_for_the_workers(
 
     from issuer.cli import main
 
-    upload = batches.Upload(roster=simple_roster([("甲", id17s(1)[0], 3)]), filename="名单.csv")
-    body, _ = sender.batches.submit(issuer_principal(sender), upload)
+    sent = upload(simple_roster([("甲", id17s(1)[0], 3)]))
+    body, _ = sender.batches.submit(issuer_principal(sender), sent)
     redis.Redis.from_url(REDIS_URL).flushdb()  # Redis lost the queued job: its validation
     for name, value in {
         "DATABASE_URL": queue_config["DATABASE_URL"],
@@ -193,11 +190,11 @@ def test_a_job_the_workers_give_up_on_fails_its_batch_with_the_last_error(
     named ``on_retry_exhausted``: the batch is failed with the error, not left waiting."""
     from issuer.service import jobs
 
-    upload = batches.Upload(roster=simple_roster([("甲", id17s(1)[0], 3)]), filename="名单.csv")
+    sent = upload(simple_roster([("甲", id17s(1)[0], 3)]))
     worker = build(queue_config, app.instance_path, clock=svc.ctx.clock, worker=True)
     try:
         assert isinstance(worker.queue, jobs.RedisQueue)
-        body, _ = worker.batches.submit(issuer_principal(worker), upload)
+        body, _ = worker.batches.submit(issuer_principal(worker), sent)
         exhausted = worker.queue.broker.get_actor(f"{jobs.VALIDATION_ACTOR}_exhausted")
         message = {"args": [body.id], "options": {"traceback": "Traceback …\nOSError: disk full"}}
         exhausted.fn(message, {"retries": 10, "max_retries": 10})

@@ -527,7 +527,55 @@ def build() -> tuple[str, str, list[dict[str, Any]], decided.Decided]:
     assert all((v["status"] == "valid") == (v["reason"] is None) for v in manifest), "a reason for each"
     texts = {v["name"]: v["qr_text"] for v in manifest}
     rules = decided.build(auth, s, {o.code: o for o in orgs}, log_key, log, texts, AT, REVOKED_INDEX)
-    return bundle, rolled_back, manifest, rules
+    return bundle, rolled_back, manifest + rules.vectors + _method_vectors(a_new, typical), rules
+
+
+def _method_vectors(signer: Signer, typical: Credential) -> list[dict[str, Any]]:
+    """Claim -12, the assessment method (§3, version 3), added after every earlier vector so
+    that those stay as they were published."""
+    champion = f.credential(number="Y000123000001262000071", level=2, work_type=None, name="技能状元")
+
+    def forged(claims: dict[int, Any]) -> str:
+        return qrtext.encode(cose.sign(_claims_with(typical, claims), signer.key, signer.kid), f.HOST)
+
+    cases = [
+        (
+            "valid-competition-method",
+            signer.qr_text(replace(champion, assessment_method=4), f.HOST),
+            "valid",
+            None,
+            None,
+            "version 3: claim -12 says 4, 竞赛选拔 (selection by competition); a verifier shows the method",
+        ),
+        (
+            "method-claim-in-version-2",
+            forged({-12: 4}),
+            "not_valid",
+            "claims",
+            "malformed_claims",
+            "claim -12 in a version-2 credential: only version 3 carries it",
+        ),
+        (
+            "default-method-written-in-version-3",
+            forged({-1: 3, -12: 1}),
+            "not_valid",
+            "claims",
+            "malformed_claims",
+            "version 3 with claim -12 = 1, the default: such a credential is version 2 without the claim",
+        ),
+    ]
+    return [
+        {
+            "name": name,
+            "qr_text": text,
+            "at": AT,
+            "status": status,
+            "failed_check": failed,
+            "reason": reason,
+            "description": why,
+        }
+        for name, text, status, failed, reason, why in cases
+    ]
 
 
 def render() -> dict[str, bytes]:
@@ -535,7 +583,7 @@ def render() -> dict[str, bytes]:
     listed = {
         "at": AT,
         "bundle": "bundle.json",
-        "vectors": manifest + rules.vectors,
+        "vectors": manifest,
         "unusable_bundles": rules.unusable,
     }
     return {

@@ -22,9 +22,12 @@ from issuer.service.jobs import InProcessQueue
 from issuer.service.principal import OPERATOR
 from issuer.service.wiring import UseCases
 from issuer.store import models as m
-from tests.builders import DAMAGED_XLSX, ID_NUMBER, damaged_xlsx, id17s, simple_roster
+from tests.builders import DAMAGED_XLSX, ID_NUMBER, damaged_xlsx, id17s, photos_zip, simple_roster
 from tests.builders import issue_request as request
 from tests.conftest import ORG_CODE, OTHER_CODE, Clock, Keys, auth, issuer_principal
+from tests.factories import photo
+
+PHOTOS = photos_zip()
 
 SAME_SITE = {"Origin": "http://localhost"}
 PASSWORD = "correct-horse-42"
@@ -212,9 +215,15 @@ def issue_page(client: FlaskClient) -> tuple[str, str]:
     return csrf_of(page), once.group(1)
 
 
+def with_photo(form: dict[str, Any]) -> dict[str, Any]:
+    """The form with the holder's photo attached, as the browser sends the file field."""
+    return {**form, "photo": (io.BytesIO(photo()), "photo.jpg")}
+
+
 def submit(client: FlaskClient, **changes: str) -> Any:
     token, once = issue_page(client)
-    return client.post("/console/issue", data={**GOOD, **changes, "csrf": token, "once": once}, headers=SAME_SITE)
+    form = with_photo({**GOOD, **changes, "csrf": token, "once": once})
+    return client.post("/console/issue", data=form, headers=SAME_SITE)
 
 
 def test_issuing_through_the_form(svc: UseCases, issuer: FlaskClient) -> None:
@@ -322,8 +331,8 @@ def test_a_name_beginning_like_a_formula_is_shown_beside_the_name(svc: UseCases,
 def test_a_double_submit_issues_once(svc: UseCases, issuer: FlaskClient) -> None:
     token, once = issue_page(issuer)
     form = {**GOOD, "csrf": token, "once": once}
-    first = issuer.post("/console/issue", data=form, headers=SAME_SITE)
-    second = issuer.post("/console/issue", data=form, headers=SAME_SITE)
+    first = issuer.post("/console/issue", data=with_photo(form), headers=SAME_SITE)
+    second = issuer.post("/console/issue", data=with_photo(form), headers=SAME_SITE)
     assert first.status_code == second.status_code == 302
     assert first.location == second.location
     assert certificates(svc) == 1
@@ -359,7 +368,7 @@ def test_downloading_the_certificate_image(svc: UseCases, issuer: FlaskClient) -
 # --- rosters ---------------------------------------------------------------------------------------------
 
 
-def upload(client: FlaskClient, roster: bytes, photos: bytes | None = None, **flags: str) -> Any:
+def upload(client: FlaskClient, roster: bytes, photos: bytes | None = PHOTOS, **flags: str) -> Any:
     files: dict[str, Any] = {"roster": (io.BytesIO(roster), "名单.csv"), **flags}
     if photos is not None:
         files["photos"] = (io.BytesIO(photos), "照片.zip")

@@ -138,6 +138,9 @@ def _ready(ctx: Context, printing: _Printing, row: Row) -> ValidRow | None:
         scores=dict(row.scores or {}),
         work_type=row.text("work_type") or None,
         photo=row.photo,
+        method=row.method.key if row.method is not None and row.method is not ctx.ports.methods.default else None,
+        passed_on=dict(row.passed_on),
+        placing=row.placing,
     )
     try:
         prepared = issuing.prepare(ctx.ports, request, ctx.now)

@@ -14,4 +14,4 @@ def error_column(row: RosterRow, error: IssuerError) -> str | None:
     field = field_of(error)
     if field == "occupation":
         return "occupation_code" if row.text("occupation_code") else "occupation_name"
-    return "name" if field == "holder_name" else field
+    return {"holder_name": "name", "competition": "competition_tier"}.get(field or "", field)

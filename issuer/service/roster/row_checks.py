@@ -1,16 +1,27 @@
 """The checks of one row, each on its own cells, so that a row reports all its problems and
-not only the first: name, document, occupation, level, work type, scores, photo, the
+not only the first: name, document, occupation (and its edition), level, work type, the
+assessment (method, scores and their dates, a competition result), photo, the
 organization's scope, the same person twice in the roster."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 
 from issuer.core import credential
-from issuer.core.assessment import MAX_SCORE, PASS_MARK, SCORE_STEP, Component, assess, require_pass
+from issuer.core.assessment import (
+    PLACING,
+    SCORE_STEP,
+    Method,
+    Placing,
+    Result,
+    assess,
+    judge,
+)
 from issuer.core.catalogue import EDITION_2022, LEVELS, Occupation, parse_level
 from issuer.core.clock import china_date
 from issuer.core.errors import DocumentNumberInText, Forbidden, FormulaLikeText, InvalidInput, IssuerError
@@ -22,13 +33,17 @@ from issuer.core.trust import OrganizationEntry, ScopeEntry
 from issuer.core.typed import fold_full_width
 from issuer.service import issuing
 from issuer.service.context import Context as Ports
+from issuer.service.pictures import check_photo
 from issuer.service.principal import Principal
 from issuer.service.roster.columns import BY_KEY
 from issuer.service.roster.photos import PhotoIndex
 from issuer.service.roster.reading import RosterRow
 from issuer.service.roster.report import RosterProblem, cell_problem
 
-_COMPONENT_KEYS = {Component.THEORY: "theory", Component.PRACTICAL: "practical", Component.REVIEW: "review"}
+SCORE_COLUMNS = ("theory", "practical", "review", "performance", "process")
+"""The score components with a column of their own (``columns.COLUMNS``); each has a date
+column ``<key>_date``."""
+COMPETITION_COLUMNS = ("competition_tier", "competition_rank", "held_level", "competition_date")
 
 
 @dataclass
@@ -48,6 +63,13 @@ class Context:
     def today(self) -> date:
         return china_date(self.now)
 
+    @cached_property
+    def photo_box(self) -> tuple[float, float] | None:
+        """The size in mm of the photo the organization's layout prints (None: none)."""
+        from issuer.render import load_layout
+
+        return load_layout(self.imprint.layout).photo_box
+
 
 @dataclass
 class Row:
@@ -57,8 +79,12 @@ class Row:
     problems: list[RosterProblem]
     doc: tuple[DocumentType, str] | None = None
     occupation: Occupation | None = None
+    edition: int | None = None
     level: int | None = None
+    method: Method | None = None
     scores: dict[str, Decimal] | None = None
+    passed_on: dict[str, date] = field(default_factory=dict)
+    placing: Placing | None = None
     photo: bytes | None = None
     photo_member: str | None = None
     holder: str | None = None
@@ -99,7 +125,7 @@ def check_cells(ctx: Context, source: RosterRow) -> Row:
     _check_occupation(ctx, row)
     _check_level(row)
     _check_work_type(row)
-    _check_scores(row)
+    _check_assessment(ctx, row)
     _check_photo(ctx, row)
     if row.occupation is not None and row.level is not None:
         _check_roster_scope(ctx, row, row.occupation, row.level)
@@ -179,6 +205,19 @@ def _check_document(ctx: Context, row: Row) -> None:
     row.doc = (doc_type, number)
 
 
+def _edition(row: Row) -> int | None:
+    """The 职业分类大典 edition the row's occupation is given in (blank: 2022); a problem
+    recorded when it is not a year."""
+    text = fold_full_width(row.text("edition")).removesuffix("年版").removesuffix("版").strip()
+    if not text:
+        return None
+    if not text.isdigit():
+        shown = row.text("edition")
+        row.add_at("edition", "unknown_edition", f"must be 2015 or 2022, got {shown}", f"应为2015或2022，实为{shown}")
+        raise ValueError(text)
+    return int(text)
+
+
 def _check_occupation(ctx: Context, row: Row) -> None:
     code = _fold_code(row.text("occupation_code"))
     name = "" if "occupation_name" in row.failed else row.text("occupation_name")
@@ -188,12 +227,19 @@ def _check_occupation(ctx: Context, row: Row) -> None:
         _missing(row, "occupation_code" if "occupation_code" in row.source.cells else "occupation_name")
         return
     key = "occupation_code" if code else "occupation_name"
+    catalogue = ctx.ports.catalogue
     try:
-        occupation = ctx.ports.catalogue.occupation(code) if code else ctx.ports.catalogue.find_occupation_by_name(name)
-    except InvalidInput as e:
-        row.add_error(key, e)
+        edition = _edition(row)
+    except ValueError:
         return
-    if code and name and name != occupation.name:
+    try:
+        occupation = catalogue.current(code, edition) if code else catalogue.find_occupation_by_name(name, edition)
+    except InvalidInput as e:
+        row.add_error("edition" if e.code == "unknown_edition" else key, e)
+        return
+    row.edition = edition
+    names = {occupation.name} | {c.name for c in catalogue.changes.get((edition or EDITION_2022, code), ())}
+    if code and name and name not in names:
         row.add(
             "occupation_name",
             "occupation_name_mismatch",
@@ -231,37 +277,82 @@ def _check_work_type(row: Row) -> None:
         row.add_error("work_type", e)
 
 
-def _check_scores(row: Row) -> None:
-    """Each score on its own (a number, 0–100, a component the level has), then the rule
-    that every required component reaches 60, with one problem per failed component."""
-    scores: dict[Component, Decimal] = {}
-    bad = False
-    for component, key in _COMPONENT_KEYS.items():
-        score = _score(row, component, key)
-        bad = bad or score is False
-        if isinstance(score, Decimal):
-            scores[component] = score
-    if bad or row.level is None:
-        return
+def _check_assessment(ctx: Context, row: Row) -> None:
+    """The method, then each score and date on its own (a number, 0–100, a component the
+    method has at the level; a date), then the method's rule (``assessment.judge``): every
+    required component passed, one problem per failed or missing component, dates within
+    the window of each other, a competition result that earns the level."""
     try:
-        require_pass(row.level, scores)
+        method = ctx.ports.methods.get(row.text("method") or None)
     except InvalidInput as e:
-        named = e.errors.get("failed") or e.errors.get("missing") or []
-        for c in named:
-            key = _COMPONENT_KEYS[Component(c)]
-            if e.code == "missing_component":
-                row.add_at(key, e.code, "empty, the level requires this score", "为空，该等级必须有此成绩")
-            else:  # assessment_failed
-                shown = row.text(key)
-                row.add_at(key, e.code, f"below {PASS_MARK}: {shown}", f"未达到{PASS_MARK}分：{shown}")
+        row.add_error("method", e)
         return
-    row.scores = {c.value: v for c, v in scores.items()}
+    row.method = method
+    results: dict[str, Result] = {}
+    bad = False
+    for key in SCORE_COLUMNS:
+        score, day = _score(row, method, key), _date(row, f"{key}_date")
+        bad = bad or score is False or day is False
+        if isinstance(score, Decimal) or isinstance(day, date):
+            results[key] = Result(score if isinstance(score, Decimal) else None, day or None)
+    placing = _placing(row, method)
+    if bad or placing is False or row.level is None:
+        return
+    row.placing = placing or None
+    try:
+        judge(row.level, results, issued_on=ctx.today, method=method, placing=row.placing)
+    except InvalidInput as e:
+        for column in _assessment_columns(method, e):
+            _add_assessment_problem(row, method, column, e)
+        return
+    row.scores = {k: r.score for k, r in results.items() if r.score is not None}
+    row.passed_on = {k: r.passed_on for k, r in results.items() if r.passed_on is not None}
 
 
-def _score(row: Row, component: Component, key: str) -> Decimal | bool | None:
+def _add_assessment_problem(row: Row, method: Method, key: str | None, e: InvalidInput) -> None:
+    """A problem of the method's rule, named by its cell: one failed or missing per score."""
+    if key is None:
+        row.add_error(key, e)
+    elif e.code == "missing_component" and key in SCORE_COLUMNS:
+        row.add_at(key, e.code, "empty, the level requires this score", "为空，该等级必须有此成绩")
+    elif e.code == "assessment_failed":
+        shown, mark = row.text(key), f"{method.pass_mark:f}"
+        row.add_at(key, e.code, f"below {mark}: {shown}", f"未达到{mark}分：{shown}")
+    else:
+        row.add_at(key, e.code, e.message, e.message_zh)
+
+
+def _assessment_columns(method: Method, error: InvalidInput) -> list[str | None]:
+    """The columns an error of the assessment rule is about: each failed or missing
+    component's score (the competition's tier and rank), a date's column, or the level."""
+    if error.errors.get("field") == "level":
+        return ["level"]
+    named = error.errors.get("failed") or error.errors.get("missing") or [error.errors.get("component")]
+    columns: list[str | None] = []
+    for key in named:
+        if key == "competition":
+            placing = error.code in ("competition_not_placed", "invalid_rank")
+            columns.append(
+                "held_level"
+                if error.code in ("competition_no_promotion", "invalid_held_level")
+                else "competition_rank"
+                if placing
+                else "competition_date"
+                if error.errors.get("part") == "date"
+                else "competition_tier"
+            )
+        elif key in SCORE_COLUMNS:
+            columns.append(f"{key}_date" if error.errors.get("part") == "date" else key)
+        else:
+            columns.append(None)
+    return columns
+
+
+def _score(row: Row, method: Method, key: str) -> Decimal | bool | None:
     """The score, ``None`` when blank, ``False`` when it is a problem (recorded). Its own
     rules (a number, 0–100, two decimals) are checked here, whatever the level, so their
-    messages name the cell; ``assess`` then says whether the level has the component."""
+    messages name the cell; ``assess`` then says whether the method has the component at
+    the level."""
     shown = row.text(key)
     text = fold_full_width(shown)
     if not text:
@@ -273,33 +364,102 @@ def _score(row: Row, component: Component, key: str) -> Decimal | bool | None:
     if not score.is_finite():
         row.add_at(key, "invalid_score", f"not a number: {shown}", f"不是数字：{shown}")
         return False
-    if not 0 <= score <= MAX_SCORE:
+    if not 0 <= score <= method.max_score:
         row.add_at(
             key,
             "invalid_score",
-            f"must be between 0 and {MAX_SCORE}, got {shown}",
-            f"应在0至{MAX_SCORE}之间，实为{shown}",
+            f"must be between 0 and {method.max_score}, got {shown}",
+            f"应在0至{method.max_score}之间，实为{shown}",
         )
         return False
     if score != score.quantize(SCORE_STEP):
         row.add_at(key, "invalid_score", f"more than two decimals: {shown}", f"最多保留两位小数，实为{shown}")
         return False
     if row.level is not None:
-        try:
-            assess(row.level, {component: score})  # the component's place in the level
+        try:  # the component's place in the method at the level
+            assess(row.level, {key: score}, method=method)
         except InvalidInput as e:
             row.add_at(key, e.code, e.message, e.message_zh)
             return False
     return score
 
 
+_DATE = re.compile(r"([0-9]{4})[-/.年]([0-9]{1,2})[-/.月]([0-9]{1,2})日?(?:T00:00:00)?")
+
+
+def _date(row: Row, key: str) -> date | bool | None:
+    """A date cell: ``2026-05-20`` (a spreadsheet's date cell reads so), ``2026/5/20``,
+    ``2026.5.20`` or ``2026年5月20日``; ``None`` when blank, ``False`` when it is a problem."""
+    text = fold_full_width(row.text(key)).strip()
+    if not text:
+        return None
+    found = _DATE.fullmatch(text)
+    try:
+        if found is None:
+            raise ValueError(text)
+        return date(*(int(g) for g in found.groups()))
+    except ValueError:
+        shown = row.text(key)
+        row.add_at(key, "invalid_date", f"not a date such as 2026-05-20: {shown}", f"不是日期（如2026-05-20）：{shown}")
+        return False
+
+
+def _placing(row: Row, method: Method) -> Placing | bool | None:
+    """The competition result of the row's cells; ``None`` when blank, ``False`` when a cell
+    is a problem (recorded)."""
+    if not any(row.text(k) for k in COMPETITION_COLUMNS):
+        return None
+    if not any(c.kind == PLACING for c in method.components):
+        row.add_at(
+            "competition_tier",
+            "unexpected_component",
+            f"{method.name_en} has no competition result: leave the competition columns blank",
+            f"{method.name_zh}没有竞赛成绩，竞赛相关列应留空",
+        )
+        return False
+    tier_text = row.text("competition_tier")
+    tier = next((t.key for t in method.tiers if tier_text in (t.key, t.name_zh)), tier_text)
+    rank_text = fold_full_width(row.text("competition_rank")).removeprefix("第").removesuffix("名")
+    held_text = unicodedata.normalize("NFKC", row.text("held_level")).strip()
+    day = _date(row, "competition_date")
+    ok = day is not False
+    if not rank_text.isdigit():
+        shown = row.text("competition_rank")
+        row.add_at("competition_rank", "invalid_rank", f"not a whole number from 1: {shown}", f"应为整数名次：{shown}")
+        ok = False
+    held = None
+    if held_text:
+        try:
+            held = parse_level(held_text).code
+        except InvalidInput as e:
+            row.add_at("held_level", e.code, e.message, e.message_zh)
+            ok = False
+    if not ok:
+        return False
+    return Placing(tier, int(rank_text), held, day if isinstance(day, date) else None)
+
+
 def _check_photo(ctx: Context, row: Row) -> None:
+    """The named photo in the ZIP, then the layout's rule (``pictures.check_photo``): one is
+    required when the layout has a photo box, large enough for it and portrait."""
     name = row.text("photo")
-    if not name or "photo" in row.failed:
+    if "photo" in row.failed:
+        return
+    if not name:
+        try:
+            check_photo(None, ctx.photo_box, max_bytes=issuing.MAX_PHOTO_BYTES, max_pixels=issuing.MAX_PHOTO_PIXELS)
+        except InvalidInput as e:
+            row.add_error("photo", e)
         return
     member = ctx.photos.member(name)
     if member is not None and ctx.photos.photos is not None:
         row.photo, row.photo_member = ctx.photos.photos[member], member
+        try:
+            check_photo(
+                row.photo, ctx.photo_box, max_bytes=issuing.MAX_PHOTO_BYTES, max_pixels=issuing.MAX_PHOTO_PIXELS
+            )
+        except InvalidInput as e:
+            row.add_error("photo", e)
     elif ctx.photos.photos is None:
         row.add(
             "photo",
