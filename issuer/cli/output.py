@@ -37,7 +37,7 @@ def fail_with(error: ClientError) -> NoReturn:
 
 
 def echo_problem(p: dict[str, Any]) -> None:
-    click.echo(f"第{p['row']}行 {p.get('column') or ''} {p['value']}: {p['message_zh']} / {p['message']}")
+    click.echo(f"{p['message_zh']} / {p['message']}")
 
 
 def echo_all(lines: list[str]) -> None:

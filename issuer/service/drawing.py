@@ -113,8 +113,7 @@ def _zip_info(name: str, stamp: datetime) -> zipfile.ZipInfo:
 def _problems_by_row(report: dict[str, Any]) -> dict[int, list[str]]:
     found: dict[int, list[str]] = {}
     for problem in report.get("problems", []):
-        column = f"{problem['column']}：" if problem.get("column") else ""
-        found.setdefault(int(problem["row"]), []).append(f"{column}{problem['message_zh']}")
+        found.setdefault(int(problem["row"]), []).append(problem["message_zh"])
     return found
 
 

@@ -77,8 +77,10 @@ def test_a_roster_row_beginning_like_a_formula_is_refused_naming_its_column(
         (11, "理论知识成绩", "invalid_score"),  # a number column: a negative score is out of range
     }
     [problem] = [p for p in report.problems if p.row == 7]
-    assert problem.message_zh == "工种/职业方向不能以=、+、-、@、制表符或回车开头（电子表格会将其当作公式执行）"
-    assert problem.message.startswith("work type must not begin with =, +, -, @")
+    assert problem.message_zh == (
+        "第7行“工种/职业方向”：工种/职业方向不能以=、+、-、@、制表符或回车开头（电子表格会将其当作公式执行）"
+    )
+    assert problem.message.startswith("row 7, 工种/职业方向 (work type): work type must not begin with =, +, -, @")
     assert [v.row for v in report.valid] == [10]  # 工种 -- is none, not a formula
 
 

@@ -309,3 +309,29 @@ def test_a_score_the_level_does_not_have_names_its_cell(app: Flask, keys: Keys, 
     assert (problem.row, problem.column, problem.code) == (2, "综合评审成绩", "unexpected_component")
     assert problem.message.startswith("row 2, 综合评审成绩 (review score): ")
     assert problem.message_zh.startswith("第2行“综合评审成绩”")
+
+
+def test_every_problem_s_messages_begin_with_its_row_and_column_once(app: Flask, keys: Keys, svc: UseCases) -> None:
+    """Read alone (a CLI line, a cell of the result sheet) a message still says where to look,
+    and says it once."""
+    rows = [
+        ["张三", "居民身份证", "110105199001019990", ELECTRICIAN, "", "3", "80", "75", "", PHOTO],
+        ["李四", "驾驶证", resident_id(31), ELECTRICIAN, "", "3", "80", "75", "", PHOTO],
+        ["王五", "居民身份证", resident_id(32), "6-99-99-99", "", "3", "80", "75", "", PHOTO],
+        ["赵六", "居民身份证", resident_id(33), ELECTRICIAN, "", "3", "80", "75", "", "无此照片.jpg"],
+        ["", "居民身份证", resident_id(34), ELECTRICIAN, "", "3", "59", "75", "", ""],
+    ]
+    report = validate(svc, to_csv(rows), "r.csv")
+    assert {p.code for p in report.problems} >= {
+        "invalid_id_checksum",
+        "unknown_document_type",
+        "unknown_occupation",
+        "photo_missing",
+        "missing_value",
+        "assessment_failed",
+        "photo_required",
+    }
+    for p in report.problems:
+        zh, en = f"第{p.row}行“{p.column}”", f"row {p.row}, {p.column} ("
+        assert p.message_zh.startswith(zh) and p.message_zh.count(f"第{p.row}行") == 1, p.message_zh
+        assert p.message.startswith(en) and p.message.count(f"row {p.row}") == 1, p.message

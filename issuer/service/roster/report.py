@@ -50,9 +50,26 @@ def _masked(key: str | None, text: str) -> str:
     return mask_documents(text)
 
 
-def cell_problem(row: int, key: str | None, text: str, code: str, message: str, message_zh: str) -> RosterProblem:
-    """A problem as reports keep and show it: any document number in the cell or the
-    messages (a photo named after it, a number in the wrong column) masked."""
+def where(row: int, key: str | None) -> tuple[str, str]:
+    """A cell named by its row and its column's Chinese header (a row alone when ``key`` is
+    None), in English and Chinese."""
+    if key is None:
+        return f"row {row}", f"第{row}行"
+    column = BY_KEY[key]
+    return f"row {row}, {column.zh} ({column.en})", f"第{row}行“{column.zh}”"
+
+
+def cell_problem(
+    row: int, key: str | None, text: str, code: str, message: str, message_zh: str, *, continues: bool = False
+) -> RosterProblem:
+    """A problem as reports keep and show it: its messages begin with where it is, as the
+    office finds it in the roster (``row 2, 证件号码 (document number): …`` /
+    ``第2行“证件号码”：…``; with ``continues`` the Chinese message goes on without the colon:
+    ``第3行“姓名”为空，必须填写``), so that a message read alone (a CLI line, a cell of the
+    result sheet, a log) still says where to look. Any document number in the cell or the
+    messages (a photo named after it, a number in the wrong column) is masked."""
+    en, zh = where(row, key)
+    message, message_zh = f"{en}: {message}", f"{zh}{'' if continues else '：'}{message_zh}"
     column = BY_KEY[key].zh if key else None
     return RosterProblem(
         row, column, key, _masked(key, text), code, mask_documents(message), mask_documents(message_zh)

@@ -94,17 +94,19 @@ class Row:
     def failed(self) -> set[str | None]:
         return {p.field for p in self.problems}
 
-    def add(self, key: str | None, code: str, message: str, message_zh: str) -> None:
-        self.problems.append(cell_problem(self.source.row, key, self.source.text(key or ""), code, message, message_zh))
+    def add(self, key: str | None, code: str, message: str, message_zh: str, *, continues: bool = False) -> None:
+        """A problem of the cell ``key`` (the row when None), its messages located
+        (``report.cell_problem``)."""
+        text = self.source.text(key or "")
+        self.problems.append(cell_problem(self.source.row, key, text, code, message, message_zh, continues=continues))
 
     def add_error(self, key: str | None, error: IssuerError) -> None:
         self.add(key, error.code, error.message, error.message_zh)
 
     def add_at(self, key: str, code: str, message: str, message_zh: str) -> None:
-        """A problem whose message names where it is, as the office finds it in the roster:
-        ``row 2, 理论知识成绩 (theory score): …`` / ``第2行“理论知识成绩”：…``."""
-        en, zh = where(self.source.row, key)
-        self.add(key, code, f"{en}: {message}", f"{zh}{message_zh}")
+        """A problem whose Chinese message continues the cell's name:
+        ``第2行“理论知识成绩”不是数字：abc``."""
+        self.add(key, code, message, message_zh, continues=True)
 
     def text(self, key: str) -> str:
         return self.source.text(key)
@@ -172,12 +174,6 @@ def _check_name(row: Row) -> None:
         credential.clean_text(name, "holder name", "持证人姓名", credential.MAX_NAME_CHARS)
     except InvalidInput as e:
         row.add_error("name", e)
-
-
-def where(row: int, key: str) -> tuple[str, str]:
-    """A cell named by its row and its column's Chinese header, in English and Chinese."""
-    column = BY_KEY[key]
-    return f"row {row}, {column.zh} ({column.en})", f"第{row}行“{column.zh}”"
 
 
 def _missing(row: Row, key: str) -> None:
