@@ -110,11 +110,13 @@ class Method:
     def component(self, key: object) -> ComponentSpec:
         found = next((c for c in self.components if c.key == key), None)
         if found is None:
-            expected = "、".join(c.key for c in self.components)
+            named = next((c for m in default_methods() for c in m.components if c.key == key), None)
             raise AssessmentError(
                 "unknown_component",
-                f"unknown assessment component {key!r} for {self.name_en}: expected {expected.replace('、', ', ')}",
-                f"无法识别的考核科目{key!r}：{self.name_zh}的科目应为{expected}",
+                f"{self.name_en} has no {named.name_en if named else repr(key)}: "
+                f"its components are {', '.join(f'{c.name_en} ({c.key})' for c in self.components)}",
+                f"{self.name_zh}没有“{named.name_zh if named else key}”：其考核科目为"
+                + "、".join(c.name_zh for c in self.components),
                 errors={"component": str(key), "method": self.key},
             )
         return found
