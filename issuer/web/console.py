@@ -243,7 +243,12 @@ def _assessment_details(app: UseCases, record: CertificateRecord) -> list[tuple[
             )
         else:
             what = f"{r.score}"
-        lines.append(f"{names.get(r.component, r.component)} {what} · {r.passed_on.isoformat()}")
+        day = date_zh(r.passed_on) if zh else r.passed_on.isoformat()
+        lines.append(
+            f"{names.get(r.component, r.component)} {what}（{day}通过）"
+            if zh
+            else f"{names.get(r.component, r.component)} {what} (passed {day})"
+        )
     return [("method", method.name_zh if zh else method.name_en), ("results", _words("；", "; ").join(lines))]
 
 

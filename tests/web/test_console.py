@@ -235,6 +235,27 @@ def test_issuing_through_the_form(svc: UseCases, issuer: FlaskClient) -> None:
     assert certificates(svc) == 1
 
 
+def test_a_competition_winner_is_issued_through_the_form_and_the_page_shows_method_and_result(
+    svc: UseCases, issuer: FlaskClient
+) -> None:
+    changes = {"level": "2", "method": "competition", "theory": "", "practical": ""}
+    result = {"competition_tier": "provincial_1", "competition_rank": "4", "competition_date": "2026-10-12"}
+    response = submit(issuer, **changes, **result)
+    assert response.status_code == 302, html(response)
+    page = html(issuer.get(response.location))
+    assert "竞赛选拔" in page and "省级一类竞赛" in page and "2026年10月12日" in page
+    assert certificates(svc) == 1
+
+
+def test_a_rank_the_tier_does_not_promote_is_shown_beside_the_competition(svc: UseCases, issuer: FlaskClient) -> None:
+    changes = {"level": "3", "method": "competition", "theory": "", "practical": ""}
+    response = submit(issuer, **changes, competition_tier="provincial_2", competition_rank="7")
+    assert response.status_code == 422
+    beside = re.search(r'<span class="field-error" id="error-competition">([^<]+)<', html(response))
+    assert beside and "省级二类竞赛第7名不符合晋升条件" in beside.group(1)
+    assert certificates(svc) == 0
+
+
 def test_a_failing_score_is_shown_beside_its_field(svc: UseCases, issuer: FlaskClient) -> None:
     response = submit(issuer, practical="50")
     assert response.status_code == 422

@@ -229,7 +229,8 @@ def _check_occupation(ctx: Context, row: Row) -> None:
     except ValueError:
         return
     try:
-        occupation = catalogue.current(code, edition) if code else catalogue.find_occupation_by_name(name, edition)
+        found = catalogue.current(code, edition) if code else catalogue.find_occupation_by_name(name, edition)
+        occupation = catalogue.issuable(found.code)
     except InvalidInput as e:
         row.add_error("edition" if e.code == "unknown_edition" else key, e)
         return
