@@ -275,3 +275,13 @@ def world() -> World:
 
 
 __all__ = ["Credential", "Signer", "replace"]
+
+
+SEAMAN = {
+    "code": 7,
+    "key": "seaman",
+    "name_zh": "海员证",
+    "name_en": "Seafarer's Passport",
+    "pattern": "^[A-Z0-9]{7,9}$",
+}
+"""A document type an operator adds (``ISSUER_DOCUMENT_TYPES_FILE``): code 7, by pattern."""

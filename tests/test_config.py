@@ -18,15 +18,8 @@ from issuer.app import create_app
 from issuer.config import ConfigError
 from issuer.core.catalogue import ALL_LEVELS, default_catalogue
 from issuer.core.identity import default_document_types
-
-ELECTRICIAN = "6-31-01-03"
-SEAMAN = {
-    "code": 7,
-    "key": "seaman",
-    "name_zh": "海员证",
-    "name_en": "Seafarer's Passport",
-    "pattern": "^[A-Z0-9]{7,9}$",
-}
+from tests.conftest import ELECTRICIAN
+from tests.factories import SEAMAN
 
 
 def write(path: Path, text: str, encoding: str = "utf-8") -> str:

@@ -18,7 +18,7 @@ from flask.testing import FlaskClient
 from issuer.core.identity import check_character
 from tests.builders import HEADER, PHOTO, to_csv, uploaded
 from tests.conftest import ELECTRICIAN, WELDER, Keys, auth
-from tests.factories import issue_body
+from tests.factories import SEAMAN, issue_body
 
 ISSUE_DAY = date(2026, 11, 29)
 """The China date of the test clock (2026-11-29 10:00 in China)."""
@@ -203,15 +203,6 @@ def test_a_roster_masks_the_converted_number_it_offers(client: FlaskClient, keys
 
 
 # --- operator files -------------------------------------------------------------------------
-
-
-SEAMAN = {
-    "code": 7,
-    "key": "seaman",
-    "name_zh": "海员证",
-    "name_en": "Seafarer's Passport",
-    "pattern": "^[A-Z0-9]{7,9}$",
-}
 
 
 def test_a_document_type_added_by_the_operator_file_is_issued_to(
