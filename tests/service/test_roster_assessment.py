@@ -4,15 +4,19 @@ languages, valid rows carrying what they say into the request."""
 
 from __future__ import annotations
 
+import io
+import zipfile
 from datetime import date
 
 import pytest
 from flask import Flask
 
 from issuer.core.assessment import Placing
+from issuer.service.roster import PhotoArchive
 from issuer.service.wiring import UseCases
 from tests.builders import PHOTO, resident_id, to_csv
 from tests.conftest import ELECTRICIAN, Keys
+from tests.factories import photo
 from tests.service.test_roster import validate
 
 HEADER = (
@@ -175,3 +179,16 @@ def test_each_problem_names_its_cell_in_both_languages(
     [problem] = report.problems
     assert problem.message_zh.startswith(f"第2行“{column}”") and zh in problem.message_zh
     assert problem.message.startswith(f"row 2, {column} (") and en in problem.message
+
+
+def test_a_blank_photo_cell_takes_the_photo_named_after_the_document_number(
+    app: Flask, keys: Keys, svc: UseCases
+) -> None:
+    named, unnamed = row(1, 照片=""), row(2, 照片="")
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr(f"照片/{named[2].lower()}.JPG", photo())
+    report = validate(svc, to_csv([named, unnamed], header=HEADER), "r.csv", photos=PhotoArchive(archive.getvalue()))
+    assert [(p.row, p.column, p.code) for p in report.problems] == [(3, "照片", "photo_required")]
+    [valid] = report.valid
+    assert (valid.row, valid.photo_member) == (2, f"{named[2].lower()}.JPG")

@@ -437,11 +437,15 @@ def _placing(row: Row, method: Method) -> Placing | bool | None:
 
 
 def _check_photo(ctx: Context, row: Row) -> None:
-    """The named photo in the ZIP, then the layout's rule (``pictures.check_photo``): one is
-    required when the layout has a photo box, large enough for it and portrait."""
+    """The named photo in the ZIP — or, the 照片 cell left blank, the one named after the
+    document number (``11010519491231002X.jpg``, as offices name them) —, then the layout's
+    rule (``pictures.check_photo``): one is required when the layout has a photo box, large
+    enough for it and portrait."""
     name = row.text("photo")
     if "photo" in row.failed:
         return
+    if not name and row.doc is not None and ctx.photos.member(row.doc[1]) is not None:
+        name = row.doc[1]
     if not name:
         try:
             check_photo(None, ctx.photo_box, max_bytes=issuing.MAX_PHOTO_BYTES, max_pixels=issuing.MAX_PHOTO_PIXELS)

@@ -62,7 +62,11 @@ _TEMPLATE_NOTES = {
     "competition_rank": ("竞赛选拔：名次，如3", "competition: the rank, e.g. 3"),
     "held_level": ("竞赛选拔：参赛前已持有的等级，无则留空", "competition: the level held before, if any"),
     "competition_date": ("竞赛选拔：获奖日期，留空为发证日期", "competition: date of the result"),
-    "photo": ("照片压缩包中的文件名；证书版式有照片位置时必填", "file name in the photos ZIP (required)"),
+    "photo": (
+        "照片压缩包中的文件名；留空时使用以证件号码命名的照片（如11010519491231002X.jpg）；证书版式有照片位置时必须有照片",
+        "file name in the photos ZIP; blank: the photo named after the document number (11010519491231002X.jpg); "
+        "required when the layout prints a photo",
+    ),
 }
 
 
