@@ -242,7 +242,7 @@ def _assessment_details(app: UseCases, record: CertificateRecord) -> list[tuple[
                 f"rank {r.placing.rank}" + (f" (held level {held})" if held else ""),
             )
         else:
-            what = f"{r.score}"
+            what = f"{r.score.normalize():f}" if r.score is not None else ""
         day = date_zh(r.passed_on) if zh else r.passed_on.isoformat()
         lines.append(
             f"{names.get(r.component, r.component)} {what}（{day}通过）"
