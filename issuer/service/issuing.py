@@ -189,18 +189,26 @@ class Imprint:
 
 
 def check_printable(
-    ctx: Context, imprint: Imprint, prepared: Prepared, photo: bytes | None, *, qr_checked: bool = False
+    ctx: Context,
+    imprint: Imprint,
+    prepared: Prepared,
+    photo: bytes | None,
+    *,
+    qr_checked: bool = False,
+    photo_checked: bool = False,
 ) -> None:
     """Refuse, before a number is taken, what the certificate cannot print: no photo, or one
-    too small or not portrait, for a layout with a photo box (``pictures.check_photo``); a
-    character no font has (a box would be printed), a value too long for its box, or data too
-    long for a QR code that phones read (``check_qr_fits``; ``qr_checked``: the caller did
-    that part, as a roster does once per length of name)."""
+    too small or not portrait, for a layout with a photo box (``pictures.check_photo``;
+    ``photo_checked``: the caller did that part for this imprint, as a roster's row check
+    does); a character no font has (a box would be printed), a value too long for its box, or
+    data too long for a QR code that phones read (``check_qr_fits``; ``qr_checked``: the
+    caller did that part, as a roster does once per length of name)."""
     from issuer.render import default_renderer, load_layout, view_for
 
     number_text, fields, _ = prepared
     layout = load_layout(imprint.layout)
-    check_photo(photo, layout.photo_box, max_bytes=MAX_PHOTO_BYTES, max_pixels=MAX_PHOTO_PIXELS)
+    if not photo_checked:
+        check_photo(photo, layout.photo_box, max_bytes=MAX_PHOTO_BYTES, max_pixels=MAX_PHOTO_PIXELS)
     sample = _sample(ctx, imprint, fields)
     if not qr_checked:
         _check_qr(ctx, sample)

@@ -19,23 +19,47 @@ _TURNED = (5, 6, 7, 8)
 
 
 def check_image(data: bytes, *, what: str, what_zh: str, max_bytes: int, max_pixels: int) -> bytes:
+    """``data`` if it is a PNG or JPEG that decodes, at most ``max_bytes`` and ``max_pixels`` a
+    side; else ``InvalidInput`` ``invalid_<what>`` saying which."""
+    _decoded_size(data, what=what, what_zh=what_zh, max_bytes=max_bytes, max_pixels=max_pixels)
+    return data
+
+
+def _decoded_size(data: bytes, *, what: str, what_zh: str, max_bytes: int, max_pixels: int) -> tuple[int, int]:
+    """The width and height of an image that passes ``check_image``, as its EXIF orientation
+    turns it."""
     from PIL import Image, UnidentifiedImageError
 
-    bad = InvalidInput(
-        f"invalid_{what}",
-        f"{what} must be a PNG or JPEG of at most {max_bytes // 1024} KB and {max_pixels}×{max_pixels} pixels",
-        f"{what_zh}应为不超过{max_bytes // 1024}KB、{max_pixels}×{max_pixels}像素的PNG或JPEG图片",
-    )
+    def bad(message: str, message_zh: str) -> InvalidInput:
+        return InvalidInput(f"invalid_{what}", message, message_zh, errors={"field": what})
+
     if len(data) > max_bytes:
-        raise bad
+        raise bad(
+            f"the {what} is {len(data) // 1024} KB: at most {max_bytes // 1024} KB",
+            f"{what_zh}文件过大：{len(data) // 1024}KB，最大{max_bytes // 1024}KB",
+        )
     try:
         with Image.open(io.BytesIO(data)) as image:
-            if image.format not in ("PNG", "JPEG") or max(image.size) > max_pixels:
-                raise bad
+            kind, (width, height) = image.format, image.size
+            if kind not in ("PNG", "JPEG"):
+                raise bad(
+                    f"the {what} must be a JPEG or PNG, got {kind or 'another format'}",
+                    f"{what_zh}应为JPEG或PNG格式，实为{kind or '其他格式'}",
+                )
+            if max(width, height) > max_pixels:
+                raise bad(
+                    f"the {what} is {width}×{height} pixels: at most {max_pixels} a side",
+                    f"{what_zh}像素过大：{width}×{height}像素，每边最多{max_pixels}像素",
+                )
+            if image.getexif().get(_ORIENTATION) in _TURNED:
+                width, height = height, width
             image.load()
     except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError):
-        raise bad from None
-    return data
+        raise bad(
+            f"the {what} cannot be read: not a JPEG or PNG, or damaged",
+            f"{what_zh}无法读取：不是JPEG或PNG图片，或文件已损坏",
+        ) from None
+    return width, height
 
 
 def min_photo_pixels(box_mm: tuple[float, float], dpi: int = PRINT_DPI) -> tuple[int, int]:
@@ -55,8 +79,6 @@ def check_photo(data: bytes | None, box_mm: tuple[float, float] | None, *, max_b
     over ``max_bytes`` or ``max_pixels`` a side), ``photo_too_small`` (fewer pixels than the
     box needs at 300 dpi), ``photo_not_portrait`` (not taller than wide, as the EXIF
     orientation turns it)."""
-    from PIL import Image, UnidentifiedImageError
-
     if data is None:
         if box_mm is None:
             return
@@ -66,36 +88,7 @@ def check_photo(data: bytes | None, box_mm: tuple[float, float] | None, *, max_b
             f"a photo of the holder is required: the certificate's layout prints a {w_mm:g}×{h_mm:g} mm photo",
             f"缺少持证人照片：证书版式有{w_mm:g}×{h_mm:g}毫米的照片位置，须提供一寸照片",
         )
-    if len(data) > max_bytes:
-        raise _photo_error(
-            "invalid_photo",
-            f"the photo is {len(data) // 1024} KB: at most {max_bytes // 1024} KB",
-            f"照片文件过大：{len(data) // 1024}KB，最大{max_bytes // 1024}KB",
-        )
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            kind, (width, height) = image.format, image.size
-            if kind not in ("PNG", "JPEG"):
-                raise _photo_error(
-                    "invalid_photo",
-                    f"the photo must be a JPEG or PNG, got {kind or 'another format'}",
-                    f"照片应为JPEG或PNG格式，实为{kind or '其他格式'}",
-                )
-            if max(width, height) > max_pixels:
-                raise _photo_error(
-                    "invalid_photo",
-                    f"the photo is {width}×{height} pixels: at most {max_pixels} a side",
-                    f"照片像素过大：{width}×{height}像素，每边最多{max_pixels}像素",
-                )
-            if image.getexif().get(_ORIENTATION) in _TURNED:
-                width, height = height, width
-            image.load()
-    except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError):
-        raise _photo_error(
-            "invalid_photo",
-            "the photo cannot be read: not a JPEG or PNG, or damaged",
-            "照片无法读取：不是JPEG或PNG图片，或文件已损坏",
-        ) from None
+    width, height = _decoded_size(data, what="photo", what_zh="照片", max_bytes=max_bytes, max_pixels=max_pixels)
     if box_mm is None:
         return
     need_w, need_h = min_photo_pixels(box_mm)

@@ -148,7 +148,7 @@ def _ready(ctx: Context, printing: _Printing, row: Row) -> ValidRow | None:
     except IssuerError as e:
         _row_error(row, e)
         return None
-    return ValidRow(row.source.row, replace(request, photo=None), prepared, row.text("photo") or None, row.photo_member)
+    return ValidRow(row.source.row, replace(request, photo=None), prepared, row.photo_member)
 
 
 @dataclass
@@ -161,9 +161,10 @@ class _Printing:
     qr: dict[tuple[object, ...], IssuerError | None] = field(default_factory=dict)
 
     def check(self, prepared: Prepared, photo: bytes | None) -> None:
+        """The row's photo was checked against this imprint's layout by its cell check."""
         key = _qr_shape(prepared[1])
         if key is None:
-            issuing.check_printable(self.ctx.ports, self.ctx.imprint, prepared, photo)
+            issuing.check_printable(self.ctx.ports, self.ctx.imprint, prepared, photo, photo_checked=True)
             return
         if key not in self.qr:  # two threads may both check a new shape: the same outcome
             try:
@@ -174,7 +175,7 @@ class _Printing:
         refused = self.qr[key]
         if refused is not None:
             raise refused
-        issuing.check_printable(self.ctx.ports, self.ctx.imprint, prepared, photo, qr_checked=True)
+        issuing.check_printable(self.ctx.ports, self.ctx.imprint, prepared, photo, qr_checked=True, photo_checked=True)
 
 
 def _qr_shape(fields: Mapping[str, object]) -> tuple[object, ...] | None:

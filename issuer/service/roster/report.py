@@ -83,8 +83,6 @@ class ValidRow:
     """Without the photo: a roster's photos are read again from the archive when issued."""
     prepared: Prepared
     """``issuing.prepare``'s result (with the scrypt commitment), for the issuing step."""
-    photo_name: str | None = None
-    """The name in the roster."""
     photo_member: str | None = None
     """The photo's name in the photos archive."""
 

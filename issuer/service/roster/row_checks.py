@@ -79,7 +79,6 @@ class Row:
     problems: list[RosterProblem]
     doc: tuple[DocumentType, str] | None = None
     occupation: Occupation | None = None
-    edition: int | None = None
     level: int | None = None
     method: Method | None = None
     scores: dict[str, Decimal] | None = None
@@ -234,7 +233,6 @@ def _check_occupation(ctx: Context, row: Row) -> None:
     except InvalidInput as e:
         row.add_error("edition" if e.code == "unknown_edition" else key, e)
         return
-    row.edition = edition
     names = {occupation.name} | {c.name for c in catalogue.changes.get((edition or EDITION_2022, code), ())}
     if code and name and name not in names:
         row.add(
@@ -319,6 +317,16 @@ def _add_assessment_problem(row: Row, method: Method, key: str | None, e: Invali
         row.add_at(key, e.code, e.message, e.message_zh)
 
 
+_COMPETITION_COLUMN = {
+    "competition_no_promotion": "held_level",
+    "invalid_held_level": "held_level",
+    "competition_not_placed": "competition_rank",
+    "invalid_rank": "competition_rank",
+}
+"""The cell a competition result's problem is about, by its code (otherwise the date's when
+the date is at fault, else the tier's)."""
+
+
 def _assessment_columns(method: Method, error: InvalidInput) -> list[str | None]:
     """The columns an error of the assessment rule is about: each failed or missing
     component's score (the competition's tier and rank), a date's column, or the level."""
@@ -328,16 +336,8 @@ def _assessment_columns(method: Method, error: InvalidInput) -> list[str | None]
     columns: list[str | None] = []
     for key in named:
         if key == "competition":
-            placing = error.code in ("competition_not_placed", "invalid_rank")
-            columns.append(
-                "held_level"
-                if error.code in ("competition_no_promotion", "invalid_held_level")
-                else "competition_rank"
-                if placing
-                else "competition_date"
-                if error.errors.get("part") == "date"
-                else "competition_tier"
-            )
+            dated = "competition_date" if error.errors.get("part") == "date" else "competition_tier"
+            columns.append(_COMPETITION_COLUMN.get(error.code, dated))
         elif key in SCORE_COLUMNS:
             columns.append(f"{key}_date" if error.errors.get("part") == "date" else key)
         else:
