@@ -7,6 +7,7 @@ worker, and the archive's size."""
 
 from __future__ import annotations
 
+import io
 import logging
 import multiprocessing
 import os
@@ -31,7 +32,7 @@ from issuer.service.wiring import UseCases
 from issuer.store import models as m
 
 from . import report
-from .deployment import ELECTRICIAN, HOLDER_NAMES, deploy, resident_id, sqlite_url
+from .deployment import ELECTRICIAN, HOLDER_NAMES, deploy, photo, resident_id, sqlite_url
 from .timing import Settings
 
 TITLE = "batch issuance: a roster uploaded, validated and issued in the background, drawn by 1 and 2 workers"
@@ -56,7 +57,9 @@ WORKER_START_SECONDS = 60.0
 WORKER_STOP_SECONDS = 30.0
 POLL_SECONDS = 0.25
 REPO = Path(__file__).resolve().parent.parent
-HEADER = "姓名,证件类型,证件号码,职业编码,工种/职业方向,等级,理论知识成绩,技能操作成绩,综合评审成绩"
+HEADER = "姓名,证件类型,证件号码,职业编码,工种/职业方向,等级,理论知识成绩,技能操作成绩,综合评审成绩,照片"
+PHOTO = "photo.jpg"
+"""The one photo every row names (``photos_zip``): each row's photo is still read and checked."""
 LEVELS = ("3", "四级", "初级工", "三级/高级工")
 SHARED_SETTINGS = (
     "QUEUE",
@@ -113,8 +116,17 @@ def roster_csv(count: int) -> bytes:
         level, review = ("2", "88") if i % 7 == 6 else (LEVELS[i % 4], "")
         practical = f"{60 + i % 37}{'.5' if i % 2 else ''}"
         name = HOLDER_NAMES[i % len(HOLDER_NAMES)]
-        lines.append(f"{name},居民身份证,{resident_id(i)},{ELECTRICIAN},--,{level},{60 + i % 40},{practical},{review}")
+        row = f"{name},居民身份证,{resident_id(i)},{ELECTRICIAN},--,{level},{60 + i % 40},{practical},{review},{PHOTO}"
+        lines.append(row)
     return "\r\n".join([*lines, ""]).encode("gbk")
+
+
+def photos_zip() -> bytes:
+    """The photos ZIP of the roster: ``PHOTO``."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr(PHOTO, photo())
+    return out.getvalue()
 
 
 def peak_rss(pid: int | str = "self") -> int:
@@ -166,7 +178,8 @@ def _issue_roster(config: dict[str, Any], folder: str, principal: Principal, ros
         scrypt = scrypt_cpu_seconds()
         cpu = time.process_time()
         started = perf_counter()
-        batch, _ = use.batches.submit(principal, Upload(roster=roster, filename="名单.csv"))
+        upload = Upload(roster=roster, filename="名单.csv", photos=io.BytesIO(photos_zip()))
+        batch, _ = use.batches.submit(principal, upload)
         answered = perf_counter()
         while (batch := use.batches.status(principal, batch.id)).status in ("validating", "issuing"):
             time.sleep(POLL)

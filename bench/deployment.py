@@ -4,9 +4,12 @@ schema dropped and recreated), one registered organization and its issuing princ
 
 from __future__ import annotations
 
+import base64
+import io
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -141,6 +144,21 @@ def resident_id(i: int) -> str:
     return first17 + identity.check_character(first17)
 
 
+@cache
+def photo() -> bytes:
+    """A 1-inch photo as the shipped layouts print it (25 × 35 mm at 300 dpi: 295 × 413
+    pixels, a portrait JPEG), which issuing requires."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (295, 413), "white")
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((98, 70, 197, 190), fill=(150, 150, 150))
+    draw.rectangle((60, 220, 235, 413), fill=(120, 120, 120))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
 def issue_fields(i: int, level: int) -> dict[str, Any]:
     """The fields of the ``i``-th request, as the JSON body of POST /api/v1/certificates."""
     return {
@@ -150,13 +168,15 @@ def issue_fields(i: int, level: int) -> dict[str, Any]:
         "occupation": ELECTRICIAN,
         "level": level,
         "scores": {"theory": "82", "practical": "75.5"},
+        "photo": base64.b64encode(photo()).decode(),
     }
 
 
 def issue_request(i: int, level: int) -> IssueRequest:
     fields = issue_fields(i, level)
     scores = {k: Decimal(v) for k, v in fields.pop("scores").items()}
-    return IssueRequest(**fields, scores=scores)
+    picture = base64.b64decode(fields.pop("photo"))
+    return IssueRequest(**fields, scores=scores, photo=picture)
 
 
 def serials(use: UseCases, level: int) -> list[int]:
