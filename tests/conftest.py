@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from issuer.app import create_app
 from issuer.service import bootstrap, registry
@@ -25,6 +25,7 @@ from issuer.store import migrate
 from issuer.store.models import Base
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 
 
 @dataclass
@@ -51,16 +52,31 @@ def keys_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     if PG_URL:
-        engine = create_engine(PG_URL)
+        url = _worker_database(PG_URL)
+        engine = create_engine(url)
         with engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))
         engine.dispose()
-        url = PG_URL
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
     migrate.upgrade(url)
     return url
+
+
+def _worker_database(url: str) -> str:
+    """Under pytest-xdist each worker gets its own database beside the named one
+    (``test`` → ``test_gw0``), created on first use; without xdist the named one itself."""
+    if not WORKER:
+        return url
+    base = make_url(url)
+    name = f"{base.database}_{WORKER}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}) is None:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 def _empty_tables(url: str) -> None:
