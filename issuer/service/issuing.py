@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -217,7 +217,7 @@ def check_printable(
         qr_text="",
         organization_name=imprint.organization_name,
         document_number=number_text,
-        photo=photo,
+        photo=None,  # checked above (decoding it again would take as long as the rest)
         english=layout.english,
         catalogue=ctx.catalogue,
         document_types=ctx.document_types,
@@ -241,9 +241,19 @@ def _sample(ctx: Context, imprint: Imprint, fields: dict[str, Any]) -> Credentia
 
 
 def _check_qr(ctx: Context, sample: Credential) -> None:
+    _check_qr_length(ctx.qr_host, len(encode_payload(sample)))
+
+
+@lru_cache(maxsize=4096)
+def _check_qr_length(host: str, payload_length: int) -> None:
+    """Raise ``QrTooLarge`` if a credential whose payload is ``payload_length`` bytes makes a
+    QR text too long for a shipped layout. The text's length, and so the QR version, is a
+    function of the payload's length alone (a COSE_Sign1 of fixed headers and a 64-byte
+    signature, in base32 after a fixed URL), so one signed stand-in per length answers for
+    every payload of that length; a length refused is not remembered."""
     from issuer.render import check_qr_text
 
-    check_qr_text(qrtext.encode(cose.sign(encode_payload(sample), _stand_in_key(), bytes(8)), ctx.qr_host))
+    check_qr_text(qrtext.encode(cose.sign(bytes(payload_length), _stand_in_key(), bytes(8)), host))
 
 
 @cache
