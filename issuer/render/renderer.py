@@ -60,9 +60,11 @@ layer, so it costs nothing per certificate (about 0.3 s once per layer, where le
 takes 0.1 s); about 55 kB less a portrait page than level 3, 4 kB of them over level 6,
 which keeps a portrait PNG and its PDF within 350 kB (``python -m bench render``). A
 renderer that caches no layer compresses them at its own level, as it does every page."""
-PERSONAL = frozenset({"holder_name", "document_number", "number"})
-"""Fields whose fit is never remembered: they differ on every certificate (nothing to
-gain), and a long-lived process should not hold people's names and ID numbers."""
+PERSONAL = frozenset({"holder_name", "document_number"})
+"""Fields whose fit ``check`` never remembers: they differ from one holder to the next
+(nothing to gain), and a long-lived process should not hold people's names and ID numbers.
+The certificate number is remembered: before issuing it is a stand-in that has the real
+number's length, the same for every certificate of an organization, year and level."""
 STATIC_CACHE_BYTES = 160 * 2**20
 """Memory for cached static layers: six A4 pages at 300 dpi (26 MB each)."""
 PDF_CACHE_BYTES = 32 * 2**20

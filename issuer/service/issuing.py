@@ -194,15 +194,13 @@ def check_printable(
     prepared: Prepared,
     photo: bytes | None,
     *,
-    qr_checked: bool = False,
     photo_checked: bool = False,
 ) -> None:
     """Refuse, before a number is taken, what the certificate cannot print: no photo, or one
     too small or not portrait, for a layout with a photo box (``pictures.check_photo``;
     ``photo_checked``: the caller did that part for this imprint, as a roster's row check
     does); a character no font has (a box would be printed), a value too long for its box, or
-    data too long for a QR code that phones read (``check_qr_fits``; ``qr_checked``: the
-    caller did that part, as a roster does once per length of name)."""
+    data too long for a QR code that phones read (``_check_qr_length``, once per length)."""
     from issuer.render import default_renderer, load_layout, view_for
 
     number_text, fields, _ = prepared
@@ -210,8 +208,7 @@ def check_printable(
     if not photo_checked:
         check_photo(photo, layout.photo_box, max_bytes=MAX_PHOTO_BYTES, max_pixels=MAX_PHOTO_PIXELS)
     sample = _sample(ctx, imprint, fields)
-    if not qr_checked:
-        _check_qr(ctx, sample)
+    _check_qr_length(ctx.qr_host, len(encode_payload(sample)))
     view = view_for(
         sample,
         qr_text="",
@@ -225,23 +222,12 @@ def check_printable(
     default_renderer().check(view, layout=layout)
 
 
-def check_qr_fits(ctx: Context, imprint: Imprint, fields: dict[str, Any]) -> None:
-    """Refuse credential fields whose QR text would be too long for a QR code that phones
-    read (modules of at least 0.6 mm on every layout, ``render.qr``). The text's length
-    depends on the lengths of the fields, not on their characters."""
-    _check_qr(ctx, _sample(ctx, imprint, fields))
-
-
 def _sample(ctx: Context, imprint: Imprint, fields: dict[str, Any]) -> Credential:
     """The credential the fields would make, with the longest status index."""
     issue_date: date = fields["issue_date"]
     org_code = OrganizationCode.parse(imprint.organization_code, ctx.catalogue)
     number = CertificateNumber(org_code, issue_date.year % 100, fields["level"], 1)
     return Credential(number=number, status_index=STATUS_LIST_BITS - 1, **fields)
-
-
-def _check_qr(ctx: Context, sample: Credential) -> None:
-    _check_qr_length(ctx.qr_host, len(encode_payload(sample)))
 
 
 @lru_cache(maxsize=4096)

@@ -16,15 +16,15 @@ import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from itertools import islice
 
-from issuer.core import credential, policy
-from issuer.core.errors import InvalidInput, IssuerError
+from issuer.core import policy
+from issuer.core.errors import IssuerError
 from issuer.core.policy import IssueTime
 from issuer.service import issuing, lifecycle
 from issuer.service.context import Context as Ports
-from issuer.service.issuing import IssueRequest, Issuing, Prepared
+from issuer.service.issuing import IssueRequest, Issuing
 from issuer.service.principal import Principal, Role, require_role
 from issuer.service.publishing import trust_entry
 from issuer.service.roster.columns import ORDER
@@ -64,7 +64,6 @@ def validate_roster(
     ``Forbidden`` when the organization cannot issue today at all."""
     ctx = _context(issuer.context, require_role(principal, Role.ORG_ISSUER), photos)
     report = RosterReport(issue_date=ctx.today, imprint=ctx.imprint)
-    printing = _Printing(ctx)
     pending: deque[list[tuple[Row, Future[ValidRow | None] | None]]] = deque()
 
     def collect() -> None:
@@ -78,7 +77,7 @@ def validate_roster(
             checked = [check_cells(ctx, row) for row in chunk]
             _check_holders(ctx, checked)
             pending.append(
-                [(row, pool.submit(_ready, ctx, printing, row) if not row.problems else None) for row in checked]
+                [(row, pool.submit(_ready, ctx, row) if not row.problems else None) for row in checked]
             )
             if len(pending) > IN_FLIGHT:
                 collect()
@@ -124,7 +123,7 @@ def _finish(report: RosterReport, row: Row, valid: ValidRow | None) -> None:
     report.problems.extend(sorted(row.problems, key=lambda p: ORDER.get(p.field or "", len(ORDER))))
 
 
-def _ready(ctx: Context, printing: _Printing, row: Row) -> ValidRow | None:
+def _ready(ctx: Context, row: Row) -> ValidRow | None:
     """A row whose cells passed, prepared (``issuing.prepare`` computes the scrypt
     commitment, once) and checked printable; ``None`` with the row's problems recorded.
     Runs in the pool: it records problems on its own row only."""
@@ -144,50 +143,12 @@ def _ready(ctx: Context, printing: _Printing, row: Row) -> ValidRow | None:
     )
     try:
         prepared = issuing.prepare(ctx.ports, request, ctx.now)
-        printing.check(prepared, request.photo)
+        # The row's photo was checked against this imprint's layout by its cell check.
+        issuing.check_printable(ctx.ports, ctx.imprint, prepared, request.photo, photo_checked=True)
     except IssuerError as e:
         _row_error(row, e)
         return None
     return ValidRow(row.source.row, replace(request, photo=None), prepared, row.photo_member)
-
-
-@dataclass
-class _Printing:
-    """``issuing.check_printable`` for a roster's rows. The QR code's size depends only on
-    the lengths of a credential's fields, so it is checked once per length of name (the
-    other fields the roster's rows share), its outcome remembered for the roster."""
-
-    ctx: Context
-    qr: dict[tuple[object, ...], IssuerError | None] = field(default_factory=dict)
-
-    def check(self, prepared: Prepared, photo: bytes | None) -> None:
-        """The row's photo was checked against this imprint's layout by its cell check."""
-        key = _qr_shape(prepared[1])
-        if key is None:
-            issuing.check_printable(self.ctx.ports, self.ctx.imprint, prepared, photo, photo_checked=True)
-            return
-        if key not in self.qr:  # two threads may both check a new shape: the same outcome
-            try:
-                issuing.check_qr_fits(self.ctx.ports, self.ctx.imprint, prepared[1])
-                self.qr[key] = None
-            except IssuerError as e:
-                self.qr[key] = e
-        refused = self.qr[key]
-        if refused is not None:
-            raise refused
-        issuing.check_printable(self.ctx.ports, self.ctx.imprint, prepared, photo, qr_checked=True, photo_checked=True)
-
-
-def _qr_shape(fields: Mapping[str, object]) -> tuple[object, ...] | None:
-    """What the QR text's length depends on: the name's length in UTF-8 as the credential
-    keeps it, and every other field but the commitment (whose length is fixed); ``None``
-    for a name the credential refuses (the full check says why)."""
-    try:
-        name = credential.clean_text(str(fields["holder_name"]), "holder name", "持证人姓名", credential.MAX_NAME_CHARS)
-    except InvalidInput:
-        return None
-    rest = tuple(sorted((k, str(v)) for k, v in fields.items() if k not in ("holder_name", "document_commitment")))
-    return (len(name.encode("utf-8")), *rest)
 
 
 def _row_error(row: Row, error: IssuerError) -> None:
