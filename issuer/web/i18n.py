@@ -56,6 +56,36 @@ TEXT: dict[str, tuple[str, str]] = {
         "Runs the whole verification in this browser (signature, registration, scope, keys and revocation) "
         "with a cached trust bundle, without asking the server.",
     ),
+    "home_intro": (
+        "本站签发的职业技能等级证书均带有数字签名，可扫码、查询或离线核验真伪。",
+        "Every vocational skill level certificate issued here is digitally signed: scan it, look it up "
+        "or check it offline.",
+    ),
+    "home_scan": ("扫码验证", "Scan a certificate"),
+    "home_scan_how": (
+        "用手机相机或微信扫描证书上的二维码，即打开本站的核验页面。也可把二维码内容（以HTTPS://开头的网址）粘贴在下面：",
+        "Scan the QR code on the certificate with a phone camera or WeChat: it opens the check page here. "
+        "Or paste what the code holds (the address starting with HTTPS://) below:",
+    ),
+    "home_paste": ("二维码内容", "QR code content"),
+    "home_check": ("核验", "Check"),
+    "home_paste_empty": ("请粘贴二维码内容。", "Paste what the QR code holds."),
+    "home_lookup_how": (
+        "没有二维码？凭证书编号、姓名和证件号码查询。",
+        "No QR code at hand? Look the certificate up by its number, the name and the document number.",
+    ),
+    "home_console_how": (
+        "评价机构与人社部门的工作人员在此登录，签发、管理和撤销证书。",
+        "Staff of evaluation organizations and of the authority sign in here to issue and manage certificates.",
+    ),
+    "home_auditors": ("审计与人事部门", "Auditors and HR departments"),
+    "home_auditors_how": (
+        "批量核验无需联网：下载信任包，用签名核验工具逐张验证；接口说明见 OpenAPI 文档。",
+        "Bulk checks need no network: download the trust bundle and verify each signature offline; "
+        "the API is described in its OpenAPI document.",
+    ),
+    "home_trust_bundle": ("信任包", "Trust bundle"),
+    "home_openapi": ("OpenAPI 文档", "OpenAPI document"),
     "lookup": ("证书查询", "Certificate lookup"),
     "lookup_intro": (
         "请输入证书编号、姓名和证件号码，三项均一致方可查到。",

@@ -1,17 +1,19 @@
-"""The pages anyone can open: the page a phone shows after scanning a certificate's QR code
-(``/V/<payload>``), and the public lookup by number + name + document number."""
+"""The pages anyone can open: the landing page (``/``), the page a phone shows after
+scanning a certificate's QR code (``/V/<payload>``, or ``/check?text=`` with a pasted QR
+text), and the public lookup by number + name + document number."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
-from issuer.core import identity
+from issuer.core import identity, qrtext
 from issuer.core.clock import CST
 from issuer.core.display import date_zh, level_zh
 from issuer.core.errors import IssuerError
@@ -124,6 +126,22 @@ def _scan(
 ) -> ResponseReturnValue:
     card = _card(_app(), live)
     return render_template("web/scan.html", card=card, payload=payload, match=match, problem=problem), status
+
+
+@bp.get("/")
+def home() -> ResponseReturnValue:
+    """The landing page: scan (or paste a QR text), look up, sign in to the console."""
+    return render_template("web/home.html", problem=None)
+
+
+@bp.get("/check")
+def check() -> ResponseReturnValue:
+    """A pasted QR text (the whole address, or what follows ``/V/``): its scan page."""
+    text = request.args.get("text", "")[: qrtext.MAX_TEXT + 64].strip()
+    payload = re.split(r"/v/", text, maxsplit=1, flags=re.IGNORECASE)[-1].strip("/ ")
+    if not payload:
+        return render_template("web/home.html", problem="home_paste_empty"), 400
+    return redirect(url_for("public.scan", payload=payload), 303)
 
 
 @bp.get("/V/<path:payload>")

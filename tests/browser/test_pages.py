@@ -172,3 +172,24 @@ def test_an_upload_with_a_bad_row_shows_its_error(server: str, svc: UseCases, de
     table = desktop.locator("#roster-problems")
     assert "3" in table.inner_text() and "证件号码" in table.inner_text() and "校验码" in table.inner_text()
     desktop.screenshot(path=str(shots / "console-roster-error.png"), full_page=True)
+
+
+def test_the_landing_page_opens_a_pasted_code_on_a_phone_and_fits_both_screens(
+    server: str, svc: UseCases, phone: Any, desktop: Any, shots: Path
+) -> None:
+    cert = _issued(svc)
+    for page, name in ((phone, "home-phone.png"), (desktop, "home-desktop.png")):
+        page.goto(server + "/")
+        assert page.title() == "职业技能等级证书查验"
+        for entry in ("#scan", "#lookup", "#console", "#auditors"):
+            assert page.locator(entry).is_visible(), entry
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"{name}: {overflow} px wider than the screen"
+        page.screenshot(path=str(shots / name), full_page=True)
+    assert phone.locator("#scan input[name=text]").bounding_box()["y"] < 844, "the paste box is below the fold"
+    phone.fill("#scan input[name=text]", cert["qr_text"])
+    phone.click("#scan button[type=submit]")
+    assert "证书有效" in phone.locator("section.verdict").inner_text()
+    assert cert["number"] in phone.content()
+    desktop.click("#lookup a")
+    assert desktop.url.endswith("/lookup")

@@ -225,3 +225,30 @@ def test_a_re_issued_certificate_points_to_its_successor(keys: Keys, svc: UseCas
     assert "已换发新证" in looked_up and new.number in looked_up
     prefilled = html(client.get(f"/lookup?number={new.number}"))
     assert f'name="number" value="{new.number}"' in prefilled
+
+
+def test_the_landing_page_leads_to_the_scan_the_lookup_and_the_console(client: FlaskClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    text = html(page)
+    for label, target in (("证书查询", "/lookup"), ("登录", "/console/sign-in"), ("信任包", "/api/v1/trust-bundle")):
+        assert label in text and f'href="{target}"' in text, label
+    assert 'action="/check"' in text
+    assert "Certificate lookup" in html(client.get("/?lang=en"))
+
+
+def test_a_pasted_qr_text_opens_its_scan_page_however_it_is_pasted(
+    keys: Keys, svc: UseCases, client: FlaskClient
+) -> None:
+    number, payload = issue(svc)
+    address = qrtext.encode(b"", svc.ctx.qr_host).removesuffix("/")
+    for pasted in (f"{address}/{payload}", f"  {address.lower()}/{payload.lower()}\n", payload):
+        answer = client.get("/check", query_string={"text": pasted})
+        assert answer.status_code == 303, pasted
+        assert answer.headers["Location"].upper() == f"/V/{payload}".upper()
+        assert number in html(client.get(answer.headers["Location"]))
+
+
+def test_pasting_nothing_says_what_to_paste(client: FlaskClient) -> None:
+    answer = client.get("/check", query_string={"text": "  "})
+    assert answer.status_code == 400 and "请粘贴二维码内容" in html(answer)
