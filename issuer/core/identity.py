@@ -117,6 +117,11 @@ class DocumentTypes:
         found = self._by_code.get(code)
         return found.name_zh if found else str(code)
 
+    def name_en(self, code: int) -> str:
+        """The English name of a document type code (``name_zh``'s rule for an unknown one)."""
+        found = self._by_code.get(code)
+        return found.name_en if found else str(code)
+
     def get(self, ref: int | str) -> DocumentType:
         if isinstance(ref, int) and ref in self._by_code:
             return self._by_code[ref]

@@ -13,7 +13,7 @@ from functools import cached_property
 
 from issuer.core.catalogue import Catalogue, default_catalogue, level
 from issuer.core.credential import Credential
-from issuer.core.display import date_zh
+from issuer.core.display import date_en, date_zh
 from issuer.core.identity import DocumentTypes, default_document_types
 
 TITLE = "职业技能等级证书"
@@ -33,20 +33,6 @@ BODY_EN = (
     "evaluation organization named below and has attained the skill level stated in this certificate."
 )
 
-MONTHS_EN = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 
 FIELD_NAMES: dict[str, tuple[str, str]] = {
     "title": ("title", "证书名称"),
@@ -68,11 +54,6 @@ FIELD_NAMES: dict[str, tuple[str, str]] = {
     "print_serial": ("print serial", "印制流水码"),
 }
 """English and Chinese names of each field, for error messages."""
-
-
-def date_en(day: date) -> str:
-    """``29 November 2026``."""
-    return f"{day.day} {MONTHS_EN[day.month - 1]} {day.year}"
 
 
 def body_text_zh(organization_name: str) -> str:

@@ -108,6 +108,10 @@ class Certificates:
         with self._ctx.reading() as uow:
             return uow.certificates.get(number)
 
+    def of_document(self, document_number_hmac: str, limit: int) -> list[CertificateRecord]:
+        with self._ctx.reading() as uow:
+            return uow.certificates.of_document(document_number_hmac, limit)
+
     def statistics(self, principal: Principal | None) -> list[Statistic]:
         """Counts per organization and level: no personal data."""
         require_role(principal, Role.AUDITOR, Role.AUTHORITY_ADMIN)

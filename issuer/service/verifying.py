@@ -24,6 +24,8 @@ from issuer.store.records import VerificationRead
 
 READS = 3
 """Statements a verification runs at most when trust lists are published meanwhile."""
+PERSON_LOOKUP_MAX = 50
+"""Certificates the lookup by a person lists at most (a person holds a handful)."""
 
 
 @dataclass(frozen=True)
@@ -169,6 +171,36 @@ class Verifying:
         if signed is not None and not identity.matches(signed.document_commitment, document_number):
             checked = replace(checked, damage=(*checked.damage, "document_number"))
         return LookedUp(checked, identity.mask(identity.normalize_document_number(document_number)))
+
+
+    def lookup_person(self, name: str, document_number: str) -> list[LookedUp]:
+        """The public lookup by a person, as the national site offers it: every certificate
+        of this service whose holder has this name and document number, the latest first
+        (at most ``PERSON_LOOKUP_MAX``), each checked as ``lookup`` checks one. None: the
+        same "not found" whatever did not match."""
+        wanted = name.strip()
+        if not wanted or not document_number.strip():
+            raise _no_person()
+        found = []
+        for record in self._certificates.of_document(self._ctx.cipher.lookup_hash(document_number), PERSON_LOOKUP_MAX):
+            checked = self._records.check(record, self._ctx.clock())
+            signed = checked.credential
+            if wanted not in {record.holder_name, signed.holder_name if signed else record.holder_name}:
+                continue
+            if signed is not None and not identity.matches(signed.document_commitment, document_number):
+                checked = replace(checked, damage=(*checked.damage, "document_number"))
+            found.append(LookedUp(checked, identity.mask(identity.normalize_document_number(document_number))))
+        if not found:
+            raise _no_person()
+        return found
+
+
+def _no_person() -> NotFound:
+    return NotFound(
+        "no_matching_certificate",
+        "no certificate matches this name and document number",
+        "未查到与该姓名和证件号码相符的证书",
+    )
 
 
 def _no_match() -> NotFound:

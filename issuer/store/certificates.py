@@ -80,6 +80,13 @@ class CertificateRepository:
         found = _records(self._session.connection().execute(_BY_NUMBER, {"number": number}))
         return found[0] if found else None
 
+    def of_document(self, document_number_hmac: str, limit: int) -> list[CertificateRecord]:
+        """Every organization's certificates of one document number (by its HMAC), the
+        latest issued first, at most ``limit``."""
+        c = m.Certificate
+        query = _select().where(c.document_number_hmac == document_number_hmac)
+        return _records(self._session.execute(query.order_by(c.issued_at.desc(), c.id.desc()).limit(limit)))
+
     def after(self, after_id: int, limit: int) -> list[CertificateRecord]:
         """Every organization's certificates with an id above ``after_id``, in id order (a page)."""
         query = _select().where(m.Certificate.id > after_id).order_by(m.Certificate.id).limit(limit)

@@ -88,12 +88,15 @@ TEXT: dict[str, tuple[str, str]] = {
     "home_openapi": ("OpenAPI 文档", "OpenAPI document"),
     "lookup": ("证书查询", "Certificate lookup"),
     "lookup_intro": (
-        "请输入证书编号、姓名和证件号码，三项均一致方可查到。",
-        "Enter the number, the name and the document number; all three must match.",
+        "请输入姓名和证件号码，查询此人在本站取得的全部证书；填写证书编号则只查该证书。",
+        "Enter the name and the document number to list every certificate this person holds here; "
+        "add a certificate number to find that one only.",
     ),
+    "number_optional": ("证书编号（选填）", "Certificate number (optional)"),
+    "lookup_count": ("共查到{count}张证书", "{count} certificate(s) found"),
     "lookup_button": ("查询", "Look up"),
     "lookup_none": ("未查到相符的证书。", "No matching certificate."),
-    "too_many": ("查询过于频繁，请稍后再试。", "Too many requests; try again later."),
+    "too_many": ("查询过于频繁，请{seconds}秒后再试。", "Too many requests: try again in {seconds} seconds."),
     "bad_request": ("请求无效", "Invalid request"),
     "level_label": ("等级", "Level"),
     "active": ("正常", "active"),

@@ -15,7 +15,8 @@ from werkzeug.exceptions import HTTPException
 
 from issuer.core import identity, qrtext
 from issuer.core.clock import CST
-from issuer.core.display import date_zh, level_zh
+from issuer.core.credential import Credential
+from issuer.core.display import date_en, date_zh, level_en, level_zh
 from issuer.core.errors import IssuerError
 from issuer.core.explain import RECORD_DAMAGED, Revocation, record_damaged
 from issuer.service.verifying import LiveVerdict, LookedUp
@@ -27,6 +28,7 @@ bp = Blueprint("public", __name__)
 bp.register_error_handler(HTTPException, error_page)
 
 MAX_FIELD = 64
+RATE_LIMITED = "rate_limited"
 
 
 def _app() -> UseCases:
@@ -60,7 +62,7 @@ def _when(moment: datetime) -> str:
 
 
 def _day(day: Any) -> str:
-    return date_zh(day) if language() == "zh" else day.isoformat()
+    return date_zh(day) if language() == "zh" else date_en(day)
 
 
 def _card(app: UseCases, live: LiveVerdict) -> CertificateCard:
@@ -77,16 +79,7 @@ def _card(app: UseCases, live: LiveVerdict) -> CertificateCard:
     cred = verdict.credential
     if cred is None or (verdict.status.value == "not_valid" and verdict.failed_check in ("decodable", "signature")):
         return card  # nothing signed to show
-    occupation = live.trust.occupation_name(cred.occupation) or ""
-    card.rows = [
-        ("number", str(cred.number)),
-        ("name", cred.holder_name),
-        ("document_type", app.ctx.document_types.name_zh(cred.document_type)),
-        ("occupation", f"{occupation}（{cred.occupation}）"),
-        ("work_type", cred.work_type or "--"),
-        ("level", level_zh(cred.level)),
-        ("issue_date", _day(cred.issue_date)),
-    ]
+    card.rows = _certificate_rows(app, cred, live.trust.occupation_name(cred.occupation) or "")
     if cred.issued_at is not None:
         card.rows.append(("issued_at", _when(cred.issued_at)))
     if verdict.assessment_method is not None:
@@ -108,6 +101,29 @@ def _card(app: UseCases, live: LiveVerdict) -> CertificateCard:
     return card
 
 
+def _certificate_rows(
+    app: UseCases, cred: Credential, occupation: str, *, masked: str | None = None
+) -> list[tuple[str, str]]:
+    """What the signed credential states, in the page's language (the 职业分类大典 names
+    occupations in Chinese only: in English the name stays Chinese, with its code); the
+    masked document number where the reader proved they know it (the lookup)."""
+    zh, types = language() == "zh", app.ctx.document_types
+    rows = [
+        ("number", str(cred.number)),
+        ("name", cred.holder_name),
+        ("document_type", (types.name_zh if zh else types.name_en)(cred.document_type)),
+    ]
+    if masked is not None:
+        rows.append(("document_number", masked))
+    return [
+        *rows,
+        ("occupation", f"{occupation}（{cred.occupation}）" if zh else f"{occupation} ({cred.occupation})"),
+        ("work_type", cred.work_type or "--"),
+        ("level", level_zh(cred.level) if zh else level_en(cred.level)),
+        ("issue_date", _day(cred.issue_date)),
+    ]
+
+
 def _technical(live: LiveVerdict) -> list[tuple[str, str]]:
     check = live.verdict.deciding
     rows = []
@@ -122,10 +138,18 @@ def _technical(live: LiveVerdict) -> list[tuple[str, str]]:
 
 
 def _scan(
-    payload: str, live: LiveVerdict, match: bool | None = None, status: int = 200, problem: str | None = None
+    payload: str,
+    live: LiveVerdict,
+    match: bool | None = None,
+    status: int = 200,
+    problem: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> ResponseReturnValue:
+    """The scan page. The number typed for a match is never written back into a page
+    (``scan.js`` sends the form without leaving the page, so the box keeps it)."""
     card = _card(_app(), live)
-    return render_template("web/scan.html", card=card, payload=payload, match=match, problem=problem), status
+    page = render_template("web/scan.html", card=card, payload=payload, match=match, problem=problem)
+    return page, status, headers or {}
 
 
 @bp.get("/")
@@ -140,7 +164,7 @@ def check() -> ResponseReturnValue:
     text = request.args.get("text", "")[: qrtext.MAX_TEXT + 64].strip()
     payload = re.split(r"/v/", text, maxsplit=1, flags=re.IGNORECASE)[-1].strip("/ ")
     if not payload:
-        return render_template("web/home.html", problem="home_paste_empty"), 400
+        return render_template("web/home.html", problem=t("home_paste_empty")), 400
     return redirect(url_for("public.scan", payload=payload), 303)
 
 
@@ -159,8 +183,8 @@ def scan_match(payload: str) -> ResponseReturnValue:
     live = _app().verifying.verify_text(payload)
     try:
         current_app.extensions["issuer.lookup_limiter"].hit(f"match:{request.remote_addr or 'unknown'}")
-    except IssuerError:
-        return _scan(payload, live, None, 429, problem="too_many")
+    except IssuerError as exc:
+        return _scan(payload, live, None, 429, problem=_wait(exc), headers=_retry(exc))
     cred = live.verdict.credential
     found = cred is not None and bool(typed.strip()) and identity.matches(cred.document_commitment, typed)
     return _scan(payload, live, found)
@@ -168,20 +192,38 @@ def scan_match(payload: str) -> ResponseReturnValue:
 
 @bp.route("/lookup", methods=["GET", "POST"])
 def lookup() -> ResponseReturnValue:
-    """The public lookup, as the national site does: all three must match."""
+    """The public lookup, as the national site does: by 姓名 + 证件号码 every certificate of
+    that person (masked); the certificate number, when given, narrows it to that one."""
     form = {k: request.form.get(k, "")[:MAX_FIELD] for k in ("number", "name", "document_number")}
     if request.method == "GET":
         form["number"] = request.args.get("number", "")[:MAX_FIELD]  # a link from a replaced certificate
-        return render_template("web/lookup.html", form=form, result=None, problem=None)
+        return render_template("web/lookup.html", form=form, results=[], problem=None)
     app = _app()
     try:
         current_app.extensions["issuer.lookup_limiter"].hit(request.remote_addr or "unknown")
-        found = app.verifying.lookup(form["number"], form["name"], form["document_number"])
+        if form["number"].strip():
+            found = [app.verifying.lookup(form["number"], form["name"], form["document_number"])]
+        else:
+            found = app.verifying.lookup_person(form["name"], form["document_number"])
     except IssuerError as exc:
-        problem = "too_many" if exc.code == "rate_limited" else "lookup_none"
-        status = 429 if exc.code == "rate_limited" else 200
-        return render_template("web/lookup.html", form=form, result=None, problem=problem), status
-    return render_template("web/lookup.html", form=form, result=_lookup_card(app, found), problem=None)
+        if exc.code == RATE_LIMITED:
+            return render_template("web/lookup.html", form=form, results=[], problem=_wait(exc)), 429, _retry(exc)
+        return render_template("web/lookup.html", form=form, results=[], problem=t("lookup_none"))
+    results = [_lookup_card(app, one) for one in found]
+    return render_template("web/lookup.html", form=form, results=results, problem=None)
+
+
+def _seconds(exc: IssuerError) -> int:
+    return int((exc.errors or {}).get("retry_after", 60))
+
+
+def _wait(exc: IssuerError) -> str:
+    """How long to wait, in words: the limiter says when its window ends."""
+    return t("too_many").format(seconds=_seconds(exc))
+
+
+def _retry(exc: IssuerError) -> dict[str, str]:
+    return {"Retry-After": str(_seconds(exc))}
 
 
 def _lookup_card(app: UseCases, found: LookedUp) -> CertificateCard:
@@ -202,16 +244,8 @@ def _lookup_card(app: UseCases, found: LookedUp) -> CertificateCard:
         return card
     record, signed = checked.record, checked.credential
     assert signed is not None
-    card.rows = [
-        ("number", record.number),
-        ("name", signed.holder_name),
-        ("document_type", app.ctx.document_types.name_zh(signed.document_type)),
-        ("document_number", found.document_number_masked),
-        ("occupation", f"{app.ctx.catalogue.occupation(signed.occupation).name}（{signed.occupation}）"),
-        ("work_type", signed.work_type or "--"),
-        ("level", level_zh(signed.level)),
-        ("issue_date", _day(signed.issue_date)),
-    ]
+    occupation = app.ctx.catalogue.occupation(signed.occupation).name
+    card.rows = _certificate_rows(app, signed, occupation, masked=found.document_number_masked)
     if checked.verdict.assessment_method is not None:
         _, method_zh, method_en = checked.verdict.assessment_method
         card.rows.append(("method", method_zh if language() == "zh" else method_en))

@@ -50,12 +50,18 @@ def test_scanning_a_valid_code_shows_the_verdict_first_and_the_document_number_m
     assert cert["number"] in phone.content() and ID_NUMBER not in phone.content()
     phone.screenshot(path=str(shots / "scan-valid.png"), full_page=True)
 
-    phone.fill("input[name=document_number]", ID_NUMBER.lower())
-    phone.click("form button[type=submit]")
-    assert "一致" in phone.locator("#match-result").inner_text()
-    phone.fill("input[name=document_number]", "110105194912310021")
-    phone.click("form button[type=submit]")
-    assert "不一致" in phone.locator("#match-result").inner_text()
+    box = phone.locator("#match input[name=document_number]")
+    assert box.bounding_box()["y"] < 844 * 1.6, "the match is far below the certificate's fields"
+    box.fill(ID_NUMBER.lower())
+    phone.click("#match button[type=submit]")
+    playwright.expect(phone.locator("#match-result")).to_have_text(re.compile("^一致"))
+    assert box.input_value() == ID_NUMBER.lower(), "the number typed stays in its box"
+    assert phone.evaluate("window.scrollY") > 0, "the page jumped back to the top"
+    box.fill("110105194912310021")
+    phone.click("#match button[type=submit]")
+    playwright.expect(phone.locator("#match-result")).to_have_text(re.compile("^不一致"))
+    served = phone.evaluate("document.documentElement.outerHTML")
+    assert "110105194912310021" not in served, "the number typed was written into the page"
 
 
 def test_the_signature_is_verified_in_the_browser_with_the_cached_bundle(
@@ -193,3 +199,20 @@ def test_the_landing_page_opens_a_pasted_code_on_a_phone_and_fits_both_screens(
     assert cert["number"] in phone.content()
     desktop.click("#lookup a")
     assert desktop.url.endswith("/lookup")
+
+
+def test_a_person_looks_up_every_certificate_by_name_and_document_number_on_a_phone(
+    server: str, svc: UseCases, phone: Any, shots: Path
+) -> None:
+    first = _issued(svc)
+    second = _issued(svc, occupation="6-18-02-04", work_type="电焊工", level=4)
+    phone.goto(server + "/lookup")
+    phone.fill("input[name=name]", "张三丰")
+    phone.fill("input[name=document_number]", ID_NUMBER)
+    phone.click("form button[type=submit]")
+    playwright.expect(phone.locator("#lookup-count")).to_have_text("共查到2张证书")
+    results = phone.locator("article.result")
+    assert results.count() == 2
+    text = phone.locator("#results").inner_text()
+    assert first["number"] in text and second["number"] in text and "1101**********002X" in text
+    phone.screenshot(path=str(shots / "lookup-person.png"), full_page=True)

@@ -12,9 +12,9 @@ from werkzeug.test import TestResponse
 from issuer.api.ratelimit import MemoryLimiter
 from issuer.core import qrtext
 from issuer.service.wiring import UseCases
-from tests.builders import ID_NUMBER
+from tests.builders import ID_NUMBER, WELDER
 from tests.builders import issue_request as request
-from tests.conftest import Keys, issuer_principal
+from tests.conftest import OTHER_CODE, Keys, issuer_principal
 
 SAME_SITE = {"Origin": "http://localhost"}
 NAME = "张三丰"
@@ -69,7 +69,7 @@ def test_the_scan_page_weighs_under_100_kb(keys: Keys, svc: UseCases, client: Fl
     _, payload = issue(svc)
     page = client.get(f"/V/{payload}").data
     assets = re.findall(r'(?:href|src)="(/static/[^"]+)"', page.decode())
-    assert sorted(assets) == ["/static/offline.js", "/static/web.css"]
+    assert sorted(assets) == ["/static/offline.js", "/static/scan.js", "/static/web.css"]
     total = len(page)
     for path in assets:
         with client.get(path) as response:
@@ -97,6 +97,27 @@ def test_a_tampered_code_is_not_valid_and_shows_no_holder(keys: Keys, svc: UseCa
     assert "<h1>证书无效：二维码内容未通过验证</h1>" in page
     assert "请勿采信" in page and "技术详情" in page and "bad_signature" in page
     assert NAME not in page and "证书信息" not in page and 'name="document_number"' not in page
+
+
+def test_in_english_the_document_type_level_and_dates_are_english_too(
+    keys: Keys, svc: UseCases, client: FlaskClient
+) -> None:
+    _, payload = issue(svc)
+    page = html(client.get(f"/V/{payload}?lang=en"))
+    for shown in ("Resident Identity Card", "Level 3 / Senior Worker", "电工 (6-31-01-03)", "29 November 2026"):
+        assert shown in page, shown
+    for chinese in ("居民身份证", "三级/高级工", "2026年11月29日"):
+        assert chinese not in page, chinese
+
+
+def test_the_match_sits_under_the_certificate_fields_above_the_organization(
+    keys: Keys, svc: UseCases, client: FlaskClient
+) -> None:
+    _, payload = issue(svc)
+    page = html(client.get(f"/V/{payload}"))
+    fields, match_form, organization = (page.index(s) for s in ("<dt>证书编号</dt>", 'id="match"', "<dt>发证机构</dt>"))
+    assert fields < match_form < organization
+    assert 'action="#match"' in page
 
 
 def test_english_on_request_and_remembered(keys: Keys, svc: UseCases, client: FlaskClient) -> None:
@@ -146,7 +167,9 @@ def test_the_match_is_rate_limited(app: Flask, keys: Keys, svc: UseCases, client
         assert match(client, payload, ID_NUMBER).status_code == 200
     response = match(client, payload, ID_NUMBER)
     assert response.status_code == 429
-    assert "查询过于频繁" in html(response) and "match-result" not in html(response)
+    wait = int(response.headers["Retry-After"])
+    assert 1 <= wait <= app.config["LOOKUP_RATE_WINDOW"]
+    assert f"查询过于频繁，请{wait}秒后再试" in html(response) and "match-result" not in html(response)
     assert "<h1>证书有效</h1>" in html(response)  # the verdict is still shown
 
 
@@ -184,7 +207,8 @@ def test_the_lookup_is_rate_limited(app: Flask, keys: Keys, svc: UseCases, clien
         assert lookup(client, number, NAME, ID_NUMBER).status_code == 200
     response = lookup(client, number, NAME, ID_NUMBER)
     assert response.status_code == 429
-    assert "查询过于频繁" in html(response) and 'class="verdict' not in html(response)
+    assert f"查询过于频繁，请{response.headers['Retry-After']}秒后再试" in html(response)
+    assert 'class="verdict' not in html(response)
 
 
 def test_the_lookup_escapes_what_was_typed(keys: Keys, client: FlaskClient) -> None:
@@ -252,3 +276,32 @@ def test_a_pasted_qr_text_opens_its_scan_page_however_it_is_pasted(
 def test_pasting_nothing_says_what_to_paste(client: FlaskClient) -> None:
     answer = client.get("/check", query_string={"text": "  "})
     assert answer.status_code == 400 and "请粘贴二维码内容" in html(answer)
+
+
+def test_by_name_and_document_number_alone_the_lookup_lists_all_of_that_persons_certificates(
+    keys: Keys, svc: UseCases, client: FlaskClient
+) -> None:
+    first, _ = issue(svc)
+    welder, _ = svc.issuing.issue(issuer_principal(svc), request(occupation=WELDER, work_type="电焊工", level=4))
+    elsewhere, _ = svc.issuing.issue(issuer_principal(svc, OTHER_CODE), request())
+    someone_else, _ = svc.issuing.issue(
+        issuer_principal(svc), request(holder_name="李四", document_number="110105198001010016")
+    )
+    page = html(lookup(client, "", NAME, ID_NUMBER.lower()))
+    assert "共查到3张证书" in page and page.count('<article class="result">') == 3
+    for number in (first, welder.number, elsewhere.number):
+        assert number in page
+    assert someone_else.number not in page and "李四" not in page
+    assert ID_NUMBER not in page and "1101**********002X" in page
+    assert page.index(elsewhere.number) < page.index(first)  # the latest first
+    narrowed = html(lookup(client, welder.number, NAME, ID_NUMBER))
+    assert welder.number in narrowed and first not in narrowed and "共查到" not in narrowed
+
+
+def test_by_person_a_wrong_name_or_number_finds_nothing_the_same_way(
+    keys: Keys, svc: UseCases, client: FlaskClient
+) -> None:
+    issue(svc)
+    for name, document in (("张三", ID_NUMBER), (NAME, "110105194912310037"), ("", ID_NUMBER)):
+        page = html(lookup(client, "", name, document))
+        assert "未查到相符的证书" in page and 'class="verdict' not in page
