@@ -81,17 +81,32 @@ def check(config: Mapping[str, Any]) -> None:
         raise ConfigError("ISSUER_VALIDATION_THREADS must be 0 (one a core) or more")
     if not 0 <= int(config["MIN_HOLDER_AGE"]) <= 100:
         raise ConfigError("ISSUER_MIN_HOLDER_AGE is an age in years, 0 (no minimum) to 100")
+    _check_qr_host(str(config["QR_HOST"]))
     reference_data(config)
     if config["ENV"] == "development":
         return
     if config["CLOCK"]:
         raise ConfigError("ISSUER_CLOCK moves the service's clock: development only")
+    if str(config["QR_HOST"]).strip().lower().startswith("http://"):
+        raise ConfigError("ISSUER_QR_HOST with http:// is for a development server; certificates say HTTPS")
     if config["KEY_PASSPHRASE"] == DEV_PASSPHRASE:
         raise ConfigError("ISSUER_KEY_PASSPHRASE is the development passphrase; set a real one")
     if config["SECRET_KEY"] == DEV_SECRET_KEY:
         raise ConfigError("ISSUER_SECRET_KEY is the development secret; set a real one")
     if config["DATA_KEY"] == DEV_DATA_KEY:
         raise ConfigError("ISSUER_DATA_KEY is the development data key; set base64 of 32 random bytes")
+
+
+def _check_qr_host(value: str) -> None:
+    from issuer.core.errors import InvalidInput
+    from issuer.core.qrtext import check_host, split_scheme
+
+    try:
+        check_host(split_scheme(value)[1])
+    except InvalidInput:
+        raise ConfigError(
+            f"ISSUER_QR_HOST={value}: a host name with an optional :port (http://host:port for a development server)"
+        ) from None
 
 
 def secure_cookies(config: Mapping[str, Any]) -> bool:

@@ -11,18 +11,39 @@ from issuer.cli.output import fail
 
 
 @click.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True, help="address to listen on (0.0.0.0: every interface)")
 @click.option("--port", default=5000, show_default=True, type=int)
 def run(host: str, port: int) -> None:
     """Run the service on the development server (one process; `issuer serve` in
     production). With the in-process queue, batches being validated or drawn when the
-    service stopped are picked up again."""
+    service stopped are picked up again. Unless ISSUER_QR_HOST is set, QR codes point at
+    this server as it can be reached (http://, this host and port; with --host 0.0.0.0, this
+    machine's address on its network, so that a phone there opens them)."""
     from issuer.app import create_app
     from issuer.cli.server import resume_batches
 
-    app = create_app()
+    overrides = {} if os.environ.get("ISSUER_QR_HOST") else {"QR_HOST": f"http://{reachable(host)}:{port}"}
+    app = create_app(overrides)
+    click.echo(f"QR codes point at {app.config['QR_HOST']}", err=True)
     resume_batches(app, lambda line: click.echo(line, err=True), click.echo)
     app.run(host=host, port=port)
+
+
+def reachable(host: str) -> str:
+    """The address another device uses for a server listening on ``host``: the host itself,
+    or for every interface (``0.0.0.0``, empty) and IPv6 literals (which a QR code's
+    alphanumeric mode cannot carry) the IPv4 address this machine's traffic leaves from (no
+    packet is sent: a UDP socket only picks its route), else 127.0.0.1."""
+    import socket
+
+    if host and ":" not in host and host != "0.0.0.0":
+        return host
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # TEST-NET-1: never routed anywhere
+            return str(probe.getsockname()[0])
+        except OSError:
+            return "127.0.0.1"
 
 
 @click.command()

@@ -57,7 +57,20 @@ def b32decode(text: str) -> bytes:
 
 
 def encode(message: bytes, host: str) -> str:
-    return f"HTTPS://{check_host(host)}{PATH}{b32encode(message)}"
+    """``HTTPS://<HOST>/V/<BASE32>``; a ``host`` given as ``http://host:port`` (a development
+    server, which speaks no TLS) makes ``HTTP://…``, which every decoder reads the same."""
+    scheme, bare = split_scheme(host)
+    return f"{scheme}://{check_host(bare)}{PATH}{b32encode(message)}"
+
+
+def split_scheme(host: str) -> tuple[str, str]:
+    """``("HTTP", "10.0.0.5:5000")`` for ``http://10.0.0.5:5000``; ``HTTPS`` for a bare host."""
+    head, sep, rest = host.strip().partition("://")
+    if not sep:
+        return "HTTPS", host
+    if head.lower() not in ("http", "https"):
+        raise InvalidInput("invalid_host", f"{host!r}: the scheme is http or https", f"“{host}”：协议应为http或https")
+    return head.upper(), rest.rstrip("/")
 
 
 def decode(text: str) -> bytes:
