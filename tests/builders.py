@@ -351,3 +351,13 @@ def numbers(client: FlaskClient, key: str, batch_id: str) -> list[tuple[int, str
     assert response.status_code == 200, response.get_json()
     sheet = load_workbook(io.BytesIO(response.data), read_only=True).worksheets[0]
     return [(int(r[0]), str(r[2])) for r in sheet.iter_rows(min_row=2, values_only=True) if r[2]]
+
+
+def archive_members(svc: UseCases, numbers: list[str], formats: tuple[str, ...] = ("png", "pdf")) -> list[str]:
+    """The archive's files for ``numbers``: ``png/<number>_<holder name>.png`` and so on."""
+    names = {}
+    for number in numbers:
+        record = svc.certificates.by_number(number)
+        assert record is not None
+        names[number] = record.holder_name
+    return [f"{fmt}/{n}_{names[n]}.{fmt}" for fmt in formats for n in numbers]

@@ -19,7 +19,7 @@ from flask import Flask
 from issuer.cli import main
 from issuer.service import jobs
 from issuer.service.wiring import UseCases
-from tests.builders import PHOTO, id17s, photos_zip, simple_roster
+from tests.builders import PHOTO, archive_members, id17s, photos_zip, simple_roster
 from tests.conftest import ORG_CODE, Keys
 from tests.servers import serving
 
@@ -192,13 +192,15 @@ def test_an_unreachable_service_exits_2(keys: Keys, tmp_path: Path) -> None:
         assert "Traceback" not in result.output
 
 
-def test_submit_waits_and_downloads_every_image_and_pdf(server: str, keys: Keys, tmp_path: Path) -> None:
+def test_submit_waits_and_downloads_every_image_and_pdf(
+    server: str, keys: Keys, svc: UseCases, tmp_path: Path
+) -> None:
     target = tmp_path / "out" / "证书.zip"
     target.parent.mkdir()
     _, numbers = _submitted(server, keys, tmp_path, 6, "--archive", str(target), "--poll", "0.05")
     with zipfile.ZipFile(target) as archive:
         names = set(archive.namelist())
-    expected = {f"{fmt}/{n}.{fmt}" for n in numbers for fmt in ("png", "pdf")} | {"result.xlsx"}
+    expected = {*archive_members(svc, numbers), "result.xlsx"}
     assert len(numbers) == 6 and names == expected
     assert list(target.parent.iterdir()) == [target]  # no .part left behind
 
@@ -214,7 +216,7 @@ def test_submit_passes_formats_and_fetch_checks_the_digest(
     saved = (tmp_path / f"batch-{batch_id}.zip").read_bytes()
     assert saved == real and "SHA-256" in result.stdout
     with zipfile.ZipFile(tmp_path / f"batch-{batch_id}.zip") as archive:
-        assert set(archive.namelist()) == {f"pdf/{n}.pdf" for n in numbers} | {"result.xlsx"}
+        assert set(archive.namelist()) == {*archive_members(svc, numbers, ("pdf",)), "result.xlsx"}
 
 
 def test_status_of_a_finished_batch(server: str, keys: Keys, svc: UseCases, tmp_path: Path) -> None:

@@ -35,6 +35,7 @@ from issuer.service import roster
 from issuer.service.apikeys import KeyInfo
 from issuer.service.batches import DEFAULT_FORMATS, Upload
 from issuer.service.certificates import Search
+from issuer.service.filenames import content_disposition
 from issuer.service.issuing import IssueRequest
 from issuer.service.principal import Principal, Role, Unauthenticated, require_role
 from issuer.service.registry import Registration, ScopeItem
@@ -476,7 +477,7 @@ def batch_result(batch_id: str) -> Any:
 
 
 @bp.route("/batches/<string:batch_id>/archive")
-@bp.response(200, description="ZIP: png/<number>.png, pdf/<number>.pdf and result.xlsx (row → number)")
+@bp.response(200, description="ZIP: png/<number>_<name>.png, pdf/<number>_<name>.pdf and result.xlsx (row → number)")
 @bp.doc(
     responses={
         200: _binary("application/zip"),
@@ -535,7 +536,9 @@ def certificate_image(args: dict[str, Any], number: str) -> Any:
     response = current_app.response_class(rendered.data, mimetype=rendered.mimetype)
     response.headers["ETag"] = etag
     response.headers["Cache-Control"] = "private, max-age=86400"
-    response.headers["Content-Disposition"] = f'inline; filename="{number.upper()}.{args["format"]}"'
+    response.headers["Content-Disposition"] = content_disposition(
+        "inline", rendered.filename, f"{number.upper()}.{args['format']}"
+    )
     return response
 
 

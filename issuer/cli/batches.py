@@ -153,8 +153,8 @@ def batch_status(batch_id: str, url: str, key: str) -> None:
 @service_options
 @wait_options
 def batch_fetch(batch_id: str, output: str | None, url: str, key: str, poll: float, timeout: float | None) -> None:
-    """Wait until the batch is drawn, then download its ZIP (png/<number>.png,
-    pdf/<number>.pdf, result.xlsx) and check its SHA-256. The download goes to FILE.part
+    """Wait until the batch is drawn, then download its ZIP (png/<number>_<name>.png,
+    pdf/<number>_<name>.pdf, result.xlsx) and check its SHA-256. The download goes to FILE.part
     first; run again after an interruption to continue where it stopped. Exit 0 saved,
     1 failed (or unknown batch, or checksum mismatch), 2 the service cannot be reached,
     3 --timeout ran out."""

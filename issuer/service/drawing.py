@@ -25,6 +25,7 @@ from issuer.core.display import date_zh, level_zh
 from issuer.core.errors import IssuerError
 from issuer.render import Assets, RenderError, default_renderer
 from issuer.service.context import Context
+from issuer.service.filenames import certificate_file
 from issuer.service.images import certificate_view
 from issuer.service.sheets import row_of
 from issuer.store.records import BatchLine, BatchRecord
@@ -50,8 +51,9 @@ RESULT_HEADERS = (
 )
 
 
-def member_name(number: str, fmt: str) -> str:
-    return f"{fmt}/{number}.{fmt}"
+def member_name(number: str, holder_name: str, fmt: str) -> str:
+    """``png/Y000123000001263000001_张三丰.png``: a folder per format, ``filenames``' name."""
+    return f"{fmt}/{certificate_file(number, holder_name, fmt)}"
 
 
 @dataclass(frozen=True)
@@ -250,7 +252,7 @@ class Drawing:
                     if line.revoked:
                         continue
                     for fmt in batch.formats:
-                        info = _zip_info(member_name(line.number, fmt), batch.created_at)
+                        info = _zip_info(member_name(line.number, line.holder_name, fmt), batch.created_at)
                         with open(parts / f"{line.number}.{fmt}", "rb") as src, archive.open(info, "w") as dst:
                             shutil.copyfileobj(src, dst, 1 << 20)
             with open(target, "rb+") as f:
@@ -300,8 +302,8 @@ class Drawing:
                         line.work_type or "",
                         level_zh(line.level),
                         date_zh(line.issue_date),
-                        member_name(line.number, "png") if printed and "png" in batch.formats else "",
-                        member_name(line.number, "pdf") if printed and "pdf" in batch.formats else "",
+                        member_name(line.number, line.holder_name, "png") if printed and "png" in batch.formats else "",
+                        member_name(line.number, line.holder_name, "pdf") if printed and "pdf" in batch.formats else "",
                         "",
                     ],
                 )

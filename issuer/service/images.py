@@ -15,6 +15,7 @@ from issuer.core.errors import Conflict, InvalidInput
 from issuer.render import DPIS, Assets, CertificateView, default_renderer, load_layout, view_for
 from issuer.service.certificates import document_number, visible
 from issuer.service.context import Context
+from issuer.service.filenames import certificate_file
 from issuer.service.principal import Principal, Role, require_role
 from issuer.store.records import CertificateRecord
 
@@ -26,6 +27,8 @@ class Rendered:
     data: bytes
     mimetype: str
     etag: str
+    filename: str
+    """``<number>_<name>.<fmt>`` (``filenames.certificate_file``)."""
 
 
 class ImageCache:
@@ -97,4 +100,4 @@ class Images:
             view = certificate_view(self._ctx, record, photo, org.name, org.layout)
             data = default_renderer().encode(view, fmt, layout=org.layout, assets=assets, dpi=dpi)
             self._cache.put(key, data)
-        return Rendered(data, FORMATS[fmt], key[:32])
+        return Rendered(data, FORMATS[fmt], key[:32], certificate_file(record.number, record.holder_name, fmt))

@@ -35,6 +35,7 @@ from issuer.core.errors import InvalidInput, IssuerError
 from issuer.service.batches import Upload, has_result
 from issuer.service.certificates import MAX_PAGE, Search, assessment_of, document_number
 from issuer.service.fields import field_of
+from issuer.service.filenames import content_disposition
 from issuer.service.issuing import MAX_PHOTO_BYTES, IssueRequest
 from issuer.service.principal import Principal, Role
 from issuer.service.registry import ScopeItem
@@ -261,7 +262,9 @@ def certificate_image(number: str, fmt: str) -> ResponseReturnValue:
     except IssuerError as exc:
         abort(404 if exc.kind == "not_found" else 409 if exc.kind == "conflict" else 400)
     response = current_app.response_class(rendered.data, mimetype=rendered.mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{number.upper()}.{fmt}"'
+    response.headers["Content-Disposition"] = content_disposition(
+        "attachment", rendered.filename, f"{number.upper()}.{fmt}"
+    )
     return response
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+from urllib.parse import unquote
 
 import zxingcpp
 from flask.testing import FlaskClient
@@ -26,6 +27,9 @@ def test_the_png_carries_the_credential_in_a_readable_qr_code(client: FlaskClien
     image = Image.open(io.BytesIO(response.data))
     assert image.size == (2480, 3508)  # A4 at 300 dpi
     assert [r.text for r in zxingcpp.read_barcodes(image)] == [cert["qr_text"]]
+    disposition = response.headers["Content-Disposition"]
+    assert disposition.startswith(f'inline; filename="{cert["number"]}.png"')
+    assert unquote(disposition.split("filename*=UTF-8''", 1)[1]) == f"{cert['number']}_{cert['holder_name']}.png"
 
 
 def test_the_same_certificate_renders_the_same_bytes_and_answers_304(client: FlaskClient, keys: Keys) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 from collections import Counter
 from datetime import timedelta
@@ -29,6 +30,7 @@ from issuer.store import models as m
 from issuer.store.records import BatchRecord
 from tests.builders import (
     PHOTO,
+    archive_members,
     id17s,
     issued_rows,
     jpeg,
@@ -259,11 +261,11 @@ def test_images_are_drawn_in_the_background_and_packed_once_each_with_the_result
     assert path.stat().st_size == done.archive_bytes
     with zipfile.ZipFile(path) as archive:
         names = archive.namelist()
-        assert Counter(names) == Counter(
-            ["result.xlsx"] + [f"png/{n}.png" for n in numbers] + [f"pdf/{n}.pdf" for n in numbers]
-        )
-        first_png = archive.read(f"png/{numbers[0]}.png")
-        first_pdf = archive.read(f"pdf/{numbers[0]}.pdf")
+        members = archive_members(svc, numbers)
+        assert Counter(names) == Counter(["result.xlsx", *members])
+        assert all(re.fullmatch(r"(png|pdf)/Y\d{21}_\w+\.(png|pdf)", m) for m in members), members[:2]
+        first_png = archive.read(members[0])
+        first_pdf = archive.read(members[len(numbers)])
         sheet = openpyxl.load_workbook(io.BytesIO(archive.read("result.xlsx")), read_only=True).worksheets[0]
         table = [list(r) for r in sheet.iter_rows(values_only=True)]
     _, bundle = svc.publishing.bundle()

@@ -21,7 +21,7 @@ from PIL import Image
 
 from issuer.service.wiring import UseCases, build
 from issuer.store.records import BatchRecord
-from tests.builders import id17s, issued_rows, simple_roster, upload
+from tests.builders import archive_members, id17s, issued_rows, simple_roster, upload
 from tests.conftest import Keys, issuer_principal
 
 REDIS_URL = os.environ.get("TEST_QUEUE_REDIS_URL", "redis://127.0.0.1:6379/12")
@@ -141,7 +141,7 @@ def test_killing_a_worker_mid_batch_and_starting_another_completes_it_with_every
         assert z.testzip() is None
         images = {n: z.read(n) for n in names if n.endswith(".png")}
         pdfs = [z.read(n) for n in names if n.endswith(".pdf")]
-    expected = ["result.xlsx"] + [f"png/{n}.png" for n in numbers] + [f"pdf/{n}.pdf" for n in numbers]
+    expected = ["result.xlsx", *archive_members(svc, numbers)]
     assert Counter(names) == Counter(expected), "every image present exactly once"
     for data in images.values():
         Image.open(io.BytesIO(data)).verify()  # none half-written

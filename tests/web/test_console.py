@@ -9,6 +9,7 @@ import re
 import time
 import zipfile
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 from flask import Flask
@@ -381,9 +382,11 @@ def test_downloading_the_certificate_image(svc: UseCases, issuer: FlaskClient) -
     number = issued_number(svc)
     png = issuer.get(f"/console/certificates/{number}/image.png")
     assert png.status_code == 200 and png.data.startswith(b"\x89PNG\r\n\x1a\n")
-    assert f'filename="{number}.png"' in png.headers["Content-Disposition"]
+    assert f'filename="{number}.png"' in png.headers["Content-Disposition"]  # for ASCII-only clients
     pdf = issuer.get(f"/console/certificates/{number}/image.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF-")
+    saved = unquote(pdf.headers["Content-Disposition"].split("filename*=UTF-8''", 1)[1])
+    assert saved == f"{number}_张三丰.pdf"
 
 
 # --- rosters ---------------------------------------------------------------------------------------------
