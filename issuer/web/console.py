@@ -271,18 +271,31 @@ def certificate_image(number: str, fmt: str) -> ResponseReturnValue:
 @bp.post("/certificates/<string:number>/revoke")
 @signed_in
 def revoke(number: str) -> ResponseReturnValue:
+    """Two steps: the form's answer is a page naming the certificate, its holder, the reason
+    and the note, with a button that revokes (``confirm=1``); only that revokes. Revoking
+    cannot be undone, so its outcome is a warning, not a success."""
     _issuer_only()
-    try:
-        _app().revoking.revoke(
-            _principal(),
-            number,
-            reason=request.form.get("reason", ""),
-            note=request.form.get("note", "")[:1000],
+    app = _app()
+    reason, note = request.form.get("reason", ""), request.form.get("note", "")[:1000]
+    if reason not in REVOCATION_REASONS:
+        flash(t("choose_reason"), "warning")
+        return redirect(url_for("console.certificate", number=number))
+    if request.form.get("confirm") != "1":
+        try:
+            record = app.certificates.get(_principal(), number)
+        except IssuerError:
+            abort(404)
+        words = REVOCATION_REASONS[reason]
+        shown = words[1] if language() == "zh" else words[0]
+        return render_template(
+            "web/console/revoke_confirm.html", record=record, reason=reason, reason_words=shown, note=note
         )
+    try:
+        app.revoking.revoke(_principal(), number, reason=reason, note=note)
     except IssuerError as exc:
-        flash(_message(exc))
+        flash(_message(exc), "warning")
     else:
-        flash(t("revoked_ok"))
+        flash(t("revoked_done").format(number=number), "warning")
     return redirect(url_for("console.certificate", number=number))
 
 

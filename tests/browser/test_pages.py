@@ -142,9 +142,15 @@ def test_an_issuer_signs_in_issues_one_certificate_and_revokes_it(
     assert "考试考核" in shown and "理论知识考试 81（2025年6月20日通过）；技能操作考核 77.5（" in shown
     number = re.search(r"/console/certificates/([A-Z0-9]{22})", desktop.url).group(1)  # type: ignore[union-attr]
     desktop.screenshot(path=str(shots / "console-certificate.png"), full_page=True)
+    assert desktop.locator("select[name=reason]").input_value() == ""  # no reason chosen for the clerk
     desktop.select_option("select[name=reason]", "data_error")
     desktop.click("#revoke-button")
+    assert desktop.locator("#confirm-number").inner_text() == number
+    assert desktop.locator("#confirm-holder").inner_text() == "赵六"
+    assert desktop.locator("#certificate-status").count() == 0, "nothing revoked before the confirmation"
+    desktop.click("#revoke-confirm-button")
     assert desktop.locator("#certificate-status").inner_text() == "已撤销"
+    assert desktop.locator("#notice").get_attribute("class") == "warning"
     with svc.database.read_sessions() as session:
         from sqlalchemy import select
 

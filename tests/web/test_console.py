@@ -365,17 +365,35 @@ def test_a_double_submit_issues_once(svc: UseCases, issuer: FlaskClient) -> None
 
 def test_revoking_through_the_form(keys: Keys, svc: UseCases, client: FlaskClient, issuer: FlaskClient) -> None:
     number = issued_number(svc)
-    response = post_form(
-        issuer,
-        f"/console/certificates/{number}",
-        f"/console/certificates/{number}/revoke",
-        {"reason": "data_error", "note": "姓名有误"},
-    )
+    form_page = html(issuer.get(f"/console/certificates/{number}"))
+    assert '<option value="" selected disabled>请选择撤销原因</option>' in form_page  # no reason chosen for them
+    path, source = f"/console/certificates/{number}/revoke", f"/console/certificates/{number}"
+    asked = post_form(issuer, source, path, {"reason": "data_error", "note": "姓名有误"})
+    confirm = html(asked)
+    assert asked.status_code == 200 and 'id="revoke-confirm-button"' in confirm
+    assert f'id="confirm-number">{number}<' in confirm and 'id="confirm-holder">张三丰<' in confirm
+    assert "证书信息有误" in confirm and "姓名有误" in confirm
+    record = svc.certificates.by_number(number)
+    assert record is not None and record.revoked_at is None, "asking to confirm revokes nothing"
+    response = post_form(issuer, source, path, {"reason": "data_error", "note": "姓名有误", "confirm": "1"})
     assert response.status_code == 302
     page = html(issuer.get(response.location))
     assert 'id="certificate-status">已撤销' in page and 'id="revoke-button"' not in page
+    assert f'class="warning" id="notice" role="status">证书{number}已撤销' in page  # a warning, not a success
+    assert "姓名有误" in page and "data_error" not in page  # the reason in words, the note, who and when
     api = client.get(f"/api/v1/certificates/{number}", headers=auth(keys.issuer)).get_json()
     assert api["revoked_at"] is not None and api["revocation_reason"] == "data_error"
+
+
+def test_a_revocation_without_a_chosen_reason_revokes_nothing(svc: UseCases, issuer: FlaskClient) -> None:
+    number = issued_number(svc)
+    source, path = f"/console/certificates/{number}", f"/console/certificates/{number}/revoke"
+    for reason in ("", "made_up"):
+        response = post_form(issuer, source, path, {"reason": reason, "confirm": "1"})
+        assert response.status_code == 302
+        assert "请选择撤销原因" in html(issuer.get(response.location))
+    record = svc.certificates.by_number(number)
+    assert record is not None and record.revoked_at is None
 
 
 def test_downloading_the_certificate_image(svc: UseCases, issuer: FlaskClient) -> None:
