@@ -356,12 +356,16 @@ def _birth_date(number: str, today: date) -> date:
 
 
 def _check_check_character(number: str) -> None:
-    expected = check_character(number[:17])
-    if number[17] != expected:
+    """The message names no expected character: a number that fails its check almost always
+    has a mistyped digit among the first 17, and changing the last one to "fix" it would
+    make a well-formed number of someone else."""
+    if number[17] != check_character(number[:17]):
         raise IdentityError(
             "invalid_id_checksum",
-            f"the check character should be {expected}, not {number[17]}",
-            f"校验码应为{expected}，实为{number[17]}",
+            "the number does not check out: its 18th character does not agree with the first 17 "
+            "(GB 11643); compare every character with the document, as one is usually mistyped",
+            "证件号码校验不通过：第18位校验码与前17位不符（GB 11643），"
+            "请对照证件逐位核对（通常是某一位录入有误，勿只改最后一位）",
         )
 
 

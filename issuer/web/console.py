@@ -32,6 +32,7 @@ from issuer.core.assessment import Placing
 from issuer.core.clock import CST
 from issuer.core.display import date_zh, level_zh
 from issuer.core.errors import InvalidInput, IssuerError
+from issuer.service import roster
 from issuer.service.batches import Upload, has_result
 from issuer.service.certificates import MAX_PAGE, Search, assessment_of, document_number
 from issuer.service.fields import field_of
@@ -479,14 +480,14 @@ def batch_list() -> ResponseReturnValue:
     general, status = None, 200
     headers: dict[str, str] = {}
     if request.method == "POST":
-        roster = request.files.get("roster")
+        sheet = request.files.get("roster")
         photos = request.files.get("photos")
-        if roster is None or not roster.filename:
+        if sheet is None or not sheet.filename:
             general, status = t("roster"), 422
         else:
             upload = Upload(
-                roster=roster.read(),
-                filename=roster.filename,
+                roster=sheet.read(),
+                filename=sheet.filename,
                 photos=photos.stream if photos is not None and photos.filename else None,
                 valid_rows_only=bool(request.form.get("valid_rows_only")),
                 dry_run=bool(request.form.get("dry_run")),
@@ -500,10 +501,31 @@ def batch_list() -> ResponseReturnValue:
             except IssuerError as exc:
                 general, status = _message(exc), 422
     recent = app.batches.recent(_principal(), limit=20)
+    page = render_template(
+        "web/console/batches.html",
+        recent=recent,
+        general=general,
+        once=_once(),
+        guide=roster.column_guide(),
+        photo_rule=roster.photo_rule(),
+    )
     return (
-        render_template("web/console/batches.html", recent=recent, general=general, once=_once()),
+        page,
         status,
         headers,
+    )
+
+
+@bp.get("/batches/template.xlsx")
+@signed_in
+def batch_template() -> ResponseReturnValue:
+    """The roster template (the API's ``/api/v1/batches/template``), for the clerk at the page."""
+    _issuer_only()
+    return send_file(
+        io.BytesIO(roster.roster_template_xlsx()),
+        mimetype=XLSX,
+        as_attachment=True,
+        download_name="职业技能等级认定名单模板.xlsx",
     )
 
 

@@ -193,6 +193,18 @@ TEXT: dict[str, tuple[str, str]] = {
                        "it cannot be undone. Check:"),
     "revoke_confirm_button": ("确认撤销", "Revoke it"),
     "cancel": ("返回", "Back"),
+    "roster_intro": (
+        "上传一次考核的名单（CSV或Excel）和照片压缩包（ZIP），逐行核验后一并发证。",
+        "Upload the roster of one assessment (CSV or Excel) and a ZIP of photos: every row is checked, "
+        "then all are issued together.",
+    ),
+    "roster_template": ("下载名单模板（含填写说明）", "Download the roster template (with notes)"),
+    "photo_rule": ("照片：", "Photos: "),
+    "column_guide": ("各列填写说明", "What goes in each column"),
+    "column": ("列", "Column"),
+    "required": ("必填", "Required"),
+    "how_to_fill": ("说明", "Notes"),
+    "also_accepted": ("也可写作", "Also accepted"),
     "none": ("无", "none"),
     "change_password": ("修改密码", "Change password"),
     "current_password": ("当前密码", "Current password"),

@@ -83,8 +83,8 @@ REFUSED = {
         "外国人永久居留身份证",
         permanent()[:17] + ("0" if permanent()[17] != "0" else "1"),
         "invalid_id_checksum",
-        f"校验码应为{permanent()[17]}",
-        f"the check character should be {permanent()[17]}",
+        "第18位校验码与前17位不符",
+        "its 18th character does not agree with the first 17",
     ),
     "a permanent residence card of neither shape": (
         "外国人永久居留身份证",

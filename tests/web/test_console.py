@@ -11,6 +11,7 @@ import zipfile
 from typing import Any
 from urllib.parse import unquote
 
+import openpyxl
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -427,6 +428,21 @@ def _batch_page(issuer: FlaskClient, response: Any) -> str:
         if status.group(1) not in ("validating", "issuing"):
             return page
         time.sleep(0.01)
+
+
+def test_the_upload_page_explains_the_roster_and_gives_its_template(svc: UseCases, issuer: FlaskClient) -> None:
+    page = html(issuer.get("/console/batches"))
+    assert 'href="/console/batches/template.xlsx"' in page
+    assert "11010519491231002X.jpg" in page  # how photos are named, before the clerk uploads
+    guide = page[page.index('id="column-guide"') :]
+    for header in ("姓名", "证件号码", "职业编码", "理论知识成绩", "照片"):
+        assert f"<td>{header}</td>" in guide, header
+    assert "<td>姓名</td><td>是</td>" in guide and "<td>职业编码</td><td>二选一</td>" in guide
+    template = issuer.get("/console/batches/template.xlsx")
+    assert template.status_code == 200
+    assert "职业技能等级认定名单模板.xlsx" in unquote(template.headers["Content-Disposition"])
+    book = openpyxl.load_workbook(io.BytesIO(template.data), read_only=True)
+    assert [c.value for c in next(book.worksheets[0].iter_rows(max_row=1))][:3] == ["姓名", "证件类型", "证件号码"]
 
 
 def test_an_upload_is_answered_at_once_and_its_page_follows_the_validation(svc: UseCases, issuer: FlaskClient) -> None:

@@ -27,7 +27,7 @@ from issuer.service.roster.reading import (
     read_roster,
 )
 from issuer.service.roster.report import RosterProblem, RosterReport, ValidRow, ValidRows
-from issuer.service.roster.template import roster_template_xlsx
+from issuer.service.roster.template import GuideLine, column_guide, photo_rule, roster_template_xlsx
 
 __all__ = [
     "BY_KEY",
@@ -38,6 +38,7 @@ __all__ = [
     "OCCUPATION_KEYS",
     "REQUIRED",
     "Column",
+    "GuideLine",
     "PhotoArchive",
     "Progress",
     "RosterError",
@@ -46,10 +47,12 @@ __all__ = [
     "RosterRow",
     "ValidRow",
     "ValidRows",
+    "column_guide",
     "count_rows",
     "decode_csv",
     "default_threads",
     "parse_header",
+    "photo_rule",
     "read_roster",
     "roster_template_xlsx",
     "validate_roster",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from typing import Any
 
 from issuer.core.catalogue import LEVELS
@@ -119,13 +120,40 @@ def _template_validations(sheet: Any) -> None:
         sheet.add_data_validation(rule)
 
 
-def _template_notes(book: Any) -> None:
-    notes = book.create_sheet("填写说明")
-    notes.append(["列", "column", "必填", "说明", "notes", "也可写作 / also accepted"])
+@dataclass(frozen=True)
+class GuideLine:
+    """One column of the roster as the template's notes sheet and the upload page explain it."""
+
+    header: str
+    key: str
+    required: str
+    """是, 否 or 二选一 (one of the code and the name)."""
+    note_zh: str
+    note_en: str
+    also: str
+    """The other headers accepted for it, 、-separated."""
+
+
+def column_guide() -> list[GuideLine]:
+    """Every column, in the template's order, with what to write in it."""
+    lines = []
     for column in COLUMNS:
         zh, en = _TEMPLATE_NOTES[column.key]
         required = "是" if column.key in REQUIRED else ("二选一" if column.key in OCCUPATION_KEYS else "否")
-        notes.append([column.zh, column.key, required, zh, en, "、".join(accepted_headers(column))])
+        lines.append(GuideLine(column.zh, column.key, required, zh, en, "、".join(accepted_headers(column))))
+    return lines
+
+
+def photo_rule() -> tuple[str, str]:
+    """How photos are named in the ZIP, in Chinese and English."""
+    return _TEMPLATE_NOTES["photo"]
+
+
+def _template_notes(book: Any) -> None:
+    notes = book.create_sheet("填写说明")
+    notes.append(["列", "column", "必填", "说明", "notes", "也可写作 / also accepted"])
+    for line in column_guide():
+        notes.append([line.header, line.key, line.required, line.note_zh, line.note_en, line.also])
     notes.append([])
     notes.append(["第2行为英文表头，可保留或删除；第3行为示例，请删除后填写。"])
     notes.append(["Row 2 is an English header line (keep or delete it); row 3 is an example: delete it."])
