@@ -409,9 +409,13 @@ class CertificatePage(ma.Schema):
 
 
 class SearchArgs(Strict):
-    number = fields.String(validate=validate.Length(max=22))
-    name = fields.String(validate=validate.Length(max=64))
-    document_number = fields.String(validate=validate.Length(max=40))
+    number = fields.String(validate=validate.Length(max=22), metadata={"description": "a prefix of the number"})
+    name = fields.String(validate=validate.Length(max=64), metadata={"description": "part of the holder's name"})
+    document_number = fields.String(
+        validate=validate.Length(max=40),
+        metadata={"description": "the whole document number, or its last 1-4 characters"},
+    )
+    batch = fields.String(validate=validate.Regexp(r"^[0-9a-fA-F]{32}$"), metadata={"description": "a batch id"})
     occupation = fields.String(validate=_CODE)
     level = fields.Integer(validate=_LEVEL)
     issued_from = fields.Date()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from issuer.core import identity
 from issuer.core.assessment import Method, Passed
 from issuer.core.errors import InvalidInput, NotFound
 from issuer.service.context import Context
@@ -21,8 +22,12 @@ MAX_PAGE = 100_000
 @dataclass(frozen=True)
 class Search:
     number: str | None = None
+    """A prefix of the certificate number."""
     name: str | None = None
+    """Part of the holder's name."""
     document_number: str | None = None
+    """The whole document number, or its last 1–4 characters (what the masked form shows)."""
+    batch: str | None = None
     occupation: str | None = None
     level: int | None = None
     issued_from: date | None = None
@@ -30,6 +35,11 @@ class Search:
     revoked: bool | None = None
     page: int = 1
     per_page: int = 20
+
+
+DOCUMENT_TAIL = 4
+"""Characters of a document number a search may give alone: its last ones, as masked forms
+show them (``1101**********002X``); more than that, and the whole number is looked up."""
 
 
 @dataclass(frozen=True)
@@ -76,10 +86,14 @@ class Certificates:
             raise InvalidInput(
                 "invalid_page", f"page 1-{MAX_PAGE} and per_page 1-100", f"页码应在1至{MAX_PAGE}之间，每页1至100条"
             )
+        typed = identity.normalize_document_number(query.document_number or "")
+        tail = typed if 0 < len(typed) <= DOCUMENT_TAIL else None
         where = CertificateFilter(
             number_prefix=query.number.strip().upper() if query.number else None,
-            holder_name=query.name.strip() if query.name else None,
-            document_number_hmac=self._ctx.cipher.lookup_hash(query.document_number) if query.document_number else None,
+            name_contains=query.name.strip() if query.name and query.name.strip() else None,
+            document_number_hmac=self._ctx.cipher.lookup_hash(typed) if len(typed) > DOCUMENT_TAIL else None,
+            document_tail=tail,
+            batch_id=query.batch.strip().lower() if query.batch else None,
             occupation=query.occupation.strip() if query.occupation else None,
             level=query.level,
             issued_from=query.issued_from,

@@ -145,10 +145,15 @@ class CertificateRepository:
         c = m.Certificate
         if where.number_prefix:
             query = query.where(c.number.startswith(where.number_prefix, autoescape=True))
-        if where.holder_name:
-            query = query.where(c.holder_name == where.holder_name)
+        if where.name_contains:
+            query = query.where(c.holder_name.contains(where.name_contains, autoescape=True))
         if where.document_number_hmac:
             query = query.where(c.document_number_hmac == where.document_number_hmac)
+        if where.document_tail:
+            query = query.where(c.document_number_masked.endswith(where.document_tail, autoescape=True))
+        if where.batch_id:
+            items = select(m.BatchItem.certificate_id).where(m.BatchItem.batch_id == where.batch_id)
+            query = query.where(c.id.in_(items))
         if where.occupation:
             query = query.where(c.occupation == where.occupation)
         if where.level is not None:

@@ -178,8 +178,11 @@ class CertificateFilter:
     """What an organization searches its certificates by (all optional, combined)."""
 
     number_prefix: str | None = None
-    holder_name: str | None = None
+    name_contains: str | None = None
     document_number_hmac: str | None = None
+    document_tail: str | None = None
+    """The last characters (at most 4) of the document number: what its masked form keeps."""
+    batch_id: str | None = None
     occupation: str | None = None
     level: int | None = None
     issued_from: date | None = None

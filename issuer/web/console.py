@@ -7,6 +7,7 @@ API, as the signed-in person (``AccountInfo.principal``)."""
 from __future__ import annotations
 
 import io
+import re
 import secrets
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -28,9 +29,10 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from issuer.api.v1 import MAX_BATCH_UPLOAD, XLSX
+from issuer.core import identity
 from issuer.core.assessment import Placing
 from issuer.core.clock import CST
-from issuer.core.display import date_zh, level_zh
+from issuer.core.display import date_zh, level_en, level_zh
 from issuer.core.errors import InvalidInput, IssuerError
 from issuer.service import roster
 from issuer.service.batches import Upload, has_result
@@ -167,17 +169,19 @@ def home() -> ResponseReturnValue:
 @bp.get("/certificates")
 @signed_in
 def certificates() -> ResponseReturnValue:
+    """Find certificates: one box that takes a number prefix, part of a name, a whole
+    document number or its last 1–4 characters; and filters by occupation, level, status,
+    batch and issue dates. Pages both ways, with the count."""
     _issuer_only()
-    q = request.args.get("q", "").strip()[:64]
-    page = min(max(1, request.args.get("page", 1, type=int) or 1), MAX_PAGE)  # past the end: an empty page
-    query = Search(page=page, per_page=20)
-    if q:
-        field = "number" if q[:1].upper() in ("Y", "S") and any(c.isdigit() for c in q) else "name"
-        if len(q) >= 15 and q[:6].isdigit():
-            field = "document_number"
-        query = Search(**{field: q}, page=query.page, per_page=20)
     app = _app()
-    found = app.certificates.search(_principal(), query)
+    args = {k: request.args.get(k, "").strip()[:64] for k in FILTERS}
+    page = min(max(1, request.args.get("page", 1, type=int) or 1), MAX_PAGE)  # past the end: an empty page
+    query = Search(**_box(args["q"]), **_filters(args), page=page, per_page=PER_PAGE)
+    try:
+        found = app.certificates.search(_principal(), query)
+    except IssuerError as exc:
+        flash(_message(exc), "warning")
+        found = app.certificates.search(_principal(), Search(page=1, per_page=PER_PAGE))
     rows = [
         {
             "number": r.number,
@@ -189,7 +193,56 @@ def certificates() -> ResponseReturnValue:
         }
         for r in found.items
     ]
-    return render_template("web/console/certificates.html", rows=rows, q=q, page=found)
+    pages = max(1, -(-found.total // found.per_page))
+    kept = {k: v for k, v in args.items() if v}
+    return render_template(
+        "web/console/certificates.html",
+        rows=rows,
+        args=args,
+        page=found,
+        pages=pages,
+        previous=url_for("console.certificates", **kept, page=found.page - 1) if found.page > 1 else None,
+        following=url_for("console.certificates", **kept, page=found.page + 1) if found.page < pages else None,
+        occupations=_scope_choices(app, current_only=False),
+        batches=app.batches.recent(_principal(), limit=50),
+        levels={lv: level_zh(lv) if language() == "zh" else level_en(lv) for lv in (5, 4, 3, 2, 1)},
+    )
+
+
+FILTERS = ("q", "occupation", "level", "status", "batch", "issued_from", "issued_until")
+PER_PAGE = 20
+
+
+def _box(q: str) -> dict[str, str]:
+    """What the one search box means: a number prefix (Y or S then digits), a document
+    number whole (15 or more characters) or its tail (1–4 digits or X), else part of a name."""
+    if not q:
+        return {}
+    if q[:1].upper() in ("Y", "S") and any(c.isdigit() for c in q):
+        return {"number": q}
+    compact = identity.normalize_document_number(q)
+    if re.fullmatch(r"[0-9X]{1,4}|[0-9A-Z]{15,}", compact):
+        return {"document_number": compact}
+    return {"name": q}
+
+
+def _filters(args: dict[str, str]) -> dict[str, Any]:
+    """The filters the page was given; one that does not read is left out."""
+    out: dict[str, Any] = {}
+    if args["occupation"]:
+        out["occupation"] = args["occupation"]
+    if args["level"].isdigit():
+        out["level"] = int(args["level"])
+    if args["status"] in ("valid", "revoked"):
+        out["revoked"] = args["status"] == "revoked"
+    if re.fullmatch(r"[0-9a-f]{32}", args["batch"]):
+        out["batch"] = args["batch"]
+    for key in ("issued_from", "issued_until"):
+        try:
+            out[key] = date.fromisoformat(args[key]) if args[key] else None
+        except ValueError:
+            continue
+    return out
 
 
 @bp.get("/certificates/<string:number>")
@@ -459,11 +512,12 @@ def _once() -> str:
     return secrets.token_urlsafe(16)
 
 
-def _scope_choices(app: UseCases) -> list[tuple[str, str]]:
-    """The occupations the organization may evaluate today, for the form's list."""
+def _scope_choices(app: UseCases, *, current_only: bool = True) -> list[tuple[str, str]]:
+    """The occupations the organization may evaluate today (or ever could: ``current_only``
+    false, for finding certificates), for a form's list."""
     principal = _principal()
     org = app.registry.read(principal, principal.organization_code or "")
-    codes = sorted({s.occupation for s in org.scope if s.valid_until is None})
+    codes = sorted({s.occupation for s in org.scope if s.valid_until is None or not current_only})
     return [(code, app.ctx.catalogue.occupation(code).name) for code in codes]
 
 

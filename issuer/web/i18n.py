@@ -193,6 +193,15 @@ TEXT: dict[str, tuple[str, str]] = {
                        "it cannot be undone. Check:"),
     "revoke_confirm_button": ("确认撤销", "Revoke it"),
     "cancel": ("返回", "Back"),
+    "search_box": ("证书编号、姓名、证件号码或其末4位", "Number, name, document number or its last 4"),
+    "filters": ("筛选", "Filters"),
+    "any": ("全部", "any"),
+    "batch": ("批次", "Batch"),
+    "issued_from": ("发证日期起", "Issued from"),
+    "issued_until": ("发证日期止", "Issued until"),
+    "found_count": ("共{total}张 · 第{page}/{pages}页", "{total} found · page {page} of {pages}"),
+    "page_previous": ("上一页", "Previous"),
+    "page_next": ("下一页", "Next"),
     "roster_intro": (
         "上传一次考核的名单（CSV或Excel）和照片压缩包（ZIP），逐行核验后一并发证。",
         "Upload the roster of one assessment (CSV or Excel) and a ZIP of photos: every row is checked, "

@@ -103,6 +103,26 @@ def test_search_filters_the_organizations_own_certificates(client: FlaskClient, 
     assert len(page.get_json()["items"]) == 1
 
 
+def test_search_by_part_of_a_name_or_the_last_characters_of_a_document_number(
+    client: FlaskClient, keys: Keys
+) -> None:
+    for person, name in [(None, "欧阳明月"), (1, "欧阳娜娜"), (3, "明月")]:
+        assert client.post("/api/v1/certificates", json=issue_body(person, holder_name=name), headers=auth(keys.issuer))
+
+    def names(**query: object) -> set[str]:
+        found = client.get("/api/v1/certificates", query_string=query, headers=auth(keys.issuer)).get_json()
+        return {c["holder_name"] for c in found["items"]}
+
+    assert names(name="欧阳") == {"欧阳明月", "欧阳娜娜"}
+    assert names(name="明月") == {"欧阳明月", "明月"}
+    assert names(name="%") == set()  # a LIKE wildcard is a character, not "anything"
+    assert names(document_number=ID_NUMBER[-4:].lower()) == {"欧阳明月"}
+    assert names(document_number=ID_NUMBER[-3:]) == {"欧阳明月"}
+    assert names(document_number=ID_NUMBER[-6:]) == set()  # more than the masked form shows: the whole number
+    refused = client.get("/api/v1/certificates", query_string={"batch": "not-a-batch"}, headers=auth(keys.issuer))
+    assert refused.status_code == 422
+
+
 def test_the_same_person_twice_is_a_409_with_the_existing_number_and_re_issue_is_the_way(
     client: FlaskClient, keys: Keys
 ) -> None:

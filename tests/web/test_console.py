@@ -542,6 +542,42 @@ def test_a_roster_is_issued_and_followed_to_its_archive(svc: UseCases, issuer: F
         assert zipfile.ZipFile(io.BytesIO(archive.data)).namelist()
 
 
+def test_finding_certificates_by_box_and_filters_paging_both_ways(svc: UseCases, issuer: FlaskClient) -> None:
+    response = upload(issuer, simple_roster([(f"学员{i}", id17, 4) for i, id17 in enumerate(id17s(23))]))
+    batch_id = response.location.rsplit("/", 1)[1]
+    _batch_page(issuer, response)
+    svc.issuing.issue(issuer_principal(svc), request())  # 张三丰, level 3, outside the batch
+    assert certificates(svc) == 24
+
+    def listed(query: str) -> tuple[str, list[str]]:
+        page = html(issuer.get(f"/console/certificates?{query}"))
+        count = re.search(r'id="result-count">([^<]+)<', page)
+        assert count is not None
+        return count.group(1), re.findall(r'/console/certificates/(Y\d{21})"', page)
+
+    count, first = listed("")
+    assert count == "共24张 · 第1/2页" and len(first) == 20
+    page_one = html(issuer.get("/console/certificates"))
+    assert 'id="page-next"' in page_one and 'id="page-previous"' not in page_one
+    following = re.search(r'href="([^"]+)" id="page-next"', page_one)
+    assert following is not None
+    page_two = html(issuer.get(following.group(1).replace("&amp;", "&")))
+    assert "第2/2页" in page_two and 'id="page-previous"' in page_two and 'id="page-next"' not in page_two
+    assert listed("q=学员1")[0] == "共11张 · 第1/1页"  # 学员1, 学员10 … 学员19
+    assert listed("q=张三")[0] == "共1张 · 第1/1页"
+    assert listed(f"q={ID_NUMBER[-4:]}")[0] == "共1张 · 第1/1页"
+    assert listed("level=3")[0] == "共1张 · 第1/1页" and listed("level=4")[0] == "共23张 · 第1/2页"
+    assert listed(f"batch={batch_id}")[0] == "共23张 · 第1/2页"
+    assert listed(f"batch={batch_id}&q=学员2")[0] == "共4张 · 第1/1页"  # 学员2, 学员20, 学员21, 学员22
+    assert listed("status=revoked")[0] == "共0张 · 第1/1页"
+    assert listed("issued_from=2026-11-30")[0] == "共0张 · 第1/1页"
+    assert listed("issued_until=2026-11-29&occupation=6-31-01-03")[0] == "共24张 · 第1/2页"
+    kept = html(issuer.get(f"/console/certificates?batch={batch_id}&level=4"))
+    assert f'<option value="{batch_id}" selected>' in kept and '<option value="4" selected>' in kept
+    nxt = re.search(r'href="([^"]+)" id="page-next"', kept)
+    assert nxt is not None and f"batch={batch_id}" in nxt.group(1) and "level=4" in nxt.group(1)
+
+
 # --- who sees what ----------------------------------------------------------------------------------------
 
 
