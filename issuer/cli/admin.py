@@ -142,6 +142,66 @@ def account_create(username: str, display_name: str, role: str, organization: st
     click.echo(f"account {created.username} ({role}) created / 账号已创建")
 
 
+@account.command("list")
+def account_list() -> None:
+    """Every console account: username, name, role, organization, state (active, locked,
+    disabled) and when it was created."""
+    from issuer.core.clock import CST
+    from issuer.service.principal import OPERATOR
+
+    _, use = local()
+    now = use.ctx.clock()
+    states = {"active": "启用", "locked": "已锁定", "disabled": "已停用"}
+    for a in use.accounts.list(OPERATOR):
+        state = a.state(now)
+        click.echo(
+            "\t".join(
+                [
+                    a.username,
+                    a.display_name,
+                    a.role,
+                    a.organization_code or "-",
+                    f"{state}/{states[state]}",
+                    f"{a.created_at.astimezone(CST):%Y-%m-%d %H:%M}",
+                ]
+            )
+        )
+
+
+@account.command("disable")
+@click.argument("username")
+def account_disable(username: str) -> None:
+    """Stop an account signing in (its sessions end now)."""
+    from issuer.service.principal import OPERATOR
+
+    _, use = local()
+    use.accounts.disable(OPERATOR, username)
+    click.echo(f"account {username} disabled / 账号已停用")
+
+
+@account.command("enable")
+@click.argument("username")
+def account_enable(username: str) -> None:
+    """Let a disabled or locked account sign in again."""
+    from issuer.service.principal import OPERATOR
+
+    _, use = local()
+    use.accounts.enable(OPERATOR, username)
+    click.echo(f"account {username} enabled / 账号已启用")
+
+
+@account.command("reset")
+@click.argument("username")
+@click.password_option(help="The new password, at least 10 characters (asked for when not given).")
+def account_reset(username: str, password: str) -> None:
+    """Set a new password for a person who forgot theirs (their sessions end, a lockout is lifted)."""
+    from issuer.service.principal import OPERATOR
+
+    _, use = local()
+    use.accounts.reset_password(OPERATOR, username, password)
+    click.echo(f"password of {username} reset / 密码已重置")
+
+
 @click.command()
 def publish() -> None:
     """Sign again every status list a day old or more (the service does it every

@@ -10,8 +10,10 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from issuer.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from issuer.service import audit
@@ -257,6 +259,62 @@ class Accounts:
 
         self._ctx.run(work)
 
+    def list(self, principal: Principal | None) -> list[AccountView]:
+        """Every console account, by username (authority administrators)."""
+        require_role(principal, Role.AUTHORITY_ADMIN)
+        with self._ctx.reading() as uow:
+            records = uow.accounts.all()
+        return [
+            AccountView(
+                r.username, r.display_name, r.role, r.organization_code, r.created_at, r.disabled_at, r.locked_until
+            )
+            for r in records
+        ]
+
+    def disable(self, principal: Principal | None, username: str) -> None:
+        """Stop an account signing in (a person who left): its sessions end now; nothing it
+        did is undone, and its name stays in the audit trail."""
+        self._administer(principal, username, "account.disable", lambda now: {"disabled_at": now})
+
+    def enable(self, principal: Principal | None, username: str) -> None:
+        """Let a disabled or locked account sign in again (its failed sign-ins forgotten)."""
+        self._administer(
+            principal,
+            username,
+            "account.enable",
+            lambda now: {"disabled_at": None, "failed_logins": 0, "locked_until": None},
+        )
+
+    def reset_password(self, principal: Principal | None, username: str, new_password: str) -> None:
+        """An administrator sets a new password for a person who forgot theirs: every
+        session of the account ends and a lockout is lifted."""
+        _check_password(new_password)
+        hashed = hash_password(new_password)
+        self._administer(
+            principal,
+            username,
+            "account.reset",
+            lambda now: {"password_hash": hashed, "failed_logins": 0, "locked_until": None},
+        )
+
+    def _administer(
+        self, principal: Principal | None, username: str, action: str, changes: Callable[[datetime], dict[str, Any]]
+    ) -> None:
+        actor = require_role(principal, Role.AUTHORITY_ADMIN).actor
+        name = username.strip().lower()
+
+        def work(uow: UnitOfWork) -> None:
+            record = uow.accounts.by_username(name)
+            if record is None:
+                raise NotFound("account_not_found", f"no account {name}", f"没有账号{name}")
+            now = self._ctx.clock()
+            uow.accounts.update(record.id, **changes(now))
+            uow.accounts.next_epoch(record.id)
+            audit.append(uow, self._log, at=now, actor=actor, action=action, target=name, details={})
+            uow.commit()
+
+        self._ctx.run(work)
+
     def change_password(self, account_id: int, current_password: str, new_password: str) -> None:
         """A person changes their own password: the current one is asked again, and every
         session of the account ends (sign in again with the new one)."""
@@ -285,6 +343,25 @@ class Accounts:
             uow.commit()
 
         self._ctx.run(work)
+
+
+@dataclass(frozen=True)
+class AccountView:
+    """An account as an administrator lists it: never its password hash."""
+
+    username: str
+    display_name: str
+    role: str
+    organization_code: str | None
+    created_at: datetime
+    disabled_at: datetime | None
+    locked_until: datetime | None
+
+    def state(self, now: datetime) -> str:
+        """``disabled``, ``locked`` (too many wrong passwords, until ``locked_until``) or ``active``."""
+        if self.disabled_at is not None:
+            return "disabled"
+        return "locked" if self.locked_until is not None and self.locked_until > now else "active"
 
 
 def _organization_id(uow: UnitOfWork, code: str) -> int:

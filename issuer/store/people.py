@@ -93,6 +93,9 @@ class AccountRepository:
     def any(self) -> bool:
         return self._session.scalar(select(m.Account.id).limit(1)) is not None
 
+    def all(self) -> list[AccountRecord]:
+        return [_account(a) for a in self._session.scalars(select(m.Account).order_by(m.Account.username))]
+
     def add(
         self,
         *,
