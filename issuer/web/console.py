@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import re
 import secrets
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -268,7 +268,7 @@ def certificate(number: str) -> ResponseReturnValue:
     if record.revoked_at is not None:
         en, zh = reason_words(record.revocation_reason)
         revocation = [
-            ("revoked_on", f"{record.revoked_at.astimezone(CST):%Y-%m-%d %H:%M}"),
+            ("revoked_on", _when(record.revoked_at)),
             ("revocation_reason", zh if language() == "zh" else en),
             ("note", record.revocation_note or "—"),
             ("revoked_by", record.revoked_by or "—"),
@@ -562,6 +562,7 @@ def batch_list() -> ResponseReturnValue:
         once=_once(),
         guide=roster.column_guide(),
         photo_rule=roster.photo_rule(),
+        when=_when,
     )
     return (
         page,
@@ -589,11 +590,34 @@ def batch(batch_id: str) -> ResponseReturnValue:
     """A batch's progress, refreshed every 3 seconds until it ends: rows checked, then
     certificates drawn; a rejected roster's problems; the result and the archive."""
     _issuer_only()
+    app = _app()
     try:
-        current = _app().batches.status(_principal(), batch_id)
+        current = app.batches.status(_principal(), batch_id)
     except IssuerError:
         abort(404)
-    return render_template("web/console/batch.html", batch=current, result=has_result(current))
+    issued = app.certificates.search(_principal(), Search(batch=current.id, page=1, per_page=PER_PAGE))
+    rows = [
+        {
+            "number": r.number,
+            "name": r.holder_name,
+            "level": level_zh(r.level) if language() == "zh" else level_en(r.level),
+            "revoked": r.revoked_at is not None,
+        }
+        for r in issued.items
+    ]
+    return render_template(
+        "web/console/batch.html",
+        batch=current,
+        result=has_result(current),
+        created=_when(current.created_at),
+        certificates=rows,
+        certificates_total=issued.total,
+    )
+
+
+def _when(moment: datetime) -> str:
+    local = moment.astimezone(CST)
+    return f"{date_zh(local.date())} {local:%H:%M}" if language() == "zh" else f"{local:%Y-%m-%d %H:%M} CST"
 
 
 @bp.get("/batches/<string:batch_id>/result")

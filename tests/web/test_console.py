@@ -540,6 +540,13 @@ def test_a_roster_is_issued_and_followed_to_its_archive(svc: UseCases, issuer: F
     with issuer.get(link.group(1)) as archive:
         assert archive.status_code == 200 and archive.mimetype == "application/zip"
         assert zipfile.ZipFile(io.BytesIO(archive.data)).namelist()
+    assert 'id="batch-created">上传时间：2026年11月29日 10:00<' in page  # Beijing time, as a clerk reads it
+    listed = page[page.index('id="batch-certificates"') :]
+    assert listed.count("<tr>") == 1 + 3 and "学员0" in listed and "已发证" in listed, listed
+    assert "本批次证书（3）" in page
+    batches = html(issuer.get("/console/batches"))
+    row = batches[batches.index('id="recent-batches"') :]
+    assert "名单.csv" in row and "2026年11月29日 10:00" in row and "<td>3</td>" in row and "已完成" in row
 
 
 def test_finding_certificates_by_box_and_filters_paging_both_ways(svc: UseCases, issuer: FlaskClient) -> None:
