@@ -4,6 +4,7 @@ transaction."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from issuer.core import transparency as log_format
@@ -30,6 +31,8 @@ REISSUED = "reissued"
 """The reason a re-issue records on the certificate it replaces (not one a clerk picks)."""
 REISSUED_WORDS = ("replaced by a new certificate", "已换发新证")
 MAX_NOTE = 1000
+MAX_AT_ONCE = 100
+"""Certificates one request may revoke together (a page of the console's list at most)."""
 
 
 def reason_words(reason: str | None) -> tuple[str, str]:
@@ -46,6 +49,14 @@ class Revoking:
         self._publishing = publishing
 
     def revoke(self, principal: Principal | None, number: str, *, reason: str, note: str = "") -> CertificateRecord:
+        return self.revoke_many(principal, [number], reason=reason, note=note)[0]
+
+    def revoke_many(
+        self, principal: Principal | None, numbers: Sequence[str], *, reason: str, note: str = ""
+    ) -> list[CertificateRecord]:
+        """Revoke certificates of the principal's own with one reason and note, all or none:
+        one that is not theirs (404) or already revoked (409, naming it) revokes nothing.
+        Each organization's status list is signed again once."""
         p = require_role(principal, Role.ORG_ISSUER, Role.AUTHORITY_ADMIN)
         if reason not in REVOCATION_REASONS:
             raise InvalidInput(
@@ -55,19 +66,34 @@ class Revoking:
             )
         if len(note) > MAX_NOTE:
             raise InvalidInput("note_too_long", "the note is limited to 1000 characters", "备注不能超过1000个字符")
+        wanted = list(dict.fromkeys(n.strip().upper() for n in numbers))
+        if not 1 <= len(wanted) <= MAX_AT_ONCE:
+            raise InvalidInput(
+                "invalid_selection",
+                f"choose 1 to {MAX_AT_ONCE} certificates",
+                f"请选择1至{MAX_AT_ONCE}张证书",
+            )
 
-        def work(uow: UnitOfWork) -> CertificateRecord:
-            record = visible(uow, p, number)
-            if record.revoked_at is not None:
-                raise Conflict("already_revoked", f"{record.number} is already revoked", f"证书{record.number}已撤销")
-            self.revoke_in(uow, record, self._ctx.clock(), p, reason=reason, note=note)
-            org = uow.organizations.get_by_id(record.organization_id)
-            assert org is not None
-            self._publishing.publish_status_list(uow, org)
-            found = uow.certificates.get(record.number)
+        def work(uow: UnitOfWork) -> list[CertificateRecord]:
+            now = self._ctx.clock()
+            records = [visible(uow, p, number) for number in wanted]
+            for record in records:
+                if record.revoked_at is not None:
+                    raise Conflict(
+                        "already_revoked",
+                        f"{record.number} is already revoked",
+                        f"证书{record.number}已撤销",
+                        errors={"number": record.number},
+                    )
+            for record in records:
+                self.revoke_in(uow, record, now, p, reason=reason, note=note)
+            for organization_id in dict.fromkeys(r.organization_id for r in records):
+                org = uow.organizations.get_by_id(organization_id)
+                assert org is not None
+                self._publishing.publish_status_list(uow, org)
+            found = [uow.certificates.get(r.number) for r in records]
             uow.commit()
-            assert found is not None
-            return found
+            return [f for f in found if f is not None]
 
         return self._ctx.run(work)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import re
 import secrets
+import zipfile
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -42,7 +43,7 @@ from issuer.service.filenames import content_disposition
 from issuer.service.issuing import MAX_PHOTO_BYTES, IssueRequest
 from issuer.service.principal import Principal, Role
 from issuer.service.registry import ScopeItem
-from issuer.service.revoking import REVOCATION_REASONS, reason_words
+from issuer.service.revoking import MAX_AT_ONCE, REVOCATION_REASONS, reason_words
 from issuer.service.validations import TooManyValidations
 from issuer.service.wiring import UseCases
 from issuer.store.records import CertificateRecord
@@ -206,11 +207,16 @@ def certificates() -> ResponseReturnValue:
         occupations=_scope_choices(app, current_only=False),
         batches=app.batches.recent(_principal(), limit=50),
         levels={lv: level_zh(lv) if language() == "zh" else level_en(lv) for lv in (5, 4, 3, 2, 1)},
+        reasons=REVOCATION_REASONS,
+        here=request.full_path.rstrip("?"),
+        most=MAX_DOWNLOAD,
     )
 
 
 FILTERS = ("q", "occupation", "level", "status", "batch", "issued_from", "issued_until")
 PER_PAGE = 20
+MAX_DOWNLOAD = 50
+"""Certificates one ZIP download draws at most (a page or two of the list: about 5 s)."""
 
 
 def _box(q: str) -> dict[str, str]:
@@ -243,6 +249,76 @@ def _filters(args: dict[str, str]) -> dict[str, Any]:
         except ValueError:
             continue
     return out
+
+
+@bp.post("/certificates/revoke")
+@signed_in
+def revoke_selected() -> ResponseReturnValue:
+    """Revoke the certificates ticked in the list with one reason: first a page listing each
+    (number and holder) to confirm, then all of them at once, or none."""
+    _issuer_only()
+    app = _app()
+    numbers = list(dict.fromkeys(n.strip().upper() for n in request.form.getlist("number") if n.strip()))[:MAX_AT_ONCE]
+    reason, note = request.form.get("reason", ""), request.form.get("note", "")[:1000]
+    back = request.form.get("back", "")
+    back = back if back.startswith("/console/certificates") and back.isprintable() else url_for("console.certificates")
+    if not numbers:
+        flash(t("choose_certificates"), "warning")
+        return redirect(back)
+    if reason not in REVOCATION_REASONS:
+        flash(t("choose_reason"), "warning")
+        return redirect(back)
+    if request.form.get("confirm") != "1":
+        try:
+            records = [app.certificates.get(_principal(), n) for n in numbers]
+        except IssuerError as exc:
+            flash(_message(exc), "warning")
+            return redirect(back)
+        words = REVOCATION_REASONS[reason]
+        return render_template(
+            "web/console/revoke_many_confirm.html",
+            records=records,
+            reason=reason,
+            reason_words=words[1] if language() == "zh" else words[0],
+            note=note,
+            back=back,
+        )
+    try:
+        done = app.revoking.revoke_many(_principal(), numbers, reason=reason, note=note)
+    except IssuerError as exc:
+        flash(_message(exc), "warning")
+    else:
+        flash(t("revoked_many").format(count=len(done)), "warning")
+    return redirect(back)
+
+
+@bp.post("/certificates/download")
+@signed_in
+def download_selected() -> ResponseReturnValue:
+    """The PNG and PDF of each ticked certificate (not revoked), in one ZIP named by date:
+    ``png/<number>_<name>.png`` and ``pdf/<number>_<name>.pdf``."""
+    _issuer_only()
+    app = _app()
+    numbers = list(dict.fromkeys(n.strip().upper() for n in request.form.getlist("number") if n.strip()))
+    if not numbers or len(numbers) > MAX_DOWNLOAD:
+        flash(t("choose_download").format(most=MAX_DOWNLOAD), "warning")
+        return redirect(url_for("console.certificates"))
+    out = io.BytesIO()
+    skipped = []
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive:
+        for number in numbers:
+            for fmt in ("png", "pdf"):
+                try:
+                    rendered = app.images.render(_principal(), number, fmt=fmt, dpi=300)
+                except IssuerError:
+                    skipped.append(number)
+                    break
+                archive.writestr(f"{fmt}/{rendered.filename}", rendered.data)
+        if skipped:
+            archive.writestr("未包含.txt", "\r\n".join(["已撤销或无法打印，未包含：", *dict.fromkeys(skipped)]))
+    out.seek(0)
+    day = app.ctx.clock().astimezone(CST).date()
+    return send_file(out, mimetype="application/zip", as_attachment=True, download_name=f"证书_{day:%Y%m%d}.zip")
 
 
 @bp.get("/certificates/<string:number>")

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from issuer.core import qrtext
+from issuer.core.identity import check_character
 from issuer.service.principal import OPERATOR
 from issuer.service.wiring import UseCases
 from tests.browser.offline_check import needs_browser, playwright
@@ -222,3 +223,34 @@ def test_a_person_looks_up_every_certificate_by_name_and_document_number_on_a_ph
     text = phone.locator("#results").inner_text()
     assert first["number"] in text and second["number"] in text and "1101**********002X" in text
     phone.screenshot(path=str(shots / "lookup-person.png"), full_page=True)
+
+
+def test_a_clerk_finds_certificates_ticks_the_page_and_revokes_them_with_one_reason(
+    server: str, svc: UseCases, desktop: Any, shots: Path
+) -> None:
+    svc.accounts.create(
+        OPERATOR, username="zhang", display_name="张发证", role="org_issuer", password=PASSWORD, organization=ORG_CODE
+    )
+    for i, id17 in enumerate(id17s(3)):
+        svc.issuing.issue(
+            issuer_principal(svc),
+            request(holder_name=f"学员{i}", document_number=id17 + check_character(id17)),
+        )
+    kept = _issued(svc)  # 张三丰
+    _sign_in(desktop, server, "zhang")
+    desktop.goto(server + "/console/certificates")
+    desktop.fill("input[name=q]", "学员")
+    desktop.click("#search button[type=submit]")
+    playwright.expect(desktop.locator("#result-count")).to_have_text("共3张 · 第1/1页")
+    desktop.check("#select-all")
+    assert desktop.locator('input[name="number"]:checked').count() == 3
+    desktop.select_option("#bulk select[name=reason]", "fraud")
+    desktop.screenshot(path=str(shots / "console-certificates.png"), full_page=True)
+    desktop.click("#revoke-selected")
+    assert desktop.locator("#confirm-list tbody tr").count() == 3
+    desktop.click("#revoke-confirm-button")
+    assert "已撤销3张证书" in desktop.locator("#notice").inner_text()
+    assert desktop.locator("#notice").get_attribute("class") == "warning"
+    assert "q=" in desktop.url  # back to the list as it was searched
+    record = svc.certificates.by_number(kept["number"])
+    assert record is not None and record.revoked_at is None

@@ -20,6 +20,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from issuer.core.identity import check_character
+from issuer.service.certificates import Search
 from issuer.service.jobs import InProcessQueue
 from issuer.service.principal import OPERATOR
 from issuer.service.wiring import UseCases
@@ -27,7 +28,7 @@ from issuer.store import models as m
 from tests.builders import DAMAGED_XLSX, ID_NUMBER, damaged_xlsx, id17s, photos_zip, simple_roster
 from tests.builders import issue_request as request
 from tests.conftest import ORG_CODE, OTHER_CODE, Clock, Keys, auth, issuer_principal
-from tests.factories import photo
+from tests.factories import id_number, photo
 
 PHOTOS = photos_zip()
 
@@ -384,6 +385,58 @@ def test_revoking_through_the_form(keys: Keys, svc: UseCases, client: FlaskClien
     assert "姓名有误" in page and "data_error" not in page  # the reason in words, the note, who and when
     api = client.get(f"/api/v1/certificates/{number}", headers=auth(keys.issuer)).get_json()
     assert api["revoked_at"] is not None and api["revocation_reason"] == "data_error"
+
+
+def test_ticked_certificates_are_revoked_together_after_one_confirmation(
+    svc: UseCases, issuer: FlaskClient
+) -> None:
+    first = issued_number(svc)
+    second = svc.issuing.issue(issuer_principal(svc), request(holder_name="李四", document_number=id_number(7)))[0]
+    form = {"number": [first, second.number], "reason": "fraud", "note": "冒名顶替"}
+    asked = post_form(issuer, "/console/certificates", "/console/certificates/revoke", form)
+    listing = html(asked)
+    assert asked.status_code == 200 and "确认撤销这2张证书" in listing
+    assert f"<td>{first}</td><td>张三丰</td>" in listing and f"<td>{second.number}</td><td>李四</td>" in listing
+    assert svc.certificates.search(issuer_principal(svc), Search(revoked=True)).total == 0
+    done = post_form(issuer, "/console/certificates", "/console/certificates/revoke", {**form, "confirm": "1"})
+    assert done.status_code == 302 and done.location == "/console/certificates"
+    assert 'class="warning" id="notice" role="status">已撤销2张证书' in html(issuer.get(done.location))
+    assert svc.certificates.search(issuer_principal(svc), Search(revoked=True)).total == 2
+
+
+def test_revoking_together_is_all_or_nothing(svc: UseCases, issuer: FlaskClient) -> None:
+    first = issued_number(svc)
+    second = svc.issuing.issue(issuer_principal(svc), request(holder_name="李四", document_number=id_number(7)))[0]
+    svc.revoking.revoke(issuer_principal(svc), second.number, reason="data_error")
+    form = {"number": [first, second.number], "reason": "fraud", "confirm": "1"}
+    done = post_form(issuer, "/console/certificates", "/console/certificates/revoke", form)
+    assert f"证书{second.number}已撤销" in html(issuer.get(done.location))
+    record = svc.certificates.by_number(first)
+    assert record is not None and record.revoked_at is None, "the other one stays as it was"
+
+
+def test_ticked_certificates_download_as_one_zip_named_for_people(svc: UseCases, issuer: FlaskClient) -> None:
+    first = issued_number(svc)
+    second = svc.issuing.issue(issuer_principal(svc), request(holder_name="李四", document_number=id_number(7)))[0]
+    revoked = svc.issuing.issue(issuer_principal(svc), request(holder_name="王五", document_number=id_number(8)))[0]
+    svc.revoking.revoke(issuer_principal(svc), revoked.number, reason="data_error")
+    numbers = [first, second.number, revoked.number]
+    response = post_form(issuer, "/console/certificates", "/console/certificates/download", {"number": numbers})
+    assert response.status_code == 200 and response.mimetype == "application/zip"
+    assert unquote(response.headers["Content-Disposition"]).endswith("证书_20261129.zip")
+    archive = zipfile.ZipFile(io.BytesIO(response.data))
+    assert sorted(archive.namelist()) == sorted(
+        [
+            f"png/{first}_张三丰.png",
+            f"pdf/{first}_张三丰.pdf",
+            f"png/{second.number}_李四.png",
+            f"pdf/{second.number}_李四.pdf",
+            "未包含.txt",
+        ]
+    )
+    assert archive.read(f"png/{first}_张三丰.png").startswith(b"\x89PNG") and revoked.number in archive.read(
+        "未包含.txt"
+    ).decode()
 
 
 def test_a_revocation_without_a_chosen_reason_revokes_nothing(svc: UseCases, issuer: FlaskClient) -> None:
