@@ -8,11 +8,11 @@ from flask import Flask, request
 
 from issuer import config as settings
 from issuer.service.accounts import SESSION_LIFETIME
-from issuer.web import console, public
+from issuer.web import admin, console, public
 from issuer.web.i18n import COOKIE, language, switch_url, t
 from issuer.web.security import PageSessions, check_post, csrf_token, current_account, secure_headers
 
-WEB_BLUEPRINTS = ("public", "console")
+WEB_BLUEPRINTS = ("public", "console", "console_admin")
 
 
 def init_app(app: Flask) -> None:
@@ -26,6 +26,7 @@ def init_app(app: Flask) -> None:
     app.session_interface = PageSessions()
     app.register_blueprint(public.bp)
     app.register_blueprint(console.bp)
+    app.register_blueprint(admin.bp)
     app.jinja_env.globals.update(t=t, csrf_token=csrf_token, switch_url=switch_url)
 
     @app.context_processor
