@@ -754,7 +754,15 @@ def organization(code: str) -> ResponseReturnValue:
         }
         for s in org.scope
     ]
-    return render_template("web/console/organization.html", org=org, scope=scope, lines=lines)
+    history = [(_when(c.since), t(c.status), c.note) for c in sorted(org.status_history, key=lambda c: c.since)]
+    return render_template(
+        "web/console/organization.html",
+        org=org,
+        scope=scope,
+        lines=lines,
+        history=history,
+        next_statuses=NEXT_STATUSES.get(org.status, ()),
+    )
 
 
 def _scope_items(text: str) -> list[ScopeItem]:
@@ -793,14 +801,43 @@ def organization_scope(code: str) -> ResponseReturnValue:
 @bp.post("/organizations/<string:code>/status")
 @signed_in
 def organization_status(code: str) -> ResponseReturnValue:
+    """Suspend, resume or cancel a registration with a reason and the Beijing time it takes
+    effect (blank: now): a confirmation page says what changes for verifiers, then it is done."""
     _admin_only()
+    app = _app()
     wanted = request.form.get("status", "")
-    if wanted not in ("active", "suspended"):
-        abort(400)
+    note = request.form.get("note", "").strip()[:200]
+    when = request.form.get("since", "").strip()[:16]
+    back = url_for("console.organization", code=code)
+    if wanted not in ("active", "suspended", "cancelled") or not note:
+        flash(t("status_needs_reason"), "warning")
+        return redirect(back)
     try:
-        _app().registry.change_status(_principal(), code, wanted, since=None, note=request.form.get("note", "")[:200])
+        since = datetime.fromisoformat(when).replace(tzinfo=CST) if when else None
+    except ValueError:
+        flash(t("status_bad_time"), "warning")
+        return redirect(back)
+    try:
+        org = app.registry.read(_principal(), code)
+    except IssuerError:
+        abort(404)
+    if request.form.get("confirm") != "1":
+        return render_template(
+            "web/console/status_confirm.html",
+            org=org,
+            wanted=wanted,
+            note=note,
+            since=when,
+            since_words=_when(since) if since else t("status_now"),
+        )
+    try:
+        app.registry.change_status(_principal(), code, wanted, since=since, note=note)
     except IssuerError as exc:
-        flash(_message(exc))
+        flash(_message(exc), "warning")
     else:
-        flash(t(wanted))
-    return redirect(url_for("console.organization", code=code))
+        flash(t("status_changed").format(status=t(wanted)), "warning")
+    return redirect(back)
+
+
+NEXT_STATUSES: dict[str, tuple[str, ...]] = {"active": ("suspended", "cancelled"), "suspended": ("active", "cancelled")}
+"""The changes an organization's status allows (a cancelled registration changes no more)."""

@@ -8,6 +8,7 @@ import io
 import re
 import time
 import zipfile
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
@@ -658,14 +659,22 @@ def test_an_administrator_manages_organizations_but_not_certificates(
     listing = html(client.get("/console/organizations"))
     assert ORG_CODE in listing and OTHER_CODE in listing
     assert 'id="org-status">正常' in html(client.get(f"/console/organizations/{ORG_CODE}"))
-    changed = post_form(
-        client,
-        f"/console/organizations/{ORG_CODE}",
-        f"/console/organizations/{ORG_CODE}/status",
-        {"status": "suspended"},
-    )
+    page, action = f"/console/organizations/{ORG_CODE}", f"/console/organizations/{ORG_CODE}/status"
+    unexplained = post_form(client, page, action, {"status": "suspended"})
+    assert "请选择新状态并填写原因" in html(client.get(unexplained.location))
+    form = {"status": "suspended", "note": "年检未通过", "since": "2026-11-30T09:00"}
+    asked = html(post_form(client, page, action, form))
+    assert 'id="confirm-change">正常 → 暂停<' in asked and 'id="confirm-since">2026年11月30日 09:00<' in asked
+    assert "之后签发的证书验证为无效" in asked
+    assert svc.registry.read(OPERATOR, ORG_CODE).status == "active", "nothing changes before the confirmation"
+    changed = post_form(client, page, action, {**form, "confirm": "1"})
     assert changed.status_code == 302
-    assert 'id="org-status">暂停' in html(client.get(changed.location))
+    shown = html(client.get(changed.location))
+    assert "机构状态已变更为：暂停" in shown
+    history = shown[shown.index('id="status-history"') :]
+    assert "2026年11月30日 09:00" in history and "年检未通过" in history
+    org = svc.registry.read(OPERATOR, ORG_CODE)
+    assert max(org.status_history, key=lambda c: c.since).since == datetime(2026, 11, 30, 1, 0, tzinfo=UTC)
 
 
 def test_an_administrator_changes_an_organizations_scope(keys: Keys, svc: UseCases, client: FlaskClient) -> None:
