@@ -3,15 +3,17 @@ statistics without personal data (the public lookup answers from signed data: ``
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from issuer.core import identity
 from issuer.core.assessment import Method, Passed
 from issuer.core.errors import InvalidInput, NotFound
 from issuer.service.context import Context
 from issuer.service.principal import Principal, Role, require_role
-from issuer.store.records import CertificateFilter, CertificateRecord, Statistic
+from issuer.store.records import CertificateFilter, CertificateRecord, DailyCount, Statistic
 from issuer.store.uow import UnitOfWork
 
 MAX_PAGE_SIZE = 100
@@ -35,6 +37,27 @@ class Search:
     revoked: bool | None = None
     page: int = 1
     per_page: int = 20
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """(issued, revoked) per key: organization code; month ``YYYY-MM``; (occupation, level)."""
+
+    organizations: dict[str, tuple[int, int]]
+    months: dict[str, tuple[int, int]]
+    occupations: dict[tuple[str, int], tuple[int, int]]
+
+    @classmethod
+    def of(cls, counts: Sequence[DailyCount]) -> Breakdown:
+        tables: tuple[dict[Any, list[int]], ...] = ({}, {}, {})
+        for c in counts:
+            keys = (c.organization, f"{c.day:%Y-%m}", (c.occupation, c.level))
+            for table, key in zip(tables, keys, strict=True):
+                sums = table.setdefault(key, [0, 0])
+                sums[0] += c.issued
+                sums[1] += c.revoked
+        organizations, months, occupations = ({k: (v[0], v[1]) for k, v in sorted(t.items())} for t in tables)
+        return cls(organizations, months, occupations)
 
 
 DOCUMENT_TAIL = 4
@@ -125,6 +148,14 @@ class Certificates:
     def of_document(self, document_number_hmac: str, limit: int) -> list[CertificateRecord]:
         with self._ctx.reading() as uow:
             return uow.certificates.of_document(document_number_hmac, limit)
+
+    def breakdown(self, principal: Principal | None) -> Breakdown:
+        """Certificates issued and revoked per organization, per month and per occupation and
+        level, for the authority (no personal data)."""
+        require_role(principal, Role.AUDITOR, Role.AUTHORITY_ADMIN)
+        with self._ctx.reading() as uow:
+            counts = uow.certificates.daily_counts()
+        return Breakdown.of(counts)
 
     def statistics(self, principal: Principal | None) -> list[Statistic]:
         """Counts per organization and level: no personal data."""

@@ -8,7 +8,15 @@ from sqlalchemy import Select, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from issuer.store import models as m
-from issuer.store.records import CertificateFilter, CertificateRecord, NewCertificate, Page, Revocation, Statistic
+from issuer.store.records import (
+    CertificateFilter,
+    CertificateRecord,
+    DailyCount,
+    NewCertificate,
+    Page,
+    Revocation,
+    Statistic,
+)
 
 COLUMNS = (
     m.Certificate.id,
@@ -170,6 +178,16 @@ class CertificateRepository:
 
     def log_index(self, number: str) -> int | None:
         return self._session.scalar(select(m.Certificate.log_index).where(m.Certificate.number == number))
+
+    def daily_counts(self) -> list[DailyCount]:
+        """Counts per organization, occupation, level and issue day (no personal data)."""
+        c = m.Certificate
+        rows = self._session.execute(
+            select(m.Organization.code, c.occupation, c.level, c.issue_date, func.count(c.id), func.count(c.revoked_at))
+            .join(m.Organization, m.Organization.id == c.organization_id)
+            .group_by(m.Organization.code, c.occupation, c.level, c.issue_date)
+        )
+        return [DailyCount(*row) for row in rows]
 
     def statistics(self) -> list[Statistic]:
         rows = self._session.execute(

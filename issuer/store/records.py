@@ -327,6 +327,18 @@ class Statistic:
     revoked: int
 
 
+@dataclass(frozen=True)
+class DailyCount:
+    """Certificates of one organization, occupation and level issued on one day."""
+
+    organization: str
+    occupation: str
+    level: int
+    day: date
+    issued: int
+    revoked: int
+
+
 @dataclass
 class Page:
     items: list[Any] = field(default_factory=list)

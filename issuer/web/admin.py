@@ -10,10 +10,11 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
 from issuer.core.clock import CST
+from issuer.core.display import level_en, level_zh
 from issuer.core.errors import IssuerError
 from issuer.web.console import _admin_only, _app, _message, _principal
 from issuer.web.errors import error_page
-from issuer.web.i18n import t
+from issuer.web.i18n import language, t
 from issuer.web.security import signed_in
 
 bp = Blueprint("console_admin", __name__, url_prefix="/console")
@@ -164,3 +165,52 @@ def account_change(username: str, change: str) -> ResponseReturnValue:
     else:
         flash(t(f"account_{change}_done").format(username=username), "warning" if change == "disable" else "message")
     return redirect(url_for("console_admin.accounts"))
+
+
+# --- statistics and the audit trail ---------------------------------------------------------
+
+
+@bp.get("/statistics")
+@signed_in
+def statistics() -> ResponseReturnValue:
+    """Certificates issued and revoked per month (a bar chart), per organization and per
+    occupation and level."""
+    _admin_only()
+    app = _app()
+    found = app.certificates.breakdown(_principal())
+    names = {o.code: o.name for o in app.registry.list(_principal())}
+    top = max((issued for issued, _ in found.months.values()), default=0)
+    months = [(month, issued, revoked, top) for month, (issued, revoked) in found.months.items()]
+    occupations = [
+        (app.ctx.catalogue.occupation(code).name, code, level_label(level), issued, revoked)
+        for (code, level), (issued, revoked) in found.occupations.items()
+    ]
+    organizations = [
+        (code, names.get(code, code), issued, revoked) for code, (issued, revoked) in found.organizations.items()
+    ]
+    return render_template(
+        "web/console/statistics.html", months=months, occupations=occupations, organizations=organizations
+    )
+
+
+AUDIT_PAGE = 50
+
+
+@bp.get("/audit")
+@signed_in
+def audit_trail() -> ResponseReturnValue:
+    """The audit trail, oldest first, a page at a time, with the chain check's verdict."""
+    _admin_only()
+    after = max(0, request.args.get("after", 0, type=int) or 0)
+    page = _app().audit.read(_principal(), after_id=after, limit=AUDIT_PAGE)
+    return render_template(
+        "web/console/audit.html",
+        events=page.events,
+        broken=page.broken,
+        following=page.events[-1].id if len(page.events) == AUDIT_PAGE else None,
+        local=_local,
+    )
+
+
+def level_label(level: int) -> str:
+    return level_zh(level) if language() == "zh" else level_en(level)

@@ -11,7 +11,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from issuer.service.wiring import UseCases
-from tests.conftest import ORG_CODE, Keys, auth
+from tests.builders import issue_request
+from tests.conftest import ORG_CODE, OTHER_CODE, Clock, Keys, auth, issuer_principal
+from tests.factories import id_number
 from tests.web.test_console import PASSWORD, account, html, post_form, sign_in
 
 
@@ -83,3 +85,37 @@ def test_an_issuer_cannot_open_the_administrators_pages(keys: Keys, svc: UseCase
     sign_in(client, "issuer1")
     for path in ("/console/api-keys", "/console/accounts"):
         assert client.get(path).status_code == 403, path
+
+
+def test_statistics_per_month_organization_occupation_and_level(
+    admin: FlaskClient, svc: UseCases, clock: Clock
+) -> None:
+    svc.issuing.issue(issuer_principal(svc), issue_request())
+    second = svc.issuing.issue(issuer_principal(svc), issue_request(document_number=id_number(4), level=4))[0]
+    svc.revoking.revoke(issuer_principal(svc), second.number, reason="data_error")
+    clock.advance(days=5)  # into December
+    svc.issuing.issue(issuer_principal(svc, OTHER_CODE), issue_request())
+    sign_in(admin, "admin1")  # the session of five days ago has ended
+    page = html(admin.get("/console/statistics"))
+    chart = page[page.index('id="per-month"') : page.index('id="per-organization"')]
+    assert re.findall(r'<span class="bar-label">([0-9-]+)</span><progress class="bar" max="2" value="(\d)"', chart) == [
+        ("2026-11", "2"),
+        ("2026-12", "1"),
+    ]
+    assert "（已撤销1）" in chart
+    organizations = page[page.index('id="per-organization"') : page.index('id="per-occupation"')]
+    assert f"（{ORG_CODE}）</td><td>2</td><td>1</td>" in organizations
+    assert f"（{OTHER_CODE}）</td><td>1</td><td>0</td>" in organizations
+    occupations = page[page.index('id="per-occupation"') :]
+    assert "<td>电工（6-31-01-03）</td><td>三级/高级工</td><td>2</td><td>0</td>" in occupations
+    assert "<td>电工（6-31-01-03）</td><td>四级/中级工</td><td>1</td><td>1</td>" in occupations
+    assert "11010519491231002X" not in page and "张三丰" not in page  # counts only
+
+
+def test_the_audit_trail_page_shows_the_events_and_that_the_chain_holds(
+    admin: FlaskClient, svc: UseCases
+) -> None:
+    account(svc, "zhao")
+    page = html(admin.get("/console/audit"))
+    assert 'id="audit-intact"' in page
+    assert re.search(r"<td><code>account.create</code></td><td>zhao</td>", page)
