@@ -381,6 +381,41 @@ class Issuing:
         assert record is not None
         return record, True
 
+    def preview(self, principal: Principal | None, request: IssueRequest, *, dpi: int = 150) -> bytes:
+        """The certificate ``request`` would make, as a PNG marked 样张 · 未签发 across and
+        with a QR code that holds no credential: checked as issuing checks it (the person,
+        the results, the organization's registration and scope now, printability), but
+        nothing is numbered, signed or stored. Its number is the first of its year and level."""
+        from issuer.render import default_renderer, load_layout, view_for
+        from issuer.render.preview import PREVIEW_QR_PATH, mark_sample
+        from issuer.render.view import Assets
+
+        p = require_role(principal, Role.ORG_ISSUER)
+        now = self._ctx.clock()
+        ready = prepare(self._ctx, request, now)
+        number_text, fields, _ = ready
+        with self._ctx.reading() as uow:
+            org = organization_of(uow, p)
+            assets = uow.organizations.images(org.id)
+        imprint = Imprint.of(org)
+        check_printable(self._ctx, imprint, ready, request.photo)
+        at_now = IssueTime.at(lifecycle.to_second(now))
+        when = IssueTime(fields["issue_date"], fields["issued_at"])
+        check_may_issue(trust_entry(org), fields["occupation"], fields["level"], fields["work_type"], at_now, when)
+        layout = load_layout(imprint.layout)
+        view = view_for(
+            _sample(self._ctx, imprint, fields),
+            qr_text=f"HTTPS://{qrtext.split_scheme(self._ctx.qr_host)[1].upper()}/V/{PREVIEW_QR_PATH}",
+            organization_name=imprint.organization_name,
+            document_number=number_text,
+            photo=request.photo,
+            english=layout.english,
+            catalogue=self._ctx.catalogue,
+            document_types=self._ctx.document_types,
+        )
+        png = default_renderer().encode(view, "png", layout=imprint.layout, assets=Assets(*assets), dpi=dpi)
+        return mark_sample(png)
+
     def issue_in(
         self,
         uow: UnitOfWork,

@@ -6,6 +6,7 @@ API, as the signed-in person (``AccountInfo.principal``)."""
 
 from __future__ import annotations
 
+import base64
 import io
 import re
 import secrets
@@ -497,10 +498,17 @@ def _date(form: Any, key: str, problems: dict[str, str]) -> date | None:
 
 
 def _photo(app: UseCases, replaces: str) -> bytes | None:
-    """The uploaded photo; when re-issuing without one, the replaced certificate's."""
+    """The uploaded photo; else the one previewed (carried in the form, as a browser does not
+    keep a chosen file); when re-issuing without one, the replaced certificate's."""
     upload = request.files.get("photo")
     if upload is not None and upload.filename:
         return upload.read(MAX_PHOTO_BYTES + 1)  # one byte more: enough for the size check to refuse it
+    kept = request.form.get("kept_photo", "")
+    if kept:
+        try:
+            return base64.b64decode(kept[: 4 * (MAX_PHOTO_BYTES // 3 + 2)], validate=True)
+        except ValueError:
+            return None
     if replaces:
         try:
             return app.certificates.photo(_principal(), replaces)
@@ -551,9 +559,21 @@ def issue() -> ResponseReturnValue:
     problems: dict[str, str] = {}
     general = None
     existing = None
+    preview = kept_photo = None
     if request.method == "POST":
-        built, problems = _request_from(form, _photo(app, form["replaces"].strip()))
-        if built is not None:
+        photo = _photo(app, form["replaces"].strip())
+        built, problems = _request_from(form, photo)
+        if built is not None and request.form.get("preview"):
+            try:
+                preview = base64.b64encode(app.issuing.preview(_principal(), built)).decode()
+                kept_photo = base64.b64encode(photo).decode() if photo else None
+            except IssuerError as exc:
+                field = field_of(exc)
+                if field:
+                    problems[field] = _message(exc)
+                else:
+                    general = _message(exc)
+        elif built is not None:
             try:
                 record, _ = app.issuing.issue(_principal(), built, idempotency_key=request.form.get("once") or None)
             except IssuerError as exc:
@@ -567,9 +587,11 @@ def issue() -> ResponseReturnValue:
             else:
                 flash(t("reissued_ok") if built.replaces else t("issued_ok"))
                 return redirect(url_for("console.certificate", number=record.number))
-    status = 200 if request.method == "GET" else 422
+    status = 200 if request.method == "GET" or (preview and not problems and not general) else 422
     return render_template(
         "web/console/issue.html",
+        preview=preview,
+        kept_photo=kept_photo,
         form=form,
         problems=problems,
         general=general,

@@ -193,6 +193,16 @@ TEXT: dict[str, tuple[str, str]] = {
                        "it cannot be undone. Check:"),
     "revoke_confirm_button": ("确认撤销", "Revoke it"),
     "cancel": ("返回", "Back"),
+    "preview": ("预览", "Preview"),
+    "preview_hint": (
+        "这是按所填内容生成的样张（证书编号为示意，二维码不可验证），核对无误后点“发证”。",
+        "A sample made from the form (the number is illustrative and the QR code verifies nothing): "
+        "check it, then issue.",
+    ),
+    "photo_previewed": (
+        "已使用预览时选择的照片；如需更换请重新选择。",
+        "The photo chosen for the preview is kept; choose another to change it.",
+    ),
     "statistics": ("统计", "Statistics"),
     "per_month": ("每月发证数", "Certificates issued per month"),
     "per_organization": ("按机构", "Per organization"),

@@ -4,6 +4,7 @@ role seeing only its own pages."""
 
 from __future__ import annotations
 
+import base64
 import io
 import re
 import time
@@ -14,8 +15,10 @@ from urllib.parse import unquote
 
 import openpyxl
 import pytest
+import zxingcpp
 from flask import Flask
 from flask.testing import FlaskClient
+from PIL import Image, ImageChops
 from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
@@ -237,6 +240,43 @@ def test_issuing_through_the_form(svc: UseCases, issuer: FlaskClient) -> None:
     page = html(issuer.get(response.location))
     assert 'id="certificate-status">已发证' in page and "王五" in page and number in page
     assert certificates(svc) == 1
+
+
+def reddish(picture: Image.Image) -> int:
+    """Pixels much redder than green: the title, a seal, the preview's mark."""
+    red, green, _ = picture.convert("RGB").split()
+    return int(ImageChops.subtract(red, green).point(lambda v: 255 if v > 60 else 0).histogram()[255])
+
+
+def test_a_preview_shows_the_certificate_marked_as_a_sample_and_issues_nothing(
+    svc: UseCases, issuer: FlaskClient
+) -> None:
+    response = submit(issuer, preview="1")
+    assert response.status_code == 200
+    page = html(response)
+    shown = re.search(r'id="preview-image" src="data:image/png;base64,([^"]+)"', page)
+    assert shown is not None and certificates(svc) == 0
+    image = Image.open(io.BytesIO(base64.b64decode(shown.group(1)))).convert("RGB")
+    assert image.size == (1240, 1754)  # A4 at 150 dpi
+    assert [r.text for r in zxingcpp.read_barcodes(image)] == ["HTTPS://CERT.HRSS.EXAMPLE.CN/V/PREVIEW"]
+    marked = reddish(image)
+    kept = re.search(r'name="kept_photo" value="([^"]+)"', page)
+    assert kept is not None and base64.b64decode(kept.group(1)) == photo()
+    token, once = csrf_of(page), re.search(r'name="once" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    form = {**GOOD, "csrf": token, "once": once, "kept_photo": kept.group(1)}  # no file chosen again
+    issued = issuer.post("/console/issue", data=form, headers=SAME_SITE)
+    assert issued.status_code == 302 and certificates(svc) == 1
+    number = issued.location.split("/console/certificates/")[1]
+    assert svc.certificates.photo(issuer_principal(svc), number) == photo()
+    real = issuer.get(f"/console/certificates/{number}/image.png")
+    unmarked = reddish(Image.open(io.BytesIO(real.data)).resize(image.size))
+    assert marked > unmarked + 20_000, (marked, unmarked)  # marked across as a sample
+
+
+def test_a_preview_of_a_failing_form_shows_its_problems_and_no_image(svc: UseCases, issuer: FlaskClient) -> None:
+    response = submit(issuer, preview="1", practical="59")
+    assert response.status_code == 422
+    assert 'id="error-practical"' in html(response) and 'id="preview-image"' not in html(response)
 
 
 def test_a_competition_winner_is_issued_through_the_form_and_the_page_shows_method_and_result(
