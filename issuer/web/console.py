@@ -417,9 +417,20 @@ def revoke(number: str) -> ResponseReturnValue:
         except IssuerError:
             abort(404)
         words = REVOCATION_REASONS[reason]
-        shown = words[1] if language() == "zh" else words[0]
         return render_template(
-            "web/console/revoke_confirm.html", record=record, reason=reason, reason_words=shown, note=note
+            "web/console/confirm.html",
+            title=t("revoke_confirm"),
+            warning=t("revoke_warning"),
+            rows=[
+                ("number", record.number),
+                ("name", record.holder_name),
+                ("reason", words[1] if language() == "zh" else words[0]),
+                ("note", note or "—"),
+            ],
+            action=url_for("console.revoke", number=record.number),
+            back=url_for("console.certificate", number=record.number),
+            button=t("revoke_confirm_button"),
+            fields={"reason": reason, "note": note},
         )
     try:
         app.revoking.revoke(_principal(), number, reason=reason, note=note)
@@ -568,20 +579,12 @@ def issue() -> ResponseReturnValue:
                 preview = base64.b64encode(app.issuing.preview(_principal(), built)).decode()
                 kept_photo = base64.b64encode(photo).decode() if photo else None
             except IssuerError as exc:
-                field = field_of(exc)
-                if field:
-                    problems[field] = _message(exc)
-                else:
-                    general = _message(exc)
+                general = _place(exc, problems)
         elif built is not None:
             try:
                 record, _ = app.issuing.issue(_principal(), built, idempotency_key=request.form.get("once") or None)
             except IssuerError as exc:
-                field = field_of(exc)
-                if field:
-                    problems[field] = _message(exc)
-                else:
-                    general = _message(exc)
+                general = _place(exc, problems)
                 if exc.code in ("already_certified", "already_reissued"):
                     existing = exc.errors.get("number")
             else:
@@ -603,6 +606,15 @@ def issue() -> ResponseReturnValue:
         scores=SCORES,
         once=_once(),
     ), status
+
+
+def _place(error: IssuerError, problems: dict[str, str]) -> str | None:
+    """Put ``error`` beside its field in ``problems``; return it when it belongs to no field."""
+    field = field_of(error)
+    if field:
+        problems[field] = _message(error)
+        return None
+    return _message(error)
 
 
 def _once() -> str:
@@ -845,12 +857,19 @@ def organization_status(code: str) -> ResponseReturnValue:
         abort(404)
     if request.form.get("confirm") != "1":
         return render_template(
-            "web/console/status_confirm.html",
-            org=org,
-            wanted=wanted,
-            note=note,
-            since=when,
-            since_words=_when(since) if since else t("status_now"),
+            "web/console/confirm.html",
+            title=t("status_change"),
+            warning=t(f"status_effect_{wanted}"),
+            rows=[
+                ("organization", f"{org.name}（{org.code}）"),
+                ("org_status", f"{t(org.status)} → {t(wanted)}"),
+                ("status_since", _when(since) if since else t("status_now")),
+                ("reason", note),
+            ],
+            action=url_for("console.organization_status", code=org.code),
+            back=url_for("console.organization", code=org.code),
+            button=t("status_confirm_button"),
+            fields={"status": wanted, "note": note, "since": when},
         )
     try:
         app.registry.change_status(_principal(), code, wanted, since=since, note=note)

@@ -147,9 +147,9 @@ def test_an_issuer_signs_in_issues_one_certificate_and_revokes_it(
     desktop.select_option("select[name=reason]", "data_error")
     desktop.click("#revoke-button")
     assert desktop.locator("#confirm-number").inner_text() == number
-    assert desktop.locator("#confirm-holder").inner_text() == "赵六"
+    assert desktop.locator("#confirm-name").inner_text() == "赵六"
     assert desktop.locator("#certificate-status").count() == 0, "nothing revoked before the confirmation"
-    desktop.click("#revoke-confirm-button")
+    desktop.click("#confirm-button")
     assert desktop.locator("#certificate-status").inner_text() == "已撤销"
     assert desktop.locator("#notice").get_attribute("class") == "warning"
     with svc.database.read_sessions() as session:
@@ -248,7 +248,7 @@ def test_a_clerk_finds_certificates_ticks_the_page_and_revokes_them_with_one_rea
     desktop.screenshot(path=str(shots / "console-certificates.png"), full_page=True)
     desktop.click("#revoke-selected")
     assert desktop.locator("#confirm-list tbody tr").count() == 3
-    desktop.click("#revoke-confirm-button")
+    desktop.click("#confirm-button")
     assert "已撤销3张证书" in desktop.locator("#notice").inner_text()
     assert desktop.locator("#notice").get_attribute("class") == "warning"
     assert "q=" in desktop.url  # back to the list as it was searched

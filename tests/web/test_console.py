@@ -413,8 +413,8 @@ def test_revoking_through_the_form(keys: Keys, svc: UseCases, client: FlaskClien
     path, source = f"/console/certificates/{number}/revoke", f"/console/certificates/{number}"
     asked = post_form(issuer, source, path, {"reason": "data_error", "note": "姓名有误"})
     confirm = html(asked)
-    assert asked.status_code == 200 and 'id="revoke-confirm-button"' in confirm
-    assert f'id="confirm-number">{number}<' in confirm and 'id="confirm-holder">张三丰<' in confirm
+    assert asked.status_code == 200 and 'id="confirm-button"' in confirm
+    assert f'id="confirm-number">{number}<' in confirm and 'id="confirm-name">张三丰<' in confirm
     assert "证书信息有误" in confirm and "姓名有误" in confirm
     record = svc.certificates.by_number(number)
     assert record is not None and record.revoked_at is None, "asking to confirm revokes nothing"
@@ -704,7 +704,8 @@ def test_an_administrator_manages_organizations_but_not_certificates(
     assert "请选择新状态并填写原因" in html(client.get(unexplained.location))
     form = {"status": "suspended", "note": "年检未通过", "since": "2026-11-30T09:00"}
     asked = html(post_form(client, page, action, form))
-    assert 'id="confirm-change">正常 → 暂停<' in asked and 'id="confirm-since">2026年11月30日 09:00<' in asked
+    assert 'id="confirm-org_status">正常 → 暂停<' in asked
+    assert 'id="confirm-status_since">2026年11月30日 09:00<' in asked
     assert "之后签发的证书验证为无效" in asked
     assert svc.registry.read(OPERATOR, ORG_CODE).status == "active", "nothing changes before the confirmation"
     changed = post_form(client, page, action, {**form, "confirm": "1"})
