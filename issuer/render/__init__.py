@@ -38,7 +38,6 @@ from .view import (
     CertificateView,
     English,
     body_text_zh,
-    date_en,
     view_for,
 )
 
@@ -72,7 +71,6 @@ __all__ = [
     "alphanumeric_capacity",
     "body_text_zh",
     "check_qr_text",
-    "date_en",
     "default_renderer",
     "layout_names",
     "load_layout",
