@@ -45,11 +45,11 @@ dev-init: $(STAMP)
 run: $(STAMP) fonts dev-init
 	$(BIN)/issuer run --host $(HOST) --port $(PORT)
 
-# Two processes (pytest-xdist), a test file per process at a time: the files that use Redis
-# each own one Redis database. TEST_WORKERS=0 runs in one process.
+# Two processes (pytest-xdist, work stealing): a test file that uses Redis takes the worker's own
+# database (tests.conftest.worker_redis; up to 4 workers). TEST_WORKERS=0 runs in one process.
 TEST_WORKERS ?= 2
 test: $(STAMP) fonts browser
-	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check issuer tests bench

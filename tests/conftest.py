@@ -64,6 +64,15 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
+def worker_redis(url: str) -> str:
+    """``url`` with the pytest-xdist worker's number added to its Redis database (``/8`` →
+    ``/9`` for gw1): tests of one file may run in several workers at once, and each empties
+    its database. Files use bases 4 apart, so up to 4 workers never share one."""
+    index = int(WORKER[2:]) if WORKER.startswith("gw") and WORKER[2:].isdigit() else 0
+    base, _, db = url.rpartition("/")
+    return f"{base}/{int(db or 0) + index}"
+
+
 def _worker_database(url: str) -> str:
     """Under pytest-xdist each worker gets its own database beside the named one
     (``test`` → ``test_gw0``), created on first use; without xdist the named one itself."""

@@ -8,8 +8,9 @@ import uuid
 import pytest
 
 from issuer.api.ratelimit import MemoryLimiter, RedisLimiter, TooManyRequests
+from tests.conftest import worker_redis
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+REDIS_URL = worker_redis(os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/12"))
 
 
 def test_memory_windows_reset() -> None:

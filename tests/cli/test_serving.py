@@ -27,11 +27,11 @@ from issuer.core import qrtext
 from issuer.service.principal import OPERATOR
 from issuer.service.wiring import UseCases
 from tests.builders import issue_request
-from tests.conftest import ORG_CODE, PG_URL, Clock, Keys, issuer_principal, register
+from tests.conftest import ORG_CODE, PG_URL, Clock, Keys, issuer_principal, register, worker_redis
 from tests.factories import ID_NUMBER, id_number
 from tests.servers import Served, get, issuer_serve, post_json, serve_environment
 
-REDIS_URL = os.environ.get("TEST_QUEUE_REDIS_URL", "redis://127.0.0.1:6379/8")
+REDIS_URL = worker_redis(os.environ.get("TEST_SERVING_REDIS_URL", "redis://127.0.0.1:6379/4"))
 TWO_WORKERS = ("--workers", "2", "--threads", "2")
 NEWCOMER = "S000044000003"
 

@@ -22,9 +22,9 @@ from PIL import Image
 from issuer.service.wiring import UseCases, build
 from issuer.store.records import BatchRecord
 from tests.builders import archive_members, id17s, issued_rows, simple_roster, upload
-from tests.conftest import Keys, issuer_principal
+from tests.conftest import Keys, issuer_principal, worker_redis
 
-REDIS_URL = os.environ.get("TEST_QUEUE_REDIS_URL", "redis://127.0.0.1:6379/12")
+REDIS_URL = worker_redis(os.environ.get("TEST_QUEUE_REDIS_URL", "redis://127.0.0.1:6379/8"))
 HEARTBEAT_MS = 2000
 
 
