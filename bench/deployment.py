@@ -5,7 +5,6 @@ schema dropped and recreated), one registered organization and its issuing princ
 from __future__ import annotations
 
 import base64
-import io
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -147,16 +146,10 @@ def resident_id(i: int) -> str:
 @cache
 def photo() -> bytes:
     """A 1-inch photo as the shipped layouts print it (25 × 35 mm at 300 dpi: 295 × 413
-    pixels, a portrait JPEG), which issuing requires."""
-    from PIL import Image, ImageDraw
+    pixels, a portrait JPEG), which issuing requires: the package's placeholder."""
+    from issuer.render.samples import placeholder_photo
 
-    image = Image.new("RGB", (295, 413), "white")
-    draw = ImageDraw.Draw(image)
-    draw.ellipse((98, 70, 197, 190), fill=(150, 150, 150))
-    draw.rectangle((60, 220, 235, 413), fill=(120, 120, 120))
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=85)
-    return out.getvalue()
+    return placeholder_photo()
 
 
 def issue_fields(i: int, level: int) -> dict[str, Any]:

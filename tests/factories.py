@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import io
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -53,16 +52,10 @@ def id_number(serial: int, *, area: str = "110105") -> str:
 @cache
 def photo() -> bytes:
     """A 1-inch photo as the shipped layouts need it: a portrait JPEG of 295 × 413 pixels
-    (25 × 35 mm at 300 dpi), a grey figure on white."""
-    from PIL import Image, ImageDraw
+    (25 × 35 mm at 300 dpi), the package's placeholder (a grey figure on white)."""
+    from issuer.render.samples import placeholder_photo
 
-    image = Image.new("RGB", (295, 413), "white")
-    draw = ImageDraw.Draw(image)
-    draw.ellipse((98, 70, 197, 190), fill=(150, 150, 150))
-    draw.rectangle((60, 220, 235, 413), fill=(120, 120, 120))
-    out = io.BytesIO()
-    image.save(out, "JPEG", quality=85)
-    return out.getvalue()
+    return placeholder_photo()
 
 
 def photo_base64() -> str:

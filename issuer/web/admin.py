@@ -9,10 +9,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
-from issuer.core.clock import CST
 from issuer.core.display import level_en, level_zh
 from issuer.core.errors import IssuerError
-from issuer.web.console import _admin_only, _app, _message, _principal
+from issuer.web.console import _admin_only, _app, _message, _principal, _when
 from issuer.web.errors import error_page
 from issuer.web.i18n import language, t
 from issuer.web.security import signed_in
@@ -22,10 +21,6 @@ bp.register_error_handler(HTTPException, error_page)
 
 ROLES = ("org_issuer", "auditor", "authority_admin")
 ACCOUNT_ROLES = ("org_issuer", "authority_admin")
-
-
-def _local(moment: object) -> str:
-    return f"{moment.astimezone(CST):%Y-%m-%d %H:%M}" if moment is not None else "—"  # type: ignore[attr-defined]
 
 
 # --- API keys -------------------------------------------------------------------------------
@@ -59,7 +54,7 @@ def api_keys() -> ResponseReturnValue:
         form=form,
         roles=ROLES,
         orgs=app.registry.list(_principal()),
-        local=_local,
+        local=_when,
     )
     return page, status, {"Cache-Control": "no-store"}
 
@@ -126,7 +121,7 @@ def accounts() -> ResponseReturnValue:
         form=form,
         roles=ACCOUNT_ROLES,
         orgs=app.registry.list(_principal()),
-        local=_local,
+        local=_when,
     )
     return page, status
 
@@ -208,7 +203,7 @@ def audit_trail() -> ResponseReturnValue:
         events=page.events,
         broken=page.broken,
         following=page.events[-1].id if len(page.events) == AUDIT_PAGE else None,
-        local=_local,
+        local=_when,
     )
 
 
