@@ -41,6 +41,7 @@ from issuer.service.batches import Upload, has_result
 from issuer.service.certificates import MAX_PAGE, Search, assessment_of, document_number
 from issuer.service.fields import field_of
 from issuer.service.filenames import content_disposition
+from issuer.service.form_checks import form_problems
 from issuer.service.issuing import MAX_PHOTO_BYTES, IssueRequest
 from issuer.service.principal import Principal, Role
 from issuer.service.registry import ScopeItem
@@ -590,6 +591,8 @@ def issue() -> ResponseReturnValue:
             else:
                 flash(t("reissued_ok") if built.replaces else t("issued_ok"))
                 return redirect(url_for("console.certificate", number=record.number))
+        if problems:
+            general = _every_problem(app, form, photo, problems) or general
     status = 200 if request.method == "GET" or (preview and not problems and not general) else 422
     return render_template(
         "web/console/issue.html",
@@ -606,6 +609,15 @@ def issue() -> ResponseReturnValue:
         scores=SCORES,
         once=_once(),
     ), status
+
+
+def _every_problem(app: UseCases, form: dict[str, str], photo: bytes | None, problems: dict[str, str]) -> str | None:
+    """Add to ``problems`` those of the fields not in it yet (issuing stopped at the first);
+    return a problem of the form as a whole, if one was found."""
+    found, general = form_problems(app.issuing, _principal(), form, photo)
+    for key, (en, zh) in found.items():
+        problems.setdefault(key, _words(zh, en))
+    return _words(general[1], general[0]) if general and not found else None
 
 
 def _place(error: IssuerError, problems: dict[str, str]) -> str | None:

@@ -134,7 +134,7 @@ def test_valid_rows_carry_their_method_dates_result_and_edition(app: Flask, keys
             "leave the competition columns blank",
         ),
         (
-            {"评价方式": "工作业绩评审", "技能操作成绩": ""},
+            {"评价方式": "工作业绩评审", "技能操作成绩": "", "工作业绩评审成绩": "90"},
             "理论知识成绩",
             "unknown_component",
             "工作业绩评审没有“理论知识考试”",
@@ -179,6 +179,15 @@ def test_each_problem_names_its_cell_in_both_languages(
     [problem] = report.problems
     assert problem.message_zh.startswith(f"第2行“{column}”") and zh in problem.message_zh
     assert problem.message.startswith(f"row 2, {column} (") and en in problem.message
+
+
+def test_a_failing_score_is_reported_beside_a_date_that_is_not_one(app: Flask, keys: Keys, svc: UseCases) -> None:
+    cells = {"理论知识考试日期": "2026-13-01", "技能操作成绩": "50"}
+    report = validate(svc, to_csv([row(1, **cells)], header=HEADER), "r.csv")
+    assert [(p.column, p.code) for p in report.problems] == [
+        ("理论知识考试日期", "invalid_date"),
+        ("技能操作成绩", "assessment_failed"),
+    ]
 
 
 def test_a_blank_photo_cell_takes_the_photo_named_after_the_document_number(

@@ -312,6 +312,33 @@ def test_a_failing_score_is_shown_beside_its_field(svc: UseCases, issuer: FlaskC
     assert certificates(svc) == 0
 
 
+def test_every_problem_of_the_form_is_shown_at_once_beside_its_field(svc: UseCases, issuer: FlaskClient) -> None:
+    token, once = issue_page(issuer)
+    form = {**GOOD, "csrf": token, "once": once, "holder_name": "", "practical": "50", "theory_date": "2026-13-01"}
+    form["document_number"] = ID_NUMBER[:-1] + ("1" if ID_NUMBER[-1] != "1" else "2")
+    response = issuer.post("/console/issue", data=form, headers=SAME_SITE)  # and no photo
+    assert response.status_code == 422
+    page = html(response)
+    beside = dict(re.findall(r'<span class="field-error" id="error-([a-z_]+)">([^<]+)<', page))
+    assert set(beside) == {"holder_name", "document_number", "practical", "theory_date", "photo"}, beside
+    assert "校验码" in beside["document_number"] and "60" in beside["practical"] and "照片" in beside["photo"]
+    assert not any(m.startswith("第") for m in beside.values())  # no roster row numbers on a form
+    assert 'id="issue-problem"' not in page and certificates(svc) == 0
+
+
+def test_a_suspended_organization_is_one_problem_above_the_form(
+    svc: UseCases, issuer: FlaskClient, clock: Clock
+) -> None:
+    svc.registry.change_status(OPERATOR, ORG_CODE, "suspended", since=None, note="责令整改")
+    clock.advance(seconds=1)  # in force from the next whole second
+    for practical in ("50", "85"):
+        response = submit(issuer, practical=practical)
+        assert response.status_code == 422
+        problem = re.search(r'id="issue-problem">([^<]+)<', html(response))
+        assert problem and "暂停" in problem.group(1), html(response)
+    assert certificates(svc) == 0
+
+
 @pytest.mark.parametrize("score", ["80.001", "89.99999999", "1e-3", "9" * 5000, "1e999999999"])
 def test_a_score_that_is_not_two_decimals_in_0_to_100_is_shown_beside_its_field(
     svc: UseCases, issuer: FlaskClient, score: str

@@ -43,6 +43,15 @@ class RosterProblem:
             "message_zh": self.message_zh,
         }
 
+    def unlocated(self) -> tuple[str, str]:
+        """The messages without where the problem is (``cell_problem``'s prefix), for a
+        form that shows each beside its field: ``为空，必须填写``."""
+        en, zh = where(self.row, self.field)
+        return (
+            self.message.removeprefix(en).removeprefix(": "),
+            self.message_zh.removeprefix(zh).removeprefix("："),
+        )
+
 
 def _masked(key: str | None, text: str) -> str:
     if key == "document_number" and text:

@@ -284,14 +284,21 @@ def _check_assessment(ctx: Context, row: Row) -> None:
         return
     row.method = method
     results: dict[str, Result] = {}
-    bad = False
+    readable: dict[str, Decimal] = {}
+    bad: set[str] = set()
     for key in SCORE_COLUMNS:
         score, day = _score(row, method, key), _date(row, f"{key}_date")
-        bad = bad or score is False or day is False
-        if isinstance(score, Decimal) or isinstance(day, date):
+        if isinstance(score, Decimal):
+            readable[key] = score
+        if score is False or day is False:
+            bad.add(key)
+        elif isinstance(score, Decimal) or isinstance(day, date):
             results[key] = Result(score if isinstance(score, Decimal) else None, day or None)
     placing = _placing(row, method)
-    if bad or placing is False or row.level is None:
+    if placing is False or row.level is None:
+        return
+    if bad:
+        _check_other_scores(row, method, row.level, readable, bad)
         return
     row.placing = placing or None
     try:
@@ -302,6 +309,18 @@ def _check_assessment(ctx: Context, row: Row) -> None:
         return
     row.scores = {k: r.score for k, r in results.items() if r.score is not None}
     row.passed_on = {k: r.passed_on for k, r in results.items() if r.passed_on is not None}
+
+
+def _check_other_scores(row: Row, method: Method, level: int, readable: dict[str, Decimal], bad: set[str]) -> None:
+    """With some score or date cells unreadable (``bad``, recorded), the readable scores are
+    still held to the method: the components missing or failed, each beside its cell."""
+    outcome = assess(level, readable, method=method)
+    for key in outcome.missing:
+        if key in SCORE_COLUMNS and key not in bad:  # a bad score cell is recorded already
+            _add_assessment_problem(row, method, key, InvalidInput("missing_component", "", ""))
+    for key in outcome.failed:
+        if key in SCORE_COLUMNS:
+            _add_assessment_problem(row, method, key, InvalidInput("assessment_failed", "", ""))
 
 
 def _add_assessment_problem(row: Row, method: Method, key: str | None, e: InvalidInput) -> None:
