@@ -138,6 +138,12 @@ class Certificates:
         with self._ctx.reading() as uow:
             return uow.certificates.photo(visible(uow, p, number).number)
 
+    def holder_photo(self, number: str) -> bytes | None:
+        """The photo for the public lookup, whose caller proved the holder's name and
+        document number (``Verifying.lookup``); everyone else asks ``photo``."""
+        with self._ctx.reading() as uow:
+            return uow.certificates.photo(number)
+
     def document_number(self, record: CertificateRecord) -> str:
         return document_number(self._ctx, record)
 

@@ -83,6 +83,9 @@ class LookedUp:
     checked: CheckedRecord
     document_number_masked: str
     """The number as typed (it matched the signed commitment), masked."""
+    photo: bytes | None = None
+    """The holder's photo, shown as the national site shows it to whom proved who they look
+    up; none for a record that disagrees with its signed data."""
 
 
 class Reads(Protocol):
@@ -170,8 +173,12 @@ class Verifying:
             raise _no_match()
         if signed is not None and not identity.matches(signed.document_commitment, document_number):
             checked = replace(checked, damage=(*checked.damage, "document_number"))
-        return LookedUp(checked, identity.mask(identity.normalize_document_number(document_number)))
+        return self._looked_up(checked, document_number)
 
+
+    def _looked_up(self, checked: CheckedRecord, document_number: str) -> LookedUp:
+        photo = None if checked.damage else self._certificates.holder_photo(checked.record.number)
+        return LookedUp(checked, identity.mask(identity.normalize_document_number(document_number)), photo)
 
     def lookup_person(self, name: str, document_number: str) -> list[LookedUp]:
         """The public lookup by a person, as the national site offers it: every certificate
@@ -189,7 +196,7 @@ class Verifying:
                 continue
             if signed is not None and not identity.matches(signed.document_commitment, document_number):
                 checked = replace(checked, damage=(*checked.damage, "document_number"))
-            found.append(LookedUp(checked, identity.mask(identity.normalize_document_number(document_number))))
+            found.append(self._looked_up(checked, document_number))
         if not found:
             raise _no_person()
         return found

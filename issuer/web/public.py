@@ -4,6 +4,7 @@ text), and the public lookup by number + name + document number."""
 
 from __future__ import annotations
 
+import base64
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -54,6 +55,8 @@ class CertificateCard:
     has_commitment: bool = False
     technical: list[tuple[str, str]] = field(default_factory=list)
     """(label key, value) for the 技术详情 fold: the check, its reason code, the key id."""
+    photo: str | None = None
+    """The holder's photo as a ``data:`` URL (the lookup only)."""
 
 
 def _when(moment: datetime) -> str:
@@ -246,6 +249,7 @@ def _lookup_card(app: UseCases, found: LookedUp) -> CertificateCard:
     assert signed is not None
     occupation = app.ctx.catalogue.occupation(signed.occupation).name
     card.rows = _certificate_rows(app, signed, occupation, masked=found.document_number_masked)
+    card.photo = _data_url(found.photo)
     if checked.verdict.assessment_method is not None:
         _, method_zh, method_en = checked.verdict.assessment_method
         card.rows.append(("method", method_zh if language() == "zh" else method_en))
@@ -256,6 +260,14 @@ def _lookup_card(app: UseCases, found: LookedUp) -> CertificateCard:
         card.revoked = _revoked_rows(revocation)
         card.replaced_by = revocation.replaced_by
     return card
+
+
+def _data_url(picture: bytes | None) -> str | None:
+    """A stored photo (JPEG or PNG, as issuing accepts them) inline in the page."""
+    if not picture:
+        return None
+    kind = "image/png" if picture.startswith(b"\x89PNG") else "image/jpeg"
+    return f"data:{kind};base64,{base64.b64encode(picture).decode()}"
 
 
 def _revoked_rows(revocation: Revocation) -> list[tuple[str, str]]:

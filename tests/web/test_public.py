@@ -3,6 +3,7 @@ document-number match beside it, and the lookup by number + name + document numb
 
 from __future__ import annotations
 
+import base64
 import re
 
 from flask import Flask
@@ -189,6 +190,17 @@ def test_the_lookup_finds_a_certificate_by_all_three(keys: Keys, svc: UseCases, 
     assert response.status_code == 200
     assert "证书有效" in page and number in page and "三级/高级工" in page
     assert "1101**********002X" in page and ID_NUMBER not in page
+
+
+def test_the_lookup_shows_the_holders_photo_and_the_scan_page_does_not(
+    keys: Keys, svc: UseCases, client: FlaskClient
+) -> None:
+    number, text = issue(svc)
+    page = html(lookup(client, "", NAME, ID_NUMBER))
+    shown = re.search(r'id="holder-photo" src="data:image/(?:jpeg|png);base64,([^"]+)"', page)
+    stored = svc.certificates.photo(issuer_principal(svc), number)
+    assert shown is not None and stored and base64.b64decode(shown.group(1)) == stored
+    assert 'id="holder-photo"' not in html(client.get(f"/V/{text}"))
 
 
 def test_any_wrong_part_finds_nothing(keys: Keys, svc: UseCases, client: FlaskClient) -> None:
