@@ -131,10 +131,14 @@ def test_an_issuer_signs_in_issues_one_certificate_and_revokes_it(
     desktop.fill("input[name=theory]", "81")
     desktop.fill("input[name=theory_date]", "2025-06-20")  # passed at an earlier sitting
     desktop.fill("input[name=practical]", "59")
-    desktop.set_input_files("input[name=photo]", files=[_PHOTO])
-    desktop.click("#issue-button")
+    desktop.fill("input[name=document_number]", ID_NUMBER[:-1] + ("1" if ID_NUMBER[-1] != "1" else "2"))
+    desktop.click("#issue-button")  # no photo chosen either: every problem at once, each beside its field
     assert "60" in desktop.locator("#error-practical").inner_text()  # failed component, beside its field
+    assert "校验码" in desktop.locator("#error-document_number").inner_text()
+    assert "照片" in desktop.locator("#error-photo").inner_text()
+    desktop.screenshot(path=str(shots / "console-form-errors.png"), full_page=True)
     assert desktop.locator("input[name=theory_date]").input_value() == "2025-06-20"  # what was typed is kept
+    desktop.fill("input[name=document_number]", ID_NUMBER)
     desktop.fill("input[name=practical]", "77.5")
     desktop.set_input_files("input[name=photo]", files=[_PHOTO])  # a browser does not keep a chosen file
     desktop.click("#issue-button")
@@ -222,7 +226,30 @@ def test_a_person_looks_up_every_certificate_by_name_and_document_number_on_a_ph
     assert results.count() == 2
     text = phone.locator("#results").inner_text()
     assert first["number"] in text and second["number"] in text and "1101**********002X" in text
+    assert phone.locator("#holder-photo").first.evaluate("img => img.naturalWidth") > 0  # the photo shows
     phone.screenshot(path=str(shots / "lookup-person.png"), full_page=True)
+
+
+def test_a_clerk_re_issues_a_certificate_from_its_page_with_the_form_filled_in(
+    server: str, svc: UseCases, desktop: Any
+) -> None:
+    svc.accounts.create(
+        OPERATOR, username="zhang", display_name="张发证", role="org_issuer", password=PASSWORD, organization=ORG_CODE
+    )
+    old = _issued(svc)
+    _sign_in(desktop, server, "zhang")
+    desktop.goto(f"{server}/console/certificates/{old['number']}")
+    desktop.click("#reissue-link")
+    assert desktop.locator("input[name=holder_name]").input_value() == "张三丰"  # filled in from the old one
+    assert desktop.locator("#reissue-of").inner_text().endswith(old["number"])
+    desktop.fill("input[name=holder_name]", "张三峰")  # the correction
+    desktop.click("#issue-button")  # the old certificate's photo is taken over
+    assert "已换发" in desktop.locator("#notice").inner_text()
+    assert desktop.locator("#replaces a").inner_text() == old["number"]
+    new = desktop.locator("h1.page").inner_text()
+    desktop.click("#replaces a")
+    assert desktop.locator("#replaced-by a").inner_text() == new
+    assert desktop.locator("#certificate-status").inner_text() == "已换发新证"
 
 
 def test_a_clerk_finds_certificates_ticks_the_page_and_revokes_them_with_one_reason(
