@@ -506,6 +506,29 @@ def batch_archive(batch_id: str) -> Any:
     return response
 
 
+@bp.route("/batches/<string:batch_id>/pdf")
+@bp.response(200, description="PDF: a page per certificate not revoked, in certificate-number order")
+@bp.doc(responses={200: _binary("application/pdf")})
+@_errors(401, 403, 404, 409)
+def batch_pdf(batch_id: str) -> Any:
+    """The batch's certificates as one PDF to print (``<batch id>_证书.pdf``): a page per
+    certificate, each the page of its own PDF, in certificate-number order; revoked
+    certificates are left out. Drawn when asked, from the certificates themselves: ready
+    once the batch is issued, while its images are being drawn and after its archive
+    expired. 409 while the roster is validated (``batch_not_ready``), for a batch that
+    issued nothing (``batch_rejected``, ``batch_not_issued``, ``batch_failed``) and when
+    every certificate is revoked (``batch_nothing_to_print``) (organization issuer)."""
+    from flask import send_file
+
+    printed = use_cases().batches.print_pdf(_principal(), batch_id)
+    response = send_file(printed.file, mimetype="application/pdf", max_age=0)
+    response.content_length = printed.size
+    response.headers["Content-Disposition"] = content_disposition(
+        "attachment", printed.filename, f"{printed.batch.id}.pdf"
+    )
+    return response
+
+
 @bp.route("/batches/template")
 @bp.response(200, description="XLSX roster template")
 @bp.doc(responses={200: _binary(XLSX)})

@@ -23,6 +23,7 @@ from functools import cache, lru_cache
 from importlib import resources
 
 from .errors import CatalogueError, ReferenceDataError
+from .typed import fold_full_width
 
 EDITION_2022 = 2022
 EDITION_2015 = 2015
@@ -276,6 +277,34 @@ class Catalogue:
             f"no occupation named {name!r} in the {self.edition} classification",
             f"{self.edition}年版职业分类大典中没有名为“{name}”的职业",
         )
+
+    def search(self, text: str, *, limit: int = 20, issuable_only: bool = True) -> list[Occupation]:
+        """At most ``limit`` occupations whose code begins with ``text`` (``6-18``, ``61802``,
+        full-width digits too) or whose name contains it: the exact code or name first, then
+        names that begin with it, then codes that do, then names that contain it, each in code
+        order. ``issuable_only`` leaves out licensing (准入类) occupations, which no scope may
+        name. Returns no occupation for blank ``text``."""
+        wanted = fold_full_width(text.strip(" \t\r\n\u3000\u00a0")).replace("－", "-")
+        if not wanted or limit < 1:
+            return []
+        digits = wanted.replace("-", "")
+        by_code = digits.isascii() and digits.isdigit()
+
+        def rank(occ: Occupation) -> int | None:
+            if by_code and occ.code.replace("-", "").startswith(digits):
+                return 0 if occ.code == wanted or occ.code.replace("-", "") == digits else 2
+            if wanted in occ.name:
+                return 0 if occ.name == wanted else 1 if occ.name.startswith(wanted) else 3
+            return None
+
+        found = []
+        for occ in self.occupations.values():
+            if issuable_only and occ.code in self.licensed:
+                continue
+            place = rank(occ)
+            if place is not None:
+                found.append((place, occ.code, occ))
+        return [occ for _, _, occ in sorted(found, key=lambda f: f[:2])[:limit]]
 
     def with_occupation_levels(self, text: str) -> Catalogue:
         """A copy in which the occupations that a levels table (``LEVELS_COLUMNS``, an

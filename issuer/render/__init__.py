@@ -6,6 +6,9 @@ PNG or PDF bytes out. Pure drawing: no Flask, no database.
     default_renderer().check(view, layout="portrait")   # before issuing: raises RenderError
     check_qr_text(longest_qr_text)                      # before issuing: raises QrTooLarge
     png = default_renderer().encode(view, "png", layout="portrait", assets=assets, dpi=300)
+    book = default_renderer().book(file, title=title)   # many certificates, one PDF
+    book.add(default_renderer().compose(view, layout="portrait", assets=assets, dpi=300))
+    book.close()
 
 Images are drawn at 150, 200, 300 or 600 dpi (``DPIS``); at each, every layout prints QR
 codes up to ``max_qr_version(layout)`` with modules of at least its ``min_module`` (0.6 mm).
@@ -27,6 +30,7 @@ from .errors import (
 )
 from .fonts import FontFace, FontSet
 from .layout import REQUIRED, Layout, layout_names, load_layout
+from .pdfbook import PdfBook
 from .qr import DEFAULT_DPI, DPIS, alphanumeric_capacity, check_qr_text, max_qr_version, qr_version
 from .renderer import Page, Placement, Renderer, default_renderer, use_fonts
 from .view import (
@@ -61,6 +65,7 @@ __all__ = [
     "LayoutError",
     "MissingGlyph",
     "Page",
+    "PdfBook",
     "Placement",
     "QrDoesNotFit",
     "QrTooLarge",

@@ -18,13 +18,13 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from .cff import charstring, font_program
 from .fonts import FontFace
 from .outlines import outlines
-from .pdf import Writer, flate_stream, num, nums
+from .pdf import Objects, flate_stream, num, nums
 
 CACHED_GLYPHS = 20_000
 """Charstrings kept (about 250 bytes each)."""
@@ -104,7 +104,7 @@ class FontCodes:
         return FontCodes({face: _Font(f.name, face, list(f.chars), dict(f.codes)) for face, f in self.fonts.items()})
 
 
-def write_fonts(writer: Writer, codes: FontCodes, glyphs: Glyphs) -> bytes:
+def write_fonts(writer: Objects, codes: FontCodes, glyphs: Glyphs) -> bytes:
     """Write every font of ``codes`` and return the page's ``/Font`` resource dictionary."""
     entries = []
     for font in codes.fonts.values():
@@ -112,7 +112,20 @@ def write_fonts(writer: Writer, codes: FontCodes, glyphs: Glyphs) -> bytes:
     return f"<<{''.join(entries)}>>".encode("ascii")
 
 
-def _write_font(writer: Writer, font: _Font, glyphs: Glyphs) -> int:
+def font_resources(codes: FontCodes, numbers: Mapping[FontFace, int]) -> str:
+    """The ``/Font`` resource dictionary naming each font of ``codes`` by its object
+    number in ``numbers`` (reserved, written later by ``write_reserved_fonts``)."""
+    return "<<" + "".join(f"/{font.name} {numbers[face]} 0 R" for face, font in codes.fonts.items()) + ">>"
+
+
+def write_reserved_fonts(writer: Objects, codes: FontCodes, glyphs: Glyphs, numbers: Mapping[FontFace, int]) -> None:
+    """Write every font of ``codes`` as the object reserved for it in ``numbers``: once
+    all the pages that use them are written, each embedding every character they drew."""
+    for face, font in codes.fonts.items():
+        _write_font(writer, font, glyphs, numbers[face])
+
+
+def _write_font(writer: Objects, font: _Font, glyphs: Glyphs, number: int | None = None) -> int:
     face = font.face
     drawn = [glyphs.get(face, face.glyph_id(ch)) for ch in font.chars]
     metrics = outlines(face).metrics
@@ -134,12 +147,14 @@ def _write_font(writer: Writer, font: _Font, glyphs: Glyphs) -> int:
         ).encode("ascii")
     )
     to_unicode = writer.add(flate_stream(to_unicode_cmap(font.chars)))
-    return writer.add(
-        (
-            f"<</Type/Font/Subtype/Type0/BaseFont/{name}/Encoding/Identity-H"
-            f"/DescendantFonts[{cid_font} 0 R]/ToUnicode {to_unicode} 0 R>>"
-        ).encode("ascii")
-    )
+    body = (
+        f"<</Type/Font/Subtype/Type0/BaseFont/{name}/Encoding/Identity-H"
+        f"/DescendantFonts[{cid_font} 0 R]/ToUnicode {to_unicode} 0 R>>"
+    ).encode("ascii")
+    if number is None:
+        return writer.add(body)
+    writer.put(number, body)
+    return number
 
 
 def _subset_tag(program: bytes) -> str:

@@ -21,7 +21,7 @@ from PIL import Image, UnidentifiedImageError
 from .compose import Photo
 from .errors import InvalidImage
 from .images import fill_crop, has_alpha, on_white, open_image
-from .pdf import Writer, stream_object
+from .pdf import Objects, stream_object
 from .png import zlib_rows
 
 PHOTO_QUALITY = 90
@@ -48,7 +48,7 @@ class PdfImage:
     def size(self) -> int:
         return len(self.data) + (self.mask.size if self.mask is not None else 0)
 
-    def write(self, writer: Writer) -> int:
+    def write(self, writer: Objects) -> int:
         """Add the image (and its mask) to ``writer``; the image's object number."""
         entries = self.entries
         if self.mask is not None:

@@ -28,7 +28,7 @@ import math
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from PIL import ImageColor
@@ -87,10 +87,18 @@ class PdfLayer:
 
 
 def build_layer(
-    plan: StaticPlan, spec: Layout, assets: Assets, dpi: int, glyphs: Glyphs, advances: Advances
+    plan: StaticPlan,
+    spec: Layout,
+    assets: Assets,
+    dpi: int,
+    glyphs: Glyphs,
+    advances: Advances,
+    codes: FontCodes | None = None,
 ) -> PdfLayer:
-    """The static layer of ``plan`` with ``assets`` as PDF content, drawn in the PNG's order."""
-    codes = FontCodes()
+    """The static layer of ``plan`` with ``assets`` as PDF content, drawn in the PNG's order;
+    its text in ``codes`` when given (a document whose pages share their fonts), else in
+    codes of its own."""
+    codes = FontCodes() if codes is None else codes
     out = _Content(codes, glyphs, advances)
     out.begin(spec, dpi)
     width, height = px(spec.width, dpi), px(spec.height, dpi)
@@ -125,36 +133,54 @@ def build_layer(
 def write_page(comp: Composition, layer: PdfLayer, glyphs: Glyphs, advances: Advances) -> bytes:
     """The certificate as a one-page PDF of the layout's size."""
     codes = layer.codes.copy()
+    content, photo = certificate_content(comp, codes, glyphs, advances)
+    images = dict(layer.images)
+    if photo is not None:
+        images["Photo"] = photo
+
+    writer = Writer()
+    catalog, pages, page = writer.reserve(), writer.reserve(), writer.reserve()
+    contents = [writer.add(layer.content), writer.add(flate_stream(content))]
+    xobjects = {name: image.write(writer) for name, image in images.items()}
+    fonts = write_fonts(writer, codes, glyphs).decode("ascii")
+    writer.put(catalog, b"<</Type/Catalog/Pages %d 0 R>>" % pages)
+    writer.put(pages, b"<</Type/Pages/Kids[%d 0 R]/Count 1>>" % page)
+    writer.put(page, page_object(comp.layout, pages, contents, fonts, xobjects, layer.states))
+    info = writer.add(b"<</Producer(issuer)/Title" + text_string(f"{TITLE} {comp.number}") + b">>")
+    return writer.finish(catalog, info)
+
+
+def certificate_content(
+    comp: Composition, codes: FontCodes, glyphs: Glyphs, advances: Advances
+) -> tuple[bytes, PdfImage | None]:
+    """This certificate's content stream (uncompressed: its values, photo and QR code, its
+    text in ``codes``), and the photo's image, which it draws as ``/Photo``."""
     out = _Content(codes, glyphs, advances)
     out.begin(comp.layout, comp.dpi)
     for texts in comp.values.values():
         out.texts(texts)
-    images = dict(layer.images)
+    image = None
     if comp.photo is not None:
         photo = photo_image(comp.photo)
-        images["Photo"] = photo.image
+        image = photo.image
         out.image("Photo", photo.rect, clip=comp.photo.box)
     out.qr(comp.qr)
     out.end()
+    return out.bytes(), image
 
-    writer = Writer()
-    catalog, pages, page = writer.reserve(), writer.reserve(), writer.reserve()
-    contents = [writer.add(layer.content), writer.add(flate_stream(out.bytes()))]
-    xobjects = "".join(f"/{name} {image.write(writer)} 0 R" for name, image in images.items())
-    fonts = write_fonts(writer, codes, glyphs).decode("ascii")
-    width_pt, height_pt = comp.layout.width * PT_PER_IN / 25.4, comp.layout.height * PT_PER_IN / 25.4
-    writer.put(catalog, b"<</Type/Catalog/Pages %d 0 R>>" % pages)
-    writer.put(pages, b"<</Type/Pages/Kids[%d 0 R]/Count 1>>" % page)
-    writer.put(
-        page,
-        (
-            f"<</Type/Page/Parent {pages} 0 R/MediaBox[0 0 {nums(width_pt, height_pt)}]"
-            f"/Resources<</Font{fonts}/XObject<<{xobjects}>>{layer.states}>>"
-            f"/Contents[{' '.join(f'{c} 0 R' for c in contents)}]>>"
-        ).encode("ascii"),
-    )
-    info = writer.add(b"<</Producer(issuer)/Title" + text_string(f"{TITLE} {comp.number}") + b">>")
-    return writer.finish(catalog, info)
+
+def page_object(
+    spec: Layout, parent: int, contents: Sequence[int], fonts: str, xobjects: Mapping[str, int], states: str
+) -> bytes:
+    """A ``/Page`` of the layout's size: its content streams, fonts (a ``/Font``
+    dictionary), images (resource name → object number) and graphics states."""
+    width_pt, height_pt = spec.width * PT_PER_IN / 25.4, spec.height * PT_PER_IN / 25.4
+    images = "".join(f"/{name} {number} 0 R" for name, number in xobjects.items())
+    return (
+        f"<</Type/Page/Parent {parent} 0 R/MediaBox[0 0 {nums(width_pt, height_pt)}]"
+        f"/Resources<</Font{fonts}/XObject<<{images}>>{states}>>"
+        f"/Contents[{' '.join(f'{c} 0 R' for c in contents)}]>>"
+    ).encode("ascii")
 
 
 class _Content:

@@ -19,7 +19,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import IO, Any
 
 from PIL import Image, ImageChops, ImageDraw
 from PIL import _imaging as pillow_core
@@ -43,6 +43,7 @@ from .fit import Fitted, PxBox
 from .fonts import FontSet
 from .images import contain_box, fill, on_white, open_image
 from .layout import IMAGES, OPTIONAL, REQUIRED, Box, Field, Layout, load_layout
+from .pdfbook import PdfBook
 from .pdffonts import Glyphs
 from .pdfpage import Advances, PdfLayers, build_layer, write_page
 from .png import BAND_ROWS, Band, band_count, compress_bands
@@ -312,6 +313,12 @@ class Renderer:
             layer = build_layer(comp.static, comp.layout, comp.assets, comp.dpi, self._glyphs, self._advances)
             self._pdf_layers.put(key, layer)
         return write_page(comp, layer, self._glyphs, self._advances)
+
+    def book(self, out: IO[bytes], *, title: str) -> PdfBook:
+        """A PDF of many pages written to ``out`` as they come (``pdfbook.py``): ``add`` each
+        page's ``compose``d certificate, then ``close``. Each page is the page ``pdf``
+        writes; fonts and the organization's images are written once for all."""
+        return PdfBook(out, self._glyphs, self._advances, title=title)
 
     def check(
         self,

@@ -37,6 +37,7 @@ from issuer.service.idempotency import run_once
 from issuer.service.issuing import IssueRequest, Issuing
 from issuer.service.jobs import JobQueue, Later, Validation
 from issuer.service.principal import Principal, Role, require_role
+from issuer.service.printing import PrintedBatch, print_batch
 from issuer.service.roster import (
     MAX_ROWS,
     PhotoArchive,
@@ -73,6 +74,10 @@ VALIDATING, ISSUING, RENDERING, DONE = "validating", "issuing", "rendering", "do
 CHECKED, REJECTED, FAILED, EXPIRED = "checked", "rejected", "failed", "expired"
 WAITING = (VALIDATING, ISSUING)
 """The statuses of a batch whose validation job has not finished."""
+KEPT = (CHECKED, REJECTED)
+"""The statuses of a batch whose files are kept (``KEPT_UPLOAD_AGE``) to be sent again,
+fixed, or issued after a dry run (``rework``)."""
+KEPT_UPLOAD_AGE = timedelta(hours=24)
 STATUSES = (VALIDATING, ISSUING, RENDERING, DONE, CHECKED, REJECTED, FAILED, EXPIRED)
 
 
@@ -443,7 +448,7 @@ class Batches:
         error: str | None = None,
     ) -> bool:
         """End the batch's validation (``rejected``, ``checked`` or ``failed``) if this job
-        still holds it, and delete its upload; whether it did."""
+        still holds it, and delete its upload unless it is kept (``KEPT``); whether it did."""
         values: dict[str, Any] = {"status": status, "finished_at": self._ctx.clock(), "dispatched_at": None}
         if report is not None:
             values |= {"report": report.to_dict(), "checked": report.rows, "rows": report.rows}
@@ -459,7 +464,7 @@ class Batches:
             return done
 
         concluded = self._ctx.run(work)
-        if concluded:
+        if concluded and status not in KEPT:
             self._uploads.delete(claim.batch.id)
         return concluded
 
@@ -577,12 +582,16 @@ class Batches:
         return orphaned
 
     def _sweep_uploads(self, waiting: set[str]) -> None:
+        """Delete the uploads no batch waits for: a kept one (``KEPT``) once older than
+        ``KEPT_UPLOAD_AGE``, one never recorded once older than ``ORPHAN_UPLOAD_AGE``."""
         for batch_id in self._uploads.stored():
             if batch_id in waiting:
                 continue
             with self._ctx.reading() as uow:
-                recorded = uow.batches.get(batch_id) is not None
-            if recorded or self._uploads.age(batch_id) > ORPHAN_UPLOAD_AGE:
+                batch = uow.batches.get(batch_id)
+            age = self._uploads.age(batch_id)
+            kept = batch is not None and batch.status in KEPT and age <= KEPT_UPLOAD_AGE
+            if not kept and (batch is not None or age > ORPHAN_UPLOAD_AGE):
                 self._uploads.delete(batch_id)
 
     # --- reading ----------------------------------------------------------------------------
@@ -648,13 +657,34 @@ class Batches:
             raise NotFound("batch_archive_missing", "the archive is no longer on disk", "压缩包已不在存储中")
         return path, current
 
+    def print_pdf(self, principal: Principal | None, batch_id: str) -> PrintedBatch:
+        """The batch's certificates as one PDF for printing, revoked ones left out
+        (``printing``), in a temporary file the caller closes: once the batch is issued,
+        while its images are drawn and after its archive expired. ``Conflict`` before, for
+        a batch that issued nothing, and when every certificate is revoked."""
+        current = self.status(principal, batch_id)
+        if current.status in WAITING:
+            raise _still_validating(current)
+        if current.status == CHECKED:
+            raise Conflict(
+                "batch_not_issued",
+                "a dry run issues nothing: there is nothing to print",
+                "试校验不发证，没有可打印的证书",
+            )
+        if current.status not in (RENDERING, DONE, EXPIRED):
+            raise _no_archive(current)
+        return print_batch(self._ctx, current, self._drawing.batch_dir)
+
     def purge(self, older_than: timedelta) -> list[str]:
         """Remove the archives of batches finished more than ``older_than`` ago (status
         ``expired``); the certificates, their numbers and the result are kept, and any
-        certificate can still be drawn again one at a time. Returns the batches purged."""
+        certificate can still be drawn again one at a time. Kept uploads past their age go
+        too (``_sweep_uploads``). Returns the batches purged."""
         cutoff = self._ctx.clock() - older_than
         with self._ctx.reading() as uow:
             ids = uow.batches.ids(status=DONE, finished_before=cutoff)
+            waiting = set(uow.batches.ids(status=WAITING))
+        self._sweep_uploads(waiting)
         for batch_id in ids:
 
             def work(uow: UnitOfWork, batch_id: str = batch_id) -> None:

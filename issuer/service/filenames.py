@@ -19,6 +19,11 @@ def certificate_file(number: str, holder_name: str, fmt: str) -> str:
     return f"{number.upper()}_{name}.{fmt}"
 
 
+def batch_pdf_file(batch_id: str) -> str:
+    """``<batch id>_证书.pdf``: a batch's certificates as one PDF, for printing."""
+    return f"{batch_id}_证书.pdf"
+
+
 def content_disposition(kind: str, filename: str, ascii_fallback: str) -> str:
     """A ``Content-Disposition`` with the UTF-8 name (RFC 6266 / 5987 ``filename*``) and a
     plain ASCII one for clients that read only ``filename``."""

@@ -10,7 +10,7 @@ lock before it reads the clock: an issuance under way finishes first."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -23,20 +23,18 @@ from issuer.core.catalogue import EDITION_2022, Catalogue, Occupation, level
 from issuer.core.clock import end_of_china_day, start_of_china_day
 from issuer.core.cose import kid_for
 from issuer.core.display import level_zh
-from issuer.core.errors import Conflict, InvalidInput, NotFound
+from issuer.core.errors import Conflict, InvalidInput, IssuerError, NotFound
 from issuer.core.numbering import OrganizationCode
-from issuer.render import Assets, layout_names
+from issuer.render import Assets
 from issuer.service import audit, lifecycle
+from issuer.service.appearance import checked_appearance, sample_certificate
 from issuer.service.context import Context
 from issuer.service.log import TransparencyLog
-from issuer.service.pictures import check_image
 from issuer.service.principal import Principal, Role, require_role
 from issuer.service.publishing import Publishing
 from issuer.store.organizations import Lock
 from issuer.store.records import KeyRecord, OrganizationRecord
 from issuer.store.uow import UnitOfWork
-
-MAX_ASSET_BYTES = 2 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -104,6 +102,18 @@ def check_scope(catalogue: Catalogue, items: Iterable[ScopeItem]) -> list[ScopeI
     return checked
 
 
+def scope_problems(catalogue: Catalogue, items: Sequence[ScopeItem]) -> dict[int, IssuerError]:
+    """The problem of each entry of ``items`` that ``check_scope`` refuses, by its index, so
+    that a form shows each beside its row (``check_scope`` raises the first)."""
+    problems: dict[int, IssuerError] = {}
+    for index, item in enumerate(items):
+        try:
+            check_scope(catalogue, [item])
+        except IssuerError as exc:
+            problems[index] = exc
+    return problems
+
+
 def _check_work_types(occupation: Occupation, work_types: tuple[str, ...], levels: tuple[int, ...]) -> None:
     if not occupation.work_types:
         return  # the catalogue lists none for this occupation: it cannot tell
@@ -145,12 +155,6 @@ def _not_found(code: str) -> NotFound:
     return NotFound("organization_not_found", f"no organization {code}", f"没有机构{code}")
 
 
-def _image(data: bytes | None, what: str, what_zh: str) -> bytes | None:
-    if data is None:
-        return None
-    return check_image(data, what=what, what_zh=what_zh, max_bytes=MAX_ASSET_BYTES, max_pixels=5000)
-
-
 class Registry:
     def __init__(self, ctx: Context, log: TransparencyLog, publishing: Publishing) -> None:
         self._ctx = ctx
@@ -175,6 +179,10 @@ class Registry:
         if org is None:
             raise _not_found(code)
         return org
+
+    def scope_problems(self, items: Sequence[ScopeItem]) -> dict[int, IssuerError]:
+        """What ``set_scope`` and ``register`` would refuse in each entry, by its index."""
+        return scope_problems(self._ctx.catalogue, items)
 
     def exists(self, code: str) -> bool:
         with self._ctx.reading() as uow:
@@ -391,19 +399,8 @@ class Registry:
     ) -> OrganizationRecord:
         """Choose the layout and images the organization's certificates print with (the
         organization itself, or the authority)."""
-        p = require_role(principal, Role.ORG_ISSUER, Role.AUTHORITY_ADMIN)
-        if p.role is Role.ORG_ISSUER and p.organization_code != code.strip().upper():
-            raise _not_found(code)
-        layouts = layout_names()
-        if layout not in layouts:
-            raise InvalidInput(
-                "unknown_layout", f"layout must be one of {', '.join(layouts)}", f"版式应为：{'、'.join(layouts)}"
-            )
-        checked = Assets(
-            _image(assets.background, "background", "背景图"),
-            _image(assets.logo, "logo", "标志"),
-            _image(assets.seal, "seal", "印章"),
-        )
+        p = self._may_choose_appearance(principal, code)
+        checked = checked_appearance(layout, assets)
 
         def work(uow: UnitOfWork) -> OrganizationRecord:
             org = self._locked(uow, code)
@@ -427,6 +424,27 @@ class Registry:
             return found
 
         return self._ctx.run(work)
+
+    def appearance(self, principal: Principal | None, code: str) -> Assets:
+        """The images the organization's certificates print with now (whoever may choose them)."""
+        self._may_choose_appearance(principal, code)
+        org = self.read(principal, code)
+        return self.assets(org.id)
+
+    def preview_appearance(self, principal: Principal | None, code: str, *, layout: str, assets: Assets) -> bytes:
+        """A sample of the organization's certificate drawn with ``layout`` and ``assets``
+        (checked as ``set_appearance`` checks them), as a PNG marked 样张 across; nothing is
+        stored. Raises what ``set_appearance`` raises, or a ``RenderError`` when the
+        organization's name cannot be printed on that layout."""
+        self._may_choose_appearance(principal, code)
+        checked = checked_appearance(layout, assets)
+        return sample_certificate(self._ctx, self.read(principal, code), layout, checked)
+
+    def _may_choose_appearance(self, principal: Principal | None, code: str) -> Principal:
+        p = require_role(principal, Role.ORG_ISSUER, Role.AUTHORITY_ADMIN)
+        if p.role is Role.ORG_ISSUER and p.organization_code != code.strip().upper():
+            raise _not_found(code)
+        return p
 
     # --- keys -------------------------------------------------------------------------------
 

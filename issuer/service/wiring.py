@@ -27,6 +27,7 @@ from issuer.service.publishing import Publishing
 from issuer.service.readiness import Readiness
 from issuer.service.registry import Registry
 from issuer.service.revoking import Revoking
+from issuer.service.rework import Reworking
 from issuer.service.storage_audit import StorageAudit
 from issuer.service.uploads import Uploads
 from issuer.service.validations import ValidationSlots
@@ -51,6 +52,7 @@ class UseCases:
     publishing: Publishing
     log: TransparencyLog
     batches: Batches
+    rework: Reworking
     validations: ValidationSlots
     drawing: Drawing
     queue: JobQueue
@@ -109,13 +111,14 @@ def build(
         ),
     }
     queue = make_queue(config, handlers, worker=worker)
+    uploads = Uploads(batch_dir / "uploads", derive_key(config["DATA_KEY"], b"uploads/aes-gcm"))
     batches = Batches(
         ctx,
         issuing,
         drawing,
         queue,
         validations,
-        Uploads(batch_dir / "uploads", derive_key(config["DATA_KEY"], b"uploads/aes-gcm")),
+        uploads,
         chunk=int(config["BATCH_CHUNK"]),
         max_rows=int(config["MAX_ROSTER_ROWS"]),
         threads=int(config["VALIDATION_THREADS"]),
@@ -133,6 +136,7 @@ def build(
         publishing=publishing,
         log=log,
         batches=batches,
+        rework=Reworking(batches, uploads, issuing),
         validations=validations,
         drawing=drawing,
         queue=queue,

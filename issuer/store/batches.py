@@ -128,6 +128,20 @@ class BatchRepository:
         ).scalar_one()
         return number
 
+    def live_numbers(self, batch_id: str, *, after: str = "", limit: int = PAGE) -> list[str]:
+        """The numbers of the batch's certificates not revoked, in number order, those after
+        ``after``: at most ``limit``, a page at a time."""
+        c = m.Certificate
+        return list(
+            self._session.scalars(
+                select(c.number)
+                .join(m.BatchItem, m.BatchItem.certificate_id == c.id)
+                .where(m.BatchItem.batch_id == batch_id, c.revoked_at.is_(None), c.number > after)
+                .order_by(c.number)
+                .limit(limit)
+            )
+        )
+
     def mark_drawn(self, batch_id: str, position: int, at: datetime) -> None:
         self._session.execute(
             update(m.BatchItem)

@@ -38,8 +38,10 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def _guard() -> None:
         if request.blueprint in WEB_BLUEPRINTS:
-            if request.endpoint == "console.batch_list":
+            if request.endpoint in ("console.batch_list", "console.batch_again"):
                 request.max_content_length = console.MAX_UPLOAD  # before check_post reads the form
+            elif request.endpoint == "console_admin.organization_appearance":
+                request.max_content_length = admin.MAX_APPEARANCE_UPLOAD
             check_post()
 
     @app.after_request

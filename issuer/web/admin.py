@@ -1,26 +1,326 @@
-"""The authority administrator's pages of the console beside the organizations: API keys
+"""The authority administrator's pages of the console: organizations (registered through a
+form, their scope edited as rows picked from the occupation catalogue, their certificates'
+appearance chosen with a sample to look at first, suspended, resumed or cancelled), API keys
 (created with a one-time display, listed, revoked) and console accounts (created, listed,
-disabled, enabled, given a new password). Each change asks for a confirmation where it
-cannot be undone, and calls the same service as the command line and the API."""
+disabled, enabled, given a new password), statistics and the audit trail. Each change asks
+for a confirmation where it cannot be undone, and calls the same service as the command
+line and the API."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+import base64
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
-from issuer.core.display import level_en, level_zh
+from issuer.core.clock import CST, china_date
+from issuer.core.display import date_zh, level_en, level_zh
 from issuer.core.errors import IssuerError
-from issuer.web.console import _admin_only, _app, _message, _principal, _when
+from issuer.core.numbering import ORG_KINDS
+from issuer.render import layout_names, load_layout
+from issuer.service.appearance import IMAGES, MAX_ASSET_BYTES, appearance_problems
+from issuer.service.registry import ScopeItem
+from issuer.service.wiring import UseCases
+from issuer.store.records import OrganizationRecord
+from issuer.web.console import _admin_only, _app, _message, _principal, _when, _words
 from issuer.web.errors import error_page
-from issuer.web.i18n import language, t
+from issuer.web.i18n import TEXT, language, t
+from issuer.web.orgforms import (
+    MATCHES,
+    REGISTRATION_FIELDS,
+    ScopeForm,
+    chosen_images,
+    occupation_json,
+    registration,
+    registration_field,
+    row_views,
+    rows_in_force,
+    scope_form,
+)
 from issuer.web.security import signed_in
+from issuer.web.text import refuse_unstorable_text
 
 bp = Blueprint("console_admin", __name__, url_prefix="/console")
 bp.register_error_handler(HTTPException, error_page)
+bp.before_request(refuse_unstorable_text)
+
+MAX_APPEARANCE_UPLOAD = 16 * 1024 * 1024
+"""The appearance form: three images of up to ``MAX_ASSET_BYTES`` each, and as many chosen
+for a preview carried back in base64 (other requests are limited to 1 MiB). Larger is a 413."""
 
 ROLES = ("org_issuer", "auditor", "authority_admin")
 ACCOUNT_ROLES = ("org_issuer", "authority_admin")
+
+
+# --- organizations --------------------------------------------------------------------------
+
+
+@bp.get("/organizations")
+@signed_in
+def organizations() -> ResponseReturnValue:
+    _admin_only()
+    return render_template("web/console/organizations.html", orgs=_app().registry.list(_principal()))
+
+
+def _organization(app: UseCases, code: str) -> OrganizationRecord:
+    try:
+        return app.registry.read(_principal(), code)
+    except IssuerError:
+        abort(404)
+
+
+@bp.get("/organizations/<string:code>")
+@signed_in
+def organization(code: str) -> ResponseReturnValue:
+    _admin_only()
+    app = _app()
+    org = _organization(app, code)
+    scope = [
+        {
+            "occupation": f"{app.ctx.catalogue.occupation(s.occupation).name}（{s.occupation}）",
+            "levels": "、".join(level_label(lv) for lv in sorted(s.levels, reverse=True)),
+            "work_types": "、".join(s.work_types) or "—",
+            "until": date_zh(s.valid_until) if s.valid_until else "—",
+        }
+        for s in org.scope
+    ]
+    history = [(_when(c.since), t(c.status), c.note) for c in sorted(org.status_history, key=lambda c: c.since)]
+    images = [(what, getattr(org, f"has_{what}")) for what in IMAGES]
+    return render_template(
+        "web/console/organization.html",
+        org=org,
+        kind=_words(*ORG_KINDS[org.code[0]]) if org.code[:1] in ORG_KINDS else "",
+        scope=scope,
+        history=history,
+        next_statuses=NEXT_STATUSES.get(org.status, ()),
+        layout=layout_words(org.layout),
+        images=images,
+    )
+
+
+@bp.get("/occupations")
+@signed_in
+def occupation_search() -> ResponseReturnValue:
+    """The occupations of the catalogue a scope may name whose code begins with ``q``, or
+    whose name contains it (at most ``MATCHES``; ``more`` says whether others match), with
+    their levels and the 工种 the catalogue lists: for the scope editor's search box."""
+    _admin_only()
+    query = request.args.get("q", "")[:40]
+    found = _app().ctx.catalogue.search(query, limit=MATCHES + 1)
+    return jsonify(query=query, occupations=[occupation_json(o) for o in found[:MATCHES]], more=len(found) > MATCHES)
+
+
+def _scope_editor(app: UseCases, scope: ScopeForm, problems: dict[int, str]) -> dict[str, Any]:
+    """What ``_scope_rows.html`` shows: the search box and its matches, the rows."""
+    return {
+        "rows": row_views(app.ctx.catalogue, scope.rows, problems, _words),
+        "query": scope.query,
+        "matches": [(o.code, o.name) for o in scope.matches],
+        "scope_problem": scope.problem,
+    }
+
+
+def _row_problems(app: UseCases, items: list[ScopeItem]) -> dict[int, str]:
+    return {index: _message(exc) for index, exc in app.registry.scope_problems(items).items()}
+
+
+@bp.route("/organizations/new", methods=["GET", "POST"])
+@signed_in
+def organization_register() -> ResponseReturnValue:
+    """Register (备案) an organization: its code in parts, name, registration period and
+    scope. Registering certifies its first signing key and publishes a new trust list."""
+    _admin_only()
+    app = _app()
+    fields = {k: request.form.get(k, "").strip()[:200] for k in REGISTRATION_FIELDS}
+    if request.method == "GET":
+        fields["registered_from"] = china_date(app.ctx.clock()).isoformat()
+    scope = scope_form(app.ctx.catalogue, request.form, _words)
+    problems: dict[str, str] = {}
+    rows: dict[int, str] = {}
+    general = None
+    if scope.saving:
+        items = [row.item() for row in scope.rows]
+        reg, problems = registration(fields, items, app.ctx.catalogue, _words)
+        rows = _row_problems(app, items)
+        if not items:
+            problems["scope"] = _words("请查找职业并添加到备案范围", "find occupations and add them to the scope")
+        if reg is not None and not problems and not rows:
+            try:
+                org = app.registry.register(_principal(), reg)
+            except IssuerError as exc:
+                where = registration_field(exc)
+                if where is None:
+                    general = _message(exc)
+                else:
+                    problems[where] = _message(exc)
+            else:
+                flash(t("org_registered").format(name=org.name, code=org.code))
+                return redirect(url_for("console_admin.organization", code=org.code))
+    page = render_template(
+        "web/console/organization_new.html",
+        fields=fields,
+        kinds=[(kind, _words(*words)) for kind, words in ORG_KINDS.items()],
+        provinces=sorted(app.ctx.catalogue.provinces.values(), key=lambda p: p.code),
+        problems=problems,
+        general=general,
+        **_scope_editor(app, scope, rows),
+    )
+    return page, 422 if problems or rows or general else 200
+
+
+@bp.route("/organizations/<string:code>/scope", methods=["GET", "POST"])
+@signed_in
+def organization_scope(code: str) -> ResponseReturnValue:
+    """Edit the scope: the entries in force as rows, others added from the catalogue's
+    search. Saving replaces the scope from the time given (blank: now); entries taken out
+    end then, so certificates issued under them keep verifying."""
+    _admin_only()
+    app = _app()
+    org = _organization(app, code)
+    if request.method == "GET":
+        scope = ScopeForm(rows_in_force(app.ctx.catalogue, org))
+    else:
+        scope = scope_form(app.ctx.catalogue, request.form, _words)
+    when = request.form.get("effective", "").strip()[:16]
+    rows: dict[int, str] = {}
+    problems: dict[str, str] = {}
+    general = None
+    if scope.saving:
+        items = [row.item() for row in scope.rows]
+        rows = _row_problems(app, items)
+        effective = None
+        try:
+            effective = datetime.fromisoformat(when).replace(tzinfo=CST) if when else None
+        except ValueError:
+            problems["effective"] = t("status_bad_time")
+        if not rows and not problems:
+            try:
+                app.registry.set_scope(_principal(), org.code, items, effective=effective)
+            except IssuerError as exc:
+                general = _message(exc)
+            else:
+                flash(t("saved"))
+                return redirect(url_for("console_admin.organization", code=org.code))
+    page = render_template(
+        "web/console/organization_scope.html",
+        org=org,
+        effective=when,
+        problems=problems,
+        general=general,
+        **_scope_editor(app, scope, rows),
+    )
+    return page, 422 if problems or rows or general else 200
+
+
+@bp.route("/organizations/<string:code>/appearance", methods=["GET", "POST"])
+@signed_in
+def organization_appearance(code: str) -> ResponseReturnValue:
+    """Choose the layout and the background, logo and seal its certificates print with:
+    预览 draws a sample certificate with the choice (nothing stored; the images chosen are
+    carried in the page for saving), 保存 stores it. Each image is checked (PNG or JPEG
+    that decodes, at most 2 MB and 5000 pixels a side) and its problem shown beside it."""
+    _admin_only()
+    app = _app()
+    org = _organization(app, code)
+    stored = app.registry.appearance(_principal(), org.code)
+    layout = request.form.get("layout", org.layout)[:40]
+    problems: dict[str, str] = {}
+    carried: dict[str, str] = {}
+    general = preview = None
+    if request.method == "POST":
+        chosen, carried = chosen_images(request.form, request.files, stored)
+        problems = {field: _message(exc) for field, exc in appearance_problems(layout, chosen).items()}
+        if not problems:
+            try:
+                if request.form.get("action") == "save":
+                    app.registry.set_appearance(_principal(), org.code, layout=layout, assets=chosen)
+                    flash(t("appearance_saved"))
+                    return redirect(url_for("console_admin.organization", code=org.code))
+                sample = app.registry.preview_appearance(_principal(), org.code, layout=layout, assets=chosen)
+                preview = base64.b64encode(sample).decode()
+            except IssuerError as exc:
+                general = _message(exc)
+        carried = {what: data for what, data in carried.items() if what not in problems}
+    page = render_template(
+        "web/console/organization_appearance.html",
+        org=org,
+        layout=layout,
+        layouts=[(name, layout_words(name)) for name in layout_names()],
+        images=[
+            (what, getattr(stored, what) is not None, what in carried, bool(request.form.get(f"remove_{what}")))
+            for what in IMAGES
+        ],
+        carried=carried,
+        problems=problems,
+        general=general,
+        preview=preview,
+        most_kb=MAX_ASSET_BYTES // 1024,
+    )
+    return page, 422 if problems or general else 200, {"Cache-Control": "no-store"}
+
+
+def layout_words(name: str) -> str:
+    """A layout's name for people: its words in ``TEXT`` (``layout_portrait``), else its
+    file name and whether it is bilingual."""
+    if f"layout_{name}" in TEXT:
+        return t(f"layout_{name}")
+    try:
+        english = load_layout(name).english
+    except IssuerError:
+        return name
+    return f"{name}（{_words('中英文', 'Chinese and English')}）" if english else name
+
+
+@bp.post("/organizations/<string:code>/status")
+@signed_in
+def organization_status(code: str) -> ResponseReturnValue:
+    """Suspend, resume or cancel a registration with a reason and the Beijing time it takes
+    effect (blank: now): a confirmation page says what changes for verifiers, then it is done."""
+    _admin_only()
+    app = _app()
+    wanted = request.form.get("status", "")
+    note = request.form.get("note", "").strip()[:200]
+    when = request.form.get("since", "").strip()[:16]
+    back = url_for("console_admin.organization", code=code)
+    if wanted not in ("active", "suspended", "cancelled") or not note:
+        flash(t("status_needs_reason"), "warning")
+        return redirect(back)
+    try:
+        since = datetime.fromisoformat(when).replace(tzinfo=CST) if when else None
+    except ValueError:
+        flash(t("status_bad_time"), "warning")
+        return redirect(back)
+    org = _organization(app, code)
+    if request.form.get("confirm") != "1":
+        return render_template(
+            "web/console/confirm.html",
+            title=t("status_change"),
+            warning=t(f"status_effect_{wanted}"),
+            rows=[
+                ("organization", f"{org.name}（{org.code}）"),
+                ("org_status", f"{t(org.status)} → {t(wanted)}"),
+                ("status_since", _when(since) if since else t("status_now")),
+                ("reason", note),
+            ],
+            action=url_for("console_admin.organization_status", code=org.code),
+            back=url_for("console_admin.organization", code=org.code),
+            button=t("status_confirm_button"),
+            fields={"status": wanted, "note": note, "since": when},
+        )
+    try:
+        app.registry.change_status(_principal(), code, wanted, since=since, note=note)
+    except IssuerError as exc:
+        flash(_message(exc), "warning")
+    else:
+        flash(t("status_changed").format(status=t(wanted)), "warning")
+    return redirect(back)
+
+
+NEXT_STATUSES: dict[str, tuple[str, ...]] = {"active": ("suspended", "cancelled"), "suspended": ("active", "cancelled")}
+"""The changes an organization's status allows (a cancelled registration changes no more)."""
 
 
 # --- API keys -------------------------------------------------------------------------------

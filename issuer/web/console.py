@@ -1,7 +1,7 @@
 """The organization console: per-person sign-in, issuing one certificate through a form
 with its problems shown beside the fields, rosters uploaded and followed to their archive,
-certificates listed, searched, opened, downloaded and revoked; authority administrators
-see the organizations and their scopes. Each page calls the same service functions as the
+certificates listed, searched, opened, downloaded and revoked (the authority
+administrator's pages are in ``admin``). Each page calls the same service functions as the
 API, as the signed-in person (``AccountInfo.principal``)."""
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from issuer.core import identity
 from issuer.core.assessment import Placing
 from issuer.core.clock import CST
 from issuer.core.display import date_zh, level_en, level_zh
-from issuer.core.errors import InvalidInput, IssuerError
+from issuer.core.errors import IssuerError
 from issuer.service import roster
 from issuer.service.batches import Upload, has_result
 from issuer.service.certificates import MAX_PAGE, Search, assessment_of, document_number
@@ -44,8 +44,8 @@ from issuer.service.filenames import content_disposition
 from issuer.service.form_checks import form_problems
 from issuer.service.issuing import MAX_PHOTO_BYTES, IssueRequest
 from issuer.service.principal import Principal, Role
-from issuer.service.registry import ScopeItem
 from issuer.service.revoking import MAX_AT_ONCE, REVOCATION_REASONS, reason_words
+from issuer.service.rework import PREVIEWS
 from issuer.service.validations import TooManyValidations
 from issuer.service.wiring import UseCases
 from issuer.store.records import CertificateRecord
@@ -162,7 +162,7 @@ def password() -> ResponseReturnValue:
 @signed_in
 def home() -> ResponseReturnValue:
     if _principal().role is Role.AUTHORITY_ADMIN:
-        return redirect(url_for("console.organizations"))
+        return redirect(url_for("console_admin.organizations"))
     return redirect(url_for("console.certificates"))
 
 
@@ -710,9 +710,14 @@ def batch_template() -> ResponseReturnValue:
 @signed_in
 def batch(batch_id: str) -> ResponseReturnValue:
     """A batch's progress, refreshed every 3 seconds until it ends: rows checked, then
-    certificates drawn; a rejected roster's problems; the result and the archive."""
+    certificates drawn; a rejected roster's problems; the result and the archive. A roster
+    sent back or only checked can be sent again from here, fixed, and a checked one issued
+    after its first certificates are previewed."""
     _issuer_only()
-    app = _app()
+    return _batch_page(_app(), batch_id)
+
+
+def _batch_page(app: UseCases, batch_id: str, problem: str | None = None, status: int = 200) -> ResponseReturnValue:
     try:
         current = app.batches.status(_principal(), batch_id)
     except IssuerError:
@@ -727,6 +732,8 @@ def batch(batch_id: str) -> ResponseReturnValue:
         }
         for r in issued.items
     ]
+    kept = app.rework.kept(current)
+    valid = int(current.report.get("valid_rows") or 0) if kept else 0
     return render_template(
         "web/console/batch.html",
         batch=current,
@@ -734,7 +741,49 @@ def batch(batch_id: str) -> ResponseReturnValue:
         created=_when(current.created_at),
         certificates=rows,
         certificates_total=issued.total,
-    )
+        kept=kept,
+        previews=range(min(PREVIEWS, valid)) if current.status == "checked" else range(0),
+        problem=problem,
+        once=_once(),
+    ), status
+
+
+@bp.post("/batches/<string:batch_id>/again")
+@signed_in
+def batch_again(batch_id: str) -> ResponseReturnValue:
+    """Send a kept roster again: fixed (a new roster file, the photos taken over), or as it
+    was, to be issued after a dry run."""
+    _issuer_only()
+    app = _app()
+    sheet = request.files.get("roster")
+    chosen = sheet is not None and bool(sheet.filename)
+    try:
+        batch = app.rework.resubmit(
+            _principal(),
+            batch_id,
+            roster=sheet.read() if chosen and sheet is not None else None,
+            filename=sheet.filename if chosen and sheet is not None else None,
+            dry_run=bool(request.form.get("dry_run")),
+            valid_rows_only=bool(request.form.get("valid_rows_only")),
+            idempotency_key=request.form.get("once"),
+        )
+    except IssuerError as exc:
+        if exc.kind == "not_found":
+            abort(404)
+        return _batch_page(app, batch_id, _message(exc), 429 if isinstance(exc, TooManyValidations) else 422)
+    return redirect(url_for("console.batch", batch_id=batch.id))
+
+
+@bp.get("/batches/<string:batch_id>/preview/<int:index>.png")
+@signed_in
+def batch_preview(batch_id: str, index: int) -> ResponseReturnValue:
+    """One of a checked roster's first certificates as it would print, marked as a sample."""
+    _issuer_only()
+    try:
+        image = _app().rework.preview(_principal(), batch_id, index)
+    except IssuerError as exc:
+        abort(404 if exc.kind in ("not_found", "conflict") else 422)
+    return send_file(io.BytesIO(image), mimetype="image/png", max_age=0)
 
 
 def _when(moment: datetime) -> str:
@@ -766,131 +815,22 @@ def batch_archive(batch_id: str) -> ResponseReturnValue:
     return send_file(path, mimetype="application/zip", as_attachment=True, download_name=f"batch-{current.id}.zip")
 
 
-# --- the authority's pages ----------------------------------------------------------------
-
-
-@bp.get("/organizations")
+@bp.get("/batches/<string:batch_id>/certificates.pdf")
 @signed_in
-def organizations() -> ResponseReturnValue:
-    _admin_only()
-    return render_template("web/console/organizations.html", orgs=_app().registry.list(_principal()))
-
-
-@bp.get("/organizations/<string:code>")
-@signed_in
-def organization(code: str) -> ResponseReturnValue:
-    _admin_only()
+def batch_pdf(batch_id: str) -> ResponseReturnValue:
+    """The batch's certificates as one PDF to print (revoked ones left out), drawn now. Why
+    there is none (not issued yet, every certificate revoked) is said on the batch's page."""
+    _issuer_only()
     try:
-        org = _app().registry.read(_principal(), code)
-    except IssuerError:
-        abort(404)
-    current = [s for s in org.scope if s.valid_until is None]
-    lines = "\n".join(
-        " ".join(
-            filter(None, [s.occupation, ",".join(map(str, sorted(s.levels, reverse=True))), ",".join(s.work_types)])
-        )
-        for s in current
-    )
-    scope = [
-        {
-            "occupation": f"{_app().ctx.catalogue.occupation(s.occupation).name}（{s.occupation}）",
-            "levels": "、".join(level_zh(lv) for lv in sorted(s.levels, reverse=True)),
-            "work_types": "、".join(s.work_types) or "—",
-            "until": date_zh(s.valid_until) if s.valid_until else "—",
-        }
-        for s in org.scope
-    ]
-    history = [(_when(c.since), t(c.status), c.note) for c in sorted(org.status_history, key=lambda c: c.since)]
-    return render_template(
-        "web/console/organization.html",
-        org=org,
-        scope=scope,
-        lines=lines,
-        history=history,
-        next_statuses=NEXT_STATUSES.get(org.status, ()),
-    )
-
-
-def _scope_items(text: str) -> list[ScopeItem]:
-    """One line per occupation: ``6-18-02-04 5,4,3 电焊工,气焊工`` (the work types optional)."""
-    items = []
-    for number, line in enumerate(text.splitlines()[:500], start=1):
-        parts = line.replace("，", ",").split()
-        if not parts:
-            continue
-        try:
-            levels = tuple(int(x) for x in parts[1].split(",") if x) if len(parts) > 1 else ()
-        except ValueError:
-            raise InvalidInput(
-                "invalid_scope",
-                f"line {number}: levels are digits separated by commas",
-                f"第{number}行：等级应为以逗号分隔的数字",
-            ) from None
-        work_types = tuple(parts[2].split(",")) if len(parts) > 2 else ()
-        items.append(ScopeItem(parts[0], levels, work_types))
-    return items
-
-
-@bp.post("/organizations/<string:code>/scope")
-@signed_in
-def organization_scope(code: str) -> ResponseReturnValue:
-    _admin_only()
-    try:
-        _app().registry.set_scope(_principal(), code, _scope_items(request.form.get("scope", "")), effective=None)
+        printed = _app().batches.print_pdf(_principal(), batch_id)
     except IssuerError as exc:
-        flash(_message(exc))
-    else:
-        flash(t("saved"))
-    return redirect(url_for("console.organization", code=code))
-
-
-@bp.post("/organizations/<string:code>/status")
-@signed_in
-def organization_status(code: str) -> ResponseReturnValue:
-    """Suspend, resume or cancel a registration with a reason and the Beijing time it takes
-    effect (blank: now): a confirmation page says what changes for verifiers, then it is done."""
-    _admin_only()
-    app = _app()
-    wanted = request.form.get("status", "")
-    note = request.form.get("note", "").strip()[:200]
-    when = request.form.get("since", "").strip()[:16]
-    back = url_for("console.organization", code=code)
-    if wanted not in ("active", "suspended", "cancelled") or not note:
-        flash(t("status_needs_reason"), "warning")
-        return redirect(back)
-    try:
-        since = datetime.fromisoformat(when).replace(tzinfo=CST) if when else None
-    except ValueError:
-        flash(t("status_bad_time"), "warning")
-        return redirect(back)
-    try:
-        org = app.registry.read(_principal(), code)
-    except IssuerError:
-        abort(404)
-    if request.form.get("confirm") != "1":
-        return render_template(
-            "web/console/confirm.html",
-            title=t("status_change"),
-            warning=t(f"status_effect_{wanted}"),
-            rows=[
-                ("organization", f"{org.name}（{org.code}）"),
-                ("org_status", f"{t(org.status)} → {t(wanted)}"),
-                ("status_since", _when(since) if since else t("status_now")),
-                ("reason", note),
-            ],
-            action=url_for("console.organization_status", code=org.code),
-            back=url_for("console.organization", code=org.code),
-            button=t("status_confirm_button"),
-            fields={"status": wanted, "note": note, "since": when},
-        )
-    try:
-        app.registry.change_status(_principal(), code, wanted, since=since, note=note)
-    except IssuerError as exc:
+        if exc.kind == "not_found":
+            abort(404)
         flash(_message(exc), "warning")
-    else:
-        flash(t("status_changed").format(status=t(wanted)), "warning")
-    return redirect(back)
-
-
-NEXT_STATUSES: dict[str, tuple[str, ...]] = {"active": ("suspended", "cancelled"), "suspended": ("active", "cancelled")}
-"""The changes an organization's status allows (a cancelled registration changes no more)."""
+        return redirect(url_for("console.batch", batch_id=batch_id))
+    response = send_file(printed.file, mimetype="application/pdf", max_age=0)
+    response.content_length = printed.size
+    response.headers["Content-Disposition"] = content_disposition(
+        "attachment", printed.filename, f"{printed.batch.id}.pdf"
+    )
+    return response

@@ -21,6 +21,9 @@ from issuer.service.accounts import AccountInfo
 
 F = TypeVar("F", bound=Callable[..., ResponseReturnValue])
 
+CONSOLE_BLUEPRINTS = ("console", "console_admin")
+"""The blueprints whose forms carry the session's token (every console page)."""
+
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
@@ -60,7 +63,7 @@ def check_post() -> None:
         return
     if not same_origin():
         abort(403)
-    if request.blueprint == "console" and request.endpoint != "console.sign_in":
+    if request.blueprint in CONSOLE_BLUEPRINTS and request.endpoint != "console.sign_in":
         sent = request.form.get("csrf", "")
         # As bytes: compare_digest refuses str with non-ASCII characters (a TypeError, a 500).
         if not sent or not hmac.compare_digest(sent.encode(), str(session.get("csrf", "")).encode()):

@@ -7,6 +7,7 @@ import hashlib
 import io
 import zipfile
 
+import pypdfium2
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
 
@@ -168,11 +169,34 @@ def test_a_batch_is_followed_to_its_archive(client: FlaskClient, keys: Keys, svc
     restarted.close()
 
 
+def test_a_batch_is_printed_as_one_pdf_once_issued(client: FlaskClient, keys: Keys, svc: UseCases) -> None:
+    assert isinstance(svc.queue, InProcessQueue)
+    svc.queue.close()  # nothing is validated or drawn but by hand
+    data = simple_roster([(f"学员{i}", id17, 3) for i, id17 in enumerate(id17s(3))])
+    batch_id = post(client, keys.issuer, data, formats="pdf", dpi="150").get_json()["id"]
+    path = f"/api/v1/batches/{batch_id}/pdf"
+    early = client.get(path, headers=auth(keys.issuer))
+    assert early.status_code == 409 and early.get_json()["code"] == "batch_not_ready"
+    svc.batches.run_validation(batch_id)  # issued, its images not drawn: it prints already
+    response = client.get(path, headers=auth(keys.issuer))
+    pdf = response.data
+    response.close()
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert response.headers["Content-Disposition"].endswith(f"filename*=UTF-8''{batch_id}_%E8%AF%81%E4%B9%A6.pdf")
+    document = pypdfium2.PdfDocument(pdf)
+    texts = [page.get_textpage().get_text_range() for page in document]
+    document.close()
+    issued = sorted(number for _, number in numbers(client, keys.issuer, batch_id))
+    assert len(texts) == len(issued) == 3
+    assert all(n in t and f"学员{i}" in t for i, (n, t) in enumerate(zip(issued, texts, strict=True)))
+
+
 def test_another_organization_cannot_follow_or_download_a_batch(client: FlaskClient, keys: Keys) -> None:
     batch_id = uploaded(client, keys.issuer, simple_roster([("甲", id17s(1)[0], 3)]))["id"]
     for path in (
         f"/api/v1/batches/{batch_id}",
         f"/api/v1/batches/{batch_id}/archive",
+        f"/api/v1/batches/{batch_id}/pdf",
         f"/api/v1/batches/{batch_id}/result",
         "/api/v1/batches/nonexistent",
     ):

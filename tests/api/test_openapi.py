@@ -102,6 +102,7 @@ def test_base64_fields_are_format_byte(spec: dict[str, Any], schema: str, field:
     [
         ("/api/v1/status-lists/{code}", {"application/json", "application/cose"}),
         ("/api/v1/batches/{batch_id}/archive", {"application/zip"}),
+        ("/api/v1/batches/{batch_id}/pdf", {"application/pdf"}),
         ("/api/v1/batches/template", {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}),
         ("/api/v1/batches/{batch_id}/result", {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}),
         ("/api/v1/certificates/{number}/image", {"image/png", "application/pdf"}),

@@ -10,7 +10,8 @@ The roles (DESIGN.md, Roles):
   certificate or record looks as if it did not exist (404);
 * auditor: reads organizations, the audit log and statistics; no personal data, so no
   certificate endpoint at all;
-* public (no key): verify, lookup, trust bundle, OpenAPI document, health, API docs.
+* public (no key): verify, lookup, trust bundle, OpenAPI document, health, API docs;
+  metrics too, to the addresses ISSUER_METRICS_ALLOW names (127.0.0.1 here).
   Public endpoints neither need nor check a key.
 
 Every cell sends a valid request, so a 2xx means the action really happened (checked by
@@ -76,6 +77,7 @@ MATRIX: dict[str, tuple[int, int, int, int, int, int]] = {
     "GET    /api/v1/batches":                                    (401,   403,  200,   200,  403,    401),
     "GET    /api/v1/batches/{batch_id}":                         (401,   403,  200,   404,  403,    401),
     "GET    /api/v1/batches/{batch_id}/archive":                 (401,   403,  200,   404,  403,    401),
+    "GET    /api/v1/batches/{batch_id}/pdf":                     (401,   403,  200,   404,  403,    401),
     "GET    /api/v1/batches/{batch_id}/result":                  (401,   403,  200,   404,  403,    401),
     "GET    /api/v1/api-keys":                                   (401,   200,  403,   403,  403,    401),
     "POST   /api/v1/api-keys":                                   (401,   201,  403,   403,  403,    401),
@@ -96,6 +98,7 @@ MATRIX: dict[str, tuple[int, int, int, int, int, int]] = {
     "GET    /api/openapi.json":                                  (200,   200,  200,   200,  200,    200),
     "GET    /healthz":                                           (200,   200,  200,   200,  200,    200),
     "GET    /readyz":                                            (200,   200,  200,   200,  200,    200),
+    "GET    /metrics":                                           (200,   200,  200,   200,  200,    200),
     "GET    /api/docs":                                          (200,   200,  200,   200,  200,    200),
 }
 # fmt: on
@@ -504,6 +507,22 @@ def _zip(w: World, caller: str, call: Call, response: TestResponse) -> None:
         assert sorted(n.split("/")[0] for n in archive.namelist()) == ["pdf", "png", "result.xlsx"]
 
 
+@request_for("GET /api/v1/batches/{batch_id}/pdf")
+def _batch_pdf(w: World) -> Call:
+    return Call(f"/api/v1/batches/{w.batch()}/pdf")
+
+
+@check_for("GET /api/v1/batches/{batch_id}/pdf")
+def _one_pdf(w: World, caller: str, call: Call, response: TestResponse) -> None:
+    import pypdfium2
+
+    data = response.data
+    response.close()  # the PDF is streamed from its temporary file
+    document = pypdfium2.PdfDocument(data)
+    assert len(document) == 1 and "批次甲" in document[0].get_textpage().get_text_range()
+    document.close()
+
+
 @request_for("GET /api/v1/certificates")
 def _search(w: World) -> Call:
     return Call("/api/v1/certificates", query={"level": 3}, facts={"number": w.certificate()["number"]})
@@ -817,6 +836,16 @@ def _readyz(w: World) -> Call:
 @check_for("GET /readyz")
 def _ready(w: World, caller: str, call: Call, response: TestResponse) -> None:
     assert response.get_json()["status"] == "ready"
+
+
+@request_for("GET /metrics")
+def _metrics(w: World) -> Call:
+    return Call("/metrics")  # from 127.0.0.1, an allowed address: the key decides nothing
+
+
+@check_for("GET /metrics")
+def _scraped(w: World, caller: str, call: Call, response: TestResponse) -> None:
+    assert "issuer_certificates_issued_total" in response.get_data(as_text=True)
 
 
 @request_for("GET /api/docs")

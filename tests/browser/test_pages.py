@@ -12,6 +12,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+import openpyxl
+
 from issuer.core import qrtext
 from issuer.core.identity import check_character
 from issuer.service.principal import OPERATOR
@@ -166,22 +168,24 @@ def test_an_issuer_signs_in_issues_one_certificate_and_revokes_it(
         )
 
 
-def test_an_upload_with_a_bad_row_shows_its_error(server: str, svc: UseCases, desktop: Any, shots: Path) -> None:
+def test_a_roster_from_the_template_is_fixed_issued_followed_and_printed_as_one_pdf(
+    server: str, svc: UseCases, desktop: Any, shots: Path
+) -> None:
     svc.accounts.create(
-        OPERATOR,
-        username="lisi",
-        display_name="李发证",
-        role="org_issuer",
-        password=PASSWORD,
-        organization=ORG_CODE,
+        OPERATOR, username="lisi", display_name="李发证", role="org_issuer", password=PASSWORD, organization=ORG_CODE
     )
     _sign_in(desktop, server, "lisi")
     desktop.click("text=批量发证")
-    roster = simple_roster([("甲", id17s(1)[0], 3)])
-    roster += "\n乙,居民身份证,110105199001019990,6-31-01-03,3,80,75,photo.jpg".encode("gbk")
-    desktop.set_input_files(
-        "input[name=roster]", files=[{"name": "名单.csv", "mimeType": "text/csv", "buffer": io.BytesIO(roster).read()}]
+    with desktop.expect_download() as template:
+        desktop.click("#template-link")
+    assert template.value.suggested_filename.endswith(".xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(Path(template.value.path()).read_bytes())).active
+    assert any(row.count("姓名") and row.count("证件号码") for row in sheet.iter_rows(max_row=3, values_only=True))
+    first, second = id17s(2)
+    bad = simple_roster([("甲", first, 3)]) + "\n乙,居民身份证,110105199001019990,6-31-01-03,3,80,75,photo.jpg".encode(
+        "gbk"
     )
+    desktop.set_input_files("input[name=roster]", files=[_csv(bad)])
     desktop.set_input_files(
         "input[name=photos]", files=[{"name": "照片.zip", "mimeType": "application/zip", "buffer": photos_zip()}]
     )
@@ -189,6 +193,45 @@ def test_an_upload_with_a_bad_row_shows_its_error(server: str, svc: UseCases, de
     table = desktop.locator("#roster-problems")
     assert "3" in table.inner_text() and "证件号码" in table.inner_text() and "校验码" in table.inner_text()
     desktop.screenshot(path=str(shots / "console-roster-error.png"), full_page=True)
+    desktop.set_input_files("#again-roster", files=[_csv(simple_roster([("甲", first, 3), ("乙", second, 3)]))])
+    desktop.click("#again-button")  # the fixed roster alone: the photos ZIP is taken over
+    link = desktop.locator("#print-pdf-link")
+    link.wait_for(timeout=60_000)  # the page refreshes itself while the batch is checked and issued
+    assert "已发证：2" in desktop.locator("#batch-counts").inner_text()
+    assert desktop.locator("#batch-certificates tbody tr").count() == 2
+    desktop.screenshot(path=str(shots / "console-batch.png"), full_page=True)
+    with desktop.expect_download() as printed:
+        link.click()
+    pdf = Path(printed.value.path()).read_bytes()
+    assert pdf.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page\b", pdf)) == 2
+    assert printed.value.suggested_filename.endswith(".pdf")
+
+
+def _csv(data: bytes) -> dict[str, Any]:
+    return {"name": "名单.csv", "mimeType": "text/csv", "buffer": data}
+
+
+def test_a_checked_roster_shows_sample_certificates_before_it_is_issued(
+    server: str, svc: UseCases, desktop: Any, shots: Path
+) -> None:
+    svc.accounts.create(
+        OPERATOR, username="lisi", display_name="李发证", role="org_issuer", password=PASSWORD, organization=ORG_CODE
+    )
+    _sign_in(desktop, server, "lisi")
+    desktop.click("text=批量发证")
+    desktop.set_input_files("input[name=roster]", files=[_csv(simple_roster([("甲", id17s(1)[0], 3)]))])
+    desktop.set_input_files(
+        "input[name=photos]", files=[{"name": "照片.zip", "mimeType": "application/zip", "buffer": photos_zip()}]
+    )
+    desktop.check("input[name=dry_run]")
+    desktop.click("#upload-button")
+    preview = desktop.locator("img.batch-preview")
+    preview.first.wait_for(timeout=30_000)
+    desktop.wait_for_function("() => [...document.images].every(i => i.complete && i.naturalWidth > 0)")
+    desktop.screenshot(path=str(shots / "console-batch-preview.png"), full_page=True)
+    desktop.click("#issue-checked")
+    desktop.locator("#batch-certificates").wait_for(timeout=60_000)
+    assert desktop.locator("#batch-certificates tbody tr").count() == 1
 
 
 def test_the_landing_page_opens_a_pasted_code_on_a_phone_and_fits_both_screens(
@@ -281,3 +324,40 @@ def test_a_clerk_finds_certificates_ticks_the_page_and_revokes_them_with_one_rea
     assert "q=" in desktop.url  # back to the list as it was searched
     record = svc.certificates.by_number(kept["number"])
     assert record is not None and record.revoked_at is None
+
+
+def test_an_administrator_registers_an_organization_scopes_it_from_the_search_and_previews_its_seal(
+    server: str, svc: UseCases, desktop: Any, shots: Path
+) -> None:
+    from issuer.render.samples import placeholder_seal
+
+    svc.accounts.create(OPERATOR, username="wuhr", display_name="吴管理", role="authority_admin", password=PASSWORD)
+    _sign_in(desktop, server, "wuhr")
+    desktop.click("#register-link")
+    desktop.select_option("select[name=kind]", "S")
+    desktop.fill("input[name=authority_code]", "0000")
+    desktop.select_option("select[name=province]", "44")
+    desktop.fill("input[name=site_code]", "000003")
+    desktop.fill("input[name=name]", "广州某某职业培训学校")
+    desktop.fill("#occupation-q", "焊")  # answered as typed (console_scope.js), no page load
+    welder = desktop.locator("#occupation-matches option[value='6-18-02-04']")
+    playwright.expect(welder).to_have_text("焊工（6-18-02-04）")
+    desktop.select_option("#occupation-matches", "6-18-02-04")
+    desktop.click("#add-row")
+    desktop.check("input[name=level-0][value='5']")
+    desktop.check("input[name=level-0][value='4']")
+    desktop.check("input[name=work_type-0][value='电焊工']")
+    desktop.click("#register-button")
+    assert "已备案：广州某某职业培训学校（S000044000003）" in desktop.locator("#notice").inner_text()
+    assert "电焊工" in desktop.locator("#scope").inner_text()
+    desktop.click("#appearance-link")
+    seal = {"name": "印章.png", "mimeType": "image/png", "buffer": placeholder_seal("广州某某职业培训学校")}
+    desktop.set_input_files("input[name=seal]", files=[seal])
+    desktop.click("#appearance-preview-button")
+    image = desktop.locator("#appearance-preview-image")
+    playwright.expect(image).to_be_visible()
+    assert desktop.evaluate("document.getElementById('appearance-preview-image').naturalWidth") > 1000
+    assert "已选择新图片" in desktop.locator("#image-state-seal").inner_text()
+    desktop.screenshot(path=str(shots / "console-organization-appearance.png"), full_page=True)
+    desktop.click("#appearance-save")
+    assert desktop.locator("#org-seal").inner_text() == "已上传"

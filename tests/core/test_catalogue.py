@@ -348,3 +348,26 @@ class TestOperatorLevels:
     def test_a_bad_table_is_refused_naming_its_line_and_the_problem(self, text: str, line: int, problem: str) -> None:
         error = levels_error(text)
         assert error.line == line and problem in error.problem, error
+
+
+class TestSearch:
+    def test_a_code_or_its_beginning_with_or_without_dashes_and_full_width(self) -> None:
+        assert [o.code for o in CATALOGUE.search("6-31-01-03")] == [ELECTRICIAN]
+        assert [o.code for o in CATALOGUE.search("６３１０１０３")] == [ELECTRICIAN]
+        assert {o.code for o in CATALOGUE.search("6-18-02", limit=50)} >= {"6-18-02-04"}
+        assert all(o.code.startswith("6-18-02") for o in CATALOGUE.search("61802", limit=50))
+
+    def test_part_of_a_name_the_whole_name_first(self) -> None:
+        found = CATALOGUE.search("电工", limit=50)
+        assert found[0].code == ELECTRICIAN and all("电工" in o.name for o in found)
+
+    def test_licensing_occupations_are_left_out_unless_asked_for(self) -> None:
+        assert CATALOGUE.search("4-07-05-03") == []
+        assert [o.name for o in CATALOGUE.search("4-07-05-03", issuable_only=False)] == ["消防设施操作员"]
+
+    @pytest.mark.parametrize("text", ["", "   ", "　", "没有这样的职业"])
+    def test_blank_or_unknown_finds_nothing(self, text: str) -> None:
+        assert CATALOGUE.search(text) == []
+
+    def test_at_most_the_limit(self) -> None:
+        assert len(CATALOGUE.search("工", limit=7)) == 7

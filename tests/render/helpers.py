@@ -62,17 +62,18 @@ def inside(inner: tuple[int, int, int, int], box: tuple[int, int, int, int], sla
     return left >= x - slack and top >= y - slack and right <= x + w + slack and bottom <= y + h + slack
 
 
-def rasterize(pdf: bytes, size: tuple[int, int], dpi: int) -> Image.Image:
-    """PDFium's rendering of the PDF's first page at ``dpi``, ``size`` pixels from its top-left
-    corner: rendered through an explicit matrix, so that a page (A4 in points) that is not a
-    whole number of pixels is scaled exactly by ``dpi / 72``, not stretched to whole pixels."""
+def rasterize(pdf: bytes, size: tuple[int, int], dpi: int, index: int = 0) -> Image.Image:
+    """PDFium's rendering of the PDF's first page (or page ``index``) at ``dpi``, ``size``
+    pixels from its top-left corner: rendered through an explicit matrix, so that a page (A4
+    in points) that is not a whole number of pixels is scaled exactly by ``dpi / 72``, not
+    stretched to whole pixels."""
     import ctypes
 
     import pypdfium2
     import pypdfium2.raw as pdfium_c
 
     document = pypdfium2.PdfDocument(pdf)
-    page = document[0]
+    page = document[index]
     bitmap = pypdfium2.PdfBitmap.new_native(size[0], size[1], pdfium_c.FPDFBitmap_BGR)
     bitmap.fill_rect((255, 255, 255, 255), 0, 0, size[0], size[1])
     scale = dpi / 72
@@ -82,11 +83,12 @@ def rasterize(pdf: bytes, size: tuple[int, int], dpi: int) -> Image.Image:
     return bitmap.to_pil().convert("RGB")
 
 
-def pdf_text(pdf: bytes) -> str:
-    """The text PDFium extracts from the PDF's first page (lines end with CR LF)."""
+def pdf_text(pdf: bytes, index: int = 0) -> str:
+    """The text PDFium extracts from the PDF's first page (or page ``index``; lines end with
+    CR LF)."""
     import pypdfium2
 
-    return str(pypdfium2.PdfDocument(pdf)[0].get_textpage().get_text_range())
+    return str(pypdfium2.PdfDocument(pdf)[index].get_textpage().get_text_range())
 
 
 TRUETYPE_UNITS = 2048

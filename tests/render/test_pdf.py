@@ -4,6 +4,7 @@ stream that points at every object."""
 
 from __future__ import annotations
 
+import io
 import re
 import zlib
 
@@ -51,6 +52,18 @@ def test_an_object_reserved_and_never_written_is_refused() -> None:
     root = writer.add(b"<</Type/Catalog>>")
     with pytest.raises(PdfWriteError):
         writer.finish(root, root)
+
+
+def test_a_streamed_file_refuses_an_object_written_twice_or_reserved_and_never_written() -> None:
+    writer = pdf.StreamWriter(io.BytesIO())
+    reserved = writer.reserve()
+    root = writer.add(b"<</Type/Catalog>>")
+    with pytest.raises(PdfWriteError):
+        writer.put(root, b"<<>>")
+    with pytest.raises(PdfWriteError):
+        writer.finish(root, root)
+    writer.put(reserved, b"<<>>")
+    writer.finish(root, root)
 
 
 @pytest.mark.parametrize(

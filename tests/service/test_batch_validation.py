@@ -7,6 +7,7 @@ killed midway is picked up again (or failed after its last try), never left
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -109,13 +110,19 @@ def test_the_uploaded_files_wait_encrypted_and_are_deleted_once_issued(app: Flas
         assert session.get(m.Certificate, 1).photo == jpeg()  # the photo went to the certificate
 
 
-def test_a_rejected_roster_s_files_are_deleted_too(app: Flask, keys: Keys, svc: UseCases) -> None:
+def test_a_rejected_roster_s_files_are_kept_a_day_to_be_sent_again(app: Flask, keys: Keys, svc: UseCases) -> None:
     bad = roster(2) + "\n乙,居民身份证,110105199001019990,6-31-01-03,3,80,75".encode("gbk")
     accepted = submit(stopped(svc), bad)
-    assert (svc.drawing.batch_dir / "uploads" / accepted.id).exists()
+    folder = svc.drawing.batch_dir / "uploads" / accepted.id
+    assert folder.exists()
     svc.batches.run_validation(accepted.id)
     assert current(svc, accepted.id).status == "rejected"
-    assert not (svc.drawing.batch_dir / "uploads" / accepted.id).exists()
+    svc.batches.resume()
+    assert folder.exists() and svc.rework.kept(current(svc, accepted.id))
+    day_ago = time.time() - 25 * 3600
+    os.utime(folder, (day_ago, day_ago))
+    svc.batches.resume()
+    assert not folder.exists() and not svc.rework.kept(current(svc, accepted.id))
 
 
 def test_the_validation_holds_its_organization_s_slot_and_no_other_s(app: Flask, keys: Keys, svc: UseCases) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import unquote
 
-from issuer.service.filenames import certificate_file, content_disposition
+from issuer.service.filenames import batch_pdf_file, certificate_file, content_disposition
 
 
 def test_the_number_comes_first_then_the_holders_name() -> None:
@@ -22,3 +22,7 @@ def test_the_header_carries_the_chinese_name_and_an_ascii_fallback() -> None:
     header = content_disposition("attachment", "Y1_张三丰.png", "Y1.png")
     assert header.startswith('attachment; filename="Y1.png"; ')
     assert unquote(header.split("filename*=UTF-8''", 1)[1]) == "Y1_张三丰.png"
+
+
+def test_a_batch_printed_as_one_pdf_is_named_by_the_batch() -> None:
+    assert batch_pdf_file("0123456789abcdef0123456789abcdef") == "0123456789abcdef0123456789abcdef_证书.pdf"

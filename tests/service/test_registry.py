@@ -16,13 +16,14 @@ from sqlalchemy import select
 from issuer.core import qrtext, trust
 from issuer.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from issuer.core.verify import verify
+from issuer.render import Assets
 from issuer.service import audit, registry
 from issuer.service.principal import OPERATOR, Principal, Role
 from issuer.service.wiring import UseCases
 from issuer.store import models as m
 from tests import factories as f
 from tests.builders import issue_request as request
-from tests.conftest import ELECTRICIAN, ORG_CODE, Clock, Keys, issuer_principal
+from tests.conftest import ELECTRICIAN, ORG_CODE, OTHER_CODE, Clock, Keys, issuer_principal
 
 _PEOPLE = itertools.count()
 
@@ -242,3 +243,17 @@ def test_a_change_scheduled_for_a_later_day_starts_at_midnight_in_china(
     assert org.status_at(f.china("2026-11-30 23:59:59")) == "active"
     assert org.status_at(f.china("2026-12-01 00:00")) == "suspended"
     assert verify(_issue(svc), _store(svc), at=clock.now).valid  # still active today
+
+
+def test_an_appearance_is_previewed_by_whoever_may_choose_it_and_checked_as_when_chosen(
+    app: Flask, keys: Keys, svc: UseCases
+) -> None:
+    own = issuer_principal(svc)
+    png = svc.registry.preview_appearance(own, ORG_CODE, layout="landscape", assets=Assets())
+    assert png.startswith(b"\x89PNG")
+    with pytest.raises(NotFound):
+        svc.registry.preview_appearance(own, OTHER_CODE, layout="portrait", assets=Assets())
+    with pytest.raises(InvalidInput) as bad:
+        svc.registry.preview_appearance(OPERATOR, ORG_CODE, layout="portrait", assets=Assets(seal=b"GIF89a"))
+    assert bad.value.code == "invalid_seal"
+    assert svc.registry.read(OPERATOR, ORG_CODE).layout == "portrait", "a preview stores nothing"
