@@ -361,3 +361,37 @@ def test_an_administrator_registers_an_organization_scopes_it_from_the_search_an
     desktop.screenshot(path=str(shots / "console-organization-appearance.png"), full_page=True)
     desktop.click("#appearance-save")
     assert desktop.locator("#org-seal").inner_text() == "已上传"
+
+
+def test_every_page_fits_a_phone_and_a_desktop_screen(
+    server: str, svc: UseCases, phone: Any, desktop: Any, shots: Path
+) -> None:
+    """No page is wider than the screen it is shown on (a table scrolls inside its own box)."""
+    cert = _issued(svc)
+    svc.accounts.create(
+        OPERATOR, username="zhang", display_name="张发证", role="org_issuer", password=PASSWORD, organization=ORG_CODE
+    )
+    svc.accounts.create(OPERATOR, username="admin1", display_name="管理员", role="authority_admin", password=PASSWORD)
+    public = ["/", "/lookup", _path(cert["qr_text"]), f"/check?text={cert['qr_text']}"]
+    clerk = ["/console/certificates", "/console/issue", "/console/batches", f"/console/certificates/{cert['number']}"]
+    authority = [
+        "/console/organizations",
+        f"/console/organizations/{ORG_CODE}",
+        "/console/organizations/new",
+        f"/console/organizations/{ORG_CODE}/scope",
+        f"/console/organizations/{ORG_CODE}/appearance",
+        "/console/api-keys",
+        "/console/accounts",
+        "/console/statistics",
+        "/console/audit",
+    ]
+    for page, screen in ((phone, "phone"), (desktop, "desktop")):
+        for who, paths in ((None, public), ("zhang", clerk), ("admin1", authority)):
+            if who is not None:
+                page.context.clear_cookies()
+                _sign_in(page, server, who)
+            for path in paths:
+                response = page.goto(server + path)
+                assert response is not None and response.status == 200, (screen, path)
+                wider = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+                assert wider <= 0, f"{path} on a {screen}: {wider} px wider than the screen"
