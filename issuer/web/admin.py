@@ -89,8 +89,18 @@ def organization(code: str) -> ResponseReturnValue:
     ]
     history = [(_when(c.since), t(c.status), c.note) for c in sorted(org.status_history, key=lambda c: c.since)]
     images = [(what, getattr(org, f"has_{what}")) for what in IMAGES]
+    keys = [
+        {
+            "kid": k.kid,
+            "status": k.status,
+            "created": _when(k.created_at),
+            "ended": _when(k.compromised_at or k.retired_at) if (k.compromised_at or k.retired_at) else "—",
+        }
+        for k in sorted(org.keys, key=lambda k: k.created_at, reverse=True)
+    ]
     return render_template(
         "web/console/organization.html",
+        keys=keys,
         org=org,
         kind=_words(*ORG_KINDS[org.code[0]]) if org.code[:1] in ORG_KINDS else "",
         scope=scope,
@@ -316,6 +326,51 @@ def organization_status(code: str) -> ResponseReturnValue:
         flash(_message(exc), "warning")
     else:
         flash(t("status_changed").format(status=t(wanted)), "warning")
+    return redirect(back)
+
+
+@bp.post("/organizations/<string:code>/keys")
+@signed_in
+def organization_keys(code: str) -> ResponseReturnValue:
+    """Rotate the organization's signing key, or revoke one as compromised from a Beijing time
+    (blank: now), after a confirmation that says what verifiers then decide."""
+    _admin_only()
+    app = _app()
+    action = request.form.get("action", "")
+    kid = request.form.get("kid", "").strip()[:32]
+    when = request.form.get("since", "").strip()[:16]
+    back = url_for("console_admin.organization", code=code)
+    if action not in ("rotate", "compromise") or (action == "compromise" and not kid):
+        abort(400)
+    try:
+        since = datetime.fromisoformat(when).replace(tzinfo=CST) if when else None
+    except ValueError:
+        flash(t("status_bad_time"), "warning")
+        return redirect(back)
+    org = _organization(app, code)
+    if request.form.get("confirm") != "1":
+        rows = [("organization", f"{org.name}（{org.code}）")]
+        if action == "compromise":
+            rows += [("key_id", kid), ("key_compromised_at", _when(since) if since else t("status_now"))]
+        return render_template(
+            "web/console/confirm.html",
+            title=t(f"key_{action}"),
+            warning=t(f"key_{action}_effect"),
+            rows=rows,
+            action=url_for("console_admin.organization_keys", code=org.code),
+            back=back,
+            button=t(f"key_{action}_button"),
+            fields={"action": action, "kid": kid, "since": when},
+        )
+    try:
+        if action == "rotate":
+            key = app.registry.rotate_key(_principal(), code)
+        else:
+            key = app.registry.compromise_key(_principal(), code, kid, compromised_at=since)
+    except IssuerError as exc:
+        flash(_message(exc), "warning")
+    else:
+        flash(t(f"key_{action}_done").format(kid=key.kid), "warning")
     return redirect(back)
 
 

@@ -249,6 +249,30 @@ TEXT: dict[str, tuple[str, str]] = {
     "status_needs_reason": ("请选择新状态并填写原因", "Choose the new status and give the reason"),
     "status_bad_time": ("生效时间无法识别", "The effective time cannot be read"),
     "status_now": ("立即", "now"),
+    "signing_keys": ("签名密钥", "Signing keys"),
+    "key_id": ("密钥标识", "Key id"),
+    "key_created": ("生成时间", "Created"),
+    "key_ended": ("停用/泄露时间", "Retired or compromised"),
+    "key_active": ("使用中", "Active"),
+    "key_retired": ("已停用（此前签发的证书仍有效）", "Retired (what it signed stays valid)"),
+    "key_compromised": ("已注销（泄露）", "Revoked (compromised)"),
+    "key_compromised_at": ("泄露时间（北京时间，不填为现在）", "Compromised from (Beijing time; blank: now)"),
+    "key_rotate": ("轮换密钥", "Rotate the key"),
+    "key_rotate_button": ("确认轮换", "Rotate"),
+    "key_rotate_effect": (
+        "将生成并启用新的签名密钥，发布新的信任列表；旧密钥于下一整秒停用，此前用它签发的证书仍然有效。",
+        "A new signing key is created and used from now on, in a new trust list; the old key retires at the "
+        "next whole second and what it signed stays valid.",
+    ),
+    "key_rotate_done": ("已启用新密钥 {kid}", "New key {kid} in use"),
+    "key_compromise": ("标记泄露", "Mark compromised"),
+    "key_compromise_button": ("确认注销该密钥", "Revoke this key"),
+    "key_compromise_effect": (
+        "该密钥自泄露时间起签发的证书将被判定无效，不能撤回；若为使用中的密钥，将立即生成新密钥以便继续发证。",
+        "Certificates this key signed from the compromise time on will be judged not valid, and this cannot be "
+        "undone; if it is the key in use, a new one replaces it at once so that issuing goes on.",
+    ),
+    "key_compromise_done": ("已注销密钥 {kid}", "Key {kid} revoked"),
     "status_confirm_button": ("确认变更", "Change it"),
     "status_changed": ("机构状态已变更为：{status}", "The organization is now: {status}"),
     "status_effect_suspended": (

@@ -18,6 +18,7 @@ from PIL import Image, ImageChops
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
+from issuer.core.clock import CST
 from issuer.render.samples import placeholder_seal
 from issuer.service.principal import OPERATOR
 from issuer.service.wiring import UseCases
@@ -360,3 +361,40 @@ def test_the_administrators_forms_need_this_sessions_token(admin: FlaskClient, s
     assert admin.post(NEW, data={**form, "csrf": "令牌" * 20}, headers=SAME_SITE).status_code == 403
     assert not svc.registry.exists(NEW_CODE)
     assert post_form(admin, NEW, NEW, form).status_code == 302
+
+
+def test_an_administrator_rotates_a_key_and_revokes_one_as_compromised_after_confirming(
+    admin: FlaskClient, svc: UseCases, clock: Clock
+) -> None:
+    page = f"/console/organizations/{ORG_CODE}"
+    [first] = svc.registry.read(OPERATOR, ORG_CODE).keys
+    asked = post_form(admin, page, f"{page}/keys", {"action": "rotate"})
+    assert asked.status_code == 200 and 'id="confirm-button"' in html(asked)
+    assert len(svc.registry.read(OPERATOR, ORG_CODE).keys) == 1, "nothing changes before the confirmation"
+    done = post_form(admin, page, f"{page}/keys", {"action": "rotate", "confirm": "1"})
+    assert done.status_code == 302
+    keys = {k.kid: k.status for k in svc.registry.read(OPERATOR, ORG_CODE).keys}
+    assert keys[first.kid] == "retired" and list(keys.values()).count("active") == 1
+    shown = html(admin.get(page))
+    assert f'id="key-{first.kid}"' in shown and "已停用" in shown
+    clock.advance(seconds=60)
+    form = {"action": "compromise", "kid": first.kid, "since": "2026-11-29 10:00"}
+    asked = post_form(admin, page, f"{page}/keys", form)
+    assert first.kid in html(asked) and "2026年11月29日 10:00" in html(asked)
+    post_form(admin, page, f"{page}/keys", {**form, "confirm": "1"})
+    revoked = next(k for k in svc.registry.read(OPERATOR, ORG_CODE).keys if k.kid == first.kid)
+    assert revoked.status == "compromised" and revoked.compromised_at is not None
+    assert revoked.compromised_at.astimezone(CST).strftime("%Y-%m-%d %H:%M") == "2026-11-29 10:00"
+    again = post_form(admin, page, f"{page}/keys", {**form, "confirm": "1"})
+    assert again.status_code == 302
+    assert "已注销" in html(admin.get(page))
+
+
+def test_a_future_compromise_time_is_refused_and_changes_nothing(admin: FlaskClient, svc: UseCases) -> None:
+    page = f"/console/organizations/{ORG_CODE}"
+    [key] = svc.registry.read(OPERATOR, ORG_CODE).keys
+    form = {"action": "compromise", "kid": key.kid, "since": "2030-01-01 00:00", "confirm": "1"}
+    response = post_form(admin, page, f"{page}/keys", form)
+    assert response.status_code == 302
+    assert "泄露时间不能晚于当前时间" in html(admin.get(page))
+    assert svc.registry.read(OPERATOR, ORG_CODE).keys[0].status == "active"
