@@ -250,7 +250,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "status_bad_time": ("生效时间无法识别", "The effective time cannot be read"),
     "status_now": ("立即", "now"),
     "signing_keys": ("签名密钥", "Signing keys"),
-    "key_id": ("密钥标识", "Key id"),
     "key_created": ("生成时间", "Created"),
     "key_ended": ("停用/泄露时间", "Retired or compromised"),
     "key_active": ("使用中", "Active"),
