@@ -82,7 +82,7 @@ def _texts(url: str, folder: Path) -> tuple[dict[str, Any], list[str]]:
 def _backend(label: str, url: str, folder: Path, settings: Settings) -> dict[str, Any]:
     report.heading(f"{label}: issuer serve --workers {WORKERS} --threads {THREADS}; load average {load_average()}")
     config, texts = _texts(url, folder)
-    env = environment({**config, "QUEUE": "redis", "REDIS_URL": REDIS_URL, "PUBLISH_EVERY": 0}, folder / "instance")
+    env = environment({**config, "QUEUE": "redis", "REDIS_URL": REDIS_URL}, folder / "instance")
     path = folder / "qr-texts.json"
     path.write_text(json.dumps(texts), encoding="utf-8")
     with issuer_serve(env, folder / "serve.log", "--workers", str(WORKERS), "--threads", str(THREADS)) as served:

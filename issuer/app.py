@@ -33,7 +33,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Callable[[], d
     )
 
     from issuer import logs, web
-    from issuer.api import docs, errors, health, v1
+    from issuer.api import docs, errors, health, metrics, v1
     from issuer.api.openapi import IssuerApi
     from issuer.api.ratelimit import make_limiter
     from issuer.service.wiring import build
@@ -45,12 +45,6 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Callable[[], d
     app.extensions["issuer.version"] = __version__
     use_cases = build(app.config, app.instance_path, clock=clock)
     app.extensions["issuer.use_cases"] = use_cases
-    if int(app.config["PUBLISH_EVERY"]) > 0:
-        from issuer.service.publishing import Refresher
-
-        refresher = Refresher(use_cases.publishing, float(app.config["PUBLISH_EVERY"]))
-        refresher.start()
-        app.extensions["issuer.refresher"] = refresher
     app.extensions["issuer.lookup_limiter"] = make_limiter(app.config)
     logs.install()
     if app.config["FONTS"]:
@@ -68,6 +62,7 @@ def create_app(config: Mapping[str, Any] | None = None, *, clock: Callable[[], d
     api.register_blueprint(v1.bp)
     errors.init_app(app)
     app.register_blueprint(health.bp)
+    metrics.init_app(app)
     app.register_blueprint(docs.bp)
     web.init_app(app)
     return app

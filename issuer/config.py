@@ -3,9 +3,11 @@ then by the mapping given to ``create_app``. Nothing is read at import time."""
 
 from __future__ import annotations
 
+import importlib.util
+import ipaddress
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -14,6 +16,7 @@ from issuer.core.errors import ReferenceDataError
 from issuer.core.identity import DocumentTypes, default_document_types
 
 T = TypeVar("T")
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 DEV_PASSPHRASE = "development-only-passphrase"
 DEV_SECRET_KEY = "development-only-secret-key"
@@ -28,6 +31,11 @@ DEFAULTS: dict[str, Any] = {
     "DATABASE_POOL": 10,
     "DATABASE_WAIT_MS": 2000,
     "KEYS_DIR": "keys",
+    "KEY_BACKEND": "file",
+    "PKCS11_MODULE": "/usr/lib/softhsm/libsofthsm2.so",
+    "PKCS11_TOKEN": "",
+    "PKCS11_PIN": "",
+    "PKCS11_PIN_FILE": "",
     "LOOKUP_RATE_LIMIT": 10,
     "LOOKUP_RATE_WINDOW": 60,
     "REDIS_URL": "",
@@ -43,7 +51,10 @@ DEFAULTS: dict[str, Any] = {
     "MAX_BACKDATE_DAYS": 30,
     "IDEMPOTENCY_HOURS": 24,
     "CLOCK": "",
-    "PUBLISH_EVERY": 3600,
+    "SCHEDULER": 1,
+    "TREE_HEAD_HOURS": 24,
+    "TRUST_LIST_DAYS": 7,
+    "ARCHIVE_DAYS": 30,
     "SECURE_COOKIES": "",
     "MAX_VALIDATIONS_PER_ORG": 1,
     "MAX_ROSTER_ROWS": 50_000,
@@ -51,6 +62,8 @@ DEFAULTS: dict[str, Any] = {
     "MIN_HOLDER_AGE": 16,
     "DOCUMENT_TYPES_FILE": "",
     "OCCUPATION_LEVELS_FILE": "",
+    "LOG_FORMAT": "text",
+    "METRICS_ALLOW": "127.0.0.1,::1",
 }
 
 
@@ -74,14 +87,29 @@ def check(config: Mapping[str, Any]) -> None:
     """Refuse development secrets outside development, and settings that cannot be read
     (reference data files included: nothing starts half-configured)."""
     secure_cookies(config)
-    for key in ("MAX_VALIDATIONS_PER_ORG", "MAX_ROSTER_ROWS", "IDEMPOTENCY_HOURS", "DATABASE_POOL"):
+    for key in (
+        "MAX_VALIDATIONS_PER_ORG",
+        "MAX_ROSTER_ROWS",
+        "IDEMPOTENCY_HOURS",
+        "DATABASE_POOL",
+        "TREE_HEAD_HOURS",
+        "TRUST_LIST_DAYS",
+    ):
         if int(config[key]) < 1:
             raise ConfigError(f"ISSUER_{key} must be at least 1")
+    if int(config["ARCHIVE_DAYS"]) < 0:
+        raise ConfigError("ISSUER_ARCHIVE_DAYS is days a batch archive is kept (0: kept for good)")
+    if int(config["SCHEDULER"]) not in (0, 1):
+        raise ConfigError("ISSUER_SCHEDULER is 1 (issuer run runs the upkeep jobs) or 0 (issuer scheduler does)")
     if int(config["VALIDATION_THREADS"]) < 0:
         raise ConfigError("ISSUER_VALIDATION_THREADS must be 0 (one a core) or more")
     if not 0 <= int(config["MIN_HOLDER_AGE"]) <= 100:
         raise ConfigError("ISSUER_MIN_HOLDER_AGE is an age in years, 0 (no minimum) to 100")
     _check_qr_host(str(config["QR_HOST"]))
+    if config["LOG_FORMAT"] not in ("text", "json"):
+        raise ConfigError("ISSUER_LOG_FORMAT is text or json")
+    metrics_allow(config)
+    token = token_settings(config)
     reference_data(config)
     if config["ENV"] == "development":
         return
@@ -89,7 +117,7 @@ def check(config: Mapping[str, Any]) -> None:
         raise ConfigError("ISSUER_CLOCK moves the service's clock: development only")
     if str(config["QR_HOST"]).strip().lower().startswith("http://"):
         raise ConfigError("ISSUER_QR_HOST with http:// is for a development server; certificates say HTTPS")
-    if config["KEY_PASSPHRASE"] == DEV_PASSPHRASE:
+    if token is None and config["KEY_PASSPHRASE"] == DEV_PASSPHRASE:
         raise ConfigError("ISSUER_KEY_PASSPHRASE is the development passphrase; set a real one")
     if config["SECRET_KEY"] == DEV_SECRET_KEY:
         raise ConfigError("ISSUER_SECRET_KEY is the development secret; set a real one")
@@ -122,6 +150,16 @@ def secure_cookies(config: Mapping[str, Any]) -> bool:
     raise ConfigError("ISSUER_SECURE_COOKIES is 1 or 0 (unset: on outside development)")
 
 
+def metrics_allow(config: Mapping[str, Any]) -> tuple[IPNetwork, ...]:
+    """Who may read ``/metrics``: ``ISSUER_METRICS_ALLOW``, addresses and networks
+    (``10.0.0.0/8``) separated by commas; empty: no one."""
+    value = str(config["METRICS_ALLOW"])
+    try:
+        return tuple(ipaddress.ip_network(part.strip(), strict=False) for part in value.split(",") if part.strip())
+    except ValueError as e:
+        raise ConfigError(f"ISSUER_METRICS_ALLOW={value}: {e}") from None
+
+
 def font_settings(value: str) -> dict[str, str]:
     """``serif=/srv/fonts/FangSong.ttf;sans=/srv/fonts/x.ttc#2`` → ``{"serif": …, "sans": …}``."""
     pairs = [part.split("=", 1) for part in value.split(";") if part.strip()]
@@ -132,6 +170,53 @@ def font_settings(value: str) -> dict[str, str]:
 
 def keys_dir(config: Mapping[str, Any]) -> Path:
     return Path(config["KEYS_DIR"]).resolve()
+
+
+@dataclass(frozen=True)
+class TokenSettings:
+    """The PKCS#11 token the keys are in. The PIN is never shown."""
+
+    module: str
+    label: str
+    pin: str = field(repr=False)
+
+
+def token_settings(config: Mapping[str, Any]) -> TokenSettings | None:
+    """The token of ``ISSUER_KEY_BACKEND=pkcs11``, or ``None`` for ``file`` (the default:
+    encrypted files under ``ISSUER_KEYS_DIR``). Nothing is opened here: a process forked
+    later opens the token itself. Raises ``ConfigError``, which never shows the PIN."""
+    backend = str(config["KEY_BACKEND"]).strip().lower()
+    if backend == "file":
+        return None
+    if backend != "pkcs11":
+        raise ConfigError(f"ISSUER_KEY_BACKEND is file or pkcs11, not {backend!r}")
+    module = str(config["PKCS11_MODULE"]).strip()
+    if not Path(module).is_file():
+        raise ConfigError(f"ISSUER_PKCS11_MODULE={module}: no such PKCS#11 library")
+    label = str(config["PKCS11_TOKEN"]).strip()
+    if not label:
+        raise ConfigError("ISSUER_KEY_BACKEND=pkcs11 needs ISSUER_PKCS11_TOKEN, the label of the token")
+    pin, pin_file = str(config["PKCS11_PIN"]), str(config["PKCS11_PIN_FILE"]).strip()
+    if bool(pin) == bool(pin_file):
+        raise ConfigError("ISSUER_KEY_BACKEND=pkcs11 needs the user PIN in one of ISSUER_PKCS11_PIN or _PIN_FILE")
+    if pin_file:
+        pin = _read_pin(pin_file)
+    if importlib.util.find_spec("pkcs11") is None:
+        raise ConfigError("ISSUER_KEY_BACKEND=pkcs11 needs python-pkcs11: pip install 'issuer[hsm]'")
+    return TokenSettings(module, label, pin)
+
+
+def _read_pin(path: str) -> str:
+    where = f"ISSUER_PKCS11_PIN_FILE={path}"
+    try:
+        pin = Path(path).read_text(encoding="utf-8").strip("\r\n")
+    except OSError as e:
+        raise ConfigError(f"{where}: cannot be read ({e.strerror or e})") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{where}: not UTF-8 text") from None
+    if not pin:
+        raise ConfigError(f"{where}: the file is empty")
+    return pin
 
 
 def batch_dir(config: Mapping[str, Any], instance_path: str) -> Path:

@@ -23,6 +23,7 @@ from issuer.service.principal import OPERATOR, Principal, Role
 from issuer.service.wiring import UseCases
 from issuer.store import migrate
 from issuer.store.models import Base
+from tests.hsm import SoftHsm, softhsm_tokens
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
@@ -114,7 +115,6 @@ def _test_config(database_url: str, keys_dir: Path, tmp_path: Path) -> dict[str,
         "QR_HOST": "cert.hrss.example.cn",
         "BATCH_DIR": str(tmp_path / "batches"),
         "BATCH_CHUNK": 5,
-        "PUBLISH_EVERY": 0,
     }
 
 
@@ -242,3 +242,9 @@ def captured() -> Iterator[io.StringIO]:
         root.removeHandler(handler)
         root.setLevel(levels[0])
         werkzeug.setLevel(levels[1])
+
+
+@pytest.fixture(scope="session")
+def softhsm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SoftHsm]:
+    """SoftHSM2 with tokens of this test process's own (tests.hsm); skipped without it."""
+    yield from softhsm_tokens(tmp_path_factory)

@@ -79,7 +79,7 @@ def serve_environment(app: Any, clock_now: datetime, folder: Path, **settings: s
         ISSUER_KEY_PASSPHRASE=app.config["KEY_PASSPHRASE"],
         ISSUER_QR_HOST=app.config["QR_HOST"],
         ISSUER_CLOCK=clock_now.isoformat(),
-        ISSUER_PUBLISH_EVERY="0",
+        ISSUER_SCHEDULER="0",  # a test that wants the development server's upkeep thread says so
         ISSUER_INSTANCE_PATH=str(folder / "instance"),
         ISSUER_BATCH_DIR=str(folder / "batches"),
     )

@@ -282,10 +282,12 @@ def test_publish_signs_again_only_the_status_lists_a_day_old(
 ) -> None:
     assert runner.invoke(main, ["dev", "init"]).exit_code == 0
     fresh = runner.invoke(main, ["publish"])
-    assert fresh.exit_code == 0 and "所有状态列表均在一天内签发" in fresh.output
+    assert fresh.exit_code == 0 and fresh.output.startswith("status-lists: ")
+    assert "所有状态列表均在一天内签发" in fresh.output
     monkeypatch.setenv("ISSUER_CLOCK", "2099-01-01T00:00:00+08:00")  # the lists are long past a day old
     old = runner.invoke(main, ["publish"])
     assert old.exit_code == 0 and "S000011000001" in old.output and "已重新签发1个状态列表" in old.output
+    assert old.output.count("\n") == 1  # `issuer scheduler --once --only status-lists`: that job alone
 
 
 def test_api_keys_are_created_listed_and_revoked(runner: CliRunner, deployment: Path) -> None:
@@ -320,7 +322,7 @@ def test_a_wrong_passphrase_is_one_clear_line_and_writes_nothing(
     from issuer.app import create_app
     from issuer.service.principal import OPERATOR
 
-    use = create_app({"PUBLISH_EVERY": 0}).extensions["issuer.use_cases"]
+    use = create_app().extensions["issuer.use_cases"]
     try:
         assert use.registry.list(OPERATOR) == []
     finally:

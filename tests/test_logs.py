@@ -1,18 +1,25 @@
 """No log line carries an identity document number: werkzeug's request log, the app's own
 records and tracebacks, captured as a real handler writes them, while a real server
-answers the console's search and API requests with a number in the path and the query."""
+answers the console's search and API requests with a number in the path and the query;
+as JSON lines too (``ISSUER_LOG_FORMAT=json``), their ``extra`` fields included."""
 
 from __future__ import annotations
 
 import io
+import json
 import logging
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from http.cookiejar import CookieJar
 
+import pytest
 from flask import Flask
 
+from issuer import logformat
+from issuer.logformat import JsonFormatter
 from issuer.service.principal import OPERATOR
 from issuer.service.wiring import UseCases
 from tests.builders import ID_NUMBER
@@ -81,3 +88,75 @@ def test_a_real_servers_request_log_never_carries_the_number(
     assert f"GET /api/v1/certificates/{MASKED} HTTP/1.1" in text
     assert "GET /api/v1/certificates?document_number=[redacted] HTTP/1.1" in text
     assert "GET /api/v1/lookup?number=Y000123000001263000001&name=[redacted]&document_number=[redacted]" in text
+
+
+@pytest.fixture()
+def json_lines() -> Iterator[io.StringIO]:
+    """Every record of the process as ``ISSUER_LOG_FORMAT=json`` writes it."""
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield out
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+
+
+def test_json_lines_are_one_object_a_record_with_the_extra_fields_and_numbers_masked(
+    app: Flask, json_lines: io.StringIO
+) -> None:
+    log = logging.getLogger("issuer.service.batches")
+    timing = {"rows": 3, "validation_seconds": 0.25, "first_row": f"学员 {ID_NUMBER}"}
+    log.info("batch %s: %s rows", "b1", 3, extra={"batch_timing": timing, "note": f"for {ID_NUMBER}"})
+    log.warning("looked up %s\non two lines", ID_NUMBER)
+    try:
+        raise ValueError(f"no certificate for document {ID_NUMBER}")
+    except ValueError:
+        logging.getLogger("issuer").exception("unhandled error")
+    text = json_lines.getvalue()
+    assert ID_NUMBER not in text
+    lines = [json.loads(line) for line in text.splitlines()]
+    assert len(lines) == 3
+    first, second, third = lines
+    assert (first["level"], first["logger"], first["message"]) == ("INFO", "issuer.service.batches", "batch b1: 3 rows")
+    assert first["batch_timing"] == {"rows": 3, "validation_seconds": 0.25, "first_row": f"学员 {MASKED}"}
+    assert first["note"] == f"for {MASKED}"
+    moment = datetime.fromisoformat(first["time"])
+    assert first["time"].endswith("Z") and moment.utcoffset() == timedelta(0)
+    assert abs((datetime.now(UTC) - moment).total_seconds()) < 60
+    assert second["message"] == f"looked up {MASKED}\non two lines" and second["level"] == "WARNING"
+    assert (
+        third["message"] == "unhandled error"
+        and f"ValueError: no certificate for document {MASKED}" in third["exception"]
+    )
+
+
+def test_configured_for_json_every_logger_writes_json_to_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        logformat.configure("json")
+        logformat.configure("json")  # once, however many times it is asked
+        logging.getLogger("werkzeug").info('127.0.0.1 - - "GET /V/%s HTTP/1.1" 200 -', ID_NUMBER)
+        logging.getLogger("gunicorn.error").warning("Booting worker")
+        logging.getLogger("issuer.anything").debug("below INFO: not written")
+    finally:
+        for handler in set(root.handlers) - set(handlers):
+            root.removeHandler(handler)
+        root.setLevel(level)
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    assert [(line["logger"], line["level"]) for line in lines] == [("werkzeug", "INFO"), ("gunicorn.error", "WARNING")]
+    assert lines[0]["message"] == f'127.0.0.1 - - "GET /V/{MASKED} HTTP/1.1" 200 -'
+
+
+def test_a_log_format_other_than_text_or_json_refuses_to_start() -> None:
+    from issuer import config
+
+    config.check({**config.DEFAULTS, "LOG_FORMAT": "json"})
+    with pytest.raises(config.ConfigError, match="ISSUER_LOG_FORMAT"):
+        config.check({**config.DEFAULTS, "LOG_FORMAT": "xml"})

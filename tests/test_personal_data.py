@@ -217,7 +217,6 @@ def test_no_full_document_number_is_kept_anywhere(
             "KEY_PASSPHRASE": "test-passphrase",
             "QR_HOST": "cert.hrss.example.cn",
             "BATCH_DIR": str(batches),
-            "PUBLISH_EVERY": 0,
         },
         clock=clock,
     )

@@ -2,7 +2,7 @@
 
 The commands live in one module per group: ``serving`` (run, serve, worker), ``numbers``,
 ``verifying`` (verify), ``admin`` (db, dev, keys, apikey, account), ``trust``, ``log``
-(log export, audit) and ``batches``; ``client`` is the HTTP client they use, usable
+(log export, audit), ``batches`` and ``upkeep`` (scheduler, publish); ``client`` is the HTTP client they use, usable
 without click.
 """
 
@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from issuer.cli import admin, batches, log, numbers, serving, trust, verifying
+from issuer.cli import admin, batches, log, numbers, serving, trust, upkeep, verifying
 from issuer.cli.client import ClientError
 from issuer.cli.output import EXIT_UNKNOWN, fail, fail_with
 from issuer.config import ConfigError
@@ -49,7 +49,8 @@ main.add_command(admin.dev)
 main.add_command(admin.keys)
 main.add_command(admin.apikey)
 main.add_command(admin.account)
-main.add_command(admin.publish)
+main.add_command(upkeep.publish)
+main.add_command(upkeep.scheduler)
 main.add_command(trust.trust)
 main.add_command(log.log_group)
 main.add_command(log.audit_command)

@@ -1,6 +1,6 @@
 """Commands run on the service's machine against its database and keys: ``db``, ``dev``,
-``keys``, ``apikey``, ``account`` and ``publish``; ``local`` gives any such command the
-service's use cases."""
+``keys``, ``apikey`` and ``account``; ``local`` gives any such command the service's use
+cases."""
 
 from __future__ import annotations
 
@@ -14,12 +14,12 @@ from issuer.service.wiring import UseCases
 
 
 def local() -> tuple[Any, UseCases]:
-    """The app (configured as the service is) and its use cases for one command, with no
-    schedule of its own; the database connections are closed when the command ends (an
-    in-process caller, such as a test, may run many commands)."""
+    """The app (configured as the service is) and its use cases for one command; the
+    database connections are closed when the command ends (an in-process caller, such as a
+    test, may run many commands)."""
     from issuer.app import create_app
 
-    app = create_app({"PUBLISH_EVERY": 0})
+    app = create_app()
     found: UseCases = app.extensions["issuer.use_cases"]
     context = click.get_current_context(silent=True)
     if context is not None:
@@ -65,12 +65,13 @@ def keys() -> None:
 @keys.command("init-authority")
 @click.option("--name", required=True, help="Authority name, e.g. 黑龙江省人力资源和社会保障厅.")
 def keys_init_authority(name: str) -> None:
-    """Create the authority root key and certificate."""
+    """Create the authority root key (in the configured key backend: an encrypted file, or
+    the PKCS#11 token) and its certificate."""
     from issuer.service import bootstrap
 
     _, use = local()
-    if not bootstrap.init_authority(use.keystore, name, now=datetime.now(UTC)):
-        fail(f"exists: {use.keystore.authority_key_path} / 根密钥已存在")
+    if not bootstrap.init_authority(use.ctx.keys, name, now=datetime.now(UTC)):
+        fail(f"exists: the authority root key (certificate {use.keystore.authority_cert_path}) / 根密钥已存在")
     click.echo(f"created {use.keystore.authority_cert_path}")
 
 
@@ -200,15 +201,3 @@ def account_reset(username: str, password: str) -> None:
     _, use = local()
     use.accounts.reset_password(OPERATOR, username, password)
     click.echo(f"password of {username} reset / 密码已重置")
-
-
-@click.command()
-def publish() -> None:
-    """Sign again every status list a day old or more (the service does it every
-    ISSUER_PUBLISH_EVERY seconds; run this from cron where that is 0). Exit 0."""
-    _, use = local()
-    signed = use.publishing.refresh()
-    if signed:
-        click.echo(f"signed again the status lists of {', '.join(signed)} / 已重新签发{len(signed)}个状态列表")
-    else:
-        click.echo("every status list is less than a day old / 所有状态列表均在一天内签发")

@@ -119,7 +119,8 @@ def batch_resume() -> None:
 def batch_purge(days: int) -> None:
     """On the service's machine: remove the archives of batches done more than DAYS days ago
     (the certificates stay; each can still be downloaded), and the Idempotency-Key records
-    past their retention (ISSUER_IDEMPOTENCY_HOURS). Run it from cron."""
+    past their retention (ISSUER_IDEMPOTENCY_HOURS). The upkeep scheduler does both on its
+    own (ISSUER_ARCHIVE_DAYS); this is for doing it now, by hand."""
     from datetime import timedelta
 
     from issuer.service.idempotency import purge_expired

@@ -2,9 +2,10 @@
 Python API, so that serving is one command reading the same settings as ``issuer run``.
 
 Pre-fork: the master process binds the socket and only watches its workers; each worker
-builds its own app after the fork (``load``), with its own database connections, its own
-status-list refresher thread and, with the in-process queue, its own drawing thread (which
-is why that queue allows one worker only: ``check``). Worker threads (gunicorn's
+builds its own app after the fork (``load``), with its own database connections and, with
+the in-process queue, its own drawing thread (which is why that queue allows one worker
+only: ``check``). No worker runs the upkeep jobs: ``issuer scheduler`` does, once for the
+whole deployment. Worker threads (gunicorn's
 ``gthread`` worker) answer requests and keep connections alive between them.
 
 Signals (to the master): HUP starts new workers with the settings read again and stops the
@@ -15,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +26,8 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.http import errors as http_errors
 from gunicorn.workers.gthread import ThreadWorker
 
-from issuer import logs
+from issuer import logformat
+from issuer.cli.observe import JsonLogger, child_exit, metrics_folder
 from issuer.config import ConfigError
 
 ACCESS_LOG_FORMAT = '%(h)s - - %(t)s "%(r)s" %(s)s %(b)s %(M)sms'
@@ -51,6 +52,8 @@ class ServerSettings:
     backlog: int = 2048
     access_log: str | None = None
     """``-`` (stderr) or a file; ``None``: no line per request."""
+    log_format: str = "text"
+    """``ISSUER_LOG_FORMAT``: ``json`` writes gunicorn's records, and the app's, as JSON lines."""
 
 
 def default_workers(config: Mapping[str, Any]) -> int:
@@ -160,7 +163,10 @@ class IssuerServer(BaseApplication):  # type: ignore[misc]
             "control_socket_disable": True,  # one path per user: two servers on a machine would collide
             "when_ready": self._ready,
             "worker_exit": _worker_exit,
+            "child_exit": child_exit,
         }
+        if s.log_format == "json":
+            values["logger_class"] = JsonLogger
         for name, value in values.items():
             self.cfg.set(name, value)
 
@@ -170,17 +176,16 @@ class IssuerServer(BaseApplication):  # type: ignore[misc]
         from issuer.app import create_app
 
         app = create_app()
-        resume_batches(app, _say, _say)
+        resume_batches(app, self._say, self._say)
         return app
 
     def _ready(self, arbiter: Any) -> None:
         addresses = ", ".join(str(listener) for listener in arbiter.LISTENERS)
         s = self._settings
-        _say(f"issuer serve: listening on {addresses} ({s.workers} workers × {s.threads} threads)")
+        self._say(f"issuer serve: listening on {addresses} ({s.workers} workers × {s.threads} threads)")
 
-
-def _say(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
+    def _say(self, line: str) -> None:
+        logformat.say(line, self._settings.log_format)
 
 
 def _worker_exit(_arbiter: Any, worker: Any) -> None:
@@ -193,9 +198,6 @@ def _worker_exit(_arbiter: Any, worker: Any) -> None:
 
 
 def close_app(app: Flask) -> None:
-    refresher = app.extensions.get("issuer.refresher")
-    if refresher is not None:
-        refresher.stop()
     app.extensions["issuer.use_cases"].close()
 
 
@@ -217,6 +219,8 @@ def resume_batches(app: Flask, warn: Callable[[str], None], say: Callable[[str],
 
 
 def run_server(settings: ServerSettings) -> None:
-    """Serve until TERM (exit 0), INT or QUIT. Log records are masked in the master too."""
-    logs.install()
-    IssuerServer(settings).run()
+    """Serve until TERM (exit 0), INT or QUIT. Log records are masked in the master too,
+    and in the format asked for (the workers, forked from it, write theirs alike)."""
+    logformat.configure(settings.log_format)
+    with metrics_folder():
+        IssuerServer(settings).run()

@@ -16,17 +16,40 @@ from issuer.cli.output import fail
 def run(host: str, port: int) -> None:
     """Run the service on the development server (one process; `issuer serve` in
     production). With the in-process queue, batches being validated or drawn when the
-    service stopped are picked up again. Unless ISSUER_QR_HOST is set, QR codes point at
+    service stopped are picked up again. Unless ISSUER_SCHEDULER=0, a thread runs the upkeep
+    jobs (`issuer scheduler` in production). Unless ISSUER_QR_HOST is set, QR codes point at
     this server as it can be reached (http://, this host and port; with --host 0.0.0.0, this
     machine's address on its network, so that a phone there opens them)."""
+    from issuer import config, logformat
     from issuer.app import create_app
     from issuer.cli.server import resume_batches
+    from issuer.service.upkeep import SchedulerThread
+
+    log_format = config.from_environment()["LOG_FORMAT"]
+    logformat.configure(log_format)
+
+    def say(line: str) -> None:
+        logformat.say(line, log_format)
 
     overrides = {} if os.environ.get("ISSUER_QR_HOST") else {"QR_HOST": f"http://{reachable(host)}:{port}"}
     app = create_app(overrides)
-    click.echo(f"QR codes point at {app.config['QR_HOST']}", err=True)
-    resume_batches(app, lambda line: click.echo(line, err=True), click.echo)
-    app.run(host=host, port=port)
+    say(f"QR codes point at {app.config['QR_HOST']}")
+    resume_batches(app, say, say)
+    upkeep = None
+    if int(app.config["SCHEDULER"]):
+        upkeep = SchedulerThread(app.extensions["issuer.use_cases"].upkeep.scheduler())
+        upkeep.start()
+        say("upkeep jobs run in this process (ISSUER_SCHEDULER=1)")
+    try:
+        if log_format == "json":  # app.run would first print Flask's banner, which is no record
+            from werkzeug.serving import run_simple
+
+            run_simple(host, port, app, threaded=True)
+        else:
+            app.run(host=host, port=port)
+    finally:
+        if upkeep is not None:
+            upkeep.stop()
 
 
 def reachable(host: str) -> str:
@@ -86,6 +109,7 @@ def serve(
         keepalive=keepalive,
         backlog=backlog,
         access_log=access_log,
+        log_format=environment["LOG_FORMAT"],
     )
     check(settings, environment)
     run_server(settings)
@@ -97,28 +121,29 @@ def worker() -> None:
     (ISSUER_QUEUE=redis, ISSUER_REDIS_URL) until SIGTERM or Ctrl-C; the job under way is
     finished first. At start, queues again the validations no worker is running (one was
     killed). Run one per core."""
-    import logging
     import signal
     import threading
 
+    from issuer import config, logformat
     from issuer.app import create_app
     from issuer.service.jobs import RedisQueue
     from issuer.service.wiring import build
 
-    app = create_app({"PUBLISH_EVERY": 0})
+    log_format = config.from_environment()["LOG_FORMAT"]
+    logformat.configure(log_format, text="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s")
+    app = create_app()
     use = build(app.config, app.instance_path, worker=True)
     if not isinstance(use.queue, RedisQueue):
         fail("ISSUER_QUEUE is not redis: the service runs batches itself / 未启用Redis队列")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s")
     resumed = use.batches.resume_validations()
     if resumed:
-        click.echo(
-            f"queued {len(resumed)} unfinished validation(s) again / 重新排队{len(resumed)}份名单的校验", err=True
+        logformat.say(
+            f"queued {len(resumed)} unfinished validation(s) again / 重新排队{len(resumed)}份名单的校验", log_format
         )
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    click.echo(f"worker {os.getpid()} waiting for batches / 等待批量任务", err=True)
+    logformat.say(f"worker {os.getpid()} waiting for batches / 等待批量任务", log_format)
     try:
         use.queue.work(stop)
     finally:

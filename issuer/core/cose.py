@@ -14,10 +14,11 @@ from functools import lru_cache
 
 import cbor2
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from . import cbor
 from .errors import CredentialFormatError
+from .keys import PrivateKey
 
 COSE_SIGN1_TAG = 18
 HEADER_ALG = 1
@@ -52,7 +53,7 @@ def protected_header(kid: bytes) -> bytes:
     return cbor.encode({HEADER_ALG: ALG_EDDSA, HEADER_KID: kid})
 
 
-def sign(payload: bytes, key: Ed25519PrivateKey, kid: bytes) -> bytes:
+def sign(payload: bytes, key: PrivateKey, kid: bytes) -> bytes:
     """The message, tag 18 around ``[protected, {}, payload, signature]``, written item by item."""
     protected = protected_header(kid)
     signature = key.sign(to_be_signed(protected, payload))

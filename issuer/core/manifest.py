@@ -20,11 +20,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
 from . import cbor, cose
 from .clock import format_instant, parse_utc_instant
 from .errors import CredentialFormatError, TrustError
+from .keys import PrivateKey
 
 MANIFEST_VERSION = 1
 _FIELDS = {"version", "issued_at", "trust_list", "tree_head", "status_lists"}
@@ -70,7 +69,7 @@ class Manifest:
             "status_lists": dict(sorted(self.status_lists.items())),
         }
 
-    def sign(self, key: Ed25519PrivateKey, kid: bytes) -> bytes:
+    def sign(self, key: PrivateKey, kid: bytes) -> bytes:
         return cose.sign(cbor.encode(self.to_payload()), key, kid)
 
 
@@ -87,8 +86,22 @@ def open_manifest(signed: bytes, trust: LogKeys) -> Manifest:
     log = trust.log_key(message.kid)
     if log is None or not message.verify(log.public_key()):
         raise _bad("not signed by a log key of the trust list", "不是由信任列表中的日志密钥签发的")
+    return _read(message.payload)
+
+
+def read_unverified(signed: bytes) -> Manifest:
+    """What a manifest names, its signature unchecked: for the service that signed it, to
+    tell whether it names the parts it holds (never to trust them). Raises ``ManifestError``."""
     try:
-        obj = cbor.decode_strict(message.payload)
+        message = cose.parse(signed)
+    except CredentialFormatError:
+        raise _bad("not a signed message", "不是签名消息") from None
+    return _read(message.payload)
+
+
+def _read(payload: bytes) -> Manifest:
+    try:
+        obj = cbor.decode_strict(payload)
     except CredentialFormatError:
         raise _bad("not deterministic CBOR", "不是确定性CBOR编码") from None
     if not isinstance(obj, dict) or set(obj) != _FIELDS or not _is_version(obj["version"]):

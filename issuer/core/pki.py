@@ -15,8 +15,18 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.x509.oid import NameOID
 
-from .errors import TrustError
+from .errors import IssuerError, TrustError
+from .keys import PrivateKey
 from .numbering import OrganizationCode
+
+_ED25519_ALGORITHM = bytes.fromhex("300506032b6570")  # AlgorithmIdentifier { id-Ed25519 }
+
+
+class CertificateSigningError(IssuerError):
+    """The key signed something its own public key does not verify: a faulty token or a
+    handle to another key than the one the certificate names."""
+
+    kind = "keystore"
 
 
 def _serial(public_key: Ed25519PublicKey, not_before: datetime) -> int:
@@ -25,7 +35,7 @@ def _serial(public_key: Ed25519PublicKey, not_before: datetime) -> int:
     return int.from_bytes(digest[:16], "big") >> 1
 
 
-def create_root(key: Ed25519PrivateKey, name: str, *, not_before: datetime, years: int = 20) -> x509.Certificate:
+def create_root(key: PrivateKey, name: str, *, not_before: datetime, years: int = 20) -> x509.Certificate:
     """A self-signed authority root. Serial numbers derive from key and time, so the same
     inputs give the same certificate (Ed25519 signatures are deterministic)."""
     subject = x509.Name(
@@ -36,7 +46,7 @@ def create_root(key: Ed25519PrivateKey, name: str, *, not_before: datetime, year
         ]
     )
     public = key.public_key()
-    return (
+    builder = (
         x509.CertificateBuilder()
         .subject_name(subject)
         .issuer_name(subject)
@@ -47,13 +57,13 @@ def create_root(key: Ed25519PrivateKey, name: str, *, not_before: datetime, year
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
-        .sign(key, None)
     )
+    return _signed(builder, key)
 
 
 def create_organization_certificate(
     *,
-    root_key: Ed25519PrivateKey,
+    root_key: PrivateKey,
     root: x509.Certificate,
     public_key: Ed25519PublicKey,
     org_code: OrganizationCode,
@@ -69,7 +79,7 @@ def create_organization_certificate(
             x509.NameAttribute(NameOID.COMMON_NAME, f"{org_code} 证书签名"),
         ]
     )
-    return (
+    builder = (
         x509.CertificateBuilder()
         .subject_name(subject)
         .issuer_name(root.subject)
@@ -83,8 +93,37 @@ def create_organization_certificate(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(root.public_key()),  # type: ignore[arg-type]
             critical=False,
         )
-        .sign(root_key, None)
     )
+    return _signed(builder, root_key)
+
+
+def _signed(builder: x509.CertificateBuilder, key: PrivateKey) -> x509.Certificate:
+    """The certificate signed by ``key`` wherever it is kept. ``CertificateBuilder.sign``
+    takes only keys held in this process, so it signs a draft with a throwaway key: for
+    Ed25519 the to-be-signed part does not depend on the signing key (the subject's and the
+    issuer's public keys were given to the builder), and ``key``'s signature of those bytes
+    replaces the draft's. The same inputs still give the same certificate."""
+    tbs = builder.sign(Ed25519PrivateKey.generate(), None).tbs_certificate_bytes
+    signature = key.sign(tbs)
+    bits = b"\x03" + _der_length(len(signature) + 1) + b"\x00" + signature
+    body = tbs + _ED25519_ALGORITHM + bits
+    cert = x509.load_der_x509_certificate(b"\x30" + _der_length(len(body)) + body)
+    try:
+        key.public_key().verify(cert.signature, cert.tbs_certificate_bytes)
+    except InvalidSignature:
+        raise CertificateSigningError(
+            "signature_invalid",
+            "the signing key made a certificate signature its public key does not verify",
+            "签名密钥生成的证书签名无法用其公钥验证",
+        ) from None
+    return cert
+
+
+def _der_length(n: int) -> bytes:
+    if n < 0x80:
+        return bytes([n])
+    raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(raw)]) + raw
 
 
 @dataclass(frozen=True)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from . import cose, qrtext
 from .credential import Credential, encode_payload
 from .errors import IssuerError
+from .keys import PrivateKey
 from .pki import OrganizationCertificate, parse_organization_certificate
 
 
@@ -22,11 +22,11 @@ class SignerMismatch(IssuerError):
 
 @dataclass(frozen=True)
 class Signer:
-    key: Ed25519PrivateKey
+    key: PrivateKey
     certificate: OrganizationCertificate
 
     @classmethod
-    def from_der(cls, key: Ed25519PrivateKey, certificate_der: bytes) -> Signer:
+    def from_der(cls, key: PrivateKey, certificate_der: bytes) -> Signer:
         cert = parse_organization_certificate(certificate_der)
         raw = Encoding.Raw, PublicFormat.Raw
         if key.public_key().public_bytes(*raw) != cert.public_key.public_bytes(*raw):

@@ -21,12 +21,13 @@ import zlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from . import cbor, cose
 from .clock import china_date, format_instant, parse_utc_instant
 from .display import date_zh
 from .errors import CredentialFormatError, TrustError
+from .keys import PrivateKey
 
 STATUS_LIST_VERSION = 1
 STATUS_LIST_BITS = 1 << 20
@@ -110,7 +111,7 @@ class StatusList:
             "list": gzip.compress(self.bits, compresslevel=9, mtime=0),
         }
 
-    def sign(self, key: Ed25519PrivateKey, kid: bytes) -> bytes:
+    def sign(self, key: PrivateKey, kid: bytes) -> bytes:
         return cose.sign(cbor.encode(self.to_payload()), key, kid)
 
 

@@ -23,11 +23,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
 from . import cbor, cose
 from .clock import format_instant, parse_utc_instant
 from .errors import CredentialFormatError, TrustError
+from .keys import PrivateKey
 
 
 class LogKeys(Protocol):
@@ -92,7 +91,7 @@ def audit_statement(events: int, head: bytes) -> bytes:
     return cbor.encode({"events": events, "head": head})
 
 
-def signed_entry(type_: str, statement: bytes, key: Ed25519PrivateKey, kid: bytes, logged_at: datetime) -> Entry:
+def signed_entry(type_: str, statement: bytes, key: PrivateKey, kid: bytes, logged_at: datetime) -> Entry:
     return Entry(type_, cose.sign(statement, key, kid), logged_at)
 
 
@@ -193,7 +192,7 @@ class TreeHead:
             "timestamp": format_instant(self.timestamp),
         }
 
-    def sign(self, key: Ed25519PrivateKey, kid: bytes) -> TreeHead:
+    def sign(self, key: PrivateKey, kid: bytes) -> TreeHead:
         signed = cose.sign(cbor.encode(self.to_payload()), key, kid)
         return TreeHead(self.tree_size, self.root_hash, self.timestamp, signed, kid)
 

@@ -31,12 +31,13 @@ from functools import cached_property
 from typing import Any
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from . import cbor, cose, statuslist
 from .catalogue import EDITION_2022, LEVELS, Catalogue
 from .clock import china_date, end_of_china_day, format_instant, parse_date, parse_utc_instant, start_of_china_day
 from .errors import CredentialFormatError, TrustError
+from .keys import PrivateKey
 from .manifest import Manifest, ManifestError, digest, open_manifest
 from .pki import (
     OrganizationCertificate,
@@ -218,7 +219,7 @@ class TrustList:
         view: dict[str, Any] = _jsonable(self.to_payload())
         return view
 
-    def sign(self, root_key: Ed25519PrivateKey, root: x509.Certificate) -> bytes:
+    def sign(self, root_key: PrivateKey, root: x509.Certificate) -> bytes:
         return cose.sign(cbor.encode(self.to_payload()), root_key, cose.kid_for(der(root)))
 
 

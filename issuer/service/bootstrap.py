@@ -8,14 +8,12 @@ import secrets
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
 from issuer.core import pki
 from issuer.service import registry
+from issuer.service.context import AuthorityKeys
 from issuer.service.principal import OPERATOR, Role
 from issuer.service.wiring import UseCases
 from issuer.store import migrate
-from issuer.store.keystore import KeyStore
 
 DEV_AUTHORITY = "人力资源和社会保障部职业技能鉴定中心（开发环境）"
 DEV_ORG = registry.Registration(
@@ -35,12 +33,13 @@ DEV_ORG = registry.Registration(
 )
 
 
-def init_authority(store: KeyStore, name: str, *, now: datetime) -> bool:
-    """Create the root key and certificate unless they exist. Returns whether it created."""
-    if store.has_authority():
+def init_authority(keys: AuthorityKeys, name: str, *, now: datetime) -> bool:
+    """Create the root key (in the key store's backend: a file, or the token) and its
+    certificate unless they exist. Returns whether it created."""
+    if keys.has_authority():
         return False
-    key = Ed25519PrivateKey.generate()
-    store.save_authority(key, pki.create_root(key, name, not_before=now - timedelta(minutes=5)))
+    key = keys.new_authority_key()
+    keys.save_authority(key, pki.create_root(key, name, not_before=now - timedelta(minutes=5)))
     return True
 
 
@@ -55,7 +54,7 @@ def init_dev(app: UseCases, instance_path: str) -> list[str]:
     """Everything ``make run`` needs, created only where missing. Returns what it did."""
     done = []
     migrate.upgrade(app.database.url)
-    if init_authority(app.keystore, DEV_AUTHORITY, now=app.ctx.clock()):
+    if init_authority(app.ctx.keys, DEV_AUTHORITY, now=app.ctx.clock()):
         done.append("created the development authority root key")
     with app.ctx.reading() as uow:
         has_org = uow.organizations.exists(DEV_ORG.code_text)

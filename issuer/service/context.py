@@ -10,11 +10,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol, TypeVar
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from issuer.core.assessment import Methods, default_methods
 from issuer.core.catalogue import Catalogue, default_catalogue
 from issuer.core.identity import DocumentTypes, default_document_types
+from issuer.core.keys import PrivateKey
 from issuer.core.signing import Signer
 from issuer.service.pii import DocumentCipher
 from issuer.store import uow as units
@@ -28,14 +28,28 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class Keys(Protocol):
-    """The key ring (``issuer.store.keystore.KeyRing``): private keys stay behind it."""
+class AuthorityKeys(Protocol):
+    """Where the authority root key is made (``issuer keys init-authority``)."""
+
+    def has_authority(self) -> bool: ...
+    def new_authority_key(self) -> PrivateKey: ...
+    def save_authority(self, key: PrivateKey, root: x509.Certificate) -> None: ...
+
+
+class Keys(AuthorityKeys, Protocol):
+    """The key ring: encrypted files (``issuer.store.keystore.KeyRing``) or a PKCS#11 token
+    (``issuer.store.pkcs11.TokenKeys``). Private keys stay behind it; a key is made by the
+    backend (``new_…``), never here, and what it returns may only sign."""
 
     def signer(self, org_code: str, kid: str) -> Signer: ...
-    def authority(self) -> tuple[Ed25519PrivateKey, x509.Certificate]: ...
+    def authority(self) -> tuple[PrivateKey, x509.Certificate]: ...
     def root_certificate(self) -> x509.Certificate: ...
-    def log_key(self) -> Ed25519PrivateKey: ...
-    def save_organization_key(self, key: Ed25519PrivateKey, cert: x509.Certificate) -> bytes: ...
+    def log_key(self) -> PrivateKey: ...
+    def existing_log_key(self) -> PrivateKey | None: ...
+    def new_organization_key(self, org_code: str) -> PrivateKey: ...
+    def save_organization_key(self, key: PrivateKey, cert: x509.Certificate) -> bytes:
+        """Keep ``key`` (from ``new_organization_key``) under its certificate; the kid."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -4,13 +4,19 @@ numbered without gaps and a rolled-back transaction leaves no leaf. Each append 
 hashes of the aligned perfect subtrees it completes, so that roots and proofs for any size
 cost O(log n) lookups, and signs a tree head for the new size with the log key the trust
 list names. An append reads no subtree: the ``log_state`` row keeps the tree's frontier
-(``merkle.Frontier``), from which it hashes the new subtrees and the new root."""
+(``merkle.Frontier``), from which it hashes the new subtrees and the new root.
+
+A tree head says the log held this tree at its time. When nothing was appended for a
+while, ``checkpoint`` signs the same tree again at a later time (as a Certificate
+Transparency log signs a fresh head at least every so often, new entries or not): the head
+of that size is replaced, its root unchanged, so every proof against it still holds and a
+verifier that saved the older one sees the same tree."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
@@ -19,6 +25,7 @@ from issuer.core.errors import InvalidInput, IssuerError, NotFound
 from issuer.core.transparency import Entry, TreeHead
 from issuer.core.trust import LogKey
 from issuer.service.context import Context
+from issuer.service.manifests import seal
 from issuer.store.records import TreeHeadRow
 from issuer.store.uow import UnitOfWork
 
@@ -91,7 +98,28 @@ class TransparencyLog:
         signed = head.sign(self._ctx.keys.log_key(), self.public_key().kid)
         row = TreeHeadRow(signed.tree_size, signed.root_hash, signed.timestamp, signed.signed)
         uow.log.append(rows, nodes, frontier.encode(), row)
+        seal(uow, self._ctx).tree_head(signed.signed, signed.timestamp)
         return indexes
+
+    def checkpoint(self, older_than: timedelta) -> TreeHead | None:
+        """Sign the tree as it stands again when its latest head is ``older_than`` or more
+        (the manifest with it); returns the new head, or ``None`` when the head is recent
+        enough or the log is empty (a tree of no entries is not signed)."""
+
+        def work(uow: UnitOfWork) -> TreeHead | None:
+            size, stored = uow.log.lock_frontier()
+            latest = uow.log.latest_head()
+            now = self._ctx.clock().replace(microsecond=0)
+            if size == 0 or (latest is not None and latest.tree_size == size and now - latest.timestamp < older_than):
+                return None
+            head = TreeHead(size, merkle.Frontier.decode(size, stored).root(), now)
+            signed = head.sign(self._ctx.keys.log_key(), self.public_key().kid)
+            uow.log.replace_head(TreeHeadRow(signed.tree_size, signed.root_hash, signed.timestamp, signed.signed))
+            seal(uow, self._ctx).tree_head(signed.signed, signed.timestamp)
+            uow.commit()
+            return signed
+
+        return self._ctx.run(work)
 
     def append_audit_checkpoint(self, uow: UnitOfWork, events: int, head: bytes, at: datetime) -> None:
         """Log that the audit trail holds ``events`` events, the last hashing to ``head``,

@@ -4,9 +4,10 @@ the manifest that binds them.
 
 Publishing is a write, and happens where something changed: a new trust list in the same
 transaction as every change the authority makes; an organization's status list in the same
-transaction as every revocation and key change; and ``refresh`` signs again the lists older
-than ``REFRESH`` (run on a schedule: ``issuer publish``, or the development server's own
-thread). Reading a bundle never writes.
+transaction as every revocation and key change; the manifest as any of them commits
+(``manifests``); and the scheduled upkeep (``upkeep``) signs again the status lists older
+than ``REFRESH`` (``refresh``) and the trust list when it is old (``refresh_trust_list``).
+Reading a bundle never writes, nor signs.
 
 Who signs a status list: the organization's active key while its certificate is valid;
 otherwise (its registration ended, it was cancelled, its key was compromised and not
@@ -15,20 +16,19 @@ replaced) the authority root, so that its certificates keep a current status."""
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from issuer.core import cose, pki, trust
 from issuer.core.errors import IssuerError, NotFound
-from issuer.core.manifest import Manifest
+from issuer.core.keys import PrivateKey
 from issuer.core.statuslist import StatusList, parse_payload
 from issuer.service.context import Context
 from issuer.service.log import TransparencyLog
+from issuer.service.manifests import names, seal
 from issuer.store.organizations import Lock
 from issuer.store.records import OrganizationRecord
 from issuer.store.uow import UnitOfWork
@@ -38,6 +38,22 @@ log = logging.getLogger(__name__)
 REFRESH = timedelta(hours=24)
 """A status list older than this is signed again by ``refresh``: a list fetched any time then
 stays current for at least 48 of its 72 hours."""
+READS = 3
+"""Times ``parts`` reads the bundle again when its manifest does not name the parts read
+with it (a manifest signed between two of its statements)."""
+
+
+class StatusListsNotSigned(IssuerError):
+    """``refresh`` could not sign some organizations' lists (each logged); the others it did."""
+
+    def __init__(self, failed: list[str], signed: list[str]) -> None:
+        names = ", ".join(failed)
+        super().__init__(
+            "status_lists_not_signed",
+            f"the status lists of {names} could not be signed (signed again: {', '.join(signed) or 'none'})",
+            f"机构{names}的状态列表未能签发（已重新签发{len(signed)}个）",
+        )
+        self.failed, self.signed = failed, signed
 
 
 @dataclass(frozen=True)
@@ -47,7 +63,9 @@ class BundleParts:
     trust_list: bytes
     status_lists: tuple[bytes, ...]
     tree_head: bytes | None
-    manifest: bytes
+    manifest: bytes | None
+    """``None`` only before the first manifest is signed (a database from before manifests
+    were stored, until the ``bundle-manifest`` upkeep job runs)."""
 
     def store(self) -> trust.TrustStore:
         """The trust store an offline verifier holding this bundle has."""
@@ -100,8 +118,39 @@ class Publishing:
             occupations=trust.catalogue_names(self._ctx.catalogue),
             logs=(self._log.public_key(),),
         )
-        uow.trust_lists.add(sequence, now, listed.sign(root_key, root))
+        signed = listed.sign(root_key, root)
+        uow.trust_lists.add(sequence, now, signed)
+        seal(uow, self._ctx).trust_list(signed, now)
         return sequence
+
+    def refresh_trust_list(self, older_than: timedelta) -> int | None:
+        """Sign the registry again, as the next sequence number, when the latest trust list
+        is ``older_than`` or more (its ``issued_at`` tells a verifier how recent its copy is);
+        returns the new sequence, or ``None`` when none is published yet or it is recent."""
+
+        def work(uow: UnitOfWork) -> int | None:
+            latest = uow.trust_lists.latest()
+            now = self._ctx.clock()
+            if latest is None or now - latest.issued_at < older_than:
+                return None
+            sequence = self.publish_trust_list(uow, now)
+            uow.commit()
+            return sequence
+
+        return self._ctx.run(work)
+
+    def seal_missing_manifest(self) -> bool:
+        """Sign the manifest from the stored parts if none is stored (a database from before
+        manifests were stored); whether it did."""
+
+        def work(uow: UnitOfWork) -> bool:
+            if uow.manifests.latest() is not None or uow.trust_lists.latest() is None:
+                return False
+            seal(uow, self._ctx).everything()
+            uow.commit()
+            return True
+
+        return self._ctx.run(work)
 
     def publish_status_list(self, uow: UnitOfWork, org: OrganizationRecord) -> None:
         """Sign ``org``'s list as it stands in this transaction. Revocation is final: every
@@ -111,8 +160,9 @@ class Publishing:
         revoked = uow.certificates.revoked_indexes(org.id) | _previously_revoked(uow, org.code)
         signed = StatusList.of(org.code, revoked, now).sign(*self._status_signer(org, now))
         uow.status_lists.save(org.id, now, signed)
+        seal(uow, self._ctx).status_list(org.code, signed, now)
 
-    def _status_signer(self, org: OrganizationRecord, now: datetime) -> tuple[Ed25519PrivateKey, bytes]:
+    def _status_signer(self, org: OrganizationRecord, now: datetime) -> tuple[PrivateKey, bytes]:
         key = org.active_key
         if key is not None:
             cert = x509.load_der_x509_certificate(key.certificate)
@@ -124,12 +174,23 @@ class Publishing:
 
     def refresh(self) -> list[str]:
         """Sign again every status list older than ``REFRESH`` (or missing), one organization
-        per transaction: one whose key cannot be read is logged and the others go on.
-        Returns the organizations whose list was signed. Meant for a schedule; safe to run
-        any time (a list a concurrent run just signed is not signed again)."""
+        per transaction: one whose key cannot be read is logged and the others go on, then
+        ``StatusListsNotSigned`` names it. Returns the organizations whose list was signed.
+        Meant for a schedule; safe to run any time (a list a concurrent run just signed is
+        not signed again)."""
         with self._ctx.reading() as uow:
             codes = [o.code for o in uow.organizations.all()]
-        return [code for code in codes if self._refresh_one(code)]
+        signed, failed = [], []
+        for code in codes:
+            try:
+                if self._refresh_one(code):
+                    signed.append(code)
+            except IssuerError as exc:
+                log.error("the status list of %s could not be signed: %s", code, exc)
+                failed.append(code)
+        if failed:
+            raise StatusListsNotSigned(failed, signed)
+        return signed
 
     def _refresh_one(self, code: str) -> bool:
         def work(uow: UnitOfWork) -> bool:
@@ -141,11 +202,7 @@ class Publishing:
             uow.commit()
             return True
 
-        try:
-            return self._ctx.run(work)
-        except IssuerError as exc:
-            log.error("the status list of %s could not be signed: %s", code, exc)
-            return False
+        return self._ctx.run(work)
 
     # --- reads ------------------------------------------------------------------------------
 
@@ -170,61 +227,38 @@ class Publishing:
 
     def parts(self) -> BundleParts:
         """The latest trust list, every status list, the latest tree head and the manifest
-        that binds them (signed by the log key)."""
+        that binds them, as stored (signed when they changed, never here)."""
+        for _ in range(READS):
+            parts, named = self._read_parts()
+            if named:
+                return parts
+        # Not a race: parts changed without their manifest (direct SQL, a restore of some
+        # tables), or none is signed yet. Served as they are: a verifier keeps only what the
+        # manifest names, and ``issuer audit --instance`` reports the difference.
+        log.warning("the stored bundle manifest does not name the stored parts")
+        return parts
+
+    def _read_parts(self) -> tuple[BundleParts, bool]:
+        """The parts as stored, and whether the stored manifest names exactly them."""
         with self._ctx.reading() as uow:
+            manifest = uow.manifests.latest()
             row = uow.trust_lists.latest()
             lists = {s.organization_code: s.signed for s in uow.status_lists.all()}
             head = uow.log.latest_head()
         if row is None:
             raise NotFound("trust_list_not_published", "no trust list is published yet", "尚未发布信任列表")
         signed_head = head.signed if head else None
-        times = [row.issued_at.replace(microsecond=0), *([head.timestamp] if head else [])]
-        times += [parse_payload(cose.parse(signed).payload).issued_at for signed in lists.values()]
-        # The latest time any part was signed: the same parts give the same manifest (and
-        # ETag), and a newer bundle never has an older manifest.
-        manifest = Manifest.of(max(times), row.signed, signed_head, lists)
-        signed_manifest = manifest.sign(self._ctx.keys.log_key(), self._log.public_key().kid)
-        return BundleParts(
+        parts = BundleParts(
             row.sequence,
             self._ctx.keys.root_certificate(),
             row.signed,
             tuple(lists.values()),
             signed_head,
-            signed_manifest,
+            manifest.signed if manifest else None,
         )
+        return parts, manifest is not None and names(manifest.signed, row.signed, signed_head, lists)
 
     def bundle(self) -> tuple[int, dict[str, Any]]:
         """The trust bundle (JSON) of ``parts``, with its trust list's sequence number."""
         p = self.parts()
         return p.sequence, trust.make_bundle(pki.der(p.root), p.trust_list, p.status_lists, p.tree_head, p.manifest)
-
-
-class Refresher:
-    """``Publishing.refresh`` every ``interval`` seconds on a daemon thread (the service's own
-    schedule; ``issuer publish`` from cron does the same from outside). A failed run is
-    logged and the next one tried: a broken organization never stops the others' lists."""
-
-    def __init__(self, publishing: Publishing, interval: float) -> None:
-        self._publishing = publishing
-        self._interval = interval
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="issuer-publish", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self._interval):
-            try:
-                signed = self._publishing.refresh()
-            except Exception:
-                log.exception("refreshing the status lists failed; trying again in %s s", self._interval)
-            else:
-                if signed:
-                    log.info("status lists signed again: %s", ", ".join(signed))

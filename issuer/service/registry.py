@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from issuer.core import pki, trust
 from issuer.core import transparency as log_format
@@ -451,7 +450,6 @@ class Registry:
     def _new_key(self, uow: UnitOfWork, code: str, now: datetime) -> KeyRecord:
         org = self._reread(uow, code)
         root_key, root = self._ctx.keys.authority()
-        key = Ed25519PrivateKey.generate()
         not_before, not_after = _certificate_period(org, root, now, first=not org.keys)
         if not_after <= not_before:
             raise InvalidInput(
@@ -459,6 +457,7 @@ class Registry:
                 "the registration period lies outside the authority root certificate's validity",
                 "备案有效期不在根证书有效期内",
             )
+        key = self._ctx.keys.new_organization_key(org.code)
         cert = pki.create_organization_certificate(
             root_key=root_key,
             root=root,

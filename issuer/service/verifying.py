@@ -7,6 +7,7 @@ and whether the service's record of it still agrees with what was signed
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
@@ -97,11 +98,20 @@ class Reads(Protocol):
 class Verifying:
     """Verifies with the latest published trust list and signed status lists."""
 
-    def __init__(self, ctx: Context, records: RecordCheck, certificates: Certificates, reads: Reads) -> None:
+    def __init__(
+        self,
+        ctx: Context,
+        records: RecordCheck,
+        certificates: Certificates,
+        reads: Reads,
+        observe: Callable[[LiveVerdict], None] | None = None,
+    ) -> None:
+        """``observe``: told every verdict ``verify_text`` gives (``service.metrics`` counts them)."""
         self._ctx = ctx
         self._records = records
         self._certificates = certificates
         self._reads = reads
+        self._observe = observe
 
     def trust_store(self) -> trust.TrustStore:
         return self._records.trust_store()
@@ -126,7 +136,10 @@ class Verifying:
             if read.trust_sequence == sequence:
                 break
             sequence, store = self._records.store_at(read.trust_sequence)
-        return self._live(qr_text, verdict, read, now, store)
+        live = self._live(qr_text, verdict, read, now, store)
+        if self._observe is not None:
+            self._observe(live)
+        return live
 
     def _live(
         self, qr_text: str, verdict: verify.Verdict, read: VerificationRead, now: datetime, store: trust.TrustStore

@@ -15,13 +15,14 @@ from issuer.service.apikeys import ApiKeys
 from issuer.service.audit import AuditTrail
 from issuer.service.batches import Batches
 from issuer.service.certificates import Certificates
-from issuer.service.context import Clock, Context, utc_now
+from issuer.service.context import Clock, Context, Keys, utc_now
 from issuer.service.drawing import Chunk, Drawing
 from issuer.service.images import Images
 from issuer.service.integrity import RecordCheck
 from issuer.service.issuing import Issuing
 from issuer.service.jobs import Handler, JobQueue, Validation, make_queue
 from issuer.service.log import TransparencyLog
+from issuer.service.metrics import Metrics, multiprocess_folder
 from issuer.service.pii import DocumentCipher, derive_key
 from issuer.service.publishing import Publishing
 from issuer.service.readiness import Readiness
@@ -29,11 +30,16 @@ from issuer.service.registry import Registry
 from issuer.service.revoking import Revoking
 from issuer.service.rework import Reworking
 from issuer.service.storage_audit import StorageAudit
+from issuer.service.upkeep import Ages, Upkeep
 from issuer.service.uploads import Uploads
 from issuer.service.validations import ValidationSlots
 from issuer.service.verifying import Verifying
 from issuer.store.db import Database, Pool, database_url
 from issuer.store.keystore import KeyRing, KeyStore
+from issuer.store.metrics import MetricsReader
+from issuer.store.pkcs11 import TokenKeys
+from issuer.store.pkcs11_session import Token
+from issuer.store.redisprobe import RedisProbe
 from issuer.store.uow import sql_units
 from issuer.store.verification import VerificationReader
 
@@ -61,14 +67,18 @@ class UseCases:
     audit: AuditTrail
     storage_audit: StorageAudit
     readiness: Readiness
+    metrics: Metrics
+    upkeep: Upkeep
 
     def close(self) -> None:
         """Stop the in-process queue (jobs not started are queued again at the next start)
-        and close the database connections."""
+        and close the database connections (and the token session)."""
         close = getattr(self.queue, "close", None)
         if close is not None:
             close()
         self.database.dispose()
+        if isinstance(self.ctx.keys, TokenKeys):
+            self.ctx.keys.close()
 
 
 def build(
@@ -82,7 +92,7 @@ def build(
     keystore = KeyStore(settings.keys_dir(config), config["KEY_PASSPHRASE"])
     ctx = Context(
         units=sql_units(database),
-        keys=KeyRing(keystore),
+        keys=_keys(config, keystore),
         cipher=DocumentCipher(config["DATA_KEY"]),
         qr_host=config["QR_HOST"],
         clock=clock or utc_now,
@@ -93,6 +103,7 @@ def build(
         idempotency_retention=timedelta(hours=int(config["IDEMPOTENCY_HOURS"])),
     )
     log = TransparencyLog(ctx)
+    metrics = Metrics(MetricsReader(database), ctx.clock, folder=multiprocess_folder())
     publishing = Publishing(ctx, log)
     revoking = Revoking(ctx, log, publishing)
     issuing = Issuing(ctx, log, publishing, revoking)
@@ -132,7 +143,7 @@ def build(
         revoking=revoking,
         certificates=certificates,
         images=Images(ctx),
-        verifying=Verifying(ctx, records, certificates, VerificationReader(database)),
+        verifying=Verifying(ctx, records, certificates, VerificationReader(database), metrics.verified),
         publishing=publishing,
         log=log,
         batches=batches,
@@ -144,5 +155,25 @@ def build(
         api_keys=ApiKeys(ctx, log),
         audit=trail,
         storage_audit=StorageAudit(ctx, records, log, publishing, trail),
-        readiness=Readiness(ctx),
+        readiness=Readiness(ctx, RedisProbe(config["REDIS_URL"]).ping if config["REDIS_URL"] else None),
+        metrics=metrics,
+        upkeep=Upkeep(ctx, publishing, log, batches, _ages(config)),
+    )
+
+
+def _keys(config: Mapping[str, Any], keystore: KeyStore) -> Keys:
+    """Encrypted files under the keys folder, or a PKCS#11 token (``ISSUER_KEY_BACKEND``);
+    certificates are files in the keys folder with either."""
+    token = settings.token_settings(config)
+    if token is None:
+        return KeyRing(keystore)
+    return TokenKeys(keystore, Token(token.module, token.label, token.pin))
+
+
+def _ages(config: Mapping[str, Any]) -> Ages:
+    archive_days = int(config["ARCHIVE_DAYS"])
+    return Ages(
+        tree_head=timedelta(hours=int(config["TREE_HEAD_HOURS"])),
+        trust_list=timedelta(days=int(config["TRUST_LIST_DAYS"])),
+        archives=timedelta(days=archive_days) if archive_days else None,
     )

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from issuer.core import cose, pki
 from issuer.core.errors import IssuerError
+from issuer.core.keys import PrivateKey
 from issuer.core.signing import Signer
 
 
@@ -54,6 +55,12 @@ class KeyStore:
                 _write_private(self.log_key_path, self._encrypt(Ed25519PrivateKey.generate()))
         return self._decrypt(self.log_key_path)
 
+    def existing_log_key(self) -> Ed25519PrivateKey | None:
+        """The log key if it was made; ``None`` if not (nothing is written: a probe's read)."""
+        if not self.log_key_path.exists():
+            return None
+        return self._decrypt(self.log_key_path)
+
     def org_dir(self, code: str) -> Path:
         return self.root / "organizations" / code
 
@@ -86,8 +93,15 @@ class KeyStore:
     def has_authority(self) -> bool:
         return self.authority_key_path.exists() and self.authority_cert_path.exists()
 
-    def save_authority(self, key: Ed25519PrivateKey, root: x509.Certificate) -> None:
-        _write_private(self.authority_key_path, self._encrypt(key))
+    def new_authority_key(self) -> Ed25519PrivateKey:
+        return Ed25519PrivateKey.generate()
+
+    def save_authority(self, key: PrivateKey, root: x509.Certificate) -> None:
+        _write_private(self.authority_key_path, self._encrypt(_in_process(key)))
+        self.save_authority_certificate(root)
+
+    def save_authority_certificate(self, root: x509.Certificate) -> None:
+        self.authority_cert_path.parent.mkdir(parents=True, exist_ok=True)
         self.authority_cert_path.write_bytes(self._pem(root))
 
     def load_authority(self) -> tuple[Ed25519PrivateKey, x509.Certificate]:
@@ -105,20 +119,43 @@ class KeyStore:
                 f"缺少根证书{self.authority_cert_path}（请先运行 issuer keys init-authority）",
             ) from None
 
-    def save_organization_key(self, key: Ed25519PrivateKey, cert: x509.Certificate) -> bytes:
+    def new_organization_key(self, org_code: str) -> Ed25519PrivateKey:
+        return Ed25519PrivateKey.generate()
+
+    def save_organization_key(self, key: PrivateKey, cert: x509.Certificate) -> bytes:
         """Store an organization key and certificate; returns the kid."""
         parsed = pki.parse_organization_certificate(pki.der(cert))
         kid = cose.kid_for(parsed.der)
+        _write_private(self.org_dir(parsed.org_code) / f"{kid.hex()}.key.pem", self._encrypt(_in_process(key)))
+        return self.save_organization_certificate(cert)
+
+    def save_organization_certificate(self, cert: x509.Certificate) -> bytes:
+        """Store an organization certificate alone (its key is elsewhere); returns the kid."""
+        parsed = pki.parse_organization_certificate(pki.der(cert))
+        kid = cose.kid_for(parsed.der)
         folder = self.org_dir(parsed.org_code)
-        _write_private(folder / f"{kid.hex()}.key.pem", self._encrypt(key))
+        folder.mkdir(parents=True, exist_ok=True)
         (folder / f"{kid.hex()}.crt.pem").write_bytes(self._pem(cert))
         return kid
 
+    def organization_certificate(self, code: str, kid: bytes) -> x509.Certificate:
+        path = self.org_dir(code) / f"{kid.hex()}.crt.pem"
+        try:
+            return x509.load_pem_x509_certificate(path.read_bytes())
+        except FileNotFoundError:
+            raise KeyStoreError("certificate_missing", f"no certificate at {path}", f"缺少证书文件{path}") from None
+
     def signer(self, code: str, kid: bytes) -> Signer:
-        folder = self.org_dir(code)
-        key = self._decrypt(folder / f"{kid.hex()}.key.pem")
-        cert = x509.load_pem_x509_certificate((folder / f"{kid.hex()}.crt.pem").read_bytes())
-        return Signer.from_der(key, pki.der(cert))
+        key = self._decrypt(self.org_dir(code) / f"{kid.hex()}.key.pem")
+        return Signer.from_der(key, pki.der(self.organization_certificate(code, kid)))
+
+
+def _in_process(key: PrivateKey) -> Ed25519PrivateKey:
+    if not isinstance(key, Ed25519PrivateKey):
+        raise KeyStoreError(
+            "key_type", "the file key store keeps only keys made in this process", "文件密钥库只保存本进程生成的密钥"
+        )
+    return key
 
 
 class KeyRing:
@@ -158,5 +195,23 @@ class KeyRing:
                 self._log_key = self.store.log_key()
             return self._log_key
 
-    def save_organization_key(self, key: Ed25519PrivateKey, cert: x509.Certificate) -> bytes:
+    def existing_log_key(self) -> Ed25519PrivateKey | None:
+        with self._lock:
+            if self._log_key is None:
+                self._log_key = self.store.existing_log_key()
+            return self._log_key
+
+    def new_organization_key(self, org_code: str) -> Ed25519PrivateKey:
+        return self.store.new_organization_key(org_code)
+
+    def save_organization_key(self, key: PrivateKey, cert: x509.Certificate) -> bytes:
         return self.store.save_organization_key(key, cert)
+
+    def has_authority(self) -> bool:
+        return self.store.has_authority()
+
+    def new_authority_key(self) -> Ed25519PrivateKey:
+        return self.store.new_authority_key()
+
+    def save_authority(self, key: PrivateKey, root: x509.Certificate) -> None:
+        self.store.save_authority(key, root)

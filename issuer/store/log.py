@@ -69,6 +69,16 @@ class LogRepository:
             },
         )
 
+    def replace_head(self, head: TreeHeadRow) -> None:
+        """Store ``head`` as the signed head of its size, in place of the one signed before
+        for that size (a checkpoint: the same tree, a later time)."""
+        row = self._session.get(m.TreeHeadRecord, head.tree_size)
+        if row is None:
+            row = m.TreeHeadRecord(tree_size=head.tree_size)
+            self._session.add(row)
+        row.root_hash, row.timestamp, row.signed = head.root_hash, head.timestamp, head.signed
+        self._session.flush()
+
     def latest_head(self) -> TreeHeadRow | None:
         row = self._session.scalars(
             select(m.TreeHeadRecord).order_by(m.TreeHeadRecord.tree_size.desc()).limit(1)

@@ -377,6 +377,30 @@ class StatusListRecord(Base):
     signed: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class BundleManifestRecord(Base):
+    """The trust bundle's manifest as last signed (one row, ``id`` 1): signed by the log key
+    in the transaction of every change to a part it names, read as it is by every GET."""
+
+    __tablename__ = "bundle_manifest"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    issued_at: Mapped[datetime] = _ts()
+    signed: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class UpkeepJob(Base):
+    """A scheduled upkeep job (``service/upkeep.py``): who runs it now (until
+    ``expires_at``) and when a run last started. However many schedulers run, the one
+    whose statement takes the row runs the job."""
+
+    __tablename__ = "upkeep_jobs"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(32))
+    expires_at: Mapped[datetime] = _ts()
+    ran_at: Mapped[datetime | None] = _ts_or_none()
+
+
 class Account(Base):
     """A person who signs in to the web console: an organization's issuer, or an authority
     administrator. The password is stored as a salted scrypt hash only."""

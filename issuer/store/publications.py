@@ -1,5 +1,5 @@
-"""What the service publishes: every signed trust list, in order, and each organization's
-latest signed status list."""
+"""What the service publishes: every signed trust list, in order, each organization's
+latest signed status list, and the bundle's manifest as last signed."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from issuer.store import models as m
-from issuer.store.records import StatusListRow, TrustListRow
+from issuer.store.records import ManifestRow, StatusListRow, TrustListRow
 
 _LATEST_SEQUENCE = select(func.max(m.TrustListRecord.sequence))
 _STATUS_LIST = (
@@ -71,6 +71,25 @@ class StatusListRepository:
         row = self._session.get(m.StatusListRecord, organization_id)
         if row is None:
             self._session.add(m.StatusListRecord(organization_id=organization_id, issued_at=issued_at, signed=signed))
+        else:
+            row.issued_at, row.signed = issued_at, signed
+        self._session.flush()
+
+
+class ManifestRepository:
+    """The one ``bundle_manifest`` row."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def latest(self) -> ManifestRow | None:
+        row = self._session.get(m.BundleManifestRecord, 1)
+        return None if row is None else ManifestRow(row.issued_at, row.signed)
+
+    def save(self, issued_at: datetime, signed: bytes) -> None:
+        row = self._session.get(m.BundleManifestRecord, 1)
+        if row is None:
+            self._session.add(m.BundleManifestRecord(id=1, issued_at=issued_at, signed=signed))
         else:
             row.issued_at, row.signed = issued_at, signed
         self._session.flush()

@@ -320,6 +320,20 @@ class TreeHeadRow:
 
 
 @dataclass(frozen=True)
+class ManifestRow:
+    issued_at: datetime
+    signed: bytes
+
+
+@dataclass(frozen=True)
+class UpkeepRow:
+    name: str
+    holder: str
+    expires_at: datetime
+    ran_at: datetime | None
+
+
+@dataclass(frozen=True)
 class Statistic:
     organization: str
     level: int

@@ -5,13 +5,15 @@
         uow.certificates.revoke(number, revocation)
         uow.commit()                    # COMMIT; leaving without it rolls back
 
-Services see repositories and records only. A transaction that loses a race — a unique key
-taken by a concurrent transaction (an audit chain head, a trust-list sequence, a status-list
-index, an idempotency key) or a serialization failure — raises ``Contention`` rather than
-a driver's exception, and ``run`` runs it again. One that waited too long for a connection
-(every one of the pool in use) raises ``Unavailable``: the request is shed (HTTP 503).
-``UnitOfWork`` is the port; ``SqlUnitOfWork`` its SQLAlchemy adapter; tests give services an
-in-memory fake."""
+Services see repositories and records only. A service may have something done last in the
+transaction, just before it commits (``before_commit``): the bundle's manifest is signed
+so, once, whatever parts of it the transaction changed. A transaction that loses a race — a
+unique key taken by a concurrent transaction (an audit chain head, a trust-list sequence, a
+status-list index, an idempotency key) or a serialization failure — raises ``Contention``
+rather than a driver's exception, and ``run`` runs it again. One that waited too long for a
+connection (every one of the pool in use) raises ``Unavailable``: the request is shed (HTTP
+503). ``UnitOfWork`` is the port; ``SqlUnitOfWork`` its SQLAlchemy adapter; tests give
+services an in-memory fake."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import TracebackType
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -36,9 +38,11 @@ from issuer.store.leases import ValidationLeaseRepository
 from issuer.store.log import LogRepository
 from issuer.store.organizations import OrganizationRepository
 from issuer.store.people import AccountRepository, ApiKeyRepository
-from issuer.store.publications import StatusListRepository, TrustListRepository
+from issuer.store.publications import ManifestRepository, StatusListRepository, TrustListRepository
+from issuer.store.upkeep import UpkeepRepository
 
 T = TypeVar("T")
+H = TypeVar("H", bound=Callable[..., Any])
 ATTEMPTS = 5
 
 
@@ -61,6 +65,21 @@ class UnitOfWork:
     api_keys: ApiKeyRepository
     accounts: AccountRepository
     validation_leases: ValidationLeaseRepository
+    manifests: ManifestRepository
+    upkeep: UpkeepRepository
+
+    def before_commit(self, key: str, hook: H) -> H:
+        """``hook(uow)`` runs when this transaction commits, before it does, once per
+        ``key``: the hook registered first under a key is kept and returned, so that
+        callers share it (and what it collects)."""
+        hooks: dict[str, Callable[[UnitOfWork], None]] = self.__dict__.setdefault("_before_commit", {})
+        return hooks.setdefault(key, hook)  # type: ignore[return-value]
+
+    def run_before_commit(self) -> None:
+        """Run the hooks, in the order they were registered (``commit`` calls this)."""
+        hooks: dict[str, Callable[[UnitOfWork], None]] = self.__dict__.pop("_before_commit", {})
+        for hook in hooks.values():
+            hook(self)
 
     def __enter__(self) -> UnitOfWork:
         return self
@@ -104,6 +123,8 @@ class SqlUnitOfWork(UnitOfWork):
         self.api_keys = ApiKeyRepository(session)
         self.accounts = AccountRepository(session)
         self.validation_leases = ValidationLeaseRepository(session)
+        self.manifests = ManifestRepository(session)
+        self.upkeep = UpkeepRepository(session)
         return self
 
     def __exit__(
@@ -123,6 +144,7 @@ class SqlUnitOfWork(UnitOfWork):
     def commit(self) -> None:
         assert self._session is not None, "commit outside the unit of work"
         try:
+            self.run_before_commit()
             self._session.commit()
         except (IntegrityError, OperationalError) as exc:
             raise Contention(str(exc.orig)) from exc

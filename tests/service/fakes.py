@@ -18,6 +18,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from issuer.core import cose, pki
+from issuer.core.keys import PrivateKey
 from issuer.core.signing import Signer
 from issuer.service.context import Context
 from issuer.service.pii import DocumentCipher
@@ -29,6 +30,7 @@ from issuer.store.records import (
     CertificateRecord,
     IdempotentAnswer,
     KeyRecord,
+    ManifestRow,
     NewCertificate,
     OrganizationRecord,
     Page,
@@ -59,6 +61,7 @@ class State:
     tree_heads: dict[int, TreeHeadRow] = field(default_factory=dict)
     trust_lists: dict[int, TrustListRow] = field(default_factory=dict)
     status_lists: dict[int, StatusListRow] = field(default_factory=dict)
+    manifest: ManifestRow | None = None
     audit: list[AuditEventRecord] = field(default_factory=list)
     answers: dict[tuple[str, str], tuple[IdempotentAnswer, datetime]] = field(default_factory=dict)
     api_keys: dict[str, ApiKeyRecord] = field(default_factory=dict)
@@ -298,6 +301,9 @@ class FakeLog:
             self._s.log_nodes[(level, position)] = digest
         self._s.tree_heads[head.tree_size] = head
 
+    def replace_head(self, head: TreeHeadRow) -> None:
+        self._s.tree_heads[head.tree_size] = head
+
     def latest_head(self) -> TreeHeadRow | None:
         return self._s.tree_heads[max(self._s.tree_heads)] if self._s.tree_heads else None
 
@@ -340,6 +346,17 @@ class FakeStatusLists:
     def save(self, organization_id: int, issued_at: datetime, signed: bytes) -> None:
         code = self._s.organizations[organization_id].code
         self._s.status_lists[organization_id] = StatusListRow(organization_id, code, issued_at, signed)
+
+
+class FakeManifests:
+    def __init__(self, state: State) -> None:
+        self._s = state
+
+    def latest(self) -> ManifestRow | None:
+        return self._s.manifest
+
+    def save(self, issued_at: datetime, signed: bytes) -> None:
+        self._s.manifest = ManifestRow(issued_at, signed)
 
 
 class FakeAudit:
@@ -433,12 +450,14 @@ class FakeUnitOfWork(UnitOfWork):
         self.log = FakeLog(self._work)  # type: ignore[assignment]
         self.trust_lists = FakeTrustLists(self._work)  # type: ignore[assignment]
         self.status_lists = FakeStatusLists(self._work)  # type: ignore[assignment]
+        self.manifests = FakeManifests(self._work)  # type: ignore[assignment]
         self.audit = FakeAudit(self._work)  # type: ignore[assignment]
         self.idempotency = FakeIdempotency(self._work)  # type: ignore[assignment]
         self.api_keys = FakeApiKeys(self._work)  # type: ignore[assignment]
         return self
 
     def commit(self) -> None:
+        self.run_before_commit()
         self._store.state = self._work
         self._store.commits += 1
         self.committed = True
@@ -481,10 +500,25 @@ class FakeKeys:
     def log_key(self) -> Ed25519PrivateKey:
         return self._log_key
 
-    def save_organization_key(self, key: Ed25519PrivateKey, cert: x509.Certificate) -> bytes:
+    def existing_log_key(self) -> Ed25519PrivateKey | None:
+        return self._log_key
+
+    def new_organization_key(self, org_code: str) -> Ed25519PrivateKey:
+        return Ed25519PrivateKey.generate()
+
+    def save_organization_key(self, key: PrivateKey, cert: x509.Certificate) -> bytes:
         kid = cose.kid_for(pki.der(cert))
         self._signers[kid.hex()] = Signer.from_der(key, pki.der(cert))
         return kid
+
+    def has_authority(self) -> bool:
+        return True
+
+    def new_authority_key(self) -> Ed25519PrivateKey:
+        raise AssertionError("the fake key ring has its root")
+
+    def save_authority(self, key: PrivateKey, root: x509.Certificate) -> None:
+        raise AssertionError("the fake key ring has its root")
 
 
 @dataclass

@@ -218,19 +218,3 @@ def test_a_transaction_that_lost_a_race_runs_again() -> None:
     keys = ApiKeys(racing_ctx, TransparencyLog(racing_ctx))
     created = keys.create(OPERATOR, role="auditor", name="审计")
     assert created.secret.startswith("isk_") and store.commits == 3
-
-
-def test_the_service_s_own_schedule_signs_day_old_lists_and_stops_when_told(svc: Service) -> None:
-    import time
-
-    from issuer.service.publishing import Refresher
-
-    svc.clock.advance(seconds=REFRESH.total_seconds())
-    before = svc.publishing.status_list(CODE)
-    refresher = Refresher(svc.publishing, 0.01)
-    refresher.start()
-    deadline = time.monotonic() + 5
-    while svc.publishing.status_list(CODE) == before and time.monotonic() < deadline:
-        time.sleep(0.01)
-    refresher.stop()
-    assert svc.publishing.status_list(CODE) != before

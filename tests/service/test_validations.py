@@ -97,7 +97,6 @@ def test_a_process_killed_while_validating_holds_its_slot_only_until_the_lease_e
             "KEYS_DIR": str(keys_dir),
             "KEY_PASSPHRASE": "test-passphrase",
             "BATCH_DIR": str(tmp_path / "batches"),
-            "PUBLISH_EVERY": 0,
         },
     }
     killed = subprocess.run(
