@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 CJK_FONT := /usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc
 
-.PHONY: run test lint bench vectors fonts browser screenshots dev-init install clean
+.PHONY: run test topology lint bench vectors fonts browser screenshots dev-init install clean
 
 $(STAMP): setup.cfg
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,12 @@ run: $(STAMP) fonts dev-init
 TEST_WORKERS ?= 2
 test: $(STAMP) fonts browser
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
+
+# The deployment on 127.0.0.1 (tests/topology): PostgreSQL and Redis running there, issuer serve
+# with 2 workers, 2 issuer workers, the scheduler; a web process and a drawing worker killed
+# mid-batch. About a minute; `make test` skips it.
+topology: $(STAMP) fonts
+	ISSUER_TOPOLOGY=1 $(BIN)/python -m pytest -q tests/topology $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check issuer tests bench

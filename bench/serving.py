@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -83,6 +84,33 @@ def _read_port(process: subprocess.Popen[bytes], log: Path) -> int:
         time.sleep(0.05)
     tail = log.read_text(encoding="utf-8", errors="replace")[-2000:]
     raise RuntimeError(f"issuer serve did not start:\n{tail}")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@contextmanager
+def issuer_run(env: Mapping[str, str], log: Path) -> Iterator[Served]:
+    """``issuer run`` (the development server, one process) on a free port until the block
+    ends (TERM, then KILL)."""
+    port = free_port()
+    command = [sys.executable, "-m", "issuer.cli", "run", "--port", str(port)]
+    with log.open("wb") as output:
+        process = subprocess.Popen(command, cwd=REPO, env=dict(env), stdout=output, stderr=subprocess.STDOUT)
+        try:
+            wait_ready(port)
+            yield Served(port, process.pid)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 def wait_ready(port: int, path: str = "/readyz") -> None:

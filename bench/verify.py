@@ -20,7 +20,7 @@ from issuer.core import qrtext
 from . import report
 from .deployment import deploy, issue_request, reset_postgres, sqlite_url
 from .loadgen import Client
-from .serving import REPO, Served, environment, issuer_serve
+from .serving import REPO, Served, environment, issuer_run, issuer_serve
 from .timing import Settings
 
 TITLE = "POST /api/v1/verify under issuer serve: server CPU per request, open-loop latency, overload"
@@ -87,11 +87,29 @@ def _backend(label: str, url: str, folder: Path, settings: Settings) -> dict[str
     path.write_text(json.dumps(texts), encoding="utf-8")
     with issuer_serve(env, folder / "serve.log", "--workers", str(WORKERS), "--threads", str(THREADS)) as served:
         _first_verdict(served.port, texts[0])
-        return {
+        figures = {
             "cpu": _cpu(served, path, settings, label),
             "open_loop": _open_loop(served, path, settings, label),
             "overload": _overload(served, path, settings, label),
+            "serve_8_clients": _throughput(served, path, settings, "issuer serve"),
         }
+    with issuer_run(env, folder / "run.log") as development:
+        _first_verdict(development.port, texts[0])
+        figures["run_8_clients"] = _throughput(development, path, settings, "issuer run")
+    return figures
+
+
+def _throughput(served: Served, texts: Path, settings: Settings, server: str) -> dict[str, Any]:
+    """Closed loop, ``CLIENTS`` clients: answers a second and their latency, to compare the
+    production server with the development one (no goal: a figure for sizing)."""
+    load = _load(served.port, texts, settings.seconds, "--clients", str(CLIENTS))
+    report.row(
+        f"  {server}, {CLIENTS} clients, closed loop",
+        f"{load['per_second']:.0f}/s",
+        f"p50 {load['p50_ms']:.1f} ms, p99 {load['p99_ms']:.1f} ms, {load['failures']} failures; "
+        f"load average {load_average()}",
+    )
+    return load
 
 
 def _first_verdict(port: int, text: str) -> None:
