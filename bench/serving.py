@@ -94,16 +94,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def issuer_run(env: Mapping[str, str], log: Path) -> Iterator[Served]:
-    """``issuer run`` (the development server, one process) on a free port until the block
-    ends (TERM, then KILL)."""
-    port = free_port()
-    command = [sys.executable, "-m", "issuer.cli", "run", "--port", str(port)]
+def _process(command: list[str], env: Mapping[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """``command`` with its output in ``log`` until the block ends (TERM, then KILL)."""
     with log.open("wb") as output:
         process = subprocess.Popen(command, cwd=REPO, env=dict(env), stdout=output, stderr=subprocess.STDOUT)
         try:
-            wait_ready(port)
-            yield Served(port, process.pid)
+            yield process
         finally:
             process.send_signal(signal.SIGTERM)
             try:
@@ -111,6 +107,16 @@ def issuer_run(env: Mapping[str, str], log: Path) -> Iterator[Served]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+@contextmanager
+def issuer_run(env: Mapping[str, str], log: Path) -> Iterator[Served]:
+    """``issuer run`` (the development server, one process) on a free port until the block
+    ends."""
+    port = free_port()
+    with _process([sys.executable, "-m", "issuer.cli", "run", "--port", str(port)], env, log) as process:
+        wait_ready(port)
+        yield Served(port, process.pid)
 
 
 def wait_ready(port: int, path: str = "/readyz") -> None:
@@ -131,16 +137,7 @@ def wait_ready(port: int, path: str = "/readyz") -> None:
 def issuer_serve(env: Mapping[str, str], log: Path, *options: str) -> Iterator[Served]:
     """``issuer serve --bind 127.0.0.1:0 OPTIONS`` until the block ends (TERM, then KILL)."""
     command = [sys.executable, "-m", "issuer.cli", "serve", "--bind", "127.0.0.1:0", *options]
-    with log.open("wb") as output:
-        process = subprocess.Popen(command, cwd=REPO, env=dict(env), stdout=output, stderr=subprocess.STDOUT)
-        try:
-            port = _read_port(process, log)
-            wait_ready(port)
-            yield Served(port, process.pid)
-        finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    with _process(command, env, log) as process:
+        port = _read_port(process, log)
+        wait_ready(port)
+        yield Served(port, process.pid)
