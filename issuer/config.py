@@ -117,6 +117,9 @@ def check(config: Mapping[str, Any]) -> None:
         raise ConfigError("ISSUER_CLOCK moves the service's clock: development only")
     if str(config["QR_HOST"]).strip().lower().startswith("http://"):
         raise ConfigError("ISSUER_QR_HOST with http:// is for a development server; certificates say HTTPS")
+    for secret in ("SECRET_KEY", "DATA_KEY", *(("KEY_PASSPHRASE",) if token is None else ())):
+        if not str(config[secret] or "").strip():
+            raise ConfigError(f"ISSUER_{secret} is empty; set it")
     if token is None and config["KEY_PASSPHRASE"] == DEV_PASSPHRASE:
         raise ConfigError("ISSUER_KEY_PASSPHRASE is the development passphrase; set a real one")
     if config["SECRET_KEY"] == DEV_SECRET_KEY:

@@ -123,3 +123,17 @@ def test_issuer_serve_refuses_to_start_with_one_line(tmp_path: Path) -> None:
         "occupation '9-99-99-99' is not in the classification / 配置错误"
     ]
     assert "listening" not in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("secret", ["SECRET_KEY", "DATA_KEY", "KEY_PASSPHRASE"])
+def test_a_blank_secret_refuses_to_start_in_production(secret: str) -> None:
+    real = {
+        "ENV": "production",
+        "QR_HOST": "cert.hrss.example.cn",
+        "SECRET_KEY": "a-real-secret-for-the-test",
+        "DATA_KEY": "YS1yZWFsLWRhdGEta2V5LW9mLTMyLWJ5dGVzLXRlc3Q=",
+        "KEY_PASSPHRASE": "a-real-passphrase",
+    }
+    settings.check({**settings.DEFAULTS, **real})  # the real ones start
+    with pytest.raises(ConfigError, match=f"ISSUER_{secret} is empty"):
+        settings.check({**settings.DEFAULTS, **real, secret: " "})
