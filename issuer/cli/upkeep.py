@@ -32,23 +32,26 @@ def scheduler(once: bool, names: Sequence[str], tick: float) -> None:
     and Idempotency-Key records past ISSUER_IDEMPOTENCY_HOURS. However many schedulers run,
     one runs each due job. With --once: each due job once, a line each; exit 1 if one
     failed."""
-    _, use = local()
+    app, use = local()
     chosen = use.upkeep.scheduler(names)
     if once:
         _run_once(chosen)
         return
-    import logging
     import signal
     import threading
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s")
+    from issuer import logformat
+
+    text = "%(asctime)s %(process)d %(name)s %(levelname)s %(message)s"
+    logformat.configure(app.config["LOG_FORMAT"], text=text)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     jobs = ", ".join(job.name for job in chosen.jobs)
-    click.echo(f"scheduler {os.getpid()} running the upkeep jobs {jobs} / 定时维护任务运行中", err=True)
+    log_format = app.config["LOG_FORMAT"]
+    logformat.say(f"scheduler {os.getpid()} running the upkeep jobs {jobs} / 定时维护任务运行中", log_format)
     chosen.run_forever(stop, tick)
-    click.echo(f"scheduler {os.getpid()} stopped / 已停止", err=True)
+    logformat.say(f"scheduler {os.getpid()} stopped / 已停止", log_format)
 
 
 @click.command()

@@ -4,6 +4,7 @@ by the web processes of ``issuer serve``; however many run, each due job runs on
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -164,3 +165,22 @@ def test_a_web_process_runs_no_upkeep(app: Flask, app_with: Callable[..., Flask]
     which starts no upkeep, whatever ``ISSUER_SCHEDULER`` says."""
     app_with(SCHEDULER=1)
     assert not any(t.name == "issuer-upkeep" for t in threading.enumerate())
+
+
+def test_the_scheduler_writes_json_lines_when_told(
+    app: Flask, keys: Keys, svc: UseCases, clock: Clock, tmp_path: Path
+) -> None:
+    env = serve_environment(app, clock.now + timedelta(days=2), tmp_path, LOG_FORMAT="json")
+    log = tmp_path / "scheduler.log"
+    process = _scheduler(env, log, "--tick", "0.2")
+    try:
+        _wait_for(lambda: "upkeep idempotency-records:" in log.read_text(encoding="utf-8", errors="replace"))
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+    lines = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines() if line.strip()]
+    messages = [line["message"] for line in lines]
+    assert any("running the upkeep jobs" in m for m in messages) and any("stopped" in m for m in messages)
+    assert any(m.startswith("upkeep status-lists:") for m in messages)
