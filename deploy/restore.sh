@@ -27,23 +27,8 @@ EOF
 say() { printf 'restore: %s\n' "$*" >&2; }
 die() { printf 'restore: %s\n' "$*" >&2; exit 1; }
 
-load_env() {
-  local line name value
-  [[ -r $1 ]] || die "cannot read $1"
-  while IFS= read -r line || [[ -n $line ]]; do
-    line="${line#"${line%%[![:space:]]*}"}"
-    [[ -z $line || $line == \#* || $line == \;* ]] && continue
-    line="${line#export }"
-    [[ $line == *=* ]] || continue
-    name="${line%%=*}"
-    value="${line#*=}"
-    [[ $name =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || continue
-    if [[ ${#value} -ge 2 && ( ($value == \"*\" && $value == *\") || ($value == \'*\' && $value == *\') ) ]]; then
-      value="${value:1:${#value}-2}"
-    fi
-    export "$name=$value"
-  done <"$1"
-}
+# shellcheck source=SCRIPTDIR/env.sh
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 
 archive=""
 while [[ $# -gt 0 ]]; do
