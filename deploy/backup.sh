@@ -53,17 +53,7 @@ while [[ $# -gt 0 ]]; do
 done
 [[ -n $dest ]] || usage
 
-# The database URL as issuer/config.py reads it: DATABASE_URL, else ISSUER_DATABASE_URL,
-# else the SQLite file issuer.sqlite3 in the instance folder.
-database_url="${DATABASE_URL:-${ISSUER_DATABASE_URL:-}}"
-instance="${ISSUER_INSTANCE_PATH:-}"
-if [[ -z $database_url ]]; then
-  [[ -n $instance ]] || die "set DATABASE_URL, or ISSUER_INSTANCE_PATH for the SQLite database in it"
-  database_url="sqlite:///${instance%/}/issuer.sqlite3"
-fi
-keys_dir="${ISSUER_KEYS_DIR:-keys}"
-batch_dir="${ISSUER_BATCH_DIR:-}"
-if [[ -z $batch_dir && -n $instance ]]; then batch_dir="${instance%/}/batches"; fi
+locate_deployment
 
 case $database_url in
   sqlite:///*) kind=sqlite; db_member=database.sqlite3

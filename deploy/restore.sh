@@ -42,15 +42,7 @@ done
 [[ -n $archive ]] || usage
 [[ -f $archive ]] || die "no such file: $archive"
 
-database_url="${DATABASE_URL:-${ISSUER_DATABASE_URL:-}}"
-instance="${ISSUER_INSTANCE_PATH:-}"
-if [[ -z $database_url ]]; then
-  [[ -n $instance ]] || die "set DATABASE_URL, or ISSUER_INSTANCE_PATH for the SQLite database in it"
-  database_url="sqlite:///${instance%/}/issuer.sqlite3"
-fi
-keys_dir="${ISSUER_KEYS_DIR:-keys}"
-batch_dir="${ISSUER_BATCH_DIR:-}"
-if [[ -z $batch_dir && -n $instance ]]; then batch_dir="${instance%/}/batches"; fi
+locate_deployment
 
 case $database_url in
   sqlite:///*) kind=sqlite; sqlite_path="${database_url#sqlite:///}"; sqlite_path="${sqlite_path%%\?*}" ;;

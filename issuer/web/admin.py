@@ -65,6 +65,12 @@ def organizations() -> ResponseReturnValue:
     return render_template("web/console/organizations.html", orgs=_app().registry.list(_principal()))
 
 
+def _beijing_time(text: str) -> datetime | None:
+    """A ``datetime-local`` field read as Beijing time (blank: None); ``ValueError`` when it
+    is not a time."""
+    return datetime.fromisoformat(text).replace(tzinfo=CST) if text else None
+
+
 def _organization(app: UseCases, code: str) -> OrganizationRecord:
     try:
         return app.registry.read(_principal(), code)
@@ -203,7 +209,7 @@ def organization_scope(code: str) -> ResponseReturnValue:
         rows = _row_problems(app, items)
         effective = None
         try:
-            effective = datetime.fromisoformat(when).replace(tzinfo=CST) if when else None
+            effective = _beijing_time(when)
         except ValueError:
             problems["effective"] = t("status_bad_time")
         if not rows and not problems:
@@ -299,7 +305,7 @@ def organization_status(code: str) -> ResponseReturnValue:
         flash(t("status_needs_reason"), "warning")
         return redirect(back)
     try:
-        since = datetime.fromisoformat(when).replace(tzinfo=CST) if when else None
+        since = _beijing_time(when)
     except ValueError:
         flash(t("status_bad_time"), "warning")
         return redirect(back)
@@ -343,7 +349,7 @@ def organization_keys(code: str) -> ResponseReturnValue:
     if action not in ("rotate", "compromise") or (action == "compromise" and not kid):
         abort(400)
     try:
-        since = datetime.fromisoformat(when).replace(tzinfo=CST) if when else None
+        since = _beijing_time(when)
     except ValueError:
         flash(t("status_bad_time"), "warning")
         return redirect(back)
