@@ -57,9 +57,7 @@ def test_a_disabled_account_cannot_sign_in_and_its_session_ends_until_it_is_enab
     assert _sign_in(app.test_client(), "zhang", PASSWORD) == 302
 
 
-def test_a_reset_password_replaces_the_old_one_and_lifts_a_lockout(
-    cli: CliRunner, app: Flask, clock: Clock
-) -> None:
+def test_a_reset_password_replaces_the_old_one_and_lifts_a_lockout(cli: CliRunner, app: Flask, clock: Clock) -> None:
     for _ in range(5):
         _sign_in(app.test_client(), "zhang", "wrong-password-0")
     assert _sign_in(app.test_client(), "zhang", PASSWORD) == 401  # locked, even with the right one

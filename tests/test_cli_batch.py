@@ -192,9 +192,7 @@ def test_an_unreachable_service_exits_2(keys: Keys, tmp_path: Path) -> None:
         assert "Traceback" not in result.output
 
 
-def test_submit_waits_and_downloads_every_image_and_pdf(
-    server: str, keys: Keys, svc: UseCases, tmp_path: Path
-) -> None:
+def test_submit_waits_and_downloads_every_image_and_pdf(server: str, keys: Keys, svc: UseCases, tmp_path: Path) -> None:
     target = tmp_path / "out" / "证书.zip"
     target.parent.mkdir()
     _, numbers = _submitted(server, keys, tmp_path, 6, "--archive", str(target), "--poll", "0.05")

@@ -40,9 +40,7 @@ def form_problems(
     cells["photo"] = FORM_PHOTO if photo else ""
     row = RosterRow(row=1, cells=cells)
     try:
-        report = validate_roster(
-            issuer, principal, [row], photos={FORM_PHOTO: photo} if photo else None, threads=1
-        )
+        report = validate_roster(issuer, principal, [row], photos={FORM_PHOTO: photo} if photo else None, threads=1)
     except IssuerError as exc:
         return {}, (exc.message, exc.message_zh)
     found: dict[str, Messages] = {}

@@ -188,7 +188,6 @@ class Verifying:
             checked = replace(checked, damage=(*checked.damage, "document_number"))
         return self._looked_up(checked, document_number)
 
-
     def _looked_up(self, checked: CheckedRecord, document_number: str) -> LookedUp:
         photo = None if checked.damage else self._certificates.holder_photo(checked.record.number)
         return LookedUp(checked, identity.mask(identity.normalize_document_number(document_number)), photo)

@@ -103,9 +103,7 @@ def test_search_filters_the_organizations_own_certificates(client: FlaskClient, 
     assert len(page.get_json()["items"]) == 1
 
 
-def test_search_by_part_of_a_name_or_the_last_characters_of_a_document_number(
-    client: FlaskClient, keys: Keys
-) -> None:
+def test_search_by_part_of_a_name_or_the_last_characters_of_a_document_number(client: FlaskClient, keys: Keys) -> None:
     for person, name in [(None, "欧阳明月"), (1, "欧阳娜娜"), (3, "明月")]:
         assert client.post("/api/v1/certificates", json=issue_body(person, holder_name=name), headers=auth(keys.issuer))
 

@@ -457,9 +457,7 @@ def test_revoking_through_the_form(keys: Keys, svc: UseCases, client: FlaskClien
     assert api["revoked_at"] is not None and api["revocation_reason"] == "data_error"
 
 
-def test_ticked_certificates_are_revoked_together_after_one_confirmation(
-    svc: UseCases, issuer: FlaskClient
-) -> None:
+def test_ticked_certificates_are_revoked_together_after_one_confirmation(svc: UseCases, issuer: FlaskClient) -> None:
     first = issued_number(svc)
     second = svc.issuing.issue(issuer_principal(svc), request(holder_name="李四", document_number=id_number(7)))[0]
     form = {"number": [first, second.number], "reason": "fraud", "note": "冒名顶替"}
@@ -504,9 +502,10 @@ def test_ticked_certificates_download_as_one_zip_named_for_people(svc: UseCases,
             "未包含.txt",
         ]
     )
-    assert archive.read(f"png/{first}_张三丰.png").startswith(b"\x89PNG") and revoked.number in archive.read(
-        "未包含.txt"
-    ).decode()
+    assert (
+        archive.read(f"png/{first}_张三丰.png").startswith(b"\x89PNG")
+        and revoked.number in archive.read("未包含.txt").decode()
+    )
 
 
 def test_a_revocation_without_a_chosen_reason_revokes_nothing(svc: UseCases, issuer: FlaskClient) -> None:

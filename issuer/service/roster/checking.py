@@ -76,9 +76,7 @@ def validate_roster(
         for chunk in _chunks(rows, CHUNK_ROWS):
             checked = [check_cells(ctx, row) for row in chunk]
             _check_holders(ctx, checked)
-            pending.append(
-                [(row, pool.submit(_ready, ctx, row) if not row.problems else None) for row in checked]
-            )
+            pending.append([(row, pool.submit(_ready, ctx, row) if not row.problems else None) for row in checked])
             if len(pending) > IN_FLIGHT:
                 collect()
         while pending:
