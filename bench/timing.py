@@ -65,15 +65,43 @@ def measure(fn: Callable[[], object], settings: Settings) -> Rate:
     return Rate(tuple(calls_per_second(fn, settings.seconds) for _ in range(settings.runs)))
 
 
+PAIR_SLICES = 5
+"""A paired figure alternates this many shorter runs for each of ``Settings.runs``."""
+
+
+@dataclass(frozen=True)
+class Pair:
+    """Two functions timed in alternation: each one's rate, and the ratio of each slice
+    to the slice of ``base`` right after it."""
+
+    rate: Rate
+    base: Rate
+    ratios: tuple[float, ...]
+
+    @property
+    def ratio(self) -> float:
+        """The median of the slice-by-slice ratios: a slow minute of the machine slows both
+        sides of a slice alike, and drops out of its ratio."""
+        return statistics.median(self.ratios)
+
+    @property
+    def ratio_spread(self) -> float:
+        """The interquartile range of the ratios over their median."""
+        low, _, high = statistics.quantiles(self.ratios, n=4)
+        return (high - low) / self.ratio
+
+
 def measure_pair(
     fn: Callable[[], object], base: Callable[[], object], settings: Settings, clock: Callable[[], float] = perf_counter
-) -> tuple[Rate, Rate]:
-    """Time ``fn`` and ``base`` alternately, so both see the same machine conditions
-    (``time.process_time`` for ``clock``: the CPU time of this process, which other load
-    on a shared machine disturbs far less than the wall clock)."""
+) -> Pair:
+    """Time ``fn`` and ``base`` alternately in short slices, so both see the same machine
+    conditions (``time.process_time`` for ``clock``: the CPU time of this process, which
+    other load on a shared machine disturbs far less than the wall clock, though not
+    entirely: a neighbour sharing the caches still slows it)."""
     a: list[float] = []
     b: list[float] = []
-    for _ in range(settings.runs):
-        a.append(calls_per_second(fn, settings.seconds, clock))
-        b.append(calls_per_second(base, settings.seconds, clock))
-    return Rate(tuple(a)), Rate(tuple(b))
+    slices, seconds = settings.runs * PAIR_SLICES, settings.seconds / PAIR_SLICES
+    for _ in range(slices):
+        a.append(calls_per_second(fn, seconds, clock))
+        b.append(calls_per_second(base, seconds, clock))
+    return Pair(Rate(tuple(a)), Rate(tuple(b)), tuple(x / y for x, y in zip(a, b, strict=True)))

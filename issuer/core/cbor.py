@@ -270,6 +270,58 @@ def _map(data: bytes, pos: int, size: int, level: int, frozen: bool) -> tuple[An
     return (cbor2.FrozenDict(mapping) if frozen else mapping), pos
 
 
+_FLAT_WIDTHS = (1, 2, 4, 8)
+
+
+def decode_flat_map(data: bytes) -> dict[int, Any] | None:
+    """What ``decode_strict`` returns for ``data``, if ``data`` is a map of fewer than 24
+    entries keyed by the one-byte integers -1 to -24 in increasing order, its values unsigned
+    integers, byte strings and text strings, each with its shortest head; ``None`` for
+    anything else, which ``decode_strict`` then decides. The claims of a credential have
+    this shape; read in one flat loop it costs a third of the general decoder."""
+    try:
+        size = data[0] - 0xA0
+        if not 0 < size < 24:
+            return None
+        mapping: dict[int, Any] = {}
+        previous, pos = 0x1F, 1
+        for _ in range(size):
+            key = data[pos]
+            if not previous < key <= 0x37:
+                return None
+            previous = key
+            initial = data[pos + 1]
+            major, argument = initial >> 5, initial & 31
+            pos += 2
+            if argument >= 24:
+                if argument > 27:
+                    return None
+                width = _FLAT_WIDTHS[argument - 24]
+                end = pos + width
+                if end > len(data):
+                    return None
+                argument = int.from_bytes(data[pos:end], "big")
+                if argument < _SHORTEST[initial & 31]:
+                    return None
+                pos = end
+            if major == 0:
+                mapping[0x1F - key] = argument
+                continue
+            end = pos + argument
+            if end > len(data):
+                return None
+            if major == 2:
+                mapping[0x1F - key] = data[pos:end]
+            elif major == 3:
+                mapping[0x1F - key] = data[pos:end].decode("utf-8")
+            else:
+                return None
+            pos = end
+    except (IndexError, UnicodeDecodeError):
+        return None
+    return mapping if pos == len(data) else None
+
+
 def decode_strict(data: bytes, *, tag: int | None = None) -> Any:
     """Decode ``data`` or raise ``CredentialFormatError``; never any other exception. With
     ``tag``, the whole item may be that tag (COSE_Sign1's 18), a ``cbor2.CBORTag``; no other

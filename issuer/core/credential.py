@@ -81,9 +81,9 @@ _KNOWN_3 = _KNOWN | {K_METHOD}
 
 
 def pack_number(number: CertificateNumber) -> bytes:
-    text = str(number)
-    value = int(text[1:]) * 2 + (1 if text[0] == "S" else 0)
-    return value.to_bytes(NUMBER_BYTES, "big")
+    org = str(number.org)
+    digits = int(org[1:]) * 10**9 + number.year * 10**7 + number.level * 10**6 + number.serial
+    return (digits * 2 + (org[0] == "S")).to_bytes(NUMBER_BYTES, "big")
 
 
 def unpack_number(data: bytes) -> CertificateNumber:
@@ -93,7 +93,7 @@ def unpack_number(data: bytes) -> CertificateNumber:
     digits, kind = divmod(value, 2)
     if digits >= 10**21:
         raise NumberError("packed number is out of range", "压缩编号超出范围")
-    return CertificateNumber._from_letters_and_digits(("S" if kind else "Y") + f"{digits:021d}")
+    return CertificateNumber._from_digits("S" if kind else "Y", digits)
 
 
 def clean_text(value: str, what_en: str, what_zh: str, limit: int) -> str:
@@ -244,8 +244,26 @@ class Credential:
         }
 
 
+_CLAIM_KEYS = {key: cbor.encode(key) for key in _KNOWN_3}
+
+
 def encode_payload(credential: Credential) -> bytes:
-    return cbor.encode(credential.claims())
+    """``cbor.encode(credential.claims())``, written claim by claim: the keys come in their
+    canonical order and every value is an unsigned integer, a byte string or a text string,
+    so the general encoder's checks of order and type are not needed (the tests hold the
+    two to the same bytes)."""
+    claims = credential.claims()
+    out = [cbor.head(5, len(claims))]
+    for key, value in claims.items():
+        out.append(_CLAIM_KEYS[key])
+        if type(value) is int:
+            out.append(cbor.head(0, value))
+        elif type(value) is bytes:
+            out += (cbor.head(2, len(value)), value)
+        else:
+            data = value.encode()
+            out += (cbor.head(3, len(data)), data)
+    return b"".join(out)
 
 
 def _bad(reason_en: str, reason_zh: str) -> CredentialFormatError:
@@ -282,7 +300,9 @@ def decode_payload(data: bytes) -> Credential:
     decoder has proven the map deterministic; every claim is checked as the constructor
     checks it and must be what the constructor would keep, so that ``encode_payload`` of
     the result is ``data`` again (the tests hold it to that) without encoding it."""
-    claims = cbor.decode_strict(data)
+    claims = cbor.decode_flat_map(data)
+    if claims is None:
+        claims = cbor.decode_strict(data)
     if not isinstance(claims, dict):
         raise _bad("not a map with integer keys", "不是整数键的映射")
     version = claims.get(K_VERSION)

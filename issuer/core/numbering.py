@@ -192,6 +192,18 @@ class CertificateNumber:
         serial = _digits(value, 17, 6, "serial", "流水号")
         return cls(org, int(year), int(lvl), int(serial))
 
+    @classmethod
+    def _from_digits(cls, kind: str, digits: int) -> CertificateNumber:
+        """``_from_letters_and_digits`` of ``kind`` and the 21 digits of ``digits`` (below
+        10**21), read by arithmetic: a packed number (claim -2) is an integer already."""
+        text = f"{digits:021d}"
+        org = _organization(kind + text[:12])
+        year, rest = divmod(digits % 10**9, 10**7)
+        lvl, serial = divmod(rest, 10**6)
+        if not 1 <= lvl <= 5:
+            raise _fail(16, "a level code from 1 to 5", "1至5的等级代码", str(lvl))
+        return cls(org, year, lvl, serial)
+
     def describe(self, catalogue: Catalogue | None = None) -> dict[str, Any]:
         lv = level(self.level)
         return {

@@ -17,8 +17,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from cryptography import x509
-
 from .clock import CST, china_date
 from .credential import Credential
 from .display import date_zh, level_zh
@@ -67,10 +65,16 @@ class RuleBroken(Forbidden):
 
 
 def check_certificate(
-    cert: OrganizationCertificate, root: x509.Certificate, *, chains: bool, org_code: str, when: IssueTime
+    cert: OrganizationCertificate,
+    root_validity: tuple[datetime, datetime],
+    *,
+    chains: bool,
+    org_code: str,
+    when: IssueTime,
 ) -> None:
     """The organization certificate is a signing certificate the root issued, for this
-    organization, valid when the credential was issued (and so is the root)."""
+    organization, valid when the credential was issued (and so is the root, valid from
+    ``root_validity[0]`` to ``root_validity[1]``: ``TrustStore.root_validity``)."""
 
     def broken(code: str, en: str, zh: str) -> RuleBroken:
         return RuleBroken("certificate_chain", code, en, zh)
@@ -85,7 +89,7 @@ def check_certificate(
             "the organization certificate is not an end-entity signing certificate",
             "机构证书不是用于签名的终端证书",
         )
-    if not _within(when, root.not_valid_before_utc, root.not_valid_after_utc):
+    if not _within(when, *root_validity):
         raise broken(
             "certificate_not_valid_then",
             f"issued {when.en}, outside the root certificate's validity",

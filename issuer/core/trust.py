@@ -469,6 +469,8 @@ class TrustStore:
     ) -> None:
         self.root = root
         self.root_kid = cose.kid_for(der(root))
+        self.root_validity = (root.not_valid_before_utc, root.not_valid_after_utc)
+        """The root certificate's validity, read once: every verdict compares against it."""
         self.trust_list = trust_list
         self.signed = signed
         self.problems: list[Problem] = list(problems)

@@ -147,7 +147,11 @@ class Verdict:
 
 def _check_chain(key: SigningKey, cred: Credential, trust: TrustStore, when: IssueTime) -> None:
     policy.check_certificate(
-        key.certificate, trust.root, chains=trust.chains_to_root(key), org_code=key.organization.code, when=when
+        key.certificate,
+        trust.root_validity,
+        chains=trust.chains_to_root(key),
+        org_code=key.organization.code,
+        when=when,
     )
 
 

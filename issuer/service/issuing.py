@@ -310,7 +310,7 @@ def _signing_key(org: OrganizationRecord, verifier: trust.TrustStore, *times: Is
         raise Conflict("no_active_key", "the organization's active key cannot be used", "机构的签名密钥无法使用")
     for when in times:
         policy.check_key(known.entry, when)
-        policy.check_certificate(known.certificate, verifier.root, chains=True, org_code=org.code, when=when)
+        policy.check_certificate(known.certificate, verifier.root_validity, chains=True, org_code=org.code, when=when)
     return key
 
 

@@ -232,3 +232,86 @@ def test_every_signed_message_of_the_vectors_and_its_parts_decode_as_the_referen
             for part in parts[0], parts[2]:
                 if isinstance(part, bytes):
                     assert_agree(part)
+
+
+def assert_flat_agrees(data: bytes) -> bool:
+    """``decode_flat_map`` gives up (``None``) or returns exactly what the reference decodes;
+    returns whether it answered."""
+    flat = cbor.decode_flat_map(data)
+    if flat is None:
+        return False
+    accepted, value = _outcome(reference_cbor.decode_strict, data, None)
+    assert accepted, data.hex()
+    assert _same(flat, value), data.hex()
+    return True
+
+
+_flat_values = st.integers(0, 2**64 - 1) | st.binary(max_size=300) | st.text(max_size=40)
+_flat_maps = st.dictionaries(st.integers(-24, -1), _flat_values, min_size=1, max_size=23)
+
+
+@settings(max_examples=600, deadline=None)
+@given(_flat_maps)
+def test_a_flat_map_of_negative_keys_is_read_by_the_flat_reader_as_the_reference_reads_it(
+    value: dict[int, Any],
+) -> None:
+    assert assert_flat_agrees(cbor2.dumps(value, canonical=True))
+
+
+@st.composite
+def damaged_flat(draw: st.DrawFn) -> bytes:
+    """A flat map's encoding with a few bytes changed, inserted, deleted or cut off."""
+    data = bytearray(cbor2.dumps(draw(_flat_maps), canonical=True))
+    for _ in range(draw(st.integers(1, 3))):
+        at = draw(st.integers(0, len(data)))
+        action = draw(st.sampled_from(["flip", "set", "insert", "delete", "cut"]))
+        if action == "insert" or not data:
+            data[at:at] = bytes([draw(st.integers(0, 255))])
+        elif at == len(data):
+            continue
+        elif action == "flip":
+            data[at] ^= 1 << draw(st.integers(0, 7))
+        elif action == "set":
+            data[at] = draw(st.integers(0, 255))
+        elif action == "delete":
+            del data[at]
+        else:
+            del data[at:]
+    return bytes(data)
+
+
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(damaged_flat() | decodable.map(lambda v: cbor2.dumps(v, canonical=True)) | st.binary(max_size=40))
+def test_the_flat_reader_never_answers_otherwise_than_the_reference(data: bytes) -> None:
+    assert_flat_agrees(data)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "a1201818",  # argument 24 is the shortest head for 24
+        "a220012102",  # keys in order, small values
+        "a1216161",  # a one-character text
+    ],
+)
+def test_the_flat_reader_answers_for_shortest_heads(data: str) -> None:
+    assert assert_flat_agrees(bytes.fromhex(data))
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "a1201801",  # 1 written in two bytes
+        "a2212020",  # keys out of order
+        "a2202020",  # a repeated key
+        "a10101",  # a positive key
+        "a120f5",  # true
+        "a1202101",  # a negative value
+        "a12162ff",  # text that is not UTF-8
+        "a1204201",  # a byte string cut short
+        "a1200000",  # a byte left over
+        "a0",  # empty
+    ],
+)
+def test_the_flat_reader_leaves_anything_else_to_the_strict_decoder(data: str) -> None:
+    assert cbor.decode_flat_map(bytes.fromhex(data)) is None
