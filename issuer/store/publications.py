@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from issuer.store import models as m
@@ -22,7 +22,15 @@ _STATUS_LIST = (
     .join(m.Organization, m.Organization.id == m.StatusListRecord.organization_id)
     .where(m.Organization.code == bindparam("code"))
 )
-"""Statements every public verification runs, built once."""
+_MANIFEST = select(m.BundleManifestRecord.issued_at, m.BundleManifestRecord.signed).where(
+    m.BundleManifestRecord.id == 1
+)
+_UPDATE_MANIFEST = (
+    update(m.BundleManifestRecord)
+    .where(m.BundleManifestRecord.id == 1)
+    .values(issued_at=bindparam("issued_at"), signed=bindparam("signed"))
+)
+"""Statements every public verification or issuance runs, built once."""
 
 
 class TrustListRepository:
@@ -82,14 +90,13 @@ class ManifestRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
 
+    # Core, not the ORM: every issuance reads and writes this row (and every GET reads it).
+
     def latest(self) -> ManifestRow | None:
-        row = self._session.get(m.BundleManifestRecord, 1)
-        return None if row is None else ManifestRow(row.issued_at, row.signed)
+        row = self._session.connection().execute(_MANIFEST).first()
+        return None if row is None else ManifestRow(*row)
 
     def save(self, issued_at: datetime, signed: bytes) -> None:
-        row = self._session.get(m.BundleManifestRecord, 1)
-        if row is None:
-            self._session.add(m.BundleManifestRecord(id=1, issued_at=issued_at, signed=signed))
-        else:
-            row.issued_at, row.signed = issued_at, signed
-        self._session.flush()
+        values = {"issued_at": issued_at, "signed": signed}
+        if self._session.connection().execute(_UPDATE_MANIFEST, values).rowcount == 0:
+            self._session.connection().execute(insert(m.BundleManifestRecord).values(id=1, **values))
