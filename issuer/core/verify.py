@@ -172,9 +172,21 @@ def _check_number(key: SigningKey, cred: Credential, trust: TrustStore, when: Is
 
 
 _PASSED = {name: Check(name, Outcome.PASSED) for name in CHECK_NAMES}
+_ALL_PASSED = tuple(_PASSED[name] for name in CHECK_NAMES)
 _NOT_RUN = tuple(Check(name, Outcome.NOT_RUN) for name in CHECK_NAMES)
-"""Checks that passed or were not run carry nothing but their name, so each is made once.
-Checks run in the order of ``CHECKS``: those after the ``n`` done are ``_NOT_RUN[n:]``."""
+"""Checks that passed or were not run carry nothing but their name, so each is made once."""
+_UNLESS_STATUS = (*_ALL_PASSED[:-1], _NOT_RUN[-1])
+"""The checks of a valid verdict whose caller did not ask for the status."""
+_ORDER = {name: i for i, name in enumerate(CHECK_NAMES)}
+
+
+def _decided_by(check: Check) -> tuple[Check, ...]:
+    """The checks of a verdict that ``check`` decided: they run in the order of ``CHECKS``
+    and the first that does not pass ends the run, so those before it passed and those
+    after it were not run."""
+    at = _ORDER[check.name]
+    return (*_ALL_PASSED[:at], check, *_NOT_RUN[at + 1 :])
+
 
 _DatedCheck = Callable[[SigningKey, Credential, TrustStore, IssueTime], None]
 _DATED_CHECKS: tuple[tuple[str, _DatedCheck], ...] = (
@@ -208,19 +220,14 @@ def verify_signed(
     a ``CredentialFormatError`` stands for bytes that could not be extracted."""
     if at.tzinfo is None:
         raise ValueError("at must be timezone-aware")
-    done: list[Check] = []
     credential: Credential | None = None
     signer: SigningKey | None = None
 
-    def finish(status: Status) -> Verdict:
-        return Verdict(status, (*done, *_NOT_RUN[len(done) :]), at, credential, signer)
-
-    def passed(name: str) -> None:
-        done.append(_PASSED[name])
+    def decided(check: Check, status: Status) -> Verdict:
+        return Verdict(status, _decided_by(check), at, credential, signer)
 
     def failed(name: str, reason: str, detail: str, detail_zh: str) -> Verdict:
-        done.append(Check(name, Outcome.FAILED, detail, detail_zh, reason))
-        return finish(Status.NOT_VALID)
+        return decided(Check(name, Outcome.FAILED, detail, detail_zh, reason), Status.NOT_VALID)
 
     try:
         if isinstance(data, CredentialFormatError):
@@ -228,36 +235,32 @@ def verify_signed(
         message = cose.parse(data)
     except CredentialFormatError as exc:
         return failed("decodable", "malformed", exc.message, exc.message_zh)
-    passed("decodable")
 
     signer = trust.key(message.kid)
     if signer is None:
         unreadable = trust.unreadable(message.kid)
         if unreadable is not None:
-            done.append(
+            return decided(
                 Check(
                     "known_key", Outcome.UNKNOWN, unreadable.message, unreadable.message_zh, "organization_unreadable"
-                )
+                ),
+                Status.UNKNOWN,
             )
-            return finish(Status.UNKNOWN)
         return failed(
             "known_key",
             "unknown_key",
             f"no key {message.kid.hex()} in the trust list",
             f"信任列表中没有密钥{message.kid.hex()}",
         )
-    passed("known_key")
 
     if not message.verify(signer.certificate.public_key):
         signer = None
         return failed("signature", "bad_signature", "the signature does not match", "签名不匹配")
-    passed("signature")
 
     try:
         credential = decode_payload(message.payload)
     except CredentialFormatError as exc:
         return failed("claims", "malformed_claims", exc.message, exc.message_zh)
-    passed("claims")
 
     when = IssueTime.of(credential)
     for name, step in _DATED_CHECKS:
@@ -265,17 +268,14 @@ def verify_signed(
             step(signer, credential, trust, when)
         except RuleBroken as exc:
             return failed(name, exc.code, exc.message, exc.message_zh)
-        passed(name)
     try:
         policy.check_issue_date(credential.issue_date, at)
     except RuleBroken as exc:
         return failed("issue_date", exc.code, exc.message, exc.message_zh)
-    passed("issue_date")
     if not check_status:
-        return finish(Status.VALID)
+        return Verdict(Status.VALID, _UNLESS_STATUS, at, credential, signer)
     status, check = _status(trust, signer, credential, at)
-    done.append(check)
-    return finish(status)
+    return decided(check, status)
 
 
 def _status(trust: TrustStore, signer: SigningKey, credential: Credential, at: datetime) -> tuple[Status, Check]:
@@ -311,4 +311,4 @@ def _status(trust: TrustStore, signer: SigningKey, credential: Credential, at: d
             "该证书在机构状态列表中没有索引，无法判断撤销状态",
             "status_unknown",
         )
-    return Status.VALID, Check("status", Outcome.PASSED)
+    return Status.VALID, _PASSED["status"]
