@@ -29,7 +29,7 @@ WSGI = Callable[[dict[str, Any], Any], Iterable[bytes]]
 @contextmanager
 def serving(app: WSGI) -> Iterator[str]:
     """Serve ``app`` (threaded) on a free port; yields its base URL."""
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    httpd = make_server("127.0.0.1", 0, _closed_before_sending(app), threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
@@ -37,6 +37,25 @@ def serving(app: WSGI) -> Iterator[str]:
     finally:
         httpd.shutdown()
         thread.join(timeout=5)
+
+
+def _closed_before_sending(app: WSGI) -> WSGI:
+    """``app`` with each body read whole and its iterable closed before the first byte goes
+    out. Werkzeug's development server does not close the iterable of a response whose
+    client went away (a browser cancels a stylesheet as it leaves the page), and the file a
+    static response holds would be left to the garbage collector: a ResourceWarning, which
+    the tests treat as an error, in whichever test happens to be running then."""
+
+    def app_closing(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        body = app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+
+    return app_closing
 
 
 SERVE_START_SECONDS = 60.0
