@@ -122,13 +122,19 @@ def issuer_serve(env: dict[str, str], log: Path, *options: str) -> Iterator[Serv
         _wait_answering(served)
         yield served
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop(process)
+
+
+def stop(process: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: float = 30.0) -> None:
+    """Send ``sig`` to ``process`` unless it has ended, wait up to ``timeout`` seconds for it
+    to exit, then KILL it."""
+    if process.poll() is None:
+        process.send_signal(sig)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _wait_listening(process: subprocess.Popen[bytes], log: Path) -> str:

@@ -27,7 +27,7 @@ from flask import Flask
 
 from tests.conftest import Clock, Keys
 from tests.deploy.files import NGINX, nginx_binary, self_signed, with_certificate
-from tests.servers import issuer_serve, serve_environment
+from tests.servers import issuer_serve, serve_environment, stop
 
 MiB = 1024 * 1024
 LOOKUP = "/api/v1/lookup?number=Y000123000001263000001&name=%E5%BC%A0%E4%B8%89&document_number=11010519491231002X"
@@ -80,12 +80,7 @@ def nginx_in_front(upstream: str, folder: Path) -> Iterator[int]:
                 time.sleep(0.05)
         yield https
     finally:
-        process.send_signal(signal.SIGQUIT)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, signal.SIGQUIT, 10)
 
 
 def request(

@@ -23,6 +23,7 @@ from issuer.service.wiring import UseCases, build
 from issuer.store.records import BatchRecord
 from tests.builders import archive_members, id17s, issued_rows, simple_roster, upload
 from tests.conftest import Keys, issuer_principal, worker_redis
+from tests.servers import stop
 
 REDIS_URL = worker_redis(os.environ.get("TEST_QUEUE_REDIS_URL", "redis://127.0.0.1:6379/8"))
 HEARTBEAT_MS = 2000
@@ -88,13 +89,7 @@ def start_worker(
 
     yield start
     for process in started:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop(process)
 
 
 def _wait(predicate: Callable[[], bool], timeout: float, what: str) -> None:
