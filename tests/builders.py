@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import time
 import zipfile
 from collections.abc import Callable, Sequence
@@ -20,7 +21,7 @@ from PIL import Image
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
-from issuer.core import qrtext
+from issuer.core import qrtext, trust
 from issuer.core.identity import check_character
 from issuer.service import batches
 from issuer.service.issuing import IssueRequest
@@ -49,6 +50,21 @@ def issue_request(**overrides: Any) -> IssueRequest:
     }
     fields.update(overrides)
     return IssueRequest(**fields)
+
+
+def issue_person(svc: UseCases, i: int) -> CertificateRecord:
+    """Person ``i``'s certificate (学员i, an identity number of its own), issued by the test
+    organization."""
+    record, _ = svc.issuing.issue(
+        issuer_principal(svc), issue_request(holder_name=f"学员{i}", document_number=resident_id(i))
+    )
+    return record
+
+
+def outsider_trust(svc: UseCases) -> trust.TrustStore:
+    """The trust store an outsider loads from the bundle the service publishes."""
+    _, bundle = svc.publishing.bundle()
+    return trust.load_bundle(json.dumps(bundle))
 
 
 def qr_of(svc: UseCases, record: CertificateRecord) -> str:

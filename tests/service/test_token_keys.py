@@ -6,7 +6,6 @@ is ever written to the keys folder."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,8 +20,7 @@ from issuer.service import bootstrap
 from issuer.service.principal import OPERATOR
 from issuer.service.wiring import UseCases
 from issuer.store.pkcs11 import LOG_LABEL, ROOT_LABEL, TokenKeys, org_label
-from issuer.store.records import CertificateRecord
-from tests.builders import issue_request, qr_of, resident_id
+from tests.builders import issue_person, outsider_trust, qr_of
 from tests.conftest import ORG_CODE, Clock, issuer_principal, register
 from tests.hsm import SoftHsm
 
@@ -40,18 +38,6 @@ def svc(app_with: Callable[..., Flask], softhsm: SoftHsm, tmp_path: Path) -> Use
     assert made
     register(found)
     return found
-
-
-def _issue(svc: UseCases, i: int) -> CertificateRecord:
-    record, _ = svc.issuing.issue(
-        issuer_principal(svc), issue_request(holder_name=f"学员{i}", document_number=resident_id(i))
-    )
-    return record
-
-
-def _outsider(svc: UseCases) -> trust.TrustStore:
-    _, bundle = svc.publishing.bundle()
-    return trust.load_bundle(json.dumps(bundle))
 
 
 def _audited(svc: UseCases, store: trust.TrustStore) -> list[tuple[str, str | None]]:
@@ -78,13 +64,13 @@ def _key_files(svc: UseCases) -> list[str]:
 
 
 def test_everything_signed_in_the_token_verifies_offline(svc: UseCases, clock: Clock) -> None:
-    kept, revoked = _issue(svc, 1), _issue(svc, 2)
+    kept, revoked = issue_person(svc, 1), issue_person(svc, 2)
     clock.advance(minutes=5)
     svc.revoking.revoke(issuer_principal(svc), revoked.number, reason="fraud")
     clock.advance(days=2)
     assert svc.log.checkpoint(timedelta(days=1)) is not None, "a tree head signed again, by the token"
 
-    store = _outsider(svc)  # the trust list, the status list, the tree head and the manifest
+    store = outsider_trust(svc)  # the trust list, the status list, the tree head and the manifest
     assert store.status_list(ORG_CODE) is not None
     assert verify(qr_of(svc, kept), store, at=clock.now).status is Status.VALID
     assert verify(qr_of(svc, revoked), store, at=clock.now).status is Status.REVOKED
@@ -95,17 +81,17 @@ def test_everything_signed_in_the_token_verifies_offline(svc: UseCases, clock: C
 
 def test_rotation_and_compromise_keep_their_meaning_with_the_token(svc: UseCases, clock: Clock) -> None:
     first_kid = _active_kid(svc)
-    before = _issue(svc, 1)
+    before = issue_person(svc, 1)
     clock.advance(hours=1)
     svc.registry.rotate_key(OPERATOR, ORG_CODE)
     second_kid = _active_kid(svc)
     clock.advance(hours=1)
-    rotated = _issue(svc, 2)
+    rotated = issue_person(svc, 2)
     clock.advance(hours=1)
     svc.registry.compromise_key(OPERATOR, ORG_CODE, second_kid, compromised_at=clock.now - timedelta(minutes=30))
-    replacement = _issue(svc, 3)
+    replacement = issue_person(svc, 3)
 
-    store = _outsider(svc)
+    store = outsider_trust(svc)
     at = clock.now
     assert verify(qr_of(svc, before), store, at=at).status is Status.VALID, "a retired key's past signatures hold"
     assert verify(qr_of(svc, rotated), store, at=at).status is Status.VALID, "signed before the compromise"

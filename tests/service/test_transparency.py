@@ -12,28 +12,14 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from issuer.cli import main
-from issuer.core import merkle, statuslist, transparency, trust
+from issuer.core import merkle, statuslist, transparency
 from issuer.core.auditor import audit
 from issuer.core.verify import Status, verify
 from issuer.service.principal import OPERATOR
 from issuer.service.wiring import UseCases
 from issuer.store import models as m
-from issuer.store.records import CertificateRecord
-from tests.builders import issue_request as request
-from tests.builders import qr_of, resident_id
+from tests.builders import issue_person, outsider_trust, qr_of
 from tests.conftest import ORG_CODE, OTHER_CODE, Clock, Keys, issuer_principal
-
-
-def _issue(svc: UseCases, i: int) -> CertificateRecord:
-    record, _ = svc.issuing.issue(
-        issuer_principal(svc), request(holder_name=f"学员{i}", document_number=resident_id(i))
-    )
-    return record
-
-
-def _bundle(svc: UseCases) -> trust.TrustStore:
-    _, bundle = svc.publishing.bundle()
-    return trust.load_bundle(json.dumps(bundle))
 
 
 def _entries(svc: UseCases) -> list[tuple[int, bytes]]:
@@ -45,9 +31,9 @@ def _entries(svc: UseCases) -> list[tuple[int, bytes]]:
 def test_every_issuance_revocation_and_key_event_is_logged_under_a_signed_head(
     app: Flask, keys: Keys, svc: UseCases
 ) -> None:
-    issued = [_issue(svc, i) for i in range(3)]
+    issued = [issue_person(svc, i) for i in range(3)]
     svc.revoking.revoke(issuer_principal(svc), issued[1].number, reason="fraud")
-    store = _bundle(svc)
+    store = outsider_trust(svc)
     assert store.tree_head_signed is not None
     head = transparency.open_tree_head(store.tree_head_signed, store)
     entries = _entries(svc)
@@ -78,7 +64,7 @@ def _verify_offline(bundle: dict[str, object], qr_text: str, at: str, tmp_path: 
 def test_a_revoked_certificate_fails_offline_with_a_fresh_bundle_and_is_unknown_with_a_stale_one(
     app: Flask, keys: Keys, svc: UseCases, clock: Clock, tmp_path: Path
 ) -> None:
-    cert = _issue(svc, 1)
+    cert = issue_person(svc, 1)
     _, before = svc.publishing.bundle()
     clock.advance(hours=1)
     svc.revoking.revoke(issuer_principal(svc), cert.number, reason="fraud")
@@ -99,12 +85,12 @@ def test_a_revoked_certificate_fails_offline_with_a_fresh_bundle_and_is_unknown_
 def test_reading_signs_nothing_and_the_scheduled_refresh_signs_lists_a_day_old(
     app: Flask, keys: Keys, svc: UseCases, clock: Clock
 ) -> None:
-    first = _bundle(svc).status_list(ORG_CODE)
+    first = outsider_trust(svc).status_list(ORG_CODE)
     clock.advance(hours=25)
-    unchanged = _bundle(svc).status_list(ORG_CODE)
+    unchanged = outsider_trust(svc).status_list(ORG_CODE)
     assert first is not None and unchanged is not None and unchanged.issued_at == first.issued_at
     assert sorted(svc.publishing.refresh()) == sorted([ORG_CODE, OTHER_CODE])
-    again = _bundle(svc).status_list(ORG_CODE)
+    again = outsider_trust(svc).status_list(ORG_CODE)
     assert again is not None and again.issued_at - first.issued_at >= timedelta(hours=25)
     assert again.fresh_at(clock.now + statuslist.DEFAULT_MAX_AGE - timedelta(hours=1))
     clock.advance(hours=23)
@@ -114,14 +100,14 @@ def test_reading_signs_nothing_and_the_scheduled_refresh_signs_lists_a_day_old(
 def test_a_compromised_key_fails_what_it_signed_from_then_and_the_log_and_trust_list_show_it(
     app: Flask, keys: Keys, svc: UseCases, clock: Clock
 ) -> None:
-    before = _issue(svc, 1)
+    before = issue_person(svc, 1)
     clock.advance(days=1)
-    after = _issue(svc, 2)
+    after = issue_person(svc, 2)
     org = svc.registry.read(OPERATOR, ORG_CODE)
     kid = next(k.kid for k in org.keys if k.status == "active")
     svc.registry.compromise_key(OPERATOR, ORG_CODE, kid, compromised_at=clock.now - timedelta(hours=1))
-    replacement = _issue(svc, 3)
-    store = _bundle(svc)
+    replacement = issue_person(svc, 3)
+    store = outsider_trust(svc)
     at = clock.now
     assert verify(qr_of(svc, before), store, at=at).status is Status.VALID
     assert verify(qr_of(svc, after), store, at=at).failed_check == "key_status"
@@ -143,14 +129,14 @@ def test_a_compromised_key_fails_what_it_signed_from_then_and_the_log_and_trust_
 
 
 def test_the_audit_of_a_busy_log_is_clean(app: Flask, keys: Keys, svc: UseCases, clock: Clock) -> None:
-    issued = [_issue(svc, i) for i in range(6)]
+    issued = [issue_person(svc, i) for i in range(6)]
     svc.revoking.revoke(issuer_principal(svc), issued[2].number, reason="data_error")
     svc.registry.rotate_key(OPERATOR, ORG_CODE)
     first_head = svc.log.latest_head()
     clock.advance(hours=2)
-    issued += [_issue(svc, i) for i in range(6, 9)]
+    issued += [issue_person(svc, i) for i in range(6, 9)]
     svc.revoking.revoke(issuer_principal(svc), issued[7].number, reason="fraud")
-    store = _bundle(svc)
+    store = outsider_trust(svc)
     assert store.tree_head_signed is not None and first_head is not None
     report = audit(store, store.tree_head_signed, _entries(svc), since=[first_head.signed])
     assert report.findings == []
