@@ -5,8 +5,10 @@ The answer stored is a reference to what the use case made (a certificate number
 id), never a rendered response nor any personal data: a replay reads the result again and
 the caller presents it the way it presented the first answer. Answers are kept for
 ``Context.idempotency_retention`` (``ISSUER_IDEMPOTENCY_HOURS``): an older one is never
-replayed, and every issuing transaction deletes those that have expired, as does
-``purge_expired`` (``issuer batch purge``, from cron) when nothing is being issued."""
+replayed. A transaction that stores an answer deletes those that have expired first (so an
+expired key may be used again), and ``purge_expired`` (the scheduler's ``idempotency`` job,
+``issuer batch purge``) deletes them when no such transaction comes; a transaction without
+a key runs no statement for them (one fewer per certificate issued)."""
 
 from __future__ import annotations
 
@@ -57,8 +59,8 @@ def run_once(
     work: Callable[[UnitOfWork, T], Reference],
 ) -> tuple[Reference, bool]:
     """Replay the reference stored for ``key``, or run ``prepare`` (outside any transaction)
-    then ``work`` in a unit of work that also purges expired answers, stores its reference
-    and commits. A lost race is either a concurrent retry that won (replay its reference)
+    then ``work`` in a unit of work that, given a key, also purges expired answers and
+    stores its reference, and commits. A lost race is either a concurrent retry that won (replay its reference)
     or a race on a random value such as a status index (run again); a ``Conflict`` (a
     duplicate certificate) may be the effect of a concurrent retry too. Returns the
     reference and whether it was replayed."""
@@ -74,10 +76,10 @@ def run_once(
         try:
             with ctx.units() as uow:
                 reference = work(uow, prepared)
-                # After the work's own locks (serial counters, the log), so that no two
-                # transactions wait on each other in opposite orders.
-                uow.idempotency.purge(before=since)
                 if key:
+                    # After the work's own locks (serial counters, the log), so that no two
+                    # transactions wait on each other in opposite orders.
+                    uow.idempotency.purge(before=since)
                     uow.idempotency.add(principal.actor, key, IdempotentAnswer(fingerprint, 201, reference), now)
                 uow.commit()
                 return reference, False

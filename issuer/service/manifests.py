@@ -68,18 +68,20 @@ class Seal:
         self._latest = at if self._latest is None or at > self._latest else self._latest
 
     def __call__(self, uow: UnitOfWork) -> None:
-        uow.log.lock_frontier()
+        uow.log.hold_frontier()
         key = self._ctx.keys.log_key()
         public = trust.LogKey("", key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw))  # no name in a kid
         stored = uow.manifests.latest()
-        before = None if stored is None or self._everything else _opened(stored.signed, public)
+        before = None if stored is None or self._everything else _LAST.opened(stored.signed, public)
         manifest = self._changed(before) if before is not None else _from_stored_parts(uow)
         if manifest is None:
             return  # no trust list yet: nothing to bind
         # Never older than the manifest before: a puller refuses a manifest that goes back.
         times = [manifest.issued_at, *([self._latest] if self._latest else []), *([stored.issued_at] if stored else [])]
         manifest = Manifest(max(times), manifest.trust_list, manifest.tree_head, manifest.status_lists)
-        uow.manifests.save(manifest.issued_at, manifest.sign(key, public.kid))
+        signed = manifest.sign(key, public.kid)
+        uow.manifests.save(manifest.issued_at, signed)
+        _LAST.signed(signed, public, manifest)
 
     def _changed(self, before: Manifest) -> Manifest:
         lists: Mapping[str, bytes] = {
@@ -99,11 +101,31 @@ def seal(uow: UnitOfWork, ctx: Context) -> Seal:
     return uow.before_commit(HOOK, Seal(ctx))
 
 
-def _opened(signed: bytes, public: trust.LogKey) -> Manifest | None:
-    try:
-        return open_manifest(signed, _OwnLog(public))
-    except IssuerError:
-        return None  # signed by another log key, or damaged: signed again from the parts
+class _LastManifest:
+    """The manifest this process signed or opened last, by its bytes and the log key. Every
+    issuance signs the manifest from the stored one, which is most often the one this
+    process just signed: bytes equal to those it signed or checked need no second check
+    (a rolled-back one is never stored, so its bytes never match)."""
+
+    def __init__(self) -> None:
+        self._last: tuple[bytes, bytes, Manifest] | None = None
+
+    def signed(self, signed: bytes, public: trust.LogKey, manifest: Manifest) -> None:
+        self._last = (signed, public.public_key_raw, manifest)
+
+    def opened(self, signed: bytes, public: trust.LogKey) -> Manifest | None:
+        last = self._last  # one read: another thread may replace it meanwhile
+        if last is not None and last[0] == signed and last[1] == public.public_key_raw:
+            return last[2]
+        try:
+            manifest = open_manifest(signed, _OwnLog(public))
+        except IssuerError:
+            return None  # signed by another log key, or damaged: signed again from the parts
+        self.signed(signed, public, manifest)
+        return manifest
+
+
+_LAST = _LastManifest()
 
 
 def _from_stored_parts(uow: UnitOfWork) -> Manifest | None:

@@ -12,7 +12,7 @@ from issuer.store import models as m
 from issuer.store.records import IdempotentAnswer
 
 _PURGE = delete(m.IdempotencyRecord).where(m.IdempotencyRecord.created_at < bindparam("before"))
-"""Run by every issuing transaction: built once."""
+"""Run by every transaction that stores an answer: built once."""
 
 
 class IdempotencyRepository:

@@ -29,16 +29,24 @@ executemany, not the ORM's bulk path)."""
 class LogRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
+        self._held = False
 
     def lock_frontier(self) -> tuple[int, bytes]:
         """The log's size and frontier (``merkle.Frontier.decode``), its row locked until
         the transaction ends: take it after every other lock the transaction needs (the
         serial counters), so that no two transactions wait on each other in opposite orders."""
         state = self._session.connection().execute(_LOCK_STATE).first()
+        self._held = True
         if state is None:  # an emptied database; a concurrent creator makes this transaction retry
             self._session.execute(insert(m.LogState).values(id=1, size=0, frontier=b""))
             return 0, b""
         return state.size, state.frontier
+
+    def hold_frontier(self) -> None:
+        """Lock the log's row as ``lock_frontier`` does, unless this transaction holds it
+        already (one repository per transaction)."""
+        if not self._held:
+            self.lock_frontier()
 
     def node(self, level: int, position: int) -> bytes | None:
         found = self._session.get(m.LogNode, (level, position))

@@ -284,6 +284,9 @@ class FakeLog:
     def lock_frontier(self) -> tuple[int, bytes]:
         return len(self._s.log_entries), self._s.log_frontier
 
+    def hold_frontier(self) -> None:
+        pass
+
     def node(self, level: int, position: int) -> bytes | None:
         return self._s.log_nodes.get((level, position))
 

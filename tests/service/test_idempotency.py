@@ -52,7 +52,7 @@ def test_an_answer_is_replayed_until_its_retention_ends(app: Flask, keys: Keys, 
     assert replayed and again.number == first.number
 
 
-def test_an_expired_answer_is_not_replayed_and_the_next_issuance_deletes_it(
+def test_an_expired_answer_is_not_replayed_and_the_next_issuance_with_a_key_deletes_it(
     app: Flask, keys: Keys, svc: UseCases, clock: Clock
 ) -> None:
     principal = issuer_principal(svc)
@@ -64,7 +64,11 @@ def test_an_expired_answer_is_not_replayed_and_the_next_issuance_deletes_it(
     svc.certificates.get(principal, first.number)  # reads delete nothing
     assert [r["key"] for r in _stored(svc)] == ["exam-0001"]
     svc.issuing.issue(principal, request(holder_name="李四", document_number="110105198001010016"))
-    assert _stored(svc) == []
+    assert [r["key"] for r in _stored(svc)] == ["exam-0001"]  # no key: nothing stored, nothing purged
+    svc.issuing.issue(
+        principal, request(holder_name="王五", document_number="110105198001010024"), idempotency_key="exam-0002"
+    )
+    assert [r["key"] for r in _stored(svc)] == ["exam-0002"]
 
 
 def test_an_expired_key_may_be_used_again_for_another_request(
