@@ -1,5 +1,6 @@
-"""issuer.core: signing and verifying credentials against bare Ed25519, the identity
-commitment, and the size of the QR code for a typical and a worst-case credential."""
+"""issuer.core: signing and verifying credentials against bare Ed25519, the two signature
+suites side by side (Ed25519 and SM2 over SM3, issue 19), the identity commitment, and the
+size of the QR code for a typical and a worst-case credential."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from typing import Any
 
 import segno
 
-from issuer.core import cose, identity, qrtext
-from issuer.core.credential import MAX_STATUS_INDEX, Credential
+from issuer.core import cose, identity, qrtext, suites
+from issuer.core.credential import MAX_STATUS_INDEX, Credential, encode_payload
+from issuer.core.sm2 import Sm2PrivateKey
 from issuer.core.verify import verify
 from tests import factories
 
@@ -35,6 +37,7 @@ def run(settings: Settings) -> dict[str, Any]:
     return {
         "signing": _signing(world, settings),
         "verification": _verification(world, settings),
+        "suites": _suites(world, settings),
         "commitment": _commitment(settings),
         "qr": _qr_sizes(world),
     }
@@ -115,6 +118,39 @@ def _verification(world: factories.World, settings: Settings) -> dict[str, Any]:
     return _compare(
         pair, "credentials verified", "bare Ed25519 verifications", VERIFY_GOAL, "offline verify, QR → verdict"
     )
+
+
+# The two signature suites ----------------------------------------------------------------
+
+
+def _suites(world: factories.World, settings: Settings) -> dict[str, Any]:
+    """Bare signatures and COSE messages of the typical credential in each suite: the cost
+    of the 国密 profile's signatures against Ed25519's, in the same run."""
+    payload = encode_payload(factories.credential())
+    ed25519_key, sm2_key = world.signer.key, Sm2PrivateKey.generate()
+    keys = {"ed25519": (ed25519_key, world.signer.kid), "sm2-sm3": (sm2_key, suites.SM2_SM3.kid(b"bench"))}
+    report.heading(f"signature suites (the typical credential's claims, {len(payload)} B; wall time, runs of 1 s)")
+    settings = replace(settings, seconds=min(settings.seconds, 1.0))
+    figures: dict[str, Any] = {}
+    for name, (key, kid) in keys.items():
+        message = cose.sign(payload, key, kid)
+        parsed = cose.parse(message)
+        tbs, public = cose.to_be_signed(parsed.protected, parsed.payload), key.public_key()
+        rates = {
+            "sign": measure(lambda k=key, t=tbs: k.sign(t), settings),  # type: ignore[misc]
+            "verify": measure(lambda p=public, m=parsed, t=tbs: p.verify(m.signature, t), settings),  # type: ignore[misc]
+            "cose_sign": measure(lambda k=key, i=kid: cose.sign(payload, k, i), settings),  # type: ignore[misc]
+            "cose_verify": measure(lambda p=public, m=message: cose.parse(m).verify(p), settings),  # type: ignore[misc]
+        }
+        labels = ("bare signatures", "bare verifications", "COSE signed", "COSE parsed + verified")
+        for label, rate in zip(labels, rates.values(), strict=True):
+            report.row(f"{name}: {label}", report.count(rate.median) + " /s", report.spread(rate.spread))
+        figures[name] = {key_: rate.to_json() for key_, rate in rates.items()} | {"cose_bytes": len(message)}
+    for what in ("sign", "verify"):
+        ratio = figures["sm2-sm3"][what]["per_second"] / figures["ed25519"][what]["per_second"]
+        report.row(f"SM2 ÷ Ed25519, {what}", f"{ratio:.2f}", "bare, same run")
+        figures[f"sm2_over_ed25519_{what}"] = round(ratio, 3)
+    return figures
 
 
 # Identity commitment ---------------------------------------------------------------------

@@ -1,8 +1,10 @@
-"""COSE_Sign1 (RFC 9052) with EdDSA over Ed25519, the one way anything is signed here.
+"""COSE_Sign1 (RFC 9052), the one way anything is signed here: EdDSA over Ed25519, or SM2
+over SM3 in the 国密 profile (``suites``).
 
 ``to_be_signed`` is the only function that builds signed bytes; signing and verifying
-both call it. The protected header is the deterministic CBOR map ``{1: -8, 4: kid}``;
-the unprotected header is always the empty map; the message is tagged 18.
+both call it. The protected header is the deterministic CBOR map ``{1: alg, 4: kid}``
+(``{1: -8, 4: kid}`` for Ed25519); the unprotected header is always the empty map; the
+message is tagged 18. A key verifies only messages of its own suite's algorithm.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ import cbor2
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from . import cbor
+from . import cbor, suites
 from .errors import CredentialFormatError
 from .keys import PrivateKey
+from .suites import PublicKey
 
 COSE_SIGN1_TAG = 18
 HEADER_ALG = 1
@@ -48,14 +51,18 @@ def to_be_signed(protected: bytes, payload: bytes) -> bytes:
 
 
 @lru_cache(maxsize=1024)
-def protected_header(kid: bytes) -> bytes:
-    """``{1: -8, 4: kid}``, encoded once per key."""
-    return cbor.encode({HEADER_ALG: ALG_EDDSA, HEADER_KID: kid})
+def protected_header(kid: bytes, alg: int = ALG_EDDSA) -> bytes:
+    """``{1: alg, 4: kid}``, encoded once per key."""
+    return cbor.encode({HEADER_ALG: alg, HEADER_KID: kid})
 
 
 def sign(payload: bytes, key: PrivateKey, kid: bytes) -> bytes:
-    """The message, tag 18 around ``[protected, {}, payload, signature]``, written item by item."""
-    protected = protected_header(kid)
+    """The message, tag 18 around ``[protected, {}, payload, signature]``, written item by
+    item, with the algorithm of ``key``'s suite."""
+    suite = suites.of_signer(key)
+    if len(kid) != suite.kid_bytes:
+        raise ValueError(f"a kid of {suite.name} is {suite.kid_bytes} bytes, got {len(kid)}")
+    protected = protected_header(kid, suite.alg)
     signature = key.sign(to_be_signed(protected, payload))
     parts = (_MESSAGE_HEAD, cbor.head(2, len(protected)), protected, _EMPTY_MAP, cbor.head(2, len(payload)), payload)
     return b"".join((*parts, _SIGNATURE_HEAD, signature))
@@ -67,8 +74,17 @@ class Sign1:
     kid: bytes
     payload: bytes
     signature: bytes
+    alg: int = ALG_EDDSA
 
-    def verify(self, public_key: Ed25519PublicKey) -> bool:
+    @property
+    def suite(self) -> suites.Suite:
+        return suites.BY_ALG[self.alg]
+
+    def verify(self, public_key: PublicKey | Ed25519PublicKey) -> bool:
+        """Whether ``public_key`` signed this message; never for a key of another suite
+        than the message's algorithm names."""
+        if suites.of_key(public_key) is not self.suite:
+            return False
         try:
             public_key.verify(self.signature, to_be_signed(self.protected, self.payload))
         except InvalidSignature:
@@ -134,9 +150,12 @@ def parse(data: bytes) -> Sign1:
     header = cbor.decode_strict(protected)
     if not isinstance(header, dict) or set(header) != {HEADER_ALG, HEADER_KID}:
         raise _malformed("protected header must hold alg and kid only", "受保护头只能含算法和密钥标识")
-    if header[HEADER_ALG] != ALG_EDDSA:
-        raise _malformed("algorithm is not EdDSA (-8)", "算法不是EdDSA（-8）")
+    suite = suites.BY_ALG.get(header[HEADER_ALG]) if type(header[HEADER_ALG]) is int else None
+    if suite is None:
+        raise _malformed("algorithm is neither EdDSA (-8) nor SM2 (-65537)", "算法既不是EdDSA（-8）也不是SM2（-65537）")
     kid = header[HEADER_KID]
-    if not isinstance(kid, bytes) or len(kid) != KID_BYTES:
-        raise _malformed("kid is not 8 bytes", "密钥标识不是8字节")
-    return Sign1(protected, kid, payload, signature)
+    if not isinstance(kid, bytes) or len(kid) != suite.kid_bytes:
+        raise _malformed(
+            f"kid is not {suite.kid_bytes} bytes ({suite.name})", f"密钥标识不是{suite.kid_bytes}字节（{suite.name}）"
+        )
+    return Sign1(protected, kid, payload, signature, suite.alg)

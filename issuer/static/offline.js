@@ -203,6 +203,10 @@
   }
 
   // --- COSE_Sign1 (core/cose) -----------------------------------------------------------------
+  // The signature suites (core/suites). This page checks Ed25519 signatures only: a message
+  // of the 国密 profile's SM2 (its kid 4 bytes) names no key of an Ed25519 trust list, and is
+  // never taken as verified here; the service checks it.
+  const SUITES = new Map([[-8, { name: "ed25519", kidBytes: 8 }], [-65537, { name: "sm2-sm3", kidBytes: 4 }]]);
   function sign1(bytes) {
     const no = (en, cn) => bad(`not a COSE_Sign1 message: ${en}`, `不是COSE_Sign1签名消息：${cn}`);
     const message = cbor(bytes, 18);
@@ -219,10 +223,15 @@
     if (!isMap(header) || header.size !== 2 || !header.has(1) || !header.has(4)) {
       throw no("protected header must hold alg and kid only", "受保护头只能含算法和密钥标识");
     }
-    if (header.get(1) !== -8) throw no("algorithm is not EdDSA (-8)", "算法不是EdDSA（-8）");
+    const alg = header.get(1), suite = SUITES.get(alg);
+    if (typeof alg !== "number" || !suite) {
+      throw no("algorithm is neither EdDSA (-8) nor SM2 (-65537)", "算法既不是EdDSA（-8）也不是SM2（-65537）");
+    }
     const kid = header.get(4);
-    if (!isBytes(kid) || kid.length !== 8) throw no("kid is not 8 bytes", "密钥标识不是8字节");
-    return { protectedHeader, kid, payload, signature };
+    if (!isBytes(kid) || kid.length !== suite.kidBytes) {
+      throw no(`kid is not ${suite.kidBytes} bytes (${suite.name})`, `密钥标识不是${suite.kidBytes}字节（${suite.name}）`);
+    }
+    return { protectedHeader, kid, payload, signature, alg };
   }
   function cborHead(major, n) {
     const out = [major << 5];
@@ -245,7 +254,8 @@
   async function ed25519(key, signature, data) {
     try { return await crypto.subtle.verify({ name: "Ed25519" }, key, signature, data); } catch (e) { return false; }
   }
-  const verified = (message, key) => ed25519(key, message.signature, toBeSigned(message.protectedHeader, message.payload));
+  const verified = (message, key) =>
+    message.alg === -8 && ed25519(key, message.signature, toBeSigned(message.protectedHeader, message.payload));
   const sha256 = async (bytes) => new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
   const kidOf = async (der) => (await sha256(der)).slice(0, 8);
 

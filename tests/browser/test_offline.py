@@ -21,12 +21,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import cbor2
 import pytest
 
-from issuer.core import cbor, cose, trust
+from issuer.core import cbor, cose, qrtext, suites, trust
 from issuer.core.clock import parse_instant
 from issuer.core.credential import encode_payload
 from issuer.core.errors import TrustError
+from issuer.core.sm2 import Sm2PrivateKey
 from tests import factories as f
 from tests.browser.offline_check import (
     AT,
@@ -329,6 +331,23 @@ def test_damaged_codes_and_bundles_are_judged_as_the_reference_does(hook: Any) -
         assert got["status"] == "unknown"
     got = in_browser(hook, text, AT, json.dumps(None))
     assert (got["status"], got["reason"]) == ("unknown", "bundle_unusable")
+
+
+def test_a_code_signed_with_sm2_is_judged_as_the_reference_does(hook: Any) -> None:
+    """The page checks Ed25519 only; a code of the 国密 profile names a 4-byte kid, which no key
+    of an Ed25519 trust list has: both say the signer is unknown, neither takes it as valid.
+    A header of no suite is not decodable, in the reference's words."""
+    bundle = (VECTORS / "bundle.json").read_text()
+    payload = encode_payload(f.credential())
+    sm2_key = Sm2PrivateKey.generate()
+    signed = cose.sign(payload, sm2_key, suites.SM2_SM3.kid(b"an organization certificate"))
+    parsed = cose.parse(signed)
+    other_alg = cbor2.dumps(  # ES256 (-7): a registered algorithm of no suite
+        cbor2.CBORTag(cose.COSE_SIGN1_TAG, [cose.protected_header(bytes(8), -7), {}, parsed.payload, parsed.signature])
+    )
+    results = agree_all(hook, [qrtext.encode(m, f.HOST) for m in (signed, other_alg)], AT, bundle)
+    assert results[0]["failed_check"] == "known_key"
+    assert results[1]["failed_check"] == "decodable" and "SM2 (-65537)" in results[1]["detail"]
 
 
 def _packed(number: str) -> bytes:

@@ -8,9 +8,12 @@ from collections.abc import Mapping
 
 import cbor2
 
-from issuer.core.cose import ALG_EDDSA, COSE_SIGN1_TAG, HEADER_ALG, HEADER_KID, KID_BYTES, SIGNATURE_BYTES, Sign1
+from issuer.core.cose import COSE_SIGN1_TAG, HEADER_ALG, HEADER_KID, SIGNATURE_BYTES, Sign1
 from issuer.core.errors import CredentialFormatError
 from tests.core import reference_cbor
+
+KID_BYTES = {-8: ("ed25519", 8), -65537: ("sm2-sm3", 4)}
+"""The algorithms of FORMAT.md §2 and the length of their kids."""
 
 
 def _malformed(what_en: str, what_zh: str) -> CredentialFormatError:
@@ -34,9 +37,11 @@ def parse(data: bytes) -> Sign1:
     header = reference_cbor.decode_strict(protected)
     if not isinstance(header, dict) or set(header) != {HEADER_ALG, HEADER_KID}:
         raise _malformed("protected header must hold alg and kid only", "受保护头只能含算法和密钥标识")
-    if header[HEADER_ALG] != ALG_EDDSA:
-        raise _malformed("algorithm is not EdDSA (-8)", "算法不是EdDSA（-8）")
+    alg = header[HEADER_ALG]
+    if type(alg) is not int or alg not in KID_BYTES:
+        raise _malformed("algorithm is neither EdDSA (-8) nor SM2 (-65537)", "算法既不是EdDSA（-8）也不是SM2（-65537）")
+    name, size = KID_BYTES[alg]
     kid = header[HEADER_KID]
-    if not isinstance(kid, bytes) or len(kid) != KID_BYTES:
-        raise _malformed("kid is not 8 bytes", "密钥标识不是8字节")
-    return Sign1(protected, kid, payload, signature)
+    if not isinstance(kid, bytes) or len(kid) != size:
+        raise _malformed(f"kid is not {size} bytes ({name})", f"密钥标识不是{size}字节（{name}）")
+    return Sign1(protected, kid, payload, signature, alg)
