@@ -14,13 +14,14 @@ from functools import cache
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from issuer.core import identity, pki, statuslist, trust
+from issuer.core import identity, pki, statuslist, suites, trust
 from issuer.core.catalogue import default_catalogue
 from issuer.core.clock import china_date, start_of_china_day
 from issuer.core.credential import Credential
 from issuer.core.errors import CredentialFormatError, TrustError
 from issuer.core.numbering import CertificateNumber, OrganizationCode
 from issuer.core.signing import Signer
+from issuer.core.sm2 import Sm2PrivateKey
 
 AUTHORITY = "人力资源和社会保障部职业技能鉴定中心（测试）"
 ORG_CODE = "Y000123000001"
@@ -84,18 +85,33 @@ def seeded_key(label: str) -> Ed25519PrivateKey:
     return Ed25519PrivateKey.from_private_bytes(hashlib.sha256(label.encode()).digest())
 
 
+@cache
+def sm2_key(label: str) -> Sm2PrivateKey:
+    """The SM2 key of ``label``, the same for the whole test run (made at random once: the
+    public point of a chosen scalar is not derived here)."""
+    return Sm2PrivateKey.generate()
+
+
+def suite_key(label: str, suite: suites.Suite) -> Ed25519PrivateKey | Sm2PrivateKey:
+    return sm2_key(label) if suite is suites.SM2_SM3 else seeded_key(label)
+
+
 @dataclass(frozen=True)
 class Authority:
-    key: Ed25519PrivateKey
+    key: Ed25519PrivateKey | Sm2PrivateKey
     root: x509.Certificate
 
     @property
     def root_der(self) -> bytes:
         return pki.der(self.root)
 
+    @property
+    def suite(self) -> suites.Suite:
+        return suites.of_signer(self.key)
 
-def authority(seed: str = "authority") -> Authority:
-    key = seeded_key(seed)
+
+def authority(seed: str = "authority", *, suite: suites.Suite = suites.ED25519) -> Authority:
+    key = suite_key(seed, suite)
     return Authority(key, pki.create_root(key, AUTHORITY, not_before=T0))
 
 
@@ -108,7 +124,7 @@ def org_signer(
     not_before: datetime = T0,
     not_after: datetime = T_END,
 ) -> Signer:
-    key = seeded_key(seed)
+    key = suite_key(seed, auth.suite)
     cert = pki.create_organization_certificate(
         root_key=auth.key,
         root=auth.root,
@@ -171,9 +187,8 @@ def root_status_list(
     auth: Authority, code: str = ORG_CODE, revoked: Iterable[int] = (), *, issued_at: datetime = STATUS_AT
 ) -> bytes:
     """A status list the authority signs for an organization that cannot sign its own."""
-    from issuer.core import cose
 
-    return statuslist.StatusList.of(code, set(revoked), issued_at).sign(auth.key, cose.kid_for(auth.root_der))
+    return statuslist.StatusList.of(code, set(revoked), issued_at).sign(auth.key, pki.kid_of(auth.root_der))
 
 
 def bundle_json(
@@ -208,7 +223,7 @@ def signed_trust_list_bundle(auth: Authority, payload: dict[str, object], status
     """A bundle whose trust list is ``payload`` as given (however malformed), signed by the root."""
     from issuer.core import cbor, cose
 
-    signed = cose.sign(cbor.encode(payload), auth.key, cose.kid_for(auth.root_der))
+    signed = cose.sign(cbor.encode(payload), auth.key, pki.kid_of(auth.root_der))
     return json.dumps(trust.make_bundle(auth.root_der, signed, status_lists))
 
 
@@ -260,8 +275,8 @@ class World:
         return self.signer.qr_text(cred or credential(), HOST)
 
 
-def world() -> World:
-    auth = authority()
+def world(suite: suites.Suite = suites.ED25519) -> World:
+    auth = authority(suite=suite)
     signer = org_signer(auth)
     org = organization([signer])
     return World(auth, signer, org, store(auth, trust_list([org]), [status_list(signer)]))

@@ -16,7 +16,7 @@ import pytest
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
-from issuer.core import cbor, cose, merkle, qrtext, statuslist, transparency, trust
+from issuer.core import cbor, cose, merkle, pki, qrtext, statuslist, transparency, trust
 from issuer.core.clock import parse_instant
 from issuer.core.verify import CHECK_NAMES, Outcome, Status, verify
 from tests import factories as f
@@ -510,7 +510,7 @@ def _entries() -> dict[str, transparency.Entry]:
         "issue": transparency.issue_entry(credential, LOGGED_AT),
         "revoke": transparency.signed_entry("revoke", revoke, w.signer.key, w.signer.kid, LOGGED_AT),
     }
-    root_kid = cose.kid_for(auth.root_der)
+    root_kid = pki.kid_of(auth.root_der)
     for event in transparency.KEY_EVENTS:
         statement = transparency.key_statement(f.ORG_CODE, w.signer.kid, event, LOGGED_AT - timedelta(days=1))
         entries[f"key-{event}"] = transparency.signed_entry("key", statement, auth.key, root_kid, LOGGED_AT)

@@ -144,6 +144,7 @@ def verification(live: LiveVerdict) -> dict[str, Any]:
         "reason": explanation.reason,
         "explanation": explanation.to_json(),
         "failed_check": verdict.failed_check,
+        "signature_suite": verdict.suite,
         "checks": [
             {"name": c.name, "outcome": c.outcome.value, "detail": c.detail, "detail_zh": c.detail_zh}
             for c in verdict.checks

@@ -596,6 +596,10 @@ class VerifyOut(ma.Schema):
     )
     explanation = fields.Nested(ExplanationOut, metadata={"description": "what it means, in plain words"})
     failed_check = fields.String(allow_none=True)
+    signature_suite = fields.String(
+        allow_none=True,
+        metadata={"description": "the signature checked: ed25519, or sm2-sm3 (国密); null when no key was found"},
+    )
     checks = fields.List(fields.Nested(CheckOut))
     checked_at = fields.DateTime()
     recorded = fields.Boolean(metadata={"description": "the service holds this very credential"})

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
-from . import cose, merkle
+from . import cose, merkle, pki
 from .credential import decode_payload
 from .errors import CredentialFormatError, TrustError
 from .numbering import CertificateNumber
@@ -454,7 +454,7 @@ def _key_event(state: _State, index: int, entry: Entry) -> None:
     if message is None:
         return
     root = state.trust.root
-    if message.kid != cose.kid_for(der(root)) or not message.verify(root_public_key(root)):
+    if message.kid != pki.kid_of(der(root)) or not message.verify(root_public_key(root)):
         state.find("bad_signature", "a key event is not signed by the root", "密钥事件不是由根密钥签名的", index)
         return
     try:

@@ -9,7 +9,6 @@ message is tagged 18. A key verifies only messages of its own suite's algorithm.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -29,11 +28,6 @@ HEADER_KID = 4
 ALG_EDDSA = -8
 KID_BYTES = 8
 SIGNATURE_BYTES = 64
-
-
-def kid_for(certificate_der: bytes) -> bytes:
-    """First 8 bytes of SHA-256 over the signer's certificate (DER), as the EU DCC does."""
-    return hashlib.sha256(certificate_der).digest()[:KID_BYTES]
 
 
 _SIG_STRUCTURE_HEAD = cbor.head(4, 4) + cbor.encode("Signature1")

@@ -1,6 +1,8 @@
 """X.509 certificates for the trust model: the authority's self-signed root, and one
 signing certificate per organization key that binds the key to the 13-character
-organization code (subject attribute organizationIdentifier, OID 2.5.4.97)."""
+organization code (subject attribute organizationIdentifier, OID 2.5.4.97). The keys and
+signatures are Ed25519, or SM2-with-SM3 in the 国密 profile (``sm2x509``): a root signs
+only certificates of its own suite."""
 
 from __future__ import annotations
 
@@ -15,9 +17,12 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.x509.oid import NameOID
 
+from . import sm2x509, suites
 from .errors import IssuerError, TrustError
 from .keys import PrivateKey
 from .numbering import OrganizationCode
+from .sm2 import Sm2KeyError, Sm2PrivateKey, Sm2PublicKey
+from .suites import PublicKey
 
 _ED25519_ALGORITHM = bytes.fromhex("300506032b6570")  # AlgorithmIdentifier { id-Ed25519 }
 
@@ -29,15 +34,16 @@ class CertificateSigningError(IssuerError):
     kind = "keystore"
 
 
-def _serial(public_key: Ed25519PublicKey, not_before: datetime) -> int:
-    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+def _serial(public_key: PublicKey, not_before: datetime) -> int:
+    raw = suites.of_key(public_key).raw(public_key)  # type: ignore[union-attr]
     digest = hashlib.sha256(raw + not_before.isoformat().encode()).digest()
     return int.from_bytes(digest[:16], "big") >> 1
 
 
 def create_root(key: PrivateKey, name: str, *, not_before: datetime, years: int = 20) -> x509.Certificate:
-    """A self-signed authority root. Serial numbers derive from key and time, so the same
-    inputs give the same certificate (Ed25519 signatures are deterministic)."""
+    """A self-signed authority root, in ``key``'s suite. Serial numbers derive from key and
+    time, so the same inputs give the same Ed25519 certificate (Ed25519 signatures are
+    deterministic; SM2's are not)."""
     subject = x509.Name(
         [
             x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
@@ -46,31 +52,26 @@ def create_root(key: PrivateKey, name: str, *, not_before: datetime, years: int 
         ]
     )
     public = key.public_key()
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(public)
-        .serial_number(_serial(public, not_before))
-        .not_valid_before(not_before)
-        .not_valid_after(not_before + timedelta(days=365 * years))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
-    )
-    return _signed(builder, key)
+    extensions = [
+        _extension(x509.BasicConstraints(ca=True, path_length=0), critical=True),
+        _extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True),
+        _extension(x509.SubjectKeyIdentifier(key_identifier(public)), critical=False),
+    ]
+    return _certificate(subject, subject, public, not_before, not_before + timedelta(days=365 * years), extensions, key)
 
 
 def create_organization_certificate(
     *,
     root_key: PrivateKey,
     root: x509.Certificate,
-    public_key: Ed25519PublicKey,
+    public_key: PublicKey,
     org_code: OrganizationCode,
     org_name: str,
     not_before: datetime,
     not_after: datetime,
 ) -> x509.Certificate:
+    """The signing certificate of an organization's key, issued by the root (both of one
+    suite: ``TrustError`` otherwise)."""
     subject = x509.Name(
         [
             x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
@@ -79,22 +80,70 @@ def create_organization_certificate(
             x509.NameAttribute(NameOID.COMMON_NAME, f"{org_code} 证书签名"),
         ]
     )
+    if suites.of_key(public_key) is not suites.of_signer(root_key):
+        raise TrustError(
+            "the organization's key and the root are of different signature suites",
+            "机构密钥与根证书的签名算法体系不同",
+        )
+    extensions = [
+        _extension(x509.BasicConstraints(ca=False, path_length=None), critical=True),
+        _extension(x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True),
+        _extension(x509.AuthorityKeyIdentifier(key_identifier(root_public_key(root)), None, None), critical=False),
+    ]
+    return _certificate(root.subject, subject, public_key, not_before, not_after, extensions, root_key)
+
+
+Extension = x509.Extension[x509.ExtensionType]
+
+
+def _extension(value: x509.ExtensionType, *, critical: bool) -> Extension:
+    return x509.Extension(value.oid, critical, value)
+
+
+def key_identifier(public: PublicKey) -> bytes:
+    """The subject key identifier of ``public``: SHA-1 of the key's bits for Ed25519 (RFC
+    5280 §4.2.1.2, as ``cryptography`` computes it), the first 20 bytes of SM3 for SM2."""
+    if isinstance(public, Sm2PublicKey):
+        return sm2x509.key_identifier(public)
+    assert isinstance(public, Ed25519PublicKey)
+    return x509.SubjectKeyIdentifier.from_public_key(public).digest
+
+
+def _certificate(
+    issuer: x509.Name,
+    subject: x509.Name,
+    public: PublicKey,
+    not_before: datetime,
+    not_after: datetime,
+    extensions: list[Extension],
+    key: PrivateKey,
+) -> x509.Certificate:
+    if isinstance(key, Sm2PrivateKey):
+        assert isinstance(public, Sm2PublicKey)
+        serial = _serial(public, not_before)
+        return sm2x509.build(
+            issuer=issuer,
+            subject=subject,
+            public=public,
+            serial=serial,
+            not_before=not_before,
+            not_after=not_after,
+            extensions=extensions,
+            key=key,
+        )
+    assert isinstance(public, Ed25519PublicKey)
     builder = (
         x509.CertificateBuilder()
         .subject_name(subject)
-        .issuer_name(root.subject)
-        .public_key(public_key)
-        .serial_number(_serial(public_key, not_before))
+        .issuer_name(issuer)
+        .public_key(public)
+        .serial_number(_serial(public, not_before))
         .not_valid_before(not_before)
         .not_valid_after(not_after)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(root.public_key()),  # type: ignore[arg-type]
-            critical=False,
-        )
     )
-    return _signed(builder, root_key)
+    for extension in extensions:
+        builder = builder.add_extension(extension.value, critical=extension.critical)
+    return _signed(builder, key)
 
 
 def _signed(builder: x509.CertificateBuilder, key: PrivateKey) -> x509.Certificate:
@@ -134,7 +183,7 @@ class OrganizationCertificate:
     certificate: x509.Certificate
     der: bytes
     org_code: str
-    public_key: Ed25519PublicKey
+    public_key: Ed25519PublicKey | Sm2PublicKey
 
     @cached_property
     def not_before(self) -> datetime:
@@ -158,9 +207,16 @@ class OrganizationCertificate:
         return not constraints.ca and usage.digital_signature
 
     def issued_by(self, root: x509.Certificate) -> bool:
+        """Whether ``root`` signed this certificate (in the root's suite)."""
+        try:
+            root_key = root_public_key(root)
+        except TrustError:
+            return False
+        if isinstance(root_key, Sm2PublicKey):
+            return sm2x509.issued_by(self.certificate, root_key)
         try:
             self.certificate.verify_directly_issued_by(root)
-        except (ValueError, TypeError, InvalidSignature):
+        except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
             return False
         return True
 
@@ -177,32 +233,54 @@ def parse_organization_certificate(der: bytes) -> OrganizationCertificate:
     library parses names and extensions lazily, and a malformed one must be refused here
     (``TrustError``), never raise later in the middle of a verification."""
     cert = load_certificate(der)
-    try:
-        public = cert.public_key()
-    except UnsupportedAlgorithm:
-        raise TrustError("organization key is not Ed25519", "机构密钥不是Ed25519") from None
-    except (ValueError, TypeError):
-        raise TrustError("organization certificate is malformed", "机构证书格式错误") from None
+    public = _public_key(cert, "organization key", "机构密钥")
     try:
         codes = cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_IDENTIFIER)
         _ = cert.issuer, cert.extensions, cert.not_valid_before_utc, cert.not_valid_after_utc
     except (ValueError, TypeError):
         raise TrustError("organization certificate is malformed", "机构证书格式错误") from None
-    if not isinstance(public, Ed25519PublicKey):
-        raise TrustError("organization key is not Ed25519", "机构密钥不是Ed25519")
     if len(codes) != 1:
         raise TrustError("organization certificate carries no organization code", "机构证书缺少机构代码")
     return OrganizationCertificate(cert, der, str(codes[0].value), public)
 
 
-def root_public_key(root: x509.Certificate) -> Ed25519PublicKey:
+def root_public_key(root: x509.Certificate) -> Ed25519PublicKey | Sm2PublicKey:
+    return _public_key(root, "root key", "根证书密钥")
+
+
+def _public_key(cert: x509.Certificate, what: str, what_zh: str) -> Ed25519PublicKey | Sm2PublicKey:
+    """The certificate's Ed25519 or SM2 key; ``TrustError`` for any other, or a malformed one.
+    (The words name Ed25519 alone: the scan page, which reads Ed25519 keys only, says the same
+    of every other key, SM2's included.)"""
+    not_ours = TrustError(f"{what} is not Ed25519", f"{what_zh}不是Ed25519")
     try:
-        public = root.public_key()
-    except (UnsupportedAlgorithm, ValueError):
-        raise TrustError("root key is not Ed25519", "根证书密钥不是Ed25519") from None
+        public = cert.public_key()
+    except UnsupportedAlgorithm:
+        try:
+            sm2_key = sm2x509.public_key(cert)
+        except Sm2KeyError:
+            sm2_key = None
+        if sm2_key is None:
+            raise not_ours from None
+        return sm2_key
+    except (ValueError, TypeError):
+        if "organization" in what:
+            raise TrustError("organization certificate is malformed", "机构证书格式错误") from None
+        raise not_ours from None
     if not isinstance(public, Ed25519PublicKey):
-        raise TrustError("root key is not Ed25519", "根证书密钥不是Ed25519")
+        raise not_ours
     return public
+
+
+def kid_of(certificate_der: bytes) -> bytes:
+    """The key id of a certificate's key (FORMAT.md §2): the first 8 bytes of SHA-256 over the
+    DER, as the EU DCC has it, or for an SM2 key the first 4 bytes of SM3. Bytes that are
+    not a certificate get the Ed25519 kid (no key has it)."""
+    try:
+        sm2 = sm2x509.has_sm2_key(x509.load_der_x509_certificate(certificate_der))
+    except ValueError:
+        sm2 = False
+    return (suites.SM2_SM3 if sm2 else suites.ED25519).kid(certificate_der)
 
 
 def fingerprint(cert: x509.Certificate) -> str:

@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
-from . import cose, qrtext
+from . import cose, pki, qrtext, suites
 from .credential import Credential, encode_payload
 from .errors import IssuerError
 from .keys import PrivateKey
@@ -28,8 +26,8 @@ class Signer:
     @classmethod
     def from_der(cls, key: PrivateKey, certificate_der: bytes) -> Signer:
         cert = parse_organization_certificate(certificate_der)
-        raw = Encoding.Raw, PublicFormat.Raw
-        if key.public_key().public_bytes(*raw) != cert.public_key.public_bytes(*raw):
+        public, suite = key.public_key(), suites.of_key(cert.public_key)
+        if suite is None or suites.of_key(public) is not suite or suite.raw(public) != suite.raw(cert.public_key):
             raise SignerMismatch(
                 "key_certificate_mismatch",
                 "the private key does not match the certificate",
@@ -39,7 +37,7 @@ class Signer:
 
     @cached_property
     def kid(self) -> bytes:
-        return cose.kid_for(self.certificate.der)
+        return pki.kid_of(self.certificate.der)
 
     @property
     def org_code(self) -> str:

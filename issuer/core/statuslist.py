@@ -28,6 +28,7 @@ from .clock import china_date, format_instant, parse_utc_instant
 from .display import date_zh
 from .errors import CredentialFormatError, TrustError
 from .keys import PrivateKey
+from .sm2 import Sm2PublicKey
 
 STATUS_LIST_VERSION = 1
 STATUS_LIST_BITS = 1 << 20
@@ -165,7 +166,7 @@ def kid_of(signed: bytes) -> bytes:
         raise _bad("not a signed message", "不是签名消息") from None
 
 
-def open_signed(signed: bytes, public_key: Ed25519PublicKey) -> StatusList:
+def open_signed(signed: bytes, public_key: Ed25519PublicKey | Sm2PublicKey) -> StatusList:
     """Check the signature with ``public_key``, then read the list. Which key may sign
     which organization's list is the trust store's business."""
     try:

@@ -33,7 +33,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from . import cbor, cose, statuslist
+from . import cbor, cose, pki, statuslist
 from .catalogue import EDITION_2022, LEVELS, Catalogue
 from .clock import china_date, end_of_china_day, format_instant, parse_date, parse_utc_instant, start_of_china_day
 from .errors import CredentialFormatError, TrustError
@@ -110,7 +110,7 @@ class KeyEntry:
 
     @cached_property
     def kid(self) -> bytes:
-        return cose.kid_for(self.certificate)
+        return pki.kid_of(self.certificate)
 
 
 @dataclass(frozen=True)
@@ -220,7 +220,7 @@ class TrustList:
         return view
 
     def sign(self, root_key: PrivateKey, root: x509.Certificate) -> bytes:
-        return cose.sign(cbor.encode(self.to_payload()), root_key, cose.kid_for(der(root)))
+        return cose.sign(cbor.encode(self.to_payload()), root_key, pki.kid_of(der(root)))
 
 
 def catalogue_names(catalogue: Catalogue) -> dict[str, str]:
@@ -385,7 +385,7 @@ def _kids_in(obj: Any) -> tuple[tuple[bytes, ...], bool]:
     if not isinstance(keys, list):
         return (), False
     readable = [k["certificate"] for k in keys if isinstance(k, dict) and isinstance(k.get("certificate"), bytes)]
-    return tuple(cose.kid_for(der) for der in readable), len(readable) == len(keys)
+    return tuple(pki.kid_of(der) for der in readable), len(readable) == len(keys)
 
 
 def _unreadable_organization(obj: Any, exc: TrustError) -> Problem:
@@ -468,7 +468,7 @@ class TrustStore:
         self, root: x509.Certificate, trust_list: TrustList, signed: bytes, problems: Iterable[Problem] = ()
     ) -> None:
         self.root = root
-        self.root_kid = cose.kid_for(der(root))
+        self.root_kid = pki.kid_of(der(root))
         self.root_validity = (root.not_valid_before_utc, root.not_valid_after_utc)
         """The root certificate's validity, read once: every verdict compares against it."""
         self.trust_list = trust_list
@@ -654,7 +654,7 @@ class TrustStore:
             msg = cose.parse(signed)
         except CredentialFormatError:
             raise TrustError("the trust list is not a signed message", "信任列表不是签名消息") from None
-        if msg.kid != cose.kid_for(der(root)) or not msg.verify(root_public_key(root)):
+        if msg.kid != pki.kid_of(der(root)) or not msg.verify(root_public_key(root)):
             raise TrustError("the trust list is not signed by the root certificate", "信任列表不是由根证书签发的")
         try:
             payload = cbor.decode_strict(msg.payload)

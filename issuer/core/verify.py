@@ -19,7 +19,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from . import cose, policy, qrtext
+from . import cose, policy, qrtext, suites
 from .assessment import method_name
 from .clock import china_date, format_instant
 from .credential import DEFAULT_METHOD, Credential, decode_payload
@@ -103,6 +103,15 @@ class Verdict:
     @property
     def valid(self) -> bool:
         return self.status is Status.VALID
+
+    @property
+    def suite(self) -> str | None:
+        """The signature suite checked, ``ed25519`` or ``sm2-sm3`` (the key's the kid named);
+        ``None`` when no key was found."""
+        if self.signer is None:
+            return None
+        found = suites.of_key(self.signer.certificate.public_key)
+        return found.name if found is not None else None
 
     @property
     def failed_check(self) -> str | None:

@@ -170,7 +170,7 @@ class Publishing:
                 signer = self._ctx.keys.signer(org.code, key.kid)
                 return signer.key, signer.kid
         root_key, root = self._ctx.keys.authority()
-        return root_key, cose.kid_for(pki.der(root))
+        return root_key, pki.kid_of(pki.der(root))
 
     def refresh(self) -> list[str]:
         """Sign again every status list older than ``REFRESH`` (or missing), one organization

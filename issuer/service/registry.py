@@ -20,10 +20,10 @@ from issuer.core import pki, trust
 from issuer.core import transparency as log_format
 from issuer.core.catalogue import EDITION_2022, Catalogue, Occupation, level
 from issuer.core.clock import end_of_china_day, start_of_china_day
-from issuer.core.cose import kid_for
 from issuer.core.display import level_zh
 from issuer.core.errors import Conflict, InvalidInput, IssuerError, NotFound
 from issuer.core.numbering import OrganizationCode
+from issuer.core.pki import kid_of
 from issuer.render import Assets
 from issuer.service import audit, lifecycle
 from issuer.service.appearance import checked_appearance, sample_certificate
@@ -468,7 +468,7 @@ class Registry:
             not_after=not_after,
         )
         self._ctx.keys.save_organization_key(key, cert)
-        record = uow.organizations.add_key(org.id, kid_for(pki.der(cert)).hex(), pki.der(cert), now)
+        record = uow.organizations.add_key(org.id, kid_of(pki.der(cert)).hex(), pki.der(cert), now)
         self._log_key_event(uow, org.code, record.kid, "added", now)
         self._publishing.publish_status_list(uow, self._reread(uow, org.code))
         return record
@@ -477,7 +477,7 @@ class Registry:
         """A key event in the transparency log, stated by the authority root key."""
         root_key, root = self._ctx.keys.authority()
         statement = log_format.key_statement(code, bytes.fromhex(kid), event, at)
-        entry = log_format.signed_entry("key", statement, root_key, kid_for(pki.der(root)), self._ctx.clock())
+        entry = log_format.signed_entry("key", statement, root_key, kid_of(pki.der(root)), self._ctx.clock())
         self._log.append(uow, [entry])
 
     @staticmethod

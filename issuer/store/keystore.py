@@ -13,7 +13,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from issuer.core import cose, pki
+from issuer.core import pki
 from issuer.core.errors import IssuerError
 from issuer.core.keys import PrivateKey
 from issuer.core.signing import Signer
@@ -125,14 +125,14 @@ class KeyStore:
     def save_organization_key(self, key: PrivateKey, cert: x509.Certificate) -> bytes:
         """Store an organization key and certificate; returns the kid."""
         parsed = pki.parse_organization_certificate(pki.der(cert))
-        kid = cose.kid_for(parsed.der)
+        kid = pki.kid_of(parsed.der)
         _write_private(self.org_dir(parsed.org_code) / f"{kid.hex()}.key.pem", self._encrypt(_in_process(key)))
         return self.save_organization_certificate(cert)
 
     def save_organization_certificate(self, cert: x509.Certificate) -> bytes:
         """Store an organization certificate alone (its key is elsewhere); returns the kid."""
         parsed = pki.parse_organization_certificate(pki.der(cert))
-        kid = cose.kid_for(parsed.der)
+        kid = pki.kid_of(parsed.der)
         folder = self.org_dir(parsed.org_code)
         folder.mkdir(parents=True, exist_ok=True)
         (folder / f"{kid.hex()}.crt.pem").write_bytes(self._pem(cert))

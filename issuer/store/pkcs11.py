@@ -20,8 +20,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from issuer.core import pki
-from issuer.core.cose import kid_for
 from issuer.core.keys import PrivateKey
+from issuer.core.pki import kid_of
 from issuer.core.signing import Signer
 from issuer.store.keystore import KeyStore, KeyStoreError
 from issuer.store.pkcs11_session import Token
@@ -131,7 +131,7 @@ class TokenKeys:
         """Label the key by its kid and keep the certificate beside the file store's."""
         parsed = pki.parse_organization_certificate(pki.der(cert))
         token_key = self._ours(key, parsed.public_key)
-        self.token.relabel(token_key.label, org_label(parsed.org_code, kid_for(parsed.der).hex()))
+        self.token.relabel(token_key.label, org_label(parsed.org_code, kid_of(parsed.der).hex()))
         return self.files.save_organization_certificate(cert)
 
     def has_authority(self) -> bool:

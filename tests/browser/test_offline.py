@@ -24,7 +24,7 @@ from typing import Any
 import cbor2
 import pytest
 
-from issuer.core import cbor, cose, qrtext, suites, trust
+from issuer.core import cbor, cose, pki, qrtext, suites, trust
 from issuer.core.clock import parse_instant
 from issuer.core.credential import encode_payload
 from issuer.core.errors import TrustError
@@ -229,7 +229,7 @@ def test_an_unreadable_organization_or_key_makes_only_that_organization_unknown(
     assert (got["status"], got["reason"]) == ("unknown", "organization_unreadable")
     assert "S000044000002" in got["detail"]
     cred = f.credential(number="Y000031000003263000001")
-    got = agree(hook, qr(third, encode_payload(cred), kid=cose.kid_for(broken)), AT, bundle)
+    got = agree(hook, qr(third, encode_payload(cred), kid=pki.kid_of(broken)), AT, bundle)
     assert (got["status"], got["reason"]) == ("unknown", "organization_unreadable")
 
     del entries[other.org_code]["keys"]  # an entry without keys: any unknown key may be its own
@@ -434,7 +434,7 @@ def test_changed_trust_lists_set_aside_what_the_reference_sets_aside(hook: Any) 
     for i in sorted(rng.sample(range(len(encoded)), 90)):
         changed = bytearray(encoded)
         changed[i] ^= 1 << rng.randrange(8)
-        signed = cose.sign(bytes(changed), auth.key, cose.kid_for(auth.root_der))
+        signed = cose.sign(bytes(changed), auth.key, pki.kid_of(auth.root_der))
         bundle = json.dumps(trust.make_bundle(auth.root_der, signed, lists))
         agree_all(hook, codes, AT, bundle)
 
@@ -452,7 +452,7 @@ def test_a_key_certificate_whose_subject_cannot_be_read_is_set_aside(hook: Any) 
     org = f.organization([], keys=[trust.KeyEntry(broken)])
     tl = f.trust_list([org, f.organization([other], code=other.org_code)])
     bundle = f.bundle_json(auth, tl, [f.status_list(other)])
-    got = agree(hook, qr(signer, encode_payload(f.credential()), kid=cose.kid_for(broken)), AT, bundle)
+    got = agree(hook, qr(signer, encode_payload(f.credential()), kid=pki.kid_of(broken)), AT, bundle)
     assert (got["status"], got["reason"]) == ("unknown", "organization_unreadable"), got
     assert "Y000123000001" in got["detail"] and "organization certificate is malformed" in got["detail"]
     cred = f.credential(number="S000044000002263000001")

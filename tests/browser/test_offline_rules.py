@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.x509.oid import ExtensionOID, NameOID
 
 from issuer.cli.trust import refuse_going_back
-from issuer.core import cbor, cose, qrtext, statuslist, trust
+from issuer.core import cbor, cose, pki, qrtext, statuslist, trust
 from issuer.core.credential import encode_payload
 from issuer.core.errors import TrustError
 from issuer.core.manifest import Manifest
@@ -410,7 +410,7 @@ def test_the_manifest_keeps_only_the_status_lists_and_tree_head_it_names(hook: A
     # a log entry that cannot be read is set aside; the others still sign
     payload = tl.to_payload()
     payload["logs"] = [{"name": "broken", "public_key": b"\x00" * 31}, *payload["logs"]]
-    signed = cose.sign(cbor.encode(payload), auth.key, cose.kid_for(auth.root_der))
+    signed = cose.sign(cbor.encode(payload), auth.key, pki.kid_of(auth.root_der))
     manifest = _manifest_of(key, log, signed, names)
     case(
         json.dumps(trust.make_bundle(auth.root_der, signed, [before, others], None, manifest)),
@@ -518,7 +518,7 @@ def test_a_cached_bundle_is_replaced_only_by_one_that_does_not_go_back(hook: Any
 
 def _raw_bundle(auth: f.Authority, payload: bytes, lists: Iterable[bytes] = ()) -> str:
     """A bundle whose trust list payload is ``payload``, bytes as given, signed by the root."""
-    signed = cose.sign(payload, auth.key, cose.kid_for(auth.root_der))
+    signed = cose.sign(payload, auth.key, pki.kid_of(auth.root_der))
     return json.dumps(trust.make_bundle(auth.root_der, signed, list(lists)))
 
 
@@ -814,7 +814,7 @@ def test_key_certificates_parse_as_the_reference_parses_them(hook: Any) -> None:
     certificates += [der[:-67] + b"\x03\x41" + bytes([unused]) + der[-64:] for unused in (1, 8)]
     verdicts: dict[str, int] = {}
     for certificate in certificates:
-        kid = cose.kid_for(certificate)
+        kid = pki.kid_of(certificate)
         org = f.organization([], keys=[trust.KeyEntry(certificate)])
         listed = statuslist.StatusList.of(f.ORG_CODE, set(), f.STATUS_AT).sign(key, kid)
         bundle = f.bundle_json(auth, f.trust_list([org]), [listed])

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from issuer.core import auditor, cbor, cose, merkle, transparency, trust
+from issuer.core import auditor, cbor, cose, merkle, pki, transparency, trust
 from issuer.core.auditor import audit
 from issuer.core.credential import decode_payload
 from issuer.core.errors import TrustError
@@ -65,7 +65,7 @@ def revoke(signer: Signer, serial: int) -> bytes:
 
 def key_added(auth: f.Authority, signer: Signer, event: str = "added") -> bytes:
     statement = transparency.key_statement(f.ORG_CODE, signer.kid, event, LOGGED)
-    return transparency.signed_entry("key", statement, auth.key, cose.kid_for(auth.root_der), LOGGED).encode()
+    return transparency.signed_entry("key", statement, auth.key, pki.kid_of(auth.root_der), LOGGED).encode()
 
 
 @pytest.fixture()

@@ -13,7 +13,7 @@ from pycose.keys import OKPKey
 from pycose.keys.curves import Ed25519
 from pycose.messages import Sign1Message
 
-from issuer.core import cbor, cose, qrtext
+from issuer.core import cbor, cose, pki, qrtext
 from issuer.core.credential import encode_payload
 from issuer.core.errors import CredentialFormatError
 from tests import factories as f
@@ -47,7 +47,7 @@ def test_the_message_is_tag_18_with_alg_eddsa_and_the_kid_of_the_certificate() -
     outer = cbor2.loads(message)
     assert outer.tag == 18
     protected, unprotected, payload, signature = outer.value
-    assert cbor2.loads(protected) == {1: -8, 4: cose.kid_for(w.signer.certificate.der)}
+    assert cbor2.loads(protected) == {1: -8, 4: pki.kid_of(w.signer.certificate.der)}
     assert dict(unprotected) == {}
     assert len(signature) == 64
     assert payload == encode_payload(f.credential())

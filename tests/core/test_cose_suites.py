@@ -12,7 +12,7 @@ import pytest
 import segno
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from issuer.core import cose, qrtext, sm2, suites
+from issuer.core import cose, pki, qrtext, sm2, suites
 from issuer.core.credential import encode_payload
 from issuer.core.errors import CredentialFormatError
 from issuer.core.sm2 import DEFAULT_ID, Sm2PrivateKey
@@ -110,5 +110,5 @@ def test_the_typical_credential_signed_with_sm2_fits_the_same_qr_version() -> No
 
 def test_a_kid_is_the_suites_hash_of_the_certificate() -> None:
     certificate = b"DER of a certificate"
-    assert suites.ED25519.kid(certificate) == cose.kid_for(certificate)
+    assert suites.ED25519.kid(certificate) == pki.kid_of(certificate)
     assert suites.SM2_SM3.kid(certificate) == sm2.sm3(certificate)[:4]

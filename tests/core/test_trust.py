@@ -393,7 +393,7 @@ def test_an_envelope_field_that_is_not_a_uint_makes_the_list_unusable(change: An
     _, _, tl = _two(auth)
     payload = tl.to_payload()
     change(payload)
-    signed = cose.sign(cbor2.dumps(payload, canonical=True), auth.key, cose.kid_for(auth.root_der))
+    signed = cose.sign(cbor2.dumps(payload, canonical=True), auth.key, pki.kid_of(auth.root_der))
     with pytest.raises(TrustError):
         trust.load_bundle(json.dumps(trust.make_bundle(auth.root_der, signed)))
 
@@ -459,9 +459,8 @@ def test_a_refused_list_signed_by_a_key_set_aside_concerns_its_organization() ->
     next(o for o in payload["organizations"] if o["code"] == f.ORG_CODE)["keys"].append(
         {"certificate": garbage, "status": "active", "compromised_at": None, "retired_at": None}
     )
-    from issuer.core import cose
 
-    by_aside = statuslist.StatusList.of(f.ORG_CODE, set(), f.STATUS_AT).sign(a.key, cose.kid_for(garbage))
+    by_aside = statuslist.StatusList.of(f.ORG_CODE, set(), f.STATUS_AT).sign(a.key, pki.kid_of(garbage))
     store = trust.load_bundle(f.signed_trust_list_bundle(auth, payload, [by_aside]))
     verdict = verify(a.qr_text(f.credential(), f.HOST), store, at=f.NOW)
     assert (verdict.status, verdict.reason) == (Status.UNKNOWN, "status_list_unusable")

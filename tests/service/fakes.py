@@ -17,7 +17,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from issuer.core import cose, pki
+from issuer.core import pki
 from issuer.core.keys import PrivateKey
 from issuer.core.signing import Signer
 from issuer.service.context import Context
@@ -510,7 +510,7 @@ class FakeKeys:
         return Ed25519PrivateKey.generate()
 
     def save_organization_key(self, key: PrivateKey, cert: x509.Certificate) -> bytes:
-        kid = cose.kid_for(pki.der(cert))
+        kid = pki.kid_of(pki.der(cert))
         self._signers[kid.hex()] = Signer.from_der(key, pki.der(cert))
         return kid
 

@@ -22,7 +22,7 @@ from typing import Any
 import cbor2
 from cryptography import x509
 
-from issuer.core import cbor, cose, qrtext, trust
+from issuer.core import cbor, cose, pki, qrtext, trust
 from issuer.core.catalogue import default_catalogue
 from issuer.core.credential import Credential, encode_payload
 from issuer.core.manifest import Manifest
@@ -80,7 +80,7 @@ def _signed_trust_list(auth: f.Authority, payload: Payload, *, raw: bool = False
     """``payload`` signed by the root as it is; ``raw``: encoded by cbor2 itself, so that it
     may hold what ``cbor.encode`` refuses to write (a float, a tag)."""
     encoded = cbor2.dumps(payload, canonical=True) if raw else cbor.encode(payload)
-    return cose.sign(encoded, auth.key, cose.kid_for(auth.root_der))
+    return cose.sign(encoded, auth.key, pki.kid_of(auth.root_der))
 
 
 def _manifest(
@@ -111,7 +111,7 @@ def _resigned(auth: f.Authority, der: bytes, old: bytes, new: bytes) -> bytes:
 
 
 def _with_kid(key: Any, der: bytes, cred: Credential) -> str:
-    return qrtext.encode(cose.sign(encode_payload(cred), key, cose.kid_for(der)), f.HOST)
+    return qrtext.encode(cose.sign(encode_payload(cred), key, pki.kid_of(der)), f.HOST)
 
 
 def _gzip_with_header_crc(bits: bytes, *, correct: bool) -> bytes:
@@ -324,7 +324,7 @@ def build(
     b, c, d, e, h = (orgs[code] for code in codes[1:])
     base = StatusList.of(f.ORG_CODE, {revoked_index}, f.STATUS_AT)
     plain = StatusList.of
-    root_kid = cose.kid_for(auth.root_der)
+    root_kid = pki.kid_of(auth.root_der)
     listed = {
         f.ORG_CODE: _list_with(
             base, s["a_new"].key, s["a_new"].kid, list=_gzip_with_header_crc(base.bits, correct=True)
@@ -439,8 +439,8 @@ def build(
     by_code[ORG_Y]["name"] = 7
     by_code[ORG_Z]["scope"][0]["edition"] = -2022
     u_list = f.status_list(signers[ORG_U])
-    t_list = StatusList.of(ORG_T, set(), f.STATUS_AT).sign(signers[ORG_T].key, cose.kid_for(der_t))
-    w_list = StatusList.of(ORG_W, set(), f.STATUS_AT).sign(signers[ORG_W].key, cose.kid_for(not_der))
+    t_list = StatusList.of(ORG_T, set(), f.STATUS_AT).sign(signers[ORG_T].key, pki.kid_of(der_t))
+    w_list = StatusList.of(ORG_W, set(), f.STATUS_AT).sign(signers[ORG_W].key, pki.kid_of(not_der))
     named = {f.ORG_CODE: a_list, ORG_T: t_list, ORG_U: u_list, ORG_W: w_list}
     out.files[name] = _json(small_bundle(payload, list(named.values()), named=named))
 
