@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from issuer.core.catalogue import Catalogue, default_catalogue
 from issuer.core.errors import ReferenceDataError
 from issuer.core.identity import DocumentTypes, default_document_types
+from issuer.core.suites import ED25519, SM2_SM3, Suite
 
 T = TypeVar("T")
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -32,6 +33,7 @@ DEFAULTS: dict[str, Any] = {
     "DATABASE_WAIT_MS": 2000,
     "KEYS_DIR": "keys",
     "KEY_BACKEND": "file",
+    "CRYPTO_PROFILE": "",
     "PKCS11_MODULE": "/usr/lib/softhsm/libsofthsm2.so",
     "PKCS11_TOKEN": "",
     "PKCS11_PIN": "",
@@ -110,6 +112,10 @@ def check(config: Mapping[str, Any]) -> None:
         raise ConfigError("ISSUER_LOG_FORMAT is text or json")
     metrics_allow(config)
     token = token_settings(config)
+    if crypto_profile(config) is SM2_SM3 and token is not None:
+        raise ConfigError(
+            "ISSUER_CRYPTO_PROFILE=sm2 needs ISSUER_KEY_BACKEND=file: the PKCS#11 backend makes Ed25519 keys"
+        )
     reference_data(config)
     if config["ENV"] == "development":
         return
@@ -138,6 +144,22 @@ def _check_qr_host(value: str) -> None:
         raise ConfigError(
             f"ISSUER_QR_HOST={value}: a host name with an optional :port (http://host:port for a development server)"
         ) from None
+
+
+PROFILES = {"ed25519": ED25519, "sm2": SM2_SM3}
+"""``ISSUER_CRYPTO_PROFILE``: the signature suite of the authority root made by ``issuer keys
+init-authority`` (and ``issuer dev init``); every later key follows the root's suite."""
+
+
+def crypto_profile(config: Mapping[str, Any]) -> Suite | None:
+    """The suite ``ISSUER_CRYPTO_PROFILE`` names, or ``None`` when it is not set (a new root
+    is then Ed25519, and an existing one keeps its suite)."""
+    name = str(config.get("CRYPTO_PROFILE") or "").strip().lower()
+    if not name:
+        return None
+    if name not in PROFILES:
+        raise ConfigError(f"ISSUER_CRYPTO_PROFILE is ed25519 or sm2 (国密), not {name!r}")
+    return PROFILES[name]
 
 
 def secure_cookies(config: Mapping[str, Any]) -> bool:

@@ -1,5 +1,6 @@
 """Fixtures: a real database (SQLite by default; PostgreSQL when TEST_DATABASE_URL is set,
-as CI does), real keys, a controllable clock."""
+as CI does), real keys (Ed25519 by default; the 国密 profile's SM2 when
+ISSUER_TEST_PROFILE=sm2, as CI's third leg does), a controllable clock."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, make_url, text
 
+from issuer import config as settings
 from issuer.app import create_app
 from issuer.service import bootstrap, registry
 from issuer.service.principal import OPERATOR, Principal, Role
@@ -26,6 +28,8 @@ from issuer.store.models import Base
 from tests.hsm import SoftHsm, softhsm_tokens
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+PROFILE = os.environ.get("ISSUER_TEST_PROFILE", "ed25519")
+"""The signature suite of the test deployment's root, and so of every key it makes."""
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 
 
@@ -46,7 +50,8 @@ def keys_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from issuer.store.keystore import KeyStore
 
     store = KeyStore(path, "test-passphrase")
-    bootstrap.init_authority(store, "人力资源和社会保障部（测试）", now=datetime(2024, 1, 1, tzinfo=UTC))
+    suite = settings.PROFILES[PROFILE]
+    bootstrap.init_authority(store, "人力资源和社会保障部（测试）", now=datetime(2024, 1, 1, tzinfo=UTC), suite=suite)
     return path
 
 
@@ -112,6 +117,7 @@ def _test_config(database_url: str, keys_dir: Path, tmp_path: Path) -> dict[str,
         "DATABASE_URL": database_url,
         "KEYS_DIR": str(keys_dir),
         "KEY_PASSPHRASE": "test-passphrase",
+        "CRYPTO_PROFILE": PROFILE,
         "QR_HOST": "cert.hrss.example.cn",
         "BATCH_DIR": str(tmp_path / "batches"),
         "BATCH_CHUNK": 5,

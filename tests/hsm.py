@@ -27,8 +27,10 @@ class SoftHsm:
     module: str
 
     def settings(self, token: str) -> dict[str, Any]:
-        """The app settings of the key backend in ``token``."""
-        return {"KEY_BACKEND": "pkcs11", "PKCS11_MODULE": self.module, "PKCS11_TOKEN": token, "PKCS11_PIN": PIN}
+        """The app settings of the key backend in ``token`` (whose keys are Ed25519, whatever
+        profile the rest of the suite runs in)."""
+        token_settings = {"PKCS11_MODULE": self.module, "PKCS11_TOKEN": token, "PKCS11_PIN": PIN}
+        return {"KEY_BACKEND": "pkcs11", "CRYPTO_PROFILE": "ed25519", **token_settings}
 
     def fresh(self, token: str) -> str:
         """``token`` with nothing in it (what an earlier test made is destroyed)."""

@@ -66,11 +66,12 @@ def keys() -> None:
 @click.option("--name", required=True, help="Authority name, e.g. 黑龙江省人力资源和社会保障厅.")
 def keys_init_authority(name: str) -> None:
     """Create the authority root key (in the configured key backend: an encrypted file, or
-    the PKCS#11 token) and its certificate."""
+    the PKCS#11 token) and its certificate, in the signature suite ISSUER_CRYPTO_PROFILE
+    names (ed25519, or sm2 for the 国密 profile); every later key follows the root's."""
     from issuer.service import bootstrap
 
     _, use = local()
-    if not bootstrap.init_authority(use.ctx.keys, name, now=datetime.now(UTC)):
+    if not bootstrap.init_authority(use.ctx.keys, name, now=datetime.now(UTC), suite=use.ctx.crypto_suite):
         fail(f"exists: the authority root key (certificate {use.keystore.authority_cert_path}) / 根密钥已存在")
     click.echo(f"created {use.keystore.authority_cert_path}")
 

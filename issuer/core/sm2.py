@@ -6,7 +6,8 @@ What is signed is ``e = SM3(Z ‖ M)``, where ``Z`` hashes the signer's distingu
 ID otherwise), the curve and the public key. A signature is the 64 bytes ``r ‖ s`` (each
 32 bytes, big-endian), the form COSE gives ECDSA signatures; OpenSSL, X.509 and GB/T 35276
 write the DER ``SEQUENCE { r, s }`` instead (``to_der``, ``from_der``). A public key is the
-65-byte uncompressed point ``04 ‖ x ‖ y``.
+65-byte uncompressed point ``04 ‖ x ‖ y``. A private key is kept at rest as an encrypted
+PKCS#8 PEM (``to_encrypted_pem``), which the ``openssl`` command reads too.
 
 ``cryptography`` (pyca) has SM3 and SM4 but no SM2 keys, and the other Python packages
 either are pure Python (hundreds of signatures a second), bundle an OpenSSL 1.1 that cannot
@@ -35,6 +36,11 @@ ORDER = 0xFFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFF7203DF6B21C6052B53BBF40939D54123
 """n, the order of the SM2 curve's base point (GB/T 32918.5)."""
 
 _KEYPAIR, _PUBLIC = 0x87, 0x86  # EVP_PKEY_KEYPAIR, EVP_PKEY_PUBLIC_KEY
+_BIO_CTRL_INFO = 3  # BIO_get_mem_data is this BIO_ctrl
+_PEM_CIPHERS = (b"SM4-CBC", b"AES-256-CBC")
+"""The cipher of an encrypted key's PBES2, the first that this ``libcrypto`` has: SM4 is the
+国密 one (GB/T 32907); AES-256-CBC is what ``cryptography`` writes for Ed25519 keys."""
+ENCRYPTED_PEM_LABEL = b"-----BEGIN ENCRYPTED PRIVATE KEY-----"
 
 
 class Sm2Unavailable(IssuerError):
@@ -57,6 +63,18 @@ class Sm2KeyError(IssuerError):
 
     def __init__(self, message: str, message_zh: str) -> None:
         super().__init__("invalid_sm2_key", message, message_zh)
+
+
+class Sm2KeyFileError(Sm2KeyError):
+    """An encrypted key file that cannot be opened: a wrong passphrase, damaged bytes, or not
+    an encrypted PKCS#8 PEM. (A file that opens but holds another kind of key raises
+    ``Sm2KeyError``.)"""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "cannot decrypt the SM2 private key: wrong passphrase, or not an intact encrypted PKCS#8 PEM",
+            "无法解密SM2私钥：口令错误，或不是完好的加密PKCS#8 PEM",
+        )
 
 
 class _Library:
@@ -98,6 +116,20 @@ class _Library:
             "EVP_DigestVerify": (n, p, b, s, b, s),
             "i2d_PUBKEY": (n, p, ctypes.POINTER(b)),
             "CRYPTO_free": (None, p, b, n),
+            "EVP_PKEY_get_utf8_string_param": (n, p, b, b, s, ctypes.POINTER(s)),
+            "EVP_PKEY_set_utf8_string_param": (n, p, b, b),
+            "EVP_PKEY_get0_type_name": (b, p),
+            "EVP_PKEY_CTX_new_from_pkey": (p, p, p, b),
+            "EVP_PKEY_check": (n, p),
+            "EVP_CIPHER_fetch": (p, p, b, b),
+            "EVP_CIPHER_free": (None, p),
+            "BIO_s_mem": (p,),
+            "BIO_new": (p, p),
+            "BIO_new_mem_buf": (p, b, n),
+            "BIO_ctrl": (ctypes.c_long, p, n, ctypes.c_long, p),
+            "BIO_free": (n, p),
+            "PEM_write_bio_PKCS8PrivateKey": (n, p, p, p, b, n, p, p),
+            "PEM_read_bio_PrivateKey": (p, p, p, p, b),
         }
         for name, (result, *arguments) in signatures.items():
             function = getattr(lib, name)
@@ -199,6 +231,88 @@ class _Key:
                 lib.BN_clear_free(number)
             lib.OSSL_PARAM_BLD_free(builder)
 
+    @classmethod
+    def from_encrypted_pem(cls, pem: bytes, passphrase: bytes) -> _Key:
+        """The SM2 key pair of an encrypted PKCS#8 PEM. Its point is made uncompressed (a PEM
+        by another tool may carry it compressed, and ``Sm2PublicKey.raw`` is the 65 bytes).
+        OpenSSL 3.0 may read a key on the SM2 curve as an ``EC`` key, which does not sign
+        with SM2's Z: such a key is rebuilt as an SM2 one from its two parts."""
+        if not pem.lstrip().startswith(ENCRYPTED_PEM_LABEL) or not _usable(passphrase):
+            raise Sm2KeyFileError
+        lib = _lib()
+        bio = lib.BIO_new_mem_buf(pem, len(pem))
+        if not bio:
+            raise MemoryError("BIO_new_mem_buf")
+        try:
+            # No callback: OpenSSL takes the last argument as the NUL-terminated passphrase
+            # (and so never asks on a terminal).
+            handle = lib.PEM_read_bio_PrivateKey(bio, None, None, passphrase)
+        finally:
+            lib.BIO_free(bio)
+        if not handle:
+            lib.ERR_clear_error()
+            raise Sm2KeyFileError
+        key = cls(handle)
+        sm2_curve = lib.EVP_PKEY_is_a(key.handle, b"EC") and key.group() == "SM2"
+        if not (lib.EVP_PKEY_is_a(key.handle, b"SM2") or sm2_curve):
+            kind = (lib.EVP_PKEY_get0_type_name(key.handle) or b"unknown").decode(errors="replace")
+            lib.ERR_clear_error()
+            raise Sm2KeyError(f"the PEM holds an {kind} key, not an SM2 key", f"该PEM中是{kind}密钥，不是SM2密钥")
+        lib.check(lib.EVP_PKEY_set_utf8_string_param(key.handle, b"point-format", b"uncompressed"), "point format")
+        if not lib.EVP_PKEY_is_a(key.handle, b"SM2"):
+            key = cls.from_parts(key.public_point(), _private_scalar(key))
+        if not key.valid():
+            raise Sm2KeyFileError  # decrypted, but damaged: say a scalar that is not its point's
+        return key
+
+    def to_encrypted_pem(self, passphrase: bytes) -> bytes:
+        if not _usable(passphrase):
+            raise ValueError("the passphrase is 1 or more bytes, none of them NUL")
+        lib = _lib()
+        for name in _PEM_CIPHERS:
+            cipher = lib.EVP_CIPHER_fetch(None, name, None)
+            if not cipher:
+                lib.ERR_clear_error()
+                continue
+            bio = lib.BIO_new(lib.BIO_s_mem())
+            try:
+                if not bio:
+                    raise MemoryError("BIO_new")
+                written = lib.PEM_write_bio_PKCS8PrivateKey(
+                    bio, self.handle, cipher, passphrase, len(passphrase), None, None
+                )
+                if written == 1:
+                    data = ctypes.c_void_p()
+                    size = lib.BIO_ctrl(bio, _BIO_CTRL_INFO, 0, ctypes.byref(data))
+                    return ctypes.string_at(data, size)
+                lib.ERR_clear_error()  # this cipher cannot be PBES2's here: the next one
+            finally:
+                lib.EVP_CIPHER_free(cipher)
+                if bio:
+                    lib.BIO_free(bio)
+        raise RuntimeError(f"libcrypto cannot encrypt a private key with any of {_PEM_CIPHERS}")
+
+    def group(self) -> str:
+        lib, out, size = _lib(), ctypes.create_string_buffer(64), ctypes.c_size_t()
+        if lib.EVP_PKEY_get_utf8_string_param(self.handle, b"group", out, 64, ctypes.byref(size)) != 1:
+            lib.ERR_clear_error()
+            return ""
+        return out.value.decode(errors="replace")
+
+    def valid(self) -> bool:
+        """Whether the point is on the curve, the scalar in range and the point's (OpenSSL's
+        full check, a few scalar multiplications)."""
+        lib = _lib()
+        context = lib.EVP_PKEY_CTX_new_from_pkey(None, self.handle, None)
+        if not context:
+            raise RuntimeError(f"libcrypto EVP_PKEY_CTX_new_from_pkey failed: {lib.errors()}")
+        try:
+            good = lib.EVP_PKEY_check(context) == 1
+            lib.ERR_clear_error()
+            return bool(good)
+        finally:
+            lib.EVP_PKEY_CTX_free(context)
+
     def public_point(self) -> bytes:
         lib, out, size = _lib(), ctypes.create_string_buffer(PUBLIC_KEY_BYTES), ctypes.c_size_t()
         lib.check(
@@ -216,6 +330,23 @@ class _Key:
             return ctypes.string_at(out, size)
         finally:
             lib.CRYPTO_free(ctypes.cast(out, ctypes.c_void_p), b"", 0)
+
+
+def _usable(passphrase: bytes) -> bool:
+    """OpenSSL reads the passphrase up to its first NUL, and an empty one encrypts nothing."""
+    return bool(passphrase) and b"\0" not in passphrase
+
+
+def _private_scalar(key: _Key) -> bytes:
+    lib, number = _lib(), ctypes.c_void_p()
+    lib.check(lib.EVP_PKEY_get_bn_param(key.handle, b"priv", ctypes.byref(number)), "private key")
+    try:
+        out = ctypes.create_string_buffer(32)
+        if lib.BN_bn2binpad(number, out, 32) != 32:
+            raise RuntimeError(f"libcrypto BN_bn2binpad failed: {lib.errors()}")
+        return out.raw
+    finally:
+        lib.BN_clear_free(number)
 
 
 def _check_point(public: bytes) -> None:
@@ -296,16 +427,23 @@ class Sm2PrivateKey:
             )
         return cls(_Key.from_parts(public, private))
 
+    @classmethod
+    def from_encrypted_pem(cls, pem: bytes, passphrase: bytes) -> Sm2PrivateKey:
+        """The key of ``to_encrypted_pem``'s PEM (or of ``openssl``'s: any encrypted PKCS#8 of
+        an SM2 key). ``Sm2KeyFileError`` for a wrong passphrase or a damaged PEM,
+        ``Sm2KeyError`` for a PEM that holds another kind of key."""
+        return cls(_Key.from_encrypted_pem(pem, passphrase))
+
+    def to_encrypted_pem(self, passphrase: bytes) -> bytes:
+        """The key as an encrypted PKCS#8 PEM (``-----BEGIN ENCRYPTED PRIVATE KEY-----``):
+        PBES2 with PBKDF2-HMAC-SHA256 (OpenSSL's 2,048 iterations, as ``cryptography`` uses
+        for Ed25519 keys) and SM4-CBC, or AES-256-CBC where this ``libcrypto`` has no SM4.
+        ``openssl pkey -passin`` reads it. ``ValueError`` for an empty passphrase or one with
+        a NUL byte."""
+        return self._key.to_encrypted_pem(passphrase)
+
     def private_raw(self) -> bytes:
-        lib, number = _lib(), ctypes.c_void_p()
-        lib.check(lib.EVP_PKEY_get_bn_param(self._key.handle, b"priv", ctypes.byref(number)), "private key")
-        try:
-            out = ctypes.create_string_buffer(32)
-            if lib.BN_bn2binpad(number, out, 32) != 32:
-                raise RuntimeError(f"libcrypto BN_bn2binpad failed: {lib.errors()}")
-            return out.raw
-        finally:
-            lib.BN_clear_free(number)
+        return _private_scalar(self._key)
 
     def public_key(self) -> Sm2PublicKey:
         return Sm2PublicKey(self._key)

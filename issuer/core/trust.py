@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -31,9 +30,8 @@ from functools import cached_property
 from typing import Any
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from . import cbor, cose, pki, statuslist
+from . import cbor, cose, pki, statuslist, suites
 from .catalogue import EDITION_2022, LEVELS, Catalogue
 from .clock import china_date, end_of_china_day, format_instant, parse_date, parse_utc_instant, start_of_china_day
 from .errors import CredentialFormatError, TrustError
@@ -46,6 +44,7 @@ from .pki import (
     parse_organization_certificate,
     root_public_key,
 )
+from .sm2 import Sm2KeyError, Sm2PublicKey
 from .statuslist import StatusList
 from .transparency import TreeHead, open_tree_head
 
@@ -115,17 +114,28 @@ class KeyEntry:
 
 @dataclass(frozen=True)
 class LogKey:
-    """A transparency log's public key (raw Ed25519, 32 bytes) as the trust list names it."""
+    """A transparency log's public key as the trust list names it: raw Ed25519 (32 bytes),
+    or in the SM2 suite the point ``04 ‖ x ‖ y`` (65 bytes); its kid is the suite's (§2)."""
 
     name: str
     public_key_raw: bytes
 
+    @classmethod
+    def of(cls, name: str, key: PrivateKey) -> LogKey:
+        """The log key whose private half is ``key``."""
+        public = key.public_key()
+        return cls(name, suites.of_signer(key).raw(public))
+
+    @property
+    def suite(self) -> suites.Suite:
+        return suites.SM2_SM3 if len(self.public_key_raw) == suites.SM2_SM3.public_key_bytes else suites.ED25519
+
     @property
     def kid(self) -> bytes:
-        return hashlib.sha256(self.public_key_raw).digest()[: cose.KID_BYTES]
+        return self.suite.kid(self.public_key_raw)
 
-    def public_key(self) -> Ed25519PublicKey:
-        return Ed25519PublicKey.from_public_bytes(self.public_key_raw)
+    def public_key(self) -> suites.PublicKey:
+        return self.suite.public_key(self.public_key_raw)
 
 
 @dataclass(frozen=True)
@@ -445,6 +455,16 @@ def read_trust_list(obj: Any) -> tuple[TrustList, list[Problem]]:
 
 
 def _raw_public_key(raw: bytes) -> bytes:
+    """A log key: 32 bytes (Ed25519), or an SM2 point on the curve. (The words name 32 bytes
+    alone, as the scan page, which reads Ed25519 log keys only, says of every other key.)"""
+    if len(raw) == suites.SM2_SM3.public_key_bytes:
+        try:
+            Sm2PublicKey.from_raw(raw)
+        except Sm2KeyError:
+            raise TrustError(
+                "trust list: an SM2 log key is not a point of the curve", "信任列表：SM2日志公钥不是曲线上的点"
+            ) from None
+        return raw
     if len(raw) != 32:
         raise TrustError("trust list: a log key is not 32 bytes", "信任列表：日志公钥不是32字节")
     return raw

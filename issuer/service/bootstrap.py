@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from issuer.core import pki
+from issuer.core.suites import ED25519, Suite
 from issuer.service import registry
 from issuer.service.context import AuthorityKeys
 from issuer.service.principal import OPERATOR, Role
@@ -33,12 +34,12 @@ DEV_ORG = registry.Registration(
 )
 
 
-def init_authority(keys: AuthorityKeys, name: str, *, now: datetime) -> bool:
-    """Create the root key (in the key store's backend: a file, or the token) and its
-    certificate unless they exist. Returns whether it created."""
+def init_authority(keys: AuthorityKeys, name: str, *, now: datetime, suite: Suite = ED25519) -> bool:
+    """Create the root key (in the key store's backend: a file, or the token) in ``suite``
+    and its certificate unless they exist. Returns whether it created."""
     if keys.has_authority():
         return False
-    key = keys.new_authority_key()
+    key = keys.new_authority_key(suite)
     keys.save_authority(key, pki.create_root(key, name, not_before=now - timedelta(minutes=5)))
     return True
 
@@ -54,7 +55,7 @@ def init_dev(app: UseCases, instance_path: str) -> list[str]:
     """Everything ``make run`` needs, created only where missing. Returns what it did."""
     done = []
     migrate.upgrade(app.database.url)
-    if init_authority(app.ctx.keys, DEV_AUTHORITY, now=app.ctx.clock()):
+    if init_authority(app.ctx.keys, DEV_AUTHORITY, now=app.ctx.clock(), suite=app.ctx.crypto_suite):
         done.append("created the development authority root key")
     with app.ctx.reading() as uow:
         has_org = uow.organizations.exists(DEV_ORG.code_text)

@@ -16,6 +16,7 @@ from issuer.core.catalogue import Catalogue, default_catalogue
 from issuer.core.identity import DocumentTypes, default_document_types
 from issuer.core.keys import PrivateKey
 from issuer.core.signing import Signer
+from issuer.core.suites import ED25519, Suite
 from issuer.service.pii import DocumentCipher
 from issuer.store import uow as units
 from issuer.store.uow import UnitOfWork, UnitOfWorkFactory
@@ -32,7 +33,7 @@ class AuthorityKeys(Protocol):
     """Where the authority root key is made (``issuer keys init-authority``)."""
 
     def has_authority(self) -> bool: ...
-    def new_authority_key(self) -> PrivateKey: ...
+    def new_authority_key(self, suite: Suite) -> PrivateKey: ...
     def save_authority(self, key: PrivateKey, root: x509.Certificate) -> None: ...
 
 
@@ -71,6 +72,9 @@ class Context:
     idempotency_retention: timedelta = timedelta(hours=24)
     """How long a retry with the same Idempotency-Key replays the first answer; older
     answers are purged."""
+    crypto_suite: Suite = ED25519
+    """The signature suite an authority root is made in (``ISSUER_CRYPTO_PROFILE``); once
+    there is a root, every key follows the root's suite."""
 
     def run(self, work: Callable[[UnitOfWork], T]) -> T:
         """``work`` in a writing transaction (it commits), run again when it lost a race."""

@@ -18,8 +18,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
 from issuer.core import cose, merkle, transparency
 from issuer.core.errors import InvalidInput, IssuerError, NotFound
 from issuer.core.transparency import Entry, TreeHead
@@ -77,8 +75,7 @@ class TransparencyLog:
         self._ctx = ctx
 
     def public_key(self) -> LogKey:
-        raw = self._ctx.keys.log_key().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
-        return LogKey(LOG_NAME, raw)
+        return LogKey.of(LOG_NAME, self._ctx.keys.log_key())
 
     def append(self, uow: UnitOfWork, entries: Sequence[Entry]) -> list[int]:
         """Append ``entries`` in order in ``uow``'s transaction and sign a tree head for the

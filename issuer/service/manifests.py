@@ -13,8 +13,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
 from issuer.core import cose, trust
 from issuer.core.errors import IssuerError
 from issuer.core.manifest import Manifest, digest, open_manifest, read_unverified
@@ -70,7 +68,7 @@ class Seal:
     def __call__(self, uow: UnitOfWork) -> None:
         uow.log.hold_frontier()
         key = self._ctx.keys.log_key()
-        public = trust.LogKey("", key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw))  # no name in a kid
+        public = trust.LogKey.of("", key)  # no name in a kid
         stored = uow.manifests.latest()
         before = None if stored is None or self._everything else _LAST.opened(stored.signed, public)
         manifest = self._changed(before) if before is not None else _from_stored_parts(uow)

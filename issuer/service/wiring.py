@@ -10,6 +10,8 @@ from datetime import timedelta
 from typing import Any
 
 from issuer import config as settings
+from issuer.core import pki, suites
+from issuer.core.suites import Suite
 from issuer.service.accounts import Accounts
 from issuer.service.apikeys import ApiKeys
 from issuer.service.audit import AuditTrail
@@ -101,7 +103,9 @@ def build(
         min_holder_age=int(config["MIN_HOLDER_AGE"]),
         max_backdate_days=int(config["MAX_BACKDATE_DAYS"]),
         idempotency_retention=timedelta(hours=int(config["IDEMPOTENCY_HOURS"])),
+        crypto_suite=settings.crypto_profile(config) or suites.ED25519,
     )
+    _check_profile(settings.crypto_profile(config), keystore)
     log = TransparencyLog(ctx)
     metrics = Metrics(MetricsReader(database), ctx.clock, folder=multiprocess_folder())
     publishing = Publishing(ctx, log)
@@ -159,6 +163,21 @@ def build(
         metrics=metrics,
         upkeep=Upkeep(ctx, publishing, log, batches, _ages(config)),
     )
+
+
+def _check_profile(suite: Suite | None, keystore: KeyStore) -> None:
+    """A deployment keeps the suite its root was made in: ``ISSUER_CRYPTO_PROFILE`` naming
+    another stops it here rather than leave the operator believing it changed anything.
+    (Unset, it names none; a root in a token is Ed25519 only.)"""
+    if suite is None or not keystore.authority_cert_path.exists():
+        return
+    root = suites.of_key(pki.root_public_key(keystore.authority_certificate()))
+    if root is not suite:
+        profile = {suites.ED25519: "ed25519", suites.SM2_SM3: "sm2"}
+        raise settings.ConfigError(
+            f"ISSUER_CRYPTO_PROFILE={profile[suite]}, but the authority root under {keystore.root} is "
+            f"{root.name if root else 'of no suite'}: the profile is chosen when the root is made"
+        )
 
 
 def _keys(config: Mapping[str, Any], keystore: KeyStore) -> Keys:

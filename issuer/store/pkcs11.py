@@ -23,6 +23,7 @@ from issuer.core import pki
 from issuer.core.keys import PrivateKey
 from issuer.core.pki import kid_of
 from issuer.core.signing import Signer
+from issuer.core.suites import ED25519, Suite
 from issuer.store.keystore import KeyStore, KeyStoreError
 from issuer.store.pkcs11_session import Token
 
@@ -137,7 +138,11 @@ class TokenKeys:
     def has_authority(self) -> bool:
         return self.files.authority_cert_path.exists() and self.token.find(ROOT_LABEL) is not None
 
-    def new_authority_key(self) -> PrivateKey:
+    def new_authority_key(self, suite: Suite) -> PrivateKey:
+        if suite is not ED25519:
+            raise KeyStoreError(
+                "token_suite", "a PKCS#11 token here makes Ed25519 keys only", "PKCS#11令牌在此只能生成Ed25519密钥"
+            )
         if self.token.find(ROOT_LABEL) is not None:
             raise KeyStoreError(
                 "authority_incomplete",

@@ -25,6 +25,7 @@ from issuer.core.explain import explain
 from issuer.core.signing import Signer
 from issuer.core.verify import verify
 from tests import factories as f
+from tests.conftest import PROFILE
 
 playwright: Any
 try:
@@ -46,6 +47,12 @@ MISSING = (
 
 needs_browser = pytest.mark.skipif(MISSING is not None, reason=MISSING or "")
 """Skips a test (or, as ``pytestmark``, a module) without Chromium or Playwright."""
+
+checks_ed25519_on_the_device = pytest.mark.skipif(
+    PROFILE == "sm2",
+    reason="the scan page's in-browser check knows Ed25519 only (FORMAT.md §2.1): the 国密 profile's is the server's",
+)
+"""Skips, in the SM2 profile, a test of the page's own check of what the test service signs."""
 
 PHONE = {"width": 390, "height": 844}
 """The viewport of the phone that scans codes."""

@@ -17,12 +17,12 @@ from issuer.core.errors import IssuerError
 from issuer.service import registry
 from issuer.service.principal import OPERATOR
 from issuer.service.wiring import UseCases
-from tests.browser.offline_check import PHONE, needs_browser, playwright
+from tests.browser.offline_check import PHONE, checks_ed25519_on_the_device, needs_browser, playwright
 from tests.builders import issue_request as request
 from tests.conftest import ELECTRICIAN, ORG_CODE, OTHER_CODE, WELDER, Clock, issuer_principal
 from tests.factories import china, id_number
 
-pytestmark = needs_browser
+pytestmark = [needs_browser, checks_ed25519_on_the_device]
 
 KEY_COMPROMISED = "证书无效：发证机构的签名密钥已注销"
 AI_TRAINER = "4-04-05-05"

@@ -18,7 +18,7 @@ from issuer.core import qrtext
 from issuer.core.identity import check_character
 from issuer.service.principal import OPERATOR
 from issuer.service.wiring import UseCases
-from tests.browser.offline_check import needs_browser, playwright
+from tests.browser.offline_check import checks_ed25519_on_the_device, needs_browser, playwright
 from tests.builders import ID_NUMBER, id17s, photos_zip, simple_roster
 from tests.builders import issue_request as request
 from tests.conftest import ORG_CODE, Clock, issuer_principal
@@ -67,6 +67,7 @@ def test_scanning_a_valid_code_shows_the_verdict_first_and_the_document_number_m
     assert "110105194912310021" not in served, "the number typed was written into the page"
 
 
+@checks_ed25519_on_the_device
 def test_the_signature_is_verified_in_the_browser_with_the_cached_bundle(
     server: str, svc: UseCases, clock: Clock, phone: Any
 ) -> None:

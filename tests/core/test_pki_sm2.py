@@ -1,7 +1,6 @@
-"""X.509 and the whole offline verification in the 国密 suite: an SM2 root, SM2 organization
-certificates signed with SM2-with-SM3, a trust list and status list signed with SM2, and a
-credential that verifies with the verifier's own rules. ``openssl`` checks the chain with the
-standard distinguishing ID; ``gmssl`` checks the certificate's signature. Suites never mix."""
+"""X.509 in the 国密 suite: an SM2 root and SM2 organization certificates signed with
+SM2-with-SM3. ``openssl`` checks the chain with the standard distinguishing ID; ``gmssl``
+checks the certificate's signature. A root certifies keys of its own suite only."""
 
 from __future__ import annotations
 
@@ -12,12 +11,11 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from issuer.core import cose, pki, sm2, sm2x509, suites
+from issuer.core import pki, sm2, sm2x509, suites
 from issuer.core.errors import TrustError
 from issuer.core.numbering import OrganizationCode
 from issuer.core.signing import Signer, SignerMismatch
 from issuer.core.sm2 import DEFAULT_ID, Sm2PrivateKey, Sm2PublicKey
-from issuer.core.verify import verify
 from tests import factories as f
 from tests.core.test_sm2 import _gmssl
 
@@ -77,22 +75,6 @@ def test_a_signer_refuses_a_key_that_is_not_its_certificates() -> None:
     der = _org_certificate(auth, Sm2PrivateKey.generate().public_key())
     with pytest.raises(SignerMismatch):
         Signer.from_der(Sm2PrivateKey.generate(), der)
-
-
-def test_an_sm2_credential_verifies_offline_and_says_which_suite_it_checked() -> None:
-    world = f.world(SM2)
-    message = cose.parse(world.signer.sign(f.credential()))
-    assert (message.alg, len(message.kid)) == (SM2.alg, 4)
-    verdict = verify(world.qr(), world.store, at=f.NOW)
-    assert verdict.valid and verdict.suite == "sm2-sm3"
-    ed25519_world = f.world()
-    assert verify(ed25519_world.qr(), ed25519_world.store, at=f.NOW).suite == "ed25519"
-
-
-def test_an_sm2_credential_is_refused_by_an_ed25519_trust_list_and_the_other_way_round() -> None:
-    sm2_world, ed25519_world = f.world(SM2), f.world()
-    assert verify(sm2_world.qr(), ed25519_world.store, at=f.NOW).failed_check == "known_key"
-    assert verify(ed25519_world.qr(), sm2_world.store, at=f.NOW).failed_check == "known_key"
 
 
 def _pem(der: bytes) -> bytes:
