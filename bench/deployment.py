@@ -18,6 +18,7 @@ from issuer import config as defaults
 from issuer.core import identity
 from issuer.core.clock import china_date
 from issuer.core.numbering import CertificateNumber
+from issuer.core.suites import ED25519, Suite
 from issuer.service import bootstrap, wiring
 from issuer.service.context import utc_now
 from issuer.service.issuing import IssueRequest
@@ -115,11 +116,11 @@ def _registration(today: date) -> Registration:
     )
 
 
-def deploy(url: str, folder: Path) -> Deployment:
-    """Authority root, migrated schema and a registered organization at ``url``."""
+def deploy(url: str, folder: Path, *, suite: Suite = ED25519) -> Deployment:
+    """Authority root (in ``suite``), migrated schema and a registered organization at ``url``."""
     keys_dir = folder / "keys"
     now = utc_now()
-    bootstrap.init_authority(KeyStore(keys_dir, PASSPHRASE), AUTHORITY, now=now)
+    bootstrap.init_authority(KeyStore(keys_dir, PASSPHRASE), AUTHORITY, now=now, suite=suite)
     migrate.upgrade(url)
     config = app_config(url, keys_dir)
     use = wiring.build(config, str(folder))

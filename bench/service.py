@@ -22,6 +22,7 @@ from typing import Any
 from unittest.mock import patch
 
 from issuer.core import identity, qrtext
+from issuer.core.suites import SM2_SM3
 from issuer.service.issuing import Issuing
 from issuer.service.principal import Principal
 from issuer.service.wiring import UseCases
@@ -382,10 +383,37 @@ def _processes_run(deployment: Deployment, backend: str) -> dict[str, Any]:
     }
 
 
+def _sm2_profile(root: Path) -> dict[str, Any]:
+    """Issuance in the 国密 profile (issue 19): SM2 root, organization and log keys, SQLite,
+    one thread; CPU per certificate against one commitment, as the Ed25519 figures."""
+    report.heading(f"service layer in the 国密 profile (SM2 keys), SQLite: Issuing.issue × {ISSUES}, one thread")
+    folder = root / "sqlite-sm2"
+    folder.mkdir()
+    deployment = deploy(sqlite_url(folder), folder, suite=SM2_SM3)
+    try:
+        use, principal = deployment.use, deployment.principal
+        run_batch(_issue_job(use.issuing, principal, WARMUP_LEVEL, Phases()), range(ISSUES, ISSUES + 2), 1)
+        scrypt = _scrypt_cpu()
+        started = time.process_time()
+        batch = run_batch(_issue_job(use.issuing, principal, LEVEL, Phases()), range(ISSUES), 1)
+        cpu_each = (time.process_time() - started) / max(len(batch.results), 1)
+    finally:
+        deployment.close()
+    ratio = cpu_each / scrypt
+    report.row("1 thread", report.count(batch.per_second) + " /s", f"{len(batch.errors)} errors")
+    report.row(
+        "  CPU per certificate",
+        f"{ratio:.2f}× scrypt",
+        f"{1000 * cpu_each:.2f} ms; one commitment {1000 * scrypt:.2f} ms",
+    )
+    return {"per_second": round(batch.per_second, 1), "cpu_ms": round(1000 * cpu_each, 3), "ratio": round(ratio, 3)}
+
+
 def _service_layer(root: Path) -> dict[str, Any]:
     figures: dict[str, Any] = {
         "count": ISSUES,
         "sqlite": _backend("sqlite", "SQLite (temporary file, WAL)", sqlite_url, root),
+        "sqlite_sm2_profile": _sm2_profile(root),
     }
     problem = postgres_problem()
     if problem is not None:
