@@ -261,6 +261,9 @@
 
   // --- X.509, minimally (core/pki) ------------------------------------------------------------
   const OID_ED25519 = [0x2b, 0x65, 0x70], OID_ORG_ID = [0x55, 0x04, 0x61];
+  // An SM2 key (id-ecPublicKey on the curve 1.2.156.10197.1.301): the 国密 profile, which this
+  // page cannot check (WebCrypto has no SM2); the service's verdict is the one to rely on.
+  const OID_EC_PUBLIC_KEY = [0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01], OID_SM2_CURVE = [0x2a, 0x81, 0x1c, 0xcf, 0x55, 0x01, 0x82, 0x2d];
   const OID_BASIC = [0x55, 0x1d, 0x13], OID_USAGE = [0x55, 0x1d, 0x0f], OID_AKI = [0x55, 0x1d, 0x23], OID_SKI = [0x55, 0x1d, 0x0e];
   // What the reference's certificate library parses on loading must be DER of the right shape
   // ("not valid DER"); what it parses only when asked (the names' strings, the extensions' values,
@@ -346,9 +349,11 @@
     const [keyAlgorithm, keyBits] = inside(spki, 0x30);
     const key = keyBits && bitString(keyBits);
     if (!key) throw invalid();
-    if (isOid(inside(keyAlgorithm, 0x30)[0], OID_ED25519)) {
+    const [keyOid, keyParameters] = inside(keyAlgorithm, 0x30);
+    if (isOid(keyOid, OID_ED25519)) {
       if (key.length === 32 && !bytes[keyBits.body]) cert.key = key.slice(); else cert.malformed = true;
     }
+    cert.sm2 = isOid(keyOid, OID_EC_PUBLIC_KEY) && keyParameters !== undefined && isOid(keyParameters, OID_SM2_CURVE);
     for (const [name, codes] of [[subject, cert.orgCodes], [issuer, []]]) {
       for (const rdn of inside(name, 0x30)) {
         for (const attribute of inside(rdn, 0x31)) {
@@ -701,6 +706,11 @@
     }
     const rootDer = b64(bundle.root_certificate, "root_certificate");
     const root = certificate(rootDer);
+    if (root.sm2) {
+      const serverOnly = bad("root key is SM2: this page checks Ed25519 only", "根证书密钥为SM2：本页面只能验证Ed25519签名");
+      serverOnly.reason = "server_only";
+      throw serverOnly;
+    }
     if (!root.key) throw bad("root key is not Ed25519", "根证书密钥不是Ed25519");
     let rootKey;
     try { rootKey = await importKey(root.key); } catch (e) { throw bad("root key is not Ed25519", "根证书密钥不是Ed25519"); }
@@ -1158,6 +1168,8 @@
     // not from explain.py: the device itself cannot check
     bundle_unusable: ["无法判断：本机缓存的信任数据无法使用", "Cannot tell: the trust data on this device cannot be used"],
     offline_error: ["无法判断：本机无法完成验证", "Cannot tell: this device could not complete the check"],
+    server_only: ["无法在本机判断：本服务使用国密SM2签名，本页面只能验证Ed25519签名，请以上方服务器的验证结果为准",
+      "Cannot tell on this device: this service signs with SM2 (国密), which this page cannot check; rely on the service's verdict above"],
   };
   function explain(v) {
     if (v.status === "valid") {
@@ -1186,7 +1198,7 @@
     try {
       verdict = await verify(payload, await load(bundle), instantOf(at));
     } catch (error) {
-      const reason = error instanceof Bad ? "bundle_unusable" : "offline_error";
+      const reason = error instanceof Bad ? error.reason || "bundle_unusable" : "offline_error";
       const message = String(error && error.message);
       const detail = { detail: message, detail_zh: error instanceof Bad ? error.zh : message };
       verdict = { status: "unknown", failed_check: null, reason, deciding: detail, checks: [], organization: null };

@@ -29,6 +29,7 @@ from issuer.core.clock import parse_instant
 from issuer.core.credential import encode_payload
 from issuer.core.errors import TrustError
 from issuer.core.sm2 import Sm2PrivateKey
+from issuer.core.verify import verify
 from tests import factories as f
 from tests.browser.offline_check import (
     AT,
@@ -348,6 +349,23 @@ def test_a_code_signed_with_sm2_is_judged_as_the_reference_does(hook: Any) -> No
     results = agree_all(hook, [qrtext.encode(m, f.HOST) for m in (signed, other_alg)], AT, bundle)
     assert results[0]["failed_check"] == "known_key"
     assert results[1]["failed_check"] == "decodable" and "SM2 (-65537)" in results[1]["detail"]
+
+
+def test_with_an_sm2_bundle_the_page_says_the_check_is_the_services(hook: Any) -> None:
+    """WebCrypto has no SM2: given the trust bundle of a 国密 deployment (an SM2 root), the page
+    says plainly that it cannot check and that the service's verdict is the one to rely on,
+    where the reference verifier checks the credential and finds it valid."""
+    world = f.world(suites.SM2_SM3)
+    bundle = trust.make_bundle(
+        world.authority.root_der,
+        f.trust_list([world.organization]).sign(world.authority.key, world.authority.root),
+        [f.status_list(world.signer)],
+    )
+    got = in_browser(hook, world.qr(), AT, json.dumps(bundle))
+    assert (got["status"], got["reason"]) == ("unknown", "server_only")
+    assert "国密SM2" in got["headline_zh"] and "rely on the service's verdict" in got["headline"]
+    assert got["detail"] == "root key is SM2: this page checks Ed25519 only"
+    assert verify(world.qr(), trust.load_bundle(json.dumps(bundle)), at=parse_instant(AT)).valid
 
 
 def _packed(number: str) -> bytes:

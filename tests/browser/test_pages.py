@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+import pytest
 
 from issuer.core import qrtext
 from issuer.core.identity import check_character
@@ -21,7 +22,7 @@ from issuer.service.wiring import UseCases
 from tests.browser.offline_check import checks_ed25519_on_the_device, needs_browser, playwright
 from tests.builders import ID_NUMBER, id17s, photos_zip, simple_roster
 from tests.builders import issue_request as request
-from tests.conftest import ORG_CODE, Clock, issuer_principal
+from tests.conftest import ORG_CODE, PROFILE, Clock, issuer_principal
 from tests.factories import photo
 
 pytestmark = needs_browser
@@ -83,6 +84,19 @@ def test_the_signature_is_verified_in_the_browser_with_the_cached_bundle(
     tampered = cert["qr_text"][:-12] + ("A" if cert["qr_text"][-12] != "A" else "B") + cert["qr_text"][-11:]
     phone.goto(server + _path(tampered))
     assert "证书无效" in phone.locator("section.verdict").inner_text()
+
+
+@pytest.mark.skipif(PROFILE != "sm2", reason="the 国密 profile's scan page (ISSUER_TEST_PROFILE=sm2)")
+def test_in_the_sm2_profile_the_device_says_the_services_verdict_is_the_one(
+    server: str, svc: UseCases, clock: Clock, phone: Any
+) -> None:
+    phone.clock.set_fixed_time(clock.now)
+    phone.goto(server + _path(_issued(svc)["qr_text"]))
+    assert "证书有效" in phone.locator("section.verdict").inner_text()  # the service's verdict
+    phone.click("#offline-button")
+    result = phone.locator("#offline-result .verdict")
+    playwright.expect(result).to_have_class("verdict unknown", timeout=20_000)
+    assert "请以上方服务器的验证结果为准" in result.inner_text()
 
 
 def test_scanning_a_revoked_code_says_so_in_red(server: str, svc: UseCases, phone: Any, shots: Path) -> None:
