@@ -1,6 +1,7 @@
 """Personal data at rest: document numbers encrypted with AES-256-GCM, plus a keyed hash
-(HMAC-SHA-256) for exact-match lookups. Every key derives from one configured data key
-with HKDF (``derive_key``: also the key of uploaded rosters waiting to be validated,
+(HMAC-SHA-256) for exact-match lookups; in the 国密 profile with SM4-GCM and HMAC-SM3
+(``Sm4DocumentCipher``). Every key derives from one configured data key with HKDF
+(``derive_key``: also the key of uploaded rosters waiting to be validated,
 ``service/uploads.py``), so one secret is configured and no two uses share a key."""
 
 from __future__ import annotations
@@ -12,12 +13,15 @@ import os
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from issuer.core.identity import normalize_document_number
+from issuer.core.suites import SM2_SM3, Suite
 
 NONCE_BYTES = 12
+TAG_BYTES = 16
 
 
 class DataKeyError(Exception):
@@ -41,6 +45,8 @@ def derive_key(data_key: str, purpose: bytes) -> bytes:
 
 
 class DocumentCipher:
+    """AES-256-GCM and HMAC-SHA-256: the Ed25519 profile's."""
+
     def __init__(self, data_key: str) -> None:
         self._aead = AESGCM(derive_key(data_key, b"document-number/aes-gcm"))
         self._mac_key = derive_key(data_key, b"document-number/hmac")
@@ -59,3 +65,37 @@ class DocumentCipher:
 
     def lookup_hash(self, number: str) -> str:
         return hmac.new(self._mac_key, normalize_document_number(number).encode(), hashlib.sha256).hexdigest()
+
+
+class Sm4DocumentCipher(DocumentCipher):
+    """SM4-GCM (128-bit key) and HMAC-SM3, the 国密 profile's: the same stored shape, ``nonce ‖
+    ciphertext ‖ tag`` and a hex lookup hash. A deployment keeps one profile from its first
+    row (``ISSUER_CRYPTO_PROFILE``, fixed when its root is made), so rows never mix."""
+
+    def __init__(self, data_key: str) -> None:
+        self._key = derive_key(data_key, b"document-number/sm4-gcm")[:16]
+        self._mac_key = derive_key(data_key, b"document-number/hmac-sm3")
+
+    def encrypt(self, number: str, *, context: bytes) -> bytes:
+        nonce = os.urandom(NONCE_BYTES)
+        sealing = Cipher(algorithms.SM4(self._key), modes.GCM(nonce)).encryptor()
+        sealing.authenticate_additional_data(context)
+        body = sealing.update(normalize_document_number(number).encode()) + sealing.finalize()
+        return nonce + body + sealing.tag
+
+    def decrypt(self, blob: bytes, *, context: bytes) -> str:
+        nonce, body, tag = blob[:NONCE_BYTES], blob[NONCE_BYTES:-TAG_BYTES], blob[-TAG_BYTES:]
+        try:
+            opening = Cipher(algorithms.SM4(self._key), modes.GCM(nonce, tag)).decryptor()
+            opening.authenticate_additional_data(context)
+            return (opening.update(body) + opening.finalize()).decode()
+        except (InvalidTag, ValueError):
+            raise DataKeyError("a stored document number does not decrypt with the data key") from None
+
+    def lookup_hash(self, number: str) -> str:
+        return hmac.new(self._mac_key, normalize_document_number(number).encode(), "sm3").hexdigest()
+
+
+def document_cipher(data_key: str, suite: Suite) -> DocumentCipher:
+    """The cipher of a deployment of ``suite``."""
+    return Sm4DocumentCipher(data_key) if suite is SM2_SM3 else DocumentCipher(data_key)

@@ -25,7 +25,7 @@ from issuer.service.issuing import Issuing
 from issuer.service.jobs import Handler, JobQueue, Validation, make_queue
 from issuer.service.log import TransparencyLog
 from issuer.service.metrics import Metrics, multiprocess_folder
-from issuer.service.pii import DocumentCipher, derive_key
+from issuer.service.pii import derive_key, document_cipher
 from issuer.service.publishing import Publishing
 from issuer.service.readiness import Readiness
 from issuer.service.registry import Registry
@@ -95,7 +95,7 @@ def build(
     ctx = Context(
         units=sql_units(database),
         keys=_keys(config, keystore),
-        cipher=DocumentCipher(config["DATA_KEY"]),
+        cipher=document_cipher(config["DATA_KEY"], settings.crypto_profile(config) or keystore.suite()),
         qr_host=config["QR_HOST"],
         clock=clock or utc_now,
         catalogue=reference.catalogue,
