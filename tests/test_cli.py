@@ -11,6 +11,8 @@ from click.testing import CliRunner, Result
 from PIL import Image
 
 from issuer.cli import main
+from issuer.core import suites, trust
+from tests import factories as f
 from tests.qrfiles import certificate, images_pdf, png_header, qr_png
 
 VECTORS = Path(__file__).parent / "vectors"
@@ -72,6 +74,17 @@ def test_verify_a_valid_text_exits_0(runner: CliRunner) -> None:
     assert result.exit_code == 0, shown(result)
     assert "有效 VALID" in shown(result)
     assert "张三丰" in shown(result) and "三级/高级工" in shown(result) and "2026年11月29日" in shown(result)
+    assert "签名算法: Ed25519" in shown(result)
+
+
+def test_verify_names_the_sm2_suite_of_a_credential_of_the_sm2_profile(runner: CliRunner, tmp_path: Path) -> None:
+    world = f.world(suites.SM2_SM3)
+    signed = f.trust_list([world.organization]).sign(world.authority.key, world.authority.root)
+    bundle = trust.make_bundle(world.authority.root_der, signed, [f.status_list(world.signer)])
+    (tmp_path / "bundle.json").write_text(json.dumps(bundle))
+    result = runner.invoke(main, ["verify", world.qr(), "--trust", str(tmp_path / "bundle.json"), "--at", AT])
+    assert result.exit_code == 0, shown(result)
+    assert "有效 VALID" in shown(result) and "签名算法: SM2/SM3（国密）" in shown(result)
 
 
 def test_verify_a_tampered_text_exits_1_and_names_the_check(runner: CliRunner) -> None:

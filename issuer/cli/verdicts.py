@@ -26,6 +26,10 @@ REFRESH_HINT = (
 )
 
 
+SUITE_WORDS = {"ed25519": "Ed25519", "sm2-sm3": "SM2/SM3（国密）"}
+"""The signature suite checked (``Verdict.suite``), as a person reads it."""
+
+
 def print_verdict(verdict: Any, trust: Any, pinned: bool) -> None:
     from issuer.core.clock import CST
     from issuer.core.display import date_zh, level_zh
@@ -60,6 +64,8 @@ def print_verdict(verdict: Any, trust: Any, pinned: bool) -> None:
         if verdict.signer is not None:
             org = verdict.signer.organization
             rows.append(("发证机构", f"{org.name}（{org.code}）"))
+        if verdict.suite is not None:
+            rows.append(("签名算法", SUITE_WORDS.get(verdict.suite, verdict.suite)))
         for label, value in rows:
             click.echo(f"  {label}: {value}")
     click.echo("检查 / Checks:")
