@@ -66,6 +66,7 @@ bench: $(STAMP)
 
 vectors: $(STAMP)
 	$(BIN)/python -m tests.vectors.generate
+	$(BIN)/python -m tests.vectors.generate_sm2
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .mypy_cache

@@ -19,7 +19,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from . import cose, policy, qrtext, suites
+from . import cose, policy, qrtext
 from .assessment import method_name
 from .clock import china_date, format_instant
 from .credential import DEFAULT_METHOD, Credential, decode_payload
@@ -99,19 +99,13 @@ class Verdict:
     credential: Credential | None = None
     signer: SigningKey | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    suite: str | None = None
+    """The signature suite checked, ``ed25519`` or ``sm2-sm3`` (the message's, once a key of
+    the trust list was found for its kid); ``None`` when no signature was checked."""
 
     @property
     def valid(self) -> bool:
         return self.status is Status.VALID
-
-    @property
-    def suite(self) -> str | None:
-        """The signature suite checked, ``ed25519`` or ``sm2-sm3`` (the key's the kid named);
-        ``None`` when no key was found."""
-        if self.signer is None:
-            return None
-        found = suites.of_key(self.signer.certificate.public_key)
-        return found.name if found is not None else None
 
     @property
     def failed_check(self) -> str | None:
@@ -231,9 +225,10 @@ def verify_signed(
         raise ValueError("at must be timezone-aware")
     credential: Credential | None = None
     signer: SigningKey | None = None
+    suite: str | None = None
 
     def decided(check: Check, status: Status) -> Verdict:
-        return Verdict(status, _decided_by(check), at, credential, signer)
+        return Verdict(status, _decided_by(check), at, credential, signer, suite=suite)
 
     def failed(name: str, reason: str, detail: str, detail_zh: str) -> Verdict:
         return decided(Check(name, Outcome.FAILED, detail, detail_zh, reason), Status.NOT_VALID)
@@ -262,6 +257,7 @@ def verify_signed(
             f"信任列表中没有密钥{message.kid.hex()}",
         )
 
+    suite = message.suite.name
     if not message.verify(signer.certificate.public_key):
         signer = None
         return failed("signature", "bad_signature", "the signature does not match", "签名不匹配")
@@ -282,7 +278,7 @@ def verify_signed(
     except RuleBroken as exc:
         return failed("issue_date", exc.code, exc.message, exc.message_zh)
     if not check_status:
-        return Verdict(Status.VALID, _UNLESS_STATUS, at, credential, signer)
+        return Verdict(Status.VALID, _UNLESS_STATUS, at, credential, signer, suite=suite)
     status, check = _status(trust, signer, credential, at)
     return decided(check, status)
 
