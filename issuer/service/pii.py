@@ -1,15 +1,15 @@
 """Personal data at rest: document numbers encrypted with AES-256-GCM, plus a keyed hash
-(HMAC-SHA-256) for exact-match lookups; in the 国密 profile with SM4-GCM and HMAC-SM3
-(``Sm4DocumentCipher``). Every key derives from one configured data key with HKDF
-(``derive_key``: also the key of uploaded rosters waiting to be validated,
-``service/uploads.py``), so one secret is configured and no two uses share a key."""
+(HMAC-SHA-256) for exact-match lookups; in the 国密 profile with SM4-GCM and HMAC-SM3. Every
+key derives from one configured data key with HKDF (``derive_key``: also the key of uploaded
+rosters waiting to be validated, ``service/uploads.py``), so one secret is configured and no
+two uses share a key."""
 
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import os
+from typing import Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from issuer.core.identity import normalize_document_number
-from issuer.core.suites import SM2_SM3, Suite
+from issuer.core.suites import ED25519, SM2_SM3, Suite
 
 NONCE_BYTES = 12
 TAG_BYTES = 16
@@ -44,58 +44,66 @@ def derive_key(data_key: str, purpose: bytes) -> bytes:
     return _derive(master, purpose)
 
 
-class DocumentCipher:
-    """AES-256-GCM and HMAC-SHA-256: the Ed25519 profile's."""
+class Aead(Protocol):
+    """What ``AESGCM`` offers: ``encrypt`` returns ciphertext ‖ 16-byte tag, ``decrypt``
+    raises ``InvalidTag`` for anything it did not make with this key, nonce and data."""
 
-    def __init__(self, data_key: str) -> None:
-        self._aead = AESGCM(derive_key(data_key, b"document-number/aes-gcm"))
-        self._mac_key = derive_key(data_key, b"document-number/hmac")
+    def encrypt(self, nonce: bytes, data: bytes, associated_data: bytes | None) -> bytes: ...
+    def decrypt(self, nonce: bytes, data: bytes, associated_data: bytes | None) -> bytes: ...
+
+
+class Sm4Gcm:
+    """SM4-GCM (GB/T 32907, 128-bit key) with ``AESGCM``'s interface."""
+
+    def __init__(self, key: bytes) -> None:
+        self._key = key[:16]
+
+    def encrypt(self, nonce: bytes, data: bytes, associated_data: bytes | None) -> bytes:
+        sealing = Cipher(algorithms.SM4(self._key), modes.GCM(nonce)).encryptor()
+        sealing.authenticate_additional_data(associated_data or b"")
+        return sealing.update(data) + sealing.finalize() + sealing.tag
+
+    def decrypt(self, nonce: bytes, data: bytes, associated_data: bytes | None) -> bytes:
+        if len(data) < TAG_BYTES:
+            raise InvalidTag
+        opening = Cipher(algorithms.SM4(self._key), modes.GCM(nonce, data[-TAG_BYTES:])).decryptor()
+        opening.authenticate_additional_data(associated_data or b"")
+        return opening.update(data[:-TAG_BYTES]) + opening.finalize()
+
+
+def upload_aead(data_key: str, suite: Suite) -> Aead:
+    """The cipher of rosters waiting to be validated (``service/uploads.py``) in a deployment
+    of ``suite``: AES-256-GCM, or SM4-GCM in the 国密 profile."""
+    if suite is SM2_SM3:
+        return Sm4Gcm(derive_key(data_key, b"uploads/sm4-gcm"))
+    return AESGCM(derive_key(data_key, b"uploads/aes-gcm"))
+
+
+class DocumentCipher:
+    """Document numbers at rest, ``nonce ‖ ciphertext ‖ tag``, and their keyed lookup hash:
+    AES-256-GCM and HMAC-SHA-256, or in the 国密 profile SM4-GCM and HMAC-SM3. A deployment
+    keeps one profile from its first row (fixed when its root is made), so rows never mix."""
+
+    def __init__(self, data_key: str, suite: Suite = ED25519) -> None:
+        self._aead: Aead
+        if suite is SM2_SM3:
+            self._aead = Sm4Gcm(derive_key(data_key, b"document-number/sm4-gcm"))
+            self._mac_key, self._mac_hash = derive_key(data_key, b"document-number/hmac-sm3"), "sm3"
+        else:
+            self._aead = AESGCM(derive_key(data_key, b"document-number/aes-gcm"))
+            self._mac_key, self._mac_hash = derive_key(data_key, b"document-number/hmac"), "sha256"
 
     def encrypt(self, number: str, *, context: bytes) -> bytes:
-        """``nonce ‖ ciphertext``; ``context`` (the certificate number) is bound as AAD so a
-        ciphertext cannot be moved to another row."""
+        """``context`` (the certificate number) is bound as AAD so a ciphertext cannot be
+        moved to another row."""
         nonce = os.urandom(NONCE_BYTES)
         return nonce + self._aead.encrypt(nonce, normalize_document_number(number).encode(), context)
 
     def decrypt(self, blob: bytes, *, context: bytes) -> str:
         try:
             return self._aead.decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], context).decode()
-        except InvalidTag:
-            raise DataKeyError("a stored document number does not decrypt with the data key") from None
-
-    def lookup_hash(self, number: str) -> str:
-        return hmac.new(self._mac_key, normalize_document_number(number).encode(), hashlib.sha256).hexdigest()
-
-
-class Sm4DocumentCipher(DocumentCipher):
-    """SM4-GCM (128-bit key) and HMAC-SM3, the 国密 profile's: the same stored shape, ``nonce ‖
-    ciphertext ‖ tag`` and a hex lookup hash. A deployment keeps one profile from its first
-    row (``ISSUER_CRYPTO_PROFILE``, fixed when its root is made), so rows never mix."""
-
-    def __init__(self, data_key: str) -> None:
-        self._key = derive_key(data_key, b"document-number/sm4-gcm")[:16]
-        self._mac_key = derive_key(data_key, b"document-number/hmac-sm3")
-
-    def encrypt(self, number: str, *, context: bytes) -> bytes:
-        nonce = os.urandom(NONCE_BYTES)
-        sealing = Cipher(algorithms.SM4(self._key), modes.GCM(nonce)).encryptor()
-        sealing.authenticate_additional_data(context)
-        body = sealing.update(normalize_document_number(number).encode()) + sealing.finalize()
-        return nonce + body + sealing.tag
-
-    def decrypt(self, blob: bytes, *, context: bytes) -> str:
-        nonce, body, tag = blob[:NONCE_BYTES], blob[NONCE_BYTES:-TAG_BYTES], blob[-TAG_BYTES:]
-        try:
-            opening = Cipher(algorithms.SM4(self._key), modes.GCM(nonce, tag)).decryptor()
-            opening.authenticate_additional_data(context)
-            return (opening.update(body) + opening.finalize()).decode()
         except (InvalidTag, ValueError):
             raise DataKeyError("a stored document number does not decrypt with the data key") from None
 
     def lookup_hash(self, number: str) -> str:
-        return hmac.new(self._mac_key, normalize_document_number(number).encode(), "sm3").hexdigest()
-
-
-def document_cipher(data_key: str, suite: Suite) -> DocumentCipher:
-    """The cipher of a deployment of ``suite``."""
-    return Sm4DocumentCipher(data_key) if suite is SM2_SM3 else DocumentCipher(data_key)
+        return hmac.new(self._mac_key, normalize_document_number(number).encode(), self._mac_hash).hexdigest()

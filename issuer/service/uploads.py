@@ -4,10 +4,10 @@ another process (``issuer worker``), so the files wait on disk, under ``ISSUER_B
 which the service and its workers share.
 
 They hold personal data (names, document numbers, faces), so they are stored encrypted:
-AES-256-GCM under a key derived from ``ISSUER_DATA_KEY`` (``pii.derive_key``), which every
-process of the deployment has, in blocks of ``BLOCK`` bytes so that a 200 MB photos archive
-is neither held in memory nor written out in clear to be read. Each block's nonce is the
-file's random prefix and the block's index, and its associated data names the batch, the
+AES-256-GCM (SM4-GCM in the 国密 profile, ``pii.upload_aead``) under a key derived from
+``ISSUER_DATA_KEY``, which every process of the deployment has, in blocks of ``BLOCK`` bytes
+so that a 200 MB photos archive is neither held in memory nor written out in clear to be
+read. Each block's nonce is the file's random prefix and the block's index, and its associated data names the batch, the
 part and the file's length: a block cannot be moved to another place, file or batch, and
 a file cut short does not decrypt. ``open`` gives a seekable file object that decrypts the
 block it reads (a ZIP is read from its end first)."""
@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import IO
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from issuer.service.pii import Aead
 
 BLOCK = 1 << 20
 """Plaintext bytes per encrypted block."""
@@ -53,9 +54,9 @@ def _nonce(prefix: bytes, index: int) -> bytes:
 class Uploads:
     """The uploads waiting for their batch's validation, one folder per batch."""
 
-    def __init__(self, folder: Path, key: bytes) -> None:
+    def __init__(self, folder: Path, aead: Aead) -> None:
         self.folder = folder
-        self._aead = AESGCM(key)
+        self._aead = aead
 
     def _path(self, batch_id: str, part: str) -> Path:
         if not _BATCH_ID.fullmatch(batch_id) or part not in PARTS:
@@ -127,7 +128,7 @@ class Uploads:
 class _SealedReader(io.RawIOBase):
     """A stored part, decrypted a block at a time as it is read."""
 
-    def __init__(self, raw: IO[bytes], aead: AESGCM, batch_id: str, part: str) -> None:
+    def __init__(self, raw: IO[bytes], aead: Aead, batch_id: str, part: str) -> None:
         self._raw = raw
         self._aead = aead
         header = raw.read(_HEADER.size)

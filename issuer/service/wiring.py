@@ -25,7 +25,7 @@ from issuer.service.issuing import Issuing
 from issuer.service.jobs import Handler, JobQueue, Validation, make_queue
 from issuer.service.log import TransparencyLog
 from issuer.service.metrics import Metrics, multiprocess_folder
-from issuer.service.pii import derive_key, document_cipher
+from issuer.service.pii import DocumentCipher, upload_aead
 from issuer.service.publishing import Publishing
 from issuer.service.readiness import Readiness
 from issuer.service.registry import Registry
@@ -92,10 +92,11 @@ def build(
     pool = Pool(int(config["DATABASE_POOL"]), int(config["DATABASE_WAIT_MS"]) / 1000)
     database = Database(database_url(config, instance_path), pool)
     keystore = KeyStore(settings.keys_dir(config), config["KEY_PASSPHRASE"])
+    deployment_suite = settings.crypto_profile(config) or keystore.suite()
     ctx = Context(
         units=sql_units(database),
         keys=_keys(config, keystore),
-        cipher=document_cipher(config["DATA_KEY"], settings.crypto_profile(config) or keystore.suite()),
+        cipher=DocumentCipher(config["DATA_KEY"], deployment_suite),
         qr_host=config["QR_HOST"],
         clock=clock or utc_now,
         catalogue=reference.catalogue,
@@ -126,7 +127,7 @@ def build(
         ),
     }
     queue = make_queue(config, handlers, worker=worker)
-    uploads = Uploads(batch_dir / "uploads", derive_key(config["DATA_KEY"], b"uploads/aes-gcm"))
+    uploads = Uploads(batch_dir / "uploads", upload_aead(config["DATA_KEY"], deployment_suite))
     batches = Batches(
         ctx,
         issuing,

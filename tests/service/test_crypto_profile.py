@@ -19,7 +19,7 @@ from issuer.core import cose, pki, qrtext, suites, trust
 from issuer.core.sm2 import Sm2PublicKey
 from issuer.core.verify import verify
 from issuer.service import bootstrap
-from issuer.service.pii import Sm4DocumentCipher
+from issuer.service.pii import DocumentCipher
 from issuer.service.wiring import UseCases
 from issuer.store.keystore import KeyStore
 from tests.builders import issue_request
@@ -46,7 +46,9 @@ def test_a_deployment_of_the_sm2_profile_signs_everything_with_sm2(
     register(use)
     record, _ = use.issuing.issue(issuer_principal(use), issue_request())
     assert cose.parse(record.credential).alg == suites.SM2_SM3.alg
-    assert isinstance(use.ctx.cipher, Sm4DocumentCipher)  # the document number: SM4-GCM at rest
+    assert use.ctx.cipher.lookup_hash("110105194912310021") == DocumentCipher(
+        sm2_app.config["DATA_KEY"], suites.SM2_SM3
+    ).lookup_hash("110105194912310021")  # HMAC-SM3, and SM4-GCM beside it
     _, bundle = use.publishing.bundle()
     store = trust.load_bundle(json.dumps(bundle))
     assert not store.problems and store.tree_head is not None  # the tree head: signed by an SM2 log key
