@@ -35,7 +35,7 @@ class CertificateSigningError(IssuerError):
 
 
 def _serial(public_key: PublicKey, not_before: datetime) -> int:
-    raw = suites.of_key(public_key).raw(public_key)  # type: ignore[union-attr]
+    raw = suites.raw(public_key)
     digest = hashlib.sha256(raw + not_before.isoformat().encode()).digest()
     return int.from_bytes(digest[:16], "big") >> 1
 
@@ -233,7 +233,11 @@ def parse_organization_certificate(der: bytes) -> OrganizationCertificate:
     library parses names and extensions lazily, and a malformed one must be refused here
     (``TrustError``), never raise later in the middle of a verification."""
     cert = load_certificate(der)
-    public = _public_key(cert, "organization key", "机构密钥")
+    public = _public_key(
+        cert,
+        TrustError("organization key is not Ed25519", "机构密钥不是Ed25519"),
+        malformed=TrustError("organization certificate is malformed", "机构证书格式错误"),
+    )
     try:
         codes = cert.subject.get_attributes_for_oid(NameOID.ORGANIZATION_IDENTIFIER)
         _ = cert.issuer, cert.extensions, cert.not_valid_before_utc, cert.not_valid_after_utc
@@ -245,14 +249,16 @@ def parse_organization_certificate(der: bytes) -> OrganizationCertificate:
 
 
 def root_public_key(root: x509.Certificate) -> Ed25519PublicKey | Sm2PublicKey:
-    return _public_key(root, "root key", "根证书密钥")
+    not_ours = TrustError("root key is not Ed25519", "根证书密钥不是Ed25519")
+    return _public_key(root, not_ours, malformed=not_ours)
 
 
-def _public_key(cert: x509.Certificate, what: str, what_zh: str) -> Ed25519PublicKey | Sm2PublicKey:
-    """The certificate's Ed25519 or SM2 key; ``TrustError`` for any other, or a malformed one.
-    (The words name Ed25519 alone: the scan page, which reads Ed25519 keys only, says the same
-    of every other key, SM2's included.)"""
-    not_ours = TrustError(f"{what} is not Ed25519", f"{what_zh}不是Ed25519")
+def _public_key(
+    cert: x509.Certificate, not_ours: TrustError, *, malformed: TrustError
+) -> Ed25519PublicKey | Sm2PublicKey:
+    """The certificate's Ed25519 or SM2 key; ``not_ours`` for a key of any other kind,
+    ``malformed`` for one that does not parse. (The words name Ed25519 alone: the scan page,
+    which reads Ed25519 keys only, says the same of every other key, SM2's included.)"""
     try:
         public = cert.public_key()
     except UnsupportedAlgorithm:
@@ -264,9 +270,7 @@ def _public_key(cert: x509.Certificate, what: str, what_zh: str) -> Ed25519Publi
             raise not_ours from None
         return sm2_key
     except (ValueError, TypeError):
-        if "organization" in what:
-            raise TrustError("organization certificate is malformed", "机构证书格式错误") from None
-        raise not_ours from None
+        raise malformed from None
     if not isinstance(public, Ed25519PublicKey):
         raise not_ours
     return public

@@ -26,8 +26,10 @@ class Signer:
     @classmethod
     def from_der(cls, key: PrivateKey, certificate_der: bytes) -> Signer:
         cert = parse_organization_certificate(certificate_der)
-        public, suite = key.public_key(), suites.of_key(cert.public_key)
-        if suite is None or suites.of_key(public) is not suite or suite.raw(public) != suite.raw(cert.public_key):
+        public = key.public_key()
+        if suites.of_key(public) is not suites.of_key(cert.public_key) or suites.raw(public) != suites.raw(
+            cert.public_key
+        ):
             raise SignerMismatch(
                 "key_certificate_mismatch",
                 "the private key does not match the certificate",

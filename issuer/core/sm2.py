@@ -22,6 +22,8 @@ import ctypes
 import ctypes.util
 import hashlib
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -384,18 +386,10 @@ class Sm2PublicKey:
             der = to_der(signature)
         except ValueError:
             raise InvalidSignature from None
-        lib, digest = _lib(), _digest_context()
-        try:
-            context = ctypes.c_void_p()
-            lib.check(
-                lib.EVP_DigestVerifyInit(digest, ctypes.byref(context), lib.EVP_sm3(), None, self._key.handle),
-                "verify",
-            )
-            lib.check(lib.EVP_PKEY_CTX_set1_id(context, distinguishing_id, len(distinguishing_id)), "verify")
+        lib = _lib()
+        with _sm3_digest(lib.EVP_DigestVerifyInit, self._key, distinguishing_id, "verify") as digest:
             good = lib.EVP_DigestVerify(digest, der, len(der), data, len(data)) == 1
             lib.ERR_clear_error()
-        finally:
-            lib.EVP_MD_CTX_free(digest)
         if not good:
             raise InvalidSignature
 
@@ -451,28 +445,30 @@ class Sm2PrivateKey:
     def sign(self, data: bytes, *, distinguishing_id: bytes = DEFAULT_ID) -> bytes:
         """The 64-byte signature ``r ‖ s`` of ``data`` (a fresh random k each time, from
         OpenSSL's generator: two signatures of the same data differ)."""
-        lib, digest = _lib(), _digest_context()
-        try:
-            context = ctypes.c_void_p()
-            lib.check(
-                lib.EVP_DigestSignInit(digest, ctypes.byref(context), lib.EVP_sm3(), None, self._key.handle), "sign"
-            )
-            # After the init and before any data: Z is computed from it at the first update.
-            lib.check(lib.EVP_PKEY_CTX_set1_id(context, distinguishing_id, len(distinguishing_id)), "sign")
+        lib = _lib()
+        with _sm3_digest(lib.EVP_DigestSignInit, self._key, distinguishing_id, "sign") as digest:
             size = ctypes.c_size_t(80)
             out = ctypes.create_string_buffer(80)
             lib.check(lib.EVP_DigestSign(digest, out, ctypes.byref(size), data, len(data)), "sign")
             return from_der(out.raw[: size.value])
-        finally:
-            lib.EVP_MD_CTX_free(digest)
 
 
-def _digest_context() -> Any:
-    """A new ``EVP_MD_CTX`` (freed by the caller)."""
-    digest = _lib().EVP_MD_CTX_new()
+@contextmanager
+def _sm3_digest(init: Any, key: _Key, distinguishing_id: bytes, what: str) -> Iterator[Any]:
+    """An ``EVP_MD_CTX`` set up by ``init`` (``EVP_DigestSignInit`` or ``VerifyInit``) for SM3
+    over ``key`` with ``distinguishing_id`` set after the init and before any data (Z is
+    computed from it at the first update); freed on leaving."""
+    lib = _lib()
+    digest = lib.EVP_MD_CTX_new()
     if not digest:
         raise MemoryError("EVP_MD_CTX_new")
-    return digest
+    try:
+        context = ctypes.c_void_p()
+        lib.check(init(digest, ctypes.byref(context), lib.EVP_sm3(), None, key.handle), what)
+        lib.check(lib.EVP_PKEY_CTX_set1_id(context, distinguishing_id, len(distinguishing_id)), what)
+        yield digest
+    finally:
+        lib.EVP_MD_CTX_free(digest)
 
 
 def sm3(data: bytes) -> bytes:

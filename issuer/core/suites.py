@@ -43,12 +43,6 @@ class Suite:
             return Ed25519PublicKey.from_public_bytes(raw)
         return Sm2PublicKey.from_raw(raw)
 
-    def raw(self, key: PublicKey) -> bytes:
-        if isinstance(key, Sm2PublicKey):
-            return key.raw()
-        assert isinstance(key, Ed25519PublicKey)
-        return key.public_bytes(Encoding.Raw, PublicFormat.Raw)
-
 
 ED25519 = Suite("ed25519", alg=-8, kid_bytes=8, hash_name="sha256", public_key_bytes=32)
 SM2_SM3 = Suite("sm2-sm3", alg=-65537, kid_bytes=4, hash_name="sm3", public_key_bytes=65)
@@ -70,3 +64,11 @@ def of_key(key: object) -> Suite | None:
     if isinstance(key, Sm2PublicKey):
         return SM2_SM3
     return ED25519 if isinstance(key, Ed25519PublicKey) else None
+
+
+def raw(key: PublicKey) -> bytes:
+    """A public key's bytes: Ed25519's 32 raw bytes, or SM2's 65-byte point."""
+    if isinstance(key, Sm2PublicKey):
+        return key.raw()
+    assert isinstance(key, Ed25519PublicKey)
+    return key.public_bytes(Encoding.Raw, PublicFormat.Raw)

@@ -123,8 +123,7 @@ class LogKey:
     @classmethod
     def of(cls, name: str, key: PrivateKey) -> LogKey:
         """The log key whose private half is ``key``."""
-        public = key.public_key()
-        return cls(name, suites.of_signer(key).raw(public))
+        return cls(name, suites.raw(key.public_key()))
 
     @property
     def suite(self) -> suites.Suite:

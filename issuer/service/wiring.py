@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from issuer import config as settings
-from issuer.core import pki, suites
+from issuer.core import suites
 from issuer.core.suites import Suite
 from issuer.service.accounts import Accounts
 from issuer.service.apikeys import ApiKeys
@@ -92,7 +92,9 @@ def build(
     pool = Pool(int(config["DATABASE_POOL"]), int(config["DATABASE_WAIT_MS"]) / 1000)
     database = Database(database_url(config, instance_path), pool)
     keystore = KeyStore(settings.keys_dir(config), config["KEY_PASSPHRASE"])
-    deployment_suite = settings.crypto_profile(config) or keystore.suite()
+    profile, root_suite = settings.crypto_profile(config), keystore.root_suite()
+    _check_profile(profile, root_suite, keystore)
+    deployment_suite = profile or root_suite or suites.ED25519
     ctx = Context(
         units=sql_units(database),
         keys=_keys(config, keystore),
@@ -104,9 +106,8 @@ def build(
         min_holder_age=int(config["MIN_HOLDER_AGE"]),
         max_backdate_days=int(config["MAX_BACKDATE_DAYS"]),
         idempotency_retention=timedelta(hours=int(config["IDEMPOTENCY_HOURS"])),
-        crypto_suite=settings.crypto_profile(config) or suites.ED25519,
+        crypto_suite=profile or suites.ED25519,
     )
-    _check_profile(settings.crypto_profile(config), keystore)
     log = TransparencyLog(ctx)
     metrics = Metrics(MetricsReader(database), ctx.clock, folder=multiprocess_folder())
     publishing = Publishing(ctx, log)
@@ -166,19 +167,18 @@ def build(
     )
 
 
-def _check_profile(suite: Suite | None, keystore: KeyStore) -> None:
+def _check_profile(profile: Suite | None, root: Suite | None, keystore: KeyStore) -> None:
     """A deployment keeps the suite its root was made in: ``ISSUER_CRYPTO_PROFILE`` naming
     another stops it here rather than leave the operator believing it changed anything.
-    (Unset, it names none; a root in a token is Ed25519 only.)"""
-    if suite is None or not keystore.authority_cert_path.exists():
+    (Unset, it names none; before the root is made, anything goes; a root in a token is
+    Ed25519 only.)"""
+    if profile is None or root is None or root is profile:
         return
-    root = suites.of_key(pki.root_public_key(keystore.authority_certificate()))
-    if root is not suite:
-        profile = {suites.ED25519: "ed25519", suites.SM2_SM3: "sm2"}
-        raise settings.ConfigError(
-            f"ISSUER_CRYPTO_PROFILE={profile[suite]}, but the authority root under {keystore.root} is "
-            f"{root.name if root else 'of no suite'}: the profile is chosen when the root is made"
-        )
+    names = {suites.ED25519: "ed25519", suites.SM2_SM3: "sm2"}
+    raise settings.ConfigError(
+        f"ISSUER_CRYPTO_PROFILE={names[profile]}, but the authority root under {keystore.root} is "
+        f"{root.name}: the profile is chosen when the root is made"
+    )
 
 
 def _keys(config: Mapping[str, Any], keystore: KeyStore) -> Keys:

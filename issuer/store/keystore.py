@@ -127,12 +127,16 @@ class KeyStore:
     def new_authority_key(self, suite: Suite) -> Ed25519PrivateKey | Sm2PrivateKey:
         return _new_key(suite)
 
-    def suite(self) -> Suite:
-        """The suite of the authority root, which every key made after it follows (Ed25519
-        before there is a root)."""
+    def root_suite(self) -> Suite | None:
+        """The suite of the authority root, which every key made after it follows; ``None``
+        before there is a root."""
         if not self.authority_cert_path.exists():
-            return ED25519
-        return suites.of_key(pki.root_public_key(self.authority_certificate())) or ED25519
+            return None
+        return suites.of_key(pki.root_public_key(self.authority_certificate()))
+
+    def suite(self) -> Suite:
+        """The suite a new key is made in: the root's (Ed25519 before there is a root)."""
+        return self.root_suite() or ED25519
 
     def save_authority(self, key: PrivateKey, root: x509.Certificate) -> None:
         _write_private(self.authority_key_path, self._encrypt(_in_process(key)))
