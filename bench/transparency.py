@@ -86,7 +86,7 @@ def _audit(entries: int) -> dict[str, Any]:
         data.append(transparency.signed_entry("revoke", statement, signers[o].key, signers[o].kid, LOGGED).encode())
         revoked.setdefault(o, set()).add(index)
     built = time.perf_counter() - started
-    tree = merkle.MemoryTree(merkle.leaf_hash(d) for d in data)
+    tree = merkle.MemoryTree(merkle.SHA256.leaf(d) for d in data)
     head = transparency.TreeHead(tree.size, tree.root(), LOGGED).sign(log_private, log_key.kid).signed
     lists = [
         statuslist.StatusList.of(s.org_code, revoked.get(o, set()), LOGGED + timedelta(hours=1)).sign(s.key, s.kid)

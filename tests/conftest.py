@@ -30,6 +30,8 @@ from tests.hsm import SoftHsm, softhsm_tokens
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
 PROFILE = os.environ.get("ISSUER_TEST_PROFILE", "ed25519")
 """The signature suite of the test deployment's root, and so of every key it makes."""
+TREE_HASH = settings.PROFILES[PROFILE].tree_hash
+"""The hash of the test deployment's transparency log (SHA-256, or SM3 in the SM2 profile)."""
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 
 

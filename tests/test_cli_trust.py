@@ -19,7 +19,7 @@ from issuer.core import merkle
 from issuer.core.transparency import decode_entry, open_tree_head
 from issuer.core.trust import load_bundle
 from issuer.service.wiring import UseCases
-from tests.conftest import ORG_CODE, Keys, auth
+from tests.conftest import ORG_CODE, TREE_HASH, Keys, auth
 from tests.factories import issue_body
 from tests.servers import WSGI, serving
 
@@ -210,7 +210,7 @@ def test_log_export_rebuilds_the_signed_root(
     types = [decode_entry(d).type for d in data]
     assert [t for t in types if t != "audit"] == ["key", "key", "issue", "issue", "revoke"]
     assert types[-2:] == ["revoke", "audit"]  # every audit event is followed by its checkpoint
-    assert merkle.MemoryTree(merkle.leaf_hash(d) for d in data).root() == head.root_hash
+    assert merkle.MemoryTree((TREE_HASH.leaf(d) for d in data), TREE_HASH).root() == head.root_hash
     assert result.stdout.strip().startswith(f"wrote {size} log entries to {target} (root {head.root_hash.hex()})")
     assert _only(tmp_path / "out") == ["log.jsonl"]
 
@@ -255,7 +255,7 @@ def test_a_later_pull_must_not_go_back(server: str, client: FlaskClient, keys: K
 def _manifest_signed_again(bundle: dict[str, Any], svc: UseCases) -> dict[str, Any]:
     """``bundle`` with a manifest naming its parts as they now are, signed by the log key:
     what only the service itself (or whoever holds its log key) can produce."""
-    from issuer.core import cose
+    from issuer.core import cose, suites
     from issuer.core.manifest import Manifest
     from issuer.core.statuslist import parse_payload
 
@@ -265,6 +265,7 @@ def _manifest_signed_again(bundle: dict[str, Any], svc: UseCases) -> dict[str, A
         base64.b64decode(bundle["trust_list"]),
         base64.b64decode(bundle["tree_head"]) if bundle["tree_head"] else None,
         {parse_payload(cose.parse(signed).payload).organization: signed for signed in lists},
+        suites.of_signer(svc.ctx.keys.log_key()),
     )
     signed = manifest.sign(svc.ctx.keys.log_key(), svc.log.public_key().kid)
     return {**bundle, "manifest": base64.b64encode(signed).decode()}

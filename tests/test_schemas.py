@@ -267,7 +267,7 @@ def test_trust_list_json_rejects(path: tuple[Any, ...], value: Any) -> None:
 
 
 def _tree_head(size: int = 3, *, timestamp: datetime = f.NOW) -> transparency.TreeHead:
-    tree = merkle.MemoryTree(merkle.leaf_hash(i.to_bytes(4, "big")) for i in range(size))
+    tree = merkle.MemoryTree(merkle.SHA256.leaf(i.to_bytes(4, "big")) for i in range(size))
     return transparency.TreeHead(size, tree.root(), timestamp).sign(LOG_KEY, LOG.kid)
 
 
@@ -479,7 +479,7 @@ def test_tree_head_json_rejects(path: tuple[Any, ...], value: Any) -> None:
 
 
 def test_an_unsigned_tree_head_is_not_published() -> None:
-    assert_invalid("tree-head", transparency.TreeHead(0, merkle.EMPTY_ROOT, f.NOW).to_json())
+    assert_invalid("tree-head", transparency.TreeHead(0, merkle.SHA256.empty, f.NOW).to_json())
 
 
 @pytest.mark.parametrize(

@@ -118,7 +118,9 @@ def refuse_going_back(path: Path, store: Any, head: Any, url: str) -> None:
         return
     try:
         proof = client.consistency_proof(url, before.tree_size, head.tree_size)
-        merkle.verify_consistency(before.tree_size, head.tree_size, before.root_hash, head.root_hash, proof)
+        merkle.verify_consistency(
+            before.tree_size, head.tree_size, before.root_hash, head.root_hash, proof, head.tree_hash
+        )
     except urllib.error.HTTPError as exc:
         exc.close()  # its connection, or the socket is left open
         fail(

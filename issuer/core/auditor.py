@@ -3,7 +3,8 @@
 Given the trust store (root, trust list, status lists), the log's signed tree head, its
 entries from 0 and, optionally, a tree head seen before, ``audit`` reports every finding:
 
-- the tree head is signed by a log key of the trust list and the entries hash to its root;
+- the tree head is signed by a log key of the trust list and the entries hash to its root
+  (with the hash of the key's suite: SHA-256, or SM3 in the 国密 profile);
   a tree head seen before is a prefix of this one (the log was only appended to);
 - every entry reads and its signature is valid: a credential by its organization's key,
   checked with the verifier's own rules at the time it was logged (key valid then,
@@ -155,7 +156,7 @@ class _State:
     """Status-list indexes revoked in the log, per organization."""
 
     def append(self, data: bytes) -> None:
-        self.tree = self.tree.append(merkle.leaf_hash(data))[0]
+        self.tree = self.tree.append(self.tree.tree_hash.leaf(data))[0]
         if self.tree.size in self.earlier_sizes:
             self.roots[self.tree.size] = self.tree.root()
 
@@ -188,8 +189,10 @@ def audit(
     keeps the tree, the numbers and the revocations in log order; the report is the same."""
     head = open_tree_head(tree_head, trust)
     before = [open_tree_head(signed, trust) for signed in since]
-    state = _State(trust, AuditReport(head), frozenset(h.tree_size for h in before))
-    state.roots[0] = merkle.EMPTY_ROOT
+    state = _State(
+        trust, AuditReport(head), frozenset(h.tree_size for h in before), merkle.Frontier(0, (), head.tree_hash)
+    )
+    state.roots[0] = head.tree_hash.empty
     with closing(_verified(trust, entries, workers)) as verified:  # stops the workers on a break
         for position, (index, data, verdict) in enumerate(verified):
             if index != position:

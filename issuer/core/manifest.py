@@ -5,7 +5,8 @@ nothing ties a status list to the trust list and tree head it came with, so whoe
 bundle on could swap a list for an older one (before a revocation) that is still within its
 maximum age. The manifest closes that: the service signs, with the log key the trust list
 names, the SHA-256 of the signed trust list, of the signed tree head and of each
-organization's signed status list it publishes together. A verifier keeps only the parts the
+organization's signed status list it publishes together (SM3 when the log key is SM2: the
+hash of the signer's suite). A verifier keeps only the parts the
 manifest names; a puller refuses a manifest older than the one it saved.
 
     {"version": 1, "issued_at": "2026-11-29T02:00:00Z", "trust_list": h'…32…',
@@ -20,10 +21,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from . import cbor, cose
+from . import cbor, cose, suites
 from .clock import format_instant, parse_utc_instant
 from .errors import CredentialFormatError, TrustError
 from .keys import PrivateKey
+from .suites import ED25519, Suite
 
 MANIFEST_VERSION = 1
 _FIELDS = {"version", "issued_at", "trust_list", "tree_head", "status_lists"}
@@ -37,28 +39,41 @@ class LogKeys(Protocol):
     def log_key(self, kid: bytes) -> Any: ...
 
 
-def digest(signed: bytes) -> bytes:
-    return hashlib.sha256(signed).digest()
-
-
 @dataclass(frozen=True)
 class Manifest:
     issued_at: datetime
     trust_list: bytes
     tree_head: bytes | None
     status_lists: Mapping[str, bytes] = field(default_factory=dict)
+    suite: Suite = ED25519
+    """The suite of the log key that signs it, whose hash makes its digests."""
 
     @classmethod
     def of(
-        cls, issued_at: datetime, trust_list: bytes, tree_head: bytes | None, status_lists: Mapping[str, bytes]
+        cls,
+        issued_at: datetime,
+        trust_list: bytes,
+        tree_head: bytes | None,
+        status_lists: Mapping[str, bytes],
+        suite: Suite = ED25519,
     ) -> Manifest:
-        """The manifest of these signed parts (``status_lists``: organization code → signed list)."""
+        """The manifest of these signed parts (``status_lists``: organization code → signed
+        list), to be signed by a key of ``suite``."""
+
+        def digest(signed: bytes) -> bytes:
+            return hashlib.new(suite.hash_name, signed).digest()
+
         return cls(
             issued_at,
             digest(trust_list),
             digest(tree_head) if tree_head is not None else None,
             {code: digest(signed) for code, signed in status_lists.items()},
+            suite,
         )
+
+    def digest(self, signed: bytes) -> bytes:
+        """The digest this manifest names a part by: the hash of its signer's suite."""
+        return hashlib.new(self.suite.hash_name, signed).digest()
 
     def to_payload(self) -> dict[str, Any]:
         return {
@@ -70,6 +85,9 @@ class Manifest:
         }
 
     def sign(self, key: PrivateKey, kid: bytes) -> bytes:
+        """Signed by ``key``, which must be of the suite whose hash made the digests."""
+        if suites.of_signer(key) is not self.suite:
+            raise ValueError(f"a manifest of {self.suite.name} digests is signed by a key of its suite")
         return cose.sign(cbor.encode(self.to_payload()), key, kid)
 
 
@@ -86,7 +104,7 @@ def open_manifest(signed: bytes, trust: LogKeys) -> Manifest:
     log = trust.log_key(message.kid)
     if log is None or not message.verify(log.public_key()):
         raise _bad("not signed by a log key of the trust list", "不是由信任列表中的日志密钥签发的")
-    return _read(message.payload)
+    return _read(message.payload, message.suite)
 
 
 def read_unverified(signed: bytes) -> Manifest:
@@ -96,10 +114,10 @@ def read_unverified(signed: bytes) -> Manifest:
         message = cose.parse(signed)
     except CredentialFormatError:
         raise _bad("not a signed message", "不是签名消息") from None
-    return _read(message.payload)
+    return _read(message.payload, message.suite)
 
 
-def _read(payload: bytes) -> Manifest:
+def _read(payload: bytes, suite: Suite) -> Manifest:
     try:
         obj = cbor.decode_strict(payload)
     except CredentialFormatError:
@@ -119,7 +137,7 @@ def _read(payload: bytes) -> Manifest:
         issued_at = parse_utc_instant(obj["issued_at"])
     except ValueError:
         raise _bad("issued_at is not a time", "签发时间格式错误") from None
-    return Manifest(issued_at, obj["trust_list"], head, lists)
+    return Manifest(issued_at, obj["trust_list"], head, lists, suite)
 
 
 def _is_version(value: Any) -> bool:

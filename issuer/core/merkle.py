@@ -2,7 +2,7 @@
 Transparency v2): the tree head (MTH), inclusion proofs and consistency proofs, their
 generation and their verification.
 
-Everything works on leaf hashes (``leaf_hash(entry)``), which callers store. Proofs are
+Everything works on leaf hashes (``TreeHash.leaf(entry)``), which callers store. Proofs are
 generated against a ``RangeHasher``, anything that can give the MTH of leaves
 ``[start, end)``. Every range the RFC recursion needs is an aligned perfect subtree
 (leaves ``[p·2^h, (p+1)·2^h)``) or a right remainder that splits into such subtrees, so a
@@ -12,21 +12,25 @@ any root or proof of any size, old or current, with O(log n) reads and hashes;
 
 Verification follows the algorithms of RFC 9162 §2.1.3.2 and §2.1.4.2 step by step and
 raises ``ProofError`` on any failure or malformed input.
+
+The hash is the RFC's SHA-256 unless a ``TreeHash`` says otherwise: a log whose tree heads
+are signed in the SM2 suite hashes its tree with SM3 (the 国密 profile, FORMAT.md §10).
+Everything else, the prefixes and the recursion, is the same.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, Protocol
 
 from .errors import TrustError
 
 HASH_SIZE = 32
 LEAF_PREFIX = b"\x00"
 NODE_PREFIX = b"\x01"
-EMPTY_ROOT = hashlib.sha256(b"").digest()
 
 SubtreeLookup = Callable[[int, int], bytes]
 """``(level, position) -> hash`` of the aligned perfect subtree of leaves
@@ -39,14 +43,39 @@ class ProofError(TrustError):
     code_default = "invalid_proof"
 
 
-def leaf_hash(entry: bytes) -> bytes:
-    """MTH of a single entry: SHA-256(0x00 || entry)."""
-    return hashlib.sha256(LEAF_PREFIX + entry).digest()
+@dataclass(frozen=True)
+class TreeHash:
+    """The hash a tree is built with (32-byte digests): ``SHA256``, RFC 9162's, or ``SM3``."""
+
+    name: str
+    """Its ``hashlib`` name, as ``Suite.hash_name`` gives it."""
+    _new: Callable[[bytes], Any] = field(repr=False, compare=False)
+
+    @property
+    def empty(self) -> bytes:
+        """MTH of the empty tree: the hash of no bytes."""
+        return self._new(b"").digest()
+
+    def leaf(self, entry: bytes) -> bytes:
+        """MTH of a single entry: HASH(0x00 || entry)."""
+        return self._new(LEAF_PREFIX + entry).digest()
+
+    def node(self, left: bytes, right: bytes) -> bytes:
+        """Interior node: HASH(0x01 || left || right)."""
+        return self._new(NODE_PREFIX + left + right).digest()
+
+    @staticmethod
+    def named(name: str) -> TreeHash:
+        """The tree hash of a suite's ``hash_name``."""
+        found = _BY_NAME.get(name)
+        if found is None:
+            raise ProofError(f"no tree hash is named {name!r}", f"没有名为{name!r}的树哈希算法")
+        return found
 
 
-def node_hash(left: bytes, right: bytes) -> bytes:
-    """Interior node: SHA-256(0x01 || left || right)."""
-    return hashlib.sha256(NODE_PREFIX + left + right).digest()
+SHA256 = TreeHash("sha256", hashlib.sha256)
+SM3 = TreeHash("sm3", partial(hashlib.new, "sm3"))
+_BY_NAME = {h.name: h for h in (SHA256, SM3)}
 
 
 class RangeHasher(Protocol):
@@ -56,7 +85,8 @@ class RangeHasher(Protocol):
     def size(self) -> int: ...
 
     def range_hash(self, start: int, end: int) -> bytes:
-        """MTH(D[start:end]) for 0 <= start <= end <= size; the empty range gives EMPTY_ROOT."""
+        """MTH(D[start:end]) for 0 <= start <= end <= size; the empty range gives the
+        tree hash's ``empty``."""
         ...
 
 
@@ -103,7 +133,9 @@ def completed_subtrees(index: int) -> list[tuple[int, int]]:
     return [(level, (count >> level) - 1) for level in range(top + 1)]
 
 
-def completed_subtree_hashes(index: int, leaf: bytes, subtree: SubtreeLookup) -> list[tuple[int, int, bytes]]:
+def completed_subtree_hashes(
+    index: int, leaf: bytes, subtree: SubtreeLookup, tree_hash: TreeHash = SHA256
+) -> list[tuple[int, int, bytes]]:
     """The hashes of ``completed_subtrees(index)`` when ``leaf`` is appended at ``index``:
     ``(level, position, hash)``. ``subtree`` must give the subtrees completed earlier (only
     left siblings on the path up are read)."""
@@ -111,7 +143,7 @@ def completed_subtree_hashes(index: int, leaf: bytes, subtree: SubtreeLookup) ->
     out: list[tuple[int, int, bytes]] = []
     for level, position in completed_subtrees(index):
         if level > 0:
-            right = node_hash(subtree(level - 1, 2 * position), right)
+            right = tree_hash.node(subtree(level - 1, 2 * position), right)
         out.append((level, position, right))
     return out
 
@@ -131,9 +163,10 @@ class Frontier:
 
     size: int
     hashes: tuple[bytes, ...] = ()
+    tree_hash: TreeHash = SHA256
 
     @classmethod
-    def decode(cls, size: int, data: bytes) -> Frontier:
+    def decode(cls, size: int, data: bytes, tree_hash: TreeHash = SHA256) -> Frontier:
         """The frontier stored as its hashes concatenated, largest subtree first."""
         count = len(frontier_subtrees(size))
         if len(data) != count * HASH_SIZE:
@@ -141,7 +174,7 @@ class Frontier:
                 f"a frontier of size {size} has {count} hashes, not {len(data) / HASH_SIZE:g}",
                 f"大小为{size}的树边缘应有{count}个哈希值",
             )
-        return cls(size, tuple(data[i : i + HASH_SIZE] for i in range(0, len(data), HASH_SIZE)))
+        return cls(size, tuple(data[i : i + HASH_SIZE] for i in range(0, len(data), HASH_SIZE)), tree_hash)
 
     def encode(self) -> bytes:
         return b"".join(self.hashes)
@@ -149,10 +182,10 @@ class Frontier:
     def root(self) -> bytes:
         """MTH of the tree (RFC 9162 §2.1.1): the subtrees folded from the right."""
         if not self.hashes:
-            return EMPTY_ROOT
+            return self.tree_hash.empty
         result = self.hashes[-1]
         for left in reversed(self.hashes[:-1]):
-            result = node_hash(left, result)
+            result = self.tree_hash.node(left, result)
         return result
 
     def append(self, leaf: bytes) -> tuple[Frontier, list[tuple[int, int, bytes]]]:
@@ -164,23 +197,23 @@ class Frontier:
         completed = [(0, self.size, right)]
         kept, level = list(self.hashes), 0
         while self.size >> level & 1:
-            right = node_hash(kept.pop(), right)
+            right = self.tree_hash.node(kept.pop(), right)
             level += 1
             completed.append((level, (count >> level) - 1, right))
         kept.append(right)
-        return Frontier(count, tuple(kept)), completed
+        return Frontier(count, tuple(kept), self.tree_hash), completed
 
 
-def _perfect(subtree: SubtreeLookup, start: int, width: int) -> bytes:
+def _perfect(subtree: SubtreeLookup, start: int, width: int, tree_hash: TreeHash) -> bytes:
     """MTH of ``width`` (a power of two) leaves from ``start``: one lookup when aligned."""
     level = width.bit_length() - 1
     if start % width == 0:
         return subtree(level, start >> level)
     half = width >> 1  # only for ranges no proof asks for: composed from smaller subtrees
-    return node_hash(_perfect(subtree, start, half), _perfect(subtree, start + half, half))
+    return tree_hash.node(_perfect(subtree, start, half, tree_hash), _perfect(subtree, start + half, half, tree_hash))
 
 
-def hash_range(subtree: SubtreeLookup, start: int, end: int) -> bytes:
+def hash_range(subtree: SubtreeLookup, start: int, end: int, tree_hash: TreeHash = SHA256) -> bytes:
     """MTH(D[start:end]) from aligned perfect subtree hashes alone (RFC 9162 §2.1.1).
 
     The recursion splits off the perfect left part of k leaves and recurses on the right
@@ -193,15 +226,15 @@ def hash_range(subtree: SubtreeLookup, start: int, end: int) -> bytes:
     if start > end:
         raise ProofError("range start is after its end", "区间起点在终点之后")
     if start == end:
-        return EMPTY_ROOT
+        return tree_hash.empty
     lefts: list[bytes] = []
     while not _is_power_of_two(end - start):
         k = _split(end - start)
-        lefts.append(_perfect(subtree, start, k))
+        lefts.append(_perfect(subtree, start, k, tree_hash))
         start += k
-    result = _perfect(subtree, start, end - start)
+    result = _perfect(subtree, start, end - start, tree_hash)
     for left in reversed(lefts):
-        result = node_hash(left, result)
+        result = tree_hash.node(left, result)
     return result
 
 
@@ -209,7 +242,8 @@ class MemoryTree:
     """An in-memory tree over leaf hashes that keeps every completed aligned perfect
     subtree (about 2n hashes in all), so roots and proofs of any size cost O(log n)."""
 
-    def __init__(self, leaf_hashes: Iterable[bytes] = ()) -> None:
+    def __init__(self, leaf_hashes: Iterable[bytes] = (), tree_hash: TreeHash = SHA256) -> None:
+        self.tree_hash = tree_hash
         self._levels: list[list[bytes]] = [[]]
         for leaf in leaf_hashes:
             self.append(leaf)
@@ -220,7 +254,7 @@ class MemoryTree:
 
     def append(self, leaf: bytes) -> list[tuple[int, int, bytes]]:
         """Append a leaf hash; returns the subtrees it completed, ``(level, position, hash)``."""
-        nodes = completed_subtree_hashes(self.size, leaf, self._node)
+        nodes = completed_subtree_hashes(self.size, leaf, self._node, self.tree_hash)
         for level, _, digest in nodes:
             if level == len(self._levels):
                 self._levels.append([])
@@ -244,7 +278,7 @@ class MemoryTree:
     def range_hash(self, start: int, end: int) -> bytes:
         if _check_count(end, "range end", "区间终点") > self.size:
             raise ProofError("range goes beyond the tree", "区间超出了树的大小")
-        return hash_range(self._node, start, end)
+        return hash_range(self._node, start, end, self.tree_hash)
 
     def root(self, size: int | None = None) -> bytes:
         """MTH of the first ``size`` leaves (default: all)."""
@@ -319,7 +353,9 @@ def consistency_proof(tree: RangeHasher, first: int, second: int) -> list[bytes]
 # --- proof verification -----------------------------------------------------------------
 
 
-def verify_inclusion(leaf: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes) -> None:
+def verify_inclusion(
+    leaf: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes, tree_hash: TreeHash = SHA256
+) -> None:
     """RFC 9162 §2.1.3.2: check that ``leaf`` (a leaf hash) is at ``index`` in the tree of
     ``size`` leaves whose MTH is ``root``. Returns None; raises ProofError."""
     r = _check_hash(leaf, "leaf hash", "叶子哈希")
@@ -334,13 +370,13 @@ def verify_inclusion(leaf: bytes, index: int, size: int, proof: Sequence[bytes],
         if sn == 0:
             raise ProofError("inclusion proof is longer than the tree allows", "包含性证明比树所允许的长")
         if fn & 1 or fn == sn:
-            r = node_hash(p, r)
+            r = tree_hash.node(p, r)
             if not fn & 1:
                 while fn and not fn & 1:
                     fn >>= 1
                     sn >>= 1
         else:
-            r = node_hash(r, p)
+            r = tree_hash.node(r, p)
         fn >>= 1
         sn >>= 1
     if sn != 0:
@@ -349,7 +385,14 @@ def verify_inclusion(leaf: bytes, index: int, size: int, proof: Sequence[bytes],
         raise ProofError("inclusion proof does not lead to the tree head's root", "包含性证明与树头根哈希不符")
 
 
-def verify_consistency(first: int, second: int, first_root: bytes, second_root: bytes, proof: Sequence[bytes]) -> None:
+def verify_consistency(
+    first: int,
+    second: int,
+    first_root: bytes,
+    second_root: bytes,
+    proof: Sequence[bytes],
+    tree_hash: TreeHash = SHA256,
+) -> None:
     """RFC 9162 §2.1.4.2: check that the tree of ``first`` leaves with MTH ``first_root`` is
     a prefix of the tree of ``second`` leaves with MTH ``second_root``. first == second
     needs an empty proof and equal roots; first == 0 is not provable (any tree extends the
@@ -387,14 +430,14 @@ def verify_consistency(first: int, second: int, first_root: bytes, second_root: 
         if sn == 0:
             raise ProofError("consistency proof is longer than the trees allow", "一致性证明比树所允许的长")
         if fn & 1 or fn == sn:
-            fr = node_hash(c, fr)
-            sr = node_hash(c, sr)
+            fr = tree_hash.node(c, fr)
+            sr = tree_hash.node(c, sr)
             if not fn & 1:
                 while fn and not fn & 1:
                     fn >>= 1
                     sn >>= 1
         else:
-            sr = node_hash(sr, c)
+            sr = tree_hash.node(sr, c)
         fn >>= 1
         sn >>= 1
     if sn != 0:

@@ -14,6 +14,7 @@ from typing import Protocol
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from . import merkle
 from .sm2 import Sm2PrivateKey, Sm2PublicKey
 
 
@@ -30,12 +31,18 @@ class Suite:
     """The COSE algorithm (RFC 9053; the IANA registry's private-use range for SM2)."""
     kid_bytes: int
     hash_name: str
-    """The hash of the key id (``hashlib`` name)."""
+    """The suite's hash (``hashlib`` name): of key ids, of the transparency log's Merkle tree
+    and of the bundle manifest's digests."""
     public_key_bytes: int
 
     def kid(self, data: bytes) -> bytes:
         """The key id of a signer whose certificate (DER) or raw log key is ``data``."""
         return hashlib.new(self.hash_name, data).digest()[: self.kid_bytes]
+
+    @property
+    def tree_hash(self) -> merkle.TreeHash:
+        """The Merkle tree hash of a log whose tree heads this suite signs."""
+        return merkle.TreeHash.named(self.hash_name)
 
     def public_key(self, raw: bytes) -> PublicKey:
         """The verifying key of ``raw`` (32 bytes for Ed25519, the 65-byte point for SM2)."""

@@ -1,7 +1,8 @@
 """The transparency log's records: its entries and its signed tree heads.
 
 Every issuance, revocation and key event is appended to one log whose Merkle tree is hashed
-as RFC 9162 §2.1 (``merkle``). An entry is a deterministic CBOR map with text keys; what it
+as RFC 9162 §2.1 (``merkle``), with the hash of the suite that signs its tree heads (SHA-256,
+or SM3 in the 国密 profile). An entry is a deterministic CBOR map with text keys; what it
 states is signed by whoever is responsible for it:
 
 - ``issue``: the credential itself (COSE_Sign1 by the organization key) and when it was logged;
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from . import cbor, cose
+from . import cbor, cose, merkle, suites
 from .clock import format_instant, parse_utc_instant
 from .errors import CredentialFormatError, TrustError
 from .keys import PrivateKey
@@ -183,6 +184,12 @@ class TreeHead:
     timestamp: datetime
     signed: bytes = b""
     kid: bytes = b""
+    suite: suites.Suite = suites.ED25519
+    """The suite of the signature, and so of the tree's hash (``tree_hash``)."""
+
+    @property
+    def tree_hash(self) -> merkle.TreeHash:
+        return self.suite.tree_hash
 
     def to_payload(self) -> dict[str, Any]:
         return {
@@ -194,7 +201,7 @@ class TreeHead:
 
     def sign(self, key: PrivateKey, kid: bytes) -> TreeHead:
         signed = cose.sign(cbor.encode(self.to_payload()), key, kid)
-        return TreeHead(self.tree_size, self.root_hash, self.timestamp, signed, kid)
+        return TreeHead(self.tree_size, self.root_hash, self.timestamp, signed, kid, suites.of_signer(key))
 
     def to_json(self) -> dict[str, Any]:
         import base64
@@ -230,4 +237,4 @@ def open_tree_head(signed: bytes, trust: LogKeys) -> TreeHead:
         raise _bad("tree head", "bad version or size", "版本或大小错误")
     if not isinstance(root, bytes) or len(root) != 32:
         raise _bad("tree head", "the root hash is not 32 bytes", "根哈希不是32字节")
-    return TreeHead(size, root, _instant(obj["timestamp"], "tree head"), signed, message.kid)
+    return TreeHead(size, root, _instant(obj["timestamp"], "tree head"), signed, message.kid, message.suite)

@@ -36,7 +36,7 @@ from .catalogue import EDITION_2022, LEVELS, Catalogue
 from .clock import china_date, end_of_china_day, format_instant, parse_date, parse_utc_instant, start_of_china_day
 from .errors import CredentialFormatError, TrustError
 from .keys import PrivateKey
-from .manifest import Manifest, ManifestError, digest, open_manifest
+from .manifest import Manifest, ManifestError, open_manifest
 from .pki import (
     OrganizationCertificate,
     der,
@@ -585,7 +585,9 @@ class TrustStore:
         and keep it if it is the newest of its organization. Raises ``StatusListError`` or
         ``ManifestError``."""
         found = self.open_status_list(signed)
-        if self.manifest is not None and self.manifest.status_lists.get(found.organization) != digest(signed):
+        if self.manifest is not None and self.manifest.status_lists.get(found.organization) != self.manifest.digest(
+            signed
+        ):
             raise ManifestError(
                 f"the status list of {found.organization} is not the one this bundle's manifest names "
                 "(an older or substituted list)",
@@ -649,7 +651,7 @@ class TrustStore:
         """Check a tree head against the trust list's log keys (and the manifest, if any).
         Raises ``LogFormatError`` or ``ManifestError``."""
         head = open_tree_head(signed, self)
-        if self.manifest is not None and self.manifest.tree_head != digest(signed):
+        if self.manifest is not None and self.manifest.tree_head != self.manifest.digest(signed):
             raise ManifestError(
                 "the tree head is not the one this bundle's manifest names", "树头不是本信任包清单所列的那一个"
             )
@@ -661,7 +663,7 @@ class TrustStore:
         From then on only the status lists and tree head it names are kept. Raises
         ``ManifestError``."""
         found = open_manifest(signed, self)
-        if found.trust_list != digest(self.signed):
+        if found.trust_list != found.digest(self.signed):
             raise ManifestError("the manifest names another trust list", "信任包清单所列的信任列表与本信任包的不一致")
         self.manifest, self.manifest_signed = found, signed
         return found

@@ -4,7 +4,8 @@ numbered without gaps and a rolled-back transaction leaves no leaf. Each append 
 hashes of the aligned perfect subtrees it completes, so that roots and proofs for any size
 cost O(log n) lookups, and signs a tree head for the new size with the log key the trust
 list names. An append reads no subtree: the ``log_state`` row keeps the tree's frontier
-(``merkle.Frontier``), from which it hashes the new subtrees and the new root.
+(``merkle.Frontier``), from which it hashes the new subtrees and the new root, with the hash
+of the log key's suite (SHA-256, or SM3 in the 国密 profile).
 
 A tree head says the log held this tree at its time. When nothing was appended for a
 while, ``checkpoint`` signs the same tree again at a later time (as a Certificate
@@ -18,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from issuer.core import cose, merkle, transparency
+from issuer.core import cose, merkle, suites, transparency
 from issuer.core.errors import InvalidInput, IssuerError, NotFound
 from issuer.core.transparency import Entry, TreeHead
 from issuer.core.trust import LogKey
@@ -34,9 +35,10 @@ MAX_ENTRIES_PER_PAGE = 1000
 class _Tree:
     """The log's tree as ``merkle.RangeHasher``, read from the store as needed."""
 
-    def __init__(self, uow: UnitOfWork, size: int) -> None:
+    def __init__(self, uow: UnitOfWork, head: TreeHeadRow) -> None:
         self._uow = uow
-        self._size = size
+        self._size = head.tree_size
+        self._hash = cose.parse(head.signed).suite.tree_hash
         self._nodes: dict[tuple[int, int], bytes] = {}
 
     @property
@@ -55,11 +57,12 @@ class _Tree:
     def range_hash(self, start: int, end: int) -> bytes:
         if end > self._size:
             raise merkle.ProofError("range goes beyond the log", "区间超出了日志大小")
-        return merkle.hash_range(self.node, start, end)
+        return merkle.hash_range(self.node, start, end, self._hash)
 
 
 def _head(row: TreeHeadRow) -> TreeHead:
-    return TreeHead(row.tree_size, row.root_hash, row.timestamp, row.signed, cose.parse(row.signed).kid)
+    message = cose.parse(row.signed)
+    return TreeHead(row.tree_size, row.root_hash, row.timestamp, row.signed, message.kid, message.suite)
 
 
 @dataclass(frozen=True)
@@ -83,16 +86,17 @@ class TransparencyLog:
         if not entries:
             return []
         size, stored = uow.log.lock_frontier()
-        frontier = merkle.Frontier.decode(size, stored)
+        key = self._ctx.keys.log_key()
+        frontier = merkle.Frontier.decode(size, stored, suites.of_signer(key).tree_hash)
         rows, nodes, indexes = [], [], []
         for entry in entries:
             index, data = frontier.size, entry.encode()
             rows.append((index, entry.type, data, entry.logged_at))
-            frontier, completed = frontier.append(merkle.leaf_hash(data))
+            frontier, completed = frontier.append(frontier.tree_hash.leaf(data))
             nodes.extend(completed)
             indexes.append(index)
         head = TreeHead(frontier.size, frontier.root(), self._ctx.clock().replace(microsecond=0))
-        signed = head.sign(self._ctx.keys.log_key(), self.public_key().kid)
+        signed = head.sign(key, self.public_key().kid)
         row = TreeHeadRow(signed.tree_size, signed.root_hash, signed.timestamp, signed.signed)
         uow.log.append(rows, nodes, frontier.encode(), row)
         seal(uow, self._ctx).tree_head(signed.signed, signed.timestamp)
@@ -109,8 +113,9 @@ class TransparencyLog:
             now = self._ctx.clock().replace(microsecond=0)
             if size == 0 or (latest is not None and latest.tree_size == size and now - latest.timestamp < older_than):
                 return None
-            head = TreeHead(size, merkle.Frontier.decode(size, stored).root(), now)
-            signed = head.sign(self._ctx.keys.log_key(), self.public_key().kid)
+            key = self._ctx.keys.log_key()
+            head = TreeHead(size, merkle.Frontier.decode(size, stored, suites.of_signer(key).tree_hash).root(), now)
+            signed = head.sign(key, self.public_key().kid)
             uow.log.replace_head(TreeHeadRow(signed.tree_size, signed.root_hash, signed.timestamp, signed.signed))
             seal(uow, self._ctx).tree_head(signed.signed, signed.timestamp)
             uow.commit()
@@ -166,14 +171,14 @@ class TransparencyLog:
                 if latest is None:
                     raise NotFound("log_empty", "the log is empty", "日志为空")
                 tree_size = latest.tree_size
-            _head_of_size(uow, tree_size)
+            head = _head_of_size(uow, tree_size)
             if not 0 <= leaf_index < tree_size:
                 raise InvalidInput(
                     "leaf_outside_tree",
                     f"leaf {leaf_index} is not in a tree of size {tree_size}",
                     f"叶子{leaf_index}不在大小为{tree_size}的树中",
                 )
-            tree = _Tree(uow, tree_size)
+            tree = _Tree(uow, head)
             proof = merkle.inclusion_proof(tree, leaf_index, tree_size)
             return InclusionProof(leaf_index, tree_size, tree.node(0, leaf_index), proof)
 
@@ -186,8 +191,7 @@ class TransparencyLog:
             )
         with self._ctx.reading() as uow:
             _head_of_size(uow, first)
-            _head_of_size(uow, second)
-            return merkle.consistency_proof(_Tree(uow, second), first, second)
+            return merkle.consistency_proof(_Tree(uow, _head_of_size(uow, second)), first, second)
 
     def entries(self, start: int, end: int) -> list[tuple[int, bytes]]:
         """Entries ``start`` … ``end - 1`` (at most ``MAX_ENTRIES_PER_PAGE``)."""

@@ -11,11 +11,12 @@ names the parts committed. A GET reads it with the parts and signs nothing."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 
-from issuer.core import cose, trust
+from issuer.core import cose, suites, trust
 from issuer.core.errors import IssuerError
-from issuer.core.manifest import Manifest, digest, open_manifest, read_unverified
+from issuer.core.manifest import Manifest, open_manifest, read_unverified
 from issuer.core.statuslist import parse_payload
 from issuer.service.context import Context
 from issuer.store.uow import UnitOfWork
@@ -71,12 +72,12 @@ class Seal:
         public = trust.LogKey.of("", key)  # no name in a kid
         stored = uow.manifests.latest()
         before = None if stored is None or self._everything else _LAST.opened(stored.signed, public)
-        manifest = self._changed(before) if before is not None else _from_stored_parts(uow)
+        manifest = self._changed(before) if before is not None else _from_stored_parts(uow, suites.of_signer(key))
         if manifest is None:
             return  # no trust list yet: nothing to bind
         # Never older than the manifest before: a puller refuses a manifest that goes back.
         times = [manifest.issued_at, *([self._latest] if self._latest else []), *([stored.issued_at] if stored else [])]
-        manifest = Manifest(max(times), manifest.trust_list, manifest.tree_head, manifest.status_lists)
+        manifest = replace(manifest, issued_at=max(times))
         signed = manifest.sign(key, public.kid)
         uow.manifests.save(manifest.issued_at, signed)
         _LAST.signed(signed, public, manifest)
@@ -84,13 +85,14 @@ class Seal:
     def _changed(self, before: Manifest) -> Manifest:
         lists: Mapping[str, bytes] = {
             **before.status_lists,
-            **{code: digest(signed) for code, signed in self._status_lists.items()},
+            **{code: before.digest(signed) for code, signed in self._status_lists.items()},
         }
         return Manifest(
             before.issued_at,
-            digest(self._trust_list) if self._trust_list is not None else before.trust_list,
-            digest(self._tree_head) if self._tree_head is not None else before.tree_head,
+            before.digest(self._trust_list) if self._trust_list is not None else before.trust_list,
+            before.digest(self._tree_head) if self._tree_head is not None else before.tree_head,
             lists,
+            before.suite,
         )
 
 
@@ -126,9 +128,9 @@ class _LastManifest:
 _LAST = _LastManifest()
 
 
-def _from_stored_parts(uow: UnitOfWork) -> Manifest | None:
-    """The manifest of the parts as this transaction sees them, dated the latest time any of
-    them was signed (``None`` before the first trust list)."""
+def _from_stored_parts(uow: UnitOfWork, suite: suites.Suite) -> Manifest | None:
+    """The manifest of the parts as this transaction sees them, to be signed in ``suite``,
+    dated the latest time any of them was signed (``None`` before the first trust list)."""
     row = uow.trust_lists.latest()
     if row is None:
         return None
@@ -136,7 +138,7 @@ def _from_stored_parts(uow: UnitOfWork) -> Manifest | None:
     head = uow.log.latest_head()
     times = [row.issued_at.replace(microsecond=0), *([head.timestamp] if head else [])]
     times += [t for t in map(_signed_at, lists.values()) if t is not None]
-    return Manifest.of(max(times), row.signed, head.signed if head else None, lists)
+    return Manifest.of(max(times), row.signed, head.signed if head else None, lists, suite)
 
 
 def _signed_at(status_list: bytes) -> datetime | None:
@@ -153,4 +155,4 @@ def names(manifest: bytes, trust_list: bytes, tree_head: bytes | None, status_li
         named = read_unverified(manifest)
     except IssuerError:
         return False
-    return named == Manifest.of(named.issued_at, trust_list, tree_head, status_lists)
+    return named == Manifest.of(named.issued_at, trust_list, tree_head, status_lists, named.suite)

@@ -37,7 +37,7 @@ from werkzeug.test import TestResponse
 from issuer.service.principal import OPERATOR
 from issuer.service.wiring import UseCases
 from tests.builders import photos_zip
-from tests.conftest import ELECTRICIAN, ORG_CODE, OTHER_CODE, WELDER, Clock, Keys, auth
+from tests.conftest import ELECTRICIAN, ORG_CODE, OTHER_CODE, TREE_HASH, WELDER, Clock, Keys, auth
 from tests.factories import ID_NUMBER, issue_body
 
 MASKED_ID = "1101**********002X"
@@ -687,7 +687,9 @@ def _included(w: World, caller: str, call: Call, response: TestResponse) -> None
     head = _signed_head(w, body["tree_head"])
     assert body["leaf_index"] == call.facts["log_index"] and body["tree_size"] == head.tree_size
     proof = [bytes.fromhex(p) for p in body["proof"]]
-    merkle.verify_inclusion(bytes.fromhex(body["leaf_hash"]), body["leaf_index"], head.tree_size, proof, head.root_hash)
+    merkle.verify_inclusion(
+        bytes.fromhex(body["leaf_hash"]), body["leaf_index"], head.tree_size, proof, head.root_hash, TREE_HASH
+    )
 
 
 @request_for("GET /api/v1/log/proof/consistency")
@@ -707,7 +709,7 @@ def _consistent(w: World, caller: str, call: Call, response: TestResponse) -> No
     first, second = (_signed_head(w, call.facts[k]) for k in ("first", "second"))
     proof = [bytes.fromhex(p) for p in response.get_json()["proof"]]
     assert first.tree_size < second.tree_size
-    merkle.verify_consistency(first.tree_size, second.tree_size, first.root_hash, second.root_hash, proof)
+    merkle.verify_consistency(first.tree_size, second.tree_size, first.root_hash, second.root_hash, proof, TREE_HASH)
 
 
 @request_for("GET /api/v1/log/entries")
@@ -728,7 +730,7 @@ def _entries_make_the_root(w: World, caller: str, call: Call, response: TestResp
     assert [e["index"] for e in body["entries"]] == list(range(head.tree_size))
     assert [decode_entry(d).type for d in data] == [e["type"] for e in body["entries"]]
     assert "issue" in {e["type"] for e in body["entries"]}
-    assert merkle.MemoryTree(merkle.leaf_hash(d) for d in data).root() == head.root_hash
+    assert merkle.MemoryTree((TREE_HASH.leaf(d) for d in data), TREE_HASH).root() == head.root_hash
 
 
 @request_for("GET /api/v1/api-keys")

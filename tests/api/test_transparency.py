@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from issuer.core import cose, merkle, qrtext
 from issuer.core.transparency import TreeHead, decode_entry, open_tree_head, read_revoke
 from issuer.core.trust import TrustStore, load_bundle
-from tests.conftest import ORG_CODE, OTHER_CODE, Keys, auth
+from tests.conftest import ORG_CODE, OTHER_CODE, TREE_HASH, Keys, auth
 from tests.factories import issue_body
 
 ISSUED = 3
@@ -107,10 +107,10 @@ def test_every_certificate_has_an_inclusion_proof_by_number(
         [entry] = _entries(client, cert["log_index"], cert["log_index"] + 1)
         data = base64.b64decode(entry["entry"])
         assert decode_entry(data).type == "issue" and decode_entry(data).signed == qrtext.decode(cert["qr_text"])
-        assert merkle.leaf_hash(data).hex() == body["leaf_hash"]
+        assert TREE_HASH.leaf(data).hex() == body["leaf_hash"]
         proof = [bytes.fromhex(p) for p in body["proof"]]
         merkle.verify_inclusion(
-            bytes.fromhex(body["leaf_hash"]), body["leaf_index"], head.tree_size, proof, head.root_hash
+            bytes.fromhex(body["leaf_hash"]), body["leaf_index"], head.tree_size, proof, head.root_hash, TREE_HASH
         )
     own = _json(client.get(f"/api/v1/certificates/{cert['number']}", headers=auth(keys.issuer)))
     assert own["log_index"] == cert["log_index"]
@@ -127,7 +127,7 @@ def test_an_inclusion_proof_against_an_earlier_head_comes_with_that_head(
     assert response.headers["Cache-Control"] == "public, max-age=86400"
     head = _head(client, earlier)
     proof = [bytes.fromhex(p) for p in body["proof"]]
-    merkle.verify_inclusion(bytes.fromhex(body["leaf_hash"]), 0, head.tree_size, proof, head.root_hash)
+    merkle.verify_inclusion(bytes.fromhex(body["leaf_hash"]), 0, head.tree_size, proof, head.root_hash, TREE_HASH)
 
 
 def test_the_latest_head_is_consistent_with_an_earlier_one(client: FlaskClient, logged: dict[str, Any]) -> None:
@@ -137,9 +137,11 @@ def test_the_latest_head_is_consistent_with_an_earlier_one(client: FlaskClient, 
     body = _json(client.get("/api/v1/log/proof/consistency", query_string=query))
     assert (body["first"], body["second"]) == (earlier.tree_size, latest.tree_size)
     proof = [bytes.fromhex(p) for p in body["proof"]]
-    merkle.verify_consistency(earlier.tree_size, latest.tree_size, earlier.root_hash, latest.root_hash, proof)
+    merkle.verify_consistency(
+        earlier.tree_size, latest.tree_size, earlier.root_hash, latest.root_hash, proof, TREE_HASH
+    )
     with pytest.raises(merkle.ProofError):
-        merkle.verify_consistency(earlier.tree_size, latest.tree_size, bytes(32), latest.root_hash, proof)
+        merkle.verify_consistency(earlier.tree_size, latest.tree_size, bytes(32), latest.root_hash, proof, TREE_HASH)
 
 
 def test_the_entries_rebuild_the_root_and_say_what_happened(
@@ -153,7 +155,7 @@ def test_the_entries_rebuild_the_root_and_say_what_happened(
     assert [d.type for d in decoded] == [e["type"] for e in entries]
     assert [d.type for d in decoded if d.type != "audit"] == ["key", "key"] + ["issue"] * 2 * ISSUED + ["revoke"]
     assert [d.type for d in decoded].count("audit") == _audited(client, keys)
-    assert merkle.MemoryTree(merkle.leaf_hash(d) for d in data).root() == head.root_hash
+    assert merkle.MemoryTree((TREE_HASH.leaf(d) for d in data), TREE_HASH).root() == head.root_hash
     revoked = read_revoke(cose.parse(decoded[-2].signed).payload)  # the last is its audit checkpoint
     assert (revoked.number, revoked.status_index) == (logged["revoked"]["number"], logged["revoked"]["status_index"])
     # A page in the middle is the same entries.
@@ -238,7 +240,7 @@ def test_a_tree_size_that_no_head_has_is_not_found(client: FlaskClient, keys: Ke
         body = _json(client.get("/api/v1/log/proof/inclusion", query_string={"number": row["number"]}))
         proof = [bytes.fromhex(p) for p in body["proof"]]
         leaf = bytes.fromhex(body["leaf_hash"])
-        merkle.verify_inclusion(leaf, body["leaf_index"], latest.tree_size, proof, latest.root_hash)
+        merkle.verify_inclusion(leaf, body["leaf_index"], latest.tree_size, proof, latest.root_hash, TREE_HASH)
 
 
 def test_an_empty_log_has_no_head(client: FlaskClient) -> None:

@@ -43,7 +43,7 @@ class Log:
 
     def head(self, entries: Sequence[bytes] | None = None) -> bytes:
         chosen = self.entries if entries is None else entries
-        tree = merkle.MemoryTree(merkle.leaf_hash(e) for e in chosen)
+        tree = merkle.MemoryTree(merkle.SHA256.leaf(e) for e in chosen)
         head = TreeHead(tree.size, tree.root(), LOGGED + timedelta(hours=2))
         return head.sign(self.log_key, self.log.kid).signed  # type: ignore[arg-type]
 
@@ -140,7 +140,7 @@ def test_a_head_seen_before_must_be_a_prefix(log: Log) -> None:
 
 def test_a_tree_head_not_signed_by_the_trust_lists_log_is_refused(log: Log) -> None:
     other_key, other = f.log_key("another log")
-    tree = merkle.MemoryTree(merkle.leaf_hash(e) for e in log.entries)
+    tree = merkle.MemoryTree(merkle.SHA256.leaf(e) for e in log.entries)
     forged = TreeHead(tree.size, tree.root(), LOGGED).sign(other_key, other.kid).signed
     with pytest.raises(TrustError):
         run(log, head=forged)

@@ -103,3 +103,29 @@ def test_a_manifest_whose_version_is_not_the_uint_1_is_set_aside(version: object
     store = trust.load_bundle(json.dumps(trust.make_bundle(auth.root_der, signed_tl, [before], None, signed_manifest)))
     assert store.manifest is None and [p.part for p in store.problems] == ["manifest"]
     assert verify(f.world().qr(), store, at=f.NOW).status is Status.VALID
+
+
+def test_its_digests_are_made_with_the_hash_of_its_signers_suite() -> None:
+    import hashlib
+
+    from issuer.core import suites
+    from issuer.core.sm2 import Sm2PrivateKey
+
+    signed_tl = b"a signed trust list"
+    sm2 = Manifest.of(f.STATUS_AT, signed_tl, None, {}, suites.SM2_SM3)
+    assert sm2.trust_list == hashlib.new("sm3", signed_tl).digest() == sm2.digest(signed_tl)
+    assert Manifest.of(f.STATUS_AT, signed_tl, None, {}).trust_list == hashlib.sha256(signed_tl).digest()
+    sm2_key = Sm2PrivateKey.generate()
+    kid = trust.LogKey.of("", sm2_key).kid
+    with pytest.raises(ValueError):  # SHA-256 digests under an SM2 signature: the verifier would use SM3
+        Manifest.of(f.STATUS_AT, signed_tl, None, {}).sign(sm2_key, kid)
+    opened = open_manifest(sm2.sign(sm2_key, kid), _Keys(trust.LogKey.of("", sm2_key)))
+    assert opened == sm2 and opened.suite is suites.SM2_SM3
+
+
+class _Keys:
+    def __init__(self, key: trust.LogKey) -> None:
+        self._key = key
+
+    def log_key(self, kid: bytes) -> trust.LogKey | None:
+        return self._key if kid == self._key.kid else None

@@ -36,7 +36,7 @@ def reference_mth(entries: list[bytes]) -> bytes:
 
 @pytest.fixture(scope="module")
 def tree() -> merkle.MemoryTree:
-    return merkle.MemoryTree(merkle.leaf_hash(e) for e in ENTRIES)
+    return merkle.MemoryTree(merkle.SHA256.leaf(e) for e in ENTRIES)
 
 
 @pytest.fixture(scope="module")
@@ -56,11 +56,11 @@ def _flip(proof: list[bytes], i: int, bit: int) -> list[bytes]:
 
 
 def test_fixed_values() -> None:
-    assert merkle.EMPTY_ROOT.hex() == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-    assert merkle.MemoryTree().root() == merkle.EMPTY_ROOT
+    assert merkle.SHA256.empty.hex() == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    assert merkle.MemoryTree().root() == merkle.SHA256.empty
     # RFC 6962 test vector (Go / C++ CT implementations): the leaf hash of the empty entry.
-    assert merkle.leaf_hash(b"").hex() == "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d"
-    assert merkle.node_hash(b"a" * 32, b"b" * 32) == _sha(b"\x01" + b"a" * 32 + b"b" * 32)
+    assert merkle.SHA256.leaf(b"").hex() == "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d"
+    assert merkle.SHA256.node(b"a" * 32, b"b" * 32) == _sha(b"\x01" + b"a" * 32 + b"b" * 32)
 
 
 def test_rfc6962_reference_roots() -> None:
@@ -77,7 +77,7 @@ def test_rfc6962_reference_roots() -> None:
         "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
         "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
     ]
-    tree = merkle.MemoryTree(merkle.leaf_hash(e) for e in leaves)
+    tree = merkle.MemoryTree(merkle.SHA256.leaf(e) for e in leaves)
     assert [tree.root(n).hex() for n in range(1, 9)] == expected
 
 
@@ -90,13 +90,65 @@ def test_roots_match_the_rfc_definition(tree: merkle.MemoryTree, roots: list[byt
 @pytest.mark.parametrize("n", [511, 512, 513, 1000, 1025])
 def test_larger_roots_match_the_rfc_definition(n: int) -> None:
     entries = [i.to_bytes(4, "big") for i in range(n)]
-    assert merkle.MemoryTree(merkle.leaf_hash(e) for e in entries).root() == reference_mth(entries)
+    assert merkle.MemoryTree(merkle.SHA256.leaf(e) for e in entries).root() == reference_mth(entries)
 
 
 def test_any_range_hash_matches_the_definition(tree: merkle.MemoryTree) -> None:
     for start in range(0, 40):
         for end in range(start, 70):
             assert tree.range_hash(start, end) == reference_mth(ENTRIES[start:end]), (start, end)
+
+
+# --- SM3 (the 国密 profile's log) -------------------------------------------------------
+
+
+def _sm3(data: bytes) -> bytes:
+    return hashlib.new("sm3", data).digest()
+
+
+def reference_sm3_mth(entries: list[bytes]) -> bytes:
+    """RFC 9162 §2.1.1 with SM3 in place of SHA-256, written out again."""
+    if not entries:
+        return _sm3(b"")
+    if len(entries) == 1:
+        return _sm3(b"\x00" + entries[0])
+    k = 1 << ((len(entries) - 1).bit_length() - 1)
+    return _sm3(b"\x01" + reference_sm3_mth(entries[:k]) + reference_sm3_mth(entries[k:]))
+
+
+def test_the_sm3_tree_is_the_rfc_tree_with_sm3() -> None:
+    # GB/T 32905-2016's hash of no bytes
+    assert merkle.SM3.empty.hex() == "1ab21d8355cfa17f8e61194831e81a8f22bec8c728fefb747ed035eb5082aa2b"
+    assert merkle.SM3.leaf(b"abc") == _sm3(b"\x00abc") != merkle.SHA256.leaf(b"abc")
+    tree = merkle.MemoryTree((merkle.SM3.leaf(e) for e in ENTRIES[:70]), merkle.SM3)
+    for n in range(71):
+        assert tree.root(n) == reference_sm3_mth(ENTRIES[:n]), n
+    frontier = merkle.Frontier(0, (), merkle.SM3)
+    for entry in ENTRIES[:70]:
+        frontier = frontier.append(merkle.SM3.leaf(entry))[0]
+    assert frontier.root() == tree.root() == merkle.Frontier.decode(70, frontier.encode(), merkle.SM3).root()
+
+
+def test_sm3_proofs_verify_with_sm3_only() -> None:
+    tree = merkle.MemoryTree((merkle.SM3.leaf(e) for e in ENTRIES[:40]), merkle.SM3)
+    for n in range(1, 41):
+        for i in range(n):
+            merkle.verify_inclusion(tree.leaf(i), i, n, merkle.inclusion_proof(tree, i, n), tree.root(n), merkle.SM3)
+        for m in range(1, n):
+            proof = merkle.consistency_proof(tree, m, n)
+            merkle.verify_consistency(m, n, tree.root(m), tree.root(n), proof, merkle.SM3)
+    with pytest.raises(ProofError):
+        merkle.verify_inclusion(tree.leaf(3), 3, 40, merkle.inclusion_proof(tree, 3, 40), tree.root(40))
+    with pytest.raises(ProofError):
+        merkle.verify_consistency(5, 40, tree.root(5), tree.root(40), merkle.consistency_proof(tree, 5, 40))
+
+
+def test_a_tree_hash_is_named_by_its_suite() -> None:
+    from issuer.core import suites
+
+    assert (suites.ED25519.tree_hash, suites.SM2_SM3.tree_hash) == (merkle.SHA256, merkle.SM3)
+    with pytest.raises(ProofError):
+        merkle.TreeHash.named("md5")
 
 
 # --- inclusion --------------------------------------------------------------------------
@@ -114,7 +166,7 @@ def test_rfc6962_inclusion_vector() -> None:
     """certificate-transparency-go: leaf 0 of the eight-leaf tree at size 8."""
     leaves = [bytes.fromhex(h) for h in ("", "00", "10", "2021", "3031", "40414243", "5051525354555657")]
     leaves.append(bytes.fromhex("606162636465666768696a6b6c6d6e6f"))
-    tree = merkle.MemoryTree(merkle.leaf_hash(e) for e in leaves)
+    tree = merkle.MemoryTree(merkle.SHA256.leaf(e) for e in leaves)
     assert [p.hex() for p in merkle.inclusion_proof(tree, 0, 8)] == [
         "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
         "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
@@ -154,7 +206,7 @@ def test_tampered_inclusion_proofs_fail(tree: merkle.MemoryTree, roots: list[byt
                 checks.append(lambda size=size: merkle.verify_inclusion(leaf, i, size, proof, roots[n]))
     checks.append(lambda: merkle.verify_inclusion(leaf, i, n, proof, roots[n - 1]))
     checks.append(lambda: merkle.verify_inclusion(leaf, i, n, proof, _flip([roots[n]], 0, 3)[0]))
-    checks.append(lambda: merkle.verify_inclusion(merkle.leaf_hash(b"forged"), i, n, proof, roots[n]))
+    checks.append(lambda: merkle.verify_inclusion(merkle.SHA256.leaf(b"forged"), i, n, proof, roots[n]))
     checks.append(lambda: merkle.verify_inclusion(ENTRIES[i][:32].ljust(32, b"\0"), i, n, proof, roots[n]))
     checks.append(lambda: merkle.verify_inclusion(leaf, i, n, [*proof, proof[-1]] if proof else [leaf], roots[n]))
     for check in checks:
@@ -177,7 +229,7 @@ def test_malformed_inclusion_inputs_raise_proof_error(tree: merkle.MemoryTree, r
     proof = merkle.inclusion_proof(tree, 0, 4)
     bad: list[Callable[[], object]] = [
         lambda: merkle.verify_inclusion(leaf, 4, 4, proof, root),
-        lambda: merkle.verify_inclusion(leaf, 0, 0, [], merkle.EMPTY_ROOT),
+        lambda: merkle.verify_inclusion(leaf, 0, 0, [], merkle.SHA256.empty),
         lambda: merkle.verify_inclusion(leaf, -1, 4, proof, root),
         lambda: merkle.verify_inclusion(leaf, 0, -4, proof, root),
         lambda: merkle.verify_inclusion(leaf, True, 4, proof, root),
@@ -229,7 +281,7 @@ def test_rfc6962_consistency_vectors() -> None:
     """certificate-transparency-go consistency proofs in the eight-leaf tree."""
     leaves = [bytes.fromhex(h) for h in ("", "00", "10", "2021", "3031", "40414243", "5051525354555657")]
     leaves.append(bytes.fromhex("606162636465666768696a6b6c6d6e6f"))
-    tree = merkle.MemoryTree(merkle.leaf_hash(e) for e in leaves)
+    tree = merkle.MemoryTree(merkle.SHA256.leaf(e) for e in leaves)
     assert [p.hex() for p in merkle.consistency_proof(tree, 1, 8)] == [
         "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
         "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
@@ -256,9 +308,9 @@ def test_equal_sizes_need_an_empty_proof_and_equal_roots(roots: list[bytes]) -> 
 
 def test_the_empty_tree_and_a_shrinking_tree_are_not_provable(tree: merkle.MemoryTree, roots: list[bytes]) -> None:
     with pytest.raises(ProofError, match="empty tree"):
-        merkle.verify_consistency(0, 5, merkle.EMPTY_ROOT, roots[5], [])
+        merkle.verify_consistency(0, 5, merkle.SHA256.empty, roots[5], [])
     with pytest.raises(ProofError, match="empty tree"):
-        merkle.verify_consistency(0, 5, merkle.EMPTY_ROOT, roots[5], [roots[5]])
+        merkle.verify_consistency(0, 5, merkle.SHA256.empty, roots[5], [roots[5]])
     with pytest.raises(ProofError, match="empty tree"):
         merkle.consistency_proof(tree, 0, 5)
     with pytest.raises(ProofError):
@@ -322,7 +374,7 @@ def test_a_power_of_two_first_size_is_not_fooled_by_its_own_root(roots: list[byt
 
 # --- persisted perfect subtrees ---------------------------------------------------------
 
-_TREE = merkle.MemoryTree(merkle.leaf_hash(e) for e in ENTRIES)
+_TREE = merkle.MemoryTree(merkle.SHA256.leaf(e) for e in ENTRIES)
 
 
 def test_completed_subtrees() -> None:
@@ -380,7 +432,7 @@ def test_a_store_of_persisted_subtrees_gives_the_same_roots_and_proofs(tree: mer
 def test_proofs_read_o_log_n_subtrees() -> None:
     store = SubtreeStore()
     for i in range(5000):
-        store.append(merkle.leaf_hash(i.to_bytes(4, "big")))
+        store.append(merkle.SHA256.leaf(i.to_bytes(4, "big")))
     for n, i in [(5000, 0), (5000, 4999), (4097, 4096), (3000, 1234)]:
         store.reads = 0
         merkle.inclusion_proof(store, i, n)
@@ -393,7 +445,7 @@ def test_proofs_read_o_log_n_subtrees() -> None:
 def test_memory_tree_append_reports_the_completed_subtrees() -> None:
     t = merkle.MemoryTree()
     for i in range(20):
-        nodes = t.append(merkle.leaf_hash(ENTRIES[i]))
+        nodes = t.append(merkle.SHA256.leaf(ENTRIES[i]))
         assert [(lv, p) for lv, p, _ in nodes] == merkle.completed_subtrees(i)
         assert nodes[-1][2] == reference_mth(ENTRIES[(nodes[-1][1] << nodes[-1][0]) : i + 1])
     with pytest.raises(ProofError):
@@ -411,7 +463,7 @@ def test_the_frontier_gives_every_root_and_the_completed_subtrees(roots: list[by
     frontier = merkle.Frontier(0)
     assert frontier.root() == roots[0]
     for i in range(N):
-        frontier, nodes = frontier.append(merkle.leaf_hash(ENTRIES[i]))
+        frontier, nodes = frontier.append(merkle.SHA256.leaf(ENTRIES[i]))
         assert nodes == [(lv, p, tree.subtree(lv, p)) for lv, p in merkle.completed_subtrees(i)]
         assert frontier.root() == roots[i + 1] == reference_mth(ENTRIES[: i + 1])
         assert frontier.hashes == tuple(tree.subtree(lv, p) for lv, p in merkle.frontier_subtrees(i + 1))
@@ -419,7 +471,7 @@ def test_the_frontier_gives_every_root_and_the_completed_subtrees(roots: list[by
 
 
 def test_a_frontier_of_the_wrong_length_does_not_decode() -> None:
-    whole = merkle.Frontier(0).append(merkle.leaf_hash(b"a"))[0].append(merkle.leaf_hash(b"b"))[0]
+    whole = merkle.Frontier(0).append(merkle.SHA256.leaf(b"a"))[0].append(merkle.SHA256.leaf(b"b"))[0]
     assert merkle.frontier_subtrees(6) == [(2, 0), (1, 2)]
     for size, data in ((2, b""), (2, whole.encode() * 2), (3, whole.encode()), (0, whole.encode()[:1])):
         with pytest.raises(ProofError):
@@ -443,7 +495,7 @@ def test_proof_error_is_a_trust_error_with_both_messages() -> None:
 @given(st.integers(1, 2000).flatmap(lambda n: st.tuples(st.just(n), st.integers(0, n - 1), st.integers(1, n))))
 def test_random_sizes(args: tuple[int, int, int]) -> None:
     n, i, m = args
-    t = merkle.MemoryTree(merkle.leaf_hash(k.to_bytes(2, "big")) for k in range(n))
+    t = merkle.MemoryTree(merkle.SHA256.leaf(k.to_bytes(2, "big")) for k in range(n))
     root = t.root()
     merkle.verify_inclusion(t.leaf(i), i, n, merkle.inclusion_proof(t, i, n), root)
     merkle.verify_consistency(m, n, t.root(m), root, merkle.consistency_proof(t, m, n))

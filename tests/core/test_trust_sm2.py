@@ -44,7 +44,7 @@ def test_an_sm2_log_key_signs_tree_heads_that_the_trust_list_vouches_for() -> No
     world, key = f.world(SM2), Sm2PrivateKey.generate()
     log = trust.LogKey.of("国密日志", key)
     assert (len(log.public_key_raw), log.kid) == (65, sm2.sm3(log.public_key_raw)[:4])
-    head = TreeHead(1, merkle.leaf_hash(b"an entry"), datetime(2026, 11, 28, tzinfo=UTC)).sign(key, log.kid)
+    head = TreeHead(1, merkle.SHA256.leaf(b"an entry"), datetime(2026, 11, 28, tzinfo=UTC)).sign(key, log.kid)
     assert cose.parse(head.signed).alg == SM2.alg
     store = _bundle_with_log(world, log, head.signed)
     assert not store.problems and store.tree_head is not None and store.tree_head.tree_size == 1

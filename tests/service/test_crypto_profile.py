@@ -5,6 +5,8 @@ says so; a profile that names another suite than the existing root's stops the s
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -15,7 +17,8 @@ from flask import Flask
 
 from issuer.app import create_app
 from issuer.config import ConfigError
-from issuer.core import cose, pki, qrtext, suites, trust
+from issuer.core import auditor, cose, merkle, pki, qrtext, suites, trust
+from issuer.core.manifest import read_unverified
 from issuer.core.sm2 import Sm2PublicKey
 from issuer.core.verify import verify
 from issuer.service import bootstrap
@@ -56,6 +59,35 @@ def test_a_deployment_of_the_sm2_profile_signs_everything_with_sm2(
     assert {log.suite for log in store.trust_list.logs} == {suites.SM2_SM3}
     verdict = verify(qrtext.encode(record.credential, use.ctx.qr_host), store, at=use.ctx.clock())
     assert verdict.valid and verdict.suite == "sm2-sm3"
+
+
+def test_its_log_and_manifest_hash_with_sm3(app_with: Callable[..., Flask], tmp_path: Path) -> None:
+    """The transparency log's Merkle tree and the manifest's digests use the suite's hash:
+    the root of the tree head is the SM3 tree of the entries (RFC 9162 with SM3 for SHA-256),
+    not the SHA-256 one, and proofs and the auditor follow it."""
+    sm2_app = app_with(KEYS_DIR=str(_sm2_keys(tmp_path)), CRYPTO_PROFILE="sm2")
+    use: UseCases = sm2_app.extensions["issuer.use_cases"]
+    register(use)
+    use.issuing.issue(issuer_principal(use), issue_request())
+    head = use.log.latest_head()
+    assert head is not None and head.tree_hash is merkle.SM3
+    data = [d for _, d in use.log.entries(0, head.tree_size)]
+    assert merkle.MemoryTree((merkle.SM3.leaf(d) for d in data), merkle.SM3).root() == head.root_hash
+    assert merkle.MemoryTree(merkle.SHA256.leaf(d) for d in data).root() != head.root_hash
+    proof = use.log.inclusion(leaf_index=head.tree_size - 1, number=None, tree_size=None)
+    assert proof.leaf_hash == merkle.SM3.leaf(data[-1])
+    merkle.verify_inclusion(proof.leaf_hash, proof.leaf_index, head.tree_size, proof.proof, head.root_hash, merkle.SM3)
+    with pytest.raises(merkle.ProofError):
+        merkle.verify_inclusion(proof.leaf_hash, proof.leaf_index, head.tree_size, proof.proof, head.root_hash)
+
+    _, bundle = use.publishing.bundle()
+    named = read_unverified(base64.b64decode(bundle["manifest"]))
+    assert named.suite is suites.SM2_SM3
+    assert named.tree_head == hashlib.new("sm3", head.signed).digest()
+    store = trust.load_bundle(json.dumps(bundle))
+    assert not store.problems and store.manifest == named
+    report = auditor.audit(store, head.signed, enumerate(data))
+    assert report.findings == [] and report.entries == head.tree_size
 
 
 def test_the_api_says_which_suite_it_checked(app_with: Callable[..., Flask], tmp_path: Path) -> None:

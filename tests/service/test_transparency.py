@@ -19,7 +19,7 @@ from issuer.service.principal import OPERATOR
 from issuer.service.wiring import UseCases
 from issuer.store import models as m
 from tests.builders import issue_person, outsider_trust, qr_of
-from tests.conftest import ORG_CODE, OTHER_CODE, Clock, Keys, issuer_principal
+from tests.conftest import ORG_CODE, OTHER_CODE, TREE_HASH, Clock, Keys, issuer_principal
 
 
 def _entries(svc: UseCases) -> list[tuple[int, bytes]]:
@@ -45,13 +45,13 @@ def test_every_issuance_revocation_and_key_event_is_logged_under_a_signed_head(
         audited = session.scalar(select(func.count()).select_from(m.AuditEvent))
     assert types.count("audit") == audited and types[-2:] == ["revoke", "audit"]
     assert head.tree_size == 6 + audited
-    assert merkle.MemoryTree(merkle.leaf_hash(d) for _, d in entries).root() == head.root_hash
+    assert merkle.MemoryTree((TREE_HASH.leaf(d) for _, d in entries), TREE_HASH).root() == head.root_hash
     with svc.database.read_sessions() as session:
         logged = dict(session.execute(select(m.Certificate.number, m.Certificate.log_index)).all())
     assert [logged[c.number] for c in issued] == [i for i, t in enumerate(types) if t == "issue"]
     for number, index in logged.items():
         proof = svc.log.inclusion(leaf_index=None, number=number, tree_size=None)
-        merkle.verify_inclusion(proof.leaf_hash, index, head.tree_size, proof.proof, head.root_hash)
+        merkle.verify_inclusion(proof.leaf_hash, index, head.tree_size, proof.proof, head.root_hash, TREE_HASH)
 
 
 def _verify_offline(bundle: dict[str, object], qr_text: str, at: str, tmp_path: Path) -> tuple[int, str]:

@@ -24,7 +24,7 @@ from issuer.service.upkeep import LEASE, Job, Scheduler, SchedulerThread, Unknow
 from issuer.service.wiring import UseCases
 from issuer.store import models as m
 from tests.builders import id17s, issue_request, simple_roster, submit
-from tests.conftest import ORG_CODE, Clock, Keys, issuer_principal
+from tests.conftest import ORG_CODE, TREE_HASH, Clock, Keys, issuer_principal
 
 
 def _once(svc: UseCases, *names: str) -> dict[str, upkeep.Outcome]:
@@ -94,7 +94,7 @@ def test_an_old_tree_head_is_signed_again_for_the_same_tree(
     assert store.tree_head is not None and store.tree_head.signed == fresh.signed
     assert store.manifest is not None and store.manifest.issued_at == fresh.timestamp
     proof = svc.log.inclusion(leaf_index=0, number=None, tree_size=None)  # proofs against it still hold
-    merkle.verify_inclusion(proof.leaf_hash, 0, fresh.tree_size, proof.proof, fresh.root_hash)
+    merkle.verify_inclusion(proof.leaf_hash, 0, fresh.tree_size, proof.proof, fresh.root_hash, TREE_HASH)
 
     clock.advance(hours=1)
     assert "recent" in _once(svc, "tree-head")["tree-head"].did and svc.log.latest_head() == fresh

@@ -47,7 +47,7 @@ def test_the_log_frontier_is_filled_from_the_stored_subtrees(tmp_path: Path) -> 
     migrate.upgrade(url)
     frontier, nodes = merkle.Frontier(0), []
     for i in range(11):
-        frontier, completed = frontier.append(merkle.leaf_hash(b"entry %d" % i))
+        frontier, completed = frontier.append(merkle.SHA256.leaf(b"entry %d" % i))
         nodes += completed
     engine = create_engine(url)
     with engine.begin() as conn:
@@ -59,4 +59,4 @@ def test_the_log_frontier_is_filled_from_the_stored_subtrees(tmp_path: Path) -> 
         size, stored = conn.execute(select(LogState.size, LogState.frontier)).one()
     engine.dispose()
     assert merkle.Frontier.decode(size, stored) == frontier
-    assert frontier.root() == merkle.MemoryTree(merkle.leaf_hash(b"entry %d" % i) for i in range(11)).root()
+    assert frontier.root() == merkle.MemoryTree(merkle.SHA256.leaf(b"entry %d" % i) for i in range(11)).root()
