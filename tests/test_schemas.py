@@ -309,9 +309,10 @@ def test_trust_bundle_is_valid() -> None:
 VECTORS = Path(__file__).resolve().parent / "vectors"
 
 
-@pytest.mark.parametrize("folder", [VECTORS, VECTORS / "v1"], ids=["current", "v1"])
+@pytest.mark.parametrize("folder", [VECTORS, VECTORS / "v1", VECTORS / "sm2"], ids=["current", "v1", "sm2"])
 def test_published_vectors_are_valid(folder: Path) -> None:
-    """The committed test vectors: their bundle, its trust list and status lists, and every verdict."""
+    """The committed test vectors: their bundle, its trust list and status lists, and every
+    verdict (the 国密 profile's included: its messages, kids and tree head are SM2's)."""
     text = (folder / "bundle.json").read_text(encoding="utf-8")
     assert_valid("trust-bundle", json.loads(text))
     store = trust.load_bundle(text)
@@ -325,7 +326,9 @@ def test_published_vectors_are_valid(folder: Path) -> None:
         verdict = verify(vector["qr_text"], store, at=parse_instant(vector["at"])).to_json()
         assert_valid("verdict", verdict)
         statuses.add(verdict["status"])
-    assert statuses == {s.value for s in Status}
+    if store.tree_head is not None:
+        assert_valid("tree-head", store.tree_head.to_json())
+    assert statuses == {s.value for s in Status} if folder.name != "sm2" else {"valid", "revoked", "not_valid"}
 
 
 def test_a_verdict_undecided_at_known_key_is_valid() -> None:
@@ -464,6 +467,8 @@ TREE_HEAD_PAYLOAD = signed_payload(_tree_head().signed)
         (("root_hash",), b64(bytes.fromhex(TREE_HEAD["root_hash"]))),
         (("timestamp",), "2026-11-29T12:00:00+08:00"),
         (("timestamp",), "2026-11-29T04:00:00.000001Z"),
+        (("tree_hash",), "SHA-256"),
+        (("tree_hash",), None),
         (("log_kid",), TREE_HEAD["log_kid"] + "00"),
         (("log_kid",), b64(LOG.kid)),
         (("log_kid",), ""),

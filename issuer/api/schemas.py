@@ -690,6 +690,9 @@ class TreeHeadOut(ma.Schema):
     tree_size = fields.Integer()
     root_hash = fields.String(metadata={"description": "hex"})
     timestamp = fields.String()
+    tree_hash = fields.String(
+        metadata={"description": "the Merkle tree's hash: sha256, or sm3 when the log key is SM2 (国密)"}
+    )
     log_kid = fields.String(metadata={"description": "hex"})
     signed = fields.String(metadata={"format": "byte", "description": "COSE_Sign1 by the log key, base64"})
 

@@ -210,6 +210,7 @@ class TreeHead:
             "tree_size": self.tree_size,
             "root_hash": self.root_hash.hex(),
             "timestamp": format_instant(self.timestamp),
+            "tree_hash": self.tree_hash.name,
             "log_kid": self.kid.hex(),
             "signed": base64.b64encode(self.signed).decode("ascii"),
         }
