@@ -221,7 +221,7 @@ def test_a_chain_rewritten_with_the_documented_algorithm_shows(
             continue
         if id_ == target["id"]:
             details = {**details, "note": "篡改"}
-        digest = audit.event_hash(prev, at, actor, action, target_name, details)
+        digest = audit.event_hash(svc.ctx.crypto_suite, prev, at, actor, action, target_name, details)
         sql(
             app,
             "UPDATE audit_events SET details = :d, prev_hash = :p, hash = :h WHERE id = :id",

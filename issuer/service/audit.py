@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from issuer.core.clock import format_instant
+from issuer.core.suites import Suite
 from issuer.service.context import Context
 from issuer.service.log import TransparencyLog
 from issuer.service.principal import Principal, Role, require_role
@@ -28,14 +29,18 @@ from issuer.store.uow import UnitOfWork
 GENESIS = "0" * 64
 
 
-def event_hash(prev_hash: str, at: datetime, actor: str, action: str, target: str, details: dict[str, Any]) -> str:
+def event_hash(
+    suite: Suite, prev_hash: str, at: datetime, actor: str, action: str, target: str, details: dict[str, Any]
+) -> str:
+    """The event's link in the chain, with the deployment's hash (SHA-256, or SM3 in the 国密
+    profile, whose assessment asks for stored records protected by the national algorithms)."""
     body = json.dumps(
         {"at": format_instant(at), "actor": actor, "action": action, "target": target, "details": details},
         ensure_ascii=False,
         sort_keys=True,
         separators=(",", ":"),
     )
-    return hashlib.sha256(bytes.fromhex(prev_hash) + body.encode()).hexdigest()
+    return hashlib.new(suite.hash_name, bytes.fromhex(prev_hash) + body.encode()).hexdigest()
 
 
 def append(
@@ -52,7 +57,7 @@ def append(
     to the transparency log."""
     prev = uow.audit.last_hash() or GENESIS
     data = details or {}
-    digest = event_hash(prev, at, actor, action, target, data)
+    digest = event_hash(log.suite, prev, at, actor, action, target, data)
     uow.audit.add(AuditEventRecord(0, at, actor, action, target, data, prev, digest))
     log.append_audit_checkpoint(uow, uow.audit.count(), bytes.fromhex(digest), at)
 
@@ -83,20 +88,21 @@ class ChainBreak:
 
 def first_break(
     events: Sequence[AuditEventRecord],
+    suite: Suite,
     *,
     prev_hash: str = GENESIS,
     position: int = 0,
     anchors: Mapping[int, bytes] | None = None,
     complete: bool = False,
 ) -> ChainBreak | None:
-    """The first break in ``events``, which follow the event at ``position`` (hash
-    ``prev_hash``): ``anchors`` maps positions to the hashes the log's checkpoints hold;
+    """The first break in ``events`` (chained with ``suite``'s hash), which follow the event
+    at ``position`` (hash ``prev_hash``): ``anchors`` maps positions to the hashes the log's checkpoints hold;
     ``complete``: the events run to the end of the trail, so an anchor beyond them means
     events were deleted."""
     prev, anchors = prev_hash, anchors or {}
     for e in events:
         position += 1
-        if e.prev_hash != prev or e.hash != event_hash(prev, e.at, e.actor, e.action, e.target, e.details):
+        if e.prev_hash != prev or e.hash != event_hash(suite, prev, e.at, e.actor, e.action, e.target, e.details):
             return ChainBreak(
                 "audit_chain_broken",
                 position,
@@ -162,7 +168,12 @@ class AuditTrail:
             events = uow.audit.after(after_id, limit)
         anchors = _anchors(self._log)
         broken = first_break(
-            events, prev_hash=before or GENESIS, position=position, anchors=anchors, complete=len(events) < limit
+            events,
+            self._ctx.crypto_suite,
+            prev_hash=before or GENESIS,
+            position=position,
+            anchors=anchors,
+            complete=len(events) < limit,
         )
         return AuditPage(events, broken)
 
@@ -174,7 +185,12 @@ class AuditTrail:
             with self._ctx.reading() as uow:
                 events = uow.audit.after(after_id, 1000)
             broken = first_break(
-                events, prev_hash=prev, position=position, anchors=anchors, complete=len(events) < 1000
+                events,
+                self._ctx.crypto_suite,
+                prev_hash=prev,
+                position=position,
+                anchors=anchors,
+                complete=len(events) < 1000,
             )
             if broken is not None or len(events) < 1000:
                 return broken

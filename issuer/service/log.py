@@ -77,6 +77,11 @@ class TransparencyLog:
     def __init__(self, ctx: Context) -> None:
         self._ctx = ctx
 
+    @property
+    def suite(self) -> suites.Suite:
+        """The deployment's suite (its root's), whose hash chains the audit trail."""
+        return self._ctx.crypto_suite
+
     def public_key(self) -> LogKey:
         return LogKey.of(LOG_NAME, self._ctx.keys.log_key())
 

@@ -21,8 +21,9 @@ from issuer.core import auditor, cose, merkle, pki, qrtext, suites, trust
 from issuer.core.manifest import read_unverified
 from issuer.core.sm2 import Sm2PublicKey
 from issuer.core.verify import verify
-from issuer.service import bootstrap
+from issuer.service import audit, bootstrap
 from issuer.service.pii import DocumentCipher
+from issuer.service.principal import OPERATOR
 from issuer.service.wiring import UseCases
 from issuer.store.keystore import KeyStore
 from tests.builders import issue_request
@@ -88,6 +89,18 @@ def test_its_log_and_manifest_hash_with_sm3(app_with: Callable[..., Flask], tmp_
     assert not store.problems and store.manifest == named
     report = auditor.audit(store, head.signed, enumerate(data))
     assert report.findings == [] and report.entries == head.tree_size
+
+
+def test_its_audit_trail_is_chained_with_sm3(app_with: Callable[..., Flask], tmp_path: Path) -> None:
+    sm2_app = app_with(KEYS_DIR=str(_sm2_keys(tmp_path)), CRYPTO_PROFILE="sm2")
+    use: UseCases = sm2_app.extensions["issuer.use_cases"]
+    register(use)
+    page = use.audit.read(OPERATOR, after_id=0, limit=100)
+    assert page.intact and page.events
+    first = page.events[0]
+    fields = (first.prev_hash, first.at, first.actor, first.action, first.target, first.details)
+    assert first.hash == audit.event_hash(suites.SM2_SM3, *fields) != audit.event_hash(suites.ED25519, *fields)
+    assert audit.first_break(page.events, suites.ED25519) is not None
 
 
 def test_the_api_says_which_suite_it_checked(app_with: Callable[..., Flask], tmp_path: Path) -> None:

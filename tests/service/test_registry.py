@@ -147,9 +147,9 @@ def test_every_administrative_action_is_in_an_intact_hash_chain(app: Flask, keys
     actions = [e.action for e in events]
     assert actions.count("organization.register") == 2
     assert "key.rotate" in actions and "certificate.revoke" in actions and "apikey.create" in actions
-    assert audit.first_break(events) is None
+    assert audit.first_break(events, svc.ctx.crypto_suite) is None
     events[1].details = {**events[1].details, "name": "篡改"}
-    broken = audit.first_break(events)
+    broken = audit.first_break(events, svc.ctx.crypto_suite)
     assert broken is not None and (broken.code, broken.event_id, broken.position) == (
         "audit_chain_broken",
         events[1].id,
