@@ -73,8 +73,9 @@ class Context:
     """How long a retry with the same Idempotency-Key replays the first answer; older
     answers are purged."""
     crypto_suite: Suite = ED25519
-    """The signature suite an authority root is made in (``ISSUER_CRYPTO_PROFILE``); once
-    there is a root, every key follows the root's suite."""
+    """The deployment's signature suite: its root's, or before there is a root the one
+    ``ISSUER_CRYPTO_PROFILE`` names, in which the root is made. Every key follows it, and
+    its hash chains the audit trail."""
 
     def run(self, work: Callable[[UnitOfWork], T]) -> T:
         """``work`` in a writing transaction (it commits), run again when it lost a race."""

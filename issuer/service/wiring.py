@@ -106,7 +106,7 @@ def build(
         min_holder_age=int(config["MIN_HOLDER_AGE"]),
         max_backdate_days=int(config["MAX_BACKDATE_DAYS"]),
         idempotency_retention=timedelta(hours=int(config["IDEMPOTENCY_HOURS"])),
-        crypto_suite=profile or suites.ED25519,
+        crypto_suite=deployment_suite,
     )
     log = TransparencyLog(ctx)
     metrics = Metrics(MetricsReader(database), ctx.clock, folder=multiprocess_folder())

@@ -101,6 +101,12 @@ def test_its_audit_trail_is_chained_with_sm3(app_with: Callable[..., Flask], tmp
     fields = (first.prev_hash, first.at, first.actor, first.action, first.target, first.details)
     assert first.hash == audit.event_hash(suites.SM2_SM3, *fields) != audit.event_hash(suites.ED25519, *fields)
     assert audit.first_break(page.events, suites.ED25519) is not None
+    unset = app_with(
+        KEYS_DIR=sm2_app.config["KEYS_DIR"], DATABASE_URL=sm2_app.config["DATABASE_URL"], CRYPTO_PROFILE=""
+    )
+    again: UseCases = unset.extensions["issuer.use_cases"]  # the profile unset: the root's suite
+    assert again.ctx.crypto_suite is suites.SM2_SM3 and again.audit.read(OPERATOR, after_id=0, limit=100).events
+    assert again.audit.check() is None
 
 
 def test_the_api_says_which_suite_it_checked(app_with: Callable[..., Flask], tmp_path: Path) -> None:
