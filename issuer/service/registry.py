@@ -21,7 +21,7 @@ from issuer.core import transparency as log_format
 from issuer.core.catalogue import EDITION_2022, Catalogue, Occupation, level
 from issuer.core.clock import end_of_china_day, start_of_china_day
 from issuer.core.display import level_zh
-from issuer.core.errors import Conflict, InvalidInput, IssuerError, NotFound
+from issuer.core.errors import Conflict, InvalidInput, IssuerError, NotFound, Unavailable
 from issuer.core.numbering import OrganizationCode
 from issuer.core.pki import kid_of
 from issuer.render import Assets
@@ -148,6 +148,25 @@ def _certificate_period(
     until = org.registered_until
     end = end_of_china_day(until) if until is not None else lifecycle.to_second(now) + timedelta(days=365 * 5)
     return max(start, root.not_valid_before_utc), min(end, root.not_valid_after_utc)
+
+
+KID_ATTEMPTS = 8
+"""New keys made, at most, for one whose kid no key of the trust list (the root, the log, any
+organization's) has: a verifier finds a key by its kid. An Ed25519 kid is 8 bytes; an SM2
+kid is 4 (FORMAT.md §2.1), which a new key shares with one of n keys about once in
+2^32 / n. Past that, the key generator repeats itself, and no key is made."""
+
+
+class KidsExhausted(Unavailable):
+    """Every new key had a kid already in use: the key generator is broken (a 503 with
+    its own code; no key is made, nothing is stored)."""
+
+    def __init__(self, attempts: int) -> None:
+        super().__init__(
+            "key_ids_exhausted",
+            f"{attempts} new keys in a row had a key id already in use; the key generator is not random",
+            f"连续{attempts}个新密钥的密钥标识均已被占用，密钥生成器不可靠",
+        )
 
 
 def _not_found(code: str) -> NotFound:
@@ -457,18 +476,25 @@ class Registry:
                 "the registration period lies outside the authority root certificate's validity",
                 "备案有效期不在根证书有效期内",
             )
-        key = self._ctx.keys.new_organization_key(org.code)
-        cert = pki.create_organization_certificate(
-            root_key=root_key,
-            root=root,
-            public_key=key.public_key(),
-            org_code=OrganizationCode.parse(org.code),
-            org_name=org.name,
-            not_before=not_before,
-            not_after=not_after,
-        )
+        taken = {kid_of(pki.der(root)), self._log.public_key().kid}
+        for _ in range(KID_ATTEMPTS):
+            key = self._ctx.keys.new_organization_key(org.code)
+            cert = pki.create_organization_certificate(
+                root_key=root_key,
+                root=root,
+                public_key=key.public_key(),
+                org_code=OrganizationCode.parse(org.code),
+                org_name=org.name,
+                not_before=not_before,
+                not_after=not_after,
+            )
+            kid = kid_of(pki.der(cert))
+            if kid not in taken and not uow.organizations.kid_taken(kid.hex()):
+                break
+        else:
+            raise KidsExhausted(KID_ATTEMPTS)
         self._ctx.keys.save_organization_key(key, cert)
-        record = uow.organizations.add_key(org.id, kid_of(pki.der(cert)).hex(), pki.der(cert), now)
+        record = uow.organizations.add_key(org.id, kid.hex(), pki.der(cert), now)
         self._log_key_event(uow, org.code, record.kid, "added", now)
         self._publishing.publish_status_list(uow, self._reread(uow, org.code))
         return record

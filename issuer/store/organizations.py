@@ -286,6 +286,10 @@ class OrganizationRepository:
         self._session.flush()
         self._touch(entry.organization_id)
 
+    def kid_taken(self, kid: str) -> bool:
+        """Whether a key of any organization has ``kid`` (hex)."""
+        return self._session.scalar(select(m.SigningKey.id).where(m.SigningKey.kid == kid).limit(1)) is not None
+
     def add_key(self, organization_id: int, kid: str, certificate: bytes, created_at: datetime) -> KeyRecord:
         key = m.SigningKey(
             organization_id=organization_id, kid=kid, certificate=certificate, status="active", created_at=created_at

@@ -130,6 +130,9 @@ class FakeOrganizations:
             scope = tuple(dataclasses.replace(s, valid_until=until) if s.id == entry_id else s for s in org.scope)
             self._change(org.id, scope=scope)
 
+    def kid_taken(self, kid: str) -> bool:
+        return any(k.kid == kid for o in self._s.organizations.values() for k in o.keys)
+
     def add_key(self, organization_id: int, kid: str, certificate: bytes, created_at: datetime) -> KeyRecord:
         key = KeyRecord(self._s.next_id(), kid, certificate, "active", created_at, None, None)
         org = self._s.organizations[organization_id]

@@ -3,11 +3,13 @@ list, and never invalidates certificates issued before it."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
+from unittest.mock import ANY
 
 import pytest
 from flask import Flask
@@ -23,7 +25,7 @@ from issuer.service.wiring import UseCases
 from issuer.store import models as m
 from tests import factories as f
 from tests.builders import issue_request as request
-from tests.conftest import ELECTRICIAN, ORG_CODE, OTHER_CODE, Clock, Keys, issuer_principal
+from tests.conftest import ELECTRICIAN, ORG_CODE, OTHER_CODE, PROFILE, Clock, Keys, issuer_principal
 
 _PEOPLE = itertools.count()
 
@@ -84,6 +86,61 @@ def test_certificates_issued_before_a_scope_change_keep_verifying(
     assert org is not None
     electrician = next(s for s in org.scope if s.occupation == ELECTRICIAN)
     assert electrician.valid_until == f.china("2026-11-30 10:00:01")
+
+
+class _RepeatingKeys:
+    """The deployment's key ring whose generator gives ``repeats`` first (a broken random
+    source), then fresh keys: everything else goes to the real ring."""
+
+    def __init__(self, keys: Any, repeats: list[Any]) -> None:
+        self._keys, self._repeats, self.made = keys, repeats, 0
+
+    def new_organization_key(self, org_code: str) -> Any:
+        self.made += 1
+        return self._repeats.pop(0) if self._repeats else self._keys.new_organization_key(org_code)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._keys, name)
+
+
+def _with_keys(svc: UseCases, keys: _RepeatingKeys) -> registry.Registry:
+    return registry.Registry(dataclasses.replace(svc.ctx, keys=keys), svc.log, svc.publishing)
+
+
+@pytest.mark.skipif(
+    PROFILE == "sm2", reason="an SM2 certificate's signature is randomized: a repeated key repeats no kid"
+)
+def test_a_new_key_whose_kid_is_taken_is_made_again(app: Flask, keys: Keys, svc: UseCases) -> None:
+    """A key made twice at one instant gets a byte-identical certificate (Ed25519 and its
+    certificate serial are deterministic), so the same kid: the second is thrown away and
+    another made, and the old key's file is left as it was."""
+    first = svc.registry.rotate_key(OPERATOR, ORG_CODE)
+    active = svc.ctx.keys.signer(ORG_CODE, first.kid).key
+    folder = svc.ctx.keys.store.org_dir(ORG_CODE)  # type: ignore[attr-defined]
+    stored = {p.name: p.read_bytes() for p in folder.glob("*.key.pem")}
+    repeating = _RepeatingKeys(svc.ctx.keys, [active])
+    second = _with_keys(svc, repeating).rotate_key(OPERATOR, ORG_CODE)
+    assert repeating.made == 2 and second.kid != first.kid
+    kids = [k.kid for k in svc.registry.read(OPERATOR, ORG_CODE).keys]
+    assert len(kids) == len(set(kids))
+    assert {p.name: p.read_bytes() for p in folder.glob("*.key.pem")} == {**stored, f"{second.kid}.key.pem": ANY}
+    assert verify(_issue(svc), _store(svc), at=svc.ctx.clock()).valid
+
+
+@pytest.mark.skipif(
+    PROFILE == "sm2", reason="an SM2 certificate's signature is randomized: a repeated key repeats no kid"
+)
+def test_a_key_generator_that_only_repeats_makes_no_key(app: Flask, keys: Keys, svc: UseCases) -> None:
+    first = svc.registry.rotate_key(OPERATOR, ORG_CODE)
+    active = svc.ctx.keys.signer(ORG_CODE, first.kid).key
+    taken = svc.registry.read(OPERATOR, ORG_CODE).keys
+    repeating = _RepeatingKeys(svc.ctx.keys, [active] * registry.KID_ATTEMPTS)
+    with pytest.raises(registry.KidsExhausted) as refused:
+        _with_keys(svc, repeating).rotate_key(OPERATOR, ORG_CODE)
+    assert refused.value.code == "key_ids_exhausted" and repeating.made == registry.KID_ATTEMPTS
+    after = svc.registry.read(OPERATOR, ORG_CODE).keys
+    assert [(k.kid, k.status) for k in after] == [(k.kid, k.status) for k in taken]
+    assert next(k for k in after if k.kid == first.kid).status == "active"
 
 
 def test_after_a_key_rotation_old_and_new_certificates_verify(
