@@ -24,7 +24,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Protocol
+from typing import Protocol
 
 from .errors import TrustError
 
@@ -43,13 +43,17 @@ class ProofError(TrustError):
     code_default = "invalid_proof"
 
 
+class _Digest(Protocol):
+    def digest(self) -> bytes: ...
+
+
 @dataclass(frozen=True)
 class TreeHash:
     """The hash a tree is built with (32-byte digests): ``SHA256``, RFC 9162's, or ``SM3``."""
 
     name: str
     """Its ``hashlib`` name, as ``Suite.hash_name`` gives it."""
-    _new: Callable[[bytes], Any] = field(repr=False, compare=False)
+    _new: Callable[[bytes], _Digest] = field(repr=False, compare=False)
 
     @property
     def empty(self) -> bytes:

@@ -19,6 +19,7 @@ from issuer.core import auditor, cose, merkle, pki, qrtext, trust
 from issuer.core.clock import parse_instant
 from issuer.core.sm2 import Sm2PublicKey
 from issuer.core.verify import verify
+from tests.core.test_merkle import reference_mth
 from tests.core.test_sm2 import _openssl_verifies
 
 HERE = Path(__file__).parent / "sm2"
@@ -67,27 +68,17 @@ def _gmssl_sm3(data: bytes) -> bytes:
     return bytes.fromhex(sm3.sm3_hash(func.bytes_to_list(data)))
 
 
-def _mth(entries: list[bytes]) -> bytes:
-    """RFC 9162 §2.1.1 with gmssl's SM3, written out independently of ``merkle``."""
-    if not entries:
-        return _gmssl_sm3(b"")
-    if len(entries) == 1:
-        return _gmssl_sm3(b"\x00" + entries[0])
-    k = 1 << ((len(entries) - 1).bit_length() - 1)
-    return _gmssl_sm3(b"\x01" + _mth(entries[:k]) + _mth(entries[k:]))
-
-
 def test_the_bundles_tree_head_and_manifest_are_sm2_over_an_sm3_tree() -> None:
     assert STORE.tree_head is not None and STORE.manifest is not None
     assert STORE.tree_head.suite.name == STORE.manifest.suite.name == "sm2-sm3"
-    assert STORE.tree_head.root_hash.hex() == LOG["roots"][-1] == _mth(ENTRIES).hex()
+    assert STORE.tree_head.root_hash.hex() == LOG["roots"][-1] == reference_mth(ENTRIES, _gmssl_sm3).hex()
     assert STORE.manifest.tree_head == _gmssl_sm3(STORE.tree_head_signed)
 
 
 def test_the_logs_hashes_are_sm3_by_a_second_implementation() -> None:
     assert LOG["tree_hash"] == "sm3"
     assert LOG["leaf_hashes"] == [_gmssl_sm3(b"\x00" + e).hex() for e in ENTRIES]
-    assert LOG["roots"] == [_mth(ENTRIES[:n]).hex() for n in range(len(ENTRIES) + 1)]
+    assert LOG["roots"] == [reference_mth(ENTRIES[:n], _gmssl_sm3).hex() for n in range(len(ENTRIES) + 1)]
     proof = LOG["inclusion"]
     merkle.verify_inclusion(
         bytes.fromhex(LOG["leaf_hashes"][proof["leaf_index"]]),
