@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from . import cbor, cose, suites
+from . import cbor, cose
 from .clock import format_instant, parse_utc_instant
 from .errors import CredentialFormatError, TrustError
 from .keys import PrivateKey
-from .suites import ED25519, Suite
+from .suites import ED25519, Suite, of_signer
 
 MANIFEST_VERSION = 1
 _FIELDS = {"version", "issued_at", "trust_list", "tree_head", "status_lists"}
@@ -86,7 +86,7 @@ class Manifest:
 
     def sign(self, key: PrivateKey, kid: bytes) -> bytes:
         """Signed by ``key``, which must be of the suite whose hash made the digests."""
-        if suites.of_signer(key) is not self.suite:
+        if of_signer(key) is not self.suite:
             raise ValueError(f"a manifest of {self.suite.name} digests is signed by a key of its suite")
         return cose.sign(cbor.encode(self.to_payload()), key, kid)
 

@@ -22,6 +22,7 @@ from issuer.core.catalogue import EDITION_2022, Catalogue, Occupation, level
 from issuer.core.clock import end_of_china_day, start_of_china_day
 from issuer.core.display import level_zh
 from issuer.core.errors import Conflict, InvalidInput, IssuerError, NotFound, Unavailable
+from issuer.core.keys import PrivateKey
 from issuer.core.numbering import OrganizationCode
 from issuer.core.pki import kid_of
 from issuer.render import Assets
@@ -476,6 +477,23 @@ class Registry:
                 "the registration period lies outside the authority root certificate's validity",
                 "备案有效期不在根证书有效期内",
             )
+        key, cert, kid = self._key_of_a_free_kid(uow, org, root_key, root, not_before, not_after)
+        self._ctx.keys.save_organization_key(key, cert)
+        record = uow.organizations.add_key(org.id, kid.hex(), pki.der(cert), now)
+        self._log_key_event(uow, org.code, record.kid, "added", now)
+        self._publishing.publish_status_list(uow, self._reread(uow, org.code))
+        return record
+
+    def _key_of_a_free_kid(
+        self,
+        uow: UnitOfWork,
+        org: OrganizationRecord,
+        root_key: PrivateKey,
+        root: x509.Certificate,
+        not_before: datetime,
+        not_after: datetime,
+    ) -> tuple[PrivateKey, x509.Certificate, bytes]:
+        """A new key, its certificate and its kid, which no key of the trust list has."""
         taken = {kid_of(pki.der(root)), self._log.public_key().kid}
         for _ in range(KID_ATTEMPTS):
             key = self._ctx.keys.new_organization_key(org.code)
@@ -490,14 +508,8 @@ class Registry:
             )
             kid = kid_of(pki.der(cert))
             if kid not in taken and not uow.organizations.kid_taken(kid.hex()):
-                break
-        else:
-            raise KidsExhausted(KID_ATTEMPTS)
-        self._ctx.keys.save_organization_key(key, cert)
-        record = uow.organizations.add_key(org.id, kid.hex(), pki.der(cert), now)
-        self._log_key_event(uow, org.code, record.kid, "added", now)
-        self._publishing.publish_status_list(uow, self._reread(uow, org.code))
-        return record
+                return key, cert, kid
+        raise KidsExhausted(KID_ATTEMPTS)
 
     def _log_key_event(self, uow: UnitOfWork, code: str, kid: str, event: str, at: datetime) -> None:
         """A key event in the transparency log, stated by the authority root key."""
