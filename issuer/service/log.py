@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 
 from issuer.core import cose, merkle, suites, transparency
 from issuer.core.errors import InvalidInput, IssuerError, NotFound
+from issuer.core.keys import PrivateKey
 from issuer.core.transparency import Entry, TreeHead
 from issuer.core.trust import LogKey
 from issuer.service.context import Context
@@ -60,6 +61,11 @@ class _Tree:
         return merkle.hash_range(self.node, start, end, self._hash)
 
 
+def _frontier(size: int, stored: bytes, log_key: PrivateKey) -> merkle.Frontier:
+    """The stored frontier, hashed as the log key's suite hashes (SHA-256, or SM3)."""
+    return merkle.Frontier.decode(size, stored, suites.of_signer(log_key).tree_hash)
+
+
 def _head(row: TreeHeadRow) -> TreeHead:
     message = cose.parse(row.signed)
     return TreeHead(row.tree_size, row.root_hash, row.timestamp, row.signed, message.kid, message.suite)
@@ -92,7 +98,7 @@ class TransparencyLog:
             return []
         size, stored = uow.log.lock_frontier()
         key = self._ctx.keys.log_key()
-        frontier = merkle.Frontier.decode(size, stored, suites.of_signer(key).tree_hash)
+        frontier = _frontier(size, stored, key)
         rows, nodes, indexes = [], [], []
         for entry in entries:
             index, data = frontier.size, entry.encode()
@@ -119,7 +125,7 @@ class TransparencyLog:
             if size == 0 or (latest is not None and latest.tree_size == size and now - latest.timestamp < older_than):
                 return None
             key = self._ctx.keys.log_key()
-            head = TreeHead(size, merkle.Frontier.decode(size, stored, suites.of_signer(key).tree_hash).root(), now)
+            head = TreeHead(size, _frontier(size, stored, key).root(), now)
             signed = head.sign(key, self.public_key().kid)
             uow.log.replace_head(TreeHeadRow(signed.tree_size, signed.root_hash, signed.timestamp, signed.signed))
             seal(uow, self._ctx).tree_head(signed.signed, signed.timestamp)

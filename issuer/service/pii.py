@@ -71,12 +71,17 @@ class Sm4Gcm:
         return opening.update(data[:-TAG_BYTES]) + opening.finalize()
 
 
-def upload_aead(data_key: str, suite: Suite) -> Aead:
-    """The cipher of rosters waiting to be validated (``service/uploads.py``) in a deployment
-    of ``suite``: AES-256-GCM, or SM4-GCM in the 国密 profile."""
+def _aead(data_key: str, purpose: bytes, suite: Suite) -> Aead:
+    """The cipher of ``purpose`` in a deployment of ``suite``: AES-256-GCM, or SM4-GCM in the
+    国密 profile, each under its own key (``purpose/aes-gcm``, ``purpose/sm4-gcm``)."""
     if suite is SM2_SM3:
-        return Sm4Gcm(derive_key(data_key, b"uploads/sm4-gcm"))
-    return AESGCM(derive_key(data_key, b"uploads/aes-gcm"))
+        return Sm4Gcm(derive_key(data_key, purpose + b"/sm4-gcm"))
+    return AESGCM(derive_key(data_key, purpose + b"/aes-gcm"))
+
+
+def upload_aead(data_key: str, suite: Suite) -> Aead:
+    """The cipher of rosters waiting to be validated (``service/uploads.py``)."""
+    return _aead(data_key, b"uploads", suite)
 
 
 class DocumentCipher:
@@ -85,13 +90,9 @@ class DocumentCipher:
     keeps one profile from its first row (fixed when its root is made), so rows never mix."""
 
     def __init__(self, data_key: str, suite: Suite = ED25519) -> None:
-        self._aead: Aead
-        if suite is SM2_SM3:
-            self._aead = Sm4Gcm(derive_key(data_key, b"document-number/sm4-gcm"))
-            self._mac_key, self._mac_hash = derive_key(data_key, b"document-number/hmac-sm3"), "sm3"
-        else:
-            self._aead = AESGCM(derive_key(data_key, b"document-number/aes-gcm"))
-            self._mac_key, self._mac_hash = derive_key(data_key, b"document-number/hmac"), "sha256"
+        self._aead = _aead(data_key, b"document-number", suite)
+        self._mac_hash = suite.hash_name  # HMAC-SHA-256, or HMAC-SM3
+        self._mac_key = derive_key(data_key, b"document-number/hmac" + (b"-sm3" if suite is SM2_SM3 else b""))
 
     def encrypt(self, number: str, *, context: bytes) -> bytes:
         """``context`` (the certificate number) is bound as AAD so a ciphertext cannot be

@@ -7,10 +7,10 @@ They hold personal data (names, document numbers, faces), so they are stored enc
 AES-256-GCM (SM4-GCM in the 国密 profile, ``pii.upload_aead``) under a key derived from
 ``ISSUER_DATA_KEY``, which every process of the deployment has, in blocks of ``BLOCK`` bytes
 so that a 200 MB photos archive is neither held in memory nor written out in clear to be
-read. Each block's nonce is the file's random prefix and the block's index, and its associated data names the batch, the
-part and the file's length: a block cannot be moved to another place, file or batch, and
-a file cut short does not decrypt. ``open`` gives a seekable file object that decrypts the
-block it reads (a ZIP is read from its end first)."""
+read. Each block's nonce is the file's random prefix and the block's index, and its
+associated data names the batch, the part and the file's length: a block cannot be moved to
+another place, file or batch, and a file cut short does not decrypt. ``open`` gives a
+seekable file object that decrypts the block it reads (a ZIP is read from its end first)."""
 
 from __future__ import annotations
 

@@ -174,9 +174,9 @@ def _check_profile(profile: Suite | None, root: Suite | None, keystore: KeyStore
     Ed25519 only.)"""
     if profile is None or root is None or root is profile:
         return
-    names = {suites.ED25519: "ed25519", suites.SM2_SM3: "sm2"}
+    name = next(name for name, suite in settings.PROFILES.items() if suite is profile)
     raise settings.ConfigError(
-        f"ISSUER_CRYPTO_PROFILE={names[profile]}, but the authority root under {keystore.root} is "
+        f"ISSUER_CRYPTO_PROFILE={name}, but the authority root under {keystore.root} is "
         f"{root.name}: the profile is chosen when the root is made"
     )
 
