@@ -39,6 +39,10 @@ class LogKeys(Protocol):
     def log_key(self, kid: bytes) -> Any: ...
 
 
+def _digest(suite: Suite, signed: bytes) -> bytes:
+    return hashlib.new(suite.hash_name, signed).digest()
+
+
 @dataclass(frozen=True)
 class Manifest:
     issued_at: datetime
@@ -59,21 +63,17 @@ class Manifest:
     ) -> Manifest:
         """The manifest of these signed parts (``status_lists``: organization code → signed
         list), to be signed by a key of ``suite``."""
-
-        def digest(signed: bytes) -> bytes:
-            return hashlib.new(suite.hash_name, signed).digest()
-
         return cls(
             issued_at,
-            digest(trust_list),
-            digest(tree_head) if tree_head is not None else None,
-            {code: digest(signed) for code, signed in status_lists.items()},
+            _digest(suite, trust_list),
+            _digest(suite, tree_head) if tree_head is not None else None,
+            {code: _digest(suite, signed) for code, signed in status_lists.items()},
             suite,
         )
 
     def digest(self, signed: bytes) -> bytes:
         """The digest this manifest names a part by: the hash of its signer's suite."""
-        return hashlib.new(self.suite.hash_name, signed).digest()
+        return _digest(self.suite, signed)
 
     def to_payload(self) -> dict[str, Any]:
         return {
