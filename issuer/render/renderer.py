@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import IO, Any
 
-from PIL import Image, ImageChops, ImageDraw
+from PIL import Image, ImageChops, ImageDraw, ImageFont
 from PIL import _imaging as pillow_core
 
 from .compose import (
@@ -451,24 +451,25 @@ class Renderer:
         cached = self._static_max > 0
         static = _Static(image, STATIC_PNG_LEVEL if cached else self.png_compress_level, smallest=cached)
         for f in spec.fields:
-            static.placements[f.key] = self._draw_static_field(draw, f, spec, plan, dpi)
+            static.placements[f.key] = self._draw_static_field(image, f, spec, plan, dpi)
         if spec.seal is not None and assets.seal is not None:
             static.seal = _prepare_seal(assets.seal, int_box(px_box(spec.seal.box, dpi)), spec.seal.opacity)
         return static
 
     @staticmethod
-    def _draw_static_field(draw: ImageDraw.ImageDraw, f: Field, spec: Layout, plan: StaticPlan, dpi: int) -> Placement:
+    def _draw_static_field(image: Image.Image, f: Field, spec: Layout, plan: StaticPlan, dpi: int) -> Placement:
         label = Placement(f.key, f.box, int_box(px_box(f.box, dpi)), label=f.label, label_en=f.label_en)
         if f.key in plan.labels:
             assert f.label_box is not None
-            ink = _draw_fitted(draw, plan.labels[f.key])
+            ink = _draw_fitted(image, plan.labels[f.key])
             label = replace(label, label_ink=ink, label_box_px=int_box(px_box(f.label_box, dpi)))
         if f.key == "photo":
             frame = max(1, px(0.2, dpi))
             x, y, w, h = int_box(px_box(f.box, dpi))
-            draw.rectangle((x - frame, y - frame, x + w - 1 + frame, y + h - 1 + frame), outline=spec.photo_frame_color)
+            rectangle = (x - frame, y - frame, x + w - 1 + frame, y + h - 1 + frame)
+            ImageDraw.Draw(image).rectangle(rectangle, outline=spec.photo_frame_color)
         if f.key in plan.texts:
-            label = _drawn_text(draw, plan.texts[f.key], label)
+            label = _drawn_text(image, plan.texts[f.key], label)
         return label
 
     # Per certificate ---------------------------------------------------------------------
@@ -477,8 +478,7 @@ class Renderer:
     def _draw_values(image: Image.Image, comp: Composition, labels: dict[str, Placement]) -> dict[str, Placement]:
         """Draw the values that change per certificate; ``labels`` are the static layer's
         placements (the labels already drawn)."""
-        draw = ImageDraw.Draw(image)
-        return {key: _drawn_text(draw, fitted, labels[key]) for key, fitted in comp.values.items()}
+        return {key: _drawn_text(image, fitted, labels[key]) for key, fitted in comp.values.items()}
 
     @staticmethod
     def _draw_photo(image: Image.Image, comp: Composition) -> Placement:
@@ -549,22 +549,41 @@ def _shown(key: str, comp: Composition) -> bool:
     return key in IMAGES or key in comp.values or key in comp.static.texts
 
 
-def _drawn_text(draw: ImageDraw.ImageDraw, fitted: Sequence[Fitted], base: Placement) -> Placement:
-    ink = _draw_fitted(draw, fitted)
+def _drawn_text(image: Image.Image, fitted: Sequence[Fitted], base: Placement) -> Placement:
+    ink = _draw_fitted(image, fitted)
     english = fitted[1].text if len(fitted) > 1 else None
     first = fitted[0]
     return replace(base, text=first.text, text_en=english, size=first.size, lines=first.lines, ink=ink)
 
 
-def _draw_fitted(draw: ImageDraw.ImageDraw, fitted: Sequence[Fitted]) -> IntBox | None:
+def _draw_fitted(image: Image.Image, fitted: Sequence[Fitted]) -> IntBox | None:
     ink: IntBox | None = None
     for f in fitted:
-        font = f.font
         for run in f.runs:
-            draw.text((run.x, run.y), run.text, font=font, fill=f.color, anchor="ls")
-            bbox = draw.textbbox((run.x, run.y), run.text, font=font, anchor="ls")
-            ink = _union(ink, (int(bbox[0]), int(bbox[1]), int(bbox[2]), int(bbox[3])))
+            ink = _union(ink, _draw_run(image, run.x, run.y, run.text, f.font, f.color))
     return ink
+
+
+def _draw_run(image: Image.Image, x: float, y: float, text: str, font: ImageFont.FreeTypeFont, color: str) -> IntBox:
+    """Draw ``text`` with its baseline's left end at (x, y); its ink box. The glyphs' edge
+    coverage is rounded to ``COVERAGE_LEVELS`` steps (see there)."""
+    left, top, right, bottom = _MEASURE.textbbox((x, y), text, font=font, anchor="ls")
+    box = (int(left), int(top), int(right), int(bottom))
+    x0, y0 = box[0] - 1, box[1] - 1
+    mask = Image.new("L", (box[2] - x0 + 2, box[3] - y0 + 2), 0)
+    ImageDraw.Draw(mask).text((x - x0, y - y0), text, font=font, fill=255, anchor="ls")
+    image.paste(color, (x0, y0), mask.point(_COVERAGE))
+    return box
+
+
+COVERAGE_LEVELS = 16
+"""Steps of a glyph edge's coverage, from none to full. FreeType gives 256; at 300 dpi the
+eye cannot tell 16 from 256 (a step is 1/15 of the ink's contrast on one 85 µm pixel), but
+deflate can: the bilingual landscape page's PNG shrinks from 400 kB to 285 kB and the
+portrait page's from 312 kB to 230 kB, and it draws no slower."""
+_COVERAGE = [round(a * (COVERAGE_LEVELS - 1) / 255) * 255 // (COVERAGE_LEVELS - 1) for a in range(256)]
+_MEASURE = ImageDraw.Draw(Image.new("L", (1, 1)))
+"""Measures text (``textbbox`` reads the font, never the image): shared by every thread."""
 
 
 def _bytes(image: Image.Image) -> int:

@@ -7,7 +7,7 @@ import pytest
 
 from issuer.render import Page, Renderer, RenderError, png
 from issuer.render.png import band_count
-from issuer.render.renderer import PNG_COMPRESS_LEVEL, STATIC_PNG_LEVEL
+from issuer.render.renderer import COVERAGE_LEVELS, PNG_COMPRESS_LEVEL, STATIC_PNG_LEVEL
 from issuer.render.samples import long_view, sample_assets
 
 from .helpers import LAYOUTS, decode, photo, typical
@@ -79,3 +79,19 @@ def test_a_renderer_that_caches_no_layer_compresses_every_row_at_its_own_level()
     """Its layers are built for one page each: compressing them harder would cost every page."""
     page = Renderer(static_cache_bytes=0).page(typical())
     assert page.png() == png.encode(page.image, page.dpi, PNG_COMPRESS_LEVEL)
+
+
+@pytest.mark.parametrize("name", LAYOUTS)
+@pytest.mark.parametrize("key", ["holder_name", "number"])
+def test_text_edges_take_a_few_steps_of_coverage_so_the_png_stays_small(
+    pages: dict[str, Page], name: str, key: str
+) -> None:
+    """Glyph edges are still smoothed (more than ink and paper), but in at most
+    ``COVERAGE_LEVELS`` steps rather than FreeType's 256: the colours of a value's ink box,
+    one ink on white paper, are that many at most."""
+    page = pages[name]
+    ink = page.placement(key).ink
+    assert ink is not None
+    colours = page.image.crop(ink).getcolors(1 << 16)
+    assert colours is not None
+    assert 2 < len(colours) <= COVERAGE_LEVELS
