@@ -3,7 +3,13 @@ PostgreSQL when ``DATABASE_URL`` says so. The schema is created only by Alembic 
 
 SQLite takes its write lock at ``BEGIN IMMEDIATE`` here, so that two writers never both
 read a counter and then deadlock upgrading to a write lock: the second waits
-(``busy_timeout``) until the first commits."""
+(``busy_timeout``) until the first commits.
+
+A commit is on disk when it returns (``synchronous=FULL``, as PostgreSQL's default
+``synchronous_commit=on``): in WAL mode ``NORMAL`` would let a power cut take back the last
+commits, and with them certificates already handed out and tree heads already published,
+whose serials and leaves would then be given again to others (a forked log). It costs a
+write barrier a commit: 0.6 ms of waiting and 0.08 ms of CPU here."""
 
 from __future__ import annotations
 
@@ -44,7 +50,7 @@ def _configure_sqlite(engine: Engine, *, begin: str) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA synchronous=FULL")
         cursor.close()
 
     @event.listens_for(engine, "begin")
