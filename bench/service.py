@@ -21,11 +21,14 @@ from types import TracebackType
 from typing import Any
 from unittest.mock import patch
 
+from sqlalchemy import text
+
 from issuer.core import identity, qrtext
 from issuer.core.suites import SM2_SM3
 from issuer.service.issuing import Issuing
 from issuer.service.principal import Principal
 from issuer.service.wiring import UseCases
+from issuer.store.db import Pool, make_engine
 from issuer.store.uow import UnitOfWork
 
 from . import report
@@ -309,6 +312,39 @@ def _service_run(
     return figures
 
 
+COMMITS = 200
+"""Commits timed for ``_commit_latency``."""
+
+
+def _commit_latency(url: str) -> dict[str, Any]:
+    """Wall time of one durable commit of a one-row update, on the service's own engine
+    settings: the least time an issuance keeps its organization's serial counter for its
+    level locked (until its commit is on disk), so one organization issuing at one level
+    does at most 1 ÷ this many certificates a second, however many processes it has."""
+    engine = make_engine(url, Pool(size=1))
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("CREATE TABLE bench_commit (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)"))
+            connection.execute(text("INSERT INTO bench_commit VALUES (1, 0)"))
+            connection.commit()
+            started = perf_counter()
+            for _ in range(COMMITS):
+                connection.execute(text("UPDATE bench_commit SET n = n + 1 WHERE id = 1"))
+                connection.commit()
+            each = (perf_counter() - started) / COMMITS
+            connection.execute(text("DROP TABLE bench_commit"))
+            connection.commit()
+    finally:
+        engine.dispose()
+    bound = 1 / each
+    report.row(
+        "a durable commit",
+        f"{1000 * each:.2f} ms",
+        f"wall, a one-row update, {COMMITS} in a row: one organization at one level issues ≤ {bound:,.0f}/s",
+    )
+    return {"ms": round(1000 * each, 3), "bound_per_second": round(bound, 1)}
+
+
 def _backend(name: str, label: str, url_for: Callable[[Path], str], root: Path) -> dict[str, Any]:
     report.heading(f"service layer on {label}: Issuing.issue × {ISSUES}, a fresh IssueRequest each, no rendering")
     figures: dict[str, Any] = {}
@@ -318,6 +354,8 @@ def _backend(name: str, label: str, url_for: Callable[[Path], str], root: Path) 
         folder.mkdir()
         deployment = deploy(url_for(folder), folder)
         try:
+            if threads == 1:
+                figures["durable_commit"] = _commit_latency(deployment.config["DATABASE_URL"])
             figures[f"threads_{threads}"] = run_figures = _service_run(deployment, threads, single, name)
         finally:
             deployment.close()
