@@ -67,6 +67,8 @@ GOAL_FLOOR_SHARE = 0.70
 """Issue 15: with ``PROCESSES`` processes, at least this share of cores ÷ scrypt per second."""
 PROCESSES = 2
 SCRYPT_SAMPLES = 20
+COMMITS = 200
+"""Commits timed for ``_commit_latency``."""
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -310,10 +312,6 @@ def _service_run(
     _report_errors(batch)
     figures["serials"] = _check_serials(use, len(batch.results))
     return figures
-
-
-COMMITS = 200
-"""Commits timed for ``_commit_latency``."""
 
 
 def _commit_latency(url: str) -> dict[str, Any]:

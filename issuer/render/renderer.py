@@ -59,8 +59,17 @@ STATIC_PNG_LEVEL = 9
 """zlib level of the rows no certificate value touches: compressed once per cached static
 layer, so it costs nothing per certificate (about 0.3 s once per layer, where level 6
 takes 0.1 s); about 55 kB less a portrait page than level 3, 4 kB of them over level 6,
-which keeps a portrait PNG and its PDF within 350 kB (``python -m bench render``). A
-renderer that caches no layer compresses them at its own level, as it does every page."""
+which kept a portrait PNG and its PDF within 350 kB before ``COVERAGE_LEVELS`` (``python -m
+bench render``). A renderer that caches no layer compresses them at its own level, as it
+does every page."""
+COVERAGE_LEVELS = 16
+"""Steps of a glyph edge's coverage, from none to full. FreeType gives 256; at 300 dpi the
+eye cannot tell 16 from 256 (a step is 1/15 of the ink's contrast on one 85 µm pixel), but
+deflate can: the bilingual landscape page's PNG shrinks from 400 kB to 285 kB and the
+portrait page's from 312 kB to 230 kB, and it draws no slower."""
+_COVERAGE = [round(a * (COVERAGE_LEVELS - 1) / 255) * 255 // (COVERAGE_LEVELS - 1) for a in range(256)]
+_MEASURE = ImageDraw.Draw(Image.new("L", (1, 1)))
+"""Measures text (``textbbox`` reads the font, never the image): shared by every thread."""
 PERSONAL = frozenset({"holder_name", "document_number"})
 """Fields whose fit ``check`` never remembers: they differ from one holder to the next
 (nothing to gain), and a long-lived process should not hold people's names and ID numbers.
@@ -574,16 +583,6 @@ def _draw_run(image: Image.Image, x: float, y: float, text: str, font: ImageFont
     ImageDraw.Draw(mask).text((x - x0, y - y0), text, font=font, fill=255, anchor="ls")
     image.paste(color, (x0, y0), mask.point(_COVERAGE))
     return box
-
-
-COVERAGE_LEVELS = 16
-"""Steps of a glyph edge's coverage, from none to full. FreeType gives 256; at 300 dpi the
-eye cannot tell 16 from 256 (a step is 1/15 of the ink's contrast on one 85 µm pixel), but
-deflate can: the bilingual landscape page's PNG shrinks from 400 kB to 285 kB and the
-portrait page's from 312 kB to 230 kB, and it draws no slower."""
-_COVERAGE = [round(a * (COVERAGE_LEVELS - 1) / 255) * 255 // (COVERAGE_LEVELS - 1) for a in range(256)]
-_MEASURE = ImageDraw.Draw(Image.new("L", (1, 1)))
-"""Measures text (``textbbox`` reads the font, never the image): shared by every thread."""
 
 
 def _bytes(image: Image.Image) -> int:
