@@ -34,7 +34,7 @@ from issuer.core.errors import Conflict, InvalidInput, IssuerError, NotFound
 from issuer.service.context import Context
 from issuer.service.drawing import FORMATS, Chunk, Drawing
 from issuer.service.idempotency import run_once
-from issuer.service.issuing import IssueRequest, Issuing
+from issuer.service.issuing import IssueRequest, Issuing, Unlogged
 from issuer.service.jobs import JobQueue, Later, Validation
 from issuer.service.principal import Principal, Role, require_role
 from issuer.service.printing import PrintedBatch, print_batch
@@ -394,12 +394,12 @@ class Batches:
                 self._conclude(claim, CHECKED if batch.dry_run else REJECTED, report=report, refusal=refusal)
                 return False
             validated = time.perf_counter()
+            timing: dict[str, float] = {"rows": report.rows, "validation_seconds": validated - started}
             try:
-                issued = self._issue(claim, principal, report, photos)
+                issued = self._issue(claim, principal, report, photos, timing)
             except IssuerError as e:  # the organization suspended meanwhile, serials exhausted, …
                 self._conclude(claim, REJECTED, report=report, refusal=e)
                 return False
-        timing = {"rows": report.rows, "validation_seconds": validated - started}
         timing["issue_seconds"] = time.perf_counter() - validated
         log.info(
             "batch %s: %s rows validated in %.2f s, %s issued in %.2f s",
@@ -481,11 +481,21 @@ class Batches:
         self._ctx.run(work)
         self._uploads.delete(batch_id)
 
-    def _issue(self, claim: _Claim, principal: Principal, report: RosterReport, photos: PhotoArchive | None) -> bool:
+    def _issue(
+        self,
+        claim: _Claim,
+        principal: Principal,
+        report: RosterReport,
+        photos: PhotoArchive | None,
+        timing: dict[str, float],
+    ) -> bool:
         """Issue every valid row in one transaction, ``ISSUE_CHUNK`` at a time: the serial
         counters stay locked for the whole transaction, so the blocks of successive chunks
-        join into one contiguous block per level. The batch turns ``rendering`` in the same
-        transaction, only if this job still holds its validation; whether it did."""
+        join into one contiguous block per level. The rows are logged together at the end
+        (``Issuing.log_in``, one tree head): the log's lock, which every organization's
+        issuing waits on, is held from there to the commit, not while thousands are signed.
+        The batch turns ``rendering`` in the same transaction, only if this job still holds
+        its validation; whether it did. ``timing`` gets how long the log was locked."""
         batch_id = claim.batch.id
 
         def mark_issuing(uow: UnitOfWork) -> bool:
@@ -511,16 +521,20 @@ class Batches:
                 dispatched_at=None,
             ):
                 return False  # another job took the batch over: it issues
-            position = 0
+            position, unlogged = 0, []
             for chunk in _chunks(report.valid, ISSUE_CHUNK):
                 requests = [(_with_photo(v, photos), v.prepared) for v in chunk]
-                done = self._issuing.issue_in(uow, principal, requests, checked_for=report.imprint)
+                done = self._issuing.issue_in(uow, principal, requests, checked_for=report.imprint, logged=False)
                 uow.batches.add_items(
                     batch_id, [(position + i, v.row, c.id) for i, (v, c) in enumerate(zip(chunk, done, strict=True))]
                 )
+                unlogged.extend(Unlogged.of(c) for c in done)
                 position += len(chunk)
             self._slots.release_in(uow, claim.batch.organization_id, claim.slot, claim.holder)
+            logging_started = time.perf_counter()
+            self._issuing.log_in(uow, unlogged)
             uow.commit()
+            timing["log_locked_seconds"] = time.perf_counter() - logging_started
             return True
 
         return self._ctx.run(mark_issuing) and self._ctx.run(work)

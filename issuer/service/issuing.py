@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache, lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -324,6 +324,20 @@ def _status_indexes(uow: UnitOfWork, org_id: int, count: int) -> list[int]:
     return list(chosen)
 
 
+class Unlogged(NamedTuple):
+    """A certificate stored without its log entry (``Issuing.issue_in(logged=False)``): what
+    ``Issuing.log_in`` needs of it."""
+
+    id: int
+    credential: bytes
+    issued_at: datetime
+    """When it was issued (its ``created_at``), the entry's time."""
+
+    @classmethod
+    def of(cls, record: CertificateRecord) -> Unlogged:
+        return cls(record.id, record.credential, record.created_at)
+
+
 class Issuing:
     def __init__(self, ctx: Context, log: TransparencyLog, publishing: Publishing, revoking: Revoking) -> None:
         self._ctx = ctx
@@ -423,12 +437,18 @@ class Issuing:
         items: Sequence[tuple[IssueRequest, Prepared]],
         *,
         checked_for: Imprint | None,
+        logged: bool = True,
     ) -> list[CertificateRecord]:
         """Issue every item inside ``uow``'s transaction, in order. Serials come as one
         contiguous block per (year, level), so a roster's certificates are numbered together.
         The items were found printable for ``checked_for``; if the organization prints
         otherwise now (renamed, another layout), or they were not checked (``None``), they
-        are checked here, before any number is taken."""
+        are checked here, before any number is taken.
+
+        ``logged=False`` stores the certificates without their log entries (no log index
+        yet), for ``log_in`` to append later in the same transaction: the log's lock, which
+        every organization's issuing takes, is then held from that append to the commit,
+        not from the first of a roster's many calls."""
         ctx = self._ctx
         now = ctx.clock()
         at_now = IssueTime.at(lifecycle.to_second(now))
@@ -493,7 +513,7 @@ class Issuing:
                     credential=signed,
                     created_at=now,
                     created_by=principal.actor,
-                    log_index=0,
+                    log_index=None,
                     replaces=old.number if old is not None else None,
                 )
             )
@@ -503,10 +523,18 @@ class Issuing:
                 self._revoking.revoke_in(uow, old, now, principal, reason=REISSUED, note="", replaced_by=cert.number)
         if any(old is not None for old in replaced.values()):
             self._publishing.publish_status_list(uow, org)
-        logged = self._log.append(uow, [log_format.issue_entry(c.credential, now) for c in new])
-        new = [dataclasses.replace(c, log_index=index) for c, index in zip(new, logged, strict=True)]
+        if logged:
+            indexes = self._log.append(uow, [log_format.issue_entry(c.credential, now) for c in new])
+            new = [dataclasses.replace(c, log_index=index) for c, index in zip(new, indexes, strict=True)]
         ids = uow.certificates.add_many(new)
         return [c.stored(i, org.code, org.name) for i, c in zip(ids, new, strict=True)]
+
+    def log_in(self, uow: UnitOfWork, issued: Sequence[Unlogged]) -> None:
+        """Append the issue entries of certificates that ``issue_in(logged=False)`` stored in
+        ``uow``'s transaction, in order, one tree head for them all, and give each its index."""
+        entries = [log_format.issue_entry(c.credential, c.issued_at) for c in issued]
+        indexes = self._log.append(uow, entries)
+        uow.certificates.set_log_indexes([(c.id, index) for c, index in zip(issued, indexes, strict=True)])
 
     def _verifier(self, entry: trust.OrganizationEntry) -> trust.TrustStore:
         """A trust store holding only ``entry``, as a verifier holding the published trust

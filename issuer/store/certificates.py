@@ -77,6 +77,11 @@ _INDEXES_TAKEN = select(m.Certificate.status_index).where(
 _BY_NUMBER = _select().where(m.Certificate.number == bindparam("number"))
 """Statements every issuance or verification runs, built once."""
 _ADD = insert(m.Certificate.__table__).returning(m.Certificate.__table__.c.id, sort_by_parameter_order=True)
+_SET_LOG_INDEX = (
+    update(m.Certificate.__table__)
+    .where(m.Certificate.__table__.c.id == bindparam("certificate"))
+    .values(log_index=bindparam("index"))
+)
 
 
 class CertificateRepository:
@@ -134,6 +139,11 @@ class CertificateRepository:
         rows = [vars(c) for c in certificates]  # flat records: no need for asdict's deep copy
         ids = self._session.connection().scalars(_ADD, rows)
         return list(ids)
+
+    def set_log_indexes(self, indexes: Sequence[tuple[int, int]]) -> None:
+        """Give certificates stored without a log index theirs: (certificate id, index)."""
+        if indexes:
+            self._session.connection().execute(_SET_LOG_INDEX, [{"certificate": c, "index": i} for c, i in indexes])
 
     def revoke(self, number: str, revocation: Revocation) -> None:
         self._session.execute(

@@ -97,7 +97,7 @@ class NewCertificate:
     credential: bytes
     created_at: datetime
     created_by: str
-    log_index: int
+    log_index: int | None
     replaces: str | None = None
     assessment_method: int = 1
     assessment: list[dict[str, Any]] | None = None

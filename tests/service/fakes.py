@@ -232,6 +232,12 @@ class FakeCertificates:
             ids.append(record.id)
         return ids
 
+    def set_log_indexes(self, indexes: Sequence[tuple[int, int]]) -> None:
+        by_id = dict(indexes)
+        for number, record in self._s.certificates.items():
+            if record.id in by_id:
+                self._s.certificates[number] = dataclasses.replace(record, log_index=by_id[record.id])
+
     def revoke(self, number: str, revocation: Revocation) -> None:
         record = self._s.certificates[number]
         self._s.certificates[number] = dataclasses.replace(

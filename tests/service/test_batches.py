@@ -21,8 +21,9 @@ from flask import Flask
 from PIL import Image
 from sqlalchemy import select, update
 
-from issuer.core import qrtext, trust
+from issuer.core import merkle, qrtext, trust
 from issuer.core.errors import Conflict
+from issuer.core.transparency import issue_entry
 from issuer.core.verify import verify
 from issuer.service import batches, drawing, jobs
 from issuer.service.wiring import UseCases, build
@@ -45,7 +46,7 @@ from tests.builders import (
 )
 from tests.builders import issue_request as request
 from tests.builders import serials as _serials
-from tests.conftest import OTHER_CODE, Clock, Keys, issuer_principal
+from tests.conftest import OTHER_CODE, TREE_HASH, Clock, Keys, issuer_principal
 
 
 def finished(svc: UseCases, batch_id: str) -> BatchRecord:
@@ -84,6 +85,45 @@ def test_a_roster_is_issued_in_one_contiguous_block_per_level(app: Flask, keys: 
     with svc.database.read_sessions() as session:
         texts = [qrtext.encode(c.credential, svc.ctx.qr_host) for c in session.scalars(select(m.Certificate))]
     assert len(texts) == 31 and all(verify(t, store, at=svc.ctx.clock()).valid for t in texts)
+
+
+def test_a_roster_of_many_chunks_is_logged_at_its_end_under_one_tree_head_in_row_order(
+    app: Flask, keys: Keys, svc: UseCases
+) -> None:
+    """The log's lock is taken by the append: one append for the whole roster, after its
+    chunks are signed and stored, keeps every other organization's issuing waiting only
+    for that, not for the whole transaction."""
+    svc.issuing.issue(issuer_principal(svc), request())
+    before = svc.log.latest_head()
+    assert before is not None
+    size = before.tree_size
+    rows = [(f"学员{i}", id17, 3) for i, id17 in enumerate(id17s(23))]
+    batches.ISSUE_CHUNK, saved = 5, batches.ISSUE_CHUNK
+    try:
+        batch = submitted(svc, simple_roster(rows))
+    finally:
+        batches.ISSUE_CHUNK = saved
+    assert (batch.status, batch.issued) == ("rendering", 23)
+    with svc.database.read_sessions() as session:
+        heads = session.scalars(select(m.TreeHeadRecord.tree_size).order_by(m.TreeHeadRecord.tree_size)).all()
+        entries = {e.index: e for e in session.scalars(select(m.LogEntry))}
+        by_number = {c.number: c for c in session.scalars(select(m.Certificate))}
+    assert [h for h in heads if h > size] == [size + 23]
+    indexes = [by_number[number].log_index for _, number in issued_rows(svc, batch.id)]
+    assert indexes == list(range(size, size + 23))
+    latest = svc.log.latest_head()
+    assert latest is not None
+    for _, number in issued_rows(svc, batch.id):
+        certificate = by_number[number]
+        entry = entries[certificate.log_index]
+        assert (entry.type, entry.data) == (
+            "issue",
+            issue_entry(certificate.credential, certificate.created_at).encode(),
+        )
+        proof = svc.log.inclusion(leaf_index=None, number=number, tree_size=None)
+        merkle.verify_inclusion(
+            TREE_HASH.leaf(entry.data), proof.leaf_index, size + 23, proof.proof, latest.root_hash, TREE_HASH
+        )
 
 
 def _holders(svc: UseCases, org_code: str) -> list[tuple[Any, ...]]:
