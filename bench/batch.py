@@ -8,12 +8,15 @@ worker, and the archive's size."""
 from __future__ import annotations
 
 import io
+import itertools
 import logging
 import multiprocessing
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import zipfile
 from collections.abc import Iterator
@@ -32,7 +35,19 @@ from issuer.service.wiring import UseCases
 from issuer.store import models as m
 
 from . import report
-from .deployment import ELECTRICIAN, HOLDER_NAMES, deploy, photo, resident_id, sqlite_url
+from .deployment import (
+    ELECTRICIAN,
+    HOLDER_NAMES,
+    PG_URL,
+    another_organization,
+    deploy,
+    issue_request,
+    photo,
+    postgres_problem,
+    reset_postgres,
+    resident_id,
+    sqlite_url,
+)
 from .timing import Settings
 
 TITLE = "batch issuance: a roster uploaded, validated and issued in the background, drawn by 1 and 2 workers"
@@ -50,6 +65,12 @@ FLOOR_SAMPLES = 200
 POLL = 0.1
 
 ROWS = 10_000
+BESIDE_ROWS = 3_000
+"""The roster another organization issues beside (``_beside``)."""
+BESIDE_PAUSE = 0.02
+BESIDE_POLL = 0.01
+BESIDE_FIRST = 800_000
+"""The first request number of the other organization's (its document numbers)."""
 ROWS_VARIABLE = "BENCH_BATCH_ROWS"
 REDIS_URL = "redis://127.0.0.1:6379/13"
 """A Redis database of its own, emptied before the run."""
@@ -95,6 +116,7 @@ def run(settings: Settings) -> dict[str, Any]:
         roster = roster_csv(count)
         figures: dict[str, Any] = {"rows": count, "roster_bytes": len(roster), "loadavg_before": before}
         figures["service"] = _service(config, folder, deployment.principal, roster)
+        figures["beside"] = _beside(folder / "beside")
         problem = _empty_redis()
         if problem is None:
             service = figures["service"]
@@ -288,6 +310,72 @@ def _empty_redis() -> str | None:
     except redis.RedisError as exc:
         return f"{REDIS_URL} unreachable ({exc})"
     return None
+
+
+# Another organization issuing while a roster issues (PostgreSQL) ---------------------------
+
+
+def _beside(folder: Path) -> dict[str, Any]:
+    """On PostgreSQL, where organizations wait on one another only for the log's lock (SQLite
+    has one writer at a time): another organization issues one certificate every
+    ``BESIDE_PAUSE`` seconds while a roster of ``BESIDE_ROWS`` is validated and issued; its
+    longest wait while the roster issues, against its median."""
+    report.heading(f"PostgreSQL: another organization issuing while a {BESIDE_ROWS:,}-row roster issues")
+    problem = postgres_problem()
+    if problem is not None:
+        report.row("skipped", problem)
+        return {"skipped": problem}
+    folder.mkdir()
+    deployment = deploy(reset_postgres(PG_URL), folder)
+    use = deployment.use
+    try:
+        other = another_organization(use, "000777", "另一家评价机构（基准测试）")
+        use.issuing.issue(other, issue_request(BESIDE_FIRST - 1, 3))  # warm-up
+        waits: list[tuple[float, float]] = []
+        stop = threading.Event()
+
+        def issue_beside() -> None:
+            for i in itertools.count(BESIDE_FIRST):
+                if stop.wait(BESIDE_PAUSE):
+                    return
+                started = perf_counter()
+                use.issuing.issue(other, issue_request(i, 3))
+                waits.append((started, perf_counter() - started))
+
+        beside = threading.Thread(target=issue_beside, name="beside")
+        beside.start()
+        upload = Upload(roster=roster_csv(BESIDE_ROWS), filename="名单.csv", photos=io.BytesIO(photos_zip()))
+        batch, _ = use.batches.submit(deployment.principal, upload)
+        issuing_from: float | None = None
+        while (batch := use.batches.status(deployment.principal, batch.id)).status in ("validating", "issuing"):
+            if batch.status == "issuing" and issuing_from is None:
+                issuing_from = perf_counter()
+            time.sleep(BESIDE_POLL)
+        issued_at = perf_counter()
+        stop.set()
+        beside.join()
+    finally:
+        deployment.close()
+    if batch.status != "rendering" or issuing_from is None:
+        report.row("failed", batch.status, str(batch.refusal or batch.error or "the issue stage was not seen"))
+        return {"failed": batch.status}
+    # a request that started just before the issue stage was seen may have waited on it
+    during = [wait for started, wait in waits if issuing_from - BESIDE_POLL <= started <= issued_at]
+    median = statistics.median(wait for _, wait in waits)
+    longest = max(during, default=0.0)
+    report.row(
+        "longest wait while the roster issued",
+        f"{1000 * longest:,.0f} ms",
+        f"{len(during)} issued meanwhile; the roster's issue stage {issued_at - issuing_from:.1f} s "
+        f"(as polled); median wait of all {len(waits)}: {1000 * median:.0f} ms, the roster validating beside",
+    )
+    return {
+        "rows": BESIDE_ROWS,
+        "issue_stage_seconds": round(issued_at - issuing_from, 2),
+        "longest_wait_ms": round(1000 * longest, 1),
+        "median_wait_ms": round(1000 * median, 1),
+        "issued_beside": len(waits),
+    }
 
 
 def _worker_environment(config: dict[str, Any], folder: Path) -> dict[str, str]:

@@ -5,7 +5,7 @@ schema dropped and recreated), one registered organization and its issuing princ
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import cache
@@ -126,6 +126,14 @@ def deploy(url: str, folder: Path, *, suite: Suite = ED25519) -> Deployment:
     use = wiring.build(config, str(folder))
     org = use.registry.register(OPERATOR, _registration(china_date(now)))
     return Deployment(folder, config, use, Principal(Role.ORG_ISSUER, "bench", org.id, org.code))
+
+
+def another_organization(use: UseCases, site_code: str, name: str) -> Principal:
+    """An org_issuer principal of one more organization, registered like the first but for
+    its site code and name."""
+    registration = replace(_registration(china_date(utc_now())), site_code=site_code, name=name)
+    org = use.registry.register(OPERATOR, registration)
+    return Principal(Role.ORG_ISSUER, "bench", org.id, org.code)
 
 
 def issuer_api_key(deployment: Deployment) -> str:
