@@ -1,6 +1,7 @@
 """POST /api/v1/verify as production serves it: ``issuer serve`` with two workers on SQLite
-(and PostgreSQL when ``BENCH_DATABASE_URL`` or ``TEST_DATABASE_URL`` names a database whose
-schema may be dropped), driven from a load-generator process over keep-alive connections.
+and on PostgreSQL (``BENCH_DATABASE_URL`` or ``TEST_DATABASE_URL`` when one names a database
+whose schema may be dropped, else the bench's own database ``bench`` on 127.0.0.1, as the
+``service`` section uses it), driven from a load-generator process over keep-alive connections.
 Three figures, each with its goal (issue 15): server CPU per request with 8 clients, p99 of
 an open-loop 200 requests a second, and no 500 under an overload step."""
 
@@ -18,7 +19,7 @@ from typing import Any
 from issuer.core import qrtext
 
 from . import report
-from .deployment import deploy, issue_request, reset_postgres, sqlite_url
+from .deployment import PG_URL, deploy, issue_request, postgres_problem, reset_postgres, sqlite_url
 from .loadgen import Client
 from .serving import REPO, Served, environment, issuer_run, issuer_serve
 from .timing import Settings
@@ -52,11 +53,12 @@ def run(settings: Settings) -> dict[str, Any]:
         root = Path(tmp)
         figures["sqlite"] = _backend("SQLite (temporary file, WAL)", sqlite_url(root), root / "sqlite", settings)
         url = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
-        if url:
-            figures["postgresql"] = _backend("PostgreSQL", reset_postgres(url), root / "postgresql", settings)
+        problem = None if url else postgres_problem()
+        if problem is None:
+            figures["postgresql"] = _backend("PostgreSQL", reset_postgres(url or PG_URL), root / "postgresql", settings)
         else:
-            report.heading("PostgreSQL: skipped (set BENCH_DATABASE_URL or TEST_DATABASE_URL; its schema is dropped)")
-            figures["postgresql"] = {"skipped": "no BENCH_DATABASE_URL or TEST_DATABASE_URL"}
+            report.heading(f"PostgreSQL: skipped, {problem}")
+            figures["postgresql"] = {"skipped": problem}
     return figures
 
 

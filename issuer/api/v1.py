@@ -84,6 +84,11 @@ class _Blueprint(Blueprint):  # type: ignore[misc]
         "multipart": "multipart/form-data",
     }
 
+    def arguments(self, schema: Any, *args: Any, **kwargs: Any) -> Any:
+        """flask-smorest's, with a schema class made an instance here, once: webargs would
+        make one for every request (≈ 40 µs of a verification's CPU)."""
+        return super().arguments(schema() if isinstance(schema, type) else schema, *args, **kwargs)
+
 
 bp = _Blueprint("v1", __name__, url_prefix="/api/v1", description="职业技能等级证书 API")
 

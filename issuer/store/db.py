@@ -5,22 +5,26 @@ SQLite takes its write lock at ``BEGIN IMMEDIATE`` here, so that two writers nev
 read a counter and then deadlock upgrading to a write lock: the second waits
 (``busy_timeout``) until the first commits.
 
-A commit is on disk when it returns (``synchronous=FULL``, as PostgreSQL's default
-``synchronous_commit=on``): in WAL mode ``NORMAL`` would let a power cut take back the last
-commits, and with them certificates already handed out and tree heads already published,
-whose serials and leaves would then be given again to others (a forked log). It costs a
-write barrier a commit: 0.3–0.6 ms of waiting and about 0.08 ms of CPU here."""
+A commit is on disk when it returns: ``synchronous=FULL`` on SQLite; on PostgreSQL its
+default ``synchronous_commit=on``, turned back on for the service's sessions where it was
+set off. In WAL mode SQLite's ``NORMAL`` would let a power cut take back the last commits,
+and with them certificates already handed out and tree heads already published, whose
+serials and leaves would then be given again to others (a forked log). It costs a write
+barrier a commit: 0.3–0.6 ms of waiting and about 0.08 ms of CPU here."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import sessionmaker
 
 from issuer.store.organizations import KnownOrganizations
+
+log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 60_000
 
@@ -55,7 +59,21 @@ def _configure_sqlite(engine: Engine, *, begin: str) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql(begin)
+        if not connection.get_execution_options().get(_ONE_STATEMENT):
+            connection.exec_driver_sql(begin)
+
+
+_ONE_STATEMENT = "issuer_one_statement"
+
+
+def one_statement(connection: Connection) -> Connection:
+    """``connection`` set to run a statement as its own transaction: on PostgreSQL in
+    autocommit (no BEGIN and ROLLBACK round trips); on SQLite without the BEGIN the service
+    issues itself (and without the isolation level SQLAlchemy would set back with a PRAGMA
+    when the connection returns to the pool) — a statement alone sees one snapshot."""
+    if connection.dialect.name == "sqlite":
+        return connection.execution_options(**{_ONE_STATEMENT: True})
+    return connection.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def make_engine(url: str, pool: Pool, *, for_writing: bool = True) -> Engine:
@@ -66,7 +84,28 @@ def make_engine(url: str, pool: Pool, *, for_writing: bool = True) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 60}, **sizes)
         _configure_sqlite(engine, begin="BEGIN IMMEDIATE" if for_writing else "BEGIN")
         return engine
-    return create_engine(url, pool_pre_ping=True, **sizes)
+    engine = create_engine(url, pool_pre_ping=True, **sizes)
+    _configure_postgresql(engine)
+    return engine
+
+
+def _configure_postgresql(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        """Commit durably even where the server (or the role, or the database) was set not
+        to: one statement turns ``synchronous_commit`` on for this session only when it is
+        ``off`` (stronger settings for standbys, ``remote_apply`` and the like, are kept)."""
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(_DURABLE_UNLESS_OFF)
+            changed = cursor.fetchone() is not None
+        dbapi_connection.commit()
+        if changed:
+            log.warning("PostgreSQL had synchronous_commit=off: turned on for the service's connections")
+
+
+_DURABLE_UNLESS_OFF = (
+    "SELECT set_config('synchronous_commit', 'on', false) WHERE current_setting('synchronous_commit') = 'off'"
+)
 
 
 class Database:
