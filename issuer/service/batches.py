@@ -521,7 +521,7 @@ class Batches:
                 dispatched_at=None,
             ):
                 return False  # another job took the batch over: it issues
-            position, unlogged = 0, []
+            position, unlogged = 0, list[Unlogged]()
             for chunk in _chunks(report.valid, ISSUE_CHUNK):
                 requests = [(_with_photo(v, photos), v.prepared) for v in chunk]
                 done = self._issuing.issue_in(uow, principal, requests, checked_for=report.imprint, logged=False)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import cast
 
-from sqlalchemy import Select, bindparam, func, insert, select, update
+from sqlalchemy import Select, Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from issuer.store import models as m
@@ -76,12 +77,12 @@ _INDEXES_TAKEN = select(m.Certificate.status_index).where(
 )
 _BY_NUMBER = _select().where(m.Certificate.number == bindparam("number"))
 """Statements every issuance or verification runs, built once."""
-_ADD = insert(m.Certificate.__table__).returning(m.Certificate.__table__.c.id, sort_by_parameter_order=True)
+_CERTIFICATES = cast(Table, m.Certificate.__table__)
+_ADD = insert(_CERTIFICATES).returning(_CERTIFICATES.c.id, sort_by_parameter_order=True)
 _SET_LOG_INDEX = (
-    update(m.Certificate.__table__)
-    .where(m.Certificate.__table__.c.id == bindparam("certificate"))
-    .values(log_index=bindparam("index"))
+    update(_CERTIFICATES).where(_CERTIFICATES.c.id == bindparam("certificate")).values(log_index=bindparam("index"))
 )
+"""Both through the table: the ORM would take a list of rows for its bulk path."""
 
 
 class CertificateRepository:
