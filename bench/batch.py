@@ -203,7 +203,9 @@ def _issue_roster(config: dict[str, Any], folder: str, principal: Principal, ros
         upload = Upload(roster=roster, filename="名单.csv", photos=io.BytesIO(photos_zip()))
         batch, _ = use.batches.submit(principal, upload)
         answered = perf_counter()
+        issuing_peak = peak_rss()
         while (batch := use.batches.status(principal, batch.id)).status in ("validating", "issuing"):
+            issuing_peak = peak_rss()
             time.sleep(POLL)
         finished = perf_counter()
         cpu = time.process_time() - cpu
@@ -222,6 +224,7 @@ def _issue_roster(config: dict[str, Any], folder: str, principal: Principal, ros
         "log_locked_seconds": timings.found["log_locked_seconds"],
         "total_seconds": finished - started,
         "cpu_seconds": cpu,
+        "issuing_peak_rss": issuing_peak,
         "peak_rss": peak_rss(),
     }
 
@@ -269,7 +272,12 @@ def _service(config: dict[str, Any], folder: Path, principal: Principal, roster:
         f"≤ {GOAL} × floor",
         ratio <= GOAL,
     )
-    report.row("peak RSS of the service process", _mb(got["peak_rss"]), "VmHWM, imports included")
+    report.row(
+        "peak RSS of the service process",
+        _mb(got["issuing_peak_rss"]),
+        f"VmHWM, imports included, at the last poll before the roster was issued; {_mb(got['peak_rss'])} once the "
+        "in-process queue had begun drawing it (how far it got depends on the poll)",
+    )
     return {
         "batch_id": got["batch_id"],
         "issued": count,
@@ -294,7 +302,8 @@ def _service(config: dict[str, Any], folder: Path, principal: Principal, roster:
         "cpu_ratio": round(cpu_ratio, 3),
         "goal": GOAL,
         "meets_goal": ratio <= GOAL,
-        "peak_rss_bytes": got["peak_rss"],
+        "peak_rss_bytes": got["issuing_peak_rss"],
+        "peak_rss_bytes_with_drawing": got["peak_rss"],
     }
 
 
