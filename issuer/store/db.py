@@ -27,6 +27,11 @@ from issuer.store.organizations import KnownOrganizations
 log = logging.getLogger(__name__)
 
 SQLITE_BUSY_TIMEOUT_MS = 60_000
+_ONE_STATEMENT = "issuer_one_statement"
+"""The execution option ``one_statement`` sets on a SQLite connection: no BEGIN for it."""
+_DURABLE_UNLESS_OFF = (
+    "SELECT set_config('synchronous_commit', 'on', false) WHERE current_setting('synchronous_commit') = 'off'"
+)
 
 
 @dataclass(frozen=True)
@@ -63,7 +68,18 @@ def _configure_sqlite(engine: Engine, *, begin: str) -> None:
             connection.exec_driver_sql(begin)
 
 
-_ONE_STATEMENT = "issuer_one_statement"
+def _configure_postgresql(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        """Commit durably even where the server (or the role, or the database) was set not
+        to: one statement turns ``synchronous_commit`` on for this session only when it is
+        ``off`` (stronger settings for standbys, ``remote_apply`` and the like, are kept)."""
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(_DURABLE_UNLESS_OFF)
+            changed = cursor.fetchone() is not None
+        dbapi_connection.commit()
+        if changed:
+            log.warning("PostgreSQL had synchronous_commit=off: turned on for the service's connections")
 
 
 def one_statement(connection: Connection) -> Connection:
@@ -87,25 +103,6 @@ def make_engine(url: str, pool: Pool, *, for_writing: bool = True) -> Engine:
     engine = create_engine(url, pool_pre_ping=True, **sizes)
     _configure_postgresql(engine)
     return engine
-
-
-def _configure_postgresql(engine: Engine) -> None:
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        """Commit durably even where the server (or the role, or the database) was set not
-        to: one statement turns ``synchronous_commit`` on for this session only when it is
-        ``off`` (stronger settings for standbys, ``remote_apply`` and the like, are kept)."""
-        with dbapi_connection.cursor() as cursor:
-            cursor.execute(_DURABLE_UNLESS_OFF)
-            changed = cursor.fetchone() is not None
-        dbapi_connection.commit()
-        if changed:
-            log.warning("PostgreSQL had synchronous_commit=off: turned on for the service's connections")
-
-
-_DURABLE_UNLESS_OFF = (
-    "SELECT set_config('synchronous_commit', 'on', false) WHERE current_setting('synchronous_commit') = 'off'"
-)
 
 
 class Database:
