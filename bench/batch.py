@@ -211,6 +211,9 @@ def _issue_roster(config: dict[str, Any], folder: str, principal: Principal, ros
         cpu = time.process_time() - cpu
         if batch.status != "rendering":
             raise RuntimeError(f"the batch is {batch.status}: {batch.refusal or batch.error}")
+        while _unlogged(use):
+            time.sleep(POLL / 10)
+        logged = perf_counter()
     finally:
         use.close()  # drawing is timed below, by worker processes
     return {
@@ -221,12 +224,17 @@ def _issue_roster(config: dict[str, Any], folder: str, principal: Principal, ros
         "answer_seconds": answered - started,
         "validation_seconds": timings.found["validation_seconds"],
         "issue_seconds": timings.found["issue_seconds"],
-        "log_locked_seconds": timings.found["log_locked_seconds"],
+        "logged_seconds": logged - finished,
         "total_seconds": finished - started,
         "cpu_seconds": cpu,
         "issuing_peak_rss": issuing_peak,
         "peak_rss": peak_rss(),
     }
+
+
+def _unlogged(use: UseCases) -> bool:
+    with use.ctx.reading() as uow:
+        return bool(uow.certificates.unlogged(1))
 
 
 def _service(config: dict[str, Any], folder: Path, principal: Principal, roster: bytes) -> dict[str, Any]:
@@ -247,10 +255,9 @@ def _service(config: dict[str, Any], folder: Path, principal: Principal, roster:
         f"{count / got['issue_seconds']:,.0f} certificates/s",
     )
     report.row(
-        "  the log locked",
-        f"{got['log_locked_seconds']:.2f} s",
-        "from the roster's one log append to its commit: what another organization's issuing waits at most "
-        "on PostgreSQL (SQLite: the whole transaction)",
+        "  in the log",
+        f"{got['logged_seconds']:.2f} s",
+        "later (as polled): its sequencer appended it after the commit; its transaction took no log lock",
     )
     report.row("total, upload to issued", f"{got['total_seconds']:.1f} s", "as a client polling the batch sees it")
     report.row(
@@ -289,7 +296,7 @@ def _service(config: dict[str, Any], folder: Path, principal: Principal, roster:
         "issuance": {
             "seconds": round(got["issue_seconds"], 2),
             "per_second": round(count / got["issue_seconds"], 1),
-            "log_locked_seconds": round(got["log_locked_seconds"], 2),
+            "logged_seconds_after": round(got["logged_seconds"], 2),
         },
         "total_seconds": round(got["total_seconds"], 2),
         "floor": {
@@ -325,8 +332,8 @@ def _empty_redis() -> str | None:
 
 
 def _beside(folder: Path) -> dict[str, Any]:
-    """On PostgreSQL, where organizations wait on one another only for the log's lock (SQLite
-    has one writer at a time): another organization issues one certificate every
+    """On PostgreSQL, where organizations would wait on one another only for the log's lock,
+    which issuing no longer takes (SQLite has one writer at a time): another organization issues one certificate every
     ``BESIDE_PAUSE`` seconds while a roster of ``BESIDE_ROWS`` is validated and issued; its
     longest wait while the roster issues, against its median."""
     report.heading(f"PostgreSQL: another organization issuing while a {BESIDE_ROWS:,}-row roster issues")

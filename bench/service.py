@@ -199,7 +199,7 @@ def instrumented(use: UseCases, phases: Phases) -> Iterator[Issuing]:
 
     ctx = dataclasses.replace(use.ctx, units=timed_units)
     with patch.object(identity, "commit", timed_commit):
-        yield Issuing(ctx, use.log, use.publishing, use.revoking)
+        yield Issuing(ctx, use.sequencer, use.publishing, use.revoking)
 
 
 # Service layer ---------------------------------------------------------------------------

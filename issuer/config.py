@@ -55,6 +55,7 @@ DEFAULTS: dict[str, Any] = {
     "CLOCK": "",
     "SCHEDULER": 1,
     "TREE_HEAD_HOURS": 24,
+    "LOG_DELAY_MS": 100,
     "TRUST_LIST_DAYS": 7,
     "ARCHIVE_DAYS": 30,
     "SECURE_COOKIES": "",
@@ -99,6 +100,8 @@ def check(config: Mapping[str, Any]) -> None:
     ):
         if int(config[key]) < 1:
             raise ConfigError(f"ISSUER_{key} must be at least 1")
+    if not 0 <= int(config["LOG_DELAY_MS"]) <= 60_000:
+        raise ConfigError("ISSUER_LOG_DELAY_MS is milliseconds, 0 (logged in the request) to 60000")
     if int(config["ARCHIVE_DAYS"]) < 0:
         raise ConfigError("ISSUER_ARCHIVE_DAYS is days a batch archive is kept (0: kept for good)")
     if int(config["SCHEDULER"]) not in (0, 1):

@@ -297,13 +297,15 @@ def upload(data: bytes, name: str = "名单.csv", **kw: Any) -> batches.Upload:
 
 
 def settled(svc: UseCases, batch_id: str, *, timeout: float = SETTLE_SECONDS) -> BatchRecord:
-    """The batch once its validation job has ended (issued, rejected, checked or failed)."""
+    """The batch once its validation job has ended (issued, rejected, checked or failed):
+    after the job has committed the roster, its sequencer has appended it to the log."""
     deadline = time.monotonic() + timeout
     while True:
         with svc.ctx.reading() as uow:
             batch = uow.batches.get(batch_id)
+            unlogged = uow.certificates.unlogged(1)
         assert batch is not None
-        if batch.status not in WAITING:
+        if batch.status not in WAITING and not unlogged:
             return batch
         assert time.monotonic() < deadline, f"batch {batch_id} still {batch.status} after {timeout} s"
         time.sleep(0.01)

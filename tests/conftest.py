@@ -123,6 +123,7 @@ def _test_config(database_url: str, keys_dir: Path, tmp_path: Path) -> dict[str,
         "QR_HOST": "cert.hrss.example.cn",
         "BATCH_DIR": str(tmp_path / "batches"),
         "BATCH_CHUNK": 5,
+        "LOG_DELAY_MS": 0,
     }
 
 

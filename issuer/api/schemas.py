@@ -397,7 +397,11 @@ class CertificateOut(ma.Schema):
     replaced_by = fields.String(allow_none=True, metadata={"description": "the certificate that replaced this one"})
     has_photo = fields.Boolean()
     log_index = fields.Integer(
-        allow_none=True, metadata={"description": "leaf index of its issuance in the transparency log"}
+        allow_none=True,
+        metadata={
+            "description": "leaf index of its issuance in the transparency log; null until the log's sequencer "
+            "has appended it (ISSUER_LOG_DELAY_MS after its issuance)"
+        },
     )
 
 

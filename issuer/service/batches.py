@@ -34,7 +34,7 @@ from issuer.core.errors import Conflict, InvalidInput, IssuerError, NotFound
 from issuer.service.context import Context
 from issuer.service.drawing import FORMATS, Chunk, Drawing
 from issuer.service.idempotency import run_once
-from issuer.service.issuing import IssueRequest, Issuing, Unlogged
+from issuer.service.issuing import IssueRequest, Issuing
 from issuer.service.jobs import JobQueue, Later, Validation
 from issuer.service.principal import Principal, Role, require_role
 from issuer.service.printing import PrintedBatch, print_batch
@@ -47,6 +47,7 @@ from issuer.service.roster import (
     read_roster,
     validate_roster,
 )
+from issuer.service.sequencer import Sequencer
 from issuer.service.uploads import Uploads, UploadUnreadable
 from issuer.service.validations import ValidationSlots
 from issuer.store.records import BatchRecord
@@ -165,6 +166,7 @@ class Batches:
         self,
         ctx: Context,
         issuing: Issuing,
+        sequencer: Sequencer,
         drawing: Drawing,
         queue: JobQueue,
         slots: ValidationSlots,
@@ -176,6 +178,7 @@ class Batches:
     ) -> None:
         self._ctx = ctx
         self._issuing = issuing
+        self._sequencer = sequencer
         self._drawing = drawing
         self._queue = queue
         self._slots = slots
@@ -396,7 +399,7 @@ class Batches:
             validated = time.perf_counter()
             timing: dict[str, float] = {"rows": report.rows, "validation_seconds": validated - started}
             try:
-                issued = self._issue(claim, principal, report, photos, timing)
+                issued = self._issue(claim, principal, report, photos)
             except IssuerError as e:  # the organization suspended meanwhile, serials exhausted, …
                 self._conclude(claim, REJECTED, report=report, refusal=e)
                 return False
@@ -487,15 +490,13 @@ class Batches:
         principal: Principal,
         report: RosterReport,
         photos: PhotoArchive | None,
-        timing: dict[str, float],
     ) -> bool:
         """Issue every valid row in one transaction, ``ISSUE_CHUNK`` at a time: the serial
         counters stay locked for the whole transaction, so the blocks of successive chunks
-        join into one contiguous block per level. The rows are logged together at the end
-        (``Issuing.log_in``, one tree head): the log's lock, which every organization's
-        issuing waits on, is held from there to the commit, not while thousands are signed.
-        The batch turns ``rendering`` in the same transaction, only if this job still holds
-        its validation; whether it did. ``timing`` gets how long the log was locked."""
+        join into one contiguous block per level. The log is not locked: once the
+        transaction commits, the ``Sequencer`` appends the rows, in row order. The batch
+        turns ``rendering`` in the same transaction, only if this job still holds its
+        validation; whether it did."""
         batch_id = claim.batch.id
 
         def mark_issuing(uow: UnitOfWork) -> bool:
@@ -521,23 +522,22 @@ class Batches:
                 dispatched_at=None,
             ):
                 return False  # another job took the batch over: it issues
-            position, unlogged = 0, list[Unlogged]()
+            position = 0
             for chunk in _chunks(report.valid, ISSUE_CHUNK):
                 requests = [(_with_photo(v, photos), v.prepared) for v in chunk]
-                done = self._issuing.issue_in(uow, principal, requests, checked_for=report.imprint, logged=False)
+                done = self._issuing.issue_in(uow, principal, requests, checked_for=report.imprint)
                 uow.batches.add_items(
                     batch_id, [(position + i, v.row, c.id) for i, (v, c) in enumerate(zip(chunk, done, strict=True))]
                 )
-                unlogged.extend(Unlogged.of(c) for c in done)
                 position += len(chunk)
             self._slots.release_in(uow, claim.batch.organization_id, claim.slot, claim.holder)
-            logging_started = time.perf_counter()
-            self._issuing.log_in(uow, unlogged)
             uow.commit()
-            timing["log_locked_seconds"] = time.perf_counter() - logging_started
             return True
 
-        return self._ctx.run(mark_issuing) and self._ctx.run(work)
+        if not (self._ctx.run(mark_issuing) and self._ctx.run(work)):
+            return False
+        self._sequencer.issued()
+        return True
 
     # --- drawing ----------------------------------------------------------------------------
 

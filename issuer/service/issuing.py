@@ -20,12 +20,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache, lru_cache
-from typing import Any, NamedTuple
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from issuer.core import cose, identity, policy, qrtext, trust
-from issuer.core import transparency as log_format
 from issuer.core.assessment import Assessment, Placing, Result, judge
 from issuer.core.catalogue import EDITION_2022
 from issuer.core.credential import Credential, encode_payload
@@ -40,12 +39,12 @@ from issuer.service import lifecycle
 from issuer.service.certificates import visible
 from issuer.service.context import Context
 from issuer.service.idempotency import run_once
-from issuer.service.log import TransparencyLog
 from issuer.service.numbering import allocate
 from issuer.service.pictures import check_photo
 from issuer.service.principal import Principal, Role, require_role
 from issuer.service.publishing import Publishing, trust_entry
 from issuer.service.revoking import REISSUED, Revoking
+from issuer.service.sequencer import Sequencer
 from issuer.store.organizations import Lock
 from issuer.store.records import CertificateRecord, KeyRecord, NewCertificate, OrganizationRecord
 from issuer.store.uow import UnitOfWork
@@ -324,24 +323,10 @@ def _status_indexes(uow: UnitOfWork, org_id: int, count: int) -> list[int]:
     return list(chosen)
 
 
-class Unlogged(NamedTuple):
-    """A certificate stored without its log entry (``Issuing.issue_in(logged=False)``): what
-    ``Issuing.log_in`` needs of it."""
-
-    id: int
-    credential: bytes
-    issued_at: datetime
-    """When it was issued (its ``created_at``), the entry's time."""
-
-    @classmethod
-    def of(cls, record: CertificateRecord) -> Unlogged:
-        return cls(record.id, record.credential, record.created_at)
-
-
 class Issuing:
-    def __init__(self, ctx: Context, log: TransparencyLog, publishing: Publishing, revoking: Revoking) -> None:
+    def __init__(self, ctx: Context, sequencer: Sequencer, publishing: Publishing, revoking: Revoking) -> None:
         self._ctx = ctx
-        self._log = log
+        self._sequencer = sequencer
         self._publishing = publishing
         self._revoking = revoking
         self._imprints: dict[int, Imprint] = {}
@@ -389,7 +374,8 @@ class Issuing:
 
         answer, replayed = run_once(self._ctx, p, idempotency_key, request.fingerprint(), prepare=prepared, work=work)
         if not replayed:
-            return made[0], False
+            logged = self._sequencer.issued()
+            return dataclasses.replace(made[0], log_index=logged.get(made[0].id)), False
         with self._ctx.reading() as uow:
             record = uow.certificates.get(answer["number"])
         assert record is not None
@@ -437,7 +423,6 @@ class Issuing:
         items: Sequence[tuple[IssueRequest, Prepared]],
         *,
         checked_for: Imprint | None,
-        logged: bool = True,
     ) -> list[CertificateRecord]:
         """Issue every item inside ``uow``'s transaction, in order. Serials come as one
         contiguous block per (year, level), so a roster's certificates are numbered together.
@@ -445,10 +430,8 @@ class Issuing:
         otherwise now (renamed, another layout), or they were not checked (``None``), they
         are checked here, before any number is taken.
 
-        ``logged=False`` stores the certificates without their log entries (no log index
-        yet), for ``log_in`` to append later in the same transaction: the log's lock, which
-        every organization's issuing takes, is then held from that append to the commit,
-        not from the first of a roster's many calls."""
+        The certificates are stored without their log entries: once the transaction has
+        committed, the caller tells the ``Sequencer`` (``issued``), which appends them."""
         ctx = self._ctx
         now = ctx.clock()
         at_now = IssueTime.at(lifecycle.to_second(now))
@@ -523,18 +506,8 @@ class Issuing:
                 self._revoking.revoke_in(uow, old, now, principal, reason=REISSUED, note="", replaced_by=cert.number)
         if any(old is not None for old in replaced.values()):
             self._publishing.publish_status_list(uow, org)
-        if logged:
-            indexes = self._log.append(uow, [log_format.issue_entry(c.credential, now) for c in new])
-            new = [dataclasses.replace(c, log_index=index) for c, index in zip(new, indexes, strict=True)]
         ids = uow.certificates.add_many(new)
         return [c.stored(i, org.code, org.name) for i, c in zip(ids, new, strict=True)]
-
-    def log_in(self, uow: UnitOfWork, issued: Sequence[Unlogged]) -> None:
-        """Append the issue entries of certificates that ``issue_in(logged=False)`` stored in
-        ``uow``'s transaction, in order, one tree head for them all, and give each its index."""
-        entries = [log_format.issue_entry(c.credential, c.issued_at) for c in issued]
-        indexes = self._log.append(uow, entries)
-        uow.certificates.set_log_indexes([(c.id, index) for c, index in zip(issued, indexes, strict=True)])
 
     def _verifier(self, entry: trust.OrganizationEntry) -> trust.TrustStore:
         """A trust store holding only ``entry``, as a verifier holding the published trust

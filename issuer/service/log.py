@@ -1,6 +1,10 @@
-"""The transparency log: appended inside the transactions that issue, revoke and change keys,
-after every other lock those transactions take, under the one ``log_state`` row: leaves are
-numbered without gaps and a rolled-back transaction leaves no leaf. Each append stores the
+"""The transparency log: appended inside the transactions that revoke and change keys, after
+every other lock those transactions take, under the one ``log_state`` row: leaves are
+numbered without gaps and a rolled-back transaction leaves no leaf. Issuing appends nothing:
+it stores its certificates without a log index, and ``sequence`` (run by the ``Sequencer``
+after the issuing transaction commits) appends the issuances stored so far, many under one
+tree head, so that organizations do not wait on each other's issuing for the log's row.
+Every append takes those first, so that a revocation never precedes its issuance. Each append stores the
 hashes of the aligned perfect subtrees it completes, so that roots and proofs for any size
 cost O(log n) lookups, and signs a tree head for the new size with the log key the trust
 list names. An append reads no subtree: the ``log_state`` row keeps the tree's frontier
@@ -31,6 +35,8 @@ from issuer.store.uow import UnitOfWork
 
 LOG_NAME = "issuer 证书透明日志 / certificate transparency log"
 MAX_ENTRIES_PER_PAGE = 1000
+SEQUENCE_CHUNK = 1000
+"""Issuances ``TransparencyLog.sequence`` appends in one transaction, under one tree head."""
 
 
 class _Tree:
@@ -93,14 +99,41 @@ class TransparencyLog:
 
     def append(self, uow: UnitOfWork, entries: Sequence[Entry]) -> list[int]:
         """Append ``entries`` in order in ``uow``'s transaction and sign a tree head for the
-        new size. Returns their leaf indexes."""
+        new size. Returns their leaf indexes. The issuances not appended yet (``sequence``)
+        go first: no entry (a revocation) comes before the issuance it is about."""
         if not entries:
             return []
+        return self._append(uow, entries, sweep=None)[0]
+
+    def sequence(self) -> dict[int, int]:
+        """Append the issuance of every certificate stored without its entry (issuing
+        stores none: ``Sequencer``), in the order they were stored, ``SEQUENCE_CHUNK`` to a
+        transaction, each under one tree head. Returns certificate id → leaf index."""
+        logged: dict[int, int] = {}
+
+        def work(uow: UnitOfWork) -> int:
+            swept = self._append(uow, [], sweep=SEQUENCE_CHUNK)[1]
+            uow.commit()
+            logged.update(swept)
+            return len(swept)
+
+        while self._ctx.run(work) == SEQUENCE_CHUNK:
+            pass
+        return logged
+
+    def _append(
+        self, uow: UnitOfWork, entries: Sequence[Entry], *, sweep: int | None
+    ) -> tuple[list[int], dict[int, int]]:
+        """``entries``' indexes, and those of the certificates swept in before them (at most
+        ``sweep``; ``None``: all), by id. Signs no head when there is nothing to append."""
         size, stored = uow.log.lock_frontier()
+        pending = uow.certificates.unlogged(sweep)
+        if not pending and not entries:
+            return [], {}
         key = self._ctx.keys.log_key()
         frontier = _frontier(size, stored, key)
         rows, nodes, indexes = [], [], []
-        for entry in entries:
+        for entry in [*(transparency.issue_entry(c.credential, c.created_at) for c in pending), *entries]:
             index, data = frontier.size, entry.encode()
             rows.append((index, entry.type, data, entry.logged_at))
             frontier, completed = frontier.append(frontier.tree_hash.leaf(data))
@@ -110,8 +143,10 @@ class TransparencyLog:
         signed = head.sign(key, self.public_key().kid)
         row = TreeHeadRow(signed.tree_size, signed.root_hash, signed.timestamp, signed.signed)
         uow.log.append(rows, nodes, frontier.encode(), row)
+        swept = {c.id: index for c, index in zip(pending, indexes, strict=False)}
+        uow.certificates.set_log_indexes(list(swept.items()))
         seal(uow, self._ctx).tree_head(signed.signed, signed.timestamp)
-        return indexes
+        return indexes[len(pending) :], swept
 
     def checkpoint(self, older_than: timedelta) -> TreeHead | None:
         """Sign the tree as it stands again when its latest head is ``older_than`` or more
@@ -175,7 +210,12 @@ class TransparencyLog:
             if number is not None:
                 leaf_index = uow.certificates.log_index(number.upper())
                 if leaf_index is None:
-                    raise NotFound("certificate_not_logged", f"no log entry for {number}", f"日志中没有证书{number}")
+                    raise NotFound(
+                        "certificate_not_logged",
+                        f"no log entry for {number}: no such certificate, or issued a moment ago and not "
+                        "appended yet (try again in a second)",
+                        f"日志中没有证书{number}：证书不存在，或刚刚签发、尚未记入日志（请稍后重试）",
+                    )
             assert leaf_index is not None
             if tree_size is None:
                 latest = uow.log.latest_head()

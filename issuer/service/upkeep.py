@@ -38,6 +38,7 @@ job after this (a job runs for seconds; one still running then is run twice, har
 TICK = 60.0
 """Seconds between a scheduler's looks for due jobs."""
 HOURLY = timedelta(hours=1)
+MINUTELY = timedelta(minutes=1)
 
 
 class UnknownJob(InvalidInput):
@@ -86,6 +87,7 @@ class Upkeep:
     ) -> None:
         self._ctx = ctx
         self.jobs: tuple[Job, ...] = (
+            Job("log-sequence", MINUTELY, lambda: _sequence(log)),
             Job("status-lists", HOURLY, lambda: _status_lists(publishing)),
             Job("tree-head", HOURLY, lambda: _tree_head(log, ages.tree_head)),
             Job("trust-list", HOURLY, lambda: _trust_list(publishing, ages.trust_list)),
@@ -192,6 +194,13 @@ def _status_lists(publishing: Publishing) -> str:
     if not signed:
         return "every status list is less than a day old / 所有状态列表均在一天内签发"
     return f"signed again the status lists of {', '.join(signed)} / 已重新签发{len(signed)}个状态列表"
+
+
+def _sequence(log: TransparencyLog) -> str:
+    logged = log.sequence()
+    if not logged:
+        return "every issued certificate is in the log / 所有已发证书均已记入日志"
+    return f"appended {len(logged)} issued certificate(s) to the log / 已将{len(logged)}张证书记入日志"
 
 
 def _tree_head(log: TransparencyLog, older_than: timedelta) -> str:

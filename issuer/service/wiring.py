@@ -31,6 +31,7 @@ from issuer.service.readiness import Readiness
 from issuer.service.registry import Registry
 from issuer.service.revoking import Revoking
 from issuer.service.rework import Reworking
+from issuer.service.sequencer import Sequencer
 from issuer.service.storage_audit import StorageAudit
 from issuer.service.upkeep import Ages, Upkeep
 from issuer.service.uploads import Uploads
@@ -59,6 +60,7 @@ class UseCases:
     verifying: Verifying
     publishing: Publishing
     log: TransparencyLog
+    sequencer: Sequencer
     batches: Batches
     rework: Reworking
     validations: ValidationSlots
@@ -74,10 +76,12 @@ class UseCases:
 
     def close(self) -> None:
         """Stop the in-process queue (jobs not started are queued again at the next start)
-        and close the database connections (and the token session)."""
+        and the log's sequencer (appending what waits), and close the database connections
+        (and the token session)."""
         close = getattr(self.queue, "close", None)
         if close is not None:
             close()
+        self.sequencer.close()
         self.database.dispose()
         if isinstance(self.ctx.keys, TokenKeys):
             self.ctx.keys.close()
@@ -109,10 +113,11 @@ def build(
         crypto_suite=deployment_suite,
     )
     log = TransparencyLog(ctx)
+    sequencer = Sequencer(log, delay=int(config["LOG_DELAY_MS"]) / 1000)
     metrics = Metrics(MetricsReader(database), ctx.clock, folder=multiprocess_folder())
     publishing = Publishing(ctx, log)
     revoking = Revoking(ctx, log, publishing)
-    issuing = Issuing(ctx, log, publishing, revoking)
+    issuing = Issuing(ctx, sequencer, publishing, revoking)
     certificates = Certificates(ctx)
     records = RecordCheck(ctx, publishing)
     trail = AuditTrail(ctx, log)
@@ -132,6 +137,7 @@ def build(
     batches = Batches(
         ctx,
         issuing,
+        sequencer,
         drawing,
         queue,
         validations,
@@ -152,6 +158,7 @@ def build(
         verifying=Verifying(ctx, records, certificates, VerificationReader(database), metrics.verified),
         publishing=publishing,
         log=log,
+        sequencer=sequencer,
         batches=batches,
         rework=Reworking(batches, uploads, issuing),
         validations=validations,

@@ -17,6 +17,7 @@ from issuer.store.records import (
     Page,
     Revocation,
     Statistic,
+    UnloggedCertificate,
 )
 
 COLUMNS = (
@@ -83,6 +84,11 @@ _SET_LOG_INDEX = (
     update(_CERTIFICATES).where(_CERTIFICATES.c.id == bindparam("certificate")).values(log_index=bindparam("index"))
 )
 """Both through the table: the ORM would take a list of rows for its bulk path."""
+_UNLOGGED = (
+    select(_CERTIFICATES.c.id, _CERTIFICATES.c.credential, _CERTIFICATES.c.created_at)
+    .where(_CERTIFICATES.c.log_index.is_(None))
+    .order_by(_CERTIFICATES.c.id)
+)
 
 
 class CertificateRepository:
@@ -140,6 +146,12 @@ class CertificateRepository:
         rows = [vars(c) for c in certificates]  # flat records: no need for asdict's deep copy
         ids = self._session.connection().scalars(_ADD, rows)
         return list(ids)
+
+    def unlogged(self, limit: int | None = None) -> list[UnloggedCertificate]:
+        """Certificates stored without a log index, in the order they were stored (by id),
+        the first ``limit`` of them (``None``: all)."""
+        query = _UNLOGGED if limit is None else _UNLOGGED.limit(limit)
+        return [UnloggedCertificate(*row) for row in self._session.connection().execute(query)]
 
     def set_log_indexes(self, indexes: Sequence[tuple[int, int]]) -> None:
         """Give certificates stored without a log index theirs: (certificate id, index)."""

@@ -159,6 +159,12 @@ class Certificate(Base):
             sqlite_where=text("revoked_at IS NULL"),
             postgresql_where=text("revoked_at IS NULL"),
         ),
+        Index(
+            "ix_certificates_unlogged",
+            "id",
+            sqlite_where=text("log_index IS NULL"),
+            postgresql_where=text("log_index IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

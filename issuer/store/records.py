@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 
 @dataclass(frozen=True)
@@ -309,6 +309,15 @@ class VerificationRead:
     """The latest trust list's sequence number (0: none published)."""
     certificate: CertificateRecord | None
     status_list: StatusListRow | None
+
+
+class UnloggedCertificate(NamedTuple):
+    """A certificate whose issuance the transparency log has yet to append."""
+
+    id: int
+    credential: bytes
+    created_at: datetime
+    """When it was issued: its log entry's time."""
 
 
 @dataclass(frozen=True)

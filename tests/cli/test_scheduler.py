@@ -24,7 +24,15 @@ from tests.cli.test_run import _free_port, issuer_run
 from tests.conftest import ORG_CODE, Clock, Keys, point_the_cli_at
 from tests.servers import serve_environment
 
-JOBS = ["status-lists", "tree-head", "trust-list", "bundle-manifest", "batch-archives", "idempotency-records"]
+JOBS = [
+    "log-sequence",
+    "status-lists",
+    "tree-head",
+    "trust-list",
+    "bundle-manifest",
+    "batch-archives",
+    "idempotency-records",
+]
 NOT_DUE = "not due"
 
 

@@ -41,6 +41,7 @@ from issuer.store.records import (
     StatusListRow,
     TreeHeadRow,
     TrustListRow,
+    UnloggedCertificate,
 )
 from issuer.store.uow import Contention, UnitOfWork
 
@@ -231,6 +232,10 @@ class FakeCertificates:
             self._s.certificates[new.number] = record
             ids.append(record.id)
         return ids
+
+    def unlogged(self, limit: int | None = None) -> list[UnloggedCertificate]:
+        found = sorted((c for c in self._s.certificates.values() if c.log_index is None), key=lambda c: c.id)
+        return [UnloggedCertificate(c.id, c.credential, c.created_at) for c in found[:limit]]
 
     def set_log_indexes(self, indexes: Sequence[tuple[int, int]]) -> None:
         by_id = dict(indexes)

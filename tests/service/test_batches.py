@@ -87,12 +87,12 @@ def test_a_roster_is_issued_in_one_contiguous_block_per_level(app: Flask, keys: 
     assert len(texts) == 31 and all(verify(t, store, at=svc.ctx.clock()).valid for t in texts)
 
 
-def test_a_roster_of_many_chunks_is_logged_at_its_end_under_one_tree_head_in_row_order(
+def test_a_roster_of_many_chunks_is_logged_after_its_commit_under_one_tree_head_in_row_order(
     app: Flask, keys: Keys, svc: UseCases
 ) -> None:
-    """The log's lock is taken by the append: one append for the whole roster, after its
-    chunks are signed and stored, keeps every other organization's issuing waiting only
-    for that, not for the whole transaction."""
+    """The roster's transaction does not lock the log, which every organization's issuing
+    would wait on: its job tells the sequencer once it has committed, which appends the
+    whole roster in one append."""
     svc.issuing.issue(issuer_principal(svc), request())
     before = svc.log.latest_head()
     assert before is not None

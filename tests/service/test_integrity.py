@@ -16,6 +16,7 @@ from issuer.service.principal import OPERATOR, Principal, Role
 from issuer.service.publishing import Publishing
 from issuer.service.registry import Registration, Registry, ScopeItem
 from issuer.service.revoking import Revoking
+from issuer.service.sequencer import Sequencer
 from issuer.store.records import CertificateRecord
 from tests.builders import ELECTRICIAN
 from tests.builders import issue_request as request
@@ -30,7 +31,7 @@ class World:
         log = TransparencyLog(ctx)
         publishing = Publishing(ctx, log)
         self.revoking = Revoking(ctx, log, publishing)
-        self.issuing = Issuing(ctx, log, publishing, self.revoking)
+        self.issuing = Issuing(ctx, Sequencer(log, delay=0), publishing, self.revoking)
         self.records = RecordCheck(ctx, publishing)
         registry = Registry(ctx, log, publishing)
         registration = Registration(

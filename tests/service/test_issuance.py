@@ -48,7 +48,8 @@ def dropping_at_commit(units: UnitOfWorkFactory) -> UnitOfWorkFactory:
 
 def test_eight_concurrent_clients_get_distinct_gapless_serials(app: Flask, keys: Keys, svc: UseCases) -> None:
     """8 clients × 200 requests through HTTP; every 25th request is invalid and must
-    consume no number."""
+    consume no number. Appended to the log after their commits, they are still in serial
+    order there: a series' counter stays locked until its certificate is committed."""
     per_client, clients = 200, 8
     statuses: list[int] = []
     lock = threading.Lock()
@@ -75,13 +76,17 @@ def test_eight_concurrent_clients_get_distinct_gapless_serials(app: Flask, keys:
     assert issued + statuses.count(422) == per_client * clients
     assert statuses.count(422) == per_client * clients // 25
     assert serials(svc) == list(range(1, issued + 1))
+    with svc.database.read_sessions() as session:
+        logged = session.execute(select(m.Certificate.number, m.Certificate.log_index)).all()
+    assert None not in {index for _, index in logged}  # each request appended what it committed
+    assert [number for number, _ in sorted(logged, key=lambda row: row[1])] == sorted(n for n, _ in logged)
 
 
 def test_a_rolled_back_issuance_consumes_no_number(app: Flask, keys: Keys, svc: UseCases) -> None:
     principal = issuer_principal(svc)
     dropping = replace(svc.ctx, units=dropping_at_commit(svc.ctx.units))
     with pytest.raises(DroppedConnection):
-        Issuing(dropping, svc.log, svc.publishing, svc.revoking).issue(principal, request())
+        Issuing(dropping, svc.sequencer, svc.publishing, svc.revoking).issue(principal, request())
     record, _ = svc.issuing.issue(principal, request())
     assert record.number == f"{ORG_CODE}263000001"
 

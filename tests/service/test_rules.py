@@ -22,6 +22,7 @@ from issuer.service.principal import OPERATOR, Principal, Role
 from issuer.service.publishing import REFRESH, Publishing
 from issuer.service.registry import Registration, Registry, ScopeItem
 from issuer.service.revoking import Revoking
+from issuer.service.sequencer import Sequencer
 from issuer.store.uow import Contention, UnitOfWork
 from tests.builders import ELECTRICIAN, WELDER, id17s, qr_of
 from tests.builders import issue_request as request
@@ -61,7 +62,7 @@ def service(ctx: Context, store: fakes.FakeStore, clock: fakes.SettableClock) ->
         store,
         clock,
         Registry(ctx, log, publishing),
-        Issuing(ctx, log, publishing, revoking),
+        Issuing(ctx, Sequencer(log, delay=0), publishing, revoking),
         revoking,
         publishing,
         Certificates(ctx),
