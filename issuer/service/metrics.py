@@ -174,6 +174,17 @@ class Metrics:
         leases.add_metric(["held"], f.leases_held)
         leases.add_metric(["expired"], f.leases_expired)
         yield leases
+        yield GaugeMetricFamily(
+            "issuer_log_pending_certificates",
+            "Certificates issued and not yet appended to the transparency log by the sequencer",
+            f.unlogged,
+        )
+        yield GaugeMetricFamily(
+            "issuer_log_pending_age_seconds",
+            "Seconds since the oldest certificate not yet in the transparency log was issued (0: none waits); "
+            "more than a minute: no sequencer is appending (ISSUER_LOG_DELAY_MS, the log-sequence upkeep job)",
+            max(0.0, (now - f.oldest_unlogged_at).total_seconds()) if f.oldest_unlogged_at is not None else 0.0,
+        )
         for name, doc, at in (
             (
                 "issuer_drawing_last_age_seconds",

@@ -39,6 +39,9 @@ class StoredFigures:
     """When the least recently signed of the organizations' status lists was signed."""
     tree_head_at: datetime | None
     trust_list_at: datetime | None
+    unlogged: int
+    """Certificates issued whose issuance the log's sequencer has not appended yet."""
+    oldest_unlogged_at: datetime | None
 
 
 class MetricsReader:
@@ -81,6 +84,9 @@ class MetricsReader:
                 trust_list = c.scalar(
                     select(m.TrustListRecord.issued_at).order_by(m.TrustListRecord.sequence.desc()).limit(1)
                 )
+                unlogged, oldest_unlogged = c.execute(
+                    select(func.count(), func.min(m.Certificate.created_at)).where(m.Certificate.log_index.is_(None))
+                ).one()
         except PoolTimeout as exc:
             raise Unavailable.busy() from exc
         return StoredFigures(
@@ -95,6 +101,8 @@ class MetricsReader:
             oldest_status_list_at=oldest_list,
             tree_head_at=head,
             trust_list_at=trust_list,
+            unlogged=int(unlogged),
+            oldest_unlogged_at=oldest_unlogged,
         )
 
 

@@ -18,7 +18,7 @@ from issuer.service.jobs import InProcessQueue
 from issuer.service.wiring import UseCases
 from tests.builders import id17s, simple_roster, submit
 from tests.conftest import Clock, Keys, auth, register
-from tests.factories import issue_body
+from tests.factories import id_number, issue_body
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -178,3 +178,25 @@ def test_a_database_that_cannot_be_read_still_gives_a_scrape(app_with: Callable[
     samples = scrape(app_with(DATABASE_URL=f"sqlite:///{missing}").test_client())
     assert value(samples, "issuer_database_up") == 0
     assert value(samples, "issuer_certificates_issued_total") is None
+
+
+def test_certificates_waiting_for_the_log_and_for_how_long(
+    app: Flask, keys: Keys, app_with: Callable[..., Flask], clock: Clock
+) -> None:
+    """An operator sees a sequencer that does not append: the count and the oldest's age."""
+    delayed = app_with(LOG_DELAY_MS=60_000)  # its sequencer looks in a minute: not during this test
+    client = delayed.test_client()
+    assert value(scrape(client), "issuer_log_pending_certificates") == 0
+    assert value(scrape(client), "issuer_log_pending_age_seconds") == 0
+    for i in range(2):
+        answer = client.post(
+            "/api/v1/certificates", json=issue_body(document_number=id_number(i)), headers=auth(keys.issuer)
+        )
+        assert answer.status_code == 201 and answer.get_json()["log_index"] is None
+    clock.advance(seconds=90)
+    waiting = scrape(client)
+    assert value(waiting, "issuer_log_pending_certificates") == 2
+    assert value(waiting, "issuer_log_pending_age_seconds") == 90
+    delayed.extensions["issuer.use_cases"].log.sequence()
+    assert value(scrape(client), "issuer_log_pending_certificates") == 0
+    assert value(scrape(client), "issuer_log_pending_age_seconds") == 0
