@@ -1,8 +1,9 @@
-"""``python -m bench.issuing_process CONFIG.json FOLDER ORG_ID ORG_CODE START COUNT LEVEL``:
+"""``python -m bench.issuing_process CONFIG.json FOLDER ORG_ID ORG_CODE START COUNT LEVEL THREADS``:
 one of the processes of the two-process issuance figure. Builds the service from the
-deployment's settings, issues ``COUNT`` certificates (requests ``START`` …) once a line
-arrives on stdin (so that every process starts together), then prints a JSON line: wall
-and CPU seconds, certificates issued, errors."""
+deployment's settings, issues ``COUNT`` certificates (requests ``START`` …) from
+``THREADS`` threads, as a worker of ``issuer serve`` answers requests, once a line arrives
+on stdin (so that every process starts together), then prints a JSON line: wall and CPU
+seconds, certificates issued, errors."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import json
 import sys
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from issuer.service import wiring
@@ -19,7 +21,7 @@ from .deployment import issue_request
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    config_path, folder, org_id, org_code, start, count, level = argv or sys.argv[1:]
+    config_path, folder, org_id, org_code, start, count, level, threads = argv or sys.argv[1:]
     use = wiring.build(json.loads(Path(config_path).read_text(encoding="utf-8")), folder)
     principal = Principal(Role.ORG_ISSUER, "bench", int(org_id), org_code)
     first, n = int(start), int(count)
@@ -28,11 +30,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     sys.stdin.readline()
     errors: list[str] = []
     wall, cpu = time.perf_counter(), time.process_time()
-    for i in range(first, first + n):
+
+    def issue(i: int) -> None:
         try:
             use.issuing.issue(principal, issue_request(i, int(level)))
         except Exception as exc:  # counted and reported, not fatal to the figure
             errors.append(f"{type(exc).__name__}: {exc}"[:300])
+
+    with ThreadPoolExecutor(int(threads)) as pool:
+        list(pool.map(issue, range(first, first + n)))
     figures = {
         "wall": time.perf_counter() - wall,
         "cpu": time.process_time() - cpu,

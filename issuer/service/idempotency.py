@@ -49,6 +49,25 @@ def replay(ctx: Context, principal: Principal, key: str, fingerprint: str, *, si
     return found.response
 
 
+def first_answer(ctx: Context, principal: Principal, key: str | None, fingerprint: str) -> Reference | None:
+    """The reference a request with ``key`` was answered with already (a retry), if any;
+    ``InvalidInput`` for a key of the wrong length, ``Conflict`` for one used for another
+    request."""
+    _check_key(key)
+    if not key:
+        return None
+    return replay(ctx, principal, key, fingerprint, since=ctx.clock() - ctx.idempotency_retention)
+
+
+def remember(uow: UnitOfWork, ctx: Context, principal: Principal, key: str, fingerprint: str, ref: Reference) -> None:
+    """Store the answer to a request with ``key`` in ``uow``'s transaction, after the work's
+    own locks (serial counters), so that no two transactions wait on each other in
+    opposite orders; the expired answers go first."""
+    now = ctx.clock()
+    uow.idempotency.purge(before=now - ctx.idempotency_retention)
+    uow.idempotency.add(principal.actor, key, IdempotentAnswer(fingerprint, 201, ref), now)
+
+
 def run_once(
     ctx: Context,
     principal: Principal,
@@ -59,28 +78,22 @@ def run_once(
     work: Callable[[UnitOfWork, T], Reference],
 ) -> tuple[Reference, bool]:
     """Replay the reference stored for ``key``, or run ``prepare`` (outside any transaction)
-    then ``work`` in a unit of work that, given a key, also purges expired answers and
-    stores its reference, and commits. A lost race is either a concurrent retry that won (replay its reference)
-    or a race on a random value such as a status index (run again); a ``Conflict`` (a
-    duplicate certificate) may be the effect of a concurrent retry too. Returns the
-    reference and whether it was replayed."""
-    _check_key(key)
-    now = ctx.clock()
-    since = now - ctx.idempotency_retention
-    if key:
-        first = replay(ctx, principal, key, fingerprint, since=since)
-        if first is not None:
-            return first, True
+    then ``work`` in a unit of work that, given a key, also stores its reference
+    (``remember``), and commits. A lost race is either a concurrent retry that won (replay
+    its reference) or a race on a random value such as a status index (run again); a
+    ``Conflict`` (a duplicate certificate) may be the effect of a concurrent retry too.
+    Returns the reference and whether it was replayed."""
+    first = first_answer(ctx, principal, key, fingerprint)
+    if first is not None:
+        return first, True
+    since = ctx.clock() - ctx.idempotency_retention
     prepared = prepare()
     for attempt in range(ATTEMPTS):
         try:
             with ctx.units() as uow:
                 reference = work(uow, prepared)
                 if key:
-                    # After the work's own locks (serial counters, the log), so that no two
-                    # transactions wait on each other in opposite orders.
-                    uow.idempotency.purge(before=since)
-                    uow.idempotency.add(principal.actor, key, IdempotentAnswer(fingerprint, 201, reference), now)
+                    remember(uow, ctx, principal, key, fingerprint, reference)
                 uow.commit()
                 return reference, False
         except (Contention, Conflict) as exc:

@@ -1,5 +1,6 @@
 """Issuing and re-issuing certificates: validation, numbering, signing and storage in one
-transaction per request; a retry with the same Idempotency-Key replays the first answer.
+transaction per request, or per group of one API key's requests that came together (group
+commit, ``together``); a retry with the same Idempotency-Key replays the first answer.
 
 Issuing is judged at the moment it happens, with the verifier's own rules (``core.policy``):
 the organization must be registered, active and in scope now and at the instant the
@@ -38,19 +39,22 @@ from issuer.core.verify import verify_signed
 from issuer.service import lifecycle
 from issuer.service.certificates import visible
 from issuer.service.context import Context
-from issuer.service.idempotency import run_once
+from issuer.service.idempotency import first_answer, remember, run_once
 from issuer.service.numbering import allocate
 from issuer.service.pictures import check_photo
 from issuer.service.principal import Principal, Role, require_role
 from issuer.service.publishing import Publishing, trust_entry
 from issuer.service.revoking import REISSUED, Revoking
 from issuer.service.sequencer import Sequencer
+from issuer.service.together import Together, Waiting
 from issuer.store.organizations import Lock
 from issuer.store.records import CertificateRecord, KeyRecord, NewCertificate, OrganizationRecord
 from issuer.store.uow import UnitOfWork
 
 MAX_PHOTO_BYTES = 500 * 1024
 MAX_PHOTO_PIXELS = 2000
+GROUP_MOST = 64
+"""Requests of one API key issued together in one transaction, at most (``together``)."""
 VERIFIERS_KEPT = 256
 """Organizations whose trust store one process keeps for checking what it signs."""
 
@@ -323,10 +327,32 @@ def _status_indexes(uow: UnitOfWork, org_id: int, count: int) -> list[int]:
     return list(chosen)
 
 
+class _Waiting(Waiting):
+    """One issuance handed to the group commit, and what became of it."""
+
+    def __init__(
+        self,
+        principal: Principal,
+        request: IssueRequest,
+        ready: Prepared,
+        imprint: Imprint,
+        key: str | None,
+        fingerprint: str,
+    ) -> None:
+        super().__init__()
+        self.principal, self.request, self.ready, self.imprint = principal, request, ready, imprint
+        self.key, self.fingerprint = key, fingerprint
+        self.record: CertificateRecord | None = None
+        self.replayed: dict[str, Any] | None = None
+        """The answer stored for its Idempotency-Key by a request that came first."""
+        self.error: Exception | None = None
+
+
 class Issuing:
     def __init__(self, ctx: Context, sequencer: Sequencer, publishing: Publishing, revoking: Revoking) -> None:
         self._ctx = ctx
         self._sequencer = sequencer
+        self._together: Together[_Waiting] = Together(self._issue_group, most=GROUP_MOST)
         self._publishing = publishing
         self._revoking = revoking
         self._imprints: dict[int, Imprint] = {}
@@ -357,29 +383,90 @@ class Issuing:
         self, principal: Principal | None, request: IssueRequest, *, idempotency_key: str | None = None
     ) -> tuple[CertificateRecord, bool]:
         """Issue one certificate. Returns it and whether the answer was replayed (a retry of
-        a request that issued it already)."""
+        a request that issued it already). Requests of one API key that come while one of
+        its transactions runs are issued together in the next (``together``): a request
+        the group cannot issue (a duplicate, a lost race) makes each of them issued alone,
+        so that each gets its own answer or error."""
         p = require_role(principal, Role.ORG_ISSUER)
+        fingerprint = request.fingerprint()
+        first = first_answer(self._ctx, p, idempotency_key, fingerprint)
+        if first is not None:
+            return self._replayed(first), True
+        ready = prepare(self._ctx, request, self._ctx.clock())
+        imprint = self.imprint(p)
+        check_printable(self._ctx, imprint, ready, request.photo)
+        waiting = _Waiting(p, request, ready, imprint, idempotency_key, fingerprint)
+        self._together.submit(p, waiting)
+        if waiting.error is not None:
+            raise waiting.error
+        if waiting.replayed is not None:
+            return self._replayed(waiting.replayed), True
+        assert waiting.record is not None
+        return waiting.record, False
 
-        def prepared() -> tuple[Prepared, Imprint]:
-            ready, imprint = prepare(self._ctx, request, self._ctx.clock()), self.imprint(p)
-            check_printable(self._ctx, imprint, ready, request.photo)
-            return ready, imprint
-
-        made: list[CertificateRecord] = []
-
-        def work(uow: UnitOfWork, checked: tuple[Prepared, Imprint]) -> dict[str, Any]:
-            ready, imprint = checked
-            made[:] = self.issue_in(uow, p, [(request, ready)], checked_for=imprint)
-            return {"number": made[0].number}
-
-        answer, replayed = run_once(self._ctx, p, idempotency_key, request.fingerprint(), prepare=prepared, work=work)
-        if not replayed:
-            logged = self._sequencer.issued()
-            return dataclasses.replace(made[0], log_index=logged.get(made[0].id)), False
+    def _replayed(self, answer: dict[str, Any]) -> CertificateRecord:
         with self._ctx.reading() as uow:
             record = uow.certificates.get(answer["number"])
         assert record is not None
-        return record, True
+        return record
+
+    def _issue_group(self, group: Sequence[_Waiting]) -> None:
+        """Issue ``group`` (one principal's requests) in one transaction, or, if that fails
+        or the group is one, each alone with its own retries; then have them logged."""
+        made: list[CertificateRecord] = []
+        if len(group) > 1:
+            try:
+                made = self._together_in_one(group)
+            except Exception:  # each alone says which, if any, cannot be issued
+                made = []
+        for waiting, record in zip(group, made, strict=False):
+            waiting.record = record
+        if not made:
+            for waiting in group:
+                self._alone(waiting)
+        logged = self._sequencer.issued() if any(w.record is not None for w in group) else {}
+        for waiting in group:
+            if waiting.record is not None:
+                waiting.record = dataclasses.replace(waiting.record, log_index=logged.get(waiting.record.id))
+
+    def _together_in_one(self, group: Sequence[_Waiting]) -> list[CertificateRecord]:
+        principal, imprints = group[0].principal, {w.imprint for w in group}
+        with self._ctx.units() as uow:
+            made = self.issue_in(
+                uow,
+                principal,
+                [(w.request, w.ready) for w in group],
+                checked_for=imprints.pop() if len(imprints) == 1 else None,
+            )
+            for waiting, record in zip(group, made, strict=True):
+                if waiting.key:
+                    remember(uow, self._ctx, principal, waiting.key, waiting.fingerprint, {"number": record.number})
+            uow.commit()
+        return made
+
+    def _alone(self, waiting: _Waiting) -> None:
+        made: list[CertificateRecord] = []
+
+        def work(uow: UnitOfWork, ready: Prepared) -> dict[str, Any]:
+            made[:] = self.issue_in(uow, waiting.principal, [(waiting.request, ready)], checked_for=waiting.imprint)
+            return {"number": made[0].number}
+
+        try:
+            answer, replayed = run_once(
+                self._ctx,
+                waiting.principal,
+                waiting.key,
+                waiting.fingerprint,
+                prepare=lambda: waiting.ready,
+                work=work,
+            )
+        except Exception as exc:  # handed to the request's own thread, which raises it
+            waiting.error = exc
+            return
+        if replayed:
+            waiting.replayed = answer
+        else:
+            waiting.record = made[0]
 
     def preview(self, principal: Principal | None, request: IssueRequest, *, dpi: int = 150) -> bytes:
         """The certificate ``request`` would make, as a PNG marked 样张 · 未签发 across and

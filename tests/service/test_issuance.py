@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -12,6 +13,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select, update
 
+from issuer.core import identity
 from issuer.core.errors import AssessmentError, Conflict, Forbidden, IdentityError, InvalidInput, NotFound
 from issuer.render import Assets, TextDoesNotFit
 from issuer.service import registry
@@ -19,6 +21,7 @@ from issuer.service.issuing import Issuing, refuse_unless_it_verifies
 from issuer.service.principal import OPERATOR
 from issuer.service.wiring import UseCases
 from issuer.store import models as m
+from issuer.store.records import CertificateRecord
 from issuer.store.uow import UnitOfWork, UnitOfWorkFactory
 from tests import factories as f
 from tests.builders import ID_NUMBER, jpeg, serials
@@ -453,3 +456,99 @@ def test_data_too_long_for_a_readable_qr_code_is_refused_before_numbering(
     assert serials(svc) == []
     longest, _ = svc.issuing.issue(principal, request(holder_name=LONG_NAME, work_type=LONG_WORK_TYPE))
     assert longest.number.endswith("000001")
+
+
+class FirstCommitHeld:
+    """Units of work whose first writing commit waits until ``release`` is set; ``commits``
+    counts the writing commits."""
+
+    def __init__(self, units: UnitOfWorkFactory) -> None:
+        self._units = units
+        self.waiting, self.release = threading.Event(), threading.Event()
+        self.commits = 0
+
+    def __call__(self, **kwargs: bool) -> UnitOfWork:
+        uow = self._units(**kwargs)
+        if kwargs.get("reading"):
+            return uow
+        commit = uow.commit
+
+        def held_commit() -> None:
+            if not self.waiting.is_set():
+                self.waiting.set()
+                assert self.release.wait(10)
+            self.commits += 1
+            commit()
+
+        uow.commit = held_commit  # type: ignore[method-assign]
+        return uow
+
+
+def _issue_while_one_commits(
+    svc: UseCases, people: list[int], *, keyed: bool = False
+) -> tuple[FirstCommitHeld, list[object]]:
+    """Issue for ``people[0]`` and hold its commit; meanwhile the others come, one thread
+    each; then let it commit. Returns the units and each request's record or error."""
+    units = FirstCommitHeld(svc.ctx.units)
+    issuing = Issuing(replace(svc.ctx, units=units), svc.sequencer, svc.publishing, svc.revoking)
+    principal = issuer_principal(svc)
+    outcomes: list[object] = [None] * len(people)
+
+    def issue(position: int) -> None:
+        try:
+            person = request(document_number=f.id_number(people[position]))
+            key = f"key-{position}" if keyed else None
+            outcomes[position] = issuing.issue(principal, person, idempotency_key=key)[0]
+        except Exception as exc:
+            outcomes[position] = exc
+
+    first = threading.Thread(target=issue, args=(0,))
+    first.start()
+    assert units.waiting.wait(10)
+    others = [threading.Thread(target=issue, args=(p,)) for p in range(1, len(people))]
+    for thread in others:
+        thread.start()
+    while len(issuing._together._queues.get(principal, [])) < len(people) - 1:  # all queued behind the first
+        time.sleep(0.001)
+    units.release.set()
+    for thread in [first, *others]:
+        thread.join(30)
+    return units, outcomes
+
+
+def test_requests_that_come_while_one_commits_are_issued_together_each_its_own(
+    app: Flask, keys: Keys, svc: UseCases
+) -> None:
+    units, outcomes = _issue_while_one_commits(svc, [0, 1, 2, 3, 4])
+    assert units.commits == 2  # the first, then the four that came meanwhile in one transaction
+    records = [o for o in outcomes if isinstance(o, CertificateRecord)]
+    assert len(records) == 5 and serials(svc) == [1, 2, 3, 4, 5]
+    with svc.ctx.reading() as uow:
+        for person, record in enumerate(records):
+            stored = uow.certificates.get(record.number)
+            assert stored is not None and stored.document_number_masked == record.document_number_masked
+            assert record.document_number_masked == identity.mask(f.id_number(person))
+            assert record.log_index == stored.log_index is not None
+
+
+def test_a_group_that_cannot_be_issued_whole_is_issued_one_by_one(app: Flask, keys: Keys, svc: UseCases) -> None:
+    """Two requests for the same person in one group: the group fails, and alone each of
+    the others is issued and the second of the pair is refused as certified already."""
+    units, outcomes = _issue_while_one_commits(svc, [0, 1, 2, 2, 3])
+    refused = [o for o in outcomes if isinstance(o, Conflict)]
+    assert len(refused) == 1 and refused[0].code == "already_certified"
+    assert sum(isinstance(o, CertificateRecord) for o in outcomes) == 4
+    assert serials(svc) == [1, 2, 3, 4]  # the failed group's numbers were rolled back
+    assert units.commits == 1 + 3  # the first; none for the group; three alone (the refused one commits nothing)
+
+
+def test_the_answers_of_a_group_are_kept_for_their_idempotency_keys(app: Flask, keys: Keys, svc: UseCases) -> None:
+    units, outcomes = _issue_while_one_commits(svc, [0, 1, 2], keyed=True)
+    assert units.commits == 2
+    principal = issuer_principal(svc)
+    for position, outcome in enumerate(outcomes):
+        assert isinstance(outcome, CertificateRecord)
+        retried = request(document_number=f.id_number(position))
+        again, replayed = svc.issuing.issue(principal, retried, idempotency_key=f"key-{position}")
+        assert replayed and again.number == outcome.number
+    assert serials(svc) == [1, 2, 3]
