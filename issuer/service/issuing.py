@@ -327,6 +327,21 @@ def _status_indexes(uow: UnitOfWork, org_id: int, count: int) -> list[int]:
     return list(chosen)
 
 
+def _refuse_replacing_twice(numbers: Sequence[str]) -> None:
+    """Two items of one transaction that re-issue one certificate (requests of a group
+    commit): refused, so that the group is issued one by one and the second is told
+    ``already_reissued``."""
+    seen: set[str] = set()
+    for number in numbers:
+        if number in seen:
+            raise Conflict(
+                "reissued_twice",
+                f"{number} is re-issued twice in one transaction",
+                f"证书{number}在同一事务中被换发两次",
+            )
+        seen.add(number)
+
+
 class _Waiting(Waiting):
     """One issuance handed to the group commit, and what became of it."""
 
@@ -536,6 +551,7 @@ class Issuing:
         verifier = self._verifier(entry)
         key = _signing_key(org, verifier, at_now, *set(times.values()))
         replaced = {p: self._replaced(uow, principal, request.replaces) for p, (request, _) in enumerate(items)}
+        _refuse_replacing_twice([old.number for old in replaced.values() if old is not None])
         hmacs = [ctx.cipher.lookup_hash(number_text) for _, (number_text, _, _) in items]
         wanted = {
             position: qualification(hmacs[position], fields) for position, (_, (_, fields, _)) in enumerate(items)

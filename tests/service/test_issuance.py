@@ -17,7 +17,7 @@ from issuer.core import identity
 from issuer.core.errors import AssessmentError, Conflict, Forbidden, IdentityError, InvalidInput, NotFound
 from issuer.render import Assets, TextDoesNotFit
 from issuer.service import registry
-from issuer.service.issuing import Issuing, refuse_unless_it_verifies
+from issuer.service.issuing import IssueRequest, Issuing, refuse_unless_it_verifies
 from issuer.service.principal import OPERATOR
 from issuer.service.wiring import UseCases
 from issuer.store import models as m
@@ -485,7 +485,7 @@ class FirstCommitHeld:
 
 
 def _issue_while_one_commits(
-    svc: UseCases, people: list[int], *, keyed: bool = False
+    svc: UseCases, people: list[int] | list[IssueRequest], *, keyed: bool = False
 ) -> tuple[FirstCommitHeld, list[object]]:
     """Issue for ``people[0]`` and hold its commit; meanwhile the others come, one thread
     each; then let it commit. Returns the units and each request's record or error."""
@@ -496,7 +496,8 @@ def _issue_while_one_commits(
 
     def issue(position: int) -> None:
         try:
-            person = request(document_number=f.id_number(people[position]))
+            given = people[position]
+            person = given if isinstance(given, IssueRequest) else request(document_number=f.id_number(given))
             key = f"key-{position}" if keyed else None
             outcomes[position] = issuing.issue(principal, person, idempotency_key=key)[0]
         except Exception as exc:
@@ -552,3 +553,19 @@ def test_the_answers_of_a_group_are_kept_for_their_idempotency_keys(app: Flask, 
         again, replayed = svc.issuing.issue(principal, retried, idempotency_key=f"key-{position}")
         assert replayed and again.number == outcome.number
     assert serials(svc) == [1, 2, 3]
+
+
+def test_reissues_of_one_certificate_that_come_together_reissue_it_once(
+    app: Flask, keys: Keys, svc: UseCases
+) -> None:
+    old, _ = svc.issuing.issue(issuer_principal(svc), request(document_number=f.id_number(9)))
+    corrections = [  # three corrections of its level: three qualifications, so no index stops the second
+        request(document_number=f.id_number(9), level=level, replaces=old.number) for level in (3, 4, 5)
+    ]
+    _, outcomes = _issue_while_one_commits(svc, [request(document_number=f.id_number(0)), *corrections])
+    reissued = [o for o in outcomes[1:] if isinstance(o, CertificateRecord)]
+    refused = [o for o in outcomes[1:] if isinstance(o, Conflict)]
+    assert len(reissued) == 1 and [e.code for e in refused] == ["already_reissued", "already_reissued"]
+    with svc.ctx.reading() as uow:
+        stored = uow.certificates.get(old.number)
+    assert stored is not None and stored.replaced_by == reissued[0].number
