@@ -555,9 +555,7 @@ def test_the_answers_of_a_group_are_kept_for_their_idempotency_keys(app: Flask, 
     assert serials(svc) == [1, 2, 3]
 
 
-def test_reissues_of_one_certificate_that_come_together_reissue_it_once(
-    app: Flask, keys: Keys, svc: UseCases
-) -> None:
+def test_reissues_of_one_certificate_that_come_together_reissue_it_once(app: Flask, keys: Keys, svc: UseCases) -> None:
     old, _ = svc.issuing.issue(issuer_principal(svc), request(document_number=f.id_number(9)))
     corrections = [  # three corrections of its level: three qualifications, so no index stops the second
         request(document_number=f.id_number(9), level=level, replaces=old.number) for level in (3, 4, 5)
