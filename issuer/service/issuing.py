@@ -434,9 +434,10 @@ class Issuing:
                 made = self._together_in_one(group)
             except Exception:  # each alone says which, if any, cannot be issued
                 made = []
-        for waiting, record in zip(group, made, strict=False):
-            waiting.record = record
-        if not made:
+        if made:
+            for waiting, record in zip(group, made, strict=True):
+                waiting.record = record
+        else:
             for waiting in group:
                 self._alone(waiting)
         logged = self._sequencer.issued() if any(w.record is not None for w in group) else {}

@@ -143,7 +143,7 @@ class TransparencyLog:
         signed = head.sign(key, self.public_key().kid)
         row = TreeHeadRow(signed.tree_size, signed.root_hash, signed.timestamp, signed.signed)
         uow.log.append(rows, nodes, frontier.encode(), row)
-        swept = {c.id: index for c, index in zip(pending, indexes, strict=False)}
+        swept = {c.id: index for c, index in zip(pending, indexes[: len(pending)], strict=True)}
         uow.certificates.set_log_indexes(list(swept.items()))
         seal(uow, self._ctx).tree_head(signed.signed, signed.timestamp)
         return indexes[len(pending) :], swept
