@@ -296,6 +296,14 @@ def upload(data: bytes, name: str = "名单.csv", **kw: Any) -> batches.Upload:
     return batches.Upload(roster=data, filename=name, **kw)
 
 
+def wait_for(condition: Callable[[], bool], seconds: float = 10, *, pause: float = 0.01) -> None:
+    """Return once ``condition()`` holds; fail the test if it does not within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"not done in {seconds} s"
+        time.sleep(pause)
+
+
 def settled(svc: UseCases, batch_id: str, *, timeout: float = SETTLE_SECONDS) -> BatchRecord:
     """The batch once its validation job has ended (issued, rejected, checked or failed):
     after the job has committed the roster, its sequencer has appended it to the log."""

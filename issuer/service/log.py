@@ -4,10 +4,10 @@ numbered without gaps and a rolled-back transaction leaves no leaf. Issuing appe
 it stores its certificates without a log index, and ``sequence`` (run by the ``Sequencer``
 after the issuing transaction commits) appends the issuances stored so far, many under one
 tree head, so that organizations do not wait on each other's issuing for the log's row.
-Every append takes those first, so that a revocation never precedes its issuance. Each append stores the
-hashes of the aligned perfect subtrees it completes, so that roots and proofs for any size
-cost O(log n) lookups, and signs a tree head for the new size with the log key the trust
-list names. An append reads no subtree: the ``log_state`` row keeps the tree's frontier
+Every append takes those first, so that a revocation never precedes its issuance. Each
+append stores the hashes of the aligned perfect subtrees it completes, so that roots and
+proofs for any size cost O(log n) lookups, and signs a tree head for the new size with the
+log key the trust list names. An append reads no subtree: the ``log_state`` row keeps the tree's frontier
 (``merkle.Frontier``), from which it hashes the new subtrees and the new root, with the hash
 of the log key's suite (SHA-256, or SM3 in the 国密 profile).
 

@@ -35,10 +35,6 @@ class Sequencer:
         self._thread: threading.Thread | None = None
         self._pid = 0
 
-    @property
-    def delay(self) -> float:
-        return self._delay
-
     def issued(self) -> dict[int, int]:
         """Certificates were stored without their log entries and committed. With no delay,
         appends them now and returns certificate id → leaf index; else wakes the thread

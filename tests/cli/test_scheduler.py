@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -20,6 +19,7 @@ from flask import Flask
 
 from issuer.cli import main
 from issuer.service.wiring import UseCases
+from tests.builders import wait_for
 from tests.cli.test_run import _free_port, issuer_run
 from tests.conftest import ORG_CODE, Clock, Keys, point_the_cli_at
 from tests.servers import serve_environment
@@ -114,13 +114,6 @@ def _scheduler(env: dict[str, str], log: Path, *options: str) -> subprocess.Pope
         )
 
 
-def _wait_for(condition: Callable[[], bool], seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
-
-
 def test_the_scheduler_process_runs_until_sigterm_and_stops_cleanly(
     app: Flask, keys: Keys, svc: UseCases, clock: Clock, tmp_path: Path
 ) -> None:
@@ -129,7 +122,7 @@ def test_the_scheduler_process_runs_until_sigterm_and_stops_cleanly(
     log = tmp_path / "scheduler.log"
     process = _scheduler(env, log, "--tick", "0.2")
     try:
-        _wait_for(lambda: "upkeep idempotency-records:" in log.read_text(encoding="utf-8", errors="replace"))
+        wait_for(lambda: "upkeep idempotency-records:" in log.read_text(encoding="utf-8", errors="replace"), 60)
         assert svc.publishing.status_list(ORG_CODE) != before
         process.send_signal(signal.SIGTERM)
         assert process.wait(30) == 0
@@ -164,7 +157,7 @@ def test_the_development_server_runs_the_jobs_in_a_thread(
     before = svc.publishing.status_list(ORG_CODE)
     env = serve_environment(app, clock.now + timedelta(days=2), tmp_path, SCHEDULER="1")
     with issuer_run(env, tmp_path / "run.log", _free_port()):
-        _wait_for(lambda: svc.publishing.status_list(ORG_CODE) != before)
+        wait_for(lambda: svc.publishing.status_list(ORG_CODE) != before, 60)
     assert "upkeep jobs run in this process" in (tmp_path / "run.log").read_text(encoding="utf-8")
 
 
@@ -182,7 +175,7 @@ def test_the_scheduler_writes_json_lines_when_told(
     log = tmp_path / "scheduler.log"
     process = _scheduler(env, log, "--tick", "0.2")
     try:
-        _wait_for(lambda: "upkeep idempotency-records:" in log.read_text(encoding="utf-8", errors="replace"))
+        wait_for(lambda: "upkeep idempotency-records:" in log.read_text(encoding="utf-8", errors="replace"), 60)
         process.send_signal(signal.SIGTERM)
         assert process.wait(30) == 0
     finally:

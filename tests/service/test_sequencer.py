@@ -4,7 +4,6 @@ appending fails or the process stops before its sequencer looked."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -17,6 +16,7 @@ from issuer.service.wiring import UseCases
 from issuer.store import models as m
 from tests import factories as f
 from tests.builders import issue_request as request
+from tests.builders import wait_for
 from tests.conftest import Keys, issuer_principal
 from tests.service.test_issuance import dropping_at_commit
 
@@ -44,13 +44,6 @@ def _heads(svc: UseCases) -> list[int]:
         return list(session.scalars(select(m.TreeHeadRecord.tree_size).order_by(m.TreeHeadRecord.tree_size)))
 
 
-def _wait_until(done: Callable[[], bool], seconds: float = 10) -> None:
-    deadline = time.monotonic() + seconds
-    while not done():
-        assert time.monotonic() < deadline, "not done in time"
-        time.sleep(0.01)
-
-
 def test_with_no_delay_the_request_appends_its_certificate_and_answers_its_index(
     app: Flask, keys: Keys, svc: UseCases
 ) -> None:
@@ -68,7 +61,7 @@ def test_with_a_delay_the_certificates_of_one_moment_share_one_tree_head(
     principal = issuer_principal(delayed)
     issued = [delayed.issuing.issue(principal, request(document_number=f.id_number(i)))[0] for i in range(5)]
     assert all(c.log_index is None for c in issued)  # answered before the sequencer looked
-    _wait_until(lambda: not _unlogged(delayed))
+    wait_for(lambda: not _unlogged(delayed))
     assert len(_heads(delayed)) - heads <= 2  # one look, two if the fifth came after it began
     with delayed.ctx.reading() as uow:
         indexes = [uow.certificates.log_index(c.number) for c in issued]
