@@ -6,6 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cksum < setup.cfg | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 5000
 CJK_FONT := /usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc
+KERNED_FONT := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 
 .PHONY: run test topology lint bench vectors fonts browser screenshots dev-init install clean
 
@@ -18,12 +19,12 @@ $(STAMP): setup.cfg
 install: $(STAMP)
 
 fonts:
-	@if [ ! -f $(CJK_FONT) ]; then \
+	@if [ ! -f $(CJK_FONT) ] || [ ! -f $(KERNED_FONT) ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    (apt-get install -y -q fonts-noto-cjk >/dev/null 2>&1 || \
-	     (apt-get update -q >/dev/null && apt-get install -y -q fonts-noto-cjk >/dev/null)) && \
-	    echo "installed fonts-noto-cjk"; \
-	  else echo "warning: fonts-noto-cjk missing; run: sudo apt-get install fonts-noto-cjk"; fi; \
+	    (apt-get install -y -q fonts-noto-cjk fonts-dejavu-core >/dev/null 2>&1 || \
+	     (apt-get update -q >/dev/null && apt-get install -y -q fonts-noto-cjk fonts-dejavu-core >/dev/null)) && \
+	    echo "installed fonts-noto-cjk fonts-dejavu-core"; \
+	  else echo "warning: fonts missing; run: sudo apt-get install fonts-noto-cjk fonts-dejavu-core"; fi; \
 	fi
 
 # Debian's Chromium for the browser tests (tests/browser), driven by Playwright.

@@ -15,7 +15,7 @@ leave one character alone on its last line.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from PIL import ImageFont
@@ -93,15 +93,15 @@ def tokens(text: str) -> list[str]:
 class _Measure:
     """Widths of tokens at one size, with tracking."""
 
-    def __init__(self, font: ImageFont.FreeTypeFont, tracking_px: float) -> None:
-        self.font = font
+    def __init__(self, width: Callable[[str], float], tracking_px: float) -> None:
+        self.width = width
         self.tracking = tracking_px
         self.cache: dict[str, float] = {}
 
     def __call__(self, text: str) -> float:
         width = self.cache.get(text)
         if width is None:
-            width = self.font.getlength(text) + self.tracking * max(len(text) - 1, 0)
+            width = self.width(text) + self.tracking * max(len(text) - 1, 0)
             self.cache[text] = width
         return width
 
@@ -209,7 +209,7 @@ def _try(
 ) -> list[str] | None:
     if count * px * style.line_spacing > height + 0.5:
         return None
-    measure = _Measure(face.font(px), style.tracking * px)
+    measure = _Measure(face.measure(px), style.tracking * px)
     indent = style.indent * px
     if count == 1:
         lines = [text]
@@ -234,7 +234,7 @@ def _place(
     suffix: str,
 ) -> Fitted:
     px = size * dpi / 72
-    measure = _Measure(face.font(px), style.tracking * px)
+    measure = _Measure(face.measure(px), style.tracking * px)
     left, top, width, height = box
     line_h = px * style.line_spacing
     if style.valign == "middle":

@@ -122,7 +122,7 @@ def test_text_that_cannot_fit_is_refused_with_a_message_in_both_languages(render
 
 
 def _measure(size_px: float = 40) -> _Measure:
-    return _Measure(FontSet.system().face("serif").font(size_px), 0.0)
+    return _Measure(FontSet.system().face("serif").measure(size_px), 0.0)
 
 
 def test_tokens_keep_the_name_separator_and_punctuation_with_the_character_before() -> None:

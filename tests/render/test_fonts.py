@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 from fontTools.ttLib import TTFont
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from issuer.render import FontNotFound, FontSet, MissingGlyph, Renderer
+from issuer.render import FontFace, FontNotFound, FontSet, MissingGlyph, Renderer
 
 from .helpers import typical
 
@@ -17,6 +19,12 @@ RARE = "\U0002a6d6"  # 𪛖, CJK Extension B: not in Noto CJK SC
 EMOJI = "\U0001f600"
 SERIF = "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc"
 SANS = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
+KERNED = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+"""A face with a legacy ``kern`` table (``make fonts`` installs fonts-dejavu-core)."""
+NAMES = st.text(
+    st.sampled_from("张王李赵阿卜杜热依木江·买提欧阳娜丽AVTaWoy.,-（）123 " + "".join(map(chr, range(0x4E00, 0x4E80)))),
+    max_size=24,
+)
 
 
 def test_the_system_fonts_are_the_simplified_chinese_faces_of_noto_cjk() -> None:
@@ -80,3 +88,19 @@ def test_the_glyph_coverage_is_what_fonttools_reads_from_the_cmap(role: str) -> 
         expected = {cp for cp, glyph in font.getBestCmap().items() if glyph != ".notdef"}
     probe = {*expected, *range(0x2A6D0, 0x2A6E0), 0x1F600, 0x10FFFF, 0, 0x20}
     assert {cp for cp in probe if face.missing(chr(cp)) is None} == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=NAMES, role=st.sampled_from(["serif", "sans-bold"]), px=st.sampled_from([20.83, 41.67, 58.33]))
+def test_a_width_is_what_pillow_measures_for_the_whole_text(text: str, role: str, px: float) -> None:
+    """Noto CJK has no legacy kern table: a text's width is the sum of its characters'
+    advances, kept per character, and equal to Pillow's measure of the whole text."""
+    face = FontSet.system().face(role)
+    assert face.measure(px)(text) == face.font(px).getlength(text)
+
+
+def test_a_face_that_kerns_is_measured_by_pillow_for_each_text() -> None:
+    face = FontFace(KERNED)
+    font = face.font(40)
+    assert font.getlength("AV") < font.getlength("A") + font.getlength("V")  # kerned pair
+    assert face.measure(40)("AVTo") == font.getlength("AVTo")
