@@ -14,6 +14,7 @@ from issuer.service.log import TransparencyLog
 from issuer.service.sequencer import Sequencer
 from issuer.service.wiring import UseCases
 from issuer.store import models as m
+from issuer.store.uow import UnitOfWork
 from tests import factories as f
 from tests.builders import issue_request as request
 from tests.builders import wait_for
@@ -89,6 +90,23 @@ def test_a_failed_append_loses_nothing_and_fails_no_issuance(app: Flask, keys: K
     [(logged, index)] = svc.log.sequence().items()
     assert logged == record.id
     assert svc.log.inclusion(leaf_index=None, number=record.number, tree_size=None).leaf_index == index
+
+
+def test_a_look_takes_the_write_lock_only_when_something_waits(
+    app: Flask, keys: Keys, app_with: Callable[..., Flask]
+) -> None:
+    delayed = _use_cases(app_with(LOG_DELAY_MS=NEVER))
+    writers: list[bool] = []
+
+    def counted(*, reading: bool = False) -> UnitOfWork:
+        writers.extend([] if reading else [True])
+        return delayed.ctx.units(reading=reading)
+
+    log = TransparencyLog(replace(delayed.ctx, units=counted))
+    assert log.sequence() == {} and writers == []
+    record, _ = delayed.issuing.issue(issuer_principal(delayed), request())
+    assert list(log.sequence()) == [record.id] and writers == [True]
+    assert log.sequence() == {} and writers == [True]
 
 
 def test_the_upkeep_job_appends_what_a_stopped_process_left(
