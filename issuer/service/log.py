@@ -88,6 +88,7 @@ class InclusionProof:
 class TransparencyLog:
     def __init__(self, ctx: Context) -> None:
         self._ctx = ctx
+        self._public: tuple[object, LogKey] | None = None
 
     @property
     def suite(self) -> suites.Suite:
@@ -95,7 +96,12 @@ class TransparencyLog:
         return self._ctx.crypto_suite
 
     def public_key(self) -> LogKey:
-        return LogKey.of(LOG_NAME, self._ctx.keys.log_key())
+        """The log key's public half, derived once per private key (each append signs with it)."""
+        key = self._ctx.keys.log_key()
+        known = self._public
+        if known is None or known[0] is not key:
+            known = self._public = (key, LogKey.of(LOG_NAME, key))
+        return known[1]
 
     def append(self, uow: UnitOfWork, entries: Sequence[Entry]) -> list[int]:
         """Append ``entries`` in order in ``uow``'s transaction and sign a tree head for the
