@@ -9,10 +9,19 @@ import math
 
 from PIL import Image, ImageDraw
 
+from issuer.core import qrtext
+
 from .fonts import FontSet
 
 PREVIEW_QR_PATH = "PREVIEW"
 """What follows ``/V/`` in a preview's QR code: not base32 of a credential."""
+
+
+def preview_qr_text(host: str) -> str:
+    """The text of a preview's QR code: a certificate's URL (``qrtext.encode``) whose path
+    holds no credential, so that a phone scanning it is told the certificate is not valid."""
+    scheme, bare = qrtext.split_scheme(host)
+    return f"{scheme}://{qrtext.check_host(bare)}{qrtext.PATH}{PREVIEW_QR_PATH}"
 MARK = "样张 · 未签发 · SAMPLE"
 _RED = (200, 22, 29, 110)
 

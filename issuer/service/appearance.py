@@ -6,7 +6,6 @@ the issue form's preview, with a QR code that verifies nothing."""
 
 from __future__ import annotations
 
-from issuer.core import qrtext
 from issuer.core.catalogue import EDITION_2022
 from issuer.core.clock import china_date
 from issuer.core.credential import Credential
@@ -14,7 +13,7 @@ from issuer.core.errors import InvalidInput
 from issuer.core.identity import COMMITMENT_BYTES
 from issuer.core.numbering import CertificateNumber, OrganizationCode
 from issuer.render import Assets, default_renderer, layout_names, load_layout, view_for
-from issuer.render.preview import PREVIEW_QR_PATH, mark_sample
+from issuer.render.preview import mark_sample, preview_qr_text
 from issuer.render.samples import PREVIEW_DPI, placeholder_photo
 from issuer.service.context import Context
 from issuer.service.pictures import check_image
@@ -82,7 +81,7 @@ def sample_certificate(ctx: Context, org: OrganizationRecord, layout: str, asset
     )
     view = view_for(
         credential,
-        qr_text=f"HTTPS://{qrtext.split_scheme(ctx.qr_host)[1].upper()}/V/{PREVIEW_QR_PATH}",
+        qr_text=preview_qr_text(ctx.qr_host),
         organization_name=org.name,
         document_number=SAMPLE_DOCUMENT,
         photo=placeholder_photo(),

@@ -490,7 +490,7 @@ class Issuing:
         the results, the organization's registration and scope now, printability), but
         nothing is numbered, signed or stored. Its number is the first of its year and level."""
         from issuer.render import default_renderer, load_layout, view_for
-        from issuer.render.preview import PREVIEW_QR_PATH, mark_sample
+        from issuer.render.preview import mark_sample, preview_qr_text
         from issuer.render.view import Assets
 
         p = require_role(principal, Role.ORG_ISSUER)
@@ -508,7 +508,7 @@ class Issuing:
         layout = load_layout(imprint.layout)
         view = view_for(
             _sample(self._ctx, imprint, fields),
-            qr_text=f"HTTPS://{qrtext.split_scheme(self._ctx.qr_host)[1].upper()}/V/{PREVIEW_QR_PATH}",
+            qr_text=preview_qr_text(self._ctx.qr_host),
             organization_name=imprint.organization_name,
             document_number=number_text,
             photo=request.photo,
