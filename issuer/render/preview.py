@@ -22,6 +22,8 @@ def preview_qr_text(host: str) -> str:
     holds no credential, so that a phone scanning it is told the certificate is not valid."""
     scheme, bare = qrtext.split_scheme(host)
     return f"{scheme}://{qrtext.check_host(bare)}{qrtext.PATH}{PREVIEW_QR_PATH}"
+
+
 MARK = "样张 · 未签发 · SAMPLE"
 _RED = (200, 22, 29, 110)
 
