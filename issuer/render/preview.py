@@ -17,15 +17,15 @@ PREVIEW_QR_PATH = "PREVIEW"
 """What follows ``/V/`` in a preview's QR code: not base32 of a credential."""
 
 
+MARK = "样张 · 未签发 · SAMPLE"
+_RED = (200, 22, 29, 110)
+
+
 def preview_qr_text(host: str) -> str:
     """The text of a preview's QR code: a certificate's URL (``qrtext.encode``) whose path
     holds no credential, so that a phone scanning it is told the certificate is not valid."""
     scheme, bare = qrtext.split_scheme(host)
     return f"{scheme}://{qrtext.check_host(bare)}{qrtext.PATH}{PREVIEW_QR_PATH}"
-
-
-MARK = "样张 · 未签发 · SAMPLE"
-_RED = (200, 22, 29, 110)
 
 
 def mark_sample(png: bytes, fonts: FontSet | None = None) -> bytes:
