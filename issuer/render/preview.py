@@ -15,8 +15,6 @@ from .fonts import FontSet
 
 PREVIEW_QR_PATH = "PREVIEW"
 """What follows ``/V/`` in a preview's QR code: not base32 of a credential."""
-
-
 MARK = "样张 · 未签发 · SAMPLE"
 _RED = (200, 22, 29, 110)
 
