@@ -16,6 +16,7 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
+import issuer.web.pages as pages
 from issuer.core.clock import CST, china_date
 from issuer.core.display import date_zh, level_en, level_zh
 from issuer.core.errors import IssuerError
@@ -25,7 +26,6 @@ from issuer.service.appearance import IMAGES, MAX_ASSET_BYTES, appearance_proble
 from issuer.service.registry import ScopeItem
 from issuer.service.wiring import UseCases
 from issuer.store.records import OrganizationRecord
-from issuer.web.console import _admin_only, _app, _message, _principal, _when, _words
 from issuer.web.errors import error_page
 from issuer.web.i18n import TEXT, language, t
 from issuer.web.orgforms import (
@@ -61,8 +61,8 @@ ACCOUNT_ROLES = ("org_issuer", "authority_admin")
 @bp.get("/organizations")
 @signed_in
 def organizations() -> ResponseReturnValue:
-    _admin_only()
-    return render_template("web/console/organizations.html", orgs=_app().registry.list(_principal()))
+    pages.admin_only()
+    return render_template("web/console/organizations.html", orgs=pages.app().registry.list(pages.principal()))
 
 
 def _beijing_time(text: str) -> datetime | None:
@@ -73,7 +73,7 @@ def _beijing_time(text: str) -> datetime | None:
 
 def _organization(app: UseCases, code: str) -> OrganizationRecord:
     try:
-        return app.registry.read(_principal(), code)
+        return app.registry.read(pages.principal(), code)
     except IssuerError:
         abort(404)
 
@@ -81,8 +81,8 @@ def _organization(app: UseCases, code: str) -> OrganizationRecord:
 @bp.get("/organizations/<string:code>")
 @signed_in
 def organization(code: str) -> ResponseReturnValue:
-    _admin_only()
-    app = _app()
+    pages.admin_only()
+    app = pages.app()
     org = _organization(app, code)
     scope = [
         {
@@ -93,14 +93,14 @@ def organization(code: str) -> ResponseReturnValue:
         }
         for s in org.scope
     ]
-    history = [(_when(c.since), t(c.status), c.note) for c in sorted(org.status_history, key=lambda c: c.since)]
+    history = [(pages.when(c.since), t(c.status), c.note) for c in sorted(org.status_history, key=lambda c: c.since)]
     images = [(what, getattr(org, f"has_{what}")) for what in IMAGES]
     keys = [
         {
             "kid": k.kid,
             "status": k.status,
-            "created": _when(k.created_at),
-            "ended": _when(k.compromised_at or k.retired_at) if (k.compromised_at or k.retired_at) else "—",
+            "created": pages.when(k.created_at),
+            "ended": pages.when(k.compromised_at or k.retired_at) if (k.compromised_at or k.retired_at) else "—",
         }
         for k in sorted(org.keys, key=lambda k: k.created_at, reverse=True)
     ]
@@ -108,7 +108,7 @@ def organization(code: str) -> ResponseReturnValue:
         "web/console/organization.html",
         keys=keys,
         org=org,
-        kind=_words(*ORG_KINDS[org.code[0]]) if org.code[:1] in ORG_KINDS else "",
+        kind=pages.words(*ORG_KINDS[org.code[0]]) if org.code[:1] in ORG_KINDS else "",
         scope=scope,
         history=history,
         next_statuses=NEXT_STATUSES.get(org.status, ()),
@@ -123,16 +123,16 @@ def occupation_search() -> ResponseReturnValue:
     """The occupations of the catalogue a scope may name whose code begins with ``q``, or
     whose name contains it (at most ``MATCHES``; ``more`` says whether others match), with
     their levels and the 工种 the catalogue lists: for the scope editor's search box."""
-    _admin_only()
+    pages.admin_only()
     query = request.args.get("q", "")[:40]
-    found = _app().ctx.catalogue.search(query, limit=MATCHES + 1)
+    found = pages.app().ctx.catalogue.search(query, limit=MATCHES + 1)
     return jsonify(query=query, occupations=[occupation_json(o) for o in found[:MATCHES]], more=len(found) > MATCHES)
 
 
 def _scope_editor(app: UseCases, scope: ScopeForm, problems: dict[int, str]) -> dict[str, Any]:
     """What ``_scope_rows.html`` shows: the search box and its matches, the rows."""
     return {
-        "rows": row_views(app.ctx.catalogue, scope.rows, problems, _words),
+        "rows": row_views(app.ctx.catalogue, scope.rows, problems, pages.words),
         "query": scope.query,
         "matches": [(o.code, o.name) for o in scope.matches],
         "scope_problem": scope.problem,
@@ -140,7 +140,7 @@ def _scope_editor(app: UseCases, scope: ScopeForm, problems: dict[int, str]) -> 
 
 
 def _row_problems(app: UseCases, items: list[ScopeItem]) -> dict[int, str]:
-    return {index: _message(exc) for index, exc in app.registry.scope_problems(items).items()}
+    return {index: pages.message(exc) for index, exc in app.registry.scope_problems(items).items()}
 
 
 @bp.route("/organizations/new", methods=["GET", "POST"])
@@ -148,37 +148,37 @@ def _row_problems(app: UseCases, items: list[ScopeItem]) -> dict[int, str]:
 def organization_register() -> ResponseReturnValue:
     """Register (备案) an organization: its code in parts, name, registration period and
     scope. Registering certifies its first signing key and publishes a new trust list."""
-    _admin_only()
-    app = _app()
+    pages.admin_only()
+    app = pages.app()
     fields = {k: request.form.get(k, "").strip()[:200] for k in REGISTRATION_FIELDS}
     if request.method == "GET":
         fields["registered_from"] = china_date(app.ctx.clock()).isoformat()
-    scope = scope_form(app.ctx.catalogue, request.form, _words)
+    scope = scope_form(app.ctx.catalogue, request.form, pages.words)
     problems: dict[str, str] = {}
     rows: dict[int, str] = {}
     general = None
     if scope.saving:
         items = [row.item() for row in scope.rows]
-        reg, problems = registration(fields, items, app.ctx.catalogue, _words)
+        reg, problems = registration(fields, items, app.ctx.catalogue, pages.words)
         rows = _row_problems(app, items)
         if not items:
-            problems["scope"] = _words("请查找职业并添加到备案范围", "find occupations and add them to the scope")
+            problems["scope"] = pages.words("请查找职业并添加到备案范围", "find occupations and add them to the scope")
         if reg is not None and not problems and not rows:
             try:
-                org = app.registry.register(_principal(), reg)
+                org = app.registry.register(pages.principal(), reg)
             except IssuerError as exc:
                 where = registration_field(exc)
                 if where is None:
-                    general = _message(exc)
+                    general = pages.message(exc)
                 else:
-                    problems[where] = _message(exc)
+                    problems[where] = pages.message(exc)
             else:
                 flash(t("org_registered").format(name=org.name, code=org.code))
                 return redirect(url_for("console_admin.organization", code=org.code))
     page = render_template(
         "web/console/organization_new.html",
         fields=fields,
-        kinds=[(kind, _words(*words)) for kind, words in ORG_KINDS.items()],
+        kinds=[(kind, pages.words(*words)) for kind, words in ORG_KINDS.items()],
         provinces=sorted(app.ctx.catalogue.provinces.values(), key=lambda p: p.code),
         problems=problems,
         general=general,
@@ -193,13 +193,13 @@ def organization_scope(code: str) -> ResponseReturnValue:
     """Edit the scope: the entries in force as rows, others added from the catalogue's
     search. Saving replaces the scope from the time given (blank: now); entries taken out
     end then, so certificates issued under them keep verifying."""
-    _admin_only()
-    app = _app()
+    pages.admin_only()
+    app = pages.app()
     org = _organization(app, code)
     if request.method == "GET":
         scope = ScopeForm(rows_in_force(app.ctx.catalogue, org))
     else:
-        scope = scope_form(app.ctx.catalogue, request.form, _words)
+        scope = scope_form(app.ctx.catalogue, request.form, pages.words)
     when = request.form.get("effective", "").strip()[:16]
     rows: dict[int, str] = {}
     problems: dict[str, str] = {}
@@ -214,9 +214,9 @@ def organization_scope(code: str) -> ResponseReturnValue:
             problems["effective"] = t("status_bad_time")
         if not rows and not problems:
             try:
-                app.registry.set_scope(_principal(), org.code, items, effective=effective)
+                app.registry.set_scope(pages.principal(), org.code, items, effective=effective)
             except IssuerError as exc:
-                general = _message(exc)
+                general = pages.message(exc)
             else:
                 flash(t("saved"))
                 return redirect(url_for("console_admin.organization", code=org.code))
@@ -238,27 +238,27 @@ def organization_appearance(code: str) -> ResponseReturnValue:
     预览 draws a sample certificate with the choice (nothing stored; the images chosen are
     carried in the page for saving), 保存 stores it. Each image is checked (PNG or JPEG
     that decodes, at most 2 MB and 5000 pixels a side) and its problem shown beside it."""
-    _admin_only()
-    app = _app()
+    pages.admin_only()
+    app = pages.app()
     org = _organization(app, code)
-    stored = app.registry.appearance(_principal(), org.code)
+    stored = app.registry.appearance(pages.principal(), org.code)
     layout = request.form.get("layout", org.layout)[:40]
     problems: dict[str, str] = {}
     carried: dict[str, str] = {}
     general = preview = None
     if request.method == "POST":
         chosen, carried = chosen_images(request.form, request.files, stored)
-        problems = {field: _message(exc) for field, exc in appearance_problems(layout, chosen).items()}
+        problems = {field: pages.message(exc) for field, exc in appearance_problems(layout, chosen).items()}
         if not problems:
             try:
                 if request.form.get("action") == "save":
-                    app.registry.set_appearance(_principal(), org.code, layout=layout, assets=chosen)
+                    app.registry.set_appearance(pages.principal(), org.code, layout=layout, assets=chosen)
                     flash(t("appearance_saved"))
                     return redirect(url_for("console_admin.organization", code=org.code))
-                sample = app.registry.preview_appearance(_principal(), org.code, layout=layout, assets=chosen)
+                sample = app.registry.preview_appearance(pages.principal(), org.code, layout=layout, assets=chosen)
                 preview = base64.b64encode(sample).decode()
             except IssuerError as exc:
-                general = _message(exc)
+                general = pages.message(exc)
         carried = {what: data for what, data in carried.items() if what not in problems}
     page = render_template(
         "web/console/organization_appearance.html",
@@ -287,7 +287,7 @@ def layout_words(name: str) -> str:
         english = load_layout(name).english
     except IssuerError:
         return name
-    return f"{name}（{_words('中英文', 'Chinese and English')}）" if english else name
+    return f"{name}（{pages.words('中英文', 'Chinese and English')}）" if english else name
 
 
 @bp.post("/organizations/<string:code>/status")
@@ -295,8 +295,8 @@ def layout_words(name: str) -> str:
 def organization_status(code: str) -> ResponseReturnValue:
     """Suspend, resume or cancel a registration with a reason and the Beijing time it takes
     effect (blank: now): a confirmation page says what changes for verifiers, then it is done."""
-    _admin_only()
-    app = _app()
+    pages.admin_only()
+    app = pages.app()
     wanted = request.form.get("status", "")
     note = request.form.get("note", "").strip()[:200]
     when = request.form.get("since", "").strip()[:16]
@@ -318,7 +318,7 @@ def organization_status(code: str) -> ResponseReturnValue:
             rows=[
                 ("organization", f"{org.name}（{org.code}）"),
                 ("org_status", f"{t(org.status)} → {t(wanted)}"),
-                ("status_since", _when(since) if since else t("status_now")),
+                ("status_since", pages.when(since) if since else t("status_now")),
                 ("reason", note),
             ],
             action=url_for("console_admin.organization_status", code=org.code),
@@ -327,9 +327,9 @@ def organization_status(code: str) -> ResponseReturnValue:
             fields={"status": wanted, "note": note, "since": when},
         )
     try:
-        app.registry.change_status(_principal(), code, wanted, since=since, note=note)
+        app.registry.change_status(pages.principal(), code, wanted, since=since, note=note)
     except IssuerError as exc:
-        flash(_message(exc), "warning")
+        flash(pages.message(exc), "warning")
     else:
         flash(t("status_changed").format(status=t(wanted)), "warning")
     return redirect(back)
@@ -340,8 +340,8 @@ def organization_status(code: str) -> ResponseReturnValue:
 def organization_keys(code: str) -> ResponseReturnValue:
     """Rotate the organization's signing key, or revoke one as compromised from a Beijing time
     (blank: now), after a confirmation that says what verifiers then decide."""
-    _admin_only()
-    app = _app()
+    pages.admin_only()
+    app = pages.app()
     action = request.form.get("action", "")
     kid = request.form.get("kid", "").strip()[:32]
     when = request.form.get("since", "").strip()[:16]
@@ -357,7 +357,7 @@ def organization_keys(code: str) -> ResponseReturnValue:
     if request.form.get("confirm") != "1":
         rows = [("organization", f"{org.name}（{org.code}）")]
         if action == "compromise":
-            rows += [("key_id", kid), ("key_compromised_at", _when(since) if since else t("status_now"))]
+            rows += [("key_id", kid), ("key_compromised_at", pages.when(since) if since else t("status_now"))]
         return render_template(
             "web/console/confirm.html",
             title=t(f"key_{action}"),
@@ -370,11 +370,11 @@ def organization_keys(code: str) -> ResponseReturnValue:
         )
     try:
         if action == "rotate":
-            key = app.registry.rotate_key(_principal(), code)
+            key = app.registry.rotate_key(pages.principal(), code)
         else:
-            key = app.registry.compromise_key(_principal(), code, kid, compromised_at=since)
+            key = app.registry.compromise_key(pages.principal(), code, kid, compromised_at=since)
     except IssuerError as exc:
-        flash(_message(exc), "warning")
+        flash(pages.message(exc), "warning")
     else:
         flash(t(f"key_{action}_done").format(kid=key.kid), "warning")
     return redirect(back)
@@ -392,21 +392,21 @@ NEXT_STATUSES: dict[str, tuple[str, ...]] = {"active": ("suspended", "cancelled"
 def api_keys() -> ResponseReturnValue:
     """Every API key (never a secret); a new one is shown once, on the page that creates it
     (not kept in the session cookie, not cached)."""
-    _admin_only()
-    app = _app()
+    pages.admin_only()
+    app = pages.app()
     created, problem, status = None, None, 200
     form = {k: request.form.get(k, "").strip()[:200] for k in ("role", "name", "organization")}
     if request.method == "POST":
         try:
             created = app.api_keys.create(
-                _principal(),
+                pages.principal(),
                 role=form["role"],
                 name=form["name"],
                 organization=form["organization"] or None,
             )
         except IssuerError as exc:
-            problem, status = _message(exc), 422
-    keys = sorted(app.api_keys.list(_principal()), key=lambda k: (k.revoked_at is not None, k.created_at))
+            problem, status = pages.message(exc), 422
+    keys = sorted(app.api_keys.list(pages.principal()), key=lambda k: (k.revoked_at is not None, k.created_at))
     page = render_template(
         "web/console/api_keys.html",
         keys=keys,
@@ -414,8 +414,8 @@ def api_keys() -> ResponseReturnValue:
         problem=problem,
         form=form,
         roles=ROLES,
-        orgs=app.registry.list(_principal()),
-        local=_when,
+        orgs=app.registry.list(pages.principal()),
+        local=pages.when,
     )
     return page, status, {"Cache-Control": "no-store"}
 
@@ -423,10 +423,10 @@ def api_keys() -> ResponseReturnValue:
 @bp.post("/api-keys/<string:key_id>/revoke")
 @signed_in
 def api_key_revoke(key_id: str) -> ResponseReturnValue:
-    _admin_only()
-    app = _app()
+    pages.admin_only()
+    app = pages.app()
     if request.form.get("confirm") != "1":
-        found = next((k for k in app.api_keys.list(_principal()) if k.id == key_id), None)
+        found = next((k for k in app.api_keys.list(pages.principal()) if k.id == key_id), None)
         if found is None:
             abort(404)
         return render_template(
@@ -440,9 +440,9 @@ def api_key_revoke(key_id: str) -> ResponseReturnValue:
             fields={},
         )
     try:
-        app.api_keys.revoke(_principal(), key_id)
+        app.api_keys.revoke(pages.principal(), key_id)
     except IssuerError as exc:
-        flash(_message(exc), "warning")
+        flash(pages.message(exc), "warning")
     else:
         flash(t("apikey_revoked").format(id=key_id), "warning")
     return redirect(url_for("console_admin.api_keys"))
@@ -454,14 +454,14 @@ def api_key_revoke(key_id: str) -> ResponseReturnValue:
 @bp.route("/accounts", methods=["GET", "POST"])
 @signed_in
 def accounts() -> ResponseReturnValue:
-    _admin_only()
-    app = _app()
+    pages.admin_only()
+    app = pages.app()
     problem, status = None, 200
     form = {k: request.form.get(k, "").strip()[:64] for k in ("username", "display_name", "role", "organization")}
     if request.method == "POST":
         try:
             app.accounts.create(
-                _principal(),
+                pages.principal(),
                 username=form["username"],
                 display_name=form["display_name"],
                 role=form["role"],
@@ -469,20 +469,20 @@ def accounts() -> ResponseReturnValue:
                 organization=form["organization"] or None,
             )
         except IssuerError as exc:
-            problem, status = _message(exc), 422
+            problem, status = pages.message(exc), 422
         else:
             flash(t("account_created").format(username=form["username"]))
             return redirect(url_for("console_admin.accounts"))
     now = app.ctx.clock()
-    listed = [(a, a.state(now)) for a in app.accounts.list(_principal())]
+    listed = [(a, a.state(now)) for a in app.accounts.list(pages.principal())]
     page = render_template(
         "web/console/accounts.html",
         accounts=listed,
         problem=problem,
         form=form,
         roles=ACCOUNT_ROLES,
-        orgs=app.registry.list(_principal()),
-        local=_when,
+        orgs=app.registry.list(pages.principal()),
+        local=pages.when,
     )
     return page, status
 
@@ -493,10 +493,10 @@ def account_change(username: str, change: str) -> ResponseReturnValue:
     """``disable`` (confirmed first: the person's sessions end at once), ``enable``, or
     ``reset`` (a new password the administrator types: deliberate already, and a password is
     never written back into a page)."""
-    _admin_only()
+    pages.admin_only()
     if change not in ("disable", "enable", "reset"):
         abort(404)
-    app = _app()
+    app = pages.app()
     password = request.form.get("password", "")
     if change == "disable" and request.form.get("confirm") != "1":
         return render_template(
@@ -511,13 +511,13 @@ def account_change(username: str, change: str) -> ResponseReturnValue:
         )
     try:
         if change == "disable":
-            app.accounts.disable(_principal(), username)
+            app.accounts.disable(pages.principal(), username)
         elif change == "enable":
-            app.accounts.enable(_principal(), username)
+            app.accounts.enable(pages.principal(), username)
         else:
-            app.accounts.reset_password(_principal(), username, password)
+            app.accounts.reset_password(pages.principal(), username, password)
     except IssuerError as exc:
-        flash(_message(exc), "warning")
+        flash(pages.message(exc), "warning")
     else:
         flash(t(f"account_{change}_done").format(username=username), "warning" if change == "disable" else "message")
     return redirect(url_for("console_admin.accounts"))
@@ -531,10 +531,10 @@ def account_change(username: str, change: str) -> ResponseReturnValue:
 def statistics() -> ResponseReturnValue:
     """Certificates issued and revoked per month (a bar chart), per organization and per
     occupation and level."""
-    _admin_only()
-    app = _app()
-    found = app.certificates.breakdown(_principal())
-    names = {o.code: o.name for o in app.registry.list(_principal())}
+    pages.admin_only()
+    app = pages.app()
+    found = app.certificates.breakdown(pages.principal())
+    names = {o.code: o.name for o in app.registry.list(pages.principal())}
     top = max((issued for issued, _ in found.months.values()), default=0)
     months = [(month, issued, revoked, top) for month, (issued, revoked) in found.months.items()]
     occupations = [
@@ -556,15 +556,15 @@ AUDIT_PAGE = 50
 @signed_in
 def audit_trail() -> ResponseReturnValue:
     """The audit trail, oldest first, a page at a time, with the chain check's verdict."""
-    _admin_only()
+    pages.admin_only()
     after = max(0, request.args.get("after", 0, type=int) or 0)
-    page = _app().audit.read(_principal(), after_id=after, limit=AUDIT_PAGE)
+    page = pages.app().audit.read(pages.principal(), after_id=after, limit=AUDIT_PAGE)
     return render_template(
         "web/console/audit.html",
         events=page.events,
         broken=page.broken,
         following=page.events[-1].id if len(page.events) == AUDIT_PAGE else None,
-        local=_when,
+        local=pages.when,
     )
 
 

@@ -11,7 +11,7 @@ import io
 import re
 import secrets
 import zipfile
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -30,6 +30,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
+import issuer.web.pages as pages
 from issuer.api.v1 import MAX_BATCH_UPLOAD, XLSX
 from issuer.core import identity
 from issuer.core.assessment import Placing
@@ -43,7 +44,7 @@ from issuer.service.fields import field_of
 from issuer.service.filenames import content_disposition
 from issuer.service.form_checks import form_problems
 from issuer.service.issuing import MAX_PHOTO_BYTES, IssueRequest
-from issuer.service.principal import Principal, Role
+from issuer.service.principal import Role
 from issuer.service.revoking import MAX_AT_ONCE, REVOCATION_REASONS, reason_words
 from issuer.service.rework import PREVIEWS
 from issuer.service.validations import TooManyValidations
@@ -76,35 +77,6 @@ DATES = tuple(f"{key}_date" for key in SCORES)
 COMPETITION = ("competition_tier", "competition_rank", "held_level", "competition_date")
 
 
-def _app() -> UseCases:
-    found: UseCases = current_app.extensions["issuer.use_cases"]
-    return found
-
-
-def _principal() -> Principal:
-    account = current_account()
-    assert account is not None
-    return account.principal()
-
-
-def _message(error: IssuerError) -> str:
-    return error.message_zh if language() == "zh" else error.message
-
-
-def _words(zh: str, en: str) -> str:
-    return zh if language() == "zh" else en
-
-
-def _issuer_only() -> None:
-    if _principal().role is not Role.ORG_ISSUER:
-        abort(403)
-
-
-def _admin_only() -> None:
-    if _principal().role is not Role.AUTHORITY_ADMIN:
-        abort(403)
-
-
 # --- signing in -------------------------------------------------------------------------------
 
 
@@ -113,11 +85,11 @@ def sign_in() -> ResponseReturnValue:
     problem = None
     if request.method == "POST":
         try:
-            account = _app().accounts.sign_in(request.form.get("username", ""), request.form.get("password", ""))
+            account = pages.app().accounts.sign_in(request.form.get("username", ""), request.form.get("password", ""))
         except IssuerError as exc:
-            problem = _message(exc)
+            problem = pages.message(exc)
         else:
-            sign_in_session(account, _app().ctx.clock())
+            sign_in_session(account, pages.app().ctx.clock())
             target = request.args.get("next", "")
             if not target.startswith("/console/") or not target.isprintable() or "\\" in target:
                 target = url_for("console.home")  # never off the console, nor a header break (a 500)
@@ -130,7 +102,7 @@ def sign_in() -> ResponseReturnValue:
 def sign_out() -> ResponseReturnValue:
     account = current_account()
     assert account is not None
-    _app().accounts.sign_out(account.id)
+    pages.app().accounts.sign_out(account.id)
     session.clear()
     return redirect(url_for("console.sign_in"))
 
@@ -145,12 +117,12 @@ def password() -> ResponseReturnValue:
         assert account is not None
         new = request.form.get("new_password", "")
         if new != request.form.get("repeat_password", ""):
-            problem = _words("两次输入的新密码不一致", "the two new passwords differ")
+            problem = pages.words("两次输入的新密码不一致", "the two new passwords differ")
         else:
             try:
-                _app().accounts.change_password(account.id, request.form.get("current_password", ""), new)
+                pages.app().accounts.change_password(account.id, request.form.get("current_password", ""), new)
             except IssuerError as exc:
-                problem = _message(exc)
+                problem = pages.message(exc)
             else:
                 session.clear()
                 flash(t("password_changed"))
@@ -161,7 +133,7 @@ def password() -> ResponseReturnValue:
 @bp.get("/")
 @signed_in
 def home() -> ResponseReturnValue:
-    if _principal().role is Role.AUTHORITY_ADMIN:
+    if pages.principal().role is Role.AUTHORITY_ADMIN:
         return redirect(url_for("console_admin.organizations"))
     return redirect(url_for("console.certificates"))
 
@@ -175,16 +147,16 @@ def certificates() -> ResponseReturnValue:
     """Find certificates: one box that takes a number prefix, part of a name, a whole
     document number or its last 1–4 characters; and filters by occupation, level, status,
     batch and issue dates. Pages both ways, with the count."""
-    _issuer_only()
-    app = _app()
+    pages.issuer_only()
+    app = pages.app()
     args = {k: request.args.get(k, "").strip()[:64] for k in FILTERS}
     page = min(max(1, request.args.get("page", 1, type=int) or 1), MAX_PAGE)  # past the end: an empty page
     query = Search(**_box(args["q"]), **_filters(args), page=page, per_page=PER_PAGE)
     try:
-        found = app.certificates.search(_principal(), query)
+        found = app.certificates.search(pages.principal(), query)
     except IssuerError as exc:
-        flash(_message(exc), "warning")
-        found = app.certificates.search(_principal(), Search(page=1, per_page=PER_PAGE))
+        flash(pages.message(exc), "warning")
+        found = app.certificates.search(pages.principal(), Search(page=1, per_page=PER_PAGE))
     rows = [
         {
             "number": r.number,
@@ -196,18 +168,18 @@ def certificates() -> ResponseReturnValue:
         }
         for r in found.items
     ]
-    pages = max(1, -(-found.total // found.per_page))
+    page_count = max(1, -(-found.total // found.per_page))
     kept = {k: v for k, v in args.items() if v}
     return render_template(
         "web/console/certificates.html",
         rows=rows,
         args=args,
         page=found,
-        pages=pages,
+        pages=page_count,
         previous=url_for("console.certificates", **kept, page=found.page - 1) if found.page > 1 else None,
-        following=url_for("console.certificates", **kept, page=found.page + 1) if found.page < pages else None,
+        following=url_for("console.certificates", **kept, page=found.page + 1) if found.page < page_count else None,
         occupations=_scope_choices(app, current_only=False),
-        batches=app.batches.recent(_principal(), limit=50),
+        batches=app.batches.recent(pages.principal(), limit=50),
         levels={lv: level_zh(lv) if language() == "zh" else level_en(lv) for lv in (5, 4, 3, 2, 1)},
         reasons=REVOCATION_REASONS,
         here=request.full_path.rstrip("?"),
@@ -258,8 +230,8 @@ def _filters(args: dict[str, str]) -> dict[str, Any]:
 def revoke_selected() -> ResponseReturnValue:
     """Revoke the certificates ticked in the list with one reason: first a page listing each
     (number and holder) to confirm, then all of them at once, or none."""
-    _issuer_only()
-    app = _app()
+    pages.issuer_only()
+    app = pages.app()
     numbers = list(dict.fromkeys(n.strip().upper() for n in request.form.getlist("number") if n.strip()))[:MAX_AT_ONCE]
     reason, note = request.form.get("reason", ""), request.form.get("note", "")[:1000]
     back = request.form.get("back", "")
@@ -272,9 +244,9 @@ def revoke_selected() -> ResponseReturnValue:
         return redirect(back)
     if request.form.get("confirm") != "1":
         try:
-            records = [app.certificates.get(_principal(), n) for n in numbers]
+            records = [app.certificates.get(pages.principal(), n) for n in numbers]
         except IssuerError as exc:
-            flash(_message(exc), "warning")
+            flash(pages.message(exc), "warning")
             return redirect(back)
         words = REVOCATION_REASONS[reason]
         return render_template(
@@ -286,9 +258,9 @@ def revoke_selected() -> ResponseReturnValue:
             back=back,
         )
     try:
-        done = app.revoking.revoke_many(_principal(), numbers, reason=reason, note=note)
+        done = app.revoking.revoke_many(pages.principal(), numbers, reason=reason, note=note)
     except IssuerError as exc:
-        flash(_message(exc), "warning")
+        flash(pages.message(exc), "warning")
     else:
         flash(t("revoked_many").format(count=len(done)), "warning")
     return redirect(back)
@@ -299,8 +271,8 @@ def revoke_selected() -> ResponseReturnValue:
 def download_selected() -> ResponseReturnValue:
     """The PNG and PDF of each ticked certificate (not revoked), in one ZIP named by date:
     ``png/<number>_<name>.png`` and ``pdf/<number>_<name>.pdf``."""
-    _issuer_only()
-    app = _app()
+    pages.issuer_only()
+    app = pages.app()
     numbers = list(dict.fromkeys(n.strip().upper() for n in request.form.getlist("number") if n.strip()))
     if not numbers or len(numbers) > MAX_DOWNLOAD:
         flash(t("choose_download").format(most=MAX_DOWNLOAD), "warning")
@@ -311,7 +283,7 @@ def download_selected() -> ResponseReturnValue:
         for number in numbers:
             for fmt in ("png", "pdf"):
                 try:
-                    rendered = app.images.render(_principal(), number, fmt=fmt, dpi=300)
+                    rendered = app.images.render(pages.principal(), number, fmt=fmt, dpi=300)
                 except IssuerError:
                     skipped.append(number)
                     break
@@ -326,10 +298,10 @@ def download_selected() -> ResponseReturnValue:
 @bp.get("/certificates/<string:number>")
 @signed_in
 def certificate(number: str) -> ResponseReturnValue:
-    _issuer_only()
-    app = _app()
+    pages.issuer_only()
+    app = pages.app()
     try:
-        record = app.certificates.get(_principal(), number)
+        record = app.certificates.get(pages.principal(), number)
     except IssuerError:
         abort(404)
     details = [
@@ -346,7 +318,7 @@ def certificate(number: str) -> ResponseReturnValue:
     if record.revoked_at is not None:
         en, zh = reason_words(record.revocation_reason)
         revocation = [
-            ("revoked_on", _when(record.revoked_at)),
+            ("revoked_on", pages.when(record.revoked_at)),
             ("revocation_reason", zh if language() == "zh" else en),
             ("note", record.revocation_note or "—"),
             ("revoked_by", record.revoked_by or "—"),
@@ -370,7 +342,7 @@ def _assessment_details(app: UseCases, record: CertificateRecord) -> list[tuple[
     for r in results:
         if r.placing is not None:
             held = r.placing.held_level
-            what = f"{tiers.get(r.placing.tier, r.placing.tier)} " + _words(
+            what = f"{tiers.get(r.placing.tier, r.placing.tier)} " + pages.words(
                 f"第{r.placing.rank}名" + (f"（原{level_zh(held)}）" if held else ""),
                 f"rank {r.placing.rank}" + (f" (held level {held})" if held else ""),
             )
@@ -382,15 +354,15 @@ def _assessment_details(app: UseCases, record: CertificateRecord) -> list[tuple[
             if zh
             else f"{names.get(r.component, r.component)} {what} (passed {day})"
         )
-    return [("method", method.name_zh if zh else method.name_en), ("results", _words("；", "; ").join(lines))]
+    return [("method", method.name_zh if zh else method.name_en), ("results", pages.words("；", "; ").join(lines))]
 
 
 @bp.get("/certificates/<string:number>/image.<string:fmt>")
 @signed_in
 def certificate_image(number: str, fmt: str) -> ResponseReturnValue:
-    _issuer_only()
+    pages.issuer_only()
     try:
-        rendered = _app().images.render(_principal(), number, fmt=fmt, dpi=300)
+        rendered = pages.app().images.render(pages.principal(), number, fmt=fmt, dpi=300)
     except IssuerError as exc:
         abort(404 if exc.kind == "not_found" else 409 if exc.kind == "conflict" else 400)
     response = current_app.response_class(rendered.data, mimetype=rendered.mimetype)
@@ -406,15 +378,15 @@ def revoke(number: str) -> ResponseReturnValue:
     """Two steps: the form's answer is a page naming the certificate, its holder, the reason
     and the note, with a button that revokes (``confirm=1``); only that revokes. Revoking
     cannot be undone, so its outcome is a warning, not a success."""
-    _issuer_only()
-    app = _app()
+    pages.issuer_only()
+    app = pages.app()
     reason, note = request.form.get("reason", ""), request.form.get("note", "")[:1000]
     if reason not in REVOCATION_REASONS:
         flash(t("choose_reason"), "warning")
         return redirect(url_for("console.certificate", number=number))
     if request.form.get("confirm") != "1":
         try:
-            record = app.certificates.get(_principal(), number)
+            record = app.certificates.get(pages.principal(), number)
         except IssuerError:
             abort(404)
         words = REVOCATION_REASONS[reason]
@@ -434,9 +406,9 @@ def revoke(number: str) -> ResponseReturnValue:
             fields={"reason": reason, "note": note},
         )
     try:
-        app.revoking.revoke(_principal(), number, reason=reason, note=note)
+        app.revoking.revoke(pages.principal(), number, reason=reason, note=note)
     except IssuerError as exc:
-        flash(_message(exc), "warning")
+        flash(pages.message(exc), "warning")
     else:
         flash(t("revoked_done").format(number=number), "warning")
     return redirect(url_for("console.certificate", number=number))
@@ -456,26 +428,26 @@ def _request_from(form: Any, photo: bytes | None) -> tuple[IssueRequest | None, 
             try:
                 scores[key] = Decimal(text)
             except InvalidOperation:
-                problems[key] = _words("请填写数字", "a number")
+                problems[key] = pages.words("请填写数字", "a number")
         day = _date(form, f"{key}_date", problems)
         if day is not None:
             passed_on[key] = day
     try:
         level = int(form.get("level", ""))
     except ValueError:
-        problems["level"] = _words("请选择等级", "choose a level")
+        problems["level"] = pages.words("请选择等级", "choose a level")
         level = 0
     placing = None
     if form.get("competition_tier", "").strip():
         rank, held = form.get("competition_rank", "").strip(), form.get("held_level", "").strip()
         day = _date(form, "competition_date", problems)
         if not rank.isdigit() or (held and not held.isdigit()):
-            problems["competition"] = _words("名次和等级请填写数字", "the rank and level are numbers")
+            problems["competition"] = pages.words("名次和等级请填写数字", "the rank and level are numbers")
         else:
             placing = Placing(form["competition_tier"].strip(), int(rank), int(held) if held else None, day)
     for key in ("holder_name", "document_number", "occupation"):
         if not form.get(key, "").strip():
-            problems[key] = _words("必填", "required")
+            problems[key] = pages.words("必填", "required")
     if problems:
         return None, problems
     return (
@@ -505,7 +477,7 @@ def _date(form: Any, key: str, problems: dict[str, str]) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        problems[key] = _words("请填写日期，如2026-05-20", "a date such as 2026-05-20")
+        problems[key] = pages.words("请填写日期，如2026-05-20", "a date such as 2026-05-20")
         return None
 
 
@@ -523,7 +495,7 @@ def _photo(app: UseCases, replaces: str) -> bytes | None:
             return None
     if replaces:
         try:
-            return app.certificates.photo(_principal(), replaces)
+            return app.certificates.photo(pages.principal(), replaces)
         except IssuerError:
             return None
     return None
@@ -532,7 +504,7 @@ def _photo(app: UseCases, replaces: str) -> bytes | None:
 def _reissue_form(app: UseCases, number: str) -> dict[str, str]:
     """The form filled in from the certificate being re-issued (换发): the clerk corrects it."""
     try:
-        old = app.certificates.get(_principal(), number)
+        old = app.certificates.get(pages.principal(), number)
     except IssuerError:
         abort(404)
     method, results = assessment_of(app.ctx, old)
@@ -563,8 +535,8 @@ def _reissue_form(app: UseCases, number: str) -> dict[str, str]:
 @bp.route("/issue", methods=["GET", "POST"])
 @signed_in
 def issue() -> ResponseReturnValue:
-    _issuer_only()
-    app = _app()
+    pages.issuer_only()
+    app = pages.app()
     form = {k: request.form.get(k, "")[:64] for k in (*ISSUE_FIELDS, *SCORES, *DATES, *COMPETITION)}
     if request.method == "GET" and request.args.get("replaces"):
         form = _reissue_form(app, request.args["replaces"][:40])
@@ -577,13 +549,15 @@ def issue() -> ResponseReturnValue:
         built, problems = _request_from(form, photo)
         if built is not None and request.form.get("preview"):
             try:
-                preview = base64.b64encode(app.issuing.preview(_principal(), built)).decode()
+                preview = base64.b64encode(app.issuing.preview(pages.principal(), built)).decode()
                 kept_photo = base64.b64encode(photo).decode() if photo else None
             except IssuerError as exc:
                 general = _place(exc, problems)
         elif built is not None:
             try:
-                record, _ = app.issuing.issue(_principal(), built, idempotency_key=request.form.get("once") or None)
+                record, _ = app.issuing.issue(
+                    pages.principal(), built, idempotency_key=request.form.get("once") or None
+                )
             except IssuerError as exc:
                 general = _place(exc, problems)
                 if exc.code in ("already_certified", "already_reissued"):
@@ -614,19 +588,19 @@ def issue() -> ResponseReturnValue:
 def _every_problem(app: UseCases, form: dict[str, str], photo: bytes | None, problems: dict[str, str]) -> str | None:
     """Add to ``problems`` those of the fields not in it yet (issuing stopped at the first);
     return a problem of the form as a whole, if one was found."""
-    found, general = form_problems(app.issuing, _principal(), form, photo)
+    found, general = form_problems(app.issuing, pages.principal(), form, photo)
     for key, (en, zh) in found.items():
-        problems.setdefault(key, _words(zh, en))
-    return _words(general[1], general[0]) if general and not found else None
+        problems.setdefault(key, pages.words(zh, en))
+    return pages.words(general[1], general[0]) if general and not found else None
 
 
 def _place(error: IssuerError, problems: dict[str, str]) -> str | None:
     """Put ``error`` beside its field in ``problems``; return it when it belongs to no field."""
     field = field_of(error)
     if field:
-        problems[field] = _message(error)
+        problems[field] = pages.message(error)
         return None
-    return _message(error)
+    return pages.message(error)
 
 
 def _once() -> str:
@@ -637,7 +611,7 @@ def _once() -> str:
 def _scope_choices(app: UseCases, *, current_only: bool = True) -> list[tuple[str, str]]:
     """The occupations the organization may evaluate today (or ever could: ``current_only``
     false, for finding certificates), for a form's list."""
-    principal = _principal()
+    principal = pages.principal()
     org = app.registry.read(principal, principal.organization_code or "")
     codes = sorted({s.occupation for s in org.scope if s.valid_until is None or not current_only})
     return [(code, app.ctx.catalogue.occupation(code).name) for code in codes]
@@ -651,8 +625,8 @@ def _scope_choices(app: UseCases, *, current_only: bool = True) -> list[tuple[st
 def batch_list() -> ResponseReturnValue:
     """Upload a roster (answered at once: the batch's page follows its validation) and
     the organization's latest batches."""
-    _issuer_only()
-    app = _app()
+    pages.issuer_only()
+    app = pages.app()
     general, status = None, 200
     headers: dict[str, str] = {}
     if request.method == "POST":
@@ -669,14 +643,14 @@ def batch_list() -> ResponseReturnValue:
                 dry_run=bool(request.form.get("dry_run")),
             )
             try:
-                batch, _ = app.batches.submit(_principal(), upload, idempotency_key=request.form.get("once"))
+                batch, _ = app.batches.submit(pages.principal(), upload, idempotency_key=request.form.get("once"))
                 return redirect(url_for("console.batch", batch_id=batch.id))
             except TooManyValidations as exc:
-                general, status = _message(exc), 429
+                general, status = pages.message(exc), 429
                 headers["Retry-After"] = str(exc.errors["retry_after"])
             except IssuerError as exc:
-                general, status = _message(exc), 422
-    recent = app.batches.recent(_principal(), limit=20)
+                general, status = pages.message(exc), 422
+    recent = app.batches.recent(pages.principal(), limit=20)
     page = render_template(
         "web/console/batches.html",
         recent=recent,
@@ -684,7 +658,7 @@ def batch_list() -> ResponseReturnValue:
         once=_once(),
         guide=roster.column_guide(),
         photo_rule=roster.photo_rule(),
-        when=_when,
+        when=pages.when,
     )
     return (
         page,
@@ -697,7 +671,7 @@ def batch_list() -> ResponseReturnValue:
 @signed_in
 def batch_template() -> ResponseReturnValue:
     """The roster template (the API's ``/api/v1/batches/template``), for the clerk at the page."""
-    _issuer_only()
+    pages.issuer_only()
     return send_file(
         io.BytesIO(roster.roster_template_xlsx()),
         mimetype=XLSX,
@@ -713,16 +687,16 @@ def batch(batch_id: str) -> ResponseReturnValue:
     certificates drawn; a rejected roster's problems; the result and the archive. A roster
     sent back or only checked can be sent again from here, fixed, and a checked one issued
     after its first certificates are previewed."""
-    _issuer_only()
-    return _batch_page(_app(), batch_id)
+    pages.issuer_only()
+    return _batch_page(pages.app(), batch_id)
 
 
 def _batch_page(app: UseCases, batch_id: str, problem: str | None = None, status: int = 200) -> ResponseReturnValue:
     try:
-        current = app.batches.status(_principal(), batch_id)
+        current = app.batches.status(pages.principal(), batch_id)
     except IssuerError:
         abort(404)
-    issued = app.certificates.search(_principal(), Search(batch=current.id, page=1, per_page=PER_PAGE))
+    issued = app.certificates.search(pages.principal(), Search(batch=current.id, page=1, per_page=PER_PAGE))
     rows = [
         {
             "number": r.number,
@@ -738,7 +712,7 @@ def _batch_page(app: UseCases, batch_id: str, problem: str | None = None, status
         "web/console/batch.html",
         batch=current,
         result=has_result(current),
-        created=_when(current.created_at),
+        created=pages.when(current.created_at),
         certificates=rows,
         certificates_total=issued.total,
         kept=kept,
@@ -753,13 +727,13 @@ def _batch_page(app: UseCases, batch_id: str, problem: str | None = None, status
 def batch_again(batch_id: str) -> ResponseReturnValue:
     """Send a kept roster again: fixed (a new roster file, the photos taken over), or as it
     was, to be issued after a dry run."""
-    _issuer_only()
-    app = _app()
+    pages.issuer_only()
+    app = pages.app()
     sheet = request.files.get("roster")
     chosen = sheet is not None and bool(sheet.filename)
     try:
         batch = app.rework.resubmit(
-            _principal(),
+            pages.principal(),
             batch_id,
             roster=sheet.read() if chosen and sheet is not None else None,
             filename=sheet.filename if chosen and sheet is not None else None,
@@ -770,7 +744,7 @@ def batch_again(batch_id: str) -> ResponseReturnValue:
     except IssuerError as exc:
         if exc.kind == "not_found":
             abort(404)
-        return _batch_page(app, batch_id, _message(exc), 429 if isinstance(exc, TooManyValidations) else 422)
+        return _batch_page(app, batch_id, pages.message(exc), 429 if isinstance(exc, TooManyValidations) else 422)
     return redirect(url_for("console.batch", batch_id=batch.id))
 
 
@@ -778,26 +752,21 @@ def batch_again(batch_id: str) -> ResponseReturnValue:
 @signed_in
 def batch_preview(batch_id: str, index: int) -> ResponseReturnValue:
     """One of a checked roster's first certificates as it would print, marked as a sample."""
-    _issuer_only()
+    pages.issuer_only()
     try:
-        image = _app().rework.preview(_principal(), batch_id, index)
+        image = pages.app().rework.preview(pages.principal(), batch_id, index)
     except IssuerError as exc:
         abort(404 if exc.kind in ("not_found", "conflict") else 422)
     return send_file(io.BytesIO(image), mimetype="image/png", max_age=0)
 
 
-def _when(moment: datetime) -> str:
-    local = moment.astimezone(CST)
-    return f"{date_zh(local.date())} {local:%H:%M}" if language() == "zh" else f"{local:%Y-%m-%d %H:%M} CST"
-
-
 @bp.get("/batches/<string:batch_id>/result")
 @signed_in
 def batch_result(batch_id: str) -> ResponseReturnValue:
-    _issuer_only()
+    pages.issuer_only()
     out = io.BytesIO()
     try:
-        current = _app().batches.result(_principal(), batch_id, out)
+        current = pages.app().batches.result(pages.principal(), batch_id, out)
     except IssuerError:
         abort(404)
     out.seek(0)
@@ -807,9 +776,9 @@ def batch_result(batch_id: str) -> ResponseReturnValue:
 @bp.get("/batches/<string:batch_id>/archive")
 @signed_in
 def batch_archive(batch_id: str) -> ResponseReturnValue:
-    _issuer_only()
+    pages.issuer_only()
     try:
-        path, current = _app().batches.archive(_principal(), batch_id)
+        path, current = pages.app().batches.archive(pages.principal(), batch_id)
     except IssuerError:
         abort(404)
     return send_file(path, mimetype="application/zip", as_attachment=True, download_name=f"batch-{current.id}.zip")
@@ -820,13 +789,13 @@ def batch_archive(batch_id: str) -> ResponseReturnValue:
 def batch_pdf(batch_id: str) -> ResponseReturnValue:
     """The batch's certificates as one PDF to print (revoked ones left out), drawn now. Why
     there is none (not issued yet, every certificate revoked) is said on the batch's page."""
-    _issuer_only()
+    pages.issuer_only()
     try:
-        printed = _app().batches.print_pdf(_principal(), batch_id)
+        printed = pages.app().batches.print_pdf(pages.principal(), batch_id)
     except IssuerError as exc:
         if exc.kind == "not_found":
             abort(404)
-        flash(_message(exc), "warning")
+        flash(pages.message(exc), "warning")
         return redirect(url_for("console.batch", batch_id=batch_id))
     response = send_file(printed.file, mimetype="application/pdf", max_age=0)
     response.content_length = printed.size

@@ -14,6 +14,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
+import issuer.web.pages as pages
 from issuer.core import identity, qrtext
 from issuer.core.clock import CST
 from issuer.core.credential import Credential
@@ -30,11 +31,6 @@ bp.register_error_handler(HTTPException, error_page)
 
 MAX_FIELD = 64
 RATE_LIMITED = "rate_limited"
-
-
-def _app() -> UseCases:
-    found: UseCases = current_app.extensions["issuer.use_cases"]
-    return found
 
 
 @dataclass
@@ -150,7 +146,7 @@ def _scan(
 ) -> ResponseReturnValue:
     """The scan page. The number typed for a match is never written back into a page
     (``scan.js`` sends the form without leaving the page, so the box keeps it)."""
-    card = _card(_app(), live)
+    card = _card(pages.app(), live)
     page = render_template("web/scan.html", card=card, payload=payload, match=match, problem=problem)
     return page, status, headers or {}
 
@@ -175,7 +171,7 @@ def check() -> ResponseReturnValue:
 @bp.get("/v/<path:payload>")
 def scan(payload: str) -> ResponseReturnValue:
     """What a phone opens after scanning: the verdict first, then the certificate."""
-    return _scan(payload, _app().verifying.verify_text(payload))
+    return _scan(payload, pages.app().verifying.verify_text(payload))
 
 
 @bp.post("/V/<path:payload>")
@@ -183,7 +179,7 @@ def scan(payload: str) -> ResponseReturnValue:
 def scan_match(payload: str) -> ResponseReturnValue:
     """The employer types the holder's document number: does it match the commitment?"""
     typed = request.form.get("document_number", "")[:MAX_FIELD]
-    live = _app().verifying.verify_text(payload)
+    live = pages.app().verifying.verify_text(payload)
     try:
         current_app.extensions["issuer.lookup_limiter"].hit(f"match:{request.remote_addr or 'unknown'}")
     except IssuerError as exc:
@@ -201,7 +197,7 @@ def lookup() -> ResponseReturnValue:
     if request.method == "GET":
         form["number"] = request.args.get("number", "")[:MAX_FIELD]  # a link from a replaced certificate
         return render_template("web/lookup.html", form=form, results=[], problem=None)
-    app = _app()
+    app = pages.app()
     try:
         current_app.extensions["issuer.lookup_limiter"].hit(request.remote_addr or "unknown")
         if form["number"].strip():
