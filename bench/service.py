@@ -47,7 +47,7 @@ from .deployment import (
 )
 from .loadgen import Client
 from .serving import environment, issuer_serve
-from .timing import Settings
+from .timing import Settings, quartiles
 from .verify import REDIS_URL
 
 TITLE = "issuance throughput (service layer, HTTP)"
@@ -267,11 +267,6 @@ def _slices(indices: range, count: int) -> list[range]:
     return [indices[i : i + size] for i in range(0, len(indices), size)]
 
 
-def _quartiles(values: Sequence[float]) -> tuple[float, float]:
-    q = statistics.quantiles(values, n=4)
-    return q[0], q[2]
-
-
 def _cpu_rows(
     cpu_each: float, scrypt: float, label: str, *, goal: bool = True, spread: tuple[float, float] | None = None
 ) -> dict[str, Any]:
@@ -338,7 +333,7 @@ def _service_run(
         "per_second": round(batch.per_second, 1),
         "ms_per_certificate": round(ms_each, 3),
         "phases": _phase_rows(phases, max(len(batch.results), 1)),
-        "cpu": _cpu_rows(cpu_each, scrypt, f"{backend}, {label}", goal=goal, spread=_quartiles(ratios)),
+        "cpu": _cpu_rows(cpu_each, scrypt, f"{backend}, {label}", goal=goal, spread=quartiles(ratios)),
     }
     _report_errors(batch)
     figures["serials"] = _check_serials(use, len(batch.results))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import statistics
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from time import perf_counter
 from typing import Any
@@ -87,8 +87,14 @@ class Pair:
     @property
     def ratio_spread(self) -> float:
         """The interquartile range of the ratios over their median."""
-        low, _, high = statistics.quantiles(self.ratios, n=4)
+        low, high = quartiles(self.ratios)
         return (high - low) / self.ratio
+
+
+def quartiles(values: Sequence[float]) -> tuple[float, float]:
+    """The first and third quartiles of ``values``."""
+    low, _, high = statistics.quantiles(values, n=4)
+    return low, high
 
 
 def measure_pair(
