@@ -222,7 +222,12 @@ class Batches:
 
         try:
             reference, replayed = run_once(
-                self._ctx, p, idempotency_key, upload.fingerprint(), prepare=prepare, work=work
+                self._ctx,
+                p,
+                idempotency_key,
+                upload.fingerprint() if idempotency_key else "",
+                prepare=prepare,
+                work=work,
             )
         except BaseException:
             for batch_id in stored:

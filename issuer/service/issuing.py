@@ -403,7 +403,7 @@ class Issuing:
         the group cannot issue (a duplicate, a lost race) makes each of them issued alone,
         so that each gets its own answer or error."""
         p = require_role(principal, Role.ORG_ISSUER)
-        fingerprint = request.fingerprint()
+        fingerprint = request.fingerprint() if idempotency_key else ""  # hashes the photo: only for a key
         first = first_answer(self._ctx, p, idempotency_key, fingerprint)
         if first is not None:
             return self._replayed(first), True
