@@ -211,7 +211,7 @@ def _issue_roster(config: dict[str, Any], folder: str, principal: Principal, ros
         cpu = time.process_time() - cpu
         if batch.status != "rendering":
             raise RuntimeError(f"the batch is {batch.status}: {batch.refusal or batch.error}")
-        while _unlogged(use):
+        while use.log.waiting():
             time.sleep(POLL / 10)
         logged = perf_counter()
     finally:
@@ -230,11 +230,6 @@ def _issue_roster(config: dict[str, Any], folder: str, principal: Principal, ros
         "issuing_peak_rss": issuing_peak,
         "peak_rss": peak_rss(),
     }
-
-
-def _unlogged(use: UseCases) -> bool:
-    with use.ctx.reading() as uow:
-        return bool(uow.certificates.unlogged(1))
 
 
 def _service(config: dict[str, Any], folder: Path, principal: Principal, roster: bytes) -> dict[str, Any]:

@@ -311,9 +311,8 @@ def settled(svc: UseCases, batch_id: str, *, timeout: float = SETTLE_SECONDS) ->
     while True:
         with svc.ctx.reading() as uow:
             batch = uow.batches.get(batch_id)
-            unlogged = uow.certificates.unlogged(1)
         assert batch is not None
-        if batch.status not in WAITING and not unlogged:
+        if batch.status not in WAITING and not svc.log.waiting():
             return batch
         assert time.monotonic() < deadline, f"batch {batch_id} still {batch.status} after {timeout} s"
         time.sleep(0.01)

@@ -117,9 +117,8 @@ class TransparencyLog:
         transaction, each under one tree head. Returns certificate id → leaf index. A look
         that finds nothing waiting takes no write lock: an idle process's sequencer and the
         upkeep job look often."""
-        with self._ctx.reading() as uow:
-            if not uow.certificates.unlogged(1):
-                return {}
+        if not self.waiting():
+            return {}
         logged: dict[int, int] = {}
 
         def work(uow: UnitOfWork) -> int:
@@ -131,6 +130,11 @@ class TransparencyLog:
         while self._ctx.run(work) == SEQUENCE_CHUNK:
             pass
         return logged
+
+    def waiting(self) -> bool:
+        """Whether an issued certificate waits for its entry (``sequence`` has not appended it)."""
+        with self._ctx.reading() as uow:
+            return bool(uow.certificates.unlogged(1))
 
     def _append(
         self, uow: UnitOfWork, entries: Sequence[Entry], *, sweep: int | None

@@ -16,7 +16,6 @@ from werkzeug.exceptions import HTTPException
 
 import issuer.web.pages as pages
 from issuer.core import identity, qrtext
-from issuer.core.clock import CST
 from issuer.core.credential import Credential
 from issuer.core.display import date_en, date_zh, level_en, level_zh
 from issuer.core.errors import IssuerError
@@ -56,8 +55,8 @@ class CertificateCard:
 
 
 def _when(moment: datetime) -> str:
-    local = moment.astimezone(CST)
-    return f"{date_zh(local.date())} {local:%H:%M}（北京时间）" if language() == "zh" else f"{local:%Y-%m-%d %H:%M} CST"
+    """``pages.when``, saying in Chinese that it is Beijing time (a public reader may be anywhere)."""
+    return pages.when(moment) + ("（北京时间）" if language() == "zh" else "")
 
 
 def _day(day: Any) -> str:
