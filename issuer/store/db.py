@@ -2,8 +2,9 @@
 PostgreSQL when ``DATABASE_URL`` says so. The schema is created only by Alembic migrations.
 
 SQLite takes its write lock at ``BEGIN IMMEDIATE`` here, so that two writers never both
-read a counter and then deadlock upgrading to a write lock: the second waits
-(``busy_timeout``) until the first commits.
+read a counter and then deadlock upgrading to a write lock: the second waits until the
+first commits, in the writers' queue (``gate``) and, for a writer outside it, in SQLite's
+``busy_timeout``.
 
 A commit is on disk when it returns: ``synchronous=FULL`` on SQLite; on PostgreSQL its
 default ``synchronous_commit=on``, turned back on for the service's sessions where it was
@@ -19,9 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.orm import sessionmaker
 
+from issuer.store.gate import WriterGate
 from issuer.store.organizations import KnownOrganizations
 
 log = logging.getLogger(__name__)
@@ -118,6 +120,7 @@ class Database:
         self.read_engine = make_engine(url, pool, for_writing=False) if self.is_sqlite else self.engine
         self.read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
         self.known_organizations = KnownOrganizations()
+        self.writer_gate = _writer_gate(url)
 
     @property
     def is_sqlite(self) -> bool:
@@ -126,3 +129,14 @@ class Database:
     def dispose(self) -> None:
         self.engine.dispose()
         self.read_engine.dispose()
+        if self.writer_gate is not None:
+            self.writer_gate.close()
+
+
+def _writer_gate(url: str) -> WriterGate | None:
+    """The gate of a SQLite file's writers; none for PostgreSQL (row locks, no busy
+    handler) or an in-memory database (one connection per thread, one process)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return WriterGate(Path(parsed.database).resolve(), SQLITE_BUSY_TIMEOUT_MS / 1000)

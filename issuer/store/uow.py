@@ -11,9 +11,9 @@ so, once, whatever parts of it the transaction changed. A transaction that loses
 unique key taken by a concurrent transaction (an audit chain head, a trust-list sequence, a
 status-list index, an idempotency key) or a serialization failure — raises ``Contention``
 rather than a driver's exception, and ``run`` runs it again. One that waited too long for a
-connection (every one of the pool in use) raises ``Unavailable``: the request is shed (HTTP
-503). ``UnitOfWork`` is the port; ``SqlUnitOfWork`` its SQLAlchemy adapter; tests give
-services an in-memory fake."""
+connection (every one of the pool in use), or a SQLite writer too long for its turn
+(``store.gate``), raises ``Unavailable``: the request is shed (HTTP 503). ``UnitOfWork`` is
+the port; ``SqlUnitOfWork`` its SQLAlchemy adapter; tests give services an in-memory fake."""
 
 from __future__ import annotations
 
@@ -105,8 +105,11 @@ class SqlUnitOfWork(UnitOfWork):
         self._database = database
         self._reading = reading
         self._session: Session | None = None
+        self._gate = None if reading else database.writer_gate
 
     def __enter__(self) -> SqlUnitOfWork:
+        if self._gate is not None:
+            self._gate.enter()  # SQLite: in the writers' queue (``store.gate``) before BEGIN
         sessions = self._database.read_sessions if self._reading else self._database.sessions
         session = sessions()
         session.begin()
@@ -136,6 +139,8 @@ class SqlUnitOfWork(UnitOfWork):
         finally:
             self._session.close()
             self._session = None
+            if self._gate is not None:
+                self._gate.leave()
         if isinstance(error, IntegrityError | OperationalError):
             raise Contention(str(error.orig)) from error
         if isinstance(error, PoolTimeout):
