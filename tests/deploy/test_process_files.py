@@ -410,6 +410,19 @@ def test_nginx_refuses_bodies_as_the_service_does_route_by_route(app: Flask) -> 
     assert page.status_code == 413 and words and words[1] in named["too_large_page"]
 
 
+def test_nginx_logs_no_query_and_no_referrer() -> None:
+    """The lookup's query holds a name and an ID number, a console search a name, and a
+    referrer the query of the page before: every access log of the file is in the format
+    that has none of them."""
+    text = NGINX.read_text(encoding="utf-8")
+    formats = dict(re.findall(r"^log_format (\w+) ((?:'[^']*'\s*)+);", text, re.M))
+    logs = re.findall(r"^\s*access_log (\S+) (\w+);", text, re.M)
+    assert len(logs) == text.count("\nserver {") and {name for _, name in logs} == {"issuer"}
+    for variable in ("$request ", "$request\"", "$request_uri", "$args", "$query_string", "$arg_", "$http_referer"):
+        assert variable not in formats["issuer"], variable
+    assert "$uri" in formats["issuer"] and "$status" in formats["issuer"]
+
+
 def test_nginx_sets_the_forwarded_headers_and_keeps_metrics_to_itself() -> None:
     server = _server(NGINX.read_text(encoding="utf-8"))
     for header in ("X-Forwarded-For $proxy_add_x_forwarded_for", "X-Forwarded-Proto $scheme", "Host $host"):

@@ -1,7 +1,8 @@
 """``deploy/nginx/issuer.conf`` in front of a real ``issuer serve`` on 127.0.0.1, where nginx
 is installed: TLS ends in nginx; a body over the service's limit is refused there in the
 service's shape (JSON for the API, a page for the pages), one under it and a large roster
-reach the service; ``/metrics`` is not served through the proxy; and with
+reach the service; ``/metrics`` is not served through the proxy; its access log keeps no
+query (the lookup's name and ID number); and with
 ``ISSUER_TRUSTED_PROXIES=1`` each client is known by its own address, which it cannot
 choose with a header of its own (nginx connects from another address, 127.0.0.2, so that
 the proxy and its clients differ)."""
@@ -53,6 +54,7 @@ def nginx_in_front(upstream: str, folder: Path) -> Iterator[int]:
     text = re.sub(r"(?m)^    listen \[::\].*\n", "", text)
     text = text.replace("listen 80;", f"listen 127.0.0.1:{plain};").replace("listen 443 ", f"listen 127.0.0.1:{https} ")
     text = text.replace("proxy_http_version 1.1;", "proxy_http_version 1.1;\n    proxy_bind 127.0.0.2;")
+    text = text.replace("/var/log/nginx/issuer.access.log", str(folder / "logs" / "access.log"))
     (folder / "issuer.conf").write_text(text, encoding="utf-8")
     (folder / "logs").mkdir()
     (folder / "nginx.conf").write_text(
@@ -146,3 +148,10 @@ def test_nginx_passes_what_the_service_answers_and_the_clients_own_address(
         assert request(port, "GET", LOOKUP, headers={"X-Forwarded-For": "10.3.3.3"})[0] == 429
         # Another client, another window: the service does not take the proxy's address.
         assert request(port, "GET", LOOKUP, source="127.0.0.3")[0] != 429
+
+    # The lookups' names and ID numbers were in their queries; nginx's access log kept none.
+    logged = (tmp_path / "nginx" / "logs" / "access.log").read_text(encoding="utf-8")
+    lookups = [line for line in logged.splitlines() if '"GET /api/v1/lookup HTTP/' in line]
+    assert len(lookups) == 4
+    for withheld in ("张三", "%E5%BC%A0", "11010519491231002X", "document_number", "name="):
+        assert withheld not in logged
