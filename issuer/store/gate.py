@@ -7,8 +7,9 @@ processes the lock stood free a third of the time while writers slept (measured,
 
 So each writing unit of work first passes this gate. Within a process, writers wait on a
 lock, which hands over as soon as it is released. Across processes they take an ``flock``
-on a file beside the database, looked at every ``POLL_MOST`` at the least often: the kernel
-frees it when its holder exits, however it exits. Both waits are bounded (``timeout``):
+on a file beside the database (``<database>-writer``), looked at every ``POLL_LEAST``, then
+less often, down to every ``POLL_MOST``: the kernel frees it when its holder exits, however
+it exits. Both waits are bounded (``timeout``):
 one stuck transaction makes the others give up (``Unavailable``), never hang. SQLite's own
 lock stays the lock: a writer that does not pass the gate (a migration, another program)
 waits in the busy handler as before."""

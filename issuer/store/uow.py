@@ -111,8 +111,13 @@ class SqlUnitOfWork(UnitOfWork):
         if self._gate is not None:
             self._gate.enter()  # SQLite: in the writers' queue (``store.gate``) before BEGIN
         sessions = self._database.read_sessions if self._reading else self._database.sessions
-        session = sessions()
-        session.begin()
+        try:
+            session = sessions()
+            session.begin()
+        except BaseException:
+            if self._gate is not None:
+                self._gate.leave()
+            raise
         self._session = session
         self.organizations = OrganizationRepository(session, self._database.known_organizations)
         self.certificates = CertificateRepository(session)
