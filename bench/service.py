@@ -347,8 +347,8 @@ def _after_a_commitment(deployment: Deployment) -> dict[str, Any]:
     """What an issuance costs beside its commitment, with and without a commitment just
     before it: ``AFTER_PAIRS`` pairs of slices of ``AFTER_SLICE`` issuances, one thread, one
     slice as issued and one with the commitments computed beforehand (looked up, not
-    computed, in the request). A commitment's scrypt passes 2 MiB through the caches of its
-    core (1 MiB of L2 on the bench machine), so what runs after it starts cold."""
+    computed, in the request). A commitment's scrypt passes 2 MiB through the memory
+    hierarchy (1 MiB of L2 a core on the bench machine), and what runs after it runs slower."""
     use, principal = deployment.use, deployment.principal
     commit, first = identity.commit, 3 * ISSUES
     warm, after = [], []
@@ -374,7 +374,7 @@ def _after_a_commitment(deployment: Deployment) -> dict[str, Any]:
         "  the rest, after a commitment",
         f"{figures['after_ms']:.2f} ms",
         f"CPU a certificate beside its commitment; {figures['warm_ms']:.2f} ms with none just before it "
-        f"(median of {AFTER_PAIRS} paired slices of {AFTER_SLICE}): the commitment's 2 MiB leaves the caches cold",
+        f"(median of {AFTER_PAIRS} paired slices of {AFTER_SLICE}): what a commitment just before costs it",
     )
     return figures
 
