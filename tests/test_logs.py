@@ -72,6 +72,7 @@ def test_a_real_servers_request_log_never_carries_the_number(
         assert signed_in.geturl().startswith(f"{base}/console/")
         assert _get(opener, f"{base}/console/certificates?q={ID_NUMBER}") == 200
         assert _get(opener, f"{base}/console/certificates?q=110105+19491231+002X&page=1") == 200
+        assert _get(opener, f"{base}/console/certificates?q={urllib.parse.quote('张三丰')}") == 200
         bearer = {"Authorization": f"Bearer {keys.issuer}"}
         assert _get(opener, f"{base}/api/v1/certificates/{ID_NUMBER}", bearer) == 404
         assert _get(opener, f"{base}/api/v1/certificates?document_number={ID_NUMBER}", bearer) == 200
@@ -85,6 +86,8 @@ def test_a_real_servers_request_log_never_carries_the_number(
     assert len(request_lines) >= 6
     assert f"GET /console/certificates?q={MASKED} HTTP/1.1" in text
     assert f"GET /console/certificates?q={MASKED}&page=1 HTTP/1.1" in text
+    assert "GET /console/certificates?q=[redacted] HTTP/1.1" in text  # a name searched for
+    assert urllib.parse.quote("张三丰") not in text
     assert f"GET /api/v1/certificates/{MASKED} HTTP/1.1" in text
     assert "GET /api/v1/certificates?document_number=[redacted] HTTP/1.1" in text
     assert "GET /api/v1/lookup?number=Y000123000001263000001&name=[redacted]&document_number=[redacted]" in text

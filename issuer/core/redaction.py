@@ -19,7 +19,10 @@ Certificate numbers (a letter and 21 digits; legacy 16 and 13 digits) and organi
 codes (a letter and 12 digits) never match: their digits run on beyond any of these
 shapes. Not recognized: the 8-digit 台湾居民来往大陆通行证 (a date looks the same) and
 foreign passports (any 5 to 17 letters and digits), so the values of the parameters
-that carry a holder's name or document number are withheld whatever they look like."""
+that carry a holder's name or document number are withheld whatever they look like. A
+search (``q=``, the console's box for a name or a number) is withheld when it holds a
+Chinese character (written or percent-encoded) or no digit at all (a name in pinyin):
+a certificate number, an organization code or a document number (masked as above) stays."""
 
 from __future__ import annotations
 
@@ -48,6 +51,10 @@ _DOCUMENT = re.compile(
     + _AFTER
 )
 _NAMED = re.compile(r"(?<![0-9A-Za-z_])((?:document_number|holder_name|name)=)[^&\s\"']*", re.IGNORECASE)
+_SEARCH = re.compile(r"(?<![0-9A-Za-z_])(q=)([^&\s\"']+)")
+_NAME_LIKE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff·]|%[89A-Fa-f][0-9A-Fa-f]")
+"""What a name has and a number does not: a Chinese character, written or percent-encoded
+(a byte of UTF-8 beyond ASCII), or the 间隔号 of a transcribed name."""
 _SEPARATORS = re.compile(r"[ +\-]|%20")
 WITHHELD = "[redacted]"
 
@@ -69,7 +76,15 @@ def mask_documents(text: str) -> str:
     return _DOCUMENT.sub(_masked, text)
 
 
+def _search(found: re.Match[str]) -> str:
+    value = found.group(2)
+    if _NAME_LIKE.search(value) or not any(c.isdigit() for c in value):
+        return found.group(1) + WITHHELD
+    return found.group(0)
+
+
 def redact(text: str) -> str:
-    """A log line: ``mask_documents``, and the values of ``name=``, ``holder_name=`` and
-    ``document_number=`` parameters withheld."""
-    return mask_documents(_NAMED.sub(rf"\1{WITHHELD}", text))
+    """A log line: ``mask_documents``, the values of ``name=``, ``holder_name=`` and
+    ``document_number=`` parameters withheld, and a ``q=`` search withheld when it looks
+    like a name."""
+    return mask_documents(_SEARCH.sub(_search, _NAMED.sub(rf"\1{WITHHELD}", text)))
