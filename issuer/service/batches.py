@@ -33,7 +33,7 @@ from issuer.core.clock import china_date
 from issuer.core.errors import Conflict, InvalidInput, IssuerError, NotFound
 from issuer.service.context import Context
 from issuer.service.drawing import FORMATS, Chunk, Drawing
-from issuer.service.idempotency import run_once
+from issuer.service.idempotency import keyed_fingerprint, run_once
 from issuer.service.issuing import IssueRequest, Issuing
 from issuer.service.jobs import JobQueue, Later, Validation
 from issuer.service.principal import Principal, Role, require_role
@@ -225,7 +225,7 @@ class Batches:
                 self._ctx,
                 p,
                 idempotency_key,
-                upload.fingerprint() if idempotency_key else "",
+                keyed_fingerprint(idempotency_key, upload.fingerprint),
                 prepare=prepare,
                 work=work,
             )

@@ -33,6 +33,12 @@ def _check_key(key: str | None) -> None:
         )
 
 
+def keyed_fingerprint(key: str | None, of_request: Callable[[], str]) -> str:
+    """What makes a request the same as the first one with ``key`` (``of_request()``, a hash
+    of its fields and files); nothing without a key, the only use of it."""
+    return of_request() if key else ""
+
+
 def replay(ctx: Context, principal: Principal, key: str, fingerprint: str, *, since: datetime) -> Reference | None:
     """The reference stored for ``key`` at or after ``since``; ``Conflict`` if the key came
     with another request."""

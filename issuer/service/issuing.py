@@ -39,7 +39,7 @@ from issuer.core.verify import verify_signed
 from issuer.service import lifecycle
 from issuer.service.certificates import visible
 from issuer.service.context import Context
-from issuer.service.idempotency import first_answer, remember, run_once
+from issuer.service.idempotency import first_answer, keyed_fingerprint, remember, run_once
 from issuer.service.numbering import allocate
 from issuer.service.pictures import check_photo
 from issuer.service.principal import Principal, Role, require_role
@@ -403,14 +403,14 @@ class Issuing:
         the group cannot issue (a duplicate, a lost race) makes each of them issued alone,
         so that each gets its own answer or error."""
         p = require_role(principal, Role.ORG_ISSUER)
-        fingerprint = request.fingerprint() if idempotency_key else ""  # hashes the photo: only for a key
-        first = first_answer(self._ctx, p, idempotency_key, fingerprint)
+        hashed = keyed_fingerprint(idempotency_key, request.fingerprint)
+        first = first_answer(self._ctx, p, idempotency_key, hashed)
         if first is not None:
             return self._replayed(first), True
         ready = prepare(self._ctx, request, self._ctx.clock())
         imprint = self.imprint(p)
         check_printable(self._ctx, imprint, ready, request.photo)
-        waiting = _Waiting(p, request, ready, imprint, idempotency_key, fingerprint)
+        waiting = _Waiting(p, request, ready, imprint, idempotency_key, hashed)
         self._together.submit(p, waiting)
         if waiting.error is not None:
             raise waiting.error

@@ -35,7 +35,7 @@ class WriterGate:
     """One per database file and process (``Database``)."""
 
     def __init__(self, database_file: Path, timeout: float) -> None:
-        self.path = database_file.with_name(database_file.name + "-writer")
+        self._path = database_file.with_name(database_file.name + "-writer")
         self._timeout = timeout
         self._here = threading.Lock()
         self._file: int | None = None
@@ -69,7 +69,7 @@ class WriterGate:
             os.close(self._file)  # a forked child's copy: its lock would be its parent's
             self._file = None
         if self._file is None:
-            self._file = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            self._file = os.open(self._path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
             self._opened_by = os.getpid()
         pause = POLL_LEAST
         while True:
